@@ -1,0 +1,109 @@
+//! The [`Actor`] trait: what the `#[actor]` macro implements for a type.
+
+use std::future::Future;
+
+use crate::context::Context;
+use crate::dispatch::{Dispatch, Methods};
+use crate::exit::ExitReason;
+use crate::reference::ActorRef;
+use crate::spawn::Spawner;
+
+/// A type whose methods are messages.
+///
+/// Do not implement this trait by hand: put `#[actor]` on the type's `impl`
+/// block, which generates the message type, the dispatch code and the typed
+/// methods of [`ActorRef<Self>`]. What is left for users are the provided
+/// methods [`spawn`](Actor::spawn) and [`spawner`](Actor::spawner).
+pub trait Actor: Sized + Send + 'static {
+    /// The message type: one variant per exported method.
+    #[doc(hidden)]
+    type Msg: Send + 'static;
+
+    /// The generated proxy whose methods build messages; `ActorRef<Self>`
+    /// dereferences to it.
+    #[doc(hidden)]
+    type Methods<D: Dispatch<Self>>: Methods<Self, D> + Send + Sync;
+
+    /// The type's name, as errors and logs show it.
+    #[doc(hidden)]
+    const NAME: &'static str;
+
+    /// What the actor does when one of its methods panics, unless the
+    /// spawner says otherwise. Set with `#[actor(on_panic = "stop")]`.
+    const PANIC_POLICY: PanicPolicy = PanicPolicy::Resume;
+
+    /// Runs one message to completion (or hands back a reentrant future).
+    #[doc(hidden)]
+    fn handle(
+        &mut self,
+        msg: Self::Msg,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Outcome> + Send;
+
+    /// The `#[on_start]` hook; an `Err` stops the actor before its first
+    /// message with [`ExitReason::Error`].
+    #[doc(hidden)]
+    fn on_start(
+        &mut self,
+        _ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        async { Ok(()) }
+    }
+
+    /// The `#[on_stop]` hook; runs once, after the last message.
+    #[doc(hidden)]
+    fn on_stop(
+        &mut self,
+        _ctx: &mut Context<Self>,
+        _reason: &ExitReason,
+    ) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+
+    /// Starts this actor in the current system with default options and
+    /// returns its reference.
+    ///
+    /// # Panics
+    ///
+    /// Panics if no Actium system runs on this thread (outside
+    /// [`launch`](crate::launch), an actor, or [`System::enter`](crate::System::enter)).
+    /// Use [`Spawner::try_spawn`] to get an error instead.
+    fn spawn(self) -> ActorRef<Self> {
+        Spawner::new(self).spawn()
+    }
+
+    /// Starts building a spawn with options (mailbox capacity, execution
+    /// model, panic policy, system).
+    fn spawner(self) -> Spawner<Self> {
+        Spawner::new(self)
+    }
+}
+
+/// What an actor does after one of its methods panicked.
+///
+/// Either way the caller of the panicking method gets
+/// [`Error::Panicked`](crate::Error::Panicked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PanicPolicy {
+    /// Log the panic and go on serving with the state as the panic left it
+    /// (like an exception in an Orleans grain or a PyActive actor).
+    #[default]
+    Resume,
+    /// Stop the actor with [`ExitReason::Panicked`] (like a crashing Erlang
+    /// process), so links, monitors and supervisors react.
+    Stop,
+}
+
+/// What handling one message came to.
+#[doc(hidden)]
+pub enum Outcome {
+    /// The method ran to completion (its caller, if any, was answered).
+    Done,
+    /// The method panicked (its caller, if any, was told).
+    Panicked {
+        /// The method's name.
+        method: &'static str,
+        /// The panic message.
+        message: String,
+    },
+}

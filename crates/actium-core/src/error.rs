@@ -1,0 +1,196 @@
+//! The one error type of Actium's runtime.
+//!
+//! Every call can fail for reasons that have nothing to do with the method
+//! itself: the actor stopped, the deadline passed, the method panicked. Those
+//! are [`Error`]s. A method that returns its own `Result<T, E>` hands that
+//! value to the caller untouched, so a request-reply to it yields
+//! `Result<Result<T, E>, Error>`: the outer layer says whether the call got
+//! through, the inner one is the method's answer.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::id::ActorLabel;
+
+/// A `Result` whose error defaults to Actium's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a call to an actor, or a runtime operation, did not succeed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The actor had stopped, or stopped before it answered.
+    ///
+    /// Requests still queued when an actor stops are answered with this
+    /// error, never left hanging.
+    #[error("{actor} has stopped, so `{method}` was not answered")]
+    ActorStopped {
+        /// The actor that was called.
+        actor: ActorLabel,
+        /// The method that was called.
+        method: &'static str,
+    },
+
+    /// No answer came within the call's deadline.
+    ///
+    /// The request may still run later; its answer is then discarded.
+    #[error("{actor} did not answer `{method}` within {timeout:?}")]
+    Timeout {
+        /// The actor that was called.
+        actor: ActorLabel,
+        /// The method that was called.
+        method: &'static str,
+        /// The deadline that passed.
+        timeout: Duration,
+    },
+
+    /// The method panicked while handling this call.
+    #[error("`{method}` on {actor} panicked: {message}")]
+    Panicked {
+        /// The actor whose method panicked.
+        actor: ActorLabel,
+        /// The method that panicked.
+        method: &'static str,
+        /// The panic message.
+        message: String,
+    },
+
+    /// The call would wait on an actor that is itself waiting, directly or
+    /// through others, for the caller: it could never be answered.
+    #[error("deadlock: `{method}` would close the cycle {cycle}")]
+    Deadlock {
+        /// The actors in the cycle, starting and ending with the one called.
+        cycle: Cycle,
+        /// The method whose call would have closed the cycle.
+        method: &'static str,
+    },
+
+    /// The actor's bounded mailbox had no room for the message.
+    #[error("the mailbox of {actor} is full ({capacity} messages), so `{method}` was not sent")]
+    MailboxFull {
+        /// The actor that was called.
+        actor: ActorLabel,
+        /// The method that was called.
+        method: &'static str,
+        /// The mailbox's capacity.
+        capacity: usize,
+    },
+
+    /// No Actium system runs on this thread.
+    #[error(
+        "no Actium system is running on this thread: call this inside `actium::launch`, \
+         `actium::serve_forever`, an actor, or after `System::enter`"
+    )]
+    NoSystem,
+
+    /// A call was awaited outside any Tokio runtime, where its deadline
+    /// cannot be timed.
+    #[error(
+        "`{method}` was awaited outside a Tokio runtime; await it inside an Actium system \
+         or use `.wait()`"
+    )]
+    NoRuntime {
+        /// The method whose answer was awaited.
+        method: &'static str,
+    },
+
+    /// Work handed to [`blocking`](crate::blocking) panicked.
+    #[error("blocking work panicked: {message}")]
+    BlockingPanicked {
+        /// The panic message.
+        message: String,
+    },
+
+    /// The system is shutting down and no longer runs new work.
+    #[error("the Actium system is shutting down")]
+    ShuttingDown,
+
+    /// The runtime could not start (threads could not be created).
+    #[error("the Actium runtime could not start: {0}")]
+    Startup(Arc<std::io::Error>),
+}
+
+/// The actors of a deadlock cycle, in call order.
+///
+/// Displays as `A#1 → B#2 → A#1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cycle(Vec<ActorLabel>);
+
+impl Cycle {
+    pub(crate) fn new(actors: Vec<ActorLabel>) -> Self {
+        Cycle(actors)
+    }
+
+    /// The actors in call order; the first and last are the same actor.
+    pub fn actors(&self) -> &[ActorLabel] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Cycle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, actor) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" → ")?;
+            }
+            write!(f, "{actor}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// Whether retrying the same call later could succeed (timeouts and full
+    /// mailboxes), as opposed to errors that will repeat.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Timeout { .. } | Error::MailboxFull { .. })
+    }
+}
+
+/// Extracts a readable message from a panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic payload is not a string".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::{ActorId, NodeId};
+
+    fn label(n: u64, name: &'static str) -> ActorLabel {
+        ActorLabel::new(ActorId::new(NodeId::from_u64(1), n), name)
+    }
+
+    #[test]
+    fn messages_name_the_actor_and_method() {
+        let e = Error::Timeout {
+            actor: label(3, "Counter"),
+            method: "get",
+            timeout: Duration::from_millis(20),
+        };
+        assert_eq!(e.to_string(), "Counter#3 did not answer `get` within 20ms");
+    }
+
+    #[test]
+    fn cycle_lists_actors_in_order() {
+        let c = Cycle::new(vec![label(1, "A"), label(2, "B"), label(1, "A")]);
+        assert_eq!(c.to_string(), "A#1 → B#2 → A#1");
+    }
+
+    #[test]
+    fn panic_message_reads_str_and_string_payloads() {
+        let a: Box<dyn std::any::Any + Send> = Box::new("boom");
+        let b: Box<dyn std::any::Any + Send> = Box::new(String::from("bang"));
+        let c: Box<dyn std::any::Any + Send> = Box::new(7_u8);
+        assert_eq!(panic_message(&*a), "boom");
+        assert_eq!(panic_message(&*b), "bang");
+        assert_eq!(panic_message(&*c), "panic payload is not a string");
+    }
+}

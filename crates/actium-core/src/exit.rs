@@ -1,0 +1,48 @@
+//! Why an actor stopped.
+
+use std::fmt;
+
+/// The reason an actor stopped, as seen by whoever waits for it.
+///
+/// Follows Erlang's split: [`Normal`](ExitReason::Normal) and
+/// [`Stopped`](ExitReason::Stopped) are orderly ends; the others are
+/// abnormal (see [`is_abnormal`](ExitReason::is_abnormal)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExitReason {
+    /// The actor ended itself (`ctx.stop()`), or its work was done.
+    Normal,
+    /// Someone else asked it to stop with `ActorRef::stop`.
+    Stopped,
+    /// Its system shut down.
+    Shutdown,
+    /// A method (or a lifecycle hook) panicked and the actor's panic policy
+    /// is to stop.
+    Panicked(String),
+    /// It failed with an error, for instance its `on_start` hook returned
+    /// `Err`.
+    Error(String),
+    /// It was killed without running the rest of its current method.
+    Killed,
+}
+
+impl ExitReason {
+    /// Whether this is an abnormal exit (panic, error, kill, shutdown), which
+    /// Erlang-style links propagate, as opposed to an orderly stop.
+    pub fn is_abnormal(&self) -> bool {
+        !matches!(self, ExitReason::Normal | ExitReason::Stopped)
+    }
+}
+
+impl fmt::Display for ExitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitReason::Normal => f.write_str("normal"),
+            ExitReason::Stopped => f.write_str("stopped"),
+            ExitReason::Shutdown => f.write_str("shutdown"),
+            ExitReason::Panicked(m) => write!(f, "panicked: {m}"),
+            ExitReason::Error(m) => write!(f, "error: {m}"),
+            ExitReason::Killed => f.write_str("killed"),
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! The runtime of [Actium](https://docs.rs/actium), an actor / active-object
+//! middleware. Applications depend on the `actium` facade crate, which
+//! re-exports everything here together with the `#[actor]` macro.
+//!
+//! # Layout
+//!
+//! One concept per module, depending downward:
+//!
+//! - [`id`](ActorId), `error`, `exit` — addresses, the [`Error`] enum, and
+//!   [`ExitReason`].
+//! - `mailbox` — one actor's message queue (a per-actor mutex around a
+//!   `VecDeque`, drained in batches).
+//! - `chain`, `current` — the causal chain of blocked callers carried by each
+//!   ask, and the task-local frame that says which actor is running; together
+//!   they turn call cycles into an immediate [`Error::Deadlock`].
+//! - `cell` — what an actor's references and its loop share: mailbox and
+//!   lifecycle.
+//! - `dispatch`, `reference`, `ask` — [`ActorRef`], the seam generated
+//!   proxies call through, and the [`Ask`] future of a request-reply.
+//! - `runner` — the actor loop that takes messages and runs methods.
+//! - `context` — [`Context`], the actor's view of itself (timers, stop).
+//! - `system`, `table`, `spawn`, `launch` — [`System`] (a Tokio runtime plus
+//!   the actor table), the [`Spawner`] builder, [`launch`] and
+//!   [`serve_forever`].
+//! - `time`, `blocking` — the time seam and blocking work.
+//!
+//! # How a call flows
+//!
+//! `counter.incr(5)` calls a method of the proxy that `ActorRef<Counter>`
+//! dereferences to. The proxy hands the arguments and a message constructor
+//! to the reference's endpoint, which builds the message and pushes it onto
+//! the actor's mailbox (one short lock, no serialisation), waking the actor
+//! loop if it was idle. The loop takes the whole queue in one swap, and for
+//! each message runs the generated `handle`, which matches the message and
+//! calls `Counter::incr(&mut self, 5)`. A request-reply additionally carries
+//! a one-shot reply slot; the loop answers through it, and the caller's
+//! [`Ask`] future resolves, or fails with a deadline.
+
+#![warn(missing_docs)]
+
+mod actor;
+mod ask;
+mod blocking;
+mod cell;
+mod chain;
+mod context;
+mod current;
+mod dispatch;
+mod error;
+mod exit;
+mod id;
+mod launch;
+mod mailbox;
+mod reference;
+mod runner;
+mod spawn;
+mod system;
+mod table;
+mod time;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use actor::{Actor, PanicPolicy};
+pub use ask::Ask;
+pub use blocking::blocking;
+pub use context::Context;
+pub use error::{Cycle, Error, Result};
+pub use exit::ExitReason;
+pub use id::{ActorId, ActorLabel, NodeId};
+pub use launch::{launch, serve_forever};
+pub use reference::{ActorRef, Stopped};
+pub use spawn::Spawner;
+pub use system::{
+    DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, EnterGuard, Mode, System, SystemBuilder, SystemHandle,
+};
+pub use time::{Timer, sleep};

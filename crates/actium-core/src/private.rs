@@ -1,0 +1,129 @@
+//! What `#[actor]` and `#[actium::test]` expand to calls of. Not public API.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+
+pub use crate::actor::Outcome;
+use crate::ask::Fault;
+pub use crate::ask::Reply;
+pub use crate::dispatch::{Dispatch, MethodInfo, Methods};
+use crate::error::panic_message;
+pub use crate::reference::Endpoint;
+use crate::system::{Mode, System};
+
+/// Runs a one-way method's body.
+pub fn tell(method: &'static str, body: impl FnOnce()) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(()) => Outcome::Done,
+        Err(payload) => Outcome::Panicked {
+            method,
+            message: panic_message(&*payload),
+        },
+    }
+}
+
+/// Runs an async one-way method's body.
+pub async fn tell_async(method: &'static str, body: impl Future<Output = ()>) -> Outcome {
+    match AssertUnwindSafe(body).catch_unwind().await {
+        Ok(()) => Outcome::Done,
+        Err(payload) => Outcome::Panicked {
+            method,
+            message: panic_message(&*payload),
+        },
+    }
+}
+
+/// Runs a request-reply method's body and answers its caller.
+pub fn ask<R>(method: &'static str, reply: Reply<R>, body: impl FnOnce() -> R) -> Outcome {
+    settle(method, reply, catch_unwind(AssertUnwindSafe(body)))
+}
+
+/// Runs an async request-reply method's body and answers its caller.
+pub async fn ask_async<R>(
+    method: &'static str,
+    reply: Reply<R>,
+    body: impl Future<Output = R>,
+) -> Outcome {
+    settle(method, reply, AssertUnwindSafe(body).catch_unwind().await)
+}
+
+fn settle<R>(method: &'static str, reply: Reply<R>, result: std::thread::Result<R>) -> Outcome {
+    match result {
+        Ok(value) => {
+            reply.send(value);
+            Outcome::Done
+        }
+        Err(payload) => {
+            let message = panic_message(&*payload);
+            reply.fail(Fault::Panicked(message.clone()));
+            Outcome::Panicked { method, message }
+        }
+    }
+}
+
+/// Runs a `blocking` method body without stalling other task-mode actors.
+pub fn block_in_place<R>(body: impl FnOnce() -> R) -> R {
+    tokio::task::block_in_place(body)
+}
+
+/// What an `#[on_start]` hook may return.
+pub trait StartResult {
+    /// `Err(message)` stops the actor.
+    fn into_start_result(self) -> Result<(), String>;
+}
+
+impl StartResult for () {
+    fn into_start_result(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Display> StartResult for Result<(), E> {
+    fn into_start_result(self) -> Result<(), String> {
+        self.map_err(|error| error.to_string())
+    }
+}
+
+/// How long one `#[actium::test]` may run before it fails.
+pub const TEST_TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs one test body in a fresh system under `mode`, bounded in time.
+///
+/// # Panics
+///
+/// Panics (failing the test) if the body fails, panics, or overruns
+/// [`TEST_TIME_LIMIT`].
+pub fn run_test<O: TestOutcome>(mode: Mode, name: &str, body: impl Future<Output = O>) {
+    let system = match System::builder().mode(mode).start() {
+        Ok(system) => system,
+        Err(error) => panic!("test `{name}` could not start its system: {error}"),
+    };
+    let outcome = system.block_on(async { tokio::time::timeout(TEST_TIME_LIMIT, body).await });
+    system.shutdown();
+    match outcome {
+        Ok(outcome) => outcome.check(name, mode),
+        Err(_) => panic!("test `{name}` ({mode:?}) did not finish within {TEST_TIME_LIMIT:?}"),
+    }
+}
+
+/// What a test body may return.
+pub trait TestOutcome {
+    /// Panics if the outcome is a failure.
+    fn check(self, name: &str, mode: Mode);
+}
+
+impl TestOutcome for () {
+    fn check(self, _name: &str, _mode: Mode) {}
+}
+
+impl<E: fmt::Debug> TestOutcome for Result<(), E> {
+    fn check(self, name: &str, mode: Mode) {
+        if let Err(error) = self {
+            panic!("test `{name}` ({mode:?}) failed: {error:?}");
+        }
+    }
+}

@@ -1,0 +1,516 @@
+//! Systems: the runtime that actors live in.
+//!
+//! A [`System`] owns a Tokio multi-threaded runtime, the table of live
+//! actors and the configuration (execution model, default deadline,
+//! shutdown grace). [`SystemHandle`] is a cheap clone of it that code inside
+//! the system finds ambiently: actors, the main future of
+//! [`launch`](crate::launch) and the runtime's own threads all know their
+//! system, which is how `Counter::default().spawn()` knows where to go.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use tokio::runtime::{Handle, Runtime};
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+
+use crate::actor::Actor;
+use crate::cell::Cell;
+use crate::error::Error;
+use crate::exit::ExitReason;
+use crate::id::{ActorId, ActorLabel, NodeId};
+use crate::reference::ActorRef;
+use crate::runner;
+use crate::spawn::{SpawnOptions, Spawner};
+use crate::table::ActorTable;
+
+/// How actors execute. Chosen once, at start-up; the same actor code and
+/// caller code run under both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Actors are lightweight tasks on a work-stealing pool of worker
+    /// threads (one per core by default): many actors, real multi-core.
+    #[default]
+    Tasks,
+    /// Each actor has an OS thread of its own. A method may block its
+    /// thread without stalling any other actor.
+    Threads,
+}
+
+/// Settings fixed when a system starts.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) mode: Mode,
+    pub(crate) workers: Option<usize>,
+    pub(crate) default_timeout: Duration,
+    pub(crate) shutdown_grace: Duration,
+}
+
+/// The default deadline of every request-reply call: 5 seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long shutdown waits for actors to finish their current method before
+/// abandoning them: 5 seconds by default.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Tasks,
+            workers: None,
+            default_timeout: DEFAULT_TIMEOUT,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+}
+
+/// Where a thread finds its system. Filled once the system exists: the
+/// runtime's threads start (and record the slot) before that.
+type Slot = Arc<OnceLock<Weak<SystemShared>>>;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Slot>> = const { RefCell::new(None) };
+}
+
+/// State shared by a system's handles, actors and threads.
+pub(crate) struct SystemShared {
+    pub(crate) node: NodeId,
+    pub(crate) config: Config,
+    runtime: Handle,
+    slot: Slot,
+    next_local: AtomicU64,
+    table: ActorTable,
+    /// Started actors that have not exited.
+    live: AtomicUsize,
+    stopping: AtomicBool,
+    idle: Mutex<()>,
+    idle_changed: Condvar,
+    shutdown_requested: AtomicBool,
+    shutdown_notify: Notify,
+}
+
+impl SystemShared {
+    /// Starts an actor. On failure the returned reference is to an actor
+    /// that has already stopped, so it is still safe to use.
+    pub(crate) fn spawn<A: Actor>(
+        self: &Arc<Self>,
+        actor: A,
+        options: SpawnOptions,
+    ) -> Result<ActorRef<A>, (ActorRef<A>, Error)> {
+        let local = self.next_local.fetch_add(1, Ordering::Relaxed);
+        let label = ActorLabel::new(ActorId::new(self.node, local), A::NAME);
+        let cell = Arc::new(Cell::<A>::new(label, self.clone(), options.capacity));
+        let actor_ref = ActorRef::from_cell(cell.clone());
+
+        if self.stopping.load(Ordering::SeqCst) {
+            drop(cell.mailbox.close());
+            cell.core.exited(ExitReason::Shutdown);
+            return Err((actor_ref, Error::ShuttingDown));
+        }
+        self.live.fetch_add(1, Ordering::SeqCst);
+        self.table.insert(local, cell.clone());
+        // Shutdown may have begun between the check above and the insert and
+        // missed this actor in its sweep; then stop it here.
+        if self.stopping.load(Ordering::SeqCst) {
+            use crate::cell::ErasedCell;
+            cell.request_stop(ExitReason::Shutdown);
+        }
+
+        let policy = options.on_panic.unwrap_or(A::PANIC_POLICY);
+        let life = runner::run(actor, cell.clone(), policy);
+        match options.mode.unwrap_or(self.config.mode) {
+            Mode::Tasks => {
+                self.runtime.spawn(life);
+            }
+            Mode::Threads => {
+                let runtime = self.runtime.clone();
+                let slot = self.slot.clone();
+                let started = std::thread::Builder::new()
+                    .name(format!("actium-{label}"))
+                    .spawn(move || {
+                        let _enter = enter_slot(slot);
+                        runtime.block_on(life);
+                    });
+                if let Err(error) = started {
+                    drop(cell.mailbox.close());
+                    cell.core.exited(ExitReason::Error(format!(
+                        "could not start its thread: {error}"
+                    )));
+                    return Err((actor_ref, Error::Startup(Arc::new(error))));
+                }
+            }
+        }
+        Ok(actor_ref)
+    }
+
+    /// Runs a helper task (a timer, say) on the system's runtime.
+    pub(crate) fn spawn_task(
+        &self,
+        task: impl Future<Output = ()> + Send + 'static,
+    ) -> AbortHandle {
+        self.runtime.spawn(task).abort_handle()
+    }
+
+    /// Removes an exited actor from the table and the live count.
+    pub(crate) fn forget(&self, id: ActorId) {
+        if !self.table.remove(id.local()) {
+            return;
+        }
+        if self.live.fetch_sub(1, Ordering::SeqCst) == 1 && self.stopping.load(Ordering::SeqCst) {
+            let _idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            self.idle_changed.notify_all();
+        }
+    }
+
+    /// Waits until no actor is live, up to `grace`; returns whether none is.
+    fn wait_idle(&self, grace: Duration) -> bool {
+        let deadline = Instant::now() + grace;
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        while self.live.load(Ordering::SeqCst) > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            idle = self
+                .idle_changed
+                .wait_timeout(idle, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+}
+
+/// A cheap, clonable handle to a running system.
+#[derive(Clone)]
+pub struct SystemHandle {
+    shared: Arc<SystemShared>,
+}
+
+impl SystemHandle {
+    pub(crate) fn from_shared(shared: Arc<SystemShared>) -> Self {
+        SystemHandle { shared }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<SystemShared> {
+        &self.shared
+    }
+
+    /// The system running on this thread.
+    ///
+    /// # Panics
+    ///
+    /// Panics if there is none; see [`try_current`](SystemHandle::try_current).
+    pub fn current() -> Self {
+        match Self::try_current() {
+            Ok(handle) => handle,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// The system running on this thread: inside an actor, the main future
+    /// of [`launch`](crate::launch), a task on the system's runtime, or
+    /// after [`System::enter`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSystem`] anywhere else.
+    pub fn try_current() -> Result<Self, Error> {
+        CURRENT
+            .with_borrow(|slot| slot.as_ref()?.get()?.upgrade())
+            .map(SystemHandle::from_shared)
+            .ok_or(Error::NoSystem)
+    }
+
+    /// Starts `actor` in this system with default options.
+    pub fn spawn<A: Actor>(&self, actor: A) -> ActorRef<A> {
+        Spawner::new(actor).system(self).spawn()
+    }
+
+    /// This system's node id, the first half of every actor id in it.
+    pub fn node(&self) -> NodeId {
+        self.shared.node
+    }
+
+    /// The execution model actors get unless their spawner says otherwise.
+    pub fn mode(&self) -> Mode {
+        self.shared.config.mode
+    }
+
+    /// The deadline of request-replies that set none of their own.
+    pub fn default_timeout(&self) -> Duration {
+        self.shared.config.default_timeout
+    }
+
+    /// How many actors are running.
+    pub fn actor_count(&self) -> usize {
+        self.shared.table.len()
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shared.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Asks a [`serve_forever`](crate::serve_forever) system to shut down, as
+    /// SIGINT or SIGTERM would. Returns at once.
+    pub fn request_shutdown(&self) {
+        self.shared.shutdown_requested.store(true, Ordering::SeqCst);
+        self.shared.shutdown_notify.notify_one();
+    }
+
+    /// Resolves once [`request_shutdown`](SystemHandle::request_shutdown) has
+    /// been called.
+    pub async fn shutdown_requested(&self) {
+        while !self.shared.shutdown_requested.load(Ordering::SeqCst) {
+            self.shared.shutdown_notify.notified().await;
+        }
+    }
+}
+
+impl std::fmt::Debug for SystemHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SystemHandle")
+            .field("node", &self.shared.node)
+            .field("mode", &self.shared.config.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes `system` the current system of this thread until the guard drops.
+///
+/// Returned by [`System::enter`].
+#[must_use = "the system is current only while the guard lives"]
+pub struct EnterGuard {
+    previous: Option<Slot>,
+    // The guard restores a thread-local, so it must stay on its thread.
+    _not_send: PhantomData<*const ()>,
+}
+
+fn enter_slot(slot: Slot) -> EnterGuard {
+    let previous = CURRENT.with_borrow_mut(|current| current.replace(slot));
+    EnterGuard {
+        previous,
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT.with_borrow_mut(|current| *current = previous);
+    }
+}
+
+/// An actor system: a runtime for actors, owned by the code that started it.
+///
+/// Most programs never touch this type: [`launch`](crate::launch) and
+/// [`serve_forever`](crate::serve_forever) start a system, run a future in
+/// it and shut it down. Use it directly to host actors from plain,
+/// non-async code:
+///
+/// ```
+/// use actium::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Greeter;
+///
+/// #[actor]
+/// impl Greeter {
+///     #[ask]
+///     fn greet(&self, name: String) -> String {
+///         format!("hello, {name}")
+///     }
+/// }
+///
+/// let system = System::builder().mode(Mode::Threads).start()?;
+/// let greeter = system.spawn(Greeter);
+/// assert_eq!(greeter.greet("ada".into()).wait()?, "hello, ada");
+/// system.shutdown();
+/// # Ok::<(), actium::Error>(())
+/// ```
+pub struct System {
+    handle: SystemHandle,
+    runtime: Option<Runtime>,
+}
+
+impl System {
+    /// Starts configuring a system.
+    pub fn builder() -> SystemBuilder {
+        SystemBuilder {
+            config: Config::default(),
+        }
+    }
+
+    /// A handle to this system.
+    pub fn handle(&self) -> &SystemHandle {
+        &self.handle
+    }
+
+    /// Starts `actor` in this system with default options.
+    pub fn spawn<A: Actor>(&self, actor: A) -> ActorRef<A> {
+        self.handle.spawn(actor)
+    }
+
+    /// Makes this the current system of the calling thread until the guard
+    /// drops, so `Actor::spawn` works there.
+    pub fn enter(&self) -> EnterGuard {
+        enter_slot(self.handle.shared.slot.clone())
+    }
+
+    /// Runs `future` to completion on the calling thread, inside this
+    /// system, and returns its output.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called from async code (inside a runtime), as Tokio's
+    /// `block_on` does.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = self.enter();
+        match &self.runtime {
+            Some(runtime) => runtime.block_on(future),
+            // `runtime` is taken only by shutdown, which consumes `self`.
+            None => unreachable!("system used after shutdown"),
+        }
+    }
+
+    /// Shuts the system down gracefully and waits for it.
+    ///
+    /// Every actor is asked to stop after its current method (exit reason
+    /// [`ExitReason::Shutdown`]); callers of queued requests get
+    /// [`Error::ActorStopped`]; `on_stop` hooks run. Actors that have not
+    /// finished within the shutdown grace (5 s unless configured) are
+    /// abandoned and a warning is logged. Dropping a `System` does the same.
+    ///
+    /// Call it from synchronous code, not from inside an actor or task.
+    pub fn shutdown(mut self) {
+        self.shutdown_now();
+    }
+
+    fn shutdown_now(&mut self) {
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        let shared = &self.handle.shared;
+        shared.stopping.store(true, Ordering::SeqCst);
+        shared.shutdown_requested.store(true, Ordering::SeqCst);
+        shared.shutdown_notify.notify_one();
+        for cell in shared.table.snapshot() {
+            cell.request_stop(ExitReason::Shutdown);
+        }
+        if !shared.wait_idle(shared.config.shutdown_grace) {
+            let stuck: Vec<String> = shared
+                .table
+                .snapshot()
+                .iter()
+                .map(|cell| cell.core().label.to_string())
+                .collect();
+            tracing::warn!(
+                grace = ?shared.config.shutdown_grace,
+                actors = ?stuck,
+                "actors did not stop within the shutdown grace and were abandoned"
+            );
+        }
+        // Blocking work (spawn_blocking) cannot be cancelled; do not wait on
+        // it for long.
+        runtime.shutdown_timeout(Duration::from_millis(500));
+        shared.table.clear();
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}
+
+impl std::fmt::Debug for System {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("System")
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures and starts a [`System`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until started"]
+pub struct SystemBuilder {
+    config: Config,
+}
+
+impl SystemBuilder {
+    /// The execution model for actors ([`Mode::Tasks`] by default).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.config.mode = mode;
+        self
+    }
+
+    /// The number of runtime worker threads (default: one per core). In
+    /// threads mode these run timers and helper tasks, not actors.
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.config.workers = Some(workers.max(1));
+        self
+    }
+
+    /// The deadline of request-replies that set none of their own
+    /// ([`DEFAULT_TIMEOUT`] unless set).
+    pub fn default_timeout(mut self, timeout: Duration) -> Self {
+        self.config.default_timeout = timeout;
+        self
+    }
+
+    /// How long shutdown waits for actors ([`DEFAULT_SHUTDOWN_GRACE`] unless
+    /// set).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.config.shutdown_grace = grace;
+        self
+    }
+
+    /// Starts the system.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Startup`] if the runtime's threads cannot be created.
+    pub fn start(self) -> Result<System, Error> {
+        let slot: Slot = Arc::new(OnceLock::new());
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.enable_all().thread_name("actium-worker");
+        if let Some(workers) = self.config.workers {
+            builder.worker_threads(workers);
+        }
+        let thread_slot = slot.clone();
+        builder.on_thread_start(move || {
+            CURRENT.with_borrow_mut(|current| *current = Some(thread_slot.clone()));
+        });
+        builder.on_thread_stop(|| CURRENT.with_borrow_mut(|current| *current = None));
+        let runtime = builder
+            .build()
+            .map_err(|error| Error::Startup(Arc::new(error)))?;
+
+        let shared = Arc::new(SystemShared {
+            node: NodeId::random(),
+            config: self.config,
+            runtime: runtime.handle().clone(),
+            slot: slot.clone(),
+            next_local: AtomicU64::new(1),
+            table: ActorTable::new(),
+            live: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
+            idle: Mutex::new(()),
+            idle_changed: Condvar::new(),
+            shutdown_requested: AtomicBool::new(false),
+            shutdown_notify: Notify::new(),
+        });
+        // A fresh `OnceLock` was created above, so this set cannot fail.
+        let _ = slot.set(Arc::downgrade(&shared));
+        Ok(System {
+            handle: SystemHandle::from_shared(shared),
+            runtime: Some(runtime),
+        })
+    }
+}

@@ -1,0 +1,299 @@
+//! Code generation for `#[actor]`.
+//!
+//! For `impl Counter { #[tell] fn incr(&mut self, by: u64) .. }` this emits:
+//!
+//! - the impl block itself, minus our attributes;
+//! - `enum __ActiumMsgCounter { incr { by: u64 }, get { __reply: Reply<u64> } }`,
+//!   one variant per message method, named after the method;
+//! - `struct __ActiumMethodsCounter<D>`, the proxy `ActorRef<Counter>`
+//!   dereferences to, with one method per message that hands its arguments
+//!   to the dispatcher `D`;
+//! - `impl Actor for Counter`, whose `handle` matches a message and calls the
+//!   method through `actium::__private` helpers (which catch panics and
+//!   answer the caller).
+//!
+//! Generated code reaches the runtime only through `::actium::__private`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{Ident, Type};
+
+use crate::ast::{Actor, Method, Param};
+use crate::attr::Role;
+use crate::fallback;
+
+pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
+    // `valid` has rejected impls whose type is not a plain name.
+    let Some(name) = &actor.name else {
+        return fallback::strip(actor.item);
+    };
+    let stripped = fallback::strip(actor.item);
+    let msg = format_ident!("__ActiumMsg{}", name);
+    let proxy = format_ident!("__ActiumMethods{}", name);
+    let private = quote!(::actium::__private);
+
+    let messages: Vec<Message<'_>> = actor
+        .messages()
+        .map(|method| Message::new(method, name))
+        .collect();
+    let variants = messages.iter().map(Message::variant);
+    let proxy_methods = messages.iter().map(|m| m.proxy_method(name, &msg));
+    let arms = messages.iter().map(|m| m.handle_arm(&msg));
+    let type_name = name.to_string();
+    let panic_policy = actor.options.stop_on_panic.map(|stop| {
+        let policy = if stop { quote!(Stop) } else { quote!(Resume) };
+        quote!(const PANIC_POLICY: ::actium::PanicPolicy = ::actium::PanicPolicy::#policy;)
+    });
+    let on_start = actor.role(Role::OnStart).next().map(on_start);
+    let on_stop = actor.role(Role::OnStop).next().map(on_stop);
+
+    quote! {
+        #stripped
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, private_interfaces, missing_docs, dead_code)]
+        pub enum #msg {
+            #(#variants,)*
+        }
+
+        #[doc(hidden)]
+        #[allow(private_interfaces, missing_docs)]
+        pub struct #proxy<D> {
+            dispatch: D,
+        }
+
+        #[allow(private_interfaces, private_bounds)]
+        impl<D: #private::Dispatch<#name>> #private::Methods<#name, D> for #proxy<D> {
+            fn new(dispatch: D) -> Self {
+                #proxy { dispatch }
+            }
+
+            fn dispatch(&self) -> &D {
+                &self.dispatch
+            }
+        }
+
+        #[allow(private_interfaces, private_bounds, missing_docs, clippy::too_many_arguments)]
+        impl<D: #private::Dispatch<#name>> #proxy<D> {
+            #(#proxy_methods)*
+        }
+
+        impl ::actium::Actor for #name {
+            type Msg = #msg;
+            type Methods<D: #private::Dispatch<Self>> = #proxy<D>;
+            const NAME: &'static str = #type_name;
+            #panic_policy
+
+            #[allow(unused_variables, clippy::let_unit_value)]
+            fn handle(
+                &mut self,
+                __msg: Self::Msg,
+                __ctx: &mut ::actium::Context<Self>,
+            ) -> impl ::core::future::Future<Output = #private::Outcome> + ::core::marker::Send {
+                async move {
+                    match __msg {
+                        #(#arms)*
+                    }
+                }
+            }
+
+            #on_start
+            #on_stop
+        }
+    }
+}
+
+/// One message method, with `Self` already replaced by the actor's name in
+/// its types (generated items live outside the impl, where `Self` means
+/// something else).
+struct Message<'a> {
+    method: &'a Method<'a>,
+    args: Vec<(Ident, Type)>,
+    /// The reply type of an ask; `None` for a tell.
+    reply: Option<Type>,
+}
+
+impl<'a> Message<'a> {
+    fn new(method: &'a Method<'a>, actor: &Ident) -> Self {
+        let args = method
+            .args()
+            .map(|(arg, ty)| (arg.clone(), replace_self(ty, actor)))
+            .collect();
+        let reply = (method.role == Role::Ask).then(|| {
+            method
+                .output()
+                .map_or_else(|| syn::parse_quote!(()), |ty| replace_self(ty, actor))
+        });
+        Message {
+            method,
+            args,
+            reply,
+        }
+    }
+
+    fn names(&self) -> impl Iterator<Item = &Ident> {
+        self.args.iter().map(|(arg, _)| arg)
+    }
+
+    fn types(&self) -> impl Iterator<Item = &Type> {
+        self.args.iter().map(|(_, ty)| ty)
+    }
+
+    fn variant(&self) -> TokenStream {
+        let name = self.method.name();
+        let fields = self.args.iter().map(|(arg, ty)| quote!(#arg: #ty));
+        let reply = self
+            .reply
+            .as_ref()
+            .map(|reply| quote!(__reply: ::actium::__private::Reply<#reply>));
+        quote!(#name { #(#fields,)* #reply })
+    }
+
+    fn proxy_method(&self, actor: &Ident, msg: &Ident) -> TokenStream {
+        let method = self.method;
+        let name = method.name();
+        let name_str = name.to_string();
+        let vis = method.vis();
+        let docs = method.docs();
+        let names: Vec<_> = self.names().collect();
+        let types: Vec<_> = self.types().collect();
+        let private = quote!(::actium::__private);
+        let timeout = match method.options.timeout {
+            Some((duration, _)) => {
+                let (secs, nanos) = (duration.as_secs(), duration.subsec_nanos());
+                quote!(::core::option::Option::Some(::core::time::Duration::new(#secs, #nanos)))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let info = quote!(#private::MethodInfo { name: #name_str, timeout: #timeout });
+        // Arguments and replies must be able to cross to the actor's thread;
+        // checking here points the error at the user's own type.
+        let checks = types.iter().copied().chain(self.reply.as_ref()).map(|ty| {
+            quote_spanned! {ty.span()=>
+                const _: fn() = || {
+                    fn must_be_sendable<T: ::core::marker::Send + 'static>() {}
+                    must_be_sendable::<#ty>();
+                };
+            }
+        });
+        let body = match &self.reply {
+            None => quote! {
+                #(#checks)*
+                self.dispatch.tell(#info, (#(#names,)*), |(#(#names,)*)| #msg::#name { #(#names),* })
+            },
+            Some(_) => quote! {
+                #(#checks)*
+                self.dispatch.ask(#info, (#(#names,)*), |(#(#names,)*), __reply| #msg::#name { #(#names,)* __reply })
+            },
+        };
+        let output = match &self.reply {
+            None => quote!(<D as #private::Dispatch<#actor>>::Tell<(#(#types,)*)>),
+            Some(reply) => quote!(<D as #private::Dispatch<#actor>>::Ask<(#(#types,)*), #reply>),
+        };
+        quote! {
+            #(#docs)*
+            #vis fn #name(&self, #(#names: #types),*) -> #output {
+                #body
+            }
+        }
+    }
+
+    fn handle_arm(&self, msg: &Ident) -> TokenStream {
+        let method = self.method;
+        let name = method.name();
+        let name_str = name.to_string();
+        let names: Vec<_> = self.names().collect();
+        let call = call_method(method, &quote!(__ctx), &quote!(__reply));
+        let blocking = method.options.blocking.is_some();
+        let private = quote!(::actium::__private);
+        let run = match (&self.reply, method.is_async(), blocking) {
+            (None, false, false) => quote!(#private::tell(#name_str, || #call)),
+            (None, false, true) => {
+                quote!(#private::tell(#name_str, || #private::block_in_place(|| #call)))
+            }
+            (None, true, _) => quote!(#private::tell_async(#name_str, #call).await),
+            (Some(_), false, false) => quote!(#private::ask(#name_str, __reply, || #call)),
+            (Some(_), false, true) => {
+                quote!(#private::ask(#name_str, __reply, || #private::block_in_place(|| #call)))
+            }
+            (Some(_), true, _) => quote!(#private::ask_async(#name_str, __reply, #call).await),
+        };
+        let reply = self.reply.as_ref().map(|_| quote!(__reply));
+        quote! {
+            #msg::#name { #(#names,)* #reply } => #run,
+        }
+    }
+}
+
+/// `Self::method(self, ..)` with the parameters in declaration order; spans
+/// point at the user's method so type errors land there.
+fn call_method(method: &Method<'_>, ctx: &TokenStream, reason: &TokenStream) -> TokenStream {
+    let name = method.name();
+    let params = method.params.iter().map(|param| match param {
+        Param::Arg {
+            name: Some(arg), ..
+        } => quote!(#arg),
+        // Rejected by `valid`; emit something that type-checks regardless.
+        Param::Arg { name: None, .. } => quote!(::core::unreachable!()),
+        Param::Context { .. } => ctx.clone(),
+        Param::ExitReason { .. } => reason.clone(),
+    });
+    let span = method.item.sig.span();
+    quote_spanned!(span=> Self::#name(self, #(#params),*))
+}
+
+fn on_start(method: &Method<'_>) -> TokenStream {
+    let call = call_method(method, &quote!(__ctx), &quote!(::core::unreachable!()));
+    let call = if method.is_async() {
+        quote!(#call.await)
+    } else {
+        call
+    };
+    quote! {
+        fn on_start(
+            &mut self,
+            __ctx: &mut ::actium::Context<Self>,
+        ) -> impl ::core::future::Future<Output = ::core::result::Result<(), ::std::string::String>>
+               + ::core::marker::Send {
+            async move { ::actium::__private::StartResult::into_start_result(#call) }
+        }
+    }
+}
+
+fn on_stop(method: &Method<'_>) -> TokenStream {
+    let call = call_method(method, &quote!(__ctx), &quote!(__reason));
+    let call = if method.is_async() {
+        quote!(#call.await)
+    } else {
+        call
+    };
+    quote! {
+        #[allow(unused_variables)]
+        fn on_stop(
+            &mut self,
+            __ctx: &mut ::actium::Context<Self>,
+            __reason: &::actium::ExitReason,
+        ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
+            async move { #call; }
+        }
+    }
+}
+
+fn replace_self(ty: &Type, actor: &Ident) -> Type {
+    struct ReplaceSelf<'a>(&'a Ident);
+    impl VisitMut for ReplaceSelf<'_> {
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            if let Some(first) = path.segments.first_mut() {
+                if first.ident == "Self" {
+                    first.ident = Ident::new(&self.0.to_string(), first.ident.span());
+                }
+            }
+            syn::visit_mut::visit_path_mut(self, path);
+        }
+    }
+    let mut ty = ty.clone();
+    ReplaceSelf(actor).visit_type_mut(&mut ty);
+    ty
+}

@@ -1,0 +1,128 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Layout
+//!
+//! This crate is a facade: the runtime lives in `actium-core`, the macros in
+//! `actium-macros`. Everything a program needs is re-exported here, and
+//! [`prelude`] brings the everyday names into scope.
+#![warn(missing_docs)]
+
+pub use actium_core::*;
+
+/// Turns an inherent `impl` block into an actor whose methods are messages.
+///
+/// ```
+/// use actium::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Account {
+///     balance: u64,
+/// }
+///
+/// #[derive(Debug, PartialEq, thiserror::Error)]
+/// #[error("insufficient funds: {balance} < {wanted}")]
+/// struct Insufficient {
+///     balance: u64,
+///     wanted: u64,
+/// }
+///
+/// #[actor]
+/// impl Account {
+///     /// One-way: `account.deposit(10)?` returns as soon as it is queued.
+///     #[tell]
+///     fn deposit(&mut self, amount: u64) {
+///         self.balance += amount;
+///     }
+///
+///     /// Request-reply: `account.withdraw(5).await?` is the method's own
+///     /// `Result`.
+///     #[ask(timeout = "2s")]
+///     fn withdraw(&mut self, amount: u64) -> Result<u64, Insufficient> {
+///         if amount > self.balance {
+///             return Err(Insufficient { balance: self.balance, wanted: amount });
+///         }
+///         self.balance -= amount;
+///         Ok(self.balance)
+///     }
+///
+///     /// Not exported: only the actor itself can call it.
+///     fn audit(&self) -> bool {
+///         self.balance < 1_000_000
+///     }
+/// }
+///
+/// actium::launch(Mode::Tasks, async {
+///     let account = Account::default().spawn();
+///     account.deposit(10)?;
+///     assert_eq!(account.withdraw(4).await?, Ok(6));
+///     assert_eq!(
+///         account.withdraw(100).await?,
+///         Err(Insufficient { balance: 6, wanted: 100 })
+///     );
+///     Ok::<(), actium::Error>(())
+/// })?;
+/// # Ok::<(), actium::Error>(())
+/// ```
+///
+/// # Methods
+///
+/// - `#[tell]`: a one-way message. On a reference it returns
+///   `Result<(), Error>` at once (an error only if the actor has stopped or
+///   its bounded mailbox is full). The method returns nothing.
+/// - `#[ask]`: a request-reply. On a reference it returns an [`Ask`] that
+///   resolves to the method's return value, or an [`Error`]. Options:
+///   `timeout = "2s"` sets this method's deadline (the system default is
+///   5 s; a call may override both with `.timeout(d)`).
+/// - `blocking` (on either): the method may block its thread; in tasks mode
+///   the worker's other tasks move to another thread first, so other actors
+///   keep running. It must be a plain `fn`.
+/// - Methods may be `async fn` and await other actors; the actor handles
+///   nothing else until they return.
+/// - A parameter of type `&mut Context<Self>` (anywhere after `self`) gives
+///   the method its [`Context`]; callers do not pass it.
+/// - Methods without an attribute are private to the actor.
+///
+/// Message methods take `&self` or `&mut self` and owned arguments (no
+/// borrows: a message outlives the call), have no generic parameters, and
+/// must not be named like [`ActorRef`]'s own methods (`id`, `stop`,
+/// `stopped`, `is_alive`) or common trait methods (`clone`, `eq`, ...). The
+/// macro reports each of these mistakes at the offending tokens.
+///
+/// # Lifecycle hooks
+///
+/// `#[on_start]` runs before the first message; it may be async, may take
+/// the context, and may return `Result<(), E: Display>` — an `Err` stops the
+/// actor with [`ExitReason::Error`]. `#[on_stop]` runs once after the last
+/// message and may also take `reason: &ExitReason`.
+///
+/// # Options
+///
+/// `#[actor(on_panic = "stop")]` makes a panicking method stop the actor
+/// (Erlang style) instead of logging and resuming (the default, see
+/// [`PanicPolicy`]).
+pub use actium_macros::actor;
+
+/// Runs an `async fn` test once under each execution model.
+///
+/// Expands to a module named after the function with two tests, `tasks`
+/// and `threads`; each starts a fresh system, runs the body with a time
+/// limit of 60 s, and shuts the system down. The body may return `()` or
+/// `Result<(), E: Debug>`. `#[actium::test(tasks)]` or `(threads)` runs one
+/// model only.
+///
+/// ```
+/// # use actium::prelude::*;
+/// #[actium::test]
+/// async fn spawns_in_both_models() -> actium::Result<()> {
+///     assert_eq!(actium::SystemHandle::current().actor_count(), 0);
+///     Ok(())
+/// }
+/// ```
+pub use actium_macros::test;
+
+/// The names almost every Actium program uses.
+pub mod prelude {
+    pub use crate::{
+        Actor, ActorRef, Context, Error, ExitReason, Mode, PanicPolicy, System, SystemHandle, actor,
+    };
+}
