@@ -7,91 +7,102 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use pin_project_lite::pin_project;
-use tokio::sync::oneshot;
-use tokio::time::{Instant, Sleep};
-
+use crate::deadline;
 use crate::error::Error;
 use crate::id::ActorLabel;
-
-/// Why an actor could not produce a value for a request.
-pub(crate) enum Fault {
-    Panicked(String),
-}
-
-type Answer<R> = Result<R, Fault>;
+use crate::primitives::slot::{Outcome, Slot};
+use std::sync::Arc;
 
 /// The slot through which an actor answers one request.
 ///
 /// Dropping it unanswered (the actor stopped, or the message was never
 /// handled) gives the caller [`Error::ActorStopped`].
-pub struct Reply<R> {
-    tx: oneshot::Sender<Answer<R>>,
+pub struct Reply<R: Send> {
+    slot: Option<Arc<Slot<R>>>,
 }
 
-impl<R> Reply<R> {
-    pub(crate) fn channel() -> (Self, oneshot::Receiver<Answer<R>>) {
-        let (tx, rx) = oneshot::channel();
-        (Reply { tx }, rx)
+impl<R: Send> Reply<R> {
+    pub(crate) fn channel() -> (Self, Arc<Slot<R>>) {
+        let slot = Arc::new(Slot::new());
+        (
+            Reply {
+                slot: Some(slot.clone()),
+            },
+            slot,
+        )
     }
 
-    /// Answers the request. A caller that gave up (timed out, or dropped its
-    /// [`Ask`]) is not an error for the actor, so the result is ignored.
-    pub(crate) fn send(self, value: R) {
-        let _caller_gone = self.tx.send(Ok(value));
+    /// Answers the request. A caller that gave up (its deadline passed, or
+    /// it dropped its [`Ask`]) is not the actor's problem: the value is
+    /// dropped.
+    pub(crate) fn send(mut self, value: R) {
+        if let Some(slot) = self.slot.take() {
+            let _caller_gave_up = slot.complete(Outcome::Value(value));
+        }
     }
 
-    pub(crate) fn fail(self, fault: Fault) {
-        let _caller_gone = self.tx.send(Err(fault));
-    }
-}
-
-pin_project! {
-    /// The pending answer of a request-reply call.
-    ///
-    /// Resolves to the method's return value, or to an [`Error`] if the
-    /// actor stopped, the method panicked, the deadline passed, or the call
-    /// could not be sent. The deadline is the method's
-    /// `#[ask(timeout = "..")]`, else the system's default (5 s unless
-    /// configured), unless [`timeout`](Ask::timeout) overrides it.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping an `Ask` does not recall the message: the actor still runs
-    /// the method and its answer is discarded.
-    #[must_use = "the call is sent, but its answer is lost unless awaited; use a #[tell] method for fire-and-forget"]
-    pub struct Ask<R> {
-        state: State<R>,
-        actor: ActorLabel,
-        method: &'static str,
-        timeout: Duration,
-        #[pin]
-        sleep: Option<Sleep>,
+    pub(crate) fn panicked(mut self, message: String) {
+        if let Some(slot) = self.slot.take() {
+            let _caller_gave_up = slot.complete(Outcome::Panicked(message));
+        }
     }
 }
 
-enum State<R> {
-    Waiting(oneshot::Receiver<Answer<R>>),
+impl<R: Send> Drop for Reply<R> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            let _already_complete = slot.complete(Outcome::Dropped);
+        }
+    }
+}
+
+/// The pending answer of a request-reply call.
+///
+/// Resolves to the method's return value, or to an [`Error`] if the actor
+/// stopped, the method panicked, the deadline passed, or the call could not
+/// be sent. The deadline is the method's `#[ask(timeout = "..")]`, else the
+/// system's default (5 s unless configured), unless
+/// [`timeout`](Ask::timeout) overrides it; it fires within two milliseconds
+/// after it is due, never before.
+///
+/// `Ask` needs no particular runtime: it can be awaited from any executor,
+/// or waited for from plain threads with [`wait`](Ask::wait).
+///
+/// # Cancel safety
+///
+/// Dropping an `Ask` does not recall the message: the actor still runs the
+/// method and its answer is discarded.
+#[must_use = "the call is sent, but its answer is lost unless awaited; use a #[tell] method for fire-and-forget"]
+pub struct Ask<R: Send> {
+    state: State<R>,
+    actor: ActorLabel,
+    method: &'static str,
+    timeout: Duration,
+}
+
+enum State<R: Send> {
+    /// Sent; the deadline is not registered yet.
+    Sent(Arc<Slot<R>>),
+    /// Sent and registered with the deadline sweeper.
+    Waiting(Arc<Slot<R>>),
     Failed(Option<Error>),
 }
 
-impl<R> Ask<R> {
-    pub(crate) fn waiting(
-        rx: oneshot::Receiver<Answer<R>>,
+impl<R: Send + 'static> Ask<R> {
+    pub(crate) fn sent(
+        slot: Arc<Slot<R>>,
         actor: ActorLabel,
         method: &'static str,
         timeout: Duration,
     ) -> Self {
         Ask {
-            state: State::Waiting(rx),
+            state: State::Sent(slot),
             actor,
             method,
             timeout,
-            sleep: None,
         }
     }
 
@@ -101,7 +112,6 @@ impl<R> Ask<R> {
             actor,
             method,
             timeout: Duration::ZERO,
-            sleep: None,
         }
     }
 
@@ -122,42 +132,60 @@ impl<R> Ask<R> {
     /// # Errors
     ///
     /// The same as awaiting the call.
-    pub fn wait(self) -> Result<R, Error> {
-        let Ask {
-            state,
-            actor,
-            method,
-            timeout,
-            ..
-        } = self;
-        let mut rx = match state {
-            State::Waiting(rx) => rx,
-            State::Failed(error) => return Err(error.unwrap_or(stopped(actor, method))),
-        };
+    pub fn wait(mut self) -> Result<R, Error> {
         tokio::task::block_in_place(|| {
-            let deadline = std::time::Instant::now().checked_add(timeout);
             let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
             let mut cx = Context::from_waker(&waker);
             loop {
-                if let Poll::Ready(answer) = Pin::new(&mut rx).poll(&mut cx) {
-                    return settle(answer, actor, method);
+                if let Poll::Ready(answer) = self.poll_answer(&mut cx) {
+                    return answer;
                 }
-                match deadline {
-                    Some(deadline) => {
-                        let now = std::time::Instant::now();
-                        if now >= deadline {
-                            return Err(Error::Timeout {
-                                actor,
-                                method,
-                                timeout,
-                            });
-                        }
-                        std::thread::park_timeout(deadline - now);
-                    }
-                    None => std::thread::park(),
-                }
+                std::thread::park();
             }
         })
+    }
+
+    fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, Error>> {
+        let slot = match &self.state {
+            State::Sent(slot) | State::Waiting(slot) => slot,
+            State::Failed(error) => {
+                let error = error.clone().unwrap_or(self.stopped());
+                self.state = State::Failed(None);
+                return Poll::Ready(Err(error));
+            }
+        };
+        let outcome = match slot.poll_take(cx) {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => {
+                if let State::Sent(slot) = &self.state {
+                    let slot = slot.clone();
+                    deadline::register(slot.clone(), self.timeout);
+                    self.state = State::Waiting(slot);
+                }
+                return Poll::Pending;
+            }
+        };
+        Poll::Ready(match outcome {
+            Outcome::Value(value) => Ok(value),
+            Outcome::Panicked(message) => Err(Error::Panicked {
+                actor: self.actor,
+                method: self.method,
+                message,
+            }),
+            Outcome::Dropped => Err(self.stopped()),
+            Outcome::Expired => Err(Error::Timeout {
+                actor: self.actor,
+                method: self.method,
+                timeout: self.timeout,
+            }),
+        })
+    }
+
+    fn stopped(&self) -> Error {
+        Error::ActorStopped {
+            actor: self.actor,
+            method: self.method,
+        }
     }
 }
 
@@ -167,65 +195,17 @@ impl Wake for ThreadWaker {
     fn wake(self: Arc<Self>) {
         self.0.unpark();
     }
-}
 
-fn stopped(actor: ActorLabel, method: &'static str) -> Error {
-    Error::ActorStopped { actor, method }
-}
-
-fn settle<R>(
-    answer: Result<Answer<R>, oneshot::error::RecvError>,
-    actor: ActorLabel,
-    method: &'static str,
-) -> Result<R, Error> {
-    match answer {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(Fault::Panicked(message))) => Err(Error::Panicked {
-            actor,
-            method,
-            message,
-        }),
-        Err(_dropped_unanswered) => Err(stopped(actor, method)),
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
     }
 }
 
-impl<R> Future for Ask<R> {
+impl<R: Send + 'static> Future for Ask<R> {
     type Output = Result<R, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let rx = match this.state {
-            State::Waiting(rx) => rx,
-            State::Failed(error) => {
-                return Poll::Ready(Err(error
-                    .take()
-                    .unwrap_or(stopped(*this.actor, this.method))));
-            }
-        };
-        if let Poll::Ready(answer) = Pin::new(rx).poll(cx) {
-            return Poll::Ready(settle(answer, *this.actor, this.method));
-        }
-        if this.sleep.is_none() {
-            if tokio::runtime::Handle::try_current().is_err() {
-                return Poll::Ready(Err(Error::NoRuntime {
-                    method: this.method,
-                }));
-            }
-            match Instant::now().checked_add(*this.timeout) {
-                Some(deadline) => this.sleep.set(Some(tokio::time::sleep_until(deadline))),
-                // A deadline past the end of time is no deadline.
-                None => return Poll::Pending,
-            }
-        }
-        if let Some(sleep) = this.sleep.as_pin_mut() {
-            if sleep.poll(cx).is_ready() {
-                return Poll::Ready(Err(Error::Timeout {
-                    actor: *this.actor,
-                    method: this.method,
-                    timeout: *this.timeout,
-                }));
-            }
-        }
-        Poll::Pending
+        // `Ask` holds no self-references, so it is `Unpin`.
+        self.get_mut().poll_answer(cx)
     }
 }

@@ -84,17 +84,6 @@ pub enum Error {
     )]
     NoSystem,
 
-    /// A call was awaited outside any Tokio runtime, where its deadline
-    /// cannot be timed.
-    #[error(
-        "`{method}` was awaited outside a Tokio runtime; await it inside an Actium system \
-         or use `.wait()`"
-    )]
-    NoRuntime {
-        /// The method whose answer was awaited.
-        method: &'static str,
-    },
-
     /// Work handed to [`blocking`](crate::blocking) panicked.
     #[error("blocking work panicked: {message}")]
     BlockingPanicked {

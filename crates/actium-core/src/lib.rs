@@ -17,6 +17,9 @@
 //!   lifecycle.
 //! - `dispatch`, `reference`, `ask` — [`ActorRef`], the seam generated
 //!   proxies call through, and the [`Ask`] future of a request-reply.
+//! - `primitives::slot`, `deadline` — the lock-free reply slot an answer (or
+//!   a timeout, or a stop) completes, and the one background thread that
+//!   expires overdue asks without a timer per call.
 //! - `runner` — the actor loop that takes messages and runs methods.
 //! - `context` — [`Context`], the actor's view of itself (timers, stop).
 //! - `system`, `table`, `spawn`, `launch` — [`System`] (a Tokio runtime plus
@@ -34,7 +37,8 @@
 //! each message runs the generated `handle`, which matches the message and
 //! calls `Counter::incr(&mut self, 5)`. A request-reply additionally carries
 //! a one-shot reply slot; the loop answers through it, and the caller's
-//! [`Ask`] future resolves, or fails with a deadline.
+//! [`Ask`] future resolves, or fails once the deadline sweeper expires the
+//! slot.
 
 #![warn(missing_docs)]
 
@@ -45,12 +49,14 @@ mod cell;
 mod chain;
 mod context;
 mod current;
+mod deadline;
 mod dispatch;
 mod error;
 mod exit;
 mod id;
 mod launch;
 mod mailbox;
+mod primitives;
 mod reference;
 mod runner;
 mod spawn;

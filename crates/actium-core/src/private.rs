@@ -8,7 +8,6 @@ use std::time::Duration;
 use futures_util::FutureExt;
 
 pub use crate::actor::Outcome;
-use crate::ask::Fault;
 pub use crate::ask::Reply;
 pub use crate::dispatch::{Dispatch, MethodInfo, Methods};
 use crate::error::panic_message;
@@ -38,12 +37,12 @@ pub async fn tell_async(method: &'static str, body: impl Future<Output = ()>) ->
 }
 
 /// Runs a request-reply method's body and answers its caller.
-pub fn ask<R>(method: &'static str, reply: Reply<R>, body: impl FnOnce() -> R) -> Outcome {
+pub fn ask<R: Send>(method: &'static str, reply: Reply<R>, body: impl FnOnce() -> R) -> Outcome {
     settle(method, reply, catch_unwind(AssertUnwindSafe(body)))
 }
 
 /// Runs an async request-reply method's body and answers its caller.
-pub async fn ask_async<R>(
+pub async fn ask_async<R: Send>(
     method: &'static str,
     reply: Reply<R>,
     body: impl Future<Output = R>,
@@ -51,7 +50,11 @@ pub async fn ask_async<R>(
     settle(method, reply, AssertUnwindSafe(body).catch_unwind().await)
 }
 
-fn settle<R>(method: &'static str, reply: Reply<R>, result: std::thread::Result<R>) -> Outcome {
+fn settle<R: Send>(
+    method: &'static str,
+    reply: Reply<R>,
+    result: std::thread::Result<R>,
+) -> Outcome {
     match result {
         Ok(value) => {
             reply.send(value);
@@ -59,7 +62,7 @@ fn settle<R>(method: &'static str, reply: Reply<R>, result: std::thread::Result<
         }
         Err(payload) => {
             let message = panic_message(&*payload);
-            reply.fail(Fault::Panicked(message.clone()));
+            reply.panicked(message.clone());
             Outcome::Panicked { method, message }
         }
     }

@@ -31,6 +31,11 @@ use crate::mailbox::{Envelope, Refusal};
 /// actor alive, and dropping all of them does not stop it: an actor runs
 /// until it stops itself, is stopped, or its system shuts down.
 ///
+/// Clippy's `mutable_key_type` lint mistakes references for mutable keys
+/// (it sees the shared mailbox behind them); they hash by their immutable
+/// id, so add `ignore-interior-mutability = ["actium_core::reference::ActorRef"]`
+/// to your `clippy.toml` if you keep them in sets or as map keys.
+///
 /// Besides `A`'s methods, a reference has [`id`](ActorRef::id),
 /// [`stop`](ActorRef::stop), [`stopped`](ActorRef::stopped) and
 /// [`is_alive`](ActorRef::is_alive); `#[actor]` refuses methods with those
@@ -195,7 +200,7 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
         if let Err(deadlock) = chain::check(&chain, label, method.name) {
             return Ask::failed(deadlock, label, method.name);
         }
-        let (reply, rx) = Reply::channel();
+        let (reply, slot) = Reply::channel();
         let envelope = Envelope {
             msg: make(args, reply),
             chain,
@@ -205,7 +210,7 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
                 let timeout = method
                     .timeout
                     .unwrap_or(self.cell.core.system.config.default_timeout);
-                Ask::waiting(rx, label, method.name, timeout)
+                Ask::sent(slot, label, method.name, timeout)
             }
             Err((refusal, _undelivered)) => {
                 Ask::failed(self.refused(refusal, method.name), label, method.name)

@@ -3,8 +3,6 @@
 //! Building the view only classifies; judging what is allowed is `valid`'s
 //! job, so that every rule and its message live in one place.
 
-use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::{
     Attribute, FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, Pat, Receiver, ReturnType, Type,
     Visibility,
@@ -25,7 +23,7 @@ pub(crate) struct Actor<'a> {
 pub(crate) struct Method<'a> {
     pub(crate) item: &'a ImplItemFn,
     pub(crate) role: Role,
-    pub(crate) role_span: Span,
+    pub(crate) role_attr: &'a Attribute,
     /// Further role attributes on the same method (an error).
     pub(crate) extra_roles: Vec<&'a Attribute>,
     pub(crate) options: MethodOptions,
@@ -93,8 +91,13 @@ impl<'a> Method<'a> {
 
 impl<'a> Actor<'a> {
     pub(crate) fn from_syn(item: &'a ItemImpl, options: ActorOptions) -> syn::Result<Self> {
+        // `Store<T>` still has a name; its generics are `valid`'s concern.
         let name = match &*item.self_ty {
-            Type::Path(path) if path.qself.is_none() => path.path.get_ident().cloned(),
+            Type::Path(path) if path.qself.is_none() && path.path.segments.len() == 1 => path
+                .path
+                .segments
+                .first()
+                .map(|segment| segment.ident.clone()),
             _ => None,
         };
         let mut methods = Vec::new();
@@ -158,7 +161,7 @@ impl<'a> Method<'a> {
         Ok(Some(Method {
             item,
             role,
-            role_span: role_attr.span(),
+            role_attr,
             extra_roles,
             options,
             params,

@@ -82,8 +82,8 @@ pub(crate) fn check(actor: &Actor<'_>) -> syn::Result<()> {
     }
     for role in [Role::OnStart, Role::OnStop] {
         for extra in actor.role(role).skip(1) {
-            errors.push_at(
-                extra.role_span,
+            errors.push(
+                extra.role_attr,
                 format!("only one method may be the {} hook", role.name()),
             );
         }

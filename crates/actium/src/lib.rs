@@ -123,6 +123,7 @@ pub use actium_macros::test;
 /// The names almost every Actium program uses.
 pub mod prelude {
     pub use crate::{
-        Actor, ActorRef, Context, Error, ExitReason, Mode, PanicPolicy, System, SystemHandle, actor,
+        Actor, ActorId, ActorRef, Context, Error, ExitReason, Mode, PanicPolicy, System,
+        SystemHandle, actor,
     };
 }

@@ -1,0 +1,257 @@
+//! Lifecycle: `on_start` / `on_stop` hooks, stopping an actor from outside or
+//! from itself, exit reasons, and what pending callers get.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actium::prelude::*;
+use support::{Gate, within};
+
+type Journal = Arc<Mutex<Vec<String>>>;
+
+struct Hooked {
+    journal: Journal,
+}
+
+#[actor]
+impl Hooked {
+    #[on_start]
+    async fn start(&mut self, ctx: &mut Context<Self>) {
+        actium::sleep(Duration::ZERO).await;
+        self.note(format!("start {}", ctx.id() == ctx.myself().id()));
+    }
+
+    #[tell]
+    fn work(&mut self) {
+        self.note("work".into());
+    }
+
+    #[ask]
+    fn ping(&self) {}
+
+    #[ask]
+    fn finish(&mut self, ctx: &mut Context<Self>) -> &'static str {
+        ctx.stop();
+        "finishing"
+    }
+
+    #[ask]
+    fn fail(&mut self, ctx: &mut Context<Self>, why: String) {
+        ctx.fail(why);
+    }
+
+    #[on_stop]
+    fn stop(&mut self, reason: &ExitReason) {
+        self.note(format!("stop {reason}"));
+    }
+
+    fn note(&self, line: String) {
+        self.journal.lock().expect("journal").push(line);
+    }
+}
+
+fn hooked() -> (Hooked, Journal) {
+    let journal = Journal::default();
+    (
+        Hooked {
+            journal: journal.clone(),
+        },
+        journal,
+    )
+}
+
+fn lines(journal: &Journal) -> Vec<String> {
+    journal.lock().expect("journal").clone()
+}
+
+#[actium::test]
+async fn hooks_run_before_the_first_and_after_the_last_message() -> actium::Result<()> {
+    let (actor, journal) = hooked();
+    let actor = actor.spawn();
+    actor.work()?;
+    actor.ping().await?;
+    actor.stop();
+    assert_eq!(actor.stopped().await, ExitReason::Stopped);
+    assert_eq!(lines(&journal), ["start true", "work", "stop stopped"]);
+    assert!(!actor.is_alive());
+    Ok(())
+}
+
+#[actium::test]
+async fn a_method_can_stop_its_own_actor_after_answering() -> actium::Result<()> {
+    let (actor, journal) = hooked();
+    let actor = actor.spawn();
+    assert_eq!(actor.finish().await?, "finishing");
+    assert_eq!(actor.stopped().await, ExitReason::Normal);
+    assert_eq!(
+        lines(&journal).last().map(String::as_str),
+        Some("stop normal")
+    );
+    Ok(())
+}
+
+#[actium::test]
+async fn a_method_can_fail_its_actor_with_a_message() -> actium::Result<()> {
+    let (actor, _journal) = hooked();
+    let actor = actor.spawn();
+    actor.fail("disk gone".into()).await?;
+    assert_eq!(actor.stopped().await, ExitReason::Error("disk gone".into()));
+    Ok(())
+}
+
+struct Misconfigured;
+
+#[actor]
+impl Misconfigured {
+    #[on_start]
+    fn check(&mut self) -> Result<(), String> {
+        Err("no configuration file".into())
+    }
+
+    #[ask]
+    fn ping(&self) -> u8 {
+        1
+    }
+}
+
+struct Crashing;
+
+#[actor]
+impl Crashing {
+    #[on_start]
+    fn start(&mut self) {
+        panic!("cannot start");
+    }
+
+    #[ask]
+    fn ping(&self) -> u8 {
+        1
+    }
+}
+
+#[actium::test]
+async fn a_failing_on_start_stops_the_actor_with_its_error() -> actium::Result<()> {
+    let actor = Misconfigured.spawn();
+    let error = actor.ping().await.expect_err("never started");
+    assert!(matches!(error, Error::ActorStopped { .. }), "{error:?}");
+    assert_eq!(
+        actor.stopped().await,
+        ExitReason::Error("no configuration file".into())
+    );
+    Ok(())
+}
+
+#[actium::test]
+async fn a_panicking_on_start_stops_the_actor_with_the_panic() -> actium::Result<()> {
+    let actor = Crashing.spawn();
+    assert!(actor.ping().await.is_err());
+    match actor.stopped().await {
+        ExitReason::Panicked(message) => assert!(message.contains("cannot start"), "{message}"),
+        other => panic!("expected a panicked exit, got {other:?}"),
+    }
+    Ok(())
+}
+
+#[actium::test]
+async fn stop_finishes_the_current_message_and_answers_queued_callers() -> actium::Result<()> {
+    let (gate, open, entered) = Gate::new();
+    let gate = gate.spawn();
+    let current = gate.hold();
+    entered.wait().await;
+    let queued: Vec<_> = (0..3).map(|_| gate.handled()).collect();
+    gate.stop();
+    open.fire();
+    assert_eq!(current.await?, 1, "the message being handled completes");
+    for answer in queued {
+        let error = answer.await.expect_err("never handled");
+        assert!(
+            matches!(
+                error,
+                Error::ActorStopped {
+                    method: "handled",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+    assert_eq!(gate.stopped().await, ExitReason::Stopped);
+    Ok(())
+}
+
+#[actium::test]
+async fn stopping_twice_keeps_the_first_reason() -> actium::Result<()> {
+    let (actor, _journal) = hooked();
+    let actor = actor.spawn();
+    actor.stop();
+    actor.stop();
+    assert_eq!(actor.stopped().await, ExitReason::Stopped);
+    assert_eq!(actor.stopped().await, ExitReason::Stopped);
+    Ok(())
+}
+
+#[test]
+fn launch_returns_the_main_futures_result() {
+    within(Duration::from_secs(60), || {
+        for mode in support::MODES {
+            let answer = actium::launch(mode, async { Ok::<_, Error>(42) });
+            assert_eq!(answer.expect("launch"), 42);
+
+            #[derive(Debug, PartialEq)]
+            enum AppError {
+                Actium,
+                Mine,
+            }
+            impl From<Error> for AppError {
+                fn from(_: Error) -> Self {
+                    AppError::Actium
+                }
+            }
+            let failed = actium::launch(mode, async { Err::<(), _>(AppError::Mine) });
+            assert_eq!(failed, Err(AppError::Mine));
+        }
+    });
+}
+
+#[test]
+fn shutdown_answers_every_pending_caller() {
+    within(Duration::from_secs(60), || {
+        for mode in support::MODES {
+            let system = System::builder()
+                .mode(mode)
+                .shutdown_grace(Duration::from_millis(100))
+                .start()
+                .expect("system");
+            let (gate, _open, _entered) = Gate::new();
+            let gate = system.spawn(gate);
+            // `hold` never returns: the gate is never opened, so shutdown
+            // must give up on it after the grace period.
+            let stuck = gate.hold();
+            let queued = gate.handled();
+            system.shutdown();
+            assert!(matches!(stuck.wait(), Err(Error::ActorStopped { .. })));
+            assert!(matches!(queued.wait(), Err(Error::ActorStopped { .. })));
+            assert!(!gate.is_alive());
+        }
+    });
+}
+
+#[test]
+fn shutdown_stops_idle_actors_with_the_shutdown_reason_and_runs_on_stop() {
+    within(Duration::from_secs(60), || {
+        for mode in support::MODES {
+            let system = System::builder().mode(mode).start().expect("system");
+            let (actor, journal) = hooked();
+            let actor = system.spawn(actor);
+            actor.work().expect("sent");
+            system.shutdown();
+            assert_eq!(
+                lines(&journal).last().map(String::as_str),
+                Some("stop shutdown")
+            );
+            assert!(matches!(actor.work(), Err(Error::ActorStopped { .. })));
+        }
+    });
+}

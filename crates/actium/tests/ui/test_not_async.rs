@@ -1,0 +1,4 @@
+#[actium::test]
+fn not_async() {}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use actium::prelude::*;
+
+struct Counter;
+
+#[actor]
+impl Default for Counter {
+    fn default() -> Self {
+        Counter
+    }
+}
+
+fn main() {}
