@@ -1,14 +1,17 @@
-//! The [`Actor`] trait: what the `#[actor]` macro implements for a type.
+//! The [`Actor`] trait, and the hidden [`Handler`] trait the actor loop
+//! drives.
 
 use std::future::Future;
+use std::pin::Pin;
 
 use crate::context::Context;
 use crate::dispatch::{Dispatch, Methods};
 use crate::exit::ExitReason;
 use crate::reference::ActorRef;
+use crate::signal::{Down, Exit};
 use crate::spawn::Spawner;
 
-/// A type whose methods are messages.
+/// A type whose methods are messages: what an [`ActorRef`] points to.
 ///
 /// Do not implement this trait by hand: put `#[actor]` on the type's `impl`
 /// block, which generates the message type, the dispatch code and the typed
@@ -28,38 +31,6 @@ pub trait Actor: Sized + Send + 'static {
     #[doc(hidden)]
     const NAME: &'static str;
 
-    /// What the actor does when one of its methods panics, unless the
-    /// spawner says otherwise. Set with `#[actor(on_panic = "stop")]`.
-    const PANIC_POLICY: PanicPolicy = PanicPolicy::Resume;
-
-    /// Runs one message to completion (or hands back a reentrant future).
-    #[doc(hidden)]
-    fn handle(
-        &mut self,
-        msg: Self::Msg,
-        ctx: &mut Context<Self>,
-    ) -> impl Future<Output = Outcome> + Send;
-
-    /// The `#[on_start]` hook; an `Err` stops the actor before its first
-    /// message with [`ExitReason::Error`].
-    #[doc(hidden)]
-    fn on_start(
-        &mut self,
-        _ctx: &mut Context<Self>,
-    ) -> impl Future<Output = Result<(), String>> + Send {
-        async { Ok(()) }
-    }
-
-    /// The `#[on_stop]` hook; runs once, after the last message.
-    #[doc(hidden)]
-    fn on_stop(
-        &mut self,
-        _ctx: &mut Context<Self>,
-        _reason: &ExitReason,
-    ) -> impl Future<Output = ()> + Send {
-        async {}
-    }
-
     /// Starts this actor in the current system with default options and
     /// returns its reference.
     ///
@@ -68,14 +39,71 @@ pub trait Actor: Sized + Send + 'static {
     /// Panics if no Actium system runs on this thread (outside
     /// [`launch`](crate::launch), an actor, or [`System::enter`](crate::System::enter)).
     /// Use [`Spawner::try_spawn`] to get an error instead.
-    fn spawn(self) -> ActorRef<Self> {
+    fn spawn(self) -> ActorRef<Self>
+    where
+        Self: Handler,
+    {
         Spawner::new(self).spawn()
     }
 
     /// Starts building a spawn with options (mailbox capacity, execution
-    /// model, panic policy, system).
-    fn spawner(self) -> Spawner<Self> {
+    /// model, panic policy, system, link).
+    fn spawner(self) -> Spawner<Self>
+    where
+        Self: Handler,
+    {
         Spawner::new(self)
+    }
+}
+
+/// What the actor loop calls: implemented by `#[actor]`.
+#[doc(hidden)]
+pub trait Handler: Actor {
+    /// Whether any method is `parallel`, so the loop must interleave.
+    const REENTRANT: bool = false;
+
+    /// What the actor does when one of its methods panics, unless the
+    /// spawner says otherwise. Set with `#[actor(on_panic = "stop")]`.
+    const PANIC_POLICY: PanicPolicy = PanicPolicy::Resume;
+
+    /// Runs one message to completion (or hands back a reentrant future).
+    fn handle(
+        &mut self,
+        msg: Self::Msg,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Outcome> + Send;
+
+    /// The `#[on_start]` hook; an `Err` stops the actor before its first
+    /// message with [`ExitReason::Error`].
+    fn on_start(
+        &mut self,
+        _ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        async { Ok(()) }
+    }
+
+    /// The `#[on_stop]` hook; runs once, after the last message.
+    fn on_stop(
+        &mut self,
+        _ctx: &mut Context<Self>,
+        _reason: &ExitReason,
+    ) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+
+    /// The `#[on_exit]` hook: a linked actor exited while this one traps
+    /// exits.
+    fn on_exit(&mut self, _ctx: &mut Context<Self>, exit: Exit) -> impl Future<Output = ()> + Send {
+        async move {
+            tracing::debug!(actor = %exit.actor, reason = %exit.reason, "trapped exit without an #[on_exit] hook");
+        }
+    }
+
+    /// The `#[on_down]` hook: a monitored actor exited.
+    fn on_down(&mut self, _ctx: &mut Context<Self>, down: Down) -> impl Future<Output = ()> + Send {
+        async move {
+            tracing::debug!(actor = %down.actor, reason = %down.reason, "monitor fired without an #[on_down] hook");
+        }
     }
 }
 
@@ -94,6 +122,10 @@ pub enum PanicPolicy {
     Stop,
 }
 
+/// A reentrant method's future, run by the loop beside other messages.
+#[doc(hidden)]
+pub type ParallelTask = Pin<Box<dyn Future<Output = Outcome> + Send>>;
+
 /// What handling one message came to.
 #[doc(hidden)]
 pub enum Outcome {
@@ -106,4 +138,6 @@ pub enum Outcome {
         /// The panic message.
         message: String,
     },
+    /// A `parallel` method started; the loop drives it between messages.
+    Parallel(ParallelTask),
 }

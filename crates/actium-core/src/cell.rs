@@ -1,18 +1,26 @@
 //! The actor cell: what an actor's references and its running loop share.
 //!
-//! A cell holds the mailbox and the actor's lifecycle state. References hold
-//! the cell through an `Arc`; the system's actor table holds it (as an
-//! [`ErasedCell`]) until the actor exits, so an actor lives until it stops,
-//! whether or not anyone still holds a reference (as in Erlang and Akka).
+//! A cell holds the mailbox and the actor's lifecycle: its exit reason once
+//! it has one, who waits for it, and its relations — links, monitors,
+//! registered names, its supervisor. Relations are allocated on first use,
+//! so an actor that has none pays one pointer for them.
+//!
+//! References hold the cell through an `Arc`; the system's actor table
+//! holds it (as an [`ErasedCell`]) until the actor exits, so an actor lives
+//! until it stops, whether or not anyone still holds a reference (as in
+//! Erlang and Akka).
 
+use std::any::Any;
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use crate::actor::Actor;
 use crate::exit::ExitReason;
-use crate::id::ActorLabel;
-use crate::mailbox::Mailbox;
+use crate::id::{ActorId, ActorLabel};
+use crate::mailbox::{Mailbox, control};
+use crate::signal::{Down, Exit, MonitorRef, Signal};
 use crate::system::SystemShared;
 
 pub(crate) struct Cell<A: Actor> {
@@ -30,9 +38,10 @@ impl<A: Actor> Cell<A> {
             core: CellCore {
                 label,
                 system,
-                lifecycle: Mutex::new(Lifecycle::Running {
-                    requested: None,
-                    waiters: Vec::new(),
+                traps_exits: AtomicBool::new(false),
+                lifecycle: Mutex::new(Lifecycle {
+                    phase: Phase::Running { requested: None },
+                    relations: None,
                 }),
             },
             mailbox: Mailbox::new(capacity),
@@ -44,91 +53,368 @@ impl<A: Actor> Cell<A> {
 pub(crate) struct CellCore {
     pub(crate) label: ActorLabel,
     pub(crate) system: Arc<SystemShared>,
+    traps_exits: AtomicBool,
     lifecycle: Mutex<Lifecycle>,
 }
 
-enum Lifecycle {
+struct Lifecycle {
+    phase: Phase,
+    relations: Option<Box<Relations>>,
+}
+
+enum Phase {
     Running {
-        /// The first stop request's reason; later requests do not replace it.
+        /// The reason of the first stop request (a kill overrides it).
         requested: Option<ExitReason>,
-        /// Tasks waiting for the exit.
-        waiters: Vec<Waker>,
     },
+    /// An incarnation ended; its supervisor decides what comes next.
+    Deciding { decision: Option<Decision> },
     Exited(ExitReason),
+}
+
+/// A supervisor's verdict on an ended incarnation.
+#[derive(Debug, Clone)]
+pub(crate) enum Decision {
+    Restart,
+    Exit(ExitReason),
+}
+
+#[derive(Default)]
+struct Relations {
+    /// Tasks waiting for the final exit.
+    waiters: Vec<Waker>,
+    /// Linked actors (links are symmetric: each side lists the other).
+    links: Vec<Arc<dyn ErasedCell>>,
+    /// Actors monitoring this one, with their monitor ids.
+    watchers: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
+    /// Names this actor is registered under.
+    names: Vec<String>,
+    /// The supervisor, which decides about restarts.
+    supervisor: Option<Arc<dyn ErasedCell>>,
+    /// The loop's waker while it awaits a decision.
+    deciding: Option<Waker>,
 }
 
 impl CellCore {
     fn lock(&self) -> MutexGuard<'_, Lifecycle> {
         // Only plain field updates run under this lock.
-        self.lifecycle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.lifecycle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records a stop request; returns whether it is the first one.
-    fn record_stop_request(&self, reason: ExitReason) -> bool {
-        match &mut *self.lock() {
-            Lifecycle::Running { requested, .. } if requested.is_none() => {
-                *requested = Some(reason);
+    fn relations<'a>(lifecycle: &'a mut Lifecycle) -> &'a mut Relations {
+        lifecycle.relations.get_or_insert_with(Box::default)
+    }
+
+    pub(crate) fn id(&self) -> ActorId {
+        self.label.id()
+    }
+
+    pub(crate) fn traps_exits(&self) -> bool {
+        self.traps_exits.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_trap_exits(&self, trap: bool) {
+        self.traps_exits.store(trap, Ordering::Release);
+    }
+
+    /// Records a stop request; returns whether the actor still runs.
+    fn record_stop(&self, reason: ExitReason, overriding: bool) -> bool {
+        match &mut self.lock().phase {
+            Phase::Running { requested } => {
+                if overriding || requested.is_none() {
+                    *requested = Some(reason);
+                }
                 true
             }
-            _ => false,
+            Phase::Deciding { decision } => {
+                if overriding || decision.is_none() {
+                    *decision = Some(Decision::Exit(reason));
+                }
+                true
+            }
+            Phase::Exited(_) => false,
         }
     }
 
     /// The reason of the pending stop request, for the loop that honours it.
     pub(crate) fn requested_reason(&self) -> ExitReason {
-        match &*self.lock() {
-            Lifecycle::Running {
+        match &self.lock().phase {
+            Phase::Running {
                 requested: Some(reason),
-                ..
             } => reason.clone(),
-            Lifecycle::Running { .. } => ExitReason::Stopped,
-            Lifecycle::Exited(reason) => reason.clone(),
+            Phase::Deciding {
+                decision: Some(Decision::Exit(reason)),
+            } => reason.clone(),
+            Phase::Exited(reason) => reason.clone(),
+            _ => ExitReason::Stopped,
         }
     }
 
-    /// Marks the actor exited, wakes everyone waiting, and removes it from
-    /// its system. Called exactly once per started actor.
-    pub(crate) fn exited(&self, reason: ExitReason) {
-        let waiters = match std::mem::replace(&mut *self.lock(), Lifecycle::Exited(reason)) {
-            Lifecycle::Running { waiters, .. } => waiters,
-            Lifecycle::Exited(_) => Vec::new(),
+    /// The exit reason, or `None` while the actor runs (or restarts).
+    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        match &self.lock().phase {
+            Phase::Exited(reason) => Some(reason.clone()),
+            _ => None,
+        }
+    }
+
+    /// Resolves with the exit reason once the actor has exited for good.
+    pub(crate) fn poll_exit(&self, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        let mut lifecycle = self.lock();
+        if let Phase::Exited(reason) = &lifecycle.phase {
+            return Poll::Ready(reason.clone());
+        }
+        let waiters = &mut Self::relations(&mut lifecycle).waiters;
+        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Links this actor and `other`. If `other` has already exited, this
+    /// actor gets that exit at once, as if it had happened just now.
+    pub(crate) fn link(self_cell: &Arc<dyn ErasedCell>, other: &Arc<dyn ErasedCell>) {
+        if self_cell.core().id() == other.core().id() {
+            return;
+        }
+        let exited = {
+            let mut theirs = other.core().lock();
+            match &theirs.phase {
+                Phase::Exited(reason) => Some(reason.clone()),
+                _ => {
+                    let links = &mut Self::relations(&mut theirs).links;
+                    if !links.iter().any(|l| l.core().id() == self_cell.core().id()) {
+                        links.push(self_cell.clone());
+                    }
+                    None
+                }
+            }
         };
-        for waker in waiters {
+        match exited {
+            Some(reason) => self_cell.deliver_exit(Exit {
+                actor: other.core().label,
+                reason,
+            }),
+            None => {
+                let mut mine = self_cell.core().lock();
+                let links = &mut Self::relations(&mut mine).links;
+                if !links.iter().any(|l| l.core().id() == other.core().id()) {
+                    links.push(other.clone());
+                }
+            }
+        }
+    }
+
+    /// Removes a link in both directions.
+    pub(crate) fn unlink(self_cell: &Arc<dyn ErasedCell>, other: &Arc<dyn ErasedCell>) {
+        self_cell.core().forget_link(other.core().id());
+        other.core().forget_link(self_cell.core().id());
+    }
+
+    fn forget_link(&self, id: ActorId) {
+        if let Some(relations) = self.lock().relations.as_mut() {
+            relations.links.retain(|l| l.core().id() != id);
+        }
+    }
+
+    /// Has `watcher` receive a `Down` when this actor exits (at once if it
+    /// already has).
+    pub(crate) fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) {
+        let exited = {
+            let mut lifecycle = self.lock();
+            match &lifecycle.phase {
+                Phase::Exited(reason) => Some(reason.clone()),
+                _ => {
+                    Self::relations(&mut lifecycle)
+                        .watchers
+                        .push((monitor, watcher.clone()));
+                    None
+                }
+            }
+        };
+        if let Some(reason) = exited {
+            watcher.deliver_down(Down {
+                monitor,
+                actor: self.label,
+                reason,
+            });
+        }
+    }
+
+    /// Cancels a monitor; returns whether it was still active.
+    pub(crate) fn remove_watcher(&self, monitor: MonitorRef) -> bool {
+        let mut lifecycle = self.lock();
+        let Some(relations) = lifecycle.relations.as_mut() else {
+            return false;
+        };
+        let before = relations.watchers.len();
+        relations.watchers.retain(|(m, _)| *m != monitor);
+        relations.watchers.len() != before
+    }
+
+    pub(crate) fn add_name(&self, name: &str) -> bool {
+        let mut lifecycle = self.lock();
+        if matches!(lifecycle.phase, Phase::Exited(_)) {
+            return false;
+        }
+        Self::relations(&mut lifecycle).names.push(name.to_owned());
+        true
+    }
+
+    pub(crate) fn remove_name(&self, name: &str) {
+        if let Some(relations) = self.lock().relations.as_mut() {
+            relations.names.retain(|n| n != name);
+        }
+    }
+
+    pub(crate) fn set_supervisor(&self, supervisor: Arc<dyn ErasedCell>) {
+        let mut lifecycle = self.lock();
+        Self::relations(&mut lifecycle).supervisor = Some(supervisor);
+    }
+
+    pub(crate) fn supervisor(&self) -> Option<Arc<dyn ErasedCell>> {
+        self.lock()
+            .relations
+            .as_ref()
+            .and_then(|r| r.supervisor.clone())
+    }
+
+    /// Ends an incarnation of a supervised actor: fires its links and
+    /// monitors as an exit would (the supervisor hears of it through its
+    /// link), then waits for the supervisor's decision.
+    pub(crate) fn incarnation_ended(&self, reason: &ExitReason) {
+        let relations = {
+            let mut lifecycle = self.lock();
+            // As in Erlang, the supervisor decides about every exit of its
+            // child, whatever ended it; stop requests from now on mean "exit".
+            lifecycle.phase = Phase::Deciding { decision: None };
+            lifecycle.relations.as_mut().map(|r| {
+                (
+                    std::mem::take(&mut r.links),
+                    std::mem::take(&mut r.watchers),
+                )
+            })
+        };
+        if let Some((links, watchers)) = relations {
+            self.notify(links, watchers, reason);
+        }
+    }
+
+    /// Delivers a supervisor's decision to the waiting loop.
+    pub(crate) fn decide(&self, verdict: Decision) {
+        let waker = {
+            let mut lifecycle = self.lock();
+            match &mut lifecycle.phase {
+                Phase::Deciding { decision } if decision.is_none() => *decision = Some(verdict),
+                _ => return,
+            }
+            lifecycle.relations.as_mut().and_then(|r| r.deciding.take())
+        };
+        if let Some(waker) = waker {
             waker.wake();
         }
-        self.system.forget(self.label.id());
     }
 
-    /// The exit reason, or `None` while the actor runs.
-    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
-        match &*self.lock() {
-            Lifecycle::Exited(reason) => Some(reason.clone()),
-            Lifecycle::Running { .. } => None,
-        }
-    }
-
-    /// Resolves with the exit reason once the actor has exited.
-    pub(crate) fn poll_exit(&self, cx: &mut Context<'_>) -> Poll<ExitReason> {
-        match &mut *self.lock() {
-            Lifecycle::Exited(reason) => Poll::Ready(reason.clone()),
-            Lifecycle::Running { waiters, .. } => {
-                if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                    waiters.push(cx.waker().clone());
-                }
-                Poll::Pending
+    /// Resolves with the supervisor's decision.
+    pub(crate) fn poll_decision(&self, cx: &mut Context<'_>) -> Poll<Decision> {
+        let mut lifecycle = self.lock();
+        if let Phase::Deciding {
+            decision: Some(decision),
+        } = &lifecycle.phase
+        {
+            let decision = decision.clone();
+            if let Decision::Restart = decision {
+                lifecycle.phase = Phase::Running { requested: None };
             }
+            return Poll::Ready(decision);
+        }
+        Self::relations(&mut lifecycle).deciding = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Marks the actor exited for good, wakes everyone waiting, fires links
+    /// and monitors, drops its names, and removes it from its system.
+    /// Called exactly once per started actor.
+    pub(crate) fn exited(&self, reason: ExitReason) {
+        let relations = {
+            let mut lifecycle = self.lock();
+            lifecycle.phase = Phase::Exited(reason.clone());
+            lifecycle.relations.take()
+        };
+        if let Some(relations) = relations {
+            let Relations {
+                waiters,
+                links,
+                watchers,
+                names,
+                supervisor,
+                ..
+            } = *relations;
+            for name in &names {
+                self.system.registry.remove_if(name, self.id());
+            }
+            // The supervisor is linked too; make sure it hears of the exit.
+            let mut links = links;
+            if let Some(supervisor) = supervisor {
+                if !links.iter().any(|l| l.core().id() == supervisor.core().id()) {
+                    links.push(supervisor);
+                }
+            }
+            self.notify(links, watchers, &reason);
+            for waker in waiters {
+                waker.wake();
+            }
+        }
+        self.system.forget(self.id());
+    }
+
+    fn notify(
+        &self,
+        links: Vec<Arc<dyn ErasedCell>>,
+        watchers: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
+        reason: &ExitReason,
+    ) {
+        for link in links {
+            link.core().forget_link(self.id());
+            link.deliver_exit(Exit {
+                actor: self.label,
+                reason: reason.clone(),
+            });
+        }
+        for (monitor, watcher) in watchers {
+            watcher.deliver_down(Down {
+                monitor,
+                actor: self.label,
+                reason: reason.clone(),
+            });
         }
     }
 }
 
-/// A cell seen without its actor type: what the system table, the registry
-/// and the remote layer hold.
+/// A cell seen without its actor type: what the system table, links,
+/// monitors and the registry hold.
 pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn core(&self) -> &CellCore;
     /// Asks the actor to stop after its current message.
     fn request_stop(&self, reason: ExitReason);
+    /// Stops the actor now, abandoning its current method at its next await.
+    fn kill(&self, reason: ExitReason);
+    /// A linked actor exited: trap it as a message, die with it, or ignore
+    /// it, as Erlang does.
+    fn deliver_exit(&self, exit: Exit) {
+        if self.core().traps_exits() {
+            self.push_signal(Signal::Exit(exit));
+        } else if exit.reason.is_abnormal() {
+            self.kill(exit.reason);
+        }
+    }
+    /// A monitored actor exited.
+    fn deliver_down(&self, down: Down) {
+        self.push_signal(Signal::Down(down));
+    }
+    fn push_signal(&self, signal: Signal);
+    /// For typed look-ups (`Arc::downcast` to the concrete cell).
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
 impl<A: Actor> ErasedCell for Cell<A> {
@@ -137,8 +423,37 @@ impl<A: Actor> ErasedCell for Cell<A> {
     }
 
     fn request_stop(&self, reason: ExitReason) {
-        if self.core.record_stop_request(reason) {
-            self.mailbox.request_stop();
+        if self.core.record_stop(reason, false) {
+            self.mailbox.signal_control(control::STOP);
+            self.core.wake_decision();
+        }
+    }
+
+    fn kill(&self, reason: ExitReason) {
+        if self.core.record_stop(reason, true) {
+            self.mailbox.signal_control(control::STOP | control::KILL);
+            self.core.wake_decision();
+        }
+    }
+
+    fn push_signal(&self, signal: Signal) {
+        let _closed = self.mailbox.push_signal(signal);
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+impl CellCore {
+    fn wake_decision(&self) {
+        let waker = self
+            .lock()
+            .relations
+            .as_mut()
+            .and_then(|r| r.deciding.take());
+        if let Some(waker) = waker {
+            waker.wake();
         }
     }
 }

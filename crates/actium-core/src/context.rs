@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use tokio::task::AbortHandle;
 
-use crate::actor::Actor;
-use crate::cell::Cell;
+use crate::actor::{Actor, Handler};
+use crate::cell::{Cell, CellCore, ErasedCell};
+use crate::error::Error;
 use crate::exit::ExitReason;
 use crate::id::ActorId;
+use crate::reentrant::{Lend, Reentrant};
 use crate::reference::ActorRef;
+use crate::signal::Monitor;
 use crate::system::SystemHandle;
 use crate::time::{self, Timer};
 
@@ -21,6 +24,7 @@ pub struct Context<A: Actor> {
     cell: Arc<Cell<A>>,
     stop: Option<ExitReason>,
     timers: Vec<AbortHandle>,
+    lend: Option<Arc<Lend<A>>>,
 }
 
 impl<A: Actor> Context<A> {
@@ -29,7 +33,65 @@ impl<A: Actor> Context<A> {
             cell,
             stop: None,
             timers: Vec::new(),
+            lend: None,
         }
+    }
+
+    fn erased(&self) -> Arc<dyn ErasedCell> {
+        self.cell.clone()
+    }
+
+    /// Where the loop lends this actor's state to its parallel methods.
+    pub(crate) fn lend(&mut self) -> Arc<Lend<A>> {
+        self.lend.get_or_insert_with(|| Arc::new(Lend::new())).clone()
+    }
+
+    /// The handle a `parallel` method receives. Called by generated code.
+    #[doc(hidden)]
+    pub fn reentrant(&mut self) -> Reentrant<A> {
+        Reentrant::new(self.lend(), self.cell.clone())
+    }
+
+    /// Links this actor with `other` (Erlang's `link/1`): if either exits
+    /// abnormally, the other is killed with the same reason — unless it
+    /// traps exits, in which case its `#[on_exit]` hook is called instead.
+    /// Linking to an actor that has already exited delivers its exit at
+    /// once.
+    pub fn link<B: Actor>(&self, other: &ActorRef<B>) {
+        CellCore::link(&self.erased(), &other.erased());
+    }
+
+    /// Removes the link with `other`, in both directions.
+    pub fn unlink<B: Actor>(&self, other: &ActorRef<B>) {
+        CellCore::unlink(&self.erased(), &other.erased());
+    }
+
+    /// Watches `other` (Erlang's `monitor/2`): when it exits, for whatever
+    /// reason, this actor's `#[on_down]` hook receives one
+    /// [`Down`](crate::Down). Monitoring an actor that has already exited
+    /// delivers its `Down` at once.
+    pub fn monitor<B: Actor>(&self, other: &ActorRef<B>) -> Monitor {
+        Monitor::start(&self.cell.core.system, other.erased(), self.erased())
+    }
+
+    /// Turns exit signals from linked actors into calls of the
+    /// `#[on_exit]` hook instead of killing this actor (Erlang's
+    /// `process_flag(trap_exit, true)`).
+    pub fn trap_exit(&self, trap: bool) {
+        self.cell.core.set_trap_exits(trap);
+    }
+
+    /// Spawns `actor` in this actor's system and links it to this actor,
+    /// atomically: the child cannot exit unnoticed before the link exists.
+    ///
+    /// # Errors
+    ///
+    /// As [`Spawner::try_spawn`](crate::Spawner::try_spawn).
+    pub fn spawn_link<B: Handler>(&self, actor: B) -> Result<ActorRef<B>, Error> {
+        crate::spawn::Spawner::new(actor)
+            .system(&self.system())
+            .linked_to(self.erased())
+            .try_spawn()
     }
 
     /// A reference to this actor, to hand to others or to message itself.

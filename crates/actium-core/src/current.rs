@@ -72,3 +72,12 @@ pub(crate) fn set_incoming(chain: Chain) {
         frame.outgoing.borrow_mut().take();
     });
 }
+
+/// The frame for a parallel method started from the current frame: the same
+/// actor and incoming chain, but not blocking — while it awaits, its actor
+/// serves others, so its own asks do not add the actor to the chain.
+pub(crate) fn for_parallel() -> Option<Frame> {
+    FRAME
+        .try_with(|frame| Frame::new(frame.actor, false, frame.incoming.borrow().clone()))
+        .ok()
+}

@@ -77,6 +77,55 @@ pub enum Error {
         capacity: usize,
     },
 
+    /// Another actor already holds this name.
+    #[error("the name `{name}` is already registered to {holder}")]
+    NameTaken {
+        /// The name.
+        name: String,
+        /// The actor holding it.
+        holder: ActorLabel,
+    },
+
+    /// No actor is registered under this name.
+    #[error("no actor is registered as `{name}`")]
+    NotRegistered {
+        /// The name looked up.
+        name: String,
+    },
+
+    /// The actor registered under this name is of another type.
+    #[error("`{name}` is a {found}, not a {expected}")]
+    WrongType {
+        /// The name looked up.
+        name: String,
+        /// The type asked for.
+        expected: &'static str,
+        /// The type registered.
+        found: &'static str,
+    },
+
+    /// Names are non-empty and contain no `/` (which separates a node's
+    /// address from a name in URLs).
+    #[error("`{name}` is not a valid actor name: names are non-empty and contain no `/`")]
+    InvalidName {
+        /// The rejected name.
+        name: String,
+    },
+
+    /// Fewer members of a group answered successfully than the call needed.
+    #[error(
+        "only {succeeded} of the {needed} successful answers needed arrived; {} members failed",
+        failures.len()
+    )]
+    NotEnoughReplies {
+        /// How many successes the call needed.
+        needed: usize,
+        /// How many arrived.
+        succeeded: usize,
+        /// Why the other members failed.
+        failures: Vec<Error>,
+    },
+
     /// No Actium system runs on this thread.
     #[error(
         "no Actium system is running on this thread: call this inside `actium::launch`, \

@@ -57,8 +57,11 @@ mod id;
 mod launch;
 mod mailbox;
 mod primitives;
+mod reentrant;
 mod reference;
+mod registry;
 mod runner;
+mod signal;
 mod spawn;
 mod system;
 mod table;
@@ -76,7 +79,9 @@ pub use error::{Cycle, Error, Result};
 pub use exit::ExitReason;
 pub use id::{ActorId, ActorLabel, NodeId};
 pub use launch::{launch, serve_forever};
+pub use reentrant::Reentrant;
 pub use reference::{ActorRef, Stopped};
+pub use signal::{Down, Exit, Monitor, MonitorRef};
 pub use spawn::Spawner;
 pub use system::{
     DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, EnterGuard, Mode, System, SystemBuilder, SystemHandle,

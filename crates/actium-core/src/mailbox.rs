@@ -18,17 +18,20 @@
 
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use crate::chain::Chain;
+use crate::signal::Signal;
 
-/// A message on its way to an actor, with the causal call chain of asks that
-/// led to it (used for deadlock detection).
-pub(crate) struct Envelope<M> {
-    pub(crate) msg: M,
-    pub(crate) chain: Chain,
+/// What a mailbox holds: a message with the causal call chain of asks that
+/// led to it (for deadlock detection), or a signal from a link or monitor.
+/// Both travel in one queue, so signals and messages from the same sender
+/// stay in order.
+pub(crate) enum Envelope<M> {
+    Message { msg: M, chain: Chain },
+    Signal(Box<Signal>),
 }
 
 /// Why a push was refused; the envelope is handed back.
@@ -48,11 +51,19 @@ pub(crate) enum Taken {
     Stop,
 }
 
+/// Control flags, set by others and read by the actor loop.
+pub(crate) mod control {
+    /// Stop after the current message.
+    pub(crate) const STOP: u8 = 1;
+    /// Stop now, abandoning the current method at its next await.
+    pub(crate) const KILL: u8 = 2;
+}
+
 pub(crate) struct Mailbox<M> {
     state: Mutex<State<M>>,
-    /// Mirrors `State::stop_requested` so the loop can check it per message
-    /// without taking the lock.
-    stop_requested: AtomicBool,
+    /// Mirrors `State::control` so the loop can check it per message without
+    /// taking the lock.
+    control: AtomicU8,
     /// `usize::MAX` when unbounded.
     capacity: usize,
 }
@@ -61,7 +72,12 @@ struct State<M> {
     queue: VecDeque<Envelope<M>>,
     /// The actor loop's waker, present only while it waits for mail.
     receiver: Option<Waker>,
-    stop_requested: bool,
+    /// The actor loop's waker while a method it runs awaits, so a kill can
+    /// interrupt it.
+    running: Option<Waker>,
+    /// Senders waiting for room in a full bounded mailbox, oldest first.
+    senders: VecDeque<Waker>,
+    control: u8,
     closed: bool,
 }
 
@@ -71,10 +87,12 @@ impl<M> Mailbox<M> {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 receiver: None,
-                stop_requested: false,
+                running: None,
+                senders: VecDeque::new(),
+                control: 0,
                 closed: false,
             }),
-            stop_requested: AtomicBool::new(false),
+            control: AtomicU8::new(0),
             capacity: capacity.map_or(usize::MAX, NonZeroUsize::get),
         }
     }
@@ -110,6 +128,23 @@ impl<M> Mailbox<M> {
         Ok(())
     }
 
+    /// Appends a signal, whatever the capacity: exit and down notifications
+    /// must not be lost to a full mailbox. Refused only once closed.
+    pub(crate) fn push_signal(&self, signal: Signal) -> bool {
+        let waker = {
+            let mut state = self.lock();
+            if state.closed {
+                return false;
+            }
+            state.queue.push_back(Envelope::Signal(Box::new(signal)));
+            state.receiver.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        true
+    }
+
     /// Moves queued messages into `batch`, or registers the actor's waker.
     ///
     /// An unbounded mailbox hands over everything at once; a bounded one
@@ -122,14 +157,20 @@ impl<M> Mailbox<M> {
     ) -> Poll<Taken> {
         debug_assert!(batch.is_empty());
         let mut state = self.lock();
-        if state.stop_requested || state.closed {
+        if state.control != 0 || state.closed {
             return Poll::Ready(Taken::Stop);
         }
         if !state.queue.is_empty() {
             if self.capacity == usize::MAX {
                 std::mem::swap(&mut state.queue, batch);
-            } else {
-                batch.extend(state.queue.pop_front());
+                return Poll::Ready(Taken::Messages);
+            }
+            batch.extend(state.queue.pop_front());
+            // Room for one more: let the longest-waiting sender try.
+            let sender = state.senders.pop_front();
+            drop(state);
+            if let Some(sender) = sender {
+                sender.wake();
             }
             return Poll::Ready(Taken::Messages);
         }
@@ -140,22 +181,72 @@ impl<M> Mailbox<M> {
         Poll::Pending
     }
 
-    /// Whether a stop was requested; cheap enough to call per message.
-    pub(crate) fn stop_requested(&self) -> bool {
-        self.stop_requested.load(Ordering::Acquire)
+    /// The control flags; cheap enough to read per message.
+    pub(crate) fn control(&self) -> u8 {
+        self.control.load(Ordering::Acquire)
     }
 
-    /// Asks the actor loop to stop after its current message, waking it if
-    /// it waits for mail.
-    pub(crate) fn request_stop(&self) {
-        self.stop_requested.store(true, Ordering::Release);
-        let waker = {
+    /// Sets control flags and wakes the actor loop, whether it waits for
+    /// mail or (for a kill) inside a method.
+    pub(crate) fn signal_control(&self, flags: u8) {
+        self.control.fetch_or(flags, Ordering::AcqRel);
+        let (receiver, running) = {
             let mut state = self.lock();
-            state.stop_requested = true;
-            state.receiver.take()
+            state.control |= flags;
+            (state.receiver.take(), state.running.take())
         };
-        if let Some(waker) = waker {
+        for waker in [receiver, running].into_iter().flatten() {
             waker.wake();
+        }
+    }
+
+    /// Clears control flags (a restarted incarnation starts afresh).
+    pub(crate) fn clear_control(&self, flags: u8) {
+        self.control.fetch_and(!flags, Ordering::AcqRel);
+        self.lock().control &= !flags;
+    }
+
+    /// Registers the loop's waker while a method awaits, so a kill reaches
+    /// it; returns whether a kill is already pending.
+    pub(crate) fn register_running(&self, waker: &Waker) -> bool {
+        let mut state = self.lock();
+        if state.control & control::KILL != 0 {
+            return true;
+        }
+        match &mut state.running {
+            Some(running) if running.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+        false
+    }
+
+    /// Like `push`, but waits for room in a full bounded mailbox instead of
+    /// refusing.
+    pub(crate) fn poll_push(
+        &self,
+        envelope: &mut Option<Envelope<M>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), (Refusal, Envelope<M>)>> {
+        let Some(next) = envelope.take() else {
+            return Poll::Ready(Ok(()));
+        };
+        match self.push(next) {
+            Err((Refusal::Full, back)) => {
+                let mut state = self.lock();
+                // Room may have appeared since `push` looked.
+                if state.queue.len() < self.capacity || state.closed {
+                    drop(state);
+                    *envelope = Some(back);
+                    cx.waker().wake_by_ref();
+                } else {
+                    if !state.senders.iter().any(|w| w.will_wake(cx.waker())) {
+                        state.senders.push_back(cx.waker().clone());
+                    }
+                    *envelope = Some(back);
+                }
+                Poll::Pending
+            }
+            other => Poll::Ready(other),
         }
     }
 
@@ -163,10 +254,21 @@ impl<M> Mailbox<M> {
     /// caller can drop them outside the lock (dropping an ask's reply slot
     /// answers its caller with `ActorStopped`).
     pub(crate) fn close(&self) -> VecDeque<Envelope<M>> {
-        let mut state = self.lock();
-        state.closed = true;
-        state.receiver = None;
-        std::mem::take(&mut state.queue)
+        let (queue, senders) = {
+            let mut state = self.lock();
+            state.closed = true;
+            state.receiver = None;
+            state.running = None;
+            (
+                std::mem::take(&mut state.queue),
+                std::mem::take(&mut state.senders),
+            )
+        };
+        // Waiting senders learn the actor stopped.
+        for sender in senders {
+            sender.wake();
+        }
+        queue
     }
 
     /// The number of messages waiting (not yet taken by the actor).
@@ -191,9 +293,16 @@ mod tests {
     }
 
     fn envelope(n: u32) -> Envelope<u32> {
-        Envelope {
+        Envelope::Message {
             msg: n,
             chain: None,
+        }
+    }
+
+    fn msg(envelope: Envelope<u32>) -> u32 {
+        match envelope {
+            Envelope::Message { msg, .. } => msg,
+            Envelope::Signal(_) => panic!("a signal"),
         }
     }
 
@@ -215,7 +324,7 @@ mod tests {
             mailbox.poll_take(&mut batch, &mut cx),
             Poll::Ready(Taken::Messages)
         ));
-        let got: Vec<u32> = batch.drain(..).map(|e| e.msg).collect();
+        let got: Vec<u32> = batch.drain(..).map(msg).collect();
         assert_eq!(got, [0, 1, 2]);
     }
 
@@ -225,7 +334,7 @@ mod tests {
         assert!(mailbox.push(envelope(1)).is_ok());
         assert!(mailbox.push(envelope(2)).is_ok());
         let (refusal, back) = mailbox.push(envelope(3)).expect_err("full");
-        assert_eq!((refusal, back.msg), (Refusal::Full, 3));
+        assert_eq!((refusal, msg(back)), (Refusal::Full, 3));
 
         let waker = Waker::noop();
         let mut cx = Context::from_waker(waker);
@@ -243,9 +352,9 @@ mod tests {
         let mut cx = Context::from_waker(&waker);
         let mut batch = VecDeque::new();
         assert!(mailbox.poll_take(&mut batch, &mut cx).is_pending());
-        mailbox.request_stop();
+        mailbox.signal_control(control::STOP);
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
-        assert!(mailbox.stop_requested());
+        assert_eq!(mailbox.control(), control::STOP);
         assert!(matches!(
             mailbox.poll_take(&mut batch, &mut cx),
             Poll::Ready(Taken::Stop)
@@ -283,8 +392,9 @@ mod tests {
         while seen < 40_000 {
             if mailbox.poll_take(&mut batch, &mut cx).is_ready() {
                 for e in batch.drain(..) {
-                    let sender = (e.msg / 1_000_000) as usize;
-                    let i = e.msg % 1_000_000;
+                    let n = msg(e);
+                    let sender = (n / 1_000_000) as usize;
+                    let i = n % 1_000_000;
                     assert!(last[sender].is_none_or(|prev| prev + 1 == i));
                     last[sender] = Some(i);
                     seen += 1;

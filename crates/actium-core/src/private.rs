@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
-pub use crate::actor::Outcome;
+pub use crate::actor::{Handler, Outcome};
+use crate::current;
 pub use crate::ask::Reply;
 pub use crate::dispatch::{Dispatch, MethodInfo, Methods};
 use crate::error::panic_message;
-pub use crate::reference::Endpoint;
+pub use crate::reference::{AskWhenRoom, Endpoint, Patient, SendWhenRoom};
 use crate::system::{Mode, System};
 
 /// Runs a one-way method's body.
@@ -65,6 +66,31 @@ fn settle<R: Send>(
             reply.panicked(message.clone());
             Outcome::Panicked { method, message }
         }
+    }
+}
+
+/// Starts a `parallel` one-way method: the loop drives it between messages.
+pub fn parallel_tell(
+    method: &'static str,
+    body: impl Future<Output = ()> + Send + 'static,
+) -> Outcome {
+    in_parallel_frame(tell_async(method, body))
+}
+
+/// Starts a `parallel` request-reply method: the loop drives it between
+/// messages, and it answers its caller when done.
+pub fn parallel_ask<R: Send + 'static>(
+    method: &'static str,
+    reply: Reply<R>,
+    body: impl Future<Output = R> + Send + 'static,
+) -> Outcome {
+    in_parallel_frame(ask_async(method, reply, body))
+}
+
+fn in_parallel_frame(task: impl Future<Output = Outcome> + Send + 'static) -> Outcome {
+    match current::for_parallel() {
+        Some(frame) => Outcome::Parallel(Box::pin(current::scope(frame, task))),
+        None => Outcome::Parallel(Box::pin(task)),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::current;
 use crate::dispatch::{Dispatch, MethodInfo, Methods};
 use crate::error::Error;
 use crate::exit::ExitReason;
-use crate::id::{ActorId, ActorLabel};
+use crate::id::ActorId;
 use crate::mailbox::{Envelope, Refusal};
 
 /// A typed reference to an actor of type `A`.
@@ -37,9 +37,10 @@ use crate::mailbox::{Envelope, Refusal};
 /// to your `clippy.toml` if you keep them in sets or as map keys.
 ///
 /// Besides `A`'s methods, a reference has [`id`](ActorRef::id),
-/// [`stop`](ActorRef::stop), [`stopped`](ActorRef::stopped) and
-/// [`is_alive`](ActorRef::is_alive); `#[actor]` refuses methods with those
-/// names so they cannot be shadowed.
+/// [`stop`](ActorRef::stop), [`kill`](ActorRef::kill),
+/// [`stopped`](ActorRef::stopped), [`is_alive`](ActorRef::is_alive) and
+/// [`wait_for_room`](ActorRef::wait_for_room); `#[actor]` refuses methods
+/// with those names so they cannot be shadowed.
 pub struct ActorRef<A: Actor> {
     methods: A::Methods<Endpoint<A>>,
 }
@@ -53,6 +54,11 @@ impl<A: Actor> ActorRef<A> {
 
     fn cell(&self) -> &Arc<Cell<A>> {
         &self.methods.dispatch().cell
+    }
+
+    /// The cell without its type, for links, monitors and the registry.
+    pub(crate) fn erased(&self) -> Arc<dyn ErasedCell> {
+        self.cell().clone()
     }
 
     /// The actor's globally unique id.
@@ -69,6 +75,25 @@ impl<A: Actor> ActorRef<A> {
     /// wait for the end.
     pub fn stop(&self) {
         self.cell().request_stop(ExitReason::Stopped);
+    }
+
+    /// Stops the actor now (Erlang's `exit(Pid, kill)`): the method it is
+    /// running is abandoned at its next await (a method that never awaits
+    /// runs to its end first), its caller and queued callers get
+    /// [`Error::ActorStopped`], and the exit reason is
+    /// [`ExitReason::Killed`], which linked actors receive.
+    pub fn kill(&self) {
+        self.cell().kill(ExitReason::Killed);
+    }
+
+    /// The same methods, but a one-way call to a full bounded mailbox waits
+    /// for room instead of failing with [`Error::MailboxFull`]:
+    /// `worker.wait_for_room().work(item).await?`. A request-reply waits for
+    /// room, then for its answer.
+    pub fn wait_for_room(&self) -> A::Methods<Patient<A>> {
+        Methods::new(Patient {
+            cell: self.cell().clone(),
+        })
     }
 
     /// Waits until the actor has stopped and returns why.
@@ -148,24 +173,42 @@ pub struct Endpoint<A: Actor> {
     cell: Arc<Cell<A>>,
 }
 
-impl<A: Actor> Endpoint<A> {
-    fn label(&self) -> ActorLabel {
-        self.cell.core.label
+fn refused<A: Actor>(cell: &Cell<A>, refusal: Refusal, method: &'static str) -> Error {
+    match refusal {
+        Refusal::Closed => Error::ActorStopped {
+            actor: cell.core.label,
+            method,
+        },
+        Refusal::Full => Error::MailboxFull {
+            actor: cell.core.label,
+            method,
+            capacity: cell.mailbox.capacity().unwrap_or(usize::MAX),
+        },
     }
+}
 
-    fn refused(&self, refusal: Refusal, method: &'static str) -> Error {
-        match refusal {
-            Refusal::Closed => Error::ActorStopped {
-                actor: self.label(),
-                method,
-            },
-            Refusal::Full => Error::MailboxFull {
-                actor: self.label(),
-                method,
-                capacity: self.cell.mailbox.capacity().unwrap_or(usize::MAX),
-            },
-        }
+/// Builds the envelope of an ask sent from here, with the caller's chain,
+/// or fails at once if the call would close a cycle of waiting actors.
+fn ask_envelope<A: Actor, Args, R: Send + 'static>(
+    cell: &Cell<A>,
+    method: MethodInfo,
+    args: Args,
+    make: fn(Args, Reply<R>) -> A::Msg,
+) -> Result<(Envelope<A::Msg>, Ask<R>), Ask<R>> {
+    let label = cell.core.label;
+    let chain = current::outgoing_chain();
+    if let Err(deadlock) = chain::check(&chain, label, method.name) {
+        return Err(Ask::failed(deadlock, label, method.name));
     }
+    let (reply, slot) = Reply::channel();
+    let timeout = method
+        .timeout
+        .unwrap_or(cell.core.system.config.default_timeout);
+    let envelope = Envelope::Message {
+        msg: make(args, reply),
+        chain,
+    };
+    Ok((envelope, Ask::sent(slot, label, method.name, timeout)))
 }
 
 impl<A: Actor> Dispatch<A> for Endpoint<A> {
@@ -179,14 +222,14 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
         make: fn(Args) -> A::Msg,
     ) -> Result<(), Error> {
         // A one-way message never blocks its sender, so it carries no chain.
-        let envelope = Envelope {
+        let envelope = Envelope::Message {
             msg: make(args),
             chain: None,
         };
         self.cell
             .mailbox
             .push(envelope)
-            .map_err(|(refusal, _undelivered)| self.refused(refusal, method.name))
+            .map_err(|(refusal, _undelivered)| refused(&self.cell, refusal, method.name))
     }
 
     fn ask<Args: Send + 'static, R: Send + 'static>(
@@ -195,26 +238,136 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
         args: Args,
         make: fn(Args, Reply<R>) -> A::Msg,
     ) -> Ask<R> {
-        let label = self.label();
-        let chain = current::outgoing_chain();
-        if let Err(deadlock) = chain::check(&chain, label, method.name) {
-            return Ask::failed(deadlock, label, method.name);
-        }
-        let (reply, slot) = Reply::channel();
-        let envelope = Envelope {
-            msg: make(args, reply),
-            chain,
+        let (envelope, ask) = match ask_envelope(&self.cell, method, args, make) {
+            Ok(sent) => sent,
+            Err(failed) => return failed,
         };
         match self.cell.mailbox.push(envelope) {
-            Ok(()) => {
-                let timeout = method
-                    .timeout
-                    .unwrap_or(self.cell.core.system.config.default_timeout);
-                Ask::sent(slot, label, method.name, timeout)
-            }
-            Err((refusal, _undelivered)) => {
-                Ask::failed(self.refused(refusal, method.name), label, method.name)
-            }
+            Ok(()) => ask,
+            Err((refusal, _undelivered)) => Ask::failed(
+                refused(&self.cell, refusal, method.name),
+                self.cell.core.label,
+                method.name,
+            ),
         }
     }
 }
+
+/// Delivers calls like [`Endpoint`], but waits for room in a full bounded
+/// mailbox. From [`ActorRef::wait_for_room`].
+#[doc(hidden)]
+pub struct Patient<A: Actor> {
+    cell: Arc<Cell<A>>,
+}
+
+impl<A: Actor> Dispatch<A> for Patient<A> {
+    type Tell<Args: Send + 'static> = SendWhenRoom<A>;
+    type Ask<Args: Send + 'static, R: Send + 'static> = AskWhenRoom<A, R>;
+
+    fn tell<Args: Send + 'static>(
+        &self,
+        method: MethodInfo,
+        args: Args,
+        make: fn(Args) -> A::Msg,
+    ) -> SendWhenRoom<A> {
+        SendWhenRoom {
+            cell: self.cell.clone(),
+            method: method.name,
+            envelope: Some(Envelope::Message {
+                msg: make(args),
+                chain: None,
+            }),
+        }
+    }
+
+    fn ask<Args: Send + 'static, R: Send + 'static>(
+        &self,
+        method: MethodInfo,
+        args: Args,
+        make: fn(Args, Reply<R>) -> A::Msg,
+    ) -> AskWhenRoom<A, R> {
+        match ask_envelope(&self.cell, method, args, make) {
+            Ok((envelope, ask)) => AskWhenRoom {
+                send: Some(SendWhenRoom {
+                    cell: self.cell.clone(),
+                    method: method.name,
+                    envelope: Some(envelope),
+                }),
+                ask,
+            },
+            Err(failed) => AskWhenRoom {
+                send: None,
+                ask: failed,
+            },
+        }
+    }
+}
+
+/// A one-way call waiting for room in a bounded mailbox; resolves once the
+/// message is queued. From [`ActorRef::wait_for_room`].
+///
+/// # Cancel safety
+///
+/// Dropping it before it resolves means the message was not sent.
+#[must_use = "nothing is sent unless this is awaited"]
+pub struct SendWhenRoom<A: Actor> {
+    cell: Arc<Cell<A>>,
+    method: &'static str,
+    envelope: Option<Envelope<A::Msg>>,
+}
+
+impl<A: Actor> Future for SendWhenRoom<A> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        match this.cell.mailbox.poll_push(&mut this.envelope, cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Err((refusal, _undelivered))) => {
+                Poll::Ready(Err(refused(&this.cell, refusal, this.method)))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+// `SendWhenRoom` holds no self-references.
+impl<A: Actor> Unpin for SendWhenRoom<A> {}
+
+/// A request-reply waiting for room in a bounded mailbox, then for its
+/// answer. From [`ActorRef::wait_for_room`].
+#[must_use = "nothing is sent unless this is awaited"]
+pub struct AskWhenRoom<A: Actor, R: Send + 'static> {
+    send: Option<SendWhenRoom<A>>,
+    ask: Ask<R>,
+}
+
+impl<A: Actor, R: Send + 'static> AskWhenRoom<A, R> {
+    /// Overrides the deadline for the answer (it starts once the request is
+    /// queued).
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.ask = self.ask.timeout(timeout);
+        self
+    }
+}
+
+impl<A: Actor, R: Send + 'static> Future for AskWhenRoom<A, R> {
+    type Output = Result<R, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if let Some(send) = &mut this.send {
+            match Pin::new(send).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) => {
+                    this.send = None;
+                    return Poll::Ready(Err(error));
+                }
+                Poll::Ready(Ok(())) => this.send = None,
+            }
+        }
+        Pin::new(&mut this.ask).poll(cx)
+    }
+}
+
+impl<A: Actor, R: Send + 'static> Unpin for AskWhenRoom<A, R> {}

@@ -4,85 +4,159 @@
 //! mode) or driven by `Handle::block_on` on the actor's own OS thread
 //! (threads mode). It owns the actor's state, so methods get `&mut self`
 //! without locks: one message at a time, by construction.
+//!
+//! An actor's life is one or more *incarnations*: a supervised actor whose
+//! incarnation ends waits for its supervisor's decision and may start again
+//! from its factory, in the same cell — same id, same mailbox, same
+//! references.
 
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
-use std::panic::AssertUnwindSafe;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 
-use futures_util::FutureExt;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 
-use crate::actor::{Actor, Outcome, PanicPolicy};
-use crate::cell::Cell;
+use crate::actor::{Handler, Outcome, PanicPolicy, ParallelTask};
+use crate::cell::{Cell, Decision};
 use crate::context::Context;
 use crate::current::{self, Frame};
 use crate::error::panic_message;
 use crate::exit::ExitReason;
-use crate::mailbox::{Envelope, Taken};
+use crate::mailbox::{Envelope, Mailbox, Taken, control};
+use crate::reentrant::State;
+use crate::signal::Signal;
 
 /// A batch buffer that grew past this many slots is dropped once empty, so a
 /// past burst does not pin memory in an idle actor.
 const SHRINK_ABOVE: usize = 1024;
 
-/// The whole life of one actor, from `on_start` to exit.
-pub(crate) fn run<A: Actor>(
-    actor: A,
+/// Where an actor's state comes from.
+pub(crate) enum Birth<A> {
+    /// One state, one incarnation.
+    Once(Option<A>),
+    /// A fresh state for each incarnation (supervised children).
+    Factory(Box<dyn FnMut() -> A + Send>),
+}
+
+impl<A> Birth<A> {
+    fn next(&mut self) -> Option<Result<A, String>> {
+        match self {
+            Birth::Once(actor) => actor.take().map(Ok),
+            Birth::Factory(factory) => Some(
+                catch_unwind(AssertUnwindSafe(factory)).map_err(|payload| panic_message(&*payload)),
+            ),
+        }
+    }
+}
+
+/// The whole life of one actor, until it exits for good.
+pub(crate) fn run<A: Handler>(
+    birth: Birth<A>,
     cell: Arc<Cell<A>>,
     policy: PanicPolicy,
 ) -> impl Future<Output = ()> + Send {
     let frame = Frame::new(cell.core.label, true, None);
-    current::scope(frame, live(actor, cell, policy))
+    current::scope(frame, live(birth, cell, policy))
 }
 
-async fn live<A: Actor>(mut actor: A, cell: Arc<Cell<A>>, policy: PanicPolicy) {
+async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: PanicPolicy) {
     let guard = ExitGuard {
         cell: Some(cell.clone()),
     };
-    let cell = &cell;
-    let mut ctx = Context::new(cell.clone());
-
-    let reason = match AssertUnwindSafe(actor.on_start(&mut ctx))
-        .catch_unwind()
-        .await
-    {
-        Ok(Ok(())) => match ctx.take_stop() {
-            Some(reason) => reason,
-            None => serve(&mut actor, &mut ctx, cell, policy).await,
-        },
-        Ok(Err(message)) => ExitReason::Error(message),
-        Err(payload) => {
-            ExitReason::Panicked(format!("`on_start` panicked: {}", panic_message(&*payload)))
+    let reason = loop {
+        let reason = match birth.next() {
+            Some(Ok(actor)) => incarnation(actor, &cell, policy).await,
+            Some(Err(message)) => ExitReason::Panicked(format!("the factory panicked: {message}")),
+            None => break ExitReason::Normal,
+        };
+        let Some(supervisor) = cell.core.supervisor() else {
+            break reason;
+        };
+        cell.core.incarnation_ended(&reason);
+        if let Some(gone) = supervisor.core().exit_reason() {
+            break gone;
+        }
+        match poll_fn(|cx| cell.core.poll_decision(cx)).await {
+            Decision::Restart => {
+                cell.mailbox
+                    .clear_control(control::STOP | control::KILL);
+            }
+            Decision::Exit(reason) => break reason,
         }
     };
+    guard.exit(reason);
+}
 
-    // From here on the actor takes no messages; dropping what is queued
-    // answers every pending caller with `ActorStopped`.
+/// One incarnation: `on_start`, the messages, `on_stop`.
+async fn incarnation<A: Handler>(actor: A, cell: &Arc<Cell<A>>, policy: PanicPolicy) -> ExitReason {
+    let mut state = Box::new(State {
+        actor,
+        ctx: Context::new(cell.clone()),
+    });
+    let started = {
+        let State { actor, ctx } = &mut *state;
+        guarded(&cell.mailbox, AssertUnwindSafe(actor.on_start(ctx)).catch_unwind()).await
+    };
+    let reason = match started {
+        Some(Ok(Ok(()))) => match state.ctx.take_stop() {
+            Some(reason) => reason,
+            None if A::REENTRANT => {
+                let (back, reason) = serve_reentrant(state, cell, policy).await;
+                state = back;
+                reason
+            }
+            None => {
+                let State { actor, ctx } = &mut *state;
+                serve(actor, ctx, cell, policy).await
+            }
+        },
+        Some(Ok(Err(message))) => ExitReason::Error(message),
+        Some(Err(payload)) => {
+            ExitReason::Panicked(format!("`on_start` panicked: {}", panic_message(&*payload)))
+        }
+        None => cell.core.requested_reason(),
+    };
+
+    let State { mut actor, mut ctx } = *state;
     ctx.cancel_timers();
-    drop(cell.mailbox.close());
+    if cell.core.supervisor().is_none() {
+        // No further incarnation: answer what is queued (with ActorStopped)
+        // before `on_stop`, so callers are not kept waiting.
+        drop(cell.mailbox.close());
+    }
     let stopping = AssertUnwindSafe(actor.on_stop(&mut ctx, &reason)).catch_unwind();
     if let Err(payload) = stopping.await {
         tracing::warn!(actor = %cell.core.label, message = %panic_message(&*payload), "`on_stop` panicked");
     }
-    drop(actor);
-    guard.exit(reason);
+    reason
+}
+
+/// What one step of the loop decided.
+enum Step {
+    Continue,
+    Exit(ExitReason),
 }
 
 /// Takes messages until a stop is requested or a method stops the actor.
-async fn serve<A: Actor>(
+async fn serve<A: Handler>(
     actor: &mut A,
     ctx: &mut Context<A>,
     cell: &Cell<A>,
     policy: PanicPolicy,
 ) -> ExitReason {
     let mut batch: VecDeque<Envelope<A::Msg>> = VecDeque::new();
-    // Whether the frame currently holds a request's chain; tells and
-    // top-level asks carry none, so most messages skip the frame entirely.
+    // Whether the frame holds a request's chain; tells and top-level asks
+    // carry none, so most messages skip the frame entirely.
     let mut chained = false;
     loop {
-        if cell.mailbox.stop_requested() {
+        if cell.mailbox.control() != 0 {
             return cell.core.requested_reason();
         }
-        let Some(Envelope { msg, chain }) = batch.pop_front() else {
+        let Some(envelope) = batch.pop_front() else {
             if batch.capacity() > SHRINK_ABOVE {
                 batch = VecDeque::new();
             }
@@ -91,18 +165,28 @@ async fn serve<A: Actor>(
                 Taken::Stop => return cell.core.requested_reason(),
             }
         };
-        if chained || chain.is_some() {
-            chained = chain.is_some();
-            current::set_incoming(chain);
-        }
-        match actor.handle(msg, ctx).await {
-            Outcome::Done => {}
-            Outcome::Panicked { method, message } => {
-                tracing::warn!(actor = %cell.core.label, method, %message, "method panicked");
-                if policy == PanicPolicy::Stop {
-                    return ExitReason::Panicked(format!("`{method}` panicked: {message}"));
+        let outcome = match envelope {
+            Envelope::Message { msg, chain } => {
+                if chained || chain.is_some() {
+                    chained = chain.is_some();
+                    current::set_incoming(chain);
                 }
+                guarded(&cell.mailbox, actor.handle(msg, ctx)).await
             }
+            Envelope::Signal(signal) => signal_hook(actor, ctx, *signal, &cell.mailbox).await,
+        };
+        let step = match outcome {
+            // Only reentrant actors start parallel tasks; if one appears
+            // here, running it to completion keeps the plain-method order.
+            Some(Outcome::Parallel(task)) => match guarded(&cell.mailbox, task).await {
+                Some(outcome) => settle(outcome, cell, policy),
+                None => Step::Exit(cell.core.requested_reason()),
+            },
+            Some(outcome) => settle(outcome, cell, policy),
+            None => Step::Exit(cell.core.requested_reason()),
+        };
+        if let Step::Exit(reason) = step {
+            return reason;
         }
         if let Some(reason) = ctx.take_stop() {
             return reason;
@@ -113,21 +197,188 @@ async fn serve<A: Actor>(
     }
 }
 
+/// Like [`serve`], for actors with `parallel` methods: between messages the
+/// loop polls the parallel methods in flight, lending them the state.
+async fn serve_reentrant<A: Handler>(
+    mut state: Box<State<A>>,
+    cell: &Cell<A>,
+    policy: PanicPolicy,
+) -> (Box<State<A>>, ExitReason) {
+    let lend = state.ctx.lend();
+    let mut owned = Some(state);
+    let mut in_flight: FuturesUnordered<ParallelTask> = FuturesUnordered::new();
+    let mut batch: VecDeque<Envelope<A::Msg>> = VecDeque::new();
+    let reason = 'serve: loop {
+        // Wait for the next message, driving parallel methods meanwhile.
+        let next = poll_fn(|cx| {
+            let mut finished = Vec::new();
+            if !in_flight.is_empty() {
+                // Lend the state for exactly the duration of this poll.
+                if let Some(lent) = owned.take() {
+                    lend.put(lent);
+                }
+                while let Poll::Ready(Some(outcome)) = in_flight.poll_next_unpin(cx) {
+                    finished.push(outcome);
+                }
+                owned = lend.take();
+            }
+            if !finished.is_empty() {
+                return Poll::Ready(Next::Finished(finished));
+            }
+            if cell.mailbox.control() != 0 {
+                return Poll::Ready(Next::Stop);
+            }
+            if let Some(envelope) = batch.pop_front() {
+                return Poll::Ready(Next::Envelope(envelope));
+            }
+            match cell.mailbox.poll_take(&mut batch, cx) {
+                Poll::Ready(Taken::Messages) => match batch.pop_front() {
+                    Some(envelope) => Poll::Ready(Next::Envelope(envelope)),
+                    None => Poll::Pending,
+                },
+                Poll::Ready(Taken::Stop) => Poll::Ready(Next::Stop),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await;
+        // `owned` is refilled right after every lending: `Reentrant` only
+        // borrows the state from the slot, never takes it.
+        let Some(State { actor, ctx }) = owned.as_deref_mut() else {
+            unreachable!("the reentrant state is returned after every poll")
+        };
+        let outcomes = match next {
+            Next::Stop => break 'serve cell.core.requested_reason(),
+            Next::Finished(outcomes) => outcomes,
+            Next::Envelope(Envelope::Message { msg, chain }) => {
+                current::set_incoming(chain);
+                match guarded(&cell.mailbox, actor.handle(msg, ctx)).await {
+                    Some(Outcome::Parallel(task)) => {
+                        in_flight.push(task);
+                        Vec::new()
+                    }
+                    Some(outcome) => vec![outcome],
+                    None => break 'serve cell.core.requested_reason(),
+                }
+            }
+            Next::Envelope(Envelope::Signal(signal)) => {
+                match signal_hook(actor, ctx, *signal, &cell.mailbox).await {
+                    Some(outcome) => vec![outcome],
+                    None => break 'serve cell.core.requested_reason(),
+                }
+            }
+        };
+        for outcome in outcomes {
+            if let Step::Exit(reason) = settle(outcome, cell, policy) {
+                break 'serve reason;
+            }
+        }
+        if let Some(reason) = ctx.take_stop() {
+            break 'serve reason;
+        }
+        tokio::task::consume_budget().await;
+    };
+    // Parallel methods still in flight are dropped: their callers get
+    // `ActorStopped`.
+    drop(in_flight);
+    match owned {
+        Some(back) => state = back,
+        None => unreachable!("the reentrant state is returned after every poll"),
+    }
+    (state, reason)
+}
+
+enum Next<M> {
+    Envelope(Envelope<M>),
+    Finished(Vec<Outcome>),
+    Stop,
+}
+
+/// Applies the panic policy to a finished method.
+fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: PanicPolicy) -> Step {
+    match outcome {
+        Outcome::Done | Outcome::Parallel(_) => Step::Continue,
+        Outcome::Panicked { method, message } => {
+            tracing::warn!(actor = %cell.core.label, method, %message, "method panicked");
+            match policy {
+                PanicPolicy::Resume => Step::Continue,
+                PanicPolicy::Stop => Step::Exit(ExitReason::Panicked(format!(
+                    "`{method}` panicked: {message}"
+                ))),
+            }
+        }
+    }
+}
+
+/// Runs the `#[on_exit]` / `#[on_down]` hook for a signal.
+async fn signal_hook<A: Handler, M>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    signal: Signal,
+    mailbox: &Mailbox<M>,
+) -> Option<Outcome> {
+    let (method, hook): (&'static str, Pin<Box<dyn Future<Output = ()> + Send + '_>>) = match signal {
+        Signal::Exit(exit) => ("on_exit", Box::pin(actor.on_exit(ctx, exit))),
+        Signal::Down(down) => ("on_down", Box::pin(actor.on_down(ctx, down))),
+    };
+    match guarded(mailbox, AssertUnwindSafe(hook).catch_unwind()).await? {
+        Ok(()) => Some(Outcome::Done),
+        Err(payload) => Some(Outcome::Panicked {
+            method,
+            message: panic_message(&*payload),
+        }),
+    }
+}
+
+/// Polls `future` to completion unless the actor is killed first; a kill
+/// drops it at its next await. Resolves to `None` when killed.
+fn guarded<'a, M, F: Future + 'a>(mailbox: &'a Mailbox<M>, future: F) -> Guarded<'a, M, F> {
+    Guarded {
+        mailbox,
+        future: Box::pin(future),
+    }
+}
+
+struct Guarded<'a, M, F> {
+    mailbox: &'a Mailbox<M>,
+    future: Pin<Box<F>>,
+}
+
+impl<M, F: Future> Future for Guarded<'_, M, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        if self.mailbox.control() & control::KILL != 0 {
+            return Poll::Ready(None);
+        }
+        match self.future.as_mut().poll(cx) {
+            Poll::Ready(output) => Poll::Ready(Some(output)),
+            Poll::Pending => {
+                if self.mailbox.register_running(cx.waker()) {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
+    }
+}
+
 /// Makes sure a started actor is reported exited exactly once, even if its
 /// loop is dropped mid-method (its runtime shut down) or unwinds.
-struct ExitGuard<A: Actor> {
+struct ExitGuard<A: Handler> {
     cell: Option<Arc<Cell<A>>>,
 }
 
-impl<A: Actor> ExitGuard<A> {
+impl<A: Handler> ExitGuard<A> {
     fn exit(mut self, reason: ExitReason) {
         if let Some(cell) = self.cell.take() {
+            drop(cell.mailbox.close());
             cell.core.exited(reason);
         }
     }
 }
 
-impl<A: Actor> Drop for ExitGuard<A> {
+impl<A: Handler> Drop for ExitGuard<A> {
     fn drop(&mut self) {
         if let Some(cell) = self.cell.take() {
             drop(cell.mailbox.close());

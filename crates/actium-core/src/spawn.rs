@@ -1,10 +1,13 @@
 //! Starting actors: the one [`Spawner`] builder.
 
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 
-use crate::actor::{Actor, PanicPolicy};
+use crate::actor::{Handler, PanicPolicy};
+use crate::cell::ErasedCell;
 use crate::error::Error;
 use crate::reference::ActorRef;
+use crate::runner::Birth;
 use crate::system::{Mode, SystemHandle};
 
 /// Options for starting one actor; from [`Actor::spawner`].
@@ -34,27 +37,43 @@ use crate::system::{Mode, SystemHandle};
 /// # Ok::<(), actium::Error>(())
 /// ```
 #[must_use = "nothing is spawned until `spawn` or `try_spawn` is called"]
-pub struct Spawner<A: Actor> {
-    actor: A,
+pub struct Spawner<A: Handler> {
+    birth: Birth<A>,
     options: SpawnOptions,
     system: Option<SystemHandle>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct SpawnOptions {
     pub(crate) mode: Option<Mode>,
     pub(crate) capacity: Option<NonZeroUsize>,
     pub(crate) on_panic: Option<PanicPolicy>,
+    pub(crate) linked_to: Option<Arc<dyn ErasedCell>>,
+    pub(crate) supervisor: Option<Arc<dyn ErasedCell>>,
 }
 
-impl<A: Actor> Spawner<A> {
+impl<A: Handler> Spawner<A> {
     /// Starts building the spawn of `actor`.
     pub fn new(actor: A) -> Self {
+        Self::born(Birth::Once(Some(actor)))
+    }
+
+    pub(crate) fn born(birth: Birth<A>) -> Self {
         Spawner {
-            actor,
+            birth,
             options: SpawnOptions::default(),
             system: None,
         }
+    }
+
+    pub(crate) fn linked_to(mut self, parent: Arc<dyn ErasedCell>) -> Self {
+        self.options.linked_to = Some(parent);
+        self
+    }
+
+    pub(crate) fn supervised_by(mut self, supervisor: Arc<dyn ErasedCell>) -> Self {
+        self.options.supervisor = Some(supervisor);
+        self
     }
 
     /// Runs this actor under `mode` whatever the system's default is — for
@@ -135,12 +154,12 @@ impl<A: Actor> Spawner<A> {
         };
         system
             .shared()
-            .spawn(self.actor, self.options)
+            .spawn(self.birth, self.options)
             .map_err(|(actor, error)| Failure::Refused(actor, error))
     }
 }
 
-enum Failure<A: Actor> {
+enum Failure<A: Handler> {
     NoSystem,
     Refused(ActorRef<A>, Error),
 }

@@ -18,13 +18,14 @@ use tokio::runtime::{Handle, Runtime};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
-use crate::actor::Actor;
-use crate::cell::Cell;
+use crate::actor::{Actor, Handler};
+use crate::cell::{Cell, CellCore, ErasedCell};
 use crate::error::Error;
 use crate::exit::ExitReason;
 use crate::id::{ActorId, ActorLabel, NodeId};
 use crate::reference::ActorRef;
-use crate::runner;
+use crate::registry::Registry;
+use crate::runner::{self, Birth};
 use crate::spawn::{SpawnOptions, Spawner};
 use crate::table::ActorTable;
 
@@ -83,7 +84,9 @@ pub(crate) struct SystemShared {
     runtime: Handle,
     slot: Slot,
     next_local: AtomicU64,
+    next_monitor: AtomicU64,
     table: ActorTable,
+    pub(crate) registry: Registry,
     /// Started actors that have not exited.
     live: AtomicUsize,
     stopping: AtomicBool,
@@ -96,15 +99,24 @@ pub(crate) struct SystemShared {
 impl SystemShared {
     /// Starts an actor. On failure the returned reference is to an actor
     /// that has already stopped, so it is still safe to use.
-    pub(crate) fn spawn<A: Actor>(
+    pub(crate) fn spawn<A: Handler>(
         self: &Arc<Self>,
-        actor: A,
+        birth: Birth<A>,
         options: SpawnOptions,
     ) -> Result<ActorRef<A>, (ActorRef<A>, Error)> {
         let local = self.next_local.fetch_add(1, Ordering::Relaxed);
         let label = ActorLabel::new(ActorId::new(self.node, local), A::NAME);
         let cell = Arc::new(Cell::<A>::new(label, self.clone(), options.capacity));
         let actor_ref = ActorRef::from_cell(cell.clone());
+        let erased: Arc<dyn ErasedCell> = cell.clone();
+        // Relations exist before the actor runs, so it cannot exit unseen.
+        if let Some(supervisor) = &options.supervisor {
+            cell.core.set_supervisor(supervisor.clone());
+            CellCore::link(&erased, supervisor);
+        }
+        if let Some(parent) = &options.linked_to {
+            CellCore::link(&erased, parent);
+        }
 
         if self.stopping.load(Ordering::SeqCst) {
             drop(cell.mailbox.close());
@@ -116,12 +128,11 @@ impl SystemShared {
         // Shutdown may have begun between the check above and the insert and
         // missed this actor in its sweep; then stop it here.
         if self.stopping.load(Ordering::SeqCst) {
-            use crate::cell::ErasedCell;
             cell.request_stop(ExitReason::Shutdown);
         }
 
         let policy = options.on_panic.unwrap_or(A::PANIC_POLICY);
-        let life = runner::run(actor, cell.clone(), policy);
+        let life = runner::run(birth, cell.clone(), policy);
         match options.mode.unwrap_or(self.config.mode) {
             Mode::Tasks => {
                 self.runtime.spawn(life);
@@ -145,6 +156,10 @@ impl SystemShared {
             }
         }
         Ok(actor_ref)
+    }
+
+    pub(crate) fn next_monitor(&self) -> u64 {
+        self.next_monitor.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Runs a helper task (a timer, say) on the system's runtime.
@@ -227,8 +242,40 @@ impl SystemHandle {
     }
 
     /// Starts `actor` in this system with default options.
-    pub fn spawn<A: Actor>(&self, actor: A) -> ActorRef<A> {
+    pub fn spawn<A: Handler>(&self, actor: A) -> ActorRef<A> {
         Spawner::new(actor).system(self).spawn()
+    }
+
+    /// Registers `actor` under `name` in this system, until it exits or the
+    /// name is unregistered.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NameTaken`] if another actor holds the name,
+    /// [`Error::InvalidName`] if the name is empty or contains `/`,
+    /// [`Error::ActorStopped`] if the actor has exited.
+    pub fn register<A: Actor>(&self, name: &str, actor: &ActorRef<A>) -> Result<(), Error> {
+        self.shared.registry.register(name, actor.erased())
+    }
+
+    /// Removes a name; returns whether it was registered.
+    pub fn unregister(&self, name: &str) -> bool {
+        self.shared.registry.unregister(name)
+    }
+
+    /// The actor registered under `name`, as an `ActorRef<A>`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotRegistered`] if no actor holds the name,
+    /// [`Error::WrongType`] if the actor there is not an `A`.
+    pub fn whereis<A: Actor>(&self, name: &str) -> Result<ActorRef<A>, Error> {
+        self.shared.registry.lookup(name)
+    }
+
+    /// Every registered name, sorted.
+    pub fn registered(&self) -> Vec<String> {
+        self.shared.registry.names()
     }
 
     /// This system's node id, the first half of every actor id in it.
@@ -352,7 +399,7 @@ impl System {
     }
 
     /// Starts `actor` in this system with default options.
-    pub fn spawn<A: Actor>(&self, actor: A) -> ActorRef<A> {
+    pub fn spawn<A: Handler>(&self, actor: A) -> ActorRef<A> {
         self.handle.spawn(actor)
     }
 
@@ -419,6 +466,7 @@ impl System {
         // it for long.
         runtime.shutdown_timeout(Duration::from_millis(500));
         shared.table.clear();
+        shared.registry.clear();
     }
 }
 
@@ -498,7 +546,9 @@ impl SystemBuilder {
             runtime: runtime.handle().clone(),
             slot: slot.clone(),
             next_local: AtomicU64::new(1),
+            next_monitor: AtomicU64::new(1),
             table: ActorTable::new(),
+            registry: Registry::default(),
             live: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             idle: Mutex::new(()),

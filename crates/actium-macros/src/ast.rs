@@ -40,6 +40,8 @@ pub(crate) enum Param<'a> {
     },
     /// `&mut Context<Self>`: passed by the runtime.
     Context { ty: &'a Type },
+    /// `Reentrant<Self>`: what a `parallel` method gets instead of `self`.
+    Reentrant { ty: &'a Type },
     /// `&ExitReason`: passed to `#[on_stop]`.
     ExitReason { ty: &'a Type },
 }
@@ -59,6 +61,10 @@ impl<'a> Method<'a> {
 
     pub(crate) fn is_async(&self) -> bool {
         self.item.sig.asyncness.is_some()
+    }
+
+    pub(crate) fn is_parallel(&self) -> bool {
+        self.options.parallel.is_some()
     }
 
     pub(crate) fn output(&self) -> Option<&'a Type> {
@@ -171,6 +177,9 @@ impl<'a> Method<'a> {
 
 impl<'a> Param<'a> {
     fn classify(pat: &'a Pat, ty: &'a Type) -> Self {
+        if last_segment_is(ty, "Reentrant") {
+            return Param::Reentrant { ty };
+        }
         if let Type::Reference(reference) = ty {
             if last_segment_is(&reference.elem, "Context") {
                 return Param::Context { ty };

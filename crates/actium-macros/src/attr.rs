@@ -47,6 +47,8 @@ pub(crate) enum Role {
     Ask,
     OnStart,
     OnStop,
+    OnExit,
+    OnDown,
 }
 
 impl Role {
@@ -56,6 +58,8 @@ impl Role {
             Role::Ask => "#[ask]",
             Role::OnStart => "#[on_start]",
             Role::OnStop => "#[on_stop]",
+            Role::OnExit => "#[on_exit]",
+            Role::OnDown => "#[on_down]",
         }
     }
 
@@ -69,6 +73,10 @@ impl Role {
             Some(Role::OnStart)
         } else if path.is_ident("on_stop") {
             Some(Role::OnStop)
+        } else if path.is_ident("on_exit") {
+            Some(Role::OnExit)
+        } else if path.is_ident("on_down") {
+            Some(Role::OnDown)
         } else {
             None
         }
@@ -80,6 +88,7 @@ impl Role {
 pub(crate) struct MethodOptions {
     pub(crate) timeout: Option<(Duration, Span)>,
     pub(crate) blocking: Option<Span>,
+    pub(crate) parallel: Option<Span>,
 }
 
 pub(crate) fn method_options(attr: &Attribute, role: Role) -> syn::Result<MethodOptions> {
@@ -91,6 +100,9 @@ pub(crate) fn method_options(attr: &Attribute, role: Role) -> syn::Result<Method
         if meta.path.is_ident("blocking") && matches!(role, Role::Tell | Role::Ask) {
             options.blocking = Some(meta.path.span());
             Ok(())
+        } else if meta.path.is_ident("parallel") && matches!(role, Role::Tell | Role::Ask) {
+            options.parallel = Some(meta.path.span());
+            Ok(())
         } else if meta.path.is_ident("timeout") && role == Role::Ask {
             options.timeout = Some(parse_timeout(&meta)?);
             Ok(())
@@ -100,9 +112,13 @@ pub(crate) fn method_options(attr: &Attribute, role: Role) -> syn::Result<Method
             ))
         } else {
             Err(meta.error(match role {
-                Role::Ask => "unknown #[ask] option; expected `timeout = \"2s\"` or `blocking`",
-                Role::Tell => "unknown #[tell] option; expected `blocking`",
-                Role::OnStart | Role::OnStop => "this attribute takes no options",
+                Role::Ask => {
+                    "unknown #[ask] option; expected `timeout = \"2s\"`, `parallel` or `blocking`"
+                }
+                Role::Tell => "unknown #[tell] option; expected `parallel` or `blocking`",
+                Role::OnStart | Role::OnStop | Role::OnExit | Role::OnDown => {
+                    "this attribute takes no options"
+                }
             }))
         }
     })?;

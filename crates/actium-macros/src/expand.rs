@@ -48,6 +48,15 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
     });
     let on_start = actor.role(Role::OnStart).next().map(on_start);
     let on_stop = actor.role(Role::OnStop).next().map(on_stop);
+    let on_exit = actor
+        .role(Role::OnExit)
+        .next()
+        .map(|m| signal_hook(m, "on_exit", quote!(::actium::Exit)));
+    let on_down = actor
+        .role(Role::OnDown)
+        .next()
+        .map(|m| signal_hook(m, "on_down", quote!(::actium::Down)));
+    let reentrant = actor.messages().any(Method::is_parallel);
 
     quote! {
         #stripped
@@ -84,6 +93,10 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
             type Msg = #msg;
             type Methods<D: #private::Dispatch<Self>> = #proxy<D>;
             const NAME: &'static str = #type_name;
+        }
+
+        impl #private::Handler for #name {
+            const REENTRANT: bool = #reentrant;
             #panic_policy
 
             #[allow(unused_variables, clippy::let_unit_value)]
@@ -101,6 +114,8 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
 
             #on_start
             #on_stop
+            #on_exit
+            #on_down
         }
     }
 }
@@ -205,10 +220,14 @@ impl<'a> Message<'a> {
         let name = method.name();
         let name_str = name.to_string();
         let names: Vec<_> = self.names().collect();
-        let call = call_method(method, &quote!(__ctx), &quote!(__reply));
+        let call = call_method(method, &Passing::message());
         let blocking = method.options.blocking.is_some();
         let private = quote!(::actium::__private);
         let run = match (&self.reply, method.is_async(), blocking) {
+            _ if method.is_parallel() => match &self.reply {
+                None => quote!(#private::parallel_tell(#name_str, #call)),
+                Some(_) => quote!(#private::parallel_ask(#name_str, __reply, #call)),
+            },
             (None, false, false) => quote!(#private::tell(#name_str, || #call)),
             (None, false, true) => {
                 quote!(#private::tell(#name_str, || #private::block_in_place(|| #call)))
@@ -227,25 +246,45 @@ impl<'a> Message<'a> {
     }
 }
 
-/// `Self::method(self, ..)` with the parameters in declaration order; spans
-/// point at the user's method so type errors land there.
-fn call_method(method: &Method<'_>, ctx: &TokenStream, reason: &TokenStream) -> TokenStream {
+/// What the generated code passes for each kind of parameter.
+struct Passing {
+    /// For `#[on_exit]` / `#[on_down]` hooks: what their one argument gets.
+    /// Message methods pass their arguments by their own names.
+    signal: Option<TokenStream>,
+    /// What an `&ExitReason` parameter gets (`#[on_stop]`).
+    reason: TokenStream,
+}
+
+impl Passing {
+    fn message() -> Self {
+        Passing {
+            signal: None,
+            reason: quote!(::core::unreachable!()),
+        }
+    }
+}
+
+/// `Self::method(self, ..)` with the parameters in declaration order (no
+/// `self` for a `parallel` method); spans point at the user's method so type
+/// errors land there.
+fn call_method(method: &Method<'_>, passing: &Passing) -> TokenStream {
     let name = method.name();
-    let params = method.params.iter().map(|param| match param {
-        Param::Arg {
-            name: Some(arg), ..
-        } => quote!(#arg),
+    let params = method.params.iter().map(|param| match (param, &passing.signal) {
+        (Param::Arg { .. }, Some(signal)) => signal.clone(),
+        (Param::Arg { name: Some(arg), .. }, None) => quote!(#arg),
         // Rejected by `valid`; emit something that type-checks regardless.
-        Param::Arg { name: None, .. } => quote!(::core::unreachable!()),
-        Param::Context { .. } => ctx.clone(),
-        Param::ExitReason { .. } => reason.clone(),
+        (Param::Arg { name: None, .. }, None) => quote!(::core::unreachable!()),
+        (Param::Context { .. }, _) => quote!(__ctx),
+        (Param::Reentrant { .. }, _) => quote!(__ctx.reentrant()),
+        (Param::ExitReason { .. }, _) => passing.reason.clone(),
     });
+    let receiver = method.receiver().map(|_| quote!(self,));
     let span = method.item.sig.span();
-    quote_spanned!(span=> Self::#name(self, #(#params),*))
+    quote_spanned!(span=> Self::#name(#receiver #(#params),*))
 }
 
 fn on_start(method: &Method<'_>) -> TokenStream {
-    let call = call_method(method, &quote!(__ctx), &quote!(::core::unreachable!()));
+    let call = call_method(method, &Passing::message());
     let call = if method.is_async() {
         quote!(#call.await)
     } else {
@@ -263,7 +302,13 @@ fn on_start(method: &Method<'_>) -> TokenStream {
 }
 
 fn on_stop(method: &Method<'_>) -> TokenStream {
-    let call = call_method(method, &quote!(__ctx), &quote!(__reason));
+    let call = call_method(
+        method,
+        &Passing {
+            signal: None,
+            reason: quote!(__reason),
+        },
+    );
     let call = if method.is_async() {
         quote!(#call.await)
     } else {
@@ -275,6 +320,32 @@ fn on_stop(method: &Method<'_>) -> TokenStream {
             &mut self,
             __ctx: &mut ::actium::Context<Self>,
             __reason: &::actium::ExitReason,
+        ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
+            async move { #call; }
+        }
+    }
+}
+
+fn signal_hook(method: &Method<'_>, hook: &str, signal: TokenStream) -> TokenStream {
+    let hook = Ident::new(hook, proc_macro2::Span::call_site());
+    let call = call_method(
+        method,
+        &Passing {
+            signal: Some(quote!(__signal)),
+            reason: quote!(::core::unreachable!()),
+        },
+    );
+    let call = if method.is_async() {
+        quote!(#call.await)
+    } else {
+        call
+    };
+    quote! {
+        #[allow(unused_variables)]
+        fn #hook(
+            &mut self,
+            __ctx: &mut ::actium::Context<Self>,
+            __signal: #signal,
         ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
             async move { #call; }
         }

@@ -80,7 +80,7 @@ pub(crate) fn check(actor: &Actor<'_>) -> syn::Result<()> {
     if item.unsafety.is_some() {
         errors.push(item.unsafety, "#[actor] impl blocks cannot be unsafe");
     }
-    for role in [Role::OnStart, Role::OnStop] {
+    for role in [Role::OnStart, Role::OnStop, Role::OnExit, Role::OnDown] {
         for extra in actor.role(role).skip(1) {
             errors.push(
                 extra.role_attr,
@@ -123,19 +123,37 @@ fn check_method(method: &Method<'_>, errors: &mut Errors) {
             ),
         );
     }
-    match method.receiver() {
-        None => errors.push(
-            &sig.ident,
-            format!("a {role} method runs on the actor's state, so it needs `&self` or `&mut self`"),
-        ),
-        Some(receiver) if receiver.reference.is_none() || receiver.colon_token.is_some() => errors
-            .push(
-                receiver,
+    if method.is_parallel() {
+        check_parallel(method, errors);
+    } else {
+        match method.receiver() {
+            None => errors.push(
+                &sig.ident,
                 format!(
-                    "a {role} method runs on the actor's state in place: take `&self` or `&mut self`"
+                    "a {role} method runs on the actor's state, so it needs `&self` or `&mut self` \
+                     (or, if it is `parallel`, a first argument `this: Reentrant<Self>`)"
                 ),
             ),
-        Some(_) => {}
+            Some(receiver) if receiver.reference.is_none() || receiver.colon_token.is_some() => {
+                errors.push(
+                    receiver,
+                    format!(
+                        "a {role} method runs on the actor's state in place: take `&self` or \
+                         `&mut self`"
+                    ),
+                )
+            }
+            Some(_) => {}
+        }
+        for param in &method.params {
+            if let Param::Reentrant { ty } = param {
+                errors.push(
+                    ty,
+                    "only a `parallel` method receives `Reentrant<Self>`; mark it \
+                     #[ask(parallel)] or #[tell(parallel)]",
+                );
+            }
+        }
     }
     if let Some(span) = method.options.blocking {
         if method.is_async() {
@@ -147,7 +165,44 @@ fn check_method(method: &Method<'_>, errors: &mut Errors) {
     }
     match method.role {
         Role::Tell | Role::Ask => check_message(method, errors),
-        Role::OnStart | Role::OnStop => check_hook(method, errors),
+        Role::OnStart | Role::OnStop | Role::OnExit | Role::OnDown => check_hook(method, errors),
+    }
+}
+
+/// A `parallel` method: `async fn m(this: Reentrant<Self>, ..)`.
+fn check_parallel(method: &Method<'_>, errors: &mut Errors) {
+    let sig = &method.item.sig;
+    if let Some(receiver) = method.receiver() {
+        errors.push(
+            receiver,
+            "a `parallel` method cannot take `self`: the actor keeps serving while it awaits, so \
+             it reaches its state through `this: Reentrant<Self>` and `this.with(|state| ..)`",
+        );
+    } else if !matches!(method.params.first(), Some(Param::Reentrant { .. })) {
+        errors.push(
+            &sig.ident,
+            "a `parallel` method's first argument must be `this: Reentrant<Self>`",
+        );
+    }
+    if !method.is_async() {
+        errors.push(
+            &sig.ident,
+            "a `parallel` method must be an `async fn`: it exists to await while the actor \
+             serves others",
+        );
+    }
+    if let (Some(span), Some(_)) = (method.options.parallel, method.options.blocking) {
+        errors.push_at(span, "a method cannot be both `parallel` and `blocking`");
+    }
+    for param in method.params.iter().skip(1) {
+        match param {
+            Param::Reentrant { ty } => errors.push(ty, "only one `Reentrant<Self>` argument"),
+            Param::Context { ty } => errors.push(
+                ty,
+                "a `parallel` method reaches its context through `this.with_context(..)`",
+            ),
+            _ => {}
+        }
     }
 }
 
@@ -205,6 +260,8 @@ fn check_message(method: &Method<'_>, errors: &mut Errors) {
             Param::ExitReason { ty } => {
                 errors.push(ty, "only the #[on_stop] hook receives an `&ExitReason`")
             }
+            // Placement is checked with the method's kind (`check_parallel`).
+            Param::Reentrant { .. } => {}
         }
     }
     match (method.role, method.output()) {
@@ -236,9 +293,21 @@ fn check_message(method: &Method<'_>, errors: &mut Errors) {
 
 fn check_hook(method: &Method<'_>, errors: &mut Errors) {
     let role = method.role.name();
+    let signal = match method.role {
+        Role::OnExit => Some("exit: Exit"),
+        Role::OnDown => Some("down: Down"),
+        _ => None,
+    };
+    let mut signals = 0;
     for param in &method.params {
-        match param {
-            Param::Arg { pat, .. } => errors.push(
+        match (param, signal) {
+            (Param::Arg { pat, .. }, Some(signal)) => {
+                signals += 1;
+                if signals > 1 {
+                    errors.push(pat, format!("a {role} hook takes one argument, `{signal}`"));
+                }
+            }
+            (Param::Arg { pat, .. }, None) => errors.push(
                 pat,
                 format!(
                     "a {role} hook takes no arguments besides `ctx: &mut Context<Self>`{}",
@@ -249,15 +318,27 @@ fn check_hook(method: &Method<'_>, errors: &mut Errors) {
                     }
                 ),
             ),
-            Param::ExitReason { ty } if method.role == Role::OnStart => {
+            (Param::ExitReason { ty }, _) if method.role != Role::OnStop => {
                 errors.push(ty, "only the #[on_stop] hook receives an `&ExitReason`")
             }
-            Param::Context { .. } | Param::ExitReason { .. } => {}
+            (Param::Reentrant { ty }, _) => {
+                errors.push(ty, format!("a {role} hook takes `&mut self`, not `Reentrant<Self>`"))
+            }
+            (Param::Context { .. } | Param::ExitReason { .. }, _) => {}
         }
     }
-    if method.role == Role::OnStop {
+    if let (Some(signal), 0) = (signal, signals) {
+        errors.push(
+            &method.item.sig.ident,
+            format!("a {role} hook receives the signal: add an argument `{signal}`"),
+        );
+    }
+    if method.is_parallel() {
+        errors.push(&method.item.sig.ident, format!("a {role} hook cannot be `parallel`"));
+    }
+    if matches!(method.role, Role::OnStop | Role::OnExit | Role::OnDown) {
         if let Some(output) = method.output().filter(|output| !is_unit(output)) {
-            errors.push(output, "the #[on_stop] hook returns nothing");
+            errors.push(output, format!("the {role} hook returns nothing"));
         }
     }
 }

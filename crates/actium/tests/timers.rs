@@ -89,15 +89,13 @@ async fn timers_are_cancelled_when_the_actor_stops() -> actium::Result<()> {
     let (ticker, third_tick, _) = ticker();
     let ticker = ticker.spawn();
     let dropped = Event::new();
-    let interval = ticker.start_interval(dropped.clone()).await?;
-    let (_, _, never) = (0, 0, ticker.ping_later(Duration::from_secs(3600)).await?);
+    let _interval = ticker.start_interval(dropped.clone()).await?;
+    let _far_future = ticker.ping_later(Duration::from_secs(3600)).await?;
     third_tick.wait().await;
     ticker.stop();
     ticker.stopped().await;
     // The interval's task, and the closure it owns, are dropped.
     dropped.wait().await;
-    assert!(interval.is_finished());
-    let _ = never;
     Ok(())
 }
 

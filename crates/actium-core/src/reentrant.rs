@@ -1,0 +1,123 @@
+//! Reentrant ("parallel") methods.
+//!
+//! A plain method holds `&mut self` across its awaits, so the actor serves
+//! nothing else until it returns: strict one-at-a-time order. A `parallel`
+//! method instead receives a [`Reentrant<Self>`] handle and reaches the
+//! state only inside synchronous closures:
+//!
+//! ```text
+//! #[ask(parallel)]
+//! async fn find_successor(mut this: Reentrant<Self>, id: u64) -> NodeRef {
+//!     let next = this.with(|node| node.closest_preceding(id)); // state, no await
+//!     next.find_successor(id).await                             // await, no state
+//! }
+//! ```
+//!
+//! While it awaits, the actor loop goes on taking messages — including calls
+//! that come back from the actor it is waiting on (A → B → A). State is
+//! still touched by one method at a time, and the compiler enforces it: a
+//! closure passed to [`with`](Reentrant::with) cannot await, and cannot
+//! return a borrow of the state, so no borrow lives across an await point.
+//!
+//! How: the loop owns the state. Only while it polls its in-flight parallel
+//! methods does it lend the state to them, through a slot that
+//! [`with`](Reentrant::with) opens; plain methods run while no parallel one
+//! is being polled. The slot's lock is never held across an await, so it
+//! cannot deadlock.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::actor::Actor;
+use crate::cell::Cell;
+use crate::context::Context;
+use crate::id::ActorId;
+use crate::reference::ActorRef;
+
+/// The actor's state and context, owned by the loop.
+pub(crate) struct State<A: Actor> {
+    pub(crate) actor: A,
+    pub(crate) ctx: Context<A>,
+}
+
+/// Where the loop lends the state to parallel methods while it polls them.
+pub(crate) struct Lend<A: Actor> {
+    slot: Mutex<Option<Box<State<A>>>>,
+}
+
+impl<A: Actor> Lend<A> {
+    pub(crate) fn new() -> Self {
+        Lend {
+            slot: Mutex::new(None),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Box<State<A>>>> {
+        // A panic inside `with` poisons the lock but leaves the state whole
+        // (the panic is caught and reported per the actor's policy).
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn put(&self, state: Box<State<A>>) {
+        *self.lock() = Some(state);
+    }
+
+    pub(crate) fn take(&self) -> Option<Box<State<A>>> {
+        self.lock().take()
+    }
+}
+
+/// The handle a `parallel` method gets instead of `&self`: the state is
+/// reached through [`with`](Reentrant::with), between awaits.
+pub struct Reentrant<A: Actor> {
+    lend: Arc<Lend<A>>,
+    cell: Arc<Cell<A>>,
+}
+
+impl<A: Actor> Reentrant<A> {
+    pub(crate) fn new(lend: Arc<Lend<A>>, cell: Arc<Cell<A>>) -> Self {
+        Reentrant { lend, cell }
+    }
+
+    /// Runs `f` on the actor's state and returns its result. `f` cannot
+    /// await, and its result cannot borrow the state.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called outside the actor's own parallel method — for
+    /// instance from a task the handle was moved into — because the state
+    /// belongs to the actor loop and is lent only to its methods.
+    pub fn with<R>(&mut self, f: impl FnOnce(&mut A) -> R) -> R {
+        self.with_context(|actor, _ctx| f(actor))
+    }
+
+    /// Like [`with`](Reentrant::with), also giving the actor's [`Context`]
+    /// (for timers, links, stopping).
+    ///
+    /// # Panics
+    ///
+    /// As [`with`](Reentrant::with).
+    pub fn with_context<R>(&mut self, f: impl FnOnce(&mut A, &mut Context<A>) -> R) -> R {
+        let mut slot = self.lend.lock();
+        match slot.as_mut() {
+            Some(state) => {
+                let State { actor, ctx } = &mut **state;
+                f(actor, ctx)
+            }
+            None => panic!(
+                "Reentrant::with used outside {}'s own parallel method: the state is lent only \
+                 to the actor's methods, not to tasks they spawn",
+                self.cell.core.label
+            ),
+        }
+    }
+
+    /// A reference to this actor.
+    pub fn myself(&self) -> ActorRef<A> {
+        ActorRef::from_cell(self.cell.clone())
+    }
+
+    /// This actor's id.
+    pub fn id(&self) -> ActorId {
+        self.cell.core.id()
+    }
+}

@@ -1,0 +1,106 @@
+//! Names: registering actors and looking them up by name.
+//!
+//! A name is a plain string without `/`, unique within a system. The remote
+//! layer extends look-ups to URLs of the form `tcp://host:port/name`, which
+//! is why a name may not contain `/`. An actor's names are dropped when it
+//! exits; a supervised actor keeps them across restarts (same cell).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::actor::Actor;
+use crate::cell::{Cell, ErasedCell};
+use crate::error::Error;
+use crate::id::ActorId;
+use crate::reference::ActorRef;
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    names: Mutex<HashMap<String, Arc<dyn ErasedCell>>>,
+}
+
+impl Registry {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<dyn ErasedCell>>> {
+        // Only map operations run under this lock.
+        self.names.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn register(&self, name: &str, cell: Arc<dyn ErasedCell>) -> Result<(), Error> {
+        validate(name)?;
+        let mut names = self.lock();
+        if let Some(holder) = names.get(name) {
+            return Err(Error::NameTaken {
+                name: name.to_owned(),
+                holder: holder.core().label,
+            });
+        }
+        // An actor that has exited cannot take a name (it would never be
+        // removed).
+        if !cell.core().add_name(name) {
+            return Err(Error::ActorStopped {
+                actor: cell.core().label,
+                method: "register",
+            });
+        }
+        names.insert(name.to_owned(), cell);
+        Ok(())
+    }
+
+    /// Removes `name`; returns whether it was registered.
+    pub(crate) fn unregister(&self, name: &str) -> bool {
+        let removed = self.lock().remove(name);
+        match removed {
+            Some(cell) => {
+                cell.core().remove_name(name);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes `name` if it still refers to `id` (an exiting actor).
+    pub(crate) fn remove_if(&self, name: &str, id: ActorId) {
+        let mut names = self.lock();
+        if names.get(name).is_some_and(|cell| cell.core().id() == id) {
+            names.remove(name);
+        }
+    }
+
+    pub(crate) fn lookup<A: Actor>(&self, name: &str) -> Result<ActorRef<A>, Error> {
+        let cell = self.lock().get(name).cloned();
+        let Some(cell) = cell else {
+            return Err(Error::NotRegistered {
+                name: name.to_owned(),
+            });
+        };
+        let found = cell.core().label.type_name();
+        match cell.into_any().downcast::<Cell<A>>() {
+            Ok(cell) => Ok(ActorRef::from_cell(cell)),
+            Err(_) => Err(Error::WrongType {
+                name: name.to_owned(),
+                expected: A::NAME,
+                found,
+            }),
+        }
+    }
+
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.lock().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    pub(crate) fn clear(&self) {
+        let names = std::mem::take(&mut *self.lock());
+        drop(names);
+    }
+}
+
+fn validate(name: &str) -> Result<(), Error> {
+    if name.is_empty() || name.contains('/') {
+        return Err(Error::InvalidName {
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
+}
