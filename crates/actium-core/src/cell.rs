@@ -68,7 +68,9 @@ enum Phase {
         requested: Option<ExitReason>,
     },
     /// An incarnation ended; its supervisor decides what comes next.
-    Deciding { decision: Option<Decision> },
+    Deciding {
+        decision: Option<Decision>,
+    },
     Exited(ExitReason),
 }
 
@@ -98,7 +100,9 @@ struct Relations {
 impl CellCore {
     fn lock(&self) -> MutexGuard<'_, Lifecycle> {
         // Only plain field updates run under this lock.
-        self.lifecycle.lock().unwrap_or_else(PoisonError::into_inner)
+        self.lifecycle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn relations<'a>(lifecycle: &'a mut Lifecycle) -> &'a mut Relations {
@@ -356,7 +360,10 @@ impl CellCore {
             // The supervisor is linked too; make sure it hears of the exit.
             let mut links = links;
             if let Some(supervisor) = supervisor {
-                if !links.iter().any(|l| l.core().id() == supervisor.core().id()) {
+                if !links
+                    .iter()
+                    .any(|l| l.core().id() == supervisor.core().id())
+                {
                     links.push(supervisor);
                 }
             }

@@ -43,7 +43,9 @@ impl<A: Actor> Context<A> {
 
     /// Where the loop lends this actor's state to its parallel methods.
     pub(crate) fn lend(&mut self) -> Arc<Lend<A>> {
-        self.lend.get_or_insert_with(|| Arc::new(Lend::new())).clone()
+        self.lend
+            .get_or_insert_with(|| Arc::new(Lend::new()))
+            .clone()
     }
 
     /// The handle a `parallel` method receives. Called by generated code.

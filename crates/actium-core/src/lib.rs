@@ -81,6 +81,7 @@ pub use id::{ActorId, ActorLabel, NodeId};
 pub use launch::{launch, serve_forever};
 pub use reentrant::Reentrant;
 pub use reference::{ActorRef, Stopped};
+pub use registry::{register, unregister, whereis};
 pub use signal::{Down, Exit, Monitor, MonitorRef};
 pub use spawn::Spawner;
 pub use system::{

@@ -8,12 +8,33 @@ use std::time::Duration;
 use futures_util::FutureExt;
 
 pub use crate::actor::{Handler, Outcome};
-use crate::current;
 pub use crate::ask::Reply;
+use crate::current;
 pub use crate::dispatch::{Dispatch, MethodInfo, Methods};
 use crate::error::panic_message;
 pub use crate::reference::{AskWhenRoom, Endpoint, Patient, SendWhenRoom};
 use crate::system::{Mode, System};
+
+/// The message type of an actor whose `#[actor]` impl had errors: it has
+/// no messages. Part of the stub `#[actor]` emits so that only the real
+/// mistake is reported.
+pub enum NoMessage {}
+
+/// The proxy of an actor whose `#[actor]` impl had errors: it has no
+/// methods.
+pub struct NoMethods<D> {
+    dispatch: D,
+}
+
+impl<A: crate::Actor, D: Dispatch<A>> Methods<A, D> for NoMethods<D> {
+    fn new(dispatch: D) -> Self {
+        NoMethods { dispatch }
+    }
+
+    fn dispatch(&self) -> &D {
+        &self.dispatch
+    }
+}
 
 /// Runs a one-way method's body.
 pub fn tell(method: &'static str, body: impl FnOnce()) -> Outcome {

@@ -104,3 +104,56 @@ fn validate(name: &str) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// Registers `actor` under `name` in the current system.
+///
+/// # Errors
+///
+/// As [`SystemHandle::register`](crate::SystemHandle::register), and
+/// [`Error::NoSystem`] outside a system.
+pub fn register<A: Actor>(name: &str, actor: &ActorRef<A>) -> Result<(), Error> {
+    crate::SystemHandle::try_current()?.register(name, actor)
+}
+
+/// The actor registered under `name` in the current system.
+///
+/// ```
+/// use actium::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Store;
+///
+/// #[actor]
+/// impl Store {
+///     #[ask]
+///     fn size(&self) -> usize {
+///         0
+///     }
+/// }
+///
+/// actium::launch(Mode::Tasks, async {
+///     actium::register("store", &Store.spawn())?;
+///     let store = actium::whereis::<Store>("store")?;
+///     assert_eq!(store.size().await?, 0);
+///     assert!(matches!(
+///         actium::whereis::<Store>("cache"),
+///         Err(actium::Error::NotRegistered { .. })
+///     ));
+///     Ok::<(), actium::Error>(())
+/// })?;
+/// # Ok::<(), actium::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`SystemHandle::whereis`](crate::SystemHandle::whereis), and
+/// [`Error::NoSystem`] outside a system.
+pub fn whereis<A: Actor>(name: &str) -> Result<ActorRef<A>, Error> {
+    crate::SystemHandle::try_current()?.whereis(name)
+}
+
+/// Removes `name` from the current system's registry; returns whether it was
+/// registered (`false` outside a system).
+pub fn unregister(name: &str) -> bool {
+    crate::SystemHandle::try_current().is_ok_and(|system| system.unregister(name))
+}

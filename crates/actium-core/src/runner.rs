@@ -82,8 +82,7 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Panic
         }
         match poll_fn(|cx| cell.core.poll_decision(cx)).await {
             Decision::Restart => {
-                cell.mailbox
-                    .clear_control(control::STOP | control::KILL);
+                cell.mailbox.clear_control(control::STOP | control::KILL);
             }
             Decision::Exit(reason) => break reason,
         }
@@ -99,7 +98,11 @@ async fn incarnation<A: Handler>(actor: A, cell: &Arc<Cell<A>>, policy: PanicPol
     });
     let started = {
         let State { actor, ctx } = &mut *state;
-        guarded(&cell.mailbox, AssertUnwindSafe(actor.on_start(ctx)).catch_unwind()).await
+        guarded(
+            &cell.mailbox,
+            AssertUnwindSafe(actor.on_start(ctx)).catch_unwind(),
+        )
+        .await
     };
     let reason = match started {
         Some(Ok(Ok(()))) => match state.ctx.take_stop() {
@@ -316,7 +319,8 @@ async fn signal_hook<A: Handler, M>(
     signal: Signal,
     mailbox: &Mailbox<M>,
 ) -> Option<Outcome> {
-    let (method, hook): (&'static str, Pin<Box<dyn Future<Output = ()> + Send + '_>>) = match signal {
+    let (method, hook): (&'static str, Pin<Box<dyn Future<Output = ()> + Send + '_>>) = match signal
+    {
         Signal::Exit(exit) => ("on_exit", Box::pin(actor.on_exit(ctx, exit))),
         Signal::Down(down) => ("on_down", Box::pin(actor.on_down(ctx, down))),
     };

@@ -269,15 +269,23 @@ impl Passing {
 /// errors land there.
 fn call_method(method: &Method<'_>, passing: &Passing) -> TokenStream {
     let name = method.name();
-    let params = method.params.iter().map(|param| match (param, &passing.signal) {
-        (Param::Arg { .. }, Some(signal)) => signal.clone(),
-        (Param::Arg { name: Some(arg), .. }, None) => quote!(#arg),
-        // Rejected by `valid`; emit something that type-checks regardless.
-        (Param::Arg { name: None, .. }, None) => quote!(::core::unreachable!()),
-        (Param::Context { .. }, _) => quote!(__ctx),
-        (Param::Reentrant { .. }, _) => quote!(__ctx.reentrant()),
-        (Param::ExitReason { .. }, _) => passing.reason.clone(),
-    });
+    let params = method
+        .params
+        .iter()
+        .map(|param| match (param, &passing.signal) {
+            (Param::Arg { .. }, Some(signal)) => signal.clone(),
+            (
+                Param::Arg {
+                    name: Some(arg), ..
+                },
+                None,
+            ) => quote!(#arg),
+            // Rejected by `valid`; emit something that type-checks regardless.
+            (Param::Arg { name: None, .. }, None) => quote!(::core::unreachable!()),
+            (Param::Context { .. }, _) => quote!(__ctx),
+            (Param::Reentrant { .. }, _) => quote!(__ctx.reentrant()),
+            (Param::ExitReason { .. }, _) => passing.reason.clone(),
+        });
     let receiver = method.receiver().map(|_| quote!(self,));
     let span = method.item.sig.span();
     quote_spanned!(span=> Self::#name(#receiver #(#params),*))

@@ -22,8 +22,42 @@ pub(crate) fn strip(item: &ItemImpl) -> TokenStream {
 pub(crate) fn actor(item: &ItemImpl, error: syn::Error) -> TokenStream {
     let stripped = strip(item);
     let errors = error.to_compile_error();
+    let stub = stub(item);
     quote! {
         #stripped
+        #stub
         #errors
+    }
+}
+
+/// An `Actor` impl without messages, so uses of `ActorRef<T>` elsewhere
+/// still type-check and do not bury the real error. Only for impls that
+/// could be actors at all (a plain, non-generic type's own impl).
+fn stub(item: &ItemImpl) -> TokenStream {
+    let name = match &*item.self_ty {
+        syn::Type::Path(path) if path.qself.is_none() => path.path.get_ident(),
+        _ => None,
+    };
+    let (Some(name), None, true) = (name, &item.trait_, item.generics.params.is_empty()) else {
+        return TokenStream::new();
+    };
+    let type_name = name.to_string();
+    let private = quote!(::actium::__private);
+    quote! {
+        impl ::actium::Actor for #name {
+            type Msg = #private::NoMessage;
+            type Methods<D: #private::Dispatch<Self>> = #private::NoMethods<D>;
+            const NAME: &'static str = #type_name;
+        }
+
+        impl #private::Handler for #name {
+            fn handle(
+                &mut self,
+                __msg: Self::Msg,
+                _: &mut ::actium::Context<Self>,
+            ) -> impl ::core::future::Future<Output = #private::Outcome> + ::core::marker::Send {
+                async move { match __msg {} }
+            }
+        }
     }
 }

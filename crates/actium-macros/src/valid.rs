@@ -321,9 +321,10 @@ fn check_hook(method: &Method<'_>, errors: &mut Errors) {
             (Param::ExitReason { ty }, _) if method.role != Role::OnStop => {
                 errors.push(ty, "only the #[on_stop] hook receives an `&ExitReason`")
             }
-            (Param::Reentrant { ty }, _) => {
-                errors.push(ty, format!("a {role} hook takes `&mut self`, not `Reentrant<Self>`"))
-            }
+            (Param::Reentrant { ty }, _) => errors.push(
+                ty,
+                format!("a {role} hook takes `&mut self`, not `Reentrant<Self>`"),
+            ),
             (Param::Context { .. } | Param::ExitReason { .. }, _) => {}
         }
     }
@@ -334,7 +335,10 @@ fn check_hook(method: &Method<'_>, errors: &mut Errors) {
         );
     }
     if method.is_parallel() {
-        errors.push(&method.item.sig.ident, format!("a {role} hook cannot be `parallel`"));
+        errors.push(
+            &method.item.sig.ident,
+            format!("a {role} hook cannot be `parallel`"),
+        );
     }
     if matches!(method.role, Role::OnStop | Role::OnExit | Role::OnDown) {
         if let Some(output) = method.output().filter(|output| !is_unit(output)) {

@@ -19,7 +19,10 @@ impl Node {
 
     /// The same, without holding this actor while it waits.
     #[ask(parallel)]
-    async fn relay_parallel(_this: Reentrant<Self>, route: Vec<ActorRef<Node>>) -> Result<u32, Error> {
+    async fn relay_parallel(
+        _this: Reentrant<Self>,
+        route: Vec<ActorRef<Node>>,
+    ) -> Result<u32, Error> {
         hop(route).await
     }
 }
@@ -52,9 +55,16 @@ fn a_two_actor_cycle_of_plain_asks_fails_at_once_naming_both() {
         system(mode)
             .launch(async {
                 let (a, b) = (Node.spawn(), Node.spawn());
-                let error = a.relay(vec![b.clone(), a.clone()]).await?.expect_err("deadlock");
+                let error = a
+                    .relay(vec![b.clone(), a.clone()])
+                    .await?
+                    .expect_err("deadlock");
                 assert_eq!(cycle_of(&error), format!("{a} → {b} → {a}"));
-                assert!(error.to_string().starts_with("deadlock: `relay` would close the cycle"));
+                assert!(
+                    error
+                        .to_string()
+                        .starts_with("deadlock: `relay` would close the cycle")
+                );
                 Ok::<(), Error>(())
             })
             .expect("launch");
@@ -95,7 +105,8 @@ async fn the_same_cycles_through_a_parallel_method_complete() -> actium::Result<
     let (a, b, c) = (Node.spawn(), Node.spawn(), Node.spawn());
     assert_eq!(a.relay_parallel(vec![b.clone(), a.clone()]).await??, 2);
     assert_eq!(
-        a.relay_parallel(vec![b.clone(), c.clone(), a.clone()]).await??,
+        a.relay_parallel(vec![b.clone(), c.clone(), a.clone()])
+            .await??,
         3
     );
     assert_eq!(a.relay_parallel(vec![a.clone()]).await??, 1);

@@ -1,0 +1,300 @@
+//! Links, monitors and exit reasons, with Erlang's semantics: an abnormal
+//! exit kills linked actors unless they trap exits; a normal exit reaches
+//! only trapping actors; a monitor delivers one `Down` whatever the reason.
+
+mod support;
+
+use actium::Monitor;
+use actium::prelude::*;
+use support::Event;
+
+/// Records every signal it receives.
+#[derive(Default)]
+struct Watcher {
+    log: Vec<String>,
+}
+
+#[actor]
+impl Watcher {
+    #[ask]
+    fn trap(&mut self, ctx: &mut Context<Self>, on: bool) {
+        ctx.trap_exit(on);
+    }
+
+    #[ask]
+    fn link_to(&mut self, ctx: &mut Context<Self>, other: ActorRef<Worker>) {
+        ctx.link(&other);
+    }
+
+    #[ask]
+    fn unlink_from(&mut self, ctx: &mut Context<Self>, other: ActorRef<Worker>) {
+        ctx.unlink(&other);
+    }
+
+    #[ask]
+    fn watch(&mut self, ctx: &mut Context<Self>, other: ActorRef<Worker>) -> Monitor {
+        ctx.monitor(&other)
+    }
+
+    #[ask]
+    fn spawn_worker(&mut self, ctx: &mut Context<Self>) -> Result<ActorRef<Worker>, Error> {
+        ctx.spawn_link(Worker)
+    }
+
+    /// A plain method that waits: a kill must interrupt it.
+    #[ask]
+    async fn wait(&self, release: Event) {
+        release.wait().await;
+    }
+
+    #[on_exit]
+    fn exited(&mut self, exit: Exit) {
+        self.log
+            .push(format!("exit {} {}", exit.actor, exit.reason));
+    }
+
+    #[on_down]
+    fn down(&mut self, down: Down) {
+        self.log
+            .push(format!("down {} {}", down.actor, down.reason));
+    }
+
+    #[ask]
+    fn log(&self) -> Vec<String> {
+        self.log.clone()
+    }
+}
+
+struct Worker;
+
+#[actor(on_panic = "stop")]
+impl Worker {
+    #[tell]
+    fn crash(&mut self) {
+        panic!("worker crashed");
+    }
+
+    #[tell]
+    fn finish(&mut self, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+
+    #[tell]
+    fn fail(&mut self, ctx: &mut Context<Self>, why: String) {
+        ctx.fail(why);
+    }
+
+    #[ask]
+    fn ping(&self) -> u8 {
+        1
+    }
+}
+
+async fn linked_pair() -> actium::Result<(ActorRef<Watcher>, ActorRef<Worker>)> {
+    let watcher = Watcher::default().spawn();
+    let worker = Worker.spawn();
+    watcher.link_to(worker.clone()).await?;
+    Ok((watcher, worker))
+}
+
+#[actium::test]
+async fn an_abnormal_exit_kills_a_linked_actor_with_the_same_reason() -> actium::Result<()> {
+    let (watcher, worker) = linked_pair().await?;
+    worker.crash()?;
+    let reason = worker.stopped().await;
+    assert!(matches!(&reason, ExitReason::Panicked(m) if m.contains("worker crashed")));
+    assert_eq!(watcher.stopped().await, reason);
+    Ok(())
+}
+
+#[actium::test]
+async fn links_are_symmetric() -> actium::Result<()> {
+    let (watcher, worker) = linked_pair().await?;
+    watcher.kill();
+    assert_eq!(watcher.stopped().await, ExitReason::Killed);
+    assert_eq!(worker.stopped().await, ExitReason::Killed);
+    Ok(())
+}
+
+#[actium::test]
+async fn a_normal_exit_does_not_propagate() -> actium::Result<()> {
+    let (watcher, worker) = linked_pair().await?;
+    worker.finish()?;
+    assert_eq!(worker.stopped().await, ExitReason::Normal);
+    // Once the worker has exited, any signal it sent is already queued.
+    assert!(watcher.log().await?.is_empty());
+    assert!(watcher.is_alive());
+
+    let (watcher, worker) = linked_pair().await?;
+    worker.stop();
+    assert_eq!(worker.stopped().await, ExitReason::Stopped);
+    assert!(watcher.log().await?.is_empty());
+    Ok(())
+}
+
+#[actium::test]
+async fn a_trapping_actor_receives_exits_as_calls_and_survives() -> actium::Result<()> {
+    let (watcher, worker) = linked_pair().await?;
+    watcher.trap(true).await?;
+    worker.fail("disk full".into())?;
+    worker.stopped().await;
+    let log = watcher.log().await?;
+    assert_eq!(log, [format!("exit {worker} error: disk full")]);
+
+    // Normal exits reach trapping actors too.
+    let other = Worker.spawn();
+    watcher.link_to(other.clone()).await?;
+    other.finish()?;
+    other.stopped().await;
+    assert_eq!(watcher.log().await?[1], format!("exit {other} normal"));
+    assert!(watcher.is_alive());
+    Ok(())
+}
+
+#[actium::test]
+async fn unlinking_stops_propagation() -> actium::Result<()> {
+    let (watcher, worker) = linked_pair().await?;
+    watcher.unlink_from(worker.clone()).await?;
+    worker.crash()?;
+    worker.stopped().await;
+    assert!(watcher.log().await?.is_empty());
+    assert!(watcher.is_alive());
+    Ok(())
+}
+
+#[actium::test]
+async fn an_exit_propagates_along_a_chain_of_links() -> actium::Result<()> {
+    // left — middle — right: the middle watcher is linked to both workers.
+    let middle = Watcher::default().spawn();
+    let (left, right) = (Worker.spawn(), Worker.spawn());
+    middle.link_to(left.clone()).await?;
+    middle.link_to(right.clone()).await?;
+    right.crash()?;
+    let reason = right.stopped().await;
+    assert_eq!(middle.stopped().await, reason);
+    assert_eq!(left.stopped().await, reason);
+    Ok(())
+}
+
+#[actium::test]
+async fn spawn_link_ties_parent_and_child() -> actium::Result<()> {
+    let parent = Watcher::default().spawn();
+    let child = parent.spawn_worker().await??;
+    child.crash()?;
+    let reason = child.stopped().await;
+    assert_eq!(parent.stopped().await, reason);
+
+    let parent = Watcher::default().spawn();
+    parent.trap(true).await?;
+    let child = parent.spawn_worker().await??;
+    child.crash()?;
+    child.stopped().await;
+    assert!(parent.log().await?[0].starts_with(&format!("exit {child} panicked")));
+    Ok(())
+}
+
+#[actium::test]
+async fn linking_to_an_exited_actor_delivers_its_exit_at_once() -> actium::Result<()> {
+    let worker = Worker.spawn();
+    worker.crash()?;
+    worker.stopped().await;
+    let watcher = Watcher::default().spawn();
+    watcher.trap(true).await?;
+    watcher.link_to(worker.clone()).await?;
+    assert!(watcher.log().await?[0].starts_with(&format!("exit {worker} panicked")));
+
+    let untrapped = Watcher::default().spawn();
+    // The link call's own answer races the kill it triggers.
+    let _ = untrapped.link_to(worker.clone()).await;
+    assert!(matches!(untrapped.stopped().await, ExitReason::Panicked(_)));
+    Ok(())
+}
+
+#[actium::test]
+async fn a_kill_interrupts_a_method_waiting_at_an_await() -> actium::Result<()> {
+    let (watcher, worker) = linked_pair().await?;
+    let release = Event::new();
+    let waiting = watcher.wait(release.clone());
+    worker.crash()?;
+    // The watcher dies while inside `wait`, which never completes.
+    assert!(matches!(watcher.stopped().await, ExitReason::Panicked(_)));
+    assert!(matches!(waiting.await, Err(Error::ActorStopped { .. })));
+    release.fire();
+    Ok(())
+}
+
+#[actium::test]
+async fn a_monitor_delivers_one_down_for_any_exit() -> actium::Result<()> {
+    let watcher = Watcher::default().spawn();
+    let worker = Worker.spawn();
+    let monitor = watcher.watch(worker.clone()).await?;
+    worker.finish()?;
+    worker.stopped().await;
+    assert_eq!(watcher.log().await?, [format!("down {worker} normal")]);
+    // The watcher is unaffected, and the monitor has fired.
+    assert!(watcher.is_alive());
+    assert!(!monitor.cancel());
+
+    let crashing = Worker.spawn();
+    watcher.watch(crashing.clone()).await?;
+    crashing.crash()?;
+    crashing.stopped().await;
+    assert!(watcher.log().await?[1].starts_with(&format!("down {crashing} panicked")));
+    Ok(())
+}
+
+#[actium::test]
+async fn monitoring_an_exited_actor_delivers_down_at_once() -> actium::Result<()> {
+    let worker = Worker.spawn();
+    worker.kill();
+    worker.stopped().await;
+    let watcher = Watcher::default().spawn();
+    watcher.watch(worker.clone()).await?;
+    assert_eq!(watcher.log().await?, [format!("down {worker} killed")]);
+    Ok(())
+}
+
+#[actium::test]
+async fn a_cancelled_monitor_delivers_nothing() -> actium::Result<()> {
+    let watcher = Watcher::default().spawn();
+    let worker = Worker.spawn();
+    let monitor = watcher.watch(worker.clone()).await?;
+    assert!(monitor.cancel());
+    worker.crash()?;
+    worker.stopped().await;
+    assert!(watcher.log().await?.is_empty());
+    Ok(())
+}
+
+#[actium::test]
+async fn exit_reasons_name_what_happened() -> actium::Result<()> {
+    let watcher = Watcher::default().spawn();
+    watcher.trap(true).await?;
+    let workers: Vec<ActorRef<Worker>> = (0..5).map(|_| Worker.spawn()).collect();
+    for worker in &workers {
+        watcher.link_to(worker.clone()).await?;
+    }
+    workers[0].finish()?;
+    workers[1].stop();
+    workers[2].crash()?;
+    workers[3].fail("bad input".into())?;
+    workers[4].kill();
+    let mut reasons = Vec::new();
+    for worker in &workers {
+        reasons.push(worker.stopped().await);
+    }
+    assert_eq!(reasons[0], ExitReason::Normal);
+    assert_eq!(reasons[1], ExitReason::Stopped);
+    assert!(matches!(&reasons[2], ExitReason::Panicked(m) if m.contains("worker crashed")));
+    assert_eq!(reasons[3], ExitReason::Error("bad input".into()));
+    assert_eq!(reasons[4], ExitReason::Killed);
+    assert_eq!(
+        reasons
+            .iter()
+            .map(ExitReason::is_abnormal)
+            .collect::<Vec<_>>(),
+        [false, false, true, true, true]
+    );
+    assert_eq!(watcher.log().await?.len(), 5);
+    Ok(())
+}
