@@ -35,6 +35,12 @@ impl<R: Send> Reply<R> {
         )
     }
 
+    /// A reply slot nobody waits on: for multicasts of request-reply
+    /// methods, whose answers are discarded.
+    pub(crate) fn detached() -> Self {
+        Reply { slot: None }
+    }
+
     /// Answers the request. A caller that gave up (its deadline passed, or
     /// it dropped its [`Ask`]) is not the actor's problem: the value is
     /// dropped.

@@ -53,6 +53,7 @@ mod deadline;
 mod dispatch;
 mod error;
 mod exit;
+mod group;
 mod id;
 mod launch;
 mod mailbox;
@@ -77,6 +78,9 @@ pub use blocking::blocking;
 pub use context::Context;
 pub use error::{Cycle, Error, Result};
 pub use exit::ExitReason;
+pub use group::{
+    FirstAnswers, FirstCall, GatherCall, Gathering, Group, MemberReply, MulticastCall, Replies,
+};
 pub use id::{ActorId, ActorLabel, NodeId};
 pub use launch::{launch, serve_forever};
 pub use reentrant::Reentrant;

@@ -12,6 +12,7 @@ pub use crate::ask::Reply;
 use crate::current;
 pub use crate::dispatch::{Dispatch, MethodInfo, Methods};
 use crate::error::panic_message;
+pub use crate::group::{FirstOf, Gather, Multicast};
 pub use crate::reference::{AskWhenRoom, Endpoint, Patient, SendWhenRoom};
 use crate::system::{Mode, System};
 

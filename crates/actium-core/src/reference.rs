@@ -56,6 +56,10 @@ impl<A: Actor> ActorRef<A> {
         &self.methods.dispatch().cell
     }
 
+    pub(crate) fn endpoint(&self) -> &Endpoint<A> {
+        self.methods.dispatch()
+    }
+
     /// The cell without its type, for links, monitors and the registry.
     pub(crate) fn erased(&self) -> Arc<dyn ErasedCell> {
         self.cell().clone()
@@ -211,6 +215,18 @@ fn ask_envelope<A: Actor, Args, R: Send + 'static>(
     Ok((envelope, Ask::sent(slot, label, method.name, timeout)))
 }
 
+impl<A: Actor> Endpoint<A> {
+    /// Queues a one-way message built by the caller.
+    pub(crate) fn push(&self, method: &'static str, msg: A::Msg) -> Result<(), Error> {
+        // A one-way message never blocks its sender, so it carries no chain.
+        let envelope = Envelope::Message { msg, chain: None };
+        self.cell
+            .mailbox
+            .push(envelope)
+            .map_err(|(refusal, _undelivered)| refused(&self.cell, refusal, method))
+    }
+}
+
 impl<A: Actor> Dispatch<A> for Endpoint<A> {
     type Tell<Args: Send + 'static> = Result<(), Error>;
     type Ask<Args: Send + 'static, R: Send + 'static> = Ask<R>;
@@ -221,15 +237,7 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
         args: Args,
         make: fn(Args) -> A::Msg,
     ) -> Result<(), Error> {
-        // A one-way message never blocks its sender, so it carries no chain.
-        let envelope = Envelope::Message {
-            msg: make(args),
-            chain: None,
-        };
-        self.cell
-            .mailbox
-            .push(envelope)
-            .map_err(|(refusal, _undelivered)| refused(&self.cell, refusal, method.name))
+        self.push(method.name, make(args))
     }
 
     fn ask<Args: Send + 'static, R: Send + 'static>(
