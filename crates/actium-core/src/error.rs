@@ -126,6 +126,14 @@ pub enum Error {
         failures: Vec<Error>,
     },
 
+    /// No matching message arrived in a mailbox actor's `recv` within its
+    /// deadline.
+    #[error("no matching message arrived within {timeout:?}")]
+    RecvTimeout {
+        /// The deadline that passed.
+        timeout: Duration,
+    },
+
     /// No Actium system runs on this thread.
     #[error(
         "no Actium system is running on this thread: call this inside `actium::launch`, \

@@ -101,8 +101,10 @@ impl SystemBuilder {
         let system = self.start()?;
         let handle = system.handle().clone();
         let output = system.block_on(async move {
+            // Listen before setup runs, so a signal during setup is not lost.
+            let signals = Signals::listen();
             setup.await?;
-            termination(&handle).await;
+            signals.termination(&handle).await;
             Ok(())
         });
         system.shutdown();
@@ -110,29 +112,66 @@ impl SystemBuilder {
     }
 }
 
-/// Resolves on SIGINT, SIGTERM, or a shutdown request.
-async fn termination(system: &SystemHandle) {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // No signal handling here (rare): rely on explicit requests.
-            std::future::pending::<()>().await;
-        }
-    };
+/// The signals that end `serve_forever`, listened to from creation on.
+struct Signals {
     #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            // Without signal handling (rare), explicit requests still work.
+            Signals {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT received; shutting down"),
-        () = terminate => tracing::info!("SIGTERM received; shutting down"),
-        () = system.shutdown_requested() => {}
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// Resolves on SIGINT, SIGTERM, or a shutdown request.
+    async fn termination(self, system: &SystemHandle) {
+        #[cfg(unix)]
+        {
+            let Signals {
+                mut interrupt,
+                mut terminate,
+            } = self;
+            let interrupted = async {
+                match &mut interrupt {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let terminated = async {
+                match &mut terminate {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = interrupted => tracing::info!("SIGINT received; shutting down"),
+                _ = terminated => tracing::info!("SIGTERM received; shutting down"),
+                () = system.shutdown_requested() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let interrupted = async {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                () = interrupted => tracing::info!("Ctrl-C received; shutting down"),
+                () = system.shutdown_requested() => {}
+            }
+        }
     }
 }

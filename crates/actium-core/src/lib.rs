@@ -53,11 +53,13 @@ mod deadline;
 mod dispatch;
 mod error;
 mod exit;
+mod function;
 mod group;
 mod id;
 mod launch;
 mod mailbox;
 mod primitives;
+mod process;
 mod reentrant;
 mod reference;
 mod registry;
@@ -78,11 +80,13 @@ pub use blocking::blocking;
 pub use context::Context;
 pub use error::{Cycle, Error, Result};
 pub use exit::ExitReason;
+pub use function::{FunctionActor, function_actor};
 pub use group::{
     FirstAnswers, FirstCall, GatherCall, Gathering, Group, MemberReply, MulticastCall, Replies,
 };
 pub use id::{ActorId, ActorLabel, NodeId};
 pub use launch::{launch, serve_forever};
+pub use process::{Inbox, Message, Process, ProcessMethods, ProcessResult, spawn, try_spawn};
 pub use reentrant::Reentrant;
 pub use reference::{ActorRef, Stopped};
 pub use registry::{register, unregister, whereis};

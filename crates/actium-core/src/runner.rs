@@ -20,7 +20,7 @@ use std::task::{Context as TaskContext, Poll};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
-use crate::actor::{Handler, Outcome, PanicPolicy, ParallelTask};
+use crate::actor::{Actor, Handler, Outcome, PanicPolicy, ParallelTask};
 use crate::cell::{Cell, Decision};
 use crate::context::Context;
 use crate::current::{self, Frame};
@@ -64,9 +64,7 @@ pub(crate) fn run<A: Handler>(
 }
 
 async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: PanicPolicy) {
-    let guard = ExitGuard {
-        cell: Some(cell.clone()),
-    };
+    let guard = ExitGuard::new(cell.clone());
     let reason = loop {
         let reason = match birth.next() {
             Some(Ok(actor)) => incarnation(actor, &cell, policy).await,
@@ -335,14 +333,17 @@ async fn signal_hook<A: Handler, M>(
 
 /// Polls `future` to completion unless the actor is killed first; a kill
 /// drops it at its next await. Resolves to `None` when killed.
-fn guarded<'a, M, F: Future + 'a>(mailbox: &'a Mailbox<M>, future: F) -> Guarded<'a, M, F> {
+pub(crate) fn guarded<'a, M, F: Future + 'a>(
+    mailbox: &'a Mailbox<M>,
+    future: F,
+) -> Guarded<'a, M, F> {
     Guarded {
         mailbox,
         future: Box::pin(future),
     }
 }
 
-struct Guarded<'a, M, F> {
+pub(crate) struct Guarded<'a, M, F> {
     mailbox: &'a Mailbox<M>,
     future: Pin<Box<F>>,
 }
@@ -369,12 +370,16 @@ impl<M, F: Future> Future for Guarded<'_, M, F> {
 
 /// Makes sure a started actor is reported exited exactly once, even if its
 /// loop is dropped mid-method (its runtime shut down) or unwinds.
-struct ExitGuard<A: Handler> {
+pub(crate) struct ExitGuard<A: Actor> {
     cell: Option<Arc<Cell<A>>>,
 }
 
-impl<A: Handler> ExitGuard<A> {
-    fn exit(mut self, reason: ExitReason) {
+impl<A: Actor> ExitGuard<A> {
+    pub(crate) fn new(cell: Arc<Cell<A>>) -> Self {
+        ExitGuard { cell: Some(cell) }
+    }
+
+    pub(crate) fn exit(mut self, reason: ExitReason) {
         if let Some(cell) = self.cell.take() {
             drop(cell.mailbox.close());
             cell.core.exited(reason);
@@ -382,7 +387,7 @@ impl<A: Handler> ExitGuard<A> {
     }
 }
 
-impl<A: Handler> Drop for ExitGuard<A> {
+impl<A: Actor> Drop for ExitGuard<A> {
     fn drop(&mut self) {
         if let Some(cell) = self.cell.take() {
             drop(cell.mailbox.close());

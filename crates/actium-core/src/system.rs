@@ -97,13 +97,29 @@ pub(crate) struct SystemShared {
 }
 
 impl SystemShared {
-    /// Starts an actor. On failure the returned reference is to an actor
-    /// that has already stopped, so it is still safe to use.
+    /// Starts a method actor. On failure the returned reference is to an
+    /// actor that has already stopped, so it is still safe to use.
     pub(crate) fn spawn<A: Handler>(
         self: &Arc<Self>,
         birth: Birth<A>,
         options: SpawnOptions,
     ) -> Result<ActorRef<A>, (ActorRef<A>, Error)> {
+        let policy = options.on_panic.unwrap_or(A::PANIC_POLICY);
+        self.spawn_with(options, move |cell| runner::run(birth, cell, policy))
+    }
+
+    /// Creates a cell for an `A`, sets up its relations, registers it, and
+    /// starts the future `start` makes for it under the chosen model.
+    pub(crate) fn spawn_with<A, F, Fut>(
+        self: &Arc<Self>,
+        options: SpawnOptions,
+        start: F,
+    ) -> Result<ActorRef<A>, (ActorRef<A>, Error)>
+    where
+        A: Actor,
+        F: FnOnce(Arc<Cell<A>>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         let local = self.next_local.fetch_add(1, Ordering::Relaxed);
         let label = ActorLabel::new(ActorId::new(self.node, local), A::NAME);
         let cell = Arc::new(Cell::<A>::new(label, self.clone(), options.capacity));
@@ -124,15 +140,14 @@ impl SystemShared {
             return Err((actor_ref, Error::ShuttingDown));
         }
         self.live.fetch_add(1, Ordering::SeqCst);
-        self.table.insert(local, cell.clone());
+        self.table.insert(local, erased);
         // Shutdown may have begun between the check above and the insert and
         // missed this actor in its sweep; then stop it here.
         if self.stopping.load(Ordering::SeqCst) {
             cell.request_stop(ExitReason::Shutdown);
         }
 
-        let policy = options.on_panic.unwrap_or(A::PANIC_POLICY);
-        let life = runner::run(birth, cell.clone(), policy);
+        let life = start(cell.clone());
         match options.mode.unwrap_or(self.config.mode) {
             Mode::Tasks => {
                 self.runtime.spawn(life);

@@ -123,7 +123,7 @@ pub use actium_macros::test;
 /// The names almost every Actium program uses.
 pub mod prelude {
     pub use crate::{
-        Actor, ActorId, ActorRef, Context, Down, Error, Exit, ExitReason, Mode, PanicPolicy,
-        Reentrant, System, SystemHandle, actor,
+        Actor, ActorId, ActorRef, Context, Down, Error, Exit, ExitReason, Group, Inbox, Message,
+        Mode, PanicPolicy, Process, Reentrant, System, SystemHandle, actor,
     };
 }
