@@ -94,7 +94,8 @@ enum State<R: Send> {
     Sent(Arc<Slot<R>>),
     /// Sent and registered with the deadline sweeper.
     Waiting(Arc<Slot<R>>),
-    Failed(Option<Error>),
+    /// Boxed: failures are rare, and keep every `Ask` small.
+    Failed(Option<Box<Error>>),
 }
 
 impl<R: Send + 'static> Ask<R> {
@@ -114,7 +115,7 @@ impl<R: Send + 'static> Ask<R> {
 
     pub(crate) fn failed(error: Error, actor: ActorLabel, method: &'static str) -> Self {
         Ask {
-            state: State::Failed(Some(error)),
+            state: State::Failed(Some(Box::new(error))),
             actor,
             method,
             timeout: Duration::ZERO,
@@ -152,13 +153,12 @@ impl<R: Send + 'static> Ask<R> {
     }
 
     fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, Error>> {
-        let slot = match &self.state {
-            State::Sent(slot) | State::Waiting(slot) => slot,
-            State::Failed(error) => {
-                let error = error.clone().unwrap_or(self.stopped());
-                self.state = State::Failed(None);
-                return Poll::Ready(Err(error));
-            }
+        if let State::Failed(error) = &mut self.state {
+            let error = error.take();
+            return Poll::Ready(Err(error.map_or_else(|| self.stopped(), |error| *error)));
+        }
+        let (State::Sent(slot) | State::Waiting(slot)) = &self.state else {
+            return Poll::Pending;
         };
         let outcome = match slot.poll_take(cx) {
             Poll::Ready(outcome) => outcome,

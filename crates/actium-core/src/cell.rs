@@ -105,7 +105,7 @@ impl CellCore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn relations<'a>(lifecycle: &'a mut Lifecycle) -> &'a mut Relations {
+    fn relations(lifecycle: &mut Lifecycle) -> &mut Relations {
         lifecycle.relations.get_or_insert_with(Box::default)
     }
 
@@ -131,7 +131,9 @@ impl CellCore {
                 true
             }
             Phase::Deciding { decision } => {
-                if overriding || decision.is_none() {
+                // A decision already made stands: the supervisor that ended
+                // this actor named its reason.
+                if decision.is_none() {
                     *decision = Some(Decision::Exit(reason));
                 }
                 true
@@ -207,6 +209,14 @@ impl CellCore {
                 }
             }
         }
+    }
+
+    /// Whether this actor is linked to `id`.
+    pub(crate) fn is_linked_to(&self, id: ActorId) -> bool {
+        self.lock()
+            .relations
+            .as_ref()
+            .is_some_and(|r| r.links.iter().any(|l| l.core().id() == id))
     }
 
     /// Removes a link in both directions.
@@ -287,20 +297,70 @@ impl CellCore {
     /// monitors as an exit would (the supervisor hears of it through its
     /// link), then waits for the supervisor's decision.
     pub(crate) fn incarnation_ended(&self, reason: &ExitReason) {
-        let relations = {
+        let (links, watchers, waiters, supervisor) = {
             let mut lifecycle = self.lock();
             // As in Erlang, the supervisor decides about every exit of its
             // child, whatever ended it; stop requests from now on mean "exit".
             lifecycle.phase = Phase::Deciding { decision: None };
-            lifecycle.relations.as_mut().map(|r| {
-                (
-                    std::mem::take(&mut r.links),
-                    std::mem::take(&mut r.watchers),
-                )
-            })
+            let relations = Self::relations(&mut lifecycle);
+            let mut links = std::mem::take(&mut relations.links);
+            let supervisor = relations.supervisor.clone();
+            if let Some(supervisor) = &supervisor {
+                // The supervisor hears of every incarnation's end, and stays
+                // linked to the next one.
+                if !links
+                    .iter()
+                    .any(|l| l.core().id() == supervisor.core().id())
+                {
+                    links.push(supervisor.clone());
+                }
+                relations.links.push(supervisor.clone());
+            }
+            (
+                links,
+                std::mem::take(&mut relations.watchers),
+                std::mem::take(&mut relations.waiters),
+                supervisor,
+            )
         };
-        if let Some((links, watchers)) = relations {
-            self.notify(links, watchers, reason);
+        // The next incarnation is linked to its supervisor again; everyone
+        // else linked to or watching this one hears it ended.
+        let keep = supervisor.as_ref().map(|s| s.core().id());
+        self.notify(links, watchers, reason, keep);
+        for waker in waiters {
+            waker.wake();
+        }
+    }
+
+    /// Resolves once the current incarnation has ended (or the actor has
+    /// exited): what a supervisor waits for after ending one.
+    pub(crate) fn poll_incarnation_end(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut lifecycle = self.lock();
+        if !matches!(lifecycle.phase, Phase::Running { .. }) {
+            return Poll::Ready(());
+        }
+        let waiters = &mut Self::relations(&mut lifecycle).waiters;
+        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Whether the actor waits for its supervisor's decision.
+    pub(crate) fn is_deciding(&self) -> bool {
+        matches!(self.lock().phase, Phase::Deciding { .. })
+    }
+
+    /// Asks a running incarnation to end with `Shutdown`; does nothing when
+    /// it has already ended (then its supervisor is about to decide, and a
+    /// stop request must not pre-empt that decision).
+    fn end_running_incarnation(&self) -> bool {
+        match &mut self.lock().phase {
+            Phase::Running { requested } => {
+                requested.get_or_insert(ExitReason::Shutdown);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -367,7 +427,7 @@ impl CellCore {
                     links.push(supervisor);
                 }
             }
-            self.notify(links, watchers, &reason);
+            self.notify(links, watchers, &reason, None);
             for waker in waiters {
                 waker.wake();
             }
@@ -375,14 +435,19 @@ impl CellCore {
         self.system.forget(self.id());
     }
 
+    /// Delivers an exit to links and monitors. Links forget this actor,
+    /// except `keep` (a supervisor that will see the next incarnation).
     fn notify(
         &self,
         links: Vec<Arc<dyn ErasedCell>>,
         watchers: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
         reason: &ExitReason,
+        keep: Option<ActorId>,
     ) {
         for link in links {
-            link.core().forget_link(self.id());
+            if Some(link.core().id()) != keep {
+                link.core().forget_link(self.id());
+            }
             link.deliver_exit(Exit {
                 actor: self.label,
                 reason: reason.clone(),
@@ -406,6 +471,9 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn request_stop(&self, reason: ExitReason);
     /// Stops the actor now, abandoning its current method at its next await.
     fn kill(&self, reason: ExitReason);
+    /// Ends a supervised actor's running incarnation (a supervisor's
+    /// request); does nothing once it has ended.
+    fn end_incarnation(&self);
     /// A linked actor exited: trap it as a message, die with it, or ignore
     /// it, as Erlang does.
     fn deliver_exit(&self, exit: Exit) {
@@ -440,6 +508,12 @@ impl<A: Actor> ErasedCell for Cell<A> {
         if self.core.record_stop(reason, true) {
             self.mailbox.signal_control(control::STOP | control::KILL);
             self.core.wake_decision();
+        }
+    }
+
+    fn end_incarnation(&self) {
+        if self.core.end_running_incarnation() {
+            self.mailbox.signal_control(control::STOP);
         }
     }
 

@@ -41,6 +41,15 @@ impl<A: Actor> Context<A> {
         self.cell.clone()
     }
 
+    pub(crate) fn erased_cell(&self) -> Arc<dyn ErasedCell> {
+        self.erased()
+    }
+
+    /// Stops this actor once the current method returns, with `reason`.
+    pub(crate) fn stop_with(&mut self, reason: ExitReason) {
+        self.stop.get_or_insert(reason);
+    }
+
     /// Where the loop lends this actor's state to its parallel methods.
     pub(crate) fn lend(&mut self) -> Arc<Lend<A>> {
         self.lend

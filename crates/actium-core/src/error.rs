@@ -134,6 +134,13 @@ pub enum Error {
         timeout: Duration,
     },
 
+    /// A supervisor has no running child of that name.
+    #[error("the supervisor has no running child named `{name}`")]
+    NoSuchChild {
+        /// The name asked for.
+        name: String,
+    },
+
     /// No Actium system runs on this thread.
     #[error(
         "no Actium system is running on this thread: call this inside `actium::launch`, \

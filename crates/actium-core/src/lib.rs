@@ -66,6 +66,7 @@ mod registry;
 mod runner;
 mod signal;
 mod spawn;
+pub mod supervisor;
 mod system;
 mod table;
 mod time;

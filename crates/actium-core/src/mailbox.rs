@@ -250,6 +250,17 @@ impl<M> Mailbox<M> {
         }
     }
 
+    /// Puts back messages the actor took but did not handle, ahead of the
+    /// rest and in order: a restarted incarnation handles them next.
+    pub(crate) fn requeue(&self, mut unhandled: VecDeque<Envelope<M>>) {
+        if unhandled.is_empty() {
+            return;
+        }
+        let mut state = self.lock();
+        unhandled.append(&mut state.queue);
+        state.queue = unhandled;
+    }
+
     /// Refuses all further messages and returns those still queued, so the
     /// caller can drop them outside the lock (dropping an ask's reply slot
     /// answers its caller with `ActorStopped`).

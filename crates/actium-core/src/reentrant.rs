@@ -26,6 +26,7 @@
 //! cannot deadlock.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
 
 use crate::actor::Actor;
 use crate::cell::Cell;
@@ -41,28 +42,43 @@ pub(crate) struct State<A: Actor> {
 
 /// Where the loop lends the state to parallel methods while it polls them.
 pub(crate) struct Lend<A: Actor> {
-    slot: Mutex<Option<Box<State<A>>>>,
+    slot: Mutex<Lent<A>>,
+}
+
+/// The state while lent, and the thread lending it: only code polled by
+/// the actor loop on that thread — the actor's own parallel methods — may
+/// borrow it, never a task they spawned onto another thread.
+struct Lent<A: Actor> {
+    state: Option<Box<State<A>>>,
+    lender: Option<ThreadId>,
 }
 
 impl<A: Actor> Lend<A> {
     pub(crate) fn new() -> Self {
         Lend {
-            slot: Mutex::new(None),
+            slot: Mutex::new(Lent {
+                state: None,
+                lender: None,
+            }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Box<State<A>>>> {
+    fn lock(&self) -> MutexGuard<'_, Lent<A>> {
         // A panic inside `with` poisons the lock but leaves the state whole
         // (the panic is caught and reported per the actor's policy).
         self.slot.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn put(&self, state: Box<State<A>>) {
-        *self.lock() = Some(state);
+        let mut lent = self.lock();
+        lent.state = Some(state);
+        lent.lender = Some(std::thread::current().id());
     }
 
     pub(crate) fn take(&self) -> Option<Box<State<A>>> {
-        self.lock().take()
+        let mut lent = self.lock();
+        lent.lender = None;
+        lent.state.take()
     }
 }
 
@@ -97,13 +113,14 @@ impl<A: Actor> Reentrant<A> {
     ///
     /// As [`with`](Reentrant::with).
     pub fn with_context<R>(&mut self, f: impl FnOnce(&mut A, &mut Context<A>) -> R) -> R {
-        let mut slot = self.lend.lock();
-        match slot.as_mut() {
-            Some(state) => {
+        let mut lent = self.lend.lock();
+        let here = Some(std::thread::current().id());
+        match (lent.lender == here, lent.state.as_mut()) {
+            (true, Some(state)) => {
                 let State { actor, ctx } = &mut **state;
                 f(actor, ctx)
             }
-            None => panic!(
+            _ => panic!(
                 "Reentrant::with used outside {}'s own parallel method: the state is lent only \
                  to the actor's methods, not to tasks they spawn",
                 self.cell.core.label

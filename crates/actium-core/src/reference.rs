@@ -191,6 +191,9 @@ fn refused<A: Actor>(cell: &Cell<A>, refusal: Refusal, method: &'static str) -> 
     }
 }
 
+/// An ask ready to queue: its envelope, and the future of its answer.
+type Prepared<M, R> = (Envelope<M>, Ask<R>);
+
 /// Builds the envelope of an ask sent from here, with the caller's chain,
 /// or fails at once if the call would close a cycle of waiting actors.
 fn ask_envelope<A: Actor, Args, R: Send + 'static>(
@@ -198,7 +201,7 @@ fn ask_envelope<A: Actor, Args, R: Send + 'static>(
     method: MethodInfo,
     args: Args,
     make: fn(Args, Reply<R>) -> A::Msg,
-) -> Result<(Envelope<A::Msg>, Ask<R>), Ask<R>> {
+) -> Result<Prepared<A::Msg, R>, Ask<R>> {
     let label = cell.core.label;
     let chain = current::outgoing_chain();
     if let Err(deadlock) = chain::check(&chain, label, method.name) {

@@ -75,8 +75,11 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Panic
             break reason;
         };
         cell.core.incarnation_ended(&reason);
+        // A supervisor that has already exited will decide nothing: its
+        // reason is the verdict — unless it gave one before it went. (One
+        // that exits later reaches this actor through their link.)
         if let Some(gone) = supervisor.core().exit_reason() {
-            break gone;
+            cell.core.decide(Decision::Exit(gone));
         }
         match poll_fn(|cx| cell.core.poll_decision(cx)).await {
             Decision::Restart => {
@@ -150,6 +153,20 @@ async fn serve<A: Handler>(
     policy: PanicPolicy,
 ) -> ExitReason {
     let mut batch: VecDeque<Envelope<A::Msg>> = VecDeque::new();
+    let reason = serve_batches(actor, ctx, cell, policy, &mut batch).await;
+    // Messages taken but not handled go back for a next incarnation (or
+    // are answered with ActorStopped when the mailbox closes).
+    cell.mailbox.requeue(batch);
+    reason
+}
+
+async fn serve_batches<A: Handler>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    cell: &Cell<A>,
+    policy: PanicPolicy,
+    batch: &mut VecDeque<Envelope<A::Msg>>,
+) -> ExitReason {
     // Whether the frame holds a request's chain; tells and top-level asks
     // carry none, so most messages skip the frame entirely.
     let mut chained = false;
@@ -159,9 +176,9 @@ async fn serve<A: Handler>(
         }
         let Some(envelope) = batch.pop_front() else {
             if batch.capacity() > SHRINK_ABOVE {
-                batch = VecDeque::new();
+                *batch = VecDeque::new();
             }
-            match poll_fn(|cx| cell.mailbox.poll_take(&mut batch, cx)).await {
+            match poll_fn(|cx| cell.mailbox.poll_take(batch, cx)).await {
                 Taken::Messages => continue,
                 Taken::Stop => return cell.core.requested_reason(),
             }
@@ -279,8 +296,9 @@ async fn serve_reentrant<A: Handler>(
         tokio::task::consume_budget().await;
     };
     // Parallel methods still in flight are dropped: their callers get
-    // `ActorStopped`.
+    // `ActorStopped`. Messages taken but not handled go back.
     drop(in_flight);
+    cell.mailbox.requeue(batch);
     match owned {
         Some(back) => state = back,
         None => unreachable!("the reentrant state is returned after every poll"),
