@@ -10,7 +10,7 @@ use crate::reference::ActorRef;
 use crate::runner::Birth;
 use crate::system::{Mode, SystemHandle};
 
-/// Options for starting one actor; from [`Actor::spawner`].
+/// Options for starting one actor; from [`Actor::spawner`](crate::Actor::spawner).
 ///
 /// ```
 /// use actium::prelude::*;
