@@ -291,13 +291,18 @@ fn call_method(method: &Method<'_>, passing: &Passing) -> TokenStream {
     quote_spanned!(span=> Self::#name(#receiver #(#params),*))
 }
 
-fn on_start(method: &Method<'_>) -> TokenStream {
-    let call = call_method(method, &Passing::message());
-    let call = if method.is_async() {
+/// The call, awaited if the method is `async`.
+fn awaited(method: &Method<'_>, call: TokenStream) -> TokenStream {
+    if method.is_async() {
         quote!(#call.await)
     } else {
         call
-    };
+    }
+}
+
+fn on_start(method: &Method<'_>) -> TokenStream {
+    let call = call_method(method, &Passing::message());
+    let call = awaited(method, call);
     quote! {
         fn on_start(
             &mut self,
@@ -317,11 +322,7 @@ fn on_stop(method: &Method<'_>) -> TokenStream {
             reason: quote!(__reason),
         },
     );
-    let call = if method.is_async() {
-        quote!(#call.await)
-    } else {
-        call
-    };
+    let call = awaited(method, call);
     quote! {
         #[allow(unused_variables)]
         fn on_stop(
@@ -343,11 +344,7 @@ fn signal_hook(method: &Method<'_>, hook: &str, signal: TokenStream) -> TokenStr
             reason: quote!(::core::unreachable!()),
         },
     );
-    let call = if method.is_async() {
-        quote!(#call.await)
-    } else {
-        call
-    };
+    let call = awaited(method, call);
     quote! {
         #[allow(unused_variables)]
         fn #hook(
