@@ -219,6 +219,21 @@ impl CellCore {
             .is_some_and(|r| r.links.iter().any(|l| l.core().id() == id))
     }
 
+    /// Sends `target` an exit signal from `from` (Erlang's `exit/2`): a
+    /// trapping target receives it as an `Exit`; otherwise an abnormal
+    /// reason kills it and a normal one is ignored. `Killed` cannot be
+    /// trapped: it always kills, as Erlang's `kill`.
+    pub(crate) fn send_exit(from: &CellCore, target: &Arc<dyn ErasedCell>, reason: ExitReason) {
+        if reason == ExitReason::Killed {
+            target.kill(ExitReason::Killed);
+        } else {
+            target.deliver_exit(Exit {
+                actor: from.label,
+                reason,
+            });
+        }
+    }
+
     /// Removes a link in both directions.
     pub(crate) fn unlink(self_cell: &Arc<dyn ErasedCell>, other: &Arc<dyn ErasedCell>) {
         self_cell.core().forget_link(other.core().id());

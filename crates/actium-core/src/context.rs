@@ -41,6 +41,10 @@ impl<A: Actor> Context<A> {
         self.cell.clone()
     }
 
+    pub(crate) fn myself_label(&self) -> crate::ActorLabel {
+        self.cell.core.label
+    }
+
     pub(crate) fn erased_cell(&self) -> Arc<dyn ErasedCell> {
         self.erased()
     }
@@ -83,6 +87,14 @@ impl<A: Actor> Context<A> {
     /// delivers its `Down` at once.
     pub fn monitor<B: Actor>(&self, other: &ActorRef<B>) -> Monitor {
         Monitor::start(&self.cell.core.system, other.erased(), self.erased())
+    }
+
+    /// Sends `other` an exit signal with `reason` (Erlang's `exit/2`): if
+    /// `other` traps exits its `#[on_exit]` hook (or `Exit` message)
+    /// receives it; otherwise an abnormal reason kills it and a normal one
+    /// is ignored. [`ExitReason::Killed`] cannot be trapped.
+    pub fn exit<B: Actor>(&self, other: &ActorRef<B>, reason: ExitReason) {
+        CellCore::send_exit(&self.cell.core, &other.erased(), reason);
     }
 
     /// Turns exit signals from linked actors into calls of the

@@ -394,6 +394,12 @@ impl Inbox {
         Monitor::start(&self.cell.core.system, other.erased(), self.erased())
     }
 
+    /// Sends `other` an exit signal with `reason`; see
+    /// [`Context::exit`](crate::Context::exit).
+    pub fn exit<B: Actor>(&self, other: &ActorRef<B>, reason: ExitReason) {
+        CellCore::send_exit(&self.cell.core, &other.erased(), reason);
+    }
+
     /// Turns exit signals from linked actors into [`Exit`](crate::Exit)
     /// messages instead of killing this process.
     pub fn trap_exit(&self, trap: bool) {

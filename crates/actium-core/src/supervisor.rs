@@ -547,6 +547,7 @@ impl std::fmt::Debug for ChildInfo {
 #[doc(hidden)]
 pub enum SupervisorMsg {
     Children(Reply<Children>),
+    StartChild(ChildSpec, Reply<Result<(), Error>>),
     RestartChild(String, Reply<Result<(), Error>>),
     TerminateChild(String, Reply<Result<(), Error>>),
 }
@@ -574,6 +575,10 @@ impl Handler for Supervisor {
                         .collect(),
                 };
                 crate::__private::ask("children", reply, || children)
+            }
+            SupervisorMsg::StartChild(spec, reply) => {
+                let result = self.start_child(spec, ctx);
+                crate::__private::ask("start_child", reply, || result)
             }
             SupervisorMsg::RestartChild(name, reply) => {
                 let result = self.restart_child(&name, ctx).await;
@@ -615,6 +620,27 @@ impl Handler for Supervisor {
 }
 
 impl Supervisor {
+    fn start_child(&mut self, spec: ChildSpec, ctx: &Context<Self>) -> Result<(), Error> {
+        if self.index_named(&spec.name).is_ok() {
+            return Err(Error::NameTaken {
+                name: spec.name,
+                holder: ctx.myself_label(),
+            });
+        }
+        self.children.push(Child {
+            spec,
+            cell: None,
+            last_id: None,
+            ignore_exits: 0,
+        });
+        let index = self.children.len() - 1;
+        let started = self.start(index, ctx);
+        if started.is_err() {
+            self.children.pop();
+        }
+        started
+    }
+
     async fn restart_child(&mut self, name: &str, ctx: &Context<Self>) -> Result<(), Error> {
         let index = self.index_named(name)?;
         if self.children[index].cell.is_none() {
@@ -659,6 +685,15 @@ impl<D: Dispatch<Supervisor>> SupervisorMethods<D> {
         self.dispatch.ask(method("children"), (), |(), reply| {
             SupervisorMsg::Children(reply)
         })
+    }
+
+    /// Adds and starts a child (OTP's `start_child/2`); it is last in the
+    /// start order. Fails if a child of that name exists.
+    pub fn start_child(&self, spec: ChildSpec) -> D::Ask<(ChildSpec,), Result<(), Error>> {
+        self.dispatch
+            .ask(method("start_child"), (spec,), |(spec,), reply| {
+                SupervisorMsg::StartChild(spec, reply)
+            })
     }
 
     /// Restarts the child named `name` (starts it if it had ended). Manual

@@ -37,6 +37,21 @@ impl Watcher {
     }
 
     #[ask]
+    fn send_exit(&mut self, ctx: &mut Context<Self>, other: ActorRef<Worker>, reason: ExitReason) {
+        ctx.exit(&other, reason);
+    }
+
+    #[ask]
+    fn send_exit_to_watcher(
+        &mut self,
+        ctx: &mut Context<Self>,
+        other: ActorRef<Watcher>,
+        reason: ExitReason,
+    ) {
+        ctx.exit(&other, reason);
+    }
+
+    #[ask]
     fn spawn_worker(&mut self, ctx: &mut Context<Self>) -> Result<ActorRef<Worker>, Error> {
         ctx.spawn_link(Worker)
     }
@@ -296,5 +311,35 @@ async fn exit_reasons_name_what_happened() -> actium::Result<()> {
         [false, false, true, true, true]
     );
     assert_eq!(watcher.log().await?.len(), 5);
+    Ok(())
+}
+
+#[actium::test]
+async fn exit_signals_follow_erlangs_exit_2() -> actium::Result<()> {
+    let sender = Watcher::default().spawn();
+    // A normal exit signal is ignored by a non-trapping actor.
+    let worker = Worker.spawn();
+    sender.send_exit(worker.clone(), ExitReason::Normal).await?;
+    assert_eq!(worker.ping().await?, 1);
+    // An abnormal one kills it with that reason.
+    sender
+        .send_exit(worker.clone(), ExitReason::Error("go away".into()))
+        .await?;
+    assert_eq!(worker.stopped().await, ExitReason::Error("go away".into()));
+    // A trapping actor receives it instead, even when abnormal...
+    let trapping = Watcher::default().spawn();
+    trapping.trap(true).await?;
+    sender
+        .send_exit_to_watcher(trapping.clone(), ExitReason::Error("hello".into()))
+        .await?;
+    assert_eq!(
+        trapping.log().await?,
+        [format!("exit {sender} error: hello")]
+    );
+    // ...but `Killed` cannot be trapped.
+    sender
+        .send_exit_to_watcher(trapping.clone(), ExitReason::Killed)
+        .await?;
+    assert_eq!(trapping.stopped().await, ExitReason::Killed);
     Ok(())
 }

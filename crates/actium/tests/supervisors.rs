@@ -281,3 +281,27 @@ async fn supervision_trees_restart_a_failed_subtree() -> actium::Result<()> {
     assert_eq!(worker_starts.load(Ordering::SeqCst), 2);
     Ok(())
 }
+
+#[actium::test]
+async fn children_can_be_added_to_a_running_supervisor() -> actium::Result<()> {
+    let supervisor = Supervisor::builder()
+        .child(ChildSpec::new("first", || Worker { jobs: 0 }))
+        .spawn();
+    supervisor
+        .start_child(ChildSpec::new("second", || Worker { jobs: 0 }))
+        .await??;
+    let second = worker(&supervisor, "second").await?;
+    crash_and_recover(&second).await?;
+    let names: Vec<String> = supervisor
+        .children()
+        .await?
+        .iter()
+        .map(|child| child.name().to_owned())
+        .collect();
+    assert_eq!(names, ["first", "second"]);
+    let duplicate = supervisor
+        .start_child(ChildSpec::new("second", || Worker { jobs: 0 }))
+        .await?;
+    assert!(matches!(duplicate, Err(Error::NameTaken { .. })));
+    Ok(())
+}
