@@ -1,133 +1,203 @@
-//! Quick comparison of Actium against hand-written tokio (work in progress).
+//! Actium's benchmark: every workload of `shared/BENCH.md` on Actium and
+//! its peers, in one run, one line per (workload, system):
+//!
+//! ```text
+//! bench <workload> <system> n=<N> ns_per_op=<float> [rss_bytes_per_actor=<int>]
+//! ```
+//!
+//! `--quick` finishes in under two minutes on two cores; without it each
+//! figure is the median of several runs. `--report docs` writes
+//! `BENCHMARKS.md` and `benchmarks.svg` there.
 
-use std::time::Instant;
+mod report;
+mod systems;
+mod workload;
 
-use actium::prelude::*;
-use tokio::sync::{mpsc, oneshot};
+use std::path::PathBuf;
+use std::process::Command;
 
-#[derive(Default)]
-struct Counter {
-    n: u64,
+use clap::{Parser, Subcommand};
+
+use report::{Median, Results};
+use systems::System;
+use workload::{Measurement, Workload};
+
+#[derive(Parser)]
+#[command(about = "Actium against tokio, actix, ractor and kameo, side by side")]
+struct Args {
+    /// Smaller workloads and one run each: under two minutes on two cores.
+    #[arg(long)]
+    quick: bool,
+    /// Runs per figure (the median is reported); 1 with --quick, else 5.
+    #[arg(long)]
+    runs: Option<usize>,
+    /// Only these workloads (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    workloads: Vec<String>,
+    /// Only these systems (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    systems: Vec<String>,
+    /// Write BENCHMARKS.md and benchmarks.svg into this directory.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Internal>,
 }
 
-#[actor]
-impl Counter {
-    #[tell]
-    fn incr(&mut self) {
-        self.n += 1;
-    }
-
-    #[ask]
-    fn get(&self) -> u64 {
-        self.n
-    }
-}
-
-enum RawMsg {
-    Incr,
-    Get(oneshot::Sender<u64>),
-}
-
-fn raw_counter() -> mpsc::UnboundedSender<RawMsg> {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut n = 0_u64;
-        while let Some(msg) = rx.recv().await {
-            match msg {
-                RawMsg::Incr => n += 1,
-                RawMsg::Get(reply) => {
-                    let _ = reply.send(n);
-                }
-            }
-        }
-    });
-    tx
-}
-
-fn only(which: &str) {
-    let n: u64 = std::env::var("N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000_000);
-    actium::launch(Mode::Tasks, async move {
-        let which = which.to_owned();
-        tokio::spawn(async move {
-            let c = Counter::default().spawn();
-            let raw = raw_counter();
-            let start = Instant::now();
-            for _ in 0..n {
-                if which == "raw" {
-                    let (tx, rx) = oneshot::channel();
-                    raw.send(RawMsg::Get(tx)).ok();
-                    rx.await.ok();
-                } else {
-                    c.get().await.ok();
-                }
-            }
-            println!(
-                "{which}: {:.0} ns/ask",
-                start.elapsed().as_nanos() as f64 / n as f64
-            );
-        })
-        .await
-        .ok();
-        Ok::<(), Error>(())
-    })
-    .ok();
+/// Entry points of the helper processes the benchmark starts.
+#[derive(Subcommand)]
+enum Internal {
+    /// Serves the tcp-raw remote workloads.
+    #[command(hide = true)]
+    ServeTcpRaw,
+    /// Runs one workload on one system and prints its measurement (for
+    /// workloads that need a fresh process, such as `spawn`).
+    #[command(hide = true)]
+    Measure {
+        system: String,
+        workload: String,
+        n: u64,
+    },
 }
 
 fn main() {
-    if let Some(which) = std::env::args().nth(2) {
-        return only(&which);
+    let args = Args::parse();
+    match args.command {
+        Some(Internal::ServeTcpRaw) => return systems::tcp_raw::serve(),
+        Some(Internal::Measure {
+            system,
+            workload,
+            n,
+        }) => return measure_here(&system, &workload, n),
+        None => {}
     }
-    let n: u64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
-    for round in 0..3 {
-        actium::launch(Mode::Tasks, async move {
-            tokio::spawn(async move {
-                let raw = raw_counter();
-                let start = Instant::now();
-                for _ in 0..n {
-                    let (tx, rx) = oneshot::channel();
-                    raw.send(RawMsg::Get(tx)).ok();
-                    rx.await.ok();
+    let workloads: Vec<Workload> = if args.workloads.is_empty() {
+        Workload::ALL.to_vec()
+    } else {
+        args.workloads
+            .iter()
+            .filter_map(|w| Workload::parse(w))
+            .collect()
+    };
+    let selected: Vec<System> = if args.systems.is_empty() {
+        System::ALL.to_vec()
+    } else {
+        args.systems
+            .iter()
+            .filter_map(|s| System::parse(s))
+            .collect()
+    };
+    let runs = args.runs.unwrap_or(if args.quick { 1 } else { 5 }).max(1);
+    let mut results = Results {
+        medians: Default::default(),
+        command: command_line(),
+        runs,
+    };
+    for &workload in &workloads {
+        for &system in &selected {
+            let n = workload.size(args.quick, system.is_threaded());
+            let mut measurements: Vec<Measurement> = Vec::new();
+            for _ in 0..runs {
+                match run(system, workload, n) {
+                    Some(measurement) => measurements.push(measurement),
+                    None => break,
                 }
-                let raw_ask = start.elapsed().as_nanos() as f64 / n as f64;
-
-                let c = Counter::default().spawn();
-                let start = Instant::now();
-                for _ in 0..n {
-                    c.get().await.ok();
-                }
-                let actium_ask = start.elapsed().as_nanos() as f64 / n as f64;
-
-                let start = Instant::now();
-                for _ in 0..n {
-                    raw.send(RawMsg::Incr).ok();
-                }
-                let (tx, rx) = oneshot::channel();
-                raw.send(RawMsg::Get(tx)).ok();
-                rx.await.ok();
-                let raw_tell = start.elapsed().as_nanos() as f64 / n as f64;
-
-                let start = Instant::now();
-                for _ in 0..n {
-                    c.incr().ok();
-                }
-                c.get().await.ok();
-                let actium_tell = start.elapsed().as_nanos() as f64 / n as f64;
-                println!(
-                    "round {round}: ask raw {raw_ask:.0} actium {actium_ask:.0} ({:.2}x) | tell raw {raw_tell:.1} actium {actium_tell:.1} ({:.2}x)",
-                    actium_ask / raw_ask,
-                    actium_tell / raw_tell
-                );
-            })
-            .await
-            .ok();
-            Ok::<(), Error>(())
-        })
-        .ok();
+            }
+            if measurements.is_empty() {
+                println!("bench {workload} {} skip", system.name());
+                continue;
+            }
+            measurements.sort_by(|a, b| a.ns_per_op().total_cmp(&b.ns_per_op()));
+            let median = measurements[measurements.len() / 2];
+            print!(
+                "bench {workload} {} n={} ns_per_op={:.1}",
+                system.name(),
+                median.ops,
+                median.ns_per_op()
+            );
+            if let Some(rss) = median.rss_bytes_per_actor {
+                print!(" rss_bytes_per_actor={rss}");
+            }
+            println!();
+            results.insert(
+                workload,
+                system,
+                Median {
+                    n: median.ops,
+                    ns_per_op: median.ns_per_op(),
+                    rss_bytes_per_actor: median.rss_bytes_per_actor,
+                },
+            );
+        }
     }
+    for line in report::targets(&results) {
+        println!("target {line}");
+    }
+    if let Some(dir) = args.report {
+        let markdown = report::markdown(&results);
+        if let Err(error) = std::fs::write(dir.join("BENCHMARKS.md"), markdown) {
+            eprintln!("cannot write BENCHMARKS.md: {error}");
+        }
+        if let Err(error) = report::chart(&results, &dir.join("benchmarks.svg")) {
+            eprintln!("cannot draw the chart: {error}");
+        }
+    }
+}
+
+/// Runs one measurement, in a fresh process where memory is measured.
+fn run(system: System, workload: Workload, n: u64) -> Option<Measurement> {
+    if workload != Workload::Spawn {
+        return system.run(workload, n);
+    }
+    let exe = std::env::current_exe().ok()?;
+    let output = Command::new(exe)
+        .args(["measure", system.name(), workload.name(), &n.to_string()])
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        panic!(
+            "{} failed on {workload}: {}",
+            system.name(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    parse_measurement(&String::from_utf8_lossy(&output.stdout))
+}
+
+fn measure_here(system: &str, workload: &str, n: u64) {
+    let (Some(system), Some(workload)) = (System::parse(system), Workload::parse(workload)) else {
+        eprintln!("unknown system or workload");
+        std::process::exit(2);
+    };
+    match system.run(workload, n) {
+        Some(m) => println!(
+            "measurement {} {} {}",
+            m.ops,
+            m.elapsed.as_nanos(),
+            m.rss_bytes_per_actor.map_or(-1, |r| r as i64)
+        ),
+        None => println!("skip"),
+    }
+}
+
+fn parse_measurement(stdout: &str) -> Option<Measurement> {
+    let line = stdout.lines().find(|l| l.starts_with("measurement "))?;
+    let mut fields = line.split_whitespace().skip(1);
+    let ops = fields.next()?.parse().ok()?;
+    let nanos: u64 = fields.next()?.parse().ok()?;
+    let rss: i64 = fields.next()?.parse().ok()?;
+    Some(Measurement {
+        ops,
+        elapsed: std::time::Duration::from_nanos(nanos),
+        rss_bytes_per_actor: u64::try_from(rss).ok(),
+    })
+}
+
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    format!(
+        "cargo run --release -p actium-bench --{}{}",
+        if args.is_empty() { "" } else { " " },
+        args.join(" ")
+    )
 }

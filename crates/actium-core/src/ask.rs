@@ -163,10 +163,13 @@ impl<R: Send + 'static> Ask<R> {
         let outcome = match slot.poll_take(cx) {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => {
-                if let State::Sent(slot) = &self.state {
-                    let slot = slot.clone();
-                    deadline::register(slot.clone(), self.timeout);
-                    self.state = State::Waiting(slot);
+                if let State::Sent(_) = &self.state {
+                    if let State::Sent(slot) =
+                        std::mem::replace(&mut self.state, State::Failed(None))
+                    {
+                        deadline::register(slot.clone(), self.timeout);
+                        self.state = State::Waiting(slot);
+                    }
                 }
                 return Poll::Pending;
             }

@@ -2,20 +2,31 @@
 //!
 //! Calls on an `ActorRef` are plain method calls with no context argument,
 //! yet an ask made from inside an actor must carry that actor's call chain.
-//! The actor loop therefore runs inside a Tokio task-local [`Frame`] that
-//! says which actor is running and on behalf of which chain; `ActorRef`'s
-//! ask path reads it. Outside any actor there is no frame, and asks carry no
-//! chain.
+//! The actor loop therefore runs inside a [`Scoped`] future that publishes
+//! its [`Frame`] — which actor runs, on behalf of which chain — in a
+//! thread-local for exactly the duration of each poll; `ActorRef`'s ask path
+//! reads it. Outside any actor there is no frame, and asks carry no chain.
+//!
+//! Why not `tokio::task_local!`: it moves the whole value into and out of a
+//! `RefCell` on every poll. Publishing a pointer to the pinned frame costs
+//! two thread-local writes, and the loop is polled once per batch of
+//! messages.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::pin::Pin;
+use std::ptr;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
 
 use crate::chain::{Chain, ChainLink};
 use crate::id::ActorLabel;
 
-tokio::task_local! {
-    static FRAME: Frame;
+thread_local! {
+    /// The frame of the `Scoped` future being polled on this thread, or null.
+    static FRAME: Cell<*const Frame> = const { Cell::new(ptr::null()) };
 }
 
 /// What the running code is: which actor, and on whose behalf.
@@ -55,19 +66,62 @@ impl Frame {
     }
 }
 
+pin_project! {
+    /// A future run with a frame published for the duration of each poll.
+    pub(crate) struct Scoped<F> {
+        frame: Frame,
+        #[pin]
+        future: F,
+    }
+}
+
 /// Runs `future` with `frame` as its ambient frame.
-pub(crate) fn scope<F: Future>(frame: Frame, future: F) -> impl Future<Output = F::Output> {
-    FRAME.scope(frame, future)
+pub(crate) fn scope<F: Future>(frame: Frame, future: F) -> Scoped<F> {
+    Scoped { frame, future }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        // The frame lives inside this pinned future, so its address is
+        // stable for the whole poll; the guard restores the outer frame
+        // (nested scopes: a loop polling its parallel methods) even if the
+        // poll unwinds.
+        let _restore = Restore(FRAME.replace(ptr::from_ref(this.frame)));
+        this.future.poll(cx)
+    }
+}
+
+struct Restore(*const Frame);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        FRAME.set(self.0);
+    }
+}
+
+/// Runs `f` on the frame being polled on this thread, if any.
+fn with_frame<R>(f: impl FnOnce(&Frame) -> R) -> Option<R> {
+    let frame = FRAME.try_with(Cell::get).ok()?;
+    // SAFETY: a non-null pointer was published by `Scoped::poll` on this
+    // thread and points into that future, which is pinned and being polled
+    // right now (the pointer is restored before `poll` returns or unwinds).
+    // The reference does not outlive this call: `f` gets it only for the
+    // call, and `Frame` is accessed from this thread only.
+    let frame = unsafe { frame.as_ref()? };
+    Some(f(frame))
 }
 
 /// The chain an ask sent from here must carry.
 pub(crate) fn outgoing_chain() -> Chain {
-    FRAME.try_with(Frame::outgoing).unwrap_or(None)
+    with_frame(Frame::outgoing).flatten()
 }
 
 /// Records that the frame now handles a request with `chain`.
 pub(crate) fn set_incoming(chain: Chain) {
-    let _outside_any_actor = FRAME.try_with(|frame| {
+    with_frame(|frame| {
         *frame.incoming.borrow_mut() = chain;
         frame.outgoing.borrow_mut().take();
     });
@@ -77,7 +131,70 @@ pub(crate) fn set_incoming(chain: Chain) {
 /// actor and incoming chain, but not blocking — while it awaits, its actor
 /// serves others, so its own asks do not add the actor to the chain.
 pub(crate) fn for_parallel() -> Option<Frame> {
-    FRAME
-        .try_with(|frame| Frame::new(frame.actor, false, frame.incoming.borrow().clone()))
-        .ok()
+    with_frame(|frame| Frame::new(frame.actor, false, frame.incoming.borrow().clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::{ActorId, NodeId};
+    use std::task::Waker;
+
+    fn label(n: u64) -> ActorLabel {
+        ActorLabel::new(ActorId::new(NodeId::from_u64(1), n), "T")
+    }
+
+    fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
+        let mut future = std::pin::pin!(future);
+        future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn the_frame_is_visible_only_while_its_future_is_polled() {
+        assert!(outgoing_chain().is_none());
+        let seen = poll_once(scope(Frame::new(label(1), true, None), async {
+            outgoing_chain().map(|link| link.actor)
+        }));
+        assert_eq!(seen, Poll::Ready(Some(label(1))));
+        assert!(outgoing_chain().is_none(), "restored after the poll");
+    }
+
+    #[test]
+    fn nested_frames_restore_the_outer_one() {
+        let outer = scope(Frame::new(label(1), true, None), async {
+            let inner = poll_once(scope(Frame::new(label(2), true, None), async {
+                outgoing_chain().map(|link| link.actor)
+            }));
+            (inner, outgoing_chain().map(|link| link.actor))
+        });
+        assert_eq!(
+            poll_once(outer),
+            Poll::Ready((Poll::Ready(Some(label(2))), Some(label(1))))
+        );
+    }
+
+    #[test]
+    fn a_panicking_poll_restores_the_frame() {
+        let result = std::panic::catch_unwind(|| {
+            poll_once(scope(Frame::new(label(3), true, None), async {
+                panic!("inside the scope")
+            }))
+        });
+        assert!(result.is_err());
+        assert!(outgoing_chain().is_none());
+    }
+
+    #[test]
+    fn a_parallel_frame_does_not_add_its_actor_to_the_chain() {
+        let incoming = Some(Arc::new(ChainLink {
+            actor: label(9),
+            parent: None,
+        }));
+        let outgoing = poll_once(scope(Frame::new(label(1), false, incoming), async {
+            outgoing_chain().map(|link| link.actor)
+        }));
+        assert_eq!(outgoing, Poll::Ready(Some(label(9))));
+    }
 }

@@ -209,6 +209,9 @@ async fn serve_batches<A: Handler>(
         if let Some(reason) = ctx.take_stop() {
             return reason;
         }
+        // A busy worker may not park for a while: hand over its held-back
+        // deadlines once a tick has passed.
+        crate::deadline::publish_if_due();
         // Yield to the scheduler now and then when the mailbox never runs
         // dry, exactly as Tokio's own channels do.
         tokio::task::consume_budget().await;
@@ -293,6 +296,7 @@ async fn serve_reentrant<A: Handler>(
         if let Some(reason) = ctx.take_stop() {
             break 'serve reason;
         }
+        crate::deadline::publish_if_due();
         tokio::task::consume_budget().await;
     };
     // Parallel methods still in flight are dropped: their callers get
@@ -351,32 +355,32 @@ async fn signal_hook<A: Handler, M>(
 
 /// Polls `future` to completion unless the actor is killed first; a kill
 /// drops it at its next await. Resolves to `None` when killed.
-pub(crate) fn guarded<'a, M, F: Future + 'a>(
-    mailbox: &'a Mailbox<M>,
-    future: F,
-) -> Guarded<'a, M, F> {
-    Guarded {
-        mailbox,
-        future: Box::pin(future),
-    }
+pub(crate) fn guarded<M, F: Future>(mailbox: &Mailbox<M>, future: F) -> Guarded<'_, M, F> {
+    Guarded { mailbox, future }
 }
 
-pub(crate) struct Guarded<'a, M, F> {
-    mailbox: &'a Mailbox<M>,
-    future: Pin<Box<F>>,
+pin_project_lite::pin_project! {
+    /// The future of [`guarded`]: the method's future, pinned in place (no
+    /// allocation per message).
+    pub(crate) struct Guarded<'a, M, F> {
+        mailbox: &'a Mailbox<M>,
+        #[pin]
+        future: F,
+    }
 }
 
 impl<M, F: Future> Future for Guarded<'_, M, F> {
     type Output = Option<F::Output>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        if self.mailbox.control() & control::KILL != 0 {
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if this.mailbox.control() & control::KILL != 0 {
             return Poll::Ready(None);
         }
-        match self.future.as_mut().poll(cx) {
+        match this.future.poll(cx) {
             Poll::Ready(output) => Poll::Ready(Some(output)),
             Poll::Pending => {
-                if self.mailbox.register_running(cx.waker()) {
+                if this.mailbox.register_running(cx.waker()) {
                     Poll::Ready(None)
                 } else {
                     Poll::Pending

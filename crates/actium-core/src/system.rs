@@ -549,7 +549,11 @@ impl SystemBuilder {
         let thread_slot = slot.clone();
         builder.on_thread_start(move || {
             CURRENT.with_borrow_mut(|current| *current = Some(thread_slot.clone()));
+            crate::deadline::enable_batching();
         });
+        // A worker about to sleep hands its held-back deadlines to the
+        // sweeper, so none waits on a sleeping thread.
+        builder.on_thread_park(crate::deadline::publish);
         builder.on_thread_stop(|| CURRENT.with_borrow_mut(|current| *current = None));
         let runtime = builder
             .build()

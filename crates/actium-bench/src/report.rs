@@ -1,0 +1,272 @@
+//! The report: `docs/BENCHMARKS.md` and its chart, written by the benchmark.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::systems::System;
+use crate::workload::Workload;
+
+/// The median of each (workload, system), and the run's settings.
+pub struct Results {
+    pub medians: BTreeMap<(Workload, usize), Median>,
+    pub command: String,
+    pub runs: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Median {
+    pub n: u64,
+    pub ns_per_op: f64,
+    pub rss_bytes_per_actor: Option<u64>,
+}
+
+fn system_index(system: System) -> usize {
+    System::ALL.iter().position(|s| *s == system).unwrap_or(0)
+}
+
+impl Results {
+    pub fn get(&self, workload: Workload, system: System) -> Option<&Median> {
+        self.medians.get(&(workload, system_index(system)))
+    }
+
+    pub fn insert(&mut self, workload: Workload, system: System, median: Median) {
+        self.medians
+            .insert((workload, system_index(system)), median);
+    }
+
+    /// The floor a workload is compared against.
+    fn floor(workload: Workload) -> System {
+        match workload {
+            Workload::RemoteAsk | Workload::RemoteTell => System::TcpRaw,
+            _ => System::TokioRaw,
+        }
+    }
+
+    fn best_peer(&self, workload: Workload) -> Option<(System, f64)> {
+        System::PEERS
+            .iter()
+            .filter_map(|&peer| self.get(workload, peer).map(|m| (peer, m.ns_per_op)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    fn ratio(&self, workload: Workload, system: System, to: System) -> Option<f64> {
+        Some(self.get(workload, system)?.ns_per_op / self.get(workload, to)?.ns_per_op)
+    }
+}
+
+/// Machine facts for the report.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or_else(|| "?".to_owned(), |kb| format!("{} GiB", kb / 1024 / 1024));
+    format!("{model}, {cores} cores, {memory} RAM, Linux")
+}
+
+pub fn markdown(results: &Results) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Produced by `{}` ({} run(s) per figure, medians). Machine: {}. \
+         The workloads are those of `shared/BENCH.md`; every run checks its own \
+         result (counts, hops, replies). Lower is better.\n",
+        results.command,
+        results.runs,
+        machine()
+    );
+    let _ = writeln!(out, "![nanoseconds per operation](benchmarks.svg)\n");
+    let _ = writeln!(out, "## Nanoseconds per operation\n");
+    let mut header = "| workload |".to_owned();
+    let mut rule = "| --- |".to_owned();
+    for system in System::ALL {
+        let _ = write!(header, " {} |", system.name());
+        rule.push_str(" ---: |");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+    for workload in Workload::ALL {
+        let mut row = format!("| {workload} |");
+        for system in System::ALL {
+            let cell = match results.get(workload, system) {
+                Some(m) => match m.rss_bytes_per_actor {
+                    Some(rss) => format!(" {:.0} ({rss} B/actor, n={}) |", m.ns_per_op, m.n),
+                    None => format!(" {:.0} |", m.ns_per_op),
+                },
+                None => " skip |".to_owned(),
+            };
+            row.push_str(&cell);
+        }
+        let _ = writeln!(out, "{row}");
+    }
+    let _ = writeln!(out, "\n## Ratios (actium-tasks)\n");
+    let _ = writeln!(out, "| workload | vs floor | vs best peer | best peer |");
+    let _ = writeln!(out, "| --- | ---: | ---: | --- |");
+    for workload in Workload::ALL {
+        let floor = Results::floor(workload);
+        let vs_floor = results
+            .ratio(workload, System::ActiumTasks, floor)
+            .map_or("–".to_owned(), |r| format!("{r:.2}x {}", floor.name()));
+        let (vs_peer, peer) = match (
+            results.best_peer(workload),
+            results.get(workload, System::ActiumTasks),
+        ) {
+            (Some((peer, ns)), Some(ours)) => (format!("{:.2}x", ours.ns_per_op / ns), peer.name()),
+            _ => ("–".to_owned(), "–"),
+        };
+        let _ = writeln!(out, "| {workload} | {vs_floor} | {vs_peer} | {peer} |");
+    }
+    let _ = writeln!(out, "\n## Targets (tasks mode)\n");
+    for line in targets(results) {
+        let _ = writeln!(out, "- {line}");
+    }
+    out
+}
+
+/// Each target of the benchmark issue, met or missed, with the figure.
+pub fn targets(results: &Results) -> Vec<String> {
+    let mut lines = Vec::new();
+    let verdict = |ok: bool| if ok { "met" } else { "missed" };
+    let ours = |w| results.get(w, System::ActiumTasks);
+    if let Some(r) = results.ratio(Workload::Ask, System::ActiumTasks, System::TokioRaw) {
+        let faster = results
+            .best_peer(Workload::Ask)
+            .zip(ours(Workload::Ask))
+            .is_some_and(|((_, peer), us)| us.ns_per_op < peer);
+        lines.push(format!(
+            "ask ≤ 1.1x tokio-raw: {} ({r:.2}x); faster than every peer: {}",
+            verdict(r <= 1.1),
+            verdict(faster)
+        ));
+    }
+    if let Some(r) = results.ratio(Workload::Tell, System::ActiumTasks, System::TokioRaw) {
+        let lead = results
+            .best_peer(Workload::Tell)
+            .zip(ours(Workload::Tell))
+            .map(|((_, peer), us)| peer / us.ns_per_op);
+        lines.push(format!(
+            "tell ≤ 1.3x tokio-raw: {} ({r:.2}x); ≥ 1.5x faster than the best peer: {} ({})",
+            verdict(r <= 1.3),
+            verdict(lead.is_some_and(|l| l >= 1.5)),
+            lead.map_or("–".to_owned(), |l| format!("{l:.2}x"))
+        ));
+    }
+    if let Some(us) = ours(Workload::Spawn) {
+        let rss = us.rss_bytes_per_actor.unwrap_or(u64::MAX);
+        let faster = System::PEERS
+            .iter()
+            .filter_map(|&p| results.get(Workload::Spawn, p))
+            .all(|peer| us.ns_per_op < peer.ns_per_op);
+        lines.push(format!(
+            "spawn < 600 B per idle actor at n={}: {} ({rss} B); faster than every peer: {}",
+            us.n,
+            verdict(rss < 600 && us.n >= 1_000_000),
+            verdict(faster)
+        ));
+    }
+    if let Some(r) = results.ratio(Workload::RemoteAsk, System::ActiumTasks, System::TcpRaw) {
+        lines.push(format!(
+            "remote-ask ≤ 1.3x tcp-raw: {} ({r:.2}x)",
+            verdict(r <= 1.3)
+        ));
+    }
+    if let Some(us) = ours(Workload::RemoteTell) {
+        let rate = 1e9 / us.ns_per_op;
+        lines.push(format!(
+            "remote-tell > 1,000,000 messages/s: {} ({rate:.0}/s)",
+            verdict(rate > 1e6)
+        ));
+    }
+    lines
+}
+
+/// A bar chart of each system's time per operation relative to the
+/// workload's floor (tokio-raw, or tcp-raw for the remote workloads).
+pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
+    let systems: Vec<System> = System::ALL.into_iter().collect();
+    let workloads: Vec<Workload> = Workload::ALL
+        .into_iter()
+        .filter(|&w| systems.iter().any(|&s| results.get(w, s).is_some()))
+        .collect();
+    let bars_per_group = systems.len() + 1;
+    let width = 140 + workloads.len() as u32 * (bars_per_group as u32 * 14 + 10);
+    let root = SVGBackend::new(path, (width.max(900), 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let max_ratio = workloads
+        .iter()
+        .flat_map(|&w| {
+            systems
+                .iter()
+                .filter_map(move |&s| results.ratio(w, s, Results::floor(w)))
+        })
+        .fold(1.0_f64, f64::max)
+        * 1.5;
+    let groups = workloads.len() * bars_per_group;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "time per operation relative to the floor (tokio-raw; tcp-raw for remote) — lower is better",
+            ("sans-serif", 16),
+        )
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0..groups, (0.1_f64..max_ratio).log_scale())
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(workloads.len())
+        .x_label_formatter(&|x| {
+            let group = x / bars_per_group;
+            workloads
+                .get(group)
+                .map_or(String::new(), |w| w.name().to_owned())
+        })
+        .y_desc("× floor (log scale)")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let palette = [
+        RGBColor(31, 119, 180),
+        RGBColor(174, 199, 232),
+        RGBColor(100, 100, 100),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(150, 150, 150),
+    ];
+    for (s, &system) in systems.iter().enumerate() {
+        let color = palette[s % palette.len()];
+        let bars: Vec<Rectangle<(usize, f64)>> = workloads
+            .iter()
+            .enumerate()
+            .filter_map(|(g, &w)| {
+                let ratio = results.ratio(w, system, Results::floor(w))?;
+                let x = g * bars_per_group + s;
+                Some(Rectangle::new([(x, 0.1), (x + 1, ratio)], color.filled()))
+            })
+            .collect();
+        chart
+            .draw_series(bars)
+            .map_err(|e| e.to_string())?
+            .label(system.name())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}

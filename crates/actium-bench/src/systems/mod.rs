@@ -1,0 +1,74 @@
+//! The systems compared, each implementing the workloads it can express.
+
+use ::actium::Mode;
+
+use crate::workload::{Measurement, Workload};
+
+mod actium_system;
+mod actix_peer;
+mod kameo_peer;
+mod ractor_peer;
+pub mod tcp_raw;
+mod tokio_raw;
+
+/// One system under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum System {
+    ActiumTasks,
+    ActiumThreads,
+    TokioRaw,
+    Actix,
+    Ractor,
+    Kameo,
+    TcpRaw,
+}
+
+impl System {
+    pub const ALL: [System; 7] = [
+        System::ActiumTasks,
+        System::ActiumThreads,
+        System::TokioRaw,
+        System::Actix,
+        System::Ractor,
+        System::Kameo,
+        System::TcpRaw,
+    ];
+
+    /// The peers users would pick instead (the floors are not peers).
+    pub const PEERS: [System; 3] = [System::Actix, System::Ractor, System::Kameo];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            System::ActiumTasks => "actium-tasks",
+            System::ActiumThreads => "actium-threads",
+            System::TokioRaw => "tokio-raw",
+            System::Actix => "actix",
+            System::Ractor => "ractor",
+            System::Kameo => "kameo",
+            System::TcpRaw => "tcp-raw",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<System> {
+        System::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether each actor is an OS thread (so workloads use fewer).
+    pub fn is_threaded(self) -> bool {
+        self == System::ActiumThreads
+    }
+
+    /// Runs one workload in this process; `None` when the system cannot
+    /// express it.
+    pub fn run(self, workload: Workload, n: u64) -> Option<Measurement> {
+        match self {
+            System::ActiumTasks => actium_system::run(workload, n, Mode::Tasks),
+            System::ActiumThreads => actium_system::run(workload, n, Mode::Threads),
+            System::TokioRaw => tokio_raw::run(workload, n),
+            System::Actix => actix_peer::run(workload, n),
+            System::Ractor => ractor_peer::run(workload, n),
+            System::Kameo => kameo_peer::run(workload, n),
+            System::TcpRaw => tcp_raw::run(workload, n),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The workloads of `shared/BENCH.md`, and how big each run is.
+
+use std::fmt;
+use std::time::Duration;
+
+/// One workload of the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Workload {
+    Ask,
+    Tell,
+    PingPong,
+    Ring,
+    Fanout,
+    Spawn,
+    Reentrant,
+    RemoteAsk,
+    RemoteTell,
+}
+
+impl Workload {
+    pub const ALL: [Workload; 9] = [
+        Workload::Ask,
+        Workload::Tell,
+        Workload::PingPong,
+        Workload::Ring,
+        Workload::Fanout,
+        Workload::Spawn,
+        Workload::Reentrant,
+        Workload::RemoteAsk,
+        Workload::RemoteTell,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Ask => "ask",
+            Workload::Tell => "tell",
+            Workload::PingPong => "pingpong",
+            Workload::Ring => "ring",
+            Workload::Fanout => "fanout",
+            Workload::Spawn => "spawn",
+            Workload::Reentrant => "reentrant",
+            Workload::RemoteAsk => "remote-ask",
+            Workload::RemoteTell => "remote-tell",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Workload> {
+        Workload::ALL.into_iter().find(|w| w.name() == name)
+    }
+
+    /// Operations per run. `threads` systems get fewer actors where each
+    /// actor is an OS thread.
+    pub fn size(self, quick: bool, threads: bool) -> u64 {
+        let (quick_n, full_n) = match self {
+            Workload::Ask => (200_000, 1_000_000),
+            Workload::Tell => (1_000_000, 5_000_000),
+            Workload::PingPong => (200_000, 1_000_000),
+            Workload::Ring => (500_000, 2_000_000),
+            Workload::Fanout if threads => (1_000, 2_000),
+            Workload::Fanout => (50_000, 200_000),
+            Workload::Spawn if threads => (5_000, 10_000),
+            // The target is stated at a million idle actors.
+            Workload::Spawn => (1_000_000, 1_000_000),
+            Workload::Reentrant => (100_000, 500_000),
+            Workload::RemoteAsk => (50_000, 200_000),
+            Workload::RemoteTell => (1_000_000, 5_000_000),
+        };
+        if quick { quick_n } else { full_n }
+    }
+}
+
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What one run of one workload on one system measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Measurement {
+    pub ops: u64,
+    pub elapsed: Duration,
+    /// For `spawn`: resident memory added per idle actor.
+    pub rss_bytes_per_actor: Option<u64>,
+}
+
+impl Measurement {
+    pub fn timed(ops: u64, elapsed: Duration) -> Self {
+        Measurement {
+            ops,
+            elapsed,
+            rss_bytes_per_actor: None,
+        }
+    }
+
+    pub fn ns_per_op(&self) -> f64 {
+        self.elapsed.as_nanos() as f64 / self.ops as f64
+    }
+}
+
+/// The resident set size of this process, from `/proc/self/status`.
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// RSS added per actor between `before` and now, over `actors`.
+pub fn rss_per_actor(before: u64, actors: u64) -> u64 {
+    rss_bytes().saturating_sub(before) / actors.max(1)
+}
+
+/// A multi-threaded Tokio runtime with one worker per core, for peers that
+/// run on Tokio.
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => panic!("cannot start a Tokio runtime: {error}"),
+    }
+}
+
+/// Fails the benchmark: a fast wrong answer must not win.
+#[track_caller]
+pub fn check(ok: bool, what: &str) {
+    assert!(ok, "benchmark correctness check failed: {what}");
+}
