@@ -66,12 +66,15 @@ pub trait Handler: Actor {
     /// spawner says otherwise. Set with `#[actor(on_panic = "stop")]`.
     const PANIC_POLICY: PanicPolicy = PanicPolicy::Resume;
 
-    /// Runs one message to completion (or hands back a reentrant future).
-    fn handle(
-        &mut self,
-        msg: Self::Msg,
-        ctx: &mut Context<Self>,
-    ) -> impl Future<Output = Outcome> + Send;
+    /// Whether `on_start` does anything (the loop skips it otherwise).
+    const HAS_ON_START: bool = false;
+
+    /// Whether `on_stop` does anything (the loop skips it otherwise).
+    const HAS_ON_STOP: bool = false;
+
+    /// Handles one message: a synchronous method runs to completion here;
+    /// an `async` one comes back as a boxed future for the loop to drive.
+    fn handle<'a>(&'a mut self, msg: Self::Msg, ctx: &'a mut Context<Self>) -> Handled<'a>;
 
     /// The `#[on_start]` hook; an `Err` stops the actor before its first
     /// message with [`ExitReason::Error`].
@@ -125,6 +128,17 @@ pub enum PanicPolicy {
 /// A reentrant method's future, run by the loop beside other messages.
 #[doc(hidden)]
 pub type ParallelTask = Pin<Box<dyn Future<Output = Outcome> + Send>>;
+
+/// What `handle` returns: the outcome of a synchronous method, or the
+/// future of an `async` one. Boxing only async methods keeps an idle
+/// actor's memory independent of how large its methods' futures are.
+#[doc(hidden)]
+pub enum Handled<'a> {
+    /// The method ran to completion.
+    Done(Outcome),
+    /// An `async` method, to be driven by the loop.
+    Pending(Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>),
+}
 
 /// What handling one message came to.
 #[doc(hidden)]

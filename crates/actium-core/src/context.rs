@@ -22,7 +22,8 @@ use crate::time::{self, Timer};
 /// (anywhere after `self`); the macro passes it and callers never see it.
 pub struct Context<A: Actor> {
     cell: Arc<Cell<A>>,
-    stop: Option<ExitReason>,
+    // Rarely used, and part of every idle actor's memory: boxed.
+    stop: Option<Box<ExitReason>>,
     timers: Vec<AbortHandle>,
     lend: Option<Arc<Lend<A>>>,
 }
@@ -51,7 +52,7 @@ impl<A: Actor> Context<A> {
 
     /// Stops this actor once the current method returns, with `reason`.
     pub(crate) fn stop_with(&mut self, reason: ExitReason) {
-        self.stop.get_or_insert(reason);
+        self.stop.get_or_insert_with(|| Box::new(reason));
     }
 
     /// Where the loop lends this actor's state to its parallel methods.
@@ -136,13 +137,13 @@ impl<A: Actor> Context<A> {
     /// [`ExitReason::Normal`]. Queued messages are not handled; their callers
     /// get [`Error::ActorStopped`](crate::Error::ActorStopped).
     pub fn stop(&mut self) {
-        self.stop.get_or_insert(ExitReason::Normal);
+        self.stop_with(ExitReason::Normal);
     }
 
     /// Stops this actor once the current method returns, with
     /// [`ExitReason::Error`] and `message`.
     pub fn fail(&mut self, message: impl Into<String>) {
-        self.stop.get_or_insert(ExitReason::Error(message.into()));
+        self.stop_with(ExitReason::Error(message.into()));
     }
 
     /// Calls `deliver` with this actor's reference once, after `delay` —
@@ -190,11 +191,11 @@ impl<A: Actor> Context<A> {
     }
 
     pub(crate) fn take_stop(&mut self) -> Option<ExitReason> {
-        self.stop.take()
+        self.stop.take().map(|reason| *reason)
     }
 
     pub(crate) fn cancel_timers(&mut self) {
-        for timer in self.timers.drain(..) {
+        for timer in std::mem::take(&mut self.timers) {
             timer.abort();
         }
     }

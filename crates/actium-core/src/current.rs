@@ -35,34 +35,54 @@ pub(crate) struct Frame {
     /// Whether the running method keeps the actor from serving others while
     /// it awaits (a plain method) — then its own asks add it to the chain.
     blocking: bool,
+    /// Part of every idle actor's memory, and needed only once a request
+    /// carries a chain or a method asks: allocated then.
+    chains: RefCell<Option<Box<Chains>>>,
+}
+
+#[derive(Default)]
+struct Chains {
     /// The chain of the request being handled.
-    incoming: RefCell<Chain>,
+    incoming: Chain,
     /// `incoming` extended with this actor, built on the first nested ask.
-    outgoing: RefCell<Chain>,
+    outgoing: Chain,
 }
 
 impl Frame {
     pub(crate) fn new(actor: ActorLabel, blocking: bool, incoming: Chain) -> Self {
+        let chains = incoming.map(|incoming| {
+            Box::new(Chains {
+                incoming: Some(incoming),
+                outgoing: None,
+            })
+        });
         Frame {
             actor,
             blocking,
-            incoming: RefCell::new(incoming),
-            outgoing: RefCell::new(None),
+            chains: RefCell::new(chains),
         }
+    }
+
+    fn incoming(&self) -> Chain {
+        self.chains
+            .borrow()
+            .as_ref()
+            .and_then(|chains| chains.incoming.clone())
     }
 
     fn outgoing(&self) -> Chain {
         if !self.blocking {
-            return self.incoming.borrow().clone();
+            return self.incoming();
         }
-        let mut cache = self.outgoing.borrow_mut();
-        if cache.is_none() {
-            *cache = Some(Arc::new(ChainLink {
+        let mut chains = self.chains.borrow_mut();
+        let chains = chains.get_or_insert_with(Box::default);
+        if chains.outgoing.is_none() {
+            chains.outgoing = Some(Arc::new(ChainLink {
                 actor: self.actor,
-                parent: self.incoming.borrow().clone(),
+                parent: chains.incoming.clone(),
             }));
         }
-        cache.clone()
+        chains.outgoing.clone()
     }
 }
 
@@ -122,8 +142,13 @@ pub(crate) fn outgoing_chain() -> Chain {
 /// Records that the frame now handles a request with `chain`.
 pub(crate) fn set_incoming(chain: Chain) {
     with_frame(|frame| {
-        *frame.incoming.borrow_mut() = chain;
-        frame.outgoing.borrow_mut().take();
+        let mut chains = frame.chains.borrow_mut();
+        if chain.is_none() && chains.is_none() {
+            return;
+        }
+        let chains = chains.get_or_insert_with(Box::default);
+        chains.incoming = chain;
+        chains.outgoing = None;
     });
 }
 
@@ -131,7 +156,7 @@ pub(crate) fn set_incoming(chain: Chain) {
 /// actor and incoming chain, but not blocking — while it awaits, its actor
 /// serves others, so its own asks do not add the actor to the chain.
 pub(crate) fn for_parallel() -> Option<Frame> {
-    with_frame(|frame| Frame::new(frame.actor, false, frame.incoming.borrow().clone()))
+    with_frame(|frame| Frame::new(frame.actor, false, frame.incoming()))
 }
 
 #[cfg(test)]

@@ -1,10 +1,9 @@
 //! Function actors: a plain function turned into a request-reply actor
 //! (PARLEY's `function_actor`).
 
-use std::future::Future;
 use std::marker::PhantomData;
 
-use crate::actor::{Actor, Handler, Outcome};
+use crate::actor::{Actor, Handled, Handler};
 use crate::ask::Reply;
 use crate::context::Context;
 use crate::dispatch::{Dispatch, MethodInfo, Methods};
@@ -23,13 +22,14 @@ impl<Q: Send + 'static, R: Send + 'static> Actor for FunctionActor<Q, R> {
 }
 
 impl<Q: Send + 'static, R: Send + 'static> Handler for FunctionActor<Q, R> {
-    fn handle(
-        &mut self,
+    fn handle<'a>(
+        &'a mut self,
         (request, reply): Self::Msg,
-        _ctx: &mut Context<Self>,
-    ) -> impl Future<Output = Outcome> + Send {
-        let outcome = crate::__private::ask("call", reply, || (self.function)(request));
-        async move { outcome }
+        _ctx: &'a mut Context<Self>,
+    ) -> Handled<'a> {
+        Handled::Done(crate::__private::ask("call", reply, || {
+            (self.function)(request)
+        }))
     }
 }
 

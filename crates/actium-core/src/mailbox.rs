@@ -97,6 +97,12 @@ impl<M> Mailbox<M> {
         }
     }
 
+    /// Parks `waker` as the receiver before the actor runs: the first
+    /// delivery wakes it, which starts the actor (see `runner::dormant`).
+    pub(crate) fn park(&self, waker: Waker) {
+        self.lock().receiver = Some(waker);
+    }
+
     /// The capacity, or `None` when unbounded.
     pub(crate) fn capacity(&self) -> Option<usize> {
         (self.capacity != usize::MAX).then_some(self.capacity)
@@ -265,16 +271,18 @@ impl<M> Mailbox<M> {
     /// caller can drop them outside the lock (dropping an ask's reply slot
     /// answers its caller with `ActorStopped`).
     pub(crate) fn close(&self) -> VecDeque<Envelope<M>> {
-        let (queue, senders) = {
+        let (queue, senders, wakers) = {
             let mut state = self.lock();
             state.closed = true;
-            state.receiver = None;
-            state.running = None;
             (
                 std::mem::take(&mut state.queue),
                 std::mem::take(&mut state.senders),
+                // Dropped outside the lock: a dormant actor's waker owns
+                // the actor's state, whose drop is user code.
+                (state.receiver.take(), state.running.take()),
             )
         };
+        drop(wakers);
         // Waiting senders learn the actor stopped.
         for sender in senders {
             sender.wake();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
-pub use crate::actor::{Handler, Outcome};
+pub use crate::actor::{Handled, Handler, Outcome};
 pub use crate::ask::Reply;
 use crate::current;
 pub use crate::dispatch::{Dispatch, MethodInfo, Methods};

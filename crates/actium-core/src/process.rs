@@ -236,7 +236,7 @@ impl SystemHandle {
             ..SpawnOptions::default()
         };
         self.shared()
-            .spawn_with(options, move |cell| run_process(cell, body))
+            .spawn_with(options, move |cell| Some(run_process(cell.clone(), body)))
             .map_err(|(_, error)| error)
     }
 }

@@ -20,7 +20,7 @@ use std::task::{Context as TaskContext, Poll};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
-use crate::actor::{Actor, Handler, Outcome, PanicPolicy, ParallelTask};
+use crate::actor::{Actor, Handled, Handler, Outcome, PanicPolicy, ParallelTask};
 use crate::cell::{Cell, Decision};
 use crate::context::Context;
 use crate::current::{self, Frame};
@@ -63,6 +63,49 @@ pub(crate) fn run<A: Handler>(
     current::scope(frame, live(birth, cell, policy))
 }
 
+/// A dormant actor: a waker, parked in its mailbox, that starts the actor's
+/// task on the first delivery — a message, a signal or a stop request.
+///
+/// Until then the actor costs its cell and this waker, not a task: a
+/// system can hold a million idle actors in a few hundred megabytes. It
+/// holds the cell weakly (the system's table holds it strongly), so a
+/// mailbox never keeps its own cell alive.
+pub(crate) fn dormant<A: Handler>(
+    birth: Birth<A>,
+    cell: &Arc<Cell<A>>,
+    policy: PanicPolicy,
+) -> std::task::Waker {
+    std::task::Waker::from(Arc::new(Dormant {
+        birth: std::sync::Mutex::new(Some(birth)),
+        cell: Arc::downgrade(cell),
+        policy,
+    }))
+}
+
+struct Dormant<A: Handler> {
+    birth: std::sync::Mutex<Option<Birth<A>>>,
+    cell: std::sync::Weak<Cell<A>>,
+    policy: PanicPolicy,
+}
+
+impl<A: Handler> std::task::Wake for Dormant<A> {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let birth = self
+            .birth
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let (Some(birth), Some(cell)) = (birth, self.cell.upgrade()) {
+            let system = cell.core.system.clone();
+            system.start_task(run(birth, cell, self.policy));
+        }
+    }
+}
+
 async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: PanicPolicy) {
     let guard = ExitGuard::new(cell.clone());
     let reason = loop {
@@ -71,52 +114,66 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Panic
             Some(Err(message)) => ExitReason::Panicked(format!("the factory panicked: {message}")),
             None => break ExitReason::Normal,
         };
-        let Some(supervisor) = cell.core.supervisor() else {
+        if cell.core.supervisor().is_none() {
             break reason;
-        };
-        cell.core.incarnation_ended(&reason);
-        // A supervisor that has already exited will decide nothing: its
-        // reason is the verdict — unless it gave one before it went. (One
-        // that exits later reaches this actor through their link.)
-        if let Some(gone) = supervisor.core().exit_reason() {
-            cell.core.decide(Decision::Exit(gone));
         }
-        match poll_fn(|cx| cell.core.poll_decision(cx)).await {
-            Decision::Restart => {
+        // Only supervised actors wait for a verdict: boxed, so the others
+        // do not carry its room.
+        match Box::pin(verdict(&cell, &reason)).await {
+            Some(Decision::Restart) => {
                 cell.mailbox.clear_control(control::STOP | control::KILL);
             }
-            Decision::Exit(reason) => break reason,
+            Some(Decision::Exit(reason)) => break reason,
+            None => break reason,
         }
     };
     guard.exit(reason);
 }
 
+/// What follows an incarnation: nothing for an unsupervised actor (`None`),
+/// else its supervisor's decision.
+async fn verdict<A: Handler>(cell: &Cell<A>, reason: &ExitReason) -> Option<Decision> {
+    let supervisor = cell.core.supervisor()?;
+    cell.core.incarnation_ended(reason);
+    // A supervisor that has already exited will decide nothing: its reason
+    // is the verdict — unless it gave one before it went. (One that exits
+    // later reaches this actor through their link.)
+    if let Some(gone) = supervisor.core().exit_reason() {
+        cell.core.decide(Decision::Exit(gone));
+    }
+    Some(poll_fn(|cx| cell.core.poll_decision(cx)).await)
+}
+
 /// One incarnation: `on_start`, the messages, `on_stop`.
-async fn incarnation<A: Handler>(actor: A, cell: &Arc<Cell<A>>, policy: PanicPolicy) -> ExitReason {
-    let mut state = Box::new(State {
-        actor,
-        ctx: Context::new(cell.clone()),
-    });
-    let started = {
-        let State { actor, ctx } = &mut *state;
-        guarded(
-            &cell.mailbox,
-            AssertUnwindSafe(actor.on_start(ctx)).catch_unwind(),
-        )
-        .await
+///
+/// This future is most of an idle actor's memory, so it is kept flat:
+/// everything a plain actor does between messages is inline, while what is
+/// rare or optional — the hooks, signal hooks, a reentrant actor's loop —
+/// is boxed and costs a pointer.
+async fn incarnation<A: Handler>(
+    mut actor: A,
+    cell: &Arc<Cell<A>>,
+    policy: PanicPolicy,
+) -> ExitReason {
+    let mut ctx = Context::new(cell.clone());
+    let started = if A::HAS_ON_START {
+        let start = Box::pin(AssertUnwindSafe(actor.on_start(&mut ctx)).catch_unwind());
+        guarded(&cell.mailbox, start).await
+    } else {
+        Some(Ok(Ok(())))
     };
     let reason = match started {
-        Some(Ok(Ok(()))) => match state.ctx.take_stop() {
+        Some(Ok(Ok(()))) => match ctx.take_stop() {
             Some(reason) => reason,
             None if A::REENTRANT => {
-                let (back, reason) = serve_reentrant(state, cell, policy).await;
-                state = back;
+                let state = Box::new(State { actor, ctx });
+                let (back, reason) = Box::pin(serve_reentrant(state, cell, policy)).await;
+                let State { actor: a, ctx: c } = *back;
+                actor = a;
+                ctx = c;
                 reason
             }
-            None => {
-                let State { actor, ctx } = &mut *state;
-                serve(actor, ctx, cell, policy).await
-            }
+            None => serve(&mut actor, &mut ctx, cell, policy).await,
         },
         Some(Ok(Err(message))) => ExitReason::Error(message),
         Some(Err(payload)) => {
@@ -125,16 +182,17 @@ async fn incarnation<A: Handler>(actor: A, cell: &Arc<Cell<A>>, policy: PanicPol
         None => cell.core.requested_reason(),
     };
 
-    let State { mut actor, mut ctx } = *state;
     ctx.cancel_timers();
     if cell.core.supervisor().is_none() {
         // No further incarnation: answer what is queued (with ActorStopped)
         // before `on_stop`, so callers are not kept waiting.
         drop(cell.mailbox.close());
     }
-    let stopping = AssertUnwindSafe(actor.on_stop(&mut ctx, &reason)).catch_unwind();
-    if let Err(payload) = stopping.await {
-        tracing::warn!(actor = %cell.core.label, message = %panic_message(&*payload), "`on_stop` panicked");
+    if A::HAS_ON_STOP {
+        let stopping = Box::pin(AssertUnwindSafe(actor.on_stop(&mut ctx, &reason)).catch_unwind());
+        if let Err(payload) = stopping.await {
+            tracing::warn!(actor = %cell.core.label, message = %panic_message(&*payload), "`on_stop` panicked");
+        }
     }
     reason
 }
@@ -145,7 +203,9 @@ enum Step {
     Exit(ExitReason),
 }
 
-/// Takes messages until a stop is requested or a method stops the actor.
+/// Takes messages until a stop is requested or a method stops the actor;
+/// messages taken but not handled go back to the mailbox (for a next
+/// incarnation, or to be answered with ActorStopped when it closes).
 async fn serve<A: Handler>(
     actor: &mut A,
     ctx: &mut Context<A>,
@@ -153,34 +213,20 @@ async fn serve<A: Handler>(
     policy: PanicPolicy,
 ) -> ExitReason {
     let mut batch: VecDeque<Envelope<A::Msg>> = VecDeque::new();
-    let reason = serve_batches(actor, ctx, cell, policy, &mut batch).await;
-    // Messages taken but not handled go back for a next incarnation (or
-    // are answered with ActorStopped when the mailbox closes).
-    cell.mailbox.requeue(batch);
-    reason
-}
-
-async fn serve_batches<A: Handler>(
-    actor: &mut A,
-    ctx: &mut Context<A>,
-    cell: &Cell<A>,
-    policy: PanicPolicy,
-    batch: &mut VecDeque<Envelope<A::Msg>>,
-) -> ExitReason {
     // Whether the frame holds a request's chain; tells and top-level asks
     // carry none, so most messages skip the frame entirely.
     let mut chained = false;
-    loop {
+    let reason = loop {
         if cell.mailbox.control() != 0 {
-            return cell.core.requested_reason();
+            break cell.core.requested_reason();
         }
         let Some(envelope) = batch.pop_front() else {
             if batch.capacity() > SHRINK_ABOVE {
-                *batch = VecDeque::new();
+                batch = VecDeque::new();
             }
-            match poll_fn(|cx| cell.mailbox.poll_take(batch, cx)).await {
+            match poll_fn(|cx| cell.mailbox.poll_take(&mut batch, cx)).await {
                 Taken::Messages => continue,
-                Taken::Stop => return cell.core.requested_reason(),
+                Taken::Stop => break cell.core.requested_reason(),
             }
         };
         let outcome = match envelope {
@@ -189,9 +235,15 @@ async fn serve_batches<A: Handler>(
                     chained = chain.is_some();
                     current::set_incoming(chain);
                 }
-                guarded(&cell.mailbox, actor.handle(msg, ctx)).await
+                match actor.handle(msg, ctx) {
+                    Handled::Done(outcome) => Some(outcome),
+                    Handled::Pending(method) => guarded(&cell.mailbox, method).await,
+                }
             }
-            Envelope::Signal(signal) => signal_hook(actor, ctx, *signal, &cell.mailbox).await,
+            // Rare: boxed, so the loop's idle size does not include it.
+            Envelope::Signal(signal) => {
+                Box::pin(signal_hook(actor, ctx, *signal, &cell.mailbox)).await
+            }
         };
         let step = match outcome {
             // Only reentrant actors start parallel tasks; if one appears
@@ -204,10 +256,10 @@ async fn serve_batches<A: Handler>(
             None => Step::Exit(cell.core.requested_reason()),
         };
         if let Step::Exit(reason) = step {
-            return reason;
+            break reason;
         }
         if let Some(reason) = ctx.take_stop() {
-            return reason;
+            break reason;
         }
         // A busy worker may not park for a while: hand over its held-back
         // deadlines once a tick has passed.
@@ -215,7 +267,9 @@ async fn serve_batches<A: Handler>(
         // Yield to the scheduler now and then when the mailbox never runs
         // dry, exactly as Tokio's own channels do.
         tokio::task::consume_budget().await;
-    }
+    };
+    cell.mailbox.requeue(batch);
+    reason
 }
 
 /// Like [`serve`], for actors with `parallel` methods: between messages the
@@ -272,7 +326,11 @@ async fn serve_reentrant<A: Handler>(
             Next::Finished(outcomes) => outcomes,
             Next::Envelope(Envelope::Message { msg, chain }) => {
                 current::set_incoming(chain);
-                match guarded(&cell.mailbox, actor.handle(msg, ctx)).await {
+                let outcome = match actor.handle(msg, ctx) {
+                    Handled::Done(outcome) => Some(outcome),
+                    Handled::Pending(method) => guarded(&cell.mailbox, method).await,
+                };
+                match outcome {
                     Some(Outcome::Parallel(task)) => {
                         in_flight.push(task);
                         Vec::new()
@@ -415,5 +473,51 @@ impl<A: Actor> Drop for ExitGuard<A> {
             drop(cell.mailbox.close());
             cell.core.exited(ExitReason::Killed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::actor::{Actor, Handled, Handler, Outcome, PanicPolicy};
+    use crate::cell::Cell;
+    use crate::context::Context;
+    use crate::id::{ActorId, ActorLabel, NodeId};
+
+    struct Idle;
+
+    impl Actor for Idle {
+        type Msg = ();
+        type Methods<D: crate::dispatch::Dispatch<Self>> = crate::__private::NoMethods<D>;
+        const NAME: &'static str = "Idle";
+    }
+
+    impl Handler for Idle {
+        fn handle<'a>(&'a mut self, (): (), _: &'a mut Context<Self>) -> Handled<'a> {
+            Handled::Done(Outcome::Done)
+        }
+    }
+
+    /// The loop future and the cell are what a running actor costs; this
+    /// guards them against a change that quietly inlines something large
+    /// (sizes, not timings: they do not depend on the machine's load).
+    #[test]
+    fn an_actors_loop_and_cell_stay_small() {
+        let system = crate::System::builder().start().expect("system");
+        let label = ActorLabel::new(ActorId::new(NodeId::from_u64(1), 1), "Idle");
+        let cell = Arc::new(Cell::<Idle>::new(
+            label,
+            system.handle().shared().clone(),
+            None,
+        ));
+        let life = super::run(super::Birth::Once(Some(Idle)), cell, PanicPolicy::Resume);
+        let loop_bytes = std::mem::size_of_val(&life);
+        let cell_bytes = std::mem::size_of::<Cell<Idle>>();
+        assert!(
+            loop_bytes <= 640,
+            "the actor loop future grew to {loop_bytes} bytes"
+        );
+        assert!(cell_bytes <= 256, "the cell grew to {cell_bytes} bytes");
     }
 }

@@ -75,7 +75,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::actor::{Actor, Handler, Outcome};
+use crate::actor::{Actor, Handled, Handler, Outcome};
 use crate::ask::Reply;
 use crate::cell::{Cell, Decision, ErasedCell};
 use crate::context::Context;
@@ -560,8 +560,37 @@ impl Actor for Supervisor {
 
 impl Handler for Supervisor {
     const PANIC_POLICY: crate::PanicPolicy = crate::PanicPolicy::Stop;
+    const HAS_ON_START: bool = true;
+    const HAS_ON_STOP: bool = true;
 
-    async fn handle(&mut self, msg: SupervisorMsg, ctx: &mut Context<Self>) -> Outcome {
+    fn handle<'a>(&'a mut self, msg: SupervisorMsg, ctx: &'a mut Context<Self>) -> Handled<'a> {
+        Handled::Pending(Box::pin(self.serve(msg, ctx)))
+    }
+
+    fn on_start(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        ctx.trap_exit(true);
+        let started = (0..self.children.len()).try_for_each(|index| self.start(index, ctx));
+        async move { started.map_err(|error| format!("a child could not start: {error}")) }
+    }
+
+    fn on_stop(
+        &mut self,
+        _ctx: &mut Context<Self>,
+        _reason: &ExitReason,
+    ) -> impl Future<Output = ()> + Send {
+        self.terminate_all()
+    }
+
+    fn on_exit(&mut self, ctx: &mut Context<Self>, exit: Exit) -> impl Future<Output = ()> + Send {
+        self.exited(ctx, exit)
+    }
+}
+
+impl Supervisor {
+    async fn serve(&mut self, msg: SupervisorMsg, ctx: &mut Context<Self>) -> Outcome {
         match msg {
             SupervisorMsg::Children(reply) => {
                 let children = Children {
@@ -595,27 +624,6 @@ impl Handler for Supervisor {
                 crate::__private::ask("terminate_child", reply, || result)
             }
         }
-    }
-
-    fn on_start(
-        &mut self,
-        ctx: &mut Context<Self>,
-    ) -> impl Future<Output = Result<(), String>> + Send {
-        ctx.trap_exit(true);
-        let started = (0..self.children.len()).try_for_each(|index| self.start(index, ctx));
-        async move { started.map_err(|error| format!("a child could not start: {error}")) }
-    }
-
-    fn on_stop(
-        &mut self,
-        _ctx: &mut Context<Self>,
-        _reason: &ExitReason,
-    ) -> impl Future<Output = ()> + Send {
-        self.terminate_all()
-    }
-
-    fn on_exit(&mut self, ctx: &mut Context<Self>, exit: Exit) -> impl Future<Output = ()> + Send {
-        self.exited(ctx, exit)
     }
 }
 

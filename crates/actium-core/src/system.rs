@@ -105,11 +105,24 @@ impl SystemShared {
         options: SpawnOptions,
     ) -> Result<ActorRef<A>, (ActorRef<A>, Error)> {
         let policy = options.on_panic.unwrap_or(A::PANIC_POLICY);
-        self.spawn_with(options, move |cell| runner::run(birth, cell, policy))
+        let mode = options.mode.unwrap_or(self.config.mode);
+        if mode == Mode::Tasks && !A::HAS_ON_START {
+            // Nothing to run before its first message: the actor waits as
+            // a cell, and its task starts when mail (or a signal) arrives.
+            return self.spawn_with(options, move |cell| {
+                cell.mailbox.park(runner::dormant(birth, cell, policy));
+                None::<std::future::Ready<()>>
+            });
+        }
+        self.spawn_with(options, move |cell| {
+            Some(runner::run(birth, cell.clone(), policy))
+        })
     }
 
     /// Creates a cell for an `A`, sets up its relations, registers it, and
-    /// starts the future `start` makes for it under the chosen model.
+    /// starts the future `start` makes for it under the chosen model. When
+    /// `start` makes none, it has parked the actor as dormant (tasks mode
+    /// only): a waker in its mailbox starts it on the first delivery.
     pub(crate) fn spawn_with<A, F, Fut>(
         self: &Arc<Self>,
         options: SpawnOptions,
@@ -117,13 +130,16 @@ impl SystemShared {
     ) -> Result<ActorRef<A>, (ActorRef<A>, Error)>
     where
         A: Actor,
-        F: FnOnce(Arc<Cell<A>>) -> Fut,
+        F: FnOnce(&Arc<Cell<A>>) -> Option<Fut>,
         Fut: Future<Output = ()> + Send + 'static,
     {
         let local = self.next_local.fetch_add(1, Ordering::Relaxed);
         let label = ActorLabel::new(ActorId::new(self.node, local), A::NAME);
         let cell = Arc::new(Cell::<A>::new(label, self.clone(), options.capacity));
         let actor_ref = ActorRef::from_cell(cell.clone());
+        // Made (or parked) before anyone can see the cell, so that no
+        // delivery can come before it.
+        let life = start(&cell);
         let erased: Arc<dyn ErasedCell> = cell.clone();
         // Relations exist before the actor runs, so it cannot exit unseen.
         if let Some(supervisor) = &options.supervisor {
@@ -147,7 +163,9 @@ impl SystemShared {
             cell.request_stop(ExitReason::Shutdown);
         }
 
-        let life = start(cell.clone());
+        let Some(life) = life else {
+            return Ok(actor_ref);
+        };
         match options.mode.unwrap_or(self.config.mode) {
             Mode::Tasks => {
                 self.runtime.spawn(life);
@@ -171,6 +189,11 @@ impl SystemShared {
             }
         }
         Ok(actor_ref)
+    }
+
+    /// Starts a dormant actor's task.
+    pub(crate) fn start_task(&self, life: impl Future<Output = ()> + Send + 'static) {
+        self.runtime.spawn(life);
     }
 
     pub(crate) fn next_monitor(&self) -> u64 {

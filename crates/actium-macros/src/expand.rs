@@ -57,6 +57,8 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
         .next()
         .map(|m| signal_hook(m, "on_down", quote!(::actium::Down)));
     let reentrant = actor.messages().any(Method::is_parallel);
+    let has_on_start = actor.role(Role::OnStart).next().is_some();
+    let has_on_stop = actor.role(Role::OnStop).next().is_some();
 
     quote! {
         #stripped
@@ -97,18 +99,18 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
 
         impl #private::Handler for #name {
             const REENTRANT: bool = #reentrant;
+            const HAS_ON_START: bool = #has_on_start;
+            const HAS_ON_STOP: bool = #has_on_stop;
             #panic_policy
 
             #[allow(unused_variables, clippy::let_unit_value)]
-            fn handle(
-                &mut self,
+            fn handle<'a>(
+                &'a mut self,
                 __msg: Self::Msg,
-                __ctx: &mut ::actium::Context<Self>,
-            ) -> impl ::core::future::Future<Output = #private::Outcome> + ::core::marker::Send {
-                async move {
-                    match __msg {
-                        #(#arms)*
-                    }
+                __ctx: &'a mut ::actium::Context<Self>,
+            ) -> #private::Handled<'a> {
+                match __msg {
+                    #(#arms)*
                 }
             }
 
@@ -223,21 +225,30 @@ impl<'a> Message<'a> {
         let call = call_method(method, &Passing::message());
         let blocking = method.options.blocking.is_some();
         let private = quote!(::actium::__private);
+        let handled = quote!(#private::Handled);
         let run = match (&self.reply, method.is_async(), blocking) {
             _ if method.is_parallel() => match &self.reply {
-                None => quote!(#private::parallel_tell(#name_str, #call)),
-                Some(_) => quote!(#private::parallel_ask(#name_str, __reply, #call)),
+                None => quote!(#handled::Done(#private::parallel_tell(#name_str, #call))),
+                Some(_) => {
+                    quote!(#handled::Done(#private::parallel_ask(#name_str, __reply, #call)))
+                }
             },
-            (None, false, false) => quote!(#private::tell(#name_str, || #call)),
-            (None, false, true) => {
-                quote!(#private::tell(#name_str, || #private::block_in_place(|| #call)))
+            (None, false, false) => quote!(#handled::Done(#private::tell(#name_str, || #call))),
+            (None, false, true) => quote!(#handled::Done(#private::tell(#name_str, || {
+                #private::block_in_place(|| #call)
+            }))),
+            (None, true, _) => {
+                quote!(#handled::Pending(::std::boxed::Box::pin(#private::tell_async(#name_str, #call))))
             }
-            (None, true, _) => quote!(#private::tell_async(#name_str, #call).await),
-            (Some(_), false, false) => quote!(#private::ask(#name_str, __reply, || #call)),
-            (Some(_), false, true) => {
-                quote!(#private::ask(#name_str, __reply, || #private::block_in_place(|| #call)))
+            (Some(_), false, false) => {
+                quote!(#handled::Done(#private::ask(#name_str, __reply, || #call)))
             }
-            (Some(_), true, _) => quote!(#private::ask_async(#name_str, __reply, #call).await),
+            (Some(_), false, true) => quote!(#handled::Done(#private::ask(#name_str, __reply, || {
+                #private::block_in_place(|| #call)
+            }))),
+            (Some(_), true, _) => quote!(#handled::Pending(::std::boxed::Box::pin(
+                #private::ask_async(#name_str, __reply, #call)
+            ))),
         };
         let reply = self.reply.as_ref().map(|_| quote!(__reply));
         quote! {

@@ -51,12 +51,12 @@ fn stub(item: &ItemImpl) -> TokenStream {
         }
 
         impl #private::Handler for #name {
-            fn handle(
-                &mut self,
+            fn handle<'a>(
+                &'a mut self,
                 __msg: Self::Msg,
-                _: &mut ::actium::Context<Self>,
-            ) -> impl ::core::future::Future<Output = #private::Outcome> + ::core::marker::Send {
-                async move { match __msg {} }
+                _: &'a mut ::actium::Context<Self>,
+            ) -> #private::Handled<'a> {
+                match __msg {}
             }
         }
     }
