@@ -46,13 +46,13 @@ impl<R: Send> Reply<R> {
     /// dropped.
     pub(crate) fn send(mut self, value: R) {
         if let Some(slot) = self.slot.take() {
-            let _caller_gave_up = slot.complete(Outcome::Value(value));
+            let _answered_in_time = slot.complete(Outcome::Value(value));
         }
     }
 
     pub(crate) fn panicked(mut self, message: String) {
         if let Some(slot) = self.slot.take() {
-            let _caller_gave_up = slot.complete(Outcome::Panicked(message));
+            let _answered_in_time = slot.complete(Outcome::Panicked(message));
         }
     }
 }
@@ -60,7 +60,7 @@ impl<R: Send> Reply<R> {
 impl<R: Send> Drop for Reply<R> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
-            let _already_complete = slot.complete(Outcome::Dropped);
+            let _answered_in_time = slot.complete(Outcome::Dropped);
         }
     }
 }

@@ -44,7 +44,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use crate::primitives::slot::{Outcome, Slot};
+use crate::primitives::slot::Slot;
 
 /// How often the sweeper looks for long-timeout registrations.
 pub(crate) const SLOW_TICK: Duration = Duration::from_millis(50);
@@ -69,7 +69,7 @@ impl<T: Send> Expire for Slot<T> {
     }
 
     fn expire(&self) {
-        let _already_answered = self.complete(Outcome::Expired);
+        Slot::expire(self);
     }
 }
 
@@ -413,6 +413,7 @@ impl Ord for Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::slot::Outcome;
     use std::task::{Context, Poll, Waker};
 
     #[test]
@@ -446,7 +447,7 @@ mod tests {
     fn an_answered_registration_keeps_its_answer() {
         let slot = Arc::new(Slot::new());
         register(slot.clone(), Duration::from_millis(1));
-        assert!(slot.complete(Outcome::Value(5_u8)).is_ok());
+        assert!(slot.complete(Outcome::Value(5_u8)));
         let mut cx = Context::from_waker(Waker::noop());
         assert_eq!(slot.poll_take(&mut cx), Poll::Ready(Outcome::Value(5)));
     }

@@ -16,6 +16,9 @@ pub use crate::group::{FirstOf, Gather, Multicast};
 pub use crate::reference::{AskWhenRoom, Endpoint, Patient, SendWhenRoom};
 use crate::system::{Mode, System};
 
+#[path = "probe.rs"]
+pub mod probe;
+
 /// The message type of an actor whose `#[actor]` impl had errors: it has
 /// no messages. Part of the stub `#[actor]` emits so that only the real
 /// mistake is reported.

@@ -1,13 +1,12 @@
 //! The reply slot: one outcome, completed once, taken once.
 //!
 //! A request-reply's answer travels through a [`Slot`] shared (by `Arc`)
-//! between up to three parties:
+//! between three parties:
 //!
 //! - the **receiver**, the caller's `Ask`, which polls for the outcome;
-//! - **completers**, which race to write it: the actor (a value or a panic
-//!   message), the actor's drop of an unanswered request (`Dropped`), and
-//!   the deadline sweeper (`Expired`). The first to set `CLAIMED` writes the
-//!   outcome; the others lose and write nothing.
+//! - the **answerer**, the actor's `Reply`, which writes the one answer: a
+//!   value, a panic message, or `Dropped` when it is dropped unanswered;
+//! - the **deadline sweeper**, which may *expire* the slot instead.
 //!
 //! It replaces `tokio::sync::oneshot` so that the deadline can complete the
 //! same slot the answer goes to: one allocation per ask, and no timer per
@@ -16,25 +15,32 @@
 //! # Protocol
 //!
 //! Three bits of `state`:
-//! - `CLAIMED`: a completer owns the right to write `outcome`.
-//! - `COMPLETE`: `outcome` is written (published with Release).
-//! - `RX_WAKER`: the receiver's waker is in `waker`; a completer that sets
-//!   `COMPLETE` and sees this bit wakes it.
+//! - `COMPLETE`: the answerer has written `outcome` (published with Release).
+//! - `EXPIRED`: the sweeper expired the slot. It sets this bit only while
+//!   `COMPLETE` is clear, so when both are set, expiry came first and the
+//!   written answer is never read (it is dropped with the slot).
+//! - `RX_WAKER`: the receiver's waker is in `waker`; whichever of the
+//!   answerer and the sweeper sets the first of `COMPLETE`/`EXPIRED` and
+//!   sees this bit wakes it.
 //!
-//! The receiver writes `waker` only while `RX_WAKER` is clear and `COMPLETE`
-//! was not yet set at its last read-modify-write; completers only *read*
-//! `waker`, and only after seeing `RX_WAKER` in the value their `COMPLETE`
-//! RMW replaced. So the two never touch `waker` at the same time with a
-//! write. `outcome` is written only by the claimant before `COMPLETE`, and
-//! read only by the receiver after `COMPLETE`.
+//! Only the answerer writes `outcome`, once, before its `COMPLETE`; the
+//! receiver reads it only after seeing `COMPLETE` without `EXPIRED`. So the
+//! answerer needs one read-modify-write, with no claim step: this is on
+//! every ask's path.
+//!
+//! The receiver writes `waker` only while `RX_WAKER` is clear and neither
+//! terminal bit was set at its last read-modify-write; the others only
+//! *read* `waker`, and only after seeing `RX_WAKER` in the value their
+//! terminal RMW replaced. So no write of `waker` overlaps another access.
 
 use std::task::{Context, Poll, Waker};
 
 use super::{AtomicU8, Ordering, UnsafeCell};
 
-const CLAIMED: u8 = 1;
-const COMPLETE: u8 = 2;
+const COMPLETE: u8 = 1;
+const EXPIRED: u8 = 2;
 const RX_WAKER: u8 = 4;
+const DONE: u8 = COMPLETE | EXPIRED;
 
 /// How a request ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -73,45 +79,80 @@ impl<T> Slot<T> {
         }
     }
 
-    /// Completes the slot with `outcome`, waking the receiver, unless another
-    /// completer got there first — then `outcome` is handed back.
-    pub(crate) fn complete(&self, outcome: Outcome<T>) -> Result<(), Outcome<T>> {
-        if self.state.fetch_or(CLAIMED, Ordering::AcqRel) & CLAIMED != 0 {
-            return Err(outcome);
-        }
-        // SAFETY: we hold the claim, so no other completer writes `outcome`,
-        // and the receiver reads it only after seeing COMPLETE, set below.
+    /// The answerer's one write: completes the slot with `outcome` and wakes
+    /// the receiver. Returns false if the slot had expired (the answer is
+    /// then never read).
+    ///
+    /// # Safety contract (not `unsafe`: enforced by `Reply`)
+    ///
+    /// Called at most once per slot, by its one answerer; `outcome` is
+    /// never `Expired`.
+    pub(crate) fn complete(&self, outcome: Outcome<T>) -> bool {
+        debug_assert!(!matches!(outcome, Outcome::Expired));
+        // SAFETY: only the answerer writes `outcome`, and only here, once;
+        // the receiver reads it only after seeing COMPLETE, set below.
         self.outcome
             .with_mut(|cell| unsafe { *cell = Some(outcome) });
         let previous = self.state.fetch_or(COMPLETE, Ordering::AcqRel);
-        if previous & RX_WAKER != 0 {
-            // SAFETY: RX_WAKER was set when our RMW made COMPLETE visible, so
-            // the receiver's write of `waker` happened before (its RMW setting
-            // RX_WAKER is Release, ours Acquire), and from now on the receiver
-            // sees COMPLETE and never writes `waker` again. We only read.
-            self.waker.with(|cell| unsafe {
-                if let Some(waker) = &*cell {
-                    waker.wake_by_ref();
-                }
-            });
+        if previous & EXPIRED != 0 {
+            return false;
         }
-        Ok(())
+        if previous & RX_WAKER != 0 {
+            self.wake_receiver();
+        }
+        true
     }
 
-    /// Whether the outcome has been written.
+    /// The sweeper's expiry: unless answered already, the receiver gets
+    /// `Expired` and is woken.
+    pub(crate) fn expire(&self) {
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            if state & DONE != 0 {
+                return;
+            }
+            match self.state.compare_exchange_weak(
+                state,
+                state | EXPIRED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
+        }
+        if state & RX_WAKER != 0 {
+            self.wake_receiver();
+        }
+    }
+
+    fn wake_receiver(&self) {
+        // SAFETY: RX_WAKER was set when our RMW set the first terminal bit,
+        // so the receiver's write of `waker` happened before (its RMW setting
+        // RX_WAKER is Release, ours Acquire), and from now on the receiver
+        // sees a terminal bit and never writes `waker` again. We only read
+        // (as may the other terminal party, which only reads too).
+        self.waker.with(|cell| unsafe {
+            if let Some(waker) = &*cell {
+                waker.wake_by_ref();
+            }
+        });
+    }
+
+    /// Whether the slot is answered or expired.
     pub(crate) fn is_complete(&self) -> bool {
-        self.state.load(Ordering::Acquire) & COMPLETE != 0
+        self.state.load(Ordering::Acquire) & DONE != 0
     }
 
     /// The receiver's poll. Must only be called by the one receiver.
     pub(crate) fn poll_take(&self, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
         let state = self.state.load(Ordering::Acquire);
-        if state & COMPLETE != 0 {
-            return Poll::Ready(self.take());
+        if state & DONE != 0 {
+            return Poll::Ready(self.take(state));
         }
         if state & RX_WAKER != 0 {
             // SAFETY: while RX_WAKER is set, only this receiver writes
-            // `waker`, and it is not writing now; completers only read.
+            // `waker`, and it is not writing now; the others only read.
             let same = self.waker.with(|cell| unsafe {
                 (*cell)
                     .as_ref()
@@ -120,26 +161,32 @@ impl<T> Slot<T> {
             if same {
                 return Poll::Pending;
             }
-            if self.state.fetch_and(!RX_WAKER, Ordering::AcqRel) & COMPLETE != 0 {
-                return Poll::Ready(self.take());
+            let previous = self.state.fetch_and(!RX_WAKER, Ordering::AcqRel);
+            if previous & DONE != 0 {
+                return Poll::Ready(self.take(previous));
             }
         }
-        // RX_WAKER is clear and COMPLETE was not set at our last read: a
-        // completer that sets COMPLETE from here on sees RX_WAKER clear and
-        // leaves `waker` alone, so we may write it.
+        // RX_WAKER is clear and no terminal bit was set at our last read: a
+        // party that sets one from here on sees RX_WAKER clear and leaves
+        // `waker` alone, so we may write it.
         // SAFETY: exclusive by the argument above.
         self.waker
             .with_mut(|cell| unsafe { *cell = Some(cx.waker().clone()) });
-        if self.state.fetch_or(RX_WAKER, Ordering::AcqRel) & COMPLETE != 0 {
-            return Poll::Ready(self.take());
+        let previous = self.state.fetch_or(RX_WAKER, Ordering::AcqRel);
+        if previous & DONE != 0 {
+            return Poll::Ready(self.take(previous));
         }
         Poll::Pending
     }
 
-    fn take(&self) -> Outcome<T> {
-        // SAFETY: COMPLETE was observed with Acquire, so the claimant's write
-        // happened before; the claimant never touches `outcome` again, and
-        // only the single receiver takes it.
+    /// The outcome, given a `state` (read with Acquire) with a terminal bit.
+    fn take(&self, state: u8) -> Outcome<T> {
+        if state & EXPIRED != 0 {
+            return Outcome::Expired;
+        }
+        // SAFETY: COMPLETE was observed with Acquire, so the answerer's write
+        // happened before; it never touches `outcome` again, and only the
+        // single receiver takes it.
         let outcome = self.outcome.with_mut(|cell| unsafe { (*cell).take() });
         // Taken twice only if polled after completion: report it as dropped.
         outcome.unwrap_or(Outcome::Dropped)
@@ -167,8 +214,8 @@ mod tests {
         let waker = Waker::from(count.clone());
         let mut cx = Context::from_waker(&waker);
         assert!(slot.poll_take(&mut cx).is_pending());
-        assert!(slot.complete(Outcome::Value(7)).is_ok());
-        assert_eq!(slot.complete(Outcome::Expired), Err(Outcome::Expired));
+        assert!(slot.complete(Outcome::Value(7)));
+        slot.expire();
         assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert!(slot.is_complete());
         assert_eq!(slot.poll_take(&mut cx), Poll::Ready(Outcome::Value(7)));
@@ -177,7 +224,7 @@ mod tests {
     #[test]
     fn a_completion_before_the_first_poll_is_ready_at_once() {
         let slot = Slot::new();
-        assert!(slot.complete(Outcome::<u8>::Dropped).is_ok());
+        assert!(slot.complete(Outcome::<u8>::Dropped));
         let mut cx = Context::from_waker(Waker::noop());
         assert_eq!(slot.poll_take(&mut cx), Poll::Ready(Outcome::Dropped));
     }
@@ -190,22 +237,32 @@ mod tests {
         let (w1, w2) = (Waker::from(first.clone()), Waker::from(second.clone()));
         assert!(slot.poll_take(&mut Context::from_waker(&w1)).is_pending());
         assert!(slot.poll_take(&mut Context::from_waker(&w2)).is_pending());
-        assert!(slot.complete(Outcome::Value(1_u8)).is_ok());
+        assert!(slot.complete(Outcome::Value(1_u8)));
         assert_eq!(first.0.load(std::sync::atomic::Ordering::SeqCst), 0);
         assert_eq!(second.0.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]
-    fn racing_completers_and_receiver_on_threads_agree() {
+    fn an_expiry_before_the_answer_wins_and_the_answer_is_discarded() {
+        let slot = Slot::new();
+        slot.expire();
+        assert!(!slot.complete(Outcome::Value(3_u8)));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert_eq!(slot.poll_take(&mut cx), Poll::Ready(Outcome::Expired));
+    }
+
+    #[test]
+    fn answer_expiry_and_receiver_racing_on_threads_agree() {
         for _ in 0..2_000 {
             let slot = Arc::new(Slot::new());
-            let completers: Vec<_> = [Outcome::Value(1_u32), Outcome::Expired]
-                .into_iter()
-                .map(|outcome| {
-                    let slot = slot.clone();
-                    std::thread::spawn(move || slot.complete(outcome).is_ok())
-                })
-                .collect();
+            let answerer = {
+                let slot = slot.clone();
+                std::thread::spawn(move || slot.complete(Outcome::Value(1_u32)))
+            };
+            let sweeper = {
+                let slot = slot.clone();
+                std::thread::spawn(move || slot.expire())
+            };
             let count = Arc::new(Count(AtomicUsize::new(0)));
             let waker = Waker::from(count.clone());
             let mut cx = Context::from_waker(&waker);
@@ -215,13 +272,14 @@ mod tests {
                 }
                 std::thread::yield_now();
             };
-            let winners = completers
-                .into_iter()
-                .map(|c| c.join().expect("completer"))
-                .filter(|won| *won)
-                .count();
-            assert_eq!(winners, 1);
-            assert!(matches!(outcome, Outcome::Value(1) | Outcome::Expired));
+            let answered = answerer.join().expect("answerer");
+            sweeper.join().expect("sweeper");
+            // The receiver sees exactly what won.
+            if answered {
+                assert_eq!(outcome, Outcome::Value(1));
+            } else {
+                assert_eq!(outcome, Outcome::Expired);
+            }
         }
     }
 }
@@ -243,37 +301,42 @@ mod loom_tests {
         }
     }
 
-    /// Receiver polls while two completers race: exactly one wins, the
-    /// receiver either sees the outcome or is woken to see it, and no cell is
-    /// accessed concurrently (loom checks that).
+    /// The receiver polls while the answer and the expiry race: the
+    /// receiver sees exactly the winner, is woken once if it was pending,
+    /// and no cell is accessed concurrently (loom checks that).
     #[test]
-    fn receiver_and_two_completers() {
+    fn receiver_answer_and_expiry() {
         loom::model(|| {
             let slot = Arc::new(Slot::new());
-            let a = {
+            let answerer = {
                 let slot = slot.clone();
-                loom::thread::spawn(move || slot.complete(Outcome::Value(1_u8)).is_ok())
+                loom::thread::spawn(move || slot.complete(Outcome::Value(1_u8)))
             };
-            let b = {
+            let sweeper = {
                 let slot = slot.clone();
-                loom::thread::spawn(move || slot.complete(Outcome::Expired).is_ok())
+                loom::thread::spawn(move || slot.expire())
             };
             let flag = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
             let waker = Waker::from(flag.clone());
             let mut cx = Context::from_waker(&waker);
             let first = slot.poll_take(&mut cx);
-            let won_a = a.join().expect("a");
-            let won_b = b.join().expect("b");
-            assert!(won_a ^ won_b);
-            match first {
-                Poll::Ready(outcome) => {
-                    assert!(matches!(outcome, Outcome::Value(1) | Outcome::Expired))
-                }
+            let answered = answerer.join().expect("answerer");
+            sweeper.join().expect("sweeper");
+            let outcome = match first {
+                Poll::Ready(outcome) => outcome,
                 Poll::Pending => {
-                    // Pending means a completer came later and must have woken us.
+                    // Pending means the winner came later and woke us, once.
                     assert_eq!(flag.0.load(Ordering::SeqCst), 1);
-                    assert!(slot.poll_take(&mut cx).is_ready());
+                    match slot.poll_take(&mut cx) {
+                        Poll::Ready(outcome) => outcome,
+                        Poll::Pending => panic!("woken but not ready"),
+                    }
                 }
+            };
+            if answered {
+                assert_eq!(outcome, Outcome::Value(1));
+            } else {
+                assert_eq!(outcome, Outcome::Expired);
             }
         });
     }
@@ -290,7 +353,7 @@ mod loom_tests {
             let completer = {
                 let slot = slot.clone();
                 loom::thread::spawn(move || {
-                    let _ = slot.complete(Outcome::Value(2_u8));
+                    assert!(slot.complete(Outcome::Value(2_u8)));
                 })
             };
             let second = slot.poll_take(&mut Context::from_waker(&w2));

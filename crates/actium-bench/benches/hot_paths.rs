@@ -1,0 +1,94 @@
+//! Micro-benchmarks of Actium's hot paths, so that a regression shows up
+//! in review: `cargo bench -p actium-bench --bench hot_paths`.
+//!
+//! - `mailbox`: one push and one take, and a burst of 64 taken as a batch;
+//! - `reply`: a reply slot created, answered and taken;
+//! - `ask`: the caller's `Ask` polled while pending (registering its
+//!   deadline), answered and polled again;
+//! - `dispatch`: a call through the code `#[actor]` generates — proxy,
+//!   message enum, `handle` — run inline, without mailbox or scheduler.
+
+#![expect(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented public function"
+)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use actium::__private::probe::{self, Inline, MailboxProbe};
+use actium::prelude::*;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+#[derive(Default)]
+struct Counter {
+    n: u64,
+}
+
+#[actor]
+impl Counter {
+    #[tell]
+    fn incr(&mut self, by: u64) {
+        self.n += by;
+    }
+
+    #[ask]
+    fn get(&self) -> u64 {
+        self.n
+    }
+}
+
+fn mailbox(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mailbox");
+    let mut one = MailboxProbe::default();
+    group.bench_function("push_take_1", |b| {
+        b.iter(|| {
+            one.push(black_box(1));
+            one.take_all()
+        });
+    });
+    let mut burst = MailboxProbe::default();
+    group.throughput(Throughput::Elements(64));
+    group.bench_function("push_64_take_batch", |b| {
+        b.iter(|| {
+            for n in 0..64 {
+                burst.push(black_box(n));
+            }
+            burst.take_all()
+        });
+    });
+    group.finish();
+}
+
+fn reply(c: &mut Criterion) {
+    c.bench_function("reply/round_trip", |b| {
+        b.iter(|| probe::reply_round_trip(black_box(7)));
+    });
+    let mut group = c.benchmark_group("ask");
+    // Callers are actors and tasks on the system's worker threads.
+    probe::batch_deadlines_like_a_worker();
+    group.bench_function("pending_then_answered/default_timeout", |b| {
+        b.iter(|| probe::ask_round_trip(black_box(7), Duration::from_secs(5)));
+    });
+    group.bench_function("pending_then_answered/short_timeout", |b| {
+        b.iter(|| probe::ask_round_trip(black_box(7), Duration::from_millis(100)));
+    });
+    group.finish();
+}
+
+fn dispatch(c: &mut Criterion) {
+    let system = match System::builder().start() {
+        Ok(system) => system,
+        Err(error) => panic!("no system for the dispatch benchmark: {error}"),
+    };
+    let counter = Inline::proxy(Counter::default(), &system);
+    let mut group = c.benchmark_group("dispatch");
+    group.bench_function("tell", |b| b.iter(|| counter.incr(black_box(1))));
+    group.bench_function("ask", |b| b.iter(|| counter.get()));
+    group.finish();
+    drop(counter);
+    system.shutdown();
+}
+
+criterion_group!(benches, mailbox, reply, dispatch);
+criterion_main!(benches);
