@@ -21,7 +21,21 @@ use std::sync::Arc;
 /// Dropping it unanswered (the actor stopped, or the message was never
 /// handled) gives the caller [`Error::ActorStopped`].
 pub struct Reply<R: Send> {
-    slot: Option<Arc<Slot<R>>>,
+    to: Option<ReplyTo<R>>,
+}
+
+/// Where an answer goes.
+enum ReplyTo<R: Send> {
+    /// A caller in this process, waiting on the slot.
+    Slot(Arc<Slot<R>>),
+    /// A caller on another node: the remote layer encodes the outcome and
+    /// sends it back over the connection the request came on.
+    Remote(Box<dyn Forward<R>>),
+}
+
+/// Hands an outcome to a caller on another node.
+pub(crate) trait Forward<R>: Send {
+    fn respond(self: Box<Self>, outcome: Outcome<R>);
 }
 
 impl<R: Send> Reply<R> {
@@ -29,7 +43,7 @@ impl<R: Send> Reply<R> {
         let slot = Arc::new(Slot::new());
         (
             Reply {
-                slot: Some(slot.clone()),
+                to: Some(ReplyTo::Slot(slot.clone())),
             },
             slot,
         )
@@ -38,30 +52,56 @@ impl<R: Send> Reply<R> {
     /// A reply slot nobody waits on: for multicasts of request-reply
     /// methods, whose answers are discarded.
     pub(crate) fn detached() -> Self {
-        Reply { slot: None }
+        Reply { to: None }
+    }
+
+    /// The reply of a request that came from another node.
+    pub(crate) fn remote(respond: Box<dyn Forward<R>>) -> Self {
+        Reply {
+            to: Some(ReplyTo::Remote(respond)),
+        }
+    }
+
+    fn complete(&mut self, outcome: Outcome<R>) {
+        match self.to.take() {
+            Some(ReplyTo::Slot(slot)) => {
+                let _answered_in_time = slot.complete(outcome);
+            }
+            Some(ReplyTo::Remote(respond)) => respond.respond(outcome),
+            None => {}
+        }
     }
 
     /// Answers the request. A caller that gave up (its deadline passed, or
     /// it dropped its [`Ask`]) is not the actor's problem: the value is
     /// dropped.
     pub(crate) fn send(mut self, value: R) {
-        if let Some(slot) = self.slot.take() {
-            let _answered_in_time = slot.complete(Outcome::Value(value));
-        }
+        self.complete(Outcome::Value(value));
     }
 
     pub(crate) fn panicked(mut self, message: String) {
-        if let Some(slot) = self.slot.take() {
-            let _answered_in_time = slot.complete(Outcome::Panicked(message));
+        self.complete(Outcome::Panicked(message));
+    }
+
+    /// Fails the request with `error` (its call could not be delivered).
+    pub(crate) fn fail(mut self, error: Error) {
+        self.complete(Outcome::Failed(Box::new(error)));
+    }
+
+    /// Whether nobody waits for the answer any more: its deadline passed,
+    /// or it was answered already.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        match &self.to {
+            Some(ReplyTo::Slot(slot)) => slot.is_complete(),
+            Some(ReplyTo::Remote(_)) => false,
+            None => true,
         }
     }
 }
 
 impl<R: Send> Drop for Reply<R> {
     fn drop(&mut self) {
-        if let Some(slot) = self.slot.take() {
-            let _answered_in_time = slot.complete(Outcome::Dropped);
-        }
+        self.complete(Outcome::Dropped);
     }
 }
 
@@ -187,6 +227,7 @@ impl<R: Send + 'static> Ask<R> {
                 method: self.method,
                 timeout: self.timeout,
             }),
+            Outcome::Failed(error) => Err(*error),
         })
     }
 

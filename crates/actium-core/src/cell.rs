@@ -35,15 +35,7 @@ impl<A: Actor> Cell<A> {
         capacity: Option<NonZeroUsize>,
     ) -> Self {
         Cell {
-            core: CellCore {
-                label,
-                system,
-                traps_exits: AtomicBool::new(false),
-                lifecycle: Mutex::new(Lifecycle {
-                    phase: Phase::Running { requested: None },
-                    relations: None,
-                }),
-            },
+            core: CellCore::new(label, system),
             mailbox: Mailbox::new(capacity),
         }
     }
@@ -98,6 +90,18 @@ struct Relations {
 }
 
 impl CellCore {
+    pub(crate) fn new(label: ActorLabel, system: Arc<SystemShared>) -> Self {
+        CellCore {
+            label,
+            system,
+            traps_exits: AtomicBool::new(false),
+            lifecycle: Mutex::new(Lifecycle {
+                phase: Phase::Running { requested: None },
+                relations: None,
+            }),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Lifecycle> {
         // Only plain field updates run under this lock.
         self.lifecycle
@@ -183,25 +187,12 @@ impl CellCore {
         if self_cell.core().id() == other.core().id() {
             return;
         }
-        let exited = {
-            let mut theirs = other.core().lock();
-            match &theirs.phase {
-                Phase::Exited(reason) => Some(reason.clone()),
-                _ => {
-                    let links = &mut Self::relations(&mut theirs).links;
-                    if !links.iter().any(|l| l.core().id() == self_cell.core().id()) {
-                        links.push(self_cell.clone());
-                    }
-                    None
-                }
-            }
-        };
-        match exited {
-            Some(reason) => self_cell.deliver_exit(Exit {
+        match other.add_link(self_cell.clone()) {
+            Err(reason) => self_cell.deliver_exit(Exit {
                 actor: other.core().label,
                 reason,
             }),
-            None => {
+            Ok(()) => {
                 let mut mine = self_cell.core().lock();
                 let links = &mut Self::relations(&mut mine).links;
                 if !links.iter().any(|l| l.core().id() == other.core().id()) {
@@ -209,6 +200,20 @@ impl CellCore {
                 }
             }
         }
+    }
+
+    /// This side of a link: records `other`, unless this actor has exited
+    /// (then its reason is returned).
+    fn accept_link(&self, other: Arc<dyn ErasedCell>) -> Result<(), ExitReason> {
+        let mut lifecycle = self.lock();
+        if let Phase::Exited(reason) = &lifecycle.phase {
+            return Err(reason.clone());
+        }
+        let links = &mut Self::relations(&mut lifecycle).links;
+        if !links.iter().any(|l| l.core().id() == other.core().id()) {
+            links.push(other);
+        }
+        Ok(())
     }
 
     /// Whether this actor is linked to `id`.
@@ -227,7 +232,7 @@ impl CellCore {
         if reason == ExitReason::Killed {
             target.kill(ExitReason::Killed);
         } else {
-            target.deliver_exit(Exit {
+            target.exit_signal(Exit {
                 actor: from.label,
                 reason,
             });
@@ -237,10 +242,10 @@ impl CellCore {
     /// Removes a link in both directions.
     pub(crate) fn unlink(self_cell: &Arc<dyn ErasedCell>, other: &Arc<dyn ErasedCell>) {
         self_cell.core().forget_link(other.core().id());
-        other.core().forget_link(self_cell.core().id());
+        other.remove_link(self_cell.core().id());
     }
 
-    fn forget_link(&self, id: ActorId) {
+    pub(crate) fn forget_link(&self, id: ActorId) {
         if let Some(relations) = self.lock().relations.as_mut() {
             relations.links.retain(|l| l.core().id() != id);
         }
@@ -248,7 +253,7 @@ impl CellCore {
 
     /// Has `watcher` receive a `Down` when this actor exits (at once if it
     /// already has).
-    pub(crate) fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) {
+    fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) {
         let exited = {
             let mut lifecycle = self.lock();
             match &lifecycle.phase {
@@ -271,7 +276,7 @@ impl CellCore {
     }
 
     /// Cancels a monitor; returns whether it was still active.
-    pub(crate) fn remove_watcher(&self, monitor: MonitorRef) -> bool {
+    fn remove_watcher(&self, monitor: MonitorRef) -> bool {
         let mut lifecycle = self.lock();
         let Some(relations) = lifecycle.relations.as_mut() else {
             return false;
@@ -502,7 +507,44 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn deliver_down(&self, down: Down) {
         self.push_signal(Signal::Down(down));
     }
+    /// An exit signal sent explicitly (Erlang's `exit/2`), not along a
+    /// link.
+    fn exit_signal(&self, exit: Exit) {
+        self.deliver_exit(exit);
+    }
     fn push_signal(&self, signal: Signal);
+    /// This side of a link with `other`; the exit reason if this actor has
+    /// already exited.
+    fn add_link(&self, other: Arc<dyn ErasedCell>) -> Result<(), ExitReason> {
+        self.core().accept_link(other)
+    }
+    /// `other` removed its link with this actor.
+    fn remove_link(&self, other: ActorId) {
+        self.core().forget_link(other);
+    }
+    /// Has `watcher` receive a `Down` when this actor exits (at once if it
+    /// already has).
+    fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) {
+        self.core().add_watcher(monitor, watcher);
+    }
+    /// Cancels a monitor; returns whether it was still active.
+    fn remove_watcher(&self, monitor: MonitorRef) -> bool {
+        self.core().remove_watcher(monitor)
+    }
+    /// Decodes and queues a call that came from another node. Only actor
+    /// cells can; stand-ins for remote actors cannot.
+    fn deliver_remote(
+        &self,
+        method: &str,
+        payload: &[u8],
+        responder: &mut Option<crate::transport::Responder>,
+    ) -> Result<(), crate::error::Error> {
+        let _ = (method, payload, responder);
+        Err(crate::error::Error::ActorStopped {
+            actor: self.core().label,
+            method: "?",
+        })
+    }
     /// For typed look-ups (`Arc::downcast` to the concrete cell).
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
@@ -534,6 +576,33 @@ impl<A: Actor> ErasedCell for Cell<A> {
 
     fn push_signal(&self, signal: Signal) {
         let _closed = self.mailbox.push_signal(signal);
+    }
+
+    fn deliver_remote(
+        &self,
+        method: &str,
+        payload: &[u8],
+        responder: &mut Option<crate::transport::Responder>,
+    ) -> Result<(), crate::error::Error> {
+        // Checked before decoding, so the caller hears "full" rather than
+        // "stopped"; the push below ignores the bound, so a race with local
+        // senders can overfill by a message rather than lose one.
+        if let Some(capacity) = self.mailbox.capacity() {
+            if self.mailbox.len() >= capacity {
+                return Err(crate::error::Error::MailboxFull {
+                    actor: self.core.label,
+                    method: A::method_name(method),
+                    capacity,
+                });
+            }
+        }
+        let msg = A::decode_call(method, payload, responder)?;
+        self.mailbox
+            .push_unbounded(crate::mailbox::Envelope::Message { msg, chain: None })
+            .map_err(|_refused| crate::error::Error::ActorStopped {
+                actor: self.core.label,
+                method: A::method_name(method),
+            })
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -141,6 +141,83 @@ pub enum Error {
         name: String,
     },
 
+    /// The node hosting the actor could not be reached, or the connection
+    /// to it was lost before the call was answered. Calls fail this way
+    /// at once while the node stays unreachable.
+    #[error("node {node} is unreachable ({reason})")]
+    NodeDown {
+        /// The node's address, such as `tcp://127.0.0.1:4000`.
+        node: String,
+        /// What happened: refused, closed, heartbeat lost, rejected.
+        reason: String,
+    },
+
+    /// The actor has no exported method of this name: a peer built from
+    /// other code called it.
+    #[error("{actor} has no method `{method}` (is the other node running the same version?)")]
+    UnknownMethod {
+        /// The actor that was called.
+        actor: ActorLabel,
+        /// The method name that was asked for.
+        method: String,
+    },
+
+    /// A call's arguments or result could not be encoded for, or decoded
+    /// from, the wire.
+    #[error("`{method}` of {actor_type} could not cross nodes: {message}")]
+    Codec {
+        /// The type of the actor called.
+        actor_type: String,
+        /// The method.
+        method: String,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// The actor's type was not declared `#[actor(remote)]`, so its calls
+    /// cannot cross nodes.
+    #[error(
+        "{actor_type} cannot be called from another node: declare its impl `#[actor(remote)]` \
+         (and enable actium's `remote` feature)"
+    )]
+    NotRemote {
+        /// The actor's type.
+        actor_type: &'static str,
+    },
+
+    /// An address is not of the form `tcp://host:port` (or
+    /// `tcp://host:port/name` where a name is expected).
+    #[error("`{address}` is not a valid node address: {reason}")]
+    InvalidAddress {
+        /// The rejected address.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// The node hosting the actor could not deliver the call, for a reason
+    /// other than those above.
+    #[error("the node hosting {actor} rejected `{method}`: {reason}")]
+    Rejected {
+        /// The actor that was called.
+        actor: ActorLabel,
+        /// The method that was called.
+        method: &'static str,
+        /// Why.
+        reason: String,
+    },
+
+    /// The node does not allow actors of this type to be spawned there.
+    #[error(
+        "node {node} does not allow spawning a {actor_type}; it must call `allow_spawn::<{actor_type}>()`"
+    )]
+    NotSpawnable {
+        /// The node asked.
+        node: String,
+        /// The type asked for.
+        actor_type: String,
+    },
+
     /// No Actium system runs on this thread.
     #[error(
         "no Actium system is running on this thread: call this inside `actium::launch`, \
@@ -197,7 +274,10 @@ impl Error {
     /// Whether retrying the same call later could succeed (timeouts and full
     /// mailboxes), as opposed to errors that will repeat.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Timeout { .. } | Error::MailboxFull { .. })
+        matches!(
+            self,
+            Error::Timeout { .. } | Error::MailboxFull { .. } | Error::NodeDown { .. }
+        )
     }
 }
 

@@ -8,6 +8,7 @@ use std::fmt;
 /// [`Stopped`](ExitReason::Stopped) are orderly ends; the others are
 /// abnormal (see [`is_abnormal`](ExitReason::is_abnormal)).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum ExitReason {
     /// The actor ended itself (`ctx.stop()`), or its work was done.
@@ -24,6 +25,13 @@ pub enum ExitReason {
     Error(String),
     /// It was killed without running the rest of its current method.
     Killed,
+    /// It did not exist when it was linked to or monitored (Erlang's
+    /// `noproc`): it had exited already and its reason is no longer known,
+    /// or its node never hosted it.
+    NoProc,
+    /// The connection to its node was lost (Erlang's `noconnection`): it
+    /// may still run, but nobody here can reach it any more.
+    NoConnection,
 }
 
 impl ExitReason {
@@ -43,6 +51,8 @@ impl fmt::Display for ExitReason {
             ExitReason::Panicked(m) => write!(f, "panicked: {m}"),
             ExitReason::Error(m) => write!(f, "error: {m}"),
             ExitReason::Killed => f.write_str("killed"),
+            ExitReason::NoProc => f.write_str("noproc"),
+            ExitReason::NoConnection => f.write_str("noconnection"),
         }
     }
 }

@@ -16,6 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// systems started one after the other in the same process — never share an
 /// id in practice.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
 pub struct NodeId(u64);
 
 impl NodeId {
@@ -60,6 +61,7 @@ impl fmt::Display for NodeId {
 /// Ids are never reused within a node, so an id that named a stopped actor
 /// never names a different one later.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
 pub struct ActorId {
     node: NodeId,
     local: u64,

@@ -70,6 +70,7 @@ pub mod supervisor;
 mod system;
 mod table;
 mod time;
+pub mod transport;
 
 #[doc(hidden)]
 #[path = "private.rs"]

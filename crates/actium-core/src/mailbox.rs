@@ -116,12 +116,30 @@ impl<M> Mailbox<M> {
 
     /// Appends a message and wakes the actor if it was waiting.
     pub(crate) fn push(&self, envelope: Envelope<M>) -> Result<(), (Refusal, Envelope<M>)> {
+        self.push_within(envelope, self.capacity)
+    }
+
+    /// Appends a message whatever the capacity; refused only once closed.
+    /// For calls from other nodes, whose capacity was checked before they
+    /// were decoded.
+    pub(crate) fn push_unbounded(
+        &self,
+        envelope: Envelope<M>,
+    ) -> Result<(), (Refusal, Envelope<M>)> {
+        self.push_within(envelope, usize::MAX)
+    }
+
+    fn push_within(
+        &self,
+        envelope: Envelope<M>,
+        capacity: usize,
+    ) -> Result<(), (Refusal, Envelope<M>)> {
         let waker = {
             let mut state = self.lock();
             if state.closed {
                 return Err((Refusal::Closed, envelope));
             }
-            if state.queue.len() >= self.capacity {
+            if state.queue.len() >= capacity {
                 return Err((Refusal::Full, envelope));
             }
             state.queue.push_back(envelope);
@@ -291,7 +309,6 @@ impl<M> Mailbox<M> {
     }
 
     /// The number of messages waiting (not yet taken by the actor).
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.lock().queue.len()
     }

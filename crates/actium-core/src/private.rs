@@ -15,9 +15,99 @@ use crate::error::panic_message;
 pub use crate::group::{FirstOf, Gather, Multicast};
 pub use crate::reference::{AskWhenRoom, Endpoint, Patient, SendWhenRoom};
 use crate::system::{Mode, System};
+/// The wire codec `#[actor(remote)]` generates calls of.
+#[cfg(feature = "remote")]
+pub use crate::transport::generated as remote;
+pub use crate::transport::{EncodedCall, Responder};
 
 #[path = "probe.rs"]
 pub mod probe;
+
+/// Without the `remote` feature, `#[actor(remote)]` fails with one clear
+/// error (from `__actium_remote_enabled!`); these stand-ins keep the rest
+/// of the generated code from adding more.
+#[cfg(not(feature = "remote"))]
+pub mod remote {
+    use crate::ask::Reply;
+    use crate::error::Error;
+    use crate::transport::{EncodedCall, Responder};
+
+    fn disabled() -> Error {
+        Error::NotRemote { actor_type: "?" }
+    }
+
+    /// Stand-in.
+    pub fn must_cross_nodes<T>() {}
+
+    /// Stand-in.
+    pub fn encode_tell<Args>(
+        _: &'static str,
+        _: &'static str,
+        _: &Args,
+        _: &mut Vec<u8>,
+    ) -> Result<EncodedCall, Error> {
+        Err(disabled())
+    }
+
+    /// Stand-in.
+    pub fn encode_ask<Args, R: Send>(
+        _: &'static str,
+        _: &'static str,
+        _: &Args,
+        _: Reply<R>,
+        _: &mut Vec<u8>,
+    ) -> Result<EncodedCall, Error> {
+        Err(disabled())
+    }
+
+    /// Stand-in.
+    pub fn decode_tell<Args>(
+        _: &'static str,
+        _: &'static str,
+        _: &[u8],
+        _: &mut Option<Responder>,
+    ) -> Result<Args, Error> {
+        Err(disabled())
+    }
+
+    /// Stand-in.
+    pub fn decode_ask<Args, R: Send>(
+        _: &'static str,
+        _: &'static str,
+        _: &[u8],
+        _: &mut Option<Responder>,
+    ) -> Result<(Args, Reply<R>), Error> {
+        Err(disabled())
+    }
+
+    /// Stand-in.
+    pub fn unknown_method(_: &'static str, _: &str) -> Error {
+        disabled()
+    }
+}
+
+/// Expands to nothing when the `remote` feature is on; otherwise to the
+/// error `#[actor(remote)]` points at.
+#[cfg(feature = "remote")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __actium_remote_enabled {
+    () => {};
+}
+
+/// Expands to nothing when the `remote` feature is on; otherwise to the
+/// error `#[actor(remote)]` points at.
+#[cfg(not(feature = "remote"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __actium_remote_enabled {
+    () => {
+        ::core::compile_error!(
+            "#[actor(remote)] needs the `remote` feature of actium: \
+             actium = { version = \"0.1\", features = [\"remote\"] }"
+        );
+    };
+}
 
 /// The message type of an actor whose `#[actor]` impl had errors: it has
 /// no messages. Part of the stub `#[actor]` emits so that only the real

@@ -16,8 +16,10 @@ use crate::current;
 use crate::dispatch::{Dispatch, MethodInfo, Methods};
 use crate::error::Error;
 use crate::exit::ExitReason;
-use crate::id::ActorId;
+use crate::id::{ActorId, ActorLabel};
 use crate::mailbox::{Envelope, Refusal};
+use crate::system::SystemShared;
+use crate::transport::{Peer, RemoteCell};
 
 /// A typed reference to an actor of type `A`.
 ///
@@ -48,26 +50,87 @@ pub struct ActorRef<A: Actor> {
 impl<A: Actor> ActorRef<A> {
     pub(crate) fn from_cell(cell: Arc<Cell<A>>) -> Self {
         ActorRef {
-            methods: Methods::new(Endpoint { cell }),
+            methods: Methods::new(Endpoint {
+                target: Target::Local(cell),
+            }),
         }
     }
 
-    fn cell(&self) -> &Arc<Cell<A>> {
-        &self.methods.dispatch().cell
+    /// A reference to the actor `label` on the node `peer` reaches, made in
+    /// `system`.
+    pub(crate) fn from_remote(
+        label: ActorLabel,
+        peer: Arc<dyn Peer>,
+        system: Arc<SystemShared>,
+    ) -> Self {
+        ActorRef {
+            methods: Methods::new(Endpoint {
+                target: Target::Remote(Arc::new(RemoteTarget {
+                    label,
+                    peer,
+                    system,
+                })),
+            }),
+        }
+    }
+
+    /// A reference to an actor of this system that has already exited
+    /// (one named in a message after it stopped): calls to it fail with
+    /// [`Error::ActorStopped`].
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn exited(label: ActorLabel, system: Arc<SystemShared>, reason: ExitReason) -> Self {
+        let cell = Arc::new(Cell::<A>::new(label, system, None));
+        drop(cell.mailbox.close());
+        cell.core.exited(reason);
+        ActorRef::from_cell(cell)
+    }
+
+    pub(crate) fn target(&self) -> &Target<A> {
+        &self.methods.dispatch().target
     }
 
     pub(crate) fn endpoint(&self) -> &Endpoint<A> {
         self.methods.dispatch()
     }
 
-    /// The cell without its type, for links, monitors and the registry.
+    /// The cell without its type, for links, monitors and the registry;
+    /// for an actor on another node, a stand-in that forwards to it.
     pub(crate) fn erased(&self) -> Arc<dyn ErasedCell> {
-        self.cell().clone()
+        match self.target() {
+            Target::Local(cell) => cell.clone(),
+            Target::Remote(remote) => Arc::new(RemoteCell::actor(
+                remote.label,
+                remote.peer.clone(),
+                remote.system.clone(),
+            )),
+        }
+    }
+
+    /// The actor's label: its type and id, as errors and logs show it.
+    pub fn label(&self) -> ActorLabel {
+        match self.target() {
+            Target::Local(cell) => cell.core.label,
+            Target::Remote(remote) => remote.label,
+        }
     }
 
     /// The actor's globally unique id.
     pub fn id(&self) -> ActorId {
-        self.cell().core.label.id()
+        self.label().id()
+    }
+
+    /// Whether the actor runs in this process (as opposed to on another
+    /// node).
+    pub fn is_local(&self) -> bool {
+        matches!(self.target(), Target::Local(_))
+    }
+
+    /// The address of the node the actor runs on, if it is another node.
+    pub fn node_address(&self) -> Option<&str> {
+        match self.target() {
+            Target::Local(_) => None,
+            Target::Remote(remote) => Some(remote.peer.address()),
+        }
     }
 
     /// Asks the actor to stop after the message it is handling.
@@ -78,7 +141,7 @@ impl<A: Actor> ActorRef<A> {
     /// nothing. Returns at once; await [`stopped`](ActorRef::stopped) to
     /// wait for the end.
     pub fn stop(&self) {
-        self.cell().request_stop(ExitReason::Stopped);
+        self.erased().request_stop(ExitReason::Stopped);
     }
 
     /// Stops the actor now (Erlang's `exit(Pid, kill)`): the method it is
@@ -87,7 +150,7 @@ impl<A: Actor> ActorRef<A> {
     /// [`Error::ActorStopped`], and the exit reason is
     /// [`ExitReason::Killed`], which linked actors receive.
     pub fn kill(&self) {
-        self.cell().kill(ExitReason::Killed);
+        self.erased().kill(ExitReason::Killed);
     }
 
     /// The same methods, but a one-way call to a full bounded mailbox waits
@@ -96,21 +159,33 @@ impl<A: Actor> ActorRef<A> {
     /// room, then for its answer.
     pub fn wait_for_room(&self) -> A::Methods<Patient<A>> {
         Methods::new(Patient {
-            cell: self.cell().clone(),
+            endpoint: self.endpoint().clone(),
         })
     }
 
     /// Waits until the actor has stopped and returns why.
+    ///
+    /// For an actor on another node this monitors it: a lost connection
+    /// resolves it with [`ExitReason::NoConnection`].
     pub fn stopped(&self) -> Stopped {
-        Stopped {
-            cell: self.cell().clone(),
+        match self.target() {
+            Target::Local(cell) => Stopped {
+                waiting: Waiting::Local(cell.clone()),
+            },
+            Target::Remote(_) => Stopped {
+                waiting: Waiting::Remote(crate::transport::watch_exit(self.erased())),
+            },
         }
     }
 
     /// Whether the actor is still running. By the time you act on the
     /// answer it may have changed; use it for diagnostics, not decisions.
+    /// For an actor on another node: whether its node is connected.
     pub fn is_alive(&self) -> bool {
-        self.cell().core.exit_reason().is_none()
+        match self.target() {
+            Target::Local(cell) => cell.core.exit_reason().is_none(),
+            Target::Remote(remote) => remote.peer.is_connected(),
+        }
     }
 }
 
@@ -124,7 +199,9 @@ impl<A: Actor> Deref for ActorRef<A> {
 
 impl<A: Actor> Clone for ActorRef<A> {
     fn clone(&self) -> Self {
-        ActorRef::from_cell(self.cell().clone())
+        ActorRef {
+            methods: Methods::new(self.endpoint().clone()),
+        }
     }
 }
 
@@ -144,13 +221,16 @@ impl<A: Actor> Hash for ActorRef<A> {
 
 impl<A: Actor> fmt::Debug for ActorRef<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ActorRef({}, {})", self.cell().core.label, self.id())
+        match self.node_address() {
+            None => write!(f, "ActorRef({}, {})", self.label(), self.id()),
+            Some(node) => write!(f, "ActorRef({}, {}, {node})", self.label(), self.id()),
+        }
     }
 }
 
 impl<A: Actor> fmt::Display for ActorRef<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.cell().core.label, f)
+        fmt::Display::fmt(&self.label(), f)
     }
 }
 
@@ -159,22 +239,82 @@ impl<A: Actor> fmt::Display for ActorRef<A> {
 /// Returned by [`ActorRef::stopped`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Stopped {
-    cell: Arc<dyn ErasedCell>,
+    waiting: Waiting,
+}
+
+enum Waiting {
+    Local(Arc<dyn ErasedCell>),
+    Remote(crate::transport::ExitWatch),
 }
 
 impl Future for Stopped {
     type Output = ExitReason;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
-        self.cell.core().poll_exit(cx)
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        match &mut self.waiting {
+            Waiting::Local(cell) => cell.core().poll_exit(cx),
+            Waiting::Remote(watch) => Pin::new(watch).poll(cx),
+        }
     }
 }
 
-/// Delivers calls to one local actor: what an [`ActorRef`] dispatches
-/// through.
+/// Delivers calls to one actor, here or on another node: what an
+/// [`ActorRef`] dispatches through.
 #[doc(hidden)]
 pub struct Endpoint<A: Actor> {
-    cell: Arc<Cell<A>>,
+    target: Target<A>,
+}
+
+/// Where an endpoint's calls go.
+pub(crate) enum Target<A: Actor> {
+    /// An actor in this process: calls go to its mailbox.
+    Local(Arc<Cell<A>>),
+    /// An actor on another node: calls are encoded and handed to its peer.
+    Remote(Arc<RemoteTarget>),
+}
+
+/// An actor on another node, as a reference made in `system` reaches it.
+pub(crate) struct RemoteTarget {
+    pub(crate) label: ActorLabel,
+    pub(crate) peer: Arc<dyn Peer>,
+    pub(crate) system: Arc<SystemShared>,
+}
+
+impl<A: Actor> Clone for Endpoint<A> {
+    fn clone(&self) -> Self {
+        Endpoint {
+            target: match &self.target {
+                Target::Local(cell) => Target::Local(cell.clone()),
+                Target::Remote(remote) => Target::Remote(remote.clone()),
+            },
+        }
+    }
+}
+
+impl RemoteTarget {
+    /// Encodes `msg` with the actor's generated codec and sends it.
+    fn send<A: Actor>(&self, msg: A::Msg) -> Result<(), Error> {
+        crate::transport::with_scratch(|payload| {
+            let call = A::encode_call(msg, payload)?;
+            let answer = call.answer.map(|answer| answer.for_actor(self.label));
+            self.peer
+                .call(self.label.id(), call.method, payload, answer)
+        })
+    }
+
+    fn ask<A: Actor, Args, R: Send + 'static>(
+        &self,
+        method: MethodInfo,
+        args: Args,
+        make: fn(Args, Reply<R>) -> A::Msg,
+    ) -> Ask<R> {
+        let (reply, slot) = Reply::channel();
+        let timeout = method.timeout.unwrap_or(self.system.config.default_timeout);
+        match self.send::<A>(make(args, reply)) {
+            Ok(()) => Ask::sent(slot, self.label, method.name, timeout),
+            Err(error) => Ask::failed(error, self.label, method.name),
+        }
+    }
 }
 
 fn refused<A: Actor>(cell: &Cell<A>, refusal: Refusal, method: &'static str) -> Error {
@@ -221,12 +361,17 @@ fn ask_envelope<A: Actor, Args, R: Send + 'static>(
 impl<A: Actor> Endpoint<A> {
     /// Queues a one-way message built by the caller.
     pub(crate) fn push(&self, method: &'static str, msg: A::Msg) -> Result<(), Error> {
-        // A one-way message never blocks its sender, so it carries no chain.
-        let envelope = Envelope::Message { msg, chain: None };
-        self.cell
-            .mailbox
-            .push(envelope)
-            .map_err(|(refusal, _undelivered)| refused(&self.cell, refusal, method))
+        match &self.target {
+            Target::Local(cell) => {
+                // A one-way message never blocks its sender, so it carries
+                // no chain.
+                let envelope = Envelope::Message { msg, chain: None };
+                cell.mailbox
+                    .push(envelope)
+                    .map_err(|(refusal, _undelivered)| refused(cell, refusal, method))
+            }
+            Target::Remote(remote) => remote.send::<A>(msg),
+        }
     }
 }
 
@@ -249,15 +394,19 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
         args: Args,
         make: fn(Args, Reply<R>) -> A::Msg,
     ) -> Ask<R> {
-        let (envelope, ask) = match ask_envelope(&self.cell, method, args, make) {
+        let cell = match &self.target {
+            Target::Local(cell) => cell,
+            Target::Remote(remote) => return remote.ask::<A, Args, R>(method, args, make),
+        };
+        let (envelope, ask) = match ask_envelope(cell, method, args, make) {
             Ok(sent) => sent,
             Err(failed) => return failed,
         };
-        match self.cell.mailbox.push(envelope) {
+        match cell.mailbox.push(envelope) {
             Ok(()) => ask,
             Err((refusal, _undelivered)) => Ask::failed(
-                refused(&self.cell, refusal, method.name),
-                self.cell.core.label,
+                refused(cell, refusal, method.name),
+                cell.core.label,
                 method.name,
             ),
         }
@@ -268,7 +417,7 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
 /// mailbox. From [`ActorRef::wait_for_room`].
 #[doc(hidden)]
 pub struct Patient<A: Actor> {
-    cell: Arc<Cell<A>>,
+    endpoint: Endpoint<A>,
 }
 
 impl<A: Actor> Dispatch<A> for Patient<A> {
@@ -281,13 +430,20 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
         args: Args,
         make: fn(Args) -> A::Msg,
     ) -> SendWhenRoom<A> {
+        let sending = match &self.endpoint.target {
+            Target::Local(cell) => Sending::Waiting {
+                cell: cell.clone(),
+                envelope: Some(Envelope::Message {
+                    msg: make(args),
+                    chain: None,
+                }),
+            },
+            // A remote mailbox's room is the remote node's business.
+            Target::Remote(remote) => Sending::Sent(Some(remote.send::<A>(make(args)))),
+        };
         SendWhenRoom {
-            cell: self.cell.clone(),
             method: method.name,
-            envelope: Some(Envelope::Message {
-                msg: make(args),
-                chain: None,
-            }),
+            sending,
         }
     }
 
@@ -297,12 +453,23 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
         args: Args,
         make: fn(Args, Reply<R>) -> A::Msg,
     ) -> AskWhenRoom<A, R> {
-        match ask_envelope(&self.cell, method, args, make) {
+        let cell = match &self.endpoint.target {
+            Target::Local(cell) => cell,
+            Target::Remote(remote) => {
+                return AskWhenRoom {
+                    send: None,
+                    ask: remote.ask::<A, Args, R>(method, args, make),
+                };
+            }
+        };
+        match ask_envelope(cell, method, args, make) {
             Ok((envelope, ask)) => AskWhenRoom {
                 send: Some(SendWhenRoom {
-                    cell: self.cell.clone(),
                     method: method.name,
-                    envelope: Some(envelope),
+                    sending: Sending::Waiting {
+                        cell: cell.clone(),
+                        envelope: Some(envelope),
+                    },
                 }),
                 ask,
             },
@@ -322,9 +489,17 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
 /// Dropping it before it resolves means the message was not sent.
 #[must_use = "nothing is sent unless this is awaited"]
 pub struct SendWhenRoom<A: Actor> {
-    cell: Arc<Cell<A>>,
     method: &'static str,
-    envelope: Option<Envelope<A::Msg>>,
+    sending: Sending<A>,
+}
+
+enum Sending<A: Actor> {
+    Waiting {
+        cell: Arc<Cell<A>>,
+        envelope: Option<Envelope<A::Msg>>,
+    },
+    /// Sent already (to another node); the outcome, until taken.
+    Sent(Option<Result<(), Error>>),
 }
 
 impl<A: Actor> Future for SendWhenRoom<A> {
@@ -332,12 +507,15 @@ impl<A: Actor> Future for SendWhenRoom<A> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        match this.cell.mailbox.poll_push(&mut this.envelope, cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
-            Poll::Ready(Err((refusal, _undelivered))) => {
-                Poll::Ready(Err(refused(&this.cell, refusal, this.method)))
-            }
-            Poll::Pending => Poll::Pending,
+        match &mut this.sending {
+            Sending::Waiting { cell, envelope } => match cell.mailbox.poll_push(envelope, cx) {
+                Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+                Poll::Ready(Err((refusal, _undelivered))) => {
+                    Poll::Ready(Err(refused(cell, refusal, this.method)))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+            Sending::Sent(outcome) => Poll::Ready(outcome.take().unwrap_or(Ok(()))),
         }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::actor::Actor;
 use crate::cell::{Cell, ErasedCell};
 use crate::error::Error;
-use crate::id::ActorId;
+use crate::id::{ActorId, ActorLabel};
 use crate::reference::ActorRef;
 
 #[derive(Default)]
@@ -82,6 +82,21 @@ impl Registry {
                 found,
             }),
         }
+    }
+
+    pub(crate) fn entries(&self) -> Vec<(String, ActorLabel)> {
+        let mut entries: Vec<(String, ActorLabel)> = self
+            .lock()
+            .iter()
+            .map(|(name, cell)| (name.clone(), cell.core().label))
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries
+    }
+
+    /// The label of the actor registered under `name`.
+    pub(crate) fn label_of(&self, name: &str) -> Option<ActorLabel> {
+        self.lock().get(name).map(|cell| cell.core().label)
     }
 
     pub(crate) fn names(&self) -> Vec<String> {

@@ -69,7 +69,7 @@ impl Monitor {
         watcher: Arc<dyn ErasedCell>,
     ) -> Self {
         let id = MonitorRef(system.next_monitor());
-        target.core().add_watcher(id, watcher);
+        target.add_watcher(id, watcher);
         Monitor { id, target }
     }
 
@@ -81,7 +81,7 @@ impl Monitor {
     /// Cancels the monitor (Erlang's `demonitor/1`); returns whether it was
     /// still active. A `Down` already queued is still delivered.
     pub fn cancel(&self) -> bool {
-        self.target.core().remove_watcher(self.id)
+        self.target.remove_watcher(self.id)
     }
 }
 

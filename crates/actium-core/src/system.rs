@@ -8,10 +8,11 @@
 //! system, which is how `Counter::default().spawn()` knows where to go.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::runtime::{Handle, Runtime};
@@ -28,6 +29,7 @@ use crate::registry::Registry;
 use crate::runner::{self, Birth};
 use crate::spawn::{SpawnOptions, Spawner};
 use crate::table::ActorTable;
+use crate::transport::{RemoteRelations, Resolver};
 
 /// How actors execute. Chosen once, at start-up; the same actor code and
 /// caller code run under both.
@@ -87,6 +89,12 @@ pub(crate) struct SystemShared {
     next_monitor: AtomicU64,
     table: ActorTable,
     pub(crate) registry: Registry,
+    /// Links and monitors that cross to other nodes.
+    pub(crate) remote_relations: RemoteRelations,
+    /// The network layer, once a node runs on this system.
+    transport: RwLock<Option<Arc<dyn Resolver>>>,
+    /// Non-actors that remote signals address by id (see `add_helper`).
+    helpers: Mutex<HashMap<u64, Arc<dyn ErasedCell>>>,
     /// Started actors that have not exited.
     live: AtomicUsize,
     stopping: AtomicBool,
@@ -194,6 +202,61 @@ impl SystemShared {
     /// Starts a dormant actor's task.
     pub(crate) fn start_task(&self, life: impl Future<Output = ()> + Send + 'static) {
         self.runtime.spawn(life);
+    }
+
+    /// Registers a helper that signals must find by id, such as the
+    /// watcher behind a remote `stopped()`: not an actor, so it is neither
+    /// counted nor listed with them.
+    pub(crate) fn add_helper<H: ErasedCell>(
+        self: &Arc<Self>,
+        make: impl FnOnce(ActorLabel) -> H,
+    ) -> Arc<H> {
+        let local = self.next_local.fetch_add(1, Ordering::Relaxed);
+        let helper = Arc::new(make(ActorLabel::new(
+            ActorId::new(self.node, local),
+            "ExitWatch",
+        )));
+        self.helpers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(local, helper.clone());
+        helper
+    }
+
+    /// Removes a helper registered by [`add_helper`](Self::add_helper).
+    pub(crate) fn remove_helper(&self, local: u64) {
+        let removed = self
+            .helpers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&local);
+        drop(removed);
+    }
+
+    /// The live actor with this local number.
+    pub(crate) fn cell(&self, local: u64) -> Option<Arc<dyn ErasedCell>> {
+        self.table.get(local).or_else(|| {
+            self.helpers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&local)
+                .cloned()
+        })
+    }
+
+    pub(crate) fn set_transport(&self, resolver: Option<Arc<dyn Resolver>>) {
+        *self
+            .transport
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = resolver;
+    }
+
+    /// The network layer, if a node runs on this system.
+    pub(crate) fn transport(&self) -> Option<Arc<dyn Resolver>> {
+        self.transport
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn next_monitor(&self) -> u64 {
@@ -334,6 +397,29 @@ impl SystemHandle {
     /// How many actors are running.
     pub fn actor_count(&self) -> usize {
         self.shared.table.len()
+    }
+
+    /// The running actors at this moment, by id.
+    pub fn actors(&self) -> Vec<ActorLabel> {
+        let mut actors: Vec<ActorLabel> = self
+            .shared
+            .table
+            .snapshot()
+            .iter()
+            .map(|cell| cell.core().label)
+            .collect();
+        actors.sort_by_key(ActorLabel::id);
+        actors
+    }
+
+    /// The actor registered under `name`, whatever its type.
+    pub fn registered_label(&self, name: &str) -> Option<ActorLabel> {
+        self.shared.registry.label_of(name)
+    }
+
+    /// Every registered name with the actor holding it, sorted by name.
+    pub fn registered_actors(&self) -> Vec<(String, ActorLabel)> {
+        self.shared.registry.entries()
     }
 
     /// Whether shutdown has begun.
@@ -481,6 +567,8 @@ impl System {
             return;
         };
         let shared = &self.handle.shared;
+        // A node attached to this system holds it; let go of each other.
+        shared.set_transport(None);
         shared.stopping.store(true, Ordering::SeqCst);
         shared.shutdown_requested.store(true, Ordering::SeqCst);
         shared.shutdown_notify.notify_one();
@@ -591,6 +679,9 @@ impl SystemBuilder {
             next_monitor: AtomicU64::new(1),
             table: ActorTable::new(),
             registry: Registry::default(),
+            remote_relations: RemoteRelations::default(),
+            transport: RwLock::new(None),
+            helpers: Mutex::new(HashMap::new()),
             live: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             idle: Mutex::new(()),

@@ -36,6 +36,11 @@ impl ActorTable {
         self.shard(local).insert(local, cell);
     }
 
+    /// The actor with this local number, if it is live.
+    pub(crate) fn get(&self, local: u64) -> Option<Arc<dyn ErasedCell>> {
+        self.shard(local).get(&local).cloned()
+    }
+
     /// Removes an actor; returns whether it was there.
     pub(crate) fn remove(&self, local: u64) -> bool {
         // Drop the cell outside the shard lock: it may be the last reference.

@@ -12,6 +12,9 @@ use syn::{Attribute, LitStr};
 pub(crate) struct ActorOptions {
     /// `on_panic = "stop"` (true) or `"resume"` (false).
     pub(crate) stop_on_panic: Option<bool>,
+    /// `remote`: generate the wire codec, so the actor can be called from
+    /// other nodes.
+    pub(crate) remote: Option<Span>,
 }
 
 pub(crate) fn actor_options(args: TokenStream) -> syn::Result<ActorOptions> {
@@ -30,9 +33,12 @@ pub(crate) fn actor_options(args: TokenStream) -> syn::Result<ActorOptions> {
                 }
             });
             Ok(())
+        } else if meta.path.is_ident("remote") {
+            options.remote = Some(meta.path.span());
+            Ok(())
         } else {
             Err(meta.error(
-                "unknown #[actor] option; the only one is `on_panic = \"stop\" | \"resume\"`",
+                "unknown #[actor] option; expected `remote` or `on_panic = \"stop\" | \"resume\"`",
             ))
         }
     });

@@ -56,6 +56,11 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
         .role(Role::OnDown)
         .next()
         .map(|m| signal_hook(m, "on_down", quote!(::actium::Down)));
+    let method_names = messages.iter().map(|m| m.method.name().to_string());
+    let remote = actor
+        .options
+        .remote
+        .map(|span| remote_codec(&messages, &msg, span));
     let reentrant = actor.messages().any(Method::is_parallel);
     let has_on_start = actor.role(Role::OnStart).next().is_some();
     let has_on_stop = actor.role(Role::OnStop).next().is_some();
@@ -95,6 +100,8 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
             type Msg = #msg;
             type Methods<D: #private::Dispatch<Self>> = #proxy<D>;
             const NAME: &'static str = #type_name;
+            const METHODS: &'static [&'static str] = &[#(#method_names),*];
+            #remote
         }
 
         impl #private::Handler for #name {
@@ -118,6 +125,89 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
             #on_stop
             #on_exit
             #on_down
+        }
+    }
+}
+
+/// The wire codec of `#[actor(remote)]`: `encode_call` turns a message
+/// into its method name and encoded arguments, `decode_call` the reverse.
+/// Each argument and result type is checked where the user wrote it.
+fn remote_codec(messages: &[Message<'_>], msg: &Ident, span: proc_macro2::Span) -> TokenStream {
+    let private = quote!(::actium::__private);
+    let enabled = quote_spanned!(span=> ::actium::__actium_remote_enabled!(););
+    let checks = messages
+        .iter()
+        .flat_map(|m| m.types().chain(m.reply.as_ref()))
+        .map(|ty| {
+            quote_spanned! {ty.span()=>
+                #private::remote::must_cross_nodes::<#ty>();
+            }
+        });
+    let encode_arms = messages.iter().map(|m| {
+        let name = m.method.name();
+        let name_str = name.to_string();
+        let names: Vec<_> = m.names().collect();
+        match &m.reply {
+            None => quote! {
+                #msg::#name { #(#names),* } => #private::remote::encode_tell(
+                    Self::NAME, #name_str, &(#(#names,)*), __out,
+                ),
+            },
+            Some(_) => quote! {
+                #msg::#name { #(#names,)* __reply } => #private::remote::encode_ask(
+                    Self::NAME, #name_str, &(#(#names,)*), __reply, __out,
+                ),
+            },
+        }
+    });
+    let decode_arms = messages.iter().map(|m| {
+        let name = m.method.name();
+        let name_str = name.to_string();
+        let names: Vec<_> = m.names().collect();
+        let types: Vec<_> = m.types().collect();
+        match &m.reply {
+            None => quote! {
+                #name_str => {
+                    let (#(#names,)*): (#(#types,)*) = #private::remote::decode_tell(
+                        Self::NAME, #name_str, __payload, __responder,
+                    )?;
+                    ::core::result::Result::Ok(#msg::#name { #(#names),* })
+                }
+            },
+            Some(reply) => quote! {
+                #name_str => {
+                    let ((#(#names,)*), __reply): ((#(#types,)*), #private::Reply<#reply>) =
+                        #private::remote::decode_ask(Self::NAME, #name_str, __payload, __responder)?;
+                    ::core::result::Result::Ok(#msg::#name { #(#names,)* __reply })
+                }
+            },
+        }
+    });
+    quote! {
+        const REMOTE: bool = true;
+
+        fn encode_call(
+            __msg: Self::Msg,
+            __out: &mut ::std::vec::Vec<u8>,
+        ) -> ::core::result::Result<#private::EncodedCall, ::actium::Error> {
+            #enabled
+            const _: fn() = || { #(#checks)* };
+            match __msg {
+                #(#encode_arms)*
+            }
+        }
+
+        fn decode_call(
+            __method: &str,
+            __payload: &[u8],
+            __responder: &mut ::core::option::Option<#private::Responder>,
+        ) -> ::core::result::Result<Self::Msg, ::actium::Error> {
+            match __method {
+                #(#decode_arms)*
+                __other => ::core::result::Result::Err(
+                    #private::remote::unknown_method(Self::NAME, __other),
+                ),
+            }
         }
     }
 }

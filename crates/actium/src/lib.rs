@@ -9,6 +9,11 @@
 
 pub use actium_core::*;
 
+/// Nodes: calls, references, links and monitors across processes and
+/// machines (the `remote` feature). See [`remote::Node`].
+#[cfg(feature = "remote")]
+pub use actium_remote as remote;
+
 /// Turns an inherent `impl` block into an actor whose methods are messages.
 ///
 /// ```

@@ -43,7 +43,7 @@ const RX_WAKER: u8 = 4;
 const DONE: u8 = COMPLETE | EXPIRED;
 
 /// How a request ended.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Outcome<T> {
     /// The method's return value.
     Value(T),
@@ -53,6 +53,23 @@ pub(crate) enum Outcome<T> {
     Dropped,
     /// The deadline passed first.
     Expired,
+    /// The call failed on its way (a remote node went down, say). Boxed so
+    /// that the rare failure does not widen every slot.
+    Failed(Box<crate::error::Error>),
+}
+
+/// For tests: `Error` has no `PartialEq`, so failures compare by message.
+#[cfg(test)]
+impl<T: PartialEq> PartialEq for Outcome<T> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Outcome::Value(a), Outcome::Value(b)) => a == b,
+            (Outcome::Panicked(a), Outcome::Panicked(b)) => a == b,
+            (Outcome::Dropped, Outcome::Dropped) | (Outcome::Expired, Outcome::Expired) => true,
+            (Outcome::Failed(a), Outcome::Failed(b)) => a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
 }
 
 pub(crate) struct Slot<T> {

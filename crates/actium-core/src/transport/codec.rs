@@ -1,0 +1,327 @@
+//! The wire codec of calls: what `#[actor(remote)]` generates calls of,
+//! and serde for references and labels.
+//!
+//! Arguments travel as one postcard-encoded tuple per call, results as one
+//! postcard-encoded value. Postcard is compact (varints, no field names),
+//! has a documented, stable wire format, and decodes from borrowed bytes.
+//! A reference travels as its actor id, type name and node address, and
+//! is resolved on arrival: to the local cell if it names an actor of the
+//! receiving node, otherwise to a peer of the receiving node.
+
+use std::borrow::Cow;
+
+use serde::de::{DeserializeOwned, Error as _};
+use serde::ser::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::answer::Resolve;
+use super::{Answer, EncodedCall, Rejection, Responder, Response};
+use crate::actor::Actor;
+use crate::ask::{Forward, Reply};
+use crate::cell::Cell;
+use crate::error::Error;
+use crate::exit::ExitReason;
+use crate::id::{ActorId, ActorLabel, NodeId};
+use crate::primitives::slot::Outcome;
+use crate::reference::{ActorRef, Target};
+
+/// Appends postcard output to a `Vec` without per-byte bookkeeping.
+struct Append<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Append<'_> {
+    type Output = ();
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.0.push(byte);
+        Ok(())
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+/// Appends `value`, postcard-encoded, to `out`.
+///
+/// # Errors
+///
+/// The serializer's message (a reference whose system has no node, say).
+pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), String> {
+    postcard::serialize_with_flavor(value, Append(out)).map_err(|error| error.to_string())
+}
+
+/// Decodes exactly one `T` from `bytes`: trailing bytes are an error too.
+///
+/// # Errors
+///
+/// What did not decode, in words.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => Err(format!("{} unexpected trailing bytes", rest.len())),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// What `#[actor(remote)]` expands to calls of. Not public API.
+pub mod generated {
+    use super::*;
+
+    /// Compile-time check that a method's argument or result can cross
+    /// nodes; the macro points it at the user's type.
+    pub fn must_cross_nodes<T: Serialize + DeserializeOwned>() {}
+
+    /// Encodes a one-way call's arguments.
+    pub fn encode_tell<Args: Serialize>(
+        actor: &'static str,
+        method: &'static str,
+        args: &Args,
+        out: &mut Vec<u8>,
+    ) -> Result<EncodedCall, Error> {
+        encode(args, out).map_err(|message| codec_error(actor, method, message))?;
+        Ok(EncodedCall {
+            method,
+            answer: None,
+        })
+    }
+
+    /// Encodes a request-reply's arguments; its reply becomes the
+    /// [`Answer`] that decodes the response.
+    pub fn encode_ask<Args: Serialize, R: DeserializeOwned + Send + 'static>(
+        actor: &'static str,
+        method: &'static str,
+        args: &Args,
+        reply: Reply<R>,
+        out: &mut Vec<u8>,
+    ) -> Result<EncodedCall, Error> {
+        encode(args, out).map_err(|message| codec_error(actor, method, message))?;
+        Ok(EncodedCall {
+            method,
+            answer: Some(Answer::new(method, Box::new(Awaiting { reply }))),
+        })
+    }
+
+    /// Decodes a one-way call's arguments. A one-way method called as a
+    /// request-reply is refused, so its caller is not left waiting.
+    pub fn decode_tell<Args: DeserializeOwned>(
+        actor: &'static str,
+        method: &'static str,
+        payload: &[u8],
+        responder: &mut Option<Responder>,
+    ) -> Result<Args, Error> {
+        if responder.is_some() {
+            return Err(codec_error(
+                actor,
+                method,
+                "it is a one-way method, called as a request-reply".to_owned(),
+            ));
+        }
+        decode(payload).map_err(|message| codec_error(actor, method, message))
+    }
+
+    /// Decodes a request-reply's arguments and makes the reply that sends
+    /// its result back.
+    pub fn decode_ask<Args: DeserializeOwned, R: Serialize + Send + 'static>(
+        actor: &'static str,
+        method: &'static str,
+        payload: &[u8],
+        responder: &mut Option<Responder>,
+    ) -> Result<(Args, Reply<R>), Error> {
+        if responder.is_none() {
+            return Err(codec_error(
+                actor,
+                method,
+                "it is a request-reply method, called one-way".to_owned(),
+            ));
+        }
+        let args = decode(payload).map_err(|message| codec_error(actor, method, message))?;
+        let Some(responder) = responder.take() else {
+            unreachable!("checked above");
+        };
+        Ok((args, Reply::remote(Box::new(Encoding { responder }))))
+    }
+
+    /// The error for a method name the actor does not have.
+    pub fn unknown_method(actor: &'static str, method: &str) -> Error {
+        Error::UnknownMethod {
+            actor: ActorLabel::new(ActorId::new(NodeId::from_u64(0), 0), actor),
+            method: method.to_owned(),
+        }
+    }
+}
+
+fn codec_error(actor: &'static str, method: &'static str, message: String) -> Error {
+    Error::Codec {
+        actor_type: actor.to_owned(),
+        method: method.to_owned(),
+        message,
+    }
+}
+
+/// The caller's reply slot, waiting for a remote response.
+struct Awaiting<R: Send> {
+    reply: Reply<R>,
+}
+
+impl<R: DeserializeOwned + Send + 'static> Resolve for Awaiting<R> {
+    fn resolve(self: Box<Self>, response: Response<'_>, actor: ActorLabel, method: &'static str) {
+        let reply = self.reply;
+        match response {
+            Response::Value(bytes) => match decode::<R>(bytes) {
+                Ok(value) => reply.send(value),
+                Err(message) => reply.fail(Error::Codec {
+                    actor_type: actor.type_name().to_owned(),
+                    method: method.to_owned(),
+                    message: format!("the answer did not decode: {message}"),
+                }),
+            },
+            Response::Panicked(message) => reply.panicked(message),
+            // Dropping the reply tells the caller the actor stopped.
+            Response::Stopped => drop(reply),
+            Response::Rejected(rejection) => reply.fail(rejection.into_error(actor, method)),
+        }
+    }
+
+    fn fail(self: Box<Self>, error: Error) {
+        self.reply.fail(error);
+    }
+
+    fn is_abandoned(&self) -> bool {
+        self.reply.is_abandoned()
+    }
+}
+
+/// The callee's reply to a remote caller: encodes the outcome and hands it
+/// to the connection.
+struct Encoding {
+    responder: Responder,
+}
+
+impl<R: Serialize + Send> Forward<R> for Encoding {
+    fn respond(self: Box<Self>, outcome: Outcome<R>) {
+        let responder = self.responder;
+        match outcome {
+            Outcome::Value(value) => super::with_scratch(|bytes| match encode(&value, bytes) {
+                Ok(()) => responder.respond(Response::Value(bytes)),
+                Err(message) => responder.respond(Response::Rejected(Rejection::Codec(format!(
+                    "the answer did not encode: {message}"
+                )))),
+            }),
+            Outcome::Panicked(message) => responder.respond(Response::Panicked(message)),
+            Outcome::Dropped | Outcome::Expired => responder.respond(Response::Stopped),
+            Outcome::Failed(error) => responder.respond(Rejection::from_error(&error)),
+        }
+    }
+}
+
+/// A label on the wire: the id and the type name.
+#[derive(Serialize, Deserialize)]
+struct WireLabel<'a> {
+    id: ActorId,
+    #[serde(borrow)]
+    type_name: Cow<'a, str>,
+}
+
+impl Serialize for ActorLabel {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        WireLabel {
+            id: self.id(),
+            type_name: Cow::Borrowed(self.type_name()),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ActorLabel {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireLabel::deserialize(deserializer)?;
+        Ok(ActorLabel::new(
+            wire.id,
+            super::intern_type_name(&wire.type_name),
+        ))
+    }
+}
+
+/// A reference on the wire.
+#[derive(Serialize, Deserialize)]
+struct WireRef<'a> {
+    id: ActorId,
+    #[serde(borrow)]
+    type_name: Cow<'a, str>,
+    /// The address of the actor's node.
+    #[serde(borrow)]
+    node: Cow<'a, str>,
+}
+
+/// Sends the actor's id, type and node address; the receiving node turns
+/// it back into a reference (pass-by-reference, PyActive's `ref`).
+///
+/// Sending a reference to a local actor needs a node running on its
+/// system, whose address it carries.
+impl<A: Actor> Serialize for ActorRef<A> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let address = match self.target() {
+            Target::Local(cell) => match cell.core.system.transport() {
+                Some(node) => Cow::Owned(node.address().to_owned()),
+                None => {
+                    return Err(S::Error::custom(format!(
+                        "{} cannot be sent to another node: no node runs on its system",
+                        self.label()
+                    )));
+                }
+            },
+            Target::Remote(remote) => Cow::Borrowed(remote.peer.address()),
+        };
+        WireRef {
+            id: self.id(),
+            type_name: Cow::Borrowed(A::NAME),
+            node: address,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// Resolves a received reference in the system decoding it: an actor of
+/// that system becomes a local reference (one that has exited, a reference
+/// to a stopped actor); any other, a reference through a peer.
+impl<'de, A: Actor> Deserialize<'de> for ActorRef<A> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireRef::deserialize(deserializer)?;
+        if wire.type_name != A::NAME {
+            return Err(D::Error::custom(format!(
+                "a reference to a {} where a {} was expected",
+                wire.type_name,
+                A::NAME
+            )));
+        }
+        let Some(system) = super::inbound::decoding_system() else {
+            return Err(D::Error::custom(
+                "actor references can only be decoded inside an Actium system",
+            ));
+        };
+        let shared = system.shared();
+        let label = ActorLabel::new(wire.id, A::NAME);
+        if wire.id.node() == system.node() {
+            let local = shared
+                .cell(wire.id.local())
+                .and_then(|cell| cell.into_any().downcast::<Cell<A>>().ok());
+            return Ok(match local {
+                Some(cell) => ActorRef::from_cell(cell),
+                None => ActorRef::exited(label, shared.clone(), ExitReason::NoProc),
+            });
+        }
+        let Some(node) = shared.transport() else {
+            return Err(D::Error::custom(format!(
+                "a reference to {label} on {} arrived, but no node runs here to reach it",
+                wire.node
+            )));
+        };
+        let peer = node.peer(&wire.node).map_err(D::Error::custom)?;
+        Ok(ActorRef::from_remote(label, peer, shared.clone()))
+    }
+}

@@ -1,0 +1,238 @@
+//! What arrives from other nodes: calls, signals, and lost connections.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use super::{Peer, Rejection, RemoteCell, RemoteSignal, Responder};
+use crate::cell::ErasedCell;
+use crate::error::Error;
+use crate::exit::ExitReason;
+use crate::id::{ActorId, ActorLabel, NodeId};
+use crate::signal::{Down, Exit, MonitorRef};
+use crate::system::SystemHandle;
+
+thread_local! {
+    /// The system that references being decoded on this thread belong to.
+    static DECODING: RefCell<Option<SystemHandle>> = const { RefCell::new(None) };
+}
+
+/// Runs `decode` with `system` as the one references resolve in.
+pub(crate) fn decoding<T>(system: &SystemHandle, decode: impl FnOnce() -> T) -> T {
+    struct Restore(Option<SystemHandle>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            DECODING.with_borrow_mut(|current| *current = previous);
+        }
+    }
+    let previous = DECODING.with_borrow_mut(|current| current.replace(system.clone()));
+    let _restore = Restore(previous);
+    decode()
+}
+
+/// The system references decode into: the one set by [`decoding`], else
+/// the thread's current system.
+#[cfg_attr(not(feature = "remote"), allow(dead_code))]
+pub(crate) fn decoding_system() -> Option<SystemHandle> {
+    DECODING
+        .with_borrow(Clone::clone)
+        .or_else(|| SystemHandle::try_current().ok())
+}
+
+/// Delivers a call that arrived from another node to the local actor `to`.
+///
+/// The actor's generated codec decodes `payload` as the arguments of
+/// `method` (references in them resolve in `system`) and the message is
+/// queued. A request-reply's `responder` is answered when the method
+/// returns — or at once with the reason, if the call cannot be delivered.
+///
+/// # Errors
+///
+/// Why the call was not delivered (the caller of a request-reply has been
+/// told already): [`Error::ActorStopped`] for an actor that is not (or no
+/// longer) here, [`Error::UnknownMethod`], [`Error::Codec`] for arguments
+/// that do not decode, [`Error::MailboxFull`], [`Error::NotRemote`].
+pub fn deliver(
+    system: &SystemHandle,
+    to: ActorId,
+    method: &str,
+    payload: &[u8],
+    responder: Option<Responder>,
+) -> Result<(), Error> {
+    let mut responder = responder;
+    let delivered = match local_cell(system, to) {
+        Some(cell) => decoding(system, || {
+            cell.deliver_remote(method, payload, &mut responder)
+        }),
+        None => Err(Error::ActorStopped {
+            actor: unknown_label(to),
+            method: "?",
+        }),
+    };
+    if let (Err(error), Some(responder)) = (&delivered, responder) {
+        responder.respond(Rejection::from_error(error));
+    }
+    delivered
+}
+
+fn local_cell(system: &SystemHandle, id: ActorId) -> Option<Arc<dyn ErasedCell>> {
+    if id.node() != system.node() {
+        return None;
+    }
+    system.shared().cell(id.local())
+}
+
+fn unknown_label(id: ActorId) -> ActorLabel {
+    ActorLabel::new(id, "?")
+}
+
+/// Applies a link, monitor or exit signal that arrived from `peer`.
+///
+/// The network layer has checked that the signal's sender is on `peer`'s
+/// node. A signal for an actor that is not here is answered as Erlang
+/// would: a link or monitor to it fires at once with
+/// [`ExitReason::NoProc`]; anything else is dropped.
+pub fn apply(system: &SystemHandle, peer: Arc<dyn Peer>, signal: RemoteSignal) {
+    let shared = system.shared();
+    let relations = &shared.remote_relations;
+    let receiver = local_cell(system, signal.receiver());
+    match signal {
+        RemoteSignal::Link { from, to } => {
+            let proxy = Arc::new(RemoteCell::actor(from, peer, shared.clone()));
+            let Some(local) = receiver else {
+                proxy.deliver_exit(Exit {
+                    actor: unknown_label(to),
+                    reason: ExitReason::NoProc,
+                });
+                return;
+            };
+            relations.add_link(to, from);
+            if let Err(reason) = local.add_link(proxy.clone()) {
+                proxy.deliver_exit(Exit {
+                    actor: local.core().label,
+                    reason,
+                });
+            }
+        }
+        RemoteSignal::Unlink { from, to } => {
+            relations.remove_link(to, from);
+            if let Some(local) = receiver {
+                local.core().forget_link(from);
+            }
+        }
+        RemoteSignal::Exit {
+            from,
+            to,
+            reason,
+            linked,
+        } => {
+            let Some(local) = receiver else { return };
+            if linked {
+                // An exit along a link that was removed meanwhile is not
+                // delivered (Erlang: none arrives after `unlink` returns).
+                if !relations.remove_link(to, from.id()) {
+                    return;
+                }
+                local.core().forget_link(from.id());
+                local.deliver_exit(Exit {
+                    actor: from,
+                    reason,
+                });
+            } else if reason == ExitReason::Killed {
+                local.kill(ExitReason::Killed);
+            } else {
+                local.exit_signal(Exit {
+                    actor: from,
+                    reason,
+                });
+            }
+        }
+        RemoteSignal::Monitor {
+            watcher,
+            target,
+            monitor,
+        } => {
+            let proxy = Arc::new(RemoteCell::watcher(watcher, peer, shared.clone(), monitor));
+            let Some(local) = receiver else {
+                proxy.deliver_down(Down {
+                    monitor: MonitorRef(0),
+                    actor: unknown_label(target),
+                    reason: ExitReason::NoProc,
+                });
+                return;
+            };
+            let ours = MonitorRef(shared.next_monitor());
+            relations.add_watched_by(watcher.id().node(), monitor, target, ours);
+            local.add_watcher(ours, proxy);
+        }
+        RemoteSignal::Demonitor {
+            watcher, monitor, ..
+        } => {
+            if let Some((_, ours)) = relations.remove_watched_by(watcher.node(), monitor) {
+                if let Some(local) = receiver {
+                    local.remove_watcher(ours);
+                }
+            }
+        }
+        RemoteSignal::Down {
+            monitor,
+            actor,
+            reason,
+            ..
+        } => {
+            if relations
+                .remove_watching(actor.id().node(), monitor)
+                .is_some()
+            {
+                if let Some(local) = receiver {
+                    local.deliver_down(Down {
+                        monitor: MonitorRef(monitor),
+                        actor,
+                        reason,
+                    });
+                }
+            }
+        }
+        RemoteSignal::Stop { .. } => {
+            if let Some(local) = receiver {
+                local.request_stop(ExitReason::Stopped);
+            }
+        }
+        RemoteSignal::Kill { .. } => {
+            if let Some(local) = receiver {
+                local.kill(ExitReason::Killed);
+            }
+        }
+    }
+}
+
+/// Fires every link and monitor that crossed to `node`: the connection to
+/// it was lost (or could not be made). Local actors linked to actors there
+/// get `Exit { .., NoConnection }`; local watchers get `Down { ..,
+/// NoConnection }`; monitors set from there are dropped.
+pub fn connection_lost(system: &SystemHandle, node: NodeId) {
+    let lost = system.shared().remote_relations.take(node);
+    for ((local, _), remote) in lost.links {
+        if let Some(cell) = system.shared().cell(local) {
+            cell.core().forget_link(remote.id());
+            cell.deliver_exit(Exit {
+                actor: remote,
+                reason: ExitReason::NoConnection,
+            });
+        }
+    }
+    for (monitor, (watcher, remote)) in lost.watching {
+        if let Some(cell) = system.shared().cell(watcher) {
+            cell.deliver_down(Down {
+                monitor: MonitorRef(monitor),
+                actor: remote,
+                reason: ExitReason::NoConnection,
+            });
+        }
+    }
+    for (_, (target, ours)) in lost.watched_by {
+        if let Some(cell) = system.shared().cell(target) {
+            cell.remove_watcher(ours);
+        }
+    }
+}
