@@ -207,6 +207,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// A node could not start listening.
+    #[error("a node could not listen on {address}: {reason}")]
+    Listen {
+        /// The address it was to listen on.
+        address: String,
+        /// Why it could not.
+        reason: String,
+    },
+
     /// The node does not allow actors of this type to be spawned there.
     #[error(
         "node {node} does not allow spawning a {actor_type}; it must call `allow_spawn::<{actor_type}>()`"

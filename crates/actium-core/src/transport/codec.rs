@@ -68,6 +68,19 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     }
 }
 
+/// Decodes exactly one `T` from `bytes` in `system`: references in it
+/// resolve there.
+///
+/// # Errors
+///
+/// What did not decode, in words.
+pub fn decode_in<T: DeserializeOwned>(
+    system: &crate::SystemHandle,
+    bytes: &[u8],
+) -> Result<T, String> {
+    super::inbound::decoding(system, || decode(bytes))
+}
+
 /// What `#[actor(remote)]` expands to calls of. Not public API.
 pub mod generated {
     use super::*;

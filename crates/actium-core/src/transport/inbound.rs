@@ -86,6 +86,16 @@ fn unknown_label(id: ActorId) -> ActorLabel {
     ActorLabel::new(id, "?")
 }
 
+/// The label a signal names, or the one recorded here when the sender did
+/// not know the type (an actor that did not exist there).
+fn known(sent: ActorLabel, recorded: ActorLabel) -> ActorLabel {
+    if sent.type_name() == "?" {
+        recorded
+    } else {
+        sent
+    }
+}
+
 /// Applies a link, monitor or exit signal that arrived from `peer`.
 ///
 /// The network layer has checked that the signal's sender is on `peer`'s
@@ -130,12 +140,12 @@ pub fn apply(system: &SystemHandle, peer: Arc<dyn Peer>, signal: RemoteSignal) {
             if linked {
                 // An exit along a link that was removed meanwhile is not
                 // delivered (Erlang: none arrives after `unlink` returns).
-                if !relations.remove_link(to, from.id()) {
+                let Some(linked) = relations.remove_link(to, from.id()) else {
                     return;
-                }
+                };
                 local.core().forget_link(from.id());
                 local.deliver_exit(Exit {
-                    actor: from,
+                    actor: known(from, linked),
                     reason,
                 });
             } else if reason == ExitReason::Killed {
@@ -180,14 +190,11 @@ pub fn apply(system: &SystemHandle, peer: Arc<dyn Peer>, signal: RemoteSignal) {
             reason,
             ..
         } => {
-            if relations
-                .remove_watching(actor.id().node(), monitor)
-                .is_some()
-            {
+            if let Some((_, watched)) = relations.remove_watching(actor.id().node(), monitor) {
                 if let Some(local) = receiver {
                     local.deliver_down(Down {
                         monitor: MonitorRef(monitor),
-                        actor,
+                        actor: known(actor, watched),
                         reason,
                     });
                 }

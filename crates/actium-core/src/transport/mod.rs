@@ -43,7 +43,7 @@ pub use answer::{Answer, EncodedCall, Rejection, Respond, Responder, Response};
 #[doc(hidden)]
 pub use codec::generated;
 #[cfg(feature = "remote")]
-pub use codec::{decode, encode};
+pub use codec::{decode, decode_in, encode};
 pub use inbound::{apply, connection_lost, deliver};
 pub(crate) use proxy::RemoteCell;
 pub(crate) use relations::RemoteRelations;

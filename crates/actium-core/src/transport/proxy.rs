@@ -150,6 +150,7 @@ impl ErasedCell for RemoteCell {
             .system
             .remote_relations
             .remove_link(other, self.id())
+            .is_some()
         {
             self.send(RemoteSignal::Unlink {
                 from: other,
@@ -185,7 +186,7 @@ impl ErasedCell for RemoteCell {
         let watcher = system
             .remote_relations
             .remove_watching(self.id().node(), monitor.0);
-        if let Some(watcher) = watcher {
+        if let Some((watcher, _)) = watcher {
             self.send(RemoteSignal::Demonitor {
                 watcher: ActorId::new(system.node, watcher),
                 target: self.id(),

@@ -59,10 +59,10 @@ impl RemoteRelations {
         });
     }
 
-    /// Removes a link; returns whether it was there.
-    pub(crate) fn remove_link(&self, local: ActorId, remote: ActorId) -> bool {
+    /// Removes a link; returns the remote actor's label if it was there.
+    pub(crate) fn remove_link(&self, local: ActorId, remote: ActorId) -> Option<ActorLabel> {
         self.update(remote.node(), |r| {
-            r.links.remove(&(local.local(), remote.local())).is_some()
+            r.links.remove(&(local.local(), remote.local()))
         })
     }
 
@@ -72,12 +72,10 @@ impl RemoteRelations {
         });
     }
 
-    /// Removes a monitor of a remote actor; returns its watcher if it was
-    /// still active.
-    pub(crate) fn remove_watching(&self, node: NodeId, monitor: u64) -> Option<u64> {
-        self.update(node, |r| {
-            r.watching.remove(&monitor).map(|(watcher, _)| watcher)
-        })
+    /// Removes a monitor of a remote actor; returns its watcher and the
+    /// watched actor if it was still active.
+    pub(crate) fn remove_watching(&self, node: NodeId, monitor: u64) -> Option<(u64, ActorLabel)> {
+        self.update(node, |r| r.watching.remove(&monitor))
     }
 
     pub(crate) fn add_watched_by(

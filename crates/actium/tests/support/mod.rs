@@ -117,3 +117,6 @@ impl Counter {
         self.n
     }
 }
+
+#[cfg(feature = "remote")]
+pub mod remote;

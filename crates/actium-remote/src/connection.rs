@@ -1,0 +1,553 @@
+//! One connection: its handshake, and the three tasks that run it.
+//!
+//! - The **reader** decodes frames as they arrive and acts on each: a call
+//!   goes to the local actor's mailbox, a reply to the caller waiting for
+//!   it, a signal to the link and monitor machinery.
+//! - The **writer** writes whatever the peer's outbox holds, in batches.
+//! - The **heartbeat** sends a ping every interval and ends the connection
+//!   when nothing has arrived for the heartbeat timeout; it also forgets
+//!   calls whose callers gave up.
+//!
+//! Whatever ends a connection — the peer closing, a read or write error, a
+//! missed heartbeat, a frame that breaks the protocol — ends it through
+//! `PeerHandle::ended`, which fails the calls waiting on it and fires the
+//! links and monitors that crossed it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use actium_core::transport::{self, RemoteSignal, Response};
+use actium_core::{Error, NodeId};
+use bytes::BytesMut;
+use futures_util::StreamExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
+
+use crate::auth::{self, Side};
+use crate::node::NodeShared;
+use crate::peer::{Admission, PeerHandle, Responder};
+use crate::wire::{self, Frame, Handshake, MAGIC, VERSION};
+
+/// Any byte stream a connection can run over: TCP, or TLS over TCP.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
+
+pub(crate) type Reader = FramedRead<ReadHalf<Box<dyn Io>>, LengthDelimitedCodec>;
+pub(crate) type Writer = WriteHalf<Box<dyn Io>>;
+
+/// The reason a connector gives up when the listener keeps its own
+/// connection: not a failure, the other connection carries the traffic.
+pub(crate) const DUPLICATE: &str = "duplicate connection";
+
+/// Who is at the other end, as the handshake established.
+pub(crate) struct PeerInfo {
+    pub(crate) node: NodeId,
+    pub(crate) name: String,
+    pub(crate) address: String,
+}
+
+/// Splits a stream and frames its read half.
+pub(crate) fn frame(io: Box<dyn Io>, max_frame: usize) -> (Reader, Writer) {
+    let (read, write) = tokio::io::split(io);
+    let codec = LengthDelimitedCodec::builder()
+        .max_frame_length(max_frame)
+        .new_codec();
+    (FramedRead::new(read, codec), write)
+}
+
+async fn send(
+    writer: &mut Writer,
+    message: &Handshake<'_>,
+    max_frame: usize,
+) -> Result<(), String> {
+    let mut bytes = BytesMut::new();
+    wire::write_frame(&mut bytes, message, max_frame).map_err(|e| e.to_string())?;
+    writer
+        .write_all(&bytes)
+        .await
+        .map_err(|e| format!("write failed: {e}"))
+}
+
+async fn receive(reader: &mut Reader) -> Result<BytesMut, String> {
+    match reader.next().await {
+        Some(Ok(bytes)) => Ok(bytes),
+        Some(Err(error)) => Err(format!("read failed: {error}")),
+        None => Err("the connection closed during the handshake".to_owned()),
+    }
+}
+
+/// Refuses a connection, telling the other side why (best effort).
+async fn refuse(writer: &mut Writer, reason: &str, max_frame: usize) {
+    let _ = send(
+        writer,
+        &Handshake::Refused {
+            reason: reason.into(),
+        },
+        max_frame,
+    )
+    .await;
+    let _ = writer.shutdown().await;
+}
+
+/// The connector's side of the handshake.
+pub(crate) async fn handshake_connector(
+    node: &NodeShared,
+    reader: &mut Reader,
+    writer: &mut Writer,
+) -> Result<PeerInfo, String> {
+    let max = node.config.max_frame;
+    let my_nonce = auth::nonce();
+    send(
+        writer,
+        &Handshake::Hello {
+            magic: MAGIC,
+            version: VERSION,
+            node: node.id(),
+            name: node.name().into(),
+            address: node.address_str().into(),
+            nonce: my_nonce,
+        },
+        max,
+    )
+    .await?;
+    let bytes = receive(reader).await?;
+    let (info, their_nonce) = match wire::read::<Handshake<'_>>(&bytes) {
+        Ok(Handshake::Welcome {
+            version,
+            node: their_node,
+            name,
+            address,
+            nonce,
+            proof,
+        }) => {
+            if version != VERSION {
+                return Err(format!(
+                    "the node speaks protocol version {version}, this one {VERSION}"
+                ));
+            }
+            if !node.config.cookie.verify(
+                Side::Listener,
+                &nonce,
+                &my_nonce,
+                their_node,
+                node.id(),
+                &proof,
+            ) {
+                return Err(
+                    "authentication failed: the node does not know this node's cookie".to_owned(),
+                );
+            }
+            (
+                PeerInfo {
+                    node: their_node,
+                    name: name.into_owned(),
+                    address: address.into_owned(),
+                },
+                nonce,
+            )
+        }
+        Ok(Handshake::Refused { reason }) => return Err(format!("refused: {reason}")),
+        Ok(other) => return Err(format!("unexpected handshake message {other:?}")),
+        Err(error) => return Err(format!("malformed handshake: {error}")),
+    };
+    let proof = node.config.cookie.prove(
+        Side::Connector,
+        &my_nonce,
+        &their_nonce,
+        node.id(),
+        info.node,
+    );
+    send(writer, &Handshake::Proof { proof }, max).await?;
+    let bytes = receive(reader).await?;
+    match wire::read::<Handshake<'_>>(&bytes) {
+        Ok(Handshake::Ready) => Ok(info),
+        Ok(Handshake::Refused { reason }) if reason == DUPLICATE => Err(DUPLICATE.to_owned()),
+        Ok(Handshake::Refused { reason }) => Err(format!("refused: {reason}")),
+        Ok(other) => Err(format!("unexpected handshake message {other:?}")),
+        Err(error) => Err(format!("malformed handshake: {error}")),
+    }
+}
+
+/// The listener's side of the handshake, up to the proofs; the caller
+/// decides whether to keep the connection.
+pub(crate) async fn handshake_listener(
+    node: &NodeShared,
+    reader: &mut Reader,
+    writer: &mut Writer,
+) -> Result<PeerInfo, String> {
+    let max = node.config.max_frame;
+    let bytes = receive(reader).await?;
+    let hello = wire::read::<Handshake<'_>>(&bytes);
+    let (info, their_nonce) = match hello {
+        Ok(Handshake::Hello {
+            magic,
+            version,
+            node: their_node,
+            name,
+            address,
+            nonce,
+        }) if magic == MAGIC => {
+            if version != VERSION {
+                let reason = format!(
+                    "protocol version {version} is not supported; this node speaks {VERSION}"
+                );
+                refuse(writer, &reason, max).await;
+                return Err(reason);
+            }
+            if their_node == node.id() {
+                let reason = "a node cannot connect to itself".to_owned();
+                refuse(writer, &reason, max).await;
+                return Err(reason);
+            }
+            (
+                PeerInfo {
+                    node: their_node,
+                    name: name.into_owned(),
+                    address: address.into_owned(),
+                },
+                nonce,
+            )
+        }
+        _ => {
+            let reason = "not an Actium node (no valid hello)".to_owned();
+            refuse(writer, &reason, max).await;
+            return Err(reason);
+        }
+    };
+    let my_nonce = auth::nonce();
+    let proof = node.config.cookie.prove(
+        Side::Listener,
+        &my_nonce,
+        &their_nonce,
+        node.id(),
+        info.node,
+    );
+    send(
+        writer,
+        &Handshake::Welcome {
+            version: VERSION,
+            node: node.id(),
+            name: node.name().into(),
+            address: node.address_str().into(),
+            nonce: my_nonce,
+            proof,
+        },
+        max,
+    )
+    .await?;
+    let bytes = receive(reader).await?;
+    match wire::read::<Handshake<'_>>(&bytes) {
+        Ok(Handshake::Proof { proof })
+            if node.config.cookie.verify(
+                Side::Connector,
+                &their_nonce,
+                &my_nonce,
+                info.node,
+                node.id(),
+                &proof,
+            ) =>
+        {
+            Ok(info)
+        }
+        Ok(Handshake::Proof { .. }) => {
+            let reason = "authentication failed: wrong cookie".to_owned();
+            refuse(writer, &reason, max).await;
+            Err(reason)
+        }
+        _ => {
+            let reason = "expected the connector's proof".to_owned();
+            refuse(writer, &reason, max).await;
+            Err(reason)
+        }
+    }
+}
+
+/// Opens a connection from this node to `peer` and runs it, as
+/// generation `generation` of that peer's connections.
+pub(crate) async fn connect(node: Arc<NodeShared>, peer: Arc<PeerHandle>, generation: u64) {
+    let timeout = node.config.connect_timeout;
+    let opened = tokio::time::timeout(timeout, async {
+        let io = node.dial(peer.address()).await?;
+        let (mut reader, mut writer) = frame(io, node.config.max_frame);
+        let info = handshake_connector(&node, &mut reader, &mut writer).await?;
+        Ok::<_, String>((reader, writer, info))
+    })
+    .await;
+    match opened {
+        Ok(Ok((reader, writer, info))) => {
+            if !peer.established(generation, info.node) {
+                // The peer's own connection to us won meanwhile.
+                return;
+            }
+            tracing::debug!(peer = %peer.address(), name = %info.name, "connected");
+            run(node, peer, generation, info.node, reader, writer);
+        }
+        Ok(Err(reason)) if reason == DUPLICATE => {
+            // The peer keeps the connection it is opening to us; if it
+            // never arrives, give up after the connect timeout.
+            tokio::time::sleep(timeout).await;
+            peer.ended(
+                generation,
+                "the node refused a duplicate connection and never connected back",
+            );
+        }
+        Ok(Err(reason)) => {
+            tracing::warn!(peer = %peer.address(), %reason, "could not connect");
+            peer.ended(generation, &reason);
+        }
+        Err(_elapsed) => peer.ended(generation, &format!("no connection within {timeout:?}")),
+    }
+}
+
+/// Runs an accepted connection: handshake, admission, then the tasks.
+pub(crate) async fn accept(node: Arc<NodeShared>, io: Box<dyn Io>, from: String) {
+    let max = node.config.max_frame;
+    let (mut reader, mut writer) = frame(io, max);
+    let shaken = tokio::time::timeout(
+        node.config.connect_timeout,
+        handshake_listener(&node, &mut reader, &mut writer),
+    )
+    .await;
+    let info = match shaken {
+        Ok(Ok(info)) => info,
+        Ok(Err(reason)) => {
+            tracing::warn!(%from, %reason, "refused a connection");
+            return;
+        }
+        Err(_elapsed) => {
+            tracing::warn!(%from, "refused a connection: the handshake timed out");
+            return;
+        }
+    };
+    let peer = match node.peer_for(&info.address) {
+        Ok(peer) => peer,
+        Err(error) => {
+            let reason = format!("its advertised address is invalid: {error}");
+            tracing::warn!(%from, %reason, "refused a connection");
+            refuse(&mut writer, &reason, max).await;
+            return;
+        }
+    };
+    let generation = node.next_generation();
+    match peer.admit(info.node, node.id(), generation) {
+        Admission::Duplicate => refuse(&mut writer, DUPLICATE, max).await,
+        Admission::Accept(replaced) => {
+            if let Err(reason) = send(&mut writer, &Handshake::Ready, max).await {
+                peer.ended(generation, &reason);
+                return;
+            }
+            if let Some(old) = replaced.filter(|old| *old != info.node) {
+                // The node restarted: everything tied to its old run is gone.
+                transport::connection_lost(node.system(), old);
+            }
+            tracing::debug!(peer = %info.address, name = %info.name, "accepted a connection");
+            run(node, peer, generation, info.node, reader, writer);
+        }
+    }
+}
+
+/// What the tasks of one connection share.
+struct Link {
+    node: Arc<NodeShared>,
+    peer: Arc<PeerHandle>,
+    generation: u64,
+    peer_node: NodeId,
+    /// Milliseconds since the node started at the last frame received.
+    last_received: AtomicU64,
+}
+
+impl Link {
+    fn end(&self, reason: &str) {
+        self.peer.ended(self.generation, reason);
+    }
+}
+
+fn run(
+    node: Arc<NodeShared>,
+    peer: Arc<PeerHandle>,
+    generation: u64,
+    peer_node: NodeId,
+    reader: Reader,
+    writer: Writer,
+) {
+    let link = Arc::new(Link {
+        last_received: AtomicU64::new(node.now_millis()),
+        node,
+        peer,
+        generation,
+        peer_node,
+    });
+    let runtime = tokio::runtime::Handle::current();
+    let tasks = vec![
+        runtime
+            .spawn(read_loop(link.clone(), reader))
+            .abort_handle(),
+        runtime
+            .spawn(write_loop(link.clone(), writer))
+            .abort_handle(),
+        runtime.spawn(heartbeat(link.clone())).abort_handle(),
+    ];
+    link.peer.set_tasks(generation, tasks);
+}
+
+async fn write_loop(link: Arc<Link>, mut writer: Writer) {
+    let mut batch = BytesMut::with_capacity(64 * 1024);
+    loop {
+        link.peer.outbox.take(&mut batch).await;
+        let written = async {
+            writer.write_all(&batch).await?;
+            writer.flush().await
+        }
+        .await;
+        if let Err(error) = written {
+            link.end(&format!("write failed: {error}"));
+            return;
+        }
+        batch.clear();
+    }
+}
+
+async fn heartbeat(link: Arc<Link>) {
+    let config = &link.node.config;
+    let mut ticks = tokio::time::interval(config.heartbeat_interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let silent = link
+            .node
+            .now_millis()
+            .saturating_sub(link.last_received.load(Ordering::Relaxed));
+        if Duration::from_millis(silent) > config.heartbeat_timeout {
+            link.end(&format!(
+                "no heartbeat for {:?}",
+                Duration::from_millis(silent)
+            ));
+            return;
+        }
+        link.peer.send_if_connected(&Frame::Ping);
+        link.peer.sweep();
+    }
+}
+
+async fn read_loop(link: Arc<Link>, mut reader: Reader) {
+    let reason = loop {
+        match reader.next().await {
+            Some(Ok(bytes)) => {
+                link.last_received
+                    .store(link.node.now_millis(), Ordering::Relaxed);
+                match dispatch(&link, &bytes) {
+                    Ok(()) => {}
+                    Err(Closing::Bye(reason)) => break format!("closed by the node: {reason}"),
+                    Err(Closing::Violation(reason)) => {
+                        tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection that broke the protocol");
+                        link.peer.send_if_connected(&Frame::Bye {
+                            reason: reason.as_str().into(),
+                        });
+                        break format!("protocol violation: {reason}");
+                    }
+                }
+            }
+            Some(Err(error)) => {
+                let reason = format!("unreadable frame: {error}");
+                tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
+                break reason;
+            }
+            None => break "the connection was closed".to_owned(),
+        }
+    };
+    link.end(&reason);
+}
+
+/// Why the reader stops.
+enum Closing {
+    /// The peer said goodbye.
+    Bye(String),
+    /// The peer broke the protocol.
+    Violation(String),
+}
+
+/// Acts on one frame.
+fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
+    let frame = wire::read::<Frame<'_>>(bytes)
+        .map_err(|error| Closing::Violation(format!("malformed frame: {error}")))?;
+    let node = &link.node;
+    let system = node.system();
+    match frame {
+        Frame::Tell {
+            to,
+            method,
+            payload,
+        } => {
+            if to.node() != node.id() {
+                tracing::debug!(%to, method, "a one-way call for an actor of another run of this node");
+                return Ok(());
+            }
+            if let Err(error) = transport::deliver(system, to, method, payload, None) {
+                log_undelivered(link, method, &error);
+            }
+        }
+        Frame::Ask {
+            id,
+            to,
+            method,
+            payload,
+        } => {
+            let responder = Box::new(Responder {
+                peer: link.peer.clone(),
+                id,
+            });
+            if to.node() != node.id() {
+                use actium_core::transport::Respond;
+                responder.respond(Response::Stopped);
+                return Ok(());
+            }
+            if let Err(error) = transport::deliver(system, to, method, payload, Some(responder)) {
+                log_undelivered(link, method, &error);
+            }
+        }
+        Frame::Reply { id, response } => link.peer.answered(id, response, system),
+        Frame::Signal(signal) => {
+            if !sent_from(&signal, link.peer_node) {
+                return Err(Closing::Violation(format!(
+                    "a signal that claims to come from another node: {signal:?}"
+                )));
+            }
+            if signal.receiver().node() == node.id() {
+                transport::apply(system, link.peer.clone(), signal);
+            }
+        }
+        Frame::Request { id, request } => {
+            let answer = node.answer(request);
+            link.peer.send_if_connected(&Frame::Answer { id, answer });
+        }
+        Frame::Answer { id, answer } => link.peer.request_answered(id, answer),
+        Frame::Ping => link.peer.send_if_connected(&Frame::Pong),
+        Frame::Pong => {}
+        Frame::Bye { reason } => return Err(Closing::Bye(reason.into_owned())),
+    }
+    Ok(())
+}
+
+fn log_undelivered(link: &Link, method: &str, error: &Error) {
+    match error {
+        Error::ActorStopped { .. } => {
+            tracing::debug!(peer = %link.peer.address(), method, %error, "call to a stopped actor");
+        }
+        _ => tracing::warn!(peer = %link.peer.address(), method, %error, "call not delivered"),
+    }
+}
+
+/// Whether a signal's sender is on the node at the other end (a peer may
+/// only speak for its own actors).
+fn sent_from(signal: &RemoteSignal, node: NodeId) -> bool {
+    let sender = match signal {
+        RemoteSignal::Link { from, .. } | RemoteSignal::Exit { from, .. } => from.id().node(),
+        RemoteSignal::Unlink { from, .. } => from.node(),
+        RemoteSignal::Monitor { watcher, .. } => watcher.id().node(),
+        RemoteSignal::Demonitor { watcher, .. } => watcher.node(),
+        RemoteSignal::Down { actor, .. } => actor.id().node(),
+        RemoteSignal::Stop { .. } | RemoteSignal::Kill { .. } => return true,
+    };
+    sender == node
+}

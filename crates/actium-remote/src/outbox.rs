@@ -1,0 +1,87 @@
+//! The bytes waiting to go to one peer.
+//!
+//! Senders encode their frame straight into a shared buffer under a short
+//! lock; the connection's writer task swaps the whole buffer out and writes
+//! it with one system call. Under load many frames go out per write
+//! (batching without a timer); when idle, each frame goes out at once.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use bytes::BytesMut;
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::wire::{self, WriteError};
+
+/// How many bytes may wait for a peer before sends are refused: a peer
+/// that does not read must not exhaust this node's memory.
+pub(crate) const MAX_QUEUED: usize = 256 * 1024 * 1024;
+
+pub(crate) struct Outbox {
+    buffer: Mutex<BytesMut>,
+    ready: Notify,
+    max_frame: usize,
+}
+
+/// Why a frame was not queued.
+pub(crate) enum Refused {
+    Frame(WriteError),
+    Overloaded,
+}
+
+impl Outbox {
+    pub(crate) fn new(max_frame: usize) -> Self {
+        Outbox {
+            buffer: Mutex::new(BytesMut::new()),
+            ready: Notify::new(),
+            max_frame,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BytesMut> {
+        // Only buffer operations run under this lock.
+        self.buffer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues one frame and wakes the writer if it was idle.
+    pub(crate) fn push<T: Serialize>(&self, message: &T) -> Result<(), Refused> {
+        let was_empty = {
+            let mut buffer = self.lock();
+            if buffer.len() >= MAX_QUEUED {
+                return Err(Refused::Overloaded);
+            }
+            let was_empty = buffer.is_empty();
+            wire::write_frame(&mut buffer, message, self.max_frame).map_err(Refused::Frame)?;
+            was_empty
+        };
+        if was_empty {
+            self.ready.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Waits for queued bytes and swaps them into `batch` (which must be
+    /// empty; its capacity is reused).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: bytes are moved only when it resolves.
+    pub(crate) async fn take(&self, batch: &mut BytesMut) {
+        debug_assert!(batch.is_empty());
+        loop {
+            {
+                let mut buffer = self.lock();
+                if !buffer.is_empty() {
+                    std::mem::swap(&mut *buffer, batch);
+                    return;
+                }
+            }
+            self.ready.notified().await;
+        }
+    }
+
+    /// Drops whatever waits (the connection it was for is gone).
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+}

@@ -1,0 +1,407 @@
+//! One remote node as this node sees it: its connection state, the bytes
+//! waiting for it, and the calls waiting for its answers.
+//!
+//! A [`PeerHandle`] lives as long as anyone refers to the node (references,
+//! the node's peer table); connections come and go under it. Its phase:
+//!
+//! ```text
+//!   Idle ──first use──▶ Connecting ──handshake──▶ Up ──lost──▶ Down
+//!                          │  ▲                                 │
+//!                          │  └──── a use after the back-off ───┘
+//!                          └──failed──▶ Down
+//! ```
+//!
+//! Calls made while connecting are queued and go out once the connection
+//! is up; while down, calls fail at once with `NodeDown` until the back-off
+//! ends and a use tries again. When a connection ends, every call waiting
+//! for an answer from it fails with `NodeDown`, and every link and monitor
+//! that crossed it fires with `NoConnection`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use actium_core::transport::{self, Answer, Peer, RemoteSignal, Respond, Response};
+use actium_core::{ActorId, Error, NodeId};
+use serde::Serialize;
+use tokio::sync::oneshot;
+use tokio::task::AbortHandle;
+
+use crate::node::NodeShared;
+use crate::outbox::{Outbox, Refused};
+use crate::wire::{Frame, NodeAnswer, Request};
+
+/// The first wait before reconnecting to a node that went down; it
+/// doubles with each failed attempt up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+pub(crate) struct PeerHandle {
+    /// This handle itself, for starting connections from `&self`.
+    me: Weak<PeerHandle>,
+    address: String,
+    pub(crate) node: Weak<NodeShared>,
+    state: Mutex<State>,
+    pub(crate) outbox: Outbox,
+    next_id: AtomicU64,
+}
+
+struct State {
+    phase: Phase,
+    /// The peer's node id, as its last handshake said.
+    node_id: Option<NodeId>,
+    /// Calls and requests waiting for an answer, by id.
+    pending: HashMap<u64, Pending>,
+    /// Nodes that calls and signals were addressed to before the
+    /// connection was up: if it never comes up, their relations fire.
+    addressed: HashSet<NodeId>,
+    backoff: Duration,
+    /// The running connection's tasks, aborted when it is replaced.
+    tasks: Vec<AbortHandle>,
+}
+
+#[derive(Clone)]
+enum Phase {
+    Idle,
+    Connecting { generation: u64 },
+    Up { generation: u64 },
+    Down { reason: String, retry_at: Instant },
+}
+
+enum Pending {
+    Call(Answer),
+    Request(oneshot::Sender<NodeAnswer>),
+}
+
+/// What a listener decides about a connection a peer opened.
+pub(crate) enum Admission {
+    /// Use it; it replaced a connection to this node id, if any.
+    Accept(Option<NodeId>),
+    /// Refuse it: another connection between the two nodes stays.
+    Duplicate,
+}
+
+impl PeerHandle {
+    pub(crate) fn new(address: String, node: Weak<NodeShared>, max_frame: usize) -> Arc<Self> {
+        Arc::new_cyclic(|me| PeerHandle {
+            me: me.clone(),
+            address,
+            node,
+            state: Mutex::new(State {
+                phase: Phase::Idle,
+                node_id: None,
+                pending: HashMap::new(),
+                addressed: HashSet::new(),
+                backoff: FIRST_BACKOFF,
+                tasks: Vec::new(),
+            }),
+            outbox: Outbox::new(max_frame),
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Only bookkeeping runs under this lock; answers are resolved and
+        // relations fired after it is released.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub(crate) fn is_up(&self) -> bool {
+        matches!(self.lock().phase, Phase::Up { .. })
+    }
+
+    fn down_error(&self, reason: &str) -> Error {
+        Error::NodeDown {
+            node: self.address.clone(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// Makes sure a connection is up or on its way; fails while the node
+    /// is down and its back-off has not ended.
+    fn ensure(&self, state: &mut State, to: NodeId) -> Result<(), Error> {
+        match &state.phase {
+            Phase::Up { .. } => return Ok(()),
+            Phase::Connecting { .. } => {}
+            Phase::Down { reason, retry_at } if Instant::now() < *retry_at => {
+                return Err(self.down_error(reason));
+            }
+            Phase::Idle | Phase::Down { .. } => {
+                let (Some(node), Some(me)) = (self.node.upgrade(), self.me.upgrade()) else {
+                    return Err(self.down_error("this node has shut down"));
+                };
+                let generation = node.next_generation();
+                state.phase = Phase::Connecting { generation };
+                node.connect(me, generation);
+            }
+        }
+        state.addressed.insert(to);
+        Ok(())
+    }
+
+    fn queue<T: Serialize>(&self, frame: &T) -> Result<(), Error> {
+        self.outbox.push(frame).map_err(|refused| match refused {
+            Refused::Frame(error) => Error::Rejected {
+                actor: actium_core::ActorLabel::new(ActorId::new(NodeId::from_u64(0), 0), "?"),
+                method: "?",
+                reason: error.to_string(),
+            },
+            Refused::Overloaded => self
+                .down_error("its send buffer is full: the node does not read what is sent to it"),
+        })
+    }
+
+    /// Queues a frame for the peer if a connection is up or coming; for
+    /// answers and replies, which are dropped with their connection.
+    pub(crate) fn send_if_connected<T: Serialize>(&self, frame: &T) {
+        let connected = matches!(
+            self.lock().phase,
+            Phase::Up { .. } | Phase::Connecting { .. }
+        );
+        if connected {
+            if let Err(error) = self.queue(frame) {
+                tracing::warn!(peer = %self.address, %error, "answer not sent");
+            }
+        }
+    }
+
+    /// Sends a request to the node itself and waits for its answer.
+    pub(crate) async fn request(
+        &self,
+        request: Request<'_>,
+        timeout: Duration,
+    ) -> Result<NodeAnswer, Error> {
+        let (sender, receiver) = oneshot::channel();
+        {
+            let mut state = self.lock();
+            // The node id is not known before the first handshake; requests
+            // carry no relations, so any id will do for the bookkeeping.
+            let to = state.node_id.unwrap_or(NodeId::from_u64(0));
+            self.ensure(&mut state, to)?;
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            self.queue(&Frame::Request { id, request })?;
+            state.pending.insert(id, Pending::Request(sender));
+        }
+        match tokio::time::timeout(timeout, receiver).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(_closed)) => Err(self.down_error(
+                &self
+                    .last_reason()
+                    .unwrap_or_else(|| "the connection closed".to_owned()),
+            )),
+            Err(_elapsed) => Err(self.down_error(&format!("no answer within {timeout:?}"))),
+        }
+    }
+
+    fn last_reason(&self) -> Option<String> {
+        match &self.lock().phase {
+            Phase::Down { reason, .. } => Some(reason.clone()),
+            _ => None,
+        }
+    }
+
+    /// A response to a call of ours arrived.
+    pub(crate) fn answered(
+        &self,
+        id: u64,
+        response: Response<'_>,
+        system: &actium_core::SystemHandle,
+    ) {
+        let pending = self.lock().pending.remove(&id);
+        match pending {
+            Some(Pending::Call(answer)) => answer.resolve(system, response),
+            Some(Pending::Request(_)) => {
+                tracing::warn!(peer = %self.address, id, "a call reply answered a node request");
+            }
+            None => {} // its caller gave up
+        }
+    }
+
+    /// An answer to a request of ours arrived.
+    pub(crate) fn request_answered(&self, id: u64, answer: NodeAnswer) {
+        if let Some(Pending::Request(sender)) = self.lock().pending.remove(&id) {
+            let _gave_up = sender.send(answer);
+        }
+    }
+
+    /// Forgets calls whose callers gave up; called on every heartbeat.
+    pub(crate) fn sweep(&self) {
+        self.lock().pending.retain(|_, pending| match pending {
+            Pending::Call(answer) => !answer.is_abandoned(),
+            Pending::Request(sender) => !sender.is_closed(),
+        });
+    }
+
+    /// Decides about a connection the peer `node` opened to us, and if it
+    /// is accepted makes it the peer's connection at once (as generation
+    /// `generation`). `mine` is this node's id.
+    ///
+    /// The rules keep one connection per pair of nodes even when both
+    /// connect at the same moment: while our own connection to the peer is
+    /// still being set up, the one opened by the smaller node id wins (both
+    /// sides decide alike, so both keep the same one); while one is up to
+    /// the same node, it stays (the peer retries once it has seen it die);
+    /// a connection from a new run of the node replaces the old one.
+    /// Returns the node whose relations must fire because its connection
+    /// was replaced.
+    pub(crate) fn admit(&self, node: NodeId, mine: NodeId, generation: u64) -> Admission {
+        let mut state = self.lock();
+        let keep_ours = match state.phase {
+            Phase::Up { .. } => state.node_id == Some(node),
+            Phase::Connecting { .. } => mine < node,
+            Phase::Idle | Phase::Down { .. } => false,
+        };
+        if keep_ours {
+            return Admission::Duplicate;
+        }
+        let replaced = match state.phase {
+            Phase::Up { .. } => state.node_id,
+            _ => None,
+        };
+        self.install(&mut state, generation, node);
+        Admission::Accept(replaced)
+    }
+
+    /// Our connection finished its handshake: it becomes the peer's
+    /// connection, unless the peer's own connection to us won meanwhile.
+    pub(crate) fn established(&self, generation: u64, node: NodeId) -> bool {
+        let mut state = self.lock();
+        if !matches!(state.phase, Phase::Connecting { generation: g } if g == generation) {
+            return false;
+        }
+        self.install(&mut state, generation, node);
+        true
+    }
+
+    fn install(&self, state: &mut State, generation: u64, node: NodeId) {
+        for task in std::mem::take(&mut state.tasks) {
+            task.abort();
+        }
+        state.phase = Phase::Up { generation };
+        state.node_id = Some(node);
+        state.backoff = FIRST_BACKOFF;
+        state.addressed.clear();
+    }
+
+    /// Hands over the tasks of connection `generation`; aborts them if it is
+    /// no longer the current one.
+    pub(crate) fn set_tasks(&self, generation: u64, tasks: Vec<AbortHandle>) {
+        let mut state = self.lock();
+        if matches!(state.phase, Phase::Up { generation: g } if g == generation) {
+            state.tasks = tasks;
+        } else {
+            for task in tasks {
+                task.abort();
+            }
+        }
+    }
+
+    /// A connection attempt or a connection ended. If it is the current
+    /// one, the peer goes down: waiting calls fail, relations fire.
+    pub(crate) fn ended(&self, generation: u64, reason: &str) {
+        let (pending, nodes) = {
+            let mut state = self.lock();
+            let current = match state.phase {
+                Phase::Connecting { generation: g } | Phase::Up { generation: g } => {
+                    g == generation
+                }
+                Phase::Idle | Phase::Down { .. } => false,
+            };
+            if !current {
+                return;
+            }
+            let retry_at = Instant::now() + state.backoff;
+            state.backoff = (state.backoff * 2).min(MAX_BACKOFF);
+            state.phase = Phase::Down {
+                reason: reason.to_owned(),
+                retry_at,
+            };
+            for task in std::mem::take(&mut state.tasks) {
+                task.abort();
+            }
+            self.outbox.clear();
+            let mut nodes: HashSet<NodeId> = std::mem::take(&mut state.addressed);
+            nodes.extend(state.node_id);
+            (std::mem::take(&mut state.pending), nodes)
+        };
+        tracing::debug!(peer = %self.address, %reason, "connection ended");
+        for (_, pending) in pending {
+            if let Pending::Call(answer) = pending {
+                answer.fail(self.down_error(reason));
+            }
+            // A dropped request sender tells its waiter the node is down.
+        }
+        if let Some(node) = self.node.upgrade() {
+            for lost in nodes {
+                if lost != node.id() {
+                    transport::connection_lost(node.system(), lost);
+                }
+            }
+        }
+    }
+}
+
+impl Peer for PeerHandle {
+    fn address(&self) -> &str {
+        &self.address
+    }
+
+    fn is_connected(&self) -> bool {
+        self.is_up()
+    }
+
+    fn call(
+        &self,
+        to: ActorId,
+        method: &'static str,
+        payload: &[u8],
+        answer: Option<Answer>,
+    ) -> Result<(), Error> {
+        let mut state = self.lock();
+        self.ensure(&mut state, to.node())?;
+        match answer {
+            None => self.queue(&Frame::Tell {
+                to,
+                method,
+                payload,
+            }),
+            Some(answer) => {
+                let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                self.queue(&Frame::Ask {
+                    id,
+                    to,
+                    method,
+                    payload,
+                })?;
+                state.pending.insert(id, Pending::Call(answer));
+                Ok(())
+            }
+        }
+    }
+
+    fn signal(&self, signal: RemoteSignal) -> Result<(), Error> {
+        let mut state = self.lock();
+        self.ensure(&mut state, signal.receiver().node())?;
+        self.queue(&Frame::Signal(signal))
+    }
+}
+
+/// Sends a request-reply's response back to the peer that asked.
+pub(crate) struct Responder {
+    pub(crate) peer: Arc<PeerHandle>,
+    pub(crate) id: u64,
+}
+
+impl Respond for Responder {
+    fn respond(self: Box<Self>, response: Response<'_>) {
+        self.peer.send_if_connected(&Frame::Reply {
+            id: self.id,
+            response,
+        });
+    }
+}

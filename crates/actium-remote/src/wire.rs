@@ -1,0 +1,343 @@
+//! The wire format: length-prefixed frames of postcard-encoded messages.
+//!
+//! Every frame is a 4-byte big-endian length followed by that many bytes
+//! (tokio-util's `LengthDelimitedCodec` with its defaults reads them); the
+//! bytes are one postcard-encoded [`Handshake`] message while a connection
+//! is being set up, then one [`Frame`] each. Frames borrow their strings and
+//! payloads from the read buffer, so decoding copies nothing.
+//!
+//! Why postcard rather than bincode: on Actium's frames postcard is as fast
+//! to encode and decode (both are a few tens of nanoseconds per frame) and
+//! smaller (varints: a tell to a small id with a `u64` argument is ~20
+//! bytes), its wire format is specified and stable across 1.x, and bincode
+//! is no longer maintained. `docs/ARCHITECTURE.md` has the measurement.
+//!
+//! A versioned handshake opens every connection: a peer speaking another
+//! version is refused with a reason it can log.
+
+use std::borrow::Cow;
+
+use actium_core::transport::{RemoteSignal, Response};
+use actium_core::{ActorId, ActorLabel, NodeId};
+use bytes::{BufMut, BytesMut};
+use serde::{Deserialize, Serialize};
+
+/// What every handshake starts with, so that a stray client is told off
+/// rather than misread.
+pub(crate) const MAGIC: [u8; 6] = *b"actium";
+
+/// The protocol version this build speaks.
+pub(crate) const VERSION: u16 = 1;
+
+/// Bytes of the length prefix.
+pub(crate) const PREFIX: usize = 4;
+
+/// The default largest frame: 16 MiB.
+pub const DEFAULT_MAX_FRAME: usize = 16 * 1024 * 1024;
+
+/// Setting up a connection; see `auth` for the proofs.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Handshake<'a> {
+    /// Connector → listener: who I am, and a challenge.
+    Hello {
+        magic: [u8; 6],
+        version: u16,
+        node: NodeId,
+        #[serde(borrow)]
+        name: Cow<'a, str>,
+        /// Where the connector's own node listens.
+        #[serde(borrow)]
+        address: Cow<'a, str>,
+        nonce: [u8; 32],
+    },
+    /// Listener → connector: who I am, my challenge, and proof that I know
+    /// the cookie.
+    Welcome {
+        version: u16,
+        node: NodeId,
+        #[serde(borrow)]
+        name: Cow<'a, str>,
+        #[serde(borrow)]
+        address: Cow<'a, str>,
+        nonce: [u8; 32],
+        proof: [u8; 32],
+    },
+    /// Connector → listener: proof that I know the cookie.
+    Proof { proof: [u8; 32] },
+    /// Listener → connector: the connection is open.
+    Ready,
+    /// Either way: the connection is refused, and why.
+    Refused {
+        #[serde(borrow)]
+        reason: Cow<'a, str>,
+    },
+}
+
+/// One message on an open connection.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Frame<'a> {
+    /// A one-way call.
+    Tell {
+        to: ActorId,
+        #[serde(borrow)]
+        method: &'a str,
+        #[serde(borrow)]
+        payload: &'a [u8],
+    },
+    /// A request-reply; the answer comes back as `Reply` with the same id.
+    Ask {
+        id: u64,
+        to: ActorId,
+        #[serde(borrow)]
+        method: &'a str,
+        #[serde(borrow)]
+        payload: &'a [u8],
+    },
+    /// The answer to an `Ask`.
+    Reply {
+        id: u64,
+        #[serde(borrow)]
+        response: Response<'a>,
+    },
+    /// A link, monitor or exit signal.
+    Signal(RemoteSignal),
+    /// A request to the node itself.
+    Request {
+        id: u64,
+        #[serde(borrow)]
+        request: Request<'a>,
+    },
+    /// The answer to a `Request`.
+    Answer { id: u64, answer: NodeAnswer },
+    /// Keeps an idle connection known to be alive.
+    Ping,
+    /// The answer to a `Ping`.
+    Pong,
+    /// The sender is closing the connection on purpose (it shuts down, or
+    /// the other side broke the protocol).
+    Bye {
+        #[serde(borrow)]
+        reason: Cow<'a, str>,
+    },
+}
+
+/// What one node asks another about itself.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Request<'a> {
+    /// The actor registered under a name.
+    Lookup {
+        #[serde(borrow)]
+        name: &'a str,
+    },
+    /// Spawn an actor of a type the node allows, from its encoded state.
+    Spawn {
+        #[serde(borrow)]
+        type_name: &'a str,
+        #[serde(borrow)]
+        state: &'a [u8],
+    },
+    /// The node's name, actors and registered names.
+    Describe,
+}
+
+/// A node's answer to a [`Request`].
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum NodeAnswer {
+    /// The actor asked for.
+    Found(ActorLabel),
+    /// No actor has that name.
+    NotRegistered,
+    /// The spawned actor.
+    Spawned(ActorLabel),
+    /// The node does not allow spawning that type.
+    NotSpawnable,
+    /// Spawning failed, and why.
+    SpawnFailed(String),
+    /// The node's description.
+    Description(NodeInfo),
+}
+
+/// What a node says about itself: from [`Node::describe`](crate::Node::describe).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    /// The node's name.
+    pub name: String,
+    /// Its address.
+    pub address: String,
+    /// Its running actors.
+    pub actors: Vec<ActorLabel>,
+    /// Its registered names, with the actor holding each.
+    pub names: Vec<(String, ActorLabel)>,
+}
+
+/// Appends postcard output to a `BytesMut`.
+struct Append<'a>(&'a mut BytesMut);
+
+impl postcard::ser_flavors::Flavor for Append<'_> {
+    type Output = ();
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.0.put_u8(byte);
+        Ok(())
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+/// Why a frame could not be written.
+#[derive(Debug)]
+pub(crate) enum WriteError {
+    /// Larger than the connection's maximum frame.
+    TooLarge(usize),
+    /// The serializer failed.
+    Encode(String),
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::TooLarge(size) => write!(
+                f,
+                "the message is {size} bytes encoded, more than the largest frame allowed"
+            ),
+            WriteError::Encode(message) => f.write_str(message),
+        }
+    }
+}
+
+/// Appends `message` to `out` as one frame: length, then postcard bytes.
+/// On error `out` is left as it was.
+pub(crate) fn write_frame<T: Serialize>(
+    out: &mut BytesMut,
+    message: &T,
+    max_frame: usize,
+) -> Result<(), WriteError> {
+    let start = out.len();
+    out.put_u32(0);
+    if let Err(error) = postcard::serialize_with_flavor(message, Append(out)) {
+        out.truncate(start);
+        return Err(WriteError::Encode(error.to_string()));
+    }
+    let length = out.len() - start - PREFIX;
+    let Ok(prefix) = u32::try_from(length) else {
+        out.truncate(start);
+        return Err(WriteError::TooLarge(length));
+    };
+    if length > max_frame {
+        out.truncate(start);
+        return Err(WriteError::TooLarge(length));
+    }
+    out[start..start + PREFIX].copy_from_slice(&prefix.to_be_bytes());
+    Ok(())
+}
+
+/// Decodes one frame's bytes (without the length prefix) as `T`; trailing
+/// bytes are an error.
+pub(crate) fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((message, [])) => Ok(message),
+        Ok((_, rest)) => Err(format!("{} unexpected bytes after the message", rest.len())),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actium_core::ExitReason;
+    use proptest::prelude::*;
+
+    fn round_trip(frame: &Frame<'_>) -> String {
+        let mut out = BytesMut::new();
+        write_frame(&mut out, frame, DEFAULT_MAX_FRAME).unwrap();
+        let length = u32::from_be_bytes(out[..4].try_into().unwrap()) as usize;
+        assert_eq!(length, out.len() - 4);
+        let back: Frame<'_> = read(&out[4..]).unwrap();
+        format!("{back:?}")
+    }
+
+    #[test]
+    fn frames_round_trip() {
+        let id = ActorId::new(NodeId::from_u64(9), 3);
+        let frames = [
+            Frame::Tell {
+                to: id,
+                method: "incr",
+                payload: &[1, 2, 3],
+            },
+            Frame::Ask {
+                id: 7,
+                to: id,
+                method: "get",
+                payload: &[],
+            },
+            Frame::Reply {
+                id: 7,
+                response: Response::Value(&[5]),
+            },
+            Frame::Signal(RemoteSignal::Exit {
+                from: ActorLabel::new(id, "Counter"),
+                to: id,
+                reason: ExitReason::Panicked("boom".into()),
+                linked: true,
+            }),
+            Frame::Ping,
+        ];
+        for frame in &frames {
+            assert_eq!(round_trip(frame), format!("{frame:?}"));
+        }
+    }
+
+    #[test]
+    fn a_frame_over_the_limit_is_refused_and_leaves_the_buffer_alone() {
+        let mut out = BytesMut::new();
+        out.extend_from_slice(b"xy");
+        let payload = vec![0_u8; 100];
+        let frame = Frame::Tell {
+            to: ActorId::new(NodeId::from_u64(1), 1),
+            method: "m",
+            payload: &payload,
+        };
+        assert!(matches!(
+            write_frame(&mut out, &frame, 64),
+            Err(WriteError::TooLarge(_))
+        ));
+        assert_eq!(&out[..], b"xy");
+    }
+
+    #[test]
+    fn a_small_tell_is_small() {
+        let mut out = BytesMut::new();
+        let frame = Frame::Tell {
+            to: ActorId::new(NodeId::from_u64(u64::MAX), 12),
+            method: "incr",
+            payload: &[1],
+        };
+        write_frame(&mut out, &frame, DEFAULT_MAX_FRAME).unwrap();
+        assert!(out.len() <= 24, "{} bytes", out.len());
+    }
+
+    proptest! {
+        /// Whatever bytes arrive, decoding returns an error or a frame; it
+        /// never panics.
+        #[test]
+        fn arbitrary_bytes_never_panic_the_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = read::<Frame<'_>>(&bytes);
+            let _ = read::<Handshake<'_>>(&bytes);
+        }
+
+        /// Tells round-trip whatever their method and payload.
+        #[test]
+        fn tells_round_trip(method in "[a-z_]{1,20}", payload in proptest::collection::vec(any::<u8>(), 0..64), local in any::<u64>()) {
+            let frame = Frame::Tell { to: ActorId::new(NodeId::from_u64(1), local), method: &method, payload: &payload };
+            prop_assert_eq!(round_trip(&frame), format!("{frame:?}"));
+        }
+    }
+}
