@@ -244,6 +244,20 @@ impl SystemShared {
         })
     }
 
+    /// Attaches a network layer unless one is attached; returns whether it
+    /// was.
+    pub(crate) fn attach_transport(&self, resolver: Arc<dyn Resolver>) -> bool {
+        let mut transport = self
+            .transport
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if transport.is_some() {
+            return false;
+        }
+        *transport = Some(resolver);
+        true
+    }
+
     pub(crate) fn set_transport(&self, resolver: Option<Arc<dyn Resolver>>) {
         *self
             .transport

@@ -40,6 +40,27 @@ pub(crate) type Writer = WriteHalf<Box<dyn Io>>;
 /// connection: not a failure, the other connection carries the traffic.
 pub(crate) const DUPLICATE: &str = "duplicate connection";
 
+/// Who this end is, for the handshake.
+pub(crate) struct Identity<'a> {
+    pub(crate) node: NodeId,
+    pub(crate) name: &'a str,
+    pub(crate) address: &'a str,
+    pub(crate) cookie: &'a auth::Cookie,
+    pub(crate) max_frame: usize,
+}
+
+impl NodeShared {
+    pub(crate) fn identity(&self) -> Identity<'_> {
+        Identity {
+            node: self.id(),
+            name: self.name(),
+            address: self.address_str(),
+            cookie: &self.config.cookie,
+            max_frame: self.config.max_frame,
+        }
+    }
+}
+
 /// Who is at the other end, as the handshake established.
 pub(crate) struct PeerInfo {
     pub(crate) node: NodeId,
@@ -92,20 +113,20 @@ async fn refuse(writer: &mut Writer, reason: &str, max_frame: usize) {
 
 /// The connector's side of the handshake.
 pub(crate) async fn handshake_connector(
-    node: &NodeShared,
+    me: &Identity<'_>,
     reader: &mut Reader,
     writer: &mut Writer,
 ) -> Result<PeerInfo, String> {
-    let max = node.config.max_frame;
+    let max = me.max_frame;
     let my_nonce = auth::nonce();
     send(
         writer,
         &Handshake::Hello {
             magic: MAGIC,
             version: VERSION,
-            node: node.id(),
-            name: node.name().into(),
-            address: node.address_str().into(),
+            node: me.node,
+            name: me.name.into(),
+            address: me.address.into(),
             nonce: my_nonce,
         },
         max,
@@ -126,12 +147,12 @@ pub(crate) async fn handshake_connector(
                     "the node speaks protocol version {version}, this one {VERSION}"
                 ));
             }
-            if !node.config.cookie.verify(
+            if !me.cookie.verify(
                 Side::Listener,
                 &nonce,
                 &my_nonce,
                 their_node,
-                node.id(),
+                me.node,
                 &proof,
             ) {
                 return Err(
@@ -151,13 +172,9 @@ pub(crate) async fn handshake_connector(
         Ok(other) => return Err(format!("unexpected handshake message {other:?}")),
         Err(error) => return Err(format!("malformed handshake: {error}")),
     };
-    let proof = node.config.cookie.prove(
-        Side::Connector,
-        &my_nonce,
-        &their_nonce,
-        node.id(),
-        info.node,
-    );
+    let proof = me
+        .cookie
+        .prove(Side::Connector, &my_nonce, &their_nonce, me.node, info.node);
     send(writer, &Handshake::Proof { proof }, max).await?;
     let bytes = receive(reader).await?;
     match wire::read::<Handshake<'_>>(&bytes) {
@@ -172,11 +189,11 @@ pub(crate) async fn handshake_connector(
 /// The listener's side of the handshake, up to the proofs; the caller
 /// decides whether to keep the connection.
 pub(crate) async fn handshake_listener(
-    node: &NodeShared,
+    me: &Identity<'_>,
     reader: &mut Reader,
     writer: &mut Writer,
 ) -> Result<PeerInfo, String> {
-    let max = node.config.max_frame;
+    let max = me.max_frame;
     let bytes = receive(reader).await?;
     let hello = wire::read::<Handshake<'_>>(&bytes);
     let (info, their_nonce) = match hello {
@@ -195,7 +212,7 @@ pub(crate) async fn handshake_listener(
                 refuse(writer, &reason, max).await;
                 return Err(reason);
             }
-            if their_node == node.id() {
+            if their_node == me.node {
                 let reason = "a node cannot connect to itself".to_owned();
                 refuse(writer, &reason, max).await;
                 return Err(reason);
@@ -216,20 +233,16 @@ pub(crate) async fn handshake_listener(
         }
     };
     let my_nonce = auth::nonce();
-    let proof = node.config.cookie.prove(
-        Side::Listener,
-        &my_nonce,
-        &their_nonce,
-        node.id(),
-        info.node,
-    );
+    let proof = me
+        .cookie
+        .prove(Side::Listener, &my_nonce, &their_nonce, me.node, info.node);
     send(
         writer,
         &Handshake::Welcome {
             version: VERSION,
-            node: node.id(),
-            name: node.name().into(),
-            address: node.address_str().into(),
+            node: me.node,
+            name: me.name.into(),
+            address: me.address.into(),
             nonce: my_nonce,
             proof,
         },
@@ -239,12 +252,12 @@ pub(crate) async fn handshake_listener(
     let bytes = receive(reader).await?;
     match wire::read::<Handshake<'_>>(&bytes) {
         Ok(Handshake::Proof { proof })
-            if node.config.cookie.verify(
+            if me.cookie.verify(
                 Side::Connector,
                 &their_nonce,
                 &my_nonce,
                 info.node,
-                node.id(),
+                me.node,
                 &proof,
             ) =>
         {
@@ -270,7 +283,7 @@ pub(crate) async fn connect(node: Arc<NodeShared>, peer: Arc<PeerHandle>, genera
     let opened = tokio::time::timeout(timeout, async {
         let io = node.dial(peer.address()).await?;
         let (mut reader, mut writer) = frame(io, node.config.max_frame);
-        let info = handshake_connector(&node, &mut reader, &mut writer).await?;
+        let info = handshake_connector(&node.identity(), &mut reader, &mut writer).await?;
         Ok::<_, String>((reader, writer, info))
     })
     .await;
@@ -306,7 +319,7 @@ pub(crate) async fn accept(node: Arc<NodeShared>, io: Box<dyn Io>, from: String)
     let (mut reader, mut writer) = frame(io, max);
     let shaken = tokio::time::timeout(
         node.config.connect_timeout,
-        handshake_listener(&node, &mut reader, &mut writer),
+        handshake_listener(&node.identity(), &mut reader, &mut writer),
     )
     .await;
     let info = match shaken {
@@ -400,6 +413,7 @@ async fn write_loop(link: Arc<Link>, mut writer: Writer) {
             writer.flush().await
         }
         .await;
+        link.peer.outbox.wrote();
         if let Err(error) = written {
             link.end(&format!("write failed: {error}"));
             return;
@@ -444,6 +458,12 @@ async fn read_loop(link: Arc<Link>, mut reader: Reader) {
                         link.peer.send_if_connected(&Frame::Bye {
                             reason: reason.as_str().into(),
                         });
+                        // Let the goodbye reach the peer before closing.
+                        let _ = tokio::time::timeout(
+                            Duration::from_secs(1),
+                            link.peer.outbox.drained(),
+                        )
+                        .await;
                         break format!("protocol violation: {reason}");
                     }
                 }

@@ -44,6 +44,8 @@ mod connection;
 mod node;
 mod outbox;
 mod peer;
+#[doc(hidden)]
+pub mod testing;
 #[cfg(feature = "tls")]
 mod tls;
 mod wire;

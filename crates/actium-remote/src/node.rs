@@ -441,6 +441,12 @@ impl NodeBuilder {
             None => SystemHandle::try_current()?,
         };
         let listen = NodeAddress::parse(&self.listen)?;
+        if transport::is_attached(&system) {
+            return Err(Error::Listen {
+                address: listen.to_string(),
+                reason: "a node already runs on this system".to_owned(),
+            });
+        }
         let cookie = match self.cookie {
             Some(cookie) => cookie,
             None => Cookie::from_environment().map_err(|error| Error::Listen {
@@ -491,7 +497,10 @@ impl NodeBuilder {
             .runtime
             .spawn(listen_loop(Arc::downgrade(&shared), listener));
         *lock(&shared.listener) = Some(accepting.abort_handle());
-        transport::attach(&shared.system, shared.clone());
+        if let Err(error) = transport::attach(&shared.system, shared.clone()) {
+            accepting.abort();
+            return Err(error);
+        }
         tracing::info!(node = %shared.name, address = %shared.address_str, "node listening");
         Ok(Node { shared })
     }

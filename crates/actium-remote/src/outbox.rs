@@ -5,6 +5,7 @@
 //! it with one system call. Under load many frames go out per write
 //! (batching without a timer); when idle, each frame goes out at once.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bytes::BytesMut;
@@ -20,6 +21,10 @@ pub(crate) const MAX_QUEUED: usize = 256 * 1024 * 1024;
 pub(crate) struct Outbox {
     buffer: Mutex<BytesMut>,
     ready: Notify,
+    /// Set while the writer holds bytes it took but has not written.
+    writing: AtomicBool,
+    /// Notified when the writer finishes a batch.
+    written: Notify,
     max_frame: usize,
 }
 
@@ -34,6 +39,8 @@ impl Outbox {
         Outbox {
             buffer: Mutex::new(BytesMut::new()),
             ready: Notify::new(),
+            writing: AtomicBool::new(false),
+            written: Notify::new(),
             max_frame,
         }
     }
@@ -73,10 +80,28 @@ impl Outbox {
                 let mut buffer = self.lock();
                 if !buffer.is_empty() {
                     std::mem::swap(&mut *buffer, batch);
+                    self.writing.store(true, Ordering::Release);
                     return;
                 }
             }
             self.ready.notified().await;
+        }
+    }
+
+    /// The writer wrote the batch it took.
+    pub(crate) fn wrote(&self) {
+        self.writing.store(false, Ordering::Release);
+        self.written.notify_waiters();
+    }
+
+    /// Resolves once everything queued so far has been written.
+    pub(crate) async fn drained(&self) {
+        loop {
+            let written = self.written.notified();
+            if self.lock().is_empty() && !self.writing.load(Ordering::Acquire) {
+                return;
+            }
+            written.await;
         }
     }
 

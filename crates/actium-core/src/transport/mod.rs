@@ -198,9 +198,29 @@ impl RemoteSignal {
 
 /// Makes `resolver` the network layer of `system`: references to its
 /// actors can then be sent to other nodes, and references received resolve
-/// to peers through it. Replaces any earlier one.
-pub fn attach(system: &crate::SystemHandle, resolver: Arc<dyn Resolver>) {
-    system.shared().set_transport(Some(resolver));
+/// to peers through it.
+///
+/// # Errors
+///
+/// [`Error::Listen`] if a network layer is attached already: a system is
+/// one node.
+pub fn attach(system: &crate::SystemHandle, resolver: Arc<dyn Resolver>) -> Result<(), Error> {
+    if system.shared().attach_transport(resolver) {
+        Ok(())
+    } else {
+        Err(Error::Listen {
+            address: system
+                .shared()
+                .transport()
+                .map_or_else(String::new, |node| node.address().to_owned()),
+            reason: "a node already runs on this system".to_owned(),
+        })
+    }
+}
+
+/// Whether a network layer is attached to `system`.
+pub fn is_attached(system: &crate::SystemHandle) -> bool {
+    system.shared().transport().is_some()
 }
 
 /// A reference to the remote actor `label`, reached through `peer`, made

@@ -1,0 +1,287 @@
+//! Nodes authenticate each other, and bad input from a peer — garbage,
+//! oversize frames, unknown actors or methods, mistyped arguments, forged
+//! signals — gets a clear error or a closed connection, while the node
+//! keeps serving everyone else.
+#![cfg(feature = "remote")]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use actium::prelude::*;
+use actium::remote::Node;
+use actium::remote::testing::RawPeer;
+use actium::{ActorId, Error};
+use support::remote::{COOKIE, Cluster};
+
+/// The version a client was built from.
+mod v1 {
+    use actium::prelude::*;
+
+    #[derive(Default)]
+    pub struct Store {
+        pub stock: u64,
+    }
+
+    #[actor(remote)]
+    impl Store {
+        #[tell]
+        pub fn add(&mut self, amount: u64) {
+            self.stock += amount;
+        }
+
+        #[ask]
+        pub fn stock(&self) -> u64 {
+            self.stock
+        }
+
+        #[ask]
+        pub fn take(&mut self, amount: u64) -> u64 {
+            self.stock = self.stock.saturating_sub(amount);
+            self.stock
+        }
+    }
+}
+
+/// Another version of the same actor: a method the server lacks, and one
+/// whose argument type changed.
+mod v2 {
+    use actium::prelude::*;
+
+    pub struct Store;
+
+    #[actor(remote)]
+    impl Store {
+        #[ask]
+        pub fn restock(&self) -> u64 {
+            0
+        }
+
+        #[ask]
+        pub fn take(&mut self, _amount: String) -> u64 {
+            0
+        }
+    }
+}
+
+/// Everything logged by any test of this file.
+fn logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || Capture(sink.clone()))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
+    .clone()
+}
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Waits up to 5 s for `needle` to be logged.
+fn logged(needle: &str) -> bool {
+    let logs = logs();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if String::from_utf8_lossy(&logs.lock().unwrap()).contains(needle) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// A node with a registered store; returns the cluster and the store's id.
+fn serving() -> (Cluster, ActorId) {
+    let cluster = Cluster::start(2, Mode::Tasks);
+    let id = cluster.run(0, async {
+        let store = v1::Store::default().spawn();
+        cluster.node(0).register("store", &store).unwrap();
+        store.id()
+    });
+    (cluster, id)
+}
+
+/// The node still answers a well-behaved peer.
+fn still_serves(cluster: &Cluster) {
+    let url = cluster.node(0).url("store");
+    cluster.run(1, async {
+        let store = cluster.node(1).lookup::<v1::Store>(&url).await.unwrap();
+        store.add(1).unwrap();
+        assert!(store.stock().await.unwrap() >= 1);
+    });
+}
+
+#[test]
+fn a_node_with_another_cookie_is_refused_with_a_logged_reason() {
+    let _logs = logs();
+    let (cluster, _) = serving();
+    let url = cluster.node(0).url("store");
+    let other = actium::System::builder().start().unwrap();
+    other.block_on(async {
+        let stranger = Node::builder()
+            .system(other.handle())
+            .cookie("not-the-cookie")
+            .start()
+            .await
+            .unwrap();
+        let result = stranger.lookup::<v1::Store>(&url).await;
+        match result {
+            Err(Error::NodeDown { reason, .. }) => {
+                assert!(reason.contains("authentication failed"), "{reason}")
+            }
+            other => panic!("expected NodeDown, got {other:?}"),
+        }
+        stranger.shutdown();
+    });
+    other.shutdown();
+    assert!(logged("authentication failed"));
+    still_serves(&cluster);
+}
+
+#[test]
+fn a_system_hosts_one_node() {
+    let (cluster, _) = serving();
+    cluster.run(0, async {
+        let second = Node::builder()
+            .system(cluster.system(0).handle())
+            .start()
+            .await;
+        assert!(matches!(second, Err(Error::Listen { .. })), "{second:?}");
+    });
+}
+
+#[test]
+fn garbage_instead_of_a_handshake_is_dropped() {
+    let (cluster, _) = serving();
+    let mut socket = std::net::TcpStream::connect(cluster.node(0).address().socket()).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    socket
+        .write_all(b"\x00\x00\x00\x10GET / HTTP/1.1\r\n\r\n")
+        .unwrap();
+    let mut rest = Vec::new();
+    // The node answers with a refusal and closes: reading ends.
+    let _ = socket.read_to_end(&mut rest);
+    still_serves(&cluster);
+}
+
+#[test]
+fn an_oversize_frame_closes_the_connection() {
+    let (cluster, _) = serving();
+    let mut socket = std::net::TcpStream::connect(cluster.node(0).address().socket()).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    socket.write_all(&u32::MAX.to_be_bytes()).unwrap();
+    let _ = socket.write_all(&[0_u8; 1024]);
+    let mut rest = Vec::new();
+    let started = Instant::now();
+    let _ = socket.read_to_end(&mut rest);
+    assert!(started.elapsed() < Duration::from_secs(4));
+    still_serves(&cluster);
+}
+
+#[test]
+fn a_malformed_frame_after_the_handshake_drops_that_peer_only() {
+    let (cluster, store) = serving();
+    let address = cluster.node(0).address().to_string();
+    cluster.run(1, async {
+        let mut raw = RawPeer::connect(&address, COOKIE).await.unwrap();
+        raw.ask(1, store, "stock", &[]).await.unwrap();
+        assert_eq!(raw.next().await.unwrap(), "reply 1: value [0]");
+        raw.send_frame(&[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3])
+            .await
+            .unwrap();
+        let bye = raw.next().await.unwrap();
+        assert!(bye.starts_with("Bye"), "{bye}");
+        assert!(raw.next().await.is_none());
+    });
+    still_serves(&cluster);
+}
+
+#[test]
+fn unknown_actors_and_methods_and_mistyped_arguments_get_clear_errors() {
+    let (cluster, store) = serving();
+    let address = cluster.node(0).address().to_string();
+    cluster.run(1, async {
+        let mut raw = RawPeer::connect(&address, COOKIE).await.unwrap();
+        let nobody = ActorId::new(store.node(), 9_999);
+        raw.ask(1, nobody, "stock", &[]).await.unwrap();
+        assert_eq!(raw.next().await.unwrap(), "reply 1: Stopped");
+        let elsewhere = ActorId::new(actium::NodeId::from_u64(7), store.local());
+        raw.ask(2, elsewhere, "stock", &[]).await.unwrap();
+        assert_eq!(raw.next().await.unwrap(), "reply 2: Stopped");
+        raw.ask(3, store, "steal", &[]).await.unwrap();
+        assert_eq!(
+            raw.next().await.unwrap(),
+            "reply 3: Rejected(UnknownMethod)"
+        );
+        raw.ask(4, store, "take", &[1, 2, 3, 4]).await.unwrap();
+        let mistyped = raw.next().await.unwrap();
+        assert!(
+            mistyped.starts_with("reply 4: Rejected(Codec("),
+            "{mistyped}"
+        );
+        // A one-way method called as a request-reply is refused, not lost.
+        raw.ask(5, store, "add", &[1]).await.unwrap();
+        let wrong_kind = raw.next().await.unwrap();
+        assert!(wrong_kind.contains("one-way"), "{wrong_kind}");
+        // Bad one-way calls have no answer; the connection stays up.
+        raw.tell(store, "steal", &[]).await.unwrap();
+        raw.tell(nobody, "add", &[1]).await.unwrap();
+        raw.ask(6, store, "stock", &[]).await.unwrap();
+        assert_eq!(raw.next().await.unwrap(), "reply 6: value [0]");
+    });
+    still_serves(&cluster);
+}
+
+#[test]
+fn a_peer_built_from_other_code_gets_typed_errors() {
+    let (cluster, _) = serving();
+    let url = cluster.node(0).url("store");
+    cluster.run(1, async {
+        let other = cluster.node(1).lookup::<v2::Store>(&url).await.unwrap();
+        let unknown = other.restock().await;
+        assert!(
+            matches!(unknown, Err(Error::UnknownMethod { .. })),
+            "{unknown:?}"
+        );
+        let mistyped = other.take("three".into()).await;
+        assert!(matches!(mistyped, Err(Error::Codec { .. })), "{mistyped:?}");
+    });
+    still_serves(&cluster);
+}
+
+#[test]
+fn a_forged_signal_drops_the_peer() {
+    let (cluster, store) = serving();
+    let address = cluster.node(0).address().to_string();
+    cluster.run(1, async {
+        let mut raw = RawPeer::connect(&address, COOKIE).await.unwrap();
+        // Claims to speak for an actor of the node itself.
+        raw.link_as(ActorId::new(raw.peer, 1), store).await.unwrap();
+        let bye = raw.next().await.unwrap();
+        assert!(bye.starts_with("Bye"), "{bye}");
+    });
+    still_serves(&cluster);
+}
