@@ -1,0 +1,170 @@
+//! What the cross-process tests share: the actors a test node hosts, and a
+//! handle on a test node process.
+//!
+//! `actium-test-node` (this crate's binary) starts a node on 127.0.0.1
+//! with an ephemeral port, registers a [`Sink`] as `sink`, a [`Counter`]
+//! as `counter` and a [`Relay`] as `relay`, allows spawning counters, prints
+//! `listening <address>` and serves until its standard input closes or it
+//! is killed. [`NodeProcess`] starts one and kills it when dropped, so no
+//! test leaves a process behind.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+use actium::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The cookie test nodes share.
+pub const COOKIE: &str = "node-tests";
+
+/// Counts sequence numbers and checks they arrive in order.
+#[derive(Default)]
+pub struct Sink {
+    count: u64,
+    next: u64,
+    out_of_order: u64,
+}
+
+/// What a [`Sink`] has seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Messages received.
+    pub count: u64,
+    /// Messages whose number was not the one expected next.
+    pub out_of_order: u64,
+}
+
+#[actor(remote)]
+impl Sink {
+    /// Records message `seq`; numbers are expected to run 0, 1, 2, ...
+    #[tell]
+    pub fn push(&mut self, seq: u64) {
+        if seq != self.next {
+            self.out_of_order += 1;
+        }
+        self.next = seq + 1;
+        self.count += 1;
+    }
+
+    /// What arrived so far.
+    #[ask]
+    pub fn summary(&self) -> Summary {
+        Summary {
+            count: self.count,
+            out_of_order: self.out_of_order,
+        }
+    }
+}
+
+/// A counter that can also wait, to hold a call open.
+#[derive(Default, Serialize, Deserialize)]
+pub struct Counter {
+    n: u64,
+}
+
+#[actor(remote)]
+impl Counter {
+    /// Adds one.
+    #[tell]
+    pub fn incr(&mut self) {
+        self.n += 1;
+    }
+
+    /// The count.
+    #[ask]
+    pub fn get(&self) -> u64 {
+        self.n
+    }
+
+    /// Answers after `millis` milliseconds.
+    #[ask]
+    pub async fn wait(&self, millis: u64) -> u64 {
+        actium::sleep(Duration::from_millis(millis)).await;
+        millis
+    }
+
+    /// The process id of the node hosting it.
+    #[ask]
+    pub fn pid(&self) -> u32 {
+        std::process::id()
+    }
+}
+
+/// Calls counters it is handed, wherever they live.
+pub struct Relay;
+
+#[actor(remote)]
+impl Relay {
+    /// Increments `counter` and returns its new count.
+    #[ask]
+    pub async fn bump(&self, counter: ActorRef<Counter>) -> Result<u64, String> {
+        counter.incr().map_err(|e| e.to_string())?;
+        counter.get().await.map_err(|e| e.to_string())
+    }
+}
+
+/// A running `actium-test-node` process, killed when dropped.
+pub struct NodeProcess {
+    child: Child,
+    /// Kept open: the node exits when it closes.
+    _stdin: Option<ChildStdin>,
+    /// The node's address, `tcp://127.0.0.1:<port>`.
+    pub address: String,
+}
+
+impl NodeProcess {
+    /// Starts the test node binary at `binary` and waits for its address.
+    ///
+    /// # Panics
+    ///
+    /// If the process cannot start or does not print its address (a test
+    /// failure).
+    pub fn start(binary: &str) -> Self {
+        let mut child = Command::new(binary)
+            .arg(COOKIE)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the test node starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the test node prints its address");
+        let address = line
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("unexpected first line from the test node: {line:?}"))
+            .to_owned();
+        let stdin = child.stdin.take();
+        NodeProcess {
+            child,
+            _stdin: stdin,
+            address,
+        }
+    }
+
+    /// The URL of `name` on this node.
+    pub fn url(&self, name: &str) -> String {
+        format!("{}/{name}", self.address)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the process at once (SIGKILL) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
