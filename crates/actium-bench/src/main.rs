@@ -50,6 +50,9 @@ enum Internal {
     /// Serves the tcp-raw remote workloads.
     #[command(hide = true)]
     ServeTcpRaw,
+    /// Serves the Actium remote workloads.
+    #[command(hide = true)]
+    ServeActium,
     /// Runs one workload on one system and prints its measurement (for
     /// workloads that need a fresh process, such as `spawn`).
     #[command(hide = true)]
@@ -64,6 +67,7 @@ fn main() {
     let args = Args::parse();
     match args.command {
         Some(Internal::ServeTcpRaw) => return systems::tcp_raw::serve(),
+        Some(Internal::ServeActium) => return systems::actium_remote::serve(),
         Some(Internal::Measure {
             system,
             workload,

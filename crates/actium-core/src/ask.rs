@@ -30,6 +30,7 @@ enum ReplyTo<R: Send> {
     Slot(Arc<Slot<R>>),
     /// A caller on another node: the remote layer encodes the outcome and
     /// sends it back over the connection the request came on.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     Remote(Box<dyn Forward<R>>),
 }
 
@@ -56,6 +57,7 @@ impl<R: Send> Reply<R> {
     }
 
     /// The reply of a request that came from another node.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(crate) fn remote(respond: Box<dyn Forward<R>>) -> Self {
         Reply {
             to: Some(ReplyTo::Remote(respond)),
@@ -84,12 +86,14 @@ impl<R: Send> Reply<R> {
     }
 
     /// Fails the request with `error` (its call could not be delivered).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(crate) fn fail(mut self, error: Error) {
         self.complete(Outcome::Failed(Box::new(error)));
     }
 
     /// Whether nobody waits for the answer any more: its deadline passed,
     /// or it was answered already.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(crate) fn is_abandoned(&self) -> bool {
         match &self.to {
             Some(ReplyTo::Slot(slot)) => slot.is_complete(),

@@ -53,6 +53,10 @@ pub(crate) struct Config {
     pub(crate) shutdown_grace: Duration,
 }
 
+/// How long shutdown waits for actors it killed after the grace period
+/// to go.
+const KILL_GRACE: Duration = Duration::from_millis(500);
+
 /// The default deadline of every request-reply call: 5 seconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -599,8 +603,15 @@ impl System {
             tracing::warn!(
                 grace = ?shared.config.shutdown_grace,
                 actors = ?stuck,
-                "actors did not stop within the shutdown grace and were abandoned"
+                "actors did not stop within the shutdown grace and were killed"
             );
+            // Killed, a method abandons itself at its next await, so its
+            // caller is answered even where no runtime drop cancels it (an
+            // actor thread's `block_on` outlives the runtime).
+            for cell in shared.table.snapshot() {
+                cell.kill(ExitReason::Killed);
+            }
+            shared.wait_idle(KILL_GRACE.min(shared.config.shutdown_grace));
         }
         // Blocking work (spawn_blocking) cannot be cancelled; do not wait on
         // it for long.

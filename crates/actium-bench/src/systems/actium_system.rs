@@ -96,7 +96,7 @@ impl Idle {
 
 pub fn run(workload: Workload, n: u64, mode: Mode) -> Option<Measurement> {
     if matches!(workload, Workload::RemoteAsk | Workload::RemoteTell) {
-        return None;
+        return super::actium_remote::run(workload, n, mode);
     }
     let measured = actium::launch(mode, async move {
         // Callers are tasks of the system, as a real program's actors are.

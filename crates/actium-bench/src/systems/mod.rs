@@ -4,6 +4,7 @@ use ::actium::Mode;
 
 use crate::workload::{Measurement, Workload};
 
+pub mod actium_remote;
 mod actium_system;
 mod actix_peer;
 mod kameo_peer;

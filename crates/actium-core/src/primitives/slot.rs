@@ -55,6 +55,7 @@ pub(crate) enum Outcome<T> {
     Expired,
     /// The call failed on its way (a remote node went down, say). Boxed so
     /// that the rare failure does not widen every slot.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     Failed(Box<crate::error::Error>),
 }
 

@@ -111,6 +111,7 @@ pub(crate) trait Resolve: Send {
 }
 
 impl Answer {
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(crate) fn new(method: &'static str, resolve: Box<dyn Resolve>) -> Self {
         Answer {
             resolve,

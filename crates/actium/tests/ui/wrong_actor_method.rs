@@ -13,14 +13,14 @@ struct Logger;
 #[actor]
 impl Logger {
     #[tell]
-    fn log(&mut self, line: String) {
+    fn jot_down(&mut self, line: String) {
         let _ = line;
     }
 }
 
 // A reference to a Counter offers only Counter's methods.
 fn misuse(counter: ActorRef<Counter>) {
-    let _ = counter.log("hello".into());
+    let _ = counter.jot_down("hello".into());
 }
 
 fn main() {}
