@@ -121,8 +121,18 @@ impl NodeProcess {
     /// If the process cannot start or does not print its address (a test
     /// failure).
     pub fn start(binary: &str) -> Self {
+        Self::start_on(binary, 0)
+    }
+
+    /// Like [`start`](NodeProcess::start), listening on `port` (0: any).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](NodeProcess::start).
+    pub fn start_on(binary: &str, port: u16) -> Self {
         let mut child = Command::new(binary)
             .arg(COOKIE)
+            .arg(port.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -149,6 +159,15 @@ impl NodeProcess {
     /// The URL of `name` on this node.
     pub fn url(&self, name: &str) -> String {
         format!("{}/{name}", self.address)
+    }
+
+    /// The port the node listens on.
+    pub fn port(&self) -> u16 {
+        self.address
+            .rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .unwrap_or(0)
     }
 
     /// The process id.

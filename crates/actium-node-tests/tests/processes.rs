@@ -196,3 +196,44 @@ fn a_hung_node_process_is_declared_down_by_heartbeats() {
     node.shutdown();
     system.shutdown();
 }
+
+#[test]
+fn a_node_restarted_at_the_same_address_is_reached_again_but_old_references_fail() {
+    let mut first = NodeProcess::start(NODE);
+    let port = first.port();
+    let (system, node) = local_node();
+    let old = system.block_on(async {
+        let old = node.lookup::<Counter>(&first.url("counter")).await.unwrap();
+        old.incr().unwrap();
+        assert_eq!(old.get().await.unwrap(), 1);
+        old
+    });
+    first.kill();
+    let second = NodeProcess::start_on(NODE, port);
+    system.block_on(async {
+        // Once the back-off ends, the address is reached again; the old
+        // reference names an actor of the previous run, which is gone.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let stale = loop {
+            match old.get().await {
+                Err(Error::NodeDown { .. }) if Instant::now() < deadline => {
+                    actium::sleep(Duration::from_millis(50)).await;
+                }
+                other => break other,
+            }
+        };
+        assert!(
+            matches!(stale, Err(Error::ActorStopped { .. })),
+            "{stale:?}"
+        );
+        let fresh = node
+            .lookup::<Counter>(&second.url("counter"))
+            .await
+            .unwrap();
+        assert_ne!(fresh.id(), old.id());
+        assert_eq!(fresh.get().await.unwrap(), 0);
+        assert_eq!(fresh.pid().await.unwrap(), second.pid());
+    });
+    node.shutdown();
+    system.shutdown();
+}

@@ -150,3 +150,29 @@ fn describe(id: u64, response: &Response<'_>) -> String {
         other => format!("reply {id}: {other:?}"),
     }
 }
+
+/// Decodes `bytes` the way a node decodes what arrives from a peer —
+/// split into length-prefixed frames (16 MiB limit), each read as a
+/// handshake message and as a frame, each call's payload as typical
+/// arguments — and discards the results: what the fuzz target drives.
+/// Decoding untrusted bytes must return errors, never panic.
+pub fn decode_untrusted(bytes: &[u8]) {
+    use tokio_util::codec::{Decoder, LengthDelimitedCodec};
+
+    let mut codec = LengthDelimitedCodec::builder()
+        .max_frame_length(DEFAULT_MAX_FRAME)
+        .new_codec();
+    let mut buffer = BytesMut::from(bytes);
+    while let Ok(Some(frame)) = codec.decode(&mut buffer) {
+        let _ = wire::read::<crate::wire::Handshake<'_>>(&frame);
+        if let Ok(Frame::Tell { payload, .. } | Frame::Ask { payload, .. }) =
+            wire::read::<Frame<'_>>(&frame)
+        {
+            let _ = actium_core::transport::decode::<(u64,)>(payload);
+            let _ = actium_core::transport::decode::<(String, Vec<u8>)>(payload);
+            let _ = actium_core::transport::decode::<(Option<u64>, Vec<String>)>(payload);
+        }
+    }
+    // The whole input as one frame body too.
+    let _ = wire::read::<Frame<'_>>(bytes);
+}

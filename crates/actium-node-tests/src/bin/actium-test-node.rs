@@ -1,4 +1,4 @@
-//! A test node: `actium-test-node <cookie>`. See the crate docs.
+//! A test node: `actium-test-node <cookie> [port]`. See the crate docs.
 
 use actium::prelude::*;
 use actium::remote::Node;
@@ -9,9 +9,10 @@ fn main() -> actium::Result<()> {
     let cookie = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "node-tests".to_owned());
+    let port = std::env::args().nth(2).unwrap_or_else(|| "0".to_owned());
     actium::launch(Mode::Tasks, async move {
         let node = Node::builder()
-            .listen("tcp://127.0.0.1:0")
+            .listen(format!("tcp://127.0.0.1:{port}"))
             .name(format!("test-node-{}", std::process::id()))
             .cookie(cookie)
             .start()

@@ -66,6 +66,8 @@ impl Drop for Cluster {
 pub struct Relay {
     pub address: String,
     stalled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The sockets of the connections relayed so far, to cut them.
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
 }
 
 impl Relay {
@@ -81,12 +83,17 @@ impl Relay {
         let address = format!("tcp://{}", listener.local_addr().expect("bound"));
         let stalled = Arc::new(AtomicBool::new(false));
         let flag = stalled.clone();
+        let open = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sockets = open.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { return };
                 let Ok(server) = TcpStream::connect(&target) else {
                     continue;
                 };
+                if let (Ok(a), Ok(b)) = (client.try_clone(), server.try_clone()) {
+                    sockets.lock().unwrap().extend([a, b]);
+                }
                 for (mut from, mut to) in [
                     (
                         client.try_clone().expect("clone"),
@@ -124,7 +131,18 @@ impl Relay {
                 }
             }
         });
-        Relay { address, stalled }
+        Relay {
+            address,
+            stalled,
+            open,
+        }
+    }
+
+    /// Closes every connection relayed so far (new ones are relayed).
+    pub fn cut(&self) {
+        for socket in self.open.lock().unwrap().drain(..) {
+            let _ = socket.shutdown(std::net::Shutdown::Both);
+        }
     }
 
     /// Stops relaying, leaving the connections open.

@@ -1,0 +1,150 @@
+//! Connections between nodes: made lazily, one per pair of nodes even when
+//! both connect at once, and made again after a drop.
+#![cfg(feature = "remote")]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use actium::Error;
+use actium::prelude::*;
+use support::MODES;
+use support::remote::{Cluster, Relay};
+
+#[derive(Default)]
+struct Counter {
+    n: u64,
+}
+
+#[actor(remote)]
+impl Counter {
+    #[tell]
+    fn incr(&mut self) {
+        self.n += 1;
+    }
+
+    #[ask]
+    fn get(&self) -> u64 {
+        self.n
+    }
+}
+
+#[test]
+fn nodes_connect_lazily_on_first_use() {
+    let cluster = Cluster::start(2, Mode::Tasks);
+    assert!(cluster.node(0).connected().is_empty());
+    assert!(cluster.node(1).connected().is_empty());
+    let url = cluster.node(0).url("counter");
+    cluster.run(0, async {
+        cluster
+            .node(0)
+            .register("counter", &Counter::default().spawn())
+            .unwrap();
+    });
+    assert!(cluster.node(1).connected().is_empty());
+    cluster.run(1, async {
+        let counter = cluster.node(1).lookup::<Counter>(&url).await.unwrap();
+        assert_eq!(counter.get().await.unwrap(), 0);
+    });
+    assert_eq!(
+        cluster.node(1).connected(),
+        [cluster.node(0).address().to_string()]
+    );
+}
+
+#[test]
+fn two_nodes_calling_each_other_at_once_share_one_connection() {
+    for mode in MODES {
+        for _ in 0..10 {
+            let cluster = Cluster::start(2, mode);
+            let urls = [
+                cluster.node(0).url("counter"),
+                cluster.node(1).url("counter"),
+            ];
+            for i in 0..2 {
+                cluster.run(i, async {
+                    cluster
+                        .node(i)
+                        .register("counter", &Counter::default().spawn())
+                        .unwrap();
+                });
+            }
+            // Both look each other up at the same moment.
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+            std::thread::scope(|scope| {
+                for i in 0..2 {
+                    let barrier = barrier.clone();
+                    let (cluster, urls) = (&cluster, &urls);
+                    scope.spawn(move || {
+                        cluster.run(i, async {
+                            barrier.wait();
+                            let other = cluster
+                                .node(i)
+                                .lookup::<Counter>(&urls[1 - i])
+                                .await
+                                .unwrap();
+                            for _ in 0..50 {
+                                other.incr().unwrap();
+                            }
+                            assert_eq!(other.get().await.unwrap() % 50, 0);
+                        });
+                    });
+                }
+            });
+            for i in 0..2 {
+                assert_eq!(
+                    cluster.node(i).connected(),
+                    [cluster.node(1 - i).address().to_string()]
+                );
+                let mine = cluster.run(i, async {
+                    actium::whereis::<Counter>("counter")
+                        .unwrap()
+                        .get()
+                        .await
+                        .unwrap()
+                });
+                assert_eq!(mine, 50);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_dropped_connection_is_made_again_on_a_later_call() {
+    let cluster = Cluster::start(2, Mode::Tasks);
+    let relay = Relay::start(cluster.node(0).address().socket());
+    cluster.run(0, async {
+        cluster
+            .node(0)
+            .register("counter", &Counter::default().spawn())
+            .unwrap();
+    });
+    cluster.run(1, async {
+        let counter = cluster
+            .node(1)
+            .lookup::<Counter>(&format!("{}/counter", relay.address))
+            .await
+            .unwrap();
+        counter.incr().unwrap();
+        assert_eq!(counter.get().await.unwrap(), 1);
+        relay.cut();
+        // Until the drop is noticed and for a short back-off, calls fail
+        // with NodeDown; then a call connects again.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut saw_down = false;
+        let value = loop {
+            match counter.get().await {
+                Ok(value) => break value,
+                Err(Error::NodeDown { .. }) => saw_down = true,
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+            assert!(Instant::now() < deadline, "never reconnected");
+            actium::sleep(Duration::from_millis(20)).await;
+        };
+        assert!(saw_down);
+        // The actor lived on; the same reference reaches it again.
+        assert_eq!(value, 1);
+        counter.incr().unwrap();
+        assert_eq!(counter.get().await.unwrap(), 2);
+    });
+}
