@@ -269,3 +269,19 @@ fn a_url_of_the_node_itself_resolves_locally() {
         assert_eq!(found, store);
     });
 }
+
+#[test]
+fn a_plain_thread_can_wait_for_a_remote_answer() {
+    for mode in MODES {
+        with_store(mode, |_cluster, store| {
+            // No runtime on this thread: `wait` blocks it, the node's
+            // tasks do the rest.
+            std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    store.add(2).unwrap();
+                    assert_eq!(store.stock().wait().unwrap(), 2);
+                });
+            });
+        });
+    }
+}
