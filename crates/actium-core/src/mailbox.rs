@@ -30,8 +30,21 @@ use crate::signal::Signal;
 /// Both travel in one queue, so signals and messages from the same sender
 /// stay in order.
 pub(crate) enum Envelope<M> {
-    Message { msg: M, chain: Chain },
+    Message {
+        msg: M,
+        chain: Chain,
+    },
     Signal(Box<Signal>),
+    /// A message sent while recording, with its stamp. Boxed, so that
+    /// envelopes do not grow for programs that do not record.
+    Traced(Box<Traced<M>>),
+}
+
+/// The parts of a recorded message (see `observe`).
+pub(crate) struct Traced<M> {
+    pub(crate) msg: M,
+    pub(crate) chain: Chain,
+    pub(crate) stamp: crate::observe::Stamp,
 }
 
 /// Why a push was refused; the envelope is handed back.
@@ -321,6 +334,7 @@ mod tests {
     fn msg(envelope: Envelope<u32>) -> u32 {
         match envelope {
             Envelope::Message { msg, .. } => msg,
+            Envelope::Traced(traced) => traced.msg,
             Envelope::Signal(_) => panic!("a signal"),
         }
     }

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::exit::ExitReason;
 use crate::id::ActorId;
 use crate::mailbox::{Envelope, Refusal};
+use crate::observe::{self, EventKind};
 
 /// A typed reference to an actor of type `A`.
 ///
@@ -211,10 +212,7 @@ fn ask_envelope<A: Actor, Args, R: Send + 'static>(
     let timeout = method
         .timeout
         .unwrap_or(cell.core.system.config.default_timeout);
-    let envelope = Envelope::Message {
-        msg: make(args, reply),
-        chain,
-    };
+    let envelope = observe::envelope(cell, EventKind::Ask, method.name, make(args, reply), chain);
     Ok((envelope, Ask::sent(slot, label, method.name, timeout)))
 }
 
@@ -222,7 +220,7 @@ impl<A: Actor> Endpoint<A> {
     /// Queues a one-way message built by the caller.
     pub(crate) fn push(&self, method: &'static str, msg: A::Msg) -> Result<(), Error> {
         // A one-way message never blocks its sender, so it carries no chain.
-        let envelope = Envelope::Message { msg, chain: None };
+        let envelope = observe::envelope(&self.cell, EventKind::Tell, method, msg, None);
         self.cell
             .mailbox
             .push(envelope)
@@ -284,10 +282,13 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
         SendWhenRoom {
             cell: self.cell.clone(),
             method: method.name,
-            envelope: Some(Envelope::Message {
-                msg: make(args),
-                chain: None,
-            }),
+            envelope: Some(observe::envelope(
+                &self.cell,
+                EventKind::Tell,
+                method.name,
+                make(args),
+                None,
+            )),
         }
     }
 

@@ -42,6 +42,7 @@ impl Registry {
                 method: "register",
             });
         }
+        crate::observe::named(cell.core(), name);
         names.insert(name.to_owned(), cell);
         Ok(())
     }
@@ -88,6 +89,14 @@ impl Registry {
         let mut names: Vec<String> = self.lock().keys().cloned().collect();
         names.sort();
         names
+    }
+
+    /// Every name with its actor, for a recorder installed after the names.
+    pub(crate) fn entries(&self) -> Vec<(String, crate::id::ActorLabel)> {
+        self.lock()
+            .iter()
+            .map(|(name, cell)| (name.clone(), cell.core().label))
+            .collect()
     }
 
     pub(crate) fn clear(&self) {

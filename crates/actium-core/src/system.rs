@@ -87,6 +87,8 @@ pub(crate) struct SystemShared {
     next_monitor: AtomicU64,
     table: ActorTable,
     pub(crate) registry: Registry,
+    /// Set once a recorder is installed (`observe`).
+    pub(crate) recorder: crate::observe::Installed,
     /// Started actors that have not exited.
     live: AtomicUsize,
     stopping: AtomicBool,
@@ -591,6 +593,7 @@ impl SystemBuilder {
             next_monitor: AtomicU64::new(1),
             table: ActorTable::new(),
             registry: Registry::default(),
+            recorder: crate::observe::Installed::default(),
             live: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             idle: Mutex::new(()),
