@@ -446,7 +446,7 @@ pub fn truncate(text: &str, limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::SCHEMA_VERSION;
+    use crate::record::sample;
 
     fn actor(type_name: &str, id: u64, node: &str) -> Participant {
         Participant {
@@ -459,18 +459,10 @@ mod tests {
 
     fn record(kind: Kind, id: u64, from: Option<Participant>, to: Option<Participant>) -> Record {
         Record {
-            v: SCHEMA_VERSION,
-            kind,
-            id: Id(id),
-            parent: None,
-            at_ns: id * 1_000_000,
-            node: "aa".into(),
-            node_url: None,
             from,
             to,
-            method: "get".into(),
             detail: Some("1".into()),
-            count: None,
+            ..sample::record(kind, id, id * 1_000_000)
         }
     }
 
@@ -538,7 +530,10 @@ mod tests {
         assert_eq!(balance(&limited), (1, 1));
         // A trace cut short before a run ended still closes its bar.
         records.pop();
-        assert_eq!(balance(&Diagram::build(&records, &Filter::default())), (2, 2));
+        assert_eq!(
+            balance(&Diagram::build(&records, &Filter::default())),
+            (2, 2)
+        );
     }
 
     #[test]

@@ -117,22 +117,12 @@ fn order(records: Vec<(usize, Record)>) -> Vec<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::SCHEMA_VERSION;
+    use crate::record::sample;
 
     fn record(kind: Kind, id: u64, at_ns: u64, node: &str) -> Record {
         Record {
-            v: SCHEMA_VERSION,
-            kind,
-            id: Id(id),
-            parent: None,
-            at_ns,
             node: node.into(),
-            node_url: None,
-            from: None,
-            to: None,
-            method: "m".into(),
-            detail: None,
-            count: None,
+            ..sample::record(kind, id, at_ns)
         }
     }
 

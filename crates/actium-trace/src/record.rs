@@ -252,6 +252,41 @@ impl Record {
     }
 }
 
+/// Records for the tests of this crate's modules.
+#[cfg(test)]
+pub(crate) mod sample {
+    use super::{Id, Kind, Participant, Record, SCHEMA_VERSION};
+
+    /// `Store#2` on node `aa`.
+    pub(crate) fn store() -> Participant {
+        Participant {
+            type_name: "Store".into(),
+            id: 2,
+            node: "aa".into(),
+            name: None,
+        }
+    }
+
+    /// A `get` record about message `id` on node `aa`, with no ends and
+    /// no detail.
+    pub(crate) fn record(kind: Kind, id: u64, at_ns: u64) -> Record {
+        Record {
+            v: SCHEMA_VERSION,
+            kind,
+            id: Id(id),
+            parent: None,
+            at_ns,
+            node: "aa".into(),
+            node_url: None,
+            from: None,
+            to: None,
+            method: "get".into(),
+            detail: None,
+            count: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

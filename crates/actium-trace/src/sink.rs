@@ -230,27 +230,16 @@ impl Sink for Memory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Id, SCHEMA_VERSION};
+    use crate::record::sample;
 
     fn record(kind: Kind, at_ns: u64, detail: &str) -> Record {
         Record {
-            v: SCHEMA_VERSION,
-            kind,
-            id: Id(7),
-            parent: None,
-            at_ns,
-            node: "00000000000000aa".into(),
-            node_url: None,
-            from: None,
             to: Some(Participant {
-                type_name: "Store".into(),
-                id: 2,
-                node: "00000000000000aa".into(),
                 name: Some("store".into()),
+                ..sample::store()
             }),
-            method: "get".into(),
             detail: Some(detail.into()),
-            count: None,
+            ..sample::record(kind, 7, at_ns)
         }
     }
 

@@ -168,32 +168,17 @@ impl Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::SCHEMA_VERSION;
+    use crate::record::sample;
 
     fn record(kind: Kind, id: u64, at_ns: u64) -> Record {
-        let store = Participant {
-            type_name: "Store".into(),
-            id: 2,
-            node: "aa".into(),
-            name: None,
-        };
         let (from, to) = match kind {
-            Kind::Reply | Kind::Error => (Some(store), None),
-            _ => (None, Some(store)),
+            Kind::Reply | Kind::Error => (Some(sample::store()), None),
+            _ => (None, Some(sample::store())),
         };
         Record {
-            v: SCHEMA_VERSION,
-            kind,
-            id: Id(id),
-            parent: None,
-            at_ns,
-            node: "aa".into(),
-            node_url: None,
             from,
             to,
-            method: "get".into(),
-            detail: None,
-            count: None,
+            ..sample::record(kind, id, at_ns)
         }
     }
 

@@ -7,17 +7,13 @@ use crate::diagram::{Arrow, Diagram, Step};
 /// Mermaid reads `#`, `;`, `<` and `>` as syntax in labels; its entity
 /// codes write them literally.
 fn text(label: &str) -> String {
-    let mut out = String::with_capacity(label.len());
-    for c in label.chars() {
-        match c {
-            '#' => out.push_str("#35;"),
-            ';' => out.push_str("#59;"),
-            '<' => out.push_str("#60;"),
-            '>' => out.push_str("#62;"),
-            c => out.push(c),
-        }
-    }
-    out
+    super::escaped(label, |c| match c {
+        '#' => Some("#35;"),
+        ';' => Some("#59;"),
+        '<' => Some("#60;"),
+        '>' => Some("#62;"),
+        _ => None,
+    })
 }
 
 /// Draws `diagram` as Mermaid source.

@@ -72,6 +72,18 @@ impl FromStr for Format {
     }
 }
 
+/// `text` with each character that `escape` maps replaced by its mapping.
+pub(crate) fn escaped(text: &str, escape: impl Fn(char) -> Option<&'static str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match escape(c) {
+            Some(replacement) => out.push_str(replacement),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 /// The closing notes every format shows: how many messages a limit left
 /// out, how many events the recorder dropped.
 pub(crate) fn notes(diagram: &Diagram) -> Vec<String> {
