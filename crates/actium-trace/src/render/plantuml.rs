@@ -4,10 +4,15 @@ use std::fmt::Write as _;
 
 use crate::diagram::{Arrow, Diagram, Step};
 
-/// PlantUML text has no escape for these in labels; close look-alikes keep
-/// `Vec<u8>` readable without turning it into markup.
+/// PlantUML text has no escape for `<` and `>` in labels (they start
+/// markup); close look-alikes keep `Vec<u8>` readable.
 fn text(label: &str) -> String {
-    label.replace('<', "‹").replace('>', "›").replace('"', "'")
+    label.replace('<', "‹").replace('>', "›")
+}
+
+/// A name between double quotes, which it cannot contain.
+fn quoted(name: &str) -> String {
+    text(name).replace('"', "'")
 }
 
 /// Draws `diagram` as PlantUML source.
@@ -16,10 +21,10 @@ pub fn plantuml(diagram: &Diagram) -> String {
     out.push_str("skinparam style strictuml\n");
     for group in &diagram.nodes {
         if diagram.is_multi_node() {
-            let _ = writeln!(out, "box \"{}\" #F4F6F8", text(&group.title()));
+            let _ = writeln!(out, "box \"{}\" #F4F6F8", quoted(&group.title()));
         }
         for index in group.lifelines.clone() {
-            let title = text(&diagram.lifelines[index].title());
+            let title = quoted(&diagram.lifelines[index].title());
             let _ = writeln!(out, "participant \"{title}\" as p{index}");
         }
         if diagram.is_multi_node() {

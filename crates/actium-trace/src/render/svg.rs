@@ -17,7 +17,8 @@ use std::fmt::Write as _;
 use crate::diagram::{Arrow, Diagram, Step};
 
 const MARGIN: f64 = 20.0;
-const GROUP_TITLE: f64 = 22.0;
+/// Room for a node group's title: its id, and its address below.
+const GROUP_TITLE: f64 = 36.0;
 const GROUP_PAD: f64 = 10.0;
 const HEADER: f64 = 44.0;
 const ROW: f64 = 30.0;
@@ -68,6 +69,26 @@ fn columns(diagram: &Diagram) -> Columns {
             (widest + 24.0).max(MIN_BOX)
         })
         .collect();
+    // A node's frame is at least as wide as its title.
+    let mut boxes = boxes;
+    if diagram.is_multi_node() {
+        for group in &diagram.nodes {
+            let title = [
+                format!("node {}", group.node),
+                group.url.clone().unwrap_or_default(),
+            ];
+            let need =
+                title.iter().map(|t| width_of(t)).fold(0.0, f64::max) - 2.0 * GROUP_PAD + 24.0;
+            let (first, last) = (group.lifelines.start, group.lifelines.end - 1);
+            let span = (first..last)
+                .map(|i| (boxes[i] + boxes[i + 1]) / 2.0 + BOX_GAP)
+                .sum::<f64>()
+                + (boxes[first] + boxes[last]) / 2.0;
+            if span < need {
+                boxes[last] += need - span;
+            }
+        }
+    }
     // The gap each pair of neighbours needs for the labels between them.
     let mut gaps: Vec<f64> = (1..n)
         .map(|i| (boxes[i - 1] + boxes[i]) / 2.0 + BOX_GAP)
@@ -166,7 +187,7 @@ pub fn svg(diagram: &Diagram) -> String {
     let _ = writeln!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0}" height="{height:.0}" viewBox="0 0 {w:.0} {height:.0}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#,
-        w = columns.width.max(420.0)
+        w = columns.width.max(legend_width())
     );
     out.push_str("<title>Actium message trace</title>\n");
     defs(&mut out);
@@ -179,13 +200,14 @@ pub fn svg(diagram: &Diagram) -> String {
             let right = columns.centres[last] + columns.boxes[last] / 2.0 + GROUP_PAD;
             let _ = writeln!(
                 out,
-                r##"<g class="node" data-node="{node}"><rect x="{left:.1}" y="{group_top:.1}" width="{w:.1}" height="{h:.1}" rx="6" fill="#f4f6f8" stroke="#cfd8dc"/><text x="{tx:.1}" y="{ty:.1}" fill="#546e7a" font-size="11">{title}</text></g>"##,
+                r##"<g class="node" data-node="{node}"><rect x="{left:.1}" y="{group_top:.1}" width="{w:.1}" height="{h:.1}" rx="6" fill="#f4f6f8" stroke="#cfd8dc"/><text x="{tx:.1}" y="{ty:.1}" fill="#546e7a" font-size="11">node {node}</text><text x="{tx:.1}" y="{ty2:.1}" fill="#546e7a" font-size="11">{url}</text></g>"##,
                 node = xml(&group.node),
                 w = right - left,
                 h = bottom - group_top + 6.0,
                 tx = left + 8.0,
-                ty = group_top + 15.0,
-                title = xml(&group.title()),
+                ty = group_top + 14.0,
+                ty2 = group_top + 27.0,
+                url = xml(group.url.as_deref().unwrap_or("")),
             );
         }
     }
@@ -370,17 +392,26 @@ fn bar_rect(out: &mut String, columns: &Columns, bar: &OpenBar, bottom: f64) {
 }
 
 /// A key to the arrow styles, under the diagram.
+const LEGEND: [(Arrow, &str); 5] = [
+    (Arrow::Tell, "one-way (tell)"),
+    (Arrow::Ask, "request (ask)"),
+    (Arrow::Reply, "answer"),
+    (Arrow::Error, "error"),
+    (Arrow::Signal, "exit / down"),
+];
+
+fn legend_width() -> f64 {
+    LEGEND
+        .iter()
+        .map(|(_, text)| 48.0 + width_of(text))
+        .sum::<f64>()
+        + 2.0 * MARGIN
+}
+
 fn legend(out: &mut String, top: f64) {
     let _ = write!(out, r#"<g class="legend" font-size="11">"#);
-    let entries = [
-        (Arrow::Tell, "one-way (tell)"),
-        (Arrow::Ask, "request (ask)"),
-        (Arrow::Reply, "answer"),
-        (Arrow::Error, "error"),
-        (Arrow::Signal, "exit / down"),
-    ];
     let mut x = MARGIN;
-    for (arrow, text) in entries {
+    for (arrow, text) in LEGEND {
         let (colour, dashes, head, stroke) = style(arrow);
         let y = top + 10.0;
         let _ = write!(
