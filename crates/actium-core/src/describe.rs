@@ -78,6 +78,10 @@ pub fn result<T: fmt::Debug, E: fmt::Debug>(value: &Result<T, E>, out: &mut Stri
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::needless_borrow,
+    reason = "the borrow is the specialisation: it is what generated code writes"
+)]
 mod tests {
     use super::{Described, IsErr as _, NotErr as _, Opaque as _, ViaDebug as _};
 

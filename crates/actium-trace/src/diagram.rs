@@ -150,7 +150,7 @@ enum Who {
 
 impl Diagram {
     /// Builds the diagram of `records` (in causal order, as
-    /// [`merge`](crate::merge) returns them), keeping what `filter` keeps.
+    /// [`merge`](crate::merge()) returns them), keeping what `filter` keeps.
     pub fn build(records: &[Record], filter: &Filter) -> Diagram {
         Builder::new(records, filter).build(records)
     }

@@ -41,14 +41,14 @@
 //!   (through a bounded, lock-free queue to one writer thread, dropping and
 //!   counting what does not fit), and where it writes: [`Stdout`] (human
 //!   lines), [`JsonLines`] files, [`Memory`] for tests, [`Tracing`].
-//! - [`read`], [`merge`] — reading trace files back, keeping what is good
+//! - [`read`], [`mod@merge`] — reading trace files back, keeping what is good
 //!   in a damaged file, and merging the traces of several nodes into one
 //!   causal order by correlation ids.
 //! - [`diagram`] — a trace as lifelines and steps, with [`Filter`]s and a
 //!   limit.
 //! - [`render`] — the diagram as PlantUML, Mermaid, or an SVG picture drawn
 //!   here.
-//! - [`stats`] — messages per actor and method, answer latencies.
+//! - [`mod@stats`] — messages per actor and method, answer latencies.
 //!
 //! The recording hook itself lives in the runtime (`actium::observe`): it
 //! costs one relaxed atomic load per message while nothing records.
