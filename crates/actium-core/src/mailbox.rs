@@ -339,6 +339,22 @@ mod tests {
         }
     }
 
+    /// A recorded message travels boxed (`Envelope::Traced`), so that
+    /// programs that do not record keep envelopes of the size they had:
+    /// the message and its chain, the variant in the message's own niche.
+    #[test]
+    fn recording_does_not_grow_envelopes() {
+        #[allow(dead_code, reason = "only its size matters")]
+        enum Msg {
+            Incr { by: u64 },
+            Get { reply: crate::ask::Reply<u64> },
+        }
+        assert_eq!(
+            std::mem::size_of::<Envelope<Msg>>(),
+            std::mem::size_of::<Msg>() + std::mem::size_of::<Chain>()
+        );
+    }
+
     #[test]
     fn takes_everything_in_fifo_order_and_wakes_a_waiting_receiver() {
         let mailbox = Mailbox::new(None);
