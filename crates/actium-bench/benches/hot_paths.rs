@@ -6,18 +6,26 @@
 //! - `ask`: the caller's `Ask` polled while pending (registering its
 //!   deadline), answered and polled again;
 //! - `dispatch`: a call through the code `#[actor]` generates — proxy,
-//!   message enum, `handle` — run inline, without mailbox or scheduler.
+//!   message enum, `handle` — run inline, without mailbox or scheduler;
+//! - `recording`: a local tell and a local ask end to end (proxy, mailbox,
+//!   actor loop, reply slot), called from a task on the system's workers,
+//!   first while nothing records, then while the system records into a
+//!   sink that discards (queue, writer thread and conversion to trace
+//!   records all run): `cargo bench -p actium-bench --bench hot_paths --
+//!   recording`. Figures in `docs/TRACING.md`.
 
 #![expect(
     missing_docs,
     reason = "criterion_group! generates an undocumented public function"
 )]
 
+use std::future::Future;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actium::__private::probe::{self, Inline, MailboxProbe};
 use actium::prelude::*;
+use actium_trace::{Record, Recording, Sink};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 #[derive(Default)]
@@ -90,5 +98,80 @@ fn dispatch(c: &mut Criterion) {
     system.shutdown();
 }
 
-criterion_group!(benches, mailbox, reply, dispatch);
+/// Runs `work` as a task on the system's workers, as an actor's caller
+/// would be, and returns the time it measured.
+fn on_a_worker(system: &System, work: impl Future<Output = Duration> + Send + 'static) -> Duration {
+    system.block_on(async move {
+        match tokio::spawn(work).await {
+            Ok(elapsed) => elapsed,
+            Err(error) => panic!("the caller task failed: {error}"),
+        }
+    })
+}
+
+/// `iters` tells, then one ask so that they have all been handled.
+async fn tells(counter: ActorRef<Counter>, iters: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        if counter.incr(black_box(1)).is_err() {
+            panic!("the counter stopped");
+        }
+    }
+    black_box(counter.get().await.ok());
+    start.elapsed()
+}
+
+/// `iters` asks, one after the other.
+async fn asks(counter: ActorRef<Counter>, iters: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(counter.get().await.ok());
+    }
+    start.elapsed()
+}
+
+fn calls(c: &mut Criterion, system: &System, counter: &ActorRef<Counter>, recording: &str) {
+    let mut group = c.benchmark_group("recording");
+    group.bench_function(format!("tell/{recording}"), |b| {
+        b.iter_custom(|iters| on_a_worker(system, tells(counter.clone(), iters)));
+    });
+    group.bench_function(format!("ask/{recording}"), |b| {
+        b.iter_custom(|iters| on_a_worker(system, asks(counter.clone(), iters)));
+    });
+    group.finish();
+}
+
+/// Takes every record and keeps none: what recording costs without the
+/// cost of a particular sink's I/O.
+struct Discard;
+
+impl Sink for Discard {
+    fn write(&mut self, record: &Record) -> std::io::Result<()> {
+        black_box(record);
+        Ok(())
+    }
+}
+
+fn recording(c: &mut Criterion) {
+    let system = match System::builder().start() {
+        Ok(system) => system,
+        Err(error) => panic!("no system for the recording benchmark: {error}"),
+    };
+    let counter = system.spawn(Counter::default());
+    calls(c, &system, &counter, "off");
+    let recording = match Recording::builder().sink(Discard).start(system.handle()) {
+        Ok(recording) => recording,
+        Err(error) => panic!("cannot record: {error}"),
+    };
+    calls(c, &system, &counter, "on");
+    let summary = recording.finish();
+    println!(
+        "recording: {} events written, {} dropped (queue full)",
+        summary.written, summary.dropped
+    );
+    drop(counter);
+    system.shutdown();
+}
+
+criterion_group!(benches, mailbox, reply, dispatch, recording);
 criterion_main!(benches);

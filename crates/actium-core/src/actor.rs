@@ -77,6 +77,14 @@ pub trait Actor: Sized + Send + 'static {
             .unwrap_or("?")
     }
 
+    /// Writes a message's arguments for a trace (`5, "x"`); called only
+    /// while recording. `#[actor]` writes each argument with `Debug` where
+    /// its type has it, `_` where not.
+    #[doc(hidden)]
+    fn describe(msg: &Self::Msg, out: &mut String) {
+        let _ = (msg, out);
+    }
+
     /// Starts this actor in the current system with default options and
     /// returns its reference.
     ///

@@ -20,6 +20,7 @@ use crate::actor::Actor;
 use crate::exit::ExitReason;
 use crate::id::{ActorId, ActorLabel};
 use crate::mailbox::{Mailbox, control};
+use crate::observe::EventKind;
 use crate::signal::{Down, Exit, MonitorRef, Signal};
 use crate::system::SystemShared;
 
@@ -497,6 +498,7 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     /// A linked actor exited: trap it as a message, die with it, or ignore
     /// it, as Erlang does.
     fn deliver_exit(&self, exit: Exit) {
+        crate::observe::signal(self.core(), EventKind::Exit, exit.actor, &exit.reason);
         if self.core().traps_exits() {
             self.push_signal(Signal::Exit(exit));
         } else if exit.reason.is_abnormal() {
@@ -505,6 +507,7 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     }
     /// A monitored actor exited.
     fn deliver_down(&self, down: Down) {
+        crate::observe::signal(self.core(), EventKind::Down, down.actor, &down.reason);
         self.push_signal(Signal::Down(down));
     }
     /// An exit signal sent explicitly (Erlang's `exit/2`), not along a

@@ -23,6 +23,7 @@ use pin_project_lite::pin_project;
 
 use crate::chain::{Chain, ChainLink};
 use crate::id::ActorLabel;
+use crate::observe::{Handling, Recorder, Stamp};
 
 thread_local! {
     /// The frame of the `Scoped` future being polled on this thread, or null.
@@ -46,6 +47,8 @@ struct Chains {
     incoming: Chain,
     /// `incoming` extended with this actor, built on the first nested ask.
     outgoing: Chain,
+    /// While recording: the message being handled and where events go.
+    observed: Option<Handling>,
 }
 
 impl Frame {
@@ -54,6 +57,7 @@ impl Frame {
             Box::new(Chains {
                 incoming: Some(incoming),
                 outgoing: None,
+                observed: None,
             })
         });
         Frame {
@@ -156,7 +160,52 @@ pub(crate) fn set_incoming(chain: Chain) {
 /// actor and incoming chain, but not blocking — while it awaits, its actor
 /// serves others, so its own asks do not add the actor to the chain.
 pub(crate) fn for_parallel() -> Option<Frame> {
-    with_frame(|frame| Frame::new(frame.actor, false, frame.incoming()))
+    with_frame(|frame| {
+        let parallel = Frame::new(frame.actor, false, frame.incoming());
+        if let Some(Some(observed)) = frame.chains.borrow().as_ref().map(|c| &c.observed) {
+            set_observed(&parallel, observed.stamp, observed.recorder.as_ref());
+        }
+        parallel
+    })
+}
+
+/// Records, while recording, which message the frame now handles (`None`
+/// for an unrecorded one) and the recorder of the actor's system.
+pub(crate) fn set_handling(stamp: Option<Stamp>, recorder: Option<&Arc<dyn Recorder>>) {
+    with_frame(|frame| set_observed(frame, stamp, recorder));
+}
+
+fn set_observed(frame: &Frame, stamp: Option<Stamp>, recorder: Option<&Arc<dyn Recorder>>) {
+    let mut chains = frame.chains.borrow_mut();
+    if stamp.is_none() && recorder.is_none() && chains.is_none() {
+        return;
+    }
+    let observed = chains
+        .get_or_insert_with(Box::default)
+        .observed
+        .get_or_insert(Handling {
+            stamp: None,
+            recorder: None,
+        });
+    observed.stamp = stamp;
+    // Cloned once per actor, not per message.
+    if observed.recorder.is_none() {
+        observed.recorder = recorder.cloned();
+    }
+}
+
+/// Runs `f` with the running actor and what it handles, if code runs in an
+/// actor's frame.
+pub(crate) fn observing<R>(f: impl FnOnce(ActorLabel, &Handling) -> R) -> Option<R> {
+    const NOTHING: Handling = Handling {
+        stamp: None,
+        recorder: None,
+    };
+    with_frame(|frame| {
+        let chains = frame.chains.borrow();
+        let observed = chains.as_ref().and_then(|c| c.observed.as_ref());
+        f(frame.actor, observed.unwrap_or(&NOTHING))
+    })
 }
 
 #[cfg(test)]

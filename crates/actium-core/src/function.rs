@@ -27,9 +27,12 @@ impl<Q: Send + 'static, R: Send + 'static> Handler for FunctionActor<Q, R> {
         (request, reply): Self::Msg,
         _ctx: &'a mut Context<Self>,
     ) -> Handled<'a> {
-        Handled::Done(crate::__private::ask("call", reply, || {
-            (self.function)(request)
-        }))
+        Handled::Done(crate::__private::ask(
+            "call",
+            reply,
+            crate::__private::describe::opaque,
+            || (self.function)(request),
+        ))
     }
 }
 

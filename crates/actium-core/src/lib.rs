@@ -26,6 +26,10 @@
 //!   the actor table), the [`Spawner`] builder, [`launch`] and
 //!   [`serve_forever`].
 //! - `time`, `blocking` — the time seam and blocking work.
+//! - [`observe`] — the recording seam: [`Event`](observe::Event)s about
+//!   messages and method runs, handed to a [`Recorder`](observe::Recorder)
+//!   installed on a system; one relaxed atomic load per hook while nothing
+//!   records.
 //!
 //! # How a call flows
 //!
@@ -58,6 +62,7 @@ mod group;
 mod id;
 mod launch;
 mod mailbox;
+pub mod observe;
 mod primitives;
 mod process;
 mod reentrant;

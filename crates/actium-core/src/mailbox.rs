@@ -30,8 +30,21 @@ use crate::signal::Signal;
 /// Both travel in one queue, so signals and messages from the same sender
 /// stay in order.
 pub(crate) enum Envelope<M> {
-    Message { msg: M, chain: Chain },
+    Message {
+        msg: M,
+        chain: Chain,
+    },
     Signal(Box<Signal>),
+    /// A message sent while recording, with its stamp. Boxed, so that
+    /// envelopes do not grow for programs that do not record.
+    Traced(Box<Traced<M>>),
+}
+
+/// The parts of a recorded message (see `observe`).
+pub(crate) struct Traced<M> {
+    pub(crate) msg: M,
+    pub(crate) chain: Chain,
+    pub(crate) stamp: crate::observe::Stamp,
 }
 
 /// Why a push was refused; the envelope is handed back.
@@ -338,8 +351,25 @@ mod tests {
     fn msg(envelope: Envelope<u32>) -> u32 {
         match envelope {
             Envelope::Message { msg, .. } => msg,
+            Envelope::Traced(traced) => traced.msg,
             Envelope::Signal(_) => panic!("a signal"),
         }
+    }
+
+    /// A recorded message travels boxed (`Envelope::Traced`), so that
+    /// programs that do not record keep envelopes of the size they had:
+    /// the message and its chain, the variant in the message's own niche.
+    #[test]
+    fn recording_does_not_grow_envelopes() {
+        #[allow(dead_code, reason = "only its size matters")]
+        enum Msg {
+            Incr { by: u64 },
+            Get { reply: crate::ask::Reply<u64> },
+        }
+        assert_eq!(
+            std::mem::size_of::<Envelope<Msg>>(),
+            std::mem::size_of::<Msg>() + std::mem::size_of::<Chain>()
+        );
     }
 
     #[test]

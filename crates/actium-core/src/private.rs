@@ -13,6 +13,7 @@ use crate::current;
 pub use crate::dispatch::{Dispatch, MethodInfo, Methods};
 use crate::error::panic_message;
 pub use crate::group::{FirstOf, Gather, Multicast};
+use crate::observe;
 pub use crate::reference::{AskWhenRoom, Endpoint, Patient, SendWhenRoom};
 use crate::system::{Mode, System};
 /// The wire codec `#[actor(remote)]` generates calls of.
@@ -109,6 +110,9 @@ macro_rules! __actium_remote_enabled {
     };
 }
 
+#[path = "describe.rs"]
+pub mod describe;
+
 /// The message type of an actor whose `#[actor]` impl had errors: it has
 /// no messages. Part of the stub `#[actor]` emits so that only the real
 /// mistake is reported.
@@ -130,56 +134,86 @@ impl<A: crate::Actor, D: Dispatch<A>> Methods<A, D> for NoMethods<D> {
     }
 }
 
+/// Writes an ask's answer for a trace and says whether it is an `Err`;
+/// generated per method by `#[actor]` (see [`describe`]).
+pub type DescribeAnswer<R> = fn(&R, &mut String) -> bool;
+
 /// Runs a one-way method's body.
 pub fn tell(method: &'static str, body: impl FnOnce()) -> Outcome {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    observe::activated(|| match catch_unwind(AssertUnwindSafe(body)) {
         Ok(()) => Outcome::Done,
-        Err(payload) => Outcome::Panicked {
-            method,
-            message: panic_message(&*payload),
-        },
-    }
+        Err(payload) => panicked(method, &*payload),
+    })
 }
 
 /// Runs an async one-way method's body.
 pub async fn tell_async(method: &'static str, body: impl Future<Output = ()>) -> Outcome {
-    match AssertUnwindSafe(body).catch_unwind().await {
-        Ok(()) => Outcome::Done,
-        Err(payload) => Outcome::Panicked {
-            method,
-            message: panic_message(&*payload),
-        },
-    }
+    observe::activated_async(async move {
+        match AssertUnwindSafe(body).catch_unwind().await {
+            Ok(()) => Outcome::Done,
+            Err(payload) => panicked(method, &*payload),
+        }
+    })
+    .await
+}
+
+fn panicked(method: &'static str, payload: &(dyn std::any::Any + Send)) -> Outcome {
+    let message = panic_message(payload);
+    observe::panicked(&message);
+    Outcome::Panicked { method, message }
 }
 
 /// Runs a request-reply method's body and answers its caller.
-pub fn ask<R: Send>(method: &'static str, reply: Reply<R>, body: impl FnOnce() -> R) -> Outcome {
-    settle(method, reply, catch_unwind(AssertUnwindSafe(body)))
+pub fn ask<R: Send>(
+    method: &'static str,
+    reply: Reply<R>,
+    describe: DescribeAnswer<R>,
+    body: impl FnOnce() -> R,
+) -> Outcome {
+    observe::activated(|| {
+        settle(
+            method,
+            reply,
+            describe,
+            catch_unwind(AssertUnwindSafe(body)),
+        )
+    })
 }
 
 /// Runs an async request-reply method's body and answers its caller.
 pub async fn ask_async<R: Send>(
     method: &'static str,
     reply: Reply<R>,
+    describe: DescribeAnswer<R>,
     body: impl Future<Output = R>,
 ) -> Outcome {
-    settle(method, reply, AssertUnwindSafe(body).catch_unwind().await)
+    observe::activated_async(async move {
+        let result = AssertUnwindSafe(body).catch_unwind().await;
+        settle(method, reply, describe, result)
+    })
+    .await
 }
 
 fn settle<R: Send>(
     method: &'static str,
     reply: Reply<R>,
+    describe: DescribeAnswer<R>,
     result: std::thread::Result<R>,
 ) -> Outcome {
     match result {
         Ok(value) => {
+            // Recorded before the caller can see the answer, so a trace
+            // never shows what the answer caused before the answer.
+            observe::answered(&value, describe);
             reply.send(value);
             Outcome::Done
         }
         Err(payload) => {
-            let message = panic_message(&*payload);
-            reply.panicked(message.clone());
-            Outcome::Panicked { method, message }
+            let outcome = panicked(method, &*payload);
+            if let Outcome::Panicked { message, .. } = &outcome {
+                reply.panicked(message.clone());
+            }
+            outcome
         }
     }
 }
@@ -197,9 +231,10 @@ pub fn parallel_tell(
 pub fn parallel_ask<R: Send + 'static>(
     method: &'static str,
     reply: Reply<R>,
+    describe: DescribeAnswer<R>,
     body: impl Future<Output = R> + Send + 'static,
 ) -> Outcome {
-    in_parallel_frame(ask_async(method, reply, body))
+    in_parallel_frame(ask_async(method, reply, describe, body))
 }
 
 fn in_parallel_frame(task: impl Future<Output = Outcome> + Send + 'static) -> Outcome {

@@ -71,6 +71,10 @@ impl Actor for Process {
     type Msg = Message;
     type Methods<D: Dispatch<Self>> = ProcessMethods<D>;
     const NAME: &'static str = "Process";
+
+    fn describe(msg: &Message, out: &mut String) {
+        out.push_str(msg.type_name);
+    }
 }
 
 /// The methods of an [`ActorRef<Process>`].
@@ -359,6 +363,7 @@ impl Inbox {
             if let Some(envelope) = self.batch.pop_front() {
                 return Some(match envelope {
                     Envelope::Message { msg, .. } => msg,
+                    Envelope::Traced(traced) => traced.msg,
                     Envelope::Signal(signal) => match *signal {
                         Signal::Exit(exit) => Message::new(exit),
                         Signal::Down(down) => Message::new(down),

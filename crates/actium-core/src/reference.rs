@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::exit::ExitReason;
 use crate::id::{ActorId, ActorLabel};
 use crate::mailbox::{Envelope, Refusal};
+use crate::observe::{self, EventKind};
 use crate::system::SystemShared;
 use crate::transport::{Peer, RemoteCell};
 
@@ -351,10 +352,7 @@ fn ask_envelope<A: Actor, Args, R: Send + 'static>(
     let timeout = method
         .timeout
         .unwrap_or(cell.core.system.config.default_timeout);
-    let envelope = Envelope::Message {
-        msg: make(args, reply),
-        chain,
-    };
+    let envelope = observe::envelope(cell, EventKind::Ask, method.name, make(args, reply), chain);
     Ok((envelope, Ask::sent(slot, label, method.name, timeout)))
 }
 
@@ -365,7 +363,7 @@ impl<A: Actor> Endpoint<A> {
             Target::Local(cell) => {
                 // A one-way message never blocks its sender, so it carries
                 // no chain.
-                let envelope = Envelope::Message { msg, chain: None };
+                let envelope = observe::envelope(cell, EventKind::Tell, method, msg, None);
                 cell.mailbox
                     .push(envelope)
                     .map_err(|(refusal, _undelivered)| refused(cell, refusal, method))
@@ -433,10 +431,13 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
         let sending = match &self.endpoint.target {
             Target::Local(cell) => Sending::Waiting {
                 cell: cell.clone(),
-                envelope: Some(Envelope::Message {
-                    msg: make(args),
-                    chain: None,
-                }),
+                envelope: Some(observe::envelope(
+                    cell,
+                    EventKind::Tell,
+                    method.name,
+                    make(args),
+                    None,
+                )),
             },
             // A remote mailbox's room is the remote node's business.
             Target::Remote(remote) => Sending::Sent(Some(remote.send::<A>(make(args)))),

@@ -42,6 +42,7 @@ impl Registry {
                 method: "register",
             });
         }
+        crate::observe::named(cell.core(), name);
         names.insert(name.to_owned(), cell);
         Ok(())
     }
@@ -84,6 +85,8 @@ impl Registry {
         }
     }
 
+    /// Every name with its actor, sorted by name (for a node's description,
+    /// and for a recorder installed after the names).
     pub(crate) fn entries(&self) -> Vec<(String, ActorLabel)> {
         let mut entries: Vec<(String, ActorLabel)> = self
             .lock()

@@ -27,6 +27,7 @@ use crate::current::{self, Frame};
 use crate::error::panic_message;
 use crate::exit::ExitReason;
 use crate::mailbox::{Envelope, Mailbox, Taken, control};
+use crate::observe;
 use crate::reentrant::State;
 use crate::signal::Signal;
 
@@ -229,7 +230,7 @@ async fn serve<A: Handler>(
                 Taken::Stop => break cell.core.requested_reason(),
             }
         };
-        let outcome = match envelope {
+        let outcome = match observe::open(envelope, &cell.core) {
             Envelope::Message { msg, chain } => {
                 if chained || chain.is_some() {
                     chained = chain.is_some();
@@ -244,6 +245,7 @@ async fn serve<A: Handler>(
             Envelope::Signal(signal) => {
                 Box::pin(signal_hook(actor, ctx, *signal, &cell.mailbox)).await
             }
+            Envelope::Traced(_) => unreachable!("`observe::open` unpacks recorded messages"),
         };
         let step = match outcome {
             // Only reentrant actors start parallel tasks; if one appears
@@ -321,7 +323,7 @@ async fn serve_reentrant<A: Handler>(
         let Some(State { actor, ctx }) = owned.as_deref_mut() else {
             unreachable!("the reentrant state is returned after every poll")
         };
-        let outcomes = match next {
+        let outcomes = match next.opened(&cell.core) {
             Next::Stop => break 'serve cell.core.requested_reason(),
             Next::Finished(outcomes) => outcomes,
             Next::Envelope(Envelope::Message { msg, chain }) => {
@@ -344,6 +346,9 @@ async fn serve_reentrant<A: Handler>(
                     Some(outcome) => vec![outcome],
                     None => break 'serve cell.core.requested_reason(),
                 }
+            }
+            Next::Envelope(Envelope::Traced(_)) => {
+                unreachable!("`observe::open` unpacks recorded messages")
             }
         };
         for outcome in outcomes {
@@ -372,6 +377,16 @@ enum Next<M> {
     Envelope(Envelope<M>),
     Finished(Vec<Outcome>),
     Stop,
+}
+
+impl<M> Next<M> {
+    /// Unpacks a recorded message (see `observe::open`).
+    fn opened(self, core: &crate::cell::CellCore) -> Self {
+        match self {
+            Next::Envelope(envelope) => Next::Envelope(observe::open(envelope, core)),
+            other => other,
+        }
+    }
 }
 
 /// Applies the panic policy to a finished method.

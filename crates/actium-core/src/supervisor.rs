@@ -75,6 +75,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::__private::describe;
 use crate::actor::{Actor, Handled, Handler, Outcome};
 use crate::ask::Reply;
 use crate::cell::{Cell, Decision, ErasedCell};
@@ -603,15 +604,15 @@ impl Supervisor {
                         })
                         .collect(),
                 };
-                crate::__private::ask("children", reply, || children)
+                crate::__private::ask("children", reply, describe::opaque, || children)
             }
             SupervisorMsg::StartChild(spec, reply) => {
                 let result = self.start_child(spec, ctx);
-                crate::__private::ask("start_child", reply, || result)
+                crate::__private::ask("start_child", reply, describe::result, || result)
             }
             SupervisorMsg::RestartChild(name, reply) => {
                 let result = self.restart_child(&name, ctx).await;
-                crate::__private::ask("restart_child", reply, || result)
+                crate::__private::ask("restart_child", reply, describe::result, || result)
             }
             SupervisorMsg::TerminateChild(name, reply) => {
                 let result = match self.index_named(&name) {
@@ -621,7 +622,7 @@ impl Supervisor {
                     }
                     Err(error) => Err(error),
                 };
-                crate::__private::ask("terminate_child", reply, || result)
+                crate::__private::ask("terminate_child", reply, describe::result, || result)
             }
         }
     }

@@ -99,6 +99,8 @@ pub(crate) struct SystemShared {
     transport: RwLock<Option<Arc<dyn Resolver>>>,
     /// Non-actors that remote signals address by id (see `add_helper`).
     helpers: Mutex<HashMap<u64, Arc<dyn ErasedCell>>>,
+    /// Set once a recorder is installed (`observe`).
+    pub(crate) recorder: crate::observe::Installed,
     /// Started actors that have not exited.
     live: AtomicUsize,
     stopping: AtomicBool,
@@ -707,6 +709,7 @@ impl SystemBuilder {
             remote_relations: RemoteRelations::default(),
             transport: RwLock::new(None),
             helpers: Mutex::new(HashMap::new()),
+            recorder: crate::observe::Installed::default(),
             live: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             idle: Mutex::new(()),

@@ -41,6 +41,7 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
     let variants = messages.iter().map(Message::variant);
     let proxy_methods = messages.iter().map(|m| m.proxy_method(name, &msg));
     let arms = messages.iter().map(|m| m.handle_arm(&msg));
+    let describe = describe_messages(&messages, &msg);
     let type_name = name.to_string();
     let panic_policy = actor.options.stop_on_panic.map(|stop| {
         let policy = if stop { quote!(Stop) } else { quote!(Resume) };
@@ -102,6 +103,7 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
             const NAME: &'static str = #type_name;
             const METHODS: &'static [&'static str] = &[#(#method_names),*];
             #remote
+            #describe
         }
 
         impl #private::Handler for #name {
@@ -316,11 +318,17 @@ impl<'a> Message<'a> {
         let blocking = method.options.blocking.is_some();
         let private = quote!(::actium::__private);
         let handled = quote!(#private::Handled);
+        // An ask's answer is described for traces by a function made here,
+        // where its type is known.
+        let reply = self.reply.as_ref().map(|ty| {
+            let describe = describe_answer(ty);
+            quote!(__reply, #describe)
+        });
         let run = match (&self.reply, method.is_async(), blocking) {
             _ if method.is_parallel() => match &self.reply {
                 None => quote!(#handled::Done(#private::parallel_tell(#name_str, #call))),
                 Some(_) => {
-                    quote!(#handled::Done(#private::parallel_ask(#name_str, __reply, #call)))
+                    quote!(#handled::Done(#private::parallel_ask(#name_str, #reply, #call)))
                 }
             },
             (None, false, false) => quote!(#handled::Done(#private::tell(#name_str, || #call))),
@@ -331,20 +339,62 @@ impl<'a> Message<'a> {
                 quote!(#handled::Pending(::std::boxed::Box::pin(#private::tell_async(#name_str, #call))))
             }
             (Some(_), false, false) => {
-                quote!(#handled::Done(#private::ask(#name_str, __reply, || #call)))
+                quote!(#handled::Done(#private::ask(#name_str, #reply, || #call)))
             }
-            (Some(_), false, true) => quote!(#handled::Done(#private::ask(#name_str, __reply, || {
+            (Some(_), false, true) => quote!(#handled::Done(#private::ask(#name_str, #reply, || {
                 #private::block_in_place(|| #call)
             }))),
             (Some(_), true, _) => quote!(#handled::Pending(::std::boxed::Box::pin(
-                #private::ask_async(#name_str, __reply, #call)
+                #private::ask_async(#name_str, #reply, #call)
             ))),
         };
-        let reply = self.reply.as_ref().map(|_| quote!(__reply));
+        let reply_field = self.reply.as_ref().map(|_| quote!(__reply));
         quote! {
-            #msg::#name { #(#names,)* #reply } => #run,
+            #msg::#name { #(#names,)* #reply_field } => #run,
         }
     }
+}
+
+/// `Actor::describe`: writes a message's arguments for a trace, each with
+/// `Debug` where its type has it (see `__private::describe`). Actors
+/// without messages keep the default.
+fn describe_messages(messages: &[Message<'_>], msg: &Ident) -> Option<TokenStream> {
+    if messages.is_empty() {
+        return None;
+    }
+    let describe = quote!(::actium::__private::describe);
+    let arms = messages.iter().map(|message| {
+        let name = message.method.name();
+        let names: Vec<_> = message.names().collect();
+        let writes = names.iter().enumerate().map(|(i, arg)| {
+            let comma = (i > 0).then(|| quote!(__out.push_str(", ");));
+            quote!(#comma (&#describe::Described(#arg)).describe_into(__out);)
+        });
+        quote!(#msg::#name { #(#names,)* .. } => { #(#writes)* })
+    });
+    Some(quote! {
+        fn describe(__msg: &Self::Msg, __out: &mut ::std::string::String) {
+            #[allow(unused_imports)]
+            use #describe::{Opaque as _, ViaDebug as _};
+            match __msg {
+                #(#arms)*
+            }
+        }
+    })
+}
+
+/// A function describing an answer of type `ty` for a trace, and saying
+/// whether it is an `Err`.
+fn describe_answer(ty: &Type) -> TokenStream {
+    let describe = quote!(::actium::__private::describe);
+    quote! {{
+        #[allow(unused_imports)]
+        use #describe::{IsErr as _, NotErr as _, Opaque as _, ViaDebug as _};
+        |__value: &#ty, __out: &mut ::std::string::String| -> bool {
+            (&#describe::Described(__value)).describe_into(__out);
+            (&#describe::Described(__value)).is_err_answer()
+        }
+    }}
 }
 
 /// What the generated code passes for each kind of parameter.

@@ -4,7 +4,9 @@
 //!
 //! This crate is a facade: the runtime lives in `actium-core`, the macros in
 //! `actium-macros`. Everything a program needs is re-exported here, and
-//! [`prelude`] brings the everyday names into scope.
+//! [`prelude`] brings the everyday names into scope. With the `trace`
+//! feature, `actium::trace` is the `actium-trace` crate: recording messages
+//! and drawing them as sequence diagrams.
 #![warn(missing_docs)]
 
 pub use actium_core::*;
@@ -13,6 +15,10 @@ pub use actium_core::*;
 /// machines (the `remote` feature). See [`remote::Node`].
 #[cfg(feature = "remote")]
 pub use actium_remote as remote;
+
+/// Message recording and sequence diagrams (the `actium-trace` crate).
+#[cfg(feature = "trace")]
+pub use actium_trace as trace;
 
 /// Turns an inherent `impl` block into an actor whose methods are messages.
 ///

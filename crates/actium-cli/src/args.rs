@@ -1,0 +1,83 @@
+//! The command line as typed: clap's view, before any file is read.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actium_trace::Format;
+use clap::{Args, Parser, Subcommand};
+
+/// Actium's command-line tool.
+#[derive(Parser, Debug)]
+#[command(name = "actium", version, about = "Tools for Actium programs")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Work with message traces (JSON Lines written by actium-trace).
+    #[command(subcommand)]
+    Trace(TraceCommand),
+}
+
+/// `actium trace …`.
+#[derive(Subcommand, Debug)]
+pub enum TraceCommand {
+    /// Draw traces (several nodes' traces merge into one diagram) as a
+    /// sequence diagram.
+    Render(Render),
+    /// Messages per actor and method, and answer latency percentiles per
+    /// method.
+    Stats(Stats),
+}
+
+/// `actium trace render`.
+#[derive(Args, Debug)]
+pub struct Render {
+    /// Trace files (JSON Lines); several are merged in causal order.
+    #[arg(required = true)]
+    pub traces: Vec<PathBuf>,
+    /// svg, plantuml or mermaid; by default from the output's extension
+    /// (.svg, .puml, .mmd), else svg.
+    #[arg(long, short)]
+    pub format: Option<Format>,
+    /// Where to write the diagram; standard output if not given.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// What part of the traces to draw.
+#[derive(Args, Debug)]
+pub struct FilterArgs {
+    /// Only messages to or from this actor: a type (Counter), a label
+    /// (Counter#3), a registered name, or main. Repeatable.
+    #[arg(long = "actor", value_name = "ACTOR")]
+    pub actors: Vec<String>,
+    /// Only calls of this method, with their answers. Repeatable.
+    #[arg(long = "method", value_name = "METHOD")]
+    pub methods: Vec<String>,
+    /// Skip what happened before this long after the first event (`150ms`,
+    /// `2s`).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub since: Option<Duration>,
+    /// Skip what happened after this long after the first event.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub until: Option<Duration>,
+    /// Draw at most this many messages; a note says how many more there
+    /// were.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+/// `actium trace stats`.
+#[derive(Args, Debug)]
+pub struct Stats {
+    /// Trace files (JSON Lines); several are merged.
+    #[arg(required = true)]
+    pub traces: Vec<PathBuf>,
+}

@@ -1,0 +1,379 @@
+//! Recording what actors say to each other: the seam between the runtime
+//! and a recorder.
+//!
+//! A system records once a [`Recorder`] is installed on it
+//! ([`SystemHandle::record`]). From then on every message sent to its
+//! actors, every method run, every answer and every exit or down signal
+//! becomes an [`Event`] handed to the recorder. The `actium-trace` crate
+//! provides recorders (to stdout, a JSON Lines file, memory) and draws the
+//! events as sequence diagrams; this module only produces them.
+//!
+//! # What it costs
+//!
+//! While no system in the process records, each hook is one relaxed atomic
+//! load and a branch: no allocation, no formatting, no lock, and envelopes
+//! keep their size. While recording, a message sent carries a boxed stamp
+//! (its id, sender and method), the arguments are formatted (truncated to
+//! [`DETAIL_LIMIT`] bytes), and the recorder's [`record`](Recorder::record)
+//! runs on the sender's thread — recorders must not block there.
+//!
+//! # How events link up
+//!
+//! Every message gets a [`MessageId`]. The answer to an ask, and the start
+//! and end of the method that handles a message, carry the id of that
+//! message (the *correlation id*). A message sent while a method runs names
+//! the message that method handles as its *parent*, so a trace is a causal
+//! tree. The running method's message is kept in the task-local frame
+//! (`current`) beside the deadlock chains.
+
+//!
+//! Layout: this file is the model in the user's words (events, ids, the
+//! recorder and how to install one); `hooks` is where the runtime records.
+
+mod hooks;
+
+use std::fmt::{self, Write as _};
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
+
+use crate::id::{ActorLabel, NodeId};
+use crate::system::SystemHandle;
+
+use hooks::emit_named;
+pub(crate) use hooks::{
+    activated, activated_async, answered, envelope, named, open, panicked, signal,
+};
+
+/// How many systems in this process have a recorder: the one thing the hot
+/// paths read while nobody records.
+static RECORDING: AtomicUsize = AtomicUsize::new(0);
+
+/// Descriptions of arguments and answers are cut after this many bytes, so
+/// a huge argument costs a bounded amount of formatting.
+pub const DETAIL_LIMIT: usize = 160;
+
+/// Whether any system in this process records: one relaxed atomic load.
+///
+/// The runtime checks this before doing any recording work; a `true` only
+/// means *some* system records.
+#[inline]
+pub fn is_recording() -> bool {
+    RECORDING.load(Ordering::Relaxed) != 0
+}
+
+/// Identifies one message for the whole of a trace, across nodes: an ask
+/// and its answer, and a message and the method run that handles it, share
+/// it.
+///
+/// Unique in practice across processes: the high 24 bits are drawn at
+/// random once per process, the low 40 count messages.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MessageId(NonZeroU64);
+
+const COUNTER_BITS: u32 = 40;
+/// Ids are handed to threads in blocks, so threads do not contend on one
+/// counter.
+const BLOCK: u64 = 1024;
+
+impl MessageId {
+    /// A fresh id, unique in this process.
+    pub fn next() -> Self {
+        thread_local! {
+            static IDS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+        }
+        static BLOCKS: AtomicU64 = AtomicU64::new(0);
+        static SALT: OnceLock<u64> = OnceLock::new();
+        let counter = IDS.with(|ids| {
+            let (mut next, mut end) = ids.get();
+            if next == end {
+                next = BLOCKS.fetch_add(1, Ordering::Relaxed) * BLOCK;
+                end = next + BLOCK;
+            }
+            ids.set((next + 1, end));
+            next
+        });
+        let salt = *SALT.get_or_init(|| (NodeId::random().as_u64() >> COUNTER_BITS) | 1);
+        let raw = (salt << COUNTER_BITS) | (counter & ((1 << COUNTER_BITS) - 1));
+        // The salt has its lowest bit set, so `raw` has a bit set above the
+        // counter's.
+        MessageId(NonZeroU64::new(raw).unwrap_or(NonZeroU64::MIN))
+    }
+
+    /// Builds an id from its numeric form (as read back from a trace).
+    pub const fn from_u64(raw: NonZeroU64) -> Self {
+        MessageId(raw)
+    }
+
+    /// The numeric form of this id.
+    pub const fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Debug for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MessageId({self})")
+    }
+}
+
+impl fmt::Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// What an [`Event`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A one-way message was sent (`from` → `to`).
+    Tell,
+    /// A request was sent (`from` → `to`); its answer will carry its id.
+    Ask,
+    /// A request was answered (`from` is the actor that answered, `to` the
+    /// caller).
+    Reply,
+    /// A request was answered with an error — the method returned `Err` or
+    /// panicked — or a one-way method panicked (then `to` is the actor
+    /// itself).
+    Error,
+    /// A linked actor's exit reached `to` (`from` is the actor that
+    /// exited; the detail is the reason).
+    Exit,
+    /// A monitored actor's exit reached `to` as a down notification.
+    Down,
+    /// `to` started running the method that handles message `id`.
+    Start,
+    /// `to` finished the method that handles message `id`.
+    End,
+    /// `to` was registered under a name (the detail).
+    Named,
+}
+
+impl EventKind {
+    /// The kind's name as traces write it: `tell`, `ask`, `reply`, `error`,
+    /// `exit`, `down`, `start`, `end`, `named`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Tell => "tell",
+            EventKind::Ask => "ask",
+            EventKind::Reply => "reply",
+            EventKind::Error => "error",
+            EventKind::Exit => "exit",
+            EventKind::Down => "down",
+            EventKind::Start => "start",
+            EventKind::End => "end",
+            EventKind::Named => "named",
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One recorded happening: a message sent or answered, a method started or
+/// finished, a signal delivered, a name registered.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// The message this event is about (see [`EventKind`]); the correlation
+    /// id that ties an answer to its request.
+    pub id: MessageId,
+    /// The message whose handling caused this one, if it was sent from a
+    /// method.
+    pub parent: Option<MessageId>,
+    /// Who sent it; `None` for code outside any actor (a program's `main`).
+    pub from: Option<ActorLabel>,
+    /// Who it is for; `None` for code outside any actor.
+    pub to: Option<ActorLabel>,
+    /// The method called (for signals: `exit` or `down`; for names:
+    /// `register`).
+    pub method: &'static str,
+    /// The arguments, the answer, the error or the exit reason, formatted
+    /// with `Debug` or `Display` and cut at [`DETAIL_LIMIT`] bytes; `None`
+    /// where there is nothing to say or the recorder did not want it.
+    pub detail: Option<String>,
+    /// When it happened, by the wall clock of the node that recorded it.
+    pub at: SystemTime,
+}
+
+impl Event {
+    /// An event about message `id`, happening now, with no sender, receiver,
+    /// parent or detail yet.
+    pub fn new(kind: EventKind, id: MessageId, method: &'static str) -> Self {
+        Event {
+            kind,
+            id,
+            parent: None,
+            from: None,
+            to: None,
+            method,
+            detail: None,
+            at: SystemTime::now(),
+        }
+    }
+}
+
+/// Receives a system's events. Installed with [`SystemHandle::record`].
+///
+/// Both methods are called on the thread where the event happens — often
+/// an actor's, in the middle of a send. They must be quick and must not
+/// block: hand the event to another thread through a bounded queue, and
+/// drop (and count) what does not fit.
+pub trait Recorder: Send + Sync + 'static {
+    /// Whether this event is wanted. Called before the event's detail is
+    /// formatted, so a recorder that filters by actor or method saves the
+    /// formatting of what it drops. All events are wanted by default.
+    fn wants(&self, event: &Event) -> bool {
+        let _ = event;
+        true
+    }
+
+    /// Takes one wanted event.
+    fn record(&self, event: Event);
+}
+
+/// A system already has a recorder; it keeps it for its whole life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("this system already has a recorder; a system keeps one recorder for its whole life")]
+pub struct AlreadyRecording;
+
+/// A system's recorder, set at most once; part of the system's shared
+/// state.
+#[derive(Default)]
+pub(crate) struct Installed(OnceLock<Arc<dyn Recorder>>);
+
+impl Installed {
+    fn get(&self) -> Option<&Arc<dyn Recorder>> {
+        self.0.get()
+    }
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        if self.0.get().is_some() {
+            RECORDING.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl SystemHandle {
+    /// Makes this system record: from now on its messages, method runs,
+    /// answers, signals and names are events handed to `recorder`.
+    ///
+    /// A system keeps its recorder until it is dropped; to stop recording,
+    /// have the recorder drop what it gets (the `actium-trace` recorders
+    /// have a `finish`). Names registered before this call are recorded at
+    /// once, so traces can name those actors.
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadyRecording`] if the system has a recorder.
+    pub fn record(&self, recorder: Arc<dyn Recorder>) -> Result<(), AlreadyRecording> {
+        let shared = self.shared();
+        shared
+            .recorder
+            .0
+            .set(recorder.clone())
+            .map_err(|_| AlreadyRecording)?;
+        RECORDING.fetch_add(1, Ordering::Relaxed);
+        for (name, label) in shared.registry.entries() {
+            emit_named(&recorder, label, name);
+        }
+        Ok(())
+    }
+
+    /// Whether this system has a recorder.
+    pub fn is_recording(&self) -> bool {
+        self.shared().recorder.get().is_some()
+    }
+}
+
+/// What a recorded message carries to its receiver.
+#[derive(Clone, Copy)]
+pub(crate) struct Stamp {
+    id: MessageId,
+    from: Option<ActorLabel>,
+    method: &'static str,
+    kind: EventKind,
+}
+
+/// What the frame of an actor handling a recorded message knows: the
+/// message, and where its own events go.
+pub(crate) struct Handling {
+    pub(crate) stamp: Option<Stamp>,
+    pub(crate) recorder: Option<Arc<dyn Recorder>>,
+}
+
+/// Writes into a string, and stops the formatting once `DETAIL_LIMIT`
+/// bytes are written.
+struct Capped<'a>(&'a mut String);
+
+impl fmt::Write for Capped<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = DETAIL_LIMIT.saturating_sub(self.0.len());
+        if s.len() <= room {
+            self.0.push_str(s);
+            return Ok(());
+        }
+        let mut cut = room;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.0.push_str(&s[..cut]);
+        self.0.push('…');
+        // Aborts the rest of the formatting: the description is long enough.
+        Err(fmt::Error)
+    }
+}
+
+/// Formats `value` with `Debug`, cut at [`DETAIL_LIMIT`] bytes.
+pub(crate) fn debug_capped(out: &mut String, value: &dyn fmt::Debug) {
+    let _cut = write!(Capped(out), "{value:?}");
+}
+
+fn display_capped(value: &dyn fmt::Display) -> String {
+    let mut out = String::new();
+    let _cut = write!(Capped(&mut out), "{value}");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_are_unique_and_print_as_sixteen_hex_digits() {
+        let ids: std::collections::HashSet<MessageId> =
+            (0..3 * BLOCK).map(|_| MessageId::next()).collect();
+        assert_eq!(ids.len() as u64, 3 * BLOCK);
+        let id = MessageId::next();
+        assert_eq!(id.to_string().len(), 16);
+        assert_eq!(MessageId::from_u64(id.0), id);
+    }
+
+    #[test]
+    fn message_ids_from_other_threads_differ() {
+        let here = MessageId::next();
+        let there = std::thread::spawn(MessageId::next).join().expect("thread");
+        assert_ne!(here, there);
+    }
+
+    #[test]
+    fn long_details_are_cut_at_a_character_boundary() {
+        let mut out = String::new();
+        debug_capped(&mut out, &"é".repeat(DETAIL_LIMIT));
+        assert!(out.len() <= DETAIL_LIMIT + '…'.len_utf8());
+        assert!(out.ends_with('…'));
+        let mut short = String::new();
+        debug_capped(&mut short, &(1, "two"));
+        assert_eq!(short, r#"(1, "two")"#);
+    }
+}
