@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use actium::prelude::*;
-use actium_examples::chord::{ChordNode, Config, Id, Peer, Ring, RingError};
+use actium_examples::chord::{ChordNode, Config, Entry, Id, Ring, RingError};
 
 /// Fast maintenance, so a ring of tens of nodes settles in well under a
 /// second.
@@ -22,6 +22,27 @@ const LIMIT: Duration = Duration::from_secs(20);
 
 async fn ring(size: usize, seed: u64) -> Result<Ring, RingError> {
     Ring::build(size, config(), seed, LIMIT).await
+}
+
+/// Checks that each entry is held by the successor of its key's id in the
+/// true ring.
+async fn held_by_their_successors(ring: &Ring, entries: &[Entry]) -> Result<(), RingError> {
+    for entry in entries {
+        let owner = ring.successor_of(Id::hash(&entry.key));
+        let held = owner.node.fetch(entry.key.clone()).await;
+        let held = held.map_err(|error| RingError::Call {
+            node: owner.id,
+            error,
+        })?;
+        assert_eq!(
+            held.as_ref(),
+            Some(&entry.value),
+            "{} on {}",
+            entry.key,
+            owner.id
+        );
+    }
+    Ok(())
 }
 
 #[actium::test]
@@ -94,24 +115,7 @@ async fn a_value_put_through_one_node_is_got_through_any_other() -> Result<(), R
     assert_eq!(failed, 0);
     assert_eq!(ring.missing_keys(&entries).await, 0);
     // And each key is where the paper puts it: on the successor of its id.
-    for entry in &entries {
-        let owner = ring.successor_of(Id::hash(&entry.key)).clone();
-        let held = owner
-            .node
-            .fetch(entry.key.clone())
-            .await
-            .map_err(|error| RingError::Call {
-                node: owner.id,
-                error,
-            })?;
-        assert_eq!(
-            held.as_ref(),
-            Some(&entry.value),
-            "{} on {}",
-            entry.key,
-            owner.id
-        );
-    }
+    held_by_their_successors(&ring, &entries).await?;
     Ok(())
 }
 
@@ -122,24 +126,7 @@ async fn joining_nodes_take_over_the_keys_they_become_responsible_for() -> Resul
     assert_eq!(failed, 0);
     ring.join(16, LIMIT).await?;
     ring.wait_until_stable(LIMIT).await?;
-    for entry in &entries {
-        let owner: Peer = ring.successor_of(Id::hash(&entry.key)).clone();
-        let held = owner
-            .node
-            .fetch(entry.key.clone())
-            .await
-            .map_err(|error| RingError::Call {
-                node: owner.id,
-                error,
-            })?;
-        assert_eq!(
-            held.as_ref(),
-            Some(&entry.value),
-            "{} on {}",
-            entry.key,
-            owner.id
-        );
-    }
+    held_by_their_successors(&ring, &entries).await?;
     assert_eq!(ring.missing_keys(&entries).await, 0);
     Ok(())
 }
