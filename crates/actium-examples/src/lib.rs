@@ -7,6 +7,8 @@
 //! - [`chord`]: the Chord lookup protocol and a replicated key-value store
 //!   on top, plus an in-process [`Ring`](chord::Ring) that builds, checks and
 //!   fails rings of up to thousands of nodes.
+//! - [`paxos`]: single-decree Paxos with proposers, acceptors and learners,
+//!   under crashed, partitioned and lossy acceptors.
 //!
 //! The algorithms live in this library, not in the example binaries, so the
 //! examples (`cargo run --example chord`), the tests and a later
@@ -14,3 +16,4 @@
 #![warn(missing_docs)]
 
 pub mod chord;
+pub mod paxos;
