@@ -374,12 +374,12 @@ impl ChordNode {
         }
     }
 
-    /// n.fix_fingers() (Fig. 7), periodic: finger[i].node =
-    /// find_successor(finger[i].start).
+    /// `n.fix_fingers()` (Fig. 7), periodic: `finger[i].node =
+    /// find_successor(finger[i].start)`.
     ///
     /// The paper refreshes one random finger per run; with m = 64 this
-    /// refreshes them all, in order, reusing finger[i-1] when finger[i]'s
-    /// start lies in (n, finger[i-1].node] — no node can lie between, the
+    /// refreshes them all, in order, reusing `finger[i-1]` when `finger[i]`'s
+    /// start lies in `(n, finger[i-1].node]` — no node can lie between, the
     /// test of Fig. 6's init_finger_table — so a run costs about log2 N
     /// lookups, not 64.
     #[tell(parallel)]
