@@ -58,6 +58,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// abandoning them: 5 seconds by default.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// How long shutdown waits, after the grace, for killed actors to abandon
+/// their methods.
+const KILL_GRACE: Duration = Duration::from_millis(100);
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -488,6 +492,14 @@ impl System {
             cell.request_stop(ExitReason::Shutdown);
         }
         if !shared.wait_idle(shared.config.shutdown_grace) {
+            // Abandon the methods still running at their next await. In
+            // threads mode this is the only way they end: dropping the
+            // runtime cannot cancel a `block_on` on the actor's own thread,
+            // and its callers would wait for their deadlines.
+            for cell in shared.table.snapshot() {
+                cell.kill(ExitReason::Shutdown);
+            }
+            shared.wait_idle(KILL_GRACE);
             let stuck: Vec<String> = shared
                 .table
                 .snapshot()

@@ -239,6 +239,35 @@ fn shutdown_answers_every_pending_caller() {
 }
 
 #[test]
+fn shutdown_answers_the_caller_of_a_method_still_running_after_the_grace() {
+    within(Duration::from_secs(60), || {
+        for mode in support::MODES {
+            let system = System::builder()
+                .mode(mode)
+                .shutdown_grace(Duration::from_millis(50))
+                .start()
+                .expect("system");
+            let (gate, _open, entered) = Gate::new();
+            let gate = system.spawn(gate);
+            let stuck = gate.hold();
+            let queued = gate.handled();
+            // `hold` is running (and never returns) before shutdown begins:
+            // in threads mode it used to outlive the runtime on its thread,
+            // and both callers waited for their deadlines.
+            system.block_on(entered.wait());
+            system.shutdown();
+            let answers = [stuck.wait().map(drop), queued.wait().map(drop)];
+            for answer in answers {
+                assert!(
+                    matches!(answer, Err(Error::ActorStopped { .. })),
+                    "{mode:?}: {answer:?}"
+                );
+            }
+        }
+    });
+}
+
+#[test]
 fn shutdown_stops_idle_actors_with_the_shutdown_reason_and_runs_on_stop() {
     within(Duration::from_secs(60), || {
         for mode in support::MODES {
