@@ -25,7 +25,9 @@ struct Args {
     /// How many random lookups to measure.
     #[arg(long, default_value_t = 10_000)]
     lookups: usize,
-    /// The fraction of nodes to kill after the ring is stable (0 to 0.5).
+    /// The fraction F of nodes to kill at once after the ring is stable (0
+    /// to 0.5). A node whose r successors all die is cut off from the ring
+    /// (§5.2), so keep N·F^r well below 1, raising --successors if need be.
     #[arg(long, default_value_t = 0.0)]
     fail: f64,
     /// How many keys to store before the failures, and read after them.

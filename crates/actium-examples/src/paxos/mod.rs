@@ -118,10 +118,23 @@ impl Acceptor {
     }
 }
 
-/// A lost message: the caller hears nothing and its deadline fires, as on
-/// a real network. The actor keeps serving (the methods are parallel).
-async fn lost<T>() -> T {
-    std::future::pending().await
+/// Handles one request as `handle` says, over the acceptor's network: the
+/// request, or the reply, may be lost. A lost message is never answered, so
+/// the caller's deadline fires as on a real network, while the acceptor
+/// keeps serving others (its methods are parallel).
+async fn over_network<T>(
+    this: &mut Reentrant<Acceptor>,
+    handle: impl FnOnce(&mut Acceptor) -> T,
+) -> T {
+    let lost = || std::future::pending();
+    if this.with(Acceptor::loses) {
+        return lost().await;
+    }
+    let reply = this.with(handle);
+    if this.with(Acceptor::loses) {
+        return lost().await;
+    }
+    reply
 }
 
 #[actor]
@@ -133,20 +146,14 @@ impl Acceptor {
     /// proposal (if any) that it has accepted."
     #[ask(parallel)]
     pub async fn prepare(mut this: Reentrant<Self>, ballot: Ballot) -> Promise {
-        if this.with(|a| a.loses()) {
-            return lost().await;
-        }
-        let promise = this.with(|a| {
+        over_network(&mut this, |a| {
             if let Some(promised) = a.promised.filter(|&promised| promised > ballot) {
                 return Promise::Rejected(promised);
             }
             a.promised = Some(ballot);
             Promise::Promised(a.accepted.clone())
-        });
-        if this.with(|a| a.loses()) {
-            return lost().await;
-        }
-        promise
+        })
+        .await
     }
 
     /// Phase 2b: "If an acceptor receives an accept request for a proposal
@@ -155,10 +162,7 @@ impl Acceptor {
     /// learners of each proposal it accepts.
     #[ask(parallel)]
     pub async fn accept(mut this: Reentrant<Self>, ballot: Ballot, value: Value) -> Acceptance {
-        if this.with(|a| a.loses()) {
-            return lost().await;
-        }
-        let acceptance = this.with(|a| {
+        over_network(&mut this, |a| {
             if let Some(promised) = a.promised.filter(|&promised| promised > ballot) {
                 return Acceptance::Rejected(promised);
             }
@@ -169,11 +173,8 @@ impl Acceptor {
                 .accepted(a.number, ballot, value)
                 .send();
             Acceptance::Accepted
-        });
-        if this.with(|a| a.loses()) {
-            return lost().await;
-        }
-        acceptance
+        })
+        .await
     }
 }
 
