@@ -53,16 +53,16 @@ pub(crate) struct Config {
     pub(crate) shutdown_grace: Duration,
 }
 
-/// How long shutdown waits for actors it killed after the grace period
-/// to go.
-const KILL_GRACE: Duration = Duration::from_millis(500);
-
 /// The default deadline of every request-reply call: 5 seconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long shutdown waits for actors to finish their current method before
 /// abandoning them: 5 seconds by default.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long shutdown waits, after the grace, for killed actors to abandon
+/// their methods.
+const KILL_GRACE: Duration = Duration::from_millis(100);
 
 impl Default for Config {
     fn default() -> Self {
@@ -596,24 +596,27 @@ impl System {
             cell.request_stop(ExitReason::Shutdown);
         }
         if !shared.wait_idle(shared.config.shutdown_grace) {
+            // Abandon the methods still running at their next await. In
+            // threads mode this is the only way they end: dropping the
+            // runtime cannot cancel a `block_on` on the actor's own thread,
+            // and its callers would wait for their deadlines.
+            for cell in shared.table.snapshot() {
+                cell.kill(ExitReason::Shutdown);
+            }
+            shared.wait_idle(KILL_GRACE);
             let stuck: Vec<String> = shared
                 .table
                 .snapshot()
                 .iter()
                 .map(|cell| cell.core().label.to_string())
                 .collect();
-            tracing::warn!(
-                grace = ?shared.config.shutdown_grace,
-                actors = ?stuck,
-                "actors did not stop within the shutdown grace and were killed"
-            );
-            // Killed, a method abandons itself at its next await, so its
-            // caller is answered even where no runtime drop cancels it (an
-            // actor thread's `block_on` outlives the runtime).
-            for cell in shared.table.snapshot() {
-                cell.kill(ExitReason::Killed);
+            if !stuck.is_empty() {
+                tracing::warn!(
+                    grace = ?shared.config.shutdown_grace,
+                    actors = ?stuck,
+                    "actors did not stop within the shutdown grace, even killed, and were abandoned"
+                );
             }
-            shared.wait_idle(KILL_GRACE.min(shared.config.shutdown_grace));
         }
         // Blocking work (spawn_blocking) cannot be cancelled; do not wait on
         // it for long.

@@ -224,17 +224,45 @@ fn shutdown_answers_every_pending_caller() {
                 .shutdown_grace(Duration::from_millis(100))
                 .start()
                 .expect("system");
-            let (gate, _open, entered) = Gate::new();
+            let (gate, _open, _entered) = Gate::new();
             let gate = system.spawn(gate);
             // `hold` never returns: the gate is never opened, so shutdown
             // must give up on it after the grace period.
             let stuck = gate.hold();
             let queued = gate.handled();
-            system.block_on(entered.wait());
             system.shutdown();
             assert!(matches!(stuck.wait(), Err(Error::ActorStopped { .. })));
             assert!(matches!(queued.wait(), Err(Error::ActorStopped { .. })));
             assert!(!gate.is_alive());
+        }
+    });
+}
+
+#[test]
+fn shutdown_answers_the_caller_of_a_method_still_running_after_the_grace() {
+    within(Duration::from_secs(60), || {
+        for mode in support::MODES {
+            let system = System::builder()
+                .mode(mode)
+                .shutdown_grace(Duration::from_millis(50))
+                .start()
+                .expect("system");
+            let (gate, _open, entered) = Gate::new();
+            let gate = system.spawn(gate);
+            let stuck = gate.hold();
+            let queued = gate.handled();
+            // `hold` is running (and never returns) before shutdown begins:
+            // in threads mode it used to outlive the runtime on its thread,
+            // and both callers waited for their deadlines.
+            system.block_on(entered.wait());
+            system.shutdown();
+            let answers = [stuck.wait().map(drop), queued.wait().map(drop)];
+            for answer in answers {
+                assert!(
+                    matches!(answer, Err(Error::ActorStopped { .. })),
+                    "{mode:?}: {answer:?}"
+                );
+            }
         }
     });
 }

@@ -1,0 +1,33 @@
+//! Chord (Stoica et al., SIGCOMM 2001), written with active objects: each
+//! node is an actor, each procedure of the paper's pseudocode one of its
+//! methods, and a remote call `n'.closest_preceding_finger(id)` is a method
+//! call on a reference, `n1.node.closest_preceding_finger(id).await`.
+//!
+//! - [`id`]: the identifier ring of 2^64 points and its intervals.
+//! - [`node`]: the node — lookup (Fig. 4), join and stabilisation (Fig. 7),
+//!   successor lists and failures (§5.2), and a key-value store on top.
+//! - [`ring`]: a whole ring in one process, which knows the truth and checks
+//!   the nodes against it.
+//!
+//! ```
+//! use std::time::Duration;
+//! use actium::prelude::*;
+//! use actium_examples::chord::{Config, Ring};
+//!
+//! actium::launch(Mode::Tasks, async {
+//!     let config = Config { fastest: Duration::from_millis(5), ..Config::default() };
+//!     let mut ring = Ring::build(16, config, 7, Duration::from_secs(30)).await?;
+//!     let lookups = ring.lookups(100).await;
+//!     assert_eq!(lookups.failed, 0);
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod id;
+pub mod node;
+pub mod ring;
+
+pub use id::Id;
+pub use node::{ChordNode, Config, Entry, Found, LookupError, NodeState, Peer};
+pub use ring::{Batch, Lookups, Ring, RingError};

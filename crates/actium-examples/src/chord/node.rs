@@ -1,0 +1,580 @@
+//! A Chord node as an actor: the pseudocode of Stoica et al., "Chord: A
+//! Scalable Peer-to-peer Lookup Service for Internet Applications" (SIGCOMM
+//! 2001), one method per procedure. `n` is this node, `n1` the paper's n'.
+//!
+//! Every exported method takes and returns plain data (identifiers, strings,
+//! bytes, [`Peer`]s) so that the same actor can later run one node per
+//! process.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use actium::prelude::*;
+use tokio::sync::oneshot;
+
+use super::id::{BITS, Id};
+
+/// A node as other nodes know it: its identifier and a reference to it —
+/// what the paper's finger table and successor list hold.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    /// The node's identifier.
+    pub id: Id,
+    /// The node itself.
+    pub node: ActorRef<ChordNode>,
+}
+
+impl PartialEq for Peer {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Peer {}
+
+/// The answer to a lookup.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// The successor of the identifier looked up: the node responsible.
+    pub successor: Peer,
+    /// The path length: how many times the lookup moved to a closer node.
+    pub hops: u32,
+}
+
+/// Why a lookup failed. Transient: it happens while the ring repairs
+/// itself after failures, and a later lookup succeeds.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    /// A node on the path stopped answering.
+    #[error("node {0} stopped answering during the lookup")]
+    Unreachable(Id),
+    /// A node knows no live node between itself and the identifier: its
+    /// successor failed and it has not stabilised yet.
+    #[error("node {at} knows no live node on the way to {id}")]
+    NoRoute {
+        /// The node that could not route.
+        at: Id,
+        /// The identifier looked up.
+        id: Id,
+    },
+}
+
+/// A key and its value, as nodes hand them to each other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The key; its identifier is `Id::hash(key)`.
+    pub key: String,
+    /// The value.
+    pub value: Vec<u8>,
+}
+
+/// A node's routing state, by identifiers: what [`ChordNode::state`]
+/// reports so a driver can compare it with the true ring.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeState {
+    /// The node's identifier.
+    pub id: Id,
+    /// Its predecessor, if it knows one.
+    pub predecessor: Option<Id>,
+    /// Its successor list, nearest first; empty when it is alone.
+    pub successors: Vec<Id>,
+    /// `fingers[i]`: the node it believes succeeds `id + 2^i`.
+    pub fingers: Vec<Option<Id>>,
+    /// How many keys it holds, its own and replicas.
+    pub keys: usize,
+    /// Whether all its periodic tasks have backed off to the slowest pace:
+    /// nothing changed for a while.
+    pub quiet: bool,
+}
+
+/// How a node maintains itself.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// r: the length of the successor list, which is also how many nodes
+    /// after a key's successor keep a replica of it (§5.2).
+    pub successors: usize,
+    /// The pause before a periodic task runs again after a run that changed
+    /// something.
+    pub fastest: Duration,
+    /// The longest pause between two runs of a periodic task: the pause
+    /// doubles after each run that changed nothing, up to this.
+    pub slowest: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            successors: 8,
+            fastest: Duration::from_millis(10),
+            slowest: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Config {
+    /// The pause before a periodic task's next run. The paper leaves the
+    /// periods open; backing off while nothing changes lets a changing ring
+    /// repair itself at full speed and a stable one cost little.
+    fn pause(&self, last: Duration, changed: bool) -> Duration {
+        if changed {
+            self.fastest
+        } else {
+            (last * 2).clamp(self.fastest, self.slowest)
+        }
+    }
+}
+
+/// The current pause of each periodic task.
+#[derive(Clone, Copy)]
+struct Pauses {
+    stabilize: Duration,
+    fix_fingers: Duration,
+    check_predecessor: Duration,
+}
+
+/// One Chord node: its place on the ring, its routing state and the keys
+/// it stores.
+pub struct ChordNode {
+    id: Id,
+    /// This node as a [`Peer`]; set by `create`, before the first message.
+    me: Option<Peer>,
+    predecessor: Option<Peer>,
+    /// The successor list, nearest first, without this node: empty while
+    /// it is alone, when its successor is itself.
+    successors: Vec<Peer>,
+    /// `fingers[i]` = successor(n + 2^i); the paper counts from 1.
+    fingers: Vec<Option<Peer>>,
+    /// The keys this node is responsible for, and replicas of its
+    /// predecessors' keys.
+    data: BTreeMap<String, Vec<u8>>,
+    /// The (predecessor, successor list) seen by the last `stabilize`.
+    view: Option<(Option<Id>, Vec<Id>)>,
+    pauses: Pauses,
+    /// Callers of `next_round`, answered when `fix_fingers` next finishes.
+    round_waiters: Vec<oneshot::Sender<()>>,
+    config: Config,
+}
+
+impl ChordNode {
+    /// A node with identifier `id`, alone until it joins a ring.
+    pub fn new(id: Id, config: Config) -> Self {
+        ChordNode {
+            id,
+            me: None,
+            predecessor: None,
+            successors: Vec::new(),
+            fingers: vec![None; BITS],
+            data: BTreeMap::new(),
+            view: None,
+            pauses: Pauses {
+                stabilize: config.fastest,
+                fix_fingers: config.fastest,
+                check_predecessor: config.fastest,
+            },
+            round_waiters: Vec::new(),
+            config,
+        }
+    }
+
+    fn me(&self) -> &Peer {
+        // `create` runs before the actor handles any message.
+        self.me.as_ref().expect("set by create (on_start)")
+    }
+
+    /// successor list = successor, then the successor's own list, cut
+    /// where it comes back to n, and to r entries (§5.2). Returns whether
+    /// it changed; if so, tells the predecessor at once (see
+    /// `successors_changed`).
+    fn adopt_successors(&mut self, successor: Peer, list: Vec<Peer>) -> bool {
+        let n = self.id;
+        let successors: Vec<Peer> = std::iter::once(successor)
+            .chain(list)
+            .take_while(|peer| peer.id != n)
+            .take(self.config.successors)
+            .collect();
+        if successors == self.successors {
+            return false;
+        }
+        self.successors = successors;
+        if let Some(predecessor) = &self.predecessor {
+            let list = self.successors.clone();
+            let _ = predecessor.node.successors_changed(self.me().clone(), list);
+        }
+        true
+    }
+
+    /// Notes the (predecessor, successor list) this node now has; if they
+    /// changed, sends the keys it is responsible for, those in
+    /// (predecessor, n], to every node of the list — so every key lives on
+    /// its successor and the r nodes after it (§5.2). Returns whether they
+    /// changed.
+    fn replicate_own_keys(&mut self) -> bool {
+        let predecessor = self.predecessor.as_ref().map(|p| p.id);
+        let view = (predecessor, self.successors.iter().map(|s| s.id).collect());
+        if self.view.as_ref() == Some(&view) {
+            return false;
+        }
+        self.view = Some(view);
+        // Until a predecessor notifies, the range is unknown: nothing to send.
+        if let Some(predecessor) = predecessor {
+            let own = entries(&self.data, |key| key.between_incl(predecessor, self.id));
+            if !own.is_empty() {
+                for successor in &self.successors {
+                    let _ = successor.node.replicate(own.clone());
+                }
+            }
+        }
+        true
+    }
+}
+
+#[actor]
+impl ChordNode {
+    /// create(): a new ring of one node, whose successor is itself; starts
+    /// the periodic `stabilize`, `fix_fingers` and `check_predecessor`.
+    /// Each run schedules the next one when it ends (see
+    /// [`Config::slowest`]), so a slow run never overlaps the next.
+    #[on_start]
+    fn create(&mut self, ctx: &mut Context<Self>) {
+        self.me = Some(Peer {
+            id: self.id,
+            node: ctx.myself(),
+        });
+        let first = self.config.fastest;
+        ctx.later(first, |me| me.stabilize());
+        ctx.later(first, |me| me.fix_fingers());
+        ctx.later(first, |me| me.check_predecessor());
+    }
+
+    /// n.join(n') (Fig. 7): predecessor = nil; successor =
+    /// n'.find_successor(n). Then, as Fig. 6 says, "move keys in
+    /// (predecessor, n] from successor".
+    #[ask(parallel)]
+    pub async fn join(mut this: Reentrant<Self>, n1: Peer) -> Result<(), LookupError> {
+        let n = this.with(|node| node.id);
+        let found = n1.node.find_successor(n).await;
+        let successor = found
+            .map_err(|_| LookupError::Unreachable(n1.id))??
+            .successor;
+        let keys = successor.node.hand_over(n).await;
+        let keys = keys.map_err(|_| LookupError::Unreachable(successor.id))?;
+        this.with(|node| {
+            node.predecessor = None;
+            let _changed = node.adopt_successors(successor, Vec::new());
+            node.data.extend(keys.into_iter().map(|e| (e.key, e.value)));
+        });
+        Ok(())
+    }
+
+    /// n.find_successor(id) (Fig. 4): the node responsible for `id`, and
+    /// the path length.
+    #[ask(parallel)]
+    pub async fn find_successor(mut this: Reentrant<Self>, id: Id) -> Result<Found, LookupError> {
+        let n = this.with(|node| node.me().clone());
+        find_successor(&n, id).await
+    }
+
+    /// n.closest_preceding_finger(id) (Fig. 4): the finger closest before
+    /// `id`, or n itself. The successor list stands in for fingers not yet
+    /// fixed (§5.2).
+    #[ask]
+    pub fn closest_preceding_finger(&self, id: Id) -> Peer {
+        // for i = m downto 1: if (finger[i].node ∈ (n, id)) return finger[i].node
+        let fingers = self.fingers.iter().rev().flatten();
+        let successors = self.successors.iter().rev();
+        let closest = fingers
+            .chain(successors)
+            .find(|f| f.id.between(self.id, id));
+        closest.unwrap_or(self.me()).clone()
+    }
+
+    /// The paper's variable lookup `n'.successor`.
+    #[ask]
+    pub fn successor(&self) -> Peer {
+        self.successors.first().unwrap_or(self.me()).clone()
+    }
+
+    /// The paper's variable lookup `n'.predecessor`.
+    #[ask]
+    pub fn predecessor(&self) -> Option<Peer> {
+        self.predecessor.clone()
+    }
+
+    /// This node's successor list (§5.2), nearest first.
+    #[ask]
+    pub fn successor_list(&self) -> Vec<Peer> {
+        self.successors.clone()
+    }
+
+    /// n.stabilize() (Fig. 7), periodic: verify n's immediate successor,
+    /// and tell the successor about n. With §5.2: copy the successor's list,
+    /// and replace a failed successor with the next entry of the list.
+    #[tell(parallel)]
+    pub async fn stabilize(mut this: Reentrant<Self>) {
+        let (n, successor) = this.with(|node| (node.me().clone(), node.successor()));
+        // x = successor.predecessor
+        match successor.node.predecessor().await {
+            Ok(x) => {
+                // if (x ∈ (n, successor)) successor = x
+                let new = match x.filter(|x| x.id.between(n.id, successor.id)) {
+                    Some(x) => x,
+                    None => successor.clone(),
+                };
+                if let Ok(list) = new.node.successor_list().await {
+                    // A join may have replaced the successor while this run
+                    // awaited: then its view is stale, and the next run
+                    // starts from the new one.
+                    this.with(|node| {
+                        if node.successor() == successor {
+                            let _changed = node.adopt_successors(new.clone(), list);
+                        }
+                    });
+                    // successor.notify(n)
+                    let _ = new.node.notify(n);
+                }
+            }
+            Err(_failed) => this.with(|node| node.successors.retain(|s| *s != successor)),
+        }
+        this.with_context(|node, ctx| {
+            let changed = node.replicate_own_keys();
+            node.pauses.stabilize = node.config.pause(node.pauses.stabilize, changed);
+            ctx.later(node.pauses.stabilize, |me| me.stabilize());
+        });
+    }
+
+    /// n.notify(n') (Fig. 7): n' thinks it might be our predecessor.
+    ///
+    /// When n' joined between the old predecessor and n, n also tells the
+    /// old predecessor, which would otherwise learn of n' only at its next
+    /// `stabilize`.
+    #[tell]
+    pub fn notify(&mut self, n1: Peer) {
+        // if (predecessor is nil or n' ∈ (predecessor, n)) predecessor = n'
+        if (self.predecessor.as_ref()).is_none_or(|p| n1.id.between(p.id, self.id)) {
+            if let Some(old) = self.predecessor.replace(n1.clone()) {
+                let list = std::iter::once(self.me().clone()).chain(self.successors.clone());
+                let _ = old.node.successors_changed(n1, list.collect());
+            }
+        }
+    }
+
+    /// What `stabilize` would pull, pushed: `successor`'s list is now
+    /// `list`. Adopted if `successor` is this node's successor, or a node
+    /// that joined between the two (then notified, as `stabilize` would).
+    /// A changed list is pushed on to the predecessor in turn, so a change
+    /// reaches the r nodes before it in r messages, not r periods.
+    #[tell]
+    pub fn successors_changed(&mut self, successor: Peer, list: Vec<Peer>) {
+        let current = self.successor();
+        if successor == current || successor.id.between(self.id, current.id) {
+            let n = self.me().clone();
+            if self.adopt_successors(successor.clone(), list) && successor != current {
+                let _ = successor.node.notify(n);
+            }
+        }
+    }
+
+    /// `n.fix_fingers()` (Fig. 7), periodic: `finger[i].node =
+    /// find_successor(finger[i].start)`.
+    ///
+    /// The paper refreshes one random finger per run; with m = 64 this
+    /// refreshes them all, in order, reusing `finger[i-1]` when `finger[i]`'s
+    /// start lies in `(n, finger[i-1].node]` — no node can lie between, the
+    /// test of Fig. 6's init_finger_table — so a run costs about log2 N
+    /// lookups, not 64.
+    #[tell(parallel)]
+    pub async fn fix_fingers(mut this: Reentrant<Self>) {
+        let n = this.with(|node| node.me().clone());
+        let (mut previous, mut changed) = (None::<Peer>, false);
+        for i in 0..BITS {
+            let start = n.id.finger_start(i);
+            let finger = match previous {
+                Some(finger) if start.between_incl(n.id, finger.id) => Some(finger),
+                _ => find_successor(&n, start).await.ok().map(|f| f.successor),
+            };
+            if let Some(finger) = &finger {
+                let old = this.with(|node| node.fingers[i].replace(finger.clone()));
+                changed |= old.as_ref() != Some(finger);
+            }
+            previous = finger;
+        }
+        this.with_context(|node, ctx| {
+            for waiter in node.round_waiters.drain(..) {
+                let _ = waiter.send(());
+            }
+            node.pauses.fix_fingers = node.config.pause(node.pauses.fix_fingers, changed);
+            ctx.later(node.pauses.fix_fingers, |me| me.fix_fingers());
+        });
+    }
+
+    /// n.check_predecessor() (the journal version's stabilisation figure),
+    /// periodic: if the predecessor has failed, predecessor = nil.
+    #[tell(parallel)]
+    pub async fn check_predecessor(mut this: Reentrant<Self>) {
+        let mut failed = false;
+        if let Some(predecessor) = this.with(|node| node.predecessor.clone()) {
+            if predecessor.node.alive().await.is_err() {
+                failed = true;
+                // Only if no notify replaced it while we waited.
+                this.with(|node| {
+                    if node.predecessor.as_ref() == Some(&predecessor) {
+                        node.predecessor = None;
+                    }
+                });
+            }
+        }
+        this.with_context(|node, ctx| {
+            let pause = node.config.pause(node.pauses.check_predecessor, failed);
+            node.pauses.check_predecessor = pause;
+            ctx.later(pause, |me| me.check_predecessor());
+        });
+    }
+
+    /// Answers if this node is alive: what `check_predecessor` asks.
+    #[ask]
+    pub fn alive(&self) {}
+
+    /// The keys a node joining just before n takes over: every key n holds
+    /// outside (joiner, n]. n keeps them: it is now the joiner's first
+    /// replica.
+    #[ask]
+    pub fn hand_over(&self, joiner: Id) -> Vec<Entry> {
+        entries(&self.data, |key| !key.between_incl(joiner, self.id))
+    }
+
+    /// Stores `value` under `key` in the ring: on the key's successor, which
+    /// copies it to its successor list.
+    #[ask(parallel)]
+    pub async fn put(
+        mut this: Reentrant<Self>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), LookupError> {
+        let n = this.with(|node| node.me().clone());
+        let owner = find_successor(&n, Id::hash(&key)).await?.successor;
+        let stored = owner.node.store(key, value).await;
+        stored.map_err(|_| LookupError::Unreachable(owner.id))
+    }
+
+    /// The value stored under `key` in the ring, if any.
+    #[ask(parallel)]
+    pub async fn get(
+        mut this: Reentrant<Self>,
+        key: String,
+    ) -> Result<Option<Vec<u8>>, LookupError> {
+        let n = this.with(|node| node.me().clone());
+        let owner = find_successor(&n, Id::hash(&key)).await?.successor;
+        let value = owner.node.fetch(key).await;
+        value.map_err(|_| LookupError::Unreachable(owner.id))
+    }
+
+    /// Keeps `key` as the node responsible for it, and sends a replica to
+    /// each node of the successor list.
+    #[ask]
+    pub fn store(&mut self, key: String, value: Vec<u8>) {
+        let entry = vec![Entry { key, value }];
+        for successor in &self.successors {
+            let _ = successor.node.replicate(entry.clone());
+        }
+        self.data
+            .extend(entry.into_iter().map(|e| (e.key, e.value)));
+    }
+
+    /// The value this node holds under `key`.
+    #[ask]
+    pub fn fetch(&self, key: String) -> Option<Vec<u8>> {
+        self.data.get(&key).cloned()
+    }
+
+    /// Keeps replicas of a predecessor's keys.
+    #[tell]
+    pub fn replicate(&mut self, entries: Vec<Entry>) {
+        self.data
+            .extend(entries.into_iter().map(|e| (e.key, e.value)));
+    }
+
+    /// This node's routing state, by identifiers.
+    #[ask]
+    pub fn state(&self) -> NodeState {
+        let p = &self.pauses;
+        NodeState {
+            id: self.id,
+            predecessor: self.predecessor.as_ref().map(|p| p.id),
+            successors: self.successors.iter().map(|s| s.id).collect(),
+            fingers: self
+                .fingers
+                .iter()
+                .map(|f| f.as_ref().map(|f| f.id))
+                .collect(),
+            keys: self.data.len(),
+            quiet: [p.stabilize, p.fix_fingers, p.check_predecessor] == [self.config.slowest; 3],
+        }
+    }
+
+    /// Waits until this node's next `fix_fingers` run has finished, then
+    /// reports its state: how a driver waits for a ring to settle without
+    /// sleeping.
+    #[ask(parallel)]
+    pub async fn next_round(mut this: Reentrant<Self>) -> NodeState {
+        let (done, round) = oneshot::channel();
+        this.with(|node| node.round_waiters.push(done));
+        // The sender lives in the state, which the actor drops only after
+        // its parallel methods: it never goes away unanswered.
+        let _ = round.await;
+        this.with(|node| node.state())
+    }
+}
+
+/// n.find_successor(id) (Fig. 4): n' = find_predecessor(id); return
+/// n'.successor.
+async fn find_successor(n: &Peer, id: Id) -> Result<Found, LookupError> {
+    let (_n1, successor, hops) = find_predecessor(n, id).await?;
+    Ok(Found { successor, hops })
+}
+
+/// n.find_predecessor(id) (Fig. 4): from n' = n, move to
+/// n'.closest_preceding_finger(id) until id ∈ (n', n'.successor]. Returns
+/// n', n'.successor and how many moves it took.
+///
+/// A finger that does not answer is skipped for the next best one, as §5.2
+/// says: "a list of alternate nodes, easily found in the finger table
+/// entries preceding that of the failed node" — the closest finger of n'
+/// that precedes the failed one.
+async fn find_predecessor(n: &Peer, id: Id) -> Result<(Peer, Peer, u32), LookupError> {
+    let unreachable = |peer: &Peer| LookupError::Unreachable(peer.id);
+    let mut n1 = n.clone();
+    let mut successor = n1.node.successor().await.map_err(|_| unreachable(&n1))?;
+    let mut hops = 0;
+    // while (id ∉ (n', n'.successor])
+    while !id.between_incl(n1.id, successor.id) {
+        // n' = n'.closest_preceding_finger(id)
+        let mut before = id;
+        loop {
+            let next = n1.node.closest_preceding_finger(before).await;
+            let next = next.map_err(|_| unreachable(&n1))?;
+            if next == n1 {
+                return Err(LookupError::NoRoute { at: n1.id, id });
+            }
+            match next.node.successor().await {
+                Ok(next_successor) => {
+                    (n1, successor) = (next, next_successor);
+                    break;
+                }
+                Err(_failed) => before = next.id,
+            }
+        }
+        hops += 1;
+    }
+    Ok((n1, successor, hops))
+}
+
+/// The entries of `data` whose key's identifier satisfies `wanted`.
+fn entries(data: &BTreeMap<String, Vec<u8>>, wanted: impl Fn(Id) -> bool) -> Vec<Entry> {
+    data.iter()
+        .filter(|(key, _)| wanted(Id::hash(key)))
+        .map(|(key, value)| Entry {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}

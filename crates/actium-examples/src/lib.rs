@@ -1,0 +1,19 @@
+//! Distributed algorithms written with Actium the way their papers print
+//! them: one actor per participant, one method per procedure, and remote
+//! calls that read like the pseudocode's.
+//!
+//! # Layout
+//!
+//! - [`chord`]: the Chord lookup protocol and a replicated key-value store
+//!   on top, plus an in-process [`Ring`](chord::Ring) that builds, checks and
+//!   fails rings of up to thousands of nodes.
+//! - [`paxos`]: single-decree Paxos with proposers, acceptors and learners,
+//!   under crashed, partitioned and lossy acceptors.
+//!
+//! The algorithms live in this library, not in the example binaries, so the
+//! examples (`cargo run --example chord`), the tests and a later
+//! one-node-per-process mode share one copy of each.
+#![warn(missing_docs)]
+
+pub mod chord;
+pub mod paxos;
