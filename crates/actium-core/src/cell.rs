@@ -541,8 +541,9 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
         method: &str,
         payload: &[u8],
         responder: &mut Option<crate::transport::Responder>,
+        trace: Option<crate::transport::TraceContext>,
     ) -> Result<(), crate::error::Error> {
-        let _ = (method, payload, responder);
+        let _ = (method, payload, responder, trace);
         Err(crate::error::Error::ActorStopped {
             actor: self.core().label,
             method: "?",
@@ -586,6 +587,7 @@ impl<A: Actor> ErasedCell for Cell<A> {
         method: &str,
         payload: &[u8],
         responder: &mut Option<crate::transport::Responder>,
+        trace: Option<crate::transport::TraceContext>,
     ) -> Result<(), crate::error::Error> {
         // Checked before decoding, so the caller hears "full" rather than
         // "stopped"; the push below ignores the bound, so a race with local
@@ -599,13 +601,19 @@ impl<A: Actor> ErasedCell for Cell<A> {
                 });
             }
         }
+        let kind = if responder.is_some() {
+            crate::observe::EventKind::Ask
+        } else {
+            crate::observe::EventKind::Tell
+        };
         let msg = A::decode_call(method, payload, responder)?;
-        self.mailbox
-            .push_unbounded(crate::mailbox::Envelope::Message { msg, chain: None })
-            .map_err(|_refused| crate::error::Error::ActorStopped {
+        let envelope = crate::observe::remote_envelope(msg, trace, A::method_name(method), kind);
+        self.mailbox.push_unbounded(envelope).map_err(|_refused| {
+            crate::error::Error::ActorStopped {
                 actor: self.core.label,
                 method: A::method_name(method),
-            })
+            }
+        })
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -294,12 +294,18 @@ impl<A: Actor> Clone for Endpoint<A> {
 
 impl RemoteTarget {
     /// Encodes `msg` with the actor's generated codec and sends it.
-    fn send<A: Actor>(&self, msg: A::Msg) -> Result<(), Error> {
+    fn send<A: Actor>(
+        &self,
+        kind: EventKind,
+        method: &'static str,
+        msg: A::Msg,
+    ) -> Result<(), Error> {
+        let trace = observe::remote_sent::<A>(&self.system, self.label, kind, method, &msg);
         crate::transport::with_scratch(|payload| {
             let call = A::encode_call(msg, payload)?;
             let answer = call.answer.map(|answer| answer.for_actor(self.label));
             self.peer
-                .call(self.label.id(), call.method, payload, answer)
+                .call(self.label.id(), call.method, payload, answer, trace)
         })
     }
 
@@ -311,7 +317,7 @@ impl RemoteTarget {
     ) -> Ask<R> {
         let (reply, slot) = Reply::channel();
         let timeout = method.timeout.unwrap_or(self.system.config.default_timeout);
-        match self.send::<A>(make(args, reply)) {
+        match self.send::<A>(EventKind::Ask, method.name, make(args, reply)) {
             Ok(()) => Ask::sent(slot, self.label, method.name, timeout),
             Err(error) => Ask::failed(error, self.label, method.name),
         }
@@ -368,7 +374,7 @@ impl<A: Actor> Endpoint<A> {
                     .push(envelope)
                     .map_err(|(refusal, _undelivered)| refused(cell, refusal, method))
             }
-            Target::Remote(remote) => remote.send::<A>(msg),
+            Target::Remote(remote) => remote.send::<A>(EventKind::Tell, method, msg),
         }
     }
 }
@@ -440,7 +446,11 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
                 )),
             },
             // A remote mailbox's room is the remote node's business.
-            Target::Remote(remote) => Sending::Sent(Some(remote.send::<A>(make(args)))),
+            Target::Remote(remote) => Sending::Sent(Some(remote.send::<A>(
+                EventKind::Tell,
+                method.name,
+                make(args),
+            ))),
         };
         SendWhenRoom {
             method: method.name,

@@ -498,12 +498,13 @@ fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
             to,
             method,
             payload,
+            trace,
         } => {
             if to.node() != node.id() {
                 tracing::debug!(%to, method, "a one-way call for an actor of another run of this node");
                 return Ok(());
             }
-            if let Err(error) = transport::deliver(system, to, method, payload, None) {
+            if let Err(error) = transport::deliver(system, to, method, payload, None, trace) {
                 log_undelivered(link, method, &error);
             }
         }
@@ -512,6 +513,7 @@ fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
             to,
             method,
             payload,
+            trace,
         } => {
             let responder = Box::new(Responder {
                 peer: link.peer.clone(),
@@ -522,7 +524,9 @@ fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
                 responder.respond(Response::Stopped);
                 return Ok(());
             }
-            if let Err(error) = transport::deliver(system, to, method, payload, Some(responder)) {
+            if let Err(error) =
+                transport::deliver(system, to, method, payload, Some(responder), trace)
+            {
                 log_undelivered(link, method, &error);
             }
         }

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use actium_core::transport::{self, Answer, Peer, RemoteSignal, Respond, Response};
+use actium_core::transport::{self, Answer, Peer, RemoteSignal, Respond, Response, TraceContext};
 use actium_core::{ActorId, Error, NodeId};
 use serde::Serialize;
 use tokio::sync::oneshot;
@@ -361,6 +361,7 @@ impl Peer for PeerHandle {
         method: &'static str,
         payload: &[u8],
         answer: Option<Answer>,
+        trace: Option<TraceContext>,
     ) -> Result<(), Error> {
         let mut state = self.lock();
         self.ensure(&mut state, to.node())?;
@@ -369,6 +370,7 @@ impl Peer for PeerHandle {
                 to,
                 method,
                 payload,
+                trace,
             }),
             Some(answer) => {
                 let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -377,6 +379,7 @@ impl Peer for PeerHandle {
                     to,
                     method,
                     payload,
+                    trace,
                 })?;
                 state.pending.insert(id, Pending::Call(answer));
                 Ok(())

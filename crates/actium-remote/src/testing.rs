@@ -91,6 +91,7 @@ impl RawPeer {
             to,
             method,
             payload,
+            trace: None,
         })
         .await
     }
@@ -105,6 +106,7 @@ impl RawPeer {
             to,
             method,
             payload,
+            trace: None,
         })
         .await
     }

@@ -17,7 +17,7 @@
 
 use std::borrow::Cow;
 
-use actium_core::transport::{RemoteSignal, Response};
+use actium_core::transport::{RemoteSignal, Response, TraceContext};
 use actium_core::{ActorId, ActorLabel, NodeId};
 use bytes::{BufMut, BytesMut};
 use serde::{Deserialize, Serialize};
@@ -83,6 +83,8 @@ pub(crate) enum Frame<'a> {
         method: &'a str,
         #[serde(borrow)]
         payload: &'a [u8],
+        /// The sender's message id while it records (one byte when not).
+        trace: Option<TraceContext>,
     },
     /// A request-reply; the answer comes back as `Reply` with the same id.
     Ask {
@@ -92,6 +94,7 @@ pub(crate) enum Frame<'a> {
         method: &'a str,
         #[serde(borrow)]
         payload: &'a [u8],
+        trace: Option<TraceContext>,
     },
     /// The answer to an `Ask`.
     Reply {
@@ -271,12 +274,14 @@ mod tests {
                 to: id,
                 method: "incr",
                 payload: &[1, 2, 3],
+                trace: None,
             },
             Frame::Ask {
                 id: 7,
                 to: id,
                 method: "get",
                 payload: &[],
+                trace: None,
             },
             Frame::Reply {
                 id: 7,
@@ -304,6 +309,7 @@ mod tests {
             to: ActorId::new(NodeId::from_u64(1), 1),
             method: "m",
             payload: &payload,
+            trace: None,
         };
         assert!(matches!(
             write_frame(&mut out, &frame, 64),
@@ -319,6 +325,7 @@ mod tests {
             to: ActorId::new(NodeId::from_u64(u64::MAX), 12),
             method: "incr",
             payload: &[1],
+            trace: None,
         };
         write_frame(&mut out, &frame, DEFAULT_MAX_FRAME).unwrap();
         assert!(out.len() <= 24, "{} bytes", out.len());
@@ -336,7 +343,7 @@ mod tests {
         /// Tells round-trip whatever their method and payload.
         #[test]
         fn tells_round_trip(method in "[a-z_]{1,20}", payload in proptest::collection::vec(any::<u8>(), 0..64), local in any::<u64>()) {
-            let frame = Frame::Tell { to: ActorId::new(NodeId::from_u64(1), local), method: &method, payload: &payload };
+            let frame = Frame::Tell { to: ActorId::new(NodeId::from_u64(1), local), method: &method, payload: &payload, trace: None };
             prop_assert_eq!(round_trip(&frame), format!("{frame:?}"));
         }
     }

@@ -317,3 +317,78 @@ pub(super) fn emit_named(recorder: &Arc<dyn Recorder>, label: ActorLabel, name: 
     event.to = Some(label);
     emit(&**recorder, event, || Some(name));
 }
+
+/// A call about to leave for another node: recorded as sent by the
+/// sender's recorder (or its system's), and the context the other node
+/// needs to record its handling under the same message id. `None` while
+/// nothing records.
+#[inline]
+pub(crate) fn remote_sent<A: Actor>(
+    system: &crate::system::SystemShared,
+    to: ActorLabel,
+    kind: EventKind,
+    method: &'static str,
+    msg: &A::Msg,
+) -> Option<crate::transport::TraceContext> {
+    if !is_recording() {
+        return None;
+    }
+    remote_sent_recorded::<A>(system, to, kind, method, msg)
+}
+
+#[cold]
+#[inline(never)]
+fn remote_sent_recorded<A: Actor>(
+    system: &crate::system::SystemShared,
+    to: ActorLabel,
+    kind: EventKind,
+    method: &'static str,
+    msg: &A::Msg,
+) -> Option<crate::transport::TraceContext> {
+    let (from, parent, recorder) = current::observing(|actor, handling| {
+        (
+            Some(actor),
+            handling.stamp.map(|stamp| stamp.id),
+            handling.recorder.clone(),
+        )
+    })
+    .unwrap_or((None, None, None));
+    let recorder = recorder.or_else(|| system.recorder.get().cloned())?;
+    let id = MessageId::next();
+    let mut event = Event::new(kind, id, method);
+    event.parent = parent;
+    event.from = from;
+    event.to = Some(to);
+    if recorder.wants(&event) {
+        let mut detail = String::new();
+        A::describe(msg, &mut detail);
+        event.detail = Some(detail);
+        recorder.record(event);
+    }
+    Some(crate::transport::TraceContext { message: id, from })
+}
+
+/// The envelope of a call that arrived from another node: stamped with
+/// the sender's message id when the sender recorded it and this process
+/// records, so this node's events about it share that id.
+#[inline]
+pub(crate) fn remote_envelope<M>(
+    msg: M,
+    trace: Option<crate::transport::TraceContext>,
+    method: &'static str,
+    kind: EventKind,
+) -> Envelope<M> {
+    match trace {
+        Some(trace) if is_recording() => Envelope::Traced(Box::new(Traced {
+            msg,
+            chain: None,
+            stamp: Stamp {
+                id: trace.message,
+                from: trace.from,
+                method,
+                kind,
+            },
+        })),
+        _ => Envelope::Message { msg, chain: None },
+    }
+}

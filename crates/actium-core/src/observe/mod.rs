@@ -43,7 +43,8 @@ use crate::system::SystemHandle;
 
 use hooks::emit_named;
 pub(crate) use hooks::{
-    activated, activated_async, answered, envelope, named, open, panicked, signal,
+    activated, activated_async, answered, envelope, named, open, panicked, remote_envelope,
+    remote_sent, signal,
 };
 
 /// How many systems in this process have a recorder: the one thing the hot
@@ -70,6 +71,7 @@ pub fn is_recording() -> bool {
 /// Unique in practice across processes: the high 24 bits are drawn at
 /// random once per process, the low 40 count messages.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
 pub struct MessageId(NonZeroU64);
 
 const COUNTER_BITS: u32 = 40;

@@ -45,6 +45,8 @@ pub(crate) fn decoding_system() -> Option<SystemHandle> {
 /// `method` (references in them resolve in `system`) and the message is
 /// queued. A request-reply's `responder` is answered when the method
 /// returns — or at once with the reason, if the call cannot be delivered.
+/// A `trace` context from a recording sender makes this node's events
+/// about the call share its message id.
 ///
 /// # Errors
 ///
@@ -58,11 +60,12 @@ pub fn deliver(
     method: &str,
     payload: &[u8],
     responder: Option<Responder>,
+    trace: Option<super::TraceContext>,
 ) -> Result<(), Error> {
     let mut responder = responder;
     let delivered = match local_cell(system, to) {
         Some(cell) => decoding(system, || {
-            cell.deliver_remote(method, payload, &mut responder)
+            cell.deliver_remote(method, payload, &mut responder, trace)
         }),
         None => Err(Error::ActorStopped {
             actor: unknown_label(to),

@@ -53,6 +53,18 @@ use crate::error::Error;
 use crate::exit::ExitReason;
 use crate::id::{ActorId, ActorLabel};
 
+/// What a recorded call carries to the other node, so that node's events
+/// about it (method start and end, the answer) share the sender's message
+/// id and a merged trace links them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
+pub struct TraceContext {
+    /// The message's id, as the sender recorded it.
+    pub message: crate::observe::MessageId,
+    /// The sending actor, if an actor sent it.
+    pub from: Option<ActorLabel>,
+}
+
 /// One remote node, as the core sees it: something that carries calls and
 /// signals to the actors there. Implemented by the network layer.
 pub trait Peer: Send + Sync + 'static {
@@ -63,7 +75,8 @@ pub trait Peer: Send + Sync + 'static {
     fn is_connected(&self) -> bool;
 
     /// Sends a call to the actor `to` on this node: `method` with its
-    /// encoded arguments.
+    /// encoded arguments, and while the sender records, the `trace`
+    /// context the other node records its handling under.
     ///
     /// A one-way call has no `answer`. A request-reply hands over its
     /// `answer`; on `Ok` the peer owns it and must resolve it exactly once:
@@ -80,6 +93,7 @@ pub trait Peer: Send + Sync + 'static {
         method: &'static str,
         payload: &[u8],
         answer: Option<Answer>,
+        trace: Option<TraceContext>,
     ) -> Result<(), Error>;
 
     /// Sends a link, monitor or exit signal to an actor on this node.
