@@ -111,6 +111,13 @@ pub use actium_trace as trace;
 /// `#[actor(on_panic = "stop")]` makes a panicking method stop the actor
 /// (Erlang style) instead of logging and resuming (the default, see
 /// [`PanicPolicy`]).
+///
+/// `#[actor(remote)]` (with the `remote` feature) also generates the wire
+/// codec, so the actor can be called from other nodes through the same
+/// `ActorRef` (see `actium::remote::Node`). Every argument and result type
+/// must then implement serde's `Serialize` and `Deserialize`; a type that
+/// does not is reported where it is written. `ActorRef`s are serde types:
+/// they travel as references.
 pub use actium_macros::actor;
 
 /// Runs an `async fn` test once under each execution model.
