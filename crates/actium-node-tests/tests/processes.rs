@@ -182,6 +182,7 @@ fn a_hung_node_process_is_declared_down_by_heartbeats() {
         let answer = pending.await;
         let detected = stopped.elapsed();
         let _ = kill(pid, Signal::SIGCONT);
+        eprintln!("a hung node process was detected after {detected:?}");
         match answer {
             Err(Error::NodeDown { reason, .. }) => {
                 assert!(reason.contains("heartbeat"), "{reason}")
