@@ -142,6 +142,7 @@ fn killing_a_node_process_fails_its_calls_and_fires_monitors_within_two_seconds(
         remote.kill();
         let answer = pending.await;
         let detected = killed.elapsed();
+        eprintln!("a killed node process was detected after {detected:?}");
         assert!(matches!(answer, Err(Error::NodeDown { .. })), "{answer:?}");
         assert!(
             detected < Duration::from_secs(2),
