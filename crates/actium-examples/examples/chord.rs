@@ -48,6 +48,10 @@ struct Args {
     /// milliseconds [default: N/5, at least 100].
     #[arg(long)]
     slowest_ms: Option<u64>,
+    /// How long a node waits for another node's answer before it skips
+    /// it, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    call_timeout_ms: u64,
     /// How long the ring may take to settle after each batch of joins or
     /// after the failures, in seconds.
     #[arg(long, default_value_t = 300)]
@@ -150,6 +154,7 @@ fn config_for(args: &Args) -> Config {
         successors: args.successors,
         fastest: Duration::from_millis(args.fastest_ms),
         slowest,
+        call_timeout: Duration::from_millis(args.call_timeout_ms),
     }
 }
 
