@@ -16,8 +16,9 @@ use tokio::sync::oneshot;
 use super::id::{BITS, Id};
 
 /// A node as other nodes know it: its identifier and a reference to it —
-/// what the paper's finger table and successor list hold.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// what the paper's finger table and successor list hold. Printed as
+/// `<id>@<actor>`, short enough for a trace.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Peer {
     /// The node's identifier.
     pub id: Id,
@@ -32,6 +33,12 @@ impl PartialEq for Peer {
 }
 
 impl Eq for Peer {}
+
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.id, self.node)
+    }
+}
 
 /// The answer to a lookup.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -60,13 +67,20 @@ pub enum LookupError {
     },
 }
 
-/// A key and its value, as nodes hand them to each other.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A key and its value, as nodes hand them to each other. Printed as
+/// `key="value"`, the value as text.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The key; its identifier is `Id::hash(key)`.
     pub key: String,
     /// The value.
     pub value: Vec<u8>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={:?}", self.key, String::from_utf8_lossy(&self.value))
+    }
 }
 
 /// A node's routing state, by identifiers: what [`ChordNode::state`]
