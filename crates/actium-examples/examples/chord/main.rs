@@ -17,7 +17,6 @@
 //! started again as `chord node --join <url>`): P processes form a ring,
 //! store keys, one is killed with SIGKILL, and every key is read again.
 
-mod join_trace;
 mod processes;
 
 use std::path::PathBuf;
@@ -25,7 +24,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use actium::prelude::*;
-use actium_examples::chord::{Config, Entry, Lookups, NodeArgs, Ring, process};
+use actium_examples::chord::{Config, Entry, Lookups, NodeArgs, Ring, process, trace};
 use clap::{Parser, Subcommand};
 
 /// Builds a Chord ring, measures its lookups, fails nodes, and draws one
@@ -169,7 +168,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         healthy &= lookups_and_keys(&mut ring, &keys, args.lookups).await;
     }
     if !args.no_trace {
-        let join = join_trace::record_join(&mut ring, &args.trace_dir, limit).await?;
+        let records = trace::record_join(&mut ring, limit).await?;
+        let join = trace::write_join(&records, &args.trace_dir)?;
         println!(
             "chord: one more node joined while recording; sequence diagram of its join \
              ({} messages) -> {}\n       (the recorded messages: {})",

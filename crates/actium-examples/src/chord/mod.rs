@@ -10,6 +10,7 @@
 //!   and checks the nodes against it.
 //! - [`process`]: one node per process — a node process's `main`, and a
 //!   ring of node processes to drive and kill.
+//! - [`trace`]: one node's join, recorded and drawn as a sequence diagram.
 //!
 //! ```
 //! use std::time::Duration;
@@ -30,6 +31,7 @@ pub mod id;
 pub mod node;
 pub mod process;
 pub mod ring;
+pub mod trace;
 
 pub use id::Id;
 pub use node::{ChordNode, Config, Entry, Found, LookupError, NodeState, Peer};

@@ -1,4 +1,5 @@
-//! The sequence diagram of one node's join, recorded while it happens.
+//! One node's join, recorded while it happens, and drawn as a sequence
+//! diagram.
 //!
 //! A ring of a thousand nodes exchanges thousands of messages a second, so
 //! the recording keeps only the messages of one join: the `join` call and
@@ -12,39 +13,62 @@
 //! look-up in a set per event.
 
 use std::collections::HashSet;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use actium::observe::{Event, EventKind, MessageId};
+use actium::observe::{AlreadyRecording, Event, EventKind, MessageId};
 use actium::prelude::*;
-use actium::trace::{Diagram, Filter, Format, JsonLines, Kind, Memory, Record, Recording, merge};
-use actium_examples::chord::Ring;
+use actium::trace::{
+    Diagram, Filter, Format, JsonLines, Kind, Memory, Record, Recording, Sink, merge,
+};
 
-/// What was written.
-pub struct JoinTrace {
-    /// The recorded messages, as JSON Lines.
-    pub trace: PathBuf,
-    /// The sequence diagram.
-    pub svg: PathBuf,
-    /// How many arrows it draws.
-    pub messages: usize,
+use super::ring::{Ring, RingError};
+
+/// Why a join could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// The ring has no member to join through.
+    #[error("the ring is empty: there is no node to join through")]
+    EmptyRing,
+    /// The join failed.
+    #[error(transparent)]
+    Ring(#[from] RingError),
+    /// Naming the participants failed.
+    #[error(transparent)]
+    Actium(#[from] actium::Error),
+    /// The system records already; a system keeps one recorder.
+    #[error(transparent)]
+    AlreadyRecording(#[from] AlreadyRecording),
+    /// Some messages of the join were still being handled at the limit.
+    #[error("the join's messages were not all handled within {0:?}")]
+    Unfinished(Duration),
+    /// The recorder's queue overflowed, so the trace misses messages.
+    #[error("the recorder dropped {0} events")]
+    Dropped(u64),
+    /// Writing the files failed.
+    #[error("cannot write the trace: {0}")]
+    Io(#[from] io::Error),
 }
 
-/// One more node joins `ring` while its messages are recorded; writes
-/// `join.jsonl` and `join.svg` into `dir`. The newcomer, the member it
+/// One more node joins `ring` while the messages of that join are
+/// recorded; returns them in causal order. The newcomer, the member it
 /// joins through, and its successor and predecessor on the true ring are
-/// registered under those names, so the diagram's lifelines say who is
-/// who.
-pub async fn record_join(
-    ring: &mut Ring,
-    dir: &Path,
-    limit: Duration,
-) -> Result<JoinTrace, Box<dyn std::error::Error>> {
-    std::fs::create_dir_all(dir)?;
-    let (trace, svg) = (dir.join("join.jsonl"), dir.join("join.svg"));
+/// registered under those names (`newcomer`, `via`, `successor`,
+/// `predecessor`), so a diagram's lifelines say who is who. Waits up to
+/// `limit` for the join, and again for its messages to be handled.
+///
+/// The ring's system keeps the recorder afterwards (closed): every later
+/// send carries a stamp, so record last.
+///
+/// # Errors
+///
+/// [`TraceError`]: an empty ring, a failed join, a system that already
+/// records, messages unhandled or dropped.
+pub async fn record_join(ring: &mut Ring, limit: Duration) -> Result<Vec<Record>, TraceError> {
     let system = SystemHandle::current();
-    let (newcomer, via) = ring.prepare_join().ok_or("the ring is empty")?;
+    let (newcomer, via) = ring.prepare_join().ok_or(TraceError::EmptyRing)?;
     let successor = ring.successor_of(newcomer.id).clone();
     let predecessor = ring.predecessor_of(newcomer.id).clone();
     for (name, peer) in [
@@ -54,11 +78,8 @@ pub async fn record_join(
         ("via", &via),
     ] {
         // A member may be both, say, `via` and `successor`: one name will do.
-        if system
-            .registered_actors()
-            .iter()
-            .all(|(_, label)| *label != peer.node.label())
-        {
+        let named = system.registered_actors();
+        if named.iter().all(|(_, label)| *label != peer.node.label()) {
             system.register(name, &peer.node)?;
         }
     }
@@ -66,12 +87,11 @@ pub async fn record_join(
     let tree = Arc::new(Mutex::new(JoinMessages::new(newcomer.node.id())));
     let memory = Memory::new();
     let recording = Recording::builder()
-        .sink(JsonLines::create(&trace)?)
         .sink(memory.clone())
         .only(move |event| {
-            tree.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .keeps(event)
+            // Only set operations run under this lock.
+            let mut tree = tree.lock().unwrap_or_else(PoisonError::into_inner);
+            tree.keeps(event)
         })
         .start(&system)?;
     ring.join_through(newcomer, via, limit).await?;
@@ -92,14 +112,41 @@ pub async fn record_join(
     };
     let waited = actium::blocking(move || memory.wait_for(limit, complete)).await?;
     let summary = recording.finish();
-    let records =
-        waited.map_err(|_| format!("the join's messages did not all end within {limit:?}"))?;
+    let records = waited.map_err(|_| TraceError::Unfinished(limit))?;
     if summary.dropped > 0 {
-        return Err(format!("the recorder dropped {} events", summary.dropped).into());
+        return Err(TraceError::Dropped(summary.dropped));
     }
-    let diagram = Diagram::build(&merge(vec![records]), &Filter::default());
+    Ok(merge(vec![records]))
+}
+
+/// Where [`write_join`] put a recorded join.
+#[derive(Clone, Debug)]
+pub struct JoinFiles {
+    /// The recorded messages, as JSON Lines (`actium trace` reads them).
+    pub trace: PathBuf,
+    /// The sequence diagram.
+    pub svg: PathBuf,
+    /// How many arrows the diagram draws.
+    pub messages: usize,
+}
+
+/// Writes a recorded join into `dir` (created if need be): `join.jsonl`
+/// and its sequence diagram, `join.svg`.
+///
+/// # Errors
+///
+/// If the directory or a file cannot be written.
+pub fn write_join(records: &[Record], dir: &Path) -> Result<JoinFiles, TraceError> {
+    std::fs::create_dir_all(dir)?;
+    let (trace, svg) = (dir.join("join.jsonl"), dir.join("join.svg"));
+    let mut lines = JsonLines::create(&trace)?;
+    for record in records {
+        lines.write(record)?;
+    }
+    lines.flush()?;
+    let diagram = Diagram::build(records, &Filter::default());
     std::fs::write(&svg, Format::Svg.render(&diagram))?;
-    Ok(JoinTrace {
+    Ok(JoinFiles {
         trace,
         svg,
         messages: diagram.message_count(),
