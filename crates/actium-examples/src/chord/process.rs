@@ -38,12 +38,20 @@ pub const NAME: &str = "chord";
 /// told otherwise.
 pub const COOKIE: &str = "actium-chord";
 
-/// The command line of one node process.
+/// Where a node process listens unless told otherwise: 127.0.0.1, any
+/// free port.
+const LISTEN: &str = "tcp://127.0.0.1:0";
+
+/// How long a node process tries to join unless told otherwise.
+const JOIN_LIMIT_MS: u64 = 20_000;
+
+/// The command line of one node process; the maintenance settings default
+/// to [`Config::default`]'s.
 #[derive(clap::Parser, Clone, Debug)]
 #[command(about = "Runs one Chord node; prints `listening <address>` once it is in the ring")]
 pub struct NodeArgs {
     /// Where to listen; port 0 picks a free port.
-    #[arg(long, default_value = "tcp://127.0.0.1:0")]
+    #[arg(long, default_value = LISTEN)]
     pub listen: String,
     /// The URL of a node already in the ring, such as
     /// `tcp://127.0.0.1:4000/chord`; without it, this node starts a new ring.
@@ -54,22 +62,22 @@ pub struct NodeArgs {
     pub cookie: String,
     /// r: the length of the successor list, and how many replicas each key
     /// has.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = Config::default().successors)]
     pub successors: usize,
     /// The pause between runs of the periodic tasks while they change
     /// something, in milliseconds.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = millis(Config::default().fastest))]
     pub fastest_ms: u64,
     /// The longest pause between runs of the periodic tasks, in
     /// milliseconds.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = millis(Config::default().slowest))]
     pub slowest_ms: u64,
     /// How long the node waits for another node's answer before it skips
     /// it, in milliseconds.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = millis(Config::default().call_timeout))]
     pub call_timeout_ms: u64,
     /// How long joining may take, retries included, in milliseconds.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = JOIN_LIMIT_MS)]
     pub join_limit_ms: u64,
 }
 
@@ -78,14 +86,14 @@ impl NodeArgs {
     /// (or starts a ring), with the other settings at their defaults.
     pub fn new(config: &Config, join: Option<String>) -> Self {
         NodeArgs {
-            listen: "tcp://127.0.0.1:0".to_owned(),
+            listen: LISTEN.to_owned(),
             join,
             cookie: COOKIE.to_owned(),
             successors: config.successors,
             fastest_ms: millis(config.fastest),
             slowest_ms: millis(config.slowest),
             call_timeout_ms: millis(config.call_timeout),
-            join_limit_ms: 20_000,
+            join_limit_ms: JOIN_LIMIT_MS,
         }
     }
 
