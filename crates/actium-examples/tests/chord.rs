@@ -15,6 +15,7 @@ fn config() -> Config {
         successors: 4,
         fastest: Duration::from_millis(2),
         slowest: Duration::from_millis(40),
+        ..Config::default()
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// m, the number of bits of an identifier: the ring has 2^64 points, so a
 /// finger table has 64 entries and identifiers never collide in practice.
 pub const BITS: usize = 64;
@@ -14,7 +16,7 @@ pub const BITS: usize = 64;
 /// both going clockwise from `a`; when `a == b` the interval is the whole
 /// ring (without `a` for the open one), which is what a ring of one node
 /// needs.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct Id(pub u64);
 
 impl Id {

@@ -6,8 +6,11 @@
 //! - [`id`]: the identifier ring of 2^64 points and its intervals.
 //! - [`node`]: the node — lookup (Fig. 4), join and stabilisation (Fig. 7),
 //!   successor lists and failures (§5.2), and a key-value store on top.
-//! - [`ring`]: a whole ring in one process, which knows the truth and checks
-//!   the nodes against it.
+//! - [`ring`]: a whole ring driven from one process, which knows the truth
+//!   and checks the nodes against it.
+//! - [`process`]: one node per process — a node process's `main`, and a
+//!   ring of node processes to drive and kill.
+//! - [`trace`]: one node's join, recorded and drawn as a sequence diagram.
 //!
 //! ```
 //! use std::time::Duration;
@@ -26,8 +29,11 @@
 
 pub mod id;
 pub mod node;
+pub mod process;
 pub mod ring;
+pub mod trace;
 
 pub use id::Id;
 pub use node::{ChordNode, Config, Entry, Found, LookupError, NodeState, Peer};
+pub use process::{NodeArgs, NodeCommand, NodeProcess, ProcessError, ProcessRing};
 pub use ring::{Batch, Lookups, Ring, RingError};

@@ -3,20 +3,22 @@
 //! 2001), one method per procedure. `n` is this node, `n1` the paper's n'.
 //!
 //! Every exported method takes and returns plain data (identifiers, strings,
-//! bytes, [`Peer`]s) so that the same actor can later run one node per
-//! process.
+//! bytes, [`Peer`]s), so the same actor runs many nodes in one process or
+//! one node per process (`#[actor(remote)]`; see [`process`](super::process)).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use actium::prelude::*;
+use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use super::id::{BITS, Id};
 
 /// A node as other nodes know it: its identifier and a reference to it —
-/// what the paper's finger table and successor list hold.
-#[derive(Clone, Debug)]
+/// what the paper's finger table and successor list hold. Printed as
+/// `<id>@<actor>`, short enough for a trace.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Peer {
     /// The node's identifier.
     pub id: Id,
@@ -32,8 +34,14 @@ impl PartialEq for Peer {
 
 impl Eq for Peer {}
 
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.id, self.node)
+    }
+}
+
 /// The answer to a lookup.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Found {
     /// The successor of the identifier looked up: the node responsible.
     pub successor: Peer,
@@ -43,7 +51,7 @@ pub struct Found {
 
 /// Why a lookup failed. Transient: it happens while the ring repairs
 /// itself after failures, and a later lookup succeeds.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum LookupError {
     /// A node on the path stopped answering.
     #[error("node {0} stopped answering during the lookup")]
@@ -59,8 +67,9 @@ pub enum LookupError {
     },
 }
 
-/// A key and its value, as nodes hand them to each other.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A key and its value, as nodes hand them to each other. Printed as
+/// `key="value"`, the value as text.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The key; its identifier is `Id::hash(key)`.
     pub key: String,
@@ -68,9 +77,15 @@ pub struct Entry {
     pub value: Vec<u8>,
 }
 
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={:?}", self.key, String::from_utf8_lossy(&self.value))
+    }
+}
+
 /// A node's routing state, by identifiers: what [`ChordNode::state`]
 /// reports so a driver can compare it with the true ring.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeState {
     /// The node's identifier.
     pub id: Id,
@@ -99,6 +114,11 @@ pub struct Config {
     /// The longest pause between two runs of a periodic task: the pause
     /// doubles after each run that changed nothing, up to this.
     pub slowest: Duration,
+    /// The deadline of each call a node makes to one other node — a hop of
+    /// a lookup, a maintenance call, a store or fetch — so that a node that
+    /// hangs is skipped after this long. (A node that is gone fails calls
+    /// at once: a stopped actor, or a process whose connection closed.)
+    pub call_timeout: Duration,
 }
 
 impl Default for Config {
@@ -107,6 +127,7 @@ impl Default for Config {
             successors: 8,
             fastest: Duration::from_millis(10),
             slowest: Duration::from_secs(1),
+            call_timeout: Duration::from_secs(1),
         }
     }
 }
@@ -228,7 +249,7 @@ impl ChordNode {
     }
 }
 
-#[actor]
+#[actor(remote)]
 impl ChordNode {
     /// create(): a new ring of one node, whose successor is itself; starts
     /// the periodic `stabilize`, `fix_fingers` and `check_predecessor`.
@@ -256,7 +277,8 @@ impl ChordNode {
         let successor = found
             .map_err(|_| LookupError::Unreachable(n1.id))??
             .successor;
-        let keys = successor.node.hand_over(n).await;
+        let timeout = this.with(|node| node.config.call_timeout);
+        let keys = successor.node.hand_over(n).timeout(timeout).await;
         let keys = keys.map_err(|_| LookupError::Unreachable(successor.id))?;
         this.with(|node| {
             node.predecessor = None;
@@ -270,8 +292,8 @@ impl ChordNode {
     /// the path length.
     #[ask(parallel)]
     pub async fn find_successor(mut this: Reentrant<Self>, id: Id) -> Result<Found, LookupError> {
-        let n = this.with(|node| node.me().clone());
-        find_successor(&n, id).await
+        let (n, timeout) = this.with(|node| (node.me().clone(), node.config.call_timeout));
+        find_successor(&n, id, timeout).await
     }
 
     /// n.closest_preceding_finger(id) (Fig. 4): the finger closest before
@@ -311,16 +333,22 @@ impl ChordNode {
     /// and replace a failed successor with the next entry of the list.
     #[tell(parallel)]
     pub async fn stabilize(mut this: Reentrant<Self>) {
-        let (n, successor) = this.with(|node| (node.me().clone(), node.successor()));
+        let (n, successor, timeout) = this.with(|node| {
+            (
+                node.me().clone(),
+                node.successor(),
+                node.config.call_timeout,
+            )
+        });
         // x = successor.predecessor
-        match successor.node.predecessor().await {
+        match successor.node.predecessor().timeout(timeout).await {
             Ok(x) => {
                 // if (x ∈ (n, successor)) successor = x
                 let new = match x.filter(|x| x.id.between(n.id, successor.id)) {
                     Some(x) => x,
                     None => successor.clone(),
                 };
-                if let Ok(list) = new.node.successor_list().await {
+                if let Ok(list) = new.node.successor_list().timeout(timeout).await {
                     // A join may have replaced the successor while this run
                     // awaited: then its view is stale, and the next run
                     // starts from the new one.
@@ -384,13 +412,15 @@ impl ChordNode {
     /// lookups, not 64.
     #[tell(parallel)]
     pub async fn fix_fingers(mut this: Reentrant<Self>) {
-        let n = this.with(|node| node.me().clone());
+        let (n, timeout) = this.with(|node| (node.me().clone(), node.config.call_timeout));
         let (mut previous, mut changed) = (None::<Peer>, false);
         for i in 0..BITS {
             let start = n.id.finger_start(i);
             let finger = match previous {
                 Some(finger) if start.between_incl(n.id, finger.id) => Some(finger),
-                _ => find_successor(&n, start).await.ok().map(|f| f.successor),
+                _ => (find_successor(&n, start, timeout).await)
+                    .ok()
+                    .map(|f| f.successor),
             };
             if let Some(finger) = &finger {
                 let old = this.with(|node| node.fingers[i].replace(finger.clone()));
@@ -412,8 +442,10 @@ impl ChordNode {
     #[tell(parallel)]
     pub async fn check_predecessor(mut this: Reentrant<Self>) {
         let mut failed = false;
-        if let Some(predecessor) = this.with(|node| node.predecessor.clone()) {
-            if predecessor.node.alive().await.is_err() {
+        let (predecessor, timeout) =
+            this.with(|node| (node.predecessor.clone(), node.config.call_timeout));
+        if let Some(predecessor) = predecessor {
+            if predecessor.node.alive().timeout(timeout).await.is_err() {
                 failed = true;
                 // Only if no notify replaced it while we waited.
                 this.with(|node| {
@@ -450,9 +482,9 @@ impl ChordNode {
         key: String,
         value: Vec<u8>,
     ) -> Result<(), LookupError> {
-        let n = this.with(|node| node.me().clone());
-        let owner = find_successor(&n, Id::hash(&key)).await?.successor;
-        let stored = owner.node.store(key, value).await;
+        let (n, timeout) = this.with(|node| (node.me().clone(), node.config.call_timeout));
+        let owner = find_successor(&n, Id::hash(&key), timeout).await?.successor;
+        let stored = owner.node.store(key, value).timeout(timeout).await;
         stored.map_err(|_| LookupError::Unreachable(owner.id))
     }
 
@@ -462,9 +494,9 @@ impl ChordNode {
         mut this: Reentrant<Self>,
         key: String,
     ) -> Result<Option<Vec<u8>>, LookupError> {
-        let n = this.with(|node| node.me().clone());
-        let owner = find_successor(&n, Id::hash(&key)).await?.successor;
-        let value = owner.node.fetch(key).await;
+        let (n, timeout) = this.with(|node| (node.me().clone(), node.config.call_timeout));
+        let owner = find_successor(&n, Id::hash(&key), timeout).await?.successor;
+        let value = owner.node.fetch(key).timeout(timeout).await;
         value.map_err(|_| LookupError::Unreachable(owner.id))
     }
 
@@ -526,9 +558,9 @@ impl ChordNode {
 }
 
 /// n.find_successor(id) (Fig. 4): n' = find_predecessor(id); return
-/// n'.successor.
-async fn find_successor(n: &Peer, id: Id) -> Result<Found, LookupError> {
-    let (_n1, successor, hops) = find_predecessor(n, id).await?;
+/// n'.successor. Each call to another node waits at most `timeout`.
+async fn find_successor(n: &Peer, id: Id, timeout: Duration) -> Result<Found, LookupError> {
+    let (_n1, successor, hops) = find_predecessor(n, id, timeout).await?;
     Ok(Found { successor, hops })
 }
 
@@ -540,22 +572,31 @@ async fn find_successor(n: &Peer, id: Id) -> Result<Found, LookupError> {
 /// says: "a list of alternate nodes, easily found in the finger table
 /// entries preceding that of the failed node" — the closest finger of n'
 /// that precedes the failed one.
-async fn find_predecessor(n: &Peer, id: Id) -> Result<(Peer, Peer, u32), LookupError> {
+async fn find_predecessor(
+    n: &Peer,
+    id: Id,
+    timeout: Duration,
+) -> Result<(Peer, Peer, u32), LookupError> {
     let unreachable = |peer: &Peer| LookupError::Unreachable(peer.id);
     let mut n1 = n.clone();
-    let mut successor = n1.node.successor().await.map_err(|_| unreachable(&n1))?;
+    let successor = n1.node.successor().timeout(timeout).await;
+    let mut successor = successor.map_err(|_| unreachable(&n1))?;
     let mut hops = 0;
     // while (id ∉ (n', n'.successor])
     while !id.between_incl(n1.id, successor.id) {
         // n' = n'.closest_preceding_finger(id)
         let mut before = id;
         loop {
-            let next = n1.node.closest_preceding_finger(before).await;
+            let next = n1
+                .node
+                .closest_preceding_finger(before)
+                .timeout(timeout)
+                .await;
             let next = next.map_err(|_| unreachable(&n1))?;
             if next == n1 {
                 return Err(LookupError::NoRoute { at: n1.id, id });
             }
-            match next.node.successor().await {
+            match next.node.successor().timeout(timeout).await {
                 Ok(next_successor) => {
                     (n1, successor) = (next, next_successor);
                     break;

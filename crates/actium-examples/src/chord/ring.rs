@@ -1,9 +1,12 @@
-//! A whole Chord ring in one process, for experiments and tests: spawn
-//! nodes, join them in batches, wait until every pointer is right, look
-//! identifiers up, store keys, and fail nodes.
+//! A whole Chord ring driven from one process, for experiments and tests:
+//! spawn nodes, join them in batches, wait until every pointer is right,
+//! look identifiers up, store keys, and fail nodes.
 //!
 //! The ring knows the truth — every live node's identifier — so it can
 //! check each node's answers, and each node's routing state, against it.
+//! Its nodes are spawned in this process ([`Ring::join`]), or run in other
+//! processes and are [admitted](Ring::admit) by whoever started them (see
+//! [`ProcessRing`](super::process::ProcessRing)).
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -22,7 +25,7 @@ use super::node::{ChordNode, Config, Entry, LookupError, NodeState, Peer};
 /// keep every core busy, few enough not to flood the mailboxes.
 const IN_FLIGHT: usize = 256;
 
-/// A ring of [`ChordNode`]s in this process, with the truth about it.
+/// A ring of [`ChordNode`]s, with the truth about it.
 pub struct Ring {
     config: Config,
     seed: u64,
@@ -192,28 +195,62 @@ impl Ring {
     pub async fn join(&mut self, count: usize, limit: Duration) -> Result<(), RingError> {
         let mut newcomers: Vec<Peer> = (0..count).map(|_| self.spawn_node()).collect();
         if self.nodes.is_empty() && !newcomers.is_empty() {
-            self.nodes.push(newcomers.remove(0));
+            self.admit(newcomers.remove(0));
         }
         let joins = newcomers.iter().map(|newcomer| {
             let via = self.nodes.choose(&mut self.rng).cloned();
             async move {
                 let Some(via) = via else { return Ok(()) };
-                match newcomer.node.join(via).timeout(limit).await {
-                    Ok(joined) => joined.map_err(|error| RingError::Join {
-                        node: newcomer.id,
-                        error,
-                    }),
-                    Err(error) => Err(RingError::Call {
-                        node: newcomer.id,
-                        error,
-                    }),
-                }
+                join(newcomer, via, limit).await
             }
         });
         let joined: Result<Vec<()>, RingError> = join_all(joins).await.into_iter().collect();
-        self.nodes.extend(newcomers);
-        self.nodes.sort_by_key(|peer| peer.id);
+        for newcomer in newcomers {
+            self.admit(newcomer);
+        }
         joined.map(drop)
+    }
+
+    /// One join in two halves, for a caller that wants to watch it (record
+    /// it) between them: spawns a node that is not in the ring yet, and
+    /// picks a random member for it to join through. Returns the newcomer
+    /// and that member, or `None` if the ring is empty.
+    pub fn prepare_join(&mut self) -> Option<(Peer, Peer)> {
+        let via = self.nodes.choose(&mut self.rng)?.clone();
+        Some((self.spawn_node(), via))
+    }
+
+    /// The second half: `newcomer` joins through `via`, and the ring counts
+    /// it as a member.
+    ///
+    /// # Errors
+    ///
+    /// If the join fails or takes longer than `limit`.
+    pub async fn join_through(
+        &mut self,
+        newcomer: Peer,
+        via: Peer,
+        limit: Duration,
+    ) -> Result<(), RingError> {
+        join(&newcomer, via, limit).await?;
+        self.admit(newcomer);
+        Ok(())
+    }
+
+    /// Counts `peer` as a live member: a node that has joined the ring by
+    /// other means, such as a node process that joined on its own.
+    pub fn admit(&mut self, peer: Peer) {
+        self.used.insert(peer.id);
+        let at = self.nodes.partition_point(|member| member.id < peer.id);
+        if self.nodes.get(at) != Some(&peer) {
+            self.nodes.insert(at, peer);
+        }
+    }
+
+    /// Stops counting the node `id` as a member: it was stopped by other
+    /// means, such as its process being killed.
+    pub fn forget(&mut self, id: Id) {
+        self.nodes.retain(|peer| peer.id != id);
     }
 
     fn spawn_node(&mut self) -> Peer {
@@ -310,6 +347,16 @@ impl Ring {
     pub fn successor_of(&self, id: Id) -> &Peer {
         let at = self.nodes.partition_point(|peer| peer.id < id);
         &self.nodes[at % self.nodes.len()]
+    }
+
+    /// The last node before `id` in the true ring.
+    ///
+    /// # Panics
+    ///
+    /// If the ring is empty.
+    pub fn predecessor_of(&self, id: Id) -> &Peer {
+        let at = self.nodes.partition_point(|peer| peer.id < id);
+        &self.nodes[(at + self.nodes.len() - 1) % self.nodes.len()]
     }
 
     /// The routing state the node `id` has in a stable ring.
@@ -447,6 +494,20 @@ impl Ring {
         }
         self.nodes.retain(|peer| !victims.contains(peer));
         victims.iter().map(|victim| victim.id).collect()
+    }
+}
+
+/// `newcomer` joins the ring through `via`, within `limit`.
+async fn join(newcomer: &Peer, via: Peer, limit: Duration) -> Result<(), RingError> {
+    match newcomer.node.join(via).timeout(limit).await {
+        Ok(joined) => joined.map_err(|error| RingError::Join {
+            node: newcomer.id,
+            error,
+        }),
+        Err(error) => Err(RingError::Call {
+            node: newcomer.id,
+            error,
+        }),
     }
 }
 
