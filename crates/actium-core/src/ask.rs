@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use crate::chain::Awaiting;
 use crate::deadline;
 use crate::error::Error;
 use crate::id::ActorLabel;
@@ -127,6 +128,9 @@ pub struct Ask<R: Send> {
     actor: ActorLabel,
     method: &'static str,
     timeout: Duration,
+    /// For an ask from a plain method: keeps the caller's link in the call
+    /// chain marked as waiting until this ask ends (see `chain`).
+    awaiting: Option<Awaiting>,
 }
 
 enum State<R: Send> {
@@ -150,7 +154,15 @@ impl<R: Send + 'static> Ask<R> {
             actor,
             method,
             timeout,
+            awaiting: None,
         }
+    }
+
+    /// Keeps the caller's link in the call chain marked as waiting for as
+    /// long as this ask is.
+    pub(crate) fn awaited_by(mut self, awaiting: Option<Awaiting>) -> Self {
+        self.awaiting = awaiting;
+        self
     }
 
     pub(crate) fn failed(error: Error, actor: ActorLabel, method: &'static str) -> Self {
@@ -159,6 +171,7 @@ impl<R: Send + 'static> Ask<R> {
             actor,
             method,
             timeout: Duration::ZERO,
+            awaiting: None,
         }
     }
 
@@ -201,7 +214,14 @@ impl<R: Send + 'static> Ask<R> {
             return Poll::Pending;
         };
         let outcome = match slot.poll_take(cx) {
-            Poll::Ready(outcome) => outcome,
+            Poll::Ready(outcome) => {
+                // The caller no longer waits on this call. (A failed ask
+                // never carried a chain link.)
+                if self.awaiting.is_some() {
+                    self.awaiting = None;
+                }
+                outcome
+            }
             Poll::Pending => {
                 if let State::Sent(_) = &self.state {
                     if let State::Sent(slot) =

@@ -343,7 +343,7 @@ fn ask_envelope<A: Actor, Args, R: Send + 'static>(
     make: fn(Args, Reply<R>) -> A::Msg,
 ) -> Result<Prepared<A::Msg, R>, Ask<R>> {
     let label = cell.core.label;
-    let chain = current::outgoing_chain();
+    let (chain, awaiting) = current::outgoing_chain();
     if let Err(deadlock) = chain::check(&chain, label, method.name) {
         return Err(Ask::failed(deadlock, label, method.name));
     }
@@ -355,7 +355,8 @@ fn ask_envelope<A: Actor, Args, R: Send + 'static>(
         msg: make(args, reply),
         chain,
     };
-    Ok((envelope, Ask::sent(slot, label, method.name, timeout)))
+    let ask = Ask::sent(slot, label, method.name, timeout).awaited_by(awaiting);
+    Ok((envelope, ask))
 }
 
 impl<A: Actor> Endpoint<A> {

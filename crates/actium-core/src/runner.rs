@@ -242,6 +242,11 @@ async fn serve<A: Handler>(
             }
             // Rare: boxed, so the loop's idle size does not include it.
             Envelope::Signal(signal) => {
+                // A hook serves no request: its asks carry no old chain.
+                if chained {
+                    chained = false;
+                    current::set_incoming(None);
+                }
                 Box::pin(signal_hook(actor, ctx, *signal, &cell.mailbox)).await
             }
         };
@@ -340,6 +345,7 @@ async fn serve_reentrant<A: Handler>(
                 }
             }
             Next::Envelope(Envelope::Signal(signal)) => {
+                current::set_incoming(None);
                 match signal_hook(actor, ctx, *signal, &cell.mailbox).await {
                     Some(outcome) => vec![outcome],
                     None => break 'serve cell.core.requested_reason(),
