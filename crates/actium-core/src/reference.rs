@@ -156,7 +156,7 @@ impl<A: Actor> ActorRef<A> {
     /// The same methods, but a one-way call to a full bounded mailbox waits
     /// for room instead of failing with [`Error::MailboxFull`]:
     /// `worker.wait_for_room().work(item).await?`. A request-reply waits for
-    /// room, then for its answer.
+    /// room, then for its answer, within one deadline.
     pub fn wait_for_room(&self) -> A::Methods<Patient<A>> {
         Methods::new(Patient {
             endpoint: self.endpoint().clone(),
@@ -445,6 +445,7 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
         SendWhenRoom {
             method: method.name,
             sending,
+            waiting: None,
         }
     }
 
@@ -471,6 +472,7 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
                         cell: cell.clone(),
                         envelope: Some(envelope),
                     },
+                    waiting: None,
                 }),
                 ask,
             },
@@ -492,6 +494,9 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
 pub struct SendWhenRoom<A: Actor> {
     method: &'static str,
     sending: Sending<A>,
+    /// The waker left with the mailbox while waiting for room, to take back
+    /// if this is dropped first.
+    waiting: Option<std::task::Waker>,
 }
 
 enum Sending<A: Actor> {
@@ -510,13 +515,34 @@ impl<A: Actor> Future for SendWhenRoom<A> {
         let this = &mut *self;
         match &mut this.sending {
             Sending::Waiting { cell, envelope } => match cell.mailbox.poll_push(envelope, cx) {
-                Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
-                Poll::Ready(Err((refusal, _undelivered))) => {
-                    Poll::Ready(Err(refused(cell, refusal, this.method)))
+                Poll::Ready(outcome) => {
+                    this.waiting = None;
+                    Poll::Ready(
+                        outcome
+                            .map_err(|(refusal, _undelivered)| refused(cell, refusal, this.method)),
+                    )
                 }
-                Poll::Pending => Poll::Pending,
+                Poll::Pending => {
+                    if !this
+                        .waiting
+                        .as_ref()
+                        .is_some_and(|waker| waker.will_wake(cx.waker()))
+                    {
+                        this.waiting = Some(cx.waker().clone());
+                    }
+                    Poll::Pending
+                }
             },
             Sending::Sent(outcome) => Poll::Ready(outcome.take().unwrap_or(Ok(()))),
+        }
+    }
+}
+
+impl<A: Actor> Drop for SendWhenRoom<A> {
+    fn drop(&mut self) {
+        // Woken for room but gone before using it: pass the turn on.
+        if let (Some(waker), Sending::Waiting { cell, .. }) = (&self.waiting, &self.sending) {
+            cell.mailbox.abandon_wait(waker);
         }
     }
 }
@@ -533,8 +559,8 @@ pub struct AskWhenRoom<A: Actor, R: Send + 'static> {
 }
 
 impl<A: Actor, R: Send + 'static> AskWhenRoom<A, R> {
-    /// Overrides the deadline for the answer (it starts once the request is
-    /// queued).
+    /// Overrides the deadline. It runs from the first poll and covers the
+    /// wait for room as well as the wait for the answer.
     pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
         self.ask = self.ask.timeout(timeout);
         self
@@ -547,6 +573,13 @@ impl<A: Actor, R: Send + 'static> Future for AskWhenRoom<A, R> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         if let Some(send) = &mut this.send {
+            // The deadline runs while the request waits for room too: the
+            // first poll of the answer starts it, and a timeout ends the
+            // wait (dropping the request unsent).
+            if let Poll::Ready(answer) = Pin::new(&mut this.ask).poll(cx) {
+                this.send = None;
+                return Poll::Ready(answer);
+            }
             match Pin::new(send).poll(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(error)) => {
