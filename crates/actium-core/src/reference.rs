@@ -39,8 +39,10 @@ use crate::transport::{Peer, RemoteCell};
 /// to your `clippy.toml` if you keep them in sets or as map keys.
 ///
 /// Besides `A`'s methods, a reference has [`id`](ActorRef::id),
-/// [`stop`](ActorRef::stop), [`kill`](ActorRef::kill),
-/// [`stopped`](ActorRef::stopped), [`is_alive`](ActorRef::is_alive) and
+/// [`label`](ActorRef::label), [`is_local`](ActorRef::is_local),
+/// [`node_address`](ActorRef::node_address), [`stop`](ActorRef::stop),
+/// [`kill`](ActorRef::kill), [`stopped`](ActorRef::stopped),
+/// [`is_alive`](ActorRef::is_alive) and
 /// [`wait_for_room`](ActorRef::wait_for_room); `#[actor]` refuses methods
 /// with those names so they cannot be shadowed.
 pub struct ActorRef<A: Actor> {

@@ -89,8 +89,9 @@ pub use actium_remote as remote;
 ///
 /// Message methods take `&self` or `&mut self` and owned arguments (no
 /// borrows: a message outlives the call), have no generic parameters, and
-/// must not be named like [`ActorRef`]'s own methods (`id`, `stop`,
-/// `stopped`, `is_alive`) or common trait methods (`clone`, `eq`, ...). The
+/// must not be named like [`ActorRef`]'s own methods (`id`, `label`,
+/// `is_local`, `node_address`, `stop`, `kill`, `stopped`, `is_alive`,
+/// `wait_for_room`) or common trait methods (`clone`, `eq`, ...). The
 /// macro reports each of these mistakes at the offending tokens.
 ///
 /// # Lifecycle hooks
