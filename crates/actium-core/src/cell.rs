@@ -81,6 +81,9 @@ struct Relations {
     links: Vec<Arc<dyn ErasedCell>>,
     /// Actors monitoring this one, with their monitor ids.
     watchers: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
+    /// Actors this one monitors, with the monitor ids: removed when this
+    /// one exits, as Erlang removes a dead process's monitors.
+    monitoring: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
     /// Names this actor is registered under.
     names: Vec<String>,
     /// The supervisor, which decides about restarts.
@@ -182,7 +185,8 @@ impl CellCore {
     }
 
     /// Links this actor and `other`. If `other` has already exited, this
-    /// actor gets that exit at once, as if it had happened just now.
+    /// actor gets an exit signal with [`ExitReason::NoProc`] at once, as in
+    /// Erlang: a trapping actor receives it, any other is killed by it.
     pub(crate) fn link(self_cell: &Arc<dyn ErasedCell>, other: &Arc<dyn ErasedCell>) {
         if self_cell.core().id() == other.core().id() {
             return;
@@ -203,11 +207,11 @@ impl CellCore {
     }
 
     /// This side of a link: records `other`, unless this actor has exited
-    /// (then its reason is returned).
+    /// (then the link fails with `noproc`: the actor no longer exists).
     fn accept_link(&self, other: Arc<dyn ErasedCell>) -> Result<(), ExitReason> {
         let mut lifecycle = self.lock();
-        if let Phase::Exited(reason) = &lifecycle.phase {
-            return Err(reason.clone());
+        if let Phase::Exited(_) = &lifecycle.phase {
+            return Err(ExitReason::NoProc);
         }
         let links = &mut Self::relations(&mut lifecycle).links;
         if !links.iter().any(|l| l.core().id() == other.core().id()) {
@@ -251,26 +255,27 @@ impl CellCore {
         }
     }
 
-    /// Has `watcher` receive a `Down` when this actor exits (at once if it
-    /// already has).
+    /// Has `watcher` receive a `Down` when this actor exits. If it has
+    /// exited already, the `Down` comes at once with [`ExitReason::NoProc`],
+    /// as in Erlang: the actor no longer exists.
     fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) {
         let exited = {
             let mut lifecycle = self.lock();
             match &lifecycle.phase {
-                Phase::Exited(reason) => Some(reason.clone()),
+                Phase::Exited(_) => true,
                 _ => {
                     Self::relations(&mut lifecycle)
                         .watchers
                         .push((monitor, watcher.clone()));
-                    None
+                    false
                 }
             }
         };
-        if let Some(reason) = exited {
+        if exited {
             watcher.deliver_down(Down {
                 monitor,
                 actor: self.label,
-                reason,
+                reason: ExitReason::NoProc,
             });
         }
     }
@@ -284,6 +289,27 @@ impl CellCore {
         let before = relations.watchers.len();
         relations.watchers.retain(|(m, _)| *m != monitor);
         relations.watchers.len() != before
+    }
+
+    /// Records that this actor monitors `target`, so that its exit removes
+    /// the monitor; false if this actor has exited (then it monitors
+    /// nothing).
+    pub(crate) fn track_monitor(&self, monitor: MonitorRef, target: Arc<dyn ErasedCell>) -> bool {
+        let mut lifecycle = self.lock();
+        if matches!(lifecycle.phase, Phase::Exited(_)) {
+            return false;
+        }
+        Self::relations(&mut lifecycle)
+            .monitoring
+            .push((monitor, target));
+        true
+    }
+
+    /// Forgets a monitor this actor held (it fired, or was cancelled).
+    pub(crate) fn untrack_monitor(&self, monitor: MonitorRef) {
+        if let Some(relations) = self.lock().relations.as_mut() {
+            relations.monitoring.retain(|(m, _)| *m != monitor);
+        }
     }
 
     pub(crate) fn add_name(&self, name: &str) -> bool {
@@ -317,7 +343,7 @@ impl CellCore {
     /// monitors as an exit would (the supervisor hears of it through its
     /// link), then waits for the supervisor's decision.
     pub(crate) fn incarnation_ended(&self, reason: &ExitReason) {
-        let (links, watchers, waiters, supervisor) = {
+        let (links, watchers, monitoring, waiters, supervisor) = {
             let mut lifecycle = self.lock();
             // As in Erlang, the supervisor decides about every exit of its
             // child, whatever ended it; stop requests from now on mean "exit".
@@ -339,14 +365,17 @@ impl CellCore {
             (
                 links,
                 std::mem::take(&mut relations.watchers),
+                std::mem::take(&mut relations.monitoring),
                 std::mem::take(&mut relations.waiters),
                 supervisor,
             )
         };
         // The next incarnation is linked to its supervisor again; everyone
-        // else linked to or watching this one hears it ended.
+        // else linked to or watching this one hears it ended, and what this
+        // one monitored it monitors no more (the next starts afresh).
         let keep = supervisor.as_ref().map(|s| s.core().id());
         self.notify(links, watchers, reason, keep);
+        Self::drop_monitors(monitoring);
         for waker in waiters {
             waker.wake();
         }
@@ -417,7 +446,8 @@ impl CellCore {
     }
 
     /// Marks the actor exited for good, wakes everyone waiting, fires links
-    /// and monitors, drops its names, and removes it from its system.
+    /// and monitors, removes the monitors it held, drops its names, and
+    /// removes it from its system.
     /// Called exactly once per started actor.
     pub(crate) fn exited(&self, reason: ExitReason) {
         let relations = {
@@ -430,6 +460,7 @@ impl CellCore {
                 waiters,
                 links,
                 watchers,
+                monitoring,
                 names,
                 supervisor,
                 ..
@@ -448,11 +479,19 @@ impl CellCore {
                 }
             }
             self.notify(links, watchers, &reason, None);
+            Self::drop_monitors(monitoring);
             for waker in waiters {
                 waker.wake();
             }
         }
         self.system.forget(self.id());
+    }
+
+    /// Removes the monitors an exiting actor held from their targets.
+    fn drop_monitors(monitoring: Vec<(MonitorRef, Arc<dyn ErasedCell>)>) {
+        for (monitor, target) in monitoring {
+            target.remove_watcher(monitor);
+        }
     }
 
     /// Delivers an exit to links and monitors. Links forget this actor,
@@ -503,8 +542,10 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
             self.kill(exit.reason);
         }
     }
-    /// A monitored actor exited.
+    /// A monitored actor exited (or its node was lost): the monitor has
+    /// fired, so this actor no longer holds it.
     fn deliver_down(&self, down: Down) {
+        self.core().untrack_monitor(down.monitor);
         self.push_signal(Signal::Down(down));
     }
     /// An exit signal sent explicitly (Erlang's `exit/2`), not along a
