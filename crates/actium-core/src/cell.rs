@@ -84,8 +84,8 @@ struct Relations {
     /// Actors this one monitors, with the monitor ids: removed when this
     /// one exits, as Erlang removes a dead process's monitors.
     monitoring: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
-    /// Names this actor is registered under.
-    names: Vec<String>,
+    /// The name this actor is registered under (one at most, as in Erlang).
+    name: Option<String>,
     /// The supervisor, which decides about restarts.
     supervisor: Option<Arc<dyn ErasedCell>>,
     /// The loop's waker while it awaits a decision.
@@ -312,18 +312,26 @@ impl CellCore {
         }
     }
 
-    pub(crate) fn add_name(&self, name: &str) -> bool {
+    /// Gives this actor `name`. An actor has one name at most, as in
+    /// Erlang; an exited actor has none.
+    pub(crate) fn add_name(&self, name: &str) -> Result<(), NameRefused> {
         let mut lifecycle = self.lock();
         if matches!(lifecycle.phase, Phase::Exited(_)) {
-            return false;
+            return Err(NameRefused::Exited);
         }
-        Self::relations(&mut lifecycle).names.push(name.to_owned());
-        true
+        let relations = Self::relations(&mut lifecycle);
+        if let Some(held) = &relations.name {
+            return Err(NameRefused::Named(held.clone()));
+        }
+        relations.name = Some(name.to_owned());
+        Ok(())
     }
 
     pub(crate) fn remove_name(&self, name: &str) {
         if let Some(relations) = self.lock().relations.as_mut() {
-            relations.names.retain(|n| n != name);
+            if relations.name.as_deref() == Some(name) {
+                relations.name = None;
+            }
         }
     }
 
@@ -446,7 +454,7 @@ impl CellCore {
     }
 
     /// Marks the actor exited for good, wakes everyone waiting, fires links
-    /// and monitors, removes the monitors it held, drops its names, and
+    /// and monitors, removes the monitors it held, drops its name, and
     /// removes it from its system.
     /// Called exactly once per started actor.
     pub(crate) fn exited(&self, reason: ExitReason) {
@@ -461,11 +469,11 @@ impl CellCore {
                 links,
                 watchers,
                 monitoring,
-                names,
+                name,
                 supervisor,
                 ..
             } = *relations;
-            for name in &names {
+            if let Some(name) = &name {
                 self.system.registry.remove_if(name, self.id());
             }
             // The supervisor is linked too; make sure it hears of the exit.
@@ -520,6 +528,14 @@ impl CellCore {
             });
         }
     }
+}
+
+/// Why an actor could not take a name.
+pub(crate) enum NameRefused {
+    /// It has exited.
+    Exited,
+    /// It already has this name.
+    Named(String),
 }
 
 /// A cell seen without its actor type: what the system table, links,

@@ -86,6 +86,16 @@ pub enum Error {
         holder: ActorLabel,
     },
 
+    /// The actor already has a name; an actor has one at most (as in
+    /// Erlang). Unregister it first to rename it.
+    #[error("{actor} is already registered as `{name}`; an actor has one name at most")]
+    AlreadyNamed {
+        /// The actor.
+        actor: ActorLabel,
+        /// The name it holds.
+        name: String,
+    },
+
     /// No actor is registered under this name.
     #[error("no actor is registered as `{name}`")]
     NotRegistered {

@@ -353,6 +353,8 @@ impl SystemHandle {
     /// # Errors
     ///
     /// [`Error::NameTaken`] if another actor holds the name,
+    /// [`Error::AlreadyNamed`] if this actor already has a name (one at
+    /// most, as in Erlang),
     /// [`Error::InvalidName`] if the name is empty or contains `/`,
     /// [`Error::ActorStopped`] if the actor has exited.
     pub fn register<A: Actor>(&self, name: &str, actor: &ActorRef<A>) -> Result<(), Error> {
