@@ -109,8 +109,9 @@ pub trait Handler: Actor {
     const REENTRANT: bool = false;
 
     /// What the actor does when one of its methods panics, unless the
-    /// spawner says otherwise. Set with `#[actor(on_panic = "stop")]`.
-    const PANIC_POLICY: PanicPolicy = PanicPolicy::Resume;
+    /// spawner says otherwise. Set with `#[actor(on_panic = "stop")]`;
+    /// `None` leaves it to [`PanicPolicy`]'s default rule.
+    const PANIC_POLICY: Option<PanicPolicy> = None;
 
     /// Whether `on_start` does anything (the loop skips it otherwise).
     const HAS_ON_START: bool = false;
@@ -160,11 +161,20 @@ pub trait Handler: Actor {
 ///
 /// Either way the caller of the panicking method gets
 /// [`Error::Panicked`](crate::Error::Panicked).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// # The default
+///
+/// An actor whose policy is set neither by `#[actor(on_panic = "..")]` nor
+/// by [`Spawner::on_panic`](crate::Spawner::on_panic) decides when a panic
+/// happens: it **stops** if anyone would hear of it — it is supervised,
+/// linked to another actor, or monitored — as a crashing Erlang process
+/// does, so that links, monitors and supervisors react; it **resumes** if
+/// nobody would, so that a bug in one call does not silently take down a
+/// service whose callers would then only see `ActorStopped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PanicPolicy {
     /// Log the panic and go on serving with the state as the panic left it
     /// (like an exception in an Orleans grain or a PyActive actor).
-    #[default]
     Resume,
     /// Stop the actor with [`ExitReason::Panicked`] (like a crashing Erlang
     /// process), so links, monitors and supervisors react.

@@ -312,6 +312,15 @@ impl CellCore {
         }
     }
 
+    /// Whether a panic should end this actor when its panic policy was left
+    /// to the default: it should if anyone would hear of it — a linked
+    /// actor, a monitor, a supervisor — as a crash ends an Erlang process.
+    pub(crate) fn is_watched(&self) -> bool {
+        self.lock().relations.as_ref().is_some_and(|r| {
+            !r.links.is_empty() || !r.watchers.is_empty() || r.supervisor.is_some()
+        })
+    }
+
     /// Gives this actor `name`. An actor has one name at most, as in
     /// Erlang; an exited actor has none.
     pub(crate) fn add_name(&self, name: &str) -> Result<(), NameRefused> {

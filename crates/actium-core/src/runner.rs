@@ -57,7 +57,7 @@ impl<A> Birth<A> {
 pub(crate) fn run<A: Handler>(
     birth: Birth<A>,
     cell: Arc<Cell<A>>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
 ) -> impl Future<Output = ()> + Send {
     let frame = Frame::new(cell.core.label, true, None);
     current::scope(frame, live(birth, cell, policy))
@@ -73,7 +73,7 @@ pub(crate) fn run<A: Handler>(
 pub(crate) fn dormant<A: Handler>(
     birth: Birth<A>,
     cell: &Arc<Cell<A>>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
 ) -> std::task::Waker {
     std::task::Waker::from(Arc::new(Dormant {
         birth: std::sync::Mutex::new(Some(birth)),
@@ -85,7 +85,7 @@ pub(crate) fn dormant<A: Handler>(
 struct Dormant<A: Handler> {
     birth: std::sync::Mutex<Option<Birth<A>>>,
     cell: std::sync::Weak<Cell<A>>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
 }
 
 impl<A: Handler> std::task::Wake for Dormant<A> {
@@ -106,7 +106,7 @@ impl<A: Handler> std::task::Wake for Dormant<A> {
     }
 }
 
-async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: PanicPolicy) {
+async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Option<PanicPolicy>) {
     let guard = ExitGuard::new(cell.clone());
     let reason = loop {
         let reason = match birth.next() {
@@ -153,7 +153,7 @@ async fn verdict<A: Handler>(cell: &Cell<A>, reason: &ExitReason) -> Option<Deci
 async fn incarnation<A: Handler>(
     mut actor: A,
     cell: &Arc<Cell<A>>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
 ) -> ExitReason {
     let mut ctx = Context::new(cell.clone());
     let started = if A::HAS_ON_START {
@@ -210,7 +210,7 @@ async fn serve<A: Handler>(
     actor: &mut A,
     ctx: &mut Context<A>,
     cell: &Cell<A>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
 ) -> ExitReason {
     let mut batch: VecDeque<Envelope<A::Msg>> = VecDeque::new();
     // Whether the frame holds a request's chain; tells and top-level asks
@@ -282,7 +282,7 @@ async fn serve<A: Handler>(
 async fn serve_reentrant<A: Handler>(
     mut state: Box<State<A>>,
     cell: &Cell<A>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
 ) -> (Box<State<A>>, ExitReason) {
     let lend = state.ctx.lend();
     let mut owned = Some(state);
@@ -380,12 +380,20 @@ enum Next<M> {
     Stop,
 }
 
-/// Applies the panic policy to a finished method.
-fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: PanicPolicy) -> Step {
+/// Applies the panic policy to a finished method; without one set, the
+/// actor stops if anyone would hear of it (see [`PanicPolicy`]).
+fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: Option<PanicPolicy>) -> Step {
     match outcome {
         Outcome::Done | Outcome::Parallel(_) => Step::Continue,
         Outcome::Panicked { method, message } => {
             tracing::warn!(actor = %cell.core.label, method, %message, "method panicked");
+            let policy = policy.unwrap_or_else(|| {
+                if cell.core.is_watched() {
+                    PanicPolicy::Stop
+                } else {
+                    PanicPolicy::Resume
+                }
+            });
             match policy {
                 PanicPolicy::Resume => Step::Continue,
                 PanicPolicy::Stop => Step::Exit(ExitReason::Panicked(format!(
@@ -486,7 +494,7 @@ impl<A: Actor> Drop for ExitGuard<A> {
 mod tests {
     use std::sync::Arc;
 
-    use crate::actor::{Actor, Handled, Handler, Outcome, PanicPolicy};
+    use crate::actor::{Actor, Handled, Handler, Outcome};
     use crate::cell::Cell;
     use crate::context::Context;
     use crate::id::{ActorId, ActorLabel, NodeId};
@@ -517,7 +525,7 @@ mod tests {
             system.handle().shared().clone(),
             None,
         ));
-        let life = super::run(super::Birth::Once(Some(Idle)), cell, PanicPolicy::Resume);
+        let life = super::run(super::Birth::Once(Some(Idle)), cell, None);
         let loop_bytes = std::mem::size_of_val(&life);
         let cell_bytes = std::mem::size_of::<Cell<Idle>>();
         assert!(

@@ -559,7 +559,7 @@ impl Actor for Supervisor {
 }
 
 impl Handler for Supervisor {
-    const PANIC_POLICY: crate::PanicPolicy = crate::PanicPolicy::Stop;
+    const PANIC_POLICY: Option<crate::PanicPolicy> = Some(crate::PanicPolicy::Stop);
     const HAS_ON_START: bool = true;
     const HAS_ON_STOP: bool = true;
 

@@ -112,7 +112,7 @@ impl SystemShared {
         birth: Birth<A>,
         options: SpawnOptions,
     ) -> Result<ActorRef<A>, (ActorRef<A>, Error)> {
-        let policy = options.on_panic.unwrap_or(A::PANIC_POLICY);
+        let policy = options.on_panic.or(A::PANIC_POLICY);
         let mode = options.mode.unwrap_or(self.config.mode);
         if mode == Mode::Tasks && !A::HAS_ON_START {
             // Nothing to run before its first message: the actor waits as

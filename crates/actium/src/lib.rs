@@ -104,8 +104,9 @@ pub use actium_remote as remote;
 /// # Options
 ///
 /// `#[actor(on_panic = "stop")]` makes a panicking method stop the actor
-/// (Erlang style) instead of logging and resuming (the default, see
-/// [`PanicPolicy`]).
+/// (Erlang style), `on_panic = "resume"` makes it log the panic and go on.
+/// Without either, an actor stops if it is supervised, linked or monitored,
+/// and resumes otherwise (see [`PanicPolicy`]).
 pub use actium_macros::actor;
 
 /// Runs an `async fn` test once under each execution model.

@@ -40,6 +40,16 @@ impl Watcher {
     }
 
     #[ask]
+    fn link_to_soft(&mut self, ctx: &mut Context<Self>, other: ActorRef<Soft>) {
+        ctx.link(&other);
+    }
+
+    #[ask]
+    fn watch_soft(&mut self, ctx: &mut Context<Self>, other: ActorRef<Soft>) -> Monitor {
+        ctx.monitor(&other)
+    }
+
+    #[ask]
     fn send_exit(&mut self, ctx: &mut Context<Self>, other: ActorRef<Worker>, reason: ExitReason) {
         ctx.exit(&other, reason);
     }
@@ -100,6 +110,22 @@ impl Worker {
     #[tell]
     fn fail(&mut self, ctx: &mut Context<Self>, why: String) {
         ctx.fail(why);
+    }
+
+    #[ask]
+    fn ping(&self) -> u8 {
+        1
+    }
+}
+
+/// An actor with no panic policy of its own.
+struct Soft;
+
+#[actor]
+impl Soft {
+    #[tell]
+    fn crash(&mut self) {
+        panic!("soft crashed");
     }
 
     #[ask]
@@ -349,6 +375,34 @@ async fn exit_signals_follow_erlangs_exit_2() -> actium::Result<()> {
         .send_exit_to_watcher(trapping.clone(), ExitReason::Killed)
         .await?;
     assert_eq!(trapping.stopped().await, ExitReason::Killed);
+    Ok(())
+}
+
+#[actium::test]
+async fn a_linked_actor_without_a_panic_policy_dies_of_a_panic() -> actium::Result<()> {
+    // Nobody linked or watching: a panic is reported and the actor resumes.
+    let soft = Soft.spawn();
+    soft.crash()?;
+    assert_eq!(soft.ping().await?, 1);
+    // Linked: the panic ends it, as a crash ends an Erlang process, and the
+    // link carries the reason.
+    let watcher = Watcher::default().spawn();
+    watcher.trap(true).await?;
+    watcher.link_to_soft(soft.clone()).await?;
+    soft.crash()?;
+    assert!(matches!(soft.stopped().await, ExitReason::Panicked(_)));
+    assert!(watcher.log().await?[0].starts_with(&format!("exit {soft} panicked")));
+    Ok(())
+}
+
+#[actium::test]
+async fn a_monitored_actor_without_a_panic_policy_dies_of_a_panic() -> actium::Result<()> {
+    let soft = Soft.spawn();
+    let watcher = Watcher::default().spawn();
+    watcher.watch_soft(soft.clone()).await?;
+    soft.crash()?;
+    assert!(matches!(soft.stopped().await, ExitReason::Panicked(_)));
+    assert!(watcher.log().await?[0].starts_with(&format!("down {soft} panicked")));
     Ok(())
 }
 

@@ -9,12 +9,13 @@ use std::time::Duration;
 use actium::prelude::*;
 use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
 
-/// Counts the jobs of this incarnation.
+/// Counts the jobs of this incarnation. It sets no panic policy: a
+/// supervised actor stops when it panics, which is what gets it restarted.
 struct Worker {
     jobs: u32,
 }
 
-#[actor(on_panic = "stop")]
+#[actor]
 impl Worker {
     #[ask]
     fn work(&mut self) -> u32 {
@@ -180,6 +181,18 @@ async fn too_many_restarts_end_the_supervisor_and_its_children() -> actium::Resu
         other => panic!("expected the supervisor to fail, got {other:?}"),
     }
     assert_eq!(worker.stopped().await, ExitReason::Shutdown);
+    Ok(())
+}
+
+#[actium::test]
+async fn a_panicking_child_is_restarted_without_a_panic_policy_of_its_own() -> actium::Result<()> {
+    let supervisor = Supervisor::builder()
+        .child(ChildSpec::new("worker", || Worker { jobs: 0 }))
+        .spawn();
+    let worker = worker(&supervisor, "worker").await?;
+    assert_eq!(worker.work().await?, 1);
+    worker.crash()?;
+    assert_eq!(worker.work().await?, 1, "a fresh incarnation");
     Ok(())
 }
 
