@@ -132,7 +132,9 @@ pub trait Handler: Actor {
         async { Ok(()) }
     }
 
-    /// The `#[on_stop]` hook; runs once, after the last message.
+    /// The `#[on_stop]` hook; runs once, after the last message — if
+    /// `on_start` succeeded, and unless the actor is killed (Erlang's
+    /// `terminate` and `kill`): a kill abandons it at its next await.
     fn on_stop(
         &mut self,
         _ctx: &mut Context<Self>,

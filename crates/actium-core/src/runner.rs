@@ -162,6 +162,7 @@ async fn incarnation<A: Handler>(
     } else {
         Some(Ok(Ok(())))
     };
+    let has_started = matches!(started, Some(Ok(Ok(()))));
     let reason = match started {
         Some(Ok(Ok(()))) => match ctx.take_stop() {
             Some(reason) => reason,
@@ -188,10 +189,18 @@ async fn incarnation<A: Handler>(
         // before `on_stop`, so callers are not kept waiting.
         drop(cell.mailbox.close());
     }
-    if A::HAS_ON_STOP {
+    // `on_stop` undoes what a successful `on_start` did (as OTP's
+    // `terminate` follows a successful `init`), and a killed actor runs no
+    // more code (Erlang's `kill`): a kill before it skips it, one during it
+    // abandons it at its next await, and the actor exits as killed.
+    if A::HAS_ON_STOP && has_started {
         let stopping = Box::pin(AssertUnwindSafe(actor.on_stop(&mut ctx, &reason)).catch_unwind());
-        if let Err(payload) = stopping.await {
-            tracing::warn!(actor = %cell.core.label, message = %panic_message(&*payload), "`on_stop` panicked");
+        match guarded(&cell.mailbox, stopping).await {
+            Some(Ok(())) => {}
+            Some(Err(payload)) => {
+                tracing::warn!(actor = %cell.core.label, message = %panic_message(&*payload), "`on_stop` panicked");
+            }
+            None => return cell.core.requested_reason(),
         }
     }
     reason

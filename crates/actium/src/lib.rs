@@ -99,7 +99,8 @@ pub use actium_remote as remote;
 /// `#[on_start]` runs before the first message; it may be async, may take
 /// the context, and may return `Result<(), E: Display>` — an `Err` stops the
 /// actor with [`ExitReason::Error`]. `#[on_stop]` runs once after the last
-/// message and may also take `reason: &ExitReason`.
+/// message and may also take `reason: &ExitReason`; as Erlang's `terminate`,
+/// it runs only if `on_start` succeeded, and not after a kill.
 ///
 /// # Options
 ///

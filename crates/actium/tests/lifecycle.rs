@@ -192,6 +192,48 @@ async fn stopping_twice_keeps_the_first_reason() -> actium::Result<()> {
     Ok(())
 }
 
+#[actium::test]
+async fn on_stop_runs_only_after_a_successful_on_start_and_not_after_a_kill() -> actium::Result<()>
+{
+    let journal = Journal::default();
+    let refused = Refusing {
+        journal: journal.clone(),
+    }
+    .spawn();
+    assert!(matches!(refused.stopped().await, ExitReason::Error(_)));
+    let (killed, killed_journal) = hooked();
+    let killed = killed.spawn();
+    killed.ping().await?;
+    killed.kill();
+    assert_eq!(killed.stopped().await, ExitReason::Killed);
+    // Erlang: `terminate` follows a successful `init` only, and a killed
+    // process runs nothing more.
+    assert!(lines(&journal).is_empty(), "{:?}", lines(&journal));
+    assert_eq!(lines(&killed_journal), ["start true"]);
+    Ok(())
+}
+
+/// Fails to start; would journal a stop.
+struct Refusing {
+    journal: Journal,
+}
+
+#[actor]
+impl Refusing {
+    #[on_start]
+    fn start(&mut self) -> Result<(), String> {
+        Err("refused".into())
+    }
+
+    #[on_stop]
+    fn stop(&mut self) {
+        self.journal.lock().expect("journal").push("stop".into());
+    }
+
+    #[ask]
+    fn ping(&self) {}
+}
+
 #[test]
 fn launch_returns_the_main_futures_result() {
     within(Duration::from_secs(60), || {
