@@ -151,6 +151,23 @@ pub enum Error {
         name: String,
     },
 
+    /// A supervisor's child runs, so it cannot be restarted or deleted by
+    /// hand (OTP's `{error, running}`).
+    #[error("the supervisor's child `{name}` is running; terminate it first")]
+    ChildRunning {
+        /// The child's name.
+        name: String,
+    },
+
+    /// A supervisor's child ended before it got past its `on_start`.
+    #[error("the supervisor's child `{name}` failed to start: {reason}")]
+    ChildStart {
+        /// The child's name.
+        name: String,
+        /// Why it ended.
+        reason: crate::exit::ExitReason,
+    },
+
     /// The node hosting the actor could not be reached, or the connection
     /// to it was lost before the call was answered. Calls fail this way
     /// at once while the node stays unreachable.

@@ -108,9 +108,12 @@ impl<A: Handler> std::task::Wake for Dormant<A> {
 
 async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Option<PanicPolicy>) {
     let guard = ExitGuard::new(cell.clone());
+    // Only supervised children are born from a factory; their supervisor
+    // waits for each incarnation to start before it goes on.
+    let supervised = matches!(birth, Birth::Factory(_));
     let reason = loop {
         let reason = match birth.next() {
-            Some(Ok(actor)) => incarnation(actor, &cell, policy).await,
+            Some(Ok(actor)) => incarnation(actor, &cell, policy, supervised).await,
             Some(Err(message)) => ExitReason::Panicked(format!("the factory panicked: {message}")),
             None => break ExitReason::Normal,
         };
@@ -154,6 +157,7 @@ async fn incarnation<A: Handler>(
     mut actor: A,
     cell: &Arc<Cell<A>>,
     policy: Option<PanicPolicy>,
+    supervised: bool,
 ) -> ExitReason {
     let mut ctx = Context::new(cell.clone());
     let started = if A::HAS_ON_START {
@@ -162,6 +166,9 @@ async fn incarnation<A: Handler>(
     } else {
         Some(Ok(Ok(())))
     };
+    if supervised && matches!(started, Some(Ok(Ok(())))) {
+        cell.core.mark_started();
+    }
     let has_started = matches!(started, Some(Ok(Ok(()))));
     let reason = match started {
         Some(Ok(Ok(()))) => match ctx.take_stop() {

@@ -114,7 +114,9 @@ impl SystemShared {
     ) -> Result<ActorRef<A>, (ActorRef<A>, Error)> {
         let policy = options.on_panic.or(A::PANIC_POLICY);
         let mode = options.mode.unwrap_or(self.config.mode);
-        if mode == Mode::Tasks && !A::HAS_ON_START {
+        // A supervised child is started at once: its supervisor waits for
+        // it to start before it starts the next.
+        if mode == Mode::Tasks && !A::HAS_ON_START && options.supervisor.is_none() {
             // Nothing to run before its first message: the actor waits as
             // a cell, and its task starts when mail (or a signal) arrives.
             return self.spawn_with(options, move |cell| {
@@ -152,9 +154,11 @@ impl SystemShared {
         // Relations exist before the actor runs, so it cannot exit unseen.
         if let Some(supervisor) = &options.supervisor {
             cell.core.set_supervisor(supervisor.clone());
+            cell.core.set_parent(supervisor.core().id());
             CellCore::link(&erased, supervisor);
         }
         if let Some(parent) = &options.linked_to {
+            cell.core.set_parent(parent.core().id());
             CellCore::link(&erased, parent);
         }
 
@@ -554,7 +558,9 @@ impl System {
     /// Shuts the system down gracefully and waits for it.
     ///
     /// Every actor is asked to stop after its current method (exit reason
-    /// [`ExitReason::Shutdown`]); callers of queued requests get
+    /// [`ExitReason::Shutdown`]) — except supervised children, which their
+    /// supervisors terminate in reverse start order, as an OTP application
+    /// stops its supervision tree; callers of queued requests get
     /// [`Error::ActorStopped`]; `on_stop` hooks run. Actors that have not
     /// finished within the shutdown grace (5 s unless configured) are
     /// abandoned and a warning is logged. Dropping a `System` does the same.
@@ -575,7 +581,10 @@ impl System {
         shared.shutdown_requested.store(true, Ordering::SeqCst);
         shared.shutdown_notify.notify_one();
         for cell in shared.table.snapshot() {
-            cell.request_stop(ExitReason::Shutdown);
+            // Supervisors stop their children, in reverse start order.
+            if cell.core().supervisor().is_none() {
+                cell.request_stop(ExitReason::Shutdown);
+            }
         }
         if !shared.wait_idle(shared.config.shutdown_grace) {
             let stuck: Vec<String> = shared

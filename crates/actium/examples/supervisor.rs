@@ -59,7 +59,7 @@ fn main() -> actium::Result<()> {
         }
         let reason = supervisor.stopped().await;
         println!("the supervisor gave up: {reason}");
-        assert!(matches!(reason, ExitReason::Error(_)));
+        assert_eq!(reason, ExitReason::Shutdown);
         Ok(())
     })
 }
