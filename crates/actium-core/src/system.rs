@@ -565,7 +565,11 @@ impl System {
     /// finished within the shutdown grace (5 s unless configured) are
     /// abandoned and a warning is logged. Dropping a `System` does the same.
     ///
-    /// Call it from synchronous code, not from inside an actor or task.
+    /// It blocks the calling thread. Called from async code (a task of
+    /// another runtime), the waiting happens on a helper thread, so it does
+    /// not panic as dropping a Tokio runtime there would; called from one of
+    /// this system's own actors or tasks, it asks everything to stop and
+    /// returns without waiting.
     pub fn shutdown(mut self) {
         self.shutdown_now();
     }
@@ -574,7 +578,7 @@ impl System {
         let Some(runtime) = self.runtime.take() else {
             return;
         };
-        let shared = &self.handle.shared;
+        let shared = self.handle.shared.clone();
         // A node attached to this system holds it; let go of each other.
         shared.set_transport(None);
         shared.stopping.store(true, Ordering::SeqCst);
@@ -586,24 +590,56 @@ impl System {
                 cell.request_stop(ExitReason::Shutdown);
             }
         }
-        if !shared.wait_idle(shared.config.shutdown_grace) {
-            let stuck: Vec<String> = shared
-                .table
-                .snapshot()
-                .iter()
-                .map(|cell| cell.core().label.to_string())
-                .collect();
-            tracing::warn!(
-                grace = ?shared.config.shutdown_grace,
-                actors = ?stuck,
-                "actors did not stop within the shutdown grace and were abandoned"
-            );
+        let in_async_code = Handle::try_current().is_ok();
+        let on_our_threads = in_async_code
+            && CURRENT.with_borrow(|slot| {
+                slot.as_ref()
+                    .is_some_and(|slot| Arc::ptr_eq(slot, &shared.slot))
+            });
+        if on_our_threads {
+            // Waiting here would wait for ourselves.
+            runtime.shutdown_background();
+            shared.table.clear();
+            shared.registry.clear();
+            return;
         }
-        // Blocking work (spawn_blocking) cannot be cancelled; do not wait on
-        // it for long.
-        runtime.shutdown_timeout(Duration::from_millis(500));
-        shared.table.clear();
-        shared.registry.clear();
+        let finish = move || {
+            if !shared.wait_idle(shared.config.shutdown_grace) {
+                let stuck: Vec<String> = shared
+                    .table
+                    .snapshot()
+                    .iter()
+                    .map(|cell| cell.core().label.to_string())
+                    .collect();
+                tracing::warn!(
+                    grace = ?shared.config.shutdown_grace,
+                    actors = ?stuck,
+                    "actors did not stop within the shutdown grace and were abandoned"
+                );
+            }
+            // Blocking work (spawn_blocking) cannot be cancelled; do not
+            // wait on it for long.
+            runtime.shutdown_timeout(Duration::from_millis(500));
+            shared.table.clear();
+            shared.registry.clear();
+        };
+        if in_async_code {
+            // Inside another runtime, where blocking waits and dropping a
+            // runtime panic: wait on a thread of our own.
+            let helper = std::thread::Builder::new()
+                .name("actium-shutdown".into())
+                .spawn(finish);
+            match helper {
+                Ok(helper) => {
+                    if helper.join().is_err() {
+                        tracing::error!("the system's shutdown panicked");
+                    }
+                }
+                Err(error) => tracing::error!(%error, "could not start a thread to shut down"),
+            }
+        } else {
+            finish();
+        }
     }
 }
 

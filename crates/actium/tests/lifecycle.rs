@@ -234,6 +234,21 @@ impl Refusing {
     fn ping(&self) {}
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_system_dropped_inside_async_code_shuts_down_without_panicking() {
+    // A system built and dropped by async code of another runtime (a tokio
+    // test, a web handler): dropping a Tokio runtime there would panic.
+    let system = System::builder().start().expect("system");
+    let (actor, journal) = hooked();
+    let actor = system.spawn(actor);
+    actor.work().expect("sent");
+    drop(system);
+    assert_eq!(
+        lines(&journal).last().map(String::as_str),
+        Some("stop shutdown")
+    );
+}
+
 #[test]
 fn launch_returns_the_main_futures_result() {
     within(Duration::from_secs(60), || {
