@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -181,15 +182,32 @@ async fn stop_finishes_the_current_message_and_answers_queued_callers() -> actiu
     Ok(())
 }
 
-#[actium::test]
-async fn stopping_twice_keeps_the_first_reason() -> actium::Result<()> {
-    let (actor, _journal) = hooked();
-    let actor = actor.spawn();
-    actor.stop();
-    actor.stop();
-    assert_eq!(actor.stopped().await, ExitReason::Stopped);
-    assert_eq!(actor.stopped().await, ExitReason::Stopped);
-    Ok(())
+#[test]
+fn a_second_stop_request_keeps_the_first_reason() {
+    within(Duration::from_secs(60), || {
+        for mode in support::MODES {
+            let system = System::builder().mode(mode).start().expect("system");
+            let (gate, open, entered) = Gate::new();
+            let gate = system.spawn(gate);
+            let busy = gate.hold();
+            system.block_on(entered.wait());
+            // Asked to stop while busy; then the system shuts down, which
+            // asks again with another reason (`Shutdown`).
+            gate.stop();
+            open.fire();
+            system.shutdown();
+            assert_eq!(busy.wait().expect("the current message completes"), 1);
+            let mut stopped = std::pin::pin!(gate.stopped());
+            let reason = stopped
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+            assert_eq!(
+                reason,
+                std::task::Poll::Ready(ExitReason::Stopped),
+                "{mode:?}"
+            );
+        }
+    });
 }
 
 #[actium::test]

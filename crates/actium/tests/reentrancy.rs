@@ -44,9 +44,10 @@ impl Hub {
         });
     }
 
+    /// Waits for `go` before it touches the state.
     #[tell(parallel)]
-    async fn bump_later(mut this: Reentrant<Self>, by: u64, done: Event) {
-        tokio::task::yield_now().await;
+    async fn bump_later(mut this: Reentrant<Self>, by: u64, go: Event, done: Event) {
+        go.wait().await;
         this.with(|hub| hub.n += by);
         done.fire();
     }
@@ -174,10 +175,13 @@ async fn parallel_sections_and_plain_methods_lose_no_update() -> actium::Result<
 #[actium::test]
 async fn a_parallel_tell_runs_beside_other_messages() -> actium::Result<()> {
     let hub = Hub::default().spawn();
-    let done = Event::new();
-    hub.bump_later(5, done.clone())?;
+    let (go, done) = (Event::new(), Event::new());
+    hub.bump_later(5, go.clone(), done.clone())?;
+    // The parallel tell waits for `go`; meanwhile plain messages are served
+    // (run one after the other, this would wait for ever).
     hub.incr()?;
-    // The parallel tell may finish before or after `incr`, but both land.
+    assert_eq!(hub.get().await?, 1);
+    go.fire();
     done.wait().await;
     assert_eq!(hub.get().await?, 6);
     Ok(())

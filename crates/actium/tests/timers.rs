@@ -87,11 +87,17 @@ async fn an_interval_delivers_repeatedly() -> actium::Result<()> {
 }
 
 #[actium::test]
-async fn later_delivers_after_its_delay() -> actium::Result<()> {
+async fn later_delivers_after_its_delay_not_before() -> actium::Result<()> {
     let (ticker, _, pinged) = ticker();
     let ticker = ticker.spawn();
-    ticker.ping_later(Duration::from_millis(5)).await?;
+    let start = std::time::Instant::now();
+    ticker.ping_later(Duration::from_millis(30)).await?;
     pinged.wait().await;
+    assert!(
+        start.elapsed() >= Duration::from_millis(30),
+        "delivered after {:?}",
+        start.elapsed()
+    );
     Ok(())
 }
 
