@@ -112,8 +112,10 @@ impl<R: Send> Drop for Reply<R> {
 /// stopped, the method panicked, the deadline passed, or the call could not
 /// be sent. The deadline is the method's `#[ask(timeout = "..")]`, else the
 /// system's default (5 s unless configured), unless
-/// [`timeout`](Ask::timeout) overrides it; it fires within two milliseconds
-/// after it is due, never before.
+/// [`timeout`](Ask::timeout) overrides it. It never fires early; a short
+/// one (under 200 ms) fires on time, give or take the thread scheduler, and
+/// a longer one up to 100 ms late (the deadline sweeper looks at long
+/// deadlines every 50 ms: see `docs/ARCHITECTURE.md`).
 ///
 /// `Ask` needs no particular runtime: it can be awaited from any executor,
 /// or waited for from plain threads with [`wait`](Ask::wait).
