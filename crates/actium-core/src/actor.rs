@@ -119,6 +119,11 @@ pub trait Handler: Actor {
     /// Whether `on_stop` does anything (the loop skips it otherwise).
     const HAS_ON_STOP: bool = false;
 
+    /// Whether the actor traps exits from birth, before `on_start` could
+    /// say so: a supervisor must, or a linked actor's exit arriving first
+    /// would kill it.
+    const TRAPS_EXITS: bool = false;
+
     /// Handles one message: a synchronous method runs to completion here;
     /// an `async` one comes back as a boxed future for the loop to drive.
     fn handle<'a>(&'a mut self, msg: Self::Msg, ctx: &'a mut Context<Self>) -> Handled<'a>;

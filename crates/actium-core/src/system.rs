@@ -116,15 +116,19 @@ impl SystemShared {
         let mode = options.mode.unwrap_or(self.config.mode);
         // A supervised child is started at once: its supervisor waits for
         // it to start before it starts the next.
-        if mode == Mode::Tasks && !A::HAS_ON_START && options.supervisor.is_none() {
-            // Nothing to run before its first message: the actor waits as
-            // a cell, and its task starts when mail (or a signal) arrives.
-            return self.spawn_with(options, move |cell| {
-                cell.mailbox.park(runner::dormant(birth, cell, policy));
-                None::<std::future::Ready<()>>
-            });
-        }
+        let dormant = mode == Mode::Tasks && !A::HAS_ON_START && options.supervisor.is_none();
         self.spawn_with(options, move |cell| {
+            if A::TRAPS_EXITS {
+                // Before anyone can link to it.
+                cell.core.set_trap_exits(true);
+            }
+            if dormant {
+                // Nothing to run before its first message: the actor waits
+                // as a cell, and its task starts when mail (or a signal)
+                // arrives.
+                cell.mailbox.park(runner::dormant(birth, cell, policy));
+                return None;
+            }
             Some(runner::run(birth, cell.clone(), policy))
         })
     }

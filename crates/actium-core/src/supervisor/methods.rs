@@ -32,6 +32,7 @@ impl Handler for Supervisor {
     const PANIC_POLICY: Option<crate::PanicPolicy> = Some(crate::PanicPolicy::Stop);
     const HAS_ON_START: bool = true;
     const HAS_ON_STOP: bool = true;
+    const TRAPS_EXITS: bool = true;
 
     fn handle<'a>(&'a mut self, msg: SupervisorMsg, ctx: &'a mut Context<Self>) -> Handled<'a> {
         Handled::Pending(Box::pin(self.serve(msg, ctx)))

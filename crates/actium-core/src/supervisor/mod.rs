@@ -367,7 +367,6 @@ impl Supervisor {
 
     /// Starts the children in order, each once the previous has started.
     async fn start_all(&mut self, ctx: &mut Context<Self>) -> Result<(), String> {
-        ctx.trap_exit(true);
         for (index, child) in self.children.iter().enumerate() {
             let name = &child.spec.name;
             if self.children[..index].iter().any(|c| c.spec.name == *name) {
