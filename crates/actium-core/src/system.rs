@@ -589,8 +589,14 @@ impl System {
         shared.shutdown_requested.store(true, Ordering::SeqCst);
         shared.shutdown_notify.notify_one();
         for cell in shared.table.snapshot() {
-            // Supervisors stop their children, in reverse start order.
-            if cell.core().supervisor().is_none() {
+            // Supervisors stop their children, in reverse start order; a
+            // child that outlived its supervisor (it traps exits) is
+            // stopped like any actor.
+            let supervised = cell
+                .core()
+                .supervisor()
+                .is_some_and(|supervisor| supervisor.core().exit_reason().is_none());
+            if !supervised {
                 cell.request_stop(ExitReason::Shutdown);
             }
         }

@@ -259,6 +259,69 @@ fn system_shutdown_terminates_children_in_reverse_start_order() {
     });
 }
 
+/// A child that traps exits, so it outlives a killed supervisor.
+struct Survivor {
+    journal: Journal,
+    trapped: Event,
+}
+
+#[actor]
+impl Survivor {
+    #[on_start]
+    fn start(&mut self, ctx: &mut Context<Self>) {
+        ctx.trap_exit(true);
+    }
+
+    #[on_exit]
+    fn exited(&mut self, exit: Exit) {
+        let line = format!("exit {}", exit.reason);
+        self.journal.lock().expect("journal").push(line);
+        self.trapped.fire();
+    }
+
+    #[on_stop]
+    fn stop(&mut self) {
+        self.journal.lock().expect("journal").push("stop".into());
+    }
+}
+
+#[test]
+fn system_shutdown_stops_a_child_that_outlived_its_supervisor() {
+    within(Duration::from_secs(60), || {
+        for mode in MODES {
+            let system = System::builder()
+                .mode(mode)
+                .shutdown_grace(Duration::from_secs(20))
+                .start()
+                .expect("system");
+            let (journal, trapped) = (Journal::default(), Event::new());
+            let supervisor = system.spawn(
+                Supervisor::builder()
+                    .child(ChildSpec::new("survivor", {
+                        let (journal, trapped) = (journal.clone(), trapped.clone());
+                        move || Survivor {
+                            journal: journal.clone(),
+                            trapped: trapped.clone(),
+                        }
+                    }))
+                    .build(),
+            );
+            supervisor.children().wait().expect("started");
+            supervisor.kill();
+            // The survivor gets the exit signal as a message, and lives on.
+            system.block_on(trapped.wait());
+            let start = Instant::now();
+            system.shutdown();
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{mode:?}: waited {:?} for the orphan",
+                start.elapsed()
+            );
+            assert_eq!(lines(&journal), ["exit killed", "stop"], "{mode:?}");
+        }
+    });
+}
+
 /// A child whose `on_stop` waits for ever: it must be killed.
 struct Stubborn {
     never: Event,
