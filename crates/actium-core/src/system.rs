@@ -567,7 +567,10 @@ impl System {
     /// stops its supervision tree; callers of queued requests get
     /// [`Error::ActorStopped`]; `on_stop` hooks run. Actors that have not
     /// finished within the shutdown grace (5 s unless configured) are
-    /// abandoned and a warning is logged. Dropping a `System` does the same.
+    /// killed, which abandons their methods at their next await (their
+    /// callers get [`Error::ActorStopped`] too), and a warning is logged;
+    /// one that never awaits is abandoned. Dropping a `System` does the
+    /// same.
     ///
     /// It blocks the calling thread. Called from async code (a task of
     /// another runtime), the waiting happens on a helper thread, so it does
@@ -615,17 +618,25 @@ impl System {
         }
         let finish = move || {
             if !shared.wait_idle(shared.config.shutdown_grace) {
-                let stuck: Vec<String> = shared
-                    .table
-                    .snapshot()
-                    .iter()
-                    .map(|cell| cell.core().label.to_string())
-                    .collect();
+                // Past the grace, kill what is left: the methods they run are
+                // abandoned at their next await, so their callers are
+                // answered. (The runtime would drop a task anyway, but an
+                // actor on a thread of its own would wait for ever.)
+                let late = shared.table.snapshot();
                 tracing::warn!(
                     grace = ?shared.config.shutdown_grace,
-                    actors = ?stuck,
-                    "actors did not stop within the shutdown grace and were abandoned"
+                    actors = ?labels(&late),
+                    "actors did not stop within the shutdown grace and were killed"
                 );
+                for cell in late {
+                    cell.kill(ExitReason::Shutdown);
+                }
+                if !shared.wait_idle(crate::supervisor::KILL_GRACE) {
+                    tracing::warn!(
+                        actors = ?labels(&shared.table.snapshot()),
+                        "actors did not honour a kill (they never await) and were abandoned"
+                    );
+                }
             }
             // Blocking work (spawn_blocking) cannot be cancelled; do not
             // wait on it for long.
@@ -651,6 +662,14 @@ impl System {
             finish();
         }
     }
+}
+
+/// The labels of `cells`, for logs.
+fn labels(cells: &[Arc<dyn ErasedCell>]) -> Vec<String> {
+    cells
+        .iter()
+        .map(|cell| cell.core().label.to_string())
+        .collect()
 }
 
 impl Drop for System {

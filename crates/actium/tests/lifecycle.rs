@@ -299,12 +299,13 @@ fn shutdown_answers_every_pending_caller() {
                 .shutdown_grace(Duration::from_millis(100))
                 .start()
                 .expect("system");
-            let (gate, _open, _entered) = Gate::new();
+            let (gate, _open, entered) = Gate::new();
             let gate = system.spawn(gate);
             // `hold` never returns: the gate is never opened, so shutdown
-            // must give up on it after the grace period.
+            // must give up on it after the grace period, and kill it.
             let stuck = gate.hold();
             let queued = gate.handled();
+            system.block_on(entered.wait());
             system.shutdown();
             assert!(matches!(stuck.wait(), Err(Error::ActorStopped { .. })));
             assert!(matches!(queued.wait(), Err(Error::ActorStopped { .. })));
