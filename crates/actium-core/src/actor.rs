@@ -117,14 +117,20 @@ pub trait Handler: Actor {
     const REENTRANT: bool = false;
 
     /// What the actor does when one of its methods panics, unless the
-    /// spawner says otherwise. Set with `#[actor(on_panic = "stop")]`.
-    const PANIC_POLICY: PanicPolicy = PanicPolicy::Resume;
+    /// spawner says otherwise. Set with `#[actor(on_panic = "stop")]`;
+    /// `None` leaves it to [`PanicPolicy`]'s default rule.
+    const PANIC_POLICY: Option<PanicPolicy> = None;
 
     /// Whether `on_start` does anything (the loop skips it otherwise).
     const HAS_ON_START: bool = false;
 
     /// Whether `on_stop` does anything (the loop skips it otherwise).
     const HAS_ON_STOP: bool = false;
+
+    /// Whether the actor traps exits from birth, before `on_start` could
+    /// say so: a supervisor must, or a linked actor's exit arriving first
+    /// would kill it.
+    const TRAPS_EXITS: bool = false;
 
     /// Handles one message: a synchronous method runs to completion here;
     /// an `async` one comes back as a boxed future for the loop to drive.
@@ -139,7 +145,9 @@ pub trait Handler: Actor {
         async { Ok(()) }
     }
 
-    /// The `#[on_stop]` hook; runs once, after the last message.
+    /// The `#[on_stop]` hook; runs once, after the last message — if
+    /// `on_start` succeeded, and unless the actor is killed (Erlang's
+    /// `terminate` and `kill`): a kill abandons it at its next await.
     fn on_stop(
         &mut self,
         _ctx: &mut Context<Self>,
@@ -168,11 +176,20 @@ pub trait Handler: Actor {
 ///
 /// Either way the caller of the panicking method gets
 /// [`Error::Panicked`](crate::Error::Panicked).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// # The default
+///
+/// An actor whose policy is set neither by `#[actor(on_panic = "..")]` nor
+/// by [`Spawner::on_panic`](crate::Spawner::on_panic) decides when a panic
+/// happens: it **stops** if anyone would hear of it — it is supervised,
+/// linked to another actor, or monitored — as a crashing Erlang process
+/// does, so that links, monitors and supervisors react; it **resumes** if
+/// nobody would, so that a bug in one call does not silently take down a
+/// service whose callers would then only see `ActorStopped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PanicPolicy {
     /// Log the panic and go on serving with the state as the panic left it
     /// (like an exception in an Orleans grain or a PyActive actor).
-    #[default]
     Resume,
     /// Stop the actor with [`ExitReason::Panicked`] (like a crashing Erlang
     /// process), so links, monitors and supervisors react.

@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use crate::chain::Awaiting;
 use crate::deadline;
 use crate::error::Error;
 use crate::id::ActorLabel;
@@ -115,8 +116,10 @@ impl<R: Send> Drop for Reply<R> {
 /// stopped, the method panicked, the deadline passed, or the call could not
 /// be sent. The deadline is the method's `#[ask(timeout = "..")]`, else the
 /// system's default (5 s unless configured), unless
-/// [`timeout`](Ask::timeout) overrides it; it fires within two milliseconds
-/// after it is due, never before.
+/// [`timeout`](Ask::timeout) overrides it. It never fires early; a short
+/// one (under 200 ms) fires on time, give or take the thread scheduler, and
+/// a longer one up to 100 ms late (the deadline sweeper looks at long
+/// deadlines every 50 ms: see `docs/ARCHITECTURE.md`).
 ///
 /// `Ask` needs no particular runtime: it can be awaited from any executor,
 /// or waited for from plain threads with [`wait`](Ask::wait).
@@ -131,6 +134,9 @@ pub struct Ask<R: Send> {
     actor: ActorLabel,
     method: &'static str,
     timeout: Duration,
+    /// For an ask from a plain method: keeps the caller's link in the call
+    /// chain marked as waiting until this ask ends (see `chain`).
+    awaiting: Option<Awaiting>,
 }
 
 enum State<R: Send> {
@@ -154,7 +160,15 @@ impl<R: Send + 'static> Ask<R> {
             actor,
             method,
             timeout,
+            awaiting: None,
         }
+    }
+
+    /// Keeps the caller's link in the call chain marked as waiting for as
+    /// long as this ask is.
+    pub(crate) fn awaited_by(mut self, awaiting: Option<Awaiting>) -> Self {
+        self.awaiting = awaiting;
+        self
     }
 
     pub(crate) fn failed(error: Error, actor: ActorLabel, method: &'static str) -> Self {
@@ -163,6 +177,7 @@ impl<R: Send + 'static> Ask<R> {
             actor,
             method,
             timeout: Duration::ZERO,
+            awaiting: None,
         }
     }
 
@@ -205,7 +220,14 @@ impl<R: Send + 'static> Ask<R> {
             return Poll::Pending;
         };
         let outcome = match slot.poll_take(cx) {
-            Poll::Ready(outcome) => outcome,
+            Poll::Ready(outcome) => {
+                // The caller no longer waits on this call. (A failed ask
+                // never carried a chain link.)
+                if self.awaiting.is_some() {
+                    self.awaiting = None;
+                }
+                outcome
+            }
             Poll::Pending => {
                 if let State::Sent(_) = &self.state {
                     if let State::Sent(slot) =

@@ -52,6 +52,9 @@ pub(crate) struct CellCore {
 
 struct Lifecycle {
     phase: Phase,
+    /// Whether the current incarnation got past `on_start`; tracked for
+    /// supervised children, whose supervisor starts them one at a time.
+    started: bool,
     relations: Option<Box<Relations>>,
 }
 
@@ -61,10 +64,15 @@ enum Phase {
         requested: Option<ExitReason>,
     },
     /// An incarnation ended; its supervisor decides what comes next.
-    Deciding {
-        decision: Option<Decision>,
-    },
+    /// Boxed: rare, and it would double every cell's lifecycle.
+    Deciding(Box<Deciding>),
     Exited(ExitReason),
+}
+
+struct Deciding {
+    /// Why the incarnation ended.
+    ended: ExitReason,
+    decision: Option<Decision>,
 }
 
 /// A supervisor's verdict on an ended incarnation.
@@ -82,8 +90,14 @@ struct Relations {
     links: Vec<Arc<dyn ErasedCell>>,
     /// Actors monitoring this one, with their monitor ids.
     watchers: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
-    /// Names this actor is registered under.
-    names: Vec<String>,
+    /// Actors this one monitors, with the monitor ids: removed when this
+    /// one exits, as Erlang removes a dead process's monitors.
+    monitoring: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
+    /// The name this actor is registered under (one at most, as in Erlang).
+    name: Option<String>,
+    /// The actor that spawned and linked this one: a supervisor ends itself
+    /// when its parent's exit signal arrives, as OTP's do.
+    parent: Option<ActorId>,
     /// The supervisor, which decides about restarts.
     supervisor: Option<Arc<dyn ErasedCell>>,
     /// The loop's waker while it awaits a decision.
@@ -98,6 +112,7 @@ impl CellCore {
             traps_exits: AtomicBool::new(false),
             lifecycle: Mutex::new(Lifecycle {
                 phase: Phase::Running { requested: None },
+                started: false,
                 relations: None,
             }),
         }
@@ -135,12 +150,10 @@ impl CellCore {
                 }
                 true
             }
-            Phase::Deciding { decision } => {
+            Phase::Deciding(deciding) => {
                 // A decision already made stands: the supervisor that ended
                 // this actor named its reason.
-                if decision.is_none() {
-                    *decision = Some(Decision::Exit(reason));
-                }
+                deciding.decision.get_or_insert(Decision::Exit(reason));
                 true
             }
             Phase::Exited(_) => false,
@@ -153,11 +166,12 @@ impl CellCore {
             Phase::Running {
                 requested: Some(reason),
             } => reason.clone(),
-            Phase::Deciding {
-                decision: Some(Decision::Exit(reason)),
-            } => reason.clone(),
+            Phase::Deciding(deciding) => match &deciding.decision {
+                Some(Decision::Exit(reason)) => reason.clone(),
+                _ => ExitReason::Stopped,
+            },
             Phase::Exited(reason) => reason.clone(),
-            _ => ExitReason::Stopped,
+            Phase::Running { requested: None } => ExitReason::Stopped,
         }
     }
 
@@ -183,7 +197,8 @@ impl CellCore {
     }
 
     /// Links this actor and `other`. If `other` has already exited, this
-    /// actor gets that exit at once, as if it had happened just now.
+    /// actor gets an exit signal with [`ExitReason::NoProc`] at once, as in
+    /// Erlang: a trapping actor receives it, any other is killed by it.
     pub(crate) fn link(self_cell: &Arc<dyn ErasedCell>, other: &Arc<dyn ErasedCell>) {
         if self_cell.core().id() == other.core().id() {
             return;
@@ -204,25 +219,17 @@ impl CellCore {
     }
 
     /// This side of a link: records `other`, unless this actor has exited
-    /// (then its reason is returned).
+    /// (then the link fails with `noproc`: the actor no longer exists).
     fn accept_link(&self, other: Arc<dyn ErasedCell>) -> Result<(), ExitReason> {
         let mut lifecycle = self.lock();
-        if let Phase::Exited(reason) = &lifecycle.phase {
-            return Err(reason.clone());
+        if let Phase::Exited(_) = &lifecycle.phase {
+            return Err(ExitReason::NoProc);
         }
         let links = &mut Self::relations(&mut lifecycle).links;
         if !links.iter().any(|l| l.core().id() == other.core().id()) {
             links.push(other);
         }
         Ok(())
-    }
-
-    /// Whether this actor is linked to `id`.
-    pub(crate) fn is_linked_to(&self, id: ActorId) -> bool {
-        self.lock()
-            .relations
-            .as_ref()
-            .is_some_and(|r| r.links.iter().any(|l| l.core().id() == id))
     }
 
     /// Sends `target` an exit signal from `from` (Erlang's `exit/2`): a
@@ -252,26 +259,27 @@ impl CellCore {
         }
     }
 
-    /// Has `watcher` receive a `Down` when this actor exits (at once if it
-    /// already has).
+    /// Has `watcher` receive a `Down` when this actor exits. If it has
+    /// exited already, the `Down` comes at once with [`ExitReason::NoProc`],
+    /// as in Erlang: the actor no longer exists.
     fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) {
         let exited = {
             let mut lifecycle = self.lock();
             match &lifecycle.phase {
-                Phase::Exited(reason) => Some(reason.clone()),
+                Phase::Exited(_) => true,
                 _ => {
                     Self::relations(&mut lifecycle)
                         .watchers
                         .push((monitor, watcher.clone()));
-                    None
+                    false
                 }
             }
         };
-        if let Some(reason) = exited {
+        if exited {
             watcher.deliver_down(Down {
                 monitor,
                 actor: self.label,
-                reason,
+                reason: ExitReason::NoProc,
             });
         }
     }
@@ -287,18 +295,56 @@ impl CellCore {
         relations.watchers.len() != before
     }
 
-    pub(crate) fn add_name(&self, name: &str) -> bool {
+    /// Records that this actor monitors `target`, so that its exit removes
+    /// the monitor; false if this actor has exited (then it monitors
+    /// nothing).
+    pub(crate) fn track_monitor(&self, monitor: MonitorRef, target: Arc<dyn ErasedCell>) -> bool {
         let mut lifecycle = self.lock();
         if matches!(lifecycle.phase, Phase::Exited(_)) {
             return false;
         }
-        Self::relations(&mut lifecycle).names.push(name.to_owned());
+        Self::relations(&mut lifecycle)
+            .monitoring
+            .push((monitor, target));
         true
+    }
+
+    /// Forgets a monitor this actor held (it fired, or was cancelled).
+    pub(crate) fn untrack_monitor(&self, monitor: MonitorRef) {
+        if let Some(relations) = self.lock().relations.as_mut() {
+            relations.monitoring.retain(|(m, _)| *m != monitor);
+        }
+    }
+
+    /// Whether a panic should end this actor when its panic policy was left
+    /// to the default: it should if anyone would hear of it — a linked
+    /// actor, a monitor, a supervisor — as a crash ends an Erlang process.
+    pub(crate) fn is_watched(&self) -> bool {
+        self.lock().relations.as_ref().is_some_and(|r| {
+            !r.links.is_empty() || !r.watchers.is_empty() || r.supervisor.is_some()
+        })
+    }
+
+    /// Gives this actor `name`. An actor has one name at most, as in
+    /// Erlang; an exited actor has none.
+    pub(crate) fn add_name(&self, name: &str) -> Result<(), NameRefused> {
+        let mut lifecycle = self.lock();
+        if matches!(lifecycle.phase, Phase::Exited(_)) {
+            return Err(NameRefused::Exited);
+        }
+        let relations = Self::relations(&mut lifecycle);
+        if let Some(held) = &relations.name {
+            return Err(NameRefused::Named(held.clone()));
+        }
+        relations.name = Some(name.to_owned());
+        Ok(())
     }
 
     pub(crate) fn remove_name(&self, name: &str) {
         if let Some(relations) = self.lock().relations.as_mut() {
-            relations.names.retain(|n| n != name);
+            if relations.name.as_deref() == Some(name) {
+                relations.name = None;
+            }
         }
     }
 
@@ -314,15 +360,35 @@ impl CellCore {
             .and_then(|r| r.supervisor.clone())
     }
 
+    /// Records the actor that spawned and linked this one.
+    pub(crate) fn set_parent(&self, parent: ActorId) {
+        let mut lifecycle = self.lock();
+        Self::relations(&mut lifecycle).parent = Some(parent);
+    }
+
+    /// The actor that spawned and linked this one, if any.
+    pub(crate) fn parent(&self) -> Option<ActorId> {
+        self.lock().relations.as_ref().and_then(|r| r.parent)
+    }
+
     /// Ends an incarnation of a supervised actor: fires its links and
     /// monitors as an exit would (the supervisor hears of it through its
-    /// link), then waits for the supervisor's decision.
+    /// link), then waits for the supervisor's decision. Does nothing if the
+    /// actor has already exited for good (its supervisor gave up on it: see
+    /// [`abandon`](ErasedCell::abandon)).
     pub(crate) fn incarnation_ended(&self, reason: &ExitReason) {
-        let (links, watchers, waiters, supervisor) = {
+        let (links, watchers, monitoring, waiters, supervisor) = {
             let mut lifecycle = self.lock();
+            if matches!(lifecycle.phase, Phase::Exited(_)) {
+                return;
+            }
             // As in Erlang, the supervisor decides about every exit of its
             // child, whatever ended it; stop requests from now on mean "exit".
-            lifecycle.phase = Phase::Deciding { decision: None };
+            lifecycle.phase = Phase::Deciding(Box::new(Deciding {
+                ended: reason.clone(),
+                decision: None,
+            }));
+            lifecycle.started = false;
             let relations = Self::relations(&mut lifecycle);
             let mut links = std::mem::take(&mut relations.links);
             let supervisor = relations.supervisor.clone();
@@ -340,14 +406,17 @@ impl CellCore {
             (
                 links,
                 std::mem::take(&mut relations.watchers),
+                std::mem::take(&mut relations.monitoring),
                 std::mem::take(&mut relations.waiters),
                 supervisor,
             )
         };
         // The next incarnation is linked to its supervisor again; everyone
-        // else linked to or watching this one hears it ended.
+        // else linked to or watching this one hears it ended, and what this
+        // one monitored it monitors no more (the next starts afresh).
         let keep = supervisor.as_ref().map(|s| s.core().id());
         self.notify(links, watchers, reason, keep);
+        Self::drop_monitors(monitoring);
         for waker in waiters {
             waker.wake();
         }
@@ -360,25 +429,77 @@ impl CellCore {
         if !matches!(lifecycle.phase, Phase::Running { .. }) {
             return Poll::Ready(());
         }
-        let waiters = &mut Self::relations(&mut lifecycle).waiters;
-        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            waiters.push(cx.waker().clone());
-        }
+        Self::wait(&mut lifecycle, cx);
         Poll::Pending
     }
 
-    /// Whether the actor waits for its supervisor's decision.
-    pub(crate) fn is_deciding(&self) -> bool {
-        matches!(self.lock().phase, Phase::Deciding { .. })
+    fn wait(lifecycle: &mut Lifecycle, cx: &mut Context<'_>) {
+        let waiters = &mut Self::relations(lifecycle).waiters;
+        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            waiters.push(cx.waker().clone());
+        }
     }
 
-    /// Asks a running incarnation to end with `Shutdown`; does nothing when
-    /// it has already ended (then its supervisor is about to decide, and a
-    /// stop request must not pre-empt that decision).
-    fn end_running_incarnation(&self) -> bool {
+    /// Records that the current incarnation got past `on_start`, and wakes
+    /// the supervisor waiting for it.
+    pub(crate) fn mark_started(&self) {
+        let waiters = {
+            let mut lifecycle = self.lock();
+            lifecycle.started = true;
+            lifecycle
+                .relations
+                .as_mut()
+                .map(|r| std::mem::take(&mut r.waiters))
+        };
+        for waker in waiters.into_iter().flatten() {
+            waker.wake();
+        }
+    }
+
+    /// Resolves once the current incarnation has started (got past
+    /// `on_start`), or with the reason it ended before it did.
+    pub(crate) fn poll_started(&self, cx: &mut Context<'_>) -> Poll<Result<(), ExitReason>> {
+        let mut lifecycle = self.lock();
+        if lifecycle.started {
+            return Poll::Ready(Ok(()));
+        }
+        match &lifecycle.phase {
+            // Running, or restarting as soon as the loop takes the decision.
+            Phase::Running { .. } => {}
+            Phase::Deciding(deciding) if matches!(deciding.decision, Some(Decision::Restart)) => {}
+            Phase::Deciding(deciding) => return Poll::Ready(Err(deciding.ended.clone())),
+            Phase::Exited(reason) => return Poll::Ready(Err(reason.clone())),
+        }
+        Self::wait(&mut lifecycle, cx);
+        Poll::Pending
+    }
+
+    /// Whether an incarnation runs (neither ended nor exited).
+    pub(crate) fn is_running(&self) -> bool {
+        matches!(self.lock().phase, Phase::Running { .. })
+    }
+
+    /// Why the last incarnation ended, while nobody has decided about it
+    /// yet.
+    pub(crate) fn undecided_reason(&self) -> Option<ExitReason> {
+        match &self.lock().phase {
+            Phase::Deciding(deciding) if deciding.decision.is_none() => {
+                Some(deciding.ended.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Asks a running incarnation to end with `reason` (a kill's overrides
+    /// an earlier request); does nothing when it has already ended (then its
+    /// supervisor is about to decide, and a stop request must not pre-empt
+    /// that decision).
+    fn end_running_incarnation(&self, reason: ExitReason, overriding: bool) -> bool {
         match &mut self.lock().phase {
             Phase::Running { requested } => {
-                requested.get_or_insert(ExitReason::Shutdown);
+                if overriding || requested.is_none() {
+                    *requested = Some(reason);
+                }
                 true
             }
             _ => false,
@@ -390,7 +511,9 @@ impl CellCore {
         let waker = {
             let mut lifecycle = self.lock();
             match &mut lifecycle.phase {
-                Phase::Deciding { decision } if decision.is_none() => *decision = Some(verdict),
+                Phase::Deciding(deciding) if deciding.decision.is_none() => {
+                    deciding.decision = Some(verdict);
+                }
                 _ => return,
             }
             lifecycle.relations.as_mut().and_then(|r| r.deciding.take())
@@ -400,16 +523,30 @@ impl CellCore {
         }
     }
 
+    /// Decides that an ended incarnation is the last, with the reason it
+    /// ended with: a crashed child that is not restarted keeps its crash
+    /// as its exit reason.
+    pub(crate) fn conclude(&self) {
+        let ended = match &self.lock().phase {
+            Phase::Deciding(deciding) => deciding.ended.clone(),
+            _ => return,
+        };
+        self.decide(Decision::Exit(ended));
+    }
+
     /// Resolves with the supervisor's decision.
     pub(crate) fn poll_decision(&self, cx: &mut Context<'_>) -> Poll<Decision> {
         let mut lifecycle = self.lock();
-        if let Phase::Deciding {
-            decision: Some(decision),
-        } = &lifecycle.phase
-        {
-            let decision = decision.clone();
+        let decision = match &lifecycle.phase {
+            Phase::Deciding(deciding) => deciding.decision.clone(),
+            // Abandoned by its supervisor meanwhile: nothing to decide.
+            Phase::Exited(reason) => Some(Decision::Exit(reason.clone())),
+            Phase::Running { .. } => None,
+        };
+        if let Some(decision) = decision {
             if let Decision::Restart = decision {
                 lifecycle.phase = Phase::Running { requested: None };
+                lifecycle.started = false;
             }
             return Poll::Ready(decision);
         }
@@ -418,11 +555,16 @@ impl CellCore {
     }
 
     /// Marks the actor exited for good, wakes everyone waiting, fires links
-    /// and monitors, drops its names, and removes it from its system.
-    /// Called exactly once per started actor.
+    /// and monitors, removes the monitors it held, drops its name, and
+    /// removes it from its system. Only the first call does anything: the
+    /// loop calls it once when it ends, and a supervisor may have called it
+    /// before, abandoning a child that would not stop.
     pub(crate) fn exited(&self, reason: ExitReason) {
         let relations = {
             let mut lifecycle = self.lock();
+            if matches!(lifecycle.phase, Phase::Exited(_)) {
+                return;
+            }
             lifecycle.phase = Phase::Exited(reason.clone());
             lifecycle.relations.take()
         };
@@ -431,11 +573,12 @@ impl CellCore {
                 waiters,
                 links,
                 watchers,
-                names,
+                monitoring,
+                name,
                 supervisor,
                 ..
             } = *relations;
-            for name in &names {
+            if let Some(name) = &name {
                 self.system.registry.remove_if(name, self.id());
             }
             // The supervisor is linked too; make sure it hears of the exit.
@@ -449,11 +592,19 @@ impl CellCore {
                 }
             }
             self.notify(links, watchers, &reason, None);
+            Self::drop_monitors(monitoring);
             for waker in waiters {
                 waker.wake();
             }
         }
         self.system.forget(self.id());
+    }
+
+    /// Removes the monitors an exiting actor held from their targets.
+    fn drop_monitors(monitoring: Vec<(MonitorRef, Arc<dyn ErasedCell>)>) {
+        for (monitor, target) in monitoring {
+            target.remove_watcher(monitor);
+        }
     }
 
     /// Delivers an exit to links and monitors. Links forget this actor,
@@ -484,6 +635,14 @@ impl CellCore {
     }
 }
 
+/// Why an actor could not take a name.
+pub(crate) enum NameRefused {
+    /// It has exited.
+    Exited,
+    /// It already has this name.
+    Named(String),
+}
+
 /// A cell seen without its actor type: what the system table, links,
 /// monitors and the registry hold.
 pub(crate) trait ErasedCell: Send + Sync + 'static {
@@ -495,6 +654,19 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     /// Ends a supervised actor's running incarnation (a supervisor's
     /// request); does nothing once it has ended.
     fn end_incarnation(&self);
+    /// Kills a supervised actor's running incarnation (a supervisor's
+    /// brutal kill after the shutdown timeout); does nothing once it has
+    /// ended.
+    fn kill_incarnation(&self) {
+        self.kill(ExitReason::Killed);
+    }
+    /// Gives up on an actor that does not honour a kill (a method that
+    /// never awaits): marks it exited with `reason` now, answers its queued
+    /// callers and fires its links and monitors, while its loop runs on
+    /// until the method returns, then ends without running anything more.
+    fn abandon(&self, reason: ExitReason) {
+        self.kill(reason);
+    }
     /// A linked actor exited: trap it as a message, die with it, or ignore
     /// it, as Erlang does.
     fn deliver_exit(&self, exit: Exit) {
@@ -505,9 +677,11 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
             self.kill(exit.reason);
         }
     }
-    /// A monitored actor exited.
+    /// A monitored actor exited (or its node was lost): the monitor has
+    /// fired, so this actor no longer holds it.
     fn deliver_down(&self, down: Down) {
         crate::observe::signal(self.core(), EventKind::Down, down.actor, &down.reason);
+        self.core().untrack_monitor(down.monitor);
         self.push_signal(Signal::Down(down));
     }
     /// An exit signal sent explicitly (Erlang's `exit/2`), not along a
@@ -573,8 +747,36 @@ impl<A: Actor> ErasedCell for Cell<A> {
     }
 
     fn end_incarnation(&self) {
-        if self.core.end_running_incarnation() {
+        if self
+            .core
+            .end_running_incarnation(ExitReason::Shutdown, false)
+        {
             self.mailbox.signal_control(control::STOP);
+        }
+    }
+
+    fn kill_incarnation(&self) {
+        if self.core.end_running_incarnation(ExitReason::Killed, true) {
+            self.mailbox.signal_control(control::STOP | control::KILL);
+        }
+    }
+
+    fn abandon(&self, reason: ExitReason) {
+        self.mailbox.signal_control(control::STOP | control::KILL);
+        drop(self.mailbox.close());
+        self.core.exited(reason);
+        self.core.wake_decision();
+    }
+
+    fn deliver_exit(&self, exit: Exit) {
+        // A child waiting for its supervisor's decision gets none once the
+        // supervisor is gone: its exit is the verdict, even if the child
+        // traps exits.
+        self.core.supervisor_gone(&exit);
+        if self.core.traps_exits() {
+            self.push_signal(Signal::Exit(exit));
+        } else if exit.reason.is_abnormal() {
+            self.kill(exit.reason);
         }
     }
 
@@ -622,6 +824,32 @@ impl<A: Actor> ErasedCell for Cell<A> {
 }
 
 impl CellCore {
+    /// If `exit` is this actor's supervisor's and the actor waits for its
+    /// decision, makes the supervisor's reason the decision.
+    fn supervisor_gone(&self, exit: &Exit) {
+        let waker = {
+            let mut lifecycle = self.lock();
+            let Lifecycle {
+                phase, relations, ..
+            } = &mut *lifecycle;
+            let (Phase::Deciding(deciding), Some(relations)) = (phase, relations) else {
+                return;
+            };
+            let from_supervisor = relations
+                .supervisor
+                .as_ref()
+                .is_some_and(|s| s.core().id() == exit.actor.id());
+            if !from_supervisor || deciding.decision.is_some() {
+                return;
+            }
+            deciding.decision = Some(Decision::Exit(exit.reason.clone()));
+            relations.deciding.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
     fn wake_decision(&self) {
         let waker = self
             .lock()

@@ -7,11 +7,17 @@
 //! fails at once with [`Error::Deadlock`] naming the cycle, instead of
 //! hanging until its deadline.
 //!
-//! Chains are immutable linked lists shared with `Arc`, so extending one
-//! costs one small allocation per handled request that makes nested asks,
-//! and asks sent from outside any actor carry no chain at all.
+//! Chains are immutable linked lists shared with `Arc`. Each link stands
+//! for one ask made by a blocked actor, and carries a flag that says
+//! whether that ask is still awaited: the caller's [`Ask`](crate::Ask)
+//! clears it when it is answered, times out, or is dropped. A link whose
+//! ask is no longer awaited ends the chain — its actor has moved on — so a
+//! caller that gave up is never reported in a cycle. Extending a chain
+//! costs one small allocation per ask made from a plain method; asks sent
+//! from outside any actor, and one-way messages, carry no chain at all.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Cycle, Error};
 use crate::id::ActorLabel;
@@ -20,25 +26,61 @@ use crate::id::ActorLabel;
 /// in an actor (a call from outside, or a one-way message).
 pub(crate) type Chain = Option<Arc<ChainLink>>;
 
-/// One blocked actor and the chain that led to it.
+/// One blocked actor's ask, and the chain that led to it.
 #[derive(Debug)]
 pub(crate) struct ChainLink {
     pub(crate) actor: ActorLabel,
     pub(crate) parent: Chain,
+    /// Whether the ask this link stands for is still awaited.
+    awaited: AtomicBool,
+}
+
+impl ChainLink {
+    /// The link of a new ask by `actor`, blocked on behalf of `parent`.
+    pub(crate) fn new(actor: ActorLabel, parent: Chain) -> Self {
+        ChainLink {
+            actor,
+            parent,
+            awaited: AtomicBool::new(true),
+        }
+    }
+
+    fn is_awaited(&self) -> bool {
+        self.awaited.load(Ordering::Acquire)
+    }
+}
+
+/// Held by the [`Ask`](crate::Ask) whose link this is: dropping it (the
+/// ask was answered, expired, failed or was dropped) ends the chain there.
+#[derive(Debug)]
+pub(crate) struct Awaiting(Arc<ChainLink>);
+
+impl Awaiting {
+    pub(crate) fn new(link: Arc<ChainLink>) -> Self {
+        Awaiting(link)
+    }
+}
+
+impl Drop for Awaiting {
+    fn drop(&mut self) {
+        self.0.awaited.store(false, Ordering::Release);
+    }
+}
+
+/// The links of `chain` whose asks are still awaited, innermost first.
+fn awaited(chain: &Chain) -> impl Iterator<Item = &ChainLink> {
+    std::iter::successors(chain.as_deref(), |link| link.parent.as_deref())
+        .take_while(|link| link.is_awaited())
 }
 
 /// Fails if `target` is already waiting in `chain`, naming the cycle in call
 /// order (the target first and last).
 pub(crate) fn check(chain: &Chain, target: ActorLabel, method: &'static str) -> Result<(), Error> {
-    let mut link = chain.as_deref();
-    while let Some(l) = link {
-        if l.actor.id() == target.id() {
-            return Err(Error::Deadlock {
-                cycle: cycle_through(chain, target),
-                method,
-            });
-        }
-        link = l.parent.as_deref();
+    if awaited(chain).any(|link| link.actor.id() == target.id()) {
+        return Err(Error::Deadlock {
+            cycle: cycle_through(chain, target),
+            method,
+        });
     }
     Ok(())
 }
@@ -47,13 +89,11 @@ fn cycle_through(chain: &Chain, target: ActorLabel) -> Cycle {
     // The chain runs from the innermost caller outwards; the cycle reads in
     // call order, so collect up to the target and reverse.
     let mut actors = Vec::new();
-    let mut link = chain.as_deref();
-    while let Some(l) = link {
-        actors.push(l.actor);
-        if l.actor.id() == target.id() {
+    for link in awaited(chain) {
+        actors.push(link.actor);
+        if link.actor.id() == target.id() {
             break;
         }
-        link = l.parent.as_deref();
     }
     actors.reverse();
     actors.push(target);
@@ -70,7 +110,7 @@ mod tests {
     }
 
     fn link(actor: ActorLabel, parent: Chain) -> Chain {
-        Some(Arc::new(ChainLink { actor, parent }))
+        Some(Arc::new(ChainLink::new(actor, parent)))
     }
 
     #[test]
@@ -89,5 +129,18 @@ mod tests {
             "deadlock: `ping` would close the cycle A#1 → B#2 → C#3 → A#1"
         );
         assert!(check(&chain, label(4, "D"), "ping").is_ok());
+    }
+
+    #[test]
+    fn a_caller_that_stopped_waiting_ends_the_chain() {
+        let (a, b, c) = (label(1, "A"), label(2, "B"), label(3, "C"));
+        let a_link = Arc::new(ChainLink::new(a, None));
+        let chain = link(c, link(b, Some(a_link.clone())));
+        assert!(check(&chain, a, "ping").is_err());
+        // A's ask timed out: A no longer waits for B, so C asking A closes
+        // no cycle (B and C still do wait on each other).
+        drop(Awaiting::new(a_link));
+        assert!(check(&chain, a, "ping").is_ok());
+        assert!(check(&chain, b, "ping").is_err());
     }
 }

@@ -50,6 +50,11 @@ impl<A: Actor> Context<A> {
         self.erased()
     }
 
+    /// The actor that spawned and linked this one, if any.
+    pub(crate) fn parent(&self) -> Option<ActorId> {
+        self.cell.core.parent()
+    }
+
     /// Stops this actor once the current method returns, with `reason`.
     pub(crate) fn stop_with(&mut self, reason: ExitReason) {
         self.stop.get_or_insert_with(|| Box::new(reason));

@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::chain::{Chain, ChainLink};
+use crate::chain::{Awaiting, Chain, ChainLink};
 use crate::id::ActorLabel;
 use crate::observe::{Handling, Recorder, Stamp};
 
@@ -36,57 +36,37 @@ pub(crate) struct Frame {
     /// Whether the running method keeps the actor from serving others while
     /// it awaits (a plain method) — then its own asks add it to the chain.
     blocking: bool,
-    /// Part of every idle actor's memory, and needed only once a request
-    /// carries a chain or a method asks: allocated then.
-    chains: RefCell<Option<Box<Chains>>>,
-}
-
-#[derive(Default)]
-struct Chains {
     /// The chain of the request being handled.
-    incoming: Chain,
-    /// `incoming` extended with this actor, built on the first nested ask.
-    outgoing: Chain,
+    incoming: RefCell<Chain>,
     /// While recording: the message being handled and where events go.
-    observed: Option<Handling>,
+    /// Boxed: only actors of recording systems need it.
+    observed: RefCell<Option<Box<Handling>>>,
 }
 
 impl Frame {
     pub(crate) fn new(actor: ActorLabel, blocking: bool, incoming: Chain) -> Self {
-        let chains = incoming.map(|incoming| {
-            Box::new(Chains {
-                incoming: Some(incoming),
-                outgoing: None,
-                observed: None,
-            })
-        });
         Frame {
             actor,
             blocking,
-            chains: RefCell::new(chains),
+            incoming: RefCell::new(incoming),
+            observed: RefCell::new(None),
         }
     }
 
     fn incoming(&self) -> Chain {
-        self.chains
-            .borrow()
-            .as_ref()
-            .and_then(|chains| chains.incoming.clone())
+        self.incoming.borrow().clone()
     }
 
-    fn outgoing(&self) -> Chain {
+    /// The chain of an ask sent from here: for a plain method, a new link
+    /// for this actor (and the note that keeps it awaited until the ask
+    /// ends); for a parallel one, the incoming chain as it is.
+    fn outgoing(&self) -> (Chain, Option<Awaiting>) {
+        let incoming = self.incoming();
         if !self.blocking {
-            return self.incoming();
+            return (incoming, None);
         }
-        let mut chains = self.chains.borrow_mut();
-        let chains = chains.get_or_insert_with(Box::default);
-        if chains.outgoing.is_none() {
-            chains.outgoing = Some(Arc::new(ChainLink {
-                actor: self.actor,
-                parent: chains.incoming.clone(),
-            }));
-        }
-        chains.outgoing.clone()
+        let link = Arc::new(ChainLink::new(self.actor, incoming));
+        (Some(link.clone()), Some(Awaiting::new(link)))
     }
 }
 
@@ -138,22 +118,15 @@ fn with_frame<R>(f: impl FnOnce(&Frame) -> R) -> Option<R> {
     Some(f(frame))
 }
 
-/// The chain an ask sent from here must carry.
-pub(crate) fn outgoing_chain() -> Chain {
-    with_frame(Frame::outgoing).flatten()
+/// The chain an ask sent from here must carry, and, if it extends it with
+/// this actor, the note the ask holds while it is awaited.
+pub(crate) fn outgoing_chain() -> (Chain, Option<Awaiting>) {
+    with_frame(Frame::outgoing).unwrap_or((None, None))
 }
 
 /// Records that the frame now handles a request with `chain`.
 pub(crate) fn set_incoming(chain: Chain) {
-    with_frame(|frame| {
-        let mut chains = frame.chains.borrow_mut();
-        if chain.is_none() && chains.is_none() {
-            return;
-        }
-        let chains = chains.get_or_insert_with(Box::default);
-        chains.incoming = chain;
-        chains.outgoing = None;
-    });
+    with_frame(|frame| *frame.incoming.borrow_mut() = chain);
 }
 
 /// The frame for a parallel method started from the current frame: the same
@@ -162,7 +135,7 @@ pub(crate) fn set_incoming(chain: Chain) {
 pub(crate) fn for_parallel() -> Option<Frame> {
     with_frame(|frame| {
         let parallel = Frame::new(frame.actor, false, frame.incoming());
-        if let Some(Some(observed)) = frame.chains.borrow().as_ref().map(|c| &c.observed) {
+        if let Some(observed) = frame.observed.borrow().as_deref() {
             set_observed(&parallel, observed.stamp, observed.recorder.as_ref());
         }
         parallel
@@ -176,17 +149,16 @@ pub(crate) fn set_handling(stamp: Option<Stamp>, recorder: Option<&Arc<dyn Recor
 }
 
 fn set_observed(frame: &Frame, stamp: Option<Stamp>, recorder: Option<&Arc<dyn Recorder>>) {
-    let mut chains = frame.chains.borrow_mut();
-    if stamp.is_none() && recorder.is_none() && chains.is_none() {
+    let mut observed = frame.observed.borrow_mut();
+    if stamp.is_none() && recorder.is_none() && observed.is_none() {
         return;
     }
-    let observed = chains
-        .get_or_insert_with(Box::default)
-        .observed
-        .get_or_insert(Handling {
+    let observed = observed.get_or_insert_with(|| {
+        Box::new(Handling {
             stamp: None,
             recorder: None,
-        });
+        })
+    });
     observed.stamp = stamp;
     // Cloned once per actor, not per message.
     if observed.recorder.is_none() {
@@ -202,9 +174,8 @@ pub(crate) fn observing<R>(f: impl FnOnce(ActorLabel, &Handling) -> R) -> Option
         recorder: None,
     };
     with_frame(|frame| {
-        let chains = frame.chains.borrow();
-        let observed = chains.as_ref().and_then(|c| c.observed.as_ref());
-        f(frame.actor, observed.unwrap_or(&NOTHING))
+        let observed = frame.observed.borrow();
+        f(frame.actor, observed.as_deref().unwrap_or(&NOTHING))
     })
 }
 
@@ -218,6 +189,11 @@ mod tests {
         ActorLabel::new(ActorId::new(NodeId::from_u64(1), n), "T")
     }
 
+    /// The actor at the head of the chain an ask from here would carry.
+    fn outgoing() -> Option<ActorLabel> {
+        outgoing_chain().0.map(|link| link.actor)
+    }
+
     fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
         let mut future = std::pin::pin!(future);
         future
@@ -227,21 +203,21 @@ mod tests {
 
     #[test]
     fn the_frame_is_visible_only_while_its_future_is_polled() {
-        assert!(outgoing_chain().is_none());
+        assert!(outgoing().is_none());
         let seen = poll_once(scope(Frame::new(label(1), true, None), async {
-            outgoing_chain().map(|link| link.actor)
+            outgoing()
         }));
         assert_eq!(seen, Poll::Ready(Some(label(1))));
-        assert!(outgoing_chain().is_none(), "restored after the poll");
+        assert!(outgoing().is_none(), "restored after the poll");
     }
 
     #[test]
     fn nested_frames_restore_the_outer_one() {
         let outer = scope(Frame::new(label(1), true, None), async {
             let inner = poll_once(scope(Frame::new(label(2), true, None), async {
-                outgoing_chain().map(|link| link.actor)
+                outgoing()
             }));
-            (inner, outgoing_chain().map(|link| link.actor))
+            (inner, outgoing())
         });
         assert_eq!(
             poll_once(outer),
@@ -257,17 +233,14 @@ mod tests {
             }))
         });
         assert!(result.is_err());
-        assert!(outgoing_chain().is_none());
+        assert!(outgoing().is_none());
     }
 
     #[test]
     fn a_parallel_frame_does_not_add_its_actor_to_the_chain() {
-        let incoming = Some(Arc::new(ChainLink {
-            actor: label(9),
-            parent: None,
-        }));
+        let incoming = Some(Arc::new(ChainLink::new(label(9), None)));
         let outgoing = poll_once(scope(Frame::new(label(1), false, incoming), async {
-            outgoing_chain().map(|link| link.actor)
+            outgoing()
         }));
         assert_eq!(outgoing, Poll::Ready(Some(label(9))));
     }

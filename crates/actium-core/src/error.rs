@@ -86,6 +86,16 @@ pub enum Error {
         holder: ActorLabel,
     },
 
+    /// The actor already has a name; an actor has one at most (as in
+    /// Erlang). Unregister it first to rename it.
+    #[error("{actor} is already registered as `{name}`; an actor has one name at most")]
+    AlreadyNamed {
+        /// The actor.
+        actor: ActorLabel,
+        /// The name it holds.
+        name: String,
+    },
+
     /// No actor is registered under this name.
     #[error("no actor is registered as `{name}`")]
     NotRegistered {
@@ -139,6 +149,23 @@ pub enum Error {
     NoSuchChild {
         /// The name asked for.
         name: String,
+    },
+
+    /// A supervisor's child runs, so it cannot be restarted or deleted by
+    /// hand (OTP's `{error, running}`).
+    #[error("the supervisor's child `{name}` is running; terminate it first")]
+    ChildRunning {
+        /// The child's name.
+        name: String,
+    },
+
+    /// A supervisor's child ended before it got past its `on_start`.
+    #[error("the supervisor's child `{name}` failed to start: {reason}")]
+    ChildStart {
+        /// The child's name.
+        name: String,
+        /// Why it ended.
+        reason: crate::exit::ExitReason,
     },
 
     /// The node hosting the actor could not be reached, or the connection

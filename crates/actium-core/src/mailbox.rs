@@ -287,6 +287,25 @@ impl<M> Mailbox<M> {
         }
     }
 
+    /// A sender that waited for room gave up (its future was dropped):
+    /// forgets its waker, and if there is room — perhaps meant for it —
+    /// passes the turn to the next waiting sender, so none is left asleep
+    /// beside a free slot.
+    pub(crate) fn abandon_wait(&self, waker: &Waker) {
+        let next = {
+            let mut state = self.lock();
+            state.senders.retain(|w| !w.will_wake(waker));
+            if state.queue.len() < self.capacity && !state.closed {
+                state.senders.pop_front()
+            } else {
+                None
+            }
+        };
+        if let Some(next) = next {
+            next.wake();
+        }
+    }
+
     /// Puts back messages the actor took but did not handle, ahead of the
     /// rest and in order: a restarted incarnation handles them next.
     pub(crate) fn requeue(&self, mut unhandled: VecDeque<Envelope<M>>) {
@@ -425,6 +444,34 @@ mod tests {
             mailbox.poll_take(&mut batch, &mut cx),
             Poll::Ready(Taken::Stop)
         ));
+    }
+
+    #[test]
+    fn a_sender_that_gives_up_passes_the_room_on() {
+        let mailbox = Mailbox::new(NonZeroUsize::new(1));
+        assert!(mailbox.push(envelope(1)).is_ok());
+        let (first, second) = (
+            Arc::new(CountingWaker(AtomicUsize::new(0))),
+            Arc::new(CountingWaker(AtomicUsize::new(0))),
+        );
+        let (first_waker, second_waker) = (Waker::from(first.clone()), Waker::from(second.clone()));
+        for waker in [&first_waker, &second_waker] {
+            let mut pending = Some(envelope(2));
+            let mut cx = Context::from_waker(waker);
+            assert!(mailbox.poll_push(&mut pending, &mut cx).is_pending());
+        }
+        // Room for one: the first waiting sender is woken...
+        let mut batch = VecDeque::new();
+        assert!(
+            mailbox
+                .poll_take(&mut batch, &mut Context::from_waker(Waker::noop()))
+                .is_ready()
+        );
+        assert_eq!(first.0.load(Ordering::SeqCst), 1);
+        assert_eq!(second.0.load(Ordering::SeqCst), 0);
+        // ...but gives up before it sends: the second gets its turn.
+        mailbox.abandon_wait(&first_waker);
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
     }
 
     #[test]

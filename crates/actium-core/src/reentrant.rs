@@ -82,6 +82,21 @@ impl<A: Actor> Lend<A> {
     }
 }
 
+/// Returns a state taken out of the slot for a `with` call, even if the
+/// call unwinds.
+struct PutBack<'a, A: Actor> {
+    lend: &'a Lend<A>,
+    state: Option<Box<State<A>>>,
+}
+
+impl<A: Actor> Drop for PutBack<'_, A> {
+    fn drop(&mut self) {
+        if let Some(state) = self.state.take() {
+            self.lend.lock().state = Some(state);
+        }
+    }
+}
+
 /// The handle a `parallel` method gets instead of `&self`: the state is
 /// reached through [`with`](Reentrant::with), between awaits.
 pub struct Reentrant<A: Actor> {
@@ -113,18 +128,39 @@ impl<A: Actor> Reentrant<A> {
     ///
     /// As [`with`](Reentrant::with).
     pub fn with_context<R>(&mut self, f: impl FnOnce(&mut A, &mut Context<A>) -> R) -> R {
-        let mut lent = self.lend.lock();
-        let here = Some(std::thread::current().id());
-        match (lent.lender == here, lent.state.as_mut()) {
-            (true, Some(state)) => {
-                let State { actor, ctx } = &mut **state;
-                f(actor, ctx)
+        // The state is taken out of the slot for the call, not used under
+        // its lock: a `with` nested inside `f` (through another handle)
+        // then finds it lent already and panics with a clear message,
+        // instead of deadlocking on the lock.
+        let state = {
+            let mut lent = self.lend.lock();
+            let here = Some(std::thread::current().id());
+            match (lent.lender == here, lent.state.take()) {
+                (true, Some(state)) => state,
+                (true, None) => panic!(
+                    "Reentrant::with called inside another `with` of {}: the state is already \
+                     borrowed",
+                    self.cell.core.label
+                ),
+                (false, taken) => {
+                    lent.state = taken;
+                    panic!(
+                        "Reentrant::with used outside {}'s own parallel method: the state is lent \
+                         only to the actor's methods, not to tasks they spawn",
+                        self.cell.core.label
+                    )
+                }
             }
-            _ => panic!(
-                "Reentrant::with used outside {}'s own parallel method: the state is lent only \
-                 to the actor's methods, not to tasks they spawn",
-                self.cell.core.label
-            ),
+        };
+        // Put back even if `f` panics: the loop takes it back after the
+        // poll, and the panic is reported per the actor's policy.
+        let mut back = PutBack {
+            lend: &self.lend,
+            state: Some(state),
+        };
+        match back.state.as_deref_mut() {
+            Some(State { actor, ctx }) => f(actor, ctx),
+            None => unreachable!("`back` holds the state until it drops"),
         }
     }
 

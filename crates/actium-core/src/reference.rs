@@ -40,8 +40,10 @@ use crate::transport::{Peer, RemoteCell};
 /// to your `clippy.toml` if you keep them in sets or as map keys.
 ///
 /// Besides `A`'s methods, a reference has [`id`](ActorRef::id),
-/// [`stop`](ActorRef::stop), [`kill`](ActorRef::kill),
-/// [`stopped`](ActorRef::stopped), [`is_alive`](ActorRef::is_alive) and
+/// [`label`](ActorRef::label), [`is_local`](ActorRef::is_local),
+/// [`node_address`](ActorRef::node_address), [`stop`](ActorRef::stop),
+/// [`kill`](ActorRef::kill), [`stopped`](ActorRef::stopped),
+/// [`is_alive`](ActorRef::is_alive) and
 /// [`wait_for_room`](ActorRef::wait_for_room); `#[actor]` refuses methods
 /// with those names so they cannot be shadowed.
 pub struct ActorRef<A: Actor> {
@@ -157,7 +159,7 @@ impl<A: Actor> ActorRef<A> {
     /// The same methods, but a one-way call to a full bounded mailbox waits
     /// for room instead of failing with [`Error::MailboxFull`]:
     /// `worker.wait_for_room().work(item).await?`. A request-reply waits for
-    /// room, then for its answer.
+    /// room, then for its answer, within one deadline.
     pub fn wait_for_room(&self) -> A::Methods<Patient<A>> {
         Methods::new(Patient {
             endpoint: self.endpoint().clone(),
@@ -350,7 +352,7 @@ fn ask_envelope<A: Actor, Args, R: Send + 'static>(
     make: fn(Args, Reply<R>) -> A::Msg,
 ) -> Result<Prepared<A::Msg, R>, Ask<R>> {
     let label = cell.core.label;
-    let chain = current::outgoing_chain();
+    let (chain, awaiting) = current::outgoing_chain();
     if let Err(deadlock) = chain::check(&chain, label, method.name) {
         return Err(Ask::failed(deadlock, label, method.name));
     }
@@ -359,7 +361,8 @@ fn ask_envelope<A: Actor, Args, R: Send + 'static>(
         .timeout
         .unwrap_or(cell.core.system.config.default_timeout);
     let envelope = observe::envelope(cell, EventKind::Ask, method.name, make(args, reply), chain);
-    Ok((envelope, Ask::sent(slot, label, method.name, timeout)))
+    let ask = Ask::sent(slot, label, method.name, timeout).awaited_by(awaiting);
+    Ok((envelope, ask))
 }
 
 impl<A: Actor> Endpoint<A> {
@@ -455,6 +458,7 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
         SendWhenRoom {
             method: method.name,
             sending,
+            waiting: None,
         }
     }
 
@@ -481,6 +485,7 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
                         cell: cell.clone(),
                         envelope: Some(envelope),
                     },
+                    waiting: None,
                 }),
                 ask,
             },
@@ -502,6 +507,9 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
 pub struct SendWhenRoom<A: Actor> {
     method: &'static str,
     sending: Sending<A>,
+    /// The waker left with the mailbox while waiting for room, to take back
+    /// if this is dropped first.
+    waiting: Option<std::task::Waker>,
 }
 
 enum Sending<A: Actor> {
@@ -520,13 +528,34 @@ impl<A: Actor> Future for SendWhenRoom<A> {
         let this = &mut *self;
         match &mut this.sending {
             Sending::Waiting { cell, envelope } => match cell.mailbox.poll_push(envelope, cx) {
-                Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
-                Poll::Ready(Err((refusal, _undelivered))) => {
-                    Poll::Ready(Err(refused(cell, refusal, this.method)))
+                Poll::Ready(outcome) => {
+                    this.waiting = None;
+                    Poll::Ready(
+                        outcome
+                            .map_err(|(refusal, _undelivered)| refused(cell, refusal, this.method)),
+                    )
                 }
-                Poll::Pending => Poll::Pending,
+                Poll::Pending => {
+                    if !this
+                        .waiting
+                        .as_ref()
+                        .is_some_and(|waker| waker.will_wake(cx.waker()))
+                    {
+                        this.waiting = Some(cx.waker().clone());
+                    }
+                    Poll::Pending
+                }
             },
             Sending::Sent(outcome) => Poll::Ready(outcome.take().unwrap_or(Ok(()))),
+        }
+    }
+}
+
+impl<A: Actor> Drop for SendWhenRoom<A> {
+    fn drop(&mut self) {
+        // Woken for room but gone before using it: pass the turn on.
+        if let (Some(waker), Sending::Waiting { cell, .. }) = (&self.waiting, &self.sending) {
+            cell.mailbox.abandon_wait(waker);
         }
     }
 }
@@ -543,8 +572,8 @@ pub struct AskWhenRoom<A: Actor, R: Send + 'static> {
 }
 
 impl<A: Actor, R: Send + 'static> AskWhenRoom<A, R> {
-    /// Overrides the deadline for the answer (it starts once the request is
-    /// queued).
+    /// Overrides the deadline. It runs from the first poll and covers the
+    /// wait for room as well as the wait for the answer.
     pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
         self.ask = self.ask.timeout(timeout);
         self
@@ -557,6 +586,13 @@ impl<A: Actor, R: Send + 'static> Future for AskWhenRoom<A, R> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         if let Some(send) = &mut this.send {
+            // The deadline runs while the request waits for room too: the
+            // first poll of the answer starts it, and a timeout ends the
+            // wait (dropping the request unsent).
+            if let Poll::Ready(answer) = Pin::new(&mut this.ask).poll(cx) {
+                this.send = None;
+                return Poll::Ready(answer);
+            }
             match Pin::new(send).poll(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(error)) => {

@@ -1,15 +1,16 @@
 //! Names: registering actors and looking them up by name.
 //!
-//! A name is a plain string without `/`, unique within a system. The remote
-//! layer extends look-ups to URLs of the form `tcp://host:port/name`, which
-//! is why a name may not contain `/`. An actor's names are dropped when it
-//! exits; a supervised actor keeps them across restarts (same cell).
+//! A name is a plain string without `/`, unique within a system, and an
+//! actor has one name at most (as Erlang's `register/2`). The remote layer
+//! extends look-ups to URLs of the form `tcp://host:port/name`, which is why
+//! a name may not contain `/`. An actor's name is dropped when it exits; a
+//! supervised actor keeps it across restarts (same cell).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::actor::Actor;
-use crate::cell::{Cell, ErasedCell};
+use crate::cell::{Cell, ErasedCell, NameRefused};
 use crate::error::Error;
 use crate::id::{ActorId, ActorLabel};
 use crate::reference::ActorRef;
@@ -34,13 +35,22 @@ impl Registry {
                 holder: holder.core().label,
             });
         }
-        // An actor that has exited cannot take a name (it would never be
-        // removed).
-        if !cell.core().add_name(name) {
-            return Err(Error::ActorStopped {
-                actor: cell.core().label,
-                method: "register",
-            });
+        match cell.core().add_name(name) {
+            Ok(()) => {}
+            // An actor that has exited cannot take a name (it would never be
+            // removed).
+            Err(NameRefused::Exited) => {
+                return Err(Error::ActorStopped {
+                    actor: cell.core().label,
+                    method: "register",
+                });
+            }
+            Err(NameRefused::Named(held)) => {
+                return Err(Error::AlreadyNamed {
+                    actor: cell.core().label,
+                    name: held,
+                });
+            }
         }
         crate::observe::named(cell.core(), name);
         names.insert(name.to_owned(), cell);

@@ -58,7 +58,7 @@ impl<A> Birth<A> {
 pub(crate) fn run<A: Handler>(
     birth: Birth<A>,
     cell: Arc<Cell<A>>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
 ) -> impl Future<Output = ()> + Send {
     let frame = Frame::new(cell.core.label, true, None);
     current::scope(frame, live(birth, cell, policy))
@@ -74,7 +74,7 @@ pub(crate) fn run<A: Handler>(
 pub(crate) fn dormant<A: Handler>(
     birth: Birth<A>,
     cell: &Arc<Cell<A>>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
 ) -> std::task::Waker {
     std::task::Waker::from(Arc::new(Dormant {
         birth: std::sync::Mutex::new(Some(birth)),
@@ -86,7 +86,7 @@ pub(crate) fn dormant<A: Handler>(
 struct Dormant<A: Handler> {
     birth: std::sync::Mutex<Option<Birth<A>>>,
     cell: std::sync::Weak<Cell<A>>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
 }
 
 impl<A: Handler> std::task::Wake for Dormant<A> {
@@ -107,11 +107,14 @@ impl<A: Handler> std::task::Wake for Dormant<A> {
     }
 }
 
-async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: PanicPolicy) {
+async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Option<PanicPolicy>) {
     let guard = ExitGuard::new(cell.clone());
+    // Only supervised children are born from a factory; their supervisor
+    // waits for each incarnation to start before it goes on.
+    let supervised = matches!(birth, Birth::Factory(_));
     let reason = loop {
         let reason = match birth.next() {
-            Some(Ok(actor)) => incarnation(actor, &cell, policy).await,
+            Some(Ok(actor)) => incarnation(actor, &cell, policy, supervised).await,
             Some(Err(message)) => ExitReason::Panicked(format!("the factory panicked: {message}")),
             None => break ExitReason::Normal,
         };
@@ -154,7 +157,8 @@ async fn verdict<A: Handler>(cell: &Cell<A>, reason: &ExitReason) -> Option<Deci
 async fn incarnation<A: Handler>(
     mut actor: A,
     cell: &Arc<Cell<A>>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
+    supervised: bool,
 ) -> ExitReason {
     let mut ctx = Context::new(cell.clone());
     let started = if A::HAS_ON_START {
@@ -163,6 +167,10 @@ async fn incarnation<A: Handler>(
     } else {
         Some(Ok(Ok(())))
     };
+    if supervised && matches!(started, Some(Ok(Ok(())))) {
+        cell.core.mark_started();
+    }
+    let has_started = matches!(started, Some(Ok(Ok(()))));
     let reason = match started {
         Some(Ok(Ok(()))) => match ctx.take_stop() {
             Some(reason) => reason,
@@ -189,10 +197,18 @@ async fn incarnation<A: Handler>(
         // before `on_stop`, so callers are not kept waiting.
         drop(cell.mailbox.close());
     }
-    if A::HAS_ON_STOP {
+    // `on_stop` undoes what a successful `on_start` did (as OTP's
+    // `terminate` follows a successful `init`), and a killed actor runs no
+    // more code (Erlang's `kill`): a kill before it skips it, one during it
+    // abandons it at its next await, and the actor exits as killed.
+    if A::HAS_ON_STOP && has_started {
         let stopping = Box::pin(AssertUnwindSafe(actor.on_stop(&mut ctx, &reason)).catch_unwind());
-        if let Err(payload) = stopping.await {
-            tracing::warn!(actor = %cell.core.label, message = %panic_message(&*payload), "`on_stop` panicked");
+        match guarded(&cell.mailbox, stopping).await {
+            Some(Ok(())) => {}
+            Some(Err(payload)) => {
+                tracing::warn!(actor = %cell.core.label, message = %panic_message(&*payload), "`on_stop` panicked");
+            }
+            None => return cell.core.requested_reason(),
         }
     }
     reason
@@ -211,7 +227,7 @@ async fn serve<A: Handler>(
     actor: &mut A,
     ctx: &mut Context<A>,
     cell: &Cell<A>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
 ) -> ExitReason {
     let mut batch: VecDeque<Envelope<A::Msg>> = VecDeque::new();
     // Whether the frame holds a request's chain; tells and top-level asks
@@ -243,6 +259,11 @@ async fn serve<A: Handler>(
             }
             // Rare: boxed, so the loop's idle size does not include it.
             Envelope::Signal(signal) => {
+                // A hook serves no request: its asks carry no old chain.
+                if chained {
+                    chained = false;
+                    current::set_incoming(None);
+                }
                 Box::pin(signal_hook(actor, ctx, *signal, &cell.mailbox)).await
             }
             Envelope::Traced(_) => unreachable!("`observe::open` unpacks recorded messages"),
@@ -279,7 +300,7 @@ async fn serve<A: Handler>(
 async fn serve_reentrant<A: Handler>(
     mut state: Box<State<A>>,
     cell: &Cell<A>,
-    policy: PanicPolicy,
+    policy: Option<PanicPolicy>,
 ) -> (Box<State<A>>, ExitReason) {
     let lend = state.ctx.lend();
     let mut owned = Some(state);
@@ -342,6 +363,7 @@ async fn serve_reentrant<A: Handler>(
                 }
             }
             Next::Envelope(Envelope::Signal(signal)) => {
+                current::set_incoming(None);
                 match signal_hook(actor, ctx, *signal, &cell.mailbox).await {
                     Some(outcome) => vec![outcome],
                     None => break 'serve cell.core.requested_reason(),
@@ -389,12 +411,20 @@ impl<M> Next<M> {
     }
 }
 
-/// Applies the panic policy to a finished method.
-fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: PanicPolicy) -> Step {
+/// Applies the panic policy to a finished method; without one set, the
+/// actor stops if anyone would hear of it (see [`PanicPolicy`]).
+fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: Option<PanicPolicy>) -> Step {
     match outcome {
         Outcome::Done | Outcome::Parallel(_) => Step::Continue,
         Outcome::Panicked { method, message } => {
             tracing::warn!(actor = %cell.core.label, method, %message, "method panicked");
+            let policy = policy.unwrap_or_else(|| {
+                if cell.core.is_watched() {
+                    PanicPolicy::Stop
+                } else {
+                    PanicPolicy::Resume
+                }
+            });
             match policy {
                 PanicPolicy::Resume => Step::Continue,
                 PanicPolicy::Stop => Step::Exit(ExitReason::Panicked(format!(
@@ -495,7 +525,7 @@ impl<A: Actor> Drop for ExitGuard<A> {
 mod tests {
     use std::sync::Arc;
 
-    use crate::actor::{Actor, Handled, Handler, Outcome, PanicPolicy};
+    use crate::actor::{Actor, Handled, Handler, Outcome};
     use crate::cell::Cell;
     use crate::context::Context;
     use crate::id::{ActorId, ActorLabel, NodeId};
@@ -526,7 +556,7 @@ mod tests {
             system.handle().shared().clone(),
             None,
         ));
-        let life = super::run(super::Birth::Once(Some(Idle)), cell, PanicPolicy::Resume);
+        let life = super::run(super::Birth::Once(Some(Idle)), cell, None);
         let loop_bytes = std::mem::size_of_val(&life);
         let cell_bytes = std::mem::size_of::<Cell<Idle>>();
         assert!(

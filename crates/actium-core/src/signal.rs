@@ -60,17 +60,27 @@ pub(crate) enum Signal {
 pub struct Monitor {
     id: MonitorRef,
     target: Arc<dyn ErasedCell>,
+    watcher: Arc<dyn ErasedCell>,
 }
 
 impl Monitor {
+    /// `watcher` monitors `target`. The watcher keeps a note of it, so that
+    /// its exit removes the monitor (as Erlang's does) instead of leaving
+    /// the target holding a dead watcher.
     pub(crate) fn start(
         system: &SystemShared,
         target: Arc<dyn ErasedCell>,
         watcher: Arc<dyn ErasedCell>,
     ) -> Self {
         let id = MonitorRef(system.next_monitor());
-        target.add_watcher(id, watcher);
-        Monitor { id, target }
+        if watcher.core().track_monitor(id, target.clone()) {
+            target.add_watcher(id, watcher.clone());
+        }
+        Monitor {
+            id,
+            target,
+            watcher,
+        }
     }
 
     /// The id that the [`Down`] of this monitor will carry.
@@ -81,6 +91,7 @@ impl Monitor {
     /// Cancels the monitor (Erlang's `demonitor/1`); returns whether it was
     /// still active. A `Down` already queued is still delivered.
     pub fn cancel(&self) -> bool {
+        self.watcher.core().untrack_monitor(self.id);
         self.target.remove_watcher(self.id)
     }
 }

@@ -60,10 +60,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// abandoning them: 5 seconds by default.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// How long shutdown waits, after the grace, for killed actors to abandon
-/// their methods.
-const KILL_GRACE: Duration = Duration::from_millis(100);
-
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -118,17 +114,23 @@ impl SystemShared {
         birth: Birth<A>,
         options: SpawnOptions,
     ) -> Result<ActorRef<A>, (ActorRef<A>, Error)> {
-        let policy = options.on_panic.unwrap_or(A::PANIC_POLICY);
+        let policy = options.on_panic.or(A::PANIC_POLICY);
         let mode = options.mode.unwrap_or(self.config.mode);
-        if mode == Mode::Tasks && !A::HAS_ON_START {
-            // Nothing to run before its first message: the actor waits as
-            // a cell, and its task starts when mail (or a signal) arrives.
-            return self.spawn_with(options, move |cell| {
-                cell.mailbox.park(runner::dormant(birth, cell, policy));
-                None::<std::future::Ready<()>>
-            });
-        }
+        // A supervised child is started at once: its supervisor waits for
+        // it to start before it starts the next.
+        let dormant = mode == Mode::Tasks && !A::HAS_ON_START && options.supervisor.is_none();
         self.spawn_with(options, move |cell| {
+            if A::TRAPS_EXITS {
+                // Before anyone can link to it.
+                cell.core.set_trap_exits(true);
+            }
+            if dormant {
+                // Nothing to run before its first message: the actor waits
+                // as a cell, and its task starts when mail (or a signal)
+                // arrives.
+                cell.mailbox.park(runner::dormant(birth, cell, policy));
+                return None;
+            }
             Some(runner::run(birth, cell.clone(), policy))
         })
     }
@@ -158,9 +160,11 @@ impl SystemShared {
         // Relations exist before the actor runs, so it cannot exit unseen.
         if let Some(supervisor) = &options.supervisor {
             cell.core.set_supervisor(supervisor.clone());
+            cell.core.set_parent(supervisor.core().id());
             CellCore::link(&erased, supervisor);
         }
         if let Some(parent) = &options.linked_to {
+            cell.core.set_parent(parent.core().id());
             CellCore::link(&erased, parent);
         }
 
@@ -373,6 +377,8 @@ impl SystemHandle {
     /// # Errors
     ///
     /// [`Error::NameTaken`] if another actor holds the name,
+    /// [`Error::AlreadyNamed`] if this actor already has a name (one at
+    /// most, as in Erlang),
     /// [`Error::InvalidName`] if the name is empty or contains `/`,
     /// [`Error::ActorStopped`] if the actor has exited.
     pub fn register<A: Actor>(&self, name: &str, actor: &ActorRef<A>) -> Result<(), Error> {
@@ -572,12 +578,21 @@ impl System {
     /// Shuts the system down gracefully and waits for it.
     ///
     /// Every actor is asked to stop after its current method (exit reason
-    /// [`ExitReason::Shutdown`]); callers of queued requests get
+    /// [`ExitReason::Shutdown`]) — except supervised children, which their
+    /// supervisors terminate in reverse start order, as an OTP application
+    /// stops its supervision tree; callers of queued requests get
     /// [`Error::ActorStopped`]; `on_stop` hooks run. Actors that have not
     /// finished within the shutdown grace (5 s unless configured) are
-    /// abandoned and a warning is logged. Dropping a `System` does the same.
+    /// killed, which abandons their methods at their next await (their
+    /// callers get [`Error::ActorStopped`] too), and a warning is logged;
+    /// one that never awaits is abandoned. Dropping a `System` does the
+    /// same.
     ///
-    /// Call it from synchronous code, not from inside an actor or task.
+    /// It blocks the calling thread. Called from async code (a task of
+    /// another runtime), the waiting happens on a helper thread, so it does
+    /// not panic as dropping a Tokio runtime there would; called from one of
+    /// this system's own actors or tasks, it asks everything to stop and
+    /// returns without waiting.
     pub fn shutdown(mut self) {
         self.shutdown_now();
     }
@@ -586,44 +601,91 @@ impl System {
         let Some(runtime) = self.runtime.take() else {
             return;
         };
-        let shared = &self.handle.shared;
+        let shared = self.handle.shared.clone();
         // A node attached to this system holds it; let go of each other.
         shared.set_transport(None);
         shared.stopping.store(true, Ordering::SeqCst);
         shared.shutdown_requested.store(true, Ordering::SeqCst);
         shared.shutdown_notify.notify_one();
         for cell in shared.table.snapshot() {
-            cell.request_stop(ExitReason::Shutdown);
-        }
-        if !shared.wait_idle(shared.config.shutdown_grace) {
-            // Abandon the methods still running at their next await. In
-            // threads mode this is the only way they end: dropping the
-            // runtime cannot cancel a `block_on` on the actor's own thread,
-            // and its callers would wait for their deadlines.
-            for cell in shared.table.snapshot() {
-                cell.kill(ExitReason::Shutdown);
+            // Supervisors stop their children, in reverse start order; a
+            // child that outlived its supervisor (it traps exits) is
+            // stopped like any actor.
+            let supervised = cell
+                .core()
+                .supervisor()
+                .is_some_and(|supervisor| supervisor.core().exit_reason().is_none());
+            if !supervised {
+                cell.request_stop(ExitReason::Shutdown);
             }
-            shared.wait_idle(KILL_GRACE);
-            let stuck: Vec<String> = shared
-                .table
-                .snapshot()
-                .iter()
-                .map(|cell| cell.core().label.to_string())
-                .collect();
-            if !stuck.is_empty() {
+        }
+        let in_async_code = Handle::try_current().is_ok();
+        let on_our_threads = in_async_code
+            && CURRENT.with_borrow(|slot| {
+                slot.as_ref()
+                    .is_some_and(|slot| Arc::ptr_eq(slot, &shared.slot))
+            });
+        if on_our_threads {
+            // Waiting here would wait for ourselves.
+            runtime.shutdown_background();
+            shared.table.clear();
+            shared.registry.clear();
+            return;
+        }
+        let finish = move || {
+            if !shared.wait_idle(shared.config.shutdown_grace) {
+                // Past the grace, kill what is left: the methods they run are
+                // abandoned at their next await, so their callers are
+                // answered. (The runtime would drop a task anyway, but an
+                // actor on a thread of its own would wait for ever.)
+                let late = shared.table.snapshot();
                 tracing::warn!(
                     grace = ?shared.config.shutdown_grace,
-                    actors = ?stuck,
-                    "actors did not stop within the shutdown grace, even killed, and were abandoned"
+                    actors = ?labels(&late),
+                    "actors did not stop within the shutdown grace and were killed"
                 );
+                for cell in late {
+                    cell.kill(ExitReason::Shutdown);
+                }
+                if !shared.wait_idle(crate::supervisor::KILL_GRACE) {
+                    tracing::warn!(
+                        actors = ?labels(&shared.table.snapshot()),
+                        "actors did not honour a kill (they never await) and were abandoned"
+                    );
+                }
             }
+            // Blocking work (spawn_blocking) cannot be cancelled; do not
+            // wait on it for long.
+            runtime.shutdown_timeout(Duration::from_millis(500));
+            shared.table.clear();
+            shared.registry.clear();
+        };
+        if in_async_code {
+            // Inside another runtime, where blocking waits and dropping a
+            // runtime panic: wait on a thread of our own.
+            let helper = std::thread::Builder::new()
+                .name("actium-shutdown".into())
+                .spawn(finish);
+            match helper {
+                Ok(helper) => {
+                    if helper.join().is_err() {
+                        tracing::error!("the system's shutdown panicked");
+                    }
+                }
+                Err(error) => tracing::error!(%error, "could not start a thread to shut down"),
+            }
+        } else {
+            finish();
         }
-        // Blocking work (spawn_blocking) cannot be cancelled; do not wait on
-        // it for long.
-        runtime.shutdown_timeout(Duration::from_millis(500));
-        shared.table.clear();
-        shared.registry.clear();
     }
+}
+
+/// The labels of `cells`, for logs.
+fn labels(cells: &[Arc<dyn ErasedCell>]) -> Vec<String> {
+    cells
+        .iter()
+        .map(|cell| cell.core().label.to_string())
+        .collect()
 }
 
 impl Drop for System {

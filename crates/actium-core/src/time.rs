@@ -60,7 +60,12 @@ pub(crate) fn interval(
     // A zero period would spin; tokio's interval panics on it.
     let period = period.max(Duration::from_millis(1));
     let abort = system.spawn_task(async move {
-        let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
+        // A period past the end of time never ticks (instead of overflowing
+        // and silently ending the timer's task).
+        let Some(first) = Instant::now().checked_add(period) else {
+            return std::future::pending().await;
+        };
+        let mut ticks = tokio::time::interval_at(first, period);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;

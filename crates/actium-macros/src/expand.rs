@@ -45,7 +45,10 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
     let type_name = name.to_string();
     let panic_policy = actor.options.stop_on_panic.map(|stop| {
         let policy = if stop { quote!(Stop) } else { quote!(Resume) };
-        quote!(const PANIC_POLICY: ::actium::PanicPolicy = ::actium::PanicPolicy::#policy;)
+        quote!(
+            const PANIC_POLICY: ::core::option::Option<::actium::PanicPolicy> =
+                ::core::option::Option::Some(::actium::PanicPolicy::#policy);
+        )
     });
     let on_start = actor.role(Role::OnStart).next().map(on_start);
     let on_stop = actor.role(Role::OnStop).next().map(on_stop);

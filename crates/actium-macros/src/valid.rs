@@ -11,9 +11,14 @@ use crate::attr::Role;
 /// uses: a message method with one of these names could never be called.
 const RESERVED: &[&str] = &[
     "id",
+    "label",
+    "is_local",
+    "node_address",
     "stop",
+    "kill",
     "stopped",
     "is_alive",
+    "wait_for_room",
     "clone",
     "clone_from",
     "eq",
@@ -145,8 +150,10 @@ fn check_method(method: &Method<'_>, errors: &mut Errors) {
             }
             Some(_) => {}
         }
+        // Hooks say so in their own words (`check_hook`).
+        let message = matches!(method.role, Role::Tell | Role::Ask);
         for param in &method.params {
-            if let Param::Reentrant { ty } = param {
+            if let (Param::Reentrant { ty }, true) = (param, message) {
                 errors.push(
                     ty,
                     "only a `parallel` method receives `Reentrant<Self>`; mark it \
@@ -156,7 +163,8 @@ fn check_method(method: &Method<'_>, errors: &mut Errors) {
         }
     }
     if let Some(span) = method.options.blocking {
-        if method.is_async() {
+        // A parallel one is told it cannot be blocking at all.
+        if method.is_async() && !method.is_parallel() {
             errors.push_at(
                 span,
                 "a `blocking` method must be a plain `fn`; an `async fn` awaits instead of blocking",
@@ -332,12 +340,6 @@ fn check_hook(method: &Method<'_>, errors: &mut Errors) {
         errors.push(
             &method.item.sig.ident,
             format!("a {role} hook receives the signal: add an argument `{signal}`"),
-        );
-    }
-    if method.is_parallel() {
-        errors.push(
-            &method.item.sig.ident,
-            format!("a {role} hook cannot be `parallel`"),
         );
     }
     if matches!(method.role, Role::OnStop | Role::OnExit | Role::OnDown) {

@@ -3,8 +3,10 @@
 //! `main`.
 //!
 //! ```text
-//! cargo run --example counter
+//! cargo run --example counter -- [tasks|threads]
 //! ```
+
+mod common;
 
 use std::time::Duration;
 
@@ -68,9 +70,11 @@ async fn clients(counter: &ActorRef<Counter>) -> actium::Result<()> {
 }
 
 fn main() -> actium::Result<()> {
-    actium::launch(Mode::Tasks, async {
-        let counter = Counter::default().spawn();
-        clients(&counter).await
+    common::each_mode(|mode| {
+        actium::launch(mode, async {
+            let counter = Counter::default().spawn();
+            clients(&counter).await
+        })
     })?;
 
     // Without async code at all: a system owned by `main`, and `.wait()`.

@@ -6,6 +6,8 @@
 //! cargo run --example hello_world -- threads # one of them
 //! ```
 
+mod common;
+
 use actium::prelude::*;
 
 #[derive(Default)]
@@ -33,7 +35,6 @@ impl Greeter {
 }
 
 fn run(mode: Mode) -> actium::Result<()> {
-    println!("{mode:?} mode:");
     // The only line that differs between the models is this one.
     actium::launch(mode, async {
         let greeter = Greeter::default().spawn();
@@ -47,13 +48,5 @@ fn run(mode: Mode) -> actium::Result<()> {
 }
 
 fn main() -> actium::Result<()> {
-    let modes: Vec<Mode> = match std::env::args().nth(1).as_deref() {
-        Some("tasks") => vec![Mode::Tasks],
-        Some("threads") => vec![Mode::Threads],
-        _ => vec![Mode::Tasks, Mode::Threads],
-    };
-    for mode in modes {
-        run(mode)?;
-    }
-    Ok(())
+    common::each_mode(run)
 }

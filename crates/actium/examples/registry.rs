@@ -3,8 +3,10 @@
 //! and wrong types are clear errors.
 //!
 //! ```text
-//! cargo run --example registry
+//! cargo run --example registry -- [tasks|threads]
 //! ```
+
+mod common;
 
 use std::collections::HashMap;
 
@@ -50,7 +52,11 @@ async fn client(name: &str) -> actium::Result<()> {
 }
 
 fn main() -> actium::Result<()> {
-    actium::launch(Mode::Tasks, async {
+    common::each_mode(run)
+}
+
+fn run(mode: Mode) -> actium::Result<()> {
+    actium::launch(mode, async {
         actium::register("directory", &Directory::default().spawn())?;
         actium::register("clock", &Clock.spawn())?;
         println!("registered: {:?}", SystemHandle::current().registered());

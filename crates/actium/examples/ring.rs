@@ -5,6 +5,8 @@
 //! ```text
 //! cargo run --release --example ring -- [nodes] [rounds] [tasks|threads]
 //! ```
+//!
+//! Without a model it runs under both.
 
 use std::time::Instant;
 
@@ -42,10 +44,22 @@ fn main() -> actium::Result<()> {
     let mut args = std::env::args().skip(1);
     let nodes: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(503);
     let rounds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
-    let mode = match args.next().as_deref() {
-        Some("threads") => Mode::Threads,
-        _ => Mode::Tasks,
+    if nodes == 0 {
+        eprintln!("a ring needs at least one node");
+        std::process::exit(2);
+    }
+    let modes = match args.next().as_deref() {
+        Some("threads") => vec![Mode::Threads],
+        Some("tasks") => vec![Mode::Tasks],
+        _ => vec![Mode::Tasks, Mode::Threads],
     };
+    for mode in modes {
+        run(mode, nodes, rounds)?;
+    }
+    Ok(())
+}
+
+fn run(mode: Mode, nodes: usize, rounds: u64) -> actium::Result<()> {
     let hops = nodes as u64 * rounds;
     actium::launch(mode, async move {
         let ring: Vec<ActorRef<Node>> = (0..nodes).map(|_| Node { next: None }.spawn()).collect();

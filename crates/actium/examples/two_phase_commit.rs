@@ -4,8 +4,10 @@
 //! aborts everywhere.
 //!
 //! ```text
-//! cargo run --example two_phase_commit
+//! cargo run --example two_phase_commit -- [tasks|threads]
 //! ```
+
+mod common;
 
 use std::time::Duration;
 
@@ -106,7 +108,11 @@ fn participant(name: &'static str, refuses: Option<u64>) -> ActorRef<Participant
 }
 
 fn main() -> actium::Result<()> {
-    actium::launch(Mode::Tasks, async {
+    common::each_mode(run)
+}
+
+fn run(mode: Mode) -> actium::Result<()> {
+    actium::launch(mode, async {
         let participants: Group<Participant> = [
             participant("accounts", None),
             participant("inventory", Some(13)),

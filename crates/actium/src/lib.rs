@@ -95,8 +95,9 @@ pub use actium_trace as trace;
 ///
 /// Message methods take `&self` or `&mut self` and owned arguments (no
 /// borrows: a message outlives the call), have no generic parameters, and
-/// must not be named like [`ActorRef`]'s own methods (`id`, `stop`,
-/// `stopped`, `is_alive`) or common trait methods (`clone`, `eq`, ...). The
+/// must not be named like [`ActorRef`]'s own methods (`id`, `label`,
+/// `is_local`, `node_address`, `stop`, `kill`, `stopped`, `is_alive`,
+/// `wait_for_room`) or common trait methods (`clone`, `eq`, ...). The
 /// macro reports each of these mistakes at the offending tokens.
 ///
 /// # Lifecycle hooks
@@ -104,13 +105,15 @@ pub use actium_trace as trace;
 /// `#[on_start]` runs before the first message; it may be async, may take
 /// the context, and may return `Result<(), E: Display>` — an `Err` stops the
 /// actor with [`ExitReason::Error`]. `#[on_stop]` runs once after the last
-/// message and may also take `reason: &ExitReason`.
+/// message and may also take `reason: &ExitReason`; as Erlang's `terminate`,
+/// it runs only if `on_start` succeeded, and not after a kill.
 ///
 /// # Options
 ///
 /// `#[actor(on_panic = "stop")]` makes a panicking method stop the actor
-/// (Erlang style) instead of logging and resuming (the default, see
-/// [`PanicPolicy`]).
+/// (Erlang style), `on_panic = "resume"` makes it log the panic and go on.
+/// Without either, an actor stops if it is supervised, linked or monitored,
+/// and resumes otherwise (see [`PanicPolicy`]).
 ///
 /// `#[actor(remote)]` (with the `remote` feature) also generates the wire
 /// codec, so the actor can be called from other nodes through the same

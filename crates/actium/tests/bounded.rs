@@ -4,6 +4,11 @@
 
 mod support;
 
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Waker};
+use std::time::Duration;
+
 use actium::prelude::*;
 use support::{Event, Gate};
 
@@ -42,8 +47,8 @@ async fn a_tell_to_a_full_mailbox_fails_at_once() -> actium::Result<()> {
     ));
     open.fire();
     held.await?;
-    // The two queued touches may still fill the mailbox when `hold`'s
-    // answer arrives: wait for room rather than race the actor.
+    // `hold` is answered before the gate takes its queued touches: the
+    // mailbox may still be full for a moment.
     assert_eq!(gate.wait_for_room().handled().await?, 3);
     Ok(())
 }
@@ -80,6 +85,72 @@ async fn a_sender_waiting_for_room_learns_the_actor_stopped() -> actium::Result<
     assert!(held.await.is_err());
     open.fire();
     Ok(())
+}
+
+#[actium::test]
+async fn an_ask_waiting_for_room_has_a_deadline_too() -> actium::Result<()> {
+    let (gate, open, held) = busy_gate().await?;
+    gate.touch()?;
+    gate.touch()?;
+    // The mailbox stays full: the deadline covers the wait for room.
+    let error = gate
+        .wait_for_room()
+        .handled()
+        .timeout(Duration::from_millis(50))
+        .await
+        .expect_err("times out");
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    open.fire();
+    held.await?;
+    // The timed-out request was never queued.
+    assert_eq!(gate.wait_for_room().handled().await?, 3);
+    Ok(())
+}
+
+/// Fires an event when woken.
+struct WakeEvent(Event);
+
+impl std::task::Wake for WakeEvent {
+    fn wake(self: Arc<Self>) {
+        self.0.fire();
+    }
+}
+
+#[actium::test]
+async fn a_sender_that_gives_up_does_not_strand_the_others() -> actium::Result<()> {
+    let (gate, open, entered) = Gate::new();
+    let gate = gate.spawner().capacity(1).spawn();
+    let held = gate.hold();
+    entered.wait().await;
+    gate.touch()?;
+    // Two senders wait for room, in this order.
+    let mut first = Box::pin(gate.wait_for_room().touch());
+    let mut second = Box::pin(gate.wait_for_room().touch());
+    let (first_woken, second_woken) = (Event::new(), Event::new());
+    for (sender, woken) in [(&mut first, &first_woken), (&mut second, &second_woken)] {
+        let waker = Waker::from(Arc::new(WakeEvent(woken.clone())));
+        let polled = sender.as_mut().poll(&mut TaskContext::from_waker(&waker));
+        assert!(polled.is_pending());
+    }
+    open.fire();
+    held.await?;
+    // The gate takes its one queued message: room for one, offered to the
+    // first sender...
+    within_5s(first_woken.wait()).await;
+    // ...which gives up without using it. The second must get the room.
+    drop(first);
+    within_5s(second_woken.wait()).await;
+    let sent = second
+        .as_mut()
+        .poll(&mut TaskContext::from_waker(Waker::noop()));
+    assert!(matches!(sent, std::task::Poll::Ready(Ok(()))), "{sent:?}");
+    Ok(())
+}
+
+async fn within_5s(event: impl Future<Output = ()>) {
+    tokio::time::timeout(Duration::from_secs(5), event)
+        .await
+        .expect("woken within 5 s");
 }
 
 /// Traps exits and records them; its mailbox holds one message.

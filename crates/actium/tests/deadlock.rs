@@ -2,9 +2,12 @@
 //! `Error::Deadlock` naming the actors; the same shape through a parallel
 //! method completes.
 
+mod support;
+
 use std::time::Duration;
 
 use actium::prelude::*;
+use support::Event;
 
 struct Node;
 
@@ -15,6 +18,20 @@ impl Node {
     #[ask]
     async fn relay(&self, route: Vec<ActorRef<Node>>) -> Result<u32, Error> {
         hop(route).await
+    }
+
+    /// Asks `slow` to call back once released, but gives up after
+    /// `patience`.
+    #[ask]
+    async fn ask_back(
+        &self,
+        ctx: &mut Context<Self>,
+        slow: ActorRef<Slow>,
+        release: Event,
+        patience: Duration,
+    ) -> Result<u32, Error> {
+        let me = ctx.myself();
+        slow.call_back(me, release).timeout(patience).await?
     }
 
     /// The same, without holding this actor while it waits.
@@ -90,14 +107,16 @@ fn a_three_actor_cycle_fails_at_once_naming_all_three() {
 
 #[test]
 fn asking_oneself_from_a_plain_method_is_a_deadlock() {
-    system(Mode::Tasks)
-        .launch(async {
-            let a = Node.spawn();
-            let error = a.relay(vec![a.clone()]).await?.expect_err("deadlock");
-            assert_eq!(cycle_of(&error), format!("{a} → {a}"));
-            Ok::<(), Error>(())
-        })
-        .expect("launch");
+    for mode in [Mode::Tasks, Mode::Threads] {
+        system(mode)
+            .launch(async {
+                let a = Node.spawn();
+                let error = a.relay(vec![a.clone()]).await?.expect_err("deadlock");
+                assert_eq!(cycle_of(&error), format!("{a} → {a}"));
+                Ok::<(), Error>(())
+            })
+            .expect("launch");
+    }
 }
 
 #[actium::test]
@@ -120,5 +139,42 @@ async fn chains_without_a_cycle_are_not_deadlocks() -> actium::Result<()> {
     // Sequential calls reuse actors without a cycle.
     assert_eq!(a.relay(vec![b.clone()]).await??, 1);
     assert_eq!(b.relay(vec![a.clone()]).await??, 1);
+    Ok(())
+}
+
+/// Calls back the actor that asked it, once released; keeps the outcome.
+#[derive(Default)]
+struct Slow {
+    outcome: Option<Result<u32, String>>,
+}
+
+#[actor]
+impl Slow {
+    #[ask]
+    async fn call_back(&mut self, caller: ActorRef<Node>, release: Event) -> Result<u32, Error> {
+        release.wait().await;
+        let outcome = caller.relay(Vec::new()).await.and_then(|hops| hops);
+        self.outcome = Some(outcome.clone().map_err(|error| error.to_string()));
+        outcome
+    }
+
+    #[ask]
+    fn outcome(&self) -> Option<Result<u32, String>> {
+        self.outcome.clone()
+    }
+}
+
+#[actium::test]
+async fn a_caller_that_gave_up_is_not_part_of_a_cycle() -> actium::Result<()> {
+    let (a, slow) = (Node.spawn(), Slow::default().spawn());
+    let release = Event::new();
+    let gave_up = a
+        .ask_back(slow.clone(), release.clone(), Duration::from_millis(50))
+        .await?;
+    assert!(matches!(gave_up, Err(Error::Timeout { .. })), "{gave_up:?}");
+    // A no longer waits for `slow`, so `slow` calling A is no cycle: A is
+    // idle and answers.
+    release.fire();
+    assert_eq!(slow.outcome().await?, Some(Ok(0)));
     Ok(())
 }

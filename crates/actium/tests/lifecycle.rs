@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -181,15 +182,89 @@ async fn stop_finishes_the_current_message_and_answers_queued_callers() -> actiu
     Ok(())
 }
 
+#[test]
+fn a_second_stop_request_keeps_the_first_reason() {
+    within(Duration::from_secs(60), || {
+        for mode in support::MODES {
+            let system = System::builder().mode(mode).start().expect("system");
+            let (gate, open, entered) = Gate::new();
+            let gate = system.spawn(gate);
+            let busy = gate.hold();
+            system.block_on(entered.wait());
+            // Asked to stop while busy; then the system shuts down, which
+            // asks again with another reason (`Shutdown`).
+            gate.stop();
+            open.fire();
+            system.shutdown();
+            assert_eq!(busy.wait().expect("the current message completes"), 1);
+            let mut stopped = std::pin::pin!(gate.stopped());
+            let reason = stopped
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+            assert_eq!(
+                reason,
+                std::task::Poll::Ready(ExitReason::Stopped),
+                "{mode:?}"
+            );
+        }
+    });
+}
+
 #[actium::test]
-async fn stopping_twice_keeps_the_first_reason() -> actium::Result<()> {
-    let (actor, _journal) = hooked();
-    let actor = actor.spawn();
-    actor.stop();
-    actor.stop();
-    assert_eq!(actor.stopped().await, ExitReason::Stopped);
-    assert_eq!(actor.stopped().await, ExitReason::Stopped);
+async fn on_stop_runs_only_after_a_successful_on_start_and_not_after_a_kill() -> actium::Result<()>
+{
+    let journal = Journal::default();
+    let refused = Refusing {
+        journal: journal.clone(),
+    }
+    .spawn();
+    assert!(matches!(refused.stopped().await, ExitReason::Error(_)));
+    let (killed, killed_journal) = hooked();
+    let killed = killed.spawn();
+    killed.ping().await?;
+    killed.kill();
+    assert_eq!(killed.stopped().await, ExitReason::Killed);
+    // Erlang: `terminate` follows a successful `init` only, and a killed
+    // process runs nothing more.
+    assert!(lines(&journal).is_empty(), "{:?}", lines(&journal));
+    assert_eq!(lines(&killed_journal), ["start true"]);
     Ok(())
+}
+
+/// Fails to start; would journal a stop.
+struct Refusing {
+    journal: Journal,
+}
+
+#[actor]
+impl Refusing {
+    #[on_start]
+    fn start(&mut self) -> Result<(), String> {
+        Err("refused".into())
+    }
+
+    #[on_stop]
+    fn stop(&mut self) {
+        self.journal.lock().expect("journal").push("stop".into());
+    }
+
+    #[ask]
+    fn ping(&self) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_system_dropped_inside_async_code_shuts_down_without_panicking() {
+    // A system built and dropped by async code of another runtime (a tokio
+    // test, a web handler): dropping a Tokio runtime there would panic.
+    let system = System::builder().start().expect("system");
+    let (actor, journal) = hooked();
+    let actor = system.spawn(actor);
+    actor.work().expect("sent");
+    drop(system);
+    assert_eq!(
+        lines(&journal).last().map(String::as_str),
+        Some("stop shutdown")
+    );
 }
 
 #[test]
@@ -224,12 +299,13 @@ fn shutdown_answers_every_pending_caller() {
                 .shutdown_grace(Duration::from_millis(100))
                 .start()
                 .expect("system");
-            let (gate, _open, _entered) = Gate::new();
+            let (gate, _open, entered) = Gate::new();
             let gate = system.spawn(gate);
             // `hold` never returns: the gate is never opened, so shutdown
-            // must give up on it after the grace period.
+            // must give up on it after the grace period, and kill it.
             let stuck = gate.hold();
             let queued = gate.handled();
+            system.block_on(entered.wait());
             system.shutdown();
             assert!(matches!(stuck.wait(), Err(Error::ActorStopped { .. })));
             assert!(matches!(queued.wait(), Err(Error::ActorStopped { .. })));

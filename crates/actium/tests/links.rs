@@ -4,8 +4,11 @@
 
 mod support;
 
-use actium::Monitor;
+use std::sync::Arc;
+
 use actium::prelude::*;
+use actium::transport::{Peer, RemoteSignal};
+use actium::{ActorLabel, Monitor, NodeId};
 use support::Event;
 
 /// Records every signal it receives.
@@ -33,6 +36,16 @@ impl Watcher {
 
     #[ask]
     fn watch(&mut self, ctx: &mut Context<Self>, other: ActorRef<Worker>) -> Monitor {
+        ctx.monitor(&other)
+    }
+
+    #[ask]
+    fn link_to_soft(&mut self, ctx: &mut Context<Self>, other: ActorRef<Soft>) {
+        ctx.link(&other);
+    }
+
+    #[ask]
+    fn watch_soft(&mut self, ctx: &mut Context<Self>, other: ActorRef<Soft>) -> Monitor {
         ctx.monitor(&other)
     }
 
@@ -97,6 +110,22 @@ impl Worker {
     #[tell]
     fn fail(&mut self, ctx: &mut Context<Self>, why: String) {
         ctx.fail(why);
+    }
+
+    #[ask]
+    fn ping(&self) -> u8 {
+        1
+    }
+}
+
+/// An actor with no panic policy of its own.
+struct Soft;
+
+#[actor]
+impl Soft {
+    #[tell]
+    fn crash(&mut self) {
+        panic!("soft crashed");
     }
 
     #[ask]
@@ -209,19 +238,22 @@ async fn spawn_link_ties_parent_and_child() -> actium::Result<()> {
 }
 
 #[actium::test]
-async fn linking_to_an_exited_actor_delivers_its_exit_at_once() -> actium::Result<()> {
+async fn linking_to_an_exited_actor_delivers_noproc_at_once() -> actium::Result<()> {
     let worker = Worker.spawn();
-    worker.crash()?;
-    worker.stopped().await;
+    worker.finish()?;
+    assert_eq!(worker.stopped().await, ExitReason::Normal);
+    // Erlang: the actor no longer exists, so the link fails with `noproc`
+    // — whatever its reason was, even a normal one.
     let watcher = Watcher::default().spawn();
     watcher.trap(true).await?;
     watcher.link_to(worker.clone()).await?;
-    assert!(watcher.log().await?[0].starts_with(&format!("exit {worker} panicked")));
+    assert_eq!(watcher.log().await?, [format!("exit {worker} noproc")]);
 
+    // `noproc` is abnormal: an actor that does not trap exits dies of it.
     let untrapped = Watcher::default().spawn();
     // The link call's own answer races the kill it triggers.
     let _ = untrapped.link_to(worker.clone()).await;
-    assert!(matches!(untrapped.stopped().await, ExitReason::Panicked(_)));
+    assert_eq!(untrapped.stopped().await, ExitReason::NoProc);
     Ok(())
 }
 
@@ -259,13 +291,15 @@ async fn a_monitor_delivers_one_down_for_any_exit() -> actium::Result<()> {
 }
 
 #[actium::test]
-async fn monitoring_an_exited_actor_delivers_down_at_once() -> actium::Result<()> {
+async fn monitoring_an_exited_actor_delivers_noproc_at_once() -> actium::Result<()> {
     let worker = Worker.spawn();
     worker.kill();
     worker.stopped().await;
     let watcher = Watcher::default().spawn();
     watcher.watch(worker.clone()).await?;
-    assert_eq!(watcher.log().await?, [format!("down {worker} killed")]);
+    // Erlang: a monitor of a process that no longer exists fires at once
+    // with `noproc`.
+    assert_eq!(watcher.log().await?, [format!("down {worker} noproc")]);
     Ok(())
 }
 
@@ -341,5 +375,91 @@ async fn exit_signals_follow_erlangs_exit_2() -> actium::Result<()> {
         .send_exit_to_watcher(trapping.clone(), ExitReason::Killed)
         .await?;
     assert_eq!(trapping.stopped().await, ExitReason::Killed);
+    Ok(())
+}
+
+#[actium::test]
+async fn a_linked_actor_without_a_panic_policy_dies_of_a_panic() -> actium::Result<()> {
+    // Nobody linked or watching: a panic is reported and the actor resumes.
+    let soft = Soft.spawn();
+    soft.crash()?;
+    assert_eq!(soft.ping().await?, 1);
+    // Linked: the panic ends it, as a crash ends an Erlang process, and the
+    // link carries the reason.
+    let watcher = Watcher::default().spawn();
+    watcher.trap(true).await?;
+    watcher.link_to_soft(soft.clone()).await?;
+    soft.crash()?;
+    assert!(matches!(soft.stopped().await, ExitReason::Panicked(_)));
+    assert!(watcher.log().await?[0].starts_with(&format!("exit {soft} panicked")));
+    Ok(())
+}
+
+#[actium::test]
+async fn a_monitored_actor_without_a_panic_policy_dies_of_a_panic() -> actium::Result<()> {
+    let soft = Soft.spawn();
+    let watcher = Watcher::default().spawn();
+    watcher.watch_soft(soft.clone()).await?;
+    soft.crash()?;
+    assert!(matches!(soft.stopped().await, ExitReason::Panicked(_)));
+    assert!(watcher.log().await?[0].starts_with(&format!("down {soft} panicked")));
+    Ok(())
+}
+
+/// A node that records the signals sent to it, standing for an actor on
+/// another machine.
+struct RecordingPeer {
+    signals: std::sync::Mutex<Vec<RemoteSignal>>,
+}
+
+impl Peer for RecordingPeer {
+    fn address(&self) -> &str {
+        "tcp://192.0.2.1:4000"
+    }
+
+    fn is_connected(&self) -> bool {
+        true
+    }
+
+    fn call(
+        &self,
+        _to: ActorId,
+        _method: &'static str,
+        _payload: &[u8],
+        _answer: Option<actium::transport::Answer>,
+        _trace: Option<actium::transport::TraceContext>,
+    ) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn signal(&self, signal: RemoteSignal) -> Result<(), Error> {
+        self.signals.lock().expect("signals").push(signal);
+        Ok(())
+    }
+}
+
+#[actium::test]
+async fn an_exiting_watcher_removes_its_monitors() -> actium::Result<()> {
+    let peer = Arc::new(RecordingPeer {
+        signals: std::sync::Mutex::new(Vec::new()),
+    });
+    let remote: ActorRef<Worker> = actium::transport::remote_ref(
+        &SystemHandle::current(),
+        ActorLabel::new(ActorId::new(NodeId::from_u64(7), 1), "Worker"),
+        peer.clone(),
+    );
+    let watcher = Watcher::default().spawn();
+    let monitor = watcher.watch(remote).await?;
+    watcher.stop();
+    watcher.stopped().await;
+    // As in Erlang, a process's monitors die with it: the watched actor's
+    // node is told, instead of holding the dead watcher for ever.
+    let signals = peer.signals.lock().expect("signals").clone();
+    let id = monitor.id().to_string();
+    assert!(
+        matches!(&signals[..], [RemoteSignal::Monitor { monitor: m, .. }, RemoteSignal::Demonitor { monitor: d, .. }]
+            if format!("monitor#{m}") == id && format!("monitor#{d}") == id),
+        "{signals:?}"
+    );
     Ok(())
 }

@@ -44,11 +44,34 @@ impl Hub {
         });
     }
 
+    /// Waits for `go` before it touches the state.
     #[tell(parallel)]
-    async fn bump_later(mut this: Reentrant<Self>, by: u64, done: Event) {
-        tokio::task::yield_now().await;
+    async fn bump_later(mut this: Reentrant<Self>, by: u64, go: Event, done: Event) {
+        go.wait().await;
         this.with(|hub| hub.n += by);
         done.fire();
+    }
+
+    /// Reaches for the state again inside `with`, through a second handle.
+    #[ask(parallel)]
+    async fn nest(mut this: Reentrant<Self>) -> u64 {
+        this.with_context(|_hub, ctx| ctx.reentrant().with(|hub| hub.n))
+    }
+
+    /// A plain method that waits for `peer`, which calls back.
+    #[ask]
+    async fn plain_ping_back(
+        &self,
+        ctx: &mut Context<Self>,
+        peer: ActorRef<Echo>,
+    ) -> Result<u64, Error> {
+        peer.call_back_parallel(ctx.myself()).await?
+    }
+
+    /// A parallel method that needs no state.
+    #[ask(parallel)]
+    async fn parallel_get(mut this: Reentrant<Self>) -> u64 {
+        this.with(|hub| hub.n)
     }
 
     #[ask(parallel)]
@@ -93,6 +116,11 @@ impl Echo {
     #[ask]
     async fn call_back(&self, hub: ActorRef<Hub>) -> Result<u64, Error> {
         hub.get().await
+    }
+
+    #[ask]
+    async fn call_back_parallel(&self, hub: ActorRef<Hub>) -> Result<u64, Error> {
+        hub.parallel_get().await
     }
 }
 
@@ -147,12 +175,43 @@ async fn parallel_sections_and_plain_methods_lose_no_update() -> actium::Result<
 #[actium::test]
 async fn a_parallel_tell_runs_beside_other_messages() -> actium::Result<()> {
     let hub = Hub::default().spawn();
-    let done = Event::new();
-    hub.bump_later(5, done.clone())?;
+    let (go, done) = (Event::new(), Event::new());
+    hub.bump_later(5, go.clone(), done.clone())?;
+    // The parallel tell waits for `go`; meanwhile plain messages are served
+    // (run one after the other, this would wait for ever).
     hub.incr()?;
-    // The parallel tell may finish before or after `incr`, but both land.
+    assert_eq!(hub.get().await?, 1);
+    go.fire();
     done.wait().await;
     assert_eq!(hub.get().await?, 6);
+    Ok(())
+}
+
+#[actium::test]
+async fn a_nested_with_panics_instead_of_deadlocking() -> actium::Result<()> {
+    let hub = Hub::default().spawn();
+    let error = hub.nest().await.expect_err("panics");
+    assert!(
+        matches!(&error, Error::Panicked { message, .. } if message.contains("inside another `with`")),
+        "{error:?}"
+    );
+    // The state came back whole.
+    hub.incr()?;
+    assert_eq!(hub.get().await?, 1);
+    Ok(())
+}
+
+#[actium::test]
+async fn a_callback_into_a_plain_method_that_awaits_is_a_deadlock_even_if_parallel()
+-> actium::Result<()> {
+    // A departure from Orleans, where an [AlwaysInterleave] method would be
+    // admitted here: a plain method holds the state across its awaits, so
+    // nothing that reaches the state can run until it returns. The cycle is
+    // reported at once instead of hanging.
+    let hub = Hub::default().spawn();
+    let echo = Echo.spawn();
+    let error = hub.plain_ping_back(echo).await?.expect_err("deadlock");
+    assert!(matches!(error, Error::Deadlock { .. }), "{error:?}");
     Ok(())
 }
 

@@ -90,9 +90,10 @@ async fn references_compare_hash_and_print() -> actium::Result<()> {
 
 #[test]
 fn addresses_are_unique_across_systems() {
-    let ids: Vec<ActorId> = (0..2)
-        .map(|_| {
-            actium::launch(Mode::Tasks, async {
+    let ids: Vec<ActorId> = [Mode::Tasks, Mode::Threads]
+        .into_iter()
+        .map(|mode| {
+            actium::launch(mode, async {
                 let peer = Peer {
                     id: 0,
                     successor: None,

@@ -1,5 +1,6 @@
-//! Names: register, typed look-up, unregister, automatic removal on exit,
-//! and clear errors for missing names, wrong types and bad names.
+//! Names: register (one name per actor, as in Erlang), typed look-up,
+//! unregister, automatic removal on exit, and clear errors for missing
+//! names, wrong types and bad names.
 
 mod support;
 
@@ -76,10 +77,35 @@ async fn names_are_non_empty_and_contain_no_slash() -> actium::Result<()> {
 }
 
 #[actium::test]
-async fn an_actor_loses_its_names_when_it_exits() -> actium::Result<()> {
+async fn an_actor_has_one_name_at_most() -> actium::Result<()> {
     let store = Store.spawn();
     actium::register("store", &store)?;
+    // Erlang's `register/2` fails the same way (`badarg`).
+    let error = actium::register("depot", &store).expect_err("already named");
+    assert!(
+        matches!(&error, Error::AlreadyNamed { name, .. } if name == "store"),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("is already registered as `store`")
+    );
+    assert!(matches!(
+        actium::whereis::<Store>("depot"),
+        Err(Error::NotRegistered { .. })
+    ));
+    // Renaming is unregistering, then registering.
+    assert!(actium::unregister("store"));
     actium::register("depot", &store)?;
+    assert_eq!(actium::whereis::<Store>("depot")?, store);
+    Ok(())
+}
+
+#[actium::test]
+async fn an_actor_loses_its_name_when_it_exits() -> actium::Result<()> {
+    let store = Store.spawn();
+    actium::register("store", &store)?;
     store.stop();
     store.stopped().await;
     assert!(matches!(

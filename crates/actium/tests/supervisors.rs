@@ -1,6 +1,8 @@
 //! Supervisors: one-for-one, one-for-all and rest-for-one restarts, restart
-//! types, restart intensity, nested trees — and references (and names) to a
-//! restarted child reaching its new incarnation.
+//! types, restart intensity, nested trees, managing children by hand — and
+//! references (and names) to a restarted child reaching its new incarnation.
+//! How supervisors start and stop their children is in
+//! `supervisor_lifecycle.rs`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,12 +11,13 @@ use std::time::Duration;
 use actium::prelude::*;
 use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
 
-/// Counts the jobs of this incarnation.
+/// Counts the jobs of this incarnation. It sets no panic policy: a
+/// supervised actor stops when it panics, which is what gets it restarted.
 struct Worker {
     jobs: u32,
 }
 
-#[actor(on_panic = "stop")]
+#[actor]
 impl Worker {
     #[ask]
     fn work(&mut self) -> u32 {
@@ -44,6 +47,15 @@ fn counted(name: &str, starts: &Arc<AtomicUsize>) -> ChildSpec {
 
 async fn worker(supervisor: &ActorRef<Supervisor>, name: &str) -> actium::Result<ActorRef<Worker>> {
     supervisor.children().await?.get::<Worker>(name)
+}
+
+/// The names of the supervisor's children, in start order.
+async fn child_names(supervisor: &ActorRef<Supervisor>) -> actium::Result<Vec<String>> {
+    let children = supervisor.children().await?;
+    Ok(children
+        .iter()
+        .map(|child| child.name().to_owned())
+        .collect())
 }
 
 /// Crashes `worker` and waits until its next incarnation answers: proof the
@@ -164,22 +176,39 @@ async fn restart_types_decide_which_exits_restart() -> actium::Result<()> {
 }
 
 #[actium::test]
-async fn too_many_restarts_end_the_supervisor_and_its_children() -> actium::Result<()> {
+async fn too_many_restarts_shut_the_supervisor_down_as_in_otp() -> actium::Result<()> {
     let supervisor = Supervisor::builder()
         .intensity(2, Duration::from_secs(60))
         .child(ChildSpec::new("worker", || Worker { jobs: 0 }))
+        .child(ChildSpec::new("sibling", || Worker { jobs: 0 }))
         .spawn();
-    let worker = worker(&supervisor, "worker").await?;
+    let (worker, sibling) = (
+        self::worker(&supervisor, "worker").await?,
+        self::worker(&supervisor, "sibling").await?,
+    );
     crash_and_recover(&worker).await?;
     crash_and_recover(&worker).await?;
     worker.crash()?;
-    match supervisor.stopped().await {
-        ExitReason::Error(message) => {
-            assert!(message.contains("more than 2 restarts"), "{message}")
-        }
-        other => panic!("expected the supervisor to fail, got {other:?}"),
+    // OTP: the supervisor terminates its other children and exits with
+    // `shutdown`; the child that crashed last keeps its own reason.
+    assert_eq!(supervisor.stopped().await, ExitReason::Shutdown);
+    match worker.stopped().await {
+        ExitReason::Panicked(message) => assert!(message.contains("worker crashed"), "{message}"),
+        other => panic!("expected the crash as the worker's reason, got {other:?}"),
     }
-    assert_eq!(worker.stopped().await, ExitReason::Shutdown);
+    assert_eq!(sibling.stopped().await, ExitReason::Shutdown);
+    Ok(())
+}
+
+#[actium::test]
+async fn a_panicking_child_is_restarted_without_a_panic_policy_of_its_own() -> actium::Result<()> {
+    let supervisor = Supervisor::builder()
+        .child(ChildSpec::new("worker", || Worker { jobs: 0 }))
+        .spawn();
+    let worker = worker(&supervisor, "worker").await?;
+    assert_eq!(worker.work().await?, 1);
+    worker.crash()?;
+    assert_eq!(worker.work().await?, 1, "a fresh incarnation");
     Ok(())
 }
 
@@ -218,12 +247,22 @@ async fn a_killed_child_is_restarted() -> actium::Result<()> {
 }
 
 #[actium::test]
-async fn children_can_be_terminated_and_restarted_by_hand() -> actium::Result<()> {
+async fn children_can_be_terminated_restarted_and_deleted_by_hand() -> actium::Result<()> {
     let starts = Arc::new(AtomicUsize::new(0));
     let supervisor = Supervisor::builder()
         .child(counted("worker", &starts))
         .spawn();
     let first = worker(&supervisor, "worker").await?;
+    // OTP's `{error, running}`: a running child is not restarted or deleted.
+    assert!(matches!(
+        supervisor.restart_child("worker".into()).await?,
+        Err(Error::ChildRunning { .. })
+    ));
+    assert!(matches!(
+        supervisor.delete_child("worker".into()).await?,
+        Err(Error::ChildRunning { .. })
+    ));
+    assert_eq!(first.work().await?, 1, "not restarted");
     supervisor.terminate_child("worker".into()).await??;
     assert_eq!(first.stopped().await, ExitReason::Shutdown);
     assert!(!supervisor.children().await?.iter().any(|c| c.is_running()));
@@ -235,6 +274,25 @@ async fn children_can_be_terminated_and_restarted_by_hand() -> actium::Result<()
         supervisor.restart_child("nobody".into()).await?,
         Err(Error::NoSuchChild { .. })
     ));
+    supervisor.terminate_child("worker".into()).await??;
+    supervisor.delete_child("worker".into()).await??;
+    assert!(supervisor.children().await?.is_empty());
+    Ok(())
+}
+
+#[actium::test]
+async fn a_temporary_child_is_forgotten_once_it_ends() -> actium::Result<()> {
+    let supervisor = Supervisor::builder()
+        .child(ChildSpec::new("permanent", || Worker { jobs: 0 }))
+        .child(ChildSpec::new("temporary", || Worker { jobs: 0 }).restart(Restart::Temporary))
+        .child(ChildSpec::new("by_hand", || Worker { jobs: 0 }).restart(Restart::Temporary))
+        .spawn();
+    let temporary = worker(&supervisor, "temporary").await?;
+    temporary.crash()?;
+    temporary.stopped().await;
+    supervisor.terminate_child("by_hand".into()).await??;
+    let names = child_names(&supervisor).await?;
+    assert_eq!(names, ["permanent"]);
     Ok(())
 }
 
@@ -274,7 +332,7 @@ async fn supervision_trees_restart_a_failed_subtree() -> actium::Result<()> {
     // The subtree allows no restart: the worker's crash fails it, and the
     // top supervisor restarts the subtree, which starts a fresh worker.
     first.crash()?;
-    assert_eq!(first.stopped().await, ExitReason::Shutdown);
+    assert!(matches!(first.stopped().await, ExitReason::Panicked(_)));
     let again = worker(&sub, "worker").await?;
     assert_ne!(again, first, "a restarted subtree starts new workers");
     assert_eq!(again.work().await?, 1);
@@ -292,12 +350,7 @@ async fn children_can_be_added_to_a_running_supervisor() -> actium::Result<()> {
         .await??;
     let second = worker(&supervisor, "second").await?;
     crash_and_recover(&second).await?;
-    let names: Vec<String> = supervisor
-        .children()
-        .await?
-        .iter()
-        .map(|child| child.name().to_owned())
-        .collect();
+    let names = child_names(&supervisor).await?;
     assert_eq!(names, ["first", "second"]);
     let duplicate = supervisor
         .start_child(ChildSpec::new("second", || Worker { jobs: 0 }))

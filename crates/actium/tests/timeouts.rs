@@ -126,14 +126,29 @@ async fn an_actor_keeps_serving_after_a_caller_timed_out() -> actium::Result<()>
 #[test]
 fn a_deadline_past_the_end_of_time_means_no_deadline() {
     within(Duration::from_secs(60), || {
-        actium::launch(Mode::Tasks, async {
-            let stall = Stall {
-                release: Event::new(),
-            }
-            .spawn();
-            assert_eq!(stall.quick().timeout(Duration::MAX).await?, 3);
-            Ok::<(), Error>(())
-        })
-        .expect("launch");
+        for mode in MODES {
+            System::builder()
+                .mode(mode)
+                .default_timeout(Duration::from_millis(20))
+                .launch(async {
+                    let release = Event::new();
+                    let stall = Stall {
+                        release: release.clone(),
+                    }
+                    .spawn();
+                    let mut answer = std::pin::pin!(stall.wait_default().timeout(Duration::MAX));
+                    // Five times the default deadline passes without a
+                    // timeout (nor an overflow)...
+                    tokio::select! {
+                        early = &mut answer => panic!("answered before the release: {early:?}"),
+                        () = actium::sleep(Duration::from_millis(100)) => {}
+                    }
+                    // ...and the answer still comes.
+                    release.fire();
+                    assert_eq!(answer.await?, 1);
+                    Ok::<(), Error>(())
+                })
+                .expect("launch");
+        }
     });
 }

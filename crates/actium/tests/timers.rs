@@ -36,6 +36,17 @@ impl Ticker {
         })
     }
 
+    /// Starts an interval whose period never ends; its closure owns
+    /// `dropped`.
+    #[ask]
+    fn start_forever(&mut self, ctx: &mut Context<Self>, dropped: Event) -> Timer {
+        let guard = DropSignal(dropped);
+        ctx.interval(Duration::MAX, move |me| {
+            let _keep = &guard;
+            me.ping()
+        })
+    }
+
     #[ask]
     fn ping_later(&mut self, ctx: &mut Context<Self>, delay: Duration) -> Timer {
         ctx.later(delay, |me| me.ping())
@@ -76,11 +87,35 @@ async fn an_interval_delivers_repeatedly() -> actium::Result<()> {
 }
 
 #[actium::test]
-async fn later_delivers_after_its_delay() -> actium::Result<()> {
+async fn later_delivers_after_its_delay_not_before() -> actium::Result<()> {
     let (ticker, _, pinged) = ticker();
     let ticker = ticker.spawn();
-    ticker.ping_later(Duration::from_millis(5)).await?;
+    let start = std::time::Instant::now();
+    ticker.ping_later(Duration::from_millis(30)).await?;
     pinged.wait().await;
+    assert!(
+        start.elapsed() >= Duration::from_millis(30),
+        "delivered after {:?}",
+        start.elapsed()
+    );
+    Ok(())
+}
+
+#[actium::test]
+async fn an_interval_past_the_end_of_time_never_fires_and_lives_on() -> actium::Result<()> {
+    let (ticker, _, pinged) = ticker();
+    let ticker = ticker.spawn();
+    let dropped = Event::new();
+    let never = ticker.start_forever(dropped.clone()).await?;
+    // Its task must neither fire nor die (overflowing its first deadline
+    // would end it, dropping the closure): give it half a second (a panic's backtrace
+    // can take a while to print before the task is dropped).
+    let ended = tokio::time::timeout(Duration::from_millis(500), dropped.wait()).await;
+    assert!(ended.is_err(), "the timer's task ended");
+    assert!(!never.is_finished() && !pinged.has_fired());
+    // It is a timer like any other: cancelling it ends its task.
+    never.cancel();
+    dropped.wait().await;
     Ok(())
 }
 

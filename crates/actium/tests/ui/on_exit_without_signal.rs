@@ -1,0 +1,11 @@
+use actium::prelude::*;
+
+struct Watcher;
+
+#[actor]
+impl Watcher {
+    #[on_exit]
+    fn exited(&mut self) {}
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use actium::prelude::*;
+
+struct Service;
+
+#[actor]
+impl Service {
+    #[on_stop]
+    fn stop(&mut self) -> bool {
+        true
+    }
+}
+
+fn main() {}

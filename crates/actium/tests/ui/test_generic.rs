@@ -1,0 +1,6 @@
+#[actium::test]
+async fn counts<T>() -> actium::Result<()> {
+    Ok(())
+}
+
+fn main() {}

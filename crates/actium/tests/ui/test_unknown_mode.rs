@@ -1,0 +1,6 @@
+#[actium::test(fibers)]
+async fn counts() -> actium::Result<()> {
+    Ok(())
+}
+
+fn main() {}
