@@ -145,10 +145,20 @@ impl PeerHandle {
     }
 
     fn queue<T: Serialize>(&self, frame: &T) -> Result<(), Error> {
+        self.queue_call(frame, ActorId::new(NodeId::from_u64(0), 0), "?")
+    }
+
+    /// Queues a frame for a call of `method` on `to`, which errors name.
+    fn queue_call<T: Serialize>(
+        &self,
+        frame: &T,
+        to: ActorId,
+        method: &'static str,
+    ) -> Result<(), Error> {
         self.outbox.push(frame).map_err(|refused| match refused {
             Refused::Frame(error) => Error::Rejected {
-                actor: actium_core::ActorLabel::new(ActorId::new(NodeId::from_u64(0), 0), "?"),
-                method: "?",
+                actor: actium_core::ActorLabel::new(to, "?"),
+                method,
                 reason: error.to_string(),
             },
             Refused::Overloaded => self
@@ -366,21 +376,29 @@ impl Peer for PeerHandle {
         let mut state = self.lock();
         self.ensure(&mut state, to.node())?;
         match answer {
-            None => self.queue(&Frame::Tell {
-                to,
-                method,
-                payload,
-                trace,
-            }),
-            Some(answer) => {
-                let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                self.queue(&Frame::Ask {
-                    id,
+            None => self.queue_call(
+                &Frame::Tell {
                     to,
                     method,
                     payload,
                     trace,
-                })?;
+                },
+                to,
+                method,
+            ),
+            Some(answer) => {
+                let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                self.queue_call(
+                    &Frame::Ask {
+                        id,
+                        to,
+                        method,
+                        payload,
+                        trace,
+                    },
+                    to,
+                    method,
+                )?;
                 state.pending.insert(id, Pending::Call(answer));
                 Ok(())
             }

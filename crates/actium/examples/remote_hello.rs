@@ -54,7 +54,8 @@ async fn serve(port: u16) -> actium::Result<()> {
     Ok(())
 }
 
-async fn client(address: &str) -> actium::Result<()> {
+async fn client(address: String) -> actium::Result<()> {
+    let address = address.as_str();
     let node = Node::builder()
         .name("hello-client")
         .cookie(COOKIE)
@@ -76,23 +77,5 @@ async fn client(address: &str) -> actium::Result<()> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("server") => {
-            let port = args.get(1).map_or(Ok(0), |p| p.parse())?;
-            actium::launch(Mode::Tasks, serve(port))?;
-        }
-        Some("client") => {
-            let address = args
-                .get(1)
-                .ok_or("usage: remote_hello client tcp://host:port")?;
-            actium::launch(Mode::Tasks, client(address))?;
-        }
-        _ => {
-            let server = server::Server::start()?;
-            println!("started a server process at {}", server.address);
-            actium::launch(Mode::Tasks, client(&server.address))?;
-        }
-    }
-    Ok(())
+    server::main(serve, client)
 }

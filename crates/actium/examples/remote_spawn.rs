@@ -31,8 +31,9 @@ impl Squarer {
     }
 }
 
-async fn serve() -> actium::Result<()> {
+async fn serve(port: u16) -> actium::Result<()> {
     let node = Node::builder()
+        .listen(format!("tcp://127.0.0.1:{port}"))
         .name("spawn-server")
         .cookie(COOKIE)
         .start()
@@ -44,7 +45,8 @@ async fn serve() -> actium::Result<()> {
     Ok(())
 }
 
-async fn client(address: &str) -> actium::Result<()> {
+async fn client(address: String) -> actium::Result<()> {
+    let address = address.as_str();
     let node = Node::builder()
         .name("spawn-client")
         .cookie(COOKIE)
@@ -73,19 +75,5 @@ async fn client(address: &str) -> actium::Result<()> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("server") => actium::launch(Mode::Tasks, serve())?,
-        Some("client") => {
-            let address = args
-                .get(1)
-                .ok_or("usage: remote_spawn client tcp://host:port")?;
-            actium::launch(Mode::Tasks, client(address))?;
-        }
-        _ => {
-            let server = server::Server::start()?;
-            actium::launch(Mode::Tasks, client(&server.address))?;
-        }
-    }
-    Ok(())
+    server::main(serve, client)
 }

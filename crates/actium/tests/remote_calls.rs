@@ -285,3 +285,21 @@ fn a_plain_thread_can_wait_for_a_remote_answer() {
         });
     }
 }
+
+#[test]
+fn a_call_larger_than_a_frame_is_refused_and_the_connection_goes_on() {
+    with_store(Mode::Tasks, |cluster, store| {
+        cluster.run(1, async {
+            let huge = "x".repeat(actium::remote::DEFAULT_MAX_FRAME + 1);
+            match store.note(huge) {
+                Err(Error::Rejected { reason, method, .. }) => {
+                    assert_eq!(method, "note");
+                    assert!(reason.contains("largest frame"), "{reason}");
+                }
+                other => panic!("expected Rejected, got {other:?}"),
+            }
+            store.add(1).unwrap();
+            assert_eq!(store.stock().await.unwrap(), 1);
+        });
+    });
+}

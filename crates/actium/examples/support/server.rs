@@ -59,3 +59,33 @@ pub async fn serve_until_stdin_closes() {
         }
     }
 }
+
+/// The remote examples' `main`: `server [port]` runs `serve`, `client
+/// <address>` runs `client` against a server already running there, and
+/// no argument runs both sides (the server as a child process).
+pub fn main<S, C>(
+    serve: impl FnOnce(u16) -> S,
+    client: impl FnOnce(String) -> C,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    S: std::future::Future<Output = actium::Result<()>>,
+    C: std::future::Future<Output = actium::Result<()>>,
+{
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("server") => {
+            let port = args.get(1).map_or(Ok(0), |port| port.parse())?;
+            actium::launch(actium::Mode::Tasks, serve(port))?;
+        }
+        Some("client") => {
+            let address = args.get(1).ok_or("usage: client tcp://host:port")?;
+            actium::launch(actium::Mode::Tasks, client(address.clone()))?;
+        }
+        _ => {
+            let server = Server::start()?;
+            println!("started a server process at {}", server.address);
+            actium::launch(actium::Mode::Tasks, client(server.address.clone()))?;
+        }
+    }
+    Ok(())
+}
