@@ -78,6 +78,9 @@ fn a_reference_from_a_third_node_is_called_directly() {
                 .await
                 .unwrap();
             directory.publish(cell.clone()).unwrap();
+            // Calls from one sender arrive in order: once this is answered,
+            // the publication is in, whoever asks next.
+            assert_eq!(directory.cells().await.unwrap().len(), 1);
             cell
         });
         // B gets it from A and calls C directly.
