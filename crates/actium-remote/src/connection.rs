@@ -350,7 +350,7 @@ pub(crate) async fn accept(node: Arc<NodeShared>, io: Box<dyn Io>, from: String)
                 peer.ended(generation, &reason);
                 return;
             }
-            if let Some(old) = replaced.filter(|old| *old != info.node) {
+            if let Some(old) = replaced {
                 // The node restarted: everything tied to its old run is gone.
                 transport::connection_lost(node.system(), old);
             }

@@ -76,7 +76,8 @@ enum Pending {
 
 /// What a listener decides about a connection a peer opened.
 pub(crate) enum Admission {
-    /// Use it; it replaced a connection to this node id, if any.
+    /// Use it; it replaced a connection to this earlier run of the node,
+    /// if any.
     Accept(Option<NodeId>),
     /// Refuse it: another connection between the two nodes stays.
     Duplicate,
@@ -270,10 +271,21 @@ impl PeerHandle {
             return Admission::Duplicate;
         }
         let replaced = match state.phase {
-            Phase::Up { .. } => state.node_id,
+            Phase::Up { .. } => state.node_id.filter(|old| *old != node),
             _ => None,
         };
+        // Calls sent to the node's previous run will never be answered.
+        let orphans = match replaced {
+            Some(_) => std::mem::take(&mut state.pending),
+            None => HashMap::new(),
+        };
         self.install(&mut state, generation, node);
+        drop(state);
+        for (_, pending) in orphans {
+            if let Pending::Call(answer) = pending {
+                answer.fail(self.down_error("the node restarted"));
+            }
+        }
         Admission::Accept(replaced)
     }
 
