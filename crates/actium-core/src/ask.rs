@@ -166,6 +166,7 @@ impl<R: Send + 'static> Ask<R> {
 
     /// Keeps the caller's link in the call chain marked as waiting for as
     /// long as this ask is.
+    #[inline]
     pub(crate) fn awaited_by(mut self, awaiting: Option<Awaiting>) -> Self {
         self.awaiting = awaiting;
         self
