@@ -30,9 +30,12 @@ enum ReplyTo<R: Send> {
     /// A caller in this process, waiting on the slot.
     Slot(Arc<Slot<R>>),
     /// A caller on another node: the remote layer encodes the outcome and
-    /// sends it back over the connection the request came on.
+    /// sends it back over the connection the request came on. Boxed once
+    /// more, so that the pointer is thin: every message of an actor with a
+    /// request-reply method carries a `Reply`'s room, and a fat pointer
+    /// here made it three words instead of two.
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    Remote(Box<dyn Forward<R>>),
+    Remote(Box<Box<dyn Forward<R>>>),
 }
 
 /// Hands an outcome to a caller on another node.
@@ -61,7 +64,7 @@ impl<R: Send> Reply<R> {
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(crate) fn remote(respond: Box<dyn Forward<R>>) -> Self {
         Reply {
-            to: Some(ReplyTo::Remote(respond)),
+            to: Some(ReplyTo::Remote(Box::new(respond))),
         }
     }
 
@@ -70,7 +73,7 @@ impl<R: Send> Reply<R> {
             Some(ReplyTo::Slot(slot)) => {
                 let _answered_in_time = slot.complete(outcome);
             }
-            Some(ReplyTo::Remote(respond)) => respond.respond(outcome),
+            Some(ReplyTo::Remote(respond)) => (*respond).respond(outcome),
             None => {}
         }
     }

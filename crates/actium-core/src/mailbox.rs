@@ -391,6 +391,21 @@ mod tests {
         );
     }
 
+    /// Every message of an actor with a request-reply method has a
+    /// `Reply`'s room, and a busy mailbox holds many: a reply is two words
+    /// (a thin pointer and its variant), so a `Counter`'s envelope is three.
+    #[test]
+    fn replies_and_envelopes_stay_small() {
+        #[allow(dead_code, reason = "only its size matters")]
+        enum Msg {
+            Incr {},
+            Get { reply: crate::ask::Reply<u64> },
+        }
+        let word = std::mem::size_of::<usize>();
+        assert_eq!(std::mem::size_of::<crate::ask::Reply<u64>>(), 2 * word);
+        assert_eq!(std::mem::size_of::<Envelope<Msg>>(), 3 * word);
+    }
+
     #[test]
     fn takes_everything_in_fifo_order_and_wakes_a_waiting_receiver() {
         let mailbox = Mailbox::new(None);
