@@ -117,10 +117,13 @@ async fn measure(workload: Workload, n: u64) -> Result<Measurement, Error> {
         Workload::Ask => {
             let counter = Counter::default().spawn();
             let start = Instant::now();
+            let mut answers = 0;
             for _ in 0..n {
-                counter.get().await?;
+                answers |= counter.get().await?;
             }
-            Measurement::timed(n, start.elapsed())
+            let elapsed = start.elapsed();
+            check(answers == 0, "ask answers");
+            Measurement::timed(n, elapsed)
         }
         Workload::Tell => {
             let counter = Counter::default().spawn();

@@ -98,10 +98,13 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
         Workload::Ask => {
             let counter = Counter(0).start();
             let start = Instant::now();
+            let mut answers = 0;
             for _ in 0..n {
-                let _ = counter.send(Get).await;
+                answers |= counter.send(Get).await.unwrap_or(1);
             }
-            Measurement::timed(n, start.elapsed())
+            let elapsed = start.elapsed();
+            check(answers == 0, "ask answers");
+            Measurement::timed(n, elapsed)
         }
         Workload::Tell => {
             let counter = Counter(0).start();

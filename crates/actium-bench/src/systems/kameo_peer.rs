@@ -88,10 +88,13 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
         Workload::Ask => {
             let counter = spawn_counter();
             let start = Instant::now();
+            let mut answers = 0;
             for _ in 0..n {
-                let _ = counter.ask(Get).await;
+                answers |= counter.ask(Get).await.unwrap_or(1);
             }
-            Measurement::timed(n, start.elapsed())
+            let elapsed = start.elapsed();
+            check(answers == 0, "ask answers");
+            Measurement::timed(n, elapsed)
         }
         Workload::Tell => {
             let counter = spawn_counter();

@@ -117,10 +117,13 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
         Workload::Ask => {
             let counter = spawn_counter().await;
             let start = Instant::now();
+            let mut answers = 0;
             for _ in 0..n {
-                get(&counter).await;
+                answers |= get(&counter).await;
             }
-            Measurement::timed(n, start.elapsed())
+            let elapsed = start.elapsed();
+            check(answers == 0, "ask answers");
+            Measurement::timed(n, elapsed)
         }
         Workload::Tell => {
             let counter = spawn_counter().await;
