@@ -109,7 +109,10 @@ impl<R: Send> Reply<R> {
 
 impl<R: Send> Drop for Reply<R> {
     fn drop(&mut self) {
-        self.complete(Outcome::Dropped);
+        // Answered replies (the usual case) have nothing left to do.
+        if self.to.is_some() {
+            self.complete(Outcome::Dropped);
+        }
     }
 }
 
