@@ -363,7 +363,7 @@ fn poll_next<M>(
         if batch.capacity() > SHRINK_ABOVE {
             *batch = VecDeque::new();
         }
-        match mailbox.poll_take(batch, cx) {
+        match mailbox.poll_take_in_loop(batch, cx) {
             Poll::Ready(Taken::Messages) => {}
             Poll::Ready(Taken::Stop) => return Poll::Ready(false),
             // Nothing taken: dropping `budget` gives the unit back.
@@ -410,7 +410,7 @@ async fn serve_reentrant<A: Handler>(
             if let Some(envelope) = batch.pop_front() {
                 return Poll::Ready(Next::Envelope(envelope));
             }
-            match cell.mailbox.poll_take(&mut batch, cx) {
+            match cell.mailbox.poll_take_in_loop(&mut batch, cx) {
                 Poll::Ready(Taken::Messages) => match batch.pop_front() {
                     Some(envelope) => Poll::Ready(Next::Envelope(envelope)),
                     None => Poll::Pending,
