@@ -329,13 +329,21 @@ mod loom_tests {
         }
     }
 
-    /// The receiver polls while the answer and the expiry race: the
-    /// receiver sees exactly the winner, is woken once if it was pending,
-    /// and no cell is accessed concurrently (loom checks that).
-    #[test]
-    fn receiver_answer_and_expiry() {
-        loom::model(|| {
+    /// The receiver polls while the answer and the expiry race: it sees
+    /// exactly the winner, is woken once if it was pending, and no cell is
+    /// accessed concurrently (loom checks that). With `repoll`, it has
+    /// polled once before the race, so it polls again with its waker lent
+    /// out: it takes the waker back to look at it, which is where it and
+    /// the terminal party that takes the waker to wake it could collide.
+    fn answer_and_expiry_race(repoll: bool) {
+        loom::model(move || {
             let slot = Arc::new(Slot::new());
+            let flag = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
+            let waker = Waker::from(flag.clone());
+            let mut cx = Context::from_waker(&waker);
+            if repoll {
+                assert!(slot.poll_take(&mut cx).is_pending());
+            }
             let answerer = {
                 let slot = slot.clone();
                 loom::thread::spawn(move || slot.complete(Outcome::Value(1_u8)))
@@ -344,13 +352,10 @@ mod loom_tests {
                 let slot = slot.clone();
                 loom::thread::spawn(move || slot.expire())
             };
-            let flag = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
-            let waker = Waker::from(flag.clone());
-            let mut cx = Context::from_waker(&waker);
-            let first = slot.poll_take(&mut cx);
+            let polled = slot.poll_take(&mut cx);
             let answered = answerer.join().expect("answerer");
             sweeper.join().expect("sweeper");
-            let outcome = match first {
+            let outcome = match polled {
                 Poll::Ready(outcome) => outcome,
                 Poll::Pending => {
                     // Pending means the winner came later and woke us, once.
@@ -361,6 +366,7 @@ mod loom_tests {
                     }
                 }
             };
+            assert!(flag.0.load(Ordering::SeqCst) <= 1, "woken twice");
             if answered {
                 assert_eq!(outcome, Outcome::Value(1));
             } else {
@@ -369,47 +375,14 @@ mod loom_tests {
         });
     }
 
-    /// Re-polling with the same waker while the answer and the expiry race:
-    /// the receiver takes its lent waker back to look at it, so this is
-    /// where the taking terminal party and the receiver could collide.
+    #[test]
+    fn receiver_answer_and_expiry() {
+        answer_and_expiry_race(false);
+    }
+
     #[test]
     fn repoll_with_the_same_waker_races_answer_and_expiry() {
-        loom::model(|| {
-            let slot = Arc::new(Slot::new());
-            let flag = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
-            let waker = Waker::from(flag.clone());
-            let mut cx = Context::from_waker(&waker);
-            assert!(slot.poll_take(&mut cx).is_pending());
-            let answerer = {
-                let slot = slot.clone();
-                loom::thread::spawn(move || slot.complete(Outcome::Value(3_u8)))
-            };
-            let sweeper = {
-                let slot = slot.clone();
-                loom::thread::spawn(move || slot.expire())
-            };
-            let again = slot.poll_take(&mut cx);
-            let answered = answerer.join().expect("answerer");
-            sweeper.join().expect("sweeper");
-            let outcome = match again {
-                Poll::Ready(outcome) => outcome,
-                Poll::Pending => {
-                    // The winner came after the re-poll and woke us.
-                    assert!(flag.0.load(Ordering::SeqCst) >= 1);
-                    match slot.poll_take(&mut cx) {
-                        Poll::Ready(outcome) => outcome,
-                        Poll::Pending => panic!("woken but not ready"),
-                    }
-                }
-            };
-            // Exactly one party woke us, at most.
-            assert!(flag.0.load(Ordering::SeqCst) <= 1);
-            if answered {
-                assert_eq!(outcome, Outcome::Value(3));
-            } else {
-                assert_eq!(outcome, Outcome::Expired);
-            }
-        });
+        answer_and_expiry_race(true);
     }
 
     /// Re-polling with a different waker while a completer runs.
