@@ -146,10 +146,12 @@ pub struct Ask<R: Send> {
 }
 
 enum State<R: Send> {
-    /// Sent; the deadline is not registered yet.
-    Sent(Arc<Slot<R>>),
-    /// Sent and registered with the deadline sweeper.
-    Waiting(Arc<Slot<R>>),
+    /// Sent; `registered` once the deadline sweeper knows of it (a flag
+    /// rather than a second variant, so that registering moves nothing).
+    Sent {
+        slot: Arc<Slot<R>>,
+        registered: bool,
+    },
     /// Boxed: failures are rare, and keep every `Ask` small.
     Failed(Option<Box<Error>>),
 }
@@ -162,7 +164,10 @@ impl<R: Send + 'static> Ask<R> {
         timeout: Duration,
     ) -> Self {
         Ask {
-            state: State::Sent(slot),
+            state: State::Sent {
+                slot,
+                registered: false,
+            },
             actor,
             method,
             timeout,
@@ -223,7 +228,7 @@ impl<R: Send + 'static> Ask<R> {
             let error = error.take();
             return Poll::Ready(Err(error.map_or_else(|| self.stopped(), |error| *error)));
         }
-        let (State::Sent(slot) | State::Waiting(slot)) = &self.state else {
+        let State::Sent { slot, registered } = &mut self.state else {
             return Poll::Pending;
         };
         let outcome = match slot.poll_take(cx) {
@@ -236,13 +241,9 @@ impl<R: Send + 'static> Ask<R> {
                 outcome
             }
             Poll::Pending => {
-                if let State::Sent(_) = &self.state {
-                    if let State::Sent(slot) =
-                        std::mem::replace(&mut self.state, State::Failed(None))
-                    {
-                        deadline::register(slot.clone(), self.timeout);
-                        self.state = State::Waiting(slot);
-                    }
+                if !*registered {
+                    *registered = true;
+                    deadline::register(slot.clone(), self.timeout);
                 }
                 return Poll::Pending;
             }
