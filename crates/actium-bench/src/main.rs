@@ -98,6 +98,7 @@ fn main() {
         medians: Default::default(),
         command: command_line(),
         runs,
+        load_before: report::load_average(),
     };
     for &workload in &workloads {
         for &system in &selected {
@@ -142,8 +143,7 @@ fn main() {
         eprintln!("target {line}");
     }
     if let Some(dir) = args.report {
-        let markdown = report::markdown(&results);
-        if let Err(error) = std::fs::write(dir.join("BENCHMARKS.md"), markdown) {
+        if let Err(error) = report::write_markdown(&results, &dir) {
             eprintln!("cannot write BENCHMARKS.md: {error}");
         }
         if let Err(error) = report::chart(&results, &dir.join("benchmarks.svg")) {

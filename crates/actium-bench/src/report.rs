@@ -14,6 +14,19 @@ pub struct Results {
     pub medians: BTreeMap<(Workload, usize), Median>,
     pub command: String,
     pub runs: usize,
+    /// The load averages when the run began (from `/proc/loadavg`).
+    pub load_before: String,
+}
+
+/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` gives them.
+pub fn load_average() -> String {
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let fields: Vec<&str> = loadavg.split_whitespace().take(3).collect();
+    if fields.len() == 3 {
+        fields.join(" ")
+    } else {
+        "unknown".to_owned()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -75,17 +88,36 @@ fn machine() -> String {
     format!("{model}, {cores} cores, {memory} RAM, Linux")
 }
 
-pub fn markdown(results: &Results) -> String {
+/// The heading of the hand-written part of `BENCHMARKS.md`, which a new
+/// report keeps: everything from it to the end of the file.
+const NOTES: &str = "\n## Notes";
+
+/// Writes `BENCHMARKS.md` into `dir`, keeping the notes of the one there.
+pub fn write_markdown(results: &Results, dir: &Path) -> std::io::Result<()> {
+    let path = dir.join("BENCHMARKS.md");
+    let mut markdown = markdown(results);
+    if let Ok(old) = std::fs::read_to_string(&path) {
+        if let Some(at) = old.find(NOTES) {
+            markdown.push_str(&old[at..]);
+        }
+    }
+    std::fs::write(path, markdown)
+}
+
+fn markdown(results: &Results) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
         out,
-        "Produced by `{}` ({} run(s) per figure, medians). Machine: {}. \
+        "Produced by `{}` ({} run(s) per figure, medians). Machine: {}; load \
+         average (1, 5, 15 min) {} when the run began, {} when it ended. \
          The workloads are those of `shared/BENCH.md`; every run checks its own \
          result (counts, hops, replies). Lower is better.\n",
         results.command,
         results.runs,
-        machine()
+        machine(),
+        results.load_before,
+        load_average()
     );
     let _ = writeln!(out, "![nanoseconds per operation](benchmarks.svg)\n");
     let _ = writeln!(out, "## Nanoseconds per operation\n");

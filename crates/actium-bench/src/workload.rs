@@ -49,18 +49,24 @@ impl Workload {
     }
 
     /// Operations per run. `threads` systems get fewer actors where each
-    /// actor is an OS thread.
+    /// actor is an OS thread, and fewer operations where each costs a
+    /// thread switch (tens of microseconds), so that the full run stays
+    /// within minutes; figures are per operation either way.
     pub fn size(self, quick: bool, threads: bool) -> u64 {
         let (quick_n, full_n) = match self {
+            Workload::Ask if threads => (200_000, 200_000),
             Workload::Ask => (200_000, 1_000_000),
             Workload::Tell => (1_000_000, 5_000_000),
+            Workload::PingPong if threads => (200_000, 200_000),
             Workload::PingPong => (200_000, 1_000_000),
+            Workload::Ring if threads => (500_000, 500_000),
             Workload::Ring => (500_000, 2_000_000),
             Workload::Fanout if threads => (1_000, 2_000),
             Workload::Fanout => (50_000, 200_000),
             Workload::Spawn if threads => (5_000, 10_000),
             // The target is stated at a million idle actors.
             Workload::Spawn => (1_000_000, 1_000_000),
+            Workload::Reentrant if threads => (100_000, 100_000),
             Workload::Reentrant => (100_000, 500_000),
             Workload::RemoteAsk => (50_000, 200_000),
             Workload::RemoteTell => (1_000_000, 5_000_000),
