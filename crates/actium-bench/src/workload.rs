@@ -104,6 +104,21 @@ impl Measurement {
     }
 }
 
+/// Awaits every future and collects their outputs in order: the fan-out's
+/// gather, the same for every system.
+///
+/// Outside Tokio's cooperative budget: a plain `join_all` of many Tokio
+/// reply futures exhausts the task's budget after 128 of them, and each of
+/// the rest then answers `Pending`, wakes itself and is polled again — an
+/// order of magnitude more time spent gathering than answering (measured:
+/// 11.7 µs per op for `tokio-raw` at n = 50,000 with a plain `join_all`,
+/// 2.5 µs inside `unconstrained`). The workload measures actors, not that.
+pub async fn gather<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    tokio::task::unconstrained(futures_util::future::join_all(futures)).await
+}
+
 /// The resident set size of this process, from `/proc/self/status`.
 pub fn rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

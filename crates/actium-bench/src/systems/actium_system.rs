@@ -3,10 +3,9 @@
 use std::time::Instant;
 
 use actium::prelude::*;
-use futures_util::future::join_all;
 use tokio::sync::mpsc;
 
-use crate::workload::{Measurement, Workload, check, rss_bytes, rss_per_actor};
+use crate::workload::{Measurement, Workload, check, gather, rss_bytes, rss_per_actor};
 
 #[derive(Default)]
 pub struct Counter {
@@ -142,7 +141,7 @@ async fn measure(workload: Workload, n: u64) -> Result<Measurement, Error> {
             let start = Instant::now();
             let actors: Vec<ActorRef<Counter>> =
                 (0..n).map(|_| Counter::default().spawn()).collect();
-            let answers = join_all(actors.iter().map(|actor| actor.get())).await;
+            let answers = gather(actors.iter().map(|actor| actor.get())).await;
             let elapsed = start.elapsed();
             check(answers.iter().all(|a| matches!(a, Ok(0))), "fanout answers");
             Measurement::timed(n, elapsed)
