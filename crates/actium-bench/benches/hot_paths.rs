@@ -1,7 +1,9 @@
 //! Micro-benchmarks of Actium's hot paths, so that a regression shows up
 //! in review: `cargo bench -p actium-bench --bench hot_paths`.
 //!
-//! - `mailbox`: one push and one take, and a burst of 64 taken as a batch;
+//! - `mailbox`: one push and one take; one push, its take and the actor
+//!   loop's lock-free wait that follows (a request-reply's share of the
+//!   mailbox); and a burst of 64 taken as a batch;
 //! - `reply`: a reply slot created, answered and taken;
 //! - `ask`: the caller's `Ask` polled while pending (registering its
 //!   deadline), answered and polled again;
@@ -53,6 +55,15 @@ fn mailbox(c: &mut Criterion) {
         b.iter(|| {
             one.push(black_box(1));
             one.take_all()
+        });
+    });
+    // An actor loop's part of a request-reply round trip: take the one
+    // message, then find the mailbox still armed and wait without the lock.
+    let mut round_trip = MailboxProbe::default();
+    group.bench_function("push_take_then_wait", |b| {
+        b.iter(|| {
+            round_trip.push(black_box(1));
+            round_trip.take_then_wait()
         });
     });
     let mut burst = MailboxProbe::default();

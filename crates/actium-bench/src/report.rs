@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::systems::System;
 use crate::workload::Workload;
@@ -14,6 +15,19 @@ pub struct Results {
     pub medians: BTreeMap<(Workload, usize), Median>,
     pub command: String,
     pub runs: usize,
+    /// The load averages when the run began (from `/proc/loadavg`).
+    pub load_before: String,
+}
+
+/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` gives them.
+pub fn load_average() -> String {
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let fields: Vec<&str> = loadavg.split_whitespace().take(3).collect();
+    if fields.len() == 3 {
+        fields.join(" ")
+    } else {
+        "unknown".to_owned()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -75,17 +89,36 @@ fn machine() -> String {
     format!("{model}, {cores} cores, {memory} RAM, Linux")
 }
 
-pub fn markdown(results: &Results) -> String {
+/// The heading of the hand-written part of `BENCHMARKS.md`, which a new
+/// report keeps: everything from it to the end of the file.
+const NOTES: &str = "\n## Notes";
+
+/// Writes `BENCHMARKS.md` into `dir`, keeping the notes of the one there.
+pub fn write_markdown(results: &Results, dir: &Path) -> std::io::Result<()> {
+    let path = dir.join("BENCHMARKS.md");
+    let mut markdown = markdown(results);
+    if let Ok(old) = std::fs::read_to_string(&path) {
+        if let Some(at) = old.find(NOTES) {
+            markdown.push_str(&old[at..]);
+        }
+    }
+    std::fs::write(path, markdown)
+}
+
+fn markdown(results: &Results) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
         out,
-        "Produced by `{}` ({} run(s) per figure, medians). Machine: {}. \
+        "Produced by `{}` ({} run(s) per figure, medians). Machine: {}; load \
+         average (1, 5, 15 min) {} when the run began, {} when it ended. \
          The workloads are those of `shared/BENCH.md`; every run checks its own \
          result (counts, hops, replies). Lower is better.\n",
         results.command,
         results.runs,
-        machine()
+        machine(),
+        results.load_before,
+        load_average()
     );
     let _ = writeln!(out, "![nanoseconds per operation](benchmarks.svg)\n");
     let _ = writeln!(out, "## Nanoseconds per operation\n");
@@ -203,15 +236,18 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
     let width = 140 + workloads.len() as u32 * (bars_per_group as u32 * 14 + 10);
     let root = SVGBackend::new(path, (width.max(900), 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let max_ratio = workloads
+    let ratios: Vec<f64> = workloads
         .iter()
         .flat_map(|&w| {
             systems
                 .iter()
                 .filter_map(move |&s| results.ratio(w, s, Results::floor(w)))
         })
-        .fold(1.0_f64, f64::max)
-        * 1.5;
+        .collect();
+    // Room above the tallest bar for the legend, and below the shortest
+    // (a ratio under 0.1 is no reason to cut its bar off).
+    let max_ratio = ratios.iter().copied().fold(1.0_f64, f64::max) * 30.0;
+    let min_ratio = ratios.iter().copied().fold(0.1_f64, f64::min) / 2.0;
     let groups = workloads.len() * bars_per_group;
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -221,18 +257,14 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0..groups, (0.1_f64..max_ratio).log_scale())
+        .build_cartesian_2d(0..groups, (min_ratio..max_ratio).log_scale())
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(workloads.len())
-        .x_label_formatter(&|x| {
-            let group = x / bars_per_group;
-            workloads
-                .get(group)
-                .map_or(String::new(), |w| w.name().to_owned())
-        })
+        // The workloads are named under their groups below: the axis's
+        // own labels fall where its key points are, not where groups are.
+        .x_label_formatter(&|_| String::new())
         .y_desc("× floor (log scale)")
         .draw()
         .map_err(|e| e.to_string())?;
@@ -253,7 +285,10 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
             .filter_map(|(g, &w)| {
                 let ratio = results.ratio(w, system, Results::floor(w))?;
                 let x = g * bars_per_group + s;
-                Some(Rectangle::new([(x, 0.1), (x + 1, ratio)], color.filled()))
+                Some(Rectangle::new(
+                    [(x, min_ratio), (x + 1, ratio)],
+                    color.filled(),
+                ))
             })
             .collect();
         chart
@@ -261,6 +296,15 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
             .map_err(|e| e.to_string())?
             .label(system.name())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+    }
+    // Each workload's name, centred under its group of bars.
+    let label =
+        TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    for (g, workload) in workloads.iter().enumerate() {
+        let centre = g * bars_per_group + systems.len() / 2;
+        let (x, y) = chart.backend_coord(&(centre, min_ratio));
+        root.draw(&Text::new(workload.name(), (x, y + 8), label.clone()))
+            .map_err(|e| e.to_string())?;
     }
     chart
         .configure_series_labels()

@@ -196,6 +196,16 @@ pub enum PanicPolicy {
     Stop,
 }
 
+/// A method's panic, as the loop reports it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Panicked {
+    /// The method's name.
+    pub method: &'static str,
+    /// The panic message.
+    pub message: String,
+}
+
 /// A reentrant method's future, run by the loop beside other messages.
 #[doc(hidden)]
 pub type ParallelTask = Pin<Box<dyn Future<Output = Outcome> + Send>>;
@@ -216,13 +226,10 @@ pub enum Handled<'a> {
 pub enum Outcome {
     /// The method ran to completion (its caller, if any, was answered).
     Done,
-    /// The method panicked (its caller, if any, was told).
-    Panicked {
-        /// The method's name.
-        method: &'static str,
-        /// The panic message.
-        message: String,
-    },
+    /// The method panicked (its caller, if any, was told). Boxed: the
+    /// loop moves an `Outcome` per message, so the rare panic must not
+    /// widen it.
+    Panicked(Box<Panicked>),
     /// A `parallel` method started; the loop drives it between messages.
     Parallel(ParallelTask),
 }

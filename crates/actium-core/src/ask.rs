@@ -30,9 +30,12 @@ enum ReplyTo<R: Send> {
     /// A caller in this process, waiting on the slot.
     Slot(Arc<Slot<R>>),
     /// A caller on another node: the remote layer encodes the outcome and
-    /// sends it back over the connection the request came on.
+    /// sends it back over the connection the request came on. Boxed once
+    /// more, so that the pointer is thin: every message of an actor with a
+    /// request-reply method carries a `Reply`'s room, and a fat pointer
+    /// here made it three words instead of two.
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    Remote(Box<dyn Forward<R>>),
+    Remote(Box<Box<dyn Forward<R>>>),
 }
 
 /// Hands an outcome to a caller on another node.
@@ -61,7 +64,7 @@ impl<R: Send> Reply<R> {
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(crate) fn remote(respond: Box<dyn Forward<R>>) -> Self {
         Reply {
-            to: Some(ReplyTo::Remote(respond)),
+            to: Some(ReplyTo::Remote(Box::new(respond))),
         }
     }
 
@@ -70,7 +73,7 @@ impl<R: Send> Reply<R> {
             Some(ReplyTo::Slot(slot)) => {
                 let _answered_in_time = slot.complete(outcome);
             }
-            Some(ReplyTo::Remote(respond)) => respond.respond(outcome),
+            Some(ReplyTo::Remote(respond)) => (*respond).respond(outcome),
             None => {}
         }
     }
@@ -106,7 +109,10 @@ impl<R: Send> Reply<R> {
 
 impl<R: Send> Drop for Reply<R> {
     fn drop(&mut self) {
-        self.complete(Outcome::Dropped);
+        // Answered replies (the usual case) have nothing left to do.
+        if self.to.is_some() {
+            self.complete(Outcome::Dropped);
+        }
     }
 }
 
@@ -140,10 +146,12 @@ pub struct Ask<R: Send> {
 }
 
 enum State<R: Send> {
-    /// Sent; the deadline is not registered yet.
-    Sent(Arc<Slot<R>>),
-    /// Sent and registered with the deadline sweeper.
-    Waiting(Arc<Slot<R>>),
+    /// Sent; `registered` once the deadline sweeper knows of it (a flag
+    /// rather than a second variant, so that registering moves nothing).
+    Sent {
+        slot: Arc<Slot<R>>,
+        registered: bool,
+    },
     /// Boxed: failures are rare, and keep every `Ask` small.
     Failed(Option<Box<Error>>),
 }
@@ -156,7 +164,10 @@ impl<R: Send + 'static> Ask<R> {
         timeout: Duration,
     ) -> Self {
         Ask {
-            state: State::Sent(slot),
+            state: State::Sent {
+                slot,
+                registered: false,
+            },
             actor,
             method,
             timeout,
@@ -166,6 +177,7 @@ impl<R: Send + 'static> Ask<R> {
 
     /// Keeps the caller's link in the call chain marked as waiting for as
     /// long as this ask is.
+    #[inline]
     pub(crate) fn awaited_by(mut self, awaiting: Option<Awaiting>) -> Self {
         self.awaiting = awaiting;
         self
@@ -216,7 +228,7 @@ impl<R: Send + 'static> Ask<R> {
             let error = error.take();
             return Poll::Ready(Err(error.map_or_else(|| self.stopped(), |error| *error)));
         }
-        let (State::Sent(slot) | State::Waiting(slot)) = &self.state else {
+        let State::Sent { slot, registered } = &mut self.state else {
             return Poll::Pending;
         };
         let outcome = match slot.poll_take(cx) {
@@ -229,13 +241,9 @@ impl<R: Send + 'static> Ask<R> {
                 outcome
             }
             Poll::Pending => {
-                if let State::Sent(_) = &self.state {
-                    if let State::Sent(slot) =
-                        std::mem::replace(&mut self.state, State::Failed(None))
-                    {
-                        deadline::register(slot.clone(), self.timeout);
-                        self.state = State::Waiting(slot);
-                    }
+                if !*registered {
+                    *registered = true;
+                    deadline::register(slot.clone(), self.timeout);
                 }
                 return Poll::Pending;
             }

@@ -107,6 +107,7 @@ impl Drop for Restore {
 }
 
 /// Runs `f` on the frame being polled on this thread, if any.
+#[inline]
 fn with_frame<R>(f: impl FnOnce(&Frame) -> R) -> Option<R> {
     let frame = FRAME.try_with(Cell::get).ok()?;
     // SAFETY: a non-null pointer was published by `Scoped::poll` on this
@@ -120,6 +121,7 @@ fn with_frame<R>(f: impl FnOnce(&Frame) -> R) -> Option<R> {
 
 /// The chain an ask sent from here must carry, and, if it extends it with
 /// this actor, the note the ask holds while it is awaited.
+#[inline]
 pub(crate) fn outgoing_chain() -> (Chain, Option<Awaiting>) {
     with_frame(Frame::outgoing).unwrap_or((None, None))
 }

@@ -36,7 +36,7 @@
 //!
 //! The sweeper uses no runtime, so asks can be awaited from any executor.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -89,8 +89,6 @@ struct Sweeper {
     queues: Mutex<Vec<Queue>>,
     /// For registrations made while a thread's own buffer is being destroyed.
     fallback: Queue,
-    /// Counts the sweeper's passes; registrations are stamped with it.
-    ticks: AtomicU64,
     /// Threads whose buffer holds registrations not yet published: the
     /// sweeper keeps ticking while any does, so that they get published.
     buffering: AtomicUsize,
@@ -103,6 +101,20 @@ struct Sweeper {
 }
 
 static SWEEPER: OnceLock<Sweeper> = OnceLock::new();
+
+/// Counts the sweeper's passes; registrations are stamped with it. Apart
+/// from the sweeper so that [`publish_if_due`] reads it without going
+/// through the `OnceLock`.
+static TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// The tick of the thread's last publication while its buffer holds
+/// registrations back, or [`NOTHING_HELD`]: what [`publish_if_due`] checks
+/// per message. A plain `Cell` with no destructor, so reading it costs no
+/// thread-local state check, unlike the buffer's `RefCell`.
+const NOTHING_HELD: u64 = u64::MAX;
+thread_local! {
+    static HELD_SINCE: Cell<u64> = const { Cell::new(NOTHING_HELD) };
+}
 
 /// A thread's registrations not yet published.
 struct Buffer {
@@ -138,7 +150,6 @@ fn sweeper() -> &'static Sweeper {
     SWEEPER.get_or_init(|| Sweeper {
         queues: Mutex::new(Vec::new()),
         fallback: Queue::default(),
-        ticks: AtomicU64::new(0),
         buffering: AtomicUsize::new(0),
         next_wake: AtomicU64::new(u64::MAX),
         epoch: Instant::now(),
@@ -151,7 +162,7 @@ impl Buffer {
     /// Moves unanswered registrations to this thread's shared queue.
     fn publish(&mut self, sweeper: &Sweeper) {
         self.pending.retain(|r| !r.slot.is_done());
-        self.published_at = sweeper.ticks.load(Ordering::Relaxed);
+        self.published_at = TICKS.load(Ordering::Relaxed);
         if !self.pending.is_empty() {
             let queue = self.queue.get_or_insert_with(|| {
                 let queue = Queue::default();
@@ -165,6 +176,17 @@ impl Buffer {
             shared.append(&mut self.pending);
         }
         self.uncount(sweeper);
+        self.note_held();
+    }
+
+    /// Says in [`HELD_SINCE`] whether this buffer holds registrations back.
+    fn note_held(&self) {
+        let held = if self.pending.is_empty() {
+            NOTHING_HELD
+        } else {
+            self.published_at
+        };
+        let _exiting = HELD_SINCE.try_with(|since| since.set(held));
     }
 
     fn uncount(&mut self, sweeper: &Sweeper) {
@@ -207,16 +229,28 @@ pub(crate) fn publish() {
 }
 
 /// Publishes this thread's held-back registrations if the sweeper has
-/// ticked since the last publication; cheap enough to call per message.
+/// ticked since the last publication; cheap enough to call per message
+/// (a thread-local read and an atomic load when nothing is due).
+#[inline]
 pub(crate) fn publish_if_due() {
+    let since = HELD_SINCE.with(Cell::get);
+    if since != NOTHING_HELD && since != TICKS.load(Ordering::Relaxed) {
+        publish_due();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn publish_due() {
     let _exiting = BUFFER.try_with(|buffer| {
         if let Ok(mut buffer) = buffer.try_borrow_mut() {
             if !buffer.pending.is_empty() {
                 let sweeper = sweeper();
-                if buffer.published_at != sweeper.ticks.load(Ordering::Relaxed) {
+                if buffer.published_at != TICKS.load(Ordering::Relaxed) {
                     buffer.publish(sweeper);
                 }
             }
+            buffer.note_held();
         }
     });
 }
@@ -227,7 +261,7 @@ pub(crate) fn register(slot: Arc<dyn Expire>, timeout: Duration) {
         return;
     }
     let sweeper = sweeper();
-    let tick = sweeper.ticks.load(Ordering::Relaxed);
+    let tick = TICKS.load(Ordering::Relaxed);
     // Short timeouts are few and worth a clock read: an exact deadline.
     let deadline = (timeout < SHORT).then(|| Instant::now() + timeout);
     let mut registration = Some(Registration {
@@ -253,6 +287,8 @@ pub(crate) fn register(slot: Arc<dyn Expire>, timeout: Duration) {
         }
         if deadline.is_some() || !buffer.batching || buffer.published_at != tick {
             buffer.publish(sweeper);
+        } else {
+            buffer.note_held();
         }
     });
     if let Some(registration) = registration {
@@ -293,7 +329,7 @@ fn sweep(sweeper: &'static Sweeper) {
     let mut pending: BinaryHeap<Reverse<Pending>> = BinaryHeap::new();
     let mut adopted = Vec::new();
     loop {
-        let tick = sweeper.ticks.fetch_add(1, Ordering::Relaxed) + 1;
+        let tick = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
         let waiting = adopt(sweeper, tick, &mut adopted);
         let now = Instant::now();
         for Registration {

@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -77,6 +77,12 @@ pub(crate) struct Mailbox<M> {
     /// Mirrors `State::control` so the loop can check it per message without
     /// taking the lock.
     control: AtomicU8,
+    /// Set (under the lock) when the receiver's waker is registered and the
+    /// queue is empty; cleared by whoever then queues mail or requests a
+    /// stop, which takes that waker to wake it. So a receive loop that
+    /// finds it set may wait without the lock (see
+    /// [`Mailbox::poll_take_in_loop`]).
+    armed: AtomicBool,
     /// `usize::MAX` when unbounded.
     capacity: usize,
 }
@@ -106,6 +112,7 @@ impl<M> Mailbox<M> {
                 closed: false,
             }),
             control: AtomicU8::new(0),
+            armed: AtomicBool::new(false),
             capacity: capacity.map_or(usize::MAX, NonZeroUsize::get),
         }
     }
@@ -113,7 +120,27 @@ impl<M> Mailbox<M> {
     /// Parks `waker` as the receiver before the actor runs: the first
     /// delivery wakes it, which starts the actor (see `runner::dormant`).
     pub(crate) fn park(&self, waker: Waker) {
-        self.lock().receiver = Some(waker);
+        let mut state = self.lock();
+        state.receiver = Some(waker);
+        self.armed.store(true, Ordering::Release);
+    }
+
+    /// Takes the receiver's waker, to wake it once the lock is released.
+    fn disarm(&self, state: &mut State<M>) -> Option<Waker> {
+        let waker = state.receiver.take();
+        if waker.is_some() {
+            self.armed.store(false, Ordering::Release);
+        }
+        waker
+    }
+
+    /// Registers the receiver's waker (cloning it only if it changed).
+    fn arm(&self, state: &mut State<M>, cx: &Context<'_>) {
+        match &mut state.receiver {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        self.armed.store(true, Ordering::Release);
     }
 
     /// The capacity, or `None` when unbounded.
@@ -156,7 +183,7 @@ impl<M> Mailbox<M> {
                 return Err((Refusal::Full, envelope));
             }
             state.queue.push_back(envelope);
-            state.receiver.take()
+            self.disarm(&mut state)
         };
         // Wake outside the lock: the woken actor takes the lock at once.
         if let Some(waker) = waker {
@@ -174,7 +201,7 @@ impl<M> Mailbox<M> {
                 return false;
             }
             state.queue.push_back(Envelope::Signal(Box::new(signal)));
-            state.receiver.take()
+            self.disarm(&mut state)
         };
         if let Some(waker) = waker {
             waker.wake();
@@ -197,12 +224,22 @@ impl<M> Mailbox<M> {
         if state.control != 0 || state.closed {
             return Poll::Ready(Taken::Stop);
         }
+        // Armed whenever this leaves the queue empty, with mail or without:
+        // a loop that empties its batch and finds the mailbox still armed
+        // knows, without the lock, that nothing came meanwhile.
         if !state.queue.is_empty() {
             if self.capacity == usize::MAX {
                 std::mem::swap(&mut state.queue, batch);
+                self.arm(&mut state, cx);
                 return Poll::Ready(Taken::Messages);
             }
             batch.extend(state.queue.pop_front());
+            if state.queue.is_empty() {
+                self.arm(&mut state, cx);
+            } else {
+                // More is waiting: the loop must come back for it.
+                self.armed.store(false, Ordering::Release);
+            }
             // Room for one more: let the longest-waiting sender try.
             let sender = state.senders.pop_front();
             drop(state);
@@ -211,11 +248,26 @@ impl<M> Mailbox<M> {
             }
             return Poll::Ready(Taken::Messages);
         }
-        match &mut state.receiver {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        self.arm(&mut state, cx);
         Poll::Pending
+    }
+
+    /// [`poll_take`](Self::poll_take) for an actor's receive loop, which is
+    /// always polled by the same task (or thread), so the waker it armed
+    /// last is still its own: if the mailbox is still armed, nothing was
+    /// queued and no stop was requested since the loop last took mail
+    /// (whoever does disarms it, under the lock, and then wakes that
+    /// waker), so it waits without taking the lock. This saves one lock
+    /// and unlock of the mailbox per request-reply round trip.
+    pub(crate) fn poll_take_in_loop(
+        &self,
+        batch: &mut VecDeque<Envelope<M>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Taken> {
+        if self.armed.load(Ordering::Acquire) {
+            return Poll::Pending;
+        }
+        self.poll_take(batch, cx)
     }
 
     /// The control flags; cheap enough to read per message.
@@ -230,7 +282,7 @@ impl<M> Mailbox<M> {
         let (receiver, running) = {
             let mut state = self.lock();
             state.control |= flags;
-            (state.receiver.take(), state.running.take())
+            (self.disarm(&mut state), state.running.take())
         };
         for waker in [receiver, running].into_iter().flatten() {
             waker.wake();
@@ -315,6 +367,8 @@ impl<M> Mailbox<M> {
         let mut state = self.lock();
         unhandled.append(&mut state.queue);
         state.queue = unhandled;
+        // The queue is not empty any more: the next loop must look.
+        self.armed.store(false, Ordering::Release);
     }
 
     /// Refuses all further messages and returns those still queued, so the
@@ -329,7 +383,7 @@ impl<M> Mailbox<M> {
                 std::mem::take(&mut state.senders),
                 // Dropped outside the lock: a dormant actor's waker owns
                 // the actor's state, whose drop is user code.
-                (state.receiver.take(), state.running.take()),
+                (self.disarm(&mut state), state.running.take()),
             )
         };
         drop(wakers);
@@ -391,6 +445,21 @@ mod tests {
         );
     }
 
+    /// Every message of an actor with a request-reply method has a
+    /// `Reply`'s room, and a busy mailbox holds many: a reply is two words
+    /// (a thin pointer and its variant), so a `Counter`'s envelope is three.
+    #[test]
+    fn replies_and_envelopes_stay_small() {
+        #[allow(dead_code, reason = "only its size matters")]
+        enum Msg {
+            Incr {},
+            Get { reply: crate::ask::Reply<u64> },
+        }
+        let word = std::mem::size_of::<usize>();
+        assert_eq!(std::mem::size_of::<crate::ask::Reply<u64>>(), 2 * word);
+        assert_eq!(std::mem::size_of::<Envelope<Msg>>(), 3 * word);
+    }
+
     #[test]
     fn takes_everything_in_fifo_order_and_wakes_a_waiting_receiver() {
         let mailbox = Mailbox::new(None);
@@ -411,6 +480,53 @@ mod tests {
         ));
         let got: Vec<u32> = batch.drain(..).map(msg).collect();
         assert_eq!(got, [0, 1, 2]);
+    }
+
+    /// The receive loop's lock-free wait: armed only while the queue is
+    /// empty and nobody queued since, so it never sleeps beside mail.
+    #[test]
+    fn a_loop_waits_without_the_lock_only_when_nothing_came() {
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut batch = VecDeque::new();
+
+        let mailbox = Mailbox::new(None);
+        assert!(mailbox.push(envelope(1)).is_ok());
+        assert!(mailbox.poll_take_in_loop(&mut batch, &mut cx).is_ready());
+        batch.clear();
+        // Armed when it took the mail: nothing since, so it waits...
+        assert!(mailbox.poll_take_in_loop(&mut batch, &mut cx).is_pending());
+        // ...and the next message wakes it and is taken.
+        assert!(mailbox.push(envelope(2)).is_ok());
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert!(mailbox.poll_take_in_loop(&mut batch, &mut cx).is_ready());
+        assert_eq!(batch.drain(..).map(msg).collect::<Vec<_>>(), [2]);
+
+        // Mail put back for a next incarnation is not slept beside.
+        assert!(mailbox.poll_take_in_loop(&mut batch, &mut cx).is_pending());
+        mailbox.requeue(VecDeque::from([envelope(3)]));
+        assert!(mailbox.poll_take_in_loop(&mut batch, &mut cx).is_ready());
+        batch.clear();
+
+        // A bounded mailbox hands out one at a time: not armed while more
+        // is queued.
+        let bounded = Mailbox::new(NonZeroUsize::new(4));
+        for n in 0..2 {
+            assert!(bounded.push(envelope(n)).is_ok());
+        }
+        assert!(bounded.poll_take_in_loop(&mut batch, &mut cx).is_ready());
+        batch.clear();
+        assert!(bounded.poll_take_in_loop(&mut batch, &mut cx).is_ready());
+        batch.clear();
+        assert!(bounded.poll_take_in_loop(&mut batch, &mut cx).is_pending());
+
+        // A stop request disarms it too.
+        bounded.signal_control(control::STOP);
+        assert!(matches!(
+            bounded.poll_take_in_loop(&mut batch, &mut cx),
+            Poll::Ready(Taken::Stop)
+        ));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
-pub use crate::actor::{Handled, Handler, Outcome};
+pub use crate::actor::{Handled, Handler, Outcome, Panicked};
 pub use crate::ask::Reply;
 use crate::current;
 pub use crate::dispatch::{Dispatch, MethodInfo, Methods};
@@ -160,7 +160,7 @@ pub async fn tell_async(method: &'static str, body: impl Future<Output = ()>) ->
 fn panicked(method: &'static str, payload: &(dyn std::any::Any + Send)) -> Outcome {
     let message = panic_message(payload);
     observe::panicked(&message);
-    Outcome::Panicked { method, message }
+    Outcome::Panicked(Box::new(Panicked { method, message }))
 }
 
 /// Runs a request-reply method's body and answers its caller.
@@ -210,8 +210,8 @@ fn settle<R: Send>(
         }
         Err(payload) => {
             let outcome = panicked(method, &*payload);
-            if let Outcome::Panicked { message, .. } = &outcome {
-                reply.panicked(message.clone());
+            if let Outcome::Panicked(panic) = &outcome {
+                reply.panicked(panic.message.clone());
             }
             outcome
         }

@@ -57,6 +57,29 @@ impl MailboxProbe {
         }
         sum
     }
+
+    /// What an actor loop does per request-reply round trip: takes the one
+    /// queued message (arming the mailbox), then finds nothing more and
+    /// waits, without the lock while nothing came. Returns the message.
+    pub fn take_then_wait(&mut self) -> u64 {
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        let mut got = 0;
+        if let Poll::Ready(Taken::Messages) =
+            self.mailbox.poll_take_in_loop(&mut self.batch, &mut cx)
+        {
+            if let Some(Envelope::Message { msg, .. }) = self.batch.pop_front() {
+                got = msg;
+            }
+        }
+        if self
+            .mailbox
+            .poll_take_in_loop(&mut self.batch, &mut cx)
+            .is_ready()
+        {
+            got = u64::MAX;
+        }
+        got
+    }
 }
 
 /// One request-reply through a bare reply slot: create, answer, take.

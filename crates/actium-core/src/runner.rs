@@ -20,7 +20,7 @@ use std::task::{Context as TaskContext, Poll};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
-use crate::actor::{Actor, Handled, Handler, Outcome, PanicPolicy, ParallelTask};
+use crate::actor::{Actor, Handled, Handler, Outcome, PanicPolicy, Panicked, ParallelTask};
 use crate::cell::{Cell, Decision};
 use crate::context::Context;
 use crate::current::{self, Frame};
@@ -234,41 +234,38 @@ async fn serve<A: Handler>(
     // carry none, so most messages skip the frame entirely.
     let mut chained = false;
     let reason = loop {
-        if cell.mailbox.control() != 0 {
+        // Only a flag comes out of the poll: the envelope is taken here, so
+        // that it is not copied through the poll's return value.
+        if !poll_fn(|cx| poll_next(&cell.mailbox, &mut batch, cx)).await {
             break cell.core.requested_reason();
         }
         let Some(envelope) = batch.pop_front() else {
-            if batch.capacity() > SHRINK_ABOVE {
-                batch = VecDeque::new();
-            }
-            match poll_fn(|cx| cell.mailbox.poll_take(&mut batch, cx)).await {
-                Taken::Messages => continue,
-                Taken::Stop => break cell.core.requested_reason(),
-            }
+            continue;
         };
-        let outcome = match observe::open(envelope, &cell.core) {
-            Envelope::Message { msg, chain } => {
-                if chained || chain.is_some() {
-                    chained = chain.is_some();
-                    current::set_incoming(chain);
+        // Handled in a plain function, with no await in sight, so that the
+        // common synchronous method does not copy the envelope and its
+        // outcome in and out of this future's state.
+        let outcome = match start(envelope, actor, ctx, &cell.core, &mut chained) {
+            Started::Done(Outcome::Done) => Finished::Done,
+            Started::Done(outcome) => Finished::Outcome(Some(outcome)),
+            Started::Method(method) => Finished::Outcome(guarded(&cell.mailbox, method).await),
+            Started::Signal(signal) => Finished::Signal(signal),
+        };
+        let outcome = match outcome {
+            Finished::Done => {
+                if let Some(reason) = ctx.take_stop() {
+                    break reason;
                 }
-                match actor.handle(msg, ctx) {
-                    Handled::Done(outcome) => Some(outcome),
-                    Handled::Pending(method) => guarded(&cell.mailbox, method).await,
-                }
+                continue;
             }
+            Finished::Outcome(outcome) => outcome,
             // Rare: boxed, so the loop's idle size does not include it.
-            Envelope::Signal(signal) => {
-                // A hook serves no request: its asks carry no old chain.
-                if chained {
-                    chained = false;
-                    current::set_incoming(None);
-                }
+            Finished::Signal(signal) => {
                 Box::pin(signal_hook(actor, ctx, *signal, &cell.mailbox)).await
             }
-            Envelope::Traced(_) => unreachable!("`observe::open` unpacks recorded messages"),
         };
         let step = match outcome {
+            Some(Outcome::Done) => Step::Continue,
             // Only reentrant actors start parallel tasks; if one appears
             // here, running it to completion keeps the plain-method order.
             Some(Outcome::Parallel(task)) => match guarded(&cell.mailbox, task).await {
@@ -284,15 +281,99 @@ async fn serve<A: Handler>(
         if let Some(reason) = ctx.take_stop() {
             break reason;
         }
-        // A busy worker may not park for a while: hand over its held-back
-        // deadlines once a tick has passed.
-        crate::deadline::publish_if_due();
-        // Yield to the scheduler now and then when the mailbox never runs
-        // dry, exactly as Tokio's own channels do.
-        tokio::task::consume_budget().await;
     };
     cell.mailbox.requeue(batch);
     reason
+}
+
+/// What [`start`] made of a message.
+enum Started<'a> {
+    /// A synchronous method ran.
+    Done(Outcome),
+    /// An `async` method's future, for the loop to drive.
+    Method(Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>),
+    /// A signal, for its hook.
+    Signal(Box<Signal>),
+}
+
+/// How far [`serve`] got with a message before looking at the actor again.
+enum Finished {
+    /// A method ran to completion (the common case).
+    Done,
+    /// A method ended otherwise, or was killed (`None`).
+    Outcome(Option<Outcome>),
+    /// A signal, for its hook.
+    Signal(Box<Signal>),
+}
+
+/// Starts handling one envelope for [`serve`]: sets the frame's incoming
+/// chain and runs the method as far as it goes without awaiting.
+#[inline(always)]
+fn start<'a, A: Handler>(
+    envelope: Envelope<A::Msg>,
+    actor: &'a mut A,
+    ctx: &'a mut Context<A>,
+    core: &crate::cell::CellCore,
+    chained: &mut bool,
+) -> Started<'a> {
+    match observe::open(envelope, core) {
+        Envelope::Message { msg, chain } => {
+            if *chained || chain.is_some() {
+                *chained = chain.is_some();
+                current::set_incoming(chain);
+            }
+            match actor.handle(msg, ctx) {
+                Handled::Done(outcome) => Started::Done(outcome),
+                Handled::Pending(method) => Started::Method(method),
+            }
+        }
+        Envelope::Signal(signal) => {
+            // A hook serves no request: its asks carry no old chain.
+            if *chained {
+                *chained = false;
+                current::set_incoming(None);
+            }
+            Started::Signal(signal)
+        }
+        Envelope::Traced(_) => unreachable!("`observe::open` unpacks recorded messages"),
+    }
+}
+
+/// Waits until [`serve`]'s batch holds its next message (`true`), or a
+/// stop is requested (`false`): checked before every message, so "stop
+/// after the current message" holds.
+///
+/// Every message spends one unit of Tokio's cooperative budget, as a
+/// message taken from Tokio's own channels does, so an actor whose mailbox
+/// never runs dry still yields to others. Doing it here rather than with a
+/// separate `consume_budget().await` saves a future and a poll per message.
+/// Between messages a busy worker also hands over its held-back deadlines
+/// once a tick has passed, since it may not park for a while.
+#[inline(always)]
+fn poll_next<M>(
+    mailbox: &Mailbox<M>,
+    batch: &mut VecDeque<Envelope<M>>,
+    cx: &mut TaskContext<'_>,
+) -> Poll<bool> {
+    if mailbox.control() != 0 {
+        return Poll::Ready(false);
+    }
+    let budget = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+    if batch.is_empty() {
+        if batch.capacity() > SHRINK_ABOVE {
+            *batch = VecDeque::new();
+        }
+        match mailbox.poll_take_in_loop(batch, cx) {
+            Poll::Ready(Taken::Messages) => {}
+            Poll::Ready(Taken::Stop) => return Poll::Ready(false),
+            // Nothing taken: dropping `budget` gives the unit back.
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+    // The caller takes the message at once.
+    budget.made_progress();
+    crate::deadline::publish_if_due();
+    Poll::Ready(true)
 }
 
 /// Like [`serve`], for actors with `parallel` methods: between messages the
@@ -329,7 +410,7 @@ async fn serve_reentrant<A: Handler>(
             if let Some(envelope) = batch.pop_front() {
                 return Poll::Ready(Next::Envelope(envelope));
             }
-            match cell.mailbox.poll_take(&mut batch, cx) {
+            match cell.mailbox.poll_take_in_loop(&mut batch, cx) {
                 Poll::Ready(Taken::Messages) => match batch.pop_front() {
                     Some(envelope) => Poll::Ready(Next::Envelope(envelope)),
                     None => Poll::Pending,
@@ -416,7 +497,8 @@ impl<M> Next<M> {
 fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: Option<PanicPolicy>) -> Step {
     match outcome {
         Outcome::Done | Outcome::Parallel(_) => Step::Continue,
-        Outcome::Panicked { method, message } => {
+        Outcome::Panicked(panic) => {
+            let Panicked { method, message } = *panic;
             tracing::warn!(actor = %cell.core.label, method, %message, "method panicked");
             let policy = policy.unwrap_or_else(|| {
                 if cell.core.is_watched() {
@@ -449,10 +531,10 @@ async fn signal_hook<A: Handler, M>(
     };
     match guarded(mailbox, AssertUnwindSafe(hook).catch_unwind()).await? {
         Ok(()) => Some(Outcome::Done),
-        Err(payload) => Some(Outcome::Panicked {
+        Err(payload) => Some(Outcome::Panicked(Box::new(Panicked {
             method,
             message: panic_message(&*payload),
-        }),
+        }))),
     }
 }
 

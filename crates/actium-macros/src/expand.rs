@@ -116,6 +116,7 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
             #panic_policy
 
             #[allow(unused_variables, clippy::let_unit_value)]
+            #[inline]
             fn handle<'a>(
                 &'a mut self,
                 __msg: Self::Msg,

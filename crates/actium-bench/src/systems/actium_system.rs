@@ -3,10 +3,9 @@
 use std::time::Instant;
 
 use actium::prelude::*;
-use futures_util::future::join_all;
 use tokio::sync::mpsc;
 
-use crate::workload::{Measurement, Workload, check, rss_bytes, rss_per_actor};
+use crate::workload::{Measurement, Workload, check, gather, rss_bytes, rss_per_actor};
 
 #[derive(Default)]
 pub struct Counter {
@@ -117,10 +116,13 @@ async fn measure(workload: Workload, n: u64) -> Result<Measurement, Error> {
         Workload::Ask => {
             let counter = Counter::default().spawn();
             let start = Instant::now();
+            let mut answers = 0;
             for _ in 0..n {
-                counter.get().await?;
+                answers |= counter.get().await?;
             }
-            Measurement::timed(n, start.elapsed())
+            let elapsed = start.elapsed();
+            check(answers == 0, "ask answers");
+            Measurement::timed(n, elapsed)
         }
         Workload::Tell => {
             let counter = Counter::default().spawn();
@@ -139,7 +141,7 @@ async fn measure(workload: Workload, n: u64) -> Result<Measurement, Error> {
             let start = Instant::now();
             let actors: Vec<ActorRef<Counter>> =
                 (0..n).map(|_| Counter::default().spawn()).collect();
-            let answers = join_all(actors.iter().map(|actor| actor.get())).await;
+            let answers = gather(actors.iter().map(|actor| actor.get())).await;
             let elapsed = start.elapsed();
             check(answers.iter().all(|a| matches!(a, Ok(0))), "fanout answers");
             Measurement::timed(n, elapsed)

@@ -3,10 +3,9 @@
 use std::time::Instant;
 
 use actix::prelude::*;
-use futures_util::future::join_all;
 use tokio::sync::mpsc;
 
-use crate::workload::{Measurement, Workload, check, rss_bytes, rss_per_actor};
+use crate::workload::{Measurement, Workload, check, gather, rss_bytes, rss_per_actor};
 
 struct Counter(u64);
 
@@ -98,10 +97,13 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
         Workload::Ask => {
             let counter = Counter(0).start();
             let start = Instant::now();
+            let mut answers = 0;
             for _ in 0..n {
-                let _ = counter.send(Get).await;
+                answers |= counter.send(Get).await.unwrap_or(1);
             }
-            Measurement::timed(n, start.elapsed())
+            let elapsed = start.elapsed();
+            check(answers == 0, "ask answers");
+            Measurement::timed(n, elapsed)
         }
         Workload::Tell => {
             let counter = Counter(0).start();
@@ -119,7 +121,7 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
         Workload::Fanout => {
             let start = Instant::now();
             let counters: Vec<_> = (0..n).map(|_| Counter(0).start()).collect();
-            let answers = join_all(counters.iter().map(|c| c.send(Get))).await;
+            let answers = gather(counters.iter().map(|c| c.send(Get))).await;
             let elapsed = start.elapsed();
             check(answers.iter().all(|a| matches!(a, Ok(0))), "fanout answers");
             Measurement::timed(n, elapsed)

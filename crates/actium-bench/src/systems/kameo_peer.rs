@@ -2,14 +2,15 @@
 
 use std::time::Instant;
 
-use futures_util::future::join_all;
 use kameo::Actor;
 use kameo::actor::{ActorRef, Spawn};
 use kameo::mailbox;
 use kameo::message::{Context, Message};
 use tokio::sync::mpsc;
 
-use crate::workload::{Measurement, Workload, check, rss_bytes, rss_per_actor, tokio_runtime};
+use crate::workload::{
+    Measurement, Workload, check, gather, rss_bytes, rss_per_actor, tokio_runtime,
+};
 
 #[derive(Actor)]
 struct Counter {
@@ -88,10 +89,13 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
         Workload::Ask => {
             let counter = spawn_counter();
             let start = Instant::now();
+            let mut answers = 0;
             for _ in 0..n {
-                let _ = counter.ask(Get).await;
+                answers |= counter.ask(Get).await.unwrap_or(1);
             }
-            Measurement::timed(n, start.elapsed())
+            let elapsed = start.elapsed();
+            check(answers == 0, "ask answers");
+            Measurement::timed(n, elapsed)
         }
         Workload::Tell => {
             let counter = spawn_counter();
@@ -109,7 +113,7 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
         Workload::Fanout => {
             let start = Instant::now();
             let counters: Vec<_> = (0..n).map(|_| spawn_counter()).collect();
-            let answers = join_all(counters.iter().map(|c| async move { c.ask(Get).await })).await;
+            let answers = gather(counters.iter().map(|c| async move { c.ask(Get).await })).await;
             let elapsed = start.elapsed();
             check(answers.iter().all(|a| matches!(a, Ok(0))), "fanout answers");
             Measurement::timed(n, elapsed)

@@ -2,11 +2,12 @@
 
 use std::time::Instant;
 
-use futures_util::future::join_all;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, call};
 use tokio::sync::mpsc;
 
-use crate::workload::{Measurement, Workload, check, rss_bytes, rss_per_actor, tokio_runtime};
+use crate::workload::{
+    Measurement, Workload, check, gather, rss_bytes, rss_per_actor, tokio_runtime,
+};
 
 struct Counter;
 
@@ -117,10 +118,13 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
         Workload::Ask => {
             let counter = spawn_counter().await;
             let start = Instant::now();
+            let mut answers = 0;
             for _ in 0..n {
-                get(&counter).await;
+                answers |= get(&counter).await;
             }
-            Measurement::timed(n, start.elapsed())
+            let elapsed = start.elapsed();
+            check(answers == 0, "ask answers");
+            Measurement::timed(n, elapsed)
         }
         Workload::Tell => {
             let counter = spawn_counter().await;
@@ -141,7 +145,7 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
             for _ in 0..n {
                 counters.push(spawn_counter().await);
             }
-            let answers = join_all(counters.iter().map(get)).await;
+            let answers = gather(counters.iter().map(get)).await;
             let elapsed = start.elapsed();
             check(answers.iter().all(|a| *a == 0), "fanout answers");
             Measurement::timed(n, elapsed)

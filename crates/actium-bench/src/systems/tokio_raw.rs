@@ -3,10 +3,11 @@
 
 use std::time::Instant;
 
-use futures_util::future::join_all;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::workload::{Measurement, Workload, check, rss_bytes, rss_per_actor, tokio_runtime};
+use crate::workload::{
+    Measurement, Workload, check, gather, rss_bytes, rss_per_actor, tokio_runtime,
+};
 
 enum CounterMsg {
     Incr,
@@ -55,10 +56,13 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
         Workload::Ask => {
             let counter = counter();
             let start = Instant::now();
+            let mut answers = 0;
             for _ in 0..n {
-                get(&counter).await;
+                answers |= get(&counter).await;
             }
-            Measurement::timed(n, start.elapsed())
+            let elapsed = start.elapsed();
+            check(answers == 0, "ask answers");
+            Measurement::timed(n, elapsed)
         }
         Workload::Tell => {
             let counter = counter();
@@ -76,7 +80,7 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
         Workload::Fanout => {
             let start = Instant::now();
             let counters: Vec<_> = (0..n).map(|_| counter()).collect();
-            let answers = join_all(counters.iter().map(get)).await;
+            let answers = gather(counters.iter().map(get)).await;
             let elapsed = start.elapsed();
             check(answers.iter().all(|a| *a == 0), "fanout answers");
             Measurement::timed(n, elapsed)

@@ -79,6 +79,16 @@ fn sent<A: Actor>(
 /// the frame's current one, so what the method does is recorded against it.
 #[inline]
 pub(crate) fn open<M>(envelope: Envelope<M>, core: &CellCore) -> Envelope<M> {
+    // One test on the loop's path while nothing records.
+    if matches!(envelope, Envelope::Traced(_)) || is_recording() {
+        return open_recorded(envelope, core);
+    }
+    envelope
+}
+
+#[cold]
+#[inline(never)]
+fn open_recorded<M>(envelope: Envelope<M>, core: &CellCore) -> Envelope<M> {
     match envelope {
         Envelope::Traced(traced) => {
             let Traced { msg, chain, stamp } = *traced;

@@ -28,10 +28,13 @@
 //! answerer needs one read-modify-write, with no claim step: this is on
 //! every ask's path.
 //!
-//! The receiver writes `waker` only while `RX_WAKER` is clear and neither
-//! terminal bit was set at its last read-modify-write; the others only
-//! *read* `waker`, and only after seeing `RX_WAKER` in the value their
-//! terminal RMW replaced. So no write of `waker` overlaps another access.
+//! The receiver touches `waker` only while `RX_WAKER` is clear and neither
+//! terminal bit was set at its last read-modify-write (to look at the
+//! waker it lent, it clears `RX_WAKER` first). The one party whose RMW sets the first
+//! terminal bit and sees `RX_WAKER` in the value it replaced takes the
+//! waker to wake it; the other terminal party sees a terminal bit already
+//! set and leaves `waker` alone. So no write of `waker` overlaps another
+//! access.
 
 use std::task::{Context, Poll, Waker};
 
@@ -144,17 +147,21 @@ impl<T> Slot<T> {
         }
     }
 
+    /// Wakes the receiver, taking its waker: waking by value spares the
+    /// reference count a clone and a drop (for a Tokio task, two atomic
+    /// operations on every answered ask).
     fn wake_receiver(&self) {
         // SAFETY: RX_WAKER was set when our RMW set the first terminal bit,
         // so the receiver's write of `waker` happened before (its RMW setting
         // RX_WAKER is Release, ours Acquire), and from now on the receiver
-        // sees a terminal bit and never writes `waker` again. We only read
-        // (as may the other terminal party, which only reads too).
-        self.waker.with(|cell| unsafe {
-            if let Some(waker) = &*cell {
-                waker.wake_by_ref();
-            }
-        });
+        // sees a terminal bit and never touches `waker` again. Only the
+        // party whose RMW set the *first* terminal bit gets here (the other
+        // sees a terminal bit already set and returns without waking), so
+        // this access is exclusive and may take the waker.
+        let waker = self.waker.with_mut(|cell| unsafe { (*cell).take() });
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// Whether the slot is answered or expired.
@@ -169,27 +176,30 @@ impl<T> Slot<T> {
             return Poll::Ready(self.take(state));
         }
         if state & RX_WAKER != 0 {
-            // SAFETY: while RX_WAKER is set, only this receiver writes
-            // `waker`, and it is not writing now; the others only read.
-            let same = self.waker.with(|cell| unsafe {
-                (*cell)
-                    .as_ref()
-                    .is_some_and(|waker| waker.will_wake(cx.waker()))
-            });
-            if same {
-                return Poll::Pending;
-            }
+            // Polled again while waiting (rare: a select or join). The
+            // waker is lent to whichever terminal party comes first, which
+            // takes it, so take it back before looking at it: clearing
+            // RX_WAKER with no terminal bit set means nobody else will touch
+            // `waker` until we set RX_WAKER again.
             let previous = self.state.fetch_and(!RX_WAKER, Ordering::AcqRel);
             if previous & DONE != 0 {
                 return Poll::Ready(self.take(previous));
             }
+            // SAFETY: exclusive, by the argument above.
+            self.waker.with_mut(|cell| unsafe {
+                match &mut *cell {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    slot => *slot = Some(cx.waker().clone()),
+                }
+            });
+        } else {
+            // RX_WAKER is clear and no terminal bit was set at our last
+            // read: a party that sets one from here on sees RX_WAKER clear
+            // and leaves `waker` alone, so we may write it.
+            // SAFETY: exclusive by the argument above.
+            self.waker
+                .with_mut(|cell| unsafe { *cell = Some(cx.waker().clone()) });
         }
-        // RX_WAKER is clear and no terminal bit was set at our last read: a
-        // party that sets one from here on sees RX_WAKER clear and leaves
-        // `waker` alone, so we may write it.
-        // SAFETY: exclusive by the argument above.
-        self.waker
-            .with_mut(|cell| unsafe { *cell = Some(cx.waker().clone()) });
         let previous = self.state.fetch_or(RX_WAKER, Ordering::AcqRel);
         if previous & DONE != 0 {
             return Poll::Ready(self.take(previous));
@@ -319,13 +329,21 @@ mod loom_tests {
         }
     }
 
-    /// The receiver polls while the answer and the expiry race: the
-    /// receiver sees exactly the winner, is woken once if it was pending,
-    /// and no cell is accessed concurrently (loom checks that).
-    #[test]
-    fn receiver_answer_and_expiry() {
-        loom::model(|| {
+    /// The receiver polls while the answer and the expiry race: it sees
+    /// exactly the winner, is woken once if it was pending, and no cell is
+    /// accessed concurrently (loom checks that). With `repoll`, it has
+    /// polled once before the race, so it polls again with its waker lent
+    /// out: it takes the waker back to look at it, which is where it and
+    /// the terminal party that takes the waker to wake it could collide.
+    fn answer_and_expiry_race(repoll: bool) {
+        loom::model(move || {
             let slot = Arc::new(Slot::new());
+            let flag = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
+            let waker = Waker::from(flag.clone());
+            let mut cx = Context::from_waker(&waker);
+            if repoll {
+                assert!(slot.poll_take(&mut cx).is_pending());
+            }
             let answerer = {
                 let slot = slot.clone();
                 loom::thread::spawn(move || slot.complete(Outcome::Value(1_u8)))
@@ -334,13 +352,10 @@ mod loom_tests {
                 let slot = slot.clone();
                 loom::thread::spawn(move || slot.expire())
             };
-            let flag = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
-            let waker = Waker::from(flag.clone());
-            let mut cx = Context::from_waker(&waker);
-            let first = slot.poll_take(&mut cx);
+            let polled = slot.poll_take(&mut cx);
             let answered = answerer.join().expect("answerer");
             sweeper.join().expect("sweeper");
-            let outcome = match first {
+            let outcome = match polled {
                 Poll::Ready(outcome) => outcome,
                 Poll::Pending => {
                     // Pending means the winner came later and woke us, once.
@@ -351,12 +366,23 @@ mod loom_tests {
                     }
                 }
             };
+            assert!(flag.0.load(Ordering::SeqCst) <= 1, "woken twice");
             if answered {
                 assert_eq!(outcome, Outcome::Value(1));
             } else {
                 assert_eq!(outcome, Outcome::Expired);
             }
         });
+    }
+
+    #[test]
+    fn receiver_answer_and_expiry() {
+        answer_and_expiry_race(false);
+    }
+
+    #[test]
+    fn repoll_with_the_same_waker_races_answer_and_expiry() {
+        answer_and_expiry_race(true);
     }
 
     /// Re-polling with a different waker while a completer runs.
