@@ -227,10 +227,17 @@ pub fn targets(results: &Results) -> Vec<String> {
 /// A bar chart of each system's time per operation relative to the
 /// workload's floor (tokio-raw, or tcp-raw for the remote workloads).
 pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
-    let systems: Vec<System> = System::ALL.into_iter().collect();
+    // Only the systems and workloads this run measured (`--systems`,
+    // `--workloads`); a system keeps its colour whichever are left.
+    let measured = |w: Workload, s: System| results.get(w, s).is_some();
+    let systems: Vec<(usize, System)> = System::ALL
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, s)| Workload::ALL.into_iter().any(|w| measured(w, s)))
+        .collect();
     let workloads: Vec<Workload> = Workload::ALL
         .into_iter()
-        .filter(|&w| systems.iter().any(|&s| results.get(w, s).is_some()))
+        .filter(|&w| systems.iter().any(|&(_, s)| measured(w, s)))
         .collect();
     let bars_per_group = systems.len() + 1;
     let width = 140 + workloads.len() as u32 * (bars_per_group as u32 * 14 + 10);
@@ -241,7 +248,7 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
         .flat_map(|&w| {
             systems
                 .iter()
-                .filter_map(move |&s| results.ratio(w, s, Results::floor(w)))
+                .filter_map(move |&(_, s)| results.ratio(w, s, Results::floor(w)))
         })
         .collect();
     // Room above the tallest bar for the legend, and below the shortest
@@ -277,8 +284,8 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
         RGBColor(214, 39, 40),
         RGBColor(150, 150, 150),
     ];
-    for (s, &system) in systems.iter().enumerate() {
-        let color = palette[s % palette.len()];
+    for (s, &(colour, system)) in systems.iter().enumerate() {
+        let color = palette[colour % palette.len()];
         let bars: Vec<Rectangle<(usize, f64)>> = workloads
             .iter()
             .enumerate()
@@ -301,9 +308,11 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
     let label =
         TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
     for (g, workload) in workloads.iter().enumerate() {
-        let centre = g * bars_per_group + systems.len() / 2;
-        let (x, y) = chart.backend_coord(&(centre, min_ratio));
-        root.draw(&Text::new(workload.name(), (x, y + 8), label.clone()))
+        let first = g * bars_per_group;
+        let (left, y) = chart.backend_coord(&(first, min_ratio));
+        let (right, _) = chart.backend_coord(&(first + systems.len(), min_ratio));
+        let centre = (left + right) / 2;
+        root.draw(&Text::new(workload.name(), (centre, y + 8), label.clone()))
             .map_err(|e| e.to_string())?;
     }
     chart
