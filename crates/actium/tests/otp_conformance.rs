@@ -348,6 +348,26 @@ async fn kill_is_untrappable_and_linked_actors_see_killed() -> actium::Result<()
     Ok(())
 }
 
+#[actium::test]
+async fn exit_self_normal_ends_the_caller() -> actium::Result<()> {
+    // erlang:exit/2: "If Reason is normal, Pid does not exit, unless Pid is
+    // the calling process, in which case it exits with reason normal".
+    let (me, plain, trap) = (spawn_proc(), spawn_proc(), trapping().await?);
+    plain.link(me.clone()).await?;
+    trap.link(me.clone()).await?;
+    me.exit_self(ExitReason::Normal)?;
+    assert_eq!(bounded(me.stopped()).await, ExitReason::Normal);
+    assert_eq!(log_of(&trap, 1).await?, [format!("exit {me} normal")]);
+    assert_eq!(plain.ping().await?, 1, "a normal exit kills no link");
+
+    // A trapping process receives its own signal as a message instead.
+    let me = trapping().await?;
+    me.exit_self(ExitReason::Normal)?;
+    assert_eq!(log_of(&me, 1).await?, [format!("exit {me} normal")]);
+    assert!(me.is_alive());
+    Ok(())
+}
+
 // ------------------------------------------------------------- monitors
 
 #[actium::test]
