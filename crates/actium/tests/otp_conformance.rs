@@ -997,3 +997,25 @@ async fn a_child_that_is_not_restarted_leaves_its_siblings_alone() -> actium::Re
     assert_eq!(names(&supervisor).await?, ["a", "transient"]);
     Ok(())
 }
+
+#[actium::test]
+async fn a_brutal_kill_child_is_killed_without_running_on_stop() -> actium::Result<()> {
+    // OTP's `brutal_kill`: `exit(Child, kill)` at once, so the child ends
+    // with `killed` and its `terminate` never runs.
+    let journal = Journal::default();
+    let supervisor = Supervisor::builder()
+        .child(member("gentle", &journal))
+        .child(member("brutal", &journal).shutdown(Duration::ZERO))
+        .spawn();
+    let (gentle, brutal) = (
+        child(&supervisor, "gentle").await?,
+        child(&supervisor, "brutal").await?,
+    );
+    clear(&journal);
+    supervisor.stop();
+    assert_eq!(bounded(supervisor.stopped()).await, ExitReason::Stopped);
+    assert_eq!(bounded(brutal.stopped()).await, ExitReason::Killed);
+    assert_eq!(bounded(gentle.stopped()).await, ExitReason::Shutdown);
+    assert_eq!(lines(&journal), ["stop gentle"]);
+    Ok(())
+}

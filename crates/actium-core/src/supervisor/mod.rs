@@ -223,8 +223,9 @@ impl ChildSpec {
     }
 
     /// How long terminating this child may take before it is killed
-    /// (`Duration::ZERO`: OTP's `brutal_kill`; `Duration::MAX`: wait as long
-    /// as it takes).
+    /// (`Duration::ZERO`: OTP's `brutal_kill`, a kill with no stop request
+    /// first, so `on_stop` does not run; `Duration::MAX`: wait as long as it
+    /// takes).
     pub fn shutdown(mut self, timeout: Duration) -> Self {
         self.shutdown = timeout;
         self
@@ -403,7 +404,7 @@ impl Supervisor {
 
     /// Brings a running child's incarnation to its end (it then waits for
     /// a decision): a stop request, then after its shutdown timeout a kill,
-    /// then after [`KILL_GRACE`] abandonment.
+    /// then after [`KILL_GRACE`] abandonment. A zero timeout kills at once.
     async fn end(&mut self, index: usize) {
         let child = &self.children[index];
         let Some(cell) = child.cell.clone() else {
@@ -412,12 +413,17 @@ impl Supervisor {
         if !cell.core().is_running() {
             return;
         }
-        cell.end_incarnation();
-        if tokio::time::timeout(child.spec.shutdown, ended(&cell))
-            .await
-            .is_ok()
-        {
-            return;
+        // OTP's `brutal_kill` is `exit(Child, kill)` with no `shutdown`
+        // first: a stop request would let the child stop gracefully (and
+        // run `on_stop`) in the moment a zero timeout takes to elapse.
+        if !child.spec.shutdown.is_zero() {
+            cell.end_incarnation();
+            if tokio::time::timeout(child.spec.shutdown, ended(&cell))
+                .await
+                .is_ok()
+            {
+                return;
+            }
         }
         cell.kill_incarnation();
         if tokio::time::timeout(KILL_GRACE, ended(&cell))
