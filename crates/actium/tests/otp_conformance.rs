@@ -999,6 +999,53 @@ async fn a_child_that_is_not_restarted_leaves_its_siblings_alone() -> actium::Re
 }
 
 #[actium::test]
+async fn a_group_restart_leaves_a_child_that_had_ended_down() -> actium::Result<()> {
+    // Documented departure: OTP's one-for-all starts every child in the
+    // list again, even one that had ended (a transient child's normal
+    // exit, `terminate_child`); Actium restarts those that ran.
+    let journal = Journal::default();
+    let supervisor = Supervisor::builder()
+        .strategy(Strategy::OneForAll)
+        .child(member("a", &journal))
+        .child(member("transient", &journal).restart(Restart::Transient))
+        .child(member("b", &journal))
+        .spawn();
+    let (a, transient) = (
+        child(&supervisor, "a").await?,
+        child(&supervisor, "transient").await?,
+    );
+    transient.finish()?;
+    bounded(transient.stopped()).await;
+    supervisor.terminate_child("b".into()).await??;
+    clear(&journal);
+    crash_and_recover(&a).await?;
+    assert_eq!(lines(&journal), ["stop a", "start a"]);
+    let running: Vec<bool> = supervisor
+        .children()
+        .await?
+        .iter()
+        .map(|c| c.is_running())
+        .collect();
+    assert_eq!(running, [true, false, false]);
+    Ok(())
+}
+
+#[actium::test]
+async fn the_default_intensity_is_three_restarts_in_five_seconds() -> actium::Result<()> {
+    // Documented departure: OTP's default is one restart in five seconds.
+    let journal = Journal::default();
+    let supervisor = Supervisor::builder().child(member("a", &journal)).spawn();
+    let a = child(&supervisor, "a").await?;
+    for _ in 0..3 {
+        crash_and_recover(&a).await?;
+    }
+    assert!(supervisor.is_alive());
+    a.crash()?;
+    assert_eq!(bounded(supervisor.stopped()).await, ExitReason::Shutdown);
+    Ok(())
+}
+
+#[actium::test]
 async fn a_brutal_kill_child_is_killed_without_running_on_stop() -> actium::Result<()> {
     // OTP's `brutal_kill`: `exit(Child, kill)` at once, so the child ends
     // with `killed` and its `terminate` never runs.

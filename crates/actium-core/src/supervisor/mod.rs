@@ -70,8 +70,9 @@
 //!   child; [`OneForAll`](Strategy::OneForAll) terminates all others (in
 //!   reverse start order) and restarts all (in start order, one at a time);
 //!   [`RestForOne`](Strategy::RestForOne) does that for the failed child and
-//!   those started after it. A child that fails to start again counts as a
-//!   new failure.
+//!   those started after it. Only children that were running are restarted:
+//!   one that had ended for good stays down. A child that fails to start
+//!   again counts as a new failure.
 //! - Restart types: [`Permanent`](Restart::Permanent) children are always
 //!   restarted, [`Transient`](Restart::Transient) ones only after an
 //!   abnormal exit (anything but normal, stopped and shutdown),
@@ -260,7 +261,7 @@ impl SupervisorBuilder {
     }
 
     /// Gives up after more than `max_restarts` restarts within `period`
-    /// (3 in 5 s by default, as in OTP).
+    /// (3 in 5 s by default, as in Elixir; OTP's default is 1 in 5 s).
     pub fn intensity(mut self, max_restarts: usize, period: Duration) -> Self {
         self.max_restarts = max_restarts;
         self.period = period;
