@@ -496,6 +496,11 @@ impl Member {
         release.wait().await;
     }
 
+    #[ask]
+    fn trap(&mut self, ctx: &mut Context<Self>) {
+        ctx.trap_exit(true);
+    }
+
     #[tell]
     fn crash(&mut self) {
         panic!("{} crashed", self.name);
@@ -1064,5 +1069,25 @@ async fn a_brutal_kill_child_is_killed_without_running_on_stop() -> actium::Resu
     assert_eq!(bounded(brutal.stopped()).await, ExitReason::Killed);
     assert_eq!(bounded(gentle.stopped()).await, ExitReason::Shutdown);
     assert_eq!(lines(&journal), ["stop gentle"]);
+    Ok(())
+}
+
+#[actium::test]
+async fn a_restarted_child_does_not_inherit_trap_exit() -> actium::Result<()> {
+    // The restarted child is a new process: trap_exit starts false again,
+    // whatever the old incarnation set.
+    let journal = Journal::default();
+    let supervisor = Supervisor::builder().child(member("a", &journal)).spawn();
+    let a = child(&supervisor, "a").await?;
+    a.trap().await?;
+    crash_and_recover(&a).await?;
+    let linked = spawn_proc();
+    linked.link_member(a.clone()).await?;
+    a.work().await?;
+    linked.fail("take a with you".into())?;
+    bounded(linked.stopped()).await;
+    // Not trapping, so the abnormal exit ended the incarnation: the next
+    // call reaches a fresh one.
+    assert_eq!(bounded(a.work()).await?, 1);
     Ok(())
 }
