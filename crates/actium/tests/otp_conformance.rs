@@ -1091,3 +1091,54 @@ async fn a_restarted_child_does_not_inherit_trap_exit() -> actium::Result<()> {
     assert_eq!(bounded(a.work()).await?, 1);
     Ok(())
 }
+
+/// A child with a parallel method, which can be waiting when another of
+/// its methods crashes the incarnation.
+#[derive(Default)]
+struct Juggler {
+    jobs: u32,
+}
+
+#[actor]
+impl Juggler {
+    #[ask(parallel)]
+    async fn wait(this: Reentrant<Self>, entered: Event, release: Event) {
+        entered.fire();
+        release.wait().await;
+        drop(this);
+    }
+
+    #[tell]
+    fn crash(&mut self) {
+        panic!("juggler crashed");
+    }
+
+    #[ask]
+    fn work(&mut self) -> u32 {
+        self.jobs += 1;
+        self.jobs
+    }
+}
+
+#[actium::test]
+async fn a_caller_waiting_in_a_crashed_incarnation_gets_actor_stopped() -> actium::Result<()> {
+    // The crash ends the process the caller was waiting on: the call fails
+    // (Erlang's caller gets an exit, here `ActorStopped`) and does not
+    // hang or reach the next incarnation.
+    let supervisor = Supervisor::builder()
+        .child(ChildSpec::new("juggler", Juggler::default))
+        .spawn();
+    let juggler = supervisor.children().await?.get::<Juggler>("juggler")?;
+    let (entered, release) = (Event::new(), Event::new());
+    let waiting = tokio::spawn(juggler.wait(entered.clone(), release.clone()));
+    bounded(entered.wait()).await;
+    juggler.crash()?;
+    let answer = bounded(waiting).await.expect("the call's task");
+    assert!(
+        matches!(answer, Err(Error::ActorStopped { .. })),
+        "{answer:?}"
+    );
+    assert_eq!(bounded(juggler.work()).await?, 1, "a fresh incarnation");
+    release.fire();
+    Ok(())
+}
