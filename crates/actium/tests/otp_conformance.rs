@@ -1142,3 +1142,30 @@ async fn a_caller_waiting_in_a_crashed_incarnation_gets_actor_stopped() -> actiu
     release.fire();
     Ok(())
 }
+
+#[actium::test]
+async fn one_for_all_restarts_a_running_transient_sibling() -> actium::Result<()> {
+    // The sibling ended because the supervisor ended it (`shutdown`), yet
+    // a group restart starts it again: OTP restarts every non-temporary
+    // child of the group, whatever ended them.
+    let journal = Journal::default();
+    let supervisor = Supervisor::builder()
+        .strategy(Strategy::OneForAll)
+        .child(member("a", &journal))
+        .child(member("t", &journal).restart(Restart::Transient))
+        .spawn();
+    let (a, t) = (
+        child(&supervisor, "a").await?,
+        child(&supervisor, "t").await?,
+    );
+    t.work().await?;
+    crash_and_recover(&a).await?;
+    assert_eq!(bounded(t.work()).await?, 1, "t restarted");
+    assert_eq!(
+        lines(&journal),
+        [
+            "start a", "start t", "stop a", "stop t", "start a", "start t"
+        ]
+    );
+    Ok(())
+}
