@@ -234,11 +234,20 @@ impl CellCore {
 
     /// Sends `target` an exit signal from `from` (Erlang's `exit/2`): a
     /// trapping target receives it as an `Exit`; otherwise an abnormal
-    /// reason kills it and a normal one is ignored. `Killed` cannot be
-    /// trapped: it always kills, as Erlang's `kill`.
+    /// reason kills it and a normal one is ignored — except by `from`
+    /// itself, which exits with it. `Killed` cannot be trapped: it always
+    /// kills, as Erlang's `kill`.
     pub(crate) fn send_exit(from: &CellCore, target: &Arc<dyn ErasedCell>, reason: ExitReason) {
         if reason == ExitReason::Killed {
             target.kill(ExitReason::Killed);
+        } else if !reason.is_abnormal() && target.core().id() == from.id() && !from.traps_exits() {
+            // erlang:exit/2: "If Reason is normal, Pid does not exit, unless
+            // Pid is the calling process, in which case it exits with reason
+            // normal" — at once, as any process an exit signal ends (so
+            // `on_stop`, like a non-trapping gen_server's `terminate`, does
+            // not run).
+            crate::observe::signal(from, EventKind::Exit, from.label, &reason);
+            target.kill(reason);
         } else {
             target.exit_signal(Exit {
                 actor: from.label,

@@ -98,7 +98,9 @@ impl<A: Actor> Context<A> {
     /// Sends `other` an exit signal with `reason` (Erlang's `exit/2`): if
     /// `other` traps exits its `#[on_exit]` hook (or `Exit` message)
     /// receives it; otherwise an abnormal reason kills it and a normal one
-    /// is ignored. [`ExitReason::Killed`] cannot be trapped.
+    /// is ignored — unless `other` is this actor, which then exits with
+    /// that normal reason at once, as in Erlang (`on_stop` does not run).
+    /// [`ExitReason::Killed`] cannot be trapped.
     pub fn exit<B: Actor>(&self, other: &ActorRef<B>, reason: ExitReason) {
         CellCore::send_exit(&self.cell.core, &other.erased(), reason);
     }

@@ -126,6 +126,10 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Optio
         match Box::pin(verdict(&cell, &reason)).await {
             Some(Decision::Restart) => {
                 cell.mailbox.clear_control(control::STOP | control::KILL);
+                // The next incarnation starts as a new Erlang process
+                // would: trapping exits only if its type always does, not
+                // because the last incarnation called `trap_exit`.
+                cell.core.set_trap_exits(A::TRAPS_EXITS);
             }
             Some(Decision::Exit(reason)) => break reason,
             None => break reason,

@@ -70,8 +70,9 @@
 //!   child; [`OneForAll`](Strategy::OneForAll) terminates all others (in
 //!   reverse start order) and restarts all (in start order, one at a time);
 //!   [`RestForOne`](Strategy::RestForOne) does that for the failed child and
-//!   those started after it. A child that fails to start again counts as a
-//!   new failure.
+//!   those started after it. Only children that were running are restarted:
+//!   one that had ended for good stays down. A child that fails to start
+//!   again counts as a new failure.
 //! - Restart types: [`Permanent`](Restart::Permanent) children are always
 //!   restarted, [`Transient`](Restart::Transient) ones only after an
 //!   abnormal exit (anything but normal, stopped and shutdown),
@@ -223,8 +224,9 @@ impl ChildSpec {
     }
 
     /// How long terminating this child may take before it is killed
-    /// (`Duration::ZERO`: OTP's `brutal_kill`; `Duration::MAX`: wait as long
-    /// as it takes).
+    /// (`Duration::ZERO`: OTP's `brutal_kill`, a kill with no stop request
+    /// first, so `on_stop` does not run; `Duration::MAX`: wait as long as it
+    /// takes).
     pub fn shutdown(mut self, timeout: Duration) -> Self {
         self.shutdown = timeout;
         self
@@ -259,7 +261,7 @@ impl SupervisorBuilder {
     }
 
     /// Gives up after more than `max_restarts` restarts within `period`
-    /// (3 in 5 s by default, as in OTP).
+    /// (3 in 5 s by default, as in Elixir; OTP's default is 1 in 5 s).
     pub fn intensity(mut self, max_restarts: usize, period: Duration) -> Self {
         self.max_restarts = max_restarts;
         self.period = period;
@@ -403,7 +405,7 @@ impl Supervisor {
 
     /// Brings a running child's incarnation to its end (it then waits for
     /// a decision): a stop request, then after its shutdown timeout a kill,
-    /// then after [`KILL_GRACE`] abandonment.
+    /// then after [`KILL_GRACE`] abandonment. A zero timeout kills at once.
     async fn end(&mut self, index: usize) {
         let child = &self.children[index];
         let Some(cell) = child.cell.clone() else {
@@ -412,12 +414,17 @@ impl Supervisor {
         if !cell.core().is_running() {
             return;
         }
-        cell.end_incarnation();
-        if tokio::time::timeout(child.spec.shutdown, ended(&cell))
-            .await
-            .is_ok()
-        {
-            return;
+        // OTP's `brutal_kill` is `exit(Child, kill)` with no `shutdown`
+        // first: a stop request would let the child stop gracefully (and
+        // run `on_stop`) in the moment a zero timeout takes to elapse.
+        if !child.spec.shutdown.is_zero() {
+            cell.end_incarnation();
+            if tokio::time::timeout(child.spec.shutdown, ended(&cell))
+                .await
+                .is_ok()
+            {
+                return;
+            }
         }
         cell.kill_incarnation();
         if tokio::time::timeout(KILL_GRACE, ended(&cell))
