@@ -27,7 +27,7 @@ use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 use crate::auth::{self, Side};
 use crate::node::NodeShared;
 use crate::peer::{Admission, PeerHandle, Responder};
-use crate::wire::{self, Frame, Handshake, MAGIC, VERSION};
+use crate::wire::{self, Frame, Handshake, MAGIC, MAX_HANDSHAKE_FRAME, VERSION};
 
 /// Any byte stream a connection can run over: TCP, or TLS over TCP.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
@@ -68,13 +68,21 @@ pub(crate) struct PeerInfo {
     pub(crate) address: String,
 }
 
-/// Splits a stream and frames its read half.
+/// Splits a stream and frames its read half. Until `authenticated`
+/// raises it, frames are limited to the handshake's size.
 pub(crate) fn frame(io: Box<dyn Io>, max_frame: usize) -> (Reader, Writer) {
     let (read, write) = tokio::io::split(io);
     let codec = LengthDelimitedCodec::builder()
-        .max_frame_length(max_frame)
+        .max_frame_length(max_frame.min(MAX_HANDSHAKE_FRAME))
         .new_codec();
     (FramedRead::new(read, codec), write)
+}
+
+/// The handshake succeeded: frames up to the node's maximum may follow.
+/// No frame after the handshake has been decoded yet, so the new limit
+/// applies to all of them.
+fn authenticated(reader: &mut Reader, max_frame: usize) {
+    reader.decoder_mut().set_max_frame_length(max_frame);
 }
 
 async fn send(
@@ -178,7 +186,10 @@ pub(crate) async fn handshake_connector(
     send(writer, &Handshake::Proof { proof }, max).await?;
     let bytes = receive(reader).await?;
     match wire::read::<Handshake<'_>>(&bytes) {
-        Ok(Handshake::Ready) => Ok(info),
+        Ok(Handshake::Ready) => {
+            authenticated(reader, max);
+            Ok(info)
+        }
         Ok(Handshake::Refused { reason }) if reason == DUPLICATE => Err(DUPLICATE.to_owned()),
         Ok(Handshake::Refused { reason }) => Err(format!("refused: {reason}")),
         Ok(other) => Err(format!("unexpected handshake message {other:?}")),
@@ -261,6 +272,7 @@ pub(crate) async fn handshake_listener(
                 &proof,
             ) =>
         {
+            authenticated(reader, max);
             Ok(info)
         }
         Ok(Handshake::Proof { .. }) => {

@@ -35,6 +35,11 @@ pub(crate) const PREFIX: usize = 4;
 /// The default largest frame: 16 MiB.
 pub const DEFAULT_MAX_FRAME: usize = 16 * 1024 * 1024;
 
+/// The largest frame read before a connection is authenticated. Handshake
+/// messages are a few hundred bytes; a stranger must not make a node
+/// reserve (or wait for) a maximum-size frame.
+pub(crate) const MAX_HANDSHAKE_FRAME: usize = 64 * 1024;
+
 /// Setting up a connection; see `auth` for the proofs.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum Handshake<'a> {
