@@ -380,6 +380,9 @@ struct Link {
     peer_node: NodeId,
     /// Milliseconds since the node started at the last frame received.
     last_received: AtomicU64,
+    /// Milliseconds since the node started at the writer's last progress:
+    /// taking a batch, or the socket accepting some of its bytes.
+    last_written: AtomicU64,
 }
 
 impl Link {
@@ -398,6 +401,7 @@ fn run(
 ) {
     let link = Arc::new(Link {
         last_received: AtomicU64::new(node.now_millis()),
+        last_written: AtomicU64::new(node.now_millis()),
         node,
         peer,
         generation,
@@ -420,8 +424,22 @@ async fn write_loop(link: Arc<Link>, mut writer: Writer) {
     let mut batch = BytesMut::with_capacity(64 * 1024);
     loop {
         link.peer.outbox.take(&mut batch).await;
+        link.last_written
+            .store(link.node.now_millis(), Ordering::Relaxed);
         let written = async {
-            writer.write_all(&batch).await?;
+            // Piece by piece rather than `write_all`, so that the
+            // heartbeat can tell a slow peer (progress) from one that
+            // does not read at all (none).
+            let mut sent = 0;
+            while sent < batch.len() {
+                let n = writer.write(&batch[sent..]).await?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::WriteZero.into());
+                }
+                sent += n;
+                link.last_written
+                    .store(link.node.now_millis(), Ordering::Relaxed);
+            }
             writer.flush().await
         }
         .await;
@@ -449,6 +467,24 @@ async fn heartbeat(link: Arc<Link>) {
                 "no heartbeat for {:?}",
                 Duration::from_millis(silent)
             ));
+            return;
+        }
+        // A peer that sends but never reads would otherwise keep the
+        // connection alive while what is queued for it grows up to the
+        // outbox's bound: the writer making no progress for as long as the
+        // heartbeat timeout ends it like silence does.
+        let stuck = link
+            .node
+            .now_millis()
+            .saturating_sub(link.last_written.load(Ordering::Relaxed));
+        if link.peer.outbox.is_writing() && Duration::from_millis(stuck) > config.heartbeat_timeout
+        {
+            let reason = format!(
+                "the node does not read what is sent to it (nothing written for {:?})",
+                Duration::from_millis(stuck)
+            );
+            tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
+            link.end(&reason);
             return;
         }
         link.peer.send_if_connected(&Frame::Ping);

@@ -615,6 +615,40 @@ fn a_lookup_of_a_missing_name_is_a_typed_not_registered() {
     still_serves(&cluster);
 }
 
+#[test]
+fn a_peer_that_never_reads_is_disconnected() {
+    let (cluster, _) = serving();
+    cluster.run(0, async {
+        // Large answers to a small request.
+        for i in 0..200 {
+            let store = Store::default().spawn();
+            let name = format!("{i:04}-{}", "n".repeat(200));
+            cluster.node(0).register(&name, &store).unwrap();
+        }
+    });
+    cluster.run(1, async {
+        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        // Requests answered by tens of kilobytes each, never read: the
+        // node must not buffer answers without end, but hang up.
+        let deadline = Instant::now() + BOUND;
+        let mut id = 0;
+        'sending: while Instant::now() < deadline {
+            for _ in 0..50 {
+                id += 1;
+                if raw.describe(id).await.is_err() {
+                    break 'sending;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Reading now drains what was sent, then must find the end.
+        while next(&mut raw).await.is_some() {}
+        assert!(logged(&["dropping a connection", "does not read"]).await);
+        serves(&cluster).await;
+    });
+    still_serves(&cluster);
+}
+
 // --- Hostile nodes this node connects to ---------------------------------
 
 #[test]
