@@ -25,7 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 
 use crate::auth::{self, Side};
-use crate::node::NodeShared;
+use crate::node::{Handshaking, NodeShared};
 use crate::peer::{Admission, PeerHandle, Responder};
 use crate::wire::{self, Frame, Handshake, MAGIC, MAX_HANDSHAKE_FRAME, VERSION};
 
@@ -326,7 +326,15 @@ pub(crate) async fn connect(node: Arc<NodeShared>, peer: Arc<PeerHandle>, genera
 }
 
 /// Runs an accepted connection: handshake, admission, then the tasks.
-pub(crate) async fn accept(node: Arc<NodeShared>, io: Box<dyn Io>, from: String) {
+///
+/// `place` counts the connection among those being set up until its
+/// handshake ends.
+pub(crate) async fn accept(
+    node: Arc<NodeShared>,
+    io: Box<dyn Io>,
+    from: String,
+    place: Handshaking,
+) {
     let max = node.config.max_frame;
     let (mut reader, mut writer) = frame(io, max);
     let shaken = tokio::time::timeout(
@@ -334,6 +342,7 @@ pub(crate) async fn accept(node: Arc<NodeShared>, io: Box<dyn Io>, from: String)
         handshake_listener(&node.identity(), &mut reader, &mut writer),
     )
     .await;
+    drop(place);
     let info = match shaken {
         Ok(Ok(info)) => info,
         Ok(Err(reason)) => {

@@ -403,6 +403,36 @@ fn two_hundred_unauthenticated_connections_do_not_starve_a_good_peer() {
     still_serves(&cluster);
 }
 
+#[test]
+fn a_flood_of_unauthenticated_connections_is_capped_and_spares_established_peers() {
+    let (cluster, store) = serving();
+    cluster.run(1, async {
+        // A good peer connected before the flood.
+        serves(&cluster).await;
+        let mut strangers = Vec::new();
+        for _ in 0..300 {
+            strangers.push(tcp(&cluster).await);
+        }
+        assert!(
+            logged(&[
+                "refused a connection",
+                "too many connections are being set up"
+            ])
+            .await
+        );
+        serves(&cluster).await;
+        for socket in &mut strangers {
+            assert!(closes(socket).await, "an unauthenticated connection stays");
+        }
+        drop(strangers);
+        // Once they are gone, new peers get in again.
+        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        raw.ask(1, store, "stock", &[]).await.unwrap();
+        assert!(next(&mut raw).await.unwrap().starts_with("reply 1: value"));
+    });
+    still_serves(&cluster);
+}
+
 // --- After authentication ----------------------------------------------
 
 #[test]
