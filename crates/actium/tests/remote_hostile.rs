@@ -799,3 +799,37 @@ fn a_listener_that_answers_garbage_gives_node_down() {
         serves(&cluster).await;
     });
 }
+
+#[test]
+fn an_answer_of_the_wrong_kind_does_not_take_the_place_of_the_real_one() {
+    let (cluster, _) = serving();
+    cluster.run(1, async {
+        let listener = RawListener::bind(COOKIE).await.unwrap();
+        let url = format!("{}/store", listener.address());
+        let hostile = async {
+            let mut raw = listener.accept().await.unwrap();
+            let request = next(&mut raw).await.unwrap();
+            assert!(request.starts_with("Request { id: 1"), "{request}");
+            // A call's reply under the request's id, then the real answer.
+            raw.reply(1, &[9]).await.unwrap();
+            let label = ActorLabel::new(ActorId::new(raw.node, 1), <Store as Actor>::NAME);
+            raw.answer_found(1, label).await.unwrap();
+            let ask = next(&mut raw).await.unwrap();
+            assert!(ask.starts_with("Ask { id: 2"), "{ask}");
+            // A node answer under the call's id, then the real reply.
+            raw.answer_not_registered(2).await.unwrap();
+            raw.reply(2, &[5]).await.unwrap();
+            raw
+        };
+        let asking = async {
+            let store = timeout(BOUND, cluster.node(1).lookup::<Store>(&url))
+                .await
+                .expect("the lookup is answered")
+                .expect("the real answer counts");
+            timeout(BOUND, store.stock()).await
+        };
+        let (asked, _raw) = tokio::join!(asking, hostile);
+        assert_eq!(asked.expect("the ask is answered").unwrap(), 5);
+        serves(&cluster).await;
+    });
+}
