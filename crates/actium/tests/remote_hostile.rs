@@ -29,6 +29,19 @@ const BOUND: Duration = Duration::from_secs(15);
 mod store {
     use actium::prelude::*;
 
+    /// A percentage whose conversion, like many users' `From` impls,
+    /// asserts what it expects: hostile bytes make its decoding panic.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(from = "u8")]
+    pub struct Percent(pub u8);
+
+    impl From<u8> for Percent {
+        fn from(value: u8) -> Self {
+            assert!(value <= 100, "{value} is not a percentage");
+            Percent(value)
+        }
+    }
+
     #[derive(Default)]
     pub struct Store {
         stock: u64,
@@ -50,6 +63,16 @@ mod store {
         pub fn put_all(&mut self, items: Vec<u64>) -> u64 {
             self.stock += items.len() as u64;
             self.stock
+        }
+
+        #[ask]
+        pub fn discount(&self, percent: Percent) -> u64 {
+            self.stock * u64::from(percent.0) / 100
+        }
+
+        #[ask]
+        pub fn rate(&self) -> Percent {
+            Percent(50)
         }
 
         #[ask]
@@ -565,6 +588,25 @@ fn a_huge_declared_length_inside_a_frame_or_payload_allocates_nothing() {
 }
 
 #[test]
+fn arguments_whose_decoding_panics_get_a_codec_error_and_the_connection_stays() {
+    let (cluster, store) = serving();
+    cluster.run(1, async {
+        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        raw.ask(1, store, "discount", &[50]).await.unwrap();
+        assert_eq!(next(&mut raw).await.unwrap(), "reply 1: value [0]");
+        raw.ask(2, store, "discount", &[200]).await.unwrap();
+        let reply = next(&mut raw).await.unwrap();
+        assert!(reply.starts_with("reply 2: Rejected(Codec("), "{reply}");
+        assert!(reply.contains("not a percentage"), "{reply}");
+        // The same in a one-way call: nothing comes back, nothing breaks.
+        raw.tell(store, "discount", &[200]).await.unwrap();
+        raw.ask(3, store, "stock", &[]).await.unwrap();
+        assert_eq!(next(&mut raw).await.unwrap(), "reply 3: value [0]");
+    });
+    still_serves(&cluster);
+}
+
+#[test]
 fn a_reused_request_id_gets_one_reply_per_ask() {
     let (cluster, store) = serving();
     cluster.run(1, async {
@@ -830,6 +872,46 @@ fn an_answer_of_the_wrong_kind_does_not_take_the_place_of_the_real_one() {
         };
         let (asked, _raw) = tokio::join!(asking, hostile);
         assert_eq!(asked.expect("the ask is answered").unwrap(), 5);
+        serves(&cluster).await;
+    });
+}
+
+#[test]
+fn replies_that_do_not_decode_are_codec_errors_for_the_caller() {
+    let (cluster, _) = serving();
+    cluster.run(1, async {
+        let listener = RawListener::bind(COOKIE).await.unwrap();
+        let url = format!("{}/store", listener.address());
+        let hostile = async {
+            let mut raw = listener.accept().await.unwrap();
+            let request = next(&mut raw).await.unwrap();
+            assert!(request.starts_with("Request { id: 1"), "{request}");
+            let label = ActorLabel::new(ActorId::new(raw.node, 1), <Store as Actor>::NAME);
+            raw.answer_found(1, label).await.unwrap();
+            // Not a u64; a Percent whose decoding panics; trailing bytes.
+            for (id, value) in [(2, &[0xff_u8; 12][..]), (3, &[200][..]), (4, &[1, 2][..])] {
+                let ask = next(&mut raw).await.unwrap();
+                assert!(ask.starts_with(&format!("Ask {{ id: {id}")), "{ask}");
+                raw.reply(id, value).await.unwrap();
+            }
+            raw
+        };
+        let asking = async {
+            let store = cluster.node(1).lookup::<Store>(&url).await.unwrap();
+            let garbage = timeout(BOUND, store.stock()).await.unwrap();
+            let panicking = timeout(BOUND, store.rate()).await.unwrap();
+            let trailing = timeout(BOUND, store.stock()).await.unwrap();
+            (garbage, panicking.map(|p| p.0), trailing)
+        };
+        let ((garbage, panicking, trailing), _raw) = tokio::join!(asking, hostile);
+        assert!(matches!(garbage, Err(Error::Codec { .. })), "{garbage:?}");
+        match panicking {
+            Err(Error::Codec { message, .. }) => {
+                assert!(message.contains("not a percentage"), "{message}")
+            }
+            other => panic!("expected a codec error, got {other:?}"),
+        }
+        assert!(matches!(trailing, Err(Error::Codec { .. })), "{trailing:?}");
         serves(&cluster).await;
     });
 }
