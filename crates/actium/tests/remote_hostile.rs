@@ -456,6 +456,22 @@ fn a_flood_of_unauthenticated_connections_is_capped_and_spares_established_peers
     still_serves(&cluster);
 }
 
+#[test]
+fn a_hello_claiming_the_nodes_own_id_is_refused() {
+    let (cluster, _) = serving();
+    cluster.run(1, async {
+        let mut raw = RawHandshake::open(&address(&cluster)).await.unwrap();
+        raw.node = cluster.node(0).id();
+        raw.hello(RawHandshake::version()).await.unwrap();
+        match heard(&mut raw).await {
+            Heard::Refused(reason) => assert!(reason.contains("itself"), "{reason}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert!(matches!(heard(&mut raw).await, Heard::Closed));
+    });
+    still_serves(&cluster);
+}
+
 // --- After authentication ----------------------------------------------
 
 #[test]
@@ -467,6 +483,65 @@ fn a_partial_frame_that_stalls_is_dropped_by_the_heartbeat_while_others_are_serv
         raw.send_bytes(&[1, 2, 3]).await.unwrap();
         serves(&cluster).await;
         assert_eq!(next(&mut raw).await, None, "a stalled peer stays connected");
+    });
+    still_serves(&cluster);
+}
+
+#[test]
+fn a_frame_trickled_a_byte_at_a_time_is_dropped_by_the_heartbeat() {
+    let (cluster, _) = serving();
+    cluster.run(1, async {
+        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        raw.send_bytes(&1000_u32.to_be_bytes()).await.unwrap();
+        // Bytes keep arriving, but no frame ever completes: that is not a
+        // sign of life.
+        let closed = timeout(BOUND, async {
+            loop {
+                if raw.send_bytes(&[0]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "a trickling peer stays connected");
+        serves(&cluster).await;
+    });
+    still_serves(&cluster);
+}
+
+#[test]
+fn a_peer_that_hangs_up_right_after_asking_does_not_disturb_the_node() {
+    let (cluster, store) = serving();
+    cluster.run(1, async {
+        for _ in 0..5 {
+            let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+            raw.ask(1, store, "stock", &[]).await.unwrap();
+            raw.ask(2, store, "put_all", &[1, 7]).await.unwrap();
+            raw.lookup(3, "store").await.unwrap();
+            drop(raw);
+        }
+        serves(&cluster).await;
+    });
+    still_serves(&cluster);
+}
+
+#[test]
+fn links_to_actors_that_do_not_exist_are_answered_with_an_exit() {
+    let (cluster, store) = serving();
+    cluster.run(1, async {
+        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mine = ActorId::new(raw.node, 5);
+        let nobody = ActorId::new(store.node(), 9_999);
+        raw.link_as(mine, nobody).await.unwrap();
+        let exit = next(&mut raw).await.unwrap();
+        assert!(exit.starts_with("Signal(Exit"), "{exit}");
+        assert!(exit.contains("NoProc"), "{exit}");
+        // An actor of another node, via this connection: ignored.
+        let elsewhere = ActorId::new(actium::NodeId::from_u64(7), 1);
+        raw.link_as(mine, elsewhere).await.unwrap();
+        raw.ask(1, store, "stock", &[]).await.unwrap();
+        assert_eq!(next(&mut raw).await.unwrap(), "reply 1: value [0]");
     });
     still_serves(&cluster);
 }
