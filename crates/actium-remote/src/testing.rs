@@ -150,6 +150,31 @@ impl RawPeer {
         .await
     }
 
+    /// Says goodbye, as a node closing on purpose does.
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn bye(&mut self, reason: &str) -> std::io::Result<()> {
+        self.send(&Frame::Bye {
+            reason: reason.into(),
+        })
+        .await
+    }
+
+    /// Asks the node to spawn an actor of `type_name` from `state`.
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn spawn(&mut self, id: u64, type_name: &str, state: &[u8]) -> std::io::Result<()> {
+        self.send(&Frame::Request {
+            id,
+            request: Request::Spawn { type_name, state },
+        })
+        .await
+    }
+
     /// Asks the node to describe itself.
     ///
     /// # Errors

@@ -42,7 +42,7 @@ mod store {
         }
     }
 
-    #[derive(Default)]
+    #[derive(Default, serde::Serialize, serde::Deserialize)]
     pub struct Store {
         stock: u64,
     }
@@ -763,6 +763,34 @@ fn a_lookup_of_a_missing_name_is_a_typed_not_registered() {
 }
 
 #[test]
+fn spawn_requests_with_bad_state_or_unknown_types_get_typed_answers() {
+    let (cluster, _) = serving();
+    cluster.run(0, async { cluster.node(0).allow_spawn::<Store>() });
+    cluster.run(1, async {
+        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let name = <Store as Actor>::NAME;
+        raw.spawn(1, name, &[0xff; 12]).await.unwrap();
+        let failed = next(&mut raw).await.unwrap();
+        assert!(
+            failed.starts_with("Answer { id: 1, answer: SpawnFailed("),
+            "{failed}"
+        );
+        raw.spawn(2, &"T".repeat(100_000), &[]).await.unwrap();
+        assert_eq!(
+            next(&mut raw).await.unwrap(),
+            "Answer { id: 2, answer: NotSpawnable }"
+        );
+        raw.spawn(3, name, &[4]).await.unwrap();
+        let spawned = next(&mut raw).await.unwrap();
+        assert!(
+            spawned.starts_with("Answer { id: 3, answer: Spawned("),
+            "{spawned}"
+        );
+    });
+    still_serves(&cluster);
+}
+
+#[test]
 fn a_peer_that_never_reads_is_disconnected() {
     let (cluster, _) = serving();
     cluster.run(0, async {
@@ -987,6 +1015,38 @@ fn replies_that_do_not_decode_are_codec_errors_for_the_caller() {
             other => panic!("expected a codec error, got {other:?}"),
         }
         assert!(matches!(trailing, Err(Error::Codec { .. })), "{trailing:?}");
+        serves(&cluster).await;
+    });
+}
+
+#[test]
+fn a_node_that_says_goodbye_mid_ask_gives_node_down_with_its_reason() {
+    let (cluster, _) = serving();
+    cluster.run(1, async {
+        let listener = RawListener::bind(COOKIE).await.unwrap();
+        let url = format!("{}/store", listener.address());
+        let hostile = async {
+            let mut raw = listener.accept().await.unwrap();
+            let _request = next(&mut raw).await.unwrap();
+            let label = ActorLabel::new(ActorId::new(raw.node, 1), <Store as Actor>::NAME);
+            raw.answer_found(1, label).await.unwrap();
+            let ask = next(&mut raw).await.unwrap();
+            assert!(ask.starts_with("Ask"), "{ask}");
+            raw.bye("going away for maintenance").await.unwrap();
+            // Holds the socket open: the goodbye alone must end the call.
+            raw
+        };
+        let asking = async {
+            let store = cluster.node(1).lookup::<Store>(&url).await.unwrap();
+            timeout(BOUND, store.stock()).await
+        };
+        let (asked, _raw) = tokio::join!(asking, hostile);
+        match asked.expect("the ask ends with the goodbye") {
+            Err(Error::NodeDown { reason, .. }) => {
+                assert!(reason.contains("going away for maintenance"), "{reason}")
+            }
+            other => panic!("expected NodeDown, got {other:?}"),
+        }
         serves(&cluster).await;
     });
 }
