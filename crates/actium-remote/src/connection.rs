@@ -176,8 +176,15 @@ pub(crate) async fn handshake_connector(
                 nonce,
             )
         }
-        Ok(Handshake::Refused { reason }) => return Err(format!("refused: {reason}")),
-        Ok(other) => return Err(format!("unexpected handshake message {other:?}")),
+        Ok(Handshake::Refused { reason }) => {
+            return Err(format!("refused: {}", wire::from_peer(&reason)));
+        }
+        Ok(other) => {
+            return Err(format!(
+                "unexpected handshake message {}",
+                wire::from_peer(&format!("{other:?}"))
+            ));
+        }
         Err(error) => return Err(format!("malformed handshake: {error}")),
     };
     let proof = me
@@ -191,8 +198,11 @@ pub(crate) async fn handshake_connector(
             Ok(info)
         }
         Ok(Handshake::Refused { reason }) if reason == DUPLICATE => Err(DUPLICATE.to_owned()),
-        Ok(Handshake::Refused { reason }) => Err(format!("refused: {reason}")),
-        Ok(other) => Err(format!("unexpected handshake message {other:?}")),
+        Ok(Handshake::Refused { reason }) => Err(format!("refused: {}", wire::from_peer(&reason))),
+        Ok(other) => Err(format!(
+            "unexpected handshake message {}",
+            wire::from_peer(&format!("{other:?}"))
+        )),
         Err(error) => Err(format!("malformed handshake: {error}")),
     }
 }
@@ -357,7 +367,10 @@ pub(crate) async fn accept(
     let peer = match node.peer_for(&info.address) {
         Ok(peer) => peer,
         Err(error) => {
-            let reason = format!("its advertised address is invalid: {error}");
+            let reason = format!(
+                "its advertised address is invalid: {}",
+                wire::from_peer(&error.to_string())
+            );
             tracing::warn!(%from, %reason, "refused a connection");
             refuse(&mut writer, &reason, max).await;
             return;
@@ -591,7 +604,8 @@ fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
         Frame::Signal(signal) => {
             if !sent_from(&signal, link.peer_node) {
                 return Err(Closing::Violation(format!(
-                    "a signal that claims to come from another node: {signal:?}"
+                    "a signal that claims to come from another node: {}",
+                    wire::from_peer(&format!("{signal:?}"))
                 )));
             }
             if signal.receiver().node() == node.id() {
@@ -605,7 +619,7 @@ fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
         Frame::Answer { id, answer } => link.peer.request_answered(id, answer),
         Frame::Ping => link.peer.send_if_connected(&Frame::Pong),
         Frame::Pong => {}
-        Frame::Bye { reason } => return Err(Closing::Bye(reason.into_owned())),
+        Frame::Bye { reason } => return Err(Closing::Bye(wire::from_peer(&reason))),
     }
     Ok(())
 }

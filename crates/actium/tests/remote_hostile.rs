@@ -714,23 +714,33 @@ fn replies_and_answers_nobody_asked_for_are_ignored() {
 #[test]
 fn a_call_to_a_dead_actor_gets_stopped() {
     let (cluster, store) = serving();
-    let url = cluster.node(0).url("store");
-    let dead = cluster.run(0, async {
+    let doomed = cluster.run(0, async {
         let doomed = Store::default().spawn();
-        let id = doomed.id();
+        cluster.node(0).register("doomed", &doomed).unwrap();
+        doomed
+    });
+    let url = cluster.node(0).url("doomed");
+    let remote = cluster.run(1, async {
+        cluster.node(1).lookup::<Store>(&url).await.unwrap()
+    });
+    cluster.run(0, async {
         doomed.stop();
         let _ = doomed.stopped().await;
-        id
     });
     cluster.run(1, async {
+        // Through a real reference made while it lived.
+        let stopped = timeout(BOUND, remote.stock()).await.unwrap();
+        assert!(
+            matches!(stopped, Err(Error::ActorStopped { .. })),
+            "{stopped:?}"
+        );
+        // And by hand.
         let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
-        raw.ask(1, dead, "stock", &[]).await.unwrap();
+        raw.ask(1, doomed.id(), "stock", &[]).await.unwrap();
         assert_eq!(next(&mut raw).await.unwrap(), "reply 1: Stopped");
-        raw.tell(dead, "add", &[1]).await.unwrap();
+        raw.tell(doomed.id(), "add", &[1]).await.unwrap();
         raw.ask(2, store, "stock", &[]).await.unwrap();
         assert_eq!(next(&mut raw).await.unwrap(), "reply 2: value [0]");
-        // And through a real reference.
-        let _ = url;
     });
     still_serves(&cluster);
 }
@@ -1047,6 +1057,98 @@ fn a_node_that_says_goodbye_mid_ask_gives_node_down_with_its_reason() {
             }
             other => panic!("expected NodeDown, got {other:?}"),
         }
+        serves(&cluster).await;
+    });
+}
+
+/// A reason a hostile node might send: a forged log line, then a megabyte.
+fn poisoned_reason() -> String {
+    format!("bad\nFORGED-LINE level=ERROR {}", "x".repeat(1 << 20))
+}
+
+fn assert_tame(reason: &str) {
+    assert!(
+        !reason.contains('\n'),
+        "a newline from the peer: {reason:.80}"
+    );
+    assert!(reason.len() < 4096, "{} bytes of reason", reason.len());
+}
+
+#[test]
+fn a_goodbye_reason_is_escaped_and_bounded_in_every_failed_call() {
+    let (cluster, _) = serving();
+    cluster.run(1, async {
+        let listener = RawListener::bind(COOKIE).await.unwrap();
+        let url = format!("{}/store", listener.address());
+        let hostile = async {
+            let mut raw = listener.accept().await.unwrap();
+            let _request = next(&mut raw).await.unwrap();
+            let label = ActorLabel::new(ActorId::new(raw.node, 1), <Store as Actor>::NAME);
+            raw.answer_found(1, label).await.unwrap();
+            for _ in 0..20 {
+                let ask = next(&mut raw).await.unwrap();
+                assert!(ask.starts_with("Ask"), "{ask}");
+            }
+            raw.bye(&poisoned_reason()).await.unwrap();
+            raw
+        };
+        let asking = async {
+            let store = cluster.node(1).lookup::<Store>(&url).await.unwrap();
+            let calls: Vec<_> = (0..20).map(|_| store.stock()).collect();
+            timeout(BOUND, futures_util::future::join_all(calls)).await
+        };
+        let (asked, _raw) = tokio::join!(asking, hostile);
+        for result in asked.expect("the goodbye ends every call") {
+            match result {
+                Err(Error::NodeDown { reason, .. }) => {
+                    assert!(reason.contains("FORGED-LINE"), "{reason:.80}");
+                    assert_tame(&reason);
+                }
+                other => panic!("expected NodeDown, got {other:?}"),
+            }
+        }
+        serves(&cluster).await;
+    });
+}
+
+#[test]
+fn a_refusal_reason_is_escaped_and_bounded_in_the_error_and_the_log() {
+    let (cluster, _) = serving();
+    cluster.run(1, async {
+        let listener = RawListener::bind(COOKIE).await.unwrap();
+        let url = format!("{}/store", listener.address());
+        let hostile = async {
+            let mut socket = listener.accept_raw().await.unwrap();
+            let mut buffer = [0_u8; 4096];
+            let _hello = socket.read(&mut buffer).await.unwrap();
+            // Refused { reason }: variant 4, then the string. Under the
+            // 64 KiB handshake limit, so the node reads it.
+            let reason = &poisoned_reason()[..60_000];
+            let mut body = vec![4];
+            body.extend(varint(reason.len() as u64));
+            body.extend(reason.as_bytes());
+            let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+            frame.extend(body);
+            socket.write_all(&frame).await.unwrap();
+            socket
+        };
+        let (looked_up, _socket) = tokio::join!(
+            timeout(BOUND, cluster.node(1).lookup::<Store>(&url)),
+            hostile
+        );
+        match looked_up.expect("the refusal ends the lookup") {
+            Err(Error::NodeDown { reason, .. }) => {
+                assert!(reason.contains("FORGED-LINE"), "{reason:.80}");
+                assert_tame(&reason);
+            }
+            other => panic!("expected NodeDown, got {other:?}"),
+        }
+        assert!(logged(&["could not connect", "FORGED-LINE"]).await);
+        let logs = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+        assert!(
+            !logs.lines().any(|line| line.starts_with("FORGED-LINE")),
+            "a peer forged a log line"
+        );
         serves(&cluster).await;
     });
 }
