@@ -569,7 +569,7 @@ fn oversize_and_empty_frames_after_the_handshake_close_that_connection() {
 }
 
 #[test]
-fn garbage_frames_after_the_handshake_close_that_connection_only() {
+fn garbage_frames_after_the_handshake_are_answered_or_dropped_never_hung_on() {
     let (cluster, _) = serving();
     let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
     for round in 0..8 {
