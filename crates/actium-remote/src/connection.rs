@@ -25,9 +25,9 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 
 use crate::auth::{self, Side};
-use crate::node::NodeShared;
+use crate::node::{Handshaking, NodeShared};
 use crate::peer::{Admission, PeerHandle, Responder};
-use crate::wire::{self, Frame, Handshake, MAGIC, VERSION};
+use crate::wire::{self, Frame, Handshake, MAGIC, MAX_HANDSHAKE_FRAME, VERSION};
 
 /// Any byte stream a connection can run over: TCP, or TLS over TCP.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
@@ -68,13 +68,21 @@ pub(crate) struct PeerInfo {
     pub(crate) address: String,
 }
 
-/// Splits a stream and frames its read half.
+/// Splits a stream and frames its read half. Until `authenticated`
+/// raises it, frames are limited to the handshake's size.
 pub(crate) fn frame(io: Box<dyn Io>, max_frame: usize) -> (Reader, Writer) {
     let (read, write) = tokio::io::split(io);
     let codec = LengthDelimitedCodec::builder()
-        .max_frame_length(max_frame)
+        .max_frame_length(max_frame.min(MAX_HANDSHAKE_FRAME))
         .new_codec();
     (FramedRead::new(read, codec), write)
+}
+
+/// The handshake succeeded: frames up to the node's maximum may follow.
+/// No frame after the handshake has been decoded yet, so the new limit
+/// applies to all of them.
+fn authenticated(reader: &mut Reader, max_frame: usize) {
+    reader.decoder_mut().set_max_frame_length(max_frame);
 }
 
 async fn send(
@@ -168,8 +176,15 @@ pub(crate) async fn handshake_connector(
                 nonce,
             )
         }
-        Ok(Handshake::Refused { reason }) => return Err(format!("refused: {reason}")),
-        Ok(other) => return Err(format!("unexpected handshake message {other:?}")),
+        Ok(Handshake::Refused { reason }) => {
+            return Err(format!("refused: {}", wire::from_peer(&reason)));
+        }
+        Ok(other) => {
+            return Err(format!(
+                "unexpected handshake message {}",
+                wire::from_peer(&format!("{other:?}"))
+            ));
+        }
         Err(error) => return Err(format!("malformed handshake: {error}")),
     };
     let proof = me
@@ -178,10 +193,16 @@ pub(crate) async fn handshake_connector(
     send(writer, &Handshake::Proof { proof }, max).await?;
     let bytes = receive(reader).await?;
     match wire::read::<Handshake<'_>>(&bytes) {
-        Ok(Handshake::Ready) => Ok(info),
+        Ok(Handshake::Ready) => {
+            authenticated(reader, max);
+            Ok(info)
+        }
         Ok(Handshake::Refused { reason }) if reason == DUPLICATE => Err(DUPLICATE.to_owned()),
-        Ok(Handshake::Refused { reason }) => Err(format!("refused: {reason}")),
-        Ok(other) => Err(format!("unexpected handshake message {other:?}")),
+        Ok(Handshake::Refused { reason }) => Err(format!("refused: {}", wire::from_peer(&reason))),
+        Ok(other) => Err(format!(
+            "unexpected handshake message {}",
+            wire::from_peer(&format!("{other:?}"))
+        )),
         Err(error) => Err(format!("malformed handshake: {error}")),
     }
 }
@@ -261,6 +282,7 @@ pub(crate) async fn handshake_listener(
                 &proof,
             ) =>
         {
+            authenticated(reader, max);
             Ok(info)
         }
         Ok(Handshake::Proof { .. }) => {
@@ -314,7 +336,15 @@ pub(crate) async fn connect(node: Arc<NodeShared>, peer: Arc<PeerHandle>, genera
 }
 
 /// Runs an accepted connection: handshake, admission, then the tasks.
-pub(crate) async fn accept(node: Arc<NodeShared>, io: Box<dyn Io>, from: String) {
+///
+/// `place` counts the connection among those being set up until its
+/// handshake ends.
+pub(crate) async fn accept(
+    node: Arc<NodeShared>,
+    io: Box<dyn Io>,
+    from: String,
+    place: Handshaking,
+) {
     let max = node.config.max_frame;
     let (mut reader, mut writer) = frame(io, max);
     let shaken = tokio::time::timeout(
@@ -322,6 +352,7 @@ pub(crate) async fn accept(node: Arc<NodeShared>, io: Box<dyn Io>, from: String)
         handshake_listener(&node.identity(), &mut reader, &mut writer),
     )
     .await;
+    drop(place);
     let info = match shaken {
         Ok(Ok(info)) => info,
         Ok(Err(reason)) => {
@@ -336,7 +367,10 @@ pub(crate) async fn accept(node: Arc<NodeShared>, io: Box<dyn Io>, from: String)
     let peer = match node.peer_for(&info.address) {
         Ok(peer) => peer,
         Err(error) => {
-            let reason = format!("its advertised address is invalid: {error}");
+            let reason = format!(
+                "its advertised address is invalid: {}",
+                wire::from_peer(&error.to_string())
+            );
             tracing::warn!(%from, %reason, "refused a connection");
             refuse(&mut writer, &reason, max).await;
             return;
@@ -368,6 +402,9 @@ struct Link {
     peer_node: NodeId,
     /// Milliseconds since the node started at the last frame received.
     last_received: AtomicU64,
+    /// Milliseconds since the node started at the writer's last progress:
+    /// taking a batch, or the socket accepting some of its bytes.
+    last_written: AtomicU64,
 }
 
 impl Link {
@@ -386,6 +423,7 @@ fn run(
 ) {
     let link = Arc::new(Link {
         last_received: AtomicU64::new(node.now_millis()),
+        last_written: AtomicU64::new(node.now_millis()),
         node,
         peer,
         generation,
@@ -408,8 +446,22 @@ async fn write_loop(link: Arc<Link>, mut writer: Writer) {
     let mut batch = BytesMut::with_capacity(64 * 1024);
     loop {
         link.peer.outbox.take(&mut batch).await;
+        link.last_written
+            .store(link.node.now_millis(), Ordering::Relaxed);
         let written = async {
-            writer.write_all(&batch).await?;
+            // Piece by piece rather than `write_all`, so that the
+            // heartbeat can tell a slow peer (progress) from one that
+            // does not read at all (none).
+            let mut sent = 0;
+            while sent < batch.len() {
+                let n = writer.write(&batch[sent..]).await?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::WriteZero.into());
+                }
+                sent += n;
+                link.last_written
+                    .store(link.node.now_millis(), Ordering::Relaxed);
+            }
             writer.flush().await
         }
         .await;
@@ -437,6 +489,24 @@ async fn heartbeat(link: Arc<Link>) {
                 "no heartbeat for {:?}",
                 Duration::from_millis(silent)
             ));
+            return;
+        }
+        // A peer that sends but never reads would otherwise keep the
+        // connection alive while what is queued for it grows up to the
+        // outbox's bound: the writer making no progress for as long as the
+        // heartbeat timeout ends it like silence does.
+        let stuck = link
+            .node
+            .now_millis()
+            .saturating_sub(link.last_written.load(Ordering::Relaxed));
+        if link.peer.outbox.is_writing() && Duration::from_millis(stuck) > config.heartbeat_timeout
+        {
+            let reason = format!(
+                "the node does not read what is sent to it (nothing written for {:?})",
+                Duration::from_millis(stuck)
+            );
+            tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
+            link.end(&reason);
             return;
         }
         link.peer.send_if_connected(&Frame::Ping);
@@ -534,7 +604,8 @@ fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
         Frame::Signal(signal) => {
             if !sent_from(&signal, link.peer_node) {
                 return Err(Closing::Violation(format!(
-                    "a signal that claims to come from another node: {signal:?}"
+                    "a signal that claims to come from another node: {}",
+                    wire::from_peer(&format!("{signal:?}"))
                 )));
             }
             if signal.receiver().node() == node.id() {
@@ -548,7 +619,7 @@ fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
         Frame::Answer { id, answer } => link.peer.request_answered(id, answer),
         Frame::Ping => link.peer.send_if_connected(&Frame::Pong),
         Frame::Pong => {}
-        Frame::Bye { reason } => return Err(Closing::Bye(reason.into_owned())),
+        Frame::Bye { reason } => return Err(Closing::Bye(wire::from_peer(&reason))),
     }
     Ok(())
 }

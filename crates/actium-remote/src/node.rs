@@ -1,7 +1,7 @@
 //! The node: a system's presence on the network.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,13 @@ pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// How long connecting (TCP, TLS and the handshake) may take, by default.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How many accepted connections may be setting up (TLS and the
+/// handshake) at once. Each is bounded in time and memory, but strangers
+/// could still open them faster than they time out and exhaust the
+/// process's file descriptors; past this many, new connections are closed
+/// at once (connections already set up are unaffected).
+const MAX_HANDSHAKING: usize = 256;
 
 /// A node: hosts a system's actors on the network, so that actors on other
 /// nodes can call them with the same method calls as local ones.
@@ -122,6 +129,29 @@ pub(crate) struct NodeShared {
     epoch: Instant,
     listener: Mutex<Option<AbortHandle>>,
     closed: AtomicBool,
+    /// Accepted connections still setting up; see [`MAX_HANDSHAKING`].
+    handshaking: AtomicUsize,
+}
+
+/// One of the [`MAX_HANDSHAKING`] places for a connection being set up,
+/// given back when dropped.
+pub(crate) struct Handshaking(Arc<NodeShared>);
+
+impl Handshaking {
+    fn enter(node: &Arc<NodeShared>) -> Option<Handshaking> {
+        node.handshaking
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_HANDSHAKING).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Handshaking(node.clone()))
+    }
+}
+
+impl Drop for Handshaking {
+    fn drop(&mut self) {
+        self.0.handshaking.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -492,6 +522,7 @@ impl NodeBuilder {
             epoch: Instant::now(),
             listener: Mutex::new(None),
             closed: AtomicBool::new(false),
+            handshaking: AtomicUsize::new(0),
         });
         let accepting = shared
             .runtime
@@ -518,11 +549,16 @@ async fn listen_loop(node: Weak<NodeShared>, listener: TcpListener) {
             }
         };
         let Some(node) = node.upgrade() else { return };
-        let _ = stream.set_nodelay(true);
         let from = from.to_string();
+        let Some(place) = Handshaking::enter(&node) else {
+            tracing::warn!(%from, reason = "too many connections are being set up", "refused a connection");
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
         node.runtime.clone().spawn(async move {
             match node.secure_accepted(stream).await {
-                Ok(io) => connection::accept(node, io, from).await,
+                Ok(io) => connection::accept(node, io, from, place).await,
                 Err(reason) => tracing::warn!(%from, %reason, "refused a connection"),
             }
         });

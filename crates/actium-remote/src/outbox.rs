@@ -88,6 +88,11 @@ impl Outbox {
         }
     }
 
+    /// Whether the writer holds a batch it has not finished writing.
+    pub(crate) fn is_writing(&self) -> bool {
+        self.writing.load(Ordering::Acquire)
+    }
+
     /// The writer wrote the batch it took.
     pub(crate) fn wrote(&self) {
         self.writing.store(false, Ordering::Release);

@@ -223,19 +223,42 @@ impl PeerHandle {
         response: Response<'_>,
         system: &actium_core::SystemHandle,
     ) {
-        let pending = self.lock().pending.remove(&id);
-        match pending {
-            Some(Pending::Call(answer)) => answer.resolve(system, response),
-            Some(Pending::Request(_)) => {
-                tracing::warn!(peer = %self.address, id, "a call reply answered a node request");
+        let pending = {
+            let mut state = self.lock();
+            // Calls and requests share ids: a reply under a request's id
+            // is the peer's mistake, and must not take the request's place
+            // (dropping it would fail the request as if the connection had
+            // closed). It stays for its real answer.
+            match state.pending.get(&id) {
+                Some(Pending::Call(_)) => state.pending.remove(&id),
+                Some(Pending::Request(_)) => {
+                    tracing::warn!(peer = %self.address, id, "ignored a call reply under a node request's id");
+                    None
+                }
+                None => None, // its caller gave up, or it was never made
             }
-            None => {} // its caller gave up
+        };
+        if let Some(Pending::Call(answer)) = pending {
+            answer.resolve(system, response);
         }
     }
 
     /// An answer to a request of ours arrived.
     pub(crate) fn request_answered(&self, id: u64, answer: NodeAnswer) {
-        if let Some(Pending::Request(sender)) = self.lock().pending.remove(&id) {
+        let pending = {
+            let mut state = self.lock();
+            // As in `answered`: an answer under a call's id would otherwise
+            // drop the call, which its caller reads as the actor stopping.
+            match state.pending.get(&id) {
+                Some(Pending::Request(_)) => state.pending.remove(&id),
+                Some(Pending::Call(_)) => {
+                    tracing::warn!(peer = %self.address, id, "ignored a node answer under a call's id");
+                    None
+                }
+                None => None,
+            }
+        };
+        if let Some(Pending::Request(sender)) = pending {
             let _gave_up = sender.send(answer);
         }
     }

@@ -10,9 +10,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::address::NodeAddress;
-use crate::auth::Cookie;
+use crate::auth::{self, Cookie, Side};
 use crate::connection::{self, Identity, Reader, Writer};
-use crate::wire::{self, DEFAULT_MAX_FRAME, Frame};
+use crate::wire::{self, DEFAULT_MAX_FRAME, Frame, Handshake, MAGIC, NodeAnswer, Request, VERSION};
 
 /// A connection to a node that speaks the protocol by hand.
 pub struct RawPeer {
@@ -124,6 +124,100 @@ impl RawPeer {
         .await
     }
 
+    /// Sends a reply to a call, whether or not the node made it.
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn reply(&mut self, id: u64, value: &[u8]) -> std::io::Result<()> {
+        self.send(&Frame::Reply {
+            id,
+            response: Response::Value(value),
+        })
+        .await
+    }
+
+    /// Asks the node for the actor registered as `name`.
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn lookup(&mut self, id: u64, name: &str) -> std::io::Result<()> {
+        self.send(&Frame::Request {
+            id,
+            request: Request::Lookup { name },
+        })
+        .await
+    }
+
+    /// Says goodbye, as a node closing on purpose does.
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn bye(&mut self, reason: &str) -> std::io::Result<()> {
+        self.send(&Frame::Bye {
+            reason: reason.into(),
+        })
+        .await
+    }
+
+    /// Asks the node to spawn an actor of `type_name` from `state`.
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn spawn(&mut self, id: u64, type_name: &str, state: &[u8]) -> std::io::Result<()> {
+        self.send(&Frame::Request {
+            id,
+            request: Request::Spawn { type_name, state },
+        })
+        .await
+    }
+
+    /// Asks the node to describe itself.
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn describe(&mut self, id: u64) -> std::io::Result<()> {
+        self.send(&Frame::Request {
+            id,
+            request: Request::Describe,
+        })
+        .await
+    }
+
+    /// Answers a request (made or not) with "found `label`".
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn answer_found(
+        &mut self,
+        id: u64,
+        label: actium_core::ActorLabel,
+    ) -> std::io::Result<()> {
+        self.send(&Frame::Answer {
+            id,
+            answer: NodeAnswer::Found(label),
+        })
+        .await
+    }
+
+    /// Answers a request (made or not) with "not registered".
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn answer_not_registered(&mut self, id: u64) -> std::io::Result<()> {
+        self.send(&Frame::Answer {
+            id,
+            answer: NodeAnswer::NotRegistered,
+        })
+        .await
+    }
+
     async fn send(&mut self, frame: &Frame<'_>) -> std::io::Result<()> {
         let mut bytes = BytesMut::new();
         wire::write_frame(&mut bytes, frame, DEFAULT_MAX_FRAME)
@@ -142,6 +236,221 @@ impl RawPeer {
                 Ok(frame) => return Some(format!("{frame:?}")),
                 Err(error) => return Some(format!("undecodable: {error}")),
             }
+        }
+    }
+}
+
+/// A listener that speaks the protocol by hand, for tests of how a node
+/// treats a hostile node it connects to.
+pub struct RawListener {
+    listener: tokio::net::TcpListener,
+    cookie: Cookie,
+    /// The id this raw listener claims.
+    pub node: NodeId,
+    address: String,
+}
+
+impl RawListener {
+    /// Listens on 127.0.0.1 and an ephemeral port.
+    ///
+    /// # Errors
+    ///
+    /// Why it could not listen.
+    pub async fn bind(cookie: &str) -> std::io::Result<RawListener> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = format!("tcp://{}", listener.local_addr()?);
+        Ok(RawListener {
+            listener,
+            cookie: Cookie::new(cookie),
+            node: NodeId::random(),
+            address,
+        })
+    }
+
+    /// The `tcp://host:port` address nodes dial.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// Accepts a TCP connection without shaking hands.
+    ///
+    /// # Errors
+    ///
+    /// The accept error.
+    pub async fn accept_raw(&self) -> std::io::Result<TcpStream> {
+        Ok(self.listener.accept().await?.0)
+    }
+
+    /// Accepts a connection and authenticates it as a listener would.
+    ///
+    /// # Errors
+    ///
+    /// Why the connection or the handshake failed.
+    pub async fn accept(&self) -> Result<RawPeer, String> {
+        let (stream, _) = self.listener.accept().await.map_err(|e| e.to_string())?;
+        let (mut reader, mut writer) = connection::frame(Box::new(stream), DEFAULT_MAX_FRAME);
+        let me = Identity {
+            node: self.node,
+            name: "raw-listener",
+            address: &self.address,
+            cookie: &self.cookie,
+            max_frame: DEFAULT_MAX_FRAME,
+        };
+        let info = connection::handshake_listener(&me, &mut reader, &mut writer).await?;
+        tokio::io::AsyncWriteExt::write_all(&mut writer, &{
+            let mut bytes = BytesMut::new();
+            wire::write_frame(&mut bytes, &Handshake::Ready, DEFAULT_MAX_FRAME)
+                .map_err(|e| e.to_string())?;
+            bytes
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        Ok(RawPeer {
+            reader,
+            writer,
+            node: self.node,
+            peer: info.node,
+        })
+    }
+}
+
+/// A connection that has not been authenticated, for tests of the
+/// handshake itself: each step is sent by hand.
+pub struct RawHandshake {
+    reader: Reader,
+    writer: Writer,
+    /// The id this connection claims.
+    pub node: NodeId,
+    /// The nonce its hello sent.
+    pub nonce: [u8; 32],
+}
+
+/// What a node said during a handshake.
+#[derive(Debug)]
+pub enum Heard {
+    /// The listener's welcome: its id, nonce and proof.
+    Welcome {
+        /// The listener's node id.
+        node: NodeId,
+        /// Its challenge.
+        nonce: [u8; 32],
+    },
+    /// The connection is open.
+    Ready,
+    /// The connection is refused, and why.
+    Refused(String),
+    /// Anything else, described.
+    Other(String),
+    /// The node closed the connection.
+    Closed,
+}
+
+impl RawHandshake {
+    /// Opens a TCP connection to `address`; sends nothing.
+    ///
+    /// # Errors
+    ///
+    /// The connect error.
+    pub async fn open(address: &str) -> Result<RawHandshake, String> {
+        let target = NodeAddress::parse(address).map_err(|e| e.to_string())?;
+        let stream = TcpStream::connect(target.socket())
+            .await
+            .map_err(|e| e.to_string())?;
+        let (reader, writer) = connection::frame(Box::new(stream), DEFAULT_MAX_FRAME);
+        Ok(RawHandshake {
+            reader,
+            writer,
+            node: NodeId::random(),
+            nonce: auth::nonce(),
+        })
+    }
+
+    /// Sends bytes as they are.
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn send_bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.writer.write_all(bytes).await
+    }
+
+    /// Sends a hello speaking protocol `version`, with this connection's
+    /// id and nonce.
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn hello(&mut self, version: u16) -> std::io::Result<()> {
+        let hello = Handshake::Hello {
+            magic: MAGIC,
+            version,
+            node: self.node,
+            name: "raw".into(),
+            address: "tcp://127.0.0.1:1".into(),
+            nonce: self.nonce,
+        };
+        self.send(&hello).await
+    }
+
+    /// The protocol version nodes of this build speak.
+    pub fn version() -> u16 {
+        VERSION
+    }
+
+    /// The connector's proof for a handshake with the listener `listener`
+    /// that sent `listener_nonce`, with `cookie`.
+    pub fn proof(&self, cookie: &str, listener: NodeId, listener_nonce: &[u8; 32]) -> [u8; 32] {
+        Cookie::new(cookie).prove(
+            Side::Connector,
+            &self.nonce,
+            listener_nonce,
+            self.node,
+            listener,
+        )
+    }
+
+    /// Sends a proof.
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn send_proof(&mut self, proof: [u8; 32]) -> std::io::Result<()> {
+        self.send(&Handshake::Proof { proof }).await
+    }
+
+    /// Sends a well-formed open-connection frame (a ping) before the
+    /// handshake has finished.
+    ///
+    /// # Errors
+    ///
+    /// The write error.
+    pub async fn send_ping(&mut self) -> std::io::Result<()> {
+        let mut bytes = BytesMut::new();
+        wire::write_frame(&mut bytes, &Frame::Ping, DEFAULT_MAX_FRAME)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        self.writer.write_all(&bytes).await
+    }
+
+    async fn send(&mut self, message: &Handshake<'_>) -> std::io::Result<()> {
+        let mut bytes = BytesMut::new();
+        wire::write_frame(&mut bytes, message, DEFAULT_MAX_FRAME)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        self.writer.write_all(&bytes).await
+    }
+
+    /// The next handshake message from the node.
+    pub async fn next(&mut self) -> Heard {
+        let bytes = match self.reader.next().await {
+            Some(Ok(bytes)) => bytes,
+            Some(Err(error)) => return Heard::Other(format!("unreadable: {error}")),
+            None => return Heard::Closed,
+        };
+        match wire::read::<Handshake<'_>>(&bytes) {
+            Ok(Handshake::Welcome { node, nonce, .. }) => Heard::Welcome { node, nonce },
+            Ok(Handshake::Ready) => Heard::Ready,
+            Ok(Handshake::Refused { reason }) => Heard::Refused(reason.into_owned()),
+            Ok(other) => Heard::Other(format!("{other:?}")),
+            Err(error) => Heard::Other(format!("undecodable: {error}")),
         }
     }
 }

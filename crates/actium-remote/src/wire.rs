@@ -35,6 +35,11 @@ pub(crate) const PREFIX: usize = 4;
 /// The default largest frame: 16 MiB.
 pub const DEFAULT_MAX_FRAME: usize = 16 * 1024 * 1024;
 
+/// The largest frame read before a connection is authenticated. Handshake
+/// messages are a few hundred bytes; a stranger must not make a node
+/// reserve (or wait for) a maximum-size frame.
+pub(crate) const MAX_HANDSHAKE_FRAME: usize = 64 * 1024;
+
 /// Setting up a connection; see `auth` for the proofs.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum Handshake<'a> {
@@ -241,6 +246,30 @@ pub(crate) fn write_frame<T: Serialize>(
     Ok(())
 }
 
+/// How many characters of text a peer chose (a refusal's or a goodbye's
+/// reason, a described frame) are kept.
+pub(crate) const MAX_PEER_TEXT: usize = 200;
+
+/// Text a peer chose, made safe to log and to copy into the error of
+/// every call the connection fails: control characters escaped (a newline
+/// cannot forge a log line), at most [`MAX_PEER_TEXT`] characters (a
+/// megabyte of reason is not copied into each of a thousand errors).
+pub(crate) fn from_peer(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_PEER_TEXT + 3));
+    for (count, c) in text.chars().enumerate() {
+        if count == MAX_PEER_TEXT {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Decodes one frame's bytes (without the length prefix) as `T`; trailing
 /// bytes are an error.
 pub(crate) fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
@@ -329,6 +358,16 @@ mod tests {
         };
         write_frame(&mut out, &frame, DEFAULT_MAX_FRAME).unwrap();
         assert!(out.len() <= 24, "{} bytes", out.len());
+    }
+
+    #[test]
+    fn text_from_a_peer_is_escaped_and_bounded() {
+        assert_eq!(from_peer("going away"), "going away");
+        assert_eq!(from_peer("a\nFORGED"), "a\\nFORGED");
+        let long = "é".repeat(10_000);
+        let kept = from_peer(&long);
+        assert_eq!(kept.chars().count(), MAX_PEER_TEXT + 3);
+        assert!(kept.ends_with("..."));
     }
 
     proptest! {

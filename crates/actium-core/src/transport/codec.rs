@@ -59,9 +59,20 @@ pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(),
 ///
 /// # Errors
 ///
-/// What did not decode, in words.
+/// What did not decode, in words — including a `Deserialize` impl (or a
+/// `From` impl behind `#[serde(from)]`) that panicked on these bytes.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    match postcard::take_from_bytes::<T>(bytes) {
+    // The bytes come from another node and the impls from users: one that
+    // panics on input it did not expect must fail this call, not unwind
+    // through the connection's reader and take the connection with it.
+    let decoded =
+        std::panic::catch_unwind(|| postcard::take_from_bytes::<T>(bytes)).map_err(|panic| {
+            format!(
+                "decoding panicked: {}",
+                crate::error::panic_message(&*panic)
+            )
+        })?;
+    match decoded {
         Ok((value, [])) => Ok(value),
         Ok((_, rest)) => Err(format!("{} unexpected trailing bytes", rest.len())),
         Err(error) => Err(error.to_string()),
