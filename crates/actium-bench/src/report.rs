@@ -235,14 +235,22 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
         .enumerate()
         .filter(|&(_, s)| Workload::ALL.into_iter().any(|w| measured(w, s)))
         .collect();
+    // A workload whose floor cannot express it (reentrant) has no ratio
+    // to draw; the table has its figures.
     let workloads: Vec<Workload> = Workload::ALL
         .into_iter()
-        .filter(|&w| systems.iter().any(|&(_, s)| measured(w, s)))
+        .filter(|&w| {
+            systems
+                .iter()
+                .any(|&(_, s)| results.ratio(w, s, Results::floor(w)).is_some())
+        })
         .collect();
     let bars_per_group = systems.len() + 1;
     let width = 140 + workloads.len() as u32 * (bars_per_group as u32 * 14 + 10);
-    let root = SVGBackend::new(path, (width.max(900), 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let full = SVGBackend::new(path, (width.max(900) + LEGEND_WIDTH, 480)).into_drawing_area();
+    full.fill(&WHITE).map_err(|e| e.to_string())?;
+    // The legend gets a column of its own, right of the bars.
+    let (root, legend) = full.split_horizontally(width.max(900));
     let ratios: Vec<f64> = workloads
         .iter()
         .flat_map(|&w| {
@@ -251,9 +259,9 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
                 .filter_map(move |&(_, s)| results.ratio(w, s, Results::floor(w)))
         })
         .collect();
-    // Room above the tallest bar for the legend, and below the shortest
-    // (a ratio under 0.1 is no reason to cut its bar off).
-    let max_ratio = ratios.iter().copied().fold(1.0_f64, f64::max) * 30.0;
+    // Room above the tallest bar, and below the shortest (a ratio under
+    // 0.1 is no reason to cut its bar off).
+    let max_ratio = ratios.iter().copied().fold(1.0_f64, f64::max) * 3.0;
     let min_ratio = ratios.iter().copied().fold(0.1_f64, f64::min) / 2.0;
     let groups = workloads.len() * bars_per_group;
     let mut chart = ChartBuilder::on(&root)
@@ -298,11 +306,19 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
                 ))
             })
             .collect();
-        chart
-            .draw_series(bars)
-            .map_err(|e| e.to_string())?
-            .label(system.name())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+        chart.draw_series(bars).map_err(|e| e.to_string())?;
+        let y = 60 + 20 * s as i32;
+        legend
+            .draw(&Rectangle::new([(8, y - 5), (18, y + 5)], color.filled()))
+            .map_err(|e| e.to_string())?;
+        legend
+            .draw(&Text::new(
+                system.name(),
+                (26, y),
+                TextStyle::from(("sans-serif", 12).into_font())
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(|e| e.to_string())?;
     }
     // Each workload's name, centred under its group of bars.
     let label =
@@ -315,11 +331,8 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
         root.draw(&Text::new(workload.name(), (centre, y + 8), label.clone()))
             .map_err(|e| e.to_string())?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+    full.present().map_err(|e| e.to_string())
 }
+
+/// Room for the chart's legend, right of the bars.
+const LEGEND_WIDTH: u32 = 130;
