@@ -262,10 +262,15 @@ impl CellCore {
         other.remove_link(self_cell.core().id());
     }
 
-    pub(crate) fn forget_link(&self, id: ActorId) {
-        if let Some(relations) = self.lock().relations.as_mut() {
-            relations.links.retain(|l| l.core().id() != id);
-        }
+    /// Forgets this side's link with `id`; returns whether there was one.
+    pub(crate) fn forget_link(&self, id: ActorId) -> bool {
+        let mut lifecycle = self.lock();
+        let Some(relations) = lifecycle.relations.as_mut() else {
+            return false;
+        };
+        let before = relations.links.len();
+        relations.links.retain(|l| l.core().id() != id);
+        relations.links.len() != before
     }
 
     /// Has `watcher` receive a `Down` when this actor exits. If it has
@@ -424,7 +429,7 @@ impl CellCore {
         // else linked to or watching this one hears it ended, and what this
         // one monitored it monitors no more (the next starts afresh).
         let keep = supervisor.as_ref().map(|s| s.core().id());
-        self.notify(links, watchers, reason, keep);
+        self.notify(links, watchers, reason, keep, keep);
         Self::drop_monitors(monitoring);
         for waker in waiters {
             waker.wake();
@@ -592,6 +597,7 @@ impl CellCore {
             }
             // The supervisor is linked too; make sure it hears of the exit.
             let mut links = links;
+            let supervisor_id = supervisor.as_ref().map(|s| s.core().id());
             if let Some(supervisor) = supervisor {
                 if !links
                     .iter()
@@ -600,7 +606,7 @@ impl CellCore {
                     links.push(supervisor);
                 }
             }
-            self.notify(links, watchers, &reason, None);
+            self.notify(links, watchers, &reason, None, supervisor_id);
             Self::drop_monitors(monitoring);
             for waker in waiters {
                 waker.wake();
@@ -618,16 +624,24 @@ impl CellCore {
 
     /// Delivers an exit to links and monitors. Links forget this actor,
     /// except `keep` (a supervisor that will see the next incarnation).
+    ///
+    /// A linked actor that has unlinked meanwhile — after this actor took
+    /// its links, before the signal reached it — gets nothing: once
+    /// `unlink` has returned, the link has no effect on its caller
+    /// (`erlang:unlink/1`). Its `supervisor` hears of every exit.
     fn notify(
         &self,
         links: Vec<Arc<dyn ErasedCell>>,
         watchers: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
         reason: &ExitReason,
         keep: Option<ActorId>,
+        supervisor: Option<ActorId>,
     ) {
         for link in links {
-            if Some(link.core().id()) != keep {
-                link.core().forget_link(self.id());
+            let id = Some(link.core().id());
+            let linked = id == keep || link.drop_link(self.id()) || id == supervisor;
+            if !linked {
+                continue;
             }
             link.deliver_exit(Exit {
                 actor: self.label,
@@ -707,6 +721,12 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     /// `other` removed its link with this actor.
     fn remove_link(&self, other: ActorId) {
         self.core().forget_link(other);
+    }
+    /// `other`, linked to this actor, exited: this side forgets the link.
+    /// Returns whether it still had it (an actor that has unlinked
+    /// meanwhile must not hear of the exit).
+    fn drop_link(&self, other: ActorId) -> bool {
+        self.core().forget_link(other)
     }
     /// Has `watcher` receive a `Down` when this actor exits (at once if it
     /// already has).
@@ -868,5 +888,73 @@ impl CellCore {
         if let Some(waker) = waker {
             waker.wake();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::{Cell, CellCore, ErasedCell, Phase};
+    use crate::actor::{Actor, Handled, Handler, Outcome};
+    use crate::context::Context;
+    use crate::exit::ExitReason;
+    use crate::id::{ActorId, ActorLabel, NodeId};
+
+    struct Idle;
+
+    impl Actor for Idle {
+        type Msg = ();
+        type Methods<D: crate::dispatch::Dispatch<Self>> = crate::__private::NoMethods<D>;
+        const NAME: &'static str = "Idle";
+    }
+
+    impl Handler for Idle {
+        fn handle<'a>(&'a mut self, (): (), _: &'a mut Context<Self>) -> Handled<'a> {
+            Handled::Done(Outcome::Done)
+        }
+    }
+
+    fn cell(system: &crate::System, local: u64) -> Arc<Cell<Idle>> {
+        let label = ActorLabel::new(ActorId::new(NodeId::from_u64(1), local), "Idle");
+        Arc::new(Cell::new(label, system.handle().shared().clone(), None))
+    }
+
+    fn kill_requested(cell: &Cell<Idle>) -> bool {
+        !matches!(cell.core.lock().phase, Phase::Running { requested: None })
+    }
+
+    /// `erlang:unlink/1`: once it has returned, the link has no effect on
+    /// the caller — even if the other actor had already taken its links to
+    /// fire them when the caller unlinked.
+    #[test]
+    fn an_exit_fired_after_the_unlink_does_not_reach_the_unlinked() {
+        let system = crate::System::builder().start().expect("system");
+        let (a, b) = (cell(&system, 1), cell(&system, 2));
+        let (a_dyn, b_dyn): (Arc<dyn ErasedCell>, Arc<dyn ErasedCell>) = (a.clone(), b.clone());
+        CellCore::link(&a_dyn, &b_dyn);
+        // B starts exiting: it takes its links...
+        let links = std::mem::take(&mut CellCore::relations(&mut b.core.lock()).links);
+        assert_eq!(links.len(), 1);
+        // ...A unlinks meanwhile...
+        CellCore::unlink(&a_dyn, &b_dyn);
+        // ...and B fires what it took.
+        let reason = ExitReason::Panicked("crashed".into());
+        b.core.notify(links, Vec::new(), &reason, None, None);
+        assert!(
+            !kill_requested(&a),
+            "the exit reached an actor that had unlinked"
+        );
+
+        // Still linked: the same exit kills.
+        let c = cell(&system, 3);
+        let c_dyn: Arc<dyn ErasedCell> = c.clone();
+        CellCore::link(&c_dyn, &b_dyn);
+        let links = std::mem::take(&mut CellCore::relations(&mut b.core.lock()).links);
+        b.core.notify(links, Vec::new(), &reason, None, None);
+        assert!(
+            kill_requested(&c),
+            "a linked actor survived an abnormal exit"
+        );
     }
 }

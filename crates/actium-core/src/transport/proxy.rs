@@ -144,6 +144,12 @@ impl ErasedCell for RemoteCell {
         Ok(())
     }
 
+    /// A stand-in keeps no links of its own (the relations table does,
+    /// and `deliver_exit` consults it): the exit always goes on.
+    fn drop_link(&self, _other: ActorId) -> bool {
+        true
+    }
+
     fn remove_link(&self, other: ActorId) {
         if self
             .core
