@@ -390,15 +390,30 @@ async fn serve_reentrant<A: Handler>(
     let lend = state.ctx.lend();
     let mut owned = Some(state);
     let mut in_flight: FuturesUnordered<ParallelTask> = FuturesUnordered::new();
+    // A parallel method just started, not yet polled.
+    let mut fresh: Option<ParallelTask> = None;
     let mut batch: VecDeque<Envelope<A::Msg>> = VecDeque::new();
     let reason = 'serve: loop {
         // Wait for the next message, driving parallel methods meanwhile.
         let next = poll_fn(|cx| {
             let mut finished = Vec::new();
-            if !in_flight.is_empty() {
+            if fresh.is_some() || !in_flight.is_empty() {
                 // Lend the state for exactly the duration of this poll.
                 if let Some(lent) = owned.take() {
                     lend.put(lent);
+                }
+                // A method that just started takes its first turn here,
+                // before the next message: requests start in the order
+                // they came, as plain ones do. Left to `in_flight`, it
+                // would queue behind methods that woke themselves, and
+                // `FuturesUnordered` may yield before reaching it. (Pushed
+                // there, it is polled once more at once: a spurious poll,
+                // harmless.)
+                if let Some(mut task) = fresh.take() {
+                    match task.as_mut().poll(cx) {
+                        Poll::Ready(outcome) => finished.push(outcome),
+                        Poll::Pending => in_flight.push(task),
+                    }
                 }
                 while let Poll::Ready(Some(outcome)) = in_flight.poll_next_unpin(cx) {
                     finished.push(outcome);
@@ -440,7 +455,7 @@ async fn serve_reentrant<A: Handler>(
                 };
                 match outcome {
                     Some(Outcome::Parallel(task)) => {
-                        in_flight.push(task);
+                        fresh = Some(task);
                         Vec::new()
                     }
                     Some(outcome) => vec![outcome],
@@ -471,6 +486,7 @@ async fn serve_reentrant<A: Handler>(
     };
     // Parallel methods still in flight are dropped: their callers get
     // `ActorStopped`. Messages taken but not handled go back.
+    drop(fresh);
     drop(in_flight);
     cell.mailbox.requeue(batch);
     match owned {

@@ -44,6 +44,23 @@ async fn stays_unfired(what: &str, event: &Event) {
     assert!(!fired, "{what}");
 }
 
+/// Suspends once, waking itself at once: unlike `tokio::task::yield_now`,
+/// which defers its wake-up inside a Tokio worker, this one is ready again
+/// before its poll returns, in both execution models.
+async fn bounce() {
+    let mut bounced = false;
+    std::future::poll_fn(|cx| {
+        if bounced {
+            std::task::Poll::Ready(())
+        } else {
+            bounced = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
 /// What happened, in order, across the actors of one test.
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<Vec<String>>>);
@@ -158,6 +175,23 @@ impl Grain {
             tokio::task::yield_now().await;
         }
         this.with(|grain| grain.n += 1);
+    }
+
+    /// Parallel, one-way: keeps the grain's parallel side busy (it wakes
+    /// itself at every await) until `until` fires.
+    #[tell(parallel)]
+    async fn spin(mut this: Reentrant<Self>, until: Event) {
+        while !until.has_fired() {
+            this.with(|grain| grain.n += 1);
+            bounce().await;
+        }
+    }
+
+    /// Parallel, one-way: records its arrival in its first section.
+    #[tell(parallel)]
+    async fn enter(mut this: Reentrant<Self>, sender: u64, seq: u64) {
+        this.with(|grain| grain.seen.push((sender, seq)));
+        tokio::task::yield_now().await;
     }
 
     /// Parallel: takes a ticket after an await; the tickets of concurrent
@@ -411,6 +445,30 @@ async fn each_senders_plain_messages_run_in_order_beside_parallel_ones() -> acti
             .collect();
         assert_eq!(order, (0..250).collect::<Vec<_>>(), "sender {sender}");
     }
+    Ok(())
+}
+
+#[actium::test]
+async fn a_parallel_method_starts_before_its_senders_next_message() -> actium::Result<()> {
+    // Requests start in the order they arrive, as in Orleans: a parallel
+    // method's first turn runs before the sender's next message, even when
+    // other parallel methods keep the actor busy.
+    let grain = Grain::default().spawn();
+    let until = Event::new();
+    for _ in 0..3 {
+        grain.spin(until.clone())?;
+    }
+    for seq in 0..200 {
+        if seq % 2 == 0 {
+            grain.enter(0, seq)?;
+        } else {
+            grain.record(0, seq)?;
+        }
+    }
+    let seen = bounded("seen", grain.seen()).await;
+    until.fire();
+    let order: Vec<u64> = seen?.into_iter().map(|(_, seq)| seq).collect();
+    assert_eq!(order, (0..200).collect::<Vec<_>>());
     Ok(())
 }
 
