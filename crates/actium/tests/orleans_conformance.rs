@@ -652,6 +652,19 @@ async fn three_actor_cycles_of_plain_methods_are_deadlocks_naming_all_three() ->
         .expect_err("deadlock");
     assert_eq!(deadlock_cycle(&error), full_cycle);
 
+    // A cycle through a parallel method of B or C is still a deadlock
+    // (A is held by its plain method), and names every actor on it.
+    for kinds in [
+        [Plain, Parallel, Plain, Plain],
+        [Plain, Plain, Parallel, Plain],
+        [Plain, Parallel, Parallel, Plain],
+        // The callback's own kind does not matter: A is held.
+        [Plain, Plain, Plain, Parallel],
+    ] {
+        let error = walk(route(kinds)).await.expect_err("deadlock");
+        assert_eq!(deadlock_cycle(&error), full_cycle, "{kinds:?}");
+    }
+
     // Once A's waiting method is parallel, A serves the callback.
     for kinds in [
         [Parallel, Plain, Plain, Plain],
@@ -674,7 +687,42 @@ async fn a_parallel_method_does_not_put_its_actor_in_the_chain() -> actium::Resu
         (b.clone(), Plain),
     ];
     assert_eq!(walk(route).await?, 3);
+    // But the chain still runs through it: X (plain) → B (parallel) → X
+    // is a deadlock, named with B on it.
+    let route = vec![
+        (a.clone(), Plain),
+        (b.clone(), Parallel),
+        (a.clone(), Plain),
+    ];
+    let error = walk(route).await.expect_err("deadlock");
+    assert_eq!(deadlock_cycle(&error), format!("{a} → {b} → {a}"));
     Ok(())
+}
+
+/// Asks a callee that calls back once released, gives up on it after
+/// `patience`, then waits on `gate` — still serving the request it came
+/// with.
+struct Middle;
+
+#[actor]
+impl Middle {
+    #[ask(parallel)]
+    async fn route(
+        _this: Reentrant<Self>,
+        front: ActorRef<Front>,
+        slow: ActorRef<Slow>,
+        release: Event,
+        gave_up: Event,
+        gate: ActorRef<Gate>,
+    ) -> Result<u64, Error> {
+        let outcome = slow
+            .call_back(front, release)
+            .timeout(Duration::from_millis(50))
+            .await;
+        assert!(matches!(outcome, Err(Error::Timeout { .. })), "{outcome:?}");
+        gave_up.fire();
+        gate.hold().await
+    }
 }
 
 /// Waits, in a plain method, on whatever it is given.
@@ -683,6 +731,22 @@ struct Front;
 
 #[actor]
 impl Front {
+    /// Waits on `middle`, which gives up on `slow` and then waits on `gate`.
+    #[ask]
+    async fn through_middle(
+        &self,
+        ctx: &mut Context<Self>,
+        middle: ActorRef<Middle>,
+        slow: ActorRef<Slow>,
+        release: Event,
+        gave_up: Event,
+        gate: ActorRef<Gate>,
+    ) -> Result<u64, Error> {
+        middle
+            .route(ctx.myself(), slow, release, gave_up, gate)
+            .await?
+    }
+
     /// Sends `slow` a request and drops it unanswered, then waits on `gate`.
     #[ask]
     async fn drop_then_hold(
@@ -742,6 +806,38 @@ async fn a_dropped_ask_no_longer_counts_in_a_cycle() -> actium::Result<()> {
     bounded("front to wait on the gate", gate_entered.wait()).await;
     // Front no longer waits for `slow`: `slow` calling Front closes no
     // cycle; its call waits until Front's method returns.
+    release.fire();
+    bounded("slow to ask front", asked.wait()).await;
+    open.fire();
+    assert_eq!(bounded("front", held).await??, 1);
+    assert_eq!(bounded("slow", slow.outcome()).await?, Some(Ok(7)));
+    Ok(())
+}
+
+#[actium::test]
+async fn an_ask_a_parallel_method_gave_up_on_no_longer_counts_in_a_cycle() -> actium::Result<()> {
+    // Front (plain) → Middle (parallel) → Slow, and Middle's ask times out.
+    // Middle goes on waiting for something else, so Front is still held;
+    // but Slow's call to Front is no cycle any more: it is served once
+    // Middle and then Front return.
+    let front = Front.spawn();
+    let asked = Event::new();
+    let slow = Slow {
+        asked: asked.clone(),
+        outcome: None,
+    }
+    .spawn();
+    let (gate, open, gate_entered) = Gate::new();
+    let (release, gave_up) = (Event::new(), Event::new());
+    let held = front.through_middle(
+        Middle.spawn(),
+        slow.clone(),
+        release.clone(),
+        gave_up.clone(),
+        gate.spawn(),
+    );
+    bounded("middle to give up on slow", gave_up.wait()).await;
+    bounded("middle to wait on the gate", gate_entered.wait()).await;
     release.fire();
     bounded("slow to ask front", asked.wait()).await;
     open.fire();
