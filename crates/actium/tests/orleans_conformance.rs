@@ -8,7 +8,7 @@
 //! deadlocks. Actium's plain methods are the non-reentrant requests, its
 //! `parallel` methods the interleaving ones, and a cycle of plain calls
 //! fails at once with `Error::Deadlock`. Where Actium departs on purpose
-//! (departures 12–15), these tests pin Actium's side.
+//! (departures 12–16), these tests pin Actium's side.
 //!
 //! Every wait is bounded: a hang fails the test instead of stalling it.
 
@@ -563,6 +563,25 @@ async fn a_callback_into_a_suspended_parallel_method_is_served_at_its_await() ->
 }
 
 #[actium::test]
+async fn many_concurrent_callbacks_into_suspended_parallel_methods_complete() -> actium::Result<()>
+{
+    let log = Log::default();
+    let grain = Grain::logging(&log).spawn();
+    let peers: Vec<_> = (0..4).map(|_| Peer.spawn()).collect();
+    let calls = join_all((0..200).map(|i| grain.call_via(peers[i % 4].clone(), i % 2 == 0)));
+    let answers: Result<Vec<_>, Error> = bounded("the calls", calls).await.into_iter().collect();
+    for answer in answers? {
+        assert_eq!(answer?, 0);
+    }
+    let entries = log.entries();
+    for entry in ["call starts", "callback", "call ends"] {
+        let count = entries.iter().filter(|logged| *logged == entry).count();
+        assert_eq!(count, 200, "{entry}");
+    }
+    Ok(())
+}
+
+#[actium::test]
 async fn a_callback_into_a_suspended_plain_method_is_a_deadlock_naming_both() -> actium::Result<()>
 {
     // Orleans (without call-chain reentrancy) would hang until the call
@@ -680,6 +699,11 @@ async fn three_actor_cycles_of_plain_methods_are_deadlocks_naming_all_three() ->
 async fn a_parallel_method_does_not_put_its_actor_in_the_chain() -> actium::Result<()> {
     use Hop::{Parallel, Plain};
     let (a, b) = (Node.spawn(), Node.spawn());
+    // A parallel method calling its own actor is served.
+    assert_eq!(
+        walk(vec![(a.clone(), Parallel), (a.clone(), Plain)]).await?,
+        2
+    );
     // B's parallel method waits on A, which calls B again: B serves it.
     let route = vec![
         (b.clone(), Parallel),
@@ -965,5 +989,38 @@ async fn stopping_an_actor_answers_its_parallel_calls_in_flight() -> actium::Res
     assert!(matches!(late, Err(Error::ActorStopped { .. })), "{late:?}");
     open.fire();
     assert_eq!(bounded("the gate", gate.handled()).await?, 1);
+    Ok(())
+}
+
+#[actium::test]
+async fn a_stop_lets_a_running_plain_method_finish_but_abandons_parallel_ones() -> actium::Result<()>
+{
+    // Departure 16: Orleans' deactivation waits for the requests running
+    // in the grain; Actium's stop waits only for a plain method that is
+    // running, and answers the parallel ones in flight `ActorStopped`.
+    let log = Log::default();
+    let grain = Grain::logging(&log).spawn();
+    let (entered, go) = (Event::new(), Event::new());
+    let parallel = grain.wait_for("parallel", entered.clone(), go.clone());
+    bounded("the parallel call to start", entered.wait()).await;
+    let (gate, open, gate_entered) = Gate::new();
+    let plain = grain.hold_on(gate.spawn());
+    bounded("the plain call to reach its await", gate_entered.wait()).await;
+    grain.stop();
+    open.fire();
+    assert_eq!(bounded("the plain call", plain).await??, 1);
+    let error = bounded("the parallel call", parallel)
+        .await
+        .expect_err("abandoned");
+    assert!(matches!(error, Error::ActorStopped { .. }), "{error:?}");
+    assert_eq!(
+        bounded("the exit", grain.stopped()).await,
+        ExitReason::Stopped
+    );
+    go.fire();
+    assert_eq!(
+        log.entries(),
+        ["parallel starts", "plain starts", "plain ends"]
+    );
     Ok(())
 }
