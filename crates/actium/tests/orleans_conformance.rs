@@ -1024,3 +1024,43 @@ async fn a_stop_lets_a_running_plain_method_finish_but_abandons_parallel_ones() 
     );
     Ok(())
 }
+
+/// Stops itself from a parallel method.
+struct Quitter;
+
+#[actor]
+impl Quitter {
+    /// Asks to stop, then awaits `go` before it answers.
+    #[ask(parallel)]
+    async fn quit_after(mut this: Reentrant<Self>, go: Event) -> u64 {
+        this.with_context(|_, ctx| ctx.stop());
+        go.wait().await;
+        5
+    }
+
+    #[ask]
+    fn ping(&self) -> u64 {
+        1
+    }
+}
+
+#[actium::test]
+async fn a_parallel_method_that_stops_its_actor_still_returns() -> actium::Result<()> {
+    // `Context::stop` stops the actor once the current method returns: for
+    // a parallel method, once *it* returns — not after whatever the actor
+    // happens to handle next, abandoning the method that asked.
+    let quitter = Quitter.spawn();
+    let go = Event::new();
+    let quitting = quitter.quit_after(go.clone());
+    // Until then the actor serves as before.
+    assert_eq!(bounded("a ping", quitter.ping()).await?, 1);
+    go.fire();
+    assert_eq!(bounded("the stopping call", quitting).await?, 5);
+    assert_eq!(
+        bounded("the exit", quitter.stopped()).await,
+        ExitReason::Normal
+    );
+    let late = bounded("a late call", quitter.ping()).await;
+    assert!(matches!(late, Err(Error::ActorStopped { .. })), "{late:?}");
+    Ok(())
+}
