@@ -1,20 +1,27 @@
 //! Causal call chains, for detecting deadlocks before they happen.
 //!
-//! Every ask carries the chain of actors that are *blocked* waiting for it:
-//! an actor running a plain (non-reentrant) method that awaits an answer
-//! cannot serve anything else until that answer comes. If a new ask targets
-//! an actor already in its own chain, the cycle can never resolve, so the ask
-//! fails at once with [`Error::Deadlock`] naming the cycle, instead of
-//! hanging until its deadline.
+//! Every ask carries the chain of requests waiting for it, and marks the
+//! actors among them that are *blocked*: an actor running a plain
+//! (non-reentrant) method that awaits an answer cannot serve anything else
+//! until that answer comes. If a new ask targets an actor blocked in its
+//! own chain, the cycle can never resolve, so the ask fails at once with
+//! [`Error::Deadlock`] naming the cycle, instead of hanging until its
+//! deadline.
+//!
+//! A parallel method's ask adds a link too, marked not blocking: a call
+//! into its actor is served, so it closes no cycle, but the link names the
+//! actor in a cycle that runs through it and, once its ask ends, ends the
+//! chain like any other.
 //!
 //! Chains are immutable linked lists shared with `Arc`. Each link stands
-//! for one ask made by a blocked actor, and carries a flag that says
+//! for one ask made from an actor's method, and carries a flag that says
 //! whether that ask is still awaited: the caller's [`Ask`](crate::Ask)
 //! clears it when it is answered, times out, or is dropped. A link whose
-//! ask is no longer awaited ends the chain — its actor has moved on — so a
-//! caller that gave up is never reported in a cycle. Extending a chain
-//! costs one small allocation per ask made from a plain method; asks sent
-//! from outside any actor, and one-way messages, carry no chain at all.
+//! ask is no longer awaited ends the chain — that request has moved on — so
+//! a caller that gave up is never reported in a cycle. Extending a chain
+//! costs one small allocation per ask made from an actor's method; asks
+//! sent from outside any actor, and one-way messages, carry no chain at
+//! all.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,23 +33,33 @@ use crate::id::ActorLabel;
 /// in an actor (a call from outside, or a one-way message).
 pub(crate) type Chain = Option<Arc<ChainLink>>;
 
-/// One blocked actor's ask, and the chain that led to it.
+/// One ask made from an actor's method, and the chain that led to it.
 #[derive(Debug)]
 pub(crate) struct ChainLink {
     pub(crate) actor: ActorLabel,
     pub(crate) parent: Chain,
+    /// Whether `actor` serves nothing else while this ask is awaited (a
+    /// plain method's ask), so that a call into it would close a cycle.
+    blocking: bool,
     /// Whether the ask this link stands for is still awaited.
     awaited: AtomicBool,
 }
 
 impl ChainLink {
-    /// The link of a new ask by `actor`, blocked on behalf of `parent`.
-    pub(crate) fn new(actor: ActorLabel, parent: Chain) -> Self {
+    /// The link of a new ask by `actor` on behalf of `parent`; `blocking`
+    /// if `actor` serves nothing else until it is answered.
+    pub(crate) fn new(actor: ActorLabel, parent: Chain, blocking: bool) -> Self {
         ChainLink {
             actor,
             parent,
+            blocking,
             awaited: AtomicBool::new(true),
         }
+    }
+
+    /// Whether a call to `target` would wait on this link's actor.
+    fn blocks(&self, target: ActorLabel) -> bool {
+        self.blocking && self.actor.id() == target.id()
     }
 
     fn is_awaited(&self) -> bool {
@@ -73,8 +90,8 @@ fn awaited(chain: &Chain) -> impl Iterator<Item = &ChainLink> {
         .take_while(|link| link.is_awaited())
 }
 
-/// Fails if `target` is already waiting in `chain`, naming the cycle in call
-/// order (the target first and last).
+/// Fails if `target` is blocked in `chain`, naming the cycle in call order
+/// (the target first and last).
 #[inline]
 pub(crate) fn check(chain: &Chain, target: ActorLabel, method: &'static str) -> Result<(), Error> {
     // Asks from outside any actor carry no chain: no call, no `Error` to
@@ -87,7 +104,7 @@ pub(crate) fn check(chain: &Chain, target: ActorLabel, method: &'static str) -> 
 
 #[inline(never)]
 fn check_links(chain: &Chain, target: ActorLabel, method: &'static str) -> Result<(), Error> {
-    if awaited(chain).any(|link| link.actor.id() == target.id()) {
+    if awaited(chain).any(|link| link.blocks(target)) {
         return Err(Error::Deadlock {
             cycle: cycle_through(chain, target),
             method,
@@ -102,7 +119,7 @@ fn cycle_through(chain: &Chain, target: ActorLabel) -> Cycle {
     let mut actors = Vec::new();
     for link in awaited(chain) {
         actors.push(link.actor);
-        if link.actor.id() == target.id() {
+        if link.blocks(target) {
             break;
         }
     }
@@ -121,7 +138,7 @@ mod tests {
     }
 
     fn link(actor: ActorLabel, parent: Chain) -> Chain {
-        Some(Arc::new(ChainLink::new(actor, parent)))
+        Some(Arc::new(ChainLink::new(actor, parent, true)))
     }
 
     #[test]
@@ -145,7 +162,7 @@ mod tests {
     #[test]
     fn a_caller_that_stopped_waiting_ends_the_chain() {
         let (a, b, c) = (label(1, "A"), label(2, "B"), label(3, "C"));
-        let a_link = Arc::new(ChainLink::new(a, None));
+        let a_link = Arc::new(ChainLink::new(a, None, true));
         let chain = link(c, link(b, Some(a_link.clone())));
         assert!(check(&chain, a, "ping").is_err());
         // A's ask timed out: A no longer waits for B, so C asking A closes
@@ -153,5 +170,24 @@ mod tests {
         drop(Awaiting::new(a_link));
         assert!(check(&chain, a, "ping").is_ok());
         assert!(check(&chain, b, "ping").is_err());
+    }
+
+    #[test]
+    fn a_parallel_methods_link_is_named_but_closes_no_cycle() {
+        let (a, b, c) = (label(1, "A"), label(2, "B"), label(3, "C"));
+        // A (plain) waits on B's parallel method, which waits on C.
+        let b_link = Arc::new(ChainLink::new(b, link(a, None), false));
+        let chain = link(c, Some(b_link.clone()));
+        // B serves calls while its method awaits: no cycle.
+        assert!(check(&chain, b, "ping").is_ok());
+        // A does not, and the cycle runs through B.
+        let err = check(&chain, a, "ping").expect_err("cycle");
+        assert_eq!(
+            err.to_string(),
+            "deadlock: `ping` would close the cycle A#1 → B#2 → C#3 → A#1"
+        );
+        // B's method gave up on C: C's calls no longer wait on A's behalf.
+        drop(Awaiting::new(b_link));
+        assert!(check(&chain, a, "ping").is_ok());
     }
 }

@@ -34,7 +34,8 @@ thread_local! {
 pub(crate) struct Frame {
     actor: ActorLabel,
     /// Whether the running method keeps the actor from serving others while
-    /// it awaits (a plain method) — then its own asks add it to the chain.
+    /// it awaits (a plain method) — then its own asks mark it blocked in the
+    /// chain.
     blocking: bool,
     /// The chain of the request being handled.
     incoming: RefCell<Chain>,
@@ -57,15 +58,12 @@ impl Frame {
         self.incoming.borrow().clone()
     }
 
-    /// The chain of an ask sent from here: for a plain method, a new link
-    /// for this actor (and the note that keeps it awaited until the ask
-    /// ends); for a parallel one, the incoming chain as it is.
+    /// The chain of an ask sent from here: a new link for this actor, and
+    /// the note that keeps it awaited until the ask ends. A parallel
+    /// method's link is not blocking (its actor keeps serving), but it still
+    /// ends the chain once its ask ends, and names the actor in a cycle.
     fn outgoing(&self) -> (Chain, Option<Awaiting>) {
-        let incoming = self.incoming();
-        if !self.blocking {
-            return (incoming, None);
-        }
-        let link = Arc::new(ChainLink::new(self.actor, incoming));
+        let link = Arc::new(ChainLink::new(self.actor, self.incoming(), self.blocking));
         (Some(link.clone()), Some(Awaiting::new(link)))
     }
 }
@@ -133,7 +131,7 @@ pub(crate) fn set_incoming(chain: Chain) {
 
 /// The frame for a parallel method started from the current frame: the same
 /// actor and incoming chain, but not blocking — while it awaits, its actor
-/// serves others, so its own asks do not add the actor to the chain.
+/// serves others, so its own asks do not mark the actor blocked.
 pub(crate) fn for_parallel() -> Option<Frame> {
     with_frame(|frame| {
         let parallel = Frame::new(frame.actor, false, frame.incoming());
@@ -239,11 +237,17 @@ mod tests {
     }
 
     #[test]
-    fn a_parallel_frame_does_not_add_its_actor_to_the_chain() {
-        let incoming = Some(Arc::new(ChainLink::new(label(9), None)));
-        let outgoing = poll_once(scope(Frame::new(label(1), false, incoming), async {
-            outgoing()
+    fn a_parallel_frame_does_not_block_its_actor_in_the_chain() {
+        let incoming = Some(Arc::new(ChainLink::new(label(9), None, true)));
+        let checks = poll_once(scope(Frame::new(label(1), false, incoming), async {
+            let (chain, _awaiting) = outgoing_chain();
+            let head = chain.as_ref().map(|link| link.actor);
+            (
+                head,
+                crate::chain::check(&chain, label(1), "m").is_ok(),
+                crate::chain::check(&chain, label(9), "m").is_err(),
+            )
         }));
-        assert_eq!(outgoing, Poll::Ready(Some(label(9))));
+        assert_eq!(checks, Poll::Ready((Some(label(1)), true, true)));
     }
 }

@@ -25,12 +25,16 @@
 //! is being polled. The slot's lock is never held across an await, so it
 //! cannot deadlock.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context as TaskContext, Poll};
 use std::thread::ThreadId;
 
-use crate::actor::Actor;
+use crate::actor::{Actor, Outcome, ParallelTask};
 use crate::cell::Cell;
 use crate::context::Context;
+use crate::exit::ExitReason;
 use crate::id::ActorId;
 use crate::reference::ActorRef;
 
@@ -79,6 +83,52 @@ impl<A: Actor> Lend<A> {
         let mut lent = self.lock();
         lent.lender = None;
         lent.state.take()
+    }
+
+    /// Takes a stop requested through the lent context, if any.
+    fn take_stop(&self) -> Option<ExitReason> {
+        self.lock().state.as_mut()?.ctx.take_stop()
+    }
+}
+
+/// A parallel method in flight, holding any stop it requested until it
+/// returns.
+///
+/// `Context::stop` stops the actor once the current method returns. For a
+/// parallel method that is the method itself, not whatever the loop
+/// handles next: left in the context, the request would stop the actor
+/// after the next message or the next other parallel method to finish,
+/// and drop the method that asked. So each poll moves the request here.
+pub(crate) struct Parallel<A: Actor> {
+    task: ParallelTask,
+    lend: Arc<Lend<A>>,
+    stop: Option<ExitReason>,
+}
+
+impl<A: Actor> Parallel<A> {
+    pub(crate) fn new(task: ParallelTask, lend: Arc<Lend<A>>) -> Self {
+        Parallel {
+            task,
+            lend,
+            stop: None,
+        }
+    }
+}
+
+impl<A: Actor> Future for Parallel<A> {
+    /// The method's outcome, and the stop it requested.
+    type Output = (Outcome, Option<ExitReason>);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let polled = this.task.as_mut().poll(cx);
+        // Only this method's sections ran during that poll (the state is
+        // lent to one method at a time), so a new request is its own. The
+        // first one wins, as in `Context::stop_with`.
+        if let Some(reason) = this.lend.take_stop() {
+            this.stop.get_or_insert(reason);
+        }
+        polled.map(|outcome| (outcome, this.stop.take()))
     }
 }
 

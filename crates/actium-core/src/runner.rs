@@ -20,7 +20,7 @@ use std::task::{Context as TaskContext, Poll};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
-use crate::actor::{Actor, Handled, Handler, Outcome, PanicPolicy, Panicked, ParallelTask};
+use crate::actor::{Actor, Handled, Handler, Outcome, PanicPolicy, Panicked};
 use crate::cell::{Cell, Decision};
 use crate::context::Context;
 use crate::current::{self, Frame};
@@ -28,7 +28,7 @@ use crate::error::panic_message;
 use crate::exit::ExitReason;
 use crate::mailbox::{Envelope, Mailbox, Taken, control};
 use crate::observe;
-use crate::reentrant::State;
+use crate::reentrant::{Parallel, State};
 use crate::signal::Signal;
 
 /// A batch buffer that grew past this many slots is dropped once empty, so a
@@ -389,16 +389,31 @@ async fn serve_reentrant<A: Handler>(
 ) -> (Box<State<A>>, ExitReason) {
     let lend = state.ctx.lend();
     let mut owned = Some(state);
-    let mut in_flight: FuturesUnordered<ParallelTask> = FuturesUnordered::new();
+    let mut in_flight: FuturesUnordered<Parallel<A>> = FuturesUnordered::new();
+    // A parallel method just started, not yet polled.
+    let mut fresh: Option<Parallel<A>> = None;
     let mut batch: VecDeque<Envelope<A::Msg>> = VecDeque::new();
     let reason = 'serve: loop {
         // Wait for the next message, driving parallel methods meanwhile.
         let next = poll_fn(|cx| {
             let mut finished = Vec::new();
-            if !in_flight.is_empty() {
+            if fresh.is_some() || !in_flight.is_empty() {
                 // Lend the state for exactly the duration of this poll.
                 if let Some(lent) = owned.take() {
                     lend.put(lent);
+                }
+                // A method that just started takes its first turn here,
+                // before the next message: requests start in the order
+                // they came, as plain ones do. Left to `in_flight`, it
+                // would queue behind methods that woke themselves, and
+                // `FuturesUnordered` may yield before reaching it. (Pushed
+                // there, it is polled once more at once: a spurious poll,
+                // harmless.)
+                if let Some(mut task) = fresh.take() {
+                    match Pin::new(&mut task).poll(cx) {
+                        Poll::Ready(outcome) => finished.push(outcome),
+                        Poll::Pending => in_flight.push(task),
+                    }
                 }
                 while let Poll::Ready(Some(outcome)) = in_flight.poll_next_unpin(cx) {
                     finished.push(outcome);
@@ -440,17 +455,17 @@ async fn serve_reentrant<A: Handler>(
                 };
                 match outcome {
                     Some(Outcome::Parallel(task)) => {
-                        in_flight.push(task);
+                        fresh = Some(Parallel::new(task, lend.clone()));
                         Vec::new()
                     }
-                    Some(outcome) => vec![outcome],
+                    Some(outcome) => vec![(outcome, None)],
                     None => break 'serve cell.core.requested_reason(),
                 }
             }
             Next::Envelope(Envelope::Signal(signal)) => {
                 current::set_incoming(None);
                 match signal_hook(actor, ctx, *signal, &cell.mailbox).await {
-                    Some(outcome) => vec![outcome],
+                    Some(outcome) => vec![(outcome, None)],
                     None => break 'serve cell.core.requested_reason(),
                 }
             }
@@ -458,12 +473,15 @@ async fn serve_reentrant<A: Handler>(
                 unreachable!("`observe::open` unpacks recorded messages")
             }
         };
-        for outcome in outcomes {
+        let mut stop = None;
+        for (outcome, requested) in outcomes {
             if let Step::Exit(reason) = settle(outcome, cell, policy) {
                 break 'serve reason;
             }
+            // A parallel method that stopped its actor has returned now.
+            stop = stop.or(requested);
         }
-        if let Some(reason) = ctx.take_stop() {
+        if let Some(reason) = stop.or_else(|| ctx.take_stop()) {
             break 'serve reason;
         }
         crate::deadline::publish_if_due();
@@ -471,6 +489,7 @@ async fn serve_reentrant<A: Handler>(
     };
     // Parallel methods still in flight are dropped: their callers get
     // `ActorStopped`. Messages taken but not handled go back.
+    drop(fresh);
     drop(in_flight);
     cell.mailbox.requeue(batch);
     match owned {
@@ -482,7 +501,8 @@ async fn serve_reentrant<A: Handler>(
 
 enum Next<M> {
     Envelope(Envelope<M>),
-    Finished(Vec<Outcome>),
+    /// Parallel methods that returned, each with the stop it requested.
+    Finished(Vec<(Outcome, Option<ExitReason>)>),
     Stop,
 }
 
