@@ -7,14 +7,13 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use actium::prelude::*;
 use actium::remote::Node;
 use actium::remote::testing::RawPeer;
 use actium::{ActorId, Error};
-use support::remote::{COOKIE, Cluster};
+use support::remote::{COOKIE, Cluster, logs};
 
 /// The version a client was built from.
 mod v1 {
@@ -63,36 +62,6 @@ mod v2 {
         pub fn take(&mut self, _amount: String) -> u64 {
             0
         }
-    }
-}
-
-/// Everything logged by any test of this file.
-fn logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .with_writer(move || Capture(sink.clone()))
-            .finish();
-        let _ = tracing::subscriber::set_global_default(subscriber);
-        logs
-    })
-    .clone()
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 

@@ -1,6 +1,9 @@
 //! Several nodes in one process, one system each, for remote tests that do
 //! not need process isolation.
 
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use actium::System;
 use actium::prelude::*;
 use actium::remote::Node;
@@ -149,5 +152,37 @@ impl Relay {
     pub fn stall(&self) {
         self.stalled
             .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Everything the test binary logs at `WARN` and above, from the first
+/// call on: installs a global subscriber that captures it (once per test
+/// binary), for tests that check what a node says about a peer it refused.
+pub fn logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || Capture(sink.clone()))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
+    .clone()
+}
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
