@@ -892,7 +892,7 @@ impl CellCore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Arc;
 
     use super::{Cell, CellCore, ErasedCell, Phase};
@@ -901,7 +901,8 @@ mod tests {
     use crate::exit::ExitReason;
     use crate::id::{ActorId, ActorLabel, NodeId};
 
-    struct Idle;
+    /// An actor with no methods, for unit tests of cells and loops.
+    pub(crate) struct Idle;
 
     impl Actor for Idle {
         type Msg = ();
@@ -915,7 +916,8 @@ mod tests {
         }
     }
 
-    fn cell(system: &crate::System, local: u64) -> Arc<Cell<Idle>> {
+    /// A cell for an [`Idle`] actor of `system`, with no loop running.
+    pub(crate) fn cell(system: &crate::System, local: u64) -> Arc<Cell<Idle>> {
         let label = ActorLabel::new(ActorId::new(NodeId::from_u64(1), local), "Idle");
         Arc::new(Cell::new(label, system.handle().shared().clone(), None))
     }

@@ -629,26 +629,7 @@ impl<A: Actor> Drop for ExitGuard<A> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use crate::actor::{Actor, Handled, Handler, Outcome};
-    use crate::cell::Cell;
-    use crate::context::Context;
-    use crate::id::{ActorId, ActorLabel, NodeId};
-
-    struct Idle;
-
-    impl Actor for Idle {
-        type Msg = ();
-        type Methods<D: crate::dispatch::Dispatch<Self>> = crate::__private::NoMethods<D>;
-        const NAME: &'static str = "Idle";
-    }
-
-    impl Handler for Idle {
-        fn handle<'a>(&'a mut self, (): (), _: &'a mut Context<Self>) -> Handled<'a> {
-            Handled::Done(Outcome::Done)
-        }
-    }
+    use crate::cell::tests::{Idle, cell};
 
     /// The loop future and the cell are what a running actor costs; this
     /// guards them against a change that quietly inlines something large
@@ -656,15 +637,9 @@ mod tests {
     #[test]
     fn an_actors_loop_and_cell_stay_small() {
         let system = crate::System::builder().start().expect("system");
-        let label = ActorLabel::new(ActorId::new(NodeId::from_u64(1), 1), "Idle");
-        let cell = Arc::new(Cell::<Idle>::new(
-            label,
-            system.handle().shared().clone(),
-            None,
-        ));
-        let life = super::run(super::Birth::Once(Some(Idle)), cell, None);
+        let life = super::run(super::Birth::Once(Some(Idle)), cell(&system, 1), None);
         let loop_bytes = std::mem::size_of_val(&life);
-        let cell_bytes = std::mem::size_of::<Cell<Idle>>();
+        let cell_bytes = std::mem::size_of::<crate::cell::Cell<Idle>>();
         assert!(
             loop_bytes <= 640,
             "the actor loop future grew to {loop_bytes} bytes"
