@@ -210,10 +210,7 @@ impl CellCore {
             }),
             Ok(()) => {
                 let mut mine = self_cell.core().lock();
-                let links = &mut Self::relations(&mut mine).links;
-                if !links.iter().any(|l| l.core().id() == other.core().id()) {
-                    links.push(other.clone());
-                }
+                add_link_once(&mut Self::relations(&mut mine).links, other.clone());
             }
         }
     }
@@ -225,10 +222,7 @@ impl CellCore {
         if let Phase::Exited(_) = &lifecycle.phase {
             return Err(ExitReason::NoProc);
         }
-        let links = &mut Self::relations(&mut lifecycle).links;
-        if !links.iter().any(|l| l.core().id() == other.core().id()) {
-            links.push(other);
-        }
+        add_link_once(&mut Self::relations(&mut lifecycle).links, other);
         Ok(())
     }
 
@@ -409,12 +403,7 @@ impl CellCore {
             if let Some(supervisor) = &supervisor {
                 // The supervisor hears of every incarnation's end, and stays
                 // linked to the next one.
-                if !links
-                    .iter()
-                    .any(|l| l.core().id() == supervisor.core().id())
-                {
-                    links.push(supervisor.clone());
-                }
+                add_link_once(&mut links, supervisor.clone());
                 relations.links.push(supervisor.clone());
             }
             (
@@ -599,12 +588,7 @@ impl CellCore {
             let mut links = links;
             let supervisor_id = supervisor.as_ref().map(|s| s.core().id());
             if let Some(supervisor) = supervisor {
-                if !links
-                    .iter()
-                    .any(|l| l.core().id() == supervisor.core().id())
-                {
-                    links.push(supervisor);
-                }
+                add_link_once(&mut links, supervisor);
             }
             self.notify(links, watchers, &reason, None, supervisor_id);
             Self::drop_monitors(monitoring);
@@ -655,6 +639,14 @@ impl CellCore {
                 reason: reason.clone(),
             });
         }
+    }
+}
+
+/// Adds `cell` to `links` unless it is there already: a link is one link,
+/// however often it is made (`link/1` is idempotent).
+fn add_link_once(links: &mut Vec<Arc<dyn ErasedCell>>, cell: Arc<dyn ErasedCell>) {
+    if !links.iter().any(|l| l.core().id() == cell.core().id()) {
+        links.push(cell);
     }
 }
 
