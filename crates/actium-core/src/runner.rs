@@ -171,10 +171,10 @@ async fn incarnation<A: Handler>(
     } else {
         Some(Ok(Ok(())))
     };
-    if supervised && matches!(started, Some(Ok(Ok(())))) {
+    let has_started = matches!(started, Some(Ok(Ok(()))));
+    if supervised && has_started {
         cell.core.mark_started();
     }
-    let has_started = matches!(started, Some(Ok(Ok(()))));
     let reason = match started {
         Some(Ok(Ok(()))) => match ctx.take_stop() {
             Some(reason) => reason,
