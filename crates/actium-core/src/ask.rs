@@ -218,6 +218,11 @@ impl<R: Send + 'static> Ask<R> {
                 if let Poll::Ready(answer) = self.poll_answer(&mut cx) {
                     return answer;
                 }
+                // This thread sleeps outside the runtime's park hook: hand
+                // the sweeper what it holds back (this ask's deadline among
+                // them, and those of tasks that ran here before), or no
+                // deadline held here fires until the thread returns.
+                deadline::publish();
                 std::thread::park();
             }
         })

@@ -1,0 +1,130 @@
+//! `Ask::wait` inside a task-mode actor: the deadline of the awaited call
+//! fires even when it is the first ask of the process, whose registration
+//! the worker thread would otherwise hold back while it sleeps in `wait`.
+//!
+//! The miss depended on the process being fresh (the sweeper's first tick),
+//! so each case runs many times, each time in a new process: the test
+//! re-runs this very binary with one ignored scenario selected.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use actium::prelude::*;
+use support::Event;
+
+/// How many fresh processes each case runs in. Before the fix most of them
+/// missed the deadline.
+const RUNS: usize = 12;
+
+/// The deadline of the inner call.
+const INNER: Duration = Duration::from_millis(300);
+
+/// Never answers `slow` (until dropped with its system).
+struct Silent {
+    never: Event,
+}
+
+#[actor]
+impl Silent {
+    #[ask]
+    async fn slow(&self) -> u32 {
+        self.never.wait().await;
+        0
+    }
+}
+
+/// Calls `Silent::slow` with `.wait()` from inside its own methods.
+struct Caller {
+    silent: ActorRef<Silent>,
+}
+
+#[actor]
+impl Caller {
+    /// A plain method that blocks on the inner call.
+    #[ask(timeout = "30s")]
+    fn plain(&self) -> Result<u32, Error> {
+        self.silent.slow().timeout(INNER).wait()
+    }
+
+    /// A blocking method that does the same.
+    #[ask(blocking, timeout = "30s")]
+    fn blocking(&self) -> Result<u32, Error> {
+        self.silent.slow().timeout(INNER).wait()
+    }
+}
+
+/// The inner call's own deadline must be what ends it: `Timeout` naming
+/// `slow` and 300 ms, not the outer call's 30 s deadline.
+fn scenario(blocking: bool) {
+    System::builder()
+        .mode(Mode::Tasks)
+        .shutdown_grace(Duration::from_millis(50))
+        .launch(async move {
+            let silent = Silent {
+                never: Event::new(),
+            }
+            .spawn();
+            let caller = Caller { silent }.spawn();
+            let inner = if blocking {
+                caller.blocking().await?
+            } else {
+                caller.plain().await?
+            };
+            match inner {
+                Err(Error::Timeout {
+                    method, timeout, ..
+                }) => {
+                    assert_eq!(method, "slow");
+                    assert_eq!(timeout, INNER);
+                }
+                other => panic!("expected the inner call to time out, got {other:?}"),
+            }
+            Ok::<(), Error>(())
+        })
+        .expect("the outer call is answered");
+}
+
+#[test]
+#[ignore = "run in fresh processes by the tests below"]
+fn scenario_plain() {
+    scenario(false);
+}
+
+#[test]
+#[ignore = "run in fresh processes by the tests below"]
+fn scenario_blocking() {
+    scenario(true);
+}
+
+/// Runs `name` in `RUNS` fresh processes of this test binary.
+fn in_fresh_processes(name: &str) {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    for run in 0..RUNS {
+        let output = Command::new(&exe)
+            .args([name, "--exact", "--ignored", "--test-threads=1"])
+            .output()
+            .expect("the test binary runs");
+        assert!(
+            output.status.success(),
+            "run {run} of {name} failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("1 passed"),
+            "run {run} of {name} ran no test"
+        );
+    }
+}
+
+#[test]
+fn a_wait_in_a_plain_method_times_out_even_first_in_its_process() {
+    in_fresh_processes("scenario_plain");
+}
+
+#[test]
+fn a_wait_in_a_blocking_method_times_out_even_first_in_its_process() {
+    in_fresh_processes("scenario_blocking");
+}
