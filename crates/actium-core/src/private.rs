@@ -203,19 +203,38 @@ fn settle<R: Send>(
     match result {
         Ok(value) => {
             // Recorded before the caller can see the answer, so a trace
-            // never shows what the answer caused before the answer.
-            observe::answered(&value, describe);
-            reply.send(value);
-            Outcome::Done
-        }
-        Err(payload) => {
-            let outcome = panicked(method, &*payload);
-            if let Outcome::Panicked(panic) = &outcome {
-                reply.panicked(panic.message.clone());
+            // never shows what the answer caused before the answer. The
+            // answer's `Debug` is user code: a panic in it is the method's.
+            if let Err(payload) =
+                catch_unwind(AssertUnwindSafe(|| observe::answered(&value, describe)))
+            {
+                drop(value);
+                return fail(method, reply, &*payload);
             }
-            outcome
+            // Answering runs user code too: a remote caller's answer is
+            // encoded with its `Serialize` (the remote layer contains that
+            // panic and answers `Panicked` itself), and an answer nobody
+            // waits for any more is dropped here.
+            match catch_unwind(AssertUnwindSafe(move || reply.send(value))) {
+                Ok(()) => Outcome::Done,
+                Err(payload) => panicked(method, &*payload),
+            }
         }
+        Err(payload) => fail(method, reply, &*payload),
     }
+}
+
+/// Answers a caller whose method panicked with the panic's message.
+fn fail<R: Send>(
+    method: &'static str,
+    reply: Reply<R>,
+    payload: &(dyn std::any::Any + Send),
+) -> Outcome {
+    let outcome = panicked(method, payload);
+    if let Outcome::Panicked(panic) = &outcome {
+        reply.panicked(panic.message.clone());
+    }
+    outcome
 }
 
 /// Starts a `parallel` one-way method: the loop drives it between messages.
@@ -246,6 +265,9 @@ fn in_parallel_frame(task: impl Future<Output = Outcome> + Send + 'static) -> Ou
 
 /// Runs a `blocking` method body without stalling other task-mode actors.
 pub fn block_in_place<R>(body: impl FnOnce() -> R) -> R {
+    // The body may block for long: deadlines this worker holds back for
+    // the tasks it ran must not wait for it.
+    crate::deadline::publish();
     tokio::task::block_in_place(body)
 }
 

@@ -52,8 +52,11 @@ impl Registry {
                 });
             }
         }
+        names.insert(name.to_owned(), cell.clone());
+        drop(names);
+        // The recorder is user code: it runs with no lock held, so that it
+        // may look names up itself.
         crate::observe::named(cell.core(), name);
-        names.insert(name.to_owned(), cell);
         Ok(())
     }
 
@@ -72,9 +75,15 @@ impl Registry {
     /// Removes `name` if it still refers to `id` (an exiting actor).
     pub(crate) fn remove_if(&self, name: &str, id: ActorId) {
         let mut names = self.lock();
-        if names.get(name).is_some_and(|cell| cell.core().id() == id) {
-            names.remove(name);
-        }
+        let removed = if names.get(name).is_some_and(|cell| cell.core().id() == id) {
+            names.remove(name)
+        } else {
+            None
+        };
+        drop(names);
+        // A cell may be the last reference to an actor's state, whose drop
+        // is user code: never under the lock.
+        drop(removed);
     }
 
     pub(crate) fn lookup<A: Actor>(&self, name: &str) -> Result<ActorRef<A>, Error> {

@@ -60,12 +60,11 @@ fn sent<A: Actor>(
     event.parent = parent;
     event.from = from;
     event.to = Some(cell.core.label);
-    if recorder.wants(&event) {
+    emit(&*recorder, event, || {
         let mut detail = String::new();
         A::describe(&msg, &mut detail);
-        event.detail = Some(detail);
-        recorder.record(event);
-    }
+        Some(detail)
+    });
     let stamp = Stamp {
         id,
         from,
@@ -114,9 +113,21 @@ fn handling() -> Option<(ActorLabel, Stamp, Arc<dyn Recorder>)> {
 }
 
 fn emit(recorder: &dyn Recorder, mut event: Event, detail: impl FnOnce() -> Option<String>) {
-    if recorder.wants(&event) {
-        event.detail = detail();
-        recorder.record(event);
+    // The recorder is user code, and it is called from places a panic must
+    // not leave (an activation's `Drop`, the actor loop between messages):
+    // a panicking recorder loses the event, with a log line, and nothing
+    // else.
+    let recorded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if recorder.wants(&event) {
+            event.detail = detail();
+            recorder.record(event);
+        }
+    }));
+    if let Err(payload) = recorded {
+        tracing::error!(
+            message = %crate::error::panic_message(&*payload),
+            "the recorder panicked; the event is lost"
+        );
     }
 }
 
@@ -369,12 +380,11 @@ fn remote_sent_recorded<A: Actor>(
     event.parent = parent;
     event.from = from;
     event.to = Some(to);
-    if recorder.wants(&event) {
+    emit(&*recorder, event, || {
         let mut detail = String::new();
         A::describe(msg, &mut detail);
-        event.detail = Some(detail);
-        recorder.record(event);
-    }
+        Some(detail)
+    });
     Some(crate::transport::TraceContext { message: id, from })
 }
 

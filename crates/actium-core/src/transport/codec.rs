@@ -56,27 +56,53 @@ pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(),
 }
 
 /// Decodes exactly one `T` from `bytes`: trailing bytes are an error too.
+/// The bytes may come from anyone: decoding keeps to the bounds of
+/// [`take_from`].
 ///
 /// # Errors
 ///
 /// What did not decode, in words — including a `Deserialize` impl (or a
-/// `From` impl behind `#[serde(from)]`) that panicked on these bytes.
+/// `From` impl behind `#[serde(from)]`) that panicked on these bytes, and
+/// a declared length or a decoded size past the bounds.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     // The bytes come from another node and the impls from users: one that
     // panics on input it did not expect must fail this call, not unwind
     // through the connection's reader and take the connection with it.
-    let decoded =
-        std::panic::catch_unwind(|| postcard::take_from_bytes::<T>(bytes)).map_err(|panic| {
-            format!(
-                "decoding panicked: {}",
-                crate::error::panic_message(&*panic)
-            )
-        })?;
-    match decoded {
-        Ok((value, [])) => Ok(value),
-        Ok((_, rest)) => Err(format!("{} unexpected trailing bytes", rest.len())),
-        Err(error) => Err(error.to_string()),
+    let decoded = std::panic::catch_unwind(|| take_from::<T>(bytes)).map_err(|panic| {
+        format!(
+            "decoding panicked: {}",
+            crate::error::panic_message(&*panic)
+        )
+    })?;
+    match decoded? {
+        (value, []) => Ok(value),
+        (_, rest) => Err(format!("{} unexpected trailing bytes", rest.len())),
     }
+}
+
+/// Decodes one `T` from the start of `bytes`, and returns it with the
+/// bytes after it: for a network layer's own messages, which may borrow
+/// from `bytes`.
+///
+/// Like every decoding of bytes from another node ([`decode`] too), it
+/// keeps to bounds: a sequence may not declare more elements than there
+/// are bytes left (zero-sized elements aside, up to a limit), and the
+/// memory decoded into is at most 32 times the bytes plus 64 KiB, capped
+/// by [`with_decode_limit`] (default [`DEFAULT_MAX_DECODED`]).
+///
+/// # Errors
+///
+/// What did not decode, in words, or which bound it broke.
+pub fn take_from<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<(T, &'de [u8]), String> {
+    super::bounded::take(bytes)
+}
+
+/// Runs `decode` with every decoding on this thread (calls' arguments,
+/// answers, references in them, and [`take_from`]) capped at `limit` bytes
+/// of decoded memory; a network layer wraps its handling of each frame
+/// in it, with its node's setting.
+pub fn with_decode_limit<T>(limit: usize, decode: impl FnOnce() -> T) -> T {
+    super::bounded::with_limit(limit, decode)
 }
 
 /// Decodes exactly one `T` from `bytes` in `system`: references in it
@@ -230,11 +256,27 @@ impl<R: Serialize + Send> Forward<R> for Encoding {
     fn respond(self: Box<Self>, outcome: Outcome<R>) {
         let responder = self.responder;
         match outcome {
-            Outcome::Value(value) => super::with_scratch(|bytes| match encode(&value, bytes) {
-                Ok(()) => responder.respond(Response::Value(bytes)),
-                Err(message) => responder.respond(Response::Rejected(Rejection::Codec(format!(
-                    "the answer did not encode: {message}"
-                )))),
+            Outcome::Value(value) => super::with_scratch(|bytes| {
+                // The answer's `Serialize` is user code: a panic in it is
+                // the method's, and the caller hears of it at once.
+                let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    encode(&value, bytes)
+                }));
+                match encoded {
+                    Ok(Ok(())) => responder.respond(Response::Value(bytes)),
+                    Ok(Err(message)) => responder.respond(Response::Rejected(Rejection::Codec(
+                        format!("the answer did not encode: {message}"),
+                    ))),
+                    Err(payload) => {
+                        bytes.clear();
+                        responder.respond(Response::Panicked(crate::error::panic_message(
+                            &*payload,
+                        )));
+                        // On to the method's own panic boundary, which
+                        // applies the actor's panic policy.
+                        std::panic::resume_unwind(payload);
+                    }
+                }
             }),
             Outcome::Panicked(message) => responder.respond(Response::Panicked(message)),
             Outcome::Dropped | Outcome::Expired => responder.respond(Response::Stopped),
