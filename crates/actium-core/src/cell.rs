@@ -12,7 +12,7 @@
 
 use std::any::Any;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -47,7 +47,43 @@ pub(crate) struct CellCore {
     pub(crate) label: ActorLabel,
     pub(crate) system: Arc<SystemShared>,
     traps_exits: AtomicBool,
+    /// What the loop runs now: see [`Doing`]. Written by the loop before
+    /// each message (one relaxed store), read only by a shutdown that has
+    /// to say what it waits for.
+    doing: AtomicU16,
     lifecycle: Mutex<Lifecycle>,
+}
+
+/// What an actor's loop is running, as [`CellCore`] keeps it: a method's
+/// index in `Actor::METHODS` plus one, or one of these.
+pub(crate) struct Doing;
+
+impl Doing {
+    /// Nothing known (waiting for a message, or an actor without methods).
+    pub(crate) const NOTHING: u16 = 0;
+    /// The `on_start` hook.
+    pub(crate) const STARTING: u16 = u16::MAX;
+    /// The `on_stop` hook.
+    pub(crate) const STOPPING: u16 = u16::MAX - 1;
+    /// An `on_exit` or `on_down` hook.
+    pub(crate) const SIGNAL: u16 = u16::MAX - 2;
+
+    /// The marker for method `index` of `Actor::METHODS`.
+    #[inline]
+    pub(crate) fn method(index: u16) -> u16 {
+        index.saturating_add(1).min(Self::SIGNAL - 1)
+    }
+
+    /// What `doing` says, in words, given the actor's method names.
+    pub(crate) fn describe(doing: u16, methods: &'static [&'static str]) -> Option<&'static str> {
+        match doing {
+            Self::NOTHING => None,
+            Self::STARTING => Some("on_start"),
+            Self::STOPPING => Some("on_stop"),
+            Self::SIGNAL => Some("a signal hook"),
+            index => methods.get(usize::from(index - 1)).copied(),
+        }
+    }
 }
 
 struct Lifecycle {
@@ -84,8 +120,10 @@ pub(crate) enum Decision {
 
 #[derive(Default)]
 struct Relations {
-    /// Tasks waiting for the final exit.
-    waiters: Vec<Waker>,
+    /// Tasks waiting for the final exit (or a supervisor for an
+    /// incarnation's start or end), each under its own key so that a wait
+    /// given up on removes its waker (see [`Waiter`]).
+    waiters: Vec<(u64, Waker)>,
     /// Linked actors (links are symmetric: each side lists the other).
     links: Vec<Arc<dyn ErasedCell>>,
     /// Actors monitoring this one, with their monitor ids.
@@ -110,6 +148,7 @@ impl CellCore {
             label,
             system,
             traps_exits: AtomicBool::new(false),
+            doing: AtomicU16::new(Doing::NOTHING),
             lifecycle: Mutex::new(Lifecycle {
                 phase: Phase::Running { requested: None },
                 started: false,
@@ -131,6 +170,16 @@ impl CellCore {
 
     pub(crate) fn id(&self) -> ActorId {
         self.label.id()
+    }
+
+    /// Notes what the loop runs now (a [`Doing`] value).
+    #[inline]
+    pub(crate) fn set_doing(&self, doing: u16) {
+        self.doing.store(doing, Ordering::Relaxed);
+    }
+
+    pub(crate) fn doing(&self) -> u16 {
+        self.doing.load(Ordering::Relaxed)
     }
 
     pub(crate) fn traps_exits(&self) -> bool {
@@ -184,16 +233,36 @@ impl CellCore {
     }
 
     /// Resolves with the exit reason once the actor has exited for good.
-    pub(crate) fn poll_exit(&self, cx: &mut Context<'_>) -> Poll<ExitReason> {
+    /// `key` is the waiter's place among the waiters: pass
+    /// [`forget_waiter`](Self::forget_waiter) what it holds when giving up.
+    pub(crate) fn poll_exit(
+        &self,
+        cx: &mut Context<'_>,
+        key: &mut Option<u64>,
+    ) -> Poll<ExitReason> {
         let mut lifecycle = self.lock();
         if let Phase::Exited(reason) = &lifecycle.phase {
             return Poll::Ready(reason.clone());
         }
-        let waiters = &mut Self::relations(&mut lifecycle).waiters;
-        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            waiters.push(cx.waker().clone());
-        }
+        Self::wait(&mut lifecycle, cx, key);
         Poll::Pending
+    }
+
+    /// Removes a waiter that gave up (its future was dropped before the
+    /// event), so that its waker, and whatever the waker keeps alive, does
+    /// not stay until the actor exits.
+    pub(crate) fn forget_waiter(&self, key: u64) {
+        let removed = {
+            let mut lifecycle = self.lock();
+            let Some(relations) = lifecycle.relations.as_mut() else {
+                return;
+            };
+            let at = relations.waiters.iter().position(|(k, _)| *k == key);
+            at.map(|at| relations.waiters.swap_remove(at))
+        };
+        // The waker is dropped here, outside the lock: dropping it may run
+        // code of the executor that made it.
+        drop(removed);
     }
 
     /// Links this actor and `other`. If `other` has already exited, this
@@ -420,27 +489,44 @@ impl CellCore {
         let keep = supervisor.as_ref().map(|s| s.core().id());
         self.notify(links, watchers, reason, keep, keep);
         Self::drop_monitors(monitoring);
-        for waker in waiters {
+        for (_, waker) in waiters {
             waker.wake();
         }
     }
 
     /// Resolves once the current incarnation has ended (or the actor has
     /// exited): what a supervisor waits for after ending one.
-    pub(crate) fn poll_incarnation_end(&self, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_incarnation_end(
+        &self,
+        cx: &mut Context<'_>,
+        key: &mut Option<u64>,
+    ) -> Poll<()> {
         let mut lifecycle = self.lock();
         if !matches!(lifecycle.phase, Phase::Running { .. }) {
             return Poll::Ready(());
         }
-        Self::wait(&mut lifecycle, cx);
+        Self::wait(&mut lifecycle, cx, key);
         Poll::Pending
     }
 
-    fn wait(lifecycle: &mut Lifecycle, cx: &mut Context<'_>) {
-        let waiters = &mut Self::relations(lifecycle).waiters;
-        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            waiters.push(cx.waker().clone());
+    /// Keeps `cx`'s waker under `key` (a new key if it has none yet, or if
+    /// its entry was taken by a wake-up).
+    fn wait(lifecycle: &mut Lifecycle, cx: &mut Context<'_>, key: &mut Option<u64>) {
+        let relations = Self::relations(lifecycle);
+        if let Some(key) = *key {
+            if let Some((_, waker)) = relations.waiters.iter_mut().find(|(k, _)| *k == key) {
+                if !waker.will_wake(cx.waker()) {
+                    waker.clone_from(cx.waker());
+                }
+                return;
+            }
         }
+        // Process-wide keys: a stale key can never name another waiter,
+        // and cells pay nothing for them.
+        static NEXT_WAITER: AtomicU64 = AtomicU64::new(0);
+        let next = NEXT_WAITER.fetch_add(1, Ordering::Relaxed);
+        relations.waiters.push((next, cx.waker().clone()));
+        *key = Some(next);
     }
 
     /// Records that the current incarnation got past `on_start`, and wakes
@@ -454,14 +540,18 @@ impl CellCore {
                 .as_mut()
                 .map(|r| std::mem::take(&mut r.waiters))
         };
-        for waker in waiters.into_iter().flatten() {
+        for (_, waker) in waiters.into_iter().flatten() {
             waker.wake();
         }
     }
 
     /// Resolves once the current incarnation has started (got past
     /// `on_start`), or with the reason it ended before it did.
-    pub(crate) fn poll_started(&self, cx: &mut Context<'_>) -> Poll<Result<(), ExitReason>> {
+    pub(crate) fn poll_started(
+        &self,
+        cx: &mut Context<'_>,
+        key: &mut Option<u64>,
+    ) -> Poll<Result<(), ExitReason>> {
         let mut lifecycle = self.lock();
         if lifecycle.started {
             return Poll::Ready(Ok(()));
@@ -473,7 +563,7 @@ impl CellCore {
             Phase::Deciding(deciding) => return Poll::Ready(Err(deciding.ended.clone())),
             Phase::Exited(reason) => return Poll::Ready(Err(reason.clone())),
         }
-        Self::wait(&mut lifecycle, cx);
+        Self::wait(&mut lifecycle, cx, key);
         Poll::Pending
     }
 
@@ -592,7 +682,7 @@ impl CellCore {
             }
             self.notify(links, watchers, &reason, None, supervisor_id);
             Self::drop_monitors(monitoring);
-            for waker in waiters {
+            for (_, waker) in waiters {
                 waker.wake();
             }
         }
@@ -644,6 +734,52 @@ impl CellCore {
 
 /// Adds `cell` to `links` unless it is there already: a link is one link,
 /// however often it is made (`link/1` is idempotent).
+/// Drops what an actor leaves behind — the messages still queued when its
+/// mailbox closes (their callers are answered `ActorStopped` as they go),
+/// or its state — where a panic in a user `Drop` must not take the loop or
+/// the runtime down with it: the panic is logged and the rest still dropped.
+pub(crate) fn drop_contained<T>(leftover: T, actor: ActorLabel, what: &'static str) {
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(leftover)))
+    {
+        tracing::error!(
+            %actor,
+            message = %crate::error::panic_message(&*payload),
+            "a Drop of {what} panicked"
+        );
+    }
+}
+
+/// A wait on a cell's lifecycle that removes its waker when dropped, so a
+/// supervisor that stops waiting for a child leaves nothing behind.
+pub(crate) struct Waiter<'a> {
+    core: &'a CellCore,
+    key: Option<u64>,
+}
+
+impl<'a> Waiter<'a> {
+    pub(crate) fn new(core: &'a CellCore) -> Self {
+        Waiter { core, key: None }
+    }
+
+    /// See [`CellCore::poll_started`].
+    pub(crate) fn poll_started(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ExitReason>> {
+        self.core.poll_started(cx, &mut self.key)
+    }
+
+    /// See [`CellCore::poll_incarnation_end`].
+    pub(crate) fn poll_incarnation_end(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.core.poll_incarnation_end(cx, &mut self.key)
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.core.forget_waiter(key);
+        }
+    }
+}
+
 fn add_link_once(links: &mut Vec<Arc<dyn ErasedCell>>, cell: Arc<dyn ErasedCell>) {
     if !links.iter().any(|l| l.core().id() == cell.core().id()) {
         links.push(cell);
@@ -662,6 +798,12 @@ pub(crate) enum NameRefused {
 /// monitors and the registry hold.
 pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn core(&self) -> &CellCore;
+    /// What the actor's loop runs now, in words (a method's name, or a
+    /// hook's), if anything is known: for a shutdown that says what it
+    /// waits for.
+    fn doing(&self) -> Option<&'static str> {
+        Doing::describe(self.core().doing(), &[])
+    }
     /// Asks the actor to stop after its current message.
     fn request_stop(&self, reason: ExitReason);
     /// Stops the actor now, abandoning its current method at its next await.
@@ -749,6 +891,10 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
 }
 
 impl<A: Actor> ErasedCell for Cell<A> {
+    fn doing(&self) -> Option<&'static str> {
+        Doing::describe(self.core.doing(), A::METHODS)
+    }
+
     fn core(&self) -> &CellCore {
         &self.core
     }
@@ -784,7 +930,7 @@ impl<A: Actor> ErasedCell for Cell<A> {
 
     fn abandon(&self, reason: ExitReason) {
         self.mailbox.signal_control(control::STOP | control::KILL);
-        drop(self.mailbox.close());
+        drop_contained(self.mailbox.close(), self.core.label, "queued messages");
         self.core.exited(reason);
         self.core.wake_decision();
     }

@@ -173,7 +173,7 @@ impl<A: Actor> ActorRef<A> {
     pub fn stopped(&self) -> Stopped {
         match self.target() {
             Target::Local(cell) => Stopped {
-                waiting: Waiting::Local(cell.clone()),
+                waiting: Waiting::Local(cell.clone(), None),
             },
             Target::Remote(_) => Stopped {
                 waiting: Waiting::Remote(crate::transport::watch_exit(self.erased())),
@@ -240,13 +240,19 @@ impl<A: Actor> fmt::Display for ActorRef<A> {
 /// Resolves with an actor's [`ExitReason`] once it has stopped.
 ///
 /// Returned by [`ActorRef::stopped`].
+///
+/// # Cancel safety
+///
+/// Dropping it before the actor stops (a `select!`, a timeout) removes its
+/// waker from the actor: a task that gives up waiting leaves nothing behind.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Stopped {
     waiting: Waiting,
 }
 
 enum Waiting {
-    Local(Arc<dyn ErasedCell>),
+    /// The actor's cell, and this wait's key among its waiters.
+    Local(Arc<dyn ErasedCell>, Option<u64>),
     Remote(crate::transport::ExitWatch),
 }
 
@@ -255,8 +261,16 @@ impl Future for Stopped {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
         match &mut self.waiting {
-            Waiting::Local(cell) => cell.core().poll_exit(cx),
+            Waiting::Local(cell, key) => cell.core().poll_exit(cx, key),
             Waiting::Remote(watch) => Pin::new(watch).poll(cx),
+        }
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        if let Waiting::Local(cell, Some(key)) = &self.waiting {
+            cell.core().forget_waiter(*key);
         }
     }
 }

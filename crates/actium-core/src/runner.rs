@@ -21,7 +21,7 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
 use crate::actor::{Actor, Handled, Handler, Outcome, PanicPolicy, Panicked};
-use crate::cell::{Cell, Decision};
+use crate::cell::{Cell, Decision, Doing};
 use crate::context::Context;
 use crate::current::{self, Frame};
 use crate::error::panic_message;
@@ -166,6 +166,7 @@ async fn incarnation<A: Handler>(
 ) -> ExitReason {
     let mut ctx = Context::new(cell.clone());
     let started = if A::HAS_ON_START {
+        cell.core.set_doing(Doing::STARTING);
         let start = Box::pin(AssertUnwindSafe(actor.on_start(&mut ctx)).catch_unwind());
         guarded(&cell.mailbox, start).await
     } else {
@@ -199,22 +200,27 @@ async fn incarnation<A: Handler>(
     if cell.core.supervisor().is_none() {
         // No further incarnation: answer what is queued (with ActorStopped)
         // before `on_stop`, so callers are not kept waiting.
-        drop(cell.mailbox.close());
+        crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");
     }
     // `on_stop` undoes what a successful `on_start` did (as OTP's
     // `terminate` follows a successful `init`), and a killed actor runs no
     // more code (Erlang's `kill`): a kill before it skips it, one during it
     // abandons it at its next await, and the actor exits as killed.
     if A::HAS_ON_STOP && has_started {
+        cell.core.set_doing(Doing::STOPPING);
         let stopping = Box::pin(AssertUnwindSafe(actor.on_stop(&mut ctx, &reason)).catch_unwind());
         match guarded(&cell.mailbox, stopping).await {
             Some(Ok(())) => {}
             Some(Err(payload)) => {
                 tracing::warn!(actor = %cell.core.label, message = %panic_message(&*payload), "`on_stop` panicked");
             }
-            None => return cell.core.requested_reason(),
+            None => {
+                crate::cell::drop_contained(actor, cell.core.label, "the actor's state");
+                return cell.core.requested_reason();
+            }
         }
     }
+    crate::cell::drop_contained(actor, cell.core.label, "the actor's state");
     reason
 }
 
@@ -265,6 +271,7 @@ async fn serve<A: Handler>(
             Finished::Outcome(outcome) => outcome,
             // Rare: boxed, so the loop's idle size does not include it.
             Finished::Signal(signal) => {
+                cell.core.set_doing(Doing::SIGNAL);
                 Box::pin(signal_hook(actor, ctx, *signal, &cell.mailbox)).await
             }
         };
@@ -326,6 +333,7 @@ fn start<'a, A: Handler>(
                 *chained = chain.is_some();
                 current::set_incoming(chain);
             }
+            core.set_doing(Doing::method(A::method_index(&msg)));
             match actor.handle(msg, ctx) {
                 Handled::Done(outcome) => Started::Done(outcome),
                 Handled::Pending(method) => Started::Method(method),
@@ -449,6 +457,7 @@ async fn serve_reentrant<A: Handler>(
             Next::Finished(outcomes) => outcomes,
             Next::Envelope(Envelope::Message { msg, chain }) => {
                 current::set_incoming(chain);
+                cell.core.set_doing(Doing::method(A::method_index(&msg)));
                 let outcome = match actor.handle(msg, ctx) {
                     Handled::Done(outcome) => Some(outcome),
                     Handled::Pending(method) => guarded(&cell.mailbox, method).await,
@@ -464,6 +473,7 @@ async fn serve_reentrant<A: Handler>(
             }
             Next::Envelope(Envelope::Signal(signal)) => {
                 current::set_incoming(None);
+                cell.core.set_doing(Doing::SIGNAL);
                 match signal_hook(actor, ctx, *signal, &cell.mailbox).await {
                     Some(outcome) => vec![(outcome, None)],
                     None => break 'serve cell.core.requested_reason(),
@@ -612,7 +622,7 @@ impl<A: Actor> ExitGuard<A> {
 
     pub(crate) fn exit(mut self, reason: ExitReason) {
         if let Some(cell) = self.cell.take() {
-            drop(cell.mailbox.close());
+            crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");
             cell.core.exited(reason);
         }
     }
@@ -621,7 +631,7 @@ impl<A: Actor> ExitGuard<A> {
 impl<A: Actor> Drop for ExitGuard<A> {
     fn drop(&mut self) {
         if let Some(cell) = self.cell.take() {
-            drop(cell.mailbox.close());
+            crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");
             cell.core.exited(ExitReason::Killed);
         }
     }

@@ -169,7 +169,7 @@ impl SystemShared {
         }
 
         if self.stopping.load(Ordering::SeqCst) {
-            drop(cell.mailbox.close());
+            crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");
             cell.core.exited(ExitReason::Shutdown);
             return Err((actor_ref, Error::ShuttingDown));
         }
@@ -198,7 +198,11 @@ impl SystemShared {
                         runtime.block_on(life);
                     });
                 if let Err(error) = started {
-                    drop(cell.mailbox.close());
+                    crate::cell::drop_contained(
+                        cell.mailbox.close(),
+                        cell.core.label,
+                        "queued messages",
+                    );
                     cell.core.exited(ExitReason::Error(format!(
                         "could not start its thread: {error}"
                     )));
@@ -585,8 +589,21 @@ impl System {
     /// finished within the shutdown grace (5 s unless configured) are
     /// killed, which abandons their methods at their next await (their
     /// callers get [`Error::ActorStopped`] too), and a warning is logged;
-    /// one that never awaits is abandoned. Dropping a `System` does the
-    /// same.
+    /// one that never awaits is abandoned after a further 100 ms. Dropping
+    /// a `System` does the same.
+    ///
+    /// A shutdown that has waited a second says why, in one line on
+    /// standard error (or as a `tracing` warning where a subscriber is
+    /// installed) naming each actor still running and its method:
+    ///
+    /// ```text
+    /// actium: shutdown is waiting for 1 actor(s) to finish: Gate#1 in `hold`; they are killed in 4s (SystemBuilder::shutdown_grace)
+    /// ```
+    ///
+    /// The waits, in order: the shutdown grace for actors to stop (5 s
+    /// unless set with [`SystemBuilder::shutdown_grace`]), 100 ms for killed
+    /// actors to reach an await, then up to 500 ms for work on the blocking
+    /// pool ([`blocking`](crate::blocking)), which cannot be cancelled.
     ///
     /// It blocks the calling thread. Called from async code (a task of
     /// another runtime), the waiting happens on a helper thread, so it does
@@ -633,7 +650,15 @@ impl System {
             return;
         }
         let finish = move || {
-            if !shared.wait_idle(shared.config.shutdown_grace) {
+            let grace = shared.config.shutdown_grace;
+            let notice = grace.min(SHUTDOWN_NOTICE);
+            let stopped = shared.wait_idle(notice) || {
+                if grace > notice {
+                    say_what_shutdown_waits_for(&shared.table.snapshot(), grace - notice);
+                }
+                shared.wait_idle(grace - notice)
+            };
+            if !stopped {
                 // Past the grace, kill what is left: the methods they run are
                 // abandoned at their next await, so their callers are
                 // answered. (The runtime would drop a task anyway, but an
@@ -677,6 +702,38 @@ impl System {
         } else {
             finish();
         }
+    }
+}
+
+/// How long shutdown waits quietly before it says what it waits for.
+const SHUTDOWN_NOTICE: Duration = Duration::from_secs(1);
+
+/// Says, in one line, which actors a shutdown still waits for and what they
+/// run: on standard error, or as a warning where a `tracing` subscriber is
+/// installed (a program that logs gets it in its log, one that does not
+/// still sees why it has not exited).
+fn say_what_shutdown_waits_for(cells: &[Arc<dyn ErasedCell>], more: Duration) {
+    if cells.is_empty() {
+        return;
+    }
+    let waiting: Vec<String> = cells
+        .iter()
+        .map(|cell| match cell.doing() {
+            Some(doing) => format!("{} in `{doing}`", cell.core().label),
+            None => cell.core().label.to_string(),
+        })
+        .collect();
+    let line = format!(
+        "shutdown is waiting for {} actor(s) to finish: {}; they are killed in {:?} \
+         (SystemBuilder::shutdown_grace)",
+        cells.len(),
+        waiting.join(", "),
+        more
+    );
+    if tracing::dispatcher::has_been_set() {
+        tracing::warn!("{line}");
+    } else {
+        eprintln!("actium: {line}");
     }
 }
 

@@ -65,6 +65,7 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
         .options
         .remote
         .map(|span| remote_codec(&messages, &msg, span));
+    let method_index = method_index(&messages, &msg);
     let reentrant = actor.messages().any(Method::is_parallel);
     let has_on_start = actor.role(Role::OnStart).next().is_some();
     let has_on_stop = actor.role(Role::OnStop).next().is_some();
@@ -105,6 +106,7 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
             type Methods<D: #private::Dispatch<Self>> = #proxy<D>;
             const NAME: &'static str = #type_name;
             const METHODS: &'static [&'static str] = &[#(#method_names),*];
+            #method_index
             #remote
             #describe
         }
@@ -357,6 +359,27 @@ impl<'a> Message<'a> {
             #msg::#name { #(#names,)* #reply_field } => #run,
         }
     }
+}
+
+/// `Actor::method_index`: which entry of `METHODS` a message calls (its
+/// variant's position, as `METHODS` lists them in the same order).
+fn method_index(messages: &[Message<'_>], msg: &Ident) -> Option<TokenStream> {
+    if messages.is_empty() {
+        return None;
+    }
+    let arms = messages.iter().enumerate().map(|(index, message)| {
+        let name = message.method.name();
+        let index = u16::try_from(index).unwrap_or(u16::MAX);
+        quote!(#msg::#name { .. } => #index,)
+    });
+    Some(quote! {
+        #[inline(always)]
+        fn method_index(__msg: &Self::Msg) -> u16 {
+            match __msg {
+                #(#arms)*
+            }
+        }
+    })
 }
 
 /// `Actor::describe`: writes a message's arguments for a trace, each with

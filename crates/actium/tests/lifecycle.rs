@@ -360,3 +360,39 @@ fn shutdown_stops_idle_actors_with_the_shutdown_reason_and_runs_on_stop() {
         }
     });
 }
+
+/// A waker that counts nothing but its references: `Arc::strong_count`
+/// says whether anyone still holds a clone of it.
+struct Probe;
+
+impl std::task::Wake for Probe {
+    fn wake(self: Arc<Self>) {}
+}
+
+#[actium::test]
+async fn a_stopped_wait_given_up_leaves_no_waker_behind() -> actium::Result<()> {
+    let counter = support::Counter::default().spawn();
+    let probe = Arc::new(Probe);
+    for _ in 0..100 {
+        let mut stopped = counter.stopped();
+        let waker = std::task::Waker::from(probe.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(std::pin::Pin::new(&mut stopped).poll(&mut cx).is_pending());
+    }
+    // Every wait was dropped before the actor stopped: none may keep a
+    // clone of its waker (and whatever the waker keeps alive) until then.
+    assert_eq!(
+        Arc::strong_count(&probe),
+        1,
+        "a given-up wait kept its waker"
+    );
+    // Giving up through a timeout leaves the wait that stays working.
+    for _ in 0..10 {
+        let gave_up = tokio::time::timeout(Duration::from_millis(1), counter.stopped()).await;
+        assert!(gave_up.is_err(), "the actor still runs");
+    }
+    let waiting = counter.stopped();
+    counter.stop();
+    assert_eq!(waiting.await, ExitReason::Stopped);
+    Ok(())
+}

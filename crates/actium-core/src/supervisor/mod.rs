@@ -106,7 +106,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::actor::{Actor, Handler};
-use crate::cell::{Decision, ErasedCell};
+use crate::cell::{Decision, ErasedCell, Waiter};
 use crate::context::Context;
 use crate::error::Error;
 use crate::exit::ExitReason;
@@ -333,12 +333,14 @@ impl Child {
 /// Resolves once `cell`'s current incarnation got past `on_start`, or
 /// with the reason it ended first.
 async fn started(cell: &Arc<dyn ErasedCell>) -> Result<(), ExitReason> {
-    poll_fn(|cx| cell.core().poll_started(cx)).await
+    let mut waiter = Waiter::new(cell.core());
+    poll_fn(|cx| waiter.poll_started(cx)).await
 }
 
 /// Resolves once `cell`'s current incarnation has ended.
 async fn ended(cell: &Arc<dyn ErasedCell>) {
-    poll_fn(|cx| cell.core().poll_incarnation_end(cx)).await;
+    let mut waiter = Waiter::new(cell.core());
+    poll_fn(|cx| waiter.poll_incarnation_end(cx)).await;
 }
 
 impl Supervisor {
