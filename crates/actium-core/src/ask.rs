@@ -14,7 +14,7 @@ use crate::chain::Awaiting;
 use crate::deadline;
 use crate::error::Error;
 use crate::id::ActorLabel;
-use crate::primitives::slot::{Outcome, Slot};
+use crate::primitives::slot::{self, Answerer, Outcome, Receiver};
 use std::sync::Arc;
 
 /// The slot through which an actor answers one request.
@@ -28,7 +28,7 @@ pub struct Reply<R: Send> {
 /// Where an answer goes.
 enum ReplyTo<R: Send> {
     /// A caller in this process, waiting on the slot.
-    Slot(Arc<Slot<R>>),
+    Slot(Answerer<R>),
     /// A caller on another node: the remote layer encodes the outcome and
     /// sends it back over the connection the request came on. Boxed once
     /// more, so that the pointer is thin: every message of an actor with a
@@ -44,13 +44,13 @@ pub(crate) trait Forward<R>: Send {
 }
 
 impl<R: Send> Reply<R> {
-    pub(crate) fn channel() -> (Self, Arc<Slot<R>>) {
-        let slot = Arc::new(Slot::new());
+    pub(crate) fn channel() -> (Self, Receiver<R>) {
+        let (answerer, receiver) = slot::channel();
         (
             Reply {
-                to: Some(ReplyTo::Slot(slot.clone())),
+                to: Some(ReplyTo::Slot(answerer)),
             },
-            slot,
+            receiver,
         )
     }
 
@@ -148,17 +148,14 @@ pub struct Ask<R: Send> {
 enum State<R: Send> {
     /// Sent; `registered` once the deadline sweeper knows of it (a flag
     /// rather than a second variant, so that registering moves nothing).
-    Sent {
-        slot: Arc<Slot<R>>,
-        registered: bool,
-    },
+    Sent { slot: Receiver<R>, registered: bool },
     /// Boxed: failures are rare, and keep every `Ask` small.
     Failed(Option<Box<Error>>),
 }
 
 impl<R: Send + 'static> Ask<R> {
     pub(crate) fn sent(
-        slot: Arc<Slot<R>>,
+        slot: Receiver<R>,
         actor: ActorLabel,
         method: &'static str,
         timeout: Duration,
@@ -248,7 +245,7 @@ impl<R: Send + 'static> Ask<R> {
             Poll::Pending => {
                 if !*registered {
                     *registered = true;
-                    deadline::register(slot.clone(), self.timeout);
+                    deadline::register(slot.expiry(), self.timeout);
                 }
                 return Poll::Pending;
             }

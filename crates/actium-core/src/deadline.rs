@@ -449,42 +449,42 @@ impl Ord for Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::slot::Outcome;
+    use crate::primitives::slot::{Outcome, channel};
     use std::task::{Context, Poll, Waker};
 
     #[test]
     fn an_unanswered_registration_expires_after_its_timeout() {
-        let slot = Arc::new(Slot::<u8>::new());
+        let (_answerer, mut receiver) = channel::<u8>();
         let start = Instant::now();
-        register(slot.clone(), Duration::from_millis(20));
-        while !slot.is_complete() {
+        register(receiver.expiry(), Duration::from_millis(20));
+        while !receiver.expiry().is_complete() {
             std::thread::park_timeout(Duration::from_millis(1));
         }
         assert!(start.elapsed() >= Duration::from_millis(20));
         let mut cx = Context::from_waker(Waker::noop());
-        assert_eq!(slot.poll_take(&mut cx), Poll::Ready(Outcome::Expired));
+        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Expired));
     }
 
     #[test]
     fn a_long_timeout_expires_too_never_early() {
-        let slot = Arc::new(Slot::<u8>::new());
+        let (_answerer, mut receiver) = channel::<u8>();
         let timeout = SHORT + Duration::from_millis(50);
         let start = Instant::now();
-        register(slot.clone(), timeout);
-        while !slot.is_complete() {
+        register(receiver.expiry(), timeout);
+        while !receiver.expiry().is_complete() {
             std::thread::park_timeout(Duration::from_millis(5));
         }
         assert!(start.elapsed() >= timeout);
         let mut cx = Context::from_waker(Waker::noop());
-        assert_eq!(slot.poll_take(&mut cx), Poll::Ready(Outcome::Expired));
+        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Expired));
     }
 
     #[test]
     fn an_answered_registration_keeps_its_answer() {
-        let slot = Arc::new(Slot::new());
-        register(slot.clone(), Duration::from_millis(1));
-        assert!(slot.complete(Outcome::Value(5_u8)));
+        let (answerer, mut receiver) = channel();
+        register(receiver.expiry(), Duration::from_millis(1));
+        assert!(answerer.complete(Outcome::Value(5_u8)));
         let mut cx = Context::from_waker(Waker::noop());
-        assert_eq!(slot.poll_take(&mut cx), Poll::Ready(Outcome::Value(5)));
+        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Value(5)));
     }
 }

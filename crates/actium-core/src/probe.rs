@@ -84,7 +84,7 @@ impl MailboxProbe {
 
 /// One request-reply through a bare reply slot: create, answer, take.
 pub fn reply_round_trip(value: u64) -> u64 {
-    let (reply, slot) = Reply::channel();
+    let (reply, mut slot) = Reply::channel();
     reply.send(value);
     let mut cx = TaskContext::from_waker(Waker::noop());
     match slot.poll_take(&mut cx) {
@@ -167,7 +167,7 @@ impl<A: Handler> Dispatch<A> for Inline<A> {
         args: Args,
         make: fn(Args, Reply<R>) -> A::Msg,
     ) -> Option<R> {
-        let (reply, slot) = Reply::channel();
+        let (reply, mut slot) = Reply::channel();
         self.deliver(make(args, reply));
         let mut cx = TaskContext::from_waker(Waker::noop());
         match slot.poll_take(&mut cx) {

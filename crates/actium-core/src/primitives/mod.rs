@@ -6,8 +6,6 @@
 
 pub(crate) mod slot;
 
-#[cfg(all(test, actium_loom))]
-pub(crate) use loom::sync::Arc;
 #[cfg(actium_loom)]
 pub(crate) use loom::sync::atomic::{AtomicU8, Ordering};
 #[cfg(not(actium_loom))]

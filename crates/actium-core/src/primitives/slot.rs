@@ -12,6 +12,15 @@
 //! same slot the answer goes to: one allocation per ask, and no timer per
 //! ask (see `deadline`).
 //!
+//! The protocol below is sound only if there is one answerer, which writes
+//! once, and one receiver, which never polls from two threads at once. So
+//! [`channel`] hands out the two roles as owning handles: an [`Answerer`]
+//! whose [`complete`](Answerer::complete) consumes it, and a [`Receiver`]
+//! that is not `Clone` and polls through `&mut self`. The sweeper's part,
+//! [`Slot::expire`], is safe for anyone, any number of times, so the slot
+//! itself is shared by `Arc` ([`Receiver::expiry`]) with only that and
+//! [`Slot::is_complete`] callable.
+//!
 //! # Protocol
 //!
 //! Three bits of `state`:
@@ -36,6 +45,7 @@
 //! set and leaves `waker` alone. So no write of `waker` overlaps another
 //! access.
 
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::{AtomicU8, Ordering, UnsafeCell};
@@ -76,6 +86,7 @@ impl<T: PartialEq> PartialEq for Outcome<T> {
     }
 }
 
+/// The shared state of one request-reply (see the module docs).
 pub(crate) struct Slot<T> {
     state: AtomicU8,
     outcome: UnsafeCell<Option<Outcome<T>>>,
@@ -91,27 +102,78 @@ unsafe impl<T: Send> Send for Slot<T> {}
 // protocol.
 unsafe impl<T: Send> Sync for Slot<T> {}
 
-impl<T> Slot<T> {
-    pub(crate) fn new() -> Self {
-        Slot {
-            state: AtomicU8::new(0),
-            outcome: UnsafeCell::new(None),
-            waker: UnsafeCell::new(None),
-        }
+/// A new slot's two ends: the one answerer and the one receiver.
+pub(crate) fn channel<T>() -> (Answerer<T>, Receiver<T>) {
+    let slot = Arc::new(Slot {
+        state: AtomicU8::new(0),
+        outcome: UnsafeCell::new(None),
+        waker: UnsafeCell::new(None),
+    });
+    (Answerer(slot.clone()), Receiver(slot))
+}
+
+/// The one party that may answer: completing consumes it, so a slot is
+/// written at most once.
+pub(crate) struct Answerer<T>(Arc<Slot<T>>);
+
+impl<T> Answerer<T> {
+    /// Completes the slot with `outcome` (never `Expired`: that is the
+    /// sweeper's) and wakes the receiver. Returns false if the slot had
+    /// expired: the answer is then never read, and is dropped with the
+    /// slot. Does not block.
+    #[inline]
+    pub(crate) fn complete(self, outcome: Outcome<T>) -> bool {
+        // SAFETY: `self` is the slot's one answerer (`channel` makes one,
+        // and it is not `Clone`), and this consumes it: one call per slot.
+        unsafe { self.0.complete(outcome) }
     }
 
+    /// Whether the slot is answered or expired: nobody waits for an answer.
+    #[inline]
+    pub(crate) fn is_complete(&self) -> bool {
+        self.0.is_complete()
+    }
+}
+
+/// The one party that may take the outcome: not `Clone`, and it polls
+/// through `&mut self`, so no two polls of a slot overlap.
+pub(crate) struct Receiver<T>(Arc<Slot<T>>);
+
+impl<T> Receiver<T> {
+    /// The outcome if there is one, else registers `cx`'s waker (cloning
+    /// it only if it changed) to be woken by the answer or the expiry.
+    /// Polled again after it was ready, it gives `Dropped`. Does not block.
+    #[inline]
+    pub(crate) fn poll_take(&mut self, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
+        // SAFETY: `self` is the slot's one receiver (`channel` makes one, it
+        // is not `Clone`), borrowed mutably: no other poll runs meanwhile.
+        unsafe { self.0.poll_take(cx) }
+    }
+
+    /// The slot, for the deadline sweeper: through it, the slot can only be
+    /// expired or asked whether it is complete. One reference count.
+    #[inline]
+    pub(crate) fn expiry(&self) -> Arc<Slot<T>> {
+        self.0.clone()
+    }
+}
+
+impl<T> Slot<T> {
     /// The answerer's one write: completes the slot with `outcome` and wakes
     /// the receiver. Returns false if the slot had expired (the answer is
     /// then never read).
     ///
-    /// # Safety contract (not `unsafe`: enforced by `Reply`)
+    /// # Safety
     ///
-    /// Called at most once per slot, by its one answerer; `outcome` is
-    /// never `Expired`.
-    pub(crate) fn complete(&self, outcome: Outcome<T>) -> bool {
+    /// Called at most once per slot, and only by its one answerer: a second
+    /// write of `outcome` could overlap the receiver's read of the first.
+    /// `outcome` is never `Expired` (not a safety matter: the receiver
+    /// would report it as expiry).
+    unsafe fn complete(&self, outcome: Outcome<T>) -> bool {
         debug_assert!(!matches!(outcome, Outcome::Expired));
-        // SAFETY: only the answerer writes `outcome`, and only here, once;
-        // the receiver reads it only after seeing COMPLETE, set below.
+        // SAFETY: only the answerer writes `outcome`, and only here, once
+        // (the caller's contract); the receiver reads it only after seeing
+        // COMPLETE, set below.
         self.outcome
             .with_mut(|cell| unsafe { *cell = Some(outcome) });
         let previous = self.state.fetch_or(COMPLETE, Ordering::AcqRel);
@@ -169,8 +231,14 @@ impl<T> Slot<T> {
         self.state.load(Ordering::Acquire) & DONE != 0
     }
 
-    /// The receiver's poll. Must only be called by the one receiver.
-    pub(crate) fn poll_take(&self, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
+    /// The receiver's poll.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the slot's one receiver, never twice at once: the
+    /// receiver writes `waker` and takes `outcome` without a claim step,
+    /// which a second receiver would race.
+    unsafe fn poll_take(&self, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
         let state = self.state.load(Ordering::Acquire);
         if state & DONE != 0 {
             return Poll::Ready(self.take(state));
@@ -208,6 +276,8 @@ impl<T> Slot<T> {
     }
 
     /// The outcome, given a `state` (read with Acquire) with a terminal bit.
+    /// Only for [`poll_take`](Self::poll_take), whose caller is the one
+    /// receiver.
     fn take(&self, state: u8) -> Outcome<T> {
         if state & EXPIRED != 0 {
             return Outcome::Expired;
@@ -224,7 +294,6 @@ impl<T> Slot<T> {
 #[cfg(all(test, not(actium_loom)))]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use std::sync::atomic::AtomicUsize;
     use std::task::Wake;
 
@@ -237,65 +306,79 @@ mod tests {
 
     #[test]
     fn first_completer_wins_and_wakes_the_waiting_receiver() {
-        let slot = Slot::new();
+        let (answerer, mut receiver) = channel();
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let waker = Waker::from(count.clone());
         let mut cx = Context::from_waker(&waker);
-        assert!(slot.poll_take(&mut cx).is_pending());
-        assert!(slot.complete(Outcome::Value(7)));
-        slot.expire();
+        assert!(receiver.poll_take(&mut cx).is_pending());
+        assert!(answerer.complete(Outcome::Value(7)));
+        receiver.expiry().expire();
         assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
-        assert!(slot.is_complete());
-        assert_eq!(slot.poll_take(&mut cx), Poll::Ready(Outcome::Value(7)));
+        assert!(receiver.expiry().is_complete());
+        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Value(7)));
     }
 
     #[test]
     fn a_completion_before_the_first_poll_is_ready_at_once() {
-        let slot = Slot::new();
-        assert!(slot.complete(Outcome::<u8>::Dropped));
+        let (answerer, mut receiver) = channel();
+        assert!(answerer.complete(Outcome::<u8>::Dropped));
         let mut cx = Context::from_waker(Waker::noop());
-        assert_eq!(slot.poll_take(&mut cx), Poll::Ready(Outcome::Dropped));
+        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Dropped));
+    }
+
+    #[test]
+    fn a_receiver_polled_again_after_its_outcome_gets_dropped() {
+        let (answerer, mut receiver) = channel();
+        assert!(answerer.complete(Outcome::Value(1_u8)));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Value(1)));
+        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Dropped));
     }
 
     #[test]
     fn a_new_waker_replaces_the_old_one() {
-        let slot = Slot::new();
+        let (answerer, mut receiver) = channel();
         let first = Arc::new(Count(AtomicUsize::new(0)));
         let second = Arc::new(Count(AtomicUsize::new(0)));
         let (w1, w2) = (Waker::from(first.clone()), Waker::from(second.clone()));
-        assert!(slot.poll_take(&mut Context::from_waker(&w1)).is_pending());
-        assert!(slot.poll_take(&mut Context::from_waker(&w2)).is_pending());
-        assert!(slot.complete(Outcome::Value(1_u8)));
+        assert!(
+            receiver
+                .poll_take(&mut Context::from_waker(&w1))
+                .is_pending()
+        );
+        assert!(
+            receiver
+                .poll_take(&mut Context::from_waker(&w2))
+                .is_pending()
+        );
+        assert!(answerer.complete(Outcome::Value(1_u8)));
         assert_eq!(first.0.load(std::sync::atomic::Ordering::SeqCst), 0);
         assert_eq!(second.0.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]
     fn an_expiry_before_the_answer_wins_and_the_answer_is_discarded() {
-        let slot = Slot::new();
-        slot.expire();
-        assert!(!slot.complete(Outcome::Value(3_u8)));
+        let (answerer, mut receiver) = channel();
+        receiver.expiry().expire();
+        assert!(!answerer.complete(Outcome::Value(3_u8)));
         let mut cx = Context::from_waker(Waker::noop());
-        assert_eq!(slot.poll_take(&mut cx), Poll::Ready(Outcome::Expired));
+        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Expired));
     }
 
     #[test]
     fn answer_expiry_and_receiver_racing_on_threads_agree() {
         for _ in 0..2_000 {
-            let slot = Arc::new(Slot::new());
-            let answerer = {
-                let slot = slot.clone();
-                std::thread::spawn(move || slot.complete(Outcome::Value(1_u32)))
-            };
+            let (answerer, mut receiver) = channel();
+            let answerer = std::thread::spawn(move || answerer.complete(Outcome::Value(1_u32)));
             let sweeper = {
-                let slot = slot.clone();
+                let slot = receiver.expiry();
                 std::thread::spawn(move || slot.expire())
             };
             let count = Arc::new(Count(AtomicUsize::new(0)));
             let waker = Waker::from(count.clone());
             let mut cx = Context::from_waker(&waker);
             let outcome = loop {
-                if let Poll::Ready(outcome) = slot.poll_take(&mut cx) {
+                if let Poll::Ready(outcome) = receiver.poll_take(&mut cx) {
                     break outcome;
                 }
                 std::thread::yield_now();
@@ -315,16 +398,15 @@ mod tests {
 #[cfg(all(test, actium_loom))]
 mod loom_tests {
     use super::*;
-    use crate::primitives::Arc;
     use std::task::Wake;
 
     /// A waker that records wake-ups in a loom atomic.
     struct Flag(loom::sync::atomic::AtomicUsize);
     impl Wake for Flag {
-        fn wake(self: std::sync::Arc<Self>) {
+        fn wake(self: Arc<Self>) {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
-        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        fn wake_by_ref(self: &Arc<Self>) {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -337,22 +419,19 @@ mod loom_tests {
     /// the terminal party that takes the waker to wake it could collide.
     fn answer_and_expiry_race(repoll: bool) {
         loom::model(move || {
-            let slot = Arc::new(Slot::new());
-            let flag = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
+            let (answerer, mut receiver) = channel();
+            let flag = Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
             let waker = Waker::from(flag.clone());
             let mut cx = Context::from_waker(&waker);
             if repoll {
-                assert!(slot.poll_take(&mut cx).is_pending());
+                assert!(receiver.poll_take(&mut cx).is_pending());
             }
-            let answerer = {
-                let slot = slot.clone();
-                loom::thread::spawn(move || slot.complete(Outcome::Value(1_u8)))
-            };
+            let answerer = loom::thread::spawn(move || answerer.complete(Outcome::Value(1_u8)));
             let sweeper = {
-                let slot = slot.clone();
+                let slot = receiver.expiry();
                 loom::thread::spawn(move || slot.expire())
             };
-            let polled = slot.poll_take(&mut cx);
+            let polled = receiver.poll_take(&mut cx);
             let answered = answerer.join().expect("answerer");
             sweeper.join().expect("sweeper");
             let outcome = match polled {
@@ -360,7 +439,7 @@ mod loom_tests {
                 Poll::Pending => {
                     // Pending means the winner came later and woke us, once.
                     assert_eq!(flag.0.load(Ordering::SeqCst), 1);
-                    match slot.poll_take(&mut cx) {
+                    match receiver.poll_take(&mut cx) {
                         Poll::Ready(outcome) => outcome,
                         Poll::Pending => panic!("woken but not ready"),
                     }
@@ -389,23 +468,24 @@ mod loom_tests {
     #[test]
     fn waker_replacement_races_completion() {
         loom::model(|| {
-            let slot = Arc::new(Slot::new());
-            let flag1 = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
-            let flag2 = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
+            let (answerer, mut receiver) = channel();
+            let flag1 = Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
+            let flag2 = Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
             let (w1, w2) = (Waker::from(flag1.clone()), Waker::from(flag2.clone()));
-            assert!(slot.poll_take(&mut Context::from_waker(&w1)).is_pending());
-            let completer = {
-                let slot = slot.clone();
-                loom::thread::spawn(move || {
-                    assert!(slot.complete(Outcome::Value(2_u8)));
-                })
-            };
-            let second = slot.poll_take(&mut Context::from_waker(&w2));
+            assert!(
+                receiver
+                    .poll_take(&mut Context::from_waker(&w1))
+                    .is_pending()
+            );
+            let completer = loom::thread::spawn(move || {
+                assert!(answerer.complete(Outcome::Value(2_u8)));
+            });
+            let second = receiver.poll_take(&mut Context::from_waker(&w2));
             completer.join().expect("completer");
             if second.is_pending() {
                 assert_eq!(flag2.0.load(Ordering::SeqCst), 1);
                 assert_eq!(
-                    slot.poll_take(&mut Context::from_waker(&w2)),
+                    receiver.poll_take(&mut Context::from_waker(&w2)),
                     Poll::Ready(Outcome::Value(2))
                 );
             }
