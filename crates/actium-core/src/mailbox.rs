@@ -12,17 +12,22 @@
 //!   two buffers trade places, so a busy mailbox stops allocating.
 //! - **Correctness.** The receiver's waker, the stop flag, the closed flag and
 //!   the capacity check all live under the same lock, so there is no lost
-//!   wake-up to reason about.
+//!   wake-up to reason about. The one read without the lock, the actor
+//!   loop's look at whether it is still armed, is the [`Armed`] primitive,
+//!   which loom checks together with this mailbox (`loom_tests` below).
 //!
 //! The lock is per actor, never global, and never held while user code runs.
 
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 
 use crate::chain::Chain;
+// loom's lock and atomics under `--cfg actium_loom`, so that loom can run
+// this mailbox (`loom_tests` below).
+use crate::primitives::armed::{Armed, ReceiverWaker};
+use crate::primitives::{AtomicU8, Mutex, MutexGuard, Ordering};
 use crate::signal::Signal;
 
 /// What a mailbox holds: a message with the causal call chain of asks that
@@ -82,7 +87,7 @@ pub(crate) struct Mailbox<M> {
     /// stop, which takes that waker to wake it. So a receive loop that
     /// finds it set may wait without the lock (see
     /// [`Mailbox::poll_take_in_loop`]).
-    armed: AtomicBool,
+    armed: Armed,
     /// `usize::MAX` when unbounded.
     capacity: usize,
 }
@@ -90,7 +95,7 @@ pub(crate) struct Mailbox<M> {
 struct State<M> {
     queue: VecDeque<Envelope<M>>,
     /// The actor loop's waker, present only while it waits for mail.
-    receiver: Option<Waker>,
+    receiver: ReceiverWaker,
     /// The actor loop's waker while a method it runs awaits, so a kill can
     /// interrupt it.
     running: Option<Waker>,
@@ -105,14 +110,14 @@ impl<M> Mailbox<M> {
         Mailbox {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
-                receiver: None,
+                receiver: ReceiverWaker::default(),
                 running: None,
                 senders: VecDeque::new(),
                 control: 0,
                 closed: false,
             }),
             control: AtomicU8::new(0),
-            armed: AtomicBool::new(false),
+            armed: Armed::new(),
             capacity: capacity.map_or(usize::MAX, NonZeroUsize::get),
         }
     }
@@ -121,26 +126,17 @@ impl<M> Mailbox<M> {
     /// delivery wakes it, which starts the actor (see `runner::dormant`).
     pub(crate) fn park(&self, waker: Waker) {
         let mut state = self.lock();
-        state.receiver = Some(waker);
-        self.armed.store(true, Ordering::Release);
+        self.armed.arm_with(&mut state.receiver, waker);
     }
 
     /// Takes the receiver's waker, to wake it once the lock is released.
     fn disarm(&self, state: &mut State<M>) -> Option<Waker> {
-        let waker = state.receiver.take();
-        if waker.is_some() {
-            self.armed.store(false, Ordering::Release);
-        }
-        waker
+        self.armed.disarm(&mut state.receiver)
     }
 
     /// Registers the receiver's waker (cloning it only if it changed).
     fn arm(&self, state: &mut State<M>, cx: &Context<'_>) {
-        match &mut state.receiver {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
-        self.armed.store(true, Ordering::Release);
+        self.armed.arm(&mut state.receiver, cx.waker());
     }
 
     /// The capacity, or `None` when unbounded.
@@ -238,7 +234,7 @@ impl<M> Mailbox<M> {
                 self.arm(&mut state, cx);
             } else {
                 // More is waiting: the loop must come back for it.
-                self.armed.store(false, Ordering::Release);
+                self.armed.must_look(&mut state.receiver);
             }
             // Room for one more: let the longest-waiting sender try.
             let sender = state.senders.pop_front();
@@ -264,7 +260,7 @@ impl<M> Mailbox<M> {
         batch: &mut VecDeque<Envelope<M>>,
         cx: &mut Context<'_>,
     ) -> Poll<Taken> {
-        if self.armed.load(Ordering::Acquire) {
+        if self.armed.is_armed() {
             return Poll::Pending;
         }
         self.poll_take(batch, cx)
@@ -368,7 +364,7 @@ impl<M> Mailbox<M> {
         unhandled.append(&mut state.queue);
         state.queue = unhandled;
         // The queue is not empty any more: the next loop must look.
-        self.armed.store(false, Ordering::Release);
+        self.armed.must_look(&mut state.receiver);
     }
 
     /// Refuses all further messages and returns those still queued, so the
@@ -635,5 +631,112 @@ mod tests {
         for s in senders {
             s.join().expect("sender thread");
         }
+    }
+}
+
+#[cfg(all(test, actium_loom))]
+mod loom_tests {
+    //! The real mailbox on loom's lock and atomics, with an actor loop that
+    //! takes mail as the runner does (the lock-free look at `armed` first)
+    //! and parks while it gets `Pending`: if a wake-up were lost, the loop
+    //! would park for good and loom would report the deadlock.
+
+    use super::*;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    /// Wakes the loop's thread.
+    struct Unpark(loom::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    fn envelope(n: u32) -> Envelope<u32> {
+        Envelope::Message {
+            msg: n,
+            chain: None,
+        }
+    }
+
+    /// The actor loop, as `runner` runs it: the control flags, then mail,
+    /// lock-free while armed. Returns the messages it took, once it has
+    /// `want` of them or is asked to stop, and whether it was.
+    fn actor_loop(mailbox: &Mailbox<u32>, want: usize) -> (Vec<u32>, bool) {
+        let waker = Waker::from(Arc::new(Unpark(loom::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut batch = VecDeque::new();
+        let mut taken = Vec::new();
+        loop {
+            if mailbox.control() != 0 {
+                return (taken, true);
+            }
+            match mailbox.poll_take_in_loop(&mut batch, &mut cx) {
+                Poll::Ready(Taken::Messages) => {
+                    taken.extend(batch.drain(..).filter_map(|envelope| match envelope {
+                        Envelope::Message { msg, .. } => Some(msg),
+                        _ => None,
+                    }));
+                    if taken.len() == want {
+                        return (taken, false);
+                    }
+                }
+                Poll::Ready(Taken::Stop) => return (taken, true),
+                Poll::Pending => loom::thread::park(),
+            }
+        }
+    }
+
+    /// The round-trip path: the loop takes one message (arming as it
+    /// leaves the queue empty), then finds itself armed and waits without
+    /// the lock, while the next message is sent.
+    #[test]
+    fn a_loop_that_waits_without_the_lock_never_misses_the_next_message() {
+        loom::model(|| {
+            let mailbox = Arc::new(Mailbox::new(None));
+            assert!(mailbox.push(envelope(1)).is_ok());
+            let sender = {
+                let mailbox = mailbox.clone();
+                loom::thread::spawn(move || assert!(mailbox.push(envelope(2)).is_ok()))
+            };
+            assert_eq!(actor_loop(&mailbox, 2), (vec![1, 2], false));
+            sender.join().expect("sender");
+        });
+    }
+
+    /// A stop request, whenever it comes, ends a waiting loop.
+    #[test]
+    fn a_stop_request_always_reaches_a_waiting_loop() {
+        loom::model(|| {
+            let mailbox = Arc::new(Mailbox::<u32>::new(None));
+            let stopper = {
+                let mailbox = mailbox.clone();
+                loom::thread::spawn(move || mailbox.signal_control(control::STOP))
+            };
+            assert_eq!(actor_loop(&mailbox, usize::MAX), (vec![], true));
+            stopper.join().expect("stopper");
+        });
+    }
+
+    /// A bounded mailbox hands out one message at a time and does not arm
+    /// while more is queued: the loop comes back for the rest.
+    #[test]
+    fn a_bounded_loop_comes_back_for_mail_left_queued() {
+        loom::model(|| {
+            let mailbox = Arc::new(Mailbox::new(NonZeroUsize::new(2)));
+            let sender = {
+                let mailbox = mailbox.clone();
+                loom::thread::spawn(move || {
+                    assert!(mailbox.push(envelope(1)).is_ok());
+                    assert!(mailbox.push(envelope(2)).is_ok());
+                })
+            };
+            assert_eq!(actor_loop(&mailbox, 2), (vec![1, 2], false));
+            sender.join().expect("sender");
+        });
     }
 }

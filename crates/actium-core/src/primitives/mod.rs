@@ -1,15 +1,28 @@
 //! Lock-free primitives, written against a shim so that `loom` can check
 //! every interleaving of their atomics.
 //!
-//! Build with `RUSTFLAGS="--cfg actium_loom"` to swap the std types for loom's and
-//! run the model tests: `.ci/run` does.
+//! - [`slot`]: the reply slot of a request-reply, completed once, taken
+//!   once, and expirable by the deadline sweeper;
+//! - [`armed`]: a mailbox's armed receiver, the flag its actor loop reads
+//!   without the mailbox's lock.
+//!
+//! They use nothing else of the crate. Build with
+//! `RUSTFLAGS="--cfg actium_loom"` to swap the std types for loom's and run
+//! the model tests (every test module named `loom_tests`, the mailbox's
+//! among them, which runs the real mailbox on loom's lock): `scripts/test`
+//! does.
 
+pub(crate) mod armed;
 pub(crate) mod slot;
 
 #[cfg(actium_loom)]
-pub(crate) use loom::sync::atomic::{AtomicU8, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+#[cfg(actium_loom)]
+pub(crate) use loom::sync::{Mutex, MutexGuard};
 #[cfg(not(actium_loom))]
-pub(crate) use std::sync::atomic::{AtomicU8, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+#[cfg(not(actium_loom))]
+pub(crate) use std::sync::{Mutex, MutexGuard};
 
 /// `loom::cell::UnsafeCell`'s closure-based API over std's cell, so the same
 /// code compiles both ways.
