@@ -1,0 +1,541 @@
+//! The runs: the actors they call, the remote side they restart, and the
+//! checks they make.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use actium::prelude::*;
+use actium::remote::Node;
+use actium::supervisor::{ChildSpec, Strategy, Supervisor};
+
+use crate::probe::{self, Sample};
+
+const COOKIE: &str = "actium-soak";
+
+/// Every call's deadline is its timeout plus this at most: later is a hang.
+const MARGIN: Duration = Duration::from_secs(3);
+
+/// What every run calls.
+#[derive(Default)]
+pub struct Worker {
+    total: u64,
+}
+
+#[actor(remote)]
+impl Worker {
+    /// Adds `n`.
+    #[tell]
+    pub fn add(&mut self, n: u64) {
+        self.total += n;
+    }
+
+    /// The sum so far.
+    #[ask]
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Always panics.
+    #[ask]
+    pub fn boom(&self) -> u64 {
+        panic!("boom")
+    }
+
+    /// Answers after `millis` milliseconds.
+    #[ask]
+    pub async fn slow(&self, millis: u64) -> u64 {
+        actium::sleep(Duration::from_millis(millis)).await;
+        millis
+    }
+}
+
+/// A second node in this process, with a registered `worker`.
+struct Remote {
+    system: System,
+    node: Node,
+}
+
+impl Remote {
+    async fn start() -> Result<Self, String> {
+        let system = System::builder().start().map_err(text)?;
+        let node = Node::builder()
+            .system(system.handle())
+            .name("far")
+            .cookie(COOKIE)
+            .start()
+            .await
+            .map_err(text)?;
+        let worker = system.handle().spawn(Worker::default());
+        node.register("worker", &worker).map_err(text)?;
+        Ok(Remote { system, node })
+    }
+
+    fn url(&self) -> String {
+        self.node.url("worker")
+    }
+
+    /// Leaves the network and shuts the system down, off the async threads.
+    async fn stop(self) -> Result<(), String> {
+        actium::blocking(move || {
+            self.node.shutdown();
+            self.system.shutdown();
+        })
+        .await
+        .map_err(text)
+    }
+}
+
+fn text(error: impl std::fmt::Display) -> String {
+    error.to_string()
+}
+
+async fn local_node() -> Result<Node, String> {
+    Node::builder()
+        .system(&SystemHandle::current())
+        .name("near")
+        .cookie(COOKIE)
+        .start()
+        .await
+        .map_err(text)
+}
+
+/// `calls` panicking calls to `worker`, each of which must fail with
+/// `Panicked`.
+async fn panicking(worker: &ActorRef<Worker>, calls: u64) -> Result<(), String> {
+    for call in 0..calls {
+        match worker.boom().await {
+            Err(Error::Panicked { .. }) => {}
+            other => return Err(format!("panicking call {call} gave {other:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// See the crate's docs: `actium-soak panics`.
+pub fn panics(calls: u64) -> Result<String, String> {
+    actium::launch(Mode::Tasks, async move {
+        let near = local_node().await?;
+        let remote = Remote::start().await?;
+        let local = Worker::default().spawn();
+        let far = near.lookup::<Worker>(&remote.url()).await.map_err(text)?;
+        panicking(&local, calls).await?;
+        panicking(&far, calls).await?;
+        let warm = Sample::take(0.0);
+        let panics_before = probe::panics();
+        let started = Instant::now();
+        panicking(&local, calls).await?;
+        panicking(&far, calls).await?;
+        let took = started.elapsed();
+        // Both still serve: the panics were contained.
+        local.add(1).map_err(text)?;
+        far.add(1).map_err(text)?;
+        let (near_total, far_total) = (local.total().await, far.total().await);
+        if !matches!((&near_total, &far_total), (Ok(1), Ok(1))) {
+            return Err(format!("after the panics: {near_total:?}, {far_total:?}").into());
+        }
+        let end = Sample::take(took.as_secs_f64());
+        let panicked = probe::panics() - panics_before;
+        remote.stop().await?;
+        let growth = growth(warm.rss_kib, end.rss_kib);
+        let summary = format!(
+            "soak panics calls={calls} local_panicked={calls} remote_panicked={calls} \
+             panics_seen={panicked} took_s={:.2} rss_warm_kib={} rss_end_kib={} growth={:+.1}% fds={}->{}",
+            took.as_secs_f64(),
+            warm.rss_kib,
+            end.rss_kib,
+            growth * 100.0,
+            warm.fds,
+            end.fds
+        );
+        if growth > 0.05 {
+            return Err(format!("RSS grew by more than 5%: {summary}").into());
+        }
+        Ok::<String, Failure>(summary)
+    })
+    .map_err(|Failure(failure)| failure)
+}
+
+/// Why a run failed, in words; `launch` needs an error type it can turn
+/// an Actium error into.
+struct Failure(String);
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure(error.to_string())
+    }
+}
+
+impl From<String> for Failure {
+    fn from(failure: String) -> Self {
+        Failure(failure)
+    }
+}
+
+fn growth(from: u64, to: u64) -> f64 {
+    if from == 0 {
+        return 0.0;
+    }
+    (to as f64 - from as f64) / from as f64
+}
+
+/// How the calls of a mixed run ended, by outcome.
+#[derive(Default)]
+struct Outcomes {
+    counts: Mutex<BTreeMap<&'static str, u64>>,
+    calls: AtomicU64,
+    /// Calls that took longer than their deadline plus [`MARGIN`].
+    late: AtomicU64,
+}
+
+impl Outcomes {
+    fn note<T>(&self, result: &Result<T, Error>, timeout: Duration, took: Duration) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if took > timeout + MARGIN {
+            self.late.fetch_add(1, Ordering::Relaxed);
+        }
+        let outcome = match result {
+            Ok(_) => "ok",
+            Err(Error::Panicked { .. }) => "panicked",
+            Err(Error::Timeout { .. }) => "timeout",
+            Err(Error::ActorStopped { .. }) => "stopped",
+            Err(Error::NodeDown { .. }) => "node_down",
+            Err(Error::Rejected { .. }) => "rejected",
+            Err(_) => "other_error",
+        };
+        *self
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(outcome)
+            .or_default() += 1;
+    }
+
+    fn summary(&self) -> String {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts
+            .iter()
+            .map(|(outcome, n)| format!("{outcome}={n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// What the clients call; the fault task swaps members as it kills and
+/// restarts them.
+struct Targets {
+    local: Mutex<Vec<ActorRef<Worker>>>,
+    supervised: Vec<ActorRef<Worker>>,
+    far: Mutex<ActorRef<Worker>>,
+}
+
+impl Targets {
+    fn local(&self, pick: usize) -> ActorRef<Worker> {
+        let local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
+        local[pick % local.len()].clone()
+    }
+
+    fn far(&self) -> ActorRef<Worker> {
+        self.far
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+const ASK: Duration = Duration::from_secs(2);
+const SHORT: Duration = Duration::from_millis(5);
+
+/// One client: random calls until `until`.
+async fn client(targets: Arc<Targets>, outcomes: Arc<Outcomes>, seed: u64, until: Instant) {
+    let mut rng = Rng::new(seed);
+    while Instant::now() < until {
+        let pick = rng.below(1000) as usize;
+        let started = Instant::now();
+        match rng.below(100) {
+            0..30 => {
+                let result = targets.local(pick).add(1);
+                outcomes.note(&result, Duration::ZERO, started.elapsed());
+            }
+            30..50 => {
+                let result = targets.local(pick).total().timeout(ASK).await;
+                outcomes.note(&result, ASK, started.elapsed());
+            }
+            50..58 => {
+                let result = targets.local(pick).boom().timeout(ASK).await;
+                outcomes.note(&result, ASK, started.elapsed());
+            }
+            58..62 => {
+                let result = targets.local(pick).slow(20).timeout(SHORT).await;
+                outcomes.note(&result, SHORT, started.elapsed());
+            }
+            62..70 => {
+                let result = targets.far().add(1);
+                outcomes.note(&result, Duration::ZERO, started.elapsed());
+            }
+            70..85 => {
+                let result = targets.far().total().timeout(ASK).await;
+                outcomes.note(&result, ASK, started.elapsed());
+            }
+            85..90 => {
+                let result = targets.far().boom().timeout(ASK).await;
+                outcomes.note(&result, ASK, started.elapsed());
+            }
+            _ => {
+                let child = &targets.supervised[pick % targets.supervised.len()];
+                let result = if pick % 4 == 0 {
+                    child.boom().timeout(ASK).await
+                } else {
+                    child.total().timeout(ASK).await
+                };
+                outcomes.note(&result, ASK, started.elapsed());
+            }
+        }
+        // Let others run between calls that completed at once.
+        yield_now().await;
+    }
+}
+
+/// The faults: every half second a local actor is killed and replaced;
+/// every fifth second the remote node goes away and a new one comes.
+async fn faults(
+    targets: Arc<Targets>,
+    mut remote: Remote,
+    near: Node,
+    seed: u64,
+    until: Instant,
+) -> Result<(u64, u64), String> {
+    let mut rng = Rng::new(seed ^ 0x5eed);
+    let (mut kills, mut restarts) = (0, 0);
+    let mut next_restart = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        actium::sleep(Duration::from_millis(500)).await;
+        let victim = rng.below(1000) as usize;
+        {
+            let mut local = targets.local.lock().unwrap_or_else(PoisonError::into_inner);
+            let at = victim % local.len();
+            local[at].kill();
+            local[at] = Worker::default().spawn();
+        }
+        kills += 1;
+        if Instant::now() >= next_restart {
+            next_restart += Duration::from_secs(5);
+            remote.stop().await?;
+            remote = Remote::start().await?;
+            let far = near.lookup::<Worker>(&remote.url()).await.map_err(text)?;
+            *targets.far.lock().unwrap_or_else(PoisonError::into_inner) = far;
+            restarts += 1;
+        }
+    }
+    remote.stop().await?;
+    Ok((kills, restarts))
+}
+
+/// See the crate's docs: `actium-soak mixed`.
+pub fn mixed(length: Duration, seed: u64, clients: usize) -> Result<String, String> {
+    actium::launch(Mode::Tasks, async move {
+        let started = Instant::now();
+        let until = started + length;
+        let near = local_node().await?;
+        let remote = Remote::start().await?;
+        let far = near.lookup::<Worker>(&remote.url()).await.map_err(text)?;
+        let supervisor = Supervisor::builder()
+            .strategy(Strategy::OneForOne)
+            .intensity(1_000_000, Duration::from_secs(1))
+            .child(ChildSpec::new("a", Worker::default))
+            .child(ChildSpec::new("b", Worker::default))
+            .spawn();
+        let children = supervisor.children().await.map_err(text)?;
+        let supervised = vec![
+            children.get::<Worker>("a").map_err(text)?,
+            children.get::<Worker>("b").map_err(text)?,
+        ];
+        let targets = Arc::new(Targets {
+            local: Mutex::new((0..8).map(|_| Worker::default().spawn()).collect()),
+            supervised,
+            far: Mutex::new(far),
+        });
+        let outcomes = Arc::new(Outcomes::default());
+        let load: Vec<_> = (0..clients as u64)
+            .map(|client_seed| {
+                let work = client(
+                    targets.clone(),
+                    outcomes.clone(),
+                    seed * 1000 + client_seed,
+                    until,
+                );
+                // Sent now (an ask leaves when called); awaited below.
+                Driver::new(work).spawn().finished()
+            })
+            .collect();
+        let samples = sample_until(started, until);
+        let fault = faults(targets.clone(), remote, near.clone(), seed, until);
+        let (faults, samples) = futures_join(fault, samples).await;
+        let (kills, restarts) = faults?;
+        for driver in load {
+            driver.await.map_err(text)?;
+        }
+        let end = Sample::take(started.elapsed().as_secs_f64());
+        report(
+            &outcomes,
+            &samples,
+            end,
+            kills,
+            restarts,
+            supervisor.is_alive(),
+        )
+        .map_err(Failure)
+    })
+    .map_err(|Failure(failure)| failure)
+}
+
+/// Samples the process every second (every ten in runs over a minute)
+/// until `until`.
+async fn sample_until(started: Instant, until: Instant) -> Vec<Sample> {
+    let every = if until - started > Duration::from_secs(60) {
+        Duration::from_secs(10)
+    } else {
+        Duration::from_secs(1)
+    };
+    let mut samples = Vec::new();
+    while Instant::now() < until {
+        actium::sleep(every).await;
+        samples.push(Sample::take(started.elapsed().as_secs_f64()));
+    }
+    samples
+}
+
+/// Gives other tasks a turn: pending once, having woken itself.
+async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// Runs two futures to completion side by side.
+async fn futures_join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (Box::pin(a), Box::pin(b));
+    let (mut out_a, mut out_b) = (None, None);
+    std::future::poll_fn(|cx| {
+        if out_a.is_none() {
+            if let std::task::Poll::Ready(value) = a.as_mut().poll(cx) {
+                out_a = Some(value);
+            }
+        }
+        if out_b.is_none() {
+            if let std::task::Poll::Ready(value) = b.as_mut().poll(cx) {
+                out_b = Some(value);
+            }
+        }
+        if out_a.is_some() && out_b.is_some() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    match (out_a, out_b) {
+        (Some(a), Some(b)) => (a, b),
+        _ => unreachable!("both outputs are set before the poll returns Ready"),
+    }
+}
+
+/// Checks a mixed run's figures and writes its summary line.
+fn report(
+    outcomes: &Outcomes,
+    samples: &[Sample],
+    end: Sample,
+    kills: u64,
+    restarts: u64,
+    supervisor_alive: bool,
+) -> Result<String, String> {
+    // The first fifth of the run warms caches, pools and allocator arenas.
+    let warm = samples.get(samples.len() / 5).copied().unwrap_or(end);
+    let peak = samples
+        .iter()
+        .map(|s| s.rss_kib)
+        .max()
+        .unwrap_or(end.rss_kib);
+    let late = outcomes.late.load(Ordering::Relaxed);
+    let growth = growth(warm.rss_kib, end.rss_kib);
+    let summary = format!(
+        "soak mixed seconds={:.0} calls={} {} late={late} kills={kills} node_restarts={restarts} \
+         rss_warm_kib={} rss_peak_kib={peak} rss_end_kib={} growth={:+.1}% fds_warm={} fds_end={}",
+        end.at,
+        outcomes.calls.load(Ordering::Relaxed),
+        outcomes.summary(),
+        warm.rss_kib,
+        end.rss_kib,
+        growth * 100.0,
+        warm.fds,
+        end.fds,
+    );
+    if late > 0 {
+        return Err(format!("{late} calls outlived their deadline: {summary}"));
+    }
+    if !supervisor_alive {
+        return Err(format!("the supervisor gave up: {summary}"));
+    }
+    if end.fds > warm.fds + 16 {
+        return Err(format!("open file descriptors grew: {summary}"));
+    }
+    if growth > 0.10 {
+        return Err(format!("RSS grew by more than 10%: {summary}"));
+    }
+    Ok(summary)
+}
+
+/// Drives a client's loop as an actor-less task: spawned as an actor whose
+/// one method runs it, so the run needs nothing beyond Actium.
+struct Driver {
+    work: Mutex<Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>>,
+}
+
+impl Driver {
+    fn new(work: impl Future<Output = ()> + Send + 'static) -> Self {
+        Driver {
+            work: Mutex::new(Some(Box::pin(work))),
+        }
+    }
+}
+
+#[actor]
+impl Driver {
+    /// Runs the work (once) and answers when it is done.
+    #[ask(timeout = "1h")]
+    async fn finished(&self) {
+        let work = self
+            .work
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(work) = work {
+            work.await;
+        }
+    }
+}
+
+/// A small seeded generator (xorshift64*): the runs' choices repeat for a
+/// seed, with no dependency for it.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    }
+}
