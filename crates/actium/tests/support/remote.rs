@@ -3,10 +3,12 @@
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use actium::System;
 use actium::prelude::*;
 use actium::remote::Node;
+use tokio::sync::Notify;
 
 /// The cookie test nodes share.
 pub const COOKIE: &str = "test-cookie";
@@ -80,7 +82,6 @@ impl Relay {
         use std::net::{TcpListener, TcpStream};
         use std::sync::Arc;
         use std::sync::atomic::{AtomicBool, Ordering};
-        use std::time::Duration;
 
         let listener = TcpListener::bind("127.0.0.1:0").expect("relay binds");
         let address = format!("tcp://{}", listener.local_addr().expect("bound"));
@@ -155,34 +156,145 @@ impl Relay {
     }
 }
 
-/// Everything the test binary logs at `WARN` and above, from the first
-/// call on: installs a global subscriber that captures it (once per test
-/// binary), for tests that check what a node says about a peer it refused.
-pub fn logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .with_writer(move || Capture(sink.clone()))
-            .finish();
-        let _ = tracing::subscriber::set_global_default(subscriber);
-        logs
-    })
-    .clone()
+/// The warnings one test caused, read from the binary's one log.
+///
+/// A test binary has one global subscriber, and its tests run in parallel,
+/// so two things keep a test to its own lines: a capture only reads what
+/// was logged after it began, and a test's needles name something only its
+/// own connection has (the socket address a node logs as `from`, or the
+/// address it logs as `peer`; see [`field`]).
+pub struct Logs {
+    start: usize,
+    shared: Arc<Shared>,
 }
 
-struct Capture(Arc<Mutex<Vec<u8>>>);
+struct Shared {
+    text: Mutex<Vec<u8>>,
+    grew: Notify,
+}
+
+impl Logs {
+    /// Starts capturing `WARN` and above, from now on. The first capture
+    /// of a binary installs the global subscriber.
+    pub fn capture() -> Logs {
+        static SHARED: OnceLock<Arc<Shared>> = OnceLock::new();
+        let shared = SHARED
+            .get_or_init(|| {
+                let shared = Arc::new(Shared {
+                    text: Mutex::new(Vec::new()),
+                    grew: Notify::new(),
+                });
+                let sink = shared.clone();
+                let subscriber = tracing_subscriber::fmt()
+                    .with_max_level(tracing::Level::WARN)
+                    .with_ansi(false)
+                    .with_writer(move || Capture(sink.clone()))
+                    .finish();
+                let _ = tracing::subscriber::set_global_default(subscriber);
+                shared
+            })
+            .clone();
+        // Each event is written whole under the lock, so this is the
+        // start of a line.
+        let start = shared.text.lock().unwrap().len();
+        Logs { start, shared }
+    }
+
+    /// The lines logged since the capture began (by any test).
+    pub fn lines(&self) -> Vec<String> {
+        let text = self.shared.text.lock().unwrap();
+        String::from_utf8_lossy(&text[self.start..])
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Waits up to `limit` for a line logged since the capture began that
+    /// holds every one of `needles`.
+    pub async fn logged(&self, limit: Duration, needles: &[&str]) -> bool {
+        self.logged_where(limit, |line| {
+            needles.iter().all(|needle| line.contains(needle))
+        })
+        .await
+    }
+
+    /// Waits up to `limit` for a line logged since the capture began for
+    /// which `wanted` holds. A line is given with a space after it, so
+    /// that a [`field`] matches at its end too.
+    pub async fn logged_where(&self, limit: Duration, wanted: impl Fn(&str) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            // Registered before looking, so a line written in between
+            // still wakes this wait.
+            let grew = self.shared.grew.notified();
+            tokio::pin!(grew);
+            grew.as_mut().enable();
+            if self.lines().iter().any(|line| wanted(&format!("{line} "))) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, grew).await.is_err() {
+                return false;
+            }
+        }
+    }
+}
+
+/// A needle for the logged field `name=value`, that does not also match a
+/// longer value (`from=127.0.0.1:4000` inside `from=127.0.0.1:40001`).
+pub fn field(name: &str, value: &str) -> String {
+    format!("{name}={value} ")
+}
+
+struct Capture(Arc<Shared>);
 
 impl Write for Capture {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
+        self.0.text.lock().unwrap().extend_from_slice(bytes);
+        self.0.grew.notify_waiters();
         Ok(bytes.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// A relay of one TCP connection to a node that tells which local address
+/// it reaches the node from: what the node logs as `from` for that
+/// connection, so that a test can tell its own lines from other tests'.
+pub struct Tap {
+    /// Where to connect instead of the node: `tcp://127.0.0.1:<port>`.
+    pub address: String,
+    /// The address the node sees the connection come from.
+    pub from: String,
+}
+
+impl Tap {
+    /// Connects to `target` (`host:port`) now, and relays the first
+    /// connection made to [`address`](Tap::address) over that socket; an
+    /// end of either side is passed on to the other.
+    pub fn start(target: String) -> Self {
+        use std::net::{Shutdown, TcpListener, TcpStream};
+
+        fn pipe(mut from: TcpStream, mut to: TcpStream) {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(Shutdown::Write);
+        }
+
+        let server = TcpStream::connect(&target).expect("the tap reaches the node");
+        let from = server.local_addr().expect("connected").to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("the tap binds");
+        let address = format!("tcp://{}", listener.local_addr().expect("bound"));
+        std::thread::spawn(move || {
+            let Ok((client, _)) = listener.accept() else {
+                return;
+            };
+            let (Ok(client_in), Ok(server_out)) = (client.try_clone(), server.try_clone()) else {
+                return;
+            };
+            std::thread::spawn(move || pipe(client_in, server_out));
+            pipe(server, client);
+        });
+        Tap { address, from }
     }
 }
