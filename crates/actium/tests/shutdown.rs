@@ -1,5 +1,6 @@
 //! Shutdown under load: many back-to-back launch/shutdown cycles with busy
-//! actors never hang, never panic, and log no warning or error.
+//! actors and pending asks never hang, never panic, log no warning or
+//! error, and answer every caller.
 //!
 //! This file installs a process-wide tracing subscriber and panic hook that
 //! count problems, so it holds this one test only.
@@ -68,7 +69,7 @@ const CYCLES: usize = 200;
 const RING: usize = 8;
 
 fn busy_cycle(mode: Mode) {
-    actium::launch(mode, async {
+    let pending = actium::launch(mode, async {
         let ring: Vec<ActorRef<Hop>> = (0..RING)
             .map(|_| {
                 Hop {
@@ -84,14 +85,25 @@ fn busy_cycle(mode: Mode) {
         for hop in &ring {
             hop.token(u64::MAX)?;
         }
-        // Leave requests in flight at shutdown; their callers are gone.
+        // Leave requests in flight at shutdown: some whose callers are
+        // gone, some whose callers wait on after the program ends.
         for hop in &ring {
             drop(hop.hops());
         }
+        let pending: Vec<_> = ring.iter().map(|hop| hop.hops()).collect();
         assert!(ring[0].hops().await? >= 1);
-        Ok::<(), Error>(())
+        Ok::<_, Error>(pending)
     })
     .expect("launch");
+    // Shutdown has answered every caller still waiting: with the answer if
+    // the actor got to it, else with `ActorStopped` — never left to time
+    // out.
+    for ask in pending {
+        match ask.wait() {
+            Ok(_) | Err(Error::ActorStopped { .. }) => {}
+            Err(other) => panic!("a caller pending at shutdown got {other:?}"),
+        }
+    }
 }
 
 #[test]
