@@ -168,8 +168,13 @@ fn a_remote_call_past_its_deadline_times_out() {
             cluster.run(1, async {
                 let started = Instant::now();
                 let result = store.slow(600).timeout(Duration::from_millis(100)).await;
+                // A timeout, not the value: the deadline ended the call
+                // before the reply came. Never early; how close to 100 ms
+                // is the deadline sweeper's contract (see "Deadlines
+                // without a timer per call" in docs/ARCHITECTURE.md),
+                // not something a loaded test machine can check.
                 assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
-                assert!(started.elapsed() < Duration::from_millis(1_500));
+                assert!(started.elapsed() >= Duration::from_millis(100));
                 // The connection still works afterwards.
                 assert_eq!(store.slow(1).await.unwrap(), 1);
             });
@@ -229,13 +234,18 @@ fn an_unreachable_node_is_node_down_at_once() {
         let port = free.local_addr().unwrap().port();
         drop(free);
         cluster.run(0, async {
-            let started = Instant::now();
             let result = cluster
                 .node(0)
                 .lookup::<Store>(&format!("tcp://127.0.0.1:{port}/store"))
                 .await;
-            assert!(matches!(result, Err(Error::NodeDown { .. })), "{result:?}");
-            assert!(started.elapsed() < Duration::from_secs(2));
+            // The refused connection ends the lookup, rather than the
+            // connect timeout: the reason tells which.
+            match result {
+                Err(Error::NodeDown { reason, .. }) => {
+                    assert!(!reason.contains("no connection within"), "{reason}")
+                }
+                other => panic!("expected NodeDown, got {other:?}"),
+            }
         });
     }
 }

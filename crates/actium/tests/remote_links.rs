@@ -12,12 +12,18 @@ use actium::prelude::*;
 use actium::{Error, Monitor};
 use support::MODES;
 use support::remote::{Cluster, Relay};
+use tokio::sync::watch;
+
+/// How long a test waits for an event before it fails: far longer than
+/// any the nodes keep to (the 1.5 s heartbeat timeout).
+const LIMIT: Duration = Duration::from_secs(15);
 
 /// Records signals; lives on node 1, links to and monitors a worker on
 /// node 0.
 #[derive(Default)]
 struct Watcher {
-    log: Vec<String>,
+    /// What it saw, published so that a test can wait for an entry.
+    log: watch::Sender<Vec<String>>,
 }
 
 #[actor]
@@ -49,18 +55,24 @@ impl Watcher {
 
     #[on_exit]
     fn exited(&mut self, exit: Exit) {
-        self.log.push(format!("exit {}", exit.reason));
+        let entry = format!("exit {}", exit.reason);
+        self.log.send_modify(|log| log.push(entry));
     }
 
     #[on_down]
     fn down(&mut self, down: Down) {
-        self.log
-            .push(format!("down {} {}", down.actor.type_name(), down.reason));
+        let entry = format!("down {} {}", down.actor.type_name(), down.reason);
+        self.log.send_modify(|log| log.push(entry));
     }
 
     #[ask]
     fn log(&self) -> Vec<String> {
-        self.log.clone()
+        self.log.borrow().clone()
+    }
+
+    #[ask]
+    fn subscribe(&self) -> watch::Receiver<Vec<String>> {
+        self.log.subscribe()
     }
 }
 
@@ -101,16 +113,11 @@ fn remote_worker(cluster: &Cluster) -> ActorRef<Worker> {
         .unwrap()
 }
 
-/// Waits until `watcher`'s log has `n` entries, up to 5 s.
+/// `watcher`'s log once it has `n` entries, or as it is after [`LIMIT`].
 async fn log_of(watcher: &ActorRef<Watcher>, n: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let log = watcher.log().await.unwrap();
-        if log.len() >= n || Instant::now() > deadline {
-            return log;
-        }
-        actium::sleep(Duration::from_millis(10)).await;
-    }
+    let mut log = watcher.subscribe().await.unwrap();
+    let _ = tokio::time::timeout(LIMIT, log.wait_for(|log| log.len() >= n)).await;
+    log.borrow().clone()
 }
 
 #[test]
@@ -248,25 +255,31 @@ fn a_node_going_down_fires_links_and_monitors_and_fails_calls() {
             .handle()
             .whereis::<Worker>("worker")
             .unwrap();
-        let lost = Instant::now();
         // Node 0 leaves the network (its system and actors go on).
         cluster.node(0).shutdown();
         cluster.run(1, async {
-            let answer = pending.await;
-            assert!(matches!(answer, Err(Error::NodeDown { .. })), "{answer:?}");
+            // Its goodbye ends the call, not the heartbeat timeout: that
+            // the reason says so is the proof, not how long it took.
+            let answer = tokio::time::timeout(LIMIT, pending).await;
+            match answer.expect("the goodbye ends the call") {
+                Err(Error::NodeDown { reason, .. }) => {
+                    assert!(!reason.contains("heartbeat"), "{reason}")
+                }
+                other => panic!("expected NodeDown, got {other:?}"),
+            }
             let mut log = log_of(&watcher, 2).await;
             log.sort();
             assert_eq!(log, ["down Worker noconnection", "exit noconnection"]);
-            assert!(
-                lost.elapsed() < Duration::from_secs(2),
-                "{:?}",
-                lost.elapsed()
-            );
-            // Later calls fail fast.
-            let started = Instant::now();
-            let again = worker.ping().await;
-            assert!(matches!(again, Err(Error::NodeDown { .. })), "{again:?}");
-            assert!(started.elapsed() < Duration::from_millis(500));
+            // Later calls fail fast: at once while the node is down, and
+            // after the back-off on the refused connection, never by
+            // waiting out the connect timeout.
+            let again = tokio::time::timeout(LIMIT, worker.ping()).await;
+            match again.expect("a later call ends") {
+                Err(Error::NodeDown { reason, .. }) => {
+                    assert!(!reason.contains("no connection within"), "{reason}")
+                }
+                other => panic!("expected NodeDown, got {other:?}"),
+            }
         });
         // Linked to a watcher it can no longer reach, the worker got
         // `noconnection` too (Erlang: both sides of a link see it).
@@ -294,15 +307,21 @@ fn a_silent_peer_is_declared_down_by_heartbeats() {
         let pending = worker.hang();
         let stalled = Instant::now();
         relay.stall();
-        let answer = pending.await;
+        let answer = tokio::time::timeout(LIMIT, pending).await;
         let detected = stalled.elapsed();
+        let answer = answer.expect("the heartbeat ends the call");
         match answer {
             Err(Error::NodeDown { reason, .. }) => {
                 assert!(reason.contains("heartbeat"), "{reason}")
             }
             other => panic!("expected NodeDown, got {other:?}"),
         }
-        assert!(detected < Duration::from_millis(2_500), "{detected:?}");
+        // About 1.8 s (heartbeat timeout plus a tick) on an idle machine;
+        // the bound is generous, against load. The figure is measured, in
+        // separate processes, by actium-node-tests'
+        // `a_hung_node_process_is_declared_down_by_heartbeats`, which
+        // prints it (`--nocapture`).
+        assert!(detected < Duration::from_secs(10), "{detected:?}");
         assert_eq!(log_of(&watcher, 1).await, ["down Worker noconnection"]);
     });
     // The worker still hangs in `hang`: end it so shutdown is quick.

@@ -312,6 +312,8 @@ fn system_shutdown_stops_a_child_that_outlived_its_supervisor() {
             system.block_on(trapped.wait());
             let start = Instant::now();
             system.shutdown();
+            // The orphan stops in milliseconds; waiting out the 20 s grace
+            // would be the bug. Half the grace leaves room for any load.
             assert!(
                 start.elapsed() < Duration::from_secs(10),
                 "{mode:?}: waited {:?} for the orphan",
@@ -352,6 +354,9 @@ async fn a_child_that_does_not_stop_in_time_is_killed() -> actium::Result<()> {
     let start = Instant::now();
     bounded(LIMIT, supervisor.terminate_child("stubborn".into())).await??;
     assert_eq!(stubborn.stopped().await, ExitReason::Killed);
+    // Only the clock tells its own 50 ms from the default 5 s (both end
+    // in a kill): 3 s is sixty times the first and still short of the
+    // second.
     assert!(
         start.elapsed() < Duration::from_secs(3),
         "killed after its 50 ms, not after {:?}",
@@ -403,6 +408,8 @@ async fn a_child_that_never_awaits_is_abandoned_after_the_kill() -> actium::Resu
     // The method itself runs on until it returns; nothing runs after it.
     release.store(true, Ordering::SeqCst);
     let _ = spinning.await;
+    // As above: 50 ms plus the kill's 100 ms grace, far under 3 s; the
+    // default 5 s would be over it.
     assert!(
         elapsed < Duration::from_secs(3),
         "abandoned after its 50 ms and the kill's grace, not after {elapsed:?}"
