@@ -130,6 +130,18 @@ impl NodeProcess {
     ///
     /// As [`start`](NodeProcess::start).
     pub fn start_on(binary: &str, port: u16) -> Self {
+        Self::try_start_on(binary, port)
+            .unwrap_or_else(|| panic!("the test node did not start on port {port}"))
+    }
+
+    /// Like [`start_on`](NodeProcess::start_on), but `None` if the node
+    /// exits before it listens: another process holds `port`, say.
+    ///
+    /// # Panics
+    ///
+    /// If the process cannot start or prints something else first (a
+    /// test failure).
+    pub fn try_start_on(binary: &str, port: u16) -> Option<Self> {
         let mut child = Command::new(binary)
             .arg(COOKIE)
             .arg(port.to_string())
@@ -140,20 +152,25 @@ impl NodeProcess {
             .expect("the test node starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut line = String::new();
-        BufReader::new(stdout)
+        let read = BufReader::new(stdout)
             .read_line(&mut line)
-            .expect("the test node prints its address");
+            .expect("the test node's output is readable");
+        if read == 0 {
+            // It exited without listening (its error is on stderr).
+            let _ = child.wait();
+            return None;
+        }
         let address = line
             .trim()
             .strip_prefix("listening ")
             .unwrap_or_else(|| panic!("unexpected first line from the test node: {line:?}"))
             .to_owned();
         let stdin = child.stdin.take();
-        NodeProcess {
+        Some(NodeProcess {
             child,
             _stdin: stdin,
             address,
-        }
+        })
     }
 
     /// The URL of `name` on this node.

@@ -8,8 +8,14 @@ use actium::prelude::*;
 use actium::remote::Node;
 use actium::{Error, System};
 use actium_node_tests::{COOKIE, Counter, NodeProcess, Relay, Sink, Summary};
+use tokio::sync::watch;
 
 const NODE: &str = env!("CARGO_BIN_EXE_actium-test-node");
+
+/// How long a test waits for an event before it fails: far longer than
+/// anything the nodes keep to (the 1.5 s heartbeat timeout), so that only
+/// a hang fails it, not a loaded machine.
+const LIMIT: Duration = Duration::from_secs(20);
 
 /// This test process as a node too.
 fn local_node() -> (System, Node) {
@@ -28,7 +34,8 @@ fn local_node() -> (System, Node) {
 /// Watches one actor and reports its `Down`.
 #[derive(Default)]
 struct Watcher {
-    downs: Vec<ExitReason>,
+    /// Published so that a test can wait for one.
+    downs: watch::Sender<Vec<ExitReason>>,
 }
 
 #[actor]
@@ -40,12 +47,12 @@ impl Watcher {
 
     #[on_down]
     fn down(&mut self, down: Down) {
-        self.downs.push(down.reason);
+        self.downs.send_modify(|downs| downs.push(down.reason));
     }
 
     #[ask]
-    fn downs(&self) -> Vec<ExitReason> {
-        self.downs.clone()
+    fn downs(&self) -> watch::Receiver<Vec<ExitReason>> {
+        self.downs.subscribe()
     }
 }
 
@@ -126,7 +133,7 @@ fn one_million_one_way_messages_arrive_complete_and_in_order() {
 }
 
 #[test]
-fn killing_a_node_process_fails_its_calls_and_fires_monitors_within_two_seconds() {
+fn killing_a_node_process_fails_its_calls_and_fires_monitors_at_once() {
     let mut remote = NodeProcess::start(NODE);
     let (system, node) = local_node();
     system.block_on(async {
@@ -137,27 +144,38 @@ fn killing_a_node_process_fails_its_calls_and_fires_monitors_within_two_seconds(
         let watcher = Watcher::default().spawn();
         watcher.watch(counter.clone()).await.unwrap();
         assert_eq!(counter.get().await.unwrap(), 0);
+        let mut downs = watcher.downs().await.unwrap();
         let pending = counter.wait(30_000);
         let killed = Instant::now();
         remote.kill();
-        let answer = pending.await;
+        let answer = tokio::time::timeout(LIMIT, pending).await;
         let detected = killed.elapsed();
+        // The measurement (well under a second on an idle machine; the
+        // architecture promises "at once"): run with `--nocapture`.
         eprintln!("a killed node process was detected after {detected:?}");
-        assert!(matches!(answer, Err(Error::NodeDown { .. })), "{answer:?}");
-        assert!(
-            detected < Duration::from_secs(2),
-            "detected after {detected:?}"
-        );
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while watcher.downs().await.unwrap().is_empty() && Instant::now() < deadline {
-            actium::sleep(Duration::from_millis(10)).await;
+        // At once means by the closed socket, not by the heartbeat: the
+        // reason tells which, whatever the machine's load.
+        match answer.expect("the closed connection ends the call") {
+            Err(Error::NodeDown { reason, .. }) => {
+                assert!(!reason.contains("heartbeat"), "{reason}")
+            }
+            other => panic!("expected NodeDown, got {other:?}"),
         }
-        assert_eq!(watcher.downs().await.unwrap(), [ExitReason::NoConnection]);
-        // Later calls fail fast while the node is gone.
-        let started = Instant::now();
-        let again = counter.get().await;
-        assert!(matches!(again, Err(Error::NodeDown { .. })), "{again:?}");
-        assert!(started.elapsed() < Duration::from_millis(500));
+        let fired = tokio::time::timeout(LIMIT, downs.wait_for(|downs| !downs.is_empty()))
+            .await
+            .is_ok_and(|seen| seen.is_ok());
+        assert!(fired, "the monitor did not fire");
+        assert_eq!(*downs.borrow(), [ExitReason::NoConnection]);
+        // Later calls fail fast while the node is gone: at once during the
+        // back-off, then on the refused connection, never by waiting out
+        // the connect timeout.
+        let again = tokio::time::timeout(LIMIT, counter.get()).await;
+        match again.expect("a later call ends") {
+            Err(Error::NodeDown { reason, .. }) => {
+                assert!(!reason.contains("no connection within"), "{reason}")
+            }
+            other => panic!("expected NodeDown, got {other:?}"),
+        }
     });
     node.shutdown();
     system.shutdown();
@@ -180,9 +198,10 @@ fn a_hung_node_process_is_declared_down_by_heartbeats() {
         let pending = counter.wait(30_000);
         let stopped = Instant::now();
         kill(pid, Signal::SIGSTOP).unwrap();
-        let answer = pending.await;
+        let answer = tokio::time::timeout(LIMIT, pending).await;
         let detected = stopped.elapsed();
         let _ = kill(pid, Signal::SIGCONT);
+        let answer = answer.expect("the heartbeat ends the call");
         eprintln!("a hung node process was detected after {detected:?}");
         match answer {
             Err(Error::NodeDown { reason, .. }) => {
@@ -190,8 +209,11 @@ fn a_hung_node_process_is_declared_down_by_heartbeats() {
             }
             other => panic!("expected NodeDown, got {other:?}"),
         }
+        // About 1.8 s (the 1.5 s heartbeat timeout and a tick) on an idle
+        // machine, printed above for `--nocapture`; the bound is five
+        // times that, against load, and under the call's 30 s.
         assert!(
-            detected < Duration::from_millis(2_500),
+            detected < Duration::from_secs(10),
             "detected after {detected:?}"
         );
     });
@@ -201,21 +223,31 @@ fn a_hung_node_process_is_declared_down_by_heartbeats() {
 
 #[test]
 fn a_node_restarted_at_the_same_address_is_reached_again_but_old_references_fail() {
-    let mut first = NodeProcess::start(NODE);
-    let port = first.port();
     let (system, node) = local_node();
-    let old = system.block_on(async {
-        let old = node.lookup::<Counter>(&first.url("counter")).await.unwrap();
-        old.incr().unwrap();
-        assert_eq!(old.get().await.unwrap(), 1);
-        old
-    });
-    first.kill();
-    let second = NodeProcess::start_on(NODE, port);
+    // Between the kill and the restart another process may take the port;
+    // then the restart fails, and the scenario starts over on a new port.
+    let (old, second) = (0..5)
+        .find_map(|_| {
+            let mut first = NodeProcess::start(NODE);
+            let old = system.block_on(async {
+                let old = node.lookup::<Counter>(&first.url("counter")).await.unwrap();
+                old.incr().unwrap();
+                assert_eq!(old.get().await.unwrap(), 1);
+                old
+            });
+            first.kill();
+            let second = NodeProcess::try_start_on(NODE, first.port())?;
+            assert_eq!(second.address, first.address);
+            Some((old, second))
+        })
+        .expect("the port was taken on every attempt");
     system.block_on(async {
         // Once the back-off ends, the address is reached again; the old
         // reference names an actor of the previous run, which is gone.
-        let deadline = Instant::now() + Duration::from_secs(10);
+        // Nothing marks the end of the back-off, and each try during it
+        // fails at once, so the test tries again until then; the deadline
+        // only stops a hang.
+        let deadline = Instant::now() + LIMIT;
         let stale = loop {
             match old.get().await {
                 Err(Error::NodeDown { .. }) if Instant::now() < deadline => {
