@@ -4,7 +4,9 @@
 //! - [`slot`]: the reply slot of a request-reply, completed once, taken
 //!   once, and expirable by the deadline sweeper;
 //! - [`armed`]: a mailbox's armed receiver, the flag its actor loop reads
-//!   without the mailbox's lock.
+//!   without the mailbox's lock;
+//! - [`alarm`]: when the deadline sweeper looks next, and how a new
+//!   deadline that needs it sooner wakes it.
 //!
 //! They use nothing else of the crate. Build with
 //! `RUSTFLAGS="--cfg actium_loom"` to swap the std types for loom's and run
@@ -12,15 +14,16 @@
 //! among them, which runs the real mailbox on loom's lock): `scripts/test`
 //! does.
 
+pub(crate) mod alarm;
 pub(crate) mod armed;
 pub(crate) mod slot;
 
 #[cfg(actium_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 #[cfg(actium_loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 #[cfg(not(actium_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 #[cfg(not(actium_loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 
