@@ -30,6 +30,8 @@
 
 mod answer;
 #[cfg(feature = "remote")]
+mod bounded;
+#[cfg(feature = "remote")]
 mod codec;
 mod inbound;
 mod proxy;
@@ -43,7 +45,9 @@ pub use answer::{Answer, EncodedCall, Rejection, Respond, Responder, Response};
 #[doc(hidden)]
 pub use codec::generated;
 #[cfg(feature = "remote")]
-pub use codec::{decode, decode_in, encode};
+pub use bounded::DEFAULT_MAX_DECODED;
+#[cfg(feature = "remote")]
+pub use codec::{decode, decode_in, encode, take_from, with_decode_limit};
 pub use inbound::{apply, connection_lost, deliver};
 pub(crate) use proxy::RemoteCell;
 pub(crate) use relations::RemoteRelations;
@@ -245,6 +249,13 @@ pub fn remote_ref<A: crate::Actor>(
     peer: Arc<dyn Peer>,
 ) -> crate::ActorRef<A> {
     crate::ActorRef::from_remote(label, peer, system.shared().clone())
+}
+
+/// Whether any link or monitor crosses between `system` and the node
+/// `node`: a network layer keeps the connection to such a node, however
+/// idle.
+pub fn has_relations(system: &crate::SystemHandle, node: crate::id::NodeId) -> bool {
+    system.shared().remote_relations.involves(node)
 }
 
 /// Detaches the network layer of `system` (its node shut down).

@@ -100,6 +100,11 @@ impl RemoteRelations {
         self.update(node, |r| r.watched_by.remove(&monitor))
     }
 
+    /// Whether any link or monitor crosses to `node`.
+    pub(crate) fn involves(&self, node: NodeId) -> bool {
+        self.lock().contains_key(&node)
+    }
+
     /// Everything that crossed to `node`, now forgotten.
     pub(crate) fn take(&self, node: NodeId) -> NodeRelations {
         self.lock().remove(&node).unwrap_or_default()
