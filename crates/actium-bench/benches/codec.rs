@@ -128,6 +128,36 @@ fn codecs(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // What a node does with a remote tell: Actium's own decoding of the
+    // frame and of its arguments, against bare postcard on the same bytes.
+    let mut group = c.benchmark_group("actium");
+    let tell = actium::remote::testing::tell_frame(
+        actium::ActorId::new(actium::NodeId::from_u64(u64::MAX / 3), 17),
+        "incr",
+        &payload,
+    );
+    group.bench_function("postcard/frame", |b| {
+        b.iter(|| actium::remote::testing::read_frame_unbounded(black_box(&tell)).is_ok())
+    });
+    group.bench_function("actium/frame", |b| {
+        b.iter(|| actium::remote::testing::read_frame(black_box(&tell)).is_ok())
+    });
+    let small_bytes = postcard::to_allocvec(&args).unwrap_or_default();
+    let large_bytes = postcard::to_allocvec(&args_large).unwrap_or_default();
+    group.bench_function("postcard/small", |b| {
+        b.iter(|| postcard::from_bytes::<Small>(black_box(&small_bytes)).is_ok())
+    });
+    group.bench_function("actium/small", |b| {
+        b.iter(|| actium::transport::decode::<Small>(black_box(&small_bytes)).is_ok())
+    });
+    group.bench_function("postcard/large", |b| {
+        b.iter(|| postcard::from_bytes::<Large>(black_box(&large_bytes)).is_ok())
+    });
+    group.bench_function("actium/large", |b| {
+        b.iter(|| actium::transport::decode::<Large>(black_box(&large_bytes)).is_ok())
+    });
+    group.finish();
 }
 
 criterion_group!(benches, codecs);

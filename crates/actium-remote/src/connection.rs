@@ -366,6 +366,12 @@ pub(crate) async fn accept(
     };
     let peer = match node.peer_for(&info.address) {
         Ok(peer) => peer,
+        Err(Error::NodeDown { reason, .. }) => {
+            // The peer table is full.
+            tracing::warn!(%from, %reason, "refused a connection");
+            refuse(&mut writer, &reason, max).await;
+            return;
+        }
         Err(error) => {
             let reason = format!(
                 "its advertised address is invalid: {}",
@@ -520,8 +526,14 @@ async fn read_loop(link: Arc<Link>, mut reader: Reader) {
             Some(Ok(bytes)) => {
                 link.last_received
                     .store(link.node.now_millis(), Ordering::Relaxed);
-                match dispatch(&link, &bytes) {
+                let max_decoded = link.node.config.max_decoded;
+                match transport::with_decode_limit(max_decoded, || dispatch(&link, &bytes)) {
                     Ok(()) => {}
+                    Err(Closing::Idle) => {
+                        tracing::debug!(peer = %link.peer.address(), "the node closed an idle connection");
+                        link.peer.went_idle(link.generation);
+                        return;
+                    }
                     Err(Closing::Bye(reason)) => break format!("closed by the node: {reason}"),
                     Err(Closing::Violation(reason)) => {
                         tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection that broke the protocol");
@@ -551,6 +563,8 @@ async fn read_loop(link: Arc<Link>, mut reader: Reader) {
 
 /// Why the reader stops.
 enum Closing {
+    /// The peer closed the connection for being idle.
+    Idle,
     /// The peer said goodbye.
     Bye(String),
     /// The peer broke the protocol.
@@ -559,8 +573,11 @@ enum Closing {
 
 /// Acts on one frame.
 fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
-    let frame = wire::read::<Frame<'_>>(bytes)
+    let frame = wire::read_frame(bytes)
         .map_err(|error| Closing::Violation(format!("malformed frame: {error}")))?;
+    if !matches!(frame, Frame::Ping | Frame::Pong) {
+        link.peer.touch();
+    }
     let node = &link.node;
     let system = node.system();
     match frame {
@@ -619,6 +636,7 @@ fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
         Frame::Answer { id, answer } => link.peer.request_answered(id, answer),
         Frame::Ping => link.peer.send_if_connected(&Frame::Pong),
         Frame::Pong => {}
+        Frame::Bye { reason } if reason == wire::IDLE => return Err(Closing::Idle),
         Frame::Bye { reason } => return Err(Closing::Bye(wire::from_peer(&reason))),
     }
     Ok(())

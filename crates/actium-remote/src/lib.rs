@@ -17,6 +17,8 @@
 //! - `outbox` — the bytes waiting for one peer, written in batches.
 //! - `peer` — one remote node as seen from here: connection phase, calls
 //!   waiting for answers; implements the core's `Peer` seam.
+//! - `peer_table` — the nodes a node knows: the cap, idle eviction, and
+//!   the [`DialPolicy`] for addresses learnt from references.
 //! - `connection` — the handshake and the reader, writer and heartbeat
 //!   tasks of one connection.
 //! - `node` — [`Node`]: the listener, the peer table, look-ups, remote
@@ -44,6 +46,7 @@ mod connection;
 mod node;
 mod outbox;
 mod peer;
+mod peer_table;
 #[doc(hidden)]
 pub mod testing;
 #[cfg(feature = "tls")]
@@ -53,9 +56,10 @@ mod wire;
 pub use address::{ActorUrl, NodeAddress};
 pub use auth::COOKIE_ENV;
 pub use node::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT, Node,
-    NodeBuilder,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_PEERS, Node, NodeBuilder,
 };
+pub use peer_table::DialPolicy;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
 pub use wire::{DEFAULT_MAX_FRAME, NodeInfo};

@@ -17,6 +17,7 @@ use crate::address::{ActorUrl, NodeAddress};
 use crate::auth::Cookie;
 use crate::connection::{self, Io};
 use crate::peer::PeerHandle;
+use crate::peer_table::{DialPolicy, LearntPeer, PeerTable};
 use crate::wire::{DEFAULT_MAX_FRAME, Frame, NodeAnswer, NodeInfo, Request};
 
 /// How often an idle connection is pinged, by default.
@@ -29,6 +30,13 @@ pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// How long connecting (TCP, TLS and the handshake) may take, by default.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a peer may stay unused before it is disconnected and
+/// forgotten, by default.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How many nodes a node knows at once (its peer table), by default.
+pub const DEFAULT_MAX_PEERS: usize = 1024;
 
 /// How many accepted connections may be setting up (TLS and the
 /// handshake) at once. Each is bounded in time and memory, but strangers
@@ -96,6 +104,10 @@ pub struct NodeBuilder {
     heartbeat_timeout: Duration,
     connect_timeout: Duration,
     max_frame: usize,
+    max_decoded: Option<usize>,
+    idle_timeout: Duration,
+    max_peers: usize,
+    dial_policy: DialPolicy,
     system: Option<SystemHandle>,
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::TlsConfig>,
@@ -107,6 +119,7 @@ pub(crate) struct Config {
     pub(crate) heartbeat_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) max_frame: usize,
+    pub(crate) max_decoded: usize,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::TlsConfig>,
 }
@@ -123,11 +136,13 @@ pub(crate) struct NodeShared {
     address: NodeAddress,
     address_str: String,
     pub(crate) config: Config,
-    peers: Mutex<HashMap<String, Arc<PeerHandle>>>,
+    peers: PeerTable,
     spawnable: Mutex<HashMap<String, SpawnFn>>,
     generation: AtomicU64,
     epoch: Instant,
     listener: Mutex<Option<AbortHandle>>,
+    /// The task that disconnects idle peers.
+    sweeper: Mutex<Option<AbortHandle>>,
     closed: AtomicBool,
     /// Accepted connections still setting up; see [`MAX_HANDSHAKING`].
     handshaking: AtomicUsize,
@@ -171,6 +186,10 @@ impl Node {
             heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_frame: DEFAULT_MAX_FRAME,
+            max_decoded: None,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_peers: DEFAULT_MAX_PEERS,
+            dial_policy: DialPolicy::Any,
             system: None,
             #[cfg(feature = "tls")]
             tls: None,
@@ -355,13 +374,24 @@ impl Node {
 
     /// The addresses of the nodes this one is connected to now.
     pub fn connected(&self) -> Vec<String> {
-        let mut connected: Vec<String> = lock(&self.shared.peers)
-            .values()
+        let mut connected: Vec<String> = self
+            .shared
+            .peers
+            .all()
+            .iter()
             .filter(|peer| peer.is_up())
             .map(|peer| peer.address().to_owned())
             .collect();
         connected.sort();
         connected
+    }
+
+    /// The addresses of the nodes this one knows now (its peer table),
+    /// connected or not, sorted. Nodes are forgotten once idle (see
+    /// [`NodeBuilder::idle_timeout`]); at most
+    /// [`NodeBuilder::max_peers`] are known at once.
+    pub fn known_nodes(&self) -> Vec<String> {
+        self.shared.peers.addresses()
     }
 
     /// Leaves the network: tells connected nodes goodbye (their calls to
@@ -445,6 +475,48 @@ impl NodeBuilder {
         self
     }
 
+    /// The most memory, in bytes, that one received message (a call's
+    /// arguments, an answer, a frame) may decode into; a message needing
+    /// more fails to decode (a call with `Error::Codec`). Whatever this
+    /// cap, a message may decode into at most 32 times its encoded size
+    /// plus 64 KiB, and a list may declare no more elements than it has
+    /// bytes. Default: four times the largest frame (64 MiB).
+    pub fn max_decoded(mut self, bytes: usize) -> Self {
+        self.max_decoded = Some(bytes);
+        self
+    }
+
+    /// How long a peer may go unused before it is disconnected and
+    /// forgotten: no calls waiting on it, no links or monitors through it,
+    /// no references to its actors held here, and no traffic but
+    /// heartbeats either way. Erlang keeps such connections; Akka stops
+    /// idle outbound streams after five minutes. Using the node again
+    /// reconnects. Default [`DEFAULT_IDLE_TIMEOUT`] (a minute).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// How many nodes this one knows at once (connected, connecting, or
+    /// remembered): past it, looking up, spawning on or describing a new
+    /// node fails with `Error::NodeDown`, a connection from a new node is
+    /// refused, and a reference to a new node decodes but its calls fail
+    /// with `Error::NodeDown`. Unused entries make room first. Default
+    /// [`DEFAULT_MAX_PEERS`].
+    pub fn max_peers(mut self, peers: usize) -> Self {
+        self.max_peers = peers;
+        self
+    }
+
+    /// Which nodes to dial when a reference decoded from the wire names a
+    /// node this one does not know (see [`DialPolicy`]). Default
+    /// [`DialPolicy::Any`], within [`max_peers`](Self::max_peers): a
+    /// reference handed on by another node is called directly.
+    pub fn dial_learnt_addresses(mut self, policy: DialPolicy) -> Self {
+        self.dial_policy = policy;
+        self
+    }
+
     /// The system whose actors the node hosts. Default: the current one.
     pub fn system(mut self, system: &SystemHandle) -> Self {
         self.system = Some(system.clone());
@@ -512,15 +584,19 @@ impl NodeBuilder {
                 heartbeat_timeout: self.heartbeat_timeout,
                 connect_timeout: self.connect_timeout,
                 max_frame: self.max_frame,
+                max_decoded: self
+                    .max_decoded
+                    .unwrap_or_else(|| self.max_frame.saturating_mul(4)),
                 #[cfg(feature = "tls")]
                 tls: self.tls,
             },
             system,
-            peers: Mutex::new(HashMap::new()),
+            peers: PeerTable::new(self.max_peers, self.idle_timeout, self.dial_policy),
             spawnable: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(1),
             epoch: Instant::now(),
             listener: Mutex::new(None),
+            sweeper: Mutex::new(None),
             closed: AtomicBool::new(false),
             handshaking: AtomicUsize::new(0),
         });
@@ -528,8 +604,14 @@ impl NodeBuilder {
             .runtime
             .spawn(listen_loop(Arc::downgrade(&shared), listener));
         *lock(&shared.listener) = Some(accepting.abort_handle());
+        let sweeping = shared.runtime.spawn(sweep_loop(
+            Arc::downgrade(&shared),
+            shared.peers.sweep_period(),
+        ));
+        *lock(&shared.sweeper) = Some(sweeping.abort_handle());
         if let Err(error) = transport::attach(&shared.system, shared.clone()) {
             accepting.abort();
+            sweeping.abort();
             return Err(error);
         }
         tracing::info!(node = %shared.name, address = %shared.address_str, "node listening");
@@ -565,6 +647,20 @@ async fn listen_loop(node: Weak<NodeShared>, listener: TcpListener) {
     }
 }
 
+/// Disconnects and forgets idle peers, every `period`.
+async fn sweep_loop(node: Weak<NodeShared>, period: Duration) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(node) = node.upgrade() else { return };
+        for peer in node.peers.evict_idle(&node.system) {
+            tracing::debug!(node = %node.name, peer = %peer.address(), "disconnected an idle node");
+            peer.retire();
+        }
+    }
+}
+
 impl NodeShared {
     pub(crate) fn id(&self) -> NodeId {
         self.id
@@ -582,6 +678,10 @@ impl NodeShared {
         &self.system
     }
 
+    pub(crate) fn runtime(&self) -> &Handle {
+        &self.runtime
+    }
+
     pub(crate) fn next_generation(&self) -> u64 {
         self.generation.fetch_add(1, Ordering::Relaxed)
     }
@@ -590,16 +690,51 @@ impl NodeShared {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// The peer for `address`, made on first use.
+    /// The peer for `address`, made on first use if the table has room.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidAddress`], or [`Error::NodeDown`] if the table is
+    /// full.
     pub(crate) fn peer_for(&self, address: &str) -> Result<Arc<PeerHandle>, Error> {
         let address = NodeAddress::parse(address)?.to_string();
-        let mut peers = lock(&self.peers);
-        if let Some(peer) = peers.get(&address) {
-            return Ok(peer.clone());
+        self.peers
+            .get_or_add(&address, || {
+                PeerHandle::new(address.clone(), self.me.clone(), self.config.max_frame)
+            })
+            .map_err(|reason| Error::NodeDown {
+                node: address.clone(),
+                reason,
+            })
+    }
+
+    /// The peer for `address`, if this node knows it.
+    pub(crate) fn known_peer(&self, address: &str) -> Option<Arc<PeerHandle>> {
+        self.peers.get(address)
+    }
+
+    /// The peer for `address`, learnt from a reference: known, or made if
+    /// the dial policy allows and the table has room.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidAddress`], or [`Error::NodeDown`] saying which
+    /// rule refused it.
+    pub(crate) fn learnt_peer(&self, address: &str) -> Result<Arc<PeerHandle>, Error> {
+        let parsed = NodeAddress::parse(address)?;
+        let address = parsed.to_string();
+        if let Some(peer) = self.peers.get(&address) {
+            return Ok(peer);
         }
-        let peer = PeerHandle::new(address.clone(), self.me.clone(), self.config.max_frame);
-        peers.insert(address, peer.clone());
-        Ok(peer)
+        if !self.peers.may_dial(&parsed) {
+            return Err(Error::NodeDown {
+                node: address,
+                reason: "its address was learnt from a reference, and this node's policy \
+                         (NodeBuilder::dial_learnt_addresses) does not allow dialling it"
+                    .to_owned(),
+            });
+        }
+        self.peer_for(&address)
     }
 
     /// Starts connecting to `peer` in the background.
@@ -678,8 +813,10 @@ impl NodeShared {
         if let Some(listener) = lock(&self.listener).take() {
             listener.abort();
         }
-        let peers: Vec<Arc<PeerHandle>> = lock(&self.peers).values().cloned().collect();
-        for peer in peers {
+        if let Some(sweeper) = lock(&self.sweeper).take() {
+            sweeper.abort();
+        }
+        for peer in self.peers.all() {
             peer.send_if_connected(&Frame::Bye {
                 reason: "the node is shutting down".into(),
             });
@@ -694,8 +831,18 @@ impl Resolver for NodeShared {
         &self.address_str
     }
 
+    /// A reference's node: known, allowed and with room, a peer of the
+    /// table; otherwise a reference that decodes but whose calls fail
+    /// with `NodeDown` (asking again on each use), so that no address a
+    /// peer chose is dialled, nor the table grown, against the rules.
     fn peer(&self, address: &str) -> Result<Arc<dyn Peer>, Error> {
-        let peer: Arc<dyn Peer> = self.peer_for(address)?;
-        Ok(peer)
+        match self.learnt_peer(address) {
+            Ok(peer) => Ok(peer),
+            Err(Error::NodeDown { node, reason }) => {
+                tracing::debug!(node = %self.name, peer = %node, %reason, "not dialling a node learnt from a reference");
+                Ok(Arc::new(LearntPeer::new(node, self.me.clone())))
+            }
+            Err(other) => Err(other),
+        }
     }
 }

@@ -6,9 +6,10 @@
 //!
 //! ```text
 //!   Idle ──first use──▶ Connecting ──handshake──▶ Up ──lost──▶ Down
-//!                          │  ▲                                 │
-//!                          │  └──── a use after the back-off ───┘
-//!                          └──failed──▶ Down
+//!    ▲                     │  ▲                     │           │
+//!    │                     │  └──── a use after the back-off ───┘
+//!    │                     └──failed──▶ Down        │
+//!    └──────────── closed for being idle ───────────┘
 //! ```
 //!
 //! Calls made while connecting are queued and go out once the connection
@@ -18,19 +19,19 @@
 //! that crossed it fires with `NoConnection`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use actium_core::transport::{self, Answer, Peer, RemoteSignal, Respond, Response, TraceContext};
-use actium_core::{ActorId, Error, NodeId};
+use actium_core::{ActorId, Error, NodeId, SystemHandle};
 use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use crate::node::NodeShared;
 use crate::outbox::{Outbox, Refused};
-use crate::wire::{Frame, NodeAnswer, Request};
+use crate::wire::{self, Frame, NodeAnswer, Request};
 
 /// The first wait before reconnecting to a node that went down; it
 /// doubles with each failed attempt up to [`MAX_BACKOFF`].
@@ -45,6 +46,9 @@ pub(crate) struct PeerHandle {
     state: Mutex<State>,
     pub(crate) outbox: Outbox,
     next_id: AtomicU64,
+    /// Set by every frame sent or received other than a heartbeat;
+    /// cleared by the sweep for idle peers, which notes the time.
+    used: AtomicBool,
 }
 
 struct State {
@@ -59,6 +63,8 @@ struct State {
     backoff: Duration,
     /// The running connection's tasks, aborted when it is replaced.
     tasks: Vec<AbortHandle>,
+    /// The last time the sweep for idle peers found this one in use.
+    busy_at: Instant,
 }
 
 #[derive(Clone)]
@@ -96,10 +102,82 @@ impl PeerHandle {
                 addressed: HashSet::new(),
                 backoff: FIRST_BACKOFF,
                 tasks: Vec::new(),
+                busy_at: Instant::now(),
             }),
             outbox: Outbox::new(max_frame),
             next_id: AtomicU64::new(1),
+            used: AtomicBool::new(false),
         })
+    }
+
+    /// Notes traffic other than heartbeats: the peer is not idle.
+    pub(crate) fn touch(&self) {
+        // Read first: under load the flag is set already, and a read
+        // leaves the cache line shared.
+        if !self.used.load(Ordering::Relaxed) {
+            self.used.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether nothing uses this peer: no connection, no call waiting, and
+    /// no reference but the table's. Called under the table's lock.
+    pub(crate) fn is_unused(self: &Arc<Self>) -> bool {
+        let state = self.lock();
+        matches!(state.phase, Phase::Idle | Phase::Down { .. })
+            && state.pending.is_empty()
+            && Arc::strong_count(self) == 1
+    }
+
+    /// Whether the peer has been idle for `timeout` at `now`: no traffic
+    /// but heartbeats, no calls or requests waiting, no links or monitors
+    /// through it (in `system`), and no reference to it but the table's
+    /// and its connection's. Called under the table's lock, every sweep.
+    pub(crate) fn is_idle(
+        self: &Arc<Self>,
+        now: Instant,
+        timeout: Duration,
+        system: &SystemHandle,
+    ) -> bool {
+        let mut state = self.lock();
+        // The table holds one reference; a running connection's tasks one
+        // more; references, proxies in links and monitors, replies being
+        // computed and requests in flight hold the others.
+        let held = match state.phase {
+            Phase::Up { .. } => 2,
+            Phase::Idle | Phase::Down { .. } => 1,
+            Phase::Connecting { .. } => 0,
+        };
+        let busy = self.used.swap(false, Ordering::Relaxed)
+            || !state.pending.is_empty()
+            || Arc::strong_count(self) > held
+            || state
+                .node_id
+                .is_some_and(|node| transport::has_relations(system, node));
+        if busy {
+            state.busy_at = now;
+            return false;
+        }
+        now.saturating_duration_since(state.busy_at) >= timeout
+    }
+
+    /// Disconnects an idle peer the table has let go: says goodbye with
+    /// the reason that tells the other node this one is not down, and
+    /// closes the connection once the goodbye is written.
+    pub(crate) fn retire(self: Arc<Self>) {
+        let generation = match self.lock().phase {
+            Phase::Up { generation } => generation,
+            _ => return,
+        };
+        self.send_if_connected(&Frame::Bye {
+            reason: wire::IDLE.into(),
+        });
+        let Some(node) = self.node.upgrade() else {
+            return;
+        };
+        node.runtime().spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.outbox.drained()).await;
+            self.went_idle(generation);
+        });
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -194,6 +272,7 @@ impl PeerHandle {
             // carry no relations, so any id will do for the bookkeeping.
             let to = state.node_id.unwrap_or(NodeId::from_u64(0));
             self.ensure(&mut state, to)?;
+            self.touch();
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
             self.queue(&Frame::Request { id, request })?;
             state.pending.insert(id, Pending::Request(sender));
@@ -349,6 +428,17 @@ impl PeerHandle {
     /// A connection attempt or a connection ended. If it is the current
     /// one, the peer goes down: waiting calls fail, relations fire.
     pub(crate) fn ended(&self, generation: u64, reason: &str) {
+        self.close(generation, reason, false);
+    }
+
+    /// Connection `generation` was closed for being idle, by either node:
+    /// as [`ended`](Self::ended), but the node is not down, so the next
+    /// use connects again at once.
+    pub(crate) fn went_idle(&self, generation: u64) {
+        self.close(generation, "the connection was closed for being idle", true);
+    }
+
+    fn close(&self, generation: u64, reason: &str, idle: bool) {
         let (pending, nodes) = {
             let mut state = self.lock();
             let current = match state.phase {
@@ -360,12 +450,17 @@ impl PeerHandle {
             if !current {
                 return;
             }
-            let retry_at = Instant::now() + state.backoff;
-            state.backoff = (state.backoff * 2).min(MAX_BACKOFF);
-            state.phase = Phase::Down {
-                reason: reason.to_owned(),
-                retry_at,
-            };
+            if idle {
+                state.phase = Phase::Idle;
+                state.backoff = FIRST_BACKOFF;
+            } else {
+                let retry_at = Instant::now() + state.backoff;
+                state.backoff = (state.backoff * 2).min(MAX_BACKOFF);
+                state.phase = Phase::Down {
+                    reason: reason.to_owned(),
+                    retry_at,
+                };
+            }
             for task in std::mem::take(&mut state.tasks) {
                 task.abort();
             }
@@ -410,6 +505,7 @@ impl Peer for PeerHandle {
     ) -> Result<(), Error> {
         let mut state = self.lock();
         self.ensure(&mut state, to.node())?;
+        self.touch();
         match answer {
             None => self.queue_call(
                 &Frame::Tell {
@@ -443,6 +539,7 @@ impl Peer for PeerHandle {
     fn signal(&self, signal: RemoteSignal) -> Result<(), Error> {
         let mut state = self.lock();
         self.ensure(&mut state, signal.receiver().node())?;
+        self.touch();
         self.queue(&Frame::Signal(signal))
     }
 }

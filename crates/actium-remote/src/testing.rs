@@ -230,7 +230,7 @@ impl RawPeer {
     pub async fn next(&mut self) -> Option<String> {
         loop {
             let bytes = self.reader.next().await?.ok()?;
-            match wire::read::<Frame<'_>>(&bytes) {
+            match wire::read_frame(&bytes) {
                 Ok(Frame::Ping | Frame::Pong) => {}
                 Ok(Frame::Reply { id, response }) => return Some(describe(id, &response)),
                 Ok(frame) => return Some(format!("{frame:?}")),
@@ -462,6 +462,43 @@ fn describe(id: u64, response: &Response<'_>) -> String {
     }
 }
 
+/// The body (without the length prefix) of a one-way call frame, for
+/// benchmarks of decoding.
+pub fn tell_frame(to: ActorId, method: &str, payload: &[u8]) -> Vec<u8> {
+    let mut bytes = BytesMut::new();
+    let frame = Frame::Tell {
+        to,
+        method,
+        payload,
+        trace: None,
+    };
+    match wire::write_frame(&mut bytes, &frame, DEFAULT_MAX_FRAME) {
+        Ok(()) => bytes[wire::PREFIX..].to_vec(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Decodes a frame body as the reader does, for benchmarks of decoding.
+///
+/// # Errors
+///
+/// Why the bytes are not a frame.
+pub fn read_frame(bytes: &[u8]) -> Result<(), String> {
+    wire::read_frame(bytes).map(drop)
+}
+
+/// Decodes a frame body with bare postcard, without the bounds the reader
+/// keeps to: what benchmarks measure [`read_frame`] against.
+///
+/// # Errors
+///
+/// Why the bytes are not a frame.
+pub fn read_frame_unbounded(bytes: &[u8]) -> Result<(), String> {
+    postcard::from_bytes::<Frame<'_>>(bytes)
+        .map(drop)
+        .map_err(|error| error.to_string())
+}
+
 /// Decodes `bytes` the way a node decodes what arrives from a peer —
 /// split into length-prefixed frames (16 MiB limit), each read as a
 /// handshake message and as a frame, each call's payload as typical
@@ -477,7 +514,7 @@ pub fn decode_untrusted(bytes: &[u8]) {
     while let Ok(Some(frame)) = codec.decode(&mut buffer) {
         let _ = wire::read::<crate::wire::Handshake<'_>>(&frame);
         if let Ok(Frame::Tell { payload, .. } | Frame::Ask { payload, .. }) =
-            wire::read::<Frame<'_>>(&frame)
+            wire::read_frame(&frame)
         {
             let _ = actium_core::transport::decode::<(u64,)>(payload);
             let _ = actium_core::transport::decode::<(String, Vec<u8>)>(payload);
@@ -485,5 +522,5 @@ pub fn decode_untrusted(bytes: &[u8]) {
         }
     }
     // The whole input as one frame body too.
-    let _ = wire::read::<Frame<'_>>(bytes);
+    let _ = wire::read_frame(bytes);
 }
