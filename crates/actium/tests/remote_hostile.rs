@@ -817,10 +817,15 @@ fn a_peer_that_never_reads_is_disconnected() {
         // The line names the peer by the address it advertises, the same
         // for every raw peer: only the capture's start keeps it to this
         // test (no other test here leaves a peer unread).
-        assert!(
-            logs.logged(BOUND, &["dropping a connection", "does not read"])
-                .await
-        );
+        let needles = ["dropping a connection", "does not read"];
+        let said = logs.logged(BOUND, &needles).await;
+        let dropped: Vec<String> = logs
+            .lines()
+            .into_iter()
+            .filter(|line| line.contains("dropping a connection"))
+            .map(|line| line.chars().take(200).collect())
+            .collect();
+        assert!(said, "{dropped:#?}");
         serves(&cluster).await;
     });
     still_serves(&cluster);

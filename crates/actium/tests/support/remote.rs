@@ -223,13 +223,22 @@ impl Logs {
     /// that a [`field`] matches at its end too.
     pub async fn logged_where(&self, limit: Duration, wanted: impl Fn(&str) -> bool) -> bool {
         let deadline = tokio::time::Instant::now() + limit;
+        // Where this wait has read to: each wake reads only what is new
+        // (a chatty test can log tens of thousands of lines).
+        let mut seen = self.start;
         loop {
             // Registered before looking, so a line written in between
             // still wakes this wait.
             let grew = self.shared.grew.notified();
             tokio::pin!(grew);
             grew.as_mut().enable();
-            if self.lines().iter().any(|line| wanted(&format!("{line} "))) {
+            let new = {
+                let text = self.shared.text.lock().unwrap();
+                let new = String::from_utf8_lossy(&text[seen..]).into_owned();
+                seen = text.len();
+                new
+            };
+            if new.lines().any(|line| wanted(&format!("{line} "))) {
                 return true;
             }
             if tokio::time::timeout_at(deadline, grew).await.is_err() {
