@@ -181,15 +181,55 @@ fn growth(from: u64, to: u64) -> f64 {
 }
 
 /// How the calls of a mixed run ended, by outcome.
-#[derive(Default)]
 struct Outcomes {
     counts: Mutex<BTreeMap<&'static str, u64>>,
     calls: AtomicU64,
     /// Calls that took longer than their deadline plus [`MARGIN`].
     late: AtomicU64,
+    /// Per client: the kind of call it is in (0: none) and since when (ms
+    /// into the run), for the watchdog's report of a run that hangs.
+    current: Vec<(AtomicU64, AtomicU64)>,
+    began: Instant,
 }
 
 impl Outcomes {
+    fn new(clients: usize) -> Self {
+        Outcomes {
+            counts: Mutex::default(),
+            calls: AtomicU64::new(0),
+            late: AtomicU64::new(0),
+            current: (0..clients)
+                .map(|_| (AtomicU64::new(0), AtomicU64::new(0)))
+                .collect(),
+            began: Instant::now(),
+        }
+    }
+
+    /// Client `client` starts a call of kind `kind` (1..=100; 0: none).
+    fn start(&self, client: usize, kind: u64) {
+        if let Some((current, since)) = self.current.get(client) {
+            let at = u64::try_from(self.began.elapsed().as_millis()).unwrap_or(u64::MAX);
+            since.store(at, Ordering::Relaxed);
+            current.store(kind, Ordering::Relaxed);
+        }
+    }
+
+    /// What each client is doing, for a run that outlived its length.
+    fn in_flight(&self) -> String {
+        let now = self.began.elapsed().as_millis();
+        self.current
+            .iter()
+            .enumerate()
+            .filter(|(_, (kind, _))| kind.load(Ordering::Relaxed) != 0)
+            .map(|(client, (kind, since))| {
+                let kind = kind.load(Ordering::Relaxed) - 1;
+                let took = now.saturating_sub(u128::from(since.load(Ordering::Relaxed)));
+                format!("client {client}: call kind {kind} for {took} ms")
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     fn note<T>(&self, result: &Result<T, Error>, timeout: Duration, took: Duration) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         if took > timeout + MARGIN {
@@ -248,12 +288,20 @@ const ASK: Duration = Duration::from_secs(2);
 const SHORT: Duration = Duration::from_millis(5);
 
 /// One client: random calls until `until`.
-async fn client(targets: Arc<Targets>, outcomes: Arc<Outcomes>, seed: u64, until: Instant) {
+async fn client(
+    targets: Arc<Targets>,
+    outcomes: Arc<Outcomes>,
+    index: usize,
+    seed: u64,
+    until: Instant,
+) {
     let mut rng = Rng::new(seed);
     while Instant::now() < until {
         let pick = rng.below(1000) as usize;
         let started = Instant::now();
-        match rng.below(100) {
+        let kind = rng.below(100);
+        outcomes.start(index, kind + 1);
+        match kind {
             0..30 => {
                 let result = targets.local(pick).add(1);
                 outcomes.note(&result, Duration::ZERO, started.elapsed());
@@ -292,6 +340,7 @@ async fn client(targets: Arc<Targets>, outcomes: Arc<Outcomes>, seed: u64, until
                 outcomes.note(&result, ASK, started.elapsed());
             }
         }
+        outcomes.start(index, 0);
         // Let others run between calls that completed at once.
         yield_now().await;
     }
@@ -356,15 +405,12 @@ pub fn mixed(length: Duration, seed: u64, clients: usize) -> Result<String, Stri
             supervised,
             far: Mutex::new(far),
         });
-        let outcomes = Arc::new(Outcomes::default());
-        let load: Vec<_> = (0..clients as u64)
-            .map(|client_seed| {
-                let work = client(
-                    targets.clone(),
-                    outcomes.clone(),
-                    seed * 1000 + client_seed,
-                    until,
-                );
+        let outcomes = Arc::new(Outcomes::new(clients));
+        watchdog(outcomes.clone(), length + MARGIN * 10);
+        let load: Vec<_> = (0..clients)
+            .map(|index| {
+                let seed = seed * 1000 + index as u64;
+                let work = client(targets.clone(), outcomes.clone(), index, seed, until);
                 // Sent now (an ask leaves when called); awaited below.
                 Driver::new(work).spawn().finished()
             })
@@ -388,6 +434,25 @@ pub fn mixed(length: Duration, seed: u64, clients: usize) -> Result<String, Stri
         .map_err(Failure)
     })
     .map_err(|Failure(failure)| failure)
+}
+
+/// Ends the process with a report of the calls in flight if the run is
+/// still going after `limit`: a hang must fail the run, not stall it.
+fn watchdog(outcomes: Arc<Outcomes>, limit: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("soak-watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(limit);
+            eprintln!(
+                "soak failed: the run outlived its length by {:?}; in flight: {}",
+                MARGIN * 10,
+                outcomes.in_flight()
+            );
+            std::process::exit(2);
+        });
+    if let Err(error) = spawned {
+        eprintln!("no watchdog ({error}): a hang would stall the run");
+    }
 }
 
 /// Samples the process every second (every ten in runs over a minute)
