@@ -528,7 +528,14 @@ async fn read_loop(link: Arc<Link>, mut reader: Reader) {
                     .store(link.node.now_millis(), Ordering::Relaxed);
                 let max_decoded = link.node.config.max_decoded;
                 match transport::with_decode_limit(max_decoded, || dispatch(&link, &bytes)) {
-                    Ok(()) => {}
+                    // Frames decoded from the reader's buffer cost no
+                    // socket read, so without this a peer that floods the
+                    // connection keeps this task running for seconds, and
+                    // a task it wakes on this worker (the writer, in the
+                    // worker's unstealable LIFO slot) waits as long: one
+                    // unit of Tokio's budget per frame, as a channel's
+                    // receive spends one per message.
+                    Ok(()) => tokio::task::consume_budget().await,
                     Err(Closing::Idle) => {
                         tracing::debug!(peer = %link.peer.address(), "the node closed an idle connection");
                         link.peer.went_idle(link.generation);

@@ -531,9 +531,15 @@ fn report(
         .unwrap_or(end.rss_kib);
     let late = outcomes.late.load(Ordering::Relaxed);
     let growth = growth(warm.rss_kib, end.rss_kib);
+    // The resident set at each tenth of the run: flat, or still climbing?
+    let by_tenth: Vec<String> = (1..=10)
+        .filter_map(|tenth| samples.get((samples.len() * tenth / 10).saturating_sub(1)))
+        .map(|sample| sample.rss_kib.to_string())
+        .collect();
     let summary = format!(
         "soak mixed seconds={:.0} calls={} {} late={late} kills={kills} node_restarts={restarts} \
-         rss_warm_kib={} rss_peak_kib={peak} rss_end_kib={} growth={:+.1}% fds_warm={} fds_end={}",
+         rss_warm_kib={} rss_peak_kib={peak} rss_end_kib={} growth={:+.1}% fds_warm={} fds_end={} \
+         rss_kib_by_tenth={}",
         end.at,
         outcomes.calls.load(Ordering::Relaxed),
         outcomes.summary(),
@@ -542,6 +548,7 @@ fn report(
         growth * 100.0,
         warm.fds,
         end.fds,
+        by_tenth.join(","),
     );
     if late > 0 {
         return Err(format!("{late} calls outlived their deadline: {summary}"));

@@ -98,7 +98,7 @@ impl Alarm {
         }
     }
 
-    /// After a thread published a registration due at `deadline` (or
+    /// After a thread published a registration due at `deadline` (at most
     /// [`ANY_TIME`]) where the sweeper's next look will find it: whether
     /// this caller must wake the sweeper (true for at most one caller per
     /// sleep). Costs one load when the sweeper will look in time.
@@ -118,7 +118,9 @@ impl Alarm {
     }
 
     fn call_from(&self, mut at: u64, deadline: u64) -> bool {
-        let deadline = deadline.clamp(LOOKING + 1, ANY_TIME);
+        // Must not reach the `CALLED` bit; not clamped here, on every
+        // registration's path: `deadline` keeps its times within it.
+        debug_assert!(deadline <= ANY_TIME);
         loop {
             let waking = at != LOOKING && at & CALLED == 0;
             let by = if at & CALLED != 0 { at & !CALLED } else { at };

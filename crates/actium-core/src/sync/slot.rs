@@ -169,6 +169,7 @@ impl<T> Slot<T> {
     /// write of `outcome` could overlap the receiver's read of the first.
     /// `outcome` is never `Expired` (not a safety matter: the receiver
     /// would report it as expiry).
+    #[inline]
     unsafe fn complete(&self, outcome: Outcome<T>) -> bool {
         debug_assert!(!matches!(outcome, Outcome::Expired));
         // SAFETY: only the answerer writes `outcome`, and only here, once

@@ -159,9 +159,6 @@ struct Buffer {
     /// Whether this buffer is counted in `Sweeper::buffering`.
     counted: bool,
     queue: Option<Queue>,
-    /// Answered registrations taken from the shared queue, dropped once
-    /// its lock is released (the sweeper takes that lock).
-    answered: Vec<Registration>,
 }
 
 thread_local! {
@@ -172,7 +169,6 @@ thread_local! {
             batching: false,
             counted: false,
             queue: None,
-            answered: Vec::new(),
         })
     };
 }
@@ -196,17 +192,21 @@ fn sweeper() -> &'static Sweeper {
 }
 
 impl Sweeper {
-    /// `instant` in the alarm's unit: nanoseconds since `epoch`.
+    /// `instant` in the alarm's unit: nanoseconds since `epoch`, at most
+    /// [`ANY_TIME`] (292 years).
     fn nanos(&self, instant: Instant) -> u64 {
         let nanos = instant.saturating_duration_since(self.epoch).as_nanos();
-        u64::try_from(nanos).unwrap_or(ANY_TIME)
+        u64::try_from(nanos).map_or(ANY_TIME, |nanos| nanos.min(ANY_TIME))
     }
 }
 
 impl Buffer {
     /// Moves unanswered registrations to this thread's shared queue.
     fn publish(&mut self, sweeper: &Sweeper) {
-        self.pending.retain(|r| !r.slot.is_done());
+        // Usually none is answered: look before paying for `retain`.
+        if self.pending.iter().any(|r| r.slot.is_done()) {
+            self.pending.retain(|r| !r.slot.is_done());
+        }
         self.published_at = TICKS.load(Ordering::Relaxed);
         if !self.pending.is_empty() {
             let queue = self.queue.get_or_insert_with(|| {
@@ -215,12 +215,17 @@ impl Buffer {
                 queue
             });
             let mut shared = lock(queue);
-            while shared.front().is_some_and(|r| r.slot.is_done()) {
-                self.answered.extend(shared.pop_front());
-            }
+            // One answered registration leaves from the front per
+            // publication, enough for a thread asking in a loop (the
+            // sweeper takes the rest); it is dropped once the lock, which
+            // the sweeper takes too, is released.
+            let answered = match shared.front() {
+                Some(front) if front.slot.is_done() => shared.pop_front(),
+                _ => None,
+            };
             shared.append(&mut self.pending);
             drop(shared);
-            self.answered.clear();
+            drop(answered);
         }
         self.uncount(sweeper);
         self.note_held();
@@ -330,9 +335,7 @@ pub(crate) fn register(slot: Arc<dyn Expire>, timeout: Duration) {
         tick,
         deadline,
     });
-    // Whether this thread began holding registrations back: then the
-    // sweeper must see it counted (see `Alarm::call_held`).
-    let mut began_holding = false;
+    let mut held = Held::No;
     let _exiting = BUFFER.try_with(|buffer| {
         let Ok(mut buffer) = buffer.try_borrow_mut() else {
             return;
@@ -347,7 +350,11 @@ pub(crate) fn register(slot: Arc<dyn Expire>, timeout: Duration) {
         if deadline.is_some() || !buffer.batching || buffer.published_at != tick {
             buffer.publish(sweeper);
         } else {
-            began_holding = buffer.count(sweeper);
+            held = if buffer.count(sweeper) {
+                Held::First
+            } else {
+                Held::AmongOthers
+            };
             buffer.note_held();
         }
     });
@@ -355,15 +362,31 @@ pub(crate) fn register(slot: Arc<dyn Expire>, timeout: Duration) {
         // From a thread-local destructor (or a drop inside `publish`).
         lock(&sweeper.fallback).push_back(registration);
     }
-    let due = deadline.map_or(ANY_TIME, |deadline| sweeper.nanos(deadline));
-    let wake = if began_holding {
-        sweeper.alarm.call_held(due)
-    } else {
-        sweeper.alarm.call(due)
+    let wake = match held {
+        Held::No => {
+            let due = deadline.map_or(ANY_TIME, |deadline| sweeper.nanos(deadline));
+            sweeper.alarm.call(due)
+        }
+        // The sweeper must see this thread counted (see `Alarm::call_held`).
+        Held::First => sweeper.alarm.call_held(ANY_TIME),
+        // The first of them saw to that, and the count stays up until they
+        // are published: the sweeper cannot sleep for good meanwhile.
+        Held::AmongOthers => false,
     };
     if wake {
         wake_sweeper(sweeper);
     }
+}
+
+/// Whether a registration was held back (long, on a batching thread that
+/// published in this tick already).
+enum Held {
+    /// Published at once.
+    No,
+    /// Held back, the first since the thread's last publication.
+    First,
+    /// Held back with others.
+    AmongOthers,
 }
 
 /// Wakes the sweeper, starting it if it is not running.
