@@ -1,7 +1,9 @@
-//! Where the runtime records: the hooks the send path, the actor loop, the
-//! generated code, links and the registry call. Each starts with one
-//! relaxed load ([`is_recording`]); the work behind it is out of line and
-//! marked cold, so the hot paths keep their shape while nothing records.
+//! Stamping what an actor sends: the recording hooks of the send path, local
+//! (`envelope`) and remote (`remote_sent`, `remote_envelope`). The other
+//! hooks live with what they touch (`call/activation.rs`,
+//! `cell/record.rs`, `runtime/runner`). Each starts with one relaxed load
+//! ([`is_recording`]); the work behind it is out of line and marked cold,
+//! so the hot paths keep their shape while nothing records.
 
 use crate::actor::{Actor, Cell};
 use crate::base::ActorLabel;

@@ -1,4 +1,6 @@
-//! The actor cell: what an actor's references and its running loop share.
+//! The core of an actor cell: what an actor's references and its running
+//! loop share, without the actor's type (the typed `Cell<A>`, which adds
+//! the mailbox, is in `actor/cell.rs`).
 //!
 //! A cell holds the mailbox and the actor's lifecycle: its exit reason once
 //! it has one, who waits for it, and its relations — links, monitors,
