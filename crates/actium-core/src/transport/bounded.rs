@@ -143,7 +143,10 @@ impl Budget {
 /// A decoding error, with its message: boxed, so that results through
 /// the decoding's many layers stay two words.
 #[derive(Debug)]
-#[expect(clippy::box_collection, reason = "a thin pointer keeps every result small")]
+#[expect(
+    clippy::box_collection,
+    reason = "a thin pointer keeps every result small"
+)]
 struct Failure(Box<String>);
 
 impl Failure {

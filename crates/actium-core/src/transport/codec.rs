@@ -269,9 +269,8 @@ impl<R: Serialize + Send> Forward<R> for Encoding {
                     ))),
                     Err(payload) => {
                         bytes.clear();
-                        responder.respond(Response::Panicked(crate::error::panic_message(
-                            &*payload,
-                        )));
+                        responder
+                            .respond(Response::Panicked(crate::error::panic_message(&*payload)));
                         // On to the method's own panic boundary, which
                         // applies the actor's panic policy.
                         std::panic::resume_unwind(payload);

@@ -42,10 +42,10 @@ use std::sync::Arc;
 
 pub use answer::{Answer, EncodedCall, Rejection, Respond, Responder, Response};
 #[cfg(feature = "remote")]
+pub use bounded::DEFAULT_MAX_DECODED;
+#[cfg(feature = "remote")]
 #[doc(hidden)]
 pub use codec::generated;
-#[cfg(feature = "remote")]
-pub use bounded::DEFAULT_MAX_DECODED;
 #[cfg(feature = "remote")]
 pub use codec::{decode, decode_in, encode, take_from, with_decode_limit};
 pub use inbound::{apply, connection_lost, deliver};
