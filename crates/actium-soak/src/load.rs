@@ -352,23 +352,24 @@ async fn faults(
     targets: Arc<Targets>,
     mut remote: Remote,
     near: Node,
-    seed: u64,
+    plan: Faults,
     until: Instant,
 ) -> Result<(u64, u64), String> {
+    let seed = plan.seed;
     let mut rng = Rng::new(seed ^ 0x5eed);
     let (mut kills, mut restarts) = (0, 0);
     let mut next_restart = Instant::now() + Duration::from_secs(5);
     while Instant::now() < until {
         actium::sleep(Duration::from_millis(500)).await;
         let victim = rng.below(1000) as usize;
-        {
+        if plan.kills {
             let mut local = targets.local.lock().unwrap_or_else(PoisonError::into_inner);
             let at = victim % local.len();
             local[at].kill();
             local[at] = Worker::default().spawn();
+            kills += 1;
         }
-        kills += 1;
-        if Instant::now() >= next_restart {
+        if plan.restarts && Instant::now() >= next_restart {
             next_restart += Duration::from_secs(5);
             remote.stop().await?;
             remote = Remote::start().await?;
@@ -381,8 +382,20 @@ async fn faults(
     Ok((kills, restarts))
 }
 
+/// Which faults a mixed run injects, and the seed of its choices.
+#[derive(Debug, Clone, Copy)]
+pub struct Faults {
+    /// Seeds the choices of calls and faults.
+    pub seed: u64,
+    /// Kill (and replace) a local actor every half second.
+    pub kills: bool,
+    /// Replace the remote node every five seconds.
+    pub restarts: bool,
+}
+
 /// See the crate's docs: `actium-soak mixed`.
-pub fn mixed(length: Duration, seed: u64, clients: usize) -> Result<String, String> {
+pub fn mixed(length: Duration, plan: Faults, clients: usize) -> Result<String, String> {
+    let seed = plan.seed;
     actium::launch(Mode::Tasks, async move {
         let started = Instant::now();
         let until = started + length;
@@ -416,22 +429,25 @@ pub fn mixed(length: Duration, seed: u64, clients: usize) -> Result<String, Stri
             })
             .collect();
         let samples = sample_until(started, until);
-        let fault = faults(targets.clone(), remote, near.clone(), seed, until);
+        let fault = faults(targets.clone(), remote, near.clone(), plan, until);
         let (faults, samples) = futures_join(fault, samples).await;
         let (kills, restarts) = faults?;
         for driver in load {
             driver.await.map_err(text)?;
         }
         let end = Sample::take(started.elapsed().as_secs_f64());
-        report(
+        let known_nodes = near.known_nodes().len();
+        let summary = report(
             &outcomes,
             &samples,
             end,
             kills,
             restarts,
             supervisor.is_alive(),
-        )
-        .map_err(Failure)
+        );
+        summary
+            .map(|summary| format!("{summary} known_nodes={known_nodes}"))
+            .map_err(Failure)
     })
     .map_err(|Failure(failure)| failure)
 }

@@ -52,6 +52,12 @@ enum Run {
         /// Concurrent clients.
         #[arg(long, default_value_t = 16)]
         clients: usize,
+        /// Do not kill local actors.
+        #[arg(long)]
+        no_kills: bool,
+        /// Do not replace the remote node.
+        #[arg(long)]
+        no_restarts: bool,
     },
 }
 
@@ -65,7 +71,17 @@ fn main() -> ExitCode {
             seconds,
             seed,
             clients,
-        } => load::mixed(std::time::Duration::from_secs(seconds), seed, clients),
+            no_kills,
+            no_restarts,
+        } => load::mixed(
+            std::time::Duration::from_secs(seconds),
+            load::Faults {
+                seed,
+                kills: !no_kills,
+                restarts: !no_restarts,
+            },
+            clients,
+        ),
     };
     match outcome {
         Ok(summary) => {

@@ -13,7 +13,7 @@ use actium::remote::testing::RawPeer;
 use actium::remote::{DialPolicy, Node, NodeAddress, NodeBuilder};
 use actium::{Error, Monitor, System};
 use support::Event;
-use support::remote::COOKIE;
+use support::remote::{COOKIE, varint};
 use tokio::time::timeout;
 
 /// Longer than anything a node waits for, so that a test fails rather
@@ -178,20 +178,6 @@ fn node_down_reason(error: Error) -> String {
     match error {
         Error::NodeDown { reason, .. } => reason,
         other => panic!("expected NodeDown, got {other:?}"),
-    }
-}
-
-/// A postcard varint.
-fn varint(mut value: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
     }
 }
 

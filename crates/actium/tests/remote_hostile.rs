@@ -14,7 +14,7 @@ use actium::prelude::*;
 use actium::remote::DEFAULT_MAX_FRAME;
 use actium::remote::testing::{Heard, RawHandshake, RawListener, RawPeer};
 use actium::{Actor, ActorId, ActorLabel, Error};
-use support::remote::{COOKIE, Cluster, Logs, Tap, field};
+use support::remote::{COOKIE, Cluster, Logs, Tap, field, varint};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -149,20 +149,6 @@ async fn heard(raw: &mut RawHandshake) -> Heard {
     timeout(BOUND, raw.next())
         .await
         .expect("the node answers or closes in time")
-}
-
-/// A postcard varint.
-fn varint(mut value: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 // --- Before authentication --------------------------------------------

@@ -79,7 +79,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
 /// keeps to bounds: a sequence may not declare more elements than there
 /// are bytes left (zero-sized elements aside, up to a limit), and the
 /// memory decoded into is at most 32 times the bytes plus 64 KiB, capped
-/// by [`with_decode_limit`] (default [`DEFAULT_MAX_DECODED`](crate::transport::DEFAULT_MAX_DECODED)).
+/// by [`with_decode_limit`] (default [`DEFAULT_MAX_DECODED`](super::DEFAULT_MAX_DECODED)).
 ///
 /// # Errors
 ///

@@ -49,8 +49,7 @@ pub use codec::generated;
 pub use codec::{decode, decode_in, encode, take_from, with_decode_limit};
 pub use inbound::{apply, connection_lost, deliver};
 
-use crate::base::ActorLabel;
-use crate::base::Error;
+use crate::base::{ActorLabel, Error};
 
 /// Makes `resolver` the network layer of `system`: references to its
 /// actors can then be sent to other nodes, and references received resolve

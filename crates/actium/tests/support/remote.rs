@@ -307,3 +307,17 @@ impl Tap {
         Tap { address, from }
     }
 }
+
+/// A postcard varint: how a hostile test writes a declared length.
+pub fn varint(mut value: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
