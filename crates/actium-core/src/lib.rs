@@ -4,102 +4,91 @@
 //!
 //! # Layout
 //!
-//! One concept per module, depending downward:
+//! The modules are grouped by role in folders. Each folder's `mod.rs` says
+//! what it owns and what it may use; a folder uses only folders listed
+//! before it (`scripts/layering` checks this in CI), so the list below reads
+//! bottom to top:
 //!
-//! - [`id`](ActorId), `error`, `exit` — addresses, the [`Error`] enum, and
-//!   [`ExitReason`].
-//! - `mailbox` — one actor's message queue (a per-actor mutex around a
-//!   `VecDeque`, drained in batches).
-//! - `chain`, `current` — the causal chain of blocked callers carried by each
-//!   ask, and the task-local frame that says which actor is running; together
-//!   they turn call cycles into an immediate [`Error::Deadlock`].
-//! - `cell` — what an actor's references and its loop share: mailbox and
-//!   lifecycle.
-//! - `dispatch`, `reference`, `ask` — [`ActorRef`], the seam generated
-//!   proxies call through, and the [`Ask`] future of a request-reply.
-//! - `primitives::slot`, `deadline` — the lock-free reply slot an answer (or
-//!   a timeout, or a stop) completes, and the one background thread that
-//!   expires overdue asks without a timer per call.
-//! - `runner` — the actor loop that takes messages and runs methods.
-//! - `context` — [`Context`], the actor's view of itself (timers, stop).
-//! - `system`, `table`, `spawn`, `launch` — [`System`] (a Tokio runtime plus
-//!   the actor table), the [`Spawner`] builder, [`launch`] and
-//!   [`serve_forever`].
-//! - `time`, `blocking` — the time seam and blocking work.
+//! - `base` — the vocabulary every folder uses: addresses
+//!   ([`ActorId`], [`ActorLabel`], [`NodeId`]), [`ExitReason`], the
+//!   [`Error`] enum, and the signals links and monitors deliver ([`Exit`],
+//!   [`Down`]).
+//! - `sync` — the hand-written lock-free primitives loom model-checks: the
+//!   one-shot reply slot, the mailbox's armed wait, the sweeper's alarm.
 //! - [`observe`] — the recording seam: [`Event`](observe::Event)s about
 //!   messages and method runs, handed to a [`Recorder`](observe::Recorder)
 //!   installed on a system; one relaxed atomic load per hook while nothing
 //!   records.
+//! - `wire` — the vocabulary of the transport seam (what a remote call,
+//!   answer and signal are; the traits a network layer implements),
+//!   re-exported by [`transport`].
+//! - `call` — a call in flight: the [`Ask`] future and its reply, the
+//!   deadline sweeper that expires overdue asks without a timer per call,
+//!   the causal chain of blocked callers and the task-local frame of the
+//!   running actor; together they turn call cycles into an immediate
+//!   [`Error::Deadlock`].
+//! - `mailbox` — one actor's message queue (a per-actor mutex around a
+//!   `VecDeque`, drained in batches).
+//! - `cell` — what an actor's references, its loop and its system share,
+//!   untyped: lifecycle, links and monitors ([`Monitor`]), the system's
+//!   shared state, the actor and name tables.
+//! - `actor` — what an actor is and how it is reached: [`Actor`],
+//!   [`Context`], [`ActorRef`], [`Group`], [`Reentrant`], the [`Spawner`]
+//!   builder, timers.
+//! - `runtime` — running actors: [`System`] (a Tokio runtime plus the actor
+//!   table), [`SystemHandle`], spawning, the actor loop, [`launch`],
+//!   [`serve_forever`], [`blocking`].
+//! - [`transport`] — delivering calls and signals that cross nodes, and the
+//!   wire codec.
+//! - `__private` — what `#[actor]` expansions call. Not public API.
+//! - `otp` — what is built on the runtime the way OTP builds on processes:
+//!   [`supervisor`]s, the name registry ([`register`], [`whereis`]),
+//!   mailbox [`Process`]es, function actors.
 //!
 //! # How a call flows
 //!
 //! `counter.incr(5)` calls a method of the proxy that `ActorRef<Counter>`
 //! dereferences to. The proxy hands the arguments and a message constructor
-//! to the reference's endpoint, which builds the message and pushes it onto
-//! the actor's mailbox (one short lock, no serialisation), waking the actor
-//! loop if it was idle. The loop takes the whole queue in one swap, and for
-//! each message runs the generated `handle`, which matches the message and
-//! calls `Counter::incr(&mut self, 5)`. A request-reply additionally carries
-//! a one-shot reply slot; the loop answers through it, and the caller's
-//! [`Ask`] future resolves, or fails once the deadline sweeper expires the
-//! slot.
+//! to the reference's endpoint (`actor/reference/endpoint.rs`), which builds
+//! the message and pushes it onto the actor's mailbox (`mailbox/`; one short
+//! lock, no serialisation), waking the actor loop if it was idle. The loop
+//! (`runtime/runner/`) takes the whole queue in one swap, and for each
+//! message runs the generated `handle`, which matches the message and calls
+//! `Counter::incr(&mut self, 5)`. A request-reply additionally carries a
+//! one-shot reply slot (`sync/slot.rs`); the loop answers through it, and the
+//! caller's [`Ask`] future (`call/ask.rs`) resolves, or fails once the
+//! deadline sweeper (`call/deadline/`) expires the slot.
 
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+pub mod __private;
 mod actor;
-mod ask;
-mod blocking;
+mod base;
+mod call;
 mod cell;
-mod chain;
-mod context;
-mod current;
-mod deadline;
-mod dispatch;
-mod error;
-mod exit;
-mod function;
-mod group;
-mod id;
-mod launch;
 mod mailbox;
 pub mod observe;
-mod primitives;
-mod process;
-mod reentrant;
-mod reference;
-mod registry;
-mod runner;
-mod signal;
-mod spawn;
-pub mod supervisor;
-mod system;
-mod table;
-mod time;
+mod otp;
+mod runtime;
+mod sync;
 pub mod transport;
+mod wire;
 
-#[doc(hidden)]
-#[path = "private.rs"]
-pub mod __private;
-
-pub use actor::{Actor, PanicPolicy};
-pub use ask::Ask;
-pub use blocking::blocking;
-pub use context::Context;
-pub use error::{Cycle, Error, Result};
-pub use exit::ExitReason;
-pub use function::{FunctionActor, function_actor};
-pub use group::{
-    FirstAnswers, FirstCall, GatherCall, Gathering, Group, MemberReply, MulticastCall, Replies,
+pub use actor::{
+    Actor, ActorRef, Context, FirstAnswers, FirstCall, GatherCall, Gathering, Group, MemberReply,
+    MulticastCall, PanicPolicy, Reentrant, Replies, Spawner, Stopped, Timer, sleep,
 };
-pub use id::{ActorId, ActorLabel, NodeId};
-pub use launch::{launch, serve_forever};
-pub use process::{Inbox, Message, Process, ProcessMethods, ProcessResult, spawn, try_spawn};
-pub use reentrant::Reentrant;
-pub use reference::{ActorRef, Stopped};
-pub use registry::{register, unregister, whereis};
-pub use signal::{Down, Exit, Monitor, MonitorRef};
-pub use spawn::Spawner;
-pub use system::{
-    DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, EnterGuard, Mode, System, SystemBuilder, SystemHandle,
+pub use base::{
+    ActorId, ActorLabel, Cycle, Down, Error, Exit, ExitReason, MonitorRef, NodeId, Result,
 };
-pub use time::{Timer, sleep};
+pub use call::Ask;
+pub use cell::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, Mode, Monitor};
+pub use otp::supervisor;
+pub use otp::{
+    FunctionActor, Inbox, Message, Process, ProcessMethods, ProcessResult, function_actor,
+    register, spawn, try_spawn, unregister, whereis,
+};
+pub use runtime::{
+    EnterGuard, System, SystemBuilder, SystemHandle, blocking, launch, serve_forever,
+};

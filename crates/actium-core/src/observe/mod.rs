@@ -2,7 +2,7 @@
 //! and a recorder.
 //!
 //! A system records once a [`Recorder`] is installed on it
-//! ([`SystemHandle::record`]). From then on every message sent to its
+//! ([`SystemHandle::record`](crate::SystemHandle::record)). From then on every message sent to its
 //! actors, every method run, every answer and every exit or down signal
 //! becomes an [`Event`] handed to the recorder. The `actium-trace` crate
 //! provides recorders (to stdout, a JSON Lines file, memory) and draws the
@@ -27,10 +27,14 @@
 //! (`current`) beside the deadlock chains.
 
 //!
-//! Layout: this file is the model in the user's words (events, ids, the
-//! recorder and how to install one); `hooks` is where the runtime records.
-
-mod hooks;
+//! Layout: this module is the model in the user's words (events, ids, the
+//! recorder and how to install one) and the safe call of a recorder
+//! (`emit`). The hooks where the runtime records live with what they
+//! touch: stamping sends in `actor/stamp.rs`, method runs in
+//! `call/activation.rs`, signals and names in `cell/record.rs`, a turn of
+//! the loop in `runtime/runner`.
+//!
+//! *May use:* `base`.
 
 use std::fmt::{self, Write as _};
 use std::num::NonZeroU64;
@@ -38,18 +42,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
-use crate::id::{ActorLabel, NodeId};
-use crate::system::SystemHandle;
-
-use hooks::emit_named;
-pub(crate) use hooks::{
-    activated, activated_async, answered, envelope, named, open, panicked, remote_envelope,
-    remote_sent, signal,
-};
+use crate::base::{ActorLabel, NodeId};
 
 /// How many systems in this process have a recorder: the one thing the hot
 /// paths read while nobody records.
-static RECORDING: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static RECORDING: AtomicUsize = AtomicUsize::new(0);
 
 /// Descriptions of arguments and answers are cut after this many bytes, so
 /// a huge argument costs a bounded amount of formatting.
@@ -223,7 +220,7 @@ impl Event {
     }
 }
 
-/// Receives a system's events. Installed with [`SystemHandle::record`].
+/// Receives a system's events. Installed with [`SystemHandle::record`](crate::SystemHandle::record).
 ///
 /// Both methods are called on the thread where the event happens — often
 /// an actor's, in the middle of a send. They must be quick and must not
@@ -250,10 +247,10 @@ pub struct AlreadyRecording;
 /// A system's recorder, set at most once; part of the system's shared
 /// state.
 #[derive(Default)]
-pub(crate) struct Installed(OnceLock<Arc<dyn Recorder>>);
+pub(crate) struct Installed(pub(crate) OnceLock<Arc<dyn Recorder>>);
 
 impl Installed {
-    fn get(&self) -> Option<&Arc<dyn Recorder>> {
+    pub(crate) fn get(&self) -> Option<&Arc<dyn Recorder>> {
         self.0.get()
     }
 }
@@ -266,45 +263,13 @@ impl Drop for Installed {
     }
 }
 
-impl SystemHandle {
-    /// Makes this system record: from now on its messages, method runs,
-    /// answers, signals and names are events handed to `recorder`.
-    ///
-    /// A system keeps its recorder until it is dropped; to stop recording,
-    /// have the recorder drop what it gets (the `actium-trace` recorders
-    /// have a `finish`). Names registered before this call are recorded at
-    /// once, so traces can name those actors.
-    ///
-    /// # Errors
-    ///
-    /// [`AlreadyRecording`] if the system has a recorder.
-    pub fn record(&self, recorder: Arc<dyn Recorder>) -> Result<(), AlreadyRecording> {
-        let shared = self.shared();
-        shared
-            .recorder
-            .0
-            .set(recorder.clone())
-            .map_err(|_| AlreadyRecording)?;
-        RECORDING.fetch_add(1, Ordering::Relaxed);
-        for (name, label) in shared.registry.entries() {
-            emit_named(&recorder, label, name);
-        }
-        Ok(())
-    }
-
-    /// Whether this system has a recorder.
-    pub fn is_recording(&self) -> bool {
-        self.shared().recorder.get().is_some()
-    }
-}
-
 /// What a recorded message carries to its receiver.
 #[derive(Clone, Copy)]
 pub(crate) struct Stamp {
-    id: MessageId,
-    from: Option<ActorLabel>,
-    method: &'static str,
-    kind: EventKind,
+    pub(crate) id: MessageId,
+    pub(crate) from: Option<ActorLabel>,
+    pub(crate) method: &'static str,
+    pub(crate) kind: EventKind,
 }
 
 /// What the frame of an actor handling a recorded message knows: the
@@ -341,10 +306,39 @@ pub(crate) fn debug_capped(out: &mut String, value: &dyn fmt::Debug) {
     let _cut = write!(Capped(out), "{value:?}");
 }
 
-fn display_capped(value: &dyn fmt::Display) -> String {
+pub(crate) fn display_capped(value: &dyn fmt::Display) -> String {
     let mut out = String::new();
     let _cut = write!(Capped(&mut out), "{value}");
     out
+}
+
+pub(crate) fn emit(
+    recorder: &dyn Recorder,
+    mut event: Event,
+    detail: impl FnOnce() -> Option<String>,
+) {
+    // The recorder is user code, and it is called from places a panic must
+    // not leave (an activation's `Drop`, the actor loop between messages):
+    // a panicking recorder loses the event, with a log line, and nothing
+    // else.
+    let recorded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if recorder.wants(&event) {
+            event.detail = detail();
+            recorder.record(event);
+        }
+    }));
+    if let Err(payload) = recorded {
+        tracing::error!(
+            message = %crate::base::panic_message(&*payload),
+            "the recorder panicked; the event is lost"
+        );
+    }
+}
+
+pub(crate) fn emit_named(recorder: &Arc<dyn Recorder>, label: ActorLabel, name: String) {
+    let mut event = Event::new(EventKind::Named, MessageId::next(), "register");
+    event.to = Some(label);
+    emit(&**recorder, event, || Some(name));
 }
 
 #[cfg(test)]

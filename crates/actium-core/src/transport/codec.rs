@@ -14,16 +14,11 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::answer::Resolve;
-use super::{Answer, EncodedCall, Rejection, Responder, Response};
-use crate::actor::Actor;
-use crate::ask::{Forward, Reply};
-use crate::cell::Cell;
-use crate::error::Error;
-use crate::exit::ExitReason;
-use crate::id::{ActorId, ActorLabel, NodeId};
-use crate::primitives::slot::Outcome;
-use crate::reference::{ActorRef, Target};
+use crate::actor::{Actor, ActorRef, Cell, Target};
+use crate::base::{ActorId, ActorLabel, Error, ExitReason, NodeId};
+use crate::call::{Forward, Reply};
+use crate::sync::Outcome;
+use crate::wire::{Answer, EncodedCall, Rejection, Resolve, Responder, Response};
 
 /// Appends postcard output to a `Vec` without per-byte bookkeeping.
 struct Append<'a>(&'a mut Vec<u8>);
@@ -68,12 +63,8 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     // The bytes come from another node and the impls from users: one that
     // panics on input it did not expect must fail this call, not unwind
     // through the connection's reader and take the connection with it.
-    let decoded = std::panic::catch_unwind(|| take_from::<T>(bytes)).map_err(|panic| {
-        format!(
-            "decoding panicked: {}",
-            crate::error::panic_message(&*panic)
-        )
-    })?;
+    let decoded = std::panic::catch_unwind(|| take_from::<T>(bytes))
+        .map_err(|panic| format!("decoding panicked: {}", crate::base::panic_message(&*panic)))?;
     match decoded? {
         (value, []) => Ok(value),
         (_, rest) => Err(format!("{} unexpected trailing bytes", rest.len())),
@@ -112,7 +103,7 @@ pub fn with_decode_limit<T>(limit: usize, decode: impl FnOnce() -> T) -> T {
 ///
 /// What did not decode, in words.
 pub fn decode_in<T: DeserializeOwned>(
-    system: &crate::SystemHandle,
+    system: &crate::runtime::SystemHandle,
     bytes: &[u8],
 ) -> Result<T, String> {
     super::inbound::decoding(system, || decode(bytes))
@@ -256,7 +247,7 @@ impl<R: Serialize + Send> Forward<R> for Encoding {
     fn respond(self: Box<Self>, outcome: Outcome<R>) {
         let responder = self.responder;
         match outcome {
-            Outcome::Value(value) => super::with_scratch(|bytes| {
+            Outcome::Value(value) => crate::wire::with_scratch(|bytes| {
                 // The answer's `Serialize` is user code: a panic in it is
                 // the method's, and the caller hears of it at once.
                 let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -270,7 +261,7 @@ impl<R: Serialize + Send> Forward<R> for Encoding {
                     Err(payload) => {
                         bytes.clear();
                         responder
-                            .respond(Response::Panicked(crate::error::panic_message(&*payload)));
+                            .respond(Response::Panicked(crate::base::panic_message(&*payload)));
                         // On to the method's own panic boundary, which
                         // applies the actor's panic policy.
                         std::panic::resume_unwind(payload);

@@ -3,13 +3,10 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use super::{Peer, Rejection, RemoteCell, RemoteSignal, Responder};
-use crate::cell::ErasedCell;
-use crate::error::Error;
-use crate::exit::ExitReason;
-use crate::id::{ActorId, ActorLabel, NodeId};
-use crate::signal::{Down, Exit, MonitorRef};
-use crate::system::SystemHandle;
+use crate::base::{ActorId, ActorLabel, Down, Error, Exit, ExitReason, MonitorRef, NodeId};
+use crate::cell::{ErasedCell, RemoteCell};
+use crate::runtime::SystemHandle;
+use crate::wire::{Answer, Peer, Rejection, RemoteSignal, Responder, Response};
 
 thread_local! {
     /// The system that references being decoded on this thread belong to.
@@ -245,4 +242,23 @@ pub fn connection_lost(system: &SystemHandle, node: NodeId) {
             cell.remove_watcher(ours);
         }
     }
+}
+
+impl Answer {
+    /// Completes the call with the callee's response. A value is decoded
+    /// in `system` (references in it resolve there); a value that does not
+    /// decode fails the call with [`Error::Codec`].
+    pub fn resolve(self, system: &SystemHandle, response: Response<'_>) {
+        let Answer {
+            resolve,
+            actor,
+            method,
+        } = self;
+        let actor = actor.unwrap_or_else(|| unknown_actor(system));
+        super::inbound::decoding(system, || resolve.resolve(response, actor, method));
+    }
+}
+
+fn unknown_actor(system: &SystemHandle) -> ActorLabel {
+    ActorLabel::new(crate::base::ActorId::new(system.node(), 0), "?")
 }

@@ -1,0 +1,42 @@
+//! What an actor is and how it is reached: the [`Actor`]/`Handler` traits
+//! and their enums (`traits`), [`Context`], the typed `Cell<A>` (mailbox
+//! plus cell core, and its `ErasedCell` implementation), [`Reentrant`] and
+//! the lending of state, the dispatch seam generated proxies call through
+//! (`Dispatch`, `Methods`, `MethodInfo`, `NoMethods`), references
+//! ([`ActorRef`], [`Stopped`], the endpoint and the patient sends:
+//! `reference`), [`Group`]s and their dispatchers, the [`Spawner`] builder
+//! *type* (spawning itself is in `runtime`), timers ([`Timer`],
+//! [`sleep`]), and stamping the messages an actor sends (`stamp`).
+//!
+//! *May use:* `base`, `observe`, `wire`, `call`, `mailbox`, `cell`. One
+//! call goes up by method resolution, not by path: the provided method
+//! `Actor::spawn` calls `Spawner::spawn`, which `runtime` implements.
+
+mod cell;
+mod context;
+mod dispatch;
+mod group;
+mod reentrant;
+mod reference;
+mod spawner;
+mod stamp;
+pub(crate) mod time;
+mod traits;
+
+pub(crate) use cell::Cell;
+pub use context::Context;
+pub use dispatch::{Dispatch, MethodInfo, Methods, NoMessage, NoMethods};
+pub use group::{
+    FirstAnswers, FirstCall, FirstOf, Gather, GatherCall, Gathering, Group, MemberReply, Multicast,
+    MulticastCall, Replies,
+};
+pub use reentrant::Reentrant;
+pub(crate) use reentrant::{Lend, Parallel, State};
+#[cfg(feature = "remote")]
+pub(crate) use reference::Target;
+pub use reference::{ActorRef, AskWhenRoom, Endpoint, Patient, SendWhenRoom, Stopped};
+pub use spawner::Spawner;
+pub(crate) use spawner::{Birth, SpawnOptions};
+pub(crate) use stamp::{envelope, remote_envelope, remote_sent};
+pub use time::{Timer, sleep};
+pub use traits::{Actor, Handled, Handler, Outcome, PanicPolicy, Panicked, ParallelTask};

@@ -1,0 +1,222 @@
+//! Reentrant ("parallel") methods.
+//!
+//! A plain method holds `&mut self` across its awaits, so the actor serves
+//! nothing else until it returns: strict one-at-a-time order. A `parallel`
+//! method instead receives a [`Reentrant<Self>`] handle and reaches the
+//! state only inside synchronous closures:
+//!
+//! ```text
+//! #[ask(parallel)]
+//! async fn find_successor(mut this: Reentrant<Self>, id: u64) -> NodeRef {
+//!     let next = this.with(|node| node.closest_preceding(id)); // state, no await
+//!     next.find_successor(id).await                             // await, no state
+//! }
+//! ```
+//!
+//! While it awaits, the actor loop goes on taking messages — including calls
+//! that come back from the actor it is waiting on (A → B → A). State is
+//! still touched by one method at a time, and the compiler enforces it: a
+//! closure passed to [`with`](Reentrant::with) cannot await, and cannot
+//! return a borrow of the state, so no borrow lives across an await point.
+//!
+//! How: the loop owns the state. Only while it polls its in-flight parallel
+//! methods does it lend the state to them, through a slot that
+//! [`with`](Reentrant::with) opens; plain methods run while no parallel one
+//! is being polled. The slot's lock is never held across an await, so it
+//! cannot deadlock.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context as TaskContext, Poll};
+use std::thread::ThreadId;
+
+use crate::actor::{Actor, ActorRef, Cell, Context, Outcome, ParallelTask};
+use crate::base::{ActorId, ExitReason};
+
+/// The actor's state and context, owned by the loop.
+pub(crate) struct State<A: Actor> {
+    pub(crate) actor: A,
+    pub(crate) ctx: Context<A>,
+}
+
+/// Where the loop lends the state to parallel methods while it polls them.
+pub(crate) struct Lend<A: Actor> {
+    slot: Mutex<Lent<A>>,
+}
+
+/// The state while lent, and the thread lending it: only code polled by
+/// the actor loop on that thread — the actor's own parallel methods — may
+/// borrow it, never a task they spawned onto another thread.
+struct Lent<A: Actor> {
+    state: Option<Box<State<A>>>,
+    lender: Option<ThreadId>,
+}
+
+impl<A: Actor> Lend<A> {
+    pub(crate) fn new() -> Self {
+        Lend {
+            slot: Mutex::new(Lent {
+                state: None,
+                lender: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Lent<A>> {
+        // A panic inside `with` poisons the lock but leaves the state whole
+        // (the panic is caught and reported per the actor's policy).
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn put(&self, state: Box<State<A>>) {
+        let mut lent = self.lock();
+        lent.state = Some(state);
+        lent.lender = Some(std::thread::current().id());
+    }
+
+    pub(crate) fn take(&self) -> Option<Box<State<A>>> {
+        let mut lent = self.lock();
+        lent.lender = None;
+        lent.state.take()
+    }
+
+    /// Takes a stop requested through the lent context, if any.
+    fn take_stop(&self) -> Option<ExitReason> {
+        self.lock().state.as_mut()?.ctx.take_stop()
+    }
+}
+
+/// A parallel method in flight, holding any stop it requested until it
+/// returns.
+///
+/// `Context::stop` stops the actor once the current method returns. For a
+/// parallel method that is the method itself, not whatever the loop
+/// handles next: left in the context, the request would stop the actor
+/// after the next message or the next other parallel method to finish,
+/// and drop the method that asked. So each poll moves the request here.
+pub(crate) struct Parallel<A: Actor> {
+    task: ParallelTask,
+    lend: Arc<Lend<A>>,
+    stop: Option<ExitReason>,
+}
+
+impl<A: Actor> Parallel<A> {
+    pub(crate) fn new(task: ParallelTask, lend: Arc<Lend<A>>) -> Self {
+        Parallel {
+            task,
+            lend,
+            stop: None,
+        }
+    }
+}
+
+impl<A: Actor> Future for Parallel<A> {
+    /// The method's outcome, and the stop it requested.
+    type Output = (Outcome, Option<ExitReason>);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let polled = this.task.as_mut().poll(cx);
+        // Only this method's sections ran during that poll (the state is
+        // lent to one method at a time), so a new request is its own. The
+        // first one wins, as in `Context::stop_with`.
+        if let Some(reason) = this.lend.take_stop() {
+            this.stop.get_or_insert(reason);
+        }
+        polled.map(|outcome| (outcome, this.stop.take()))
+    }
+}
+
+/// Returns a state taken out of the slot for a `with` call, even if the
+/// call unwinds.
+struct PutBack<'a, A: Actor> {
+    lend: &'a Lend<A>,
+    state: Option<Box<State<A>>>,
+}
+
+impl<A: Actor> Drop for PutBack<'_, A> {
+    fn drop(&mut self) {
+        if let Some(state) = self.state.take() {
+            self.lend.lock().state = Some(state);
+        }
+    }
+}
+
+/// The handle a `parallel` method gets instead of `&self`: the state is
+/// reached through [`with`](Reentrant::with), between awaits.
+pub struct Reentrant<A: Actor> {
+    lend: Arc<Lend<A>>,
+    cell: Arc<Cell<A>>,
+}
+
+impl<A: Actor> Reentrant<A> {
+    pub(crate) fn new(lend: Arc<Lend<A>>, cell: Arc<Cell<A>>) -> Self {
+        Reentrant { lend, cell }
+    }
+
+    /// Runs `f` on the actor's state and returns its result. `f` cannot
+    /// await, and its result cannot borrow the state.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called outside the actor's own parallel method — for
+    /// instance from a task the handle was moved into — because the state
+    /// belongs to the actor loop and is lent only to its methods.
+    pub fn with<R>(&mut self, f: impl FnOnce(&mut A) -> R) -> R {
+        self.with_context(|actor, _ctx| f(actor))
+    }
+
+    /// Like [`with`](Reentrant::with), also giving the actor's [`Context`]
+    /// (for timers, links, stopping).
+    ///
+    /// # Panics
+    ///
+    /// As [`with`](Reentrant::with).
+    pub fn with_context<R>(&mut self, f: impl FnOnce(&mut A, &mut Context<A>) -> R) -> R {
+        // The state is taken out of the slot for the call, not used under
+        // its lock: a `with` nested inside `f` (through another handle)
+        // then finds it lent already and panics with a clear message,
+        // instead of deadlocking on the lock.
+        let state = {
+            let mut lent = self.lend.lock();
+            let here = Some(std::thread::current().id());
+            match (lent.lender == here, lent.state.take()) {
+                (true, Some(state)) => state,
+                (true, None) => panic!(
+                    "Reentrant::with called inside another `with` of {}: the state is already \
+                     borrowed",
+                    self.cell.core.label
+                ),
+                (false, taken) => {
+                    lent.state = taken;
+                    panic!(
+                        "Reentrant::with used outside {}'s own parallel method: the state is lent \
+                         only to the actor's methods, not to tasks they spawn",
+                        self.cell.core.label
+                    )
+                }
+            }
+        };
+        // Put back even if `f` panics: the loop takes it back after the
+        // poll, and the panic is reported per the actor's policy.
+        let mut back = PutBack {
+            lend: &self.lend,
+            state: Some(state),
+        };
+        match back.state.as_deref_mut() {
+            Some(State { actor, ctx }) => f(actor, ctx),
+            None => unreachable!("`back` holds the state until it drops"),
+        }
+    }
+
+    /// A reference to this actor.
+    pub fn myself(&self) -> ActorRef<A> {
+        ActorRef::from_cell(self.cell.clone())
+    }
+
+    /// This actor's id.
+    pub fn id(&self) -> ActorId {
+        self.cell.core.id()
+    }
+}

@@ -1,0 +1,172 @@
+//! The [`Endpoint`] a reference's proxy calls through: where the actor is
+//! (this node or another) and how a tell or an ask reaches it.
+
+use std::sync::Arc;
+
+use crate::actor::{Actor, Cell, Dispatch, MethodInfo};
+use crate::base::{ActorLabel, Error};
+use crate::call::{Ask, Reply, chain, current};
+use crate::cell::SystemShared;
+use crate::mailbox::{Envelope, Refusal};
+use crate::observe::EventKind;
+use crate::wire::Peer;
+
+/// Delivers calls to one actor, here or on another node: what an
+/// [`ActorRef`] dispatches through.
+#[doc(hidden)]
+pub struct Endpoint<A: Actor> {
+    pub(crate) target: Target<A>,
+}
+
+/// Where an endpoint's calls go.
+pub(crate) enum Target<A: Actor> {
+    /// An actor in this process: calls go to its mailbox.
+    Local(Arc<Cell<A>>),
+    /// An actor on another node: calls are encoded and handed to its peer.
+    Remote(Arc<RemoteTarget>),
+}
+
+/// An actor on another node, as a reference made in `system` reaches it.
+pub(crate) struct RemoteTarget {
+    pub(crate) label: ActorLabel,
+    pub(crate) peer: Arc<dyn Peer>,
+    pub(crate) system: Arc<SystemShared>,
+}
+
+impl<A: Actor> Clone for Endpoint<A> {
+    fn clone(&self) -> Self {
+        Endpoint {
+            target: match &self.target {
+                Target::Local(cell) => Target::Local(cell.clone()),
+                Target::Remote(remote) => Target::Remote(remote.clone()),
+            },
+        }
+    }
+}
+
+impl RemoteTarget {
+    /// Encodes `msg` with the actor's generated codec and sends it.
+    pub(crate) fn send<A: Actor>(
+        &self,
+        kind: EventKind,
+        method: &'static str,
+        msg: A::Msg,
+    ) -> Result<(), Error> {
+        let trace = crate::actor::remote_sent::<A>(&self.system, self.label, kind, method, &msg);
+        crate::wire::with_scratch(|payload| {
+            let call = A::encode_call(msg, payload)?;
+            let answer = call.answer.map(|answer| answer.for_actor(self.label));
+            self.peer
+                .call(self.label.id(), call.method, payload, answer, trace)
+        })
+    }
+
+    pub(crate) fn ask<A: Actor, Args, R: Send + 'static>(
+        &self,
+        method: MethodInfo,
+        args: Args,
+        make: fn(Args, Reply<R>) -> A::Msg,
+    ) -> Ask<R> {
+        let (reply, slot) = Reply::channel();
+        let timeout = method.timeout.unwrap_or(self.system.config.default_timeout);
+        match self.send::<A>(EventKind::Ask, method.name, make(args, reply)) {
+            Ok(()) => Ask::sent(slot, self.label, method.name, timeout),
+            Err(error) => Ask::failed(error, self.label, method.name),
+        }
+    }
+}
+
+pub(crate) fn refused<A: Actor>(cell: &Cell<A>, refusal: Refusal, method: &'static str) -> Error {
+    match refusal {
+        Refusal::Closed => Error::ActorStopped {
+            actor: cell.core.label,
+            method,
+        },
+        Refusal::Full => Error::MailboxFull {
+            actor: cell.core.label,
+            method,
+            capacity: cell.mailbox.capacity().unwrap_or(usize::MAX),
+        },
+    }
+}
+
+/// An ask ready to queue: its envelope, and the future of its answer.
+type Prepared<M, R> = (Envelope<M>, Ask<R>);
+
+/// Builds the envelope of an ask sent from here, with the caller's chain,
+/// or fails at once if the call would close a cycle of waiting actors.
+pub(crate) fn ask_envelope<A: Actor, Args, R: Send + 'static>(
+    cell: &Cell<A>,
+    method: MethodInfo,
+    args: Args,
+    make: fn(Args, Reply<R>) -> A::Msg,
+) -> Result<Prepared<A::Msg, R>, Ask<R>> {
+    let label = cell.core.label;
+    let (chain, awaiting) = current::outgoing_chain();
+    if let Err(deadlock) = chain::check(&chain, label, method.name) {
+        return Err(Ask::failed(deadlock, label, method.name));
+    }
+    let (reply, slot) = Reply::channel();
+    let timeout = method
+        .timeout
+        .unwrap_or(cell.core.system.config.default_timeout);
+    let envelope =
+        crate::actor::envelope(cell, EventKind::Ask, method.name, make(args, reply), chain);
+    let ask = Ask::sent(slot, label, method.name, timeout).awaited_by(awaiting);
+    Ok((envelope, ask))
+}
+
+impl<A: Actor> Endpoint<A> {
+    /// Queues a one-way message built by the caller.
+    pub(crate) fn push(&self, method: &'static str, msg: A::Msg) -> Result<(), Error> {
+        match &self.target {
+            Target::Local(cell) => {
+                // A one-way message never blocks its sender, so it carries
+                // no chain.
+                let envelope = crate::actor::envelope(cell, EventKind::Tell, method, msg, None);
+                cell.mailbox
+                    .push(envelope)
+                    .map_err(|(refusal, _undelivered)| refused(cell, refusal, method))
+            }
+            Target::Remote(remote) => remote.send::<A>(EventKind::Tell, method, msg),
+        }
+    }
+}
+
+impl<A: Actor> Dispatch<A> for Endpoint<A> {
+    type Tell<Args: Send + 'static> = Result<(), Error>;
+    type Ask<Args: Send + 'static, R: Send + 'static> = Ask<R>;
+
+    fn tell<Args: Send + 'static>(
+        &self,
+        method: MethodInfo,
+        args: Args,
+        make: fn(Args) -> A::Msg,
+    ) -> Result<(), Error> {
+        self.push(method.name, make(args))
+    }
+
+    fn ask<Args: Send + 'static, R: Send + 'static>(
+        &self,
+        method: MethodInfo,
+        args: Args,
+        make: fn(Args, Reply<R>) -> A::Msg,
+    ) -> Ask<R> {
+        let cell = match &self.target {
+            Target::Local(cell) => cell,
+            Target::Remote(remote) => return remote.ask::<A, Args, R>(method, args, make),
+        };
+        let (envelope, ask) = match ask_envelope(cell, method, args, make) {
+            Ok(sent) => sent,
+            Err(failed) => return failed,
+        };
+        match cell.mailbox.push(envelope) {
+            Ok(()) => ask,
+            Err((refusal, _undelivered)) => Ask::failed(
+                refused(cell, refusal, method.name),
+                cell.core.label,
+                method.name,
+            ),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Starting actors: the one [`Spawner`] builder.
+
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use crate::actor::{Handler, PanicPolicy};
+use crate::cell::{ErasedCell, Mode, SystemShared};
+
+/// Options for starting one actor; from [`Actor::spawner`](crate::actor::Actor::spawner).
+///
+/// ```
+/// use actium::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Worker;
+///
+/// #[actor]
+/// impl Worker {
+///     #[tell]
+///     fn work(&mut self, _item: u32) {}
+/// }
+///
+/// actium::launch(Mode::Tasks, async {
+///     let worker = Worker
+///         .spawner()
+///         .capacity(64)            // bounded mailbox
+///         .mode(Mode::Threads)     // this one gets its own OS thread
+///         .on_panic(PanicPolicy::Stop)
+///         .spawn();
+///     worker.work(1)?;
+///     Ok::<(), actium::Error>(())
+/// })?;
+/// # Ok::<(), actium::Error>(())
+/// ```
+#[must_use = "nothing is spawned until `spawn` or `try_spawn` is called"]
+pub struct Spawner<A: Handler> {
+    pub(crate) birth: Birth<A>,
+    pub(crate) options: SpawnOptions,
+    /// The system to spawn into (`Spawner::system`), else the current
+    /// one. Its shared state, not a `SystemHandle`: the handle belongs to
+    /// `runtime`, above this folder.
+    pub(crate) system: Option<Arc<SystemShared>>,
+}
+
+#[derive(Clone, Default)]
+pub(crate) struct SpawnOptions {
+    pub(crate) mode: Option<Mode>,
+    pub(crate) capacity: Option<NonZeroUsize>,
+    pub(crate) on_panic: Option<PanicPolicy>,
+    pub(crate) linked_to: Option<Arc<dyn ErasedCell>>,
+    pub(crate) supervisor: Option<Arc<dyn ErasedCell>>,
+}
+
+impl<A: Handler> Spawner<A> {
+    /// Starts building the spawn of `actor`.
+    pub fn new(actor: A) -> Self {
+        Self::born(Birth::Once(Some(actor)))
+    }
+
+    pub(crate) fn born(birth: Birth<A>) -> Self {
+        Spawner {
+            birth,
+            options: SpawnOptions::default(),
+            system: None,
+        }
+    }
+
+    pub(crate) fn linked_to(mut self, parent: Arc<dyn ErasedCell>) -> Self {
+        self.options.linked_to = Some(parent);
+        self
+    }
+
+    pub(crate) fn supervised_by(mut self, supervisor: Arc<dyn ErasedCell>) -> Self {
+        self.options.supervisor = Some(supervisor);
+        self
+    }
+
+    /// Runs this actor under `mode` whatever the system's default is — for
+    /// instance a thread of its own for an actor that calls blocking code.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.options.mode = Some(mode);
+        self
+    }
+
+    /// Bounds the mailbox to `capacity` waiting messages. A one-way call to a
+    /// full mailbox fails at once with [`Error::MailboxFull`](crate::Error::MailboxFull) (so does a
+    /// request-reply), leaving the caller to retry or drop; unbounded by
+    /// default.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `capacity` is zero: such a mailbox could take no message.
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        match NonZeroUsize::new(capacity) {
+            Some(capacity) => self.options.capacity = Some(capacity),
+            None => panic!("a bounded mailbox needs room for at least one message"),
+        }
+        self
+    }
+
+    /// Overrides the actor's [`PanicPolicy`].
+    pub fn on_panic(mut self, policy: PanicPolicy) -> Self {
+        self.options.on_panic = Some(policy);
+        self
+    }
+}
+
+/// Where an actor's state comes from.
+pub(crate) enum Birth<A> {
+    /// One state, one incarnation.
+    Once(Option<A>),
+    /// A fresh state for each incarnation (supervised children).
+    Factory(Box<dyn FnMut() -> A + Send>),
+}

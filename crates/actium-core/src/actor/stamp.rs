@@ -1,0 +1,143 @@
+//! Stamping what an actor sends: the recording hooks of the send path, local
+//! (`envelope`) and remote (`remote_sent`, `remote_envelope`). The other
+//! hooks live with what they touch (`call/activation.rs`,
+//! `cell/record.rs`, `runtime/runner`). Each starts with one relaxed load
+//! ([`is_recording`]); the work behind it is out of line and marked cold,
+//! so the hot paths keep their shape while nothing records.
+
+use crate::actor::{Actor, Cell};
+use crate::base::ActorLabel;
+use crate::call::{Chain, current};
+use crate::mailbox::{Envelope, Traced};
+use crate::observe::{Event, EventKind, MessageId, Stamp, emit, is_recording};
+
+/// The envelope of a message about to be sent to `cell`: plain while
+/// nothing records, else stamped and recorded as sent.
+#[inline]
+pub(crate) fn envelope<A: Actor>(
+    cell: &Cell<A>,
+    kind: EventKind,
+    method: &'static str,
+    msg: A::Msg,
+    chain: Chain,
+) -> Envelope<A::Msg> {
+    if !is_recording() {
+        return Envelope::Message { msg, chain };
+    }
+    sent(cell, kind, method, msg, chain)
+}
+
+#[cold]
+#[inline(never)]
+fn sent<A: Actor>(
+    cell: &Cell<A>,
+    kind: EventKind,
+    method: &'static str,
+    msg: A::Msg,
+    chain: Chain,
+) -> Envelope<A::Msg> {
+    // The sender's own system records the send if the sender is a recording
+    // actor; otherwise the receiver's does.
+    let (from, parent, recorder) = current::observing(|actor, handling| {
+        (
+            Some(actor),
+            handling.stamp.map(|stamp| stamp.id),
+            handling.recorder.clone(),
+        )
+    })
+    .unwrap_or((None, None, None));
+    let Some(recorder) = recorder.or_else(|| cell.core.system.recorder.get().cloned()) else {
+        return Envelope::Message { msg, chain };
+    };
+    let id = MessageId::next();
+    let mut event = Event::new(kind, id, method);
+    event.parent = parent;
+    event.from = from;
+    event.to = Some(cell.core.label);
+    emit(&*recorder, event, || {
+        let mut detail = String::new();
+        A::describe(&msg, &mut detail);
+        Some(detail)
+    });
+    let stamp = Stamp {
+        id,
+        from,
+        method,
+        kind,
+    };
+    Envelope::Traced(Box::new(Traced { msg, chain, stamp }))
+}
+
+/// A call about to leave for another node: recorded as sent by the
+/// sender's recorder (or its system's), and the context the other node
+/// needs to record its handling under the same message id. `None` while
+/// nothing records.
+#[inline]
+pub(crate) fn remote_sent<A: Actor>(
+    system: &crate::cell::SystemShared,
+    to: ActorLabel,
+    kind: EventKind,
+    method: &'static str,
+    msg: &A::Msg,
+) -> Option<crate::wire::TraceContext> {
+    if !is_recording() {
+        return None;
+    }
+    remote_sent_recorded::<A>(system, to, kind, method, msg)
+}
+
+#[cold]
+#[inline(never)]
+fn remote_sent_recorded<A: Actor>(
+    system: &crate::cell::SystemShared,
+    to: ActorLabel,
+    kind: EventKind,
+    method: &'static str,
+    msg: &A::Msg,
+) -> Option<crate::wire::TraceContext> {
+    let (from, parent, recorder) = current::observing(|actor, handling| {
+        (
+            Some(actor),
+            handling.stamp.map(|stamp| stamp.id),
+            handling.recorder.clone(),
+        )
+    })
+    .unwrap_or((None, None, None));
+    let recorder = recorder.or_else(|| system.recorder.get().cloned())?;
+    let id = MessageId::next();
+    let mut event = Event::new(kind, id, method);
+    event.parent = parent;
+    event.from = from;
+    event.to = Some(to);
+    emit(&*recorder, event, || {
+        let mut detail = String::new();
+        A::describe(msg, &mut detail);
+        Some(detail)
+    });
+    Some(crate::wire::TraceContext { message: id, from })
+}
+
+/// The envelope of a call that arrived from another node: stamped with
+/// the sender's message id when the sender recorded it and this process
+/// records, so this node's events about it share that id.
+#[inline]
+pub(crate) fn remote_envelope<M>(
+    msg: M,
+    trace: Option<crate::wire::TraceContext>,
+    method: &'static str,
+    kind: EventKind,
+) -> Envelope<M> {
+    match trace {
+        Some(trace) if is_recording() => Envelope::Traced(Box::new(Traced {
+            msg,
+            chain: None,
+            stamp: Stamp {
+                id: trace.message,
+                from: trace.from,
+                method,
+                kind,
+            },
+        })),
+        _ => Envelope::Message { msg, chain: None },
+    }
+}

@@ -1,0 +1,295 @@
+//! Request-reply: the reply slot an actor answers through, and the [`Ask`]
+//! future its caller awaits.
+//!
+//! An ask is *sent when the method is called*, not when it is awaited, like
+//! a promise: `let a = x.get(); let b = y.get();` runs both calls at once,
+//! and awaiting only collects the answers. Awaiting starts the deadline.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use crate::base::{ActorLabel, Error};
+use crate::call::{Awaiting, deadline};
+use crate::sync::{Answerer, Outcome, Receiver, slot};
+
+/// The slot through which an actor answers one request.
+///
+/// Dropping it unanswered (the actor stopped, or the message was never
+/// handled) gives the caller [`Error::ActorStopped`].
+pub struct Reply<R: Send> {
+    to: Option<ReplyTo<R>>,
+}
+
+/// Where an answer goes.
+enum ReplyTo<R: Send> {
+    /// A caller in this process, waiting on the slot.
+    Slot(Answerer<R>),
+    /// A caller on another node: the remote layer encodes the outcome and
+    /// sends it back over the connection the request came on. Boxed once
+    /// more, so that the pointer is thin: every message of an actor with a
+    /// request-reply method carries a `Reply`'s room, and a fat pointer
+    /// here made it three words instead of two.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    Remote(Box<Box<dyn Forward<R>>>),
+}
+
+/// Hands an outcome to a caller on another node.
+pub(crate) trait Forward<R>: Send {
+    fn respond(self: Box<Self>, outcome: Outcome<R>);
+}
+
+impl<R: Send> Reply<R> {
+    pub(crate) fn channel() -> (Self, Receiver<R>) {
+        let (answerer, receiver) = slot::channel();
+        (
+            Reply {
+                to: Some(ReplyTo::Slot(answerer)),
+            },
+            receiver,
+        )
+    }
+
+    /// A reply slot nobody waits on: for multicasts of request-reply
+    /// methods, whose answers are discarded.
+    pub(crate) fn detached() -> Self {
+        Reply { to: None }
+    }
+
+    /// The reply of a request that came from another node.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn remote(respond: Box<dyn Forward<R>>) -> Self {
+        Reply {
+            to: Some(ReplyTo::Remote(Box::new(respond))),
+        }
+    }
+
+    fn complete(&mut self, outcome: Outcome<R>) {
+        match self.to.take() {
+            Some(ReplyTo::Slot(slot)) => {
+                let _answered_in_time = slot.complete(outcome);
+            }
+            Some(ReplyTo::Remote(respond)) => (*respond).respond(outcome),
+            None => {}
+        }
+    }
+
+    /// Answers the request. A caller that gave up (its deadline passed, or
+    /// it dropped its [`Ask`]) is not the actor's problem: the value is
+    /// dropped.
+    pub(crate) fn send(mut self, value: R) {
+        self.complete(Outcome::Value(value));
+    }
+
+    pub(crate) fn panicked(mut self, message: String) {
+        self.complete(Outcome::Panicked(message));
+    }
+
+    /// Fails the request with `error` (its call could not be delivered).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn fail(mut self, error: Error) {
+        self.complete(Outcome::Failed(Box::new(error)));
+    }
+
+    /// Whether nobody waits for the answer any more: its deadline passed,
+    /// or it was answered already.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn is_abandoned(&self) -> bool {
+        match &self.to {
+            Some(ReplyTo::Slot(slot)) => slot.is_complete(),
+            Some(ReplyTo::Remote(_)) => false,
+            None => true,
+        }
+    }
+}
+
+impl<R: Send> Drop for Reply<R> {
+    fn drop(&mut self) {
+        // Answered replies (the usual case) have nothing left to do.
+        if self.to.is_some() {
+            self.complete(Outcome::Dropped);
+        }
+    }
+}
+
+/// The pending answer of a request-reply call.
+///
+/// Resolves to the method's return value, or to an [`Error`] if the actor
+/// stopped, the method panicked, the deadline passed, or the call could not
+/// be sent. The deadline is the method's `#[ask(timeout = "..")]`, else the
+/// system's default (5 s unless configured), unless
+/// [`timeout`](Ask::timeout) overrides it. It never fires early; a short
+/// one (under 200 ms) fires on time, give or take the thread scheduler, and
+/// a longer one up to 100 ms late (the deadline sweeper looks at long
+/// deadlines every 50 ms: see `docs/ARCHITECTURE.md`).
+///
+/// `Ask` needs no particular runtime: it can be awaited from any executor,
+/// or waited for from plain threads with [`wait`](Ask::wait).
+///
+/// # Cancel safety
+///
+/// Dropping an `Ask` does not recall the message: the actor still runs the
+/// method and its answer is discarded.
+#[must_use = "the call is sent, but its answer is lost unless awaited; use a #[tell] method for fire-and-forget"]
+pub struct Ask<R: Send> {
+    state: State<R>,
+    actor: ActorLabel,
+    method: &'static str,
+    timeout: Duration,
+    /// For an ask from a plain method: keeps the caller's link in the call
+    /// chain marked as waiting until this ask ends (see `chain`).
+    awaiting: Option<Awaiting>,
+}
+
+enum State<R: Send> {
+    /// Sent; `registered` once the deadline sweeper knows of it (a flag
+    /// rather than a second variant, so that registering moves nothing).
+    Sent { slot: Receiver<R>, registered: bool },
+    /// Boxed: failures are rare, and keep every `Ask` small.
+    Failed(Option<Box<Error>>),
+}
+
+impl<R: Send + 'static> Ask<R> {
+    pub(crate) fn sent(
+        slot: Receiver<R>,
+        actor: ActorLabel,
+        method: &'static str,
+        timeout: Duration,
+    ) -> Self {
+        Ask {
+            state: State::Sent {
+                slot,
+                registered: false,
+            },
+            actor,
+            method,
+            timeout,
+            awaiting: None,
+        }
+    }
+
+    /// Keeps the caller's link in the call chain marked as waiting for as
+    /// long as this ask is.
+    #[inline]
+    pub(crate) fn awaited_by(mut self, awaiting: Option<Awaiting>) -> Self {
+        self.awaiting = awaiting;
+        self
+    }
+
+    pub(crate) fn failed(error: Error, actor: ActorLabel, method: &'static str) -> Self {
+        Ask {
+            state: State::Failed(Some(Box::new(error))),
+            actor,
+            method,
+            timeout: Duration::ZERO,
+            awaiting: None,
+        }
+    }
+
+    /// Overrides this call's deadline. It runs from the first poll.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Blocks the current thread until the answer arrives or the deadline
+    /// passes — for callers outside any async code, such as a plain `fn
+    /// main`.
+    ///
+    /// Inside a task-mode actor this hands the worker thread's other tasks
+    /// to another thread first (`tokio::task::block_in_place`), so other
+    /// actors keep running; prefer `.await` there all the same.
+    ///
+    /// # Errors
+    ///
+    /// The same as awaiting the call.
+    pub fn wait(mut self) -> Result<R, Error> {
+        tokio::task::block_in_place(|| {
+            let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+            let mut cx = Context::from_waker(&waker);
+            loop {
+                if let Poll::Ready(answer) = self.poll_answer(&mut cx) {
+                    return answer;
+                }
+                // This thread sleeps outside the runtime's park hook: hand
+                // the sweeper what it holds back (this ask's deadline among
+                // them, and those of tasks that ran here before), or no
+                // deadline held here fires until the thread returns.
+                deadline::publish();
+                std::thread::park();
+            }
+        })
+    }
+
+    fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, Error>> {
+        if let State::Failed(error) = &mut self.state {
+            let error = error.take();
+            return Poll::Ready(Err(error.map_or_else(|| self.stopped(), |error| *error)));
+        }
+        let State::Sent { slot, registered } = &mut self.state else {
+            return Poll::Pending;
+        };
+        let outcome = match slot.poll_take(cx) {
+            Poll::Ready(outcome) => {
+                // The caller no longer waits on this call. (A failed ask
+                // never carried a chain link.)
+                if self.awaiting.is_some() {
+                    self.awaiting = None;
+                }
+                outcome
+            }
+            Poll::Pending => {
+                if !*registered {
+                    *registered = true;
+                    deadline::register(slot.expiry(), self.timeout);
+                }
+                return Poll::Pending;
+            }
+        };
+        Poll::Ready(match outcome {
+            Outcome::Value(value) => Ok(value),
+            Outcome::Panicked(message) => Err(Error::Panicked {
+                actor: self.actor,
+                method: self.method,
+                message,
+            }),
+            Outcome::Dropped => Err(self.stopped()),
+            Outcome::Expired => Err(Error::Timeout {
+                actor: self.actor,
+                method: self.method,
+                timeout: self.timeout,
+            }),
+            Outcome::Failed(error) => Err(*error),
+        })
+    }
+
+    fn stopped(&self) -> Error {
+        Error::ActorStopped {
+            actor: self.actor,
+            method: self.method,
+        }
+    }
+}
+
+struct ThreadWaker(std::thread::Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+impl<R: Send + 'static> Future for Ask<R> {
+    type Output = Result<R, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // `Ask` holds no self-references, so it is `Unpin`.
+        self.get_mut().poll_answer(cx)
+    }
+}

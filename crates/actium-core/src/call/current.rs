@@ -1,0 +1,260 @@
+//! The ambient "current actor" of the running task.
+//!
+//! Calls on an `ActorRef` are plain method calls with no context argument,
+//! yet an ask made from inside an actor must carry that actor's call chain.
+//! The actor loop therefore runs inside a [`Scoped`] future that publishes
+//! its [`Frame`] — which actor runs, on behalf of which chain — in a
+//! thread-local for exactly the duration of each poll; `ActorRef`'s ask path
+//! reads it. Outside any actor there is no frame, and asks carry no chain.
+//!
+//! Why not `tokio::task_local!`: it moves the whole value into and out of a
+//! `RefCell` on every poll. Publishing a pointer to the pinned frame costs
+//! two thread-local writes, and the loop is polled once per batch of
+//! messages.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use crate::base::ActorLabel;
+use crate::call::{Awaiting, Chain, ChainLink, current};
+use crate::observe::{Handling, Recorder, Stamp};
+
+thread_local! {
+    /// The frame of the `Scoped` future being polled on this thread, or null.
+    static FRAME: Cell<*const Frame> = const { Cell::new(ptr::null()) };
+}
+
+/// What the running code is: which actor, and on whose behalf.
+pub(crate) struct Frame {
+    actor: ActorLabel,
+    /// Whether the running method keeps the actor from serving others while
+    /// it awaits (a plain method) — then its own asks mark it blocked in the
+    /// chain.
+    blocking: bool,
+    /// The chain of the request being handled.
+    incoming: RefCell<Chain>,
+    /// While recording: the message being handled and where events go.
+    /// Boxed: only actors of recording systems need it.
+    observed: RefCell<Option<Box<Handling>>>,
+}
+
+impl Frame {
+    pub(crate) fn new(actor: ActorLabel, blocking: bool, incoming: Chain) -> Self {
+        Frame {
+            actor,
+            blocking,
+            incoming: RefCell::new(incoming),
+            observed: RefCell::new(None),
+        }
+    }
+
+    fn incoming(&self) -> Chain {
+        self.incoming.borrow().clone()
+    }
+
+    /// The chain of an ask sent from here: a new link for this actor, and
+    /// the note that keeps it awaited until the ask ends. A parallel
+    /// method's link is not blocking (its actor keeps serving), but it still
+    /// ends the chain once its ask ends, and names the actor in a cycle.
+    fn outgoing(&self) -> (Chain, Option<Awaiting>) {
+        let link = Arc::new(ChainLink::new(self.actor, self.incoming(), self.blocking));
+        (Some(link.clone()), Some(Awaiting::new(link)))
+    }
+}
+
+pin_project! {
+    /// A future run with a frame published for the duration of each poll.
+    pub(crate) struct Scoped<F> {
+        frame: Frame,
+        #[pin]
+        future: F,
+    }
+}
+
+/// Runs `future` with `frame` as its ambient frame.
+pub(crate) fn scope<F: Future>(frame: Frame, future: F) -> Scoped<F> {
+    Scoped { frame, future }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        // The frame lives inside this pinned future, so its address is
+        // stable for the whole poll; the guard restores the outer frame
+        // (nested scopes: a loop polling its parallel methods) even if the
+        // poll unwinds.
+        let _restore = Restore(FRAME.replace(ptr::from_ref(this.frame)));
+        this.future.poll(cx)
+    }
+}
+
+struct Restore(*const Frame);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        FRAME.set(self.0);
+    }
+}
+
+/// Runs `f` on the frame being polled on this thread, if any.
+#[inline]
+fn with_frame<R>(f: impl FnOnce(&Frame) -> R) -> Option<R> {
+    let frame = FRAME.try_with(Cell::get).ok()?;
+    // SAFETY: a non-null pointer was published by `Scoped::poll` on this
+    // thread and points into that future, which is pinned and being polled
+    // right now (the pointer is restored before `poll` returns or unwinds).
+    // The reference does not outlive this call: `f` gets it only for the
+    // call, and `Frame` is accessed from this thread only.
+    let frame = unsafe { frame.as_ref()? };
+    Some(f(frame))
+}
+
+/// The chain an ask sent from here must carry, and, if it extends it with
+/// this actor, the note the ask holds while it is awaited.
+#[inline]
+pub(crate) fn outgoing_chain() -> (Chain, Option<Awaiting>) {
+    with_frame(Frame::outgoing).unwrap_or((None, None))
+}
+
+/// Records that the frame now handles a request with `chain`.
+pub(crate) fn set_incoming(chain: Chain) {
+    with_frame(|frame| *frame.incoming.borrow_mut() = chain);
+}
+
+/// The frame for a parallel method started from the current frame: the same
+/// actor and incoming chain, but not blocking — while it awaits, its actor
+/// serves others, so its own asks do not mark the actor blocked.
+pub(crate) fn for_parallel() -> Option<Frame> {
+    with_frame(|frame| {
+        let parallel = Frame::new(frame.actor, false, frame.incoming());
+        if let Some(observed) = frame.observed.borrow().as_deref() {
+            set_observed(&parallel, observed.stamp, observed.recorder.as_ref());
+        }
+        parallel
+    })
+}
+
+/// Records, while recording, which message the frame now handles (`None`
+/// for an unrecorded one) and the recorder of the actor's system.
+pub(crate) fn set_handling(stamp: Option<Stamp>, recorder: Option<&Arc<dyn Recorder>>) {
+    with_frame(|frame| set_observed(frame, stamp, recorder));
+}
+
+fn set_observed(frame: &Frame, stamp: Option<Stamp>, recorder: Option<&Arc<dyn Recorder>>) {
+    let mut observed = frame.observed.borrow_mut();
+    if stamp.is_none() && recorder.is_none() && observed.is_none() {
+        return;
+    }
+    let observed = observed.get_or_insert_with(|| {
+        Box::new(Handling {
+            stamp: None,
+            recorder: None,
+        })
+    });
+    observed.stamp = stamp;
+    // Cloned once per actor, not per message.
+    if observed.recorder.is_none() {
+        observed.recorder = recorder.cloned();
+    }
+}
+
+/// Runs `f` with the running actor and what it handles, if code runs in an
+/// actor's frame.
+pub(crate) fn observing<R>(f: impl FnOnce(ActorLabel, &Handling) -> R) -> Option<R> {
+    const NOTHING: Handling = Handling {
+        stamp: None,
+        recorder: None,
+    };
+    with_frame(|frame| {
+        let observed = frame.observed.borrow();
+        f(frame.actor, observed.as_deref().unwrap_or(&NOTHING))
+    })
+}
+
+/// The recorder and message of the running method, when there is one to
+/// record against.
+pub(crate) fn handling() -> Option<(ActorLabel, Stamp, Arc<dyn Recorder>)> {
+    current::observing(|actor, handling| Some((actor, handling.stamp?, handling.recorder.clone()?)))
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::{ActorId, NodeId};
+    use std::task::Waker;
+
+    fn label(n: u64) -> ActorLabel {
+        ActorLabel::new(ActorId::new(NodeId::from_u64(1), n), "T")
+    }
+
+    /// The actor at the head of the chain an ask from here would carry.
+    fn outgoing() -> Option<ActorLabel> {
+        outgoing_chain().0.map(|link| link.actor)
+    }
+
+    fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
+        let mut future = std::pin::pin!(future);
+        future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn the_frame_is_visible_only_while_its_future_is_polled() {
+        assert!(outgoing().is_none());
+        let seen = poll_once(scope(Frame::new(label(1), true, None), async {
+            outgoing()
+        }));
+        assert_eq!(seen, Poll::Ready(Some(label(1))));
+        assert!(outgoing().is_none(), "restored after the poll");
+    }
+
+    #[test]
+    fn nested_frames_restore_the_outer_one() {
+        let outer = scope(Frame::new(label(1), true, None), async {
+            let inner = poll_once(scope(Frame::new(label(2), true, None), async {
+                outgoing()
+            }));
+            (inner, outgoing())
+        });
+        assert_eq!(
+            poll_once(outer),
+            Poll::Ready((Poll::Ready(Some(label(2))), Some(label(1))))
+        );
+    }
+
+    #[test]
+    fn a_panicking_poll_restores_the_frame() {
+        let result = std::panic::catch_unwind(|| {
+            poll_once(scope(Frame::new(label(3), true, None), async {
+                panic!("inside the scope")
+            }))
+        });
+        assert!(result.is_err());
+        assert!(outgoing().is_none());
+    }
+
+    #[test]
+    fn a_parallel_frame_does_not_block_its_actor_in_the_chain() {
+        let incoming = Some(Arc::new(ChainLink::new(label(9), None, true)));
+        let checks = poll_once(scope(Frame::new(label(1), false, incoming), async {
+            let (chain, _awaiting) = outgoing_chain();
+            let head = chain.as_ref().map(|link| link.actor);
+            (
+                head,
+                crate::call::check(&chain, label(1), "m").is_ok(),
+                crate::call::check(&chain, label(9), "m").is_err(),
+            )
+        }));
+        assert_eq!(checks, Poll::Ready((Some(label(1)), true, true)));
+    }
+}

@@ -1,0 +1,105 @@
+//! `ErasedCell`: a cell without its actor's type, which is what links,
+//! monitors, names, the actor table and remote stand-ins hold.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use super::core::{CellCore, Doing};
+use crate::base::{ActorId, Down, Exit, ExitReason, MonitorRef, Signal};
+use crate::observe::EventKind;
+
+/// A cell seen without its actor type: what the system table, links,
+/// monitors and the registry hold.
+pub(crate) trait ErasedCell: Send + Sync + 'static {
+    fn core(&self) -> &CellCore;
+    /// What the actor's loop runs now, in words (a method's name, or a
+    /// hook's), if anything is known: for a shutdown that says what it
+    /// waits for.
+    fn doing(&self) -> Option<&'static str> {
+        Doing::describe(self.core().doing(), &[])
+    }
+    /// Asks the actor to stop after its current message.
+    fn request_stop(&self, reason: ExitReason);
+    /// Stops the actor now, abandoning its current method at its next await.
+    fn kill(&self, reason: ExitReason);
+    /// Ends a supervised actor's running incarnation (a supervisor's
+    /// request); does nothing once it has ended.
+    fn end_incarnation(&self);
+    /// Kills a supervised actor's running incarnation (a supervisor's
+    /// brutal kill after the shutdown timeout); does nothing once it has
+    /// ended.
+    fn kill_incarnation(&self) {
+        self.kill(ExitReason::Killed);
+    }
+    /// Gives up on an actor that does not honour a kill (a method that
+    /// never awaits): marks it exited with `reason` now, answers its queued
+    /// callers and fires its links and monitors, while its loop runs on
+    /// until the method returns, then ends without running anything more.
+    fn abandon(&self, reason: ExitReason) {
+        self.kill(reason);
+    }
+    /// A linked actor exited: trap it as a message, die with it, or ignore
+    /// it, as Erlang does.
+    fn deliver_exit(&self, exit: Exit) {
+        crate::cell::signal(self.core(), EventKind::Exit, exit.actor, &exit.reason);
+        if self.core().traps_exits() {
+            self.push_signal(Signal::Exit(exit));
+        } else if exit.reason.is_abnormal() {
+            self.kill(exit.reason);
+        }
+    }
+    /// A monitored actor exited (or its node was lost): the monitor has
+    /// fired, so this actor no longer holds it.
+    fn deliver_down(&self, down: Down) {
+        crate::cell::signal(self.core(), EventKind::Down, down.actor, &down.reason);
+        self.core().untrack_monitor(down.monitor);
+        self.push_signal(Signal::Down(down));
+    }
+    /// An exit signal sent explicitly (Erlang's `exit/2`), not along a
+    /// link.
+    fn exit_signal(&self, exit: Exit) {
+        self.deliver_exit(exit);
+    }
+    fn push_signal(&self, signal: Signal);
+    /// This side of a link with `other`; the exit reason if this actor has
+    /// already exited.
+    fn add_link(&self, other: Arc<dyn ErasedCell>) -> Result<(), ExitReason> {
+        self.core().accept_link(other)
+    }
+    /// `other` removed its link with this actor.
+    fn remove_link(&self, other: ActorId) {
+        self.core().forget_link(other);
+    }
+    /// `other`, linked to this actor, exited: this side forgets the link.
+    /// Returns whether it still had it (an actor that has unlinked
+    /// meanwhile must not hear of the exit).
+    fn drop_link(&self, other: ActorId) -> bool {
+        self.core().forget_link(other)
+    }
+    /// Has `watcher` receive a `Down` when this actor exits (at once if it
+    /// already has).
+    fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) {
+        self.core().add_watcher(monitor, watcher);
+    }
+    /// Cancels a monitor; returns whether it was still active.
+    fn remove_watcher(&self, monitor: MonitorRef) -> bool {
+        self.core().remove_watcher(monitor)
+    }
+    /// Decodes and queues a call that came from another node. Only actor
+    /// cells can; stand-ins for remote actors cannot.
+    fn deliver_remote(
+        &self,
+        method: &str,
+        payload: &[u8],
+        responder: &mut Option<crate::wire::Responder>,
+        trace: Option<crate::wire::TraceContext>,
+    ) -> Result<(), crate::base::Error> {
+        let _ = (method, payload, responder, trace);
+        Err(crate::base::Error::ActorStopped {
+            actor: self.core().label,
+            method: "?",
+        })
+    }
+    /// For typed look-ups (`Arc::downcast` to the concrete cell).
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}

@@ -1,0 +1,361 @@
+//! The mailbox: one actor's queue of incoming messages.
+//!
+//! A mailbox is a `VecDeque` behind a per-actor mutex. Why not a lock-free
+//! queue or tokio's `mpsc`:
+//!
+//! - **Memory.** An idle actor must stay small (the target is under 600 bytes
+//!   in all). `tokio::sync::mpsc` allocates a 32-slot block per channel up
+//!   front; an empty `VecDeque` allocates nothing.
+//! - **Speed.** Senders hold the lock for one `push_back`; the actor takes
+//!   *every* queued message in one critical section by swapping the queue with
+//!   its own empty batch, then runs the batch without touching the lock. The
+//!   two buffers trade places, so a busy mailbox stops allocating.
+//! - **Correctness.** The receiver's waker, the stop flag, the closed flag and
+//!   the capacity check all live under the same lock, so there is no lost
+//!   wake-up to reason about. The one read without the lock, the actor
+//!   loop's look at whether it is still armed, is the [`Armed`] primitive,
+//!   which loom checks together with this mailbox (`loom_tests` below).
+//!
+//! The lock is per actor, never global, and never held while user code runs.
+
+mod envelope;
+#[cfg(all(test, actium_loom))]
+mod loom_tests;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use envelope::Traced;
+
+use std::collections::VecDeque;
+use std::num::NonZeroUsize;
+use std::sync::PoisonError;
+use std::task::{Context, Poll, Waker};
+
+// loom's lock and atomics under `--cfg actium_loom`, so that loom can run
+// this mailbox (`loom_tests` below).
+use crate::base::Signal;
+use crate::sync::{Armed, ReceiverWaker};
+use crate::sync::{AtomicU8, Mutex, MutexGuard, Ordering};
+pub(crate) use envelope::Envelope;
+pub(crate) use envelope::Refusal;
+pub(crate) use envelope::Taken;
+pub(crate) use envelope::control;
+
+pub(crate) struct Mailbox<M> {
+    state: Mutex<State<M>>,
+    /// Mirrors `State::control` so the loop can check it per message without
+    /// taking the lock.
+    control: AtomicU8,
+    /// Set (under the lock) when the receiver's waker is registered and the
+    /// queue is empty; cleared by whoever then queues mail or requests a
+    /// stop, which takes that waker to wake it. So a receive loop that
+    /// finds it set may wait without the lock (see
+    /// [`Mailbox::poll_take_in_loop`]).
+    armed: Armed,
+    /// `usize::MAX` when unbounded.
+    capacity: usize,
+}
+
+struct State<M> {
+    queue: VecDeque<Envelope<M>>,
+    /// The actor loop's waker, present only while it waits for mail.
+    receiver: ReceiverWaker,
+    /// The actor loop's waker while a method it runs awaits, so a kill can
+    /// interrupt it.
+    running: Option<Waker>,
+    /// Senders waiting for room in a full bounded mailbox, oldest first.
+    senders: VecDeque<Waker>,
+    control: u8,
+    closed: bool,
+}
+
+impl<M> Mailbox<M> {
+    pub(crate) fn new(capacity: Option<NonZeroUsize>) -> Self {
+        Mailbox {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                receiver: ReceiverWaker::default(),
+                running: None,
+                senders: VecDeque::new(),
+                control: 0,
+                closed: false,
+            }),
+            control: AtomicU8::new(0),
+            armed: Armed::new(),
+            capacity: capacity.map_or(usize::MAX, NonZeroUsize::get),
+        }
+    }
+
+    /// Parks `waker` as the receiver before the actor runs: the first
+    /// delivery wakes it, which starts the actor (see `runner::dormant`).
+    pub(crate) fn park(&self, waker: Waker) {
+        let mut state = self.lock();
+        self.armed.arm_with(&mut state.receiver, waker);
+    }
+
+    /// Takes the receiver's waker, to wake it once the lock is released.
+    fn disarm(&self, state: &mut State<M>) -> Option<Waker> {
+        self.armed.disarm(&mut state.receiver)
+    }
+
+    /// Registers the receiver's waker (cloning it only if it changed).
+    fn arm(&self, state: &mut State<M>, cx: &Context<'_>) {
+        self.armed.arm(&mut state.receiver, cx.waker());
+    }
+
+    /// The capacity, or `None` when unbounded.
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        (self.capacity != usize::MAX).then_some(self.capacity)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<M>> {
+        // No code panics while holding this lock (only queue operations run
+        // under it), so a poisoned lock still guards consistent state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends a message and wakes the actor if it was waiting.
+    pub(crate) fn push(&self, envelope: Envelope<M>) -> Result<(), (Refusal, Envelope<M>)> {
+        self.push_within(envelope, self.capacity)
+    }
+
+    /// Appends a message whatever the capacity; refused only once closed.
+    /// For calls from other nodes, whose capacity was checked before they
+    /// were decoded.
+    pub(crate) fn push_unbounded(
+        &self,
+        envelope: Envelope<M>,
+    ) -> Result<(), (Refusal, Envelope<M>)> {
+        self.push_within(envelope, usize::MAX)
+    }
+
+    fn push_within(
+        &self,
+        envelope: Envelope<M>,
+        capacity: usize,
+    ) -> Result<(), (Refusal, Envelope<M>)> {
+        let waker = {
+            let mut state = self.lock();
+            if state.closed {
+                return Err((Refusal::Closed, envelope));
+            }
+            if state.queue.len() >= capacity {
+                return Err((Refusal::Full, envelope));
+            }
+            state.queue.push_back(envelope);
+            self.disarm(&mut state)
+        };
+        // Wake outside the lock: the woken actor takes the lock at once.
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Appends a signal, whatever the capacity: exit and down notifications
+    /// must not be lost to a full mailbox. Refused only once closed.
+    pub(crate) fn push_signal(&self, signal: Signal) -> bool {
+        let waker = {
+            let mut state = self.lock();
+            if state.closed {
+                return false;
+            }
+            state.queue.push_back(Envelope::Signal(Box::new(signal)));
+            self.disarm(&mut state)
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        true
+    }
+
+    /// Moves queued messages into `batch`, or registers the actor's waker.
+    ///
+    /// An unbounded mailbox hands over everything at once; a bounded one
+    /// hands over one message at a time so that its length keeps meaning
+    /// "messages waiting".
+    pub(crate) fn poll_take(
+        &self,
+        batch: &mut VecDeque<Envelope<M>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Taken> {
+        debug_assert!(batch.is_empty());
+        let mut state = self.lock();
+        if state.control != 0 || state.closed {
+            return Poll::Ready(Taken::Stop);
+        }
+        // Armed whenever this leaves the queue empty, with mail or without:
+        // a loop that empties its batch and finds the mailbox still armed
+        // knows, without the lock, that nothing came meanwhile.
+        if !state.queue.is_empty() {
+            if self.capacity == usize::MAX {
+                std::mem::swap(&mut state.queue, batch);
+                self.arm(&mut state, cx);
+                return Poll::Ready(Taken::Messages);
+            }
+            batch.extend(state.queue.pop_front());
+            if state.queue.is_empty() {
+                self.arm(&mut state, cx);
+            } else {
+                // More is waiting: the loop must come back for it.
+                self.armed.must_look(&mut state.receiver);
+            }
+            // Room for one more: let the longest-waiting sender try.
+            let sender = state.senders.pop_front();
+            drop(state);
+            if let Some(sender) = sender {
+                sender.wake();
+            }
+            return Poll::Ready(Taken::Messages);
+        }
+        self.arm(&mut state, cx);
+        Poll::Pending
+    }
+
+    /// [`poll_take`](Self::poll_take) for an actor's receive loop, which is
+    /// always polled by the same task (or thread), so the waker it armed
+    /// last is still its own: if the mailbox is still armed, nothing was
+    /// queued and no stop was requested since the loop last took mail
+    /// (whoever does disarms it, under the lock, and then wakes that
+    /// waker), so it waits without taking the lock. This saves one lock
+    /// and unlock of the mailbox per request-reply round trip.
+    pub(crate) fn poll_take_in_loop(
+        &self,
+        batch: &mut VecDeque<Envelope<M>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Taken> {
+        if self.armed.is_armed() {
+            return Poll::Pending;
+        }
+        self.poll_take(batch, cx)
+    }
+
+    /// The control flags; cheap enough to read per message.
+    pub(crate) fn control(&self) -> u8 {
+        self.control.load(Ordering::Acquire)
+    }
+
+    /// Sets control flags and wakes the actor loop, whether it waits for
+    /// mail or (for a kill) inside a method.
+    pub(crate) fn signal_control(&self, flags: u8) {
+        self.control.fetch_or(flags, Ordering::AcqRel);
+        let (receiver, running) = {
+            let mut state = self.lock();
+            state.control |= flags;
+            (self.disarm(&mut state), state.running.take())
+        };
+        for waker in [receiver, running].into_iter().flatten() {
+            waker.wake();
+        }
+    }
+
+    /// Clears control flags (a restarted incarnation starts afresh).
+    pub(crate) fn clear_control(&self, flags: u8) {
+        self.control.fetch_and(!flags, Ordering::AcqRel);
+        self.lock().control &= !flags;
+    }
+
+    /// Registers the loop's waker while a method awaits, so a kill reaches
+    /// it; returns whether a kill is already pending.
+    pub(crate) fn register_running(&self, waker: &Waker) -> bool {
+        let mut state = self.lock();
+        if state.control & control::KILL != 0 {
+            return true;
+        }
+        match &mut state.running {
+            Some(running) if running.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+        false
+    }
+
+    /// Like `push`, but waits for room in a full bounded mailbox instead of
+    /// refusing.
+    pub(crate) fn poll_push(
+        &self,
+        envelope: &mut Option<Envelope<M>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), (Refusal, Envelope<M>)>> {
+        let Some(next) = envelope.take() else {
+            return Poll::Ready(Ok(()));
+        };
+        match self.push(next) {
+            Err((Refusal::Full, back)) => {
+                let mut state = self.lock();
+                // Room may have appeared since `push` looked.
+                if state.queue.len() < self.capacity || state.closed {
+                    drop(state);
+                    *envelope = Some(back);
+                    cx.waker().wake_by_ref();
+                } else {
+                    if !state.senders.iter().any(|w| w.will_wake(cx.waker())) {
+                        state.senders.push_back(cx.waker().clone());
+                    }
+                    *envelope = Some(back);
+                }
+                Poll::Pending
+            }
+            other => Poll::Ready(other),
+        }
+    }
+
+    /// A sender that waited for room gave up (its future was dropped):
+    /// forgets its waker, and if there is room — perhaps meant for it —
+    /// passes the turn to the next waiting sender, so none is left asleep
+    /// beside a free slot.
+    pub(crate) fn abandon_wait(&self, waker: &Waker) {
+        let next = {
+            let mut state = self.lock();
+            state.senders.retain(|w| !w.will_wake(waker));
+            if state.queue.len() < self.capacity && !state.closed {
+                state.senders.pop_front()
+            } else {
+                None
+            }
+        };
+        if let Some(next) = next {
+            next.wake();
+        }
+    }
+
+    /// Puts back messages the actor took but did not handle, ahead of the
+    /// rest and in order: a restarted incarnation handles them next.
+    pub(crate) fn requeue(&self, mut unhandled: VecDeque<Envelope<M>>) {
+        if unhandled.is_empty() {
+            return;
+        }
+        let mut state = self.lock();
+        unhandled.append(&mut state.queue);
+        state.queue = unhandled;
+        // The queue is not empty any more: the next loop must look.
+        self.armed.must_look(&mut state.receiver);
+    }
+
+    /// Refuses all further messages and returns those still queued, so the
+    /// caller can drop them outside the lock (dropping an ask's reply slot
+    /// answers its caller with `ActorStopped`).
+    pub(crate) fn close(&self) -> VecDeque<Envelope<M>> {
+        let (queue, senders, wakers) = {
+            let mut state = self.lock();
+            state.closed = true;
+            (
+                std::mem::take(&mut state.queue),
+                std::mem::take(&mut state.senders),
+                // Dropped outside the lock: a dormant actor's waker owns
+                // the actor's state, whose drop is user code.
+                (self.disarm(&mut state), state.running.take()),
+            )
+        };
+        drop(wakers);
+        // Waiting senders learn the actor stopped.
+        for sender in senders {
+            sender.wake();
+        }
+        queue
+    }
+
+    /// The number of messages waiting (not yet taken by the actor).
+    pub(crate) fn len(&self) -> usize {
+        self.lock().queue.len()
+    }
+}

@@ -1,0 +1,18 @@
+//! What is built on the runtime the way OTP builds on processes:
+//! [`supervisor`]s, the name registry API ([`register`](crate::register),
+//! [`whereis`](crate::whereis) and the `SystemHandle` name methods),
+//! mailbox processes ([`Process`](crate::Process), [`Inbox`](crate::Inbox),
+//! selective receive) and function actors.
+//!
+//! *May use:* every folder below it, including `__private`:
+//! `supervisor/methods.rs` and `function.rs` are hand-written `#[actor]`
+//! expansions and call what generated code calls.
+
+mod function;
+mod process;
+mod registry;
+pub mod supervisor;
+
+pub use function::{FunctionActor, function_actor};
+pub use process::{Inbox, Message, Process, ProcessMethods, ProcessResult, spawn, try_spawn};
+pub use registry::{register, unregister, whereis};

@@ -1,0 +1,198 @@
+//! What a supervisor reports about its children.
+
+use std::sync::Arc;
+
+use super::{Child, ChildSpec, Restart, Supervisor};
+use crate::actor::{Actor, ActorRef, Cell, Context};
+use crate::base::{ActorId, Error};
+use crate::cell::ErasedCell;
+
+/// The children of a supervisor, from
+/// [`children`](super::SupervisorMethods::children) (OTP's
+/// `which_children/1`).
+#[derive(Clone)]
+pub struct Children {
+    children: Vec<ChildInfo>,
+}
+
+impl Children {
+    pub(super) fn new(children: Vec<ChildInfo>) -> Self {
+        Children { children }
+    }
+
+    /// The running child named `name`, as an `ActorRef<A>`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchChild`] if no child of that name runs,
+    /// [`Error::WrongType`] if it is not an `A`.
+    pub fn get<A: Actor>(&self, name: &str) -> Result<ActorRef<A>, Error> {
+        let child = self
+            .children
+            .iter()
+            .find(|child| child.name == name)
+            .ok_or_else(|| Error::NoSuchChild {
+                name: name.to_owned(),
+            })?;
+        child.actor()
+    }
+
+    /// Every child, in start order.
+    pub fn iter(&self) -> std::slice::Iter<'_, ChildInfo> {
+        self.children.iter()
+    }
+
+    /// How many children the supervisor has (running or not; temporary
+    /// children are forgotten once they end).
+    pub fn len(&self) -> usize {
+        self.children.len()
+    }
+
+    /// Whether it has none.
+    pub fn is_empty(&self) -> bool {
+        self.children.is_empty()
+    }
+}
+
+/// One child of a supervisor.
+#[derive(Clone)]
+pub struct ChildInfo {
+    name: String,
+    cell: Option<Arc<dyn ErasedCell>>,
+}
+
+impl ChildInfo {
+    pub(super) fn new(name: String, cell: Option<Arc<dyn ErasedCell>>) -> Self {
+        ChildInfo { name, cell }
+    }
+
+    /// The child's name in its spec.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its id, if it runs.
+    pub fn id(&self) -> Option<ActorId> {
+        self.cell.as_ref().map(|cell| cell.core().id())
+    }
+
+    /// Whether it runs (a restarting child counts as running).
+    pub fn is_running(&self) -> bool {
+        self.cell
+            .as_ref()
+            .is_some_and(|cell| cell.core().exit_reason().is_none())
+    }
+
+    /// The child as an `ActorRef<A>`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchChild`] if it does not run, [`Error::WrongType`] if
+    /// it is not an `A`.
+    pub fn actor<A: Actor>(&self) -> Result<ActorRef<A>, Error> {
+        let Some(cell) = self.cell.clone() else {
+            return Err(Error::NoSuchChild {
+                name: self.name.clone(),
+            });
+        };
+        let found = cell.core().label.type_name();
+        cell.into_any()
+            .downcast::<Cell<A>>()
+            .map(ActorRef::from_cell)
+            .map_err(|_| Error::WrongType {
+                name: self.name.clone(),
+                expected: A::NAME,
+                found,
+            })
+    }
+}
+
+impl std::fmt::Debug for ChildInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChildInfo")
+            .field("name", &self.name)
+            .field("id", &self.id())
+            .field("running", &self.is_running())
+            .finish()
+    }
+}
+
+impl Supervisor {
+    /// Adds and starts a child (OTP's `start_child/2`).
+    pub(crate) async fn start_child(
+        &mut self,
+        spec: ChildSpec,
+        ctx: &Context<Self>,
+    ) -> Result<(), Error> {
+        if self.index_named(&spec.name).is_ok() {
+            return Err(Error::NameTaken {
+                name: spec.name,
+                holder: ctx.myself_label(),
+            });
+        }
+        self.children.push(Child::new(spec));
+        let index = self.children.len() - 1;
+        match self.start(index, ctx).await {
+            Ok(()) => Ok(()),
+            Err(reason) => {
+                let child = self.children.remove(index);
+                Err(Error::ChildStart {
+                    name: child.spec.name,
+                    reason,
+                })
+            }
+        }
+    }
+
+    /// Starts a terminated child again (OTP's `restart_child/2`).
+    pub(crate) async fn restart_child(
+        &mut self,
+        name: &str,
+        ctx: &Context<Self>,
+    ) -> Result<(), Error> {
+        let index = self.index_named(name)?;
+        if self.children[index].cell.is_some() {
+            return Err(Error::ChildRunning {
+                name: name.to_owned(),
+            });
+        }
+        self.start(index, ctx)
+            .await
+            .map_err(|reason| Error::ChildStart {
+                name: name.to_owned(),
+                reason,
+            })
+    }
+
+    /// Terminates a child (OTP's `terminate_child/2`); a temporary one is
+    /// forgotten.
+    pub(crate) async fn terminate_child(&mut self, name: &str) -> Result<(), Error> {
+        let index = self.index_named(name)?;
+        self.terminate(index).await;
+        if self.children[index].spec.restart == Restart::Temporary {
+            self.children.remove(index);
+        }
+        Ok(())
+    }
+
+    /// Forgets a terminated child (OTP's `delete_child/2`).
+    pub(crate) fn delete_child(&mut self, name: &str) -> Result<(), Error> {
+        let index = self.index_named(name)?;
+        if self.children[index].cell.is_some() {
+            return Err(Error::ChildRunning {
+                name: name.to_owned(),
+            });
+        }
+        self.children.remove(index);
+        Ok(())
+    }
+
+    pub(crate) fn children_view(&self) -> Children {
+        Children::new(
+            self.children
+                .iter()
+                .map(|child| ChildInfo::new(child.spec.name.clone(), child.cell.clone()))
+                .collect(),
+        )
+    }
+}

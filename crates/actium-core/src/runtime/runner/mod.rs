@@ -1,0 +1,462 @@
+//! The actor loop: how one actor takes messages and runs its methods.
+//!
+//! The same future runs in both execution models: as a Tokio task (tasks
+//! mode) or driven by `Handle::block_on` on the actor's own OS thread
+//! (threads mode). It owns the actor's state, so methods get `&mut self`
+//! without locks: one message at a time, by construction.
+//!
+//! An actor's life is one or more *incarnations*: a supervised actor whose
+//! incarnation ends waits for its supervisor's decision and may start again
+//! from its factory, in the same cell — same id, same mailbox, same
+//! references.
+
+mod guard;
+mod parallel;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use guard::ExitGuard;
+pub(crate) use guard::guarded;
+
+use std::collections::VecDeque;
+use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use futures_util::FutureExt;
+use parallel::serve_reentrant;
+
+use crate::actor::{Birth, Cell, Context, Handled, Handler, Outcome, PanicPolicy, Panicked, State};
+use crate::base::{ExitReason, Signal, panic_message};
+use crate::call::{Frame, current};
+use crate::cell::{CellCore, Decision, Doing};
+use crate::mailbox::{Envelope, Mailbox, Taken, Traced, control};
+use crate::observe::is_recording;
+
+/// A batch buffer that grew past this many slots is dropped once empty, so a
+/// past burst does not pin memory in an idle actor.
+const SHRINK_ABOVE: usize = 1024;
+
+impl<A> Birth<A> {
+    fn next(&mut self) -> Option<Result<A, String>> {
+        match self {
+            Birth::Once(actor) => actor.take().map(Ok),
+            Birth::Factory(factory) => Some(
+                catch_unwind(AssertUnwindSafe(factory)).map_err(|payload| panic_message(&*payload)),
+            ),
+        }
+    }
+}
+
+/// The whole life of one actor, until it exits for good.
+pub(crate) fn run<A: Handler>(
+    birth: Birth<A>,
+    cell: Arc<Cell<A>>,
+    policy: Option<PanicPolicy>,
+) -> impl Future<Output = ()> + Send {
+    let frame = Frame::new(cell.core.label, true, None);
+    current::scope(frame, live(birth, cell, policy))
+}
+
+/// A dormant actor: a waker, parked in its mailbox, that starts the actor's
+/// task on the first delivery — a message, a signal or a stop request.
+///
+/// Until then the actor costs its cell and this waker, not a task: a
+/// system can hold a million idle actors in a few hundred megabytes. It
+/// holds the cell weakly (the system's table holds it strongly), so a
+/// mailbox never keeps its own cell alive.
+pub(crate) fn dormant<A: Handler>(
+    birth: Birth<A>,
+    cell: &Arc<Cell<A>>,
+    policy: Option<PanicPolicy>,
+) -> std::task::Waker {
+    std::task::Waker::from(Arc::new(Dormant {
+        birth: std::sync::Mutex::new(Some(birth)),
+        cell: Arc::downgrade(cell),
+        policy,
+    }))
+}
+
+struct Dormant<A: Handler> {
+    birth: std::sync::Mutex<Option<Birth<A>>>,
+    cell: std::sync::Weak<Cell<A>>,
+    policy: Option<PanicPolicy>,
+}
+
+impl<A: Handler> std::task::Wake for Dormant<A> {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let birth = self
+            .birth
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let (Some(birth), Some(cell)) = (birth, self.cell.upgrade()) {
+            let system = cell.core.system.clone();
+            system.start_task(run(birth, cell, self.policy));
+        }
+    }
+}
+
+async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Option<PanicPolicy>) {
+    let guard = ExitGuard::new(cell.clone());
+    // Only supervised children are born from a factory; their supervisor
+    // waits for each incarnation to start before it goes on.
+    let supervised = matches!(birth, Birth::Factory(_));
+    let reason = loop {
+        let reason = match birth.next() {
+            Some(Ok(actor)) => incarnation(actor, &cell, policy, supervised).await,
+            Some(Err(message)) => ExitReason::Panicked(format!("the factory panicked: {message}")),
+            None => break ExitReason::Normal,
+        };
+        if cell.core.supervisor().is_none() {
+            break reason;
+        }
+        // Only supervised actors wait for a verdict: boxed, so the others
+        // do not carry its room.
+        match Box::pin(verdict(&cell, &reason)).await {
+            Some(Decision::Restart) => {
+                cell.mailbox.clear_control(control::STOP | control::KILL);
+                // The next incarnation starts as a new Erlang process
+                // would: trapping exits only if its type always does, not
+                // because the last incarnation called `trap_exit`.
+                cell.core.set_trap_exits(A::TRAPS_EXITS);
+            }
+            Some(Decision::Exit(reason)) => break reason,
+            None => break reason,
+        }
+    };
+    guard.exit(reason);
+}
+
+/// What follows an incarnation: nothing for an unsupervised actor (`None`),
+/// else its supervisor's decision.
+async fn verdict<A: Handler>(cell: &Cell<A>, reason: &ExitReason) -> Option<Decision> {
+    let supervisor = cell.core.supervisor()?;
+    cell.core.incarnation_ended(reason);
+    // A supervisor that has already exited will decide nothing: its reason
+    // is the verdict — unless it gave one before it went. (One that exits
+    // later reaches this actor through their link.)
+    if let Some(gone) = supervisor.core().exit_reason() {
+        cell.core.decide(Decision::Exit(gone));
+    }
+    Some(poll_fn(|cx| cell.core.poll_decision(cx)).await)
+}
+
+/// One incarnation: `on_start`, the messages, `on_stop`.
+///
+/// This future is most of an idle actor's memory, so it is kept flat:
+/// everything a plain actor does between messages is inline, while what is
+/// rare or optional — the hooks, signal hooks, a reentrant actor's loop —
+/// is boxed and costs a pointer.
+async fn incarnation<A: Handler>(
+    mut actor: A,
+    cell: &Arc<Cell<A>>,
+    policy: Option<PanicPolicy>,
+    supervised: bool,
+) -> ExitReason {
+    let mut ctx = Context::new(cell.clone());
+    let started = if A::HAS_ON_START {
+        cell.core.set_doing(Doing::STARTING);
+        let start = Box::pin(AssertUnwindSafe(actor.on_start(&mut ctx)).catch_unwind());
+        guarded(&cell.mailbox, start).await
+    } else {
+        Some(Ok(Ok(())))
+    };
+    let has_started = matches!(started, Some(Ok(Ok(()))));
+    if supervised && has_started {
+        cell.core.mark_started();
+    }
+    let reason = match started {
+        Some(Ok(Ok(()))) => match ctx.take_stop() {
+            Some(reason) => reason,
+            None if A::REENTRANT => {
+                let state = Box::new(State { actor, ctx });
+                let (back, reason) = Box::pin(serve_reentrant(state, cell, policy)).await;
+                let State { actor: a, ctx: c } = *back;
+                actor = a;
+                ctx = c;
+                reason
+            }
+            None => serve(&mut actor, &mut ctx, cell, policy).await,
+        },
+        Some(Ok(Err(message))) => ExitReason::Error(message),
+        Some(Err(payload)) => {
+            ExitReason::Panicked(format!("`on_start` panicked: {}", panic_message(&*payload)))
+        }
+        None => cell.core.requested_reason(),
+    };
+
+    ctx.cancel_timers();
+    if cell.core.supervisor().is_none() {
+        // No further incarnation: answer what is queued (with ActorStopped)
+        // before `on_stop`, so callers are not kept waiting.
+        crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");
+    }
+    // `on_stop` undoes what a successful `on_start` did (as OTP's
+    // `terminate` follows a successful `init`), and a killed actor runs no
+    // more code (Erlang's `kill`): a kill before it skips it, one during it
+    // abandons it at its next await, and the actor exits as killed.
+    if A::HAS_ON_STOP && has_started {
+        cell.core.set_doing(Doing::STOPPING);
+        let stopping = Box::pin(AssertUnwindSafe(actor.on_stop(&mut ctx, &reason)).catch_unwind());
+        match guarded(&cell.mailbox, stopping).await {
+            Some(Ok(())) => {}
+            Some(Err(payload)) => {
+                tracing::warn!(actor = %cell.core.label, message = %panic_message(&*payload), "`on_stop` panicked");
+            }
+            None => {
+                crate::cell::drop_contained(actor, cell.core.label, "the actor's state");
+                return cell.core.requested_reason();
+            }
+        }
+    }
+    crate::cell::drop_contained(actor, cell.core.label, "the actor's state");
+    reason
+}
+
+/// What one step of the loop decided.
+enum Step {
+    Continue,
+    Exit(ExitReason),
+}
+
+/// Takes messages until a stop is requested or a method stops the actor;
+/// messages taken but not handled go back to the mailbox (for a next
+/// incarnation, or to be answered with ActorStopped when it closes).
+async fn serve<A: Handler>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    cell: &Cell<A>,
+    policy: Option<PanicPolicy>,
+) -> ExitReason {
+    let mut batch: VecDeque<Envelope<A::Msg>> = VecDeque::new();
+    // Whether the frame holds a request's chain; tells and top-level asks
+    // carry none, so most messages skip the frame entirely.
+    let mut chained = false;
+    let reason = loop {
+        // Only a flag comes out of the poll: the envelope is taken here, so
+        // that it is not copied through the poll's return value.
+        if !poll_fn(|cx| poll_next(&cell.mailbox, &mut batch, cx)).await {
+            break cell.core.requested_reason();
+        }
+        let Some(envelope) = batch.pop_front() else {
+            continue;
+        };
+        // Handled in a plain function, with no await in sight, so that the
+        // common synchronous method does not copy the envelope and its
+        // outcome in and out of this future's state.
+        let outcome = match start(envelope, actor, ctx, &cell.core, &mut chained) {
+            Started::Done(Outcome::Done) => Finished::Done,
+            Started::Done(outcome) => Finished::Outcome(Some(outcome)),
+            Started::Method(method) => Finished::Outcome(guarded(&cell.mailbox, method).await),
+            Started::Signal(signal) => Finished::Signal(signal),
+        };
+        let outcome = match outcome {
+            Finished::Done => {
+                if let Some(reason) = ctx.take_stop() {
+                    break reason;
+                }
+                continue;
+            }
+            Finished::Outcome(outcome) => outcome,
+            // Rare: boxed, so the loop's idle size does not include it.
+            Finished::Signal(signal) => {
+                cell.core.set_doing(Doing::SIGNAL);
+                Box::pin(signal_hook(actor, ctx, *signal, &cell.mailbox)).await
+            }
+        };
+        let step = match outcome {
+            Some(Outcome::Done) => Step::Continue,
+            // Only reentrant actors start parallel tasks; if one appears
+            // here, running it to completion keeps the plain-method order.
+            Some(Outcome::Parallel(task)) => match guarded(&cell.mailbox, task).await {
+                Some(outcome) => settle(outcome, cell, policy),
+                None => Step::Exit(cell.core.requested_reason()),
+            },
+            Some(outcome) => settle(outcome, cell, policy),
+            None => Step::Exit(cell.core.requested_reason()),
+        };
+        if let Step::Exit(reason) = step {
+            break reason;
+        }
+        if let Some(reason) = ctx.take_stop() {
+            break reason;
+        }
+    };
+    cell.mailbox.requeue(batch);
+    reason
+}
+
+/// What [`start`] made of a message.
+enum Started<'a> {
+    /// A synchronous method ran.
+    Done(Outcome),
+    /// An `async` method's future, for the loop to drive.
+    Method(Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>),
+    /// A signal, for its hook.
+    Signal(Box<Signal>),
+}
+
+/// How far [`serve`] got with a message before looking at the actor again.
+enum Finished {
+    /// A method ran to completion (the common case).
+    Done,
+    /// A method ended otherwise, or was killed (`None`).
+    Outcome(Option<Outcome>),
+    /// A signal, for its hook.
+    Signal(Box<Signal>),
+}
+
+/// Starts handling one envelope for [`serve`]: sets the frame's incoming
+/// chain and runs the method as far as it goes without awaiting.
+#[inline(always)]
+fn start<'a, A: Handler>(
+    envelope: Envelope<A::Msg>,
+    actor: &'a mut A,
+    ctx: &'a mut Context<A>,
+    core: &crate::cell::CellCore,
+    chained: &mut bool,
+) -> Started<'a> {
+    match crate::runtime::runner::open(envelope, core) {
+        Envelope::Message { msg, chain } => {
+            if *chained || chain.is_some() {
+                *chained = chain.is_some();
+                current::set_incoming(chain);
+            }
+            core.set_doing(Doing::method(A::method_index(&msg)));
+            match actor.handle(msg, ctx) {
+                Handled::Done(outcome) => Started::Done(outcome),
+                Handled::Pending(method) => Started::Method(method),
+            }
+        }
+        Envelope::Signal(signal) => {
+            // A hook serves no request: its asks carry no old chain.
+            if *chained {
+                *chained = false;
+                current::set_incoming(None);
+            }
+            Started::Signal(signal)
+        }
+        Envelope::Traced(_) => unreachable!("`runner::open` unpacks recorded messages"),
+    }
+}
+
+/// Waits until [`serve`]'s batch holds its next message (`true`), or a
+/// stop is requested (`false`): checked before every message, so "stop
+/// after the current message" holds.
+///
+/// Every message spends one unit of Tokio's cooperative budget, as a
+/// message taken from Tokio's own channels does, so an actor whose mailbox
+/// never runs dry still yields to others. Doing it here rather than with a
+/// separate `consume_budget().await` saves a future and a poll per message.
+/// Between messages a busy worker also hands over its held-back deadlines
+/// once a tick has passed, since it may not park for a while.
+#[inline(always)]
+fn poll_next<M>(
+    mailbox: &Mailbox<M>,
+    batch: &mut VecDeque<Envelope<M>>,
+    cx: &mut TaskContext<'_>,
+) -> Poll<bool> {
+    if mailbox.control() != 0 {
+        return Poll::Ready(false);
+    }
+    let budget = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+    if batch.is_empty() {
+        if batch.capacity() > SHRINK_ABOVE {
+            *batch = VecDeque::new();
+        }
+        match mailbox.poll_take_in_loop(batch, cx) {
+            Poll::Ready(Taken::Messages) => {}
+            Poll::Ready(Taken::Stop) => return Poll::Ready(false),
+            // Nothing taken: dropping `budget` gives the unit back.
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+    // The caller takes the message at once.
+    budget.made_progress();
+    crate::call::publish_if_due();
+    Poll::Ready(true)
+}
+
+/// Applies the panic policy to a finished method; without one set, the
+/// actor stops if anyone would hear of it (see [`PanicPolicy`]).
+fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: Option<PanicPolicy>) -> Step {
+    match outcome {
+        Outcome::Done | Outcome::Parallel(_) => Step::Continue,
+        Outcome::Panicked(panic) => {
+            let Panicked { method, message } = *panic;
+            tracing::warn!(actor = %cell.core.label, method, %message, "method panicked");
+            let policy = policy.unwrap_or_else(|| {
+                if cell.core.is_watched() {
+                    PanicPolicy::Stop
+                } else {
+                    PanicPolicy::Resume
+                }
+            });
+            match policy {
+                PanicPolicy::Resume => Step::Continue,
+                PanicPolicy::Stop => Step::Exit(ExitReason::Panicked(format!(
+                    "`{method}` panicked: {message}"
+                ))),
+            }
+        }
+    }
+}
+
+/// Runs the `#[on_exit]` / `#[on_down]` hook for a signal.
+async fn signal_hook<A: Handler, M>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    signal: Signal,
+    mailbox: &Mailbox<M>,
+) -> Option<Outcome> {
+    let (method, hook): (&'static str, Pin<Box<dyn Future<Output = ()> + Send + '_>>) = match signal
+    {
+        Signal::Exit(exit) => ("on_exit", Box::pin(actor.on_exit(ctx, exit))),
+        Signal::Down(down) => ("on_down", Box::pin(actor.on_down(ctx, down))),
+    };
+    match guarded(mailbox, AssertUnwindSafe(hook).catch_unwind()).await? {
+        Ok(()) => Some(Outcome::Done),
+        Err(payload) => Some(Outcome::Panicked(Box::new(Panicked {
+            method,
+            message: panic_message(&*payload),
+        }))),
+    }
+}
+
+/// Opens an envelope the actor loop took: a stamped one makes its message
+/// the frame's current one, so what the method does is recorded against it.
+#[inline]
+pub(crate) fn open<M>(envelope: Envelope<M>, core: &CellCore) -> Envelope<M> {
+    // One test on the loop's path while nothing records.
+    if matches!(envelope, Envelope::Traced(_)) || is_recording() {
+        return open_recorded(envelope, core);
+    }
+    envelope
+}
+
+#[cold]
+#[inline(never)]
+fn open_recorded<M>(envelope: Envelope<M>, core: &CellCore) -> Envelope<M> {
+    match envelope {
+        Envelope::Traced(traced) => {
+            let Traced { msg, chain, stamp } = *traced;
+            current::set_handling(Some(stamp), core.system.recorder.get());
+            Envelope::Message { msg, chain }
+        }
+        other => {
+            if is_recording() {
+                // An unstamped message (sent before recording began) must
+                // not be attributed to the previous one.
+                current::set_handling(None, core.system.recorder.get());
+            }
+            other
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Serving a reentrant actor: its `#[parallel]` methods run concurrently
+//! with each other while exclusive ones wait their turn for the state.
+
+use std::collections::VecDeque;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::Poll;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+
+use super::guard::guarded;
+use super::{Step, settle, signal_hook};
+use crate::actor::{Cell, Handled, Handler, Outcome, PanicPolicy, Parallel, State};
+use crate::base::ExitReason;
+use crate::call::current;
+use crate::cell::Doing;
+use crate::mailbox::{Envelope, Taken};
+
+/// Like [`serve`], for actors with `parallel` methods: between messages the
+/// loop polls the parallel methods in flight, lending them the state.
+pub(crate) async fn serve_reentrant<A: Handler>(
+    mut state: Box<State<A>>,
+    cell: &Cell<A>,
+    policy: Option<PanicPolicy>,
+) -> (Box<State<A>>, ExitReason) {
+    let lend = state.ctx.lend();
+    let mut owned = Some(state);
+    let mut in_flight: FuturesUnordered<Parallel<A>> = FuturesUnordered::new();
+    // A parallel method just started, not yet polled.
+    let mut fresh: Option<Parallel<A>> = None;
+    let mut batch: VecDeque<Envelope<A::Msg>> = VecDeque::new();
+    let reason = 'serve: loop {
+        // Wait for the next message, driving parallel methods meanwhile.
+        let next = poll_fn(|cx| {
+            let mut finished = Vec::new();
+            if fresh.is_some() || !in_flight.is_empty() {
+                // Lend the state for exactly the duration of this poll.
+                if let Some(lent) = owned.take() {
+                    lend.put(lent);
+                }
+                // A method that just started takes its first turn here,
+                // before the next message: requests start in the order
+                // they came, as plain ones do. Left to `in_flight`, it
+                // would queue behind methods that woke themselves, and
+                // `FuturesUnordered` may yield before reaching it. (Pushed
+                // there, it is polled once more at once: a spurious poll,
+                // harmless.)
+                if let Some(mut task) = fresh.take() {
+                    match Pin::new(&mut task).poll(cx) {
+                        Poll::Ready(outcome) => finished.push(outcome),
+                        Poll::Pending => in_flight.push(task),
+                    }
+                }
+                while let Poll::Ready(Some(outcome)) = in_flight.poll_next_unpin(cx) {
+                    finished.push(outcome);
+                }
+                owned = lend.take();
+            }
+            if !finished.is_empty() {
+                return Poll::Ready(Next::Finished(finished));
+            }
+            if cell.mailbox.control() != 0 {
+                return Poll::Ready(Next::Stop);
+            }
+            if let Some(envelope) = batch.pop_front() {
+                return Poll::Ready(Next::Envelope(envelope));
+            }
+            match cell.mailbox.poll_take_in_loop(&mut batch, cx) {
+                Poll::Ready(Taken::Messages) => match batch.pop_front() {
+                    Some(envelope) => Poll::Ready(Next::Envelope(envelope)),
+                    None => Poll::Pending,
+                },
+                Poll::Ready(Taken::Stop) => Poll::Ready(Next::Stop),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await;
+        // `owned` is refilled right after every lending: `Reentrant` only
+        // borrows the state from the slot, never takes it.
+        let Some(State { actor, ctx }) = owned.as_deref_mut() else {
+            unreachable!("the reentrant state is returned after every poll")
+        };
+        let outcomes = match next.opened(&cell.core) {
+            Next::Stop => break 'serve cell.core.requested_reason(),
+            Next::Finished(outcomes) => outcomes,
+            Next::Envelope(Envelope::Message { msg, chain }) => {
+                current::set_incoming(chain);
+                cell.core.set_doing(Doing::method(A::method_index(&msg)));
+                let outcome = match actor.handle(msg, ctx) {
+                    Handled::Done(outcome) => Some(outcome),
+                    Handled::Pending(method) => guarded(&cell.mailbox, method).await,
+                };
+                match outcome {
+                    Some(Outcome::Parallel(task)) => {
+                        fresh = Some(Parallel::new(task, lend.clone()));
+                        Vec::new()
+                    }
+                    Some(outcome) => vec![(outcome, None)],
+                    None => break 'serve cell.core.requested_reason(),
+                }
+            }
+            Next::Envelope(Envelope::Signal(signal)) => {
+                current::set_incoming(None);
+                cell.core.set_doing(Doing::SIGNAL);
+                match signal_hook(actor, ctx, *signal, &cell.mailbox).await {
+                    Some(outcome) => vec![(outcome, None)],
+                    None => break 'serve cell.core.requested_reason(),
+                }
+            }
+            Next::Envelope(Envelope::Traced(_)) => {
+                unreachable!("`runner::open` unpacks recorded messages")
+            }
+        };
+        let mut stop = None;
+        for (outcome, requested) in outcomes {
+            if let Step::Exit(reason) = settle(outcome, cell, policy) {
+                break 'serve reason;
+            }
+            // A parallel method that stopped its actor has returned now.
+            stop = stop.or(requested);
+        }
+        if let Some(reason) = stop.or_else(|| ctx.take_stop()) {
+            break 'serve reason;
+        }
+        crate::call::publish_if_due();
+        tokio::task::consume_budget().await;
+    };
+    // Parallel methods still in flight are dropped: their callers get
+    // `ActorStopped`. Messages taken but not handled go back.
+    drop(fresh);
+    drop(in_flight);
+    cell.mailbox.requeue(batch);
+    match owned {
+        Some(back) => state = back,
+        None => unreachable!("the reentrant state is returned after every poll"),
+    }
+    (state, reason)
+}
+
+enum Next<M> {
+    Envelope(Envelope<M>),
+    /// Parallel methods that returned, each with the stop it requested.
+    Finished(Vec<(Outcome, Option<ExitReason>)>),
+    Stop,
+}
+
+impl<M> Next<M> {
+    /// Unpacks a recorded message (see `runner::open`).
+    fn opened(self, core: &crate::cell::CellCore) -> Self {
+        match self {
+            Next::Envelope(envelope) => {
+                Next::Envelope(crate::runtime::runner::open(envelope, core))
+            }
+            other => other,
+        }
+    }
+}

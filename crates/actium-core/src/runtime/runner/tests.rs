@@ -1,0 +1,88 @@
+//! Unit tests of the actor loop and of the cell it runs (moved here from
+//! `cell.rs`: they need a typed `Cell` and a running system, both above
+//! `cell/`).
+
+use std::sync::Arc;
+
+use crate::actor::{Actor, Cell, Context, Handled, Handler, Outcome};
+use crate::base::{ActorId, ActorLabel, ExitReason, NodeId};
+use crate::cell::{CellCore, ErasedCell, Phase};
+
+/// An actor with no methods, for unit tests of cells and loops.
+pub(crate) struct Idle;
+
+impl Actor for Idle {
+    type Msg = ();
+    type Methods<D: crate::actor::Dispatch<Self>> = crate::actor::NoMethods<D>;
+    const NAME: &'static str = "Idle";
+}
+
+impl Handler for Idle {
+    fn handle<'a>(&'a mut self, (): (), _: &'a mut Context<Self>) -> Handled<'a> {
+        Handled::Done(Outcome::Done)
+    }
+}
+
+/// A cell for an [`Idle`] actor of `system`, with no loop running.
+pub(crate) fn cell(system: &crate::runtime::System, local: u64) -> Arc<Cell<Idle>> {
+    let label = ActorLabel::new(ActorId::new(NodeId::from_u64(1), local), "Idle");
+    Arc::new(Cell::new(label, system.handle().shared().clone(), None))
+}
+
+fn kill_requested(cell: &Cell<Idle>) -> bool {
+    !matches!(cell.core.lock().phase, Phase::Running { requested: None })
+}
+
+/// `erlang:unlink/1`: once it has returned, the link has no effect on
+/// the caller — even if the other actor had already taken its links to
+/// fire them when the caller unlinked.
+#[test]
+fn an_exit_fired_after_the_unlink_does_not_reach_the_unlinked() {
+    let system = crate::runtime::System::builder().start().expect("system");
+    let (a, b) = (cell(&system, 1), cell(&system, 2));
+    let (a_dyn, b_dyn): (Arc<dyn ErasedCell>, Arc<dyn ErasedCell>) = (a.clone(), b.clone());
+    CellCore::link(&a_dyn, &b_dyn);
+    // B starts exiting: it takes its links...
+    let links = std::mem::take(&mut CellCore::relations(&mut b.core.lock()).links);
+    assert_eq!(links.len(), 1);
+    // ...A unlinks meanwhile...
+    CellCore::unlink(&a_dyn, &b_dyn);
+    // ...and B fires what it took.
+    let reason = ExitReason::Panicked("crashed".into());
+    b.core.notify(links, Vec::new(), &reason, None, None);
+    assert!(
+        !kill_requested(&a),
+        "the exit reached an actor that had unlinked"
+    );
+
+    // Still linked: the same exit kills.
+    let c = cell(&system, 3);
+    let c_dyn: Arc<dyn ErasedCell> = c.clone();
+    CellCore::link(&c_dyn, &b_dyn);
+    let links = std::mem::take(&mut CellCore::relations(&mut b.core.lock()).links);
+    b.core.notify(links, Vec::new(), &reason, None, None);
+    assert!(
+        kill_requested(&c),
+        "a linked actor survived an abnormal exit"
+    );
+}
+
+/// The loop future and the cell are what a running actor costs; this
+/// guards them against a change that quietly inlines something large
+/// (sizes, not timings: they do not depend on the machine's load).
+#[test]
+fn an_actors_loop_and_cell_stay_small() {
+    let system = crate::runtime::System::builder().start().expect("system");
+    let life = super::run(
+        crate::actor::Birth::Once(Some(Idle)),
+        cell(&system, 1),
+        None,
+    );
+    let loop_bytes = std::mem::size_of_val(&life);
+    let cell_bytes = std::mem::size_of::<crate::actor::Cell<Idle>>();
+    assert!(
+        loop_bytes <= 640,
+        "the actor loop future grew to {loop_bytes} bytes"
+    );
+    assert!(cell_bytes <= 256, "the cell grew to {cell_bytes} bytes");
+}

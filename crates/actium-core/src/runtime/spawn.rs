@@ -1,0 +1,198 @@
+//! Spawning: starting an actor's loop on the system's runtime
+//! (`SystemShared::spawn`), the [`Spawner`](crate::Spawner)'s `spawn`,
+//! `try_spawn` and `system`, and `Context::spawn_link`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::handle::enter_slot;
+use crate::actor::{Actor, ActorRef, Birth, Cell, Context, Handler, SpawnOptions, Spawner};
+use crate::base::{ActorId, ActorLabel, Error, ExitReason};
+use crate::cell::{CellCore, ErasedCell, Mode, SystemShared};
+use crate::runtime::{SystemHandle, runner};
+
+impl<A: Actor> Context<A> {
+    /// Spawns `actor` in this actor's system and links it to this actor,
+    /// atomically: the child cannot exit unnoticed before the link exists.
+    ///
+    /// # Errors
+    ///
+    /// As [`Spawner::try_spawn`](crate::actor::Spawner::try_spawn).
+    pub fn spawn_link<B: Handler>(&self, actor: B) -> Result<ActorRef<B>, Error> {
+        crate::actor::Spawner::new(actor)
+            .system(&self.system())
+            .linked_to(self.erased_cell())
+            .try_spawn()
+    }
+}
+
+impl<A: Handler> Spawner<A> {
+    /// Spawns into `system` instead of the current one.
+    pub fn system(mut self, system: &SystemHandle) -> Self {
+        self.system = Some(system.shared().clone());
+        self
+    }
+
+    /// Starts the actor and returns its reference.
+    ///
+    /// If the system is shutting down, or (threads mode) the OS refuses a
+    /// new thread, the failure is logged and the reference is to an actor
+    /// that has already stopped: calls to it fail with
+    /// [`Error::ActorStopped`], and [`ActorRef::stopped`] gives the reason.
+    /// Use [`try_spawn`](Spawner::try_spawn) to handle that as an error.
+    ///
+    /// # Panics
+    ///
+    /// Panics if no system was given and none runs on this thread.
+    pub fn spawn(self) -> ActorRef<A> {
+        match self.start() {
+            Ok(actor) => actor,
+            Err(Failure::NoSystem) => panic!("{}", Error::NoSystem),
+            Err(Failure::Refused(actor, error)) => {
+                tracing::warn!(%actor, %error, "actor could not start");
+                actor
+            }
+        }
+    }
+
+    /// Starts the actor and returns its reference.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSystem`] without a system, [`Error::ShuttingDown`] during
+    /// shutdown, [`Error::Startup`] if its thread cannot be created.
+    pub fn try_spawn(self) -> Result<ActorRef<A>, Error> {
+        match self.start() {
+            Ok(actor) => Ok(actor),
+            Err(Failure::NoSystem) => Err(Error::NoSystem),
+            Err(Failure::Refused(_, error)) => Err(error),
+        }
+    }
+
+    fn start(self) -> Result<ActorRef<A>, Failure<A>> {
+        let system = match self.system {
+            Some(system) => system,
+            None => SystemHandle::try_current()
+                .map_err(|_| Failure::NoSystem)?
+                .shared()
+                .clone(),
+        };
+        system
+            .spawn(self.birth, self.options)
+            .map_err(|(actor, error)| Failure::Refused(actor, error))
+    }
+}
+
+enum Failure<A: Handler> {
+    NoSystem,
+    Refused(ActorRef<A>, Error),
+}
+
+impl SystemShared {
+    /// Starts a method actor. On failure the returned reference is to an
+    /// actor that has already stopped, so it is still safe to use.
+    pub(crate) fn spawn<A: Handler>(
+        self: &Arc<Self>,
+        birth: Birth<A>,
+        options: SpawnOptions,
+    ) -> Result<ActorRef<A>, (ActorRef<A>, Error)> {
+        let policy = options.on_panic.or(A::PANIC_POLICY);
+        let mode = options.mode.unwrap_or(self.config.mode);
+        // A supervised child is started at once: its supervisor waits for
+        // it to start before it starts the next.
+        let dormant = mode == Mode::Tasks && !A::HAS_ON_START && options.supervisor.is_none();
+        self.spawn_with(options, move |cell| {
+            if A::TRAPS_EXITS {
+                // Before anyone can link to it.
+                cell.core.set_trap_exits(true);
+            }
+            if dormant {
+                // Nothing to run before its first message: the actor waits
+                // as a cell, and its task starts when mail (or a signal)
+                // arrives.
+                cell.mailbox.park(runner::dormant(birth, cell, policy));
+                return None;
+            }
+            Some(runner::run(birth, cell.clone(), policy))
+        })
+    }
+
+    /// Creates a cell for an `A`, sets up its relations, registers it, and
+    /// starts the future `start` makes for it under the chosen model. When
+    /// `start` makes none, it has parked the actor as dormant (tasks mode
+    /// only): a waker in its mailbox starts it on the first delivery.
+    pub(crate) fn spawn_with<A, F, Fut>(
+        self: &Arc<Self>,
+        options: SpawnOptions,
+        start: F,
+    ) -> Result<ActorRef<A>, (ActorRef<A>, Error)>
+    where
+        A: Actor,
+        F: FnOnce(&Arc<Cell<A>>) -> Option<Fut>,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let local = self.next_local.fetch_add(1, Ordering::Relaxed);
+        let label = ActorLabel::new(ActorId::new(self.node, local), A::NAME);
+        let cell = Arc::new(Cell::<A>::new(label, self.clone(), options.capacity));
+        let actor_ref = ActorRef::from_cell(cell.clone());
+        // Made (or parked) before anyone can see the cell, so that no
+        // delivery can come before it.
+        let life = start(&cell);
+        let erased: Arc<dyn ErasedCell> = cell.clone();
+        // Relations exist before the actor runs, so it cannot exit unseen.
+        if let Some(supervisor) = &options.supervisor {
+            cell.core.set_supervisor(supervisor.clone());
+            cell.core.set_parent(supervisor.core().id());
+            CellCore::link(&erased, supervisor);
+        }
+        if let Some(parent) = &options.linked_to {
+            cell.core.set_parent(parent.core().id());
+            CellCore::link(&erased, parent);
+        }
+
+        if self.stopping.load(Ordering::SeqCst) {
+            crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");
+            cell.core.exited(ExitReason::Shutdown);
+            return Err((actor_ref, Error::ShuttingDown));
+        }
+        self.live.fetch_add(1, Ordering::SeqCst);
+        self.table.insert(local, erased);
+        // Shutdown may have begun between the check above and the insert and
+        // missed this actor in its sweep; then stop it here.
+        if self.stopping.load(Ordering::SeqCst) {
+            cell.request_stop(ExitReason::Shutdown);
+        }
+
+        let Some(life) = life else {
+            return Ok(actor_ref);
+        };
+        match options.mode.unwrap_or(self.config.mode) {
+            Mode::Tasks => {
+                self.runtime.spawn(life);
+            }
+            Mode::Threads => {
+                let runtime = self.runtime.clone();
+                let slot = self.slot.clone();
+                let started = std::thread::Builder::new()
+                    .name(format!("actium-{label}"))
+                    .spawn(move || {
+                        let _enter = enter_slot(slot);
+                        runtime.block_on(life);
+                    });
+                if let Err(error) = started {
+                    crate::cell::drop_contained(
+                        cell.mailbox.close(),
+                        cell.core.label,
+                        "queued messages",
+                    );
+                    cell.core.exited(ExitReason::Error(format!(
+                        "could not start its thread: {error}"
+                    )));
+                    return Err((actor_ref, Error::Startup(Arc::new(error))));
+                }
+            }
+        }
+        Ok(actor_ref)
+    }
+}

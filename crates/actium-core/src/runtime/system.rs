@@ -1,0 +1,351 @@
+//! Systems: the runtime that actors live in.
+//!
+//! A [`System`] owns a Tokio multi-threaded runtime, the table of live
+//! actors and the configuration (execution model, default deadline,
+//! shutdown grace). [`SystemHandle`] is a cheap clone of it that code inside
+//! the system finds ambiently: actors, the main future of
+//! [`launch`](crate::launch) and the runtime's own threads all know their
+//! system, which is how `Counter::default().spawn()` knows where to go.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::runtime::{Handle, Runtime};
+
+use super::handle::{CURRENT, EnterGuard, enter_slot};
+use crate::actor::{ActorRef, Handler};
+use crate::base::{Error, ExitReason};
+use crate::cell::{Config, ErasedCell, Mode, Slot, SystemShared};
+use crate::runtime::SystemHandle;
+
+/// An actor system: a runtime for actors, owned by the code that started it.
+///
+/// Most programs never touch this type: [`launch`](crate::launch) and
+/// [`serve_forever`](crate::runtime::serve_forever) start a system, run a future in
+/// it and shut it down. Use it directly to host actors from plain,
+/// non-async code:
+///
+/// ```
+/// use actium::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Greeter;
+///
+/// #[actor]
+/// impl Greeter {
+///     #[ask]
+///     fn greet(&self, name: String) -> String {
+///         format!("hello, {name}")
+///     }
+/// }
+///
+/// let system = System::builder().mode(Mode::Threads).start()?;
+/// let greeter = system.spawn(Greeter);
+/// assert_eq!(greeter.greet("ada".into()).wait()?, "hello, ada");
+/// system.shutdown();
+/// # Ok::<(), actium::Error>(())
+/// ```
+pub struct System {
+    handle: SystemHandle,
+    runtime: Option<Runtime>,
+}
+
+impl System {
+    /// Starts configuring a system.
+    pub fn builder() -> SystemBuilder {
+        SystemBuilder {
+            config: Config::default(),
+        }
+    }
+
+    /// A handle to this system.
+    pub fn handle(&self) -> &SystemHandle {
+        &self.handle
+    }
+
+    /// Starts `actor` in this system with default options.
+    pub fn spawn<A: Handler>(&self, actor: A) -> ActorRef<A> {
+        self.handle.spawn(actor)
+    }
+
+    /// Makes this the current system of the calling thread until the guard
+    /// drops, so `Actor::spawn` works there.
+    pub fn enter(&self) -> EnterGuard {
+        enter_slot(self.handle.shared.slot.clone())
+    }
+
+    /// Runs `future` to completion on the calling thread, inside this
+    /// system, and returns its output.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called from async code (inside a runtime), as Tokio's
+    /// `block_on` does.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = self.enter();
+        match &self.runtime {
+            Some(runtime) => runtime.block_on(future),
+            // `runtime` is taken only by shutdown, which consumes `self`.
+            None => unreachable!("system used after shutdown"),
+        }
+    }
+
+    /// Shuts the system down gracefully and waits for it.
+    ///
+    /// Every actor is asked to stop after its current method (exit reason
+    /// [`ExitReason::Shutdown`]) — except supervised children, which their
+    /// supervisors terminate in reverse start order, as an OTP application
+    /// stops its supervision tree; callers of queued requests get
+    /// [`Error::ActorStopped`]; `on_stop` hooks run. Actors that have not
+    /// finished within the shutdown grace (5 s unless configured) are
+    /// killed, which abandons their methods at their next await (their
+    /// callers get [`Error::ActorStopped`] too), and a warning is logged;
+    /// one that never awaits is abandoned after a further 100 ms. Dropping
+    /// a `System` does the same.
+    ///
+    /// A shutdown that has waited a second says why, in one line on
+    /// standard error (or as a `tracing` warning where a subscriber is
+    /// installed) naming each actor still running and its method:
+    ///
+    /// ```text
+    /// actium: shutdown is waiting for 1 actor(s) to finish: Gate#1 in `hold`; they are killed in 4s (SystemBuilder::shutdown_grace)
+    /// ```
+    ///
+    /// The waits, in order: the shutdown grace for actors to stop (5 s
+    /// unless set with [`SystemBuilder::shutdown_grace`]), 100 ms for killed
+    /// actors to reach an await, then up to 500 ms for work on the blocking
+    /// pool ([`blocking`](crate::blocking)), which cannot be cancelled.
+    ///
+    /// It blocks the calling thread. Called from async code (a task of
+    /// another runtime), the waiting happens on a helper thread, so it does
+    /// not panic as dropping a Tokio runtime there would; called from one of
+    /// this system's own actors or tasks, it asks everything to stop and
+    /// returns without waiting.
+    pub fn shutdown(mut self) {
+        self.shutdown_now();
+    }
+
+    fn shutdown_now(&mut self) {
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        let shared = self.handle.shared.clone();
+        // A node attached to this system holds it; let go of each other.
+        shared.set_transport(None);
+        shared.stopping.store(true, Ordering::SeqCst);
+        shared.shutdown_requested.store(true, Ordering::SeqCst);
+        shared.shutdown_notify.notify_one();
+        for cell in shared.table.snapshot() {
+            // Supervisors stop their children, in reverse start order; a
+            // child that outlived its supervisor (it traps exits) is
+            // stopped like any actor.
+            let supervised = cell
+                .core()
+                .supervisor()
+                .is_some_and(|supervisor| supervisor.core().exit_reason().is_none());
+            if !supervised {
+                cell.request_stop(ExitReason::Shutdown);
+            }
+        }
+        let in_async_code = Handle::try_current().is_ok();
+        let on_our_threads = in_async_code
+            && CURRENT.with_borrow(|slot| {
+                slot.as_ref()
+                    .is_some_and(|slot| Arc::ptr_eq(slot, &shared.slot))
+            });
+        if on_our_threads {
+            // Waiting here would wait for ourselves.
+            runtime.shutdown_background();
+            shared.table.clear();
+            shared.registry.clear();
+            return;
+        }
+        let finish = move || {
+            let grace = shared.config.shutdown_grace;
+            let notice = grace.min(SHUTDOWN_NOTICE);
+            let stopped = shared.wait_idle(notice) || {
+                if grace > notice {
+                    say_what_shutdown_waits_for(&shared.table.snapshot(), grace - notice);
+                }
+                shared.wait_idle(grace - notice)
+            };
+            if !stopped {
+                // Past the grace, kill what is left: the methods they run are
+                // abandoned at their next await, so their callers are
+                // answered. (The runtime would drop a task anyway, but an
+                // actor on a thread of its own would wait for ever.)
+                let late = shared.table.snapshot();
+                tracing::warn!(
+                    grace = ?shared.config.shutdown_grace,
+                    actors = ?labels(&late),
+                    "actors did not stop within the shutdown grace and were killed"
+                );
+                for cell in late {
+                    cell.kill(ExitReason::Shutdown);
+                }
+                if !shared.wait_idle(crate::runtime::KILL_GRACE) {
+                    tracing::warn!(
+                        actors = ?labels(&shared.table.snapshot()),
+                        "actors did not honour a kill (they never await) and were abandoned"
+                    );
+                }
+            }
+            // Blocking work (spawn_blocking) cannot be cancelled; do not
+            // wait on it for long.
+            runtime.shutdown_timeout(Duration::from_millis(500));
+            shared.table.clear();
+            shared.registry.clear();
+        };
+        if in_async_code {
+            // Inside another runtime, where blocking waits and dropping a
+            // runtime panic: wait on a thread of our own.
+            let helper = std::thread::Builder::new()
+                .name("actium-shutdown".into())
+                .spawn(finish);
+            match helper {
+                Ok(helper) => {
+                    if helper.join().is_err() {
+                        tracing::error!("the system's shutdown panicked");
+                    }
+                }
+                Err(error) => tracing::error!(%error, "could not start a thread to shut down"),
+            }
+        } else {
+            finish();
+        }
+    }
+}
+
+/// How long shutdown waits quietly before it says what it waits for.
+const SHUTDOWN_NOTICE: Duration = Duration::from_secs(1);
+
+/// Says, in one line, which actors a shutdown still waits for and what they
+/// run: on standard error, or as a warning where a `tracing` subscriber is
+/// installed (a program that logs gets it in its log, one that does not
+/// still sees why it has not exited).
+fn say_what_shutdown_waits_for(cells: &[Arc<dyn ErasedCell>], more: Duration) {
+    if cells.is_empty() {
+        return;
+    }
+    let waiting: Vec<String> = cells
+        .iter()
+        .map(|cell| match cell.doing() {
+            Some(doing) => format!("{} in `{doing}`", cell.core().label),
+            None => cell.core().label.to_string(),
+        })
+        .collect();
+    let line = format!(
+        "shutdown is waiting for {} actor(s) to finish: {}; they are killed in {:?} \
+         (SystemBuilder::shutdown_grace)",
+        cells.len(),
+        waiting.join(", "),
+        more
+    );
+    if tracing::dispatcher::has_been_set() {
+        tracing::warn!("{line}");
+    } else {
+        eprintln!("actium: {line}");
+    }
+}
+
+/// The labels of `cells`, for logs.
+fn labels(cells: &[Arc<dyn ErasedCell>]) -> Vec<String> {
+    cells
+        .iter()
+        .map(|cell| cell.core().label.to_string())
+        .collect()
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}
+
+impl std::fmt::Debug for System {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("System")
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures and starts a [`System`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until started"]
+pub struct SystemBuilder {
+    config: Config,
+}
+
+impl SystemBuilder {
+    /// The execution model for actors ([`Mode::Tasks`] by default).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.config.mode = mode;
+        self
+    }
+
+    /// The number of runtime worker threads (default: one per core). In
+    /// threads mode these run timers and helper tasks, not actors.
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.config.workers = Some(workers.max(1));
+        self
+    }
+
+    /// The deadline of request-replies that set none of their own
+    /// ([`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT) unless set).
+    pub fn default_timeout(mut self, timeout: Duration) -> Self {
+        self.config.default_timeout = timeout;
+        self
+    }
+
+    /// How long shutdown waits for actors ([`DEFAULT_SHUTDOWN_GRACE`](crate::DEFAULT_SHUTDOWN_GRACE) unless
+    /// set).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.config.shutdown_grace = grace;
+        self
+    }
+
+    /// Starts the system.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Startup`] if the runtime's threads cannot be created.
+    pub fn start(self) -> Result<System, Error> {
+        let slot: Slot = Arc::new(OnceLock::new());
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.enable_all().thread_name("actium-worker");
+        if let Some(workers) = self.config.workers {
+            builder.worker_threads(workers);
+        }
+        let thread_slot = slot.clone();
+        builder.on_thread_start(move || {
+            CURRENT.with_borrow_mut(|current| *current = Some(thread_slot.clone()));
+            crate::call::enable_batching();
+        });
+        // A worker about to sleep hands its held-back deadlines to the
+        // sweeper, so none waits on a sleeping thread.
+        builder.on_thread_park(crate::call::publish);
+        builder.on_thread_stop(|| CURRENT.with_borrow_mut(|current| *current = None));
+        let runtime = builder
+            .build()
+            .map_err(|error| Error::Startup(Arc::new(error)))?;
+
+        let shared = Arc::new(SystemShared::new(
+            self.config,
+            runtime.handle().clone(),
+            slot.clone(),
+        ));
+        // A fresh `OnceLock` was created above, so this set cannot fail.
+        let _ = slot.set(Arc::downgrade(&shared));
+        Ok(System {
+            handle: SystemHandle::from_shared(shared),
+            runtime: Some(runtime),
+        })
+    }
+}
+
+/// How long a child killed after its shutdown timeout gets to honour the
+/// kill (at its next await) before its supervisor abandons it.
+pub const KILL_GRACE: Duration = Duration::from_millis(100);

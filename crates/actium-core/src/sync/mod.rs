@@ -1,0 +1,54 @@
+//! Lock-free primitives, written against a shim so that `loom` can check
+//! every interleaving of their atomics.
+//!
+//! - [`slot`]: the reply slot of a request-reply, completed once, taken
+//!   once, and expirable by the deadline sweeper;
+//! - [`armed`]: a mailbox's armed receiver, the flag its actor loop reads
+//!   without the mailbox's lock;
+//! - [`alarm`]: when the deadline sweeper looks next, and how a new
+//!   deadline that needs it sooner wakes it.
+//!
+//! They use nothing else of the crate. Build with
+//! `RUSTFLAGS="--cfg actium_loom"` to swap the std types for loom's and run
+//! the model tests (every test module named `loom_tests`, the mailbox's
+//! among them, which runs the real mailbox on loom's lock): `scripts/test`
+//! does.
+
+pub(crate) mod alarm;
+pub(crate) mod armed;
+pub(crate) mod slot;
+
+pub(crate) use alarm::{ANY_TIME, Alarm, NEVER};
+pub(crate) use armed::{Armed, ReceiverWaker};
+#[cfg(test)]
+pub(crate) use slot::channel;
+pub(crate) use slot::{Answerer, Outcome, Receiver, Slot};
+
+#[cfg(actium_loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+#[cfg(actium_loom)]
+pub(crate) use loom::sync::{Mutex, MutexGuard};
+#[cfg(not(actium_loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+#[cfg(not(actium_loom))]
+pub(crate) use std::sync::{Mutex, MutexGuard};
+
+/// `loom::cell::UnsafeCell`'s closure-based API over std's cell, so the same
+/// code compiles both ways.
+#[cfg(not(actium_loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(actium_loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+#[cfg(actium_loom)]
+pub(crate) use loom::cell::UnsafeCell;

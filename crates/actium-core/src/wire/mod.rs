@@ -1,0 +1,110 @@
+//! The vocabulary of the transport seam, without its machinery: what a
+//! remote call, its answer and a signal that crosses nodes are
+//! ([`TraceContext`], `EncodedCall`, `Answer`, `Response`, `Rejection`,
+//! `Responder`, `RemoteSignal`), the traits a network layer implements
+//! ([`Peer`], [`Resolver`]), the per-node table of relations that cross
+//! (`RemoteRelations`), and the thread's encode buffer ([`with_scratch`]).
+//! [`transport`](crate::transport) re-exports the public part; delivering
+//! and decoding live there.
+//!
+//! *May use:* `base`, `observe`.
+
+mod answer;
+mod relations;
+mod signal;
+
+#[cfg(feature = "remote")]
+pub(crate) use answer::Resolve;
+
+pub(crate) use relations::RemoteRelations;
+
+pub use signal::RemoteSignal;
+
+use crate::base::{ActorId, ActorLabel, Error};
+pub use answer::{Answer, EncodedCall, Rejection, Respond, Responder, Response};
+use std::sync::Arc;
+
+/// What a recorded call carries to the other node, so that node's events
+/// about it (method start and end, the answer) share the sender's message
+/// id and a merged trace links them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
+pub struct TraceContext {
+    /// The message's id, as the sender recorded it.
+    pub message: crate::observe::MessageId,
+    /// The sending actor, if an actor sent it.
+    pub from: Option<ActorLabel>,
+}
+
+/// One remote node, as the core sees it: something that carries calls and
+/// signals to the actors there. Implemented by the network layer.
+pub trait Peer: Send + Sync + 'static {
+    /// The node's address, such as `tcp://127.0.0.1:4000`.
+    fn address(&self) -> &str;
+
+    /// Whether the connection is up at this moment (for diagnostics).
+    fn is_connected(&self) -> bool;
+
+    /// Sends a call to the actor `to` on this node: `method` with its
+    /// encoded arguments, and while the sender records, the `trace`
+    /// context the other node records its handling under.
+    ///
+    /// A one-way call has no `answer`. A request-reply hands over its
+    /// `answer`; on `Ok` the peer owns it and must resolve it exactly once:
+    /// with the node's response, or with [`Answer::fail`] if the connection
+    /// is lost first. It may drop answers whose caller gave up
+    /// ([`Answer::is_abandoned`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NodeDown`] if the node is known to be unreachable.
+    fn call(
+        &self,
+        to: ActorId,
+        method: &'static str,
+        payload: &[u8],
+        answer: Option<Answer>,
+        trace: Option<TraceContext>,
+    ) -> Result<(), Error>;
+
+    /// Sends a link, monitor or exit signal to an actor on this node.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NodeDown`] if the node is known to be unreachable; the
+    /// caller then treats the relation as broken at once.
+    fn signal(&self, signal: RemoteSignal) -> Result<(), Error>;
+}
+
+/// The network layer of one system (its node): what the core asks when a
+/// reference crosses the wire.
+pub trait Resolver: Send + Sync + 'static {
+    /// The address this node is reached at, such as `tcp://127.0.0.1:4000`;
+    /// references to local actors are sent with it.
+    fn address(&self) -> &str;
+
+    /// The peer for the node at `address`, connecting lazily.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidAddress`] if `address` cannot be a node's address.
+    fn peer(&self, address: &str) -> Result<Arc<dyn Peer>, Error>;
+}
+
+/// Runs `encode` with this thread's reusable buffer, emptied: encoding a
+/// call allocates nothing once the buffer has grown to fit.
+pub(crate) fn with_scratch<T>(encode: impl FnOnce(&mut Vec<u8>) -> T) -> T {
+    use std::cell::RefCell;
+    thread_local! {
+        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    // Taken out rather than borrowed, so that an encoding that somehow
+    // encodes again on this thread gets a fresh buffer instead of a panic.
+    let mut buffer = SCRATCH.with_borrow_mut(std::mem::take);
+    buffer.clear();
+    let result = encode(&mut buffer);
+    if buffer.capacity() <= 64 * 1024 {
+        SCRATCH.with_borrow_mut(|scratch| *scratch = buffer);
+    }
+    result
+}
