@@ -25,6 +25,16 @@ impl fmt::Debug for Unprintable {
     }
 }
 
+/// Its drop panics too: dropped after its `Debug` panicked, nothing of it
+/// may escape.
+impl Drop for Unprintable {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("Drop of the unprintable answer panicked");
+        }
+    }
+}
+
 /// An answer whose `Drop` panics.
 #[derive(Debug)]
 struct Explosive;

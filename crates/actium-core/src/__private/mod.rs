@@ -185,7 +185,8 @@ fn settle<R: Send>(
             if let Err(payload) =
                 catch_unwind(AssertUnwindSafe(|| crate::call::answered(&value, describe)))
             {
-                drop(value);
+                // Its drop is user code as well; the panic already counts.
+                let _dropped = catch_unwind(AssertUnwindSafe(move || drop(value)));
                 return fail(method, reply, &*payload);
             }
             // Answering runs user code too: a remote caller's answer is
