@@ -60,13 +60,20 @@ fn sizes() {
 
 fn codecs(c: &mut Criterion) {
     sizes();
-    let config = bincode::config::standard();
     let payload = postcard::to_allocvec(&(7_u64,)).unwrap_or_default();
+    frame_codecs(c, &payload);
+    argument_codecs(c);
+    actium_decoding(c, &payload);
+}
+
+/// Encoding and decoding a whole tell frame, postcard against bincode.
+fn frame_codecs(c: &mut Criterion, payload: &[u8]) {
+    let config = bincode::config::standard();
     let frame = Frame::Tell {
         node: u64::MAX / 3,
         local: 17,
         method: "incr",
-        payload: &payload,
+        payload,
     };
     let mut group = c.benchmark_group("frame");
     let mut buffer = Vec::with_capacity(256);
@@ -98,7 +105,11 @@ fn codecs(c: &mut Criterion) {
         })
     });
     group.finish();
+}
 
+/// A round trip of small and large arguments, postcard against bincode.
+fn argument_codecs(c: &mut Criterion) {
+    let config = bincode::config::standard();
     let mut group = c.benchmark_group("arguments");
     let args: Small = (123_456,);
     let args_large = large();
@@ -128,14 +139,17 @@ fn codecs(c: &mut Criterion) {
         })
     });
     group.finish();
+}
 
+/// Actium's own decoding, bounded, against bare postcard.
+fn actium_decoding(c: &mut Criterion, payload: &[u8]) {
     // What a node does with a remote tell: Actium's own decoding of the
     // frame and of its arguments, against bare postcard on the same bytes.
     let mut group = c.benchmark_group("actium");
     let tell = actium::remote::testing::tell_frame(
         actium::ActorId::new(actium::NodeId::from_u64(u64::MAX / 3), 17),
         "incr",
-        &payload,
+        payload,
     );
     group.bench_function("postcard/frame", |b| {
         b.iter(|| actium::remote::testing::read_frame_unbounded(black_box(&tell)).is_ok())
@@ -143,8 +157,9 @@ fn codecs(c: &mut Criterion) {
     group.bench_function("actium/frame", |b| {
         b.iter(|| actium::remote::testing::read_frame(black_box(&tell)).is_ok())
     });
+    let args: Small = (123_456,);
     let small_bytes = postcard::to_allocvec(&args).unwrap_or_default();
-    let large_bytes = postcard::to_allocvec(&args_large).unwrap_or_default();
+    let large_bytes = postcard::to_allocvec(&large()).unwrap_or_default();
     group.bench_function("postcard/small", |b| {
         b.iter(|| postcard::from_bytes::<Small>(black_box(&small_bytes)).is_ok())
     });

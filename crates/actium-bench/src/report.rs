@@ -227,24 +227,7 @@ pub fn targets(results: &Results) -> Vec<String> {
 /// A bar chart of each system's time per operation relative to the
 /// workload's floor (tokio-raw, or tcp-raw for the remote workloads).
 pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
-    // Only the systems and workloads this run measured (`--systems`,
-    // `--workloads`); a system keeps its colour whichever are left.
-    let measured = |w: Workload, s: System| results.get(w, s).is_some();
-    let systems: Vec<(usize, System)> = System::ALL
-        .into_iter()
-        .enumerate()
-        .filter(|&(_, s)| Workload::ALL.into_iter().any(|w| measured(w, s)))
-        .collect();
-    // A workload whose floor cannot express it (reentrant) has no ratio
-    // to draw; the table has its figures.
-    let workloads: Vec<Workload> = Workload::ALL
-        .into_iter()
-        .filter(|&w| {
-            systems
-                .iter()
-                .any(|&(_, s)| results.ratio(w, s, Results::floor(w)).is_some())
-        })
-        .collect();
+    let (systems, workloads) = charted(results);
     let bars_per_group = systems.len() + 1;
     let width = 140 + workloads.len() as u32 * (bars_per_group as u32 * 14 + 10);
     let full = SVGBackend::new(path, (width.max(900) + LEGEND_WIDTH, 480)).into_drawing_area();
@@ -332,6 +315,30 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     full.present().map_err(|e| e.to_string())
+}
+
+/// The systems and workloads the chart draws, each system with its index
+/// in `System::ALL` (which picks its colour).
+fn charted(results: &Results) -> (Vec<(usize, System)>, Vec<Workload>) {
+    // Only the systems and workloads this run measured (`--systems`,
+    // `--workloads`); a system keeps its colour whichever are left.
+    let measured = |w: Workload, s: System| results.get(w, s).is_some();
+    let systems: Vec<(usize, System)> = System::ALL
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, s)| Workload::ALL.into_iter().any(|w| measured(w, s)))
+        .collect();
+    // A workload whose floor cannot express it (reentrant) has no ratio
+    // to draw; the table has its figures.
+    let workloads: Vec<Workload> = Workload::ALL
+        .into_iter()
+        .filter(|&w| {
+            systems
+                .iter()
+                .any(|&(_, s)| results.ratio(w, s, Results::floor(w)).is_some())
+        })
+        .collect();
+    (systems, workloads)
 }
 
 /// Room for the chart's legend, right of the bars.

@@ -43,23 +43,8 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
     let arms = messages.iter().map(|m| m.handle_arm(&msg));
     let describe = describe_messages(&messages, &msg);
     let type_name = name.to_string();
-    let panic_policy = actor.options.stop_on_panic.map(|stop| {
-        let policy = if stop { quote!(Stop) } else { quote!(Resume) };
-        quote!(
-            const PANIC_POLICY: ::core::option::Option<::actium::PanicPolicy> =
-                ::core::option::Option::Some(::actium::PanicPolicy::#policy);
-        )
-    });
-    let on_start = actor.role(Role::OnStart).next().map(on_start);
-    let on_stop = actor.role(Role::OnStop).next().map(on_stop);
-    let on_exit = actor
-        .role(Role::OnExit)
-        .next()
-        .map(|m| signal_hook(m, "on_exit", quote!(::actium::Exit)));
-    let on_down = actor
-        .role(Role::OnDown)
-        .next()
-        .map(|m| signal_hook(m, "on_down", quote!(::actium::Down)));
+    let panic_policy = panic_policy(actor);
+    let hooks = lifecycle_hooks(actor);
     let method_names = messages.iter().map(|m| m.method.name().to_string());
     let remote = actor
         .options
@@ -129,11 +114,40 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
                 }
             }
 
-            #on_start
-            #on_stop
-            #on_exit
-            #on_down
+            #hooks
         }
+    }
+}
+
+/// `PANIC_POLICY`, when `#[actor(stop_on_panic = ..)]` chose one.
+fn panic_policy(actor: &Actor<'_>) -> Option<TokenStream> {
+    actor.options.stop_on_panic.map(|stop| {
+        let policy = if stop { quote!(Stop) } else { quote!(Resume) };
+        quote!(
+            const PANIC_POLICY: ::core::option::Option<::actium::PanicPolicy> =
+                ::core::option::Option::Some(::actium::PanicPolicy::#policy);
+        )
+    })
+}
+
+/// The `Handler` hooks for the methods marked `on_start`, `on_stop`,
+/// `on_exit` and `on_down`; the trait's defaults stand for the others.
+fn lifecycle_hooks(actor: &Actor<'_>) -> TokenStream {
+    let on_start = actor.role(Role::OnStart).next().map(on_start);
+    let on_stop = actor.role(Role::OnStop).next().map(on_stop);
+    let on_exit = actor
+        .role(Role::OnExit)
+        .next()
+        .map(|m| signal_hook(m, "on_exit", quote!(::actium::Exit)));
+    let on_down = actor
+        .role(Role::OnDown)
+        .next()
+        .map(|m| signal_hook(m, "on_down", quote!(::actium::Down)));
+    quote! {
+        #on_start
+        #on_stop
+        #on_exit
+        #on_down
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::base::{ActorId, ActorLabel, Down, Error, Exit, ExitReason, MonitorRef, NodeId};
 use crate::cell::{ErasedCell, RemoteCell};
 use crate::runtime::SystemHandle;
-use crate::wire::{Answer, Peer, Rejection, RemoteSignal, Responder, Response};
+use crate::wire::{Answer, Peer, Rejection, RemoteRelations, RemoteSignal, Responder, Response};
 
 thread_local! {
     /// The system that references being decoded on this thread belong to.
@@ -137,25 +137,7 @@ pub fn apply(system: &SystemHandle, peer: Arc<dyn Peer>, signal: RemoteSignal) {
             linked,
         } => {
             let Some(local) = receiver else { return };
-            if linked {
-                // An exit along a link that was removed meanwhile is not
-                // delivered (Erlang: none arrives after `unlink` returns).
-                let Some(linked) = relations.remove_link(to, from.id()) else {
-                    return;
-                };
-                local.core().forget_link(from.id());
-                local.deliver_exit(Exit {
-                    actor: known(from, linked),
-                    reason,
-                });
-            } else if reason == ExitReason::Killed {
-                local.kill(ExitReason::Killed);
-            } else {
-                local.exit_signal(Exit {
-                    actor: from,
-                    reason,
-                });
-            }
+            apply_exit(relations, local, from, to, reason, linked);
         }
         RemoteSignal::Monitor {
             watcher,
@@ -210,6 +192,37 @@ pub fn apply(system: &SystemHandle, peer: Arc<dyn Peer>, signal: RemoteSignal) {
                 local.kill(ExitReason::Killed);
             }
         }
+    }
+}
+
+/// An exit signal from `from` for `local`: along a link (which it removes)
+/// or sent explicitly.
+fn apply_exit(
+    relations: &RemoteRelations,
+    local: Arc<dyn ErasedCell>,
+    from: ActorLabel,
+    to: ActorId,
+    reason: ExitReason,
+    linked: bool,
+) {
+    if linked {
+        // An exit along a link that was removed meanwhile is not
+        // delivered (Erlang: none arrives after `unlink` returns).
+        let Some(linked) = relations.remove_link(to, from.id()) else {
+            return;
+        };
+        local.core().forget_link(from.id());
+        local.deliver_exit(Exit {
+            actor: known(from, linked),
+            reason,
+        });
+    } else if reason == ExitReason::Killed {
+        local.kill(ExitReason::Killed);
+    } else {
+        local.exit_signal(Exit {
+            actor: from,
+            reason,
+        });
     }
 }
 

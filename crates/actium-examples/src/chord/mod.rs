@@ -30,6 +30,7 @@
 pub mod id;
 pub mod node;
 pub mod process;
+mod protocol;
 pub mod ring;
 pub mod trace;
 

@@ -4,14 +4,14 @@
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
 use super::guard::guarded;
 use super::{Step, settle, signal_hook};
-use crate::actor::{Cell, Handled, Handler, Outcome, PanicPolicy, Parallel, State};
+use crate::actor::{Cell, Handled, Handler, Lend, Outcome, PanicPolicy, Parallel, State};
 use crate::base::ExitReason;
 use crate::call::current;
 use crate::cell::Doing;
@@ -33,47 +33,11 @@ pub(crate) async fn serve_reentrant<A: Handler>(
     let reason = 'serve: loop {
         // Wait for the next message, driving parallel methods meanwhile.
         let next = poll_fn(|cx| {
-            let mut finished = Vec::new();
-            if fresh.is_some() || !in_flight.is_empty() {
-                // Lend the state for exactly the duration of this poll.
-                if let Some(lent) = owned.take() {
-                    lend.put(lent);
-                }
-                // A method that just started takes its first turn here,
-                // before the next message: requests start in the order
-                // they came, as plain ones do. Left to `in_flight`, it
-                // would queue behind methods that woke themselves, and
-                // `FuturesUnordered` may yield before reaching it. (Pushed
-                // there, it is polled once more at once: a spurious poll,
-                // harmless.)
-                if let Some(mut task) = fresh.take() {
-                    match Pin::new(&mut task).poll(cx) {
-                        Poll::Ready(outcome) => finished.push(outcome),
-                        Poll::Pending => in_flight.push(task),
-                    }
-                }
-                while let Poll::Ready(Some(outcome)) = in_flight.poll_next_unpin(cx) {
-                    finished.push(outcome);
-                }
-                owned = lend.take();
-            }
+            let finished = drive_parallel(cx, &lend, &mut owned, &mut fresh, &mut in_flight);
             if !finished.is_empty() {
                 return Poll::Ready(Next::Finished(finished));
             }
-            if cell.mailbox.control() != 0 {
-                return Poll::Ready(Next::Stop);
-            }
-            if let Some(envelope) = batch.pop_front() {
-                return Poll::Ready(Next::Envelope(envelope));
-            }
-            match cell.mailbox.poll_take_in_loop(&mut batch, cx) {
-                Poll::Ready(Taken::Messages) => match batch.pop_front() {
-                    Some(envelope) => Poll::Ready(Next::Envelope(envelope)),
-                    None => Poll::Pending,
-                },
-                Poll::Ready(Taken::Stop) => Poll::Ready(Next::Stop),
-                Poll::Pending => Poll::Pending,
-            }
+            poll_mailbox(cx, cell, &mut batch)
         })
         .await;
         // `owned` is refilled right after every lending: `Reentrant` only
@@ -136,6 +100,66 @@ pub(crate) async fn serve_reentrant<A: Handler>(
         None => unreachable!("the reentrant state is returned after every poll"),
     }
     (state, reason)
+}
+
+/// One turn for the parallel methods in flight (and the one just started),
+/// with the state lent to them for exactly that turn; returns the outcomes
+/// of those that finished.
+fn drive_parallel<A: Handler>(
+    cx: &mut Context<'_>,
+    lend: &Lend<A>,
+    owned: &mut Option<Box<State<A>>>,
+    fresh: &mut Option<Parallel<A>>,
+    in_flight: &mut FuturesUnordered<Parallel<A>>,
+) -> Vec<(Outcome, Option<ExitReason>)> {
+    let mut finished = Vec::new();
+    if fresh.is_some() || !in_flight.is_empty() {
+        // Lend the state for exactly the duration of this poll.
+        if let Some(lent) = owned.take() {
+            lend.put(lent);
+        }
+        // A method that just started takes its first turn here,
+        // before the next message: requests start in the order
+        // they came, as plain ones do. Left to `in_flight`, it
+        // would queue behind methods that woke themselves, and
+        // `FuturesUnordered` may yield before reaching it. (Pushed
+        // there, it is polled once more at once: a spurious poll,
+        // harmless.)
+        if let Some(mut task) = fresh.take() {
+            match Pin::new(&mut task).poll(cx) {
+                Poll::Ready(outcome) => finished.push(outcome),
+                Poll::Pending => in_flight.push(task),
+            }
+        }
+        while let Poll::Ready(Some(outcome)) = in_flight.poll_next_unpin(cx) {
+            finished.push(outcome);
+        }
+        *owned = lend.take();
+    }
+    finished
+}
+
+/// The next message or stop request from the mailbox, taking a batch when
+/// the one taken before is used up.
+fn poll_mailbox<A: Handler>(
+    cx: &mut Context<'_>,
+    cell: &Cell<A>,
+    batch: &mut VecDeque<Envelope<A::Msg>>,
+) -> Poll<Next<A::Msg>> {
+    if cell.mailbox.control() != 0 {
+        return Poll::Ready(Next::Stop);
+    }
+    if let Some(envelope) = batch.pop_front() {
+        return Poll::Ready(Next::Envelope(envelope));
+    }
+    match cell.mailbox.poll_take_in_loop(batch, cx) {
+        Poll::Ready(Taken::Messages) => match batch.pop_front() {
+            Some(envelope) => Poll::Ready(Next::Envelope(envelope)),
+            None => Poll::Pending,
+        },
+        Poll::Ready(Taken::Stop) => Poll::Ready(Next::Stop),
+        Poll::Pending => Poll::Pending,
+    }
 }
 
 enum Next<M> {
