@@ -223,7 +223,17 @@ impl Buffer {
                 Some(front) if front.slot.is_done() => shared.pop_front(),
                 _ => None,
             };
-            shared.append(&mut self.pending);
+            // Short registrations carry their deadline and go to the front:
+            // the sweeper adopts from the front and stops at the first
+            // young long one, which would otherwise hold a short one behind
+            // it for a tick (about 50 ms late).
+            for registration in self.pending.drain(..) {
+                if registration.deadline.is_some() {
+                    shared.push_front(registration);
+                } else {
+                    shared.push_back(registration);
+                }
+            }
             drop(shared);
             drop(answered);
         }
