@@ -94,7 +94,8 @@ impl PeerTable {
         self.lock().get(address).cloned()
     }
 
-    /// The peer for `address`, made with `make` if there is room.
+    /// The peer for `address`, made with `make` if there is room. With
+    /// `reclaim`, a full table first drops the entries nothing uses.
     ///
     /// # Errors
     ///
@@ -102,13 +103,14 @@ impl PeerTable {
     pub(crate) fn get_or_add(
         &self,
         address: &str,
+        reclaim: bool,
         make: impl FnOnce() -> Arc<PeerHandle>,
     ) -> Result<Arc<PeerHandle>, String> {
         let mut peers = self.lock();
         if let Some(peer) = peers.get(address) {
             return Ok(peer.clone());
         }
-        if peers.len() >= self.max_peers {
+        if reclaim && peers.len() >= self.max_peers {
             // Entries nothing refers to and with no connection are free
             // to go, idle period or not.
             peers.retain(|_, peer| !peer.is_unused());

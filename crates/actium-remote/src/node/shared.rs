@@ -96,9 +96,17 @@ impl NodeShared {
     /// [`Error::InvalidAddress`], or [`Error::NodeDown`] if the table is
     /// full.
     pub(crate) fn peer_for(&self, address: &str) -> Result<Arc<PeerHandle>, Error> {
+        self.add_peer(address, true)
+    }
+
+    /// [`peer_for`](Self::peer_for); `reclaim` says whether a full table
+    /// may first be scanned for unused entries (not for addresses learnt
+    /// from references: a frame holding many references to new nodes would
+    /// make each of them scan the whole table under its lock).
+    fn add_peer(&self, address: &str, reclaim: bool) -> Result<Arc<PeerHandle>, Error> {
         let address = NodeAddress::parse(address)?.to_string();
         self.peers
-            .get_or_add(&address, || {
+            .get_or_add(&address, reclaim, || {
                 PeerHandle::new(address.clone(), self.me.clone(), self.config.max_frame)
             })
             .map_err(|reason| Error::NodeDown {
@@ -133,7 +141,7 @@ impl NodeShared {
                     .to_owned(),
             });
         }
-        self.peer_for(&address)
+        self.add_peer(&address, false)
     }
 
     /// Starts connecting to `peer` in the background.
