@@ -14,7 +14,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use super::relations::{Relations, add_link_once};
 use crate::base::{ActorId, ActorLabel, Exit, ExitReason};
@@ -198,7 +198,9 @@ impl CellCore {
         if let Phase::Exited(reason) = &lifecycle.phase {
             return Poll::Ready(reason.clone());
         }
-        Self::wait(&mut lifecycle, cx, key);
+        let replaced = Self::wait(&mut lifecycle, cx, key);
+        drop(lifecycle);
+        drop(replaced);
         Poll::Pending
     }
 
@@ -276,20 +278,31 @@ impl CellCore {
         if !matches!(lifecycle.phase, Phase::Running { .. }) {
             return Poll::Ready(());
         }
-        Self::wait(&mut lifecycle, cx, key);
+        let replaced = Self::wait(&mut lifecycle, cx, key);
+        drop(lifecycle);
+        drop(replaced);
         Poll::Pending
     }
 
     /// Keeps `cx`'s waker under `key` (a new key if it has none yet, or if
     /// its entry was taken by a wake-up).
-    fn wait(lifecycle: &mut Lifecycle, cx: &mut Context<'_>, key: &mut Option<u64>) {
+    ///
+    /// Returns the waker it replaced, for the caller to drop once the lock
+    /// is released (dropping a waker may run the executor's code, which may
+    /// come back to this cell).
+    #[must_use = "drop the replaced waker after releasing the lock"]
+    fn wait(
+        lifecycle: &mut Lifecycle,
+        cx: &mut Context<'_>,
+        key: &mut Option<u64>,
+    ) -> Option<Waker> {
         let relations = Self::relations(lifecycle);
         if let Some(key) = *key {
             if let Some((_, waker)) = relations.waiters.iter_mut().find(|(k, _)| *k == key) {
-                if !waker.will_wake(cx.waker()) {
-                    waker.clone_from(cx.waker());
+                if waker.will_wake(cx.waker()) {
+                    return None;
                 }
-                return;
+                return Some(std::mem::replace(waker, cx.waker().clone()));
             }
         }
         // Process-wide keys: a stale key can never name another waiter,
@@ -298,6 +311,7 @@ impl CellCore {
         let next = NEXT_WAITER.fetch_add(1, Ordering::Relaxed);
         relations.waiters.push((next, cx.waker().clone()));
         *key = Some(next);
+        None
     }
 
     /// Records that the current incarnation got past `on_start`, and wakes
@@ -334,7 +348,9 @@ impl CellCore {
             Phase::Deciding(deciding) => return Poll::Ready(Err(deciding.ended.clone())),
             Phase::Exited(reason) => return Poll::Ready(Err(reason.clone())),
         }
-        Self::wait(&mut lifecycle, cx, key);
+        let replaced = Self::wait(&mut lifecycle, cx, key);
+        drop(lifecycle);
+        drop(replaced);
         Poll::Pending
     }
 

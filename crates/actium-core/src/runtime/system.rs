@@ -229,13 +229,19 @@ fn say_what_shutdown_waits_for(cells: &[Arc<dyn ErasedCell>], more: Duration) {
     if cells.is_empty() {
         return;
     }
-    let waiting: Vec<String> = cells
+    // One line stays one line: the first few actors, then how many more.
+    const NAMED: usize = 20;
+    let mut waiting: Vec<String> = cells
         .iter()
+        .take(NAMED)
         .map(|cell| match cell.doing() {
             Some(doing) => format!("{} in `{doing}`", cell.core().label),
             None => cell.core().label.to_string(),
         })
         .collect();
+    if cells.len() > NAMED {
+        waiting.push(format!("and {} more", cells.len() - NAMED));
+    }
     let line = format!(
         "shutdown is waiting for {} actor(s) to finish: {}; they are killed in {:?} \
          (SystemBuilder::shutdown_grace)",
