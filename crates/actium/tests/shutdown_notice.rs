@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use actium::prelude::*;
@@ -48,32 +47,9 @@ fn scenario_quick_stop() {
         .expect("the program ends");
 }
 
-/// Runs scenario `name` in a fresh process and returns its standard error.
-fn stderr_of(name: &str) -> String {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let output = Command::new(exe)
-        .args([
-            name,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .output()
-        .expect("the test binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        output.status.success(),
-        "{name} failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("1 passed"), "{name} ran no test:\n{stdout}");
-    stderr
-}
-
 #[test]
 fn a_shutdown_kept_waiting_names_the_actors_and_their_methods() {
-    let stderr = stderr_of("scenario_stuck_method");
+    let stderr = support::in_fresh_process("scenario_stuck_method");
     let lines: Vec<&str> = stderr
         .lines()
         .filter(|line| line.contains("shutdown is waiting"))
@@ -93,7 +69,7 @@ fn a_shutdown_kept_waiting_names_the_actors_and_their_methods() {
 
 #[test]
 fn a_shutdown_that_does_not_wait_says_nothing() {
-    let stderr = stderr_of("scenario_quick_stop");
+    let stderr = support::in_fresh_process("scenario_quick_stop");
     assert!(
         !stderr.contains("shutdown is waiting"),
         "a quick shutdown is quiet:\n{stderr}"

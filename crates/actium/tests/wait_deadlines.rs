@@ -8,7 +8,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use actium::prelude::*;
@@ -100,22 +99,8 @@ fn scenario_blocking() {
 
 /// Runs `name` in `RUNS` fresh processes of this test binary.
 fn in_fresh_processes(name: &str) {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    for run in 0..RUNS {
-        let output = Command::new(&exe)
-            .args([name, "--exact", "--ignored", "--test-threads=1"])
-            .output()
-            .expect("the test binary runs");
-        assert!(
-            output.status.success(),
-            "run {run} of {name} failed:\n{}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(
-            String::from_utf8_lossy(&output.stdout).contains("1 passed"),
-            "run {run} of {name} ran no test"
-        );
+    for _ in 0..RUNS {
+        support::in_fresh_process(name);
     }
 }
 

@@ -35,6 +35,33 @@ pub fn within<T: Send + 'static>(limit: Duration, work: impl FnOnce() -> T + Sen
     }
 }
 
+/// Runs the ignored test `name` of this test binary in a fresh process
+/// (with `--nocapture`, so that what it prints to standard error is
+/// returned) and fails unless it ran and passed: for behaviour that
+/// depends on the process being new, or on nothing else having set up
+/// logging. Returns its standard error.
+pub fn in_fresh_process(name: &str) -> String {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let output = std::process::Command::new(exe)
+        .args([
+            name,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .output()
+        .expect("the test binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "{name} failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("1 passed"), "{name} ran no test:\n{stdout}");
+    stderr
+}
+
 /// A one-way event: `fire` once, `wait` any number of times.
 #[derive(Clone)]
 pub struct Event(Arc<Semaphore>);
