@@ -176,7 +176,7 @@ async fn client(
         }
         outcomes.start(index, 0);
         // Let others run between calls that completed at once.
-        yield_now().await;
+        tokio::task::yield_now().await;
     }
 }
 
@@ -264,7 +264,7 @@ pub fn mixed(length: Duration, plan: Faults, clients: usize) -> Result<String, S
             .collect();
         let samples = sample_until(started, until);
         let fault = faults(targets.clone(), remote, near.clone(), plan, until);
-        let (faults, samples) = futures_join(fault, samples).await;
+        let (faults, samples) = tokio::join!(fault, samples);
         let (kills, restarts) = faults?;
         for driver in load {
             driver.await.map_err(text)?;
@@ -319,48 +319,6 @@ async fn sample_until(started: Instant, until: Instant) -> Vec<Sample> {
         samples.push(Sample::take(started.elapsed().as_secs_f64()));
     }
     samples
-}
-
-/// Gives other tasks a turn: pending once, having woken itself.
-async fn yield_now() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if std::mem::replace(&mut yielded, true) {
-            std::task::Poll::Ready(())
-        } else {
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-}
-
-/// Runs two futures to completion side by side.
-async fn futures_join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (Box::pin(a), Box::pin(b));
-    let (mut out_a, mut out_b) = (None, None);
-    std::future::poll_fn(|cx| {
-        if out_a.is_none() {
-            if let std::task::Poll::Ready(value) = a.as_mut().poll(cx) {
-                out_a = Some(value);
-            }
-        }
-        if out_b.is_none() {
-            if let std::task::Poll::Ready(value) = b.as_mut().poll(cx) {
-                out_b = Some(value);
-            }
-        }
-        if out_a.is_some() && out_b.is_some() {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    match (out_a, out_b) {
-        (Some(a), Some(b)) => (a, b),
-        _ => unreachable!("both outputs are set before the poll returns Ready"),
-    }
 }
 
 /// Checks a mixed run's figures and writes its summary line.
