@@ -67,6 +67,7 @@ mod actor;
 mod base;
 mod call;
 mod cell;
+mod host;
 mod mailbox;
 pub mod observe;
 mod otp;
@@ -84,6 +85,7 @@ pub use base::{
 };
 pub use call::Ask;
 pub use cell::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, Mode, Monitor};
+pub use host::{Clock, Elapsed, Interval, ManualClock, Sleep, TaskHandle, Timeout};
 pub use otp::supervisor;
 pub use otp::{
     FunctionActor, Inbox, Message, Process, ProcessMethods, ProcessResult, function_actor,

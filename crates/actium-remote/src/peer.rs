@@ -23,11 +23,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use actium_core::transport::{self, Answer, Peer, RemoteSignal, Respond, Response, TraceContext};
-use actium_core::{ActorId, Error, NodeId, SystemHandle};
+use actium_core::transport::{self, Answer, OutgoingCall, Peer, RemoteSignal, Respond, Response};
+use actium_core::{ActorId, Clock, Error, NodeId, SystemHandle, TaskHandle};
 use serde::Serialize;
 use tokio::sync::oneshot;
-use tokio::task::AbortHandle;
 
 use crate::node::NodeShared;
 use crate::outbox::{Outbox, Refused};
@@ -49,6 +48,8 @@ pub(crate) struct PeerHandle {
     /// Set by every frame sent or received other than a heartbeat;
     /// cleared by the sweep for idle peers, which notes the time.
     used: AtomicBool,
+    /// The node's clock: timeouts and back-off read it.
+    clock: Clock,
 }
 
 struct State {
@@ -62,7 +63,7 @@ struct State {
     addressed: HashSet<NodeId>,
     backoff: Duration,
     /// The running connection's tasks, aborted when it is replaced.
-    tasks: Vec<AbortHandle>,
+    tasks: Vec<TaskHandle>,
     /// The last time the sweep for idle peers found this one in use.
     busy_at: Instant,
 }
@@ -90,7 +91,12 @@ pub(crate) enum Admission {
 }
 
 impl PeerHandle {
-    pub(crate) fn new(address: String, node: Weak<NodeShared>, max_frame: usize) -> Arc<Self> {
+    pub(crate) fn new(
+        address: String,
+        node: Weak<NodeShared>,
+        clock: Clock,
+        max_frame: usize,
+    ) -> Arc<Self> {
         Arc::new_cyclic(|me| PeerHandle {
             me: me.clone(),
             address,
@@ -102,8 +108,9 @@ impl PeerHandle {
                 addressed: HashSet::new(),
                 backoff: FIRST_BACKOFF,
                 tasks: Vec::new(),
-                busy_at: Instant::now(),
+                busy_at: clock.now(),
             }),
+            clock,
             outbox: Outbox::new(max_frame),
             next_id: AtomicU64::new(1),
             used: AtomicBool::new(false),
@@ -174,8 +181,9 @@ impl PeerHandle {
         let Some(node) = self.node.upgrade() else {
             return;
         };
-        node.runtime().spawn(async move {
-            let _ = tokio::time::timeout(Duration::from_secs(1), self.outbox.drained()).await;
+        node.spawn(async move {
+            let drained = self.outbox.drained();
+            let _ = self.clock.timeout(Duration::from_secs(1), drained).await;
             self.went_idle(generation);
         });
     }
@@ -207,7 +215,7 @@ impl PeerHandle {
         match &state.phase {
             Phase::Up { .. } => return Ok(()),
             Phase::Connecting { .. } => {}
-            Phase::Down { reason, retry_at } if Instant::now() < *retry_at => {
+            Phase::Down { reason, retry_at } if self.clock.now() < *retry_at => {
                 return Err(self.down_error(reason));
             }
             Phase::Idle | Phase::Down { .. } => {
@@ -277,7 +285,7 @@ impl PeerHandle {
             self.queue(&Frame::Request { id, request })?;
             state.pending.insert(id, Pending::Request(sender));
         }
-        match tokio::time::timeout(timeout, receiver).await {
+        match self.clock.timeout(timeout, receiver).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(_closed)) => Err(self.down_error(
                 &self
@@ -414,7 +422,7 @@ impl PeerHandle {
 
     /// Hands over the tasks of connection `generation`; aborts them if it is
     /// no longer the current one.
-    pub(crate) fn set_tasks(&self, generation: u64, tasks: Vec<AbortHandle>) {
+    pub(crate) fn set_tasks(&self, generation: u64, tasks: Vec<TaskHandle>) {
         let mut state = self.lock();
         if matches!(state.phase, Phase::Up { generation: g } if g == generation) {
             state.tasks = tasks;
@@ -454,7 +462,7 @@ impl PeerHandle {
                 state.phase = Phase::Idle;
                 state.backoff = FIRST_BACKOFF;
             } else {
-                let retry_at = Instant::now() + state.backoff;
+                let retry_at = self.clock.now() + state.backoff;
                 state.backoff = (state.backoff * 2).min(MAX_BACKOFF);
                 state.phase = Phase::Down {
                     reason: reason.to_owned(),
@@ -495,14 +503,15 @@ impl Peer for PeerHandle {
         self.is_up()
     }
 
-    fn call(
-        &self,
-        to: ActorId,
-        method: &'static str,
-        payload: &[u8],
-        answer: Option<Answer>,
-        trace: Option<TraceContext>,
-    ) -> Result<(), Error> {
+    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Error> {
+        let OutgoingCall {
+            to,
+            method,
+            payload,
+            answer,
+            trace,
+            ..
+        } = call;
         let mut state = self.lock();
         self.ensure(&mut state, to.node())?;
         self.touch();

@@ -23,10 +23,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actium_core::transport::{Answer, Peer, RemoteSignal, TraceContext};
-use actium_core::{ActorId, Error, SystemHandle};
+use actium_core::transport::{OutgoingCall, Peer, RemoteSignal};
+use actium_core::{Error, SystemHandle};
 
 use crate::address::NodeAddress;
 use crate::node::NodeShared;
@@ -147,7 +147,7 @@ impl PeerTable {
     /// Removes the peers idle for the idle timeout, and returns them (to
     /// be disconnected outside the lock).
     pub(crate) fn evict_idle(&self, system: &SystemHandle) -> Vec<Arc<PeerHandle>> {
-        let now = Instant::now();
+        let now = system.clock().now();
         let mut evicted = Vec::new();
         // Under the table's lock no new reference to a peer can be taken
         // from the table, so a peer's reference count is exact here.
@@ -205,15 +205,8 @@ impl Peer for LearntPeer {
             .is_some_and(|peer| peer.is_up())
     }
 
-    fn call(
-        &self,
-        to: ActorId,
-        method: &'static str,
-        payload: &[u8],
-        answer: Option<Answer>,
-        trace: Option<TraceContext>,
-    ) -> Result<(), Error> {
-        self.resolve()?.call(to, method, payload, answer, trace)
+    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Error> {
+        self.resolve()?.call(call)
     }
 
     fn signal(&self, signal: RemoteSignal) -> Result<(), Error> {

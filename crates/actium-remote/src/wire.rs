@@ -17,7 +17,7 @@
 
 use std::borrow::Cow;
 
-use actium_core::transport::{RemoteSignal, Response, TraceContext};
+use actium_core::transport::{self, RemoteSignal, Response, TraceContext};
 use actium_core::{ActorId, ActorLabel, NodeId};
 use bytes::{BufMut, BytesMut};
 use serde::{Deserialize, Serialize};
@@ -178,27 +178,6 @@ pub struct NodeInfo {
     pub names: Vec<(String, ActorLabel)>,
 }
 
-/// Appends postcard output to a `BytesMut`.
-struct Append<'a>(&'a mut BytesMut);
-
-impl postcard::ser_flavors::Flavor for Append<'_> {
-    type Output = ();
-
-    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
-        self.0.put_u8(byte);
-        Ok(())
-    }
-
-    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
-        self.0.extend_from_slice(bytes);
-        Ok(())
-    }
-
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
-    }
-}
-
 /// Why a frame could not be written.
 #[derive(Debug)]
 pub(crate) enum WriteError {
@@ -229,9 +208,9 @@ pub(crate) fn write_frame<T: Serialize>(
 ) -> Result<(), WriteError> {
     let start = out.len();
     out.put_u32(0);
-    if let Err(error) = postcard::serialize_with_flavor(message, Append(out)) {
+    if let Err(error) = transport::encode(message, out) {
         out.truncate(start);
-        return Err(WriteError::Encode(error.to_string()));
+        return Err(WriteError::Encode(error));
     }
     let length = out.len() - start - PREFIX;
     let Ok(prefix) = u32::try_from(length) else {

@@ -421,14 +421,7 @@ impl Peer for RecordingPeer {
         true
     }
 
-    fn call(
-        &self,
-        _to: ActorId,
-        _method: &'static str,
-        _payload: &[u8],
-        _answer: Option<actium::transport::Answer>,
-        _trace: Option<actium::transport::TraceContext>,
-    ) -> Result<(), Error> {
+    fn call(&self, _call: actium::transport::OutgoingCall<'_>) -> Result<(), Error> {
         Ok(())
     }
 

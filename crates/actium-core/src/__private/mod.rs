@@ -245,7 +245,7 @@ fn in_parallel_frame(task: impl Future<Output = Outcome> + Send + 'static) -> Ou
 pub fn block_in_place<R>(body: impl FnOnce() -> R) -> R {
     // The body may block for long: deadlines this worker holds back for
     // the tasks it ran must not wait for it.
-    crate::call::publish();
+    crate::host::publish();
     tokio::task::block_in_place(body)
 }
 

@@ -109,7 +109,7 @@ pub fn ask_round_trip(value: u64, timeout: Duration) -> u64 {
 /// Makes this thread hold deadline registrations back until it parks, as
 /// the system's worker threads do (other threads publish each at once).
 pub fn batch_deadlines_like_a_worker() {
-    crate::call::enable_batching();
+    crate::host::enable_batching();
 }
 
 /// A dispatcher that runs each call on the calling thread, at once: the

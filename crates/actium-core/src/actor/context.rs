@@ -3,8 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::AbortHandle;
-
 use crate::actor::{Actor, ActorRef, Cell, Lend, Reentrant, Timer, time};
 use crate::base::{ActorId, ExitReason};
 use crate::cell::{CellCore, ErasedCell, Monitor};
@@ -17,7 +15,7 @@ pub struct Context<A: Actor> {
     pub(crate) cell: Arc<Cell<A>>,
     // Rarely used, and part of every idle actor's memory: boxed.
     stop: Option<Box<ExitReason>>,
-    timers: Vec<AbortHandle>,
+    timers: Vec<crate::host::TaskHandle>,
     lend: Option<Arc<Lend<A>>>,
 }
 
@@ -169,7 +167,7 @@ impl<A: Actor> Context<A> {
         // Forget timers that already ended so a long-lived actor that sets
         // many one-shot timers does not accumulate handles.
         self.timers.retain(|t| !t.is_finished());
-        self.timers.push(timer.abort_handle());
+        self.timers.push(timer.task());
     }
 
     pub(crate) fn take_stop(&mut self) -> Option<ExitReason> {

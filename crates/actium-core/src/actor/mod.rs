@@ -8,7 +8,7 @@
 //! *type* (spawning itself is in `runtime`), timers ([`Timer`],
 //! [`sleep`]), and stamping the messages an actor sends (`stamp`).
 //!
-//! *May use:* `base`, `observe`, `wire`, `call`, `mailbox`, `cell`. One
+//! *May use:* `base`, `host`, `observe`, `wire`, `call`, `mailbox`, `cell`. One
 //! call goes up by method resolution, not by path: the provided method
 //! `Actor::spawn` calls `Spawner::spawn`, which `runtime` implements.
 

@@ -1,19 +1,29 @@
-//! Time: sleeping and timers.
-//!
-//! Everything time-related in Actium goes through this module, so that a
-//! simulated clock can replace Tokio's in one place.
+//! Timers and sleeping, on the clock of the system they run in (see
+//! [`Clock`](crate::Clock)).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::AbortHandle;
-use tokio::time::{Instant, MissedTickBehavior};
-
 use crate::cell::SystemShared;
+use crate::host::{Clock, TaskHandle};
 
-/// Waits for `duration` without blocking the thread.
+/// Waits for `duration` without blocking the thread, on the clock of the
+/// system running this code (the real clock outside any system).
+///
+/// ```
+/// # actium::launch(actium::Mode::Tasks, async {
+/// actium::sleep(std::time::Duration::from_millis(1)).await;
+/// # Ok::<(), actium::Error>(())
+/// # })?;
+/// # Ok::<(), actium::Error>(())
+/// ```
+///
+/// # Cancel safety
+///
+/// Dropping the future cancels the wait and nothing else.
 pub async fn sleep(duration: Duration) {
-    tokio::time::sleep(duration).await;
+    let clock = crate::host::thread_clock();
+    clock.sleep(duration).await;
 }
 
 /// A running one-shot or repeating timer, from
@@ -21,22 +31,22 @@ pub async fn sleep(duration: Duration) {
 /// [`Context::interval`](crate::actor::Context::interval).
 #[derive(Debug, Clone)]
 pub struct Timer {
-    abort: AbortHandle,
+    task: TaskHandle,
 }
 
 impl Timer {
     /// Cancels the timer; a delivery already under way still completes.
     pub fn cancel(&self) {
-        self.abort.abort();
+        self.task.abort();
     }
 
     /// Whether the timer has fired for the last time or was cancelled.
     pub fn is_finished(&self) -> bool {
-        self.abort.is_finished()
+        self.task.is_finished()
     }
 
-    pub(crate) fn abort_handle(&self) -> AbortHandle {
-        self.abort.clone()
+    pub(crate) fn task(&self) -> TaskHandle {
+        self.task.clone()
     }
 }
 
@@ -45,11 +55,17 @@ pub(crate) fn later(
     delay: Duration,
     fire: impl FnOnce() + Send + 'static,
 ) -> Timer {
-    let abort = system.spawn_task(async move {
-        tokio::time::sleep(delay).await;
+    let clock = system.clock().clone();
+    // Due from now, though the task may first run later.
+    let due = clock.now().checked_add(delay);
+    let task = system.spawn_task(async move {
+        match due {
+            Some(due) => clock.sleep_until(due).await,
+            None => std::future::pending().await,
+        }
         fire();
     });
-    Timer { abort }
+    Timer { task }
 }
 
 pub(crate) fn interval(
@@ -57,20 +73,12 @@ pub(crate) fn interval(
     period: Duration,
     mut fire: impl FnMut() + Send + 'static,
 ) -> Timer {
-    // A zero period would spin; tokio's interval panics on it.
-    let period = period.max(Duration::from_millis(1));
-    let abort = system.spawn_task(async move {
-        // A period past the end of time never ticks (instead of overflowing
-        // and silently ending the timer's task).
-        let Some(first) = Instant::now().checked_add(period) else {
-            return std::future::pending().await;
-        };
-        let mut ticks = tokio::time::interval_at(first, period);
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut ticks = Clock::interval(system.clock(), period);
+    let task = system.spawn_task(async move {
         loop {
             ticks.tick().await;
             fire();
         }
     });
-    Timer { abort }
+    Timer { task }
 }

@@ -12,7 +12,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use crate::base::{ActorLabel, Error};
-use crate::call::{Awaiting, deadline};
+use crate::call::Awaiting;
+use crate::host;
 use crate::sync::{Answerer, Outcome, Receiver, slot};
 
 /// The slot through which an actor answers one request.
@@ -217,7 +218,7 @@ impl<R: Send + 'static> Ask<R> {
                 // the sweeper what it holds back (this ask's deadline among
                 // them, and those of tasks that ran here before), or no
                 // deadline held here fires until the thread returns.
-                deadline::publish();
+                host::publish();
                 std::thread::park();
             }
         })
@@ -243,7 +244,7 @@ impl<R: Send + 'static> Ask<R> {
             Poll::Pending => {
                 if !*registered {
                     *registered = true;
-                    deadline::register(slot.expiry(), self.timeout);
+                    host::expire_after(slot.expiry(), self.timeout);
                 }
                 return Poll::Pending;
             }

@@ -1,19 +1,18 @@
 //! A call in flight, independent of any actor type: the reply and its
-//! future (`Reply`, [`Ask`], `Forward`), the deadline sweeper that expires
-//! overdue asks (`deadline`), the causal chain of blocked callers that
+//! future (`Reply`, [`Ask`], `Forward`) — whose deadline the system's
+//! clock (`host`) enforces — the causal chain of blocked callers that
 //! turns a call cycle into [`Error::Deadlock`](crate::Error::Deadlock)
 //! (`chain`), the task-local frame of the running actor (`current`), and
 //! recording against that frame: a method run's activation, its answer,
 //! its panic (`activation`).
 //!
-//! *May use:* `base`, `sync`, `observe`. Nothing here knows an actor,
+//! *May use:* `base`, `sync`, `host`, `observe`. Nothing here knows an actor,
 //! a mailbox or a system.
 
 mod activation;
 mod ask;
 pub(crate) mod chain;
 pub(crate) mod current;
-pub(crate) mod deadline;
 
 pub(crate) use activation::{activated, activated_async, answered, panicked};
 pub use ask::Ask;
@@ -24,4 +23,3 @@ pub use ask::Reply;
 pub(crate) use chain::check;
 pub(crate) use chain::{Awaiting, Chain, ChainLink};
 pub(crate) use current::{Frame, handling};
-pub(crate) use deadline::{enable_batching, publish, publish_if_due};

@@ -9,7 +9,7 @@
 //! default durations; `world`) with the actor table (`table`) and the name
 //! table (`names`).
 //!
-//! *May use:* `base`, `observe`, `wire`, `call` (only to record against the
+//! *May use:* `base`, `host`, `observe`, `wire`, `call` (only to record against the
 //! current frame). The typed cell (`Cell<A>`, mailbox plus core) is in
 //! `actor`, because it names the actor's type.
 

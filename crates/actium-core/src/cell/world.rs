@@ -8,12 +8,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, RwLock, Weak};
 use std::time::{Duration, Instant};
 
-use tokio::runtime::Handle;
 use tokio::sync::Notify;
-use tokio::task::AbortHandle;
 
 use crate::base::{ActorId, ActorLabel, NodeId};
 use crate::cell::{ActorTable, ErasedCell, Registry};
+use crate::host::{Clock, Executor, TaskHandle};
 use crate::wire::{RemoteRelations, Resolver};
 
 /// How actors execute. Chosen once, at start-up; the same actor code and
@@ -36,6 +35,8 @@ pub(crate) struct Config {
     pub(crate) workers: Option<usize>,
     pub(crate) default_timeout: Duration,
     pub(crate) shutdown_grace: Duration,
+    /// What every wait of the system reads and sleeps on.
+    pub(crate) clock: Clock,
 }
 
 /// The default deadline of every request-reply call: 5 seconds.
@@ -52,6 +53,7 @@ impl Default for Config {
             workers: None,
             default_timeout: DEFAULT_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            clock: Clock::real(),
         }
     }
 }
@@ -64,7 +66,8 @@ pub(crate) type Slot = Arc<OnceLock<Weak<SystemShared>>>;
 pub(crate) struct SystemShared {
     pub(crate) node: NodeId,
     pub(crate) config: Config,
-    pub(crate) runtime: Handle,
+    /// Starts every task and thread of the system.
+    pub(crate) executor: Executor,
     pub(crate) slot: Slot,
     pub(crate) next_local: AtomicU64,
     next_monitor: AtomicU64,
@@ -91,11 +94,11 @@ impl SystemShared {
     /// The state of a new system: no actors, no names, no transport.
     /// `slot` is the weak self-reference the runtime's threads read, set
     /// by the caller once the `Arc` exists.
-    pub(crate) fn new(config: Config, runtime: Handle, slot: Slot) -> Self {
+    pub(crate) fn new(config: Config, executor: Executor, slot: Slot) -> Self {
         SystemShared {
             node: NodeId::random(),
             config,
-            runtime,
+            executor,
             slot,
             next_local: AtomicU64::new(1),
             next_monitor: AtomicU64::new(1),
@@ -116,7 +119,7 @@ impl SystemShared {
 
     /// Starts a dormant actor's task.
     pub(crate) fn start_task(&self, life: impl Future<Output = ()> + Send + 'static) {
-        self.runtime.spawn(life);
+        self.executor.spawn(life);
     }
 
     /// Registers a helper that signals must find by id, such as the
@@ -192,12 +195,14 @@ impl SystemShared {
         self.next_monitor.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Runs a helper task (a timer, say) on the system's runtime.
-    pub(crate) fn spawn_task(
-        &self,
-        task: impl Future<Output = ()> + Send + 'static,
-    ) -> AbortHandle {
-        self.runtime.spawn(task).abort_handle()
+    /// Runs a helper task (a timer, say) on the system's executor.
+    pub(crate) fn spawn_task(&self, task: impl Future<Output = ()> + Send + 'static) -> TaskHandle {
+        self.executor.spawn(task)
+    }
+
+    /// The system's clock.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.config.clock
     }
 
     /// Removes an exited actor from the table and the live count.
@@ -212,6 +217,10 @@ impl SystemShared {
     }
 
     /// Waits until no actor is live, up to `grace`; returns whether none is.
+    ///
+    /// This is the host waiting for its threads (shutdown blocks in it),
+    /// so `grace` is real time whatever the system's clock: a manual or
+    /// simulated clock would stand still while the waiting thread blocks.
     pub(crate) fn wait_idle(&self, grace: Duration) -> bool {
         let deadline = Instant::now() + grace;
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);

@@ -313,6 +313,7 @@ impl Inbox {
                 return Ok(message);
             }
         }
+        let clock = self.cell.core.system.clock().clone();
         let search = async {
             loop {
                 let Some(message) = self.next().await else {
@@ -327,7 +328,7 @@ impl Inbox {
                 self.saved.push_back(message);
             }
         };
-        match tokio::time::timeout(timeout, search).await {
+        match clock.timeout(timeout, search).await {
             Ok(found) => found,
             Err(_) => Err(Error::RecvTimeout { timeout }),
         }

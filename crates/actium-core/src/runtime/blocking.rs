@@ -13,7 +13,7 @@
 //!
 //! In threads mode both work too; the actor's own thread simply blocks.
 
-use crate::base::{Error, panic_message};
+use crate::base::Error;
 
 /// Runs `work` on the blocking thread pool and returns its result, without
 /// blocking the calling actor's thread.
@@ -36,12 +36,14 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoSystem)?;
-    match runtime.spawn_blocking(work).await {
-        Ok(value) => Ok(value),
-        Err(error) if error.is_panic() => Err(Error::BlockingPanicked {
-            message: panic_message(&*error.into_panic()),
-        }),
-        Err(_cancelled) => Err(Error::ShuttingDown),
+    match crate::runtime::SystemHandle::try_current() {
+        Ok(system) => system.shared().executor.spawn_blocking(work).await,
+        // Outside a system, on a Tokio runtime of the caller's own.
+        Err(_) => {
+            let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoSystem)?;
+            crate::host::Executor::tokio(runtime)
+                .spawn_blocking(work)
+                .await
+        }
     }
 }

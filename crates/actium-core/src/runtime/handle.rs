@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::actor::{Actor, ActorRef, Context, Handler, Spawner};
 use crate::base::{ActorLabel, Error, NodeId};
 use crate::cell::{Mode, Slot, SystemShared};
+use crate::host::{Clock, ClockGuard};
 use crate::observe::{AlreadyRecording, RECORDING, Recorder, emit_named};
 
 impl<A: Actor> Context<A> {
@@ -97,6 +98,22 @@ impl SystemHandle {
             .ok_or(Error::NoSystem)
     }
 
+    /// The clock every wait in this system reads and sleeps on: real
+    /// unless the system was started with another
+    /// ([`SystemBuilder::clock`](crate::SystemBuilder::clock)).
+    ///
+    /// ```
+    /// # actium::launch(actium::Mode::Tasks, async {
+    /// let clock = actium::SystemHandle::current().clock();
+    /// assert!(clock.is_real());
+    /// # Ok::<(), actium::Error>(())
+    /// # })?;
+    /// # Ok::<(), actium::Error>(())
+    /// ```
+    pub fn clock(&self) -> Clock {
+        self.shared.clock().clone()
+    }
+
     /// Starts `actor` in this system with default options.
     pub fn spawn<A: Handler>(&self, actor: A) -> ActorRef<A> {
         Spawner::new(actor).system(self).spawn()
@@ -171,14 +188,16 @@ impl std::fmt::Debug for SystemHandle {
 #[must_use = "the system is current only while the guard lives"]
 pub struct EnterGuard {
     previous: Option<Slot>,
+    _clock: ClockGuard,
     // The guard restores a thread-local, so it must stay on its thread.
     _not_send: PhantomData<*const ()>,
 }
 
-pub(crate) fn enter_slot(slot: Slot) -> EnterGuard {
+pub(crate) fn enter_slot(slot: Slot, clock: &Clock) -> EnterGuard {
     let previous = CURRENT.with_borrow_mut(|current| current.replace(slot));
     EnterGuard {
         previous,
+        _clock: clock.enter(),
         _not_send: PhantomData,
     }
 }

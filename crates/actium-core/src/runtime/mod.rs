@@ -6,7 +6,7 @@
 //! [`serve_forever`], [`blocking`], `KILL_GRACE`, and
 //! `SystemHandle::record`.
 //!
-//! *May use:* `base`, `observe`, `wire`, `call`, `mailbox`, `cell`,
+//! *May use:* `base`, `host`, `observe`, `wire`, `call`, `mailbox`, `cell`,
 //! `actor`.
 
 mod blocking;

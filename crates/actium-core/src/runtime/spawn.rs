@@ -169,17 +169,16 @@ impl SystemShared {
         };
         match options.mode.unwrap_or(self.config.mode) {
             Mode::Tasks => {
-                self.runtime.spawn(life);
+                self.executor.spawn(life);
             }
             Mode::Threads => {
-                let runtime = self.runtime.clone();
                 let slot = self.slot.clone();
-                let started = std::thread::Builder::new()
-                    .name(format!("actium-{label}"))
-                    .spawn(move || {
-                        let _enter = enter_slot(slot);
-                        runtime.block_on(life);
-                    });
+                let clock = self.clock().clone();
+                let started = self.executor.spawn_thread(
+                    format!("actium-{label}"),
+                    move || enter_slot(slot, &clock),
+                    life,
+                );
                 if let Err(error) = started {
                     crate::cell::drop_contained(
                         cell.mailbox.close(),

@@ -18,6 +18,7 @@ use super::handle::{CURRENT, EnterGuard, enter_slot};
 use crate::actor::{ActorRef, Handler};
 use crate::base::{Error, ExitReason};
 use crate::cell::{Config, ErasedCell, Mode, Slot, SystemShared};
+use crate::host::{Clock, Executor};
 use crate::runtime::SystemHandle;
 
 /// An actor system: a runtime for actors, owned by the code that started it.
@@ -73,7 +74,8 @@ impl System {
     /// Makes this the current system of the calling thread until the guard
     /// drops, so `Actor::spawn` works there.
     pub fn enter(&self) -> EnterGuard {
-        enter_slot(self.handle.shared.slot.clone())
+        let shared = &self.handle.shared;
+        enter_slot(shared.slot.clone(), shared.clock())
     }
 
     /// Runs `future` to completion on the calling thread, inside this
@@ -313,6 +315,25 @@ impl SystemBuilder {
         self
     }
 
+    /// The clock every wait in the system reads and sleeps on (the real
+    /// clock unless set): a [`ManualClock`](crate::ManualClock) lets a
+    /// test move time on by hand.
+    ///
+    /// Shutdown's grace stays real time: it is the host waiting for the
+    /// system's threads.
+    ///
+    /// ```
+    /// let clock = actium::ManualClock::new();
+    /// let system = actium::System::builder().clock(clock.clone()).start()?;
+    /// assert_eq!(system.handle().clock().now(), clock.now());
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
+    pub fn clock(mut self, clock: impl Into<Clock>) -> Self {
+        self.config.clock = clock.into();
+        self
+    }
+
     /// Starts the system.
     ///
     /// # Errors
@@ -326,21 +347,26 @@ impl SystemBuilder {
             builder.worker_threads(workers);
         }
         let thread_slot = slot.clone();
+        let thread_clock = self.config.clock.clone();
         builder.on_thread_start(move || {
             CURRENT.with_borrow_mut(|current| *current = Some(thread_slot.clone()));
-            crate::call::enable_batching();
+            thread_clock.make_current();
+            crate::host::enable_batching();
         });
         // A worker about to sleep hands its held-back deadlines to the
         // sweeper, so none waits on a sleeping thread.
-        builder.on_thread_park(crate::call::publish);
-        builder.on_thread_stop(|| CURRENT.with_borrow_mut(|current| *current = None));
+        builder.on_thread_park(crate::host::publish);
+        builder.on_thread_stop(|| {
+            CURRENT.with_borrow_mut(|current| *current = None);
+            Clock::real().make_current();
+        });
         let runtime = builder
             .build()
             .map_err(|error| Error::Startup(Arc::new(error)))?;
 
         let shared = Arc::new(SystemShared::new(
             self.config,
-            runtime.handle().clone(),
+            Executor::tokio(runtime.handle().clone()),
             slot.clone(),
         ));
         // A fresh `OnceLock` was created above, so this set cannot fail.

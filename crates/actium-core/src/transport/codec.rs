@@ -20,19 +20,52 @@ use crate::call::{Forward, Reply};
 use crate::sync::Outcome;
 use crate::wire::{Answer, EncodedCall, Rejection, Resolve, Responder, Response};
 
-/// Appends postcard output to a `Vec` without per-byte bookkeeping.
-struct Append<'a>(&'a mut Vec<u8>);
+/// Where [`encode`] appends: a `Vec<u8>`, or the `BytesMut` a network
+/// layer frames its messages in.
+pub trait Output {
+    /// Appends one byte.
+    fn push_byte(&mut self, byte: u8);
+    /// Appends `bytes`.
+    fn push_bytes(&mut self, bytes: &[u8]);
+}
 
-impl postcard::ser_flavors::Flavor for Append<'_> {
+impl Output for Vec<u8> {
+    #[inline]
+    fn push_byte(&mut self, byte: u8) {
+        self.push(byte);
+    }
+
+    #[inline]
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Output for bytes::BytesMut {
+    #[inline]
+    fn push_byte(&mut self, byte: u8) {
+        bytes::BufMut::put_u8(self, byte);
+    }
+
+    #[inline]
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Appends postcard output to an [`Output`] without per-byte bookkeeping.
+struct Append<'a, O: ?Sized>(&'a mut O);
+
+impl<O: Output + ?Sized> postcard::ser_flavors::Flavor for Append<'_, O> {
     type Output = ();
 
     fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
-        self.0.push(byte);
+        self.0.push_byte(byte);
         Ok(())
     }
 
     fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
-        self.0.extend_from_slice(bytes);
+        self.0.push_bytes(bytes);
         Ok(())
     }
 
@@ -41,12 +74,16 @@ impl postcard::ser_flavors::Flavor for Append<'_> {
     }
 }
 
-/// Appends `value`, postcard-encoded, to `out`.
+/// Appends `value`, postcard-encoded, to `out`. On error `out` may hold
+/// part of it: truncate to where it was.
 ///
 /// # Errors
 ///
 /// The serializer's message (a reference whose system has no node, say).
-pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), String> {
+pub fn encode<T: Serialize + ?Sized, O: Output + ?Sized>(
+    value: &T,
+    out: &mut O,
+) -> Result<(), String> {
     postcard::serialize_with_flavor(value, Append(out)).map_err(|error| error.to_string())
 }
 

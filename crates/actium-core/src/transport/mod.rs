@@ -37,8 +37,8 @@ mod inbound;
 use std::sync::Arc;
 
 pub use crate::wire::{
-    Answer, EncodedCall, Peer, Rejection, RemoteSignal, Resolver, Respond, Responder, Response,
-    TraceContext,
+    Answer, EncodedCall, OutgoingCall, Peer, Rejection, RemoteSignal, Resolver, Respond, Responder,
+    Response, TraceContext,
 };
 #[cfg(feature = "remote")]
 pub use bounded::DEFAULT_MAX_DECODED;
@@ -46,7 +46,7 @@ pub use bounded::DEFAULT_MAX_DECODED;
 #[doc(hidden)]
 pub use codec::generated;
 #[cfg(feature = "remote")]
-pub use codec::{decode, decode_in, encode, take_from, with_decode_limit};
+pub use codec::{Output, decode, decode_in, encode, take_from, with_decode_limit};
 pub use inbound::{apply, connection_lost, deliver};
 
 use crate::base::{ActorLabel, Error};
@@ -74,6 +74,16 @@ pub fn attach(
             reason: "a node already runs on this system".to_owned(),
         })
     }
+}
+
+/// Starts a task of the network layer of `system` (a connection's reader,
+/// a heartbeat) through the system's executor, the one way a system
+/// starts tasks. Its time comes from [`SystemHandle::clock`](crate::runtime::SystemHandle::clock).
+pub fn spawn(
+    system: &crate::runtime::SystemHandle,
+    task: impl std::future::Future<Output = ()> + Send + 'static,
+) -> crate::host::TaskHandle {
+    system.shared().spawn_task(task)
 }
 
 /// Whether a network layer is attached to `system`.

@@ -36,6 +36,38 @@ pub struct TraceContext {
     pub from: Option<ActorLabel>,
 }
 
+/// One call on its way to an actor on another node, as the core hands it
+/// to a [`Peer`].
+///
+/// What crosses the seam assumes no wire format. The arguments are bytes
+/// the actor's generated codec wrote, which the network layer carries
+/// unread and hands, unchanged, to [`deliver`](crate::transport::deliver)
+/// on the other node; a request-reply's response comes back the same way,
+/// as bytes in [`Response::Value`]. Everything else (this call's address,
+/// method and trace context, [`Response`], [`RemoteSignal`]) is plain data
+/// with serde impls, which the network layer writes in a format of its
+/// choosing: `actium-remote` frames it with postcard, a simulated network
+/// need not encode it at all.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct OutgoingCall<'a> {
+    /// The actor called.
+    pub to: ActorId,
+    /// The method's name, as the callee's codec matches it.
+    pub method: &'static str,
+    /// The encoded arguments.
+    pub payload: &'a [u8],
+    /// For a request-reply: where its response goes. On `Ok` from
+    /// [`Peer::call`] the peer owns it and must resolve it exactly once:
+    /// with the node's response, or with [`Answer::fail`] if the
+    /// connection is lost first. It may drop answers whose caller gave up
+    /// ([`Answer::is_abandoned`]).
+    pub answer: Option<Answer>,
+    /// While the sender records: the context the other node records its
+    /// handling under.
+    pub trace: Option<TraceContext>,
+}
+
 /// One remote node, as the core sees it: something that carries calls and
 /// signals to the actors there. Implemented by the network layer.
 pub trait Peer: Send + Sync + 'static {
@@ -45,27 +77,14 @@ pub trait Peer: Send + Sync + 'static {
     /// Whether the connection is up at this moment (for diagnostics).
     fn is_connected(&self) -> bool;
 
-    /// Sends a call to the actor `to` on this node: `method` with its
-    /// encoded arguments, and while the sender records, the `trace`
-    /// context the other node records its handling under.
-    ///
-    /// A one-way call has no `answer`. A request-reply hands over its
-    /// `answer`; on `Ok` the peer owns it and must resolve it exactly once:
-    /// with the node's response, or with [`Answer::fail`] if the connection
-    /// is lost first. It may drop answers whose caller gave up
-    /// ([`Answer::is_abandoned`]).
+    /// Sends `call` to an actor on this node. A one-way call has no
+    /// answer; a request-reply hands over its [`Answer`] with it.
     ///
     /// # Errors
     ///
-    /// [`Error::NodeDown`] if the node is known to be unreachable.
-    fn call(
-        &self,
-        to: ActorId,
-        method: &'static str,
-        payload: &[u8],
-        answer: Option<Answer>,
-        trace: Option<TraceContext>,
-    ) -> Result<(), Error>;
+    /// [`Error::NodeDown`] if the node is known to be unreachable; the
+    /// answer is then dropped, which tells the caller.
+    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Error>;
 
     /// Sends a link, monitor or exit signal to an actor on this node.
     ///

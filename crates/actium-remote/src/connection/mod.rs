@@ -45,13 +45,15 @@ pub(crate) type Writer = WriteHalf<Box<dyn Io>>;
 /// generation `generation` of that peer's connections.
 pub(crate) async fn connect(node: Arc<NodeShared>, peer: Arc<PeerHandle>, generation: u64) {
     let timeout = node.config.connect_timeout;
-    let opened = tokio::time::timeout(timeout, async {
-        let io = node.dial(peer.address()).await?;
-        let (mut reader, mut writer) = frame(io, node.config.max_frame);
-        let info = handshake_connector(&node.identity(), &mut reader, &mut writer).await?;
-        Ok::<_, String>((reader, writer, info))
-    })
-    .await;
+    let opened = node
+        .clock()
+        .timeout(timeout, async {
+            let io = node.dial(peer.address()).await?;
+            let (mut reader, mut writer) = frame(io, node.config.max_frame);
+            let info = handshake_connector(&node.identity(), &mut reader, &mut writer).await?;
+            Ok::<_, String>((reader, writer, info))
+        })
+        .await;
     match opened {
         Ok(Ok((reader, writer, info))) => {
             if !peer.established(generation, info.node) {
@@ -64,7 +66,7 @@ pub(crate) async fn connect(node: Arc<NodeShared>, peer: Arc<PeerHandle>, genera
         Ok(Err(reason)) if reason == DUPLICATE => {
             // The peer keeps the connection it is opening to us; if it
             // never arrives, give up after the connect timeout.
-            tokio::time::sleep(timeout).await;
+            node.clock().sleep(timeout).await;
             peer.ended(
                 generation,
                 "the node refused a duplicate connection and never connected back",
@@ -90,11 +92,13 @@ pub(crate) async fn accept(
 ) {
     let max = node.config.max_frame;
     let (mut reader, mut writer) = frame(io, max);
-    let shaken = tokio::time::timeout(
-        node.config.connect_timeout,
-        handshake_listener(&node.identity(), &mut reader, &mut writer),
-    )
-    .await;
+    let shaken = node
+        .clock()
+        .timeout(
+            node.config.connect_timeout,
+            handshake_listener(&node.identity(), &mut reader, &mut writer),
+        )
+        .await;
     drop(place);
     let info = match shaken {
         Ok(Ok(info)) => info,
@@ -178,15 +182,10 @@ fn run(
         generation,
         peer_node,
     });
-    let runtime = tokio::runtime::Handle::current();
     let tasks = vec![
-        runtime
-            .spawn(read_loop(link.clone(), reader))
-            .abort_handle(),
-        runtime
-            .spawn(write_loop(link.clone(), writer))
-            .abort_handle(),
-        runtime.spawn(heartbeat(link.clone())).abort_handle(),
+        link.node.spawn(read_loop(link.clone(), reader)),
+        link.node.spawn(write_loop(link.clone(), writer)),
+        link.node.spawn(heartbeat(link.clone())),
     ];
     link.peer.set_tasks(generation, tasks);
 }
@@ -225,8 +224,7 @@ async fn write_loop(link: Arc<Link>, mut writer: Writer) {
 
 async fn heartbeat(link: Arc<Link>) {
     let config = &link.node.config;
-    let mut ticks = tokio::time::interval(config.heartbeat_interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = link.node.clock().interval(config.heartbeat_interval);
     loop {
         ticks.tick().await;
         let silent = link
@@ -291,11 +289,12 @@ async fn read_loop(link: Arc<Link>, mut reader: Reader) {
                             reason: reason.as_str().into(),
                         });
                         // Let the goodbye reach the peer before closing.
-                        let _ = tokio::time::timeout(
-                            Duration::from_secs(1),
-                            link.peer.outbox.drained(),
-                        )
-                        .await;
+                        let drained = link.peer.outbox.drained();
+                        let _ = link
+                            .node
+                            .clock()
+                            .timeout(Duration::from_secs(1), drained)
+                            .await;
                         break format!("protocol violation: {reason}");
                     }
                 }

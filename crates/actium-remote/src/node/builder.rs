@@ -4,12 +4,11 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actium_core::transport;
 use actium_core::{Error, SystemHandle};
 use tokio::net::TcpListener;
-use tokio::runtime::Handle;
 
 use super::shared::{listen_loop, sweep_loop};
 use super::{Config, Node, NodeBuilder, NodeShared, lock};
@@ -170,10 +169,12 @@ impl NodeBuilder {
             None => NodeAddress::new(listen.host(), bound.port()),
         };
         let address_str = address.to_string();
+        let clock = system.clock();
+        let epoch = clock.now();
         let shared = Arc::new_cyclic(|me| NodeShared {
             me: me.clone(),
             id: system.node(),
-            runtime: Handle::current(),
+            clock,
             name: self.name.unwrap_or_else(|| address_str.clone()),
             address,
             address_str,
@@ -193,21 +194,19 @@ impl NodeBuilder {
             peers: PeerTable::new(self.max_peers, self.idle_timeout, self.dial_policy),
             spawnable: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(1),
-            epoch: Instant::now(),
+            epoch,
             listener: Mutex::new(None),
             sweeper: Mutex::new(None),
             closed: AtomicBool::new(false),
             handshaking: AtomicUsize::new(0),
         });
-        let accepting = shared
-            .runtime
-            .spawn(listen_loop(Arc::downgrade(&shared), listener));
-        *lock(&shared.listener) = Some(accepting.abort_handle());
-        let sweeping = shared.runtime.spawn(sweep_loop(
+        let accepting = shared.spawn(listen_loop(Arc::downgrade(&shared), listener));
+        *lock(&shared.listener) = Some(accepting.clone());
+        let sweeping = shared.spawn(sweep_loop(
             Arc::downgrade(&shared),
             shared.peers.sweep_period(),
         ));
-        *lock(&shared.sweeper) = Some(sweeping.abort_handle());
+        *lock(&shared.sweeper) = Some(sweeping.clone());
         if let Err(error) = transport::attach(&shared.system, shared.clone()) {
             accepting.abort();
             sweeping.abort();

@@ -10,11 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use actium_core::transport;
-use actium_core::{Actor, ActorLabel, ActorRef, Error, NodeId, SystemHandle};
+use actium_core::{Actor, ActorLabel, ActorRef, Clock, Error, NodeId, SystemHandle, TaskHandle};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::runtime::Handle;
-use tokio::task::AbortHandle;
 
 use crate::address::{ActorUrl, NodeAddress};
 use crate::auth::Cookie;
@@ -135,7 +133,8 @@ type SpawnFn = Box<dyn Fn(&SystemHandle, &[u8]) -> Result<ActorLabel, String> + 
 pub(crate) struct NodeShared {
     me: Weak<NodeShared>,
     system: SystemHandle,
-    runtime: Handle,
+    /// The system's clock: heartbeats, timeouts and back-off read it.
+    clock: Clock,
     id: NodeId,
     name: String,
     address: NodeAddress,
@@ -145,9 +144,9 @@ pub(crate) struct NodeShared {
     spawnable: Mutex<HashMap<String, SpawnFn>>,
     generation: AtomicU64,
     epoch: Instant,
-    listener: Mutex<Option<AbortHandle>>,
+    listener: Mutex<Option<TaskHandle>>,
     /// The task that disconnects idle peers.
-    sweeper: Mutex<Option<AbortHandle>>,
+    sweeper: Mutex<Option<TaskHandle>>,
     closed: AtomicBool,
     /// Accepted connections still setting up; see [`MAX_HANDSHAKING`].
     handshaking: AtomicUsize,

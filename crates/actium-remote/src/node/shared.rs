@@ -7,9 +7,8 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use actium_core::transport::{self, Peer, Resolver};
-use actium_core::{Error, NodeId, SystemHandle};
+use actium_core::{Clock, Error, NodeId, SystemHandle, TaskHandle};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::runtime::Handle;
 
 use super::{Handshaking, NodeShared, lock};
 use crate::address::NodeAddress;
@@ -25,7 +24,10 @@ pub(super) async fn listen_loop(node: Weak<NodeShared>, listener: TcpListener) {
             Err(error) => {
                 // Out of file descriptors, say: back off instead of spinning.
                 tracing::warn!(%error, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                let Some(clock) = node.upgrade().map(|node| node.clock.clone()) else {
+                    return;
+                };
+                clock.sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
@@ -37,7 +39,7 @@ pub(super) async fn listen_loop(node: Weak<NodeShared>, listener: TcpListener) {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        node.runtime.clone().spawn(async move {
+        node.clone().spawn(async move {
             match node.secure_accepted(stream).await {
                 Ok(io) => connection::accept(node, io, from, place).await,
                 Err(reason) => tracing::warn!(%from, %reason, "refused a connection"),
@@ -48,8 +50,9 @@ pub(super) async fn listen_loop(node: Weak<NodeShared>, listener: TcpListener) {
 
 /// Disconnects and forgets idle peers, every `period`.
 pub(super) async fn sweep_loop(node: Weak<NodeShared>, period: Duration) {
-    let mut ticks = tokio::time::interval(period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let Some(mut ticks) = node.upgrade().map(|node| node.clock.interval(period)) else {
+        return;
+    };
     loop {
         ticks.tick().await;
         let Some(node) = node.upgrade() else { return };
@@ -77,8 +80,17 @@ impl NodeShared {
         &self.system
     }
 
-    pub(crate) fn runtime(&self) -> &Handle {
-        &self.runtime
+    /// The system's clock, which everything the node waits for reads.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Starts one of the node's tasks on its system's executor.
+    pub(crate) fn spawn(
+        &self,
+        task: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> TaskHandle {
+        transport::spawn(&self.system, task)
     }
 
     pub(crate) fn next_generation(&self) -> u64 {
@@ -86,7 +98,8 @@ impl NodeShared {
     }
 
     pub(crate) fn now_millis(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+        let elapsed = self.clock.now().saturating_duration_since(self.epoch);
+        u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
     }
 
     /// The peer for `address`, made on first use if the table has room.
@@ -107,7 +120,12 @@ impl NodeShared {
         let address = NodeAddress::parse(address)?.to_string();
         self.peers
             .get_or_add(&address, reclaim, || {
-                PeerHandle::new(address.clone(), self.me.clone(), self.config.max_frame)
+                PeerHandle::new(
+                    address.clone(),
+                    self.me.clone(),
+                    self.clock.clone(),
+                    self.config.max_frame,
+                )
             })
             .map_err(|reason| Error::NodeDown {
                 node: address.clone(),
@@ -149,13 +167,12 @@ impl NodeShared {
         if let Some(node) = self.me.upgrade() {
             if node.closed.load(Ordering::Acquire) {
                 // Fail the attempt at once; no task for a closed node.
-                self.runtime.spawn(async move {
+                self.spawn(async move {
                     peer.ended(generation, "this node has shut down");
                 });
                 return;
             }
-            self.runtime
-                .spawn(connection::connect(node, peer, generation));
+            self.spawn(connection::connect(node, peer, generation));
         }
     }
 
@@ -176,7 +193,9 @@ impl NodeShared {
     async fn secure_accepted(&self, stream: TcpStream) -> Result<Box<dyn Io>, String> {
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.config.tls {
-            return tokio::time::timeout(self.config.connect_timeout, tls.accept(stream))
+            return self
+                .clock
+                .timeout(self.config.connect_timeout, tls.accept(stream))
                 .await
                 .map_err(|_| "the TLS handshake timed out".to_owned())?;
         }

@@ -9,7 +9,7 @@ use crate::call::{Ask, Reply, chain, current};
 use crate::cell::SystemShared;
 use crate::mailbox::{Envelope, Refusal};
 use crate::observe::EventKind;
-use crate::wire::Peer;
+use crate::wire::{OutgoingCall, Peer};
 
 /// Delivers calls to one actor, here or on another node: what an
 /// [`ActorRef`] dispatches through.
@@ -55,9 +55,13 @@ impl RemoteTarget {
         let trace = crate::actor::remote_sent::<A>(&self.system, self.label, kind, method, &msg);
         crate::wire::with_scratch(|payload| {
             let call = A::encode_call(msg, payload)?;
-            let answer = call.answer.map(|answer| answer.for_actor(self.label));
-            self.peer
-                .call(self.label.id(), call.method, payload, answer, trace)
+            self.peer.call(OutgoingCall {
+                to: self.label.id(),
+                method: call.method,
+                payload,
+                answer: call.answer.map(|answer| answer.for_actor(self.label)),
+                trace,
+            })
         })
     }
 

@@ -4,7 +4,6 @@
 
 use std::future::poll_fn;
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::{Restart, Strategy, Supervisor};
 use crate::actor::Context;
@@ -89,6 +88,7 @@ impl Supervisor {
         let Some(cell) = child.cell.clone() else {
             return;
         };
+        let clock = cell.core().system.clock().clone();
         if !cell.core().is_running() {
             return;
         }
@@ -97,7 +97,8 @@ impl Supervisor {
         // run `on_stop`) in the moment a zero timeout takes to elapse.
         if !child.spec.shutdown.is_zero() {
             cell.end_incarnation();
-            if tokio::time::timeout(child.spec.shutdown, ended(&cell))
+            if clock
+                .timeout(child.spec.shutdown, ended(&cell))
                 .await
                 .is_ok()
             {
@@ -105,10 +106,7 @@ impl Supervisor {
             }
         }
         cell.kill_incarnation();
-        if tokio::time::timeout(KILL_GRACE, ended(&cell))
-            .await
-            .is_err()
-        {
+        if clock.timeout(KILL_GRACE, ended(&cell)).await.is_err() {
             tracing::warn!(
                 child = %cell.core().label,
                 "the child did not honour a kill (it never awaits); abandoned"
@@ -151,7 +149,7 @@ impl Supervisor {
 
     /// Records one restart; returns whether the intensity still allows it.
     fn allow_restart(&mut self) -> bool {
-        let now = Instant::now();
+        let now = crate::host::thread_clock().now();
         self.restarts.push_back(now);
         while self
             .restarts

@@ -380,7 +380,7 @@ fn poll_next<M>(
     }
     // The caller takes the message at once.
     budget.made_progress();
-    crate::call::publish_if_due();
+    crate::host::publish_if_due();
     Poll::Ready(true)
 }
 

@@ -87,7 +87,7 @@ pub(crate) async fn serve_reentrant<A: Handler>(
         if let Some(reason) = stop.or_else(|| ctx.take_stop()) {
             break 'serve reason;
         }
-        crate::call::publish_if_due();
+        crate::host::publish_if_due();
         tokio::task::consume_budget().await;
     };
     // Parallel methods still in flight are dropped: their callers get

@@ -1,0 +1,340 @@
+//! The one clock of a system: what every wait reads and sleeps on.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::deadline::{self, Expire};
+
+/// Where a clock other than the real one gets its time: a
+/// [`ManualClock`](super::ManualClock), or a simulation's virtual time.
+pub(crate) trait TimeSource: Send + Sync + 'static {
+    /// The current instant.
+    fn now(&self) -> Instant;
+
+    /// A future that completes once this source's time reaches `deadline`.
+    fn sleep_until(self: Arc<Self>, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+    /// Has `pending` expired once this source's time reaches `deadline`,
+    /// unless it is done by then: the deadline of a request-reply.
+    fn expire_at(&self, deadline: Instant, pending: Arc<dyn Expire>);
+}
+
+/// The time a system runs on.
+///
+/// Every wait inside Actium goes through its system's clock: the deadline
+/// of each request-reply, timers ([`sleep`](crate::sleep),
+/// [`Context::later`](crate::Context::later),
+/// [`Context::interval`](crate::Context::interval)), supervisors' restart
+/// windows and shutdown timeouts, the grace a killed child gets, and a
+/// node's heartbeats and failure detection. The real clock (the default)
+/// is the operating system's, with Tokio's timers; a
+/// [`ManualClock`](crate::ManualClock) stands still until the program
+/// moves it on.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let clock = actium::Clock::real();
+/// let start = clock.now();
+/// # actium::launch(actium::Mode::Tasks, async move {
+/// clock.sleep(Duration::from_millis(1)).await;
+/// assert!(clock.now() >= start + Duration::from_millis(1));
+/// # Ok::<(), actium::Error>(())
+/// # })?;
+/// # Ok::<(), actium::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct Clock {
+    /// `None` for the real clock, kept apart so that its hot path (an ask's
+    /// deadline) is a branch rather than a virtual call.
+    source: Option<Arc<dyn TimeSource>>,
+}
+
+impl Clock {
+    /// The operating system's clock, with Tokio's timers.
+    pub fn real() -> Self {
+        Clock { source: None }
+    }
+
+    pub(crate) fn from_source(source: Arc<dyn TimeSource>) -> Self {
+        Clock {
+            source: Some(source),
+        }
+    }
+
+    /// Whether this is the real clock.
+    pub fn is_real(&self) -> bool {
+        self.source.is_none()
+    }
+
+    /// The current instant on this clock.
+    pub fn now(&self) -> Instant {
+        match &self.source {
+            None => Instant::now(),
+            Some(source) => source.now(),
+        }
+    }
+
+    /// Waits until `duration` has passed on this clock.
+    ///
+    /// # Panics
+    ///
+    /// On the real clock, outside a Tokio runtime (as `tokio::time::sleep`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the wait and nothing else.
+    pub fn sleep(&self, duration: Duration) -> Sleep {
+        match self.now().checked_add(duration) {
+            Some(deadline) => self.sleep_until(deadline),
+            // Past the end of time: never.
+            None => Sleep { wait: Wait::Never },
+        }
+    }
+
+    /// Waits until this clock reads `deadline` (at once if it has).
+    ///
+    /// # Panics
+    ///
+    /// On the real clock, outside a Tokio runtime (as `tokio::time::sleep`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the wait and nothing else.
+    pub fn sleep_until(&self, deadline: Instant) -> Sleep {
+        match &self.source {
+            None => Sleep {
+                wait: Wait::Real {
+                    sleep: tokio::time::sleep_until(deadline.into()),
+                },
+            },
+            Some(source) => Sleep {
+                wait: Wait::Custom {
+                    sleep: source.clone().sleep_until(deadline),
+                },
+            },
+        }
+    }
+
+    /// Runs `future` for at most `duration` on this clock.
+    ///
+    /// # Panics
+    ///
+    /// On the real clock, outside a Tokio runtime (as `tokio::time::timeout`).
+    ///
+    /// # Errors
+    ///
+    /// The future resolves to [`Elapsed`] if `duration` passed first; the
+    /// inner future is then dropped.
+    ///
+    /// # Cancel safety
+    ///
+    /// As cancel-safe as `future`.
+    pub fn timeout<F: Future>(&self, duration: Duration, future: F) -> Timeout<F> {
+        Timeout {
+            future,
+            sleep: self.sleep(duration),
+        }
+    }
+
+    /// Ticks every `period`, the first tick one period from now. A tick
+    /// that comes late (its task was busy) is not made up for: the next
+    /// one is a period after it. A zero period counts as one millisecond.
+    pub fn interval(&self, period: Duration) -> Interval {
+        let period = period.max(Duration::from_millis(1));
+        Interval {
+            clock: self.clone(),
+            next: self.now().checked_add(period),
+            period,
+        }
+    }
+
+    /// Has `pending` expired after `timeout` on this clock.
+    fn expire_after(&self, pending: Arc<dyn Expire>, timeout: Duration) {
+        match &self.source {
+            None => deadline::register(pending, timeout),
+            Some(source) => {
+                if let Some(deadline) = source.now().checked_add(timeout) {
+                    source.expire_at(deadline, pending);
+                }
+            }
+        }
+    }
+
+    /// Makes this the clock of this thread (what its asks' deadlines and
+    /// [`sleep`](crate::sleep) use) until the guard drops: code that
+    /// entered a system.
+    pub(crate) fn enter(&self) -> ClockGuard {
+        ClockGuard {
+            previous: self.make_current(),
+        }
+    }
+
+    /// Makes this the clock of this thread for good (a system's worker
+    /// thread, as it starts); returns the one it replaces.
+    pub(crate) fn make_current(&self) -> Option<Clock> {
+        let custom = self.source.clone().map(Clock::from_source);
+        THREAD_CLOCK
+            .try_with(|current| current.replace(custom))
+            .ok()
+            .flatten()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.is_real() {
+            "Clock::Real"
+        } else {
+            "Clock::Custom"
+        })
+    }
+}
+
+thread_local! {
+    /// The clock of the system whose code runs on this thread, if it is
+    /// not the real one: asks know no system, so their deadlines find
+    /// their clock here.
+    static THREAD_CLOCK: RefCell<Option<Clock>> = const { RefCell::new(None) };
+}
+
+/// Restores the thread's previous clock when dropped.
+pub(crate) struct ClockGuard {
+    previous: Option<Clock>,
+}
+
+impl Drop for ClockGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _exiting = THREAD_CLOCK.try_with(|current| current.replace(previous));
+    }
+}
+
+/// The clock of the system whose code runs on this thread; the real clock
+/// outside any system.
+pub(crate) fn thread_clock() -> Clock {
+    THREAD_CLOCK
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Has `pending` (an ask's reply slot) expired after `timeout` on the
+/// clock of the system running on this thread; the real clock outside
+/// any system.
+pub(crate) fn expire_after(pending: Arc<dyn Expire>, timeout: Duration) {
+    let custom = THREAD_CLOCK
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten();
+    match custom {
+        None => deadline::register(pending, timeout),
+        Some(clock) => clock.expire_after(pending, timeout),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A wait on a [`Clock`]: from [`Clock::sleep`] and [`Clock::sleep_until`].
+    #[must_use = "a sleep does nothing unless awaited"]
+    pub struct Sleep {
+        #[pin]
+        wait: Wait,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = WaitProj]
+    enum Wait {
+        // On the real clock.
+        Real { #[pin] sleep: tokio::time::Sleep },
+        // On another time source.
+        Custom { sleep: Pin<Box<dyn Future<Output = ()> + Send>> },
+        // Past the end of time.
+        Never,
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sleep")
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.project().wait.project() {
+            WaitProj::Real { sleep } => sleep.poll(cx),
+            WaitProj::Custom { sleep } => sleep.as_mut().poll(cx),
+            WaitProj::Never => Poll::Pending,
+        }
+    }
+}
+
+/// The error of a [`Timeout`] whose time ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("deadline has elapsed")]
+pub struct Elapsed;
+
+pin_project_lite::pin_project! {
+    /// A future with a time limit: from [`Clock::timeout`].
+    #[derive(Debug)]
+    #[must_use = "a timeout does nothing unless awaited"]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        #[pin]
+        sleep: Sleep,
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        this.sleep.poll(cx).map(|()| Err(Elapsed))
+    }
+}
+
+/// Periodic ticks on a [`Clock`]: from [`Clock::interval`].
+#[derive(Debug)]
+pub struct Interval {
+    clock: Clock,
+    /// `None` past the end of time: it never ticks.
+    next: Option<Instant>,
+    period: Duration,
+}
+
+impl Interval {
+    /// Waits for the next tick.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: a tick is used up only when this returns.
+    pub async fn tick(&mut self) {
+        let Some(next) = self.next else {
+            return std::future::pending().await;
+        };
+        self.clock.sleep_until(next).await;
+        // As Tokio's `MissedTickBehavior::Delay`: on time (within its 5 ms
+        // tolerance) keeps the schedule, late restarts it from now.
+        let now = self.clock.now();
+        let base = if now > next + Duration::from_millis(5) {
+            now
+        } else {
+            next
+        };
+        self.next = base.checked_add(self.period);
+    }
+}
