@@ -1,6 +1,7 @@
-//! What the hostile-peer tests (`remote_hostile*.rs`) share: the actor
-//! hostile peers call, a node serving it, and bounded reads of what the
-//! node sends back.
+//! What the hostile-peer tests (`remote_hostile*.rs`,
+//! `remote_security.rs`) share: the actor hostile peers call, a node
+//! serving it, raw connections to it, and bounded reads of what the node
+//! sends back.
 // Each test file that includes this uses only a part of it.
 #![allow(dead_code)]
 
@@ -71,6 +72,12 @@ pub mod store {
         #[ask]
         pub fn count_names(&self, names: Vec<String>) -> u64 {
             names.len() as u64
+        }
+
+        #[ask]
+        pub fn take(&mut self, amount: u64) -> u64 {
+            self.stock = self.stock.saturating_sub(amount);
+            self.stock
         }
     }
 }
