@@ -60,8 +60,12 @@ pub struct Record {
 }
 
 /// What a [`Record`] says happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+///
+/// Written in a trace as its name (`"tell"`, `"dropped"`): the kinds the
+/// runtime records take the names the runtime gives them
+/// ([`EventKind::as_str`]); a name this schema does not know reads as
+/// [`Kind::Unknown`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Kind {
     /// A one-way message was sent.
@@ -86,9 +90,22 @@ pub enum Kind {
     /// The recorder's buffer was full and `count` events were dropped.
     Dropped,
     /// A kind from a newer schema; kept, drawn as nothing.
-    #[serde(other)]
     Unknown,
 }
+
+/// The kinds the runtime records, each beside the kind of this format that
+/// writes it down: the one place the two enums meet, in both directions.
+const RECORDED: [(EventKind, Kind); 9] = [
+    (EventKind::Tell, Kind::Tell),
+    (EventKind::Ask, Kind::Ask),
+    (EventKind::Reply, Kind::Reply),
+    (EventKind::Error, Kind::Error),
+    (EventKind::Exit, Kind::Exit),
+    (EventKind::Down, Kind::Down),
+    (EventKind::Start, Kind::Start),
+    (EventKind::End, Kind::End),
+    (EventKind::Named, Kind::Named),
+];
 
 impl Kind {
     /// Whether records of this kind are arrows in a diagram.
@@ -103,41 +120,58 @@ impl Kind {
     pub fn is_send(self) -> bool {
         matches!(self, Kind::Tell | Kind::Ask)
     }
+
+    /// The kind's name as traces write it: the runtime's name for the kinds
+    /// it records ([`EventKind::as_str`]), `dropped` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Dropped => "dropped",
+            Kind::Unknown => "unknown",
+            kind => RECORDED
+                .iter()
+                .find(|(_, recorded)| *recorded == kind)
+                .map_or("unknown", |(event, _)| event.as_str()),
+        }
+    }
+
+    /// The kind a trace names `name`; [`Kind::Unknown`] for a name from a
+    /// newer schema.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "dropped" => Kind::Dropped,
+            name => RECORDED
+                .iter()
+                .find(|(event, _)| event.as_str() == name)
+                .map_or(Kind::Unknown, |(_, kind)| *kind),
+        }
+    }
 }
 
 impl From<EventKind> for Kind {
     fn from(kind: EventKind) -> Self {
-        match kind {
-            EventKind::Tell => Kind::Tell,
-            EventKind::Ask => Kind::Ask,
-            EventKind::Reply => Kind::Reply,
-            EventKind::Error => Kind::Error,
-            EventKind::Exit => Kind::Exit,
-            EventKind::Down => Kind::Down,
-            EventKind::Start => Kind::Start,
-            EventKind::End => Kind::End,
-            EventKind::Named => Kind::Named,
-            _ => Kind::Unknown,
-        }
+        RECORDED
+            .iter()
+            .find(|(event, _)| *event == kind)
+            .map_or(Kind::Unknown, |(_, recorded)| *recorded)
     }
 }
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Kind::Tell => "tell",
-            Kind::Ask => "ask",
-            Kind::Reply => "reply",
-            Kind::Error => "error",
-            Kind::Exit => "exit",
-            Kind::Down => "down",
-            Kind::Start => "start",
-            Kind::End => "end",
-            Kind::Named => "named",
-            Kind::Dropped => "dropped",
-            Kind::Unknown => "unknown",
-        };
-        f.write_str(name)
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Kind::from_name(&name))
     }
 }
 
@@ -302,6 +336,34 @@ mod tests {
             Some("Store#2")
         );
         assert_eq!(record.to_json(), line);
+    }
+
+    #[test]
+    fn every_recorded_kind_is_written_by_the_runtimes_name_and_read_back() {
+        let recorded = [
+            EventKind::Tell,
+            EventKind::Ask,
+            EventKind::Reply,
+            EventKind::Error,
+            EventKind::Exit,
+            EventKind::Down,
+            EventKind::Start,
+            EventKind::End,
+            EventKind::Named,
+        ];
+        for event in recorded {
+            let kind = Kind::from(event);
+            assert_ne!(kind, Kind::Unknown, "{event}");
+            let json = serde_json::to_string(&kind).expect("serialises");
+            assert_eq!(json, format!("\"{event}\""));
+            assert_eq!(kind.to_string(), event.as_str());
+            assert_eq!(serde_json::from_str::<Kind>(&json).expect("parses"), kind);
+        }
+        for (kind, name) in [(Kind::Dropped, "dropped"), (Kind::Unknown, "unknown")] {
+            let json = serde_json::to_string(&kind).expect("serialises");
+            assert_eq!(json, format!("\"{name}\""));
+            assert_eq!(serde_json::from_str::<Kind>(&json).expect("parses"), kind);
+        }
     }
 
     #[test]

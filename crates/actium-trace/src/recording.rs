@@ -392,6 +392,16 @@ mod tests {
     use actium_core::observe::MessageId;
     use actium_core::{ActorLabel, System};
 
+    /// A tap on `queue`, open, that keeps what every one of `keep` wants.
+    fn tap(queue: mpsc::SyncSender<Item>, keep: Vec<Keep>) -> Tap {
+        Tap {
+            queue,
+            open: AtomicBool::new(true),
+            dropped: AtomicU64::new(0),
+            keep,
+        }
+    }
+
     fn event(kind: EventKind, to: u64) -> Event {
         let mut event = Event::new(kind, MessageId::next(), "m");
         event.to = Some(ActorLabel::new(ActorId::new(NodeId::from_u64(1), to), "T"));
@@ -401,12 +411,7 @@ mod tests {
     #[test]
     fn a_full_queue_drops_and_counts_and_the_trace_says_so() {
         let (queue, events) = mpsc::sync_channel(2);
-        let tap = Tap {
-            queue,
-            open: AtomicBool::new(true),
-            dropped: AtomicU64::new(0),
-            keep: Vec::new(),
-        };
+        let tap = tap(queue, Vec::new());
         for _ in 0..5 {
             tap.record(event(EventKind::Tell, 1));
         }
@@ -417,15 +422,13 @@ mod tests {
     #[test]
     fn filters_must_all_agree_and_a_closed_tap_wants_nothing() {
         let (queue, _events) = mpsc::sync_channel(2);
-        let tap = Tap {
+        let tap = tap(
             queue,
-            open: AtomicBool::new(true),
-            dropped: AtomicU64::new(0),
-            keep: vec![
+            vec![
                 Box::new(|e: &Event| e.kind == EventKind::Tell),
                 Box::new(|e: &Event| e.to.is_some_and(|a| a.id().local() == 1)),
             ],
-        };
+        );
         assert!(tap.wants(&event(EventKind::Tell, 1)));
         assert!(!tap.wants(&event(EventKind::Ask, 1)));
         assert!(!tap.wants(&event(EventKind::Tell, 2)));

@@ -124,23 +124,11 @@ impl Stats {
     /// The numbers as plain-text tables.
     pub fn table(&self) -> String {
         let mut out = String::from("messages received per actor\n");
-        let width = self
-            .per_actor
-            .keys()
-            .map(|k| k.chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(5);
+        let width = column_width(self.per_actor.keys(), "actor");
         for (actor, count) in &self.per_actor {
             let _ = writeln!(out, "  {actor:<width$}  {count:>8}");
         }
-        let width = self
-            .per_method
-            .keys()
-            .map(|k| k.chars().count())
-            .max()
-            .unwrap_or(6)
-            .max(6);
+        let width = column_width(self.per_method.keys(), "method");
         let _ = writeln!(
             out,
             "\nper method\n  {:<width$}  {:>7} {:>7} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10}",
@@ -163,6 +151,14 @@ impl Stats {
         }
         out
     }
+}
+
+/// The width of a column of `names` under the heading `heading`, in
+/// characters.
+fn column_width<'a>(names: impl Iterator<Item = &'a String>, heading: &str) -> usize {
+    names
+        .map(|name| name.chars().count())
+        .fold(heading.len(), usize::max)
 }
 
 #[cfg(test)]

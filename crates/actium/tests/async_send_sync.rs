@@ -5,9 +5,11 @@
 //! is pinned too, so that it does not become `Send` by accident either.
 //!
 //! Each check is a function call that only compiles if the bound holds;
-//! the tests have nothing to do at run time.
+//! the tests have nothing to do at run time. The generic types are
+//! checked with the tests' `Counter` (`support/mod.rs`).
 
-use actium::prelude::*;
+mod support;
+
 use actium::supervisor::{
     ChildInfo, ChildSpec, Children, Restart, Strategy, Supervisor, SupervisorBuilder,
 };
@@ -17,6 +19,7 @@ use actium::{
     Message, Mode, Monitor, MonitorRef, MulticastCall, NodeId, Process, Reentrant, Replies,
     Spawner, Stopped, System, SystemBuilder, SystemHandle, Timer,
 };
+use support::Counter;
 
 fn send<T: Send>() {}
 fn sync<T: Sync>() {}
@@ -45,25 +48,6 @@ trait AmbiguousIfSend<A> {
 impl<T: ?Sized> AmbiguousIfSend<()> for T {}
 impl<T: ?Sized + Send> AmbiguousIfSend<Invalid> for T {}
 struct Invalid;
-
-/// The actor the generic types are checked with.
-#[derive(Default)]
-struct Counter {
-    n: u64,
-}
-
-#[actor]
-impl Counter {
-    #[tell]
-    fn incr(&mut self) {
-        self.n += 1;
-    }
-
-    #[ask]
-    fn get(&self) -> u64 {
-        self.n
-    }
-}
 
 #[test]
 fn references_and_calls_cross_threads() {

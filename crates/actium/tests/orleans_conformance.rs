@@ -27,8 +27,7 @@ use support::{Event, Gate};
 
 #[actium::test]
 async fn a_plain_method_awaiting_another_actor_admits_nothing_else() -> actium::Result<()> {
-    let log = Log::default();
-    let grain = Grain::logging(&log).spawn();
+    let (grain, log) = Grain::spawn_logging();
     let (gate, open, gate_entered) = Gate::new();
     let plain = grain.hold_on(gate.spawn());
     bounded("the plain method to reach its await", gate_entered.wait()).await;
@@ -64,8 +63,7 @@ async fn a_plain_method_awaiting_another_actor_admits_nothing_else() -> actium::
 async fn a_one_way_callback_during_a_plain_await_runs_after_it() -> actium::Result<()> {
     // A → B → A with a one-way callback: no request waits on A, so no
     // deadlock; the callback is queued and runs once A's method returns.
-    let log = Log::default();
-    let grain = Grain::logging(&log).spawn();
+    let (grain, log) = Grain::spawn_logging();
     let peer = Peer.spawn();
     let (gate, open, gate_entered) = Gate::new();
     let held = grain.tell_then_hold(peer.clone(), gate.spawn());
@@ -154,8 +152,7 @@ async fn a_parallel_method_starts_before_its_senders_next_message() -> actium::R
 
 #[actium::test]
 async fn parallel_methods_interleave_at_their_awaits() -> actium::Result<()> {
-    let log = Log::default();
-    let grain = Grain::logging(&log).spawn();
+    let (grain, log) = Grain::spawn_logging();
     let (a_in, a_go, b_in, b_go) = (Event::new(), Event::new(), Event::new(), Event::new());
     let a = grain.wait_for("a", a_in.clone(), a_go.clone());
     bounded("a to reach its await", a_in.wait()).await;
@@ -229,8 +226,7 @@ async fn a_panicking_parallel_method_answers_panicked_and_the_actor_serves_on() 
     // Nobody links to or monitors the grain, so it resumes after a panic
     // (departure 2), as an Orleans grain survives an exception.
     for inside_section in [false, true] {
-        let log = Log::default();
-        let grain = Grain::logging(&log).spawn();
+        let (grain, log) = Grain::spawn_logging();
         let (entered, go) = (Event::new(), Event::new());
         let other = grain.wait_for("other", entered.clone(), go.clone());
         bounded("the other call to start", entered.wait()).await;
@@ -348,8 +344,7 @@ async fn a_stop_lets_a_running_plain_method_finish_but_abandons_parallel_ones() 
     // Departure 16: Orleans' deactivation waits for the requests running
     // in the grain; Actium's stop waits only for a plain method that is
     // running, and answers the parallel ones in flight `ActorStopped`.
-    let log = Log::default();
-    let grain = Grain::logging(&log).spawn();
+    let (grain, log) = Grain::spawn_logging();
     let (entered, go) = (Event::new(), Event::new());
     let parallel = grain.wait_for("parallel", entered.clone(), go.clone());
     bounded("the parallel call to start", entered.wait()).await;

@@ -33,8 +33,7 @@ async fn a_callback_into_a_suspended_parallel_method_is_served_at_its_await() ->
     // Orleans' call-chain reentrancy: A's request waits on B, B calls A,
     // and A serves the callback while its request is suspended.
     for back_to_parallel in [false, true] {
-        let log = Log::default();
-        let grain = Grain::logging(&log).spawn();
+        let (grain, log) = Grain::spawn_logging();
         grain.incr()?;
         let answer = bounded("A → B → A", grain.call_via(Peer.spawn(), back_to_parallel)).await;
         assert_eq!(answer??, 1);
@@ -46,8 +45,7 @@ async fn a_callback_into_a_suspended_parallel_method_is_served_at_its_await() ->
 #[actium::test]
 async fn many_concurrent_callbacks_into_suspended_parallel_methods_complete() -> actium::Result<()>
 {
-    let log = Log::default();
-    let grain = Grain::logging(&log).spawn();
+    let (grain, log) = Grain::spawn_logging();
     let peers: Vec<_> = (0..4).map(|_| Peer.spawn()).collect();
     let calls = join_all((0..200).map(|i| grain.call_via(peers[i % 4].clone(), i % 2 == 0)));
     let answers: Result<Vec<_>, Error> = bounded("the calls", calls).await.into_iter().collect();
@@ -69,8 +67,7 @@ async fn a_callback_into_a_suspended_plain_method_is_a_deadlock_naming_both() ->
     // timed out; Actium fails the callback at once (departures 7, 13), and
     // so whatever method it targets: plain or parallel (departure 12).
     for back_to_parallel in [false, true] {
-        let log = Log::default();
-        let grain = Grain::logging(&log).spawn();
+        let (grain, log) = Grain::spawn_logging();
         let peer = Peer.spawn();
         let answer = bounded(
             "A → B → A",
@@ -277,6 +274,16 @@ struct Slow {
     outcome: Option<Result<u64, String>>,
 }
 
+/// Spawns a `Slow`, and returns the event it fires once it has asked.
+fn spawn_slow() -> (ActorRef<Slow>, Event) {
+    let asked = Event::new();
+    let slow = Slow {
+        asked: asked.clone(),
+        outcome: None,
+    };
+    (slow.spawn(), asked)
+}
+
 #[actor]
 impl Slow {
     #[ask]
@@ -299,12 +306,7 @@ impl Slow {
 #[actium::test]
 async fn a_dropped_ask_no_longer_counts_in_a_cycle() -> actium::Result<()> {
     let front = Front.spawn();
-    let asked = Event::new();
-    let slow = Slow {
-        asked: asked.clone(),
-        outcome: None,
-    }
-    .spawn();
+    let (slow, asked) = spawn_slow();
     let (gate, open, gate_entered) = Gate::new();
     let release = Event::new();
     let held = front.drop_then_hold(slow.clone(), release.clone(), gate.spawn());
@@ -326,12 +328,7 @@ async fn an_ask_a_parallel_method_gave_up_on_no_longer_counts_in_a_cycle() -> ac
     // but Slow's call to Front is no cycle any more: it is served once
     // Middle and then Front return.
     let front = Front.spawn();
-    let asked = Event::new();
-    let slow = Slow {
-        asked: asked.clone(),
-        outcome: None,
-    }
-    .spawn();
+    let (slow, asked) = spawn_slow();
     let (gate, open, gate_entered) = Gate::new();
     let (release, gave_up) = (Event::new(), Event::new());
     let held = front.through_middle(

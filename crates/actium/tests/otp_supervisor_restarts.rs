@@ -27,10 +27,7 @@ async fn max_restarts_n_allows_n_restarts_and_the_next_ends_the_supervisor() -> 
         .child(member("a", &journal))
         .child(member("b", &journal))
         .spawn();
-    let (a, b) = (
-        child(&supervisor, "a").await?,
-        child(&supervisor, "b").await?,
-    );
+    let [a, b] = children(&supervisor, ["a", "b"]).await?;
     let (linked, plain, watcher) = (trapping().await?, spawn_proc(), spawn_proc());
     linked.link_supervisor(supervisor.clone()).await?;
     plain.link_supervisor(supervisor.clone()).await?;
@@ -106,8 +103,7 @@ async fn normal_exits_of_transient_and_temporary_children_are_not_restarts() -> 
         .child(member("temporary", &journal).restart(Restart::Temporary))
         .child(member("permanent", &journal))
         .spawn();
-    let transient = child(&supervisor, "transient").await?;
-    let temporary = child(&supervisor, "temporary").await?;
+    let [transient, temporary] = children(&supervisor, ["transient", "temporary"]).await?;
     transient.finish()?;
     assert_eq!(bounded(transient.stopped()).await, ExitReason::Normal);
     temporary.crash()?;
@@ -151,11 +147,7 @@ async fn one_for_all_stops_the_others_in_reverse_and_restarts_all_in_order() -> 
         .child(member("b", &journal))
         .child(member("c", &journal))
         .spawn();
-    let (a, b, c) = (
-        child(&supervisor, "a").await?,
-        child(&supervisor, "b").await?,
-        child(&supervisor, "c").await?,
-    );
+    let [a, b, c] = children(&supervisor, ["a", "b", "c"]).await?;
     // Every incarnation that answers 1 later is a new one.
     for member in [&a, &b, &c] {
         member.work().await?;
@@ -188,11 +180,7 @@ async fn rest_for_one_restarts_the_failed_child_and_those_started_after_it() -> 
         .child(member("c", &journal))
         .child(member("d", &journal))
         .spawn();
-    let (a, b, d) = (
-        child(&supervisor, "a").await?,
-        child(&supervisor, "b").await?,
-        child(&supervisor, "d").await?,
-    );
+    let [a, b, d] = children(&supervisor, ["a", "b", "d"]).await?;
     // Every incarnation that answers 1 later is a new one.
     a.work().await?;
     d.work().await?;
@@ -220,10 +208,7 @@ async fn one_for_all_forgets_a_temporary_sibling_instead_of_restarting_it() -> a
         .child(member("a", &journal))
         .child(member("temp", &journal).restart(Restart::Temporary))
         .spawn();
-    let (a, temp) = (
-        child(&supervisor, "a").await?,
-        child(&supervisor, "temp").await?,
-    );
+    let [a, temp] = children(&supervisor, ["a", "temp"]).await?;
     clear(&journal);
     a.crash()?;
     assert_eq!(bounded(a.work()).await?, 1);
@@ -273,10 +258,7 @@ async fn one_for_all_counts_one_restart_per_failure() -> actium::Result<()> {
         .child(member("b", &journal))
         .child(member("c", &journal))
         .spawn();
-    let (a, b) = (
-        child(&supervisor, "a").await?,
-        child(&supervisor, "b").await?,
-    );
+    let [a, b] = children(&supervisor, ["a", "b"]).await?;
     a.work().await?;
     crash_and_recover(&a).await?;
     assert!(supervisor.is_alive());
@@ -314,9 +296,7 @@ async fn a_child_that_is_not_restarted_leaves_its_siblings_alone() -> actium::Re
         .child(member("transient", &journal).restart(Restart::Transient))
         .child(member("temporary", &journal).restart(Restart::Temporary))
         .spawn();
-    let a = child(&supervisor, "a").await?;
-    let transient = child(&supervisor, "transient").await?;
-    let temporary = child(&supervisor, "temporary").await?;
+    let [a, transient, temporary] = children(&supervisor, ["a", "transient", "temporary"]).await?;
     a.work().await?;
     transient.finish()?;
     assert_eq!(bounded(transient.stopped()).await, ExitReason::Normal);
@@ -342,10 +322,7 @@ async fn a_group_restart_leaves_a_child_that_had_ended_down() -> actium::Result<
         .child(member("transient", &journal).restart(Restart::Transient))
         .child(member("b", &journal))
         .spawn();
-    let (a, transient) = (
-        child(&supervisor, "a").await?,
-        child(&supervisor, "transient").await?,
-    );
+    let [a, transient] = children(&supervisor, ["a", "transient"]).await?;
     transient.finish()?;
     bounded(transient.stopped()).await;
     supervisor.terminate_child("b".into()).await??;
@@ -408,10 +385,7 @@ async fn one_for_all_restarts_a_running_transient_sibling() -> actium::Result<()
         .child(member("a", &journal))
         .child(member("t", &journal).restart(Restart::Transient))
         .spawn();
-    let (a, t) = (
-        child(&supervisor, "a").await?,
-        child(&supervisor, "t").await?,
-    );
+    let [a, t] = children(&supervisor, ["a", "t"]).await?;
     t.work().await?;
     crash_and_recover(&a).await?;
     assert_eq!(bounded(t.work()).await?, 1, "t restarted");

@@ -28,10 +28,7 @@ async fn a_caller_inside_a_terminated_sibling_gets_actor_stopped() -> actium::Re
         // brutal_kill: no waiting for the held call to finish.
         .child(member("b", &journal).shutdown(Duration::ZERO))
         .spawn();
-    let (a, b) = (
-        child(&supervisor, "a").await?,
-        child(&supervisor, "b").await?,
-    );
+    let [a, b] = children(&supervisor, ["a", "b"]).await?;
     let (entered, release) = (Event::new(), Event::new());
     let held = b.hold(entered.clone(), release.clone());
     let held = tokio::spawn(held);
@@ -154,10 +151,7 @@ async fn killing_a_supervisor_kills_its_children_through_their_links() -> actium
         .child(member("a", &journal))
         .child(member("b", &journal))
         .spawn();
-    let (a, b) = (
-        child(&supervisor, "a").await?,
-        child(&supervisor, "b").await?,
-    );
+    let [a, b] = children(&supervisor, ["a", "b"]).await?;
     supervisor.kill();
     assert_eq!(bounded(supervisor.stopped()).await, ExitReason::Killed);
     assert_eq!(bounded(a.stopped()).await, ExitReason::Killed);
@@ -174,10 +168,7 @@ async fn a_brutal_kill_child_is_killed_without_running_on_stop() -> actium::Resu
         .child(member("gentle", &journal))
         .child(member("brutal", &journal).shutdown(Duration::ZERO))
         .spawn();
-    let (gentle, brutal) = (
-        child(&supervisor, "gentle").await?,
-        child(&supervisor, "brutal").await?,
-    );
+    let [gentle, brutal] = children(&supervisor, ["gentle", "brutal"]).await?;
     clear(&journal);
     supervisor.stop();
     assert_eq!(bounded(supervisor.stopped()).await, ExitReason::Stopped);

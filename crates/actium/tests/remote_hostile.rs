@@ -16,10 +16,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use actium::remote::DEFAULT_MAX_FRAME;
-use actium::remote::testing::RawPeer;
-use actium::{Actor, ActorId, ActorLabel, Error};
+use actium::{Actor, ActorId, Error};
 use hostile::*;
-use support::remote::{COOKIE, Logs, varint};
+use support::remote::{Logs, varint};
 use tokio::time::timeout;
 
 // --- After authentication ----------------------------------------------
@@ -28,7 +27,7 @@ use tokio::time::timeout;
 fn a_partial_frame_that_stalls_is_dropped_by_the_heartbeat_while_others_are_served() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         raw.send_bytes(&100_u32.to_be_bytes()).await.unwrap();
         raw.send_bytes(&[1, 2, 3]).await.unwrap();
         serves(&cluster).await;
@@ -41,7 +40,7 @@ fn a_partial_frame_that_stalls_is_dropped_by_the_heartbeat_while_others_are_serv
 fn a_frame_trickled_a_byte_at_a_time_is_dropped_by_the_heartbeat() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         raw.send_bytes(&1000_u32.to_be_bytes()).await.unwrap();
         // Bytes keep arriving, but no frame ever completes: that is not a
         // sign of life.
@@ -65,7 +64,7 @@ fn a_peer_that_hangs_up_right_after_asking_does_not_disturb_the_node() {
     let (cluster, store) = serving();
     cluster.run(1, async {
         for _ in 0..5 {
-            let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+            let mut raw = peer(&cluster).await;
             raw.ask(1, store, "stock", &[]).await.unwrap();
             raw.ask(2, store, "put_all", &[1, 7]).await.unwrap();
             raw.lookup(3, "store").await.unwrap();
@@ -80,7 +79,7 @@ fn a_peer_that_hangs_up_right_after_asking_does_not_disturb_the_node() {
 fn links_to_actors_that_do_not_exist_are_answered_with_an_exit() {
     let (cluster, store) = serving();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         let mine = ActorId::new(raw.node, 5);
         let nobody = ActorId::new(store.node(), 9_999);
         raw.link_as(mine, nobody).await.unwrap();
@@ -101,7 +100,7 @@ fn oversize_and_empty_frames_after_the_handshake_close_that_connection() {
     let (cluster, store) = serving();
     for prefix in [u32::MAX, DEFAULT_MAX_FRAME as u32 + 1, 0] {
         cluster.run(1, async {
-            let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+            let mut raw = peer(&cluster).await;
             raw.ask(1, store, "stock", &[]).await.unwrap();
             assert!(next(&mut raw).await.unwrap().starts_with("reply 1: value"));
             raw.send_bytes(&prefix.to_be_bytes()).await.unwrap();
@@ -131,7 +130,7 @@ fn garbage_frames_after_the_handshake_are_answered_or_dropped_never_hung_on() {
             *byte = seed as u8;
         }
         cluster.run(1, async {
-            let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+            let mut raw = peer(&cluster).await;
             raw.send_frame(&body).await.unwrap();
             // Whatever the bytes happened to decode as, the node either
             // answers or drops the connection; it never hangs.
@@ -145,7 +144,7 @@ fn garbage_frames_after_the_handshake_are_answered_or_dropped_never_hung_on() {
 fn odd_method_names_get_unknown_method() {
     let (cluster, store) = serving();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         let long = "m".repeat(64 * 1024);
         for (id, method) in [(1, ""), (2, long.as_str()), (3, "stock\0"), (4, "Stock")] {
             raw.ask(id, store, method, &[]).await.unwrap();
@@ -164,7 +163,7 @@ fn odd_method_names_get_unknown_method() {
 fn a_method_name_that_is_not_utf8_closes_the_connection() {
     let (cluster, store) = serving();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         // Ask { id 1, to, method: [0xff, 0xfe], payload: [], trace: None }
         let mut body = vec![1, 1];
         body.extend(varint(store.node().as_u64()));
@@ -182,7 +181,7 @@ fn a_method_name_that_is_not_utf8_closes_the_connection() {
 fn a_huge_declared_length_inside_a_frame_or_payload_allocates_nothing() {
     let (cluster, store) = serving();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         // Arguments claiming billions of elements in a few bytes.
         for (id, method, length) in [
             (1, "put_all", u64::MAX >> 1),
@@ -216,7 +215,7 @@ fn a_huge_declared_length_inside_a_frame_or_payload_allocates_nothing() {
 fn arguments_whose_decoding_panics_get_a_codec_error_and_the_connection_stays() {
     let (cluster, store) = serving();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         raw.ask(1, store, "discount", &[50]).await.unwrap();
         assert_eq!(next(&mut raw).await.unwrap(), "reply 1: value [0]");
         raw.ask(2, store, "discount", &[200]).await.unwrap();
@@ -235,7 +234,7 @@ fn arguments_whose_decoding_panics_get_a_codec_error_and_the_connection_stays() 
 fn a_reused_request_id_gets_one_reply_per_ask() {
     let (cluster, store) = serving();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         raw.ask(7, store, "put_all", &[2, 5, 5]).await.unwrap();
         raw.ask(7, store, "put_all", &[1, 9]).await.unwrap();
         assert_eq!(next(&mut raw).await.unwrap(), "reply 7: value [2]");
@@ -248,12 +247,11 @@ fn a_reused_request_id_gets_one_reply_per_ask() {
 fn replies_and_answers_nobody_asked_for_are_ignored() {
     let (cluster, store) = serving();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         for id in [0, 1, 42, u64::MAX] {
             raw.reply(id, &[1, 2, 3]).await.unwrap();
             raw.answer_not_registered(id).await.unwrap();
-            let forged = ActorLabel::new(ActorId::new(raw.node, 1), "Store");
-            raw.answer_found(id, forged).await.unwrap();
+            raw.answer_found(id, store_on(&raw)).await.unwrap();
         }
         raw.ask(1, store, "stock", &[]).await.unwrap();
         assert_eq!(next(&mut raw).await.unwrap(), "reply 1: value [0]");
@@ -285,7 +283,7 @@ fn a_call_to_a_dead_actor_gets_stopped() {
             "{stopped:?}"
         );
         // And by hand.
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         raw.ask(1, doomed.id(), "stock", &[]).await.unwrap();
         assert_eq!(next(&mut raw).await.unwrap(), "reply 1: Stopped");
         raw.tell(doomed.id(), "add", &[1]).await.unwrap();
@@ -307,7 +305,7 @@ fn a_lookup_of_a_missing_name_is_a_typed_not_registered() {
             matches!(missing, Err(Error::NotRegistered { ref name }) if name.contains("nobody-here")),
             "{missing:?}"
         );
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         raw.lookup(3, "nobody-here").await.unwrap();
         assert_eq!(
             next(&mut raw).await.unwrap(),
@@ -327,7 +325,7 @@ fn spawn_requests_with_bad_state_or_unknown_types_get_typed_answers() {
     let (cluster, _) = serving();
     cluster.run(0, async { cluster.node(0).allow_spawn::<Store>() });
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         let name = <Store as Actor>::NAME;
         raw.spawn(1, name, &[0xff; 12]).await.unwrap();
         let failed = next(&mut raw).await.unwrap();
@@ -363,7 +361,7 @@ fn a_peer_that_never_reads_is_disconnected() {
         }
     });
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         // Requests answered by tens of kilobytes each, never read: the
         // node must not buffer answers without end, but hang up.
         let deadline = Instant::now() + BOUND;

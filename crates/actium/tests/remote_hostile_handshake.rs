@@ -14,7 +14,7 @@ mod hostile;
 mod support;
 
 use actium::remote::DEFAULT_MAX_FRAME;
-use actium::remote::testing::{Heard, RawHandshake, RawPeer};
+use actium::remote::testing::{Heard, RawHandshake};
 use hostile::*;
 use support::remote::{COOKIE, Logs, Tap, field};
 use tokio::io::AsyncWriteExt;
@@ -103,13 +103,10 @@ fn a_large_frame_before_authentication_is_refused_without_waiting_for_it() {
 fn a_zero_length_frame_instead_of_a_hello_is_refused() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let mut raw = RawHandshake::open(&address(&cluster)).await.unwrap();
+        let mut raw = handshake(&cluster).await;
         raw.send_bytes(&0_u32.to_be_bytes()).await.unwrap();
-        match heard(&mut raw).await {
-            Heard::Refused(reason) => assert!(reason.contains("not an Actium node"), "{reason}"),
-            other => panic!("expected a refusal, got {other:?}"),
-        }
-        assert!(matches!(heard(&mut raw).await, Heard::Closed));
+        let reason = refusal(&mut raw).await;
+        assert!(reason.contains("not an Actium node"), "{reason}");
     });
     still_serves(&cluster);
 }
@@ -118,13 +115,10 @@ fn a_zero_length_frame_instead_of_a_hello_is_refused() {
 fn an_open_connection_frame_before_the_hello_is_refused() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let mut raw = RawHandshake::open(&address(&cluster)).await.unwrap();
+        let mut raw = handshake(&cluster).await;
         raw.send_ping().await.unwrap();
-        match heard(&mut raw).await {
-            Heard::Refused(reason) => assert!(reason.contains("not an Actium node"), "{reason}"),
-            other => panic!("expected a refusal, got {other:?}"),
-        }
-        assert!(matches!(heard(&mut raw).await, Heard::Closed));
+        let reason = refusal(&mut raw).await;
+        assert!(reason.contains("not an Actium node"), "{reason}");
     });
     still_serves(&cluster);
 }
@@ -133,15 +127,14 @@ fn an_open_connection_frame_before_the_hello_is_refused() {
 fn an_open_connection_frame_instead_of_the_proof_is_refused() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let mut raw = RawHandshake::open(&address(&cluster)).await.unwrap();
-        raw.hello(RawHandshake::version()).await.unwrap();
-        assert!(matches!(heard(&mut raw).await, Heard::Welcome { .. }));
+        let mut raw = handshake(&cluster).await;
+        welcome(&mut raw).await;
         raw.send_ping().await.unwrap();
-        match heard(&mut raw).await {
-            Heard::Refused(reason) => assert!(reason.contains("expected the connector's proof")),
-            other => panic!("expected a refusal, got {other:?}"),
-        }
-        assert!(matches!(heard(&mut raw).await, Heard::Closed));
+        let reason = refusal(&mut raw).await;
+        assert!(
+            reason.contains("expected the connector's proof"),
+            "{reason}"
+        );
     });
     still_serves(&cluster);
 }
@@ -154,15 +147,10 @@ fn a_hello_with_another_protocol_version_is_refused_naming_both() {
     cluster.run(1, async {
         let mut raw = RawHandshake::open(&tap.address).await.unwrap();
         raw.hello(999).await.unwrap();
-        match heard(&mut raw).await {
-            Heard::Refused(reason) => {
-                assert!(reason.contains("999"), "{reason}");
-                let mine = RawHandshake::version().to_string();
-                assert!(reason.contains(&mine), "{reason}");
-            }
-            other => panic!("expected a refusal, got {other:?}"),
-        }
-        assert!(matches!(heard(&mut raw).await, Heard::Closed));
+        let reason = refusal(&mut raw).await;
+        assert!(reason.contains("999"), "{reason}");
+        let mine = RawHandshake::version().to_string();
+        assert!(reason.contains(&mine), "{reason}");
         let needles = [
             &field("from", &tap.from),
             "refused a connection",
@@ -182,18 +170,12 @@ fn a_wrong_proof_is_refused_and_logged() {
     let tap = Tap::start(cluster.node(0).address().socket());
     cluster.run(1, async {
         let mut raw = RawHandshake::open(&tap.address).await.unwrap();
-        raw.hello(RawHandshake::version()).await.unwrap();
-        let Heard::Welcome { node, nonce } = heard(&mut raw).await else {
-            panic!("expected a welcome")
-        };
+        let (node, nonce) = welcome(&mut raw).await;
         // Right shape, wrong key.
         let forged = raw.proof("not-the-cookie", node, &nonce);
         raw.send_proof(forged).await.unwrap();
-        match heard(&mut raw).await {
-            Heard::Refused(reason) => assert!(reason.contains("authentication failed")),
-            other => panic!("expected a refusal, got {other:?}"),
-        }
-        assert!(matches!(heard(&mut raw).await, Heard::Closed));
+        let reason = refusal(&mut raw).await;
+        assert!(reason.contains("authentication failed"), "{reason}");
         let needles = [
             &field("from", &tap.from),
             "refused a connection",
@@ -209,11 +191,8 @@ fn a_replayed_proof_is_refused() {
     let (cluster, _) = serving();
     cluster.run(1, async {
         // A genuine handshake, recorded.
-        let mut first = RawHandshake::open(&address(&cluster)).await.unwrap();
-        first.hello(RawHandshake::version()).await.unwrap();
-        let Heard::Welcome { node, nonce } = heard(&mut first).await else {
-            panic!("expected a welcome")
-        };
+        let mut first = handshake(&cluster).await;
+        let (node, nonce) = welcome(&mut first).await;
         let recorded = first.proof(COOKIE, node, &nonce);
         first.send_proof(recorded).await.unwrap();
         assert!(matches!(heard(&mut first).await, Heard::Ready));
@@ -221,20 +200,14 @@ fn a_replayed_proof_is_refused() {
         drop(first);
         // The same hello, the same proof: the node's fresh nonce makes it
         // worthless.
-        let mut replay = RawHandshake::open(&address(&cluster)).await.unwrap();
+        let mut replay = handshake(&cluster).await;
         replay.node = first_node;
         replay.nonce = first_nonce;
-        replay.hello(RawHandshake::version()).await.unwrap();
-        let Heard::Welcome { nonce: fresh, .. } = heard(&mut replay).await else {
-            panic!("expected a welcome")
-        };
+        let (_, fresh) = welcome(&mut replay).await;
         assert_ne!(fresh, nonce, "the node reused its challenge");
         replay.send_proof(recorded).await.unwrap();
-        match heard(&mut replay).await {
-            Heard::Refused(reason) => assert!(reason.contains("authentication failed")),
-            other => panic!("expected a refusal, got {other:?}"),
-        }
-        assert!(matches!(heard(&mut replay).await, Heard::Closed));
+        let reason = refusal(&mut replay).await;
+        assert!(reason.contains("authentication failed"), "{reason}");
     });
     still_serves(&cluster);
 }
@@ -288,7 +261,7 @@ fn a_flood_of_unauthenticated_connections_is_capped_and_spares_established_peers
         }
         drop(strangers);
         // Once they are gone, new peers get in again.
-        let mut raw = RawPeer::connect(&address(&cluster), COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         raw.ask(1, store, "stock", &[]).await.unwrap();
         assert!(next(&mut raw).await.unwrap().starts_with("reply 1: value"));
     });
@@ -299,14 +272,11 @@ fn a_flood_of_unauthenticated_connections_is_capped_and_spares_established_peers
 fn a_hello_claiming_the_nodes_own_id_is_refused() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let mut raw = RawHandshake::open(&address(&cluster)).await.unwrap();
+        let mut raw = handshake(&cluster).await;
         raw.node = cluster.node(0).id();
         raw.hello(RawHandshake::version()).await.unwrap();
-        match heard(&mut raw).await {
-            Heard::Refused(reason) => assert!(reason.contains("itself"), "{reason}"),
-            other => panic!("expected a refusal, got {other:?}"),
-        }
-        assert!(matches!(heard(&mut raw).await, Heard::Closed));
+        let reason = refusal(&mut raw).await;
+        assert!(reason.contains("itself"), "{reason}");
     });
     still_serves(&cluster);
 }

@@ -13,10 +13,9 @@
 mod hostile;
 mod support;
 
-use actium::remote::testing::RawListener;
-use actium::{Actor, ActorId, ActorLabel, Error};
+use actium::Error;
 use hostile::*;
-use support::remote::{COOKIE, Logs, field, varint};
+use support::remote::{Logs, field, varint};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
 
@@ -26,8 +25,7 @@ use tokio::time::timeout;
 fn a_node_that_hangs_up_during_a_lookup_gives_node_down() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let listener = RawListener::bind(COOKIE).await.unwrap();
-        let url = format!("{}/store", listener.address());
+        let (listener, url) = hostile_node().await;
         let hostile = async {
             let mut raw = listener.accept().await.unwrap();
             let request = next(&mut raw).await.unwrap();
@@ -39,12 +37,8 @@ fn a_node_that_hangs_up_during_a_lookup_gives_node_down() {
             hostile
         );
         let looked_up = looked_up.expect("the lookup ends when the node hangs up");
-        match looked_up {
-            Err(Error::NodeDown { reason, .. }) => {
-                assert!(!reason.contains("no answer within"), "{reason}")
-            }
-            other => panic!("expected NodeDown, got {other:?}"),
-        }
+        let reason = node_down(looked_up);
+        assert!(!reason.contains("no answer within"), "{reason}");
         serves(&cluster).await;
     });
 }
@@ -53,14 +47,10 @@ fn a_node_that_hangs_up_during_a_lookup_gives_node_down() {
 fn a_node_that_hangs_up_during_an_ask_gives_node_down() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let listener = RawListener::bind(COOKIE).await.unwrap();
-        let url = format!("{}/store", listener.address());
+        let (listener, url) = hostile_node().await;
         let hostile = async {
             let mut raw = listener.accept().await.unwrap();
-            let request = next(&mut raw).await.unwrap();
-            assert!(request.starts_with("Request { id: 1"), "{request}");
-            let label = ActorLabel::new(ActorId::new(raw.node, 1), <Store as Actor>::NAME);
-            raw.answer_found(1, label).await.unwrap();
+            answer_lookup(&mut raw).await;
             let ask = next(&mut raw).await.unwrap();
             assert!(ask.starts_with("Ask"), "{ask}");
             drop(raw);
@@ -70,12 +60,8 @@ fn a_node_that_hangs_up_during_an_ask_gives_node_down() {
             timeout(BOUND, store.stock()).await
         };
         let (asked, ()) = tokio::join!(asking, hostile);
-        match asked.expect("the ask ends when the node hangs up") {
-            Err(Error::NodeDown { reason, .. }) => {
-                assert!(!reason.contains("no answer within"), "{reason}")
-            }
-            other => panic!("expected NodeDown, got {other:?}"),
-        }
+        let reason = node_down(asked.expect("the ask ends when the node hangs up"));
+        assert!(!reason.contains("no answer within"), "{reason}");
         serves(&cluster).await;
     });
 }
@@ -84,8 +70,7 @@ fn a_node_that_hangs_up_during_an_ask_gives_node_down() {
 fn a_listener_that_never_answers_the_hello_gives_node_down() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let listener = RawListener::bind(COOKIE).await.unwrap();
-        let url = format!("{}/store", listener.address());
+        let (listener, url) = hostile_node().await;
         let hostile = async {
             let mut socket = listener.accept_raw().await.unwrap();
             // Holds the connection, answers nothing, until the node gives up.
@@ -104,10 +89,7 @@ fn a_listener_that_never_answers_the_hello_gives_node_down() {
             hostile
         );
         let looked_up = looked_up.expect("the connect timeout ends the lookup");
-        assert!(
-            matches!(looked_up, Err(Error::NodeDown { .. })),
-            "{looked_up:?}"
-        );
+        node_down(looked_up);
         serves(&cluster).await;
     });
 }
@@ -116,8 +98,7 @@ fn a_listener_that_never_answers_the_hello_gives_node_down() {
 fn a_listener_that_answers_garbage_gives_node_down() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let listener = RawListener::bind(COOKIE).await.unwrap();
-        let url = format!("{}/store", listener.address());
+        let (listener, url) = hostile_node().await;
         let hostile = async {
             let mut socket = listener.accept_raw().await.unwrap();
             let mut buffer = [0_u8; 1024];
@@ -131,12 +112,8 @@ fn a_listener_that_answers_garbage_gives_node_down() {
             hostile
         );
         let looked_up = looked_up.expect("the lookup ends");
-        match looked_up {
-            Err(Error::NodeDown { reason, .. }) => {
-                assert!(reason.contains("frame size too big"), "{reason}")
-            }
-            other => panic!("expected NodeDown, got {other:?}"),
-        }
+        let reason = node_down(looked_up);
+        assert!(reason.contains("frame size too big"), "{reason}");
         serves(&cluster).await;
     });
 }
@@ -145,16 +122,14 @@ fn a_listener_that_answers_garbage_gives_node_down() {
 fn an_answer_of_the_wrong_kind_does_not_take_the_place_of_the_real_one() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let listener = RawListener::bind(COOKIE).await.unwrap();
-        let url = format!("{}/store", listener.address());
+        let (listener, url) = hostile_node().await;
         let hostile = async {
             let mut raw = listener.accept().await.unwrap();
             let request = next(&mut raw).await.unwrap();
             assert!(request.starts_with("Request { id: 1"), "{request}");
             // A call's reply under the request's id, then the real answer.
             raw.reply(1, &[9]).await.unwrap();
-            let label = ActorLabel::new(ActorId::new(raw.node, 1), <Store as Actor>::NAME);
-            raw.answer_found(1, label).await.unwrap();
+            raw.answer_found(1, store_on(&raw)).await.unwrap();
             let ask = next(&mut raw).await.unwrap();
             assert!(ask.starts_with("Ask { id: 2"), "{ask}");
             // A node answer under the call's id, then the real reply.
@@ -179,14 +154,10 @@ fn an_answer_of_the_wrong_kind_does_not_take_the_place_of_the_real_one() {
 fn replies_that_do_not_decode_are_codec_errors_for_the_caller() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let listener = RawListener::bind(COOKIE).await.unwrap();
-        let url = format!("{}/store", listener.address());
+        let (listener, url) = hostile_node().await;
         let hostile = async {
             let mut raw = listener.accept().await.unwrap();
-            let request = next(&mut raw).await.unwrap();
-            assert!(request.starts_with("Request { id: 1"), "{request}");
-            let label = ActorLabel::new(ActorId::new(raw.node, 1), <Store as Actor>::NAME);
-            raw.answer_found(1, label).await.unwrap();
+            answer_lookup(&mut raw).await;
             // Not a u64; a Percent whose decoding panics; trailing bytes.
             for (id, value) in [(2, &[0xff_u8; 12][..]), (3, &[200][..]), (4, &[1, 2][..])] {
                 let ask = next(&mut raw).await.unwrap();
@@ -219,13 +190,10 @@ fn replies_that_do_not_decode_are_codec_errors_for_the_caller() {
 fn a_node_that_says_goodbye_mid_ask_gives_node_down_with_its_reason() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let listener = RawListener::bind(COOKIE).await.unwrap();
-        let url = format!("{}/store", listener.address());
+        let (listener, url) = hostile_node().await;
         let hostile = async {
             let mut raw = listener.accept().await.unwrap();
-            let _request = next(&mut raw).await.unwrap();
-            let label = ActorLabel::new(ActorId::new(raw.node, 1), <Store as Actor>::NAME);
-            raw.answer_found(1, label).await.unwrap();
+            answer_lookup(&mut raw).await;
             let ask = next(&mut raw).await.unwrap();
             assert!(ask.starts_with("Ask"), "{ask}");
             raw.bye("going away for maintenance").await.unwrap();
@@ -237,12 +205,8 @@ fn a_node_that_says_goodbye_mid_ask_gives_node_down_with_its_reason() {
             timeout(BOUND, store.stock()).await
         };
         let (asked, _raw) = tokio::join!(asking, hostile);
-        match asked.expect("the ask ends with the goodbye") {
-            Err(Error::NodeDown { reason, .. }) => {
-                assert!(reason.contains("going away for maintenance"), "{reason}")
-            }
-            other => panic!("expected NodeDown, got {other:?}"),
-        }
+        let reason = node_down(asked.expect("the ask ends with the goodbye"));
+        assert!(reason.contains("going away for maintenance"), "{reason}");
         serves(&cluster).await;
     });
 }
@@ -252,7 +216,9 @@ fn poisoned_reason() -> String {
     format!("bad\nFORGED-LINE level=ERROR {}", "x".repeat(1 << 20))
 }
 
+/// Fails unless `reason` is the poisoned one, escaped and cut.
 fn assert_tame(reason: &str) {
+    assert!(reason.contains("FORGED-LINE"), "{reason:.80}");
     assert!(
         !reason.contains('\n'),
         "a newline from the peer: {reason:.80}"
@@ -264,13 +230,10 @@ fn assert_tame(reason: &str) {
 fn a_goodbye_reason_is_escaped_and_bounded_in_every_failed_call() {
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let listener = RawListener::bind(COOKIE).await.unwrap();
-        let url = format!("{}/store", listener.address());
+        let (listener, url) = hostile_node().await;
         let hostile = async {
             let mut raw = listener.accept().await.unwrap();
-            let _request = next(&mut raw).await.unwrap();
-            let label = ActorLabel::new(ActorId::new(raw.node, 1), <Store as Actor>::NAME);
-            raw.answer_found(1, label).await.unwrap();
+            answer_lookup(&mut raw).await;
             for _ in 0..20 {
                 let ask = next(&mut raw).await.unwrap();
                 assert!(ask.starts_with("Ask"), "{ask}");
@@ -285,13 +248,7 @@ fn a_goodbye_reason_is_escaped_and_bounded_in_every_failed_call() {
         };
         let (asked, _raw) = tokio::join!(asking, hostile);
         for result in asked.expect("the goodbye ends every call") {
-            match result {
-                Err(Error::NodeDown { reason, .. }) => {
-                    assert!(reason.contains("FORGED-LINE"), "{reason:.80}");
-                    assert_tame(&reason);
-                }
-                other => panic!("expected NodeDown, got {other:?}"),
-            }
+            assert_tame(&node_down(result));
         }
         serves(&cluster).await;
     });
@@ -302,8 +259,7 @@ fn a_refusal_reason_is_escaped_and_bounded_in_the_error_and_the_log() {
     let logs = Logs::capture();
     let (cluster, _) = serving();
     cluster.run(1, async {
-        let listener = RawListener::bind(COOKIE).await.unwrap();
-        let url = format!("{}/store", listener.address());
+        let (listener, url) = hostile_node().await;
         let hostile = async {
             let mut socket = listener.accept_raw().await.unwrap();
             let mut buffer = [0_u8; 4096];
@@ -323,13 +279,7 @@ fn a_refusal_reason_is_escaped_and_bounded_in_the_error_and_the_log() {
             timeout(BOUND, cluster.node(1).lookup::<Store>(&url)),
             hostile
         );
-        match looked_up.expect("the refusal ends the lookup") {
-            Err(Error::NodeDown { reason, .. }) => {
-                assert!(reason.contains("FORGED-LINE"), "{reason:.80}");
-                assert_tame(&reason);
-            }
-            other => panic!("expected NodeDown, got {other:?}"),
-        }
+        assert_tame(&node_down(looked_up.expect("the refusal ends the lookup")));
         let needles = [
             &field("peer", listener.address()),
             "could not connect",

@@ -4,48 +4,20 @@
 //! keeps serving everyone else.
 #![cfg(feature = "remote")]
 
+#[path = "support/hostile.rs"]
+mod hostile;
 mod support;
 
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use actium::prelude::*;
 use actium::remote::Node;
-use actium::remote::testing::RawPeer;
 use actium::{ActorId, Error};
-use support::remote::{COOKIE, Cluster, Logs, Tap, field};
+use hostile::*;
+use support::remote::{Logs, Tap, field};
 
-/// The version a client was built from.
-mod v1 {
-    use actium::prelude::*;
-
-    #[derive(Default)]
-    pub struct Store {
-        pub stock: u64,
-    }
-
-    #[actor(remote)]
-    impl Store {
-        #[tell]
-        pub fn add(&mut self, amount: u64) {
-            self.stock += amount;
-        }
-
-        #[ask]
-        pub fn stock(&self) -> u64 {
-            self.stock
-        }
-
-        #[ask]
-        pub fn take(&mut self, amount: u64) -> u64 {
-            self.stock = self.stock.saturating_sub(amount);
-            self.stock
-        }
-    }
-}
-
-/// Another version of the same actor: a method the server lacks, and one
-/// whose argument type changed.
+/// Another version of the store the node serves (`hostile::Store`): a
+/// method the server lacks, and one whose argument type changed.
 mod v2 {
     use actium::prelude::*;
 
@@ -65,27 +37,6 @@ mod v2 {
     }
 }
 
-/// A node with a registered store; returns the cluster and the store's id.
-fn serving() -> (Cluster, ActorId) {
-    let cluster = Cluster::start(2, Mode::Tasks);
-    let id = cluster.run(0, async {
-        let store = v1::Store::default().spawn();
-        cluster.node(0).register("store", &store).unwrap();
-        store.id()
-    });
-    (cluster, id)
-}
-
-/// The node still answers a well-behaved peer.
-fn still_serves(cluster: &Cluster) {
-    let url = cluster.node(0).url("store");
-    cluster.run(1, async {
-        let store = cluster.node(1).lookup::<v1::Store>(&url).await.unwrap();
-        store.add(1).unwrap();
-        assert!(store.stock().await.unwrap() >= 1);
-    });
-}
-
 #[test]
 fn a_node_with_another_cookie_is_refused_with_a_logged_reason() {
     let logs = Logs::capture();
@@ -102,13 +53,9 @@ fn a_node_with_another_cookie_is_refused_with_a_logged_reason() {
             .start()
             .await
             .unwrap();
-        let result = stranger.lookup::<v1::Store>(&url).await;
-        match result {
-            Err(Error::NodeDown { reason, .. }) => {
-                assert!(reason.contains("authentication failed"), "{reason}")
-            }
-            other => panic!("expected NodeDown, got {other:?}"),
-        }
+        let result = stranger.lookup::<Store>(&url).await;
+        let reason = node_down(result);
+        assert!(reason.contains("authentication failed"), "{reason}");
         // The connector checks the listener's proof first, so it is the
         // stranger that finds the cookies differ and says so; the node
         // only sees the stranger hang up mid-handshake.
@@ -199,17 +146,16 @@ fn an_oversize_frame_closes_the_connection() {
 #[test]
 fn a_malformed_frame_after_the_handshake_drops_that_peer_only() {
     let (cluster, store) = serving();
-    let address = cluster.node(0).address().to_string();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address, COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         raw.ask(1, store, "stock", &[]).await.unwrap();
-        assert_eq!(raw.next().await.unwrap(), "reply 1: value [0]");
+        assert_eq!(next(&mut raw).await.unwrap(), "reply 1: value [0]");
         raw.send_frame(&[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3])
             .await
             .unwrap();
-        let bye = raw.next().await.unwrap();
+        let bye = next(&mut raw).await.unwrap();
         assert!(bye.starts_with("Bye"), "{bye}");
-        assert!(raw.next().await.is_none());
+        assert!(next(&mut raw).await.is_none());
     });
     still_serves(&cluster);
 }
@@ -217,35 +163,34 @@ fn a_malformed_frame_after_the_handshake_drops_that_peer_only() {
 #[test]
 fn unknown_actors_and_methods_and_mistyped_arguments_get_clear_errors() {
     let (cluster, store) = serving();
-    let address = cluster.node(0).address().to_string();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address, COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         let nobody = ActorId::new(store.node(), 9_999);
         raw.ask(1, nobody, "stock", &[]).await.unwrap();
-        assert_eq!(raw.next().await.unwrap(), "reply 1: Stopped");
+        assert_eq!(next(&mut raw).await.unwrap(), "reply 1: Stopped");
         let elsewhere = ActorId::new(actium::NodeId::from_u64(7), store.local());
         raw.ask(2, elsewhere, "stock", &[]).await.unwrap();
-        assert_eq!(raw.next().await.unwrap(), "reply 2: Stopped");
+        assert_eq!(next(&mut raw).await.unwrap(), "reply 2: Stopped");
         raw.ask(3, store, "steal", &[]).await.unwrap();
         assert_eq!(
-            raw.next().await.unwrap(),
+            next(&mut raw).await.unwrap(),
             "reply 3: Rejected(UnknownMethod)"
         );
         raw.ask(4, store, "take", &[1, 2, 3, 4]).await.unwrap();
-        let mistyped = raw.next().await.unwrap();
+        let mistyped = next(&mut raw).await.unwrap();
         assert!(
             mistyped.starts_with("reply 4: Rejected(Codec("),
             "{mistyped}"
         );
         // A one-way method called as a request-reply is refused, not lost.
         raw.ask(5, store, "add", &[1]).await.unwrap();
-        let wrong_kind = raw.next().await.unwrap();
+        let wrong_kind = next(&mut raw).await.unwrap();
         assert!(wrong_kind.contains("one-way"), "{wrong_kind}");
         // Bad one-way calls have no answer; the connection stays up.
         raw.tell(store, "steal", &[]).await.unwrap();
         raw.tell(nobody, "add", &[1]).await.unwrap();
         raw.ask(6, store, "stock", &[]).await.unwrap();
-        assert_eq!(raw.next().await.unwrap(), "reply 6: value [0]");
+        assert_eq!(next(&mut raw).await.unwrap(), "reply 6: value [0]");
     });
     still_serves(&cluster);
 }
@@ -270,12 +215,11 @@ fn a_peer_built_from_other_code_gets_typed_errors() {
 #[test]
 fn a_forged_signal_drops_the_peer() {
     let (cluster, store) = serving();
-    let address = cluster.node(0).address().to_string();
     cluster.run(1, async {
-        let mut raw = RawPeer::connect(&address, COOKIE).await.unwrap();
+        let mut raw = peer(&cluster).await;
         // Claims to speak for an actor of the node itself.
         raw.link_as(ActorId::new(raw.peer, 1), store).await.unwrap();
-        let bye = raw.next().await.unwrap();
+        let bye = next(&mut raw).await.unwrap();
         assert!(bye.starts_with("Bye"), "{bye}");
     });
     still_serves(&cluster);

@@ -1,8 +1,9 @@
 //! Mermaid source.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
-use crate::diagram::{Arrow, Diagram, Step};
+use super::markup::{self, Markup};
+use crate::diagram::{Arrow, Diagram};
 
 /// Mermaid reads `#`, `;`, `<` and `>` as syntax in labels; its entity
 /// codes write them literally.
@@ -18,56 +19,56 @@ fn text(label: &str) -> String {
 
 /// Draws `diagram` as Mermaid source.
 pub fn mermaid(diagram: &Diagram) -> String {
-    let mut out = String::from("sequenceDiagram\n");
-    for group in &diagram.nodes {
-        let indent = if diagram.is_multi_node() {
-            let _ = writeln!(out, "    box rgb(244,246,248) {}", text(&group.title()));
-            "        "
+    markup::render::<Mermaid>(diagram)
+}
+
+/// Mermaid's spelling of a sequence diagram.
+struct Mermaid;
+
+impl Markup for Mermaid {
+    const HEADER: &'static str = "sequenceDiagram\n";
+    const FOOTER: &'static str = "";
+    const INDENT: &'static str = "    ";
+    const NOTES_NEED_A_LIFELINE: bool = true;
+
+    fn open_box(out: &mut String, title: &str) -> fmt::Result {
+        write!(out, "box rgb(244,246,248) {}", text(title))
+    }
+
+    fn close_box(out: &mut String) -> fmt::Result {
+        out.write_str("end")
+    }
+
+    fn participant(out: &mut String, index: usize, title: &str) -> fmt::Result {
+        write!(out, "participant p{index} as {}", text(title))
+    }
+
+    fn message(out: &mut String, from: usize, to: usize, arrow: Arrow, label: &str) -> fmt::Result {
+        let line = match arrow {
+            Arrow::Tell => "-)",
+            Arrow::Ask => "->>",
+            Arrow::Reply => "-->>",
+            Arrow::Error => "--x",
+            Arrow::Signal => "-x",
+        };
+        let message = format!("p{from}{line}p{to}: {}", text(label));
+        if arrow == Arrow::Error {
+            // Mermaid cannot colour one arrow: a red band marks it.
+            let indent = Self::INDENT;
+            write!(
+                out,
+                "rect rgb(255,235,238)\n{indent}{indent}{message}\n{indent}end"
+            )
         } else {
-            "    "
-        };
-        for index in group.lifelines.clone() {
-            let title = text(&diagram.lifelines[index].title());
-            let _ = writeln!(out, "{indent}participant p{index} as {title}");
-        }
-        if diagram.is_multi_node() {
-            out.push_str("    end\n");
+            out.write_str(&message)
         }
     }
-    for step in &diagram.steps {
-        let _ = match step {
-            Step::Message {
-                from,
-                to,
-                arrow,
-                label,
-            } => {
-                let line = match arrow {
-                    Arrow::Tell => "-)",
-                    Arrow::Ask => "->>",
-                    Arrow::Reply => "-->>",
-                    Arrow::Error => "--x",
-                    Arrow::Signal => "-x",
-                };
-                let message = format!("p{from}{line}p{to}: {}", text(label));
-                if *arrow == Arrow::Error {
-                    // Mermaid cannot colour one arrow: a red band marks it.
-                    writeln!(out, "    rect rgb(255,235,238)\n        {message}\n    end")
-                } else {
-                    writeln!(out, "    {message}")
-                }
-            }
-            Step::Activate(lifeline) => writeln!(out, "    activate p{lifeline}"),
-            Step::Deactivate(lifeline) => writeln!(out, "    deactivate p{lifeline}"),
+
+    fn note(out: &mut String, lifelines: usize, note: &str) -> fmt::Result {
+        let span = match lifelines {
+            1 => "p0".to_owned(),
+            n => format!("p0,p{}", n - 1),
         };
+        write!(out, "Note over {span}: {}", text(note))
     }
-    let span = match diagram.lifelines.len() {
-        0 => return out,
-        1 => "p0".to_owned(),
-        n => format!("p0,p{}", n - 1),
-    };
-    for note in super::notes(diagram) {
-        let _ = writeln!(out, "    Note over {span}: {}", text(&note));
-    }
-    out
 }

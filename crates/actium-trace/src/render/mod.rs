@@ -6,8 +6,10 @@
 //! red, exit and down signals dotted; activation bars for method runs;
 //! lifelines grouped in a box per node when the trace spans several; a
 //! closing note when a limit left messages out or the recorder dropped
-//! events.
+//! events. PlantUML and Mermaid source come from one walk of the diagram
+//! (`markup`), each spelling the entries in its own syntax.
 
+mod markup;
 mod mermaid;
 mod plantuml;
 mod svg;

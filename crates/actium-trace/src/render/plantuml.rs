@@ -1,8 +1,9 @@
 //! PlantUML source.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
-use crate::diagram::{Arrow, Diagram, Step};
+use super::markup::{self, Markup};
+use crate::diagram::{Arrow, Diagram};
 
 /// PlantUML text has no escape for `<` and `>` in labels (they start
 /// markup); close look-alikes keep `Vec<u8>` readable.
@@ -17,48 +18,46 @@ fn quoted(name: &str) -> String {
 
 /// Draws `diagram` as PlantUML source.
 pub fn plantuml(diagram: &Diagram) -> String {
-    let mut out = String::from("@startuml\n");
-    out.push_str("skinparam style strictuml\n");
-    for group in &diagram.nodes {
-        if diagram.is_multi_node() {
-            let _ = writeln!(out, "box \"{}\" #F4F6F8", quoted(&group.title()));
-        }
-        for index in group.lifelines.clone() {
-            let title = quoted(&diagram.lifelines[index].title());
-            let _ = writeln!(out, "participant \"{title}\" as p{index}");
-        }
-        if diagram.is_multi_node() {
-            out.push_str("end box\n");
-        }
+    markup::render::<PlantUml>(diagram)
+}
+
+/// PlantUML's spelling of a sequence diagram.
+struct PlantUml;
+
+impl Markup for PlantUml {
+    const HEADER: &'static str = "@startuml\nskinparam style strictuml\n";
+    const FOOTER: &'static str = "@enduml\n";
+    const INDENT: &'static str = "";
+    const NOTES_NEED_A_LIFELINE: bool = false;
+
+    fn open_box(out: &mut String, title: &str) -> fmt::Result {
+        write!(out, "box \"{}\" #F4F6F8", quoted(title))
     }
-    for step in &diagram.steps {
-        let _ = match step {
-            Step::Message {
-                from,
-                to,
-                arrow,
-                label,
-            } => {
-                let line = match arrow {
-                    Arrow::Tell => "->>",
-                    Arrow::Ask => "->",
-                    Arrow::Reply => "-->",
-                    Arrow::Error => "-[#c62828]->",
-                    Arrow::Signal => "-[#6a1b9a]->x",
-                };
-                let label = match arrow {
-                    Arrow::Error => format!("<color:#c62828>{}</color>", text(label)),
-                    _ => text(label),
-                };
-                writeln!(out, "p{from} {line} p{to} : {label}")
-            }
-            Step::Activate(lifeline) => writeln!(out, "activate p{lifeline}"),
-            Step::Deactivate(lifeline) => writeln!(out, "deactivate p{lifeline}"),
+
+    fn close_box(out: &mut String) -> fmt::Result {
+        out.write_str("end box")
+    }
+
+    fn participant(out: &mut String, index: usize, title: &str) -> fmt::Result {
+        write!(out, "participant \"{}\" as p{index}", quoted(title))
+    }
+
+    fn message(out: &mut String, from: usize, to: usize, arrow: Arrow, label: &str) -> fmt::Result {
+        let line = match arrow {
+            Arrow::Tell => "->>",
+            Arrow::Ask => "->",
+            Arrow::Reply => "-->",
+            Arrow::Error => "-[#c62828]->",
+            Arrow::Signal => "-[#6a1b9a]->x",
         };
+        let label = match arrow {
+            Arrow::Error => format!("<color:#c62828>{}</color>", text(label)),
+            _ => text(label),
+        };
+        write!(out, "p{from} {line} p{to} : {label}")
     }
-    for note in super::notes(diagram) {
-        let _ = writeln!(out, "... {note} ...");
+
+    fn note(out: &mut String, _lifelines: usize, note: &str) -> fmt::Result {
+        write!(out, "... {note} ...")
     }
-    out.push_str("@enduml\n");
-    out
 }

@@ -1,15 +1,16 @@
-//! What the hostile-peer tests (`remote_hostile*.rs`) share: the actor
-//! hostile peers call, a node serving it, and bounded reads of what the
-//! node sends back.
+//! What the hostile-peer tests (`remote_hostile*.rs`,
+//! `remote_security.rs`) share: the actor hostile peers call, a node
+//! serving it, raw connections to it, and bounded reads of what the node
+//! sends back.
 // Each test file that includes this uses only a part of it.
 #![allow(dead_code)]
 
 use std::time::Duration;
 
-use crate::support::remote::Cluster;
+use crate::support::remote::{COOKIE, Cluster};
 use actium::prelude::*;
-use actium::remote::testing::{Heard, RawHandshake, RawPeer};
-use actium::{Actor, ActorId};
+use actium::remote::testing::{Heard, RawHandshake, RawListener, RawPeer};
+use actium::{Actor, ActorId, ActorLabel, Error, NodeId};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -72,6 +73,12 @@ pub mod store {
         pub fn count_names(&self, names: Vec<String>) -> u64 {
             names.len() as u64
         }
+
+        #[ask]
+        pub fn take(&mut self, amount: u64) -> u64 {
+            self.stock = self.stock.saturating_sub(amount);
+            self.stock
+        }
     }
 }
 
@@ -110,6 +117,16 @@ pub fn address(cluster: &Cluster) -> String {
     cluster.node(0).address().to_string()
 }
 
+/// A raw peer of node 0 that has passed the handshake.
+pub async fn peer(cluster: &Cluster) -> RawPeer {
+    RawPeer::connect(&address(cluster), COOKIE).await.unwrap()
+}
+
+/// A raw connection to node 0 that has sent nothing yet.
+pub async fn handshake(cluster: &Cluster) -> RawHandshake {
+    RawHandshake::open(&address(cluster)).await.unwrap()
+}
+
 pub async fn tcp(cluster: &Cluster) -> TcpStream {
     TcpStream::connect(cluster.node(0).address().socket())
         .await
@@ -144,4 +161,53 @@ pub async fn heard(raw: &mut RawHandshake) -> Heard {
     timeout(BOUND, raw.next())
         .await
         .expect("the node answers or closes in time")
+}
+
+/// Says hello in this protocol version and returns the node's welcome: its
+/// id and challenge. Fails the test on any other answer.
+pub async fn welcome(raw: &mut RawHandshake) -> (NodeId, [u8; 32]) {
+    raw.hello(RawHandshake::version()).await.unwrap();
+    match heard(raw).await {
+        Heard::Welcome { node, nonce } => (node, nonce),
+        other => panic!("expected a welcome, got {other:?}"),
+    }
+}
+
+/// The reason the node refuses the handshake with; fails the test on any
+/// other answer, or if the node does not close the connection after it.
+pub async fn refusal(raw: &mut RawHandshake) -> String {
+    let reason = match heard(raw).await {
+        Heard::Refused(reason) => reason,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert!(matches!(heard(raw).await, Heard::Closed));
+    reason
+}
+
+/// A hostile node for node 1 to connect to, and the URL of its `store`.
+pub async fn hostile_node() -> (RawListener, String) {
+    let listener = RawListener::bind(COOKIE).await.unwrap();
+    let url = format!("{}/store", listener.address());
+    (listener, url)
+}
+
+/// A `Store` on the hostile node `raw` speaks for.
+pub fn store_on(raw: &RawPeer) -> ActorLabel {
+    ActorLabel::new(ActorId::new(raw.node, 1), <Store as Actor>::NAME)
+}
+
+/// Takes the lookup of the store that opens a connection to a hostile node
+/// (request 1), and answers that it exists.
+pub async fn answer_lookup(raw: &mut RawPeer) {
+    let request = next(raw).await.unwrap();
+    assert!(request.starts_with("Request { id: 1"), "{request}");
+    raw.answer_found(1, store_on(raw)).await.unwrap();
+}
+
+/// The reason of a `NodeDown` error; fails the test on anything else.
+pub fn node_down<T: std::fmt::Debug>(result: actium::Result<T>) -> String {
+    match result {
+        Err(Error::NodeDown { reason, .. }) => reason,
+        other => panic!("expected NodeDown, got {other:?}"),
+    }
 }

@@ -82,11 +82,14 @@ pub struct Grain {
 }
 
 impl Grain {
-    pub fn logging(log: &Log) -> Self {
-        Grain {
+    /// Spawns a grain that writes to a fresh log, and returns both.
+    pub fn spawn_logging() -> (ActorRef<Grain>, Log) {
+        let log = Log::default();
+        let grain = Grain {
             log: log.clone(),
             ..Grain::default()
-        }
+        };
+        (grain.spawn(), log)
     }
 }
 

@@ -253,6 +253,22 @@ pub async fn child(
     supervisor.children().await?.get::<Member>(name)
 }
 
+/// The children named `names`, in that order: each looked up as
+/// [`child`] does.
+pub async fn children<const N: usize>(
+    supervisor: &ActorRef<Supervisor>,
+    names: [&str; N],
+) -> actium::Result<[ActorRef<Member>; N]> {
+    let mut found = Vec::with_capacity(N);
+    for name in names {
+        found.push(child(supervisor, name).await?);
+    }
+    match found.try_into() {
+        Ok(children) => Ok(children),
+        Err(_) => unreachable!("one child per name"),
+    }
+}
+
 pub async fn names(supervisor: &ActorRef<Supervisor>) -> actium::Result<Vec<String>> {
     Ok(supervisor
         .children()
