@@ -15,6 +15,11 @@
 //!   [`Down`]).
 //! - `sync` — the hand-written lock-free primitives loom model-checks: the
 //!   one-shot reply slot, the mailbox's armed wait, the sweeper's alarm.
+//! - `host` — the only ways a system reaches its host: the [`Clock`] every
+//!   wait reads (ask deadlines, timers, restart windows, kill grace,
+//!   heartbeats; real, or a [`ManualClock`]), with the deadline sweeper that
+//!   expires overdue asks on the real clock without a timer per call, and
+//!   the executor that starts every task and thread ([`TaskHandle`]).
 //! - [`observe`] — the recording seam: [`Event`](observe::Event)s about
 //!   messages and method runs, handed to a [`Recorder`](observe::Recorder)
 //!   installed on a system; one relaxed atomic load per hook while nothing
@@ -23,8 +28,7 @@
 //!   answer and signal are; the traits a network layer implements),
 //!   re-exported by [`transport`].
 //! - `call` — a call in flight: the [`Ask`] future and its reply, the
-//!   deadline sweeper that expires overdue asks without a timer per call,
-//!   the causal chain of blocked callers and the task-local frame of the
+//!   causal chain of blocked callers and the task-local frame of the
 //!   running actor; together they turn call cycles into an immediate
 //!   [`Error::Deadlock`].
 //! - `mailbox` — one actor's message queue (a per-actor mutex around a
@@ -57,7 +61,7 @@
 //! `Counter::incr(&mut self, 5)`. A request-reply additionally carries a
 //! one-shot reply slot (`sync/slot.rs`); the loop answers through it, and the
 //! caller's [`Ask`] future (`call/ask.rs`) resolves, or fails once the
-//! deadline sweeper (`call/deadline/`) expires the slot.
+//! deadline sweeper (`host/deadline/`) expires the slot.
 
 #![warn(missing_docs)]
 
