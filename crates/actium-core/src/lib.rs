@@ -89,7 +89,10 @@ pub use base::{
 };
 pub use call::Ask;
 pub use cell::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, Mode, Monitor};
-pub use host::{Clock, Elapsed, Interval, ManualClock, Sleep, TaskHandle, Timeout};
+/// The generator behind [`Context::rng`], re-exported so that its type
+/// can be named without depending on `fastrand`.
+pub use fastrand::Rng;
+pub use host::{Clock, Elapsed, Exploration, Interval, ManualClock, Sleep, TaskHandle, Timeout};
 pub use otp::supervisor;
 pub use otp::{
     FunctionActor, Inbox, Message, Process, ProcessMethods, ProcessResult, function_actor,

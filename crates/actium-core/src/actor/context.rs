@@ -17,6 +17,8 @@ pub struct Context<A: Actor> {
     stop: Option<Box<ExitReason>>,
     timers: Vec<crate::host::TaskHandle>,
     lend: Option<Arc<Lend<A>>>,
+    /// Made on first use; boxed for the same reason as `stop`.
+    rng: Option<Box<fastrand::Rng>>,
 }
 
 impl<A: Actor> Context<A> {
@@ -26,7 +28,44 @@ impl<A: Actor> Context<A> {
             stop: None,
             timers: Vec::new(),
             lend: None,
+            rng: None,
         }
+    }
+
+    /// This actor's random number generator. In a simulation
+    /// ([`Mode::Simulated`](crate::Mode::Simulated)) it is seeded from the
+    /// simulation's seed, so an algorithm's random choices replay with the
+    /// run; otherwise from the operating system's entropy.
+    ///
+    /// ```
+    /// use actium::prelude::*;
+    ///
+    /// struct Dice;
+    ///
+    /// #[actor]
+    /// impl Dice {
+    ///     #[ask]
+    ///     fn roll(&self, ctx: &mut Context<Self>) -> u8 {
+    ///         ctx.rng().u8(1..=6)
+    ///     }
+    /// }
+    ///
+    /// let rolls = |seed| {
+    ///     actium::launch(Mode::Simulated { seed }, async {
+    ///         let dice = Dice.spawn();
+    ///         Ok::<_, actium::Error>((dice.roll().await?, dice.roll().await?))
+    ///     })
+    /// };
+    /// assert_eq!(rolls(7)?, rolls(7)?);
+    /// # Ok::<(), actium::Error>(())
+    /// ```
+    pub fn rng(&mut self) -> &mut fastrand::Rng {
+        self.rng.get_or_insert_with(|| {
+            Box::new(match crate::host::Simulation::driving() {
+                Some(simulation) => fastrand::Rng::with_seed(simulation.draw()),
+                None => fastrand::Rng::new(),
+            })
+        })
     }
 
     fn erased(&self) -> Arc<dyn ErasedCell> {

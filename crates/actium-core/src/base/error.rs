@@ -275,6 +275,17 @@ pub enum Error {
     /// The runtime could not start (threads could not be created).
     #[error("the Actium runtime could not start: {0}")]
     Startup(Arc<std::io::Error>),
+
+    /// A simulation could not go on: nothing could run and nothing was
+    /// due, while the code driving it still waited (for an answer that
+    /// can never come, say). `at` is the virtual time it stalled at.
+    #[error(
+        "the simulation stalled after {at:?} of virtual time: nothing can run and nothing is due, but the main future has not finished"
+    )]
+    Stalled {
+        /// Virtual time since the simulation started.
+        at: std::time::Duration,
+    },
 }
 
 /// The actors of a deadlock cycle, in call order.

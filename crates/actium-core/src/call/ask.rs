@@ -207,6 +207,11 @@ impl<R: Send + 'static> Ask<R> {
     ///
     /// The same as awaiting the call.
     pub fn wait(mut self) -> Result<R, Error> {
+        // A simulation has one thread: waiting is running it until the
+        // answer comes.
+        if let Some(simulation) = host::Simulation::driving() {
+            return simulation.block_on(self).and_then(|answer| answer);
+        }
         tokio::task::block_in_place(|| {
             let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
             let mut cx = Context::from_waker(&waker);

@@ -6,7 +6,7 @@
 //! a name may not contain `/`. An actor's name is dropped when it exits; a
 //! supervised actor keeps it across restarts (same cell).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::base::{ActorId, ActorLabel, Error};
@@ -14,11 +14,11 @@ use crate::cell::{ErasedCell, NameRefused};
 
 #[derive(Default)]
 pub(crate) struct Registry {
-    names: Mutex<HashMap<String, Arc<dyn ErasedCell>>>,
+    names: Mutex<BTreeMap<String, Arc<dyn ErasedCell>>>,
 }
 
 impl Registry {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<dyn ErasedCell>>> {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Arc<dyn ErasedCell>>> {
         // Only map operations run under this lock.
         self.names.lock().unwrap_or_else(PoisonError::into_inner)
     }

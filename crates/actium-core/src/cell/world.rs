@@ -26,6 +26,16 @@ pub enum Mode {
     /// Each actor has an OS thread of its own. A method may block its
     /// thread without stalling any other actor.
     Threads,
+    /// A deterministic simulation: every actor (threads-mode ones too) is
+    /// a task on the thread that runs the system, time is virtual and
+    /// jumps to the next timer when nothing can run, and `seed` decides
+    /// which ready task runs next. The same program with the same seed
+    /// runs the same way every time; other seeds try other interleavings.
+    /// See `docs/SIMULATION.md`.
+    Simulated {
+        /// Decides every choice the scheduler makes.
+        seed: u64,
+    },
 }
 
 /// Settings fixed when a system starts.
@@ -37,6 +47,8 @@ pub(crate) struct Config {
     pub(crate) shutdown_grace: Duration,
     /// What every wait of the system reads and sleeps on.
     pub(crate) clock: Clock,
+    /// How a simulation picks the next task.
+    pub(crate) exploration: crate::host::Exploration,
 }
 
 /// The default deadline of every request-reply call: 5 seconds.
@@ -54,6 +66,7 @@ impl Default for Config {
             default_timeout: DEFAULT_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             clock: Clock::real(),
+            exploration: crate::host::Exploration::Random,
         }
     }
 }
@@ -95,8 +108,13 @@ impl SystemShared {
     /// `slot` is the weak self-reference the runtime's threads read, set
     /// by the caller once the `Arc` exists.
     pub(crate) fn new(config: Config, executor: Executor, slot: Slot) -> Self {
+        let node = match &executor {
+            // Drawn from the seed, so that a run's ids are its seed's.
+            Executor::Simulated { simulation, .. } => NodeId::from_u64(simulation.draw()),
+            Executor::Tokio(_) => NodeId::random(),
+        };
         SystemShared {
-            node: NodeId::random(),
+            node,
             config,
             executor,
             slot,

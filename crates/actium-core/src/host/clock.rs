@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::deadline::{self, Expire};
 
@@ -15,6 +15,9 @@ use super::deadline::{self, Expire};
 pub(crate) trait TimeSource: Send + Sync + 'static {
     /// The current instant.
     fn now(&self) -> Instant;
+
+    /// How much of this source's time has passed since it started.
+    fn since_start(&self) -> Duration;
 
     /// A future that completes once this source's time reaches `deadline`.
     fn sleep_until(self: Arc<Self>, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -77,6 +80,17 @@ impl Clock {
         match &self.source {
             None => Instant::now(),
             Some(source) => source.now(),
+        }
+    }
+
+    /// The time of day on this clock, for timestamps: the system's on the
+    /// real clock; on any other, the Unix epoch plus the time that clock
+    /// has let pass (so a simulation's records read 1970-01-01 plus
+    /// virtual time, the same in every run).
+    pub fn wall(&self) -> SystemTime {
+        match &self.source {
+            None => SystemTime::now(),
+            Some(source) => SystemTime::UNIX_EPOCH + source.since_start(),
         }
     }
 

@@ -1,36 +1,49 @@
 //! The one way a system starts tasks and threads.
 
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
+use super::sim::{EnterHook, SimTask, Simulation};
 use crate::base::{Error, panic_message};
 
 /// Where a system runs what it starts: actor loops, timers, helper tasks
 /// and a node's connections as tasks, threads-mode actors on threads of
 /// their own, blocking work on a pool. Everything a system starts goes
-/// through here; the real executor is a Tokio runtime.
-#[derive(Clone, Debug)]
-pub(crate) struct Executor {
-    runtime: Handle,
+/// through here: on a Tokio runtime, or as tasks of a [`Simulation`].
+#[derive(Clone)]
+pub(crate) enum Executor {
+    Tokio(Handle),
+    /// Every task, thread and piece of blocking work is a task of the
+    /// simulation; `enter` makes the system current around each poll.
+    Simulated {
+        simulation: Simulation,
+        enter: EnterHook,
+    },
 }
 
 impl Executor {
     /// Runs on the Tokio runtime `runtime`.
     pub(crate) fn tokio(runtime: Handle) -> Self {
-        Executor { runtime }
+        Executor::Tokio(runtime)
     }
 
     /// Starts `task`; it runs until it finishes or is aborted.
     pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> TaskHandle {
-        TaskHandle {
-            abort: self.runtime.spawn(task).abort_handle(),
+        match self {
+            Executor::Tokio(runtime) => TaskHandle(Task::Tokio(runtime.spawn(task).abort_handle())),
+            Executor::Simulated { simulation, enter } => TaskHandle(Task::Simulated(
+                simulation.spawn(Box::pin(task), Some(enter.clone())),
+            )),
         }
     }
 
     /// Runs `task` to completion on a new thread named `name`, after
-    /// `enter` (which makes the system current there) has run on it.
+    /// `enter` (which makes the system current there) has run on it. In a
+    /// simulation, a task like any other.
     ///
     /// # Errors
     ///
@@ -41,15 +54,23 @@ impl Executor {
         enter: impl FnOnce() -> G + Send + 'static,
         task: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let runtime = self.runtime.clone();
-        std::thread::Builder::new().name(name).spawn(move || {
-            let _entered = enter();
-            runtime.block_on(task);
-        })?;
+        match self {
+            Executor::Tokio(runtime) => {
+                let runtime = runtime.clone();
+                std::thread::Builder::new().name(name).spawn(move || {
+                    let _entered = enter();
+                    runtime.block_on(task);
+                })?;
+            }
+            Executor::Simulated { .. } => {
+                self.spawn(task);
+            }
+        }
         Ok(())
     }
 
-    /// Runs `work` where it may block, and returns its result.
+    /// Runs `work` where it may block, and returns its result. In a
+    /// simulation it runs at once, in no virtual time.
     ///
     /// # Errors
     ///
@@ -59,7 +80,17 @@ impl Executor {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Error> {
-        match self.runtime.spawn_blocking(work).await {
+        let runtime = match self {
+            Executor::Tokio(runtime) => runtime,
+            Executor::Simulated { .. } => {
+                return catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
+                    Error::BlockingPanicked {
+                        message: panic_message(&*panic),
+                    }
+                });
+            }
+        };
+        match runtime.spawn_blocking(work).await {
             Ok(value) => Ok(value),
             Err(error) if error.is_panic() => Err(Error::BlockingPanicked {
                 message: panic_message(&*error.into_panic()),
@@ -69,21 +100,51 @@ impl Executor {
     }
 }
 
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Executor::Tokio(_) => f.write_str("Executor::Tokio"),
+            Executor::Simulated { simulation, .. } => f
+                .debug_tuple("Executor::Simulated")
+                .field(simulation)
+                .finish(),
+        }
+    }
+}
+
 /// A task a system started ([`Timer`](crate::Timer)s are built on it):
 /// lets it be aborted, and tells whether it finished.
-#[derive(Debug, Clone)]
-pub struct TaskHandle {
-    abort: AbortHandle,
+#[derive(Clone)]
+pub struct TaskHandle(Task);
+
+#[derive(Clone)]
+enum Task {
+    Tokio(AbortHandle),
+    Simulated(Arc<SimTask>),
 }
 
 impl TaskHandle {
     /// Stops the task at its next await; a task that finished stays so.
     pub fn abort(&self) {
-        self.abort.abort();
+        match &self.0 {
+            Task::Tokio(abort) => abort.abort(),
+            Task::Simulated(task) => task.abort(),
+        }
     }
 
     /// Whether the task has finished or was aborted.
     pub fn is_finished(&self) -> bool {
-        self.abort.is_finished()
+        match &self.0 {
+            Task::Tokio(abort) => abort.is_finished(),
+            Task::Simulated(task) => task.is_finished(),
+        }
+    }
+}
+
+impl std::fmt::Debug for TaskHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskHandle")
+            .field("finished", &self.is_finished())
+            .finish_non_exhaustive()
     }
 }

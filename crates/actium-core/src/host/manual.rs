@@ -110,6 +110,11 @@ impl ManualClock {
         self.shared.now()
     }
 
+    /// How far this clock has been moved on since it was made.
+    pub fn elapsed(&self) -> Duration {
+        self.shared.lock().elapsed
+    }
+
     /// Moves time on by `by`, and fires everything due by then, earliest
     /// first: sleeping tasks are woken, overdue asks fail with
     /// [`Error::Timeout`](crate::Error::Timeout).
@@ -209,6 +214,10 @@ impl Shared {
 impl TimeSource for Shared {
     fn now(&self) -> Instant {
         Shared::now(self)
+    }
+
+    fn since_start(&self) -> Duration {
+        self.lock().elapsed
     }
 
     fn sleep_until(self: Arc<Self>, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send>> {

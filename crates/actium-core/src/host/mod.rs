@@ -18,6 +18,7 @@ mod clock;
 pub(crate) mod deadline;
 mod executor;
 mod manual;
+mod sim;
 
 pub use clock::{Clock, Elapsed, Interval, Sleep, Timeout};
 pub(crate) use clock::{ClockGuard, expire_after, thread_clock};
@@ -25,3 +26,5 @@ pub(crate) use deadline::{enable_batching, publish, publish_if_due};
 pub(crate) use executor::Executor;
 pub use executor::TaskHandle;
 pub use manual::ManualClock;
+pub use sim::Exploration;
+pub(crate) use sim::{EnterHook, Simulation};

@@ -77,8 +77,16 @@ const COUNTER_BITS: u32 = 40;
 const BLOCK: u64 = 1024;
 
 impl MessageId {
-    /// A fresh id, unique in this process.
+    /// A fresh id, unique in this process. In a simulation, the next of
+    /// the simulation's own ids, so that a run's ids are its seed's.
     pub fn next() -> Self {
+        if let Some(simulation) = crate::host::Simulation::driving() {
+            let (salt, counter) = simulation.next_message();
+            // The seed's high bits, and one set above the counter's.
+            let high = ((salt >> COUNTER_BITS) << COUNTER_BITS) | (1 << COUNTER_BITS);
+            let raw = high | (counter & ((1 << COUNTER_BITS) - 1));
+            return MessageId(NonZeroU64::new(raw).unwrap_or(NonZeroU64::MIN));
+        }
         thread_local! {
             static IDS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
         }
@@ -204,8 +212,9 @@ pub struct Event {
 }
 
 impl Event {
-    /// An event about message `id`, happening now, with no sender, receiver,
-    /// parent or detail yet.
+    /// An event about message `id`, happening now (on the clock of the
+    /// system running this code: virtual time in a simulation), with no
+    /// sender, receiver, parent or detail yet.
     pub fn new(kind: EventKind, id: MessageId, method: &'static str) -> Self {
         Event {
             kind,
@@ -215,7 +224,7 @@ impl Event {
             to: None,
             method,
             detail: None,
-            at: SystemTime::now(),
+            at: crate::host::thread_clock().wall(),
         }
     }
 }

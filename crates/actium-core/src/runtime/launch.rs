@@ -84,7 +84,9 @@ impl SystemBuilder {
         E: From<Error>,
     {
         let system = self.start()?;
-        let output = system.block_on(main);
+        let output = system
+            .try_block_on(main)
+            .unwrap_or_else(|error| Err(error.into()));
         system.shutdown();
         output
     }

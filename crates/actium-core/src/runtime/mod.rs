@@ -13,6 +13,7 @@ mod blocking;
 mod handle;
 mod launch;
 pub(crate) mod runner;
+mod simulated;
 mod spawn;
 mod system;
 

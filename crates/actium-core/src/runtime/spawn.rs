@@ -101,7 +101,7 @@ impl SystemShared {
         let mode = options.mode.unwrap_or(self.config.mode);
         // A supervised child is started at once: its supervisor waits for
         // it to start before it starts the next.
-        let dormant = mode == Mode::Tasks && !A::HAS_ON_START && options.supervisor.is_none();
+        let dormant = mode != Mode::Threads && !A::HAS_ON_START && options.supervisor.is_none();
         self.spawn_with(options, move |cell| {
             if A::TRAPS_EXITS {
                 // Before anyone can link to it.
@@ -168,7 +168,7 @@ impl SystemShared {
             return Ok(actor_ref);
         };
         match options.mode.unwrap_or(self.config.mode) {
-            Mode::Tasks => {
+            Mode::Tasks | Mode::Simulated { .. } => {
                 self.executor.spawn(life);
             }
             Mode::Threads => {

@@ -18,7 +18,7 @@ use super::handle::{CURRENT, EnterGuard, enter_slot};
 use crate::actor::{ActorRef, Handler};
 use crate::base::{Error, ExitReason};
 use crate::cell::{Config, ErasedCell, Mode, Slot, SystemShared};
-use crate::host::{Clock, Executor};
+use crate::host::{Clock, Executor, Simulation};
 use crate::runtime::SystemHandle;
 
 /// An actor system: a runtime for actors, owned by the code that started it.
@@ -49,8 +49,15 @@ use crate::runtime::SystemHandle;
 /// # Ok::<(), actium::Error>(())
 /// ```
 pub struct System {
-    handle: SystemHandle,
-    runtime: Option<Runtime>,
+    pub(super) handle: SystemHandle,
+    /// Taken by shutdown.
+    pub(super) host: Option<Host>,
+}
+
+/// What runs a system's tasks.
+pub(super) enum Host {
+    Tokio(Runtime),
+    Simulated(Simulation),
 }
 
 impl System {
@@ -86,10 +93,29 @@ impl System {
     /// Panics if called from async code (inside a runtime), as Tokio's
     /// `block_on` does.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match self.try_block_on(future) {
+            Ok(output) => output,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// [`block_on`](System::block_on), for a simulated system whose run
+    /// can stall.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stalled`] if the system is simulated ([`Mode::Simulated`])
+    /// and nothing in it can run or become due while `future` waits.
+    ///
+    /// # Panics
+    ///
+    /// As [`block_on`](System::block_on).
+    pub fn try_block_on<F: Future>(&self, future: F) -> Result<F::Output, Error> {
         let _enter = self.enter();
-        match &self.runtime {
-            Some(runtime) => runtime.block_on(future),
-            // `runtime` is taken only by shutdown, which consumes `self`.
+        match &self.host {
+            Some(Host::Tokio(runtime)) => Ok(runtime.block_on(future)),
+            Some(Host::Simulated(simulation)) => simulation.block_on(future),
+            // `host` is taken only by shutdown, which consumes `self`.
             None => unreachable!("system used after shutdown"),
         }
     }
@@ -130,27 +156,19 @@ impl System {
     }
 
     fn shutdown_now(&mut self) {
-        let Some(runtime) = self.runtime.take() else {
+        let Some(host) = self.host.take() else {
             return;
         };
         let shared = self.handle.shared.clone();
-        // A node attached to this system holds it; let go of each other.
-        shared.set_transport(None);
-        shared.stopping.store(true, Ordering::SeqCst);
-        shared.shutdown_requested.store(true, Ordering::SeqCst);
-        shared.shutdown_notify.notify_one();
-        for cell in shared.table.snapshot() {
-            // Supervisors stop their children, in reverse start order; a
-            // child that outlived its supervisor (it traps exits) is
-            // stopped like any actor.
-            let supervised = cell
-                .core()
-                .supervisor()
-                .is_some_and(|supervisor| supervisor.core().exit_reason().is_none());
-            if !supervised {
-                cell.request_stop(ExitReason::Shutdown);
+        ask_everyone_to_stop(&shared);
+        let runtime = match host {
+            Host::Tokio(runtime) => runtime,
+            Host::Simulated(simulation) => {
+                let _enter = self.enter();
+                super::simulated::finish(&shared, &simulation);
+                return;
             }
-        }
+        };
         let in_async_code = Handle::try_current().is_ok();
         let on_our_threads = in_async_code
             && CURRENT.with_borrow(|slot| {
@@ -220,6 +238,28 @@ impl System {
     }
 }
 
+/// The start of every shutdown: no new actors, a shutdown request for
+/// `serve_forever`, and every actor asked to stop after its current
+/// method — except supervised children, which their supervisors stop in
+/// reverse start order (a child that outlived its supervisor because it
+/// traps exits is stopped like any actor).
+fn ask_everyone_to_stop(shared: &SystemShared) {
+    // A node attached to this system holds it; let go of each other.
+    shared.set_transport(None);
+    shared.stopping.store(true, Ordering::SeqCst);
+    shared.shutdown_requested.store(true, Ordering::SeqCst);
+    shared.shutdown_notify.notify_one();
+    for cell in shared.table.snapshot() {
+        let supervised = cell
+            .core()
+            .supervisor()
+            .is_some_and(|supervisor| supervisor.core().exit_reason().is_none());
+        if !supervised {
+            cell.request_stop(ExitReason::Shutdown);
+        }
+    }
+}
+
 /// How long shutdown waits quietly before it says what it waits for.
 const SHUTDOWN_NOTICE: Duration = Duration::from_secs(1);
 
@@ -284,7 +324,7 @@ impl std::fmt::Debug for System {
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until started"]
 pub struct SystemBuilder {
-    config: Config,
+    pub(super) config: Config,
 }
 
 impl SystemBuilder {
@@ -340,6 +380,9 @@ impl SystemBuilder {
     ///
     /// [`Error::Startup`] if the runtime's threads cannot be created.
     pub fn start(self) -> Result<System, Error> {
+        if let Mode::Simulated { seed } = self.config.mode {
+            return Ok(self.start_simulated(seed));
+        }
         let slot: Slot = Arc::new(OnceLock::new());
         let mut builder = tokio::runtime::Builder::new_multi_thread();
         builder.enable_all().thread_name("actium-worker");
@@ -373,7 +416,7 @@ impl SystemBuilder {
         let _ = slot.set(Arc::downgrade(&shared));
         Ok(System {
             handle: SystemHandle::from_shared(shared),
-            runtime: Some(runtime),
+            host: Some(Host::Tokio(runtime)),
         })
     }
 }

@@ -7,27 +7,27 @@
 //! gets `Exit { R, NoConnection }` even though no signal can come from
 //! `R`. Monitors likewise, in both directions.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::base::{ActorId, ActorLabel, MonitorRef, NodeId};
 
 #[derive(Default)]
 pub(crate) struct RemoteRelations {
-    nodes: Mutex<HashMap<NodeId, NodeRelations>>,
+    nodes: Mutex<BTreeMap<NodeId, NodeRelations>>,
 }
 
 /// What crosses to one node.
 #[derive(Default)]
 pub(crate) struct NodeRelations {
     /// Links: (local actor, remote actor) → the remote actor's label.
-    pub(crate) links: HashMap<(u64, u64), ActorLabel>,
+    pub(crate) links: BTreeMap<(u64, u64), ActorLabel>,
     /// Local watchers of remote actors: monitor id → (watcher's local id,
     /// the watched remote actor).
-    pub(crate) watching: HashMap<u64, (u64, ActorLabel)>,
+    pub(crate) watching: BTreeMap<u64, (u64, ActorLabel)>,
     /// Remote watchers of local actors: their monitor id → (the watched
     /// local actor, our monitor id for it).
-    pub(crate) watched_by: HashMap<u64, (u64, MonitorRef)>,
+    pub(crate) watched_by: BTreeMap<u64, (u64, MonitorRef)>,
 }
 
 impl NodeRelations {
@@ -37,7 +37,7 @@ impl NodeRelations {
 }
 
 impl RemoteRelations {
-    fn lock(&self) -> MutexGuard<'_, HashMap<NodeId, NodeRelations>> {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<NodeId, NodeRelations>> {
         // Only map operations run under this lock.
         self.nodes.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -1,0 +1,412 @@
+//! The simulated host: one thread, virtual time, and a seeded scheduler
+//! that decides every interleaving.
+//!
+//! A [`Simulation`] runs every task of the systems started in it on the
+//! thread that drives it. It keeps the tasks that were woken in a ready
+//! set and lets the seed choose which runs next; when none is ready, it
+//! moves its [`ManualClock`] straight to the next wait that is due. So a
+//! run depends on nothing but its program and its seed: two runs with one
+//! seed interleave identically, and an hour of timers passes in as long as
+//! the handlers take.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+
+use super::manual::ManualClock;
+use crate::base::{Error, panic_message};
+
+type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Makes a system current on the simulation's thread while one of its
+/// tasks runs; the guard it returns undoes that.
+pub(crate) type EnterHook = Arc<dyn Fn() -> Box<dyn Any> + Send + Sync>;
+
+/// How the seed picks the next task among those ready to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Exploration {
+    /// Uniformly at random, at every step: every interleaving has a
+    /// chance, shallow ones the best.
+    #[default]
+    Random,
+    /// Probabilistic concurrency testing (Burckhardt et al., 2010): each
+    /// task gets a random priority, the highest ready one runs, and at
+    /// `depth - 1` random steps among the first `steps` the running task
+    /// drops below all others. A bug that needs `depth` ordering
+    /// constraints among `n` tasks shows with probability at least
+    /// 1 / (n · steps^(depth-1)) per seed, where uniform choice can be
+    /// exponentially less likely.
+    Pct {
+        /// The bug depth to aim for (at least 1).
+        depth: u32,
+        /// How many scheduling steps a run is expected to take.
+        steps: u64,
+    },
+}
+
+/// A deterministic host for systems: see the module docs.
+#[derive(Clone)]
+pub(crate) struct Simulation {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    seed: u64,
+    /// The ids of recorded messages, counted per simulation.
+    messages: AtomicU64,
+    clock: ManualClock,
+    strategy: Exploration,
+    state: Mutex<State>,
+}
+
+struct State {
+    rng: fastrand::Rng,
+    ready: VecDeque<Arc<SimTask>>,
+    next_task: u64,
+    steps: u64,
+    /// PCT's change points, soonest last.
+    change_points: Vec<u64>,
+    /// PCT's priorities below every initial one, handed out in order.
+    next_low: u64,
+    /// Every task not known to have finished, for [`Simulation::close`].
+    tasks: Vec<Weak<SimTask>>,
+}
+
+/// One task of a simulation.
+pub(crate) struct SimTask {
+    id: u64,
+    priority: AtomicU64,
+    /// `None` while it is being polled, and once it finished.
+    future: Mutex<Option<Task>>,
+    queued: AtomicBool,
+    /// Woken while it was being polled further up this thread's stack.
+    woken_while_polled: AtomicBool,
+    finished: AtomicBool,
+    aborted: AtomicBool,
+    enter: Option<EnterHook>,
+    simulation: Weak<Shared>,
+}
+
+thread_local! {
+    /// The simulation this thread is driving, if any.
+    static DRIVING: RefCell<Option<Simulation>> = const { RefCell::new(None) };
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Simulation {
+    /// A simulation whose every choice comes from `seed`.
+    pub(crate) fn new(seed: u64, strategy: Exploration) -> Self {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut change_points = Vec::new();
+        if let Exploration::Pct { depth, steps } = strategy {
+            for _ in 1..depth.max(1) {
+                change_points.push(rng.u64(0..steps.max(1)));
+            }
+            change_points.sort_unstable_by(|a, b| b.cmp(a));
+        }
+        Simulation {
+            shared: Arc::new(Shared {
+                seed,
+                messages: AtomicU64::new(1),
+                clock: ManualClock::new(),
+                strategy,
+                state: Mutex::new(State {
+                    rng,
+                    ready: VecDeque::new(),
+                    next_task: 1,
+                    steps: 0,
+                    change_points,
+                    next_low: 1,
+                    tasks: Vec::new(),
+                }),
+            }),
+        }
+    }
+
+    /// The simulation's virtual time.
+    pub(crate) fn clock(&self) -> &ManualClock {
+        &self.shared.clock
+    }
+
+    /// The simulation's salt (its seed) and the next message number: what
+    /// a recorded message's id is made of.
+    pub(crate) fn next_message(&self) -> (u64, u64) {
+        let counter = self.shared.messages.fetch_add(1, Ordering::Relaxed);
+        (self.shared.seed, counter)
+    }
+
+    /// A number drawn from the simulation's seed.
+    pub(crate) fn draw(&self) -> u64 {
+        lock(&self.shared.state).rng.u64(..)
+    }
+
+    /// The simulation this thread drives, while it drives one.
+    pub(crate) fn driving() -> Option<Simulation> {
+        DRIVING
+            .try_with(|driving| driving.borrow().clone())
+            .ok()
+            .flatten()
+    }
+
+    /// Adds a task, ready to run; `enter` runs around each of its polls.
+    pub(crate) fn spawn(&self, future: Task, enter: Option<EnterHook>) -> Arc<SimTask> {
+        let mut state = lock(&self.shared.state);
+        let id = state.next_task;
+        state.next_task += 1;
+        // Initial priorities sit above every lowered one (PCT).
+        let priority = u64::MAX / 2 + state.rng.u64(..u64::MAX / 4);
+        let task = Arc::new(SimTask {
+            id,
+            priority: AtomicU64::new(priority),
+            future: Mutex::new(Some(future)),
+            queued: AtomicBool::new(true),
+            woken_while_polled: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            aborted: AtomicBool::new(false),
+            enter,
+            simulation: Arc::downgrade(&self.shared),
+        });
+        state.ready.push_back(task.clone());
+        if state.tasks.len() == state.tasks.capacity() {
+            state.tasks.retain(|task| task.strong_count() > 0);
+        }
+        state.tasks.push(Arc::downgrade(&task));
+        task
+    }
+
+    /// Drops every task's future (their wakers hold each other, so they
+    /// would otherwise keep each other alive): the end of a simulated
+    /// system, as dropping a Tokio runtime drops its tasks.
+    pub(crate) fn close(&self) {
+        loop {
+            let tasks = std::mem::take(&mut lock(&self.shared.state).tasks);
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks.iter().filter_map(Weak::upgrade) {
+                task.aborted.store(true, Ordering::SeqCst);
+                task.finish();
+            }
+        }
+        lock(&self.shared.state).ready.clear();
+    }
+
+    /// Runs the simulation until `main` completes, and returns its output.
+    ///
+    /// `main` is polled whenever it was woken, before any task; the seed
+    /// picks among the tasks. When nothing can run, virtual time jumps to
+    /// the next wait that is due.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stalled`] if nothing can run and nothing is due while
+    /// `main` has not completed: it waits for what can never happen.
+    pub(crate) fn block_on<F: Future>(&self, main: F) -> Result<F::Output, Error> {
+        let _driving = Driving::enter(self);
+        let main_woken = Arc::new(Flag(AtomicBool::new(true)));
+        let waker = Waker::from(main_woken.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut main = std::pin::pin!(main);
+        loop {
+            if main_woken.0.swap(false, Ordering::SeqCst) {
+                if let Poll::Ready(output) = main.as_mut().poll(&mut cx) {
+                    return Ok(output);
+                }
+            }
+            if let Some(task) = self.pick() {
+                self.poll(&task);
+                continue;
+            }
+            if main_woken.0.load(Ordering::SeqCst) {
+                continue;
+            }
+            let clock = &self.shared.clock;
+            match clock.next_due() {
+                Some(due) => clock.advance(due.saturating_duration_since(clock.now())),
+                None => {
+                    return Err(Error::Stalled {
+                        at: clock.elapsed(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Takes the next task to run, as the strategy and the seed choose.
+    fn pick(&self) -> Option<Arc<SimTask>> {
+        let mut state = lock(&self.shared.state);
+        let state = &mut *state;
+        if state.ready.is_empty() {
+            return None;
+        }
+        state.steps += 1;
+        let index = match self.shared.strategy {
+            Exploration::Random => state.rng.usize(..state.ready.len()),
+            Exploration::Pct { .. } => highest(&state.ready),
+        };
+        let task = state.ready.swap_remove_back(index)?;
+        task.queued.store(false, Ordering::SeqCst);
+        Some(task)
+    }
+
+    /// Polls `task` once, unless it finished, was aborted, or is being
+    /// polled further up this thread's stack (a nested `block_on`).
+    fn poll(&self, task: &Arc<SimTask>) {
+        let Some(mut future) = lock(&task.future).take() else {
+            if !task.finished.load(Ordering::SeqCst) {
+                task.woken_while_polled.store(true, Ordering::SeqCst);
+            }
+            return;
+        };
+        if task.aborted.load(Ordering::SeqCst) {
+            task.finish();
+            return;
+        }
+        let waker = Waker::from(task.clone());
+        let mut cx = Context::from_waker(&waker);
+        let polled = {
+            let _entered = task.enter.as_ref().map(|enter| enter());
+            catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
+        };
+        self.lower_if_due(task);
+        match polled {
+            Ok(Poll::Pending) if !task.aborted.load(Ordering::SeqCst) => {
+                *lock(&task.future) = Some(future);
+                if task.woken_while_polled.swap(false, Ordering::SeqCst) {
+                    task.clone().wake();
+                }
+            }
+            Ok(_) => task.finish(),
+            Err(panic) => {
+                tracing::error!(
+                    task = task.id,
+                    panic = %panic_message(&*panic),
+                    "a simulated task panicked"
+                );
+                task.finish();
+            }
+        }
+    }
+
+    /// PCT: at a change point, the task that just ran drops below all.
+    fn lower_if_due(&self, task: &SimTask) {
+        if !matches!(self.shared.strategy, Exploration::Pct { .. }) {
+            return;
+        }
+        let mut state = lock(&self.shared.state);
+        if state
+            .change_points
+            .last()
+            .is_some_and(|at| *at <= state.steps)
+        {
+            state.change_points.pop();
+            let low = state.next_low;
+            state.next_low += 1;
+            task.priority.store(low, Ordering::SeqCst);
+        }
+    }
+}
+
+/// The index of the ready task with the highest priority (ties: lowest id).
+fn highest(ready: &VecDeque<Arc<SimTask>>) -> usize {
+    let mut best = 0;
+    for (index, task) in ready.iter().enumerate() {
+        let (p, q) = (&task.priority, &ready[best].priority);
+        let (p, q) = (p.load(Ordering::Relaxed), q.load(Ordering::Relaxed));
+        if p > q || (p == q && task.id < ready[best].id) {
+            best = index;
+        }
+    }
+    best
+}
+
+impl SimTask {
+    fn finish(&self) {
+        self.finished.store(true, Ordering::SeqCst);
+        // Dropping a finished or aborted future runs its destructors now,
+        // on the simulation's thread, as Tokio does on abort.
+        let future = lock(&self.future).take();
+        drop(future);
+    }
+
+    /// Stops the task before its next poll.
+    pub(crate) fn abort(self: &Arc<Self>) {
+        if self.finished.load(Ordering::SeqCst) || self.aborted.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // Run it once more so that it is dropped at a point the seed
+        // chose, not inside whoever aborted it.
+        self.clone().wake();
+    }
+
+    /// Whether it finished or was aborted.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::SeqCst) || self.aborted.load(Ordering::SeqCst)
+    }
+}
+
+impl Wake for SimTask {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.finished.load(Ordering::SeqCst) || self.queued.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let Some(simulation) = self.simulation.upgrade() {
+            lock(&simulation.state).ready.push_back(self.clone());
+        }
+    }
+}
+
+/// The main future's waker: a flag the loop checks.
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Marks this thread as driving a simulation while it lives.
+struct Driving {
+    previous: Option<Simulation>,
+}
+
+impl Driving {
+    fn enter(simulation: &Simulation) -> Self {
+        let previous = DRIVING.with(|driving| driving.replace(Some(simulation.clone())));
+        Driving { previous }
+    }
+}
+
+impl Drop for Driving {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _exiting = DRIVING.try_with(|driving| driving.replace(previous));
+    }
+}
+
+impl std::fmt::Debug for Simulation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulation")
+            .field("seed", &self.shared.seed)
+            .field("strategy", &self.shared.strategy)
+            .finish_non_exhaustive()
+    }
+}

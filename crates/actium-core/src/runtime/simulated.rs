@@ -1,0 +1,92 @@
+//! Systems on a simulated host ([`Mode::Simulated`]): starting one, and
+//! shutting it down in virtual time.
+
+use std::any::Any;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use super::handle::enter_slot;
+use super::system::Host;
+use crate::cell::{Slot, SystemShared};
+use crate::host::{EnterHook, Executor, Exploration, Simulation};
+use crate::runtime::{KILL_GRACE, System, SystemBuilder, SystemHandle};
+
+#[cfg(doc)]
+use crate::cell::Mode;
+
+/// How often shutdown looks whether every actor has stopped, in virtual
+/// time (a look costs nothing but a step of the simulation).
+const LOOK: Duration = Duration::from_millis(1);
+
+impl SystemBuilder {
+    /// How a simulated system ([`Mode::Simulated`]) explores
+    /// interleavings ([`Exploration::Random`] unless set). Ignored by
+    /// systems that are not simulated.
+    ///
+    /// ```
+    /// use actium::{Exploration, Mode, System};
+    ///
+    /// let system = System::builder()
+    ///     .mode(Mode::Simulated { seed: 7 })
+    ///     .exploration(Exploration::Pct { depth: 2, steps: 1_000 })
+    ///     .start()?;
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
+    pub fn exploration(mut self, exploration: Exploration) -> Self {
+        self.config.exploration = exploration;
+        self
+    }
+
+    /// Starts a system whose tasks are those of a new simulation.
+    pub(super) fn start_simulated(mut self, seed: u64) -> System {
+        let simulation = Simulation::new(seed, self.config.exploration);
+        self.config.clock = simulation.clock().clone().into();
+        let slot: Slot = Arc::new(OnceLock::new());
+        let (hook_slot, clock) = (slot.clone(), self.config.clock.clone());
+        let enter: EnterHook =
+            Arc::new(move || Box::new(enter_slot(hook_slot.clone(), &clock)) as Box<dyn Any>);
+        let executor = Executor::Simulated {
+            simulation: simulation.clone(),
+            enter,
+        };
+        let shared = Arc::new(SystemShared::new(self.config, executor, slot.clone()));
+        // A fresh `OnceLock` was created above, so this set cannot fail.
+        let _ = slot.set(Arc::downgrade(&shared));
+        System {
+            handle: SystemHandle::from_shared(shared),
+            host: Some(Host::Simulated(simulation)),
+        }
+    }
+}
+
+/// The rest of a simulated system's shutdown, once every actor was asked
+/// to stop: as a real one's, with the grace in virtual time, then every
+/// task of the simulation dropped.
+pub(super) fn finish(shared: &Arc<SystemShared>, simulation: &Simulation) {
+    let stopped = settle(shared, simulation, shared.config.shutdown_grace);
+    if !stopped {
+        for cell in shared.table.snapshot() {
+            cell.kill(crate::base::ExitReason::Shutdown);
+        }
+        if !settle(shared, simulation, KILL_GRACE) {
+            tracing::warn!("simulated actors did not honour a kill and were abandoned");
+        }
+    }
+    simulation.close();
+    shared.table.clear();
+    shared.registry.clear();
+}
+
+/// Runs the simulation until no actor is live, for at most `grace` of
+/// virtual time; returns whether none is.
+fn settle(shared: &Arc<SystemShared>, simulation: &Simulation, grace: Duration) -> bool {
+    let clock = shared.clock().clone();
+    let idle = async {
+        while shared.live.load(Ordering::SeqCst) > 0 {
+            clock.sleep(LOOK).await;
+        }
+    };
+    matches!(simulation.block_on(clock.timeout(grace, idle)), Ok(Ok(())))
+}
