@@ -76,6 +76,7 @@ mod mailbox;
 pub mod observe;
 mod otp;
 mod runtime;
+pub mod sim;
 mod sync;
 pub mod transport;
 mod wire;

@@ -21,6 +21,8 @@ pub(crate) enum Executor {
     /// simulation; `enter` makes the system current around each poll.
     Simulated {
         simulation: Simulation,
+        /// The system's group of tasks in the simulation.
+        group: u64,
         enter: EnterHook,
     },
 }
@@ -35,9 +37,15 @@ impl Executor {
     pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> TaskHandle {
         match self {
             Executor::Tokio(runtime) => TaskHandle(Task::Tokio(runtime.spawn(task).abort_handle())),
-            Executor::Simulated { simulation, enter } => TaskHandle(Task::Simulated(
-                simulation.spawn(Box::pin(task), Some(enter.clone())),
-            )),
+            Executor::Simulated {
+                simulation,
+                group,
+                enter,
+            } => TaskHandle(Task::Simulated(simulation.spawn(
+                Box::pin(task),
+                *group,
+                Some(enter.clone()),
+            ))),
         }
     }
 

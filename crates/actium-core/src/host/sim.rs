@@ -77,6 +77,7 @@ struct State {
     next_low: u64,
     /// Every task not known to have finished, for [`Simulation::close`].
     tasks: Vec<Weak<SimTask>>,
+    next_group: u64,
 }
 
 /// One task of a simulation.
@@ -90,6 +91,8 @@ pub(crate) struct SimTask {
     woken_while_polled: AtomicBool,
     finished: AtomicBool,
     aborted: AtomicBool,
+    /// The system it belongs to, for crashing one node of many.
+    group: u64,
     enter: Option<EnterHook>,
     simulation: Weak<Shared>,
 }
@@ -128,6 +131,7 @@ impl Simulation {
                     change_points,
                     next_low: 1,
                     tasks: Vec::new(),
+                    next_group: 0,
                 }),
             }),
         }
@@ -136,6 +140,11 @@ impl Simulation {
     /// The simulation's virtual time.
     pub(crate) fn clock(&self) -> &ManualClock {
         &self.shared.clock
+    }
+
+    /// The seed every choice comes from.
+    pub(crate) fn seed(&self) -> u64 {
+        self.shared.seed
     }
 
     /// The simulation's salt (its seed) and the next message number: what
@@ -159,7 +168,7 @@ impl Simulation {
     }
 
     /// Adds a task, ready to run; `enter` runs around each of its polls.
-    pub(crate) fn spawn(&self, future: Task, enter: Option<EnterHook>) -> Arc<SimTask> {
+    pub(crate) fn spawn(&self, future: Task, group: u64, enter: Option<EnterHook>) -> Arc<SimTask> {
         let mut state = lock(&self.shared.state);
         let id = state.next_task;
         state.next_task += 1;
@@ -173,6 +182,7 @@ impl Simulation {
             woken_while_polled: AtomicBool::new(false),
             finished: AtomicBool::new(false),
             aborted: AtomicBool::new(false),
+            group,
             enter,
             simulation: Arc::downgrade(&self.shared),
         });
@@ -182,6 +192,28 @@ impl Simulation {
         }
         state.tasks.push(Arc::downgrade(&task));
         task
+    }
+
+    /// A new group of tasks: one system's.
+    pub(crate) fn next_group(&self) -> u64 {
+        let mut state = lock(&self.shared.state);
+        state.next_group += 1;
+        state.next_group
+    }
+
+    /// Drops the future of every task of `group` at once, running nothing
+    /// more of them: a node that crashed.
+    pub(crate) fn abort_group(&self, group: u64) {
+        let tasks: Vec<_> = lock(&self.shared.state)
+            .tasks
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|task| task.group == group)
+            .collect();
+        for task in tasks {
+            task.aborted.store(true, Ordering::SeqCst);
+            task.finish();
+        }
     }
 
     /// Drops every task's future (their wakers hold each other, so they

@@ -40,14 +40,26 @@ impl SystemBuilder {
     }
 
     /// Starts a system whose tasks are those of a new simulation.
-    pub(super) fn start_simulated(mut self, seed: u64) -> System {
+    pub(super) fn start_simulated(self, seed: u64) -> System {
         let simulation = Simulation::new(seed, self.config.exploration);
+        self.start_in(&simulation)
+    }
+
+    /// Starts a system whose tasks are tasks of `simulation`, beside those
+    /// of the other systems started in it (the nodes of a simulated
+    /// network).
+    pub(crate) fn start_in(mut self, simulation: &Simulation) -> System {
+        let simulation = simulation.clone();
+        self.config.mode = crate::cell::Mode::Simulated {
+            seed: simulation.seed(),
+        };
         self.config.clock = simulation.clock().clone().into();
         let slot: Slot = Arc::new(OnceLock::new());
         let (hook_slot, clock) = (slot.clone(), self.config.clock.clone());
         let enter: EnterHook =
             Arc::new(move || Box::new(enter_slot(hook_slot.clone(), &clock)) as Box<dyn Any>);
         let executor = Executor::Simulated {
+            group: simulation.next_group(),
             simulation: simulation.clone(),
             enter,
         };
@@ -58,6 +70,25 @@ impl SystemBuilder {
             handle: SystemHandle::from_shared(shared),
             host: Some(Host::Simulated(simulation)),
         }
+    }
+}
+
+impl System {
+    /// Ends a simulated system as a crash would: every task of it dropped
+    /// at once, running nothing more (no `on_stop`, no exit signals), its
+    /// actors and names gone.
+    pub(crate) fn crash(mut self) {
+        let Some(Host::Simulated(simulation)) = self.host.take() else {
+            return;
+        };
+        let shared = self.handle.shared.clone();
+        shared.set_transport(None);
+        shared.stopping.store(true, Ordering::SeqCst);
+        if let Executor::Simulated { group, .. } = &shared.executor {
+            simulation.abort_group(*group);
+        }
+        shared.table.clear();
+        shared.registry.clear();
     }
 }
 
@@ -74,7 +105,10 @@ pub(super) fn finish(shared: &Arc<SystemShared>, simulation: &Simulation) {
             tracing::warn!("simulated actors did not honour a kill and were abandoned");
         }
     }
-    simulation.close();
+    // Only this system's tasks: others of the simulation may run on.
+    if let Executor::Simulated { group, .. } = &shared.executor {
+        simulation.abort_group(*group);
+    }
     shared.table.clear();
     shared.registry.clear();
 }
