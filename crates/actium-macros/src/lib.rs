@@ -26,6 +26,7 @@ mod attr;
 mod expand;
 mod fallback;
 mod harness;
+mod sim_harness;
 mod valid;
 
 /// Turns an inherent `impl` block into an actor whose methods are messages.
@@ -43,6 +44,17 @@ pub fn actor(args: TokenStream, input: TokenStream) -> TokenStream {
     }) {
         Ok(tokens) => tokens.into(),
         Err(error) => fallback::actor(&item, error).into(),
+    }
+}
+
+/// Runs an `async fn` test in a simulation, once per seed. Documented in
+/// the `actium` crate.
+#[proc_macro_attribute]
+pub fn sim_test(args: TokenStream, input: TokenStream) -> TokenStream {
+    let item = syn::parse_macro_input!(input as syn::ItemFn);
+    match sim_harness::expand(args.into(), &item) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
     }
 }
 

@@ -141,6 +141,44 @@ pub use actium_macros::actor;
 /// ```
 pub use actium_macros::test;
 
+/// Runs an `async fn` test in a deterministic simulation
+/// ([`Mode::Simulated`]), once for each of many seeds (100 unless
+/// `seeds = N`), each in a fresh system, and fails with the first seed
+/// whose run fails, panics or stalls — and the command that replays it
+/// (`ACTIUM_SEED=<seed> cargo test <name>`). `ACTIUM_SEEDS=<count>` runs
+/// more seeds than the attribute says, for long runs. The body may take
+/// the seed as its one argument, and return `()` or `Result<(), E: Debug>`.
+///
+/// ```
+/// use actium::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Counter {
+///     n: u64,
+/// }
+///
+/// #[actor]
+/// impl Counter {
+///     #[ask]
+///     fn incr(&mut self) -> u64 {
+///         self.n += 1;
+///         self.n
+///     }
+/// }
+///
+/// #[actium::sim_test(seeds = 50)]
+/// async fn increments_are_counted(seed: u64) -> actium::Result<()> {
+///     let counter = Counter::default().spawn();
+///     let calls: Vec<_> = (0..3).map(|_| counter.incr()).collect();
+///     for call in calls {
+///         call.await?;
+///     }
+///     assert_eq!(counter.incr().await?, 4, "seed {seed}");
+///     Ok(())
+/// }
+/// ```
+pub use actium_macros::sim_test;
+
 /// The names almost every Actium program uses.
 pub mod prelude {
     pub use crate::{

@@ -24,6 +24,9 @@ use crate::base::{Error, panic_message};
 
 type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
 /// Makes a system current on the simulation's thread while one of its
 /// tasks runs; the guard it returns undoes that.
 pub(crate) type EnterHook = Arc<dyn Fn() -> Box<dyn Any> + Send + Sync>;
@@ -61,6 +64,9 @@ struct Shared {
     seed: u64,
     /// The ids of recorded messages, counted per simulation.
     messages: AtomicU64,
+    /// FNV-1a over every choice and every jump of time: equal for equal
+    /// runs.
+    digest: AtomicU64,
     clock: ManualClock,
     strategy: Exploration,
     state: Mutex<State>,
@@ -121,6 +127,7 @@ impl Simulation {
             shared: Arc::new(Shared {
                 seed,
                 messages: AtomicU64::new(1),
+                digest: AtomicU64::new(FNV_OFFSET),
                 clock: ManualClock::new(),
                 strategy,
                 state: Mutex::new(State {
@@ -152,6 +159,20 @@ impl Simulation {
     pub(crate) fn next_message(&self) -> (u64, u64) {
         let counter = self.shared.messages.fetch_add(1, Ordering::Relaxed);
         (self.shared.seed, counter)
+    }
+
+    /// A digest of the run so far: every task the scheduler picked and
+    /// every jump of virtual time. Equal runs have equal digests.
+    pub(crate) fn digest(&self) -> u64 {
+        self.shared.digest.load(Ordering::SeqCst)
+    }
+
+    fn mix(&self, value: u64) {
+        let mut hash = self.shared.digest.load(Ordering::Relaxed);
+        for byte in value.to_le_bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME);
+        }
+        self.shared.digest.store(hash, Ordering::Relaxed);
     }
 
     /// A number drawn from the simulation's seed.
@@ -264,7 +285,11 @@ impl Simulation {
             }
             let clock = &self.shared.clock;
             match clock.next_due() {
-                Some(due) => clock.advance(due.saturating_duration_since(clock.now())),
+                Some(due) => {
+                    let by = due.saturating_duration_since(clock.now());
+                    self.mix(u64::try_from(by.as_nanos()).unwrap_or(u64::MAX));
+                    clock.advance(by);
+                }
                 None => {
                     return Err(Error::Stalled {
                         at: clock.elapsed(),
@@ -288,6 +313,7 @@ impl Simulation {
         };
         let task = state.ready.swap_remove_back(index)?;
         task.queued.store(false, Ordering::SeqCst);
+        self.mix(task.id);
         Some(task)
     }
 

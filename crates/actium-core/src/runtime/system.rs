@@ -78,6 +78,16 @@ impl System {
         self.handle.spawn(actor)
     }
 
+    /// For a simulated system ([`Mode::Simulated`]), a digest of its run so
+    /// far (see [`Simulation::digest`](crate::sim::Simulation::digest));
+    /// `None` for a system on real threads.
+    pub fn digest(&self) -> Option<u64> {
+        match &self.host {
+            Some(Host::Simulated(simulation)) => Some(simulation.digest()),
+            _ => None,
+        }
+    }
+
     /// Makes this the current system of the calling thread until the guard
     /// drops, so `Actor::spawn` works there.
     pub fn enter(&self) -> EnterGuard {

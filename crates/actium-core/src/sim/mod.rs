@@ -48,8 +48,13 @@
 //! # Ok::<(), actium::Error>(())
 //! ```
 
+mod check;
 mod network;
 mod peer;
+
+#[doc(hidden)]
+pub use check::run_test;
+pub use check::{SEED_VAR, SEEDS_VAR, check};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -136,6 +141,13 @@ impl Simulation {
     /// The seed every choice comes from.
     pub fn seed(&self) -> u64 {
         self.host.seed()
+    }
+
+    /// A digest of the run so far — every choice of the scheduler and
+    /// every jump of virtual time — to compare two runs by eye: the same
+    /// program with the same seed gives the same digest, in any process.
+    pub fn digest(&self) -> u64 {
+        self.host.digest()
     }
 
     /// The simulation's virtual clock, which every node's waits read.

@@ -1,0 +1,4 @@
+#[actium::sim_test]
+fn not_async() {}
+
+fn main() {}
