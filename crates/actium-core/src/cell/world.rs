@@ -49,6 +49,8 @@ pub(crate) struct Config {
     pub(crate) clock: Clock,
     /// How a simulation picks the next task.
     pub(crate) exploration: crate::host::Exploration,
+    /// The most a simulation delays a task's wake-up.
+    pub(crate) jitter: Duration,
 }
 
 /// The default deadline of every request-reply call: 5 seconds.
@@ -67,6 +69,7 @@ impl Default for Config {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             clock: Clock::real(),
             exploration: crate::host::Exploration::Random,
+            jitter: Duration::ZERO,
         }
     }
 }

@@ -72,6 +72,8 @@ enum Due {
     Wake(Weak<AtomicWaker>),
     /// A request-reply's deadline.
     Expire(Arc<dyn Expire>),
+    /// Anything else due then (a simulated task's delayed wake-up).
+    Call(Box<dyn FnOnce() + Send>),
 }
 
 impl PartialEq for Entry {
@@ -143,6 +145,7 @@ impl ManualClock {
                     }
                 }
                 Due::Expire(pending) => pending.expire(),
+                Due::Call(call) => call(),
             }
         }
     }
@@ -156,8 +159,16 @@ impl ManualClock {
             .filter(|entry| match &entry.0.what {
                 Due::Wake(waker) => waker.strong_count() > 0,
                 Due::Expire(pending) => !pending.is_done(),
+                Due::Call(_) => true,
             })
             .count()
+    }
+
+    /// Runs `call` once this clock reaches `at` (at once if it has).
+    pub(crate) fn call_at(&self, at: Instant, call: Box<dyn FnOnce() + Send>) {
+        if let Some(Due::Call(call)) = self.shared.add(at, Due::Call(call)) {
+            call();
+        }
     }
 
     /// When the earliest wait not yet due is, if any: how far to

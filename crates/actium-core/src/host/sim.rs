@@ -18,6 +18,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use super::manual::ManualClock;
 use crate::base::{Error, panic_message};
@@ -62,6 +63,8 @@ pub(crate) struct Simulation {
 
 struct Shared {
     seed: u64,
+    /// Each wake-up of a task is delayed by up to this much virtual time.
+    jitter: Duration,
     /// The ids of recorded messages, counted per simulation.
     messages: AtomicU64,
     /// FNV-1a over every choice and every jump of time: equal for equal
@@ -114,7 +117,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Simulation {
     /// A simulation whose every choice comes from `seed`.
-    pub(crate) fn new(seed: u64, strategy: Exploration) -> Self {
+    pub(crate) fn new(seed: u64, strategy: Exploration, jitter: Duration) -> Self {
         let mut rng = fastrand::Rng::with_seed(seed);
         let mut change_points = Vec::new();
         if let Exploration::Pct { depth, steps } = strategy {
@@ -126,6 +129,7 @@ impl Simulation {
         Simulation {
             shared: Arc::new(Shared {
                 seed,
+                jitter,
                 messages: AtomicU64::new(1),
                 digest: AtomicU64::new(FNV_OFFSET),
                 clock: ManualClock::new(),
@@ -422,8 +426,33 @@ impl Wake for SimTask {
         if self.finished.load(Ordering::SeqCst) || self.queued.swap(true, Ordering::SeqCst) {
             return;
         }
+        let Some(simulation) = self.simulation.upgrade() else {
+            return;
+        };
+        if !simulation.jitter.is_zero() {
+            let spread = u64::try_from(simulation.jitter.as_nanos()).unwrap_or(u64::MAX);
+            let delay = lock(&simulation.state).rng.u64(0..=spread);
+            if delay > 0 {
+                let task = self.clone();
+                let at = simulation.clock.now() + Duration::from_nanos(delay);
+                simulation
+                    .clock
+                    .call_at(at, Box::new(move || task.enqueue()));
+                return;
+            }
+        }
+        lock(&simulation.state).ready.push_back(self.clone());
+    }
+}
+
+impl SimTask {
+    /// Puts a woken task in the ready set (after its jitter, if any).
+    fn enqueue(self: Arc<Self>) {
+        if self.finished.load(Ordering::SeqCst) {
+            return;
+        }
         if let Some(simulation) = self.simulation.upgrade() {
-            lock(&simulation.state).ready.push_back(self.clone());
+            lock(&simulation.state).ready.push_back(self);
         }
     }
 }

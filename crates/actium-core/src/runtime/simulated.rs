@@ -39,9 +39,20 @@ impl SystemBuilder {
         self
     }
 
+    /// In a simulated system, delays each wake-up of a task (an actor
+    /// woken by a message, a timer firing) by a virtual duration drawn
+    /// from the seed between zero and `max` (none unless set): besides
+    /// which task runs next, the seed then decides how messages overtake
+    /// each other in time, as on a loaded machine. Ignored by systems
+    /// that are not simulated.
+    pub fn jitter(mut self, max: Duration) -> Self {
+        self.config.jitter = max;
+        self
+    }
+
     /// Starts a system whose tasks are those of a new simulation.
     pub(super) fn start_simulated(self, seed: u64) -> System {
-        let simulation = Simulation::new(seed, self.config.exploration);
+        let simulation = Simulation::new(seed, self.config.exploration, self.config.jitter);
         self.start_in(&simulation)
     }
 

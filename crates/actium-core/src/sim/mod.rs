@@ -79,6 +79,7 @@ pub struct Simulation {
 pub struct SimulationBuilder {
     seed: u64,
     exploration: Exploration,
+    jitter: Duration,
     config: network::Config,
 }
 
@@ -87,6 +88,14 @@ impl SimulationBuilder {
     /// unless set).
     pub fn exploration(mut self, exploration: Exploration) -> Self {
         self.exploration = exploration;
+        self
+    }
+
+    /// Delays each wake-up of a task on any node by up to `max` of virtual
+    /// time, drawn from the seed (none unless set): see
+    /// [`SystemBuilder::jitter`](crate::SystemBuilder::jitter).
+    pub fn jitter(mut self, max: Duration) -> Self {
+        self.jitter = max;
         self
     }
 
@@ -114,7 +123,7 @@ impl SimulationBuilder {
 
     /// The simulation, with no nodes yet.
     pub fn build(self) -> Simulation {
-        let host = host::Simulation::new(self.seed, self.exploration);
+        let host = host::Simulation::new(self.seed, self.exploration, self.jitter);
         Simulation {
             network: Network::new(host.clone(), self.config),
             host,
@@ -134,6 +143,7 @@ impl Simulation {
         SimulationBuilder {
             seed,
             exploration: Exploration::Random,
+            jitter: Duration::ZERO,
             config: network::Config::default(),
         }
     }
