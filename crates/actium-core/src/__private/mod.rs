@@ -21,6 +21,9 @@ use crate::runtime::System;
 pub use crate::transport::generated as remote;
 pub use crate::wire::{EncodedCall, Responder};
 
+/// The benchmarks' entry points into the hot paths; only with the
+/// `bench-probe` feature, so programs compile none of it.
+#[cfg(feature = "bench-probe")]
 pub mod probe;
 
 /// Without the `remote` feature, `#[actor(remote)]` fails with one clear
