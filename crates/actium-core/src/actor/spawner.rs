@@ -52,8 +52,8 @@ pub(crate) struct SpawnOptions {
 }
 
 impl<A: Handler> Spawner<A> {
-    /// Starts building the spawn of `actor`.
-    pub fn new(actor: A) -> Self {
+    /// Starts building the spawn of `actor`; users write `actor.spawner()`.
+    pub(crate) fn new(actor: A) -> Self {
         Self::born(Birth::Once(Some(actor)))
     }
 

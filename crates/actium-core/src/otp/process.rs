@@ -201,24 +201,10 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: ProcessResult,
 {
-    SystemHandle::try_current()?.spawn_process(body)
+    SystemHandle::try_current()?.spawn_process_linked(body, None)
 }
 
 impl SystemHandle {
-    /// Spawns a mailbox actor in this system; see [`spawn`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Spawner::try_spawn`](crate::actor::Spawner::try_spawn).
-    pub fn spawn_process<F, Fut>(&self, body: F) -> Result<ActorRef<Process>, Error>
-    where
-        F: FnOnce(Inbox) -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: ProcessResult,
-    {
-        self.spawn_process_linked(body, None)
-    }
-
     pub(crate) fn spawn_process_linked<F, Fut>(
         &self,
         body: F,

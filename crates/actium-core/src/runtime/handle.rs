@@ -98,6 +98,10 @@ impl SystemHandle {
     }
 
     /// Starts `actor` in this system with default options.
+    ///
+    /// Hidden: `actor.spawner().system(&handle).spawn()` is the one way to
+    /// pick a system; kept while `actium-trace` still calls it.
+    #[doc(hidden)]
     pub fn spawn<A: Handler>(&self, actor: A) -> ActorRef<A> {
         Spawner::new(actor).system(self).spawn()
     }

@@ -42,7 +42,7 @@ use crate::runtime::SystemHandle;
 /// }
 ///
 /// let system = System::builder().mode(Mode::Threads).start()?;
-/// let greeter = system.spawn(Greeter);
+/// let greeter = Greeter.spawner().system(system.handle()).spawn();
 /// assert_eq!(greeter.greet("ada".into()).wait()?, "hello, ada");
 /// system.shutdown();
 /// # Ok::<(), actium::Error>(())
@@ -66,6 +66,10 @@ impl System {
     }
 
     /// Starts `actor` in this system with default options.
+    ///
+    /// Hidden: `actor.spawner().system(system.handle()).spawn()` is the one
+    /// way to pick a system; kept while `actium-trace` still calls it.
+    #[doc(hidden)]
     pub fn spawn<A: Handler>(&self, actor: A) -> ActorRef<A> {
         self.handle.spawn(actor)
     }
