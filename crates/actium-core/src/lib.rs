@@ -81,8 +81,8 @@ pub mod transport;
 mod wire;
 
 pub use actor::{
-    Actor, ActorRef, Context, FirstAnswers, FirstCall, GatherCall, Gathering, Group, MemberReply,
-    MulticastCall, PanicPolicy, Reentrant, Replies, Spawner, Stopped, Timer, sleep,
+    Actor, ActorRef, AskAll, AskAllFuture, AskFirst, AskFirstFuture, Context, Group, GroupReplies,
+    MemberReply, PanicPolicy, Reentrant, Spawner, Stopped, TellAll, Timer, sleep,
 };
 pub use base::{
     ActorId, ActorLabel, Cycle, Down, Error, Exit, ExitReason, MonitorRef, NodeId, Result,

@@ -8,8 +8,8 @@ use std::time::Duration;
 use futures_util::FutureExt;
 
 pub use crate::actor::{AskWhenRoom, Endpoint, Patient, SendWhenRoom};
+pub use crate::actor::{Collect, Discard, FirstOf, Gather, ToMembers};
 pub use crate::actor::{Dispatch, MethodInfo, Methods, NoMessage, NoMethods};
-pub use crate::actor::{FirstOf, Gather, Multicast};
 pub use crate::actor::{Handled, Handler, Outcome, Panicked};
 use crate::base::panic_message;
 pub use crate::call::Reply;

@@ -27,8 +27,8 @@ pub(crate) use cell::Cell;
 pub use context::Context;
 pub use dispatch::{Dispatch, MethodInfo, Methods, NoMessage, NoMethods};
 pub use group::{
-    FirstAnswers, FirstCall, FirstOf, Gather, GatherCall, Gathering, Group, MemberReply, Multicast,
-    MulticastCall, Replies,
+    AskAll, AskAllFuture, AskFirst, AskFirstFuture, Collect, Discard, FirstOf, Gather, Group,
+    GroupReplies, MemberReply, TellAll, ToMembers,
 };
 pub use reentrant::Reentrant;
 pub(crate) use reentrant::{Lend, Parallel, State};
