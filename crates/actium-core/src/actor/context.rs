@@ -7,7 +7,7 @@ use tokio::task::AbortHandle;
 
 use crate::actor::{Actor, ActorRef, Cell, Lend, Reentrant, Timer, time};
 use crate::base::{ActorId, ExitReason};
-use crate::cell::{CellCore, ErasedCell, Monitor};
+use crate::cell::{ErasedCell, Monitor};
 
 /// The running actor's view of itself.
 ///
@@ -31,16 +31,12 @@ impl<A: Actor> Context<A> {
         }
     }
 
-    fn erased(&self) -> Arc<dyn ErasedCell> {
-        self.cell.clone()
-    }
-
     pub(crate) fn myself_label(&self) -> crate::base::ActorLabel {
         self.cell.core.label
     }
 
     pub(crate) fn erased_cell(&self) -> Arc<dyn ErasedCell> {
-        self.erased()
+        self.cell.clone()
     }
 
     /// The actor that spawned and linked this one, if any.
@@ -72,12 +68,12 @@ impl<A: Actor> Context<A> {
     /// Linking to an actor that has already exited delivers its exit at
     /// once.
     pub fn link<B: Actor>(&self, other: &ActorRef<B>) {
-        CellCore::link(&self.erased(), &other.erased());
+        self.cell.link(other);
     }
 
     /// Removes the link with `other`, in both directions.
     pub fn unlink<B: Actor>(&self, other: &ActorRef<B>) {
-        CellCore::unlink(&self.erased(), &other.erased());
+        self.cell.unlink(other);
     }
 
     /// Watches `other` (Erlang's `monitor/2`): when it exits, for whatever
@@ -85,7 +81,7 @@ impl<A: Actor> Context<A> {
     /// [`Down`](crate::base::Down). Monitoring an actor that has already exited
     /// delivers its `Down` at once.
     pub fn monitor<B: Actor>(&self, other: &ActorRef<B>) -> Monitor {
-        Monitor::start(&self.cell.core.system, other.erased(), self.erased())
+        self.cell.monitor(other)
     }
 
     /// Sends `other` an exit signal with `reason` (Erlang's `exit/2`): if
@@ -95,14 +91,14 @@ impl<A: Actor> Context<A> {
     /// that normal reason at once, as in Erlang (`on_stop` does not run).
     /// [`ExitReason::Killed`] cannot be trapped.
     pub fn exit<B: Actor>(&self, other: &ActorRef<B>, reason: ExitReason) {
-        CellCore::send_exit(&self.cell.core, &other.erased(), reason);
+        self.cell.send_exit(other, reason);
     }
 
     /// Turns exit signals from linked actors into calls of the
     /// `#[on_exit]` hook instead of killing this actor (Erlang's
     /// `process_flag(trap_exit, true)`).
     pub fn trap_exit(&self, trap: bool) {
-        self.cell.core.set_trap_exits(trap);
+        self.cell.trap_exit(trap);
     }
 
     /// A reference to this actor, to hand to others or to message itself.

@@ -1,7 +1,8 @@
 //! What an actor is and how it is reached: the [`Actor`]/`Handler` traits
 //! and their enums (`traits`), [`Context`], the typed `Cell<A>` (mailbox
 //! plus cell core, and its `ErasedCell` implementation), [`Reentrant`] and
-//! the lending of state, the dispatch seam generated proxies call through
+//! the lending of state, what a running actor does to its links and
+//! monitors, shared by `Context` and `Inbox` (`relations`), the dispatch seam generated proxies call through
 //! (`Dispatch`, `Methods`, `MethodInfo`, `NoMethods`), references
 //! ([`ActorRef`], [`Stopped`], the endpoint and the patient sends:
 //! `reference`), [`Group`]s and their dispatchers, the [`Spawner`] builder
@@ -18,6 +19,7 @@ mod dispatch;
 mod group;
 mod reentrant;
 mod reference;
+mod relations;
 mod spawner;
 mod stamp;
 pub(crate) mod time;

@@ -52,7 +52,7 @@ use futures_util::FutureExt;
 use crate::actor::{Actor, ActorRef, Cell, Dispatch, Handler, MethodInfo, Methods, SpawnOptions};
 use crate::base::{Error, ExitReason, Signal, panic_message};
 use crate::call::{Frame, current};
-use crate::cell::{CellCore, ErasedCell, Monitor};
+use crate::cell::{ErasedCell, Monitor};
 use crate::mailbox::{Envelope, Taken};
 use crate::runtime::{ExitGuard, SystemHandle, guarded};
 
@@ -366,29 +366,29 @@ impl Inbox {
     /// Links this process with `other`; see
     /// [`Context::link`](crate::actor::Context::link).
     pub fn link<B: Actor>(&self, other: &ActorRef<B>) {
-        CellCore::link(&self.erased(), &other.erased());
+        self.cell.link(other);
     }
 
     /// Removes the link with `other`.
     pub fn unlink<B: Actor>(&self, other: &ActorRef<B>) {
-        CellCore::unlink(&self.erased(), &other.erased());
+        self.cell.unlink(other);
     }
 
     /// Monitors `other`: its exit arrives as a [`Down`](crate::base::Down) message.
     pub fn monitor<B: Actor>(&self, other: &ActorRef<B>) -> Monitor {
-        Monitor::start(&self.cell.core.system, other.erased(), self.erased())
+        self.cell.monitor(other)
     }
 
     /// Sends `other` an exit signal with `reason`; see
     /// [`Context::exit`](crate::actor::Context::exit).
     pub fn exit<B: Actor>(&self, other: &ActorRef<B>, reason: ExitReason) {
-        CellCore::send_exit(&self.cell.core, &other.erased(), reason);
+        self.cell.send_exit(other, reason);
     }
 
     /// Turns exit signals from linked actors into [`Exit`](crate::base::Exit)
     /// messages instead of killing this process.
     pub fn trap_exit(&self, trap: bool) {
-        self.cell.core.set_trap_exits(trap);
+        self.cell.trap_exit(trap);
     }
 
     /// Spawns a method actor linked to this process.
