@@ -175,6 +175,7 @@ impl<E: fmt::Display> ProcessResult for Result<(), E> {
 /// # Panics
 ///
 /// Panics if no Actium system runs on this thread; see [`try_spawn`].
+#[track_caller]
 pub fn spawn<F, Fut>(body: F) -> ActorRef<Process>
 where
     F: FnOnce(Inbox) -> Fut + Send + 'static,

@@ -54,6 +54,21 @@ pub struct System {
 
 impl System {
     /// Starts configuring a system.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().mode(Mode::Threads).workers(2).start()?;
+    /// assert_eq!(system.handle().mode(), Mode::Threads);
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn builder() -> SystemBuilder {
         SystemBuilder {
             config: Config::default(),
@@ -61,6 +76,23 @@ impl System {
     }
 
     /// A handle to this system.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().start()?;
+    /// let counter = Counter::default().spawner().system(system.handle()).spawn();
+    /// assert_eq!(system.handle().actor_count(), 1);
+    /// # drop(counter);
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn handle(&self) -> &SystemHandle {
         &self.handle
     }
@@ -76,6 +108,25 @@ impl System {
 
     /// Makes this the current system of the calling thread until the guard
     /// drops, so `Actor::spawn` works there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().start()?;
+    /// {
+    ///     let _inside = system.enter();
+    ///     let counter = Counter::default().spawn(); // finds the entered system
+    ///     counter.incr()?;
+    /// }
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn enter(&self) -> EnterGuard {
         enter_slot(self.handle.shared.slot.clone())
     }
@@ -87,6 +138,27 @@ impl System {
     ///
     /// Panics if called from async code (inside a runtime), as Tokio's
     /// `block_on` does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().start()?;
+    /// let total = system.block_on(async {
+    ///     let counter = Counter::default().spawn();
+    ///     counter.incr()?;
+    ///     counter.get().await
+    /// })?;
+    /// assert_eq!(total, 1);
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = self.enter();
         match &self.runtime {
@@ -127,6 +199,22 @@ impl System {
     /// not panic as dropping a Tokio runtime there would; called from one of
     /// this system's own actors or tasks, it asks everything to stop and
     /// returns without waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().start()?;
+    /// let counter = Counter::default().spawner().system(system.handle()).spawn();
+    /// system.shutdown();
+    /// assert!(!counter.is_alive());
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn shutdown(mut self) {
         self.shutdown_now();
     }
@@ -291,6 +379,21 @@ pub struct SystemBuilder {
 
 impl SystemBuilder {
     /// The execution model for actors ([`Mode::Tasks`] by default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().mode(Mode::Threads).start()?;
+    /// assert_eq!(system.handle().mode(), Mode::Threads);
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn mode(mut self, mode: Mode) -> Self {
         self.config.mode = mode;
         self
@@ -298,6 +401,20 @@ impl SystemBuilder {
 
     /// The number of runtime worker threads (default: one per core). In
     /// threads mode these run timers and helper tasks, not actors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().workers(1).start()?;
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn workers(mut self, workers: usize) -> Self {
         self.config.workers = Some(workers.max(1));
         self
@@ -305,6 +422,22 @@ impl SystemBuilder {
 
     /// The deadline of request-replies that set none of their own
     /// ([`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT) unless set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use std::time::Duration;
+    /// let system = System::builder().default_timeout(Duration::from_secs(1)).start()?;
+    /// assert_eq!(system.handle().default_timeout(), Duration::from_secs(1));
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn default_timeout(mut self, timeout: Duration) -> Self {
         self.config.default_timeout = timeout;
         self
@@ -312,6 +445,21 @@ impl SystemBuilder {
 
     /// How long shutdown waits for actors ([`DEFAULT_SHUTDOWN_GRACE`](crate::DEFAULT_SHUTDOWN_GRACE) unless
     /// set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use std::time::Duration;
+    /// let system = System::builder().shutdown_grace(Duration::from_millis(500)).start()?;
+    /// system.shutdown(); // waits at most 0.5 s for actors to stop
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.config.shutdown_grace = grace;
         self
@@ -322,6 +470,23 @@ impl SystemBuilder {
     /// # Errors
     ///
     /// [`Error::Startup`] if the runtime's threads cannot be created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().start()?;
+    /// let counter = Counter::default().spawner().system(system.handle()).spawn();
+    /// counter.incr()?;
+    /// assert_eq!(counter.get().wait()?, 1);
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn start(self) -> Result<System, Error> {
         let slot: Slot = Arc::new(OnceLock::new());
         let mut builder = tokio::runtime::Builder::new_multi_thread();

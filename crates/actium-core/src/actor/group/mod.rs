@@ -59,6 +59,23 @@ pub struct Group<A: Actor> {
 
 impl<A: Actor> Group<A> {
     /// A group of these members, in this order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use actium::Group;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let (a, b) = (Counter::default().spawn(), Counter::default().spawn());
+    /// let group = Group::new([a.clone(), b]);
+    /// assert_eq!(group.members()[0], a);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn new(members: impl IntoIterator<Item = ActorRef<A>>) -> Self {
         Group {
             members: members.into_iter().collect(),
@@ -66,16 +83,66 @@ impl<A: Actor> Group<A> {
     }
 
     /// The members, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use actium::Group;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let group: Group<Counter> = (0..3).map(|_| Counter::default().spawn()).collect();
+    /// for member in group.members() {
+    ///     member.incr()?;
+    /// }
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn members(&self) -> &[ActorRef<A>] {
         &self.members
     }
 
     /// How many members there are.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use actium::Group;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let group: Group<Counter> = (0..3).map(|_| Counter::default().spawn()).collect();
+    /// assert_eq!(group.len(), 3);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.members.len()
     }
 
     /// Whether there are none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use actium::Group;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let group: Group<Counter> = Group::new([]);
+    /// assert!(group.is_empty());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
     }
@@ -83,6 +150,23 @@ impl<A: Actor> Group<A> {
     /// Multicast: `group.tell_all().method(args).send()` sends the call to
     /// every member and returns at once with who could not be reached.
     /// Request-reply methods are sent too, and their answers discarded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use actium::Group;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let group: Group<Counter> = (0..3).map(|_| Counter::default().spawn()).collect();
+    /// let delivered = group.tell_all().incr().send();
+    /// assert!(delivered.all_succeeded());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn tell_all(&self) -> A::Methods<ToMembers<A, Discard>> {
         self.to_members(Discard)
     }
@@ -90,19 +174,80 @@ impl<A: Actor> Group<A> {
     /// Gather: `group.ask_all().method(args).await` asks every member and
     /// resolves once all have answered, failed, or passed the deadline,
     /// with one [`MemberReply`] per member, in member order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use actium::Group;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let group: Group<Counter> = (0..3).map(|_| Counter::default().spawn()).collect();
+    /// group.tell_all().incr().send();
+    /// let replies = group.ask_all().get().await;
+    /// assert_eq!(replies.into_values()?, [1, 1, 1]);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn ask_all(&self) -> A::Methods<ToMembers<A, Gather>> {
         self.to_members(Gather)
     }
 
     /// `group.first(k).method(args).await` asks every member and resolves
     /// as soon as `k` have answered successfully (the others' answers are
-    /// discarded), or fails with [`Error::NotEnoughReplies`] as soon as too
+    /// discarded), or fails with [`Error::NotEnoughReplies`](crate::Error::NotEnoughReplies) as soon as too
     /// many have failed for `k` to be reached.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use actium::Group;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let group: Group<Counter> = (0..3).map(|_| Counter::default().spawn()).collect();
+    /// let fastest = group.first(1).get().await?;
+    /// assert_eq!(fastest.len(), 1);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Awaiting the call fails with [`Error::NotEnoughReplies`](crate::Error::NotEnoughReplies) once fewer
+    /// than `k` members can still answer successfully.
     pub fn first(&self, k: usize) -> A::Methods<ToMembers<A, FirstOf>> {
         self.to_members(FirstOf(k))
     }
 
     /// [`first`](Group::first) with a strict majority: `len / 2 + 1`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use actium::Group;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let group: Group<Counter> = (0..3).map(|_| Counter::default().spawn()).collect();
+    /// let majority = group.quorum().get().await?;
+    /// assert_eq!(majority.len(), 2);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`first`](Group::first).
     pub fn quorum(&self) -> A::Methods<ToMembers<A, FirstOf>> {
         self.first(self.members.len() / 2 + 1)
     }
