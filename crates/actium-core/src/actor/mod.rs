@@ -39,6 +39,7 @@ pub(crate) use reference::Target;
 pub use reference::{ActorRef, AskWhenRoom, Endpoint, Patient, SendWhenRoom, Stopped};
 pub use spawner::Spawner;
 pub(crate) use spawner::{Birth, SpawnOptions};
-pub(crate) use stamp::{envelope, remote_envelope, remote_sent};
+pub(crate) use stamp::envelope;
+use stamp::{remote_envelope, remote_sent};
 pub use time::{Timer, sleep};
 pub use traits::{Actor, Handled, Handler, Outcome, PanicPolicy, Panicked, ParallelTask};

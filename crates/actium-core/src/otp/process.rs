@@ -204,7 +204,7 @@ where
 }
 
 impl SystemHandle {
-    pub(crate) fn spawn_process_linked<F, Fut>(
+    pub(super) fn spawn_process_linked<F, Fut>(
         &self,
         body: F,
         linked_to: Option<Arc<dyn ErasedCell>>,

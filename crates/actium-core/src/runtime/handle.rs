@@ -113,7 +113,7 @@ impl SystemHandle {
 }
 
 thread_local! {
-    pub(crate) static CURRENT: RefCell<Option<Slot>> = const { RefCell::new(None) };
+    pub(super) static CURRENT: RefCell<Option<Slot>> = const { RefCell::new(None) };
 }
 
 /// A cheap, clonable handle to a running system.
@@ -364,7 +364,7 @@ pub struct EnterGuard {
     _not_send: PhantomData<*const ()>,
 }
 
-pub(crate) fn enter_slot(slot: Slot) -> EnterGuard {
+pub(super) fn enter_slot(slot: Slot) -> EnterGuard {
     let previous = CURRENT.with_borrow_mut(|current| current.replace(slot));
     EnterGuard {
         previous,

@@ -255,7 +255,7 @@ impl std::fmt::Debug for ChildInfo {
 
 impl Supervisor {
     /// Adds and starts a child (OTP's `start_child/2`).
-    pub(crate) async fn start_child(
+    pub(super) async fn start_child(
         &mut self,
         spec: ChildSpec,
         ctx: &Context<Self>,
@@ -281,7 +281,7 @@ impl Supervisor {
     }
 
     /// Starts a terminated child again (OTP's `restart_child/2`).
-    pub(crate) async fn restart_child(
+    pub(super) async fn restart_child(
         &mut self,
         name: &str,
         ctx: &Context<Self>,
@@ -302,7 +302,7 @@ impl Supervisor {
 
     /// Terminates a child (OTP's `terminate_child/2`); a temporary one is
     /// forgotten.
-    pub(crate) async fn terminate_child(&mut self, name: &str) -> Result<(), Error> {
+    pub(super) async fn terminate_child(&mut self, name: &str) -> Result<(), Error> {
         let index = self.index_named(name)?;
         self.terminate(index).await;
         if self.children[index].spec.restart == Restart::Temporary {
@@ -312,7 +312,7 @@ impl Supervisor {
     }
 
     /// Forgets a terminated child (OTP's `delete_child/2`).
-    pub(crate) fn delete_child(&mut self, name: &str) -> Result<(), Error> {
+    pub(super) fn delete_child(&mut self, name: &str) -> Result<(), Error> {
         let index = self.index_named(name)?;
         if self.children[index].cell.is_some() {
             return Err(Error::ChildRunning {
@@ -323,7 +323,7 @@ impl Supervisor {
         Ok(())
     }
 
-    pub(crate) fn children_view(&self) -> Children {
+    pub(super) fn children_view(&self) -> Children {
         Children::new(
             self.children
                 .iter()
