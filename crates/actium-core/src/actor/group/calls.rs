@@ -66,18 +66,33 @@ pub(super) fn tell_maker<A: Actor, Args: 'static>(make: fn(Args) -> A::Msg) -> M
     Box::new(make)
 }
 
-pub(super) fn ask_maker<A: Actor, Args: 'static, R: Send + 'static>(
+fn ask_maker<A: Actor, Args: 'static, R: Send + 'static>(
     make: fn(Args, Reply<R>) -> A::Msg,
 ) -> Make<A, Args> {
     Box::new(move |args| make(args, Reply::detached()))
 }
 
-/// A request-reply to every member, not sent yet.
-pub(super) struct Call<A: Actor, Args, R: Send + 'static> {
+/// A request-reply to every member, not sent yet: what a group's
+/// dispatcher hands its [`Collect`](super::Collect) strategy. Public only
+/// because that hidden trait names it; nothing outside `group` can build
+/// one.
+pub struct Call<A: Actor, Args, R: Send + 'static> {
     pub(super) members: Arc<[ActorRef<A>]>,
     pub(super) method: MethodInfo,
     pub(super) args: Args,
     pub(super) make: fn(Args, Reply<R>) -> A::Msg,
+}
+
+impl<A: Actor, Args: Send + 'static, R: Send + 'static> Call<A, Args, R> {
+    /// The same call as a multicast whose answers are discarded.
+    pub(super) fn into_tell_all(self) -> TellAll<A, Args> {
+        multicast(
+            &self.members,
+            self.method,
+            self.args,
+            ask_maker::<A, Args, R>(self.make),
+        )
+    }
 }
 
 impl<A: Actor, Args: Clone + Send + 'static, R: Send + 'static> Call<A, Args, R> {

@@ -49,7 +49,7 @@ use std::sync::Arc;
 use crate::actor::{Actor, ActorRef, Dispatch, MethodInfo, Methods};
 use crate::call::Reply;
 pub use calls::{AskAll, AskAllFuture, AskFirst, AskFirstFuture, TellAll};
-use calls::{Call, ask_maker, multicast, tell_maker};
+use calls::{Call, multicast, tell_maker};
 pub use replies::{GroupReplies, MemberReply};
 
 /// Actors of one type, called together.
@@ -296,13 +296,10 @@ pub trait Collect<A: Actor>: Send + Sync {
     /// What a request-reply to the group returns.
     type Ask<Args: Send + 'static, R: Send + 'static>;
 
-    /// Prepares a request-reply to `members`.
-    fn ask<Args: Send + 'static, R: Send + 'static>(
+    /// Turns a request-reply to every member into what the caller gets.
+    fn collect<Args: Send + 'static, R: Send + 'static>(
         &self,
-        members: &Arc<[ActorRef<A>]>,
-        method: MethodInfo,
-        args: Args,
-        make: fn(Args, Reply<R>) -> A::Msg,
+        call: Call<A, Args, R>,
     ) -> Self::Ask<Args, R>;
 }
 
@@ -325,7 +322,12 @@ impl<A: Actor, C: Collect<A>> Dispatch<A> for ToMembers<A, C> {
         args: Args,
         make: fn(Args, Reply<R>) -> A::Msg,
     ) -> C::Ask<Args, R> {
-        self.collect.ask(&self.members, method, args, make)
+        self.collect.collect(Call {
+            members: self.members.clone(),
+            method,
+            args,
+            make,
+        })
     }
 }
 
@@ -337,14 +339,11 @@ pub struct Discard;
 impl<A: Actor> Collect<A> for Discard {
     type Ask<Args: Send + 'static, R: Send + 'static> = TellAll<A, Args>;
 
-    fn ask<Args: Send + 'static, R: Send + 'static>(
+    fn collect<Args: Send + 'static, R: Send + 'static>(
         &self,
-        members: &Arc<[ActorRef<A>]>,
-        method: MethodInfo,
-        args: Args,
-        make: fn(Args, Reply<R>) -> A::Msg,
+        call: Call<A, Args, R>,
     ) -> TellAll<A, Args> {
-        multicast(members, method, args, ask_maker::<A, Args, R>(make))
+        call.into_tell_all()
     }
 }
 
@@ -355,19 +354,11 @@ pub struct Gather;
 impl<A: Actor> Collect<A> for Gather {
     type Ask<Args: Send + 'static, R: Send + 'static> = AskAll<A, Args, R>;
 
-    fn ask<Args: Send + 'static, R: Send + 'static>(
+    fn collect<Args: Send + 'static, R: Send + 'static>(
         &self,
-        members: &Arc<[ActorRef<A>]>,
-        method: MethodInfo,
-        args: Args,
-        make: fn(Args, Reply<R>) -> A::Msg,
+        call: Call<A, Args, R>,
     ) -> AskAll<A, Args, R> {
-        AskAll(Call {
-            members: members.clone(),
-            method,
-            args,
-            make,
-        })
+        AskAll(call)
     }
 }
 
@@ -378,20 +369,12 @@ pub struct FirstOf(usize);
 impl<A: Actor> Collect<A> for FirstOf {
     type Ask<Args: Send + 'static, R: Send + 'static> = AskFirst<A, Args, R>;
 
-    fn ask<Args: Send + 'static, R: Send + 'static>(
+    fn collect<Args: Send + 'static, R: Send + 'static>(
         &self,
-        members: &Arc<[ActorRef<A>]>,
-        method: MethodInfo,
-        args: Args,
-        make: fn(Args, Reply<R>) -> A::Msg,
+        call: Call<A, Args, R>,
     ) -> AskFirst<A, Args, R> {
         AskFirst {
-            call: Call {
-                members: members.clone(),
-                method,
-                args,
-                make,
-            },
+            call,
             needed: self.0,
         }
     }
