@@ -30,6 +30,24 @@ impl<A: Actor, Args: Clone + Send + 'static> TellAll<A, Args> {
     /// Sends the call to every member; returns at once. The reply per member
     /// says whether it was delivered ([`Error::ActorStopped`],
     /// [`Error::MailboxFull`] otherwise).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use actium::Group;
+    /// # use std::time::Duration;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let group: Group<Counter> = (0..3).map(|_| Counter::default().spawn()).collect();
+    /// let delivered = group.tell_all().incr().send();
+    /// assert_eq!(delivered.successes().count(), 3);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn send(self) -> GroupReplies<()> {
         let TellAll {
             members,
@@ -128,6 +146,24 @@ pub struct AskAll<A: Actor, Args, R: Send + 'static>(pub(super) Call<A, Args, R>
 impl<A: Actor, Args, R: Send + 'static> AskAll<A, Args, R> {
     /// Sets the one deadline shared by every member, overriding the
     /// method's and the system's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use actium::Group;
+    /// # use std::time::Duration;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let group: Group<Counter> = (0..3).map(|_| Counter::default().spawn()).collect();
+    /// let replies = group.ask_all().get().timeout(Duration::from_secs(1)).await;
+    /// assert!(replies.all_succeeded());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.0.method.timeout = Some(timeout);
         self
@@ -157,6 +193,24 @@ pub struct AskFirst<A: Actor, Args, R: Send + 'static> {
 impl<A: Actor, Args, R: Send + 'static> AskFirst<A, Args, R> {
     /// Sets the one deadline shared by every member, overriding the
     /// method's and the system's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # use actium::Group;
+    /// # use std::time::Duration;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let group: Group<Counter> = (0..3).map(|_| Counter::default().spawn()).collect();
+    /// let first = group.first(2).get().timeout(Duration::from_secs(1)).await?;
+    /// assert_eq!(first.len(), 2);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.call.method.timeout = Some(timeout);
         self
