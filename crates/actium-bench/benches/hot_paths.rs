@@ -168,7 +168,7 @@ fn recording(c: &mut Criterion) {
         Ok(system) => system,
         Err(error) => panic!("no system for the recording benchmark: {error}"),
     };
-    let counter = system.spawn(Counter::default());
+    let counter = Counter::default().spawner().system(system.handle()).spawn();
     calls(c, &system, &counter, "off");
     let recording = match Recording::builder().sink(Discard).start(system.handle()) {
         Ok(recording) => recording,

@@ -26,7 +26,7 @@
 //!   records.
 //! - `wire` — the vocabulary of the transport seam (what a remote call,
 //!   answer and signal are; the traits a network layer implements),
-//!   re-exported by [`transport`].
+//!   re-exported by `transport`.
 //! - `call` — a call in flight: the [`Ask`] future and its reply, the
 //!   causal chain of blocked callers and the task-local frame of the
 //!   running actor; together they turn call cycles into an immediate
@@ -42,8 +42,10 @@
 //! - `runtime` — running actors: [`System`] (a Tokio runtime plus the actor
 //!   table), [`SystemHandle`], spawning, the actor loop, [`launch`],
 //!   [`serve_forever`], [`blocking`].
-//! - [`transport`] — delivering calls and signals that cross nodes, and the
-//!   wire codec.
+//! - `transport` — delivering calls and signals that cross nodes, and the
+//!   wire codec: the seam `actium-remote` implements. Not public API: it is
+//!   hidden from the docs, and applications reach other nodes through
+//!   `actium::remote::Node`.
 //! - `__private` — what `#[actor]` expansions call. Not public API.
 //! - `otp` — what is built on the runtime the way OTP builds on processes:
 //!   [`supervisor`]s, the name registry ([`register`], [`whereis`]),
@@ -78,12 +80,15 @@ mod otp;
 mod runtime;
 pub mod sim;
 mod sync;
+// Public because `actium-remote` (another crate) implements the seam;
+// hidden because applications never call it.
+#[doc(hidden)]
 pub mod transport;
 mod wire;
 
 pub use actor::{
-    Actor, ActorRef, Context, FirstAnswers, FirstCall, GatherCall, Gathering, Group, MemberReply,
-    MulticastCall, PanicPolicy, Reentrant, Replies, Spawner, Stopped, Timer, sleep,
+    Actor, ActorRef, AskAll, AskAllFuture, AskFirst, AskFirstFuture, Context, Group, GroupReplies,
+    MemberReply, PanicPolicy, Reentrant, Spawner, Stopped, TellAll, Timer, sleep,
 };
 pub use base::{
     ActorId, ActorLabel, Cycle, Down, Error, Exit, ExitReason, MonitorRef, NodeId, Result,

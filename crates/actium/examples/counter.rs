@@ -79,7 +79,7 @@ fn main() -> actium::Result<()> {
 
     // Without async code at all: a system owned by `main`, and `.wait()`.
     let system = System::builder().mode(Mode::Threads).start()?;
-    let counter = system.spawn(Counter::default());
+    let counter = Counter::default().spawner().system(system.handle()).spawn();
     counter.incr(41)?;
     counter.incr(1)?;
     println!("from plain main: {}", counter.get().wait()?);

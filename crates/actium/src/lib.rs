@@ -7,6 +7,72 @@
 //! [`prelude`] brings the everyday names into scope. With the `trace`
 //! feature, `actium::trace` is the `actium-trace` crate: recording messages
 //! and drawing them as sequence diagrams.
+//!
+//! # Spawning
+//!
+//! There is one way to start each kind of actor. Each starts it in the
+//! system running on this thread (inside [`launch`], an actor, or after
+//! [`System::enter`]) and panics if there is none; the `try_` form returns
+//! [`Error::NoSystem`] instead.
+//!
+//! | Kind | Spawn | Options |
+//! | --- | --- | --- |
+//! | method actor (`#[actor]`) | `value.spawn()` ([`Actor::spawn`]) | `value.spawner()` gives a [`Spawner`]: `.capacity(n)`, `.mode(m)`, `.on_panic(p)`, `.system(&handle)`, then `.spawn()` or `.try_spawn()` |
+//! | mailbox actor | [`spawn`]`(\|inbox\| async { .. })` | [`try_spawn`] |
+//! | function actor | [`function_actor`]`(f)` | — |
+//! | supervisor | [`Supervisor::builder()`](supervisor::Supervisor::builder)`.child(..).spawn()` | `.build()` gives the supervisor's state, to spawn with `.spawner()` or nest in a [`ChildSpec`](supervisor::ChildSpec) |
+//!
+//! A child linked to its parent from the start is spawned by the parent:
+//! [`Context::spawn_link`], [`Inbox::spawn_link`] and
+//! [`Inbox::spawn_link_process`]. With the `remote` feature,
+//! `actium::remote::Node::spawn_on` starts an actor on another node.
+//!
+//! ```
+//! use actium::prelude::*;
+//! use actium::supervisor::{ChildSpec, Supervisor};
+//!
+//! #[derive(Default)]
+//! struct Counter {
+//!     n: u64,
+//! }
+//!
+//! #[actor]
+//! impl Counter {
+//!     #[ask]
+//!     fn incr(&mut self) -> u64 {
+//!         self.n += 1;
+//!         self.n
+//!     }
+//! }
+//!
+//! actium::launch(Mode::Tasks, async {
+//!     // A method actor, with default options and with some.
+//!     let counter = Counter::default().spawn();
+//!     let bounded = Counter::default().spawner().capacity(16).spawn();
+//!     assert_eq!(counter.incr().await? + bounded.incr().await?, 2);
+//!
+//!     // A mailbox actor: a task that receives what it is sent.
+//!     let echo = actium::spawn(|mut inbox: Inbox| async move {
+//!         while let Some(message) = inbox.recv().await {
+//!             println!("got a {}", message.type_name());
+//!         }
+//!     });
+//!     echo.send("hello")?;
+//!
+//!     // A function actor: one request, one answer.
+//!     let double = actium::function_actor(|n: u64| n * 2);
+//!     assert_eq!(double.call(21).await?, 42);
+//!
+//!     // A supervisor and its children.
+//!     let supervisor = Supervisor::builder()
+//!         .child(ChildSpec::new("counter", Counter::default))
+//!         .spawn();
+//!     let child = supervisor.children().await?.get::<Counter>("counter")?;
+//!     assert_eq!(child.incr().await?, 1);
+//!     Ok::<(), actium::Error>(())
+//! })?;
+//! # Ok::<(), actium::Error>(())
+//! ```
 #![warn(missing_docs)]
 
 pub use actium_core::*;

@@ -14,10 +14,10 @@ use actium::supervisor::{
     ChildInfo, ChildSpec, Children, Restart, Strategy, Supervisor, SupervisorBuilder,
 };
 use actium::{
-    ActorId, ActorLabel, ActorRef, Ask, Context, Cycle, Down, EnterGuard, Error, Exit, ExitReason,
-    FirstAnswers, FirstCall, FunctionActor, GatherCall, Gathering, Group, Inbox, MemberReply,
-    Message, Mode, Monitor, MonitorRef, MulticastCall, NodeId, Process, Reentrant, Replies,
-    Spawner, Stopped, System, SystemBuilder, SystemHandle, Timer,
+    ActorId, ActorLabel, ActorRef, Ask, AskAll, AskAllFuture, AskFirst, AskFirstFuture, Context,
+    Cycle, Down, EnterGuard, Error, Exit, ExitReason, FunctionActor, Group, GroupReplies, Inbox,
+    MemberReply, Message, Mode, Monitor, MonitorRef, NodeId, Process, Reentrant, Spawner, Stopped,
+    System, SystemBuilder, SystemHandle, TellAll, Timer,
 };
 use support::Counter;
 
@@ -99,12 +99,12 @@ fn processes_and_their_inboxes_are_send() {
 
 #[test]
 fn groups_and_their_calls_cross_threads() {
-    send_sync_unpin!(Group<Counter>, Replies<u64>, MemberReply<u64>);
-    send::<MulticastCall<Counter, ()>>();
-    send::<GatherCall<Counter, (), u64>>();
-    send::<FirstCall<Counter, (), u64>>();
-    send::<Gathering<u64>>();
-    send::<FirstAnswers<u64>>();
+    send_sync_unpin!(Group<Counter>, GroupReplies<u64>, MemberReply<u64>);
+    send::<TellAll<Counter, ()>>();
+    send::<AskAll<Counter, (), u64>>();
+    send::<AskFirst<Counter, (), u64>>();
+    send::<AskAllFuture<u64>>();
+    send::<AskFirstFuture<u64>>();
 }
 
 #[test]

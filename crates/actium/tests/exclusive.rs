@@ -70,7 +70,7 @@ fn blocking_callers_on_many_threads_are_served_one_at_a_time() {
 fn blocking_callers() {
     for mode in support::MODES {
         let system = System::builder().mode(mode).start().expect("system");
-        let racy = system.spawn(Racy::default());
+        let racy = Racy::default().spawner().system(system.handle()).spawn();
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let racy = racy.clone();

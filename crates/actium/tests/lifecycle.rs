@@ -188,7 +188,7 @@ fn a_second_stop_request_keeps_the_first_reason() {
         for mode in support::MODES {
             let system = System::builder().mode(mode).start().expect("system");
             let (gate, open, entered) = Gate::new();
-            let gate = system.spawn(gate);
+            let gate = gate.spawner().system(system.handle()).spawn();
             let busy = gate.hold();
             system.block_on(entered.wait());
             // Asked to stop while busy; then the system shuts down, which
@@ -258,7 +258,7 @@ async fn a_system_dropped_inside_async_code_shuts_down_without_panicking() {
     // test, a web handler): dropping a Tokio runtime there would panic.
     let system = System::builder().start().expect("system");
     let (actor, journal) = hooked();
-    let actor = system.spawn(actor);
+    let actor = actor.spawner().system(system.handle()).spawn();
     actor.work().expect("sent");
     drop(system);
     assert_eq!(
@@ -300,7 +300,7 @@ fn shutdown_answers_every_pending_caller() {
                 .start()
                 .expect("system");
             let (gate, _open, entered) = Gate::new();
-            let gate = system.spawn(gate);
+            let gate = gate.spawner().system(system.handle()).spawn();
             // `hold` never returns: the gate is never opened, so shutdown
             // must give up on it after the grace period, and kill it.
             let stuck = gate.hold();
@@ -324,7 +324,7 @@ fn shutdown_answers_the_caller_of_a_method_still_running_after_the_grace() {
                 .start()
                 .expect("system");
             let (gate, _open, entered) = Gate::new();
-            let gate = system.spawn(gate);
+            let gate = gate.spawner().system(system.handle()).spawn();
             let stuck = gate.hold();
             let queued = gate.handled();
             // `hold` is running (and never returns) before shutdown begins:
@@ -349,7 +349,7 @@ fn shutdown_stops_idle_actors_with_the_shutdown_reason_and_runs_on_stop() {
         for mode in support::MODES {
             let system = System::builder().mode(mode).start().expect("system");
             let (actor, journal) = hooked();
-            let actor = system.spawn(actor);
+            let actor = actor.spawner().system(system.handle()).spawn();
             actor.work().expect("sent");
             system.shutdown();
             assert_eq!(

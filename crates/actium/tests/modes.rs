@@ -55,7 +55,7 @@ fn a_plain_main_thread_can_wait_for_an_answer() {
     within(Duration::from_secs(60), || {
         for mode in MODES {
             let system = System::builder().mode(mode).start().expect("system");
-            let counter = system.spawn(Counter::default());
+            let counter = Counter::default().spawner().system(system.handle()).spawn();
             counter.incr().expect("sent");
             assert_eq!(counter.get().wait().expect("answer"), 1);
             system.shutdown();
@@ -84,9 +84,9 @@ fn a_blocking_wait_inside_a_task_mode_actor_does_not_stall_the_only_worker() {
 fn an_ask_can_be_awaited_from_a_foreign_executor() {
     within(Duration::from_secs(60), || {
         let system = System::builder().start().expect("system");
-        let counter = system.spawn(Counter::default());
+        let counter = Counter::default().spawner().system(system.handle()).spawn();
         let (gate, open, _entered) = support::Gate::new();
-        let gate = system.spawn(gate);
+        let gate = gate.spawner().system(system.handle()).spawn();
         // A runtime Actium knows nothing about, on another thread.
         let foreign = tokio::runtime::Builder::new_current_thread()
             .build()

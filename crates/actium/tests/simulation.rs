@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use actium::prelude::*;
 use actium::supervisor::{ChildSpec, Supervisor};
-use actium::{Exploration, Group, Spawner, System};
+use actium::{Exploration, Group, System};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -220,7 +220,7 @@ fn supervisors_processes_groups_and_blocking_run_unchanged() {
             let group: Group<Echo> = (0..3).map(|_| Echo.spawn()).collect();
             let replies = group.ask_all().echo(5).await;
             assert_eq!(replies.len(), 3);
-            let blocker = Spawner::new(Echo).mode(Mode::Threads).spawn();
+            let blocker = Echo.spawner().mode(Mode::Threads).spawn();
             assert_eq!(blocker.block(Echo.spawn()).await??, 42);
             assert_eq!(actium::blocking(|| 6 * 7).await?, 42);
             Ok::<(), Error>(())

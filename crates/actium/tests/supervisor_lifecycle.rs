@@ -241,13 +241,14 @@ fn system_shutdown_terminates_children_in_reverse_start_order() {
         for mode in MODES {
             let system = System::builder().mode(mode).start().expect("system");
             let journal = Journal::default();
-            let supervisor = system.spawn(
-                Supervisor::builder()
-                    .child(member("a", 0, 0, &journal))
-                    .child(member("b", 0, 0, &journal))
-                    .child(member("c", 0, 30, &journal))
-                    .build(),
-            );
+            let supervisor = Supervisor::builder()
+                .child(member("a", 0, 0, &journal))
+                .child(member("b", 0, 0, &journal))
+                .child(member("c", 0, 30, &journal))
+                .build()
+                .spawner()
+                .system(system.handle())
+                .spawn();
             supervisor.children().wait().expect("started");
             system.shutdown();
             assert_eq!(
@@ -295,17 +296,18 @@ fn system_shutdown_stops_a_child_that_outlived_its_supervisor() {
                 .start()
                 .expect("system");
             let (journal, trapped) = (Journal::default(), Event::new());
-            let supervisor = system.spawn(
-                Supervisor::builder()
-                    .child(ChildSpec::new("survivor", {
-                        let (journal, trapped) = (journal.clone(), trapped.clone());
-                        move || Survivor {
-                            journal: journal.clone(),
-                            trapped: trapped.clone(),
-                        }
-                    }))
-                    .build(),
-            );
+            let supervisor = Supervisor::builder()
+                .child(ChildSpec::new("survivor", {
+                    let (journal, trapped) = (journal.clone(), trapped.clone());
+                    move || Survivor {
+                        journal: journal.clone(),
+                        trapped: trapped.clone(),
+                    }
+                }))
+                .build()
+                .spawner()
+                .system(system.handle())
+                .spawn();
             supervisor.children().wait().expect("started");
             supervisor.kill();
             // The survivor gets the exit signal as a message, and lives on.

@@ -8,8 +8,8 @@ use std::time::Duration;
 use futures_util::FutureExt;
 
 pub use crate::actor::{AskWhenRoom, Endpoint, Patient, SendWhenRoom};
+pub use crate::actor::{Collect, Discard, FirstOf, Gather, ToMembers};
 pub use crate::actor::{Dispatch, MethodInfo, Methods, NoMessage, NoMethods};
-pub use crate::actor::{FirstOf, Gather, Multicast};
 pub use crate::actor::{Handled, Handler, Outcome, Panicked};
 use crate::base::panic_message;
 pub use crate::call::Reply;
@@ -21,6 +21,9 @@ use crate::runtime::System;
 pub use crate::transport::generated as remote;
 pub use crate::wire::{EncodedCall, Responder};
 
+/// The benchmarks' entry points into the hot paths; only with the
+/// `bench-probe` feature, so programs compile none of it.
+#[cfg(feature = "bench-probe")]
 pub mod probe;
 
 /// Without the `remote` feature, `#[actor(remote)]` fails with one clear

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::actor::{Actor, ActorRef, Cell, Lend, Reentrant, Timer, time};
 use crate::base::{ActorId, ExitReason};
-use crate::cell::{CellCore, ErasedCell, Monitor};
+use crate::cell::{ErasedCell, Monitor};
 
 /// The running actor's view of itself.
 ///
@@ -68,16 +68,12 @@ impl<A: Actor> Context<A> {
         })
     }
 
-    fn erased(&self) -> Arc<dyn ErasedCell> {
-        self.cell.clone()
-    }
-
     pub(crate) fn myself_label(&self) -> crate::base::ActorLabel {
         self.cell.core.label
     }
 
     pub(crate) fn erased_cell(&self) -> Arc<dyn ErasedCell> {
-        self.erased()
+        self.cell.clone()
     }
 
     /// The actor that spawned and linked this one, if any.
@@ -108,21 +104,109 @@ impl<A: Actor> Context<A> {
     /// traps exits, in which case its `#[on_exit]` hook is called instead.
     /// Linking to an actor that has already exited delivers its exit at
     /// once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Peer;
+    /// # #[actor] impl Peer { #[ask] fn ping(&self) {} }
+    /// #[derive(Default)]
+    /// struct Watcher;
+    ///
+    /// #[actor]
+    /// impl Watcher {
+    ///     #[ask]
+    ///     fn link_to(&mut self, peer: ActorRef<Peer>, ctx: &mut Context<Self>) {
+    ///         ctx.link(&peer);
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let (watcher, peer) = (Watcher.spawn(), Peer.spawn());
+    /// watcher.link_to(peer.clone()).await?;
+    /// peer.kill(); // an abnormal exit: the linked watcher is killed too
+    /// assert_eq!(watcher.stopped().await, ExitReason::Killed);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn link<B: Actor>(&self, other: &ActorRef<B>) {
-        CellCore::link(&self.erased(), &other.erased());
+        self.cell.link(other);
     }
 
     /// Removes the link with `other`, in both directions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Peer;
+    /// # #[actor] impl Peer { #[ask] fn ping(&self) {} }
+    /// #[derive(Default)]
+    /// struct Watcher;
+    ///
+    /// #[actor]
+    /// impl Watcher {
+    ///     #[ask]
+    ///     fn link_and_unlink(&mut self, peer: ActorRef<Peer>, ctx: &mut Context<Self>) {
+    ///         ctx.link(&peer);
+    ///         ctx.unlink(&peer);
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let (watcher, peer) = (Watcher.spawn(), Peer.spawn());
+    /// watcher.link_and_unlink(peer.clone()).await?;
+    /// peer.kill();
+    /// peer.stopped().await;
+    /// assert!(watcher.is_alive());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn unlink<B: Actor>(&self, other: &ActorRef<B>) {
-        CellCore::unlink(&self.erased(), &other.erased());
+        self.cell.unlink(other);
     }
 
     /// Watches `other` (Erlang's `monitor/2`): when it exits, for whatever
     /// reason, this actor's `#[on_down]` hook receives one
     /// [`Down`](crate::base::Down). Monitoring an actor that has already exited
     /// delivers its `Down` at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Peer;
+    /// # #[actor] impl Peer { #[ask] fn ping(&self) {} }
+    /// #[derive(Default)]
+    /// struct Watcher {
+    ///     downs: Vec<ExitReason>,
+    /// }
+    ///
+    /// #[actor]
+    /// impl Watcher {
+    ///     #[ask]
+    ///     fn watch(&mut self, peer: ActorRef<Peer>, ctx: &mut Context<Self>) {
+    ///         ctx.monitor(&peer);
+    ///     }
+    ///
+    ///     #[on_down]
+    ///     fn down(&mut self, down: Down) {
+    ///         self.downs.push(down.reason);
+    ///     }
+    ///
+    ///     #[ask]
+    ///     fn downs(&self) -> Vec<ExitReason> {
+    ///         self.downs.clone()
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let (watcher, peer) = (Watcher::default().spawn(), Peer.spawn());
+    /// watcher.watch(peer.clone()).await?;
+    /// peer.stop();
+    /// peer.stopped().await;
+    /// # while watcher.downs().await?.is_empty() { actium::sleep(std::time::Duration::from_millis(1)).await; }
+    /// assert_eq!(watcher.downs().await?, [ExitReason::Stopped]);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn monitor<B: Actor>(&self, other: &ActorRef<B>) -> Monitor {
-        Monitor::start(&self.cell.core.system, other.erased(), self.erased())
+        self.cell.monitor(other)
     }
 
     /// Sends `other` an exit signal with `reason` (Erlang's `exit/2`): if
@@ -131,23 +215,117 @@ impl<A: Actor> Context<A> {
     /// is ignored — unless `other` is this actor, which then exits with
     /// that normal reason at once, as in Erlang (`on_stop` does not run).
     /// [`ExitReason::Killed`] cannot be trapped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Peer;
+    /// # #[actor] impl Peer { #[ask] fn ping(&self) {} }
+    /// #[derive(Default)]
+    /// struct Judge;
+    ///
+    /// #[actor]
+    /// impl Judge {
+    ///     #[ask]
+    ///     fn end(&mut self, peer: ActorRef<Peer>, ctx: &mut Context<Self>) {
+    ///         ctx.exit(&peer, ExitReason::Error("done".into()));
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let (judge, peer) = (Judge.spawn(), Peer.spawn());
+    /// judge.end(peer.clone()).await?;
+    /// assert_eq!(peer.stopped().await, ExitReason::Error("done".into()));
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn exit<B: Actor>(&self, other: &ActorRef<B>, reason: ExitReason) {
-        CellCore::send_exit(&self.cell.core, &other.erased(), reason);
+        self.cell.send_exit(other, reason);
     }
 
     /// Turns exit signals from linked actors into calls of the
     /// `#[on_exit]` hook instead of killing this actor (Erlang's
     /// `process_flag(trap_exit, true)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Peer;
+    /// # #[actor] impl Peer { #[ask] fn ping(&self) {} }
+    /// #[derive(Default)]
+    /// struct Watcher;
+    ///
+    /// #[actor]
+    /// impl Watcher {
+    ///     #[ask]
+    ///     fn link_to(&mut self, peer: ActorRef<Peer>, ctx: &mut Context<Self>) {
+    ///         ctx.trap_exit(true);
+    ///         ctx.link(&peer);
+    ///     }
+    ///
+    ///     #[on_exit]
+    ///     fn exited(&mut self, exit: Exit) {
+    ///         println!("{} exited: {}", exit.actor, exit.reason);
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let (watcher, peer) = (Watcher.spawn(), Peer.spawn());
+    /// watcher.link_to(peer.clone()).await?;
+    /// peer.kill();
+    /// peer.stopped().await;
+    /// assert!(watcher.is_alive()); // the exit became a call of `exited`
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn trap_exit(&self, trap: bool) {
-        self.cell.core.set_trap_exits(trap);
+        self.cell.trap_exit(trap);
     }
 
     /// A reference to this actor, to hand to others or to message itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// #[derive(Default)]
+    /// struct Echo;
+    ///
+    /// #[actor]
+    /// impl Echo {
+    ///     #[ask]
+    ///     fn me(&self, ctx: &mut Context<Self>) -> ActorRef<Echo> {
+    ///         ctx.myself()
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let echo = Echo.spawn();
+    /// assert_eq!(echo.me().await?, echo);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn myself(&self) -> ActorRef<A> {
         ActorRef::from_cell(self.cell.clone())
     }
 
     /// This actor's id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// #[derive(Default)]
+    /// struct Echo;
+    ///
+    /// #[actor]
+    /// impl Echo {
+    ///     #[ask]
+    ///     fn my_id(&self, ctx: &mut Context<Self>) -> ActorId {
+    ///         ctx.id()
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let echo = Echo.spawn();
+    /// assert_eq!(echo.my_id().await?, echo.id());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn id(&self) -> ActorId {
         self.cell.core.label.id()
     }
@@ -155,12 +333,54 @@ impl<A: Actor> Context<A> {
     /// Stops this actor once the current method returns, with
     /// [`ExitReason::Normal`]. Queued messages are not handled; their callers
     /// get [`Error::ActorStopped`](crate::base::Error::ActorStopped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// #[derive(Default)]
+    /// struct Job;
+    ///
+    /// #[actor]
+    /// impl Job {
+    ///     #[tell]
+    ///     fn finish(&mut self, ctx: &mut Context<Self>) {
+    ///         ctx.stop();
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let job = Job.spawn();
+    /// job.finish()?;
+    /// assert_eq!(job.stopped().await, ExitReason::Normal);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn stop(&mut self) {
         self.stop_with(ExitReason::Normal);
     }
 
     /// Stops this actor once the current method returns, with
     /// [`ExitReason::Error`] and `message`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// #[derive(Default)]
+    /// struct Job;
+    ///
+    /// #[actor]
+    /// impl Job {
+    ///     #[tell]
+    ///     fn give_up(&mut self, ctx: &mut Context<Self>) {
+    ///         ctx.fail("no input");
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let job = Job.spawn();
+    /// job.give_up()?;
+    /// assert_eq!(job.stopped().await, ExitReason::Error("no input".into()));
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn fail(&mut self, message: impl Into<String>) {
         self.stop_with(ExitReason::Error(message.into()));
     }
@@ -170,6 +390,41 @@ impl<A: Actor> Context<A> {
     ///
     /// The timer is cancelled when the actor stops, or with
     /// [`Timer::cancel`]. Dropping the returned [`Timer`] does not cancel it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use std::time::Duration;
+    /// #[derive(Default)]
+    /// struct Alarm {
+    ///     rung: bool,
+    /// }
+    ///
+    /// #[actor]
+    /// impl Alarm {
+    ///     #[tell]
+    ///     fn set(&mut self, ctx: &mut Context<Self>) {
+    ///         ctx.later(Duration::from_millis(10), |me| me.ring());
+    ///     }
+    ///
+    ///     #[tell]
+    ///     fn ring(&mut self) {
+    ///         self.rung = true;
+    ///     }
+    ///
+    ///     #[ask]
+    ///     fn rung(&self) -> bool {
+    ///         self.rung
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let alarm = Alarm::default().spawn();
+    /// alarm.set()?;
+    /// # while !alarm.rung().await? { actium::sleep(Duration::from_millis(1)).await; }
+    /// assert!(alarm.rung().await?);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn later<R>(
         &mut self,
         delay: Duration,
@@ -189,6 +444,41 @@ impl<A: Actor> Context<A> {
     ///
     /// Ticks that fall behind are delayed, not bunched. The timer is
     /// cancelled when the actor stops, or with [`Timer::cancel`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use std::time::Duration;
+    /// #[derive(Default)]
+    /// struct Clock {
+    ///     ticks: u32,
+    /// }
+    ///
+    /// #[actor]
+    /// impl Clock {
+    ///     #[tell]
+    ///     fn start(&mut self, ctx: &mut Context<Self>) {
+    ///         ctx.interval(Duration::from_millis(5), |me| me.tick());
+    ///     }
+    ///
+    ///     #[tell]
+    ///     fn tick(&mut self) {
+    ///         self.ticks += 1;
+    ///     }
+    ///
+    ///     #[ask]
+    ///     fn ticks(&self) -> u32 {
+    ///         self.ticks
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let clock = Clock::default().spawn();
+    /// clock.start()?;
+    /// # while clock.ticks().await? < 3 { actium::sleep(Duration::from_millis(1)).await; }
+    /// assert!(clock.ticks().await? >= 3);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn interval<R>(
         &mut self,
         period: Duration,

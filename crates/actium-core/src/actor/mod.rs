@@ -1,7 +1,8 @@
 //! What an actor is and how it is reached: the [`Actor`]/`Handler` traits
 //! and their enums (`traits`), [`Context`], the typed `Cell<A>` (mailbox
 //! plus cell core, and its `ErasedCell` implementation), [`Reentrant`] and
-//! the lending of state, the dispatch seam generated proxies call through
+//! the lending of state, what a running actor does to its links and
+//! monitors, shared by `Context` and `Inbox` (`relations`), the dispatch seam generated proxies call through
 //! (`Dispatch`, `Methods`, `MethodInfo`, `NoMethods`), references
 //! ([`ActorRef`], [`Stopped`], the endpoint and the patient sends:
 //! `reference`), [`Group`]s and their dispatchers, the [`Spawner`] builder
@@ -18,6 +19,7 @@ mod dispatch;
 mod group;
 mod reentrant;
 mod reference;
+mod relations;
 mod spawner;
 mod stamp;
 pub(crate) mod time;
@@ -27,8 +29,8 @@ pub(crate) use cell::Cell;
 pub use context::Context;
 pub use dispatch::{Dispatch, MethodInfo, Methods, NoMessage, NoMethods};
 pub use group::{
-    FirstAnswers, FirstCall, FirstOf, Gather, GatherCall, Gathering, Group, MemberReply, Multicast,
-    MulticastCall, Replies,
+    AskAll, AskAllFuture, AskFirst, AskFirstFuture, Collect, Discard, FirstOf, Gather, Group,
+    GroupReplies, MemberReply, TellAll, ToMembers,
 };
 pub use reentrant::Reentrant;
 pub(crate) use reentrant::{Lend, Parallel, State};
@@ -37,6 +39,7 @@ pub(crate) use reference::Target;
 pub use reference::{ActorRef, AskWhenRoom, Endpoint, Patient, SendWhenRoom, Stopped};
 pub use spawner::Spawner;
 pub(crate) use spawner::{Birth, SpawnOptions};
-pub(crate) use stamp::{envelope, remote_envelope, remote_sent};
+pub(crate) use stamp::envelope;
+use stamp::{remote_envelope, remote_sent};
 pub use time::{Timer, sleep};
 pub use traits::{Actor, Handled, Handler, Outcome, PanicPolicy, Panicked, ParallelTask};

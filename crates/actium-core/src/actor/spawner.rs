@@ -52,8 +52,8 @@ pub(crate) struct SpawnOptions {
 }
 
 impl<A: Handler> Spawner<A> {
-    /// Starts building the spawn of `actor`.
-    pub fn new(actor: A) -> Self {
+    /// Starts building the spawn of `actor`; users write `actor.spawner()`.
+    pub(crate) fn new(actor: A) -> Self {
         Self::born(Birth::Once(Some(actor)))
     }
 
@@ -77,6 +77,23 @@ impl<A: Handler> Spawner<A> {
 
     /// Runs this actor under `mode` whatever the system's default is — for
     /// instance a thread of its own for an actor that calls blocking code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// // This actor gets an OS thread of its own in a tasks-mode system.
+    /// let counter = Counter::default().spawner().mode(Mode::Threads).spawn();
+    /// counter.incr()?;
+    /// assert_eq!(counter.get().await?, 1);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn mode(mut self, mode: Mode) -> Self {
         self.options.mode = Some(mode);
         self
@@ -90,6 +107,26 @@ impl<A: Handler> Spawner<A> {
     /// # Panics
     ///
     /// Panics if `capacity` is zero: such a mailbox could take no message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let counter = Counter::default().spawner().capacity(1).spawn();
+    /// // One message fits; the actor may or may not have taken it yet.
+    /// counter.incr()?;
+    /// if let Err(error) = counter.incr() {
+    ///     assert!(matches!(error, actium::Error::MailboxFull { .. }));
+    /// }
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    #[track_caller]
     pub fn capacity(mut self, capacity: usize) -> Self {
         match NonZeroUsize::new(capacity) {
             Some(capacity) => self.options.capacity = Some(capacity),
@@ -99,6 +136,22 @@ impl<A: Handler> Spawner<A> {
     }
 
     /// Overrides the actor's [`PanicPolicy`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let counter = Counter::default().spawner().on_panic(PanicPolicy::Stop).spawn();
+    /// counter.incr()?;
+    /// assert_eq!(counter.get().await?, 1);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn on_panic(mut self, policy: PanicPolicy) -> Self {
         self.options.on_panic = Some(policy);
         self

@@ -73,7 +73,7 @@ fn sent<A: Actor>(
 /// needs to record its handling under the same message id. `None` while
 /// nothing records.
 #[inline]
-pub(crate) fn remote_sent<A: Actor>(
+pub(super) fn remote_sent<A: Actor>(
     system: &crate::cell::SystemShared,
     to: ActorLabel,
     kind: EventKind,
@@ -121,7 +121,7 @@ fn remote_sent_recorded<A: Actor>(
 /// the sender's message id when the sender recorded it and this process
 /// records, so this node's events about it share that id.
 #[inline]
-pub(crate) fn remote_envelope<M>(
+pub(super) fn remote_envelope<M>(
     msg: M,
     trace: Option<crate::wire::TraceContext>,
     method: &'static str,

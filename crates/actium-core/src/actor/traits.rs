@@ -97,6 +97,7 @@ pub trait Actor: Sized + Send + 'static {
     /// Panics if no Actium system runs on this thread (outside
     /// [`launch`](crate::launch), an actor, or [`System::enter`](crate::runtime::System::enter)).
     /// Use [`Spawner::try_spawn`] to get an error instead.
+    #[track_caller]
     fn spawn(self) -> ActorRef<Self>
     where
         Self: Handler,

@@ -32,7 +32,7 @@ pub use monitor::Monitor;
 pub(crate) use names::Registry;
 pub(crate) use proxy::RemoteCell;
 pub(crate) use record::{named, signal};
-pub(crate) use relations::NameRefused;
+use relations::NameRefused;
 pub(crate) use table::ActorTable;
 pub(crate) use watch::{ExitWatch, watch_exit};
 pub(crate) use world::{Config, Slot, SystemShared};

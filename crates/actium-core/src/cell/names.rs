@@ -76,7 +76,7 @@ impl Registry {
     }
 
     /// Removes `name` if it still refers to `id` (an exiting actor).
-    pub(crate) fn remove_if(&self, name: &str, id: ActorId) {
+    pub(super) fn remove_if(&self, name: &str, id: ActorId) {
         let mut names = self.lock();
         let removed = if names.get(name).is_some_and(|cell| cell.core().id() == id) {
             names.remove(name)

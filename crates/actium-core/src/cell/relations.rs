@@ -55,7 +55,7 @@ impl CellCore {
 
     /// This side of a link: records `other`, unless this actor has exited
     /// (then the link fails with `noproc`: the actor no longer exists).
-    pub(crate) fn accept_link(&self, other: Arc<dyn ErasedCell>) -> Result<(), ExitReason> {
+    pub(super) fn accept_link(&self, other: Arc<dyn ErasedCell>) -> Result<(), ExitReason> {
         let mut lifecycle = self.lock();
         if let Phase::Exited(_) = &lifecycle.phase {
             return Err(ExitReason::NoProc);
@@ -144,7 +144,7 @@ impl CellCore {
     /// Records that this actor monitors `target`, so that its exit removes
     /// the monitor; false if this actor has exited (then it monitors
     /// nothing).
-    pub(crate) fn track_monitor(&self, monitor: MonitorRef, target: Arc<dyn ErasedCell>) -> bool {
+    pub(super) fn track_monitor(&self, monitor: MonitorRef, target: Arc<dyn ErasedCell>) -> bool {
         let mut lifecycle = self.lock();
         if matches!(lifecycle.phase, Phase::Exited(_)) {
             return false;
@@ -156,7 +156,7 @@ impl CellCore {
     }
 
     /// Forgets a monitor this actor held (it fired, or was cancelled).
-    pub(crate) fn untrack_monitor(&self, monitor: MonitorRef) {
+    pub(super) fn untrack_monitor(&self, monitor: MonitorRef) {
         if let Some(relations) = self.lock().relations.as_mut() {
             relations.monitoring.retain(|(m, _)| *m != monitor);
         }
@@ -173,7 +173,7 @@ impl CellCore {
 
     /// Gives this actor `name`. An actor has one name at most, as in
     /// Erlang; an exited actor has none.
-    pub(crate) fn add_name(&self, name: &str) -> Result<(), NameRefused> {
+    pub(super) fn add_name(&self, name: &str) -> Result<(), NameRefused> {
         let mut lifecycle = self.lock();
         if matches!(lifecycle.phase, Phase::Exited(_)) {
             return Err(NameRefused::Exited);
@@ -186,7 +186,7 @@ impl CellCore {
         Ok(())
     }
 
-    pub(crate) fn remove_name(&self, name: &str) {
+    pub(super) fn remove_name(&self, name: &str) {
         if let Some(relations) = self.lock().relations.as_mut() {
             if relations.name.as_deref() == Some(name) {
                 relations.name = None;
@@ -218,7 +218,7 @@ impl CellCore {
     }
 
     /// Removes the monitors an exiting actor held from their targets.
-    pub(crate) fn drop_monitors(monitoring: Vec<(MonitorRef, Arc<dyn ErasedCell>)>) {
+    pub(super) fn drop_monitors(monitoring: Vec<(MonitorRef, Arc<dyn ErasedCell>)>) {
         for (monitor, target) in monitoring {
             target.remove_watcher(monitor);
         }
@@ -260,14 +260,14 @@ impl CellCore {
     }
 }
 
-pub(crate) fn add_link_once(links: &mut Vec<Arc<dyn ErasedCell>>, cell: Arc<dyn ErasedCell>) {
+pub(super) fn add_link_once(links: &mut Vec<Arc<dyn ErasedCell>>, cell: Arc<dyn ErasedCell>) {
     if !links.iter().any(|l| l.core().id() == cell.core().id()) {
         links.push(cell);
     }
 }
 
 /// Why an actor could not take a name.
-pub(crate) enum NameRefused {
+pub(super) enum NameRefused {
     /// It has exited.
     Exited,
     /// It already has this name.

@@ -85,6 +85,7 @@ impl<D: Dispatch<FunctionActor<Q, R>>, Q: Send + 'static, R: Send + 'static>
 /// # Panics
 ///
 /// Panics if no Actium system runs on this thread.
+#[track_caller]
 pub fn function_actor<Q, R>(
     function: impl FnMut(Q) -> R + Send + 'static,
 ) -> ActorRef<FunctionActor<Q, R>>

@@ -9,10 +9,12 @@
 //! expansions and call what generated code calls.
 
 mod function;
+mod inbox;
 mod process;
 mod registry;
 pub mod supervisor;
 
 pub use function::{FunctionActor, function_actor};
-pub use process::{Inbox, Message, Process, ProcessMethods, ProcessResult, spawn, try_spawn};
+pub use inbox::Inbox;
+pub use process::{Message, Process, ProcessMethods, ProcessResult, spawn, try_spawn};
 pub use registry::{register, unregister, whereis};

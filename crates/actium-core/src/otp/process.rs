@@ -40,20 +40,18 @@
 //! a [`Down`](crate::base::Down), to be received like any other value.
 
 use std::any::Any;
-use std::collections::VecDeque;
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::FutureExt;
 
-use crate::actor::{Actor, ActorRef, Cell, Dispatch, Handler, MethodInfo, Methods, SpawnOptions};
-use crate::base::{Error, ExitReason, Signal, panic_message};
+use super::inbox::Inbox;
+use crate::actor::{Actor, ActorRef, Cell, Dispatch, MethodInfo, Methods, SpawnOptions};
+use crate::base::{Error, ExitReason, panic_message};
 use crate::call::{Frame, current};
-use crate::cell::{CellCore, ErasedCell, Monitor};
-use crate::mailbox::{Envelope, Taken};
+use crate::cell::ErasedCell;
 use crate::runtime::{ExitGuard, SystemHandle, guarded};
 
 /// The actor type of mailbox actors: `ActorRef<Process>`.
@@ -177,6 +175,7 @@ impl<E: fmt::Display> ProcessResult for Result<(), E> {
 /// # Panics
 ///
 /// Panics if no Actium system runs on this thread; see [`try_spawn`].
+#[track_caller]
 pub fn spawn<F, Fut>(body: F) -> ActorRef<Process>
 where
     F: FnOnce(Inbox) -> Fut + Send + 'static,
@@ -201,25 +200,11 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: ProcessResult,
 {
-    SystemHandle::try_current()?.spawn_process(body)
+    SystemHandle::try_current()?.spawn_process_linked(body, None)
 }
 
 impl SystemHandle {
-    /// Spawns a mailbox actor in this system; see [`spawn`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Spawner::try_spawn`](crate::actor::Spawner::try_spawn).
-    pub fn spawn_process<F, Fut>(&self, body: F) -> Result<ActorRef<Process>, Error>
-    where
-        F: FnOnce(Inbox) -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: ProcessResult,
-    {
-        self.spawn_process_linked(body, None)
-    }
-
-    pub(crate) fn spawn_process_linked<F, Fut>(
+    pub(super) fn spawn_process_linked<F, Fut>(
         &self,
         body: F,
         linked_to: Option<Arc<dyn ErasedCell>>,
@@ -248,11 +233,7 @@ where
     let frame = Frame::new(cell.core.label, true, None);
     current::scope(frame, async move {
         let guard = ExitGuard::new(cell.clone());
-        let inbox = Inbox {
-            cell: cell.clone(),
-            batch: VecDeque::new(),
-            saved: VecDeque::new(),
-        };
+        let inbox = Inbox::new(cell.clone());
         let ran = guarded(&cell.mailbox, AssertUnwindSafe(body(inbox)).catch_unwind()).await;
         let reason = match ran {
             Some(Ok(output)) => output.into_exit_reason(),
@@ -261,176 +242,4 @@ where
         };
         guard.exit(reason);
     })
-}
-
-/// A process's mailbox and its view of itself.
-pub struct Inbox {
-    cell: Arc<Cell<Process>>,
-    batch: VecDeque<Envelope<Message>>,
-    /// Messages passed over by a selective receive, oldest first.
-    saved: VecDeque<Message>,
-}
-
-impl Inbox {
-    /// A reference to this process.
-    pub fn me(&self) -> ActorRef<Process> {
-        ActorRef::from_cell(self.cell.clone())
-    }
-
-    /// The next message, oldest first; `None` once the process is asked to
-    /// stop (then the function should return).
-    pub async fn recv(&mut self) -> Option<Message> {
-        if let Some(message) = self.saved.pop_front() {
-            return Some(message);
-        }
-        self.next().await
-    }
-
-    /// The next message, or an error once `timeout` has passed.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::RecvTimeout`] after `timeout`, [`Error::ActorStopped`] once
-    /// the process is asked to stop.
-    pub async fn recv_timeout(&mut self, timeout: Duration) -> Result<Message, Error> {
-        self.recv_match(|_| true, timeout).await
-    }
-
-    /// Selective receive: the oldest message for which `matches` is true,
-    /// leaving the others in the mailbox, in order, for later receives.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::RecvTimeout`] if no matching message arrives within
-    /// `timeout`, [`Error::ActorStopped`] once the process is asked to stop.
-    pub async fn recv_match(
-        &mut self,
-        mut matches: impl FnMut(&Message) -> bool,
-        timeout: Duration,
-    ) -> Result<Message, Error> {
-        if let Some(index) = self.saved.iter().position(&mut matches) {
-            if let Some(message) = self.saved.remove(index) {
-                return Ok(message);
-            }
-        }
-        let clock = self.cell.core.system.clock().clone();
-        let search = async {
-            loop {
-                let Some(message) = self.next().await else {
-                    return Err(Error::ActorStopped {
-                        actor: self.cell.core.label,
-                        method: "recv",
-                    });
-                };
-                if matches(&message) {
-                    return Ok(message);
-                }
-                self.saved.push_back(message);
-            }
-        };
-        match clock.timeout(timeout, search).await {
-            Ok(found) => found,
-            Err(_) => Err(Error::RecvTimeout { timeout }),
-        }
-    }
-
-    /// Selective receive by type: the oldest message holding a `T`.
-    ///
-    /// # Errors
-    ///
-    /// As [`recv_match`](Inbox::recv_match).
-    pub async fn recv_as<T: Send + 'static>(&mut self, timeout: Duration) -> Result<T, Error> {
-        let message = self.recv_match(Message::is::<T>, timeout).await?;
-        message.downcast::<T>().map_err(|_| Error::ActorStopped {
-            actor: self.cell.core.label,
-            method: "recv_as",
-        })
-    }
-
-    /// How many messages wait in the mailbox (including those passed over
-    /// by selective receives).
-    pub fn pending(&self) -> usize {
-        self.saved.len() + self.batch.len()
-    }
-
-    async fn next(&mut self) -> Option<Message> {
-        loop {
-            if let Some(envelope) = self.batch.pop_front() {
-                return Some(match envelope {
-                    Envelope::Message { msg, .. } => msg,
-                    Envelope::Traced(traced) => traced.msg,
-                    Envelope::Signal(signal) => match *signal {
-                        Signal::Exit(exit) => Message::new(exit),
-                        Signal::Down(down) => Message::new(down),
-                    },
-                });
-            }
-            let cell = &self.cell;
-            let batch = &mut self.batch;
-            match poll_fn(|cx| cell.mailbox.poll_take(batch, cx)).await {
-                Taken::Messages => continue,
-                Taken::Stop => return None,
-            }
-        }
-    }
-
-    fn erased(&self) -> Arc<dyn ErasedCell> {
-        self.cell.clone()
-    }
-
-    /// Links this process with `other`; see
-    /// [`Context::link`](crate::actor::Context::link).
-    pub fn link<B: Actor>(&self, other: &ActorRef<B>) {
-        CellCore::link(&self.erased(), &other.erased());
-    }
-
-    /// Removes the link with `other`.
-    pub fn unlink<B: Actor>(&self, other: &ActorRef<B>) {
-        CellCore::unlink(&self.erased(), &other.erased());
-    }
-
-    /// Monitors `other`: its exit arrives as a [`Down`](crate::base::Down) message.
-    pub fn monitor<B: Actor>(&self, other: &ActorRef<B>) -> Monitor {
-        Monitor::start(&self.cell.core.system, other.erased(), self.erased())
-    }
-
-    /// Sends `other` an exit signal with `reason`; see
-    /// [`Context::exit`](crate::actor::Context::exit).
-    pub fn exit<B: Actor>(&self, other: &ActorRef<B>, reason: ExitReason) {
-        CellCore::send_exit(&self.cell.core, &other.erased(), reason);
-    }
-
-    /// Turns exit signals from linked actors into [`Exit`](crate::base::Exit)
-    /// messages instead of killing this process.
-    pub fn trap_exit(&self, trap: bool) {
-        self.cell.core.set_trap_exits(trap);
-    }
-
-    /// Spawns a method actor linked to this process.
-    ///
-    /// # Errors
-    ///
-    /// As [`Spawner::try_spawn`](crate::actor::Spawner::try_spawn).
-    pub fn spawn_link<B: Handler>(&self, actor: B) -> Result<ActorRef<B>, Error> {
-        crate::actor::Spawner::new(actor)
-            .system(&SystemHandle::from_shared(self.cell.core.system.clone()))
-            .linked_to(self.erased())
-            .try_spawn()
-    }
-
-    /// Spawns a mailbox actor linked to this process (PARLEY's
-    /// `spawn_link`).
-    ///
-    /// # Errors
-    ///
-    /// As [`Spawner::try_spawn`](crate::actor::Spawner::try_spawn).
-    pub fn spawn_link_process<F, Fut>(&self, body: F) -> Result<ActorRef<Process>, Error>
-    where
-        F: FnOnce(Inbox) -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: ProcessResult,
-    {
-        SystemHandle::from_shared(self.cell.core.system.clone())
-            .spawn_process_linked(body, Some(self.erased()))
-    }
 }

@@ -91,11 +91,45 @@ impl SystemHandle {
     /// most, as in Erlang),
     /// [`Error::InvalidName`] if the name is empty or contains `/`,
     /// [`Error::ActorStopped`] if the actor has exited.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let system = SystemHandle::current();
+    /// system.register("counter", &Counter::default().spawn())?;
+    /// let counter = system.whereis::<Counter>("counter")?;
+    /// counter.incr()?;
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn register<A: Actor>(&self, name: &str, actor: &ActorRef<A>) -> Result<(), Error> {
         self.shared.registry.register(name, actor.erased())
     }
 
     /// Removes a name; returns whether it was registered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let system = SystemHandle::current();
+    /// system.register("counter", &Counter::default().spawn())?;
+    /// assert!(system.unregister("counter"));
+    /// assert!(!system.unregister("counter"));
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn unregister(&self, name: &str) -> bool {
         self.shared.registry.unregister(name)
     }
@@ -106,21 +140,89 @@ impl SystemHandle {
     ///
     /// [`Error::NotRegistered`] if no actor holds the name,
     /// [`Error::WrongType`] if the actor there is not an `A`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let system = SystemHandle::current();
+    /// system.register("counter", &Counter::default().spawn())?;
+    /// assert_eq!(system.whereis::<Counter>("counter")?.get().await?, 0);
+    /// assert!(system.whereis::<Counter>("nobody").is_err());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn whereis<A: Actor>(&self, name: &str) -> Result<ActorRef<A>, Error> {
         self.shared.registry.lookup(name)
     }
 
     /// Every registered name, sorted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let system = SystemHandle::current();
+    /// system.register("b", &Counter::default().spawn())?;
+    /// system.register("a", &Counter::default().spawn())?;
+    /// assert_eq!(system.registered(), ["a", "b"]);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn registered(&self) -> Vec<String> {
         self.shared.registry.names()
     }
 
     /// The actor registered under `name`, whatever its type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let system = SystemHandle::current();
+    /// let counter = Counter::default().spawn();
+    /// system.register("counter", &counter)?;
+    /// assert_eq!(system.registered_label("counter"), Some(counter.label()));
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn registered_label(&self, name: &str) -> Option<ActorLabel> {
         self.shared.registry.label_of(name)
     }
 
     /// Every registered name with the actor holding it, sorted by name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let system = SystemHandle::current();
+    /// let counter = Counter::default().spawn();
+    /// system.register("counter", &counter)?;
+    /// assert_eq!(system.registered_actors(), [("counter".to_owned(), counter.label())]);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn registered_actors(&self) -> Vec<(String, ActorLabel)> {
         self.shared.registry.entries()
     }

@@ -78,6 +78,24 @@ impl SystemBuilder {
     /// # Errors
     ///
     /// As [`launch`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// System::builder().workers(2).launch(async {
+    ///     let counter = Counter::default().spawn();
+    ///     counter.incr()?;
+    ///     assert_eq!(counter.get().await?, 1);
+    ///     Ok::<(), actium::Error>(())
+    /// })?;
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn launch<T, E, F>(self, main: F) -> Result<T, E>
     where
         F: Future<Output = Result<T, E>>,
@@ -96,6 +114,26 @@ impl SystemBuilder {
     /// # Errors
     ///
     /// As [`serve_forever`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// System::builder().workers(2).serve_forever(async {
+    ///     let counter = Counter::default().spawn();
+    ///     actium::register("counter", &counter)?;
+    ///     // A real server returns here and serves until SIGINT or SIGTERM;
+    ///     // this example asks for the shutdown itself.
+    ///     SystemHandle::current().request_shutdown();
+    ///     Ok::<(), actium::Error>(())
+    /// })?;
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn serve_forever<E, F>(self, setup: F) -> Result<(), E>
     where
         F: Future<Output = Result<(), E>>,

@@ -10,6 +10,7 @@
 //! `actor`.
 
 mod blocking;
+mod builder;
 mod handle;
 mod launch;
 pub(crate) mod runner;
@@ -18,7 +19,8 @@ mod spawn;
 mod system;
 
 pub use blocking::blocking;
+pub use builder::SystemBuilder;
 pub use handle::{EnterGuard, SystemHandle};
 pub use launch::{launch, serve_forever};
 pub(crate) use runner::{ExitGuard, guarded};
-pub use system::{KILL_GRACE, System, SystemBuilder};
+pub use system::{KILL_GRACE, System};

@@ -8,8 +8,8 @@
 //! system, which is how `Counter::default().spawn()` knows where to go.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::runtime::{Handle, Runtime};
@@ -17,9 +17,9 @@ use tokio::runtime::{Handle, Runtime};
 use super::handle::{CURRENT, EnterGuard, enter_slot};
 use crate::actor::{ActorRef, Handler};
 use crate::base::{Error, ExitReason};
-use crate::cell::{Config, ErasedCell, Mode, Slot, SystemShared};
-use crate::host::{Clock, Executor, Simulation};
-use crate::runtime::SystemHandle;
+use crate::cell::{Config, ErasedCell, SystemShared};
+use crate::host::Simulation;
+use crate::runtime::{SystemBuilder, SystemHandle};
 
 /// An actor system: a runtime for actors, owned by the code that started it.
 ///
@@ -43,7 +43,7 @@ use crate::runtime::SystemHandle;
 /// }
 ///
 /// let system = System::builder().mode(Mode::Threads).start()?;
-/// let greeter = system.spawn(Greeter);
+/// let greeter = Greeter.spawner().system(system.handle()).spawn();
 /// assert_eq!(greeter.greet("ada".into()).wait()?, "hello, ada");
 /// system.shutdown();
 /// # Ok::<(), actium::Error>(())
@@ -62,6 +62,21 @@ pub(super) enum Host {
 
 impl System {
     /// Starts configuring a system.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().mode(Mode::Threads).workers(2).start()?;
+    /// assert_eq!(system.handle().mode(), Mode::Threads);
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn builder() -> SystemBuilder {
         SystemBuilder {
             config: Config::default(),
@@ -69,16 +84,37 @@ impl System {
     }
 
     /// A handle to this system.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().start()?;
+    /// let counter = Counter::default().spawner().system(system.handle()).spawn();
+    /// assert_eq!(system.handle().actor_count(), 1);
+    /// # drop(counter);
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn handle(&self) -> &SystemHandle {
         &self.handle
     }
 
     /// Starts `actor` in this system with default options.
+    ///
+    /// Hidden: `actor.spawner().system(system.handle()).spawn()` is the one
+    /// way to pick a system; kept while `actium-trace` still calls it.
+    #[doc(hidden)]
     pub fn spawn<A: Handler>(&self, actor: A) -> ActorRef<A> {
         self.handle.spawn(actor)
     }
 
-    /// For a simulated system ([`Mode::Simulated`]), a digest of its run so
+    /// For a simulated system ([`Mode::Simulated`](crate::Mode::Simulated)), a digest of its run so
     /// far (see [`Simulation::digest`](crate::sim::Simulation::digest));
     /// `None` for a system on real threads.
     pub fn digest(&self) -> Option<u64> {
@@ -90,6 +126,25 @@ impl System {
 
     /// Makes this the current system of the calling thread until the guard
     /// drops, so `Actor::spawn` works there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().start()?;
+    /// {
+    ///     let _inside = system.enter();
+    ///     let counter = Counter::default().spawn(); // finds the entered system
+    ///     counter.incr()?;
+    /// }
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn enter(&self) -> EnterGuard {
         let shared = &self.handle.shared;
         enter_slot(shared.slot.clone(), shared.clock())
@@ -102,6 +157,27 @@ impl System {
     ///
     /// Panics if called from async code (inside a runtime), as Tokio's
     /// `block_on` does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().start()?;
+    /// let total = system.block_on(async {
+    ///     let counter = Counter::default().spawn();
+    ///     counter.incr()?;
+    ///     counter.get().await
+    /// })?;
+    /// assert_eq!(total, 1);
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         match self.try_block_on(future) {
             Ok(output) => output,
@@ -114,7 +190,7 @@ impl System {
     ///
     /// # Errors
     ///
-    /// [`Error::Stalled`] if the system is simulated ([`Mode::Simulated`])
+    /// [`Error::Stalled`] if the system is simulated ([`Mode::Simulated`](crate::Mode::Simulated))
     /// and nothing in it can run or become due while `future` waits.
     ///
     /// # Panics
@@ -161,6 +237,22 @@ impl System {
     /// not panic as dropping a Tokio runtime there would; called from one of
     /// this system's own actors or tasks, it asks everything to stop and
     /// returns without waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// let system = System::builder().start()?;
+    /// let counter = Counter::default().spawner().system(system.handle()).spawn();
+    /// system.shutdown();
+    /// assert!(!counter.is_alive());
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn shutdown(mut self) {
         self.shutdown_now();
     }
@@ -327,107 +419,6 @@ impl std::fmt::Debug for System {
         f.debug_struct("System")
             .field("handle", &self.handle)
             .finish_non_exhaustive()
-    }
-}
-
-/// Configures and starts a [`System`].
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until started"]
-pub struct SystemBuilder {
-    pub(super) config: Config,
-}
-
-impl SystemBuilder {
-    /// The execution model for actors ([`Mode::Tasks`] by default).
-    pub fn mode(mut self, mode: Mode) -> Self {
-        self.config.mode = mode;
-        self
-    }
-
-    /// The number of runtime worker threads (default: one per core). In
-    /// threads mode these run timers and helper tasks, not actors.
-    pub fn workers(mut self, workers: usize) -> Self {
-        self.config.workers = Some(workers.max(1));
-        self
-    }
-
-    /// The deadline of request-replies that set none of their own
-    /// ([`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT) unless set).
-    pub fn default_timeout(mut self, timeout: Duration) -> Self {
-        self.config.default_timeout = timeout;
-        self
-    }
-
-    /// How long shutdown waits for actors ([`DEFAULT_SHUTDOWN_GRACE`](crate::DEFAULT_SHUTDOWN_GRACE) unless
-    /// set).
-    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
-        self.config.shutdown_grace = grace;
-        self
-    }
-
-    /// The clock every wait in the system reads and sleeps on (the real
-    /// clock unless set): a [`ManualClock`](crate::ManualClock) lets a
-    /// test move time on by hand.
-    ///
-    /// Shutdown's grace stays real time: it is the host waiting for the
-    /// system's threads.
-    ///
-    /// ```
-    /// let clock = actium::ManualClock::new();
-    /// let system = actium::System::builder().clock(clock.clone()).start()?;
-    /// assert_eq!(system.handle().clock().now(), clock.now());
-    /// system.shutdown();
-    /// # Ok::<(), actium::Error>(())
-    /// ```
-    pub fn clock(mut self, clock: impl Into<Clock>) -> Self {
-        self.config.clock = clock.into();
-        self
-    }
-
-    /// Starts the system.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Startup`] if the runtime's threads cannot be created.
-    pub fn start(self) -> Result<System, Error> {
-        if let Mode::Simulated { seed } = self.config.mode {
-            return Ok(self.start_simulated(seed));
-        }
-        let slot: Slot = Arc::new(OnceLock::new());
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.enable_all().thread_name("actium-worker");
-        if let Some(workers) = self.config.workers {
-            builder.worker_threads(workers);
-        }
-        let thread_slot = slot.clone();
-        let thread_clock = self.config.clock.clone();
-        builder.on_thread_start(move || {
-            CURRENT.with_borrow_mut(|current| *current = Some(thread_slot.clone()));
-            thread_clock.make_current();
-            crate::host::enable_batching();
-        });
-        // A worker about to sleep hands its held-back deadlines to the
-        // sweeper, so none waits on a sleeping thread.
-        builder.on_thread_park(crate::host::publish);
-        builder.on_thread_stop(|| {
-            CURRENT.with_borrow_mut(|current| *current = None);
-            Clock::real().make_current();
-        });
-        let runtime = builder
-            .build()
-            .map_err(|error| Error::Startup(Arc::new(error)))?;
-
-        let shared = Arc::new(SystemShared::new(
-            self.config,
-            Executor::tokio(runtime.handle().clone()),
-            slot.clone(),
-        ));
-        // A fresh `OnceLock` was created above, so this set cannot fail.
-        let _ = slot.set(Arc::downgrade(&shared));
-        Ok(System {
-            handle: SystemHandle::from_shared(shared),
-            host: Some(Host::Tokio(runtime)),
-        })
     }
 }
 

@@ -51,7 +51,7 @@ const MAX_HANDSHAKING: usize = 256;
 /// A node: hosts a system's actors on the network, so that actors on other
 /// nodes can call them with the same method calls as local ones.
 ///
-/// ```no_run
+/// ```
 /// use actium::prelude::*;
 /// use actium::remote::Node;
 ///
@@ -74,12 +74,12 @@ const MAX_HANDSHAKING: usize = 256;
 /// }
 ///
 /// actium::launch(Mode::Tasks, async {
-///     // The server: a node on port 4000 with a registered store.
-///     let node = Node::builder().listen("tcp://127.0.0.1:4000").cookie("secret").start().await?;
+///     // The server: a node on a free port with a registered store.
+///     let node = Node::builder().listen("tcp://127.0.0.1:0").cookie("secret").start().await?;
 ///     node.register("store", &Store::default().spawn())?;
 ///
 ///     // A client (usually another process): the same calls as locally.
-///     let store = node.lookup::<Store>("tcp://127.0.0.1:4000/store").await?;
+///     let store = node.lookup::<Store>(&node.url("store")).await?;
 ///     store.set(7)?;
 ///     assert_eq!(store.get().await?, 7);
 ///     Ok::<(), actium::Error>(())
@@ -180,6 +180,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Node {
     /// Starts building a node.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// let node = Node::builder().listen("tcp://127.0.0.1:0").cookie("secret").start().await?;
+    /// node.shutdown();
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn builder() -> NodeBuilder {
         NodeBuilder {
             listen: "tcp://127.0.0.1:0".to_owned(),
@@ -202,27 +212,77 @@ impl Node {
 
     /// The address other nodes reach this one at, such as
     /// `tcp://127.0.0.1:40123` (the port chosen if it listened on port 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let node = Node::builder().start().await?;
+    /// assert!(node.address().to_string().starts_with("tcp://127.0.0.1:"));
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn address(&self) -> &NodeAddress {
         &self.shared.address
     }
 
     /// The node's name (its address unless one was given).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// let node = Node::builder().name("alpha").start().await?;
+    /// assert_eq!(node.name(), "alpha");
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.shared.name
     }
 
     /// The node's id: its system's node id, the first half of every actor
     /// id it hosts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let node = Node::builder().start().await?;
+    /// assert_eq!(node.id(), node.system().node());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn id(&self) -> NodeId {
         self.shared.id
     }
 
     /// The system whose actors this node hosts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let node = Node::builder().start().await?;
+    /// assert_eq!(node.system().node(), SystemHandle::current().node());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn system(&self) -> &SystemHandle {
         &self.shared.system
     }
 
     /// The `tcp://host:port/name` URL of `name` on this node.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let node = Node::builder().start().await?;
+    /// assert_eq!(node.url("store"), format!("{}/store", node.address()));
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn url(&self, name: &str) -> String {
         format!("{}/{name}", self.shared.address)
     }
@@ -234,6 +294,19 @@ impl Node {
     /// # Errors
     ///
     /// As [`SystemHandle::register`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)] struct Store { n: u64 }
+    /// # #[actor(remote)] impl Store { #[ask] fn get(&self) -> u64 { self.n } }
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let node = Node::builder().start().await?;
+    /// node.register("store", &Store::default().spawn())?;
+    /// assert_eq!(node.lookup::<Store>(&node.url("store")).await?.get().await?, 0);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn register<A: Actor>(&self, name: &str, actor: &ActorRef<A>) -> Result<(), Error> {
         self.shared.system.register(name, actor)
     }
@@ -249,6 +322,23 @@ impl Node {
     /// [`Error::WrongType`] if the actor there is not an `A`,
     /// [`Error::NotRemote`] if `A` is not `#[actor(remote)]`,
     /// [`Error::NodeDown`] if the node cannot be reached.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)] struct Store { n: u64 }
+    /// # #[actor(remote)] impl Store { #[ask] fn get(&self) -> u64 { self.n } }
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let other = System::builder().start()?; let server = Node::builder().system(other.handle()).start().await?; let node = Node::builder().start().await?; server.register("store", &Store::default().spawner().system(other.handle()).spawn())?;
+    /// let store = node.lookup::<Store>(&server.url("store")).await?;
+    /// assert_eq!(store.get().await?, 0);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future abandons the request; the node is unaffected.
     pub async fn lookup<A: Actor>(&self, url: &str) -> Result<ActorRef<A>, Error> {
         let url = ActorUrl::parse(url)?;
         if url.node() == self.address() {
@@ -286,6 +376,18 @@ impl Node {
     /// [`spawn_on`](Node::spawn_on) (PyActive's remote `spawn_id`). The
     /// actor's initial state arrives encoded; it is spawned with default
     /// options.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)] struct Store { n: u64 }
+    /// # #[actor(remote)] impl Store { #[ask] fn get(&self) -> u64 { self.n } }
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let node = Node::builder().start().await?;
+    /// node.allow_spawn::<Store>(); // other nodes may now `spawn_on` it here
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn allow_spawn<A>(&self)
     where
         A: actium_core::__private::Handler + DeserializeOwned,
@@ -311,6 +413,24 @@ impl Node {
     /// [`Error::NotSpawnable`] if the node does not allow the type,
     /// [`Error::Codec`] if the state does not encode or decode,
     /// [`Error::NodeDown`] if the node cannot be reached.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)] struct Store { n: u64 }
+    /// # #[actor(remote)] impl Store { #[ask] fn get(&self) -> u64 { self.n } }
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let other = System::builder().start()?; let server = Node::builder().system(other.handle()).start().await?; let node = Node::builder().start().await?;
+    /// server.allow_spawn::<Store>();
+    /// let store = node.spawn_on(&server.address().to_string(), Store { n: 7 }).await?;
+    /// assert_eq!(store.get().await?, 7);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future abandons the request; the node is unaffected.
     pub async fn spawn_on<A: Actor + Serialize>(
         &self,
         node: &str,
@@ -356,6 +476,20 @@ impl Node {
     ///
     /// [`Error::InvalidAddress`], or [`Error::NodeDown`] if it cannot be
     /// reached.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let other = System::builder().start()?; let server = Node::builder().system(other.handle()).start().await?; let node = Node::builder().start().await?;
+    /// println!("{:?}", node.describe(&server.address().to_string()).await?);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future abandons the request; the node is unaffected.
     pub async fn describe(&self, node: &str) -> Result<NodeInfo, Error> {
         let address = NodeAddress::parse(node)?;
         if &address == self.address() {
@@ -372,11 +506,31 @@ impl Node {
     }
 
     /// What this node hosts: its name, actors and registered names.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let node = Node::builder().start().await?;
+    /// println!("{:?}", node.info());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn info(&self) -> NodeInfo {
         self.shared.info()
     }
 
     /// The addresses of the nodes this one is connected to now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let node = Node::builder().start().await?;
+    /// assert!(node.connected().is_empty()); // connections open on first use
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn connected(&self) -> Vec<String> {
         let mut connected: Vec<String> = self
             .shared
@@ -394,6 +548,16 @@ impl Node {
     /// connected or not, sorted. Nodes are forgotten once idle (see
     /// [`NodeBuilder::idle_timeout`]); at most
     /// [`NodeBuilder::max_peers`] are known at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let node = Node::builder().start().await?;
+    /// assert!(node.known_nodes().is_empty());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn known_nodes(&self) -> Vec<String> {
         self.shared.peers.addresses()
     }
@@ -402,6 +566,16 @@ impl Node {
     /// this node fail with `NodeDown` and their links and monitors fire),
     /// stops listening, and detaches from the system. The system and its
     /// actors go on, reachable only locally. Idempotent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let node = Node::builder().start().await?;
+    /// node.shutdown();
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn shutdown(&self) {
         self.shared.shutdown();
     }

@@ -68,7 +68,7 @@ impl Remote {
             .start()
             .await
             .map_err(text)?;
-        let worker = system.handle().spawn(Worker::default());
+        let worker = Worker::default().spawner().system(system.handle()).spawn();
         node.register("worker", &worker).map_err(text)?;
         Ok(Remote { system, node })
     }

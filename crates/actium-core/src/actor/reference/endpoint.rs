@@ -99,7 +99,7 @@ type Prepared<M, R> = (Envelope<M>, Ask<R>);
 
 /// Builds the envelope of an ask sent from here, with the caller's chain,
 /// or fails at once if the call would close a cycle of waiting actors.
-pub(crate) fn ask_envelope<A: Actor, Args, R: Send + 'static>(
+pub(super) fn ask_envelope<A: Actor, Args, R: Send + 'static>(
     cell: &Cell<A>,
     method: MethodInfo,
     args: Args,

@@ -110,6 +110,21 @@ impl<A: Actor> ActorRef<A> {
     }
 
     /// The actor's label: its type and id, as errors and logs show it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let counter = Counter::default().spawn();
+    /// assert!(counter.label().to_string().starts_with("Counter#"));
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn label(&self) -> ActorLabel {
         match self.target() {
             Target::Local(cell) => cell.core.label,
@@ -118,17 +133,63 @@ impl<A: Actor> ActorRef<A> {
     }
 
     /// The actor's globally unique id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let counter = Counter::default().spawn();
+    /// assert_eq!(counter.id(), counter.clone().id());
+    /// assert_ne!(counter.id(), Counter::default().spawn().id());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn id(&self) -> ActorId {
         self.label().id()
     }
 
     /// Whether the actor runs in this process (as opposed to on another
     /// node).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let counter = Counter::default().spawn();
+    /// assert!(counter.is_local());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn is_local(&self) -> bool {
         matches!(self.target(), Target::Local(_))
     }
 
     /// The address of the node the actor runs on, if it is another node.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let counter = Counter::default().spawn();
+    /// assert_eq!(counter.node_address(), None); // it runs in this process
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn node_address(&self) -> Option<&str> {
         match self.target() {
             Target::Local(_) => None,
@@ -143,6 +204,23 @@ impl<A: Actor> ActorRef<A> {
     /// exit reason is [`ExitReason::Stopped`]. Stopping a stopped actor does
     /// nothing. Returns at once; await [`stopped`](ActorRef::stopped) to
     /// wait for the end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let counter = Counter::default().spawn();
+    /// counter.stop();
+    /// assert_eq!(counter.stopped().await, ExitReason::Stopped);
+    /// assert!(counter.incr().is_err());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn stop(&self) {
         self.erased().request_stop(ExitReason::Stopped);
     }
@@ -152,6 +230,22 @@ impl<A: Actor> ActorRef<A> {
     /// runs to its end first), its caller and queued callers get
     /// [`Error::ActorStopped`](crate::Error::ActorStopped), and the exit reason is
     /// [`ExitReason::Killed`], which linked actors receive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let counter = Counter::default().spawn();
+    /// counter.kill();
+    /// assert_eq!(counter.stopped().await, ExitReason::Killed);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn kill(&self) {
         self.erased().kill(ExitReason::Killed);
     }
@@ -160,6 +254,26 @@ impl<A: Actor> ActorRef<A> {
     /// for room instead of failing with [`Error::MailboxFull`](crate::Error::MailboxFull):
     /// `worker.wait_for_room().work(item).await?`. A request-reply waits for
     /// room, then for its answer, within one deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let counter = Counter::default().spawner().capacity(1).spawn();
+    /// for _ in 0..3 {
+    ///     // Waits while the one-message mailbox is full, where
+    ///     // `counter.incr()` could fail with `Error::MailboxFull`.
+    ///     counter.wait_for_room().incr().await?;
+    /// }
+    /// assert_eq!(counter.wait_for_room().get().await?, 3);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn wait_for_room(&self) -> A::Methods<Patient<A>> {
         Methods::new(Patient {
             endpoint: self.endpoint().clone(),
@@ -170,6 +284,27 @@ impl<A: Actor> ActorRef<A> {
     ///
     /// For an actor on another node this monitors it: a lost connection
     /// resolves it with [`ExitReason::NoConnection`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let counter = Counter::default().spawn();
+    /// counter.stop();
+    /// assert_eq!(counter.stopped().await, ExitReason::Stopped);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// The returned [`Stopped`] may be dropped before it resolves (in a
+    /// `select!`, under a timeout); the actor is not affected.
     pub fn stopped(&self) -> Stopped {
         match self.target() {
             Target::Local(cell) => Stopped {
@@ -184,6 +319,24 @@ impl<A: Actor> ActorRef<A> {
     /// Whether the actor is still running. By the time you act on the
     /// answer it may have changed; use it for diagnostics, not decisions.
     /// For an actor on another node: whether its node is connected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[tell] fn incr(&mut self) { self.n += 1; }
+    /// #     #[ask] fn get(&self) -> u64 { self.n }
+    /// # }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let counter = Counter::default().spawn();
+    /// assert!(counter.is_alive());
+    /// counter.stop();
+    /// counter.stopped().await;
+    /// assert!(!counter.is_alive());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn is_alive(&self) -> bool {
         match self.target() {
             Target::Local(cell) => cell.core.exit_reason().is_none(),

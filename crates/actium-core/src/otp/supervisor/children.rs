@@ -26,6 +26,23 @@ impl Children {
     ///
     /// [`Error::NoSuchChild`] if no child of that name runs,
     /// [`Error::WrongType`] if it is not an `A`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// let worker: ActorRef<Worker> = supervisor.children().await?.get("worker")?;
+    /// worker.ping().await?;
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn get<A: Actor>(&self, name: &str) -> Result<ActorRef<A>, Error> {
         let child = self
             .children
@@ -38,17 +55,64 @@ impl Children {
     }
 
     /// Every child, in start order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// let names: Vec<String> = supervisor.children().await?.iter().map(|c| c.name().to_owned()).collect();
+    /// assert_eq!(names, ["worker"]);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn iter(&self) -> std::slice::Iter<'_, ChildInfo> {
         self.children.iter()
     }
 
     /// How many children the supervisor has (running or not; temporary
     /// children are forgotten once they end).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// assert_eq!(supervisor.children().await?.len(), 1);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.children.len()
     }
 
     /// Whether it has none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder().spawn();
+    /// assert!(supervisor.children().await?.is_empty());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.children.is_empty()
     }
@@ -67,16 +131,70 @@ impl ChildInfo {
     }
 
     /// The child's name in its spec.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// let children = supervisor.children().await?;
+    /// let child = children.iter().next().expect("one child");
+    /// assert_eq!(child.name(), "worker");
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Its id, if it runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// let children = supervisor.children().await?;
+    /// let child = children.iter().next().expect("one child");
+    /// assert_eq!(child.id(), Some(children.get::<Worker>("worker")?.id()));
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn id(&self) -> Option<ActorId> {
         self.cell.as_ref().map(|cell| cell.core().id())
     }
 
     /// Whether it runs (a restarting child counts as running).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// let children = supervisor.children().await?;
+    /// let child = children.iter().next().expect("one child");
+    /// assert!(child.is_running());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn is_running(&self) -> bool {
         self.cell
             .as_ref()
@@ -89,6 +207,24 @@ impl ChildInfo {
     ///
     /// [`Error::NoSuchChild`] if it does not run, [`Error::WrongType`] if
     /// it is not an `A`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// let children = supervisor.children().await?;
+    /// let child = children.iter().next().expect("one child");
+    /// child.actor::<Worker>()?.ping().await?;
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn actor<A: Actor>(&self) -> Result<ActorRef<A>, Error> {
         let Some(cell) = self.cell.clone() else {
             return Err(Error::NoSuchChild {
@@ -119,7 +255,7 @@ impl std::fmt::Debug for ChildInfo {
 
 impl Supervisor {
     /// Adds and starts a child (OTP's `start_child/2`).
-    pub(crate) async fn start_child(
+    pub(super) async fn start_child(
         &mut self,
         spec: ChildSpec,
         ctx: &Context<Self>,
@@ -145,7 +281,7 @@ impl Supervisor {
     }
 
     /// Starts a terminated child again (OTP's `restart_child/2`).
-    pub(crate) async fn restart_child(
+    pub(super) async fn restart_child(
         &mut self,
         name: &str,
         ctx: &Context<Self>,
@@ -166,7 +302,7 @@ impl Supervisor {
 
     /// Terminates a child (OTP's `terminate_child/2`); a temporary one is
     /// forgotten.
-    pub(crate) async fn terminate_child(&mut self, name: &str) -> Result<(), Error> {
+    pub(super) async fn terminate_child(&mut self, name: &str) -> Result<(), Error> {
         let index = self.index_named(name)?;
         self.terminate(index).await;
         if self.children[index].spec.restart == Restart::Temporary {
@@ -176,7 +312,7 @@ impl Supervisor {
     }
 
     /// Forgets a terminated child (OTP's `delete_child/2`).
-    pub(crate) fn delete_child(&mut self, name: &str) -> Result<(), Error> {
+    pub(super) fn delete_child(&mut self, name: &str) -> Result<(), Error> {
         let index = self.index_named(name)?;
         if self.children[index].cell.is_some() {
             return Err(Error::ChildRunning {
@@ -187,7 +323,7 @@ impl Supervisor {
         Ok(())
     }
 
-    pub(crate) fn children_view(&self) -> Children {
+    pub(super) fn children_view(&self) -> Children {
         Children::new(
             self.children
                 .iter()

@@ -111,6 +111,24 @@ const fn method(name: &'static str) -> MethodInfo {
 impl<D: Dispatch<Supervisor>> SupervisorMethods<D> {
     /// The children, in start order (OTP's `which_children/1`);
     /// [`Children::get`] gives a typed reference.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// for child in supervisor.children().await?.iter() {
+    ///     println!("{}: running {}", child.name(), child.is_running());
+    /// }
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn children(&self) -> D::Ask<(), Children> {
         self.dispatch.ask(method("children"), (), |(), reply| {
             SupervisorMsg::Children(reply)
@@ -120,9 +138,26 @@ impl<D: Dispatch<Supervisor>> SupervisorMethods<D> {
     /// Adds and starts a child (OTP's `start_child/2`); it is last in the
     /// start order. Answers once the child got past its `on_start`.
     ///
-    /// Fails with [`Error::NameTaken`] if a child of that name exists, and
-    /// with [`Error::ChildStart`] if the child fails to start (it is then
-    /// not added).
+    /// # Errors
+    ///
+    /// The answer is [`Error::NameTaken`] if a child of that name exists,
+    /// and [`Error::ChildStart`] if the child fails to start (it is then not
+    /// added); the call itself fails as any ask does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder().spawn();
+    /// supervisor.start_child(ChildSpec::new("late", Worker::default)).await??;
+    /// supervisor.children().await?.get::<Worker>("late")?.ping().await?;
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn start_child(&self, spec: ChildSpec) -> D::Ask<(ChildSpec,), Result<(), Error>> {
         self.dispatch
             .ask(method("start_child"), (spec,), |(spec,), reply| {
@@ -134,9 +169,29 @@ impl<D: Dispatch<Supervisor>> SupervisorMethods<D> {
     /// `restart_child/2`), as a new actor. Manual restarts do not count
     /// toward the intensity.
     ///
-    /// Fails with [`Error::ChildRunning`] if it runs, [`Error::NoSuchChild`]
-    /// if there is no such child, [`Error::ChildStart`] if it fails to
-    /// start.
+    /// # Errors
+    ///
+    /// The answer is [`Error::ChildRunning`] if it runs,
+    /// [`Error::NoSuchChild`] if there is no such child,
+    /// [`Error::ChildStart`] if it fails to start.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// supervisor.terminate_child("worker".into()).await??;
+    /// supervisor.restart_child("worker".into()).await??;
+    /// assert!(supervisor.children().await?.iter().all(|child| child.is_running()));
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn restart_child(&self, name: String) -> D::Ask<(String,), Result<(), Error>> {
         self.dispatch
             .ask(method("restart_child"), (name,), |(name,), reply| {
@@ -146,8 +201,28 @@ impl<D: Dispatch<Supervisor>> SupervisorMethods<D> {
 
     /// Terminates the child named `name` (OTP's `terminate_child/2`): it
     /// stays terminated until `restart_child`, and a temporary child is
-    /// forgotten. Fails with [`Error::NoSuchChild`] if there is no such
-    /// child.
+    /// forgotten.
+    ///
+    /// # Errors
+    ///
+    /// The answer is [`Error::NoSuchChild`] if there is no such child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// supervisor.terminate_child("worker".into()).await??;
+    /// assert!(supervisor.children().await?.get::<Worker>("worker").is_err());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn terminate_child(&self, name: String) -> D::Ask<(String,), Result<(), Error>> {
         self.dispatch
             .ask(method("terminate_child"), (name,), |(name,), reply| {
@@ -156,8 +231,29 @@ impl<D: Dispatch<Supervisor>> SupervisorMethods<D> {
     }
 
     /// Forgets the terminated child named `name` (OTP's `delete_child/2`).
-    /// Fails with [`Error::ChildRunning`] if it runs, [`Error::NoSuchChild`]
-    /// if there is no such child.
+    ///
+    /// # Errors
+    ///
+    /// The answer is [`Error::ChildRunning`] if it runs,
+    /// [`Error::NoSuchChild`] if there is no such child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// supervisor.terminate_child("worker".into()).await??;
+    /// supervisor.delete_child("worker".into()).await??;
+    /// assert!(supervisor.children().await?.is_empty());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn delete_child(&self, name: String) -> D::Ask<(String,), Result<(), Error>> {
         self.dispatch
             .ask(method("delete_child"), (name,), |(name,), reply| {

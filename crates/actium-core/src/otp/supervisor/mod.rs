@@ -176,6 +176,26 @@ impl ChildSpec {
     ///
     /// A supervisor is itself an actor, so trees nest:
     /// `ChildSpec::new("sub", || Supervisor::builder().child(..).build())`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     // A nested supervisor, with a worker of its own.
+    ///     .child(ChildSpec::new("team", || {
+    ///         Supervisor::builder().child(ChildSpec::new("member", Worker::default)).build()
+    ///     }))
+    ///     .spawn();
+    /// assert_eq!(supervisor.children().await?.len(), 2);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn new<A: Handler>(
         name: impl Into<String>,
         factory: impl FnMut() -> A + Send + 'static,
@@ -208,6 +228,22 @@ impl ChildSpec {
     }
 
     /// When this child is restarted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("job", Worker::default).restart(Restart::Transient))
+    ///     .spawn();
+    /// supervisor.children().await?.get::<Worker>("job")?.ping().await?;
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn restart(mut self, restart: Restart) -> Self {
         self.restart = restart;
         self
@@ -217,6 +253,22 @@ impl ChildSpec {
     /// (`Duration::ZERO`: OTP's `brutal_kill`, a kill with no stop request
     /// first, so `on_stop` does not run; `Duration::MAX`: wait as long as it
     /// takes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let spec = ChildSpec::new("worker", Worker::default).shutdown(Duration::from_secs(1));
+    /// let supervisor = Supervisor::builder().child(spec).spawn();
+    /// supervisor.stop();
+    /// supervisor.stopped().await;
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn shutdown(mut self, timeout: Duration) -> Self {
         self.shutdown = timeout;
         self
@@ -245,6 +297,24 @@ pub struct SupervisorBuilder {
 
 impl SupervisorBuilder {
     /// The restart strategy ([`Strategy::OneForOne`] by default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .strategy(Strategy::OneForAll)
+    ///     .child(ChildSpec::new("a", Worker::default))
+    ///     .child(ChildSpec::new("b", Worker::default))
+    ///     .spawn();
+    /// assert_eq!(supervisor.children().await?.len(), 2);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn strategy(mut self, strategy: Strategy) -> Self {
         self.strategy = strategy;
         self
@@ -252,6 +322,23 @@ impl SupervisorBuilder {
 
     /// Gives up after more than `max_restarts` restarts within `period`
     /// (3 in 5 s by default, as in Elixir; OTP's default is 1 in 5 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .intensity(10, Duration::from_secs(60)) // at most 10 restarts a minute
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// supervisor.children().await?;
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn intensity(mut self, max_restarts: usize, period: Duration) -> Self {
         self.max_restarts = max_restarts;
         self.period = period;
@@ -260,6 +347,23 @@ impl SupervisorBuilder {
 
     /// Adds a child; children start in the order added. Names must be
     /// unique: a supervisor given two children of one name fails to start.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// let worker = supervisor.children().await?.get::<Worker>("worker")?;
+    /// worker.ping().await?;
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn child(mut self, spec: ChildSpec) -> Self {
         self.children.push(spec);
         self
@@ -267,6 +371,26 @@ impl SupervisorBuilder {
 
     /// The supervisor's state, to spawn yourself or to use in a
     /// [`ChildSpec`] factory for a nested supervisor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// // The state, spawned with options like any actor.
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .build()
+    ///     .spawner()
+    ///     .capacity(100)
+    ///     .spawn();
+    /// supervisor.children().await?;
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn build(self) -> Supervisor {
         Supervisor {
             strategy: self.strategy,
@@ -286,6 +410,23 @@ impl SupervisorBuilder {
     /// # Panics
     ///
     /// Panics if no Actium system runs on this thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// assert_eq!(supervisor.children().await?.len(), 1);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    #[track_caller]
     pub fn spawn(self) -> ActorRef<Supervisor> {
         self.build().spawn()
     }
@@ -322,6 +463,22 @@ impl Child {
 
 impl Supervisor {
     /// Starts configuring a supervisor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[actor] impl Worker { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// assert_eq!(supervisor.children().await?.len(), 1);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
     pub fn builder() -> SupervisorBuilder {
         SupervisorBuilder {
             strategy: Strategy::OneForOne,

@@ -433,7 +433,7 @@ async fn signal_hook<A: Handler, M>(
 /// Opens an envelope the actor loop took: a stamped one makes its message
 /// the frame's current one, so what the method does is recorded against it.
 #[inline]
-pub(crate) fn open<M>(envelope: Envelope<M>, core: &CellCore) -> Envelope<M> {
+fn open<M>(envelope: Envelope<M>, core: &CellCore) -> Envelope<M> {
     // One test on the loop's path while nothing records.
     if matches!(envelope, Envelope::Traced(_)) || is_recording() {
         return open_recorded(envelope, core);

@@ -19,7 +19,7 @@ use crate::mailbox::{Envelope, Taken};
 
 /// Like [`serve`], for actors with `parallel` methods: between messages the
 /// loop polls the parallel methods in flight, lending them the state.
-pub(crate) async fn serve_reentrant<A: Handler>(
+pub(super) async fn serve_reentrant<A: Handler>(
     mut state: Box<State<A>>,
     cell: &Cell<A>,
     policy: Option<PanicPolicy>,

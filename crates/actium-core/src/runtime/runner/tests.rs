@@ -9,7 +9,7 @@ use crate::base::{ActorId, ActorLabel, ExitReason, NodeId};
 use crate::cell::{CellCore, ErasedCell, Phase};
 
 /// An actor with no methods, for unit tests of cells and loops.
-pub(crate) struct Idle;
+pub(super) struct Idle;
 
 impl Actor for Idle {
     type Msg = ();
