@@ -18,8 +18,9 @@
 //! - `host` — the only ways a system reaches its host: the [`Clock`] every
 //!   wait reads (ask deadlines, timers, restart windows, kill grace,
 //!   heartbeats; real, or a [`ManualClock`]), with the deadline sweeper that
-//!   expires overdue asks on the real clock without a timer per call, and
-//!   the executor that starts every task and thread ([`TaskHandle`]).
+//!   expires overdue asks on the real clock without a timer per call, the
+//!   executor that starts every task and thread ([`TaskHandle`]), and the
+//!   simulated host: one thread, virtual time, a seeded scheduler.
 //! - [`observe`] — the recording seam: [`Event`](observe::Event)s about
 //!   messages and method runs, handed to a [`Recorder`](observe::Recorder)
 //!   installed on a system; one relaxed atomic load per hook while nothing
@@ -50,6 +51,8 @@
 //! - `otp` — what is built on the runtime the way OTP builds on processes:
 //!   [`supervisor`]s, the name registry ([`register`], [`whereis`]),
 //!   mailbox [`Process`]es, function actors.
+//! - [`sim`] — several simulated nodes on a simulated network, and running
+//!   a check over many seeds ([`Mode::Simulated`] runs one system).
 //!
 //! # How a call flows
 //!

@@ -12,7 +12,12 @@
 //!
 //! ```text
 //! cargo run --example sim_lost_update [-- --real-runs 200 --seeds 1000]
+//! cargo run --example sim_lost_update --features trace -- --trace lost.jsonl
+//! actium trace render lost.jsonl -o lost.svg
 //! ```
+//!
+//! With `--trace FILE` (feature `trace`) the replay of the failing seed is
+//! recorded, with virtual timestamps, for a sequence diagram.
 //!
 //! It prints one summary line and exits non-zero unless simulation found
 //! the bug, replayed it, and the fix passed every seed.
@@ -84,11 +89,37 @@ async fn run(fixed: bool) -> Result<u64, Error> {
 
 /// Runs one simulated run with `seed`: its count and its run digest.
 fn simulated(seed: u64, fixed: bool) -> Result<(u64, u64), Error> {
+    simulated_recording(seed, fixed, None)
+}
+
+/// [`simulated`], recording the run to `trace` if given.
+fn simulated_recording(seed: u64, fixed: bool, trace: Option<&str>) -> Result<(u64, u64), Error> {
     let system = System::builder()
         .mode(Mode::Simulated { seed })
         .jitter(Duration::from_millis(5))
         .start()?;
+    #[cfg(feature = "trace")]
+    let recording = match trace {
+        Some(path) => Some(
+            actium::trace::Recording::builder()
+                .sink(
+                    actium::trace::JsonLines::create(path)
+                        .map_err(|error| Error::Startup(std::sync::Arc::new(error)))?,
+                )
+                .start(system.handle())
+                .expect("nothing records yet"),
+        ),
+        None => None,
+    };
+    #[cfg(not(feature = "trace"))]
+    if trace.is_some() {
+        eprintln!("--trace needs the `trace` feature");
+    }
     let count = system.try_block_on(run(fixed))??;
+    #[cfg(feature = "trace")]
+    if let Some(recording) = recording {
+        recording.finish();
+    }
     let digest = system.digest().unwrap_or_default();
     system.shutdown();
     Ok((count, digest))
@@ -124,7 +155,13 @@ fn main() -> Result<(), Error> {
             std::process::exit(1);
         }
     };
-    let (replayed_count, replayed_digest) = simulated(seed, false)?;
+    let args: Vec<String> = std::env::args().collect();
+    let trace = args
+        .iter()
+        .position(|arg| arg == "--trace")
+        .and_then(|at| args.get(at + 1));
+    let (replayed_count, replayed_digest) =
+        simulated_recording(seed, false, trace.map(String::as_str))?;
     let replays = replayed_count != 2 && replayed_digest == digest;
     let fix_holds = (0..seeds).all(|seed| matches!(simulated(seed, true), Ok((2, _))));
     println!(
