@@ -213,3 +213,81 @@ fn lost_messages_break_connections_never_the_order() {
         assert_ne!(seen, lossy_run(5));
     });
 }
+
+#[test]
+fn skewed_clocks_disagree_but_keep_time() {
+    support::within(Duration::from_secs(30), || {
+        let sim = Simulation::builder(6)
+            .clock_skew(Duration::from_secs(10))
+            .build();
+        let (a, b, _c) = three_nodes(&sim);
+        sim.run(async {
+            let (on_a, on_b) = (a.system().clock(), b.system().clock());
+            let apart = on_a
+                .now()
+                .checked_duration_since(on_b.now())
+                .or_else(|| on_b.now().checked_duration_since(on_a.now()))
+                .expect("comparable");
+            assert!(
+                apart > Duration::ZERO && apart <= Duration::from_secs(20),
+                "{apart:?}"
+            );
+            // A second on a skewed clock is a second of simulated time.
+            let (start, start_a) = (sim.clock().now(), on_a.now());
+            on_a.sleep(Duration::from_secs(1)).await;
+            assert_eq!(sim.clock().now() - start, Duration::from_secs(1));
+            assert_eq!(on_a.now() - start_a, Duration::from_secs(1));
+            Ok::<(), Error>(())
+        })
+        .expect("not stalled")
+        .expect("run");
+    });
+}
+
+/// A minute of calls under faults drawn from `seed`: the fault log and how
+/// many calls were answered.
+fn under_faults(seed: u64) -> (Vec<String>, usize) {
+    let sim = Simulation::new(seed);
+    let (a, b, c) = three_nodes(&sim);
+    sim.faults(
+        actium::sim::Faults::every(Duration::from_secs(1))
+            .partition(0.3)
+            .crash(0.1)
+            .lasting(Duration::from_secs(3)),
+    );
+    let answered = sim
+        .run(async {
+            let mut answered = 0;
+            for _ in 0..600 {
+                actium::sleep(Duration::from_millis(100)).await;
+                // Whoever is up: b's store may be gone with b.
+                let store = match a.lookup::<Store>("sim://b/store").await {
+                    Ok(store) => store,
+                    Err(_) => {
+                        if let Ok(node) = sim.restart("b") {
+                            let _ = node.register("store", &node.spawn(Store::default()));
+                        }
+                        continue;
+                    }
+                };
+                if store.put(1).timeout(Duration::from_secs(5)).await.is_ok() {
+                    answered += 1;
+                }
+            }
+            let _ = (&b, &c);
+            answered
+        })
+        .expect("not stalled");
+    (sim.fault_log(), answered)
+}
+
+#[test]
+fn faults_drawn_from_the_seed_replay_and_calls_never_hang() {
+    support::within(Duration::from_secs(60), || {
+        let (faults, answered) = under_faults(8);
+        assert!(faults.iter().any(|f| f.contains("partition")), "{faults:?}");
+        assert!(faults.iter().any(|f| f.contains("crash")), "{faults:?}");
+        assert!(answered > 0 && answered < 600, "{answered}");
+        assert_eq!(under_faults(8), (faults, answered));
+    });
+}

@@ -70,6 +70,18 @@ impl Clock {
         }
     }
 
+    /// This clock, read `skew` nanoseconds ahead (behind if negative): a
+    /// simulated node whose clock is off. The real clock is never skewed.
+    pub(crate) fn skewed(&self, skew: i64) -> Clock {
+        match &self.source {
+            Some(base) if skew != 0 => Clock::from_source(Arc::new(Skewed {
+                base: base.clone(),
+                skew,
+            })),
+            _ => self.clone(),
+        }
+    }
+
     /// Whether this is the real clock.
     pub fn is_real(&self) -> bool {
         self.source.is_none()
@@ -207,6 +219,58 @@ impl fmt::Debug for Clock {
         } else {
             "Clock::Custom"
         })
+    }
+}
+
+/// Another time source, read off by a fixed amount.
+struct Skewed {
+    base: Arc<dyn TimeSource>,
+    /// Nanoseconds ahead of `base` (behind if negative).
+    skew: i64,
+}
+
+impl Skewed {
+    fn shift(&self, instant: Instant) -> Instant {
+        let by = Duration::from_nanos(self.skew.unsigned_abs());
+        if self.skew >= 0 {
+            instant.checked_add(by).unwrap_or(instant)
+        } else {
+            instant.checked_sub(by).unwrap_or(instant)
+        }
+    }
+
+    /// `instant` on this clock as an instant on the base clock.
+    fn unshift(&self, instant: Instant) -> Instant {
+        let by = Duration::from_nanos(self.skew.unsigned_abs());
+        if self.skew >= 0 {
+            instant.checked_sub(by).unwrap_or(instant)
+        } else {
+            instant.checked_add(by).unwrap_or(instant)
+        }
+    }
+}
+
+impl TimeSource for Skewed {
+    fn now(&self) -> Instant {
+        self.shift(self.base.now())
+    }
+
+    fn since_start(&self) -> Duration {
+        let start = self.base.since_start();
+        let by = Duration::from_nanos(self.skew.unsigned_abs());
+        if self.skew >= 0 {
+            start + by
+        } else {
+            start.saturating_sub(by)
+        }
+    }
+
+    fn sleep_until(self: Arc<Self>, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        self.base.clone().sleep_until(self.unshift(deadline))
+    }
+
+    fn expire_at(&self, deadline: Instant, pending: Arc<dyn Expire>) {
+        self.base.expire_at(self.unshift(deadline), pending);
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::handle::enter_slot;
 use super::system::Host;
 use crate::cell::{Slot, SystemShared};
-use crate::host::{EnterHook, Executor, Exploration, Simulation};
+use crate::host::{Clock, EnterHook, Executor, Exploration, Simulation};
 use crate::runtime::{KILL_GRACE, System, SystemBuilder, SystemHandle};
 
 #[cfg(doc)]
@@ -53,18 +53,21 @@ impl SystemBuilder {
     /// Starts a system whose tasks are those of a new simulation.
     pub(super) fn start_simulated(self, seed: u64) -> System {
         let simulation = Simulation::new(seed, self.config.exploration, self.config.jitter);
-        self.start_in(&simulation)
+        self.start_in(&simulation, 0)
     }
 
     /// Starts a system whose tasks are tasks of `simulation`, beside those
     /// of the other systems started in it (the nodes of a simulated
     /// network).
-    pub(crate) fn start_in(mut self, simulation: &Simulation) -> System {
+    ///
+    /// Its clock reads the simulation's `skew` nanoseconds ahead (behind
+    /// if negative).
+    pub(crate) fn start_in(mut self, simulation: &Simulation, skew: i64) -> System {
         let simulation = simulation.clone();
         self.config.mode = crate::cell::Mode::Simulated {
             seed: simulation.seed(),
         };
-        self.config.clock = simulation.clock().clone().into();
+        self.config.clock = Clock::from(simulation.clock().clone()).skewed(skew);
         let slot: Slot = Arc::new(OnceLock::new());
         let (hook_slot, clock) = (slot.clone(), self.config.clock.clone());
         let enter: EnterHook =

@@ -49,12 +49,15 @@
 //! ```
 
 mod check;
+mod connection;
+mod faults;
 mod network;
 mod peer;
 
 #[doc(hidden)]
 pub use check::run_test;
 pub use check::{SEED_VAR, SEEDS_VAR, check};
+pub use faults::Faults;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -118,6 +121,15 @@ impl SimulationBuilder {
     /// heartbeat timeout).
     pub fn failure_detection(mut self, after: Duration) -> Self {
         self.config.detection = after;
+        self
+    }
+
+    /// Each node's clock is off by up to `max` either way, drawn from the
+    /// seed when the node starts (none unless set): its timers, deadlines
+    /// and recorded timestamps read its own clock, while latencies and the
+    /// failure detector run on the simulation's.
+    pub fn clock_skew(mut self, max: Duration) -> Self {
+        self.config.skew = max;
         self
     }
 
@@ -191,6 +203,22 @@ impl Simulation {
     /// noticed gone after the failure detector's timeout.
     pub fn partition(&self, a: &str, b: &str) {
         self.network.partition(a, b);
+    }
+
+    /// Draws partitions and crashes from the seed for the rest of the run
+    /// (see [`Faults`]); each is healed, or the node restarted, after
+    /// `faults.lasting`. What happened, and when, is in
+    /// [`fault_log`](Self::fault_log). While it runs, a run never stalls:
+    /// there is always a next draw due.
+    pub fn faults(&self, faults: Faults) {
+        let task = faults::draw(self.host.clone(), Arc::downgrade(&self.network), faults);
+        self.host.spawn(Box::pin(task), 0, None);
+    }
+
+    /// The faults drawn so far by [`faults`](Self::faults), each with the
+    /// virtual time since the start: `"1.5s crash b"`.
+    pub fn fault_log(&self) -> Vec<String> {
+        self.network.fault_log()
     }
 
     /// Ends the partition between `a` and `b`.

@@ -3,17 +3,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use super::SimNode;
-use super::peer::{OwnedResponse, SimPeer, SimResolver, SimResponder};
+use super::connection::{Connection, End, Frame, Link, pump};
+use super::peer::{OwnedResponse, SimPeer, SimResolver};
 use crate::actor::{Actor, ActorRef};
-use crate::base::{ActorId, Error, NodeId};
+use crate::base::Error;
 use crate::host;
 use crate::runtime::{System, SystemHandle};
-use crate::transport::{self, Answer, OutgoingCall, RemoteSignal, TraceContext};
+use crate::transport::{self, OutgoingCall, RemoteSignal};
 
 /// The network's settings.
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub(super) struct Config {
     pub(super) latency: (Duration, Duration),
     pub(super) loss: f64,
     pub(super) detection: Duration,
+    /// The most a node's clock is off, either way.
+    pub(super) skew: Duration,
 }
 
 impl Default for Config {
@@ -29,6 +32,7 @@ impl Default for Config {
             latency: (Duration::from_millis(1), Duration::from_millis(1)),
             loss: 0.0,
             detection: Duration::from_secs(2),
+            skew: Duration::ZERO,
         }
     }
 }
@@ -36,8 +40,10 @@ impl Default for Config {
 pub(super) struct Network {
     host: host::Simulation,
     config: Config,
-    me: Weak<Network>,
+    pub(super) me: Weak<Network>,
     state: Mutex<State>,
+    /// The faults drawn from the seed, with their virtual times.
+    faults: Mutex<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -55,48 +61,7 @@ struct Node {
     handle: SystemHandle,
 }
 
-/// What travels on a connection.
-pub(super) enum Frame {
-    Call {
-        to: ActorId,
-        method: &'static str,
-        payload: Vec<u8>,
-        /// A request-reply's id on this connection.
-        ask: Option<u64>,
-        trace: Option<TraceContext>,
-    },
-    Reply {
-        id: u64,
-        response: OwnedResponse,
-    },
-    Signal(RemoteSignal),
-}
-
-/// One end of a connection.
-struct End {
-    name: Arc<str>,
-    system: SystemHandle,
-    node: NodeId,
-}
-
-/// The connection between two nodes: frames each way in order, each
-/// after its latency. Once dropped it carries nothing more; the next call
-/// between the two makes a new one.
-pub(super) struct Connection {
-    ends: [End; 2],
-    state: Mutex<Link>,
-}
-
-struct Link {
-    up: bool,
-    /// Frames from end `i` to the other.
-    outboxes: [Option<mpsc::UnboundedSender<(Instant, Frame)>>; 2],
-    /// The answers end `i` waits for, by id.
-    pending: [BTreeMap<u64, Answer>; 2],
-    next_id: u64,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -122,6 +87,7 @@ impl Network {
             config,
             me: me.clone(),
             state: Mutex::new(State::default()),
+            faults: Mutex::new(Vec::new()),
         })
     }
 
@@ -144,7 +110,7 @@ impl Network {
                 reason: "a node of that name runs already".to_owned(),
             });
         }
-        let system = System::builder().start_in(&self.host);
+        let system = System::builder().start_in(&self.host, self.skew());
         let handle = system.handle().clone();
         let resolver = SimResolver::new(self.me.clone(), name.clone());
         transport::attach(&handle, Arc::new(resolver))?;
@@ -303,6 +269,17 @@ impl Network {
         if let Some(outbox) = &link.outboxes[end] {
             let _ = outbox.send((at, frame));
         }
+    }
+
+    /// A node's clock skew, drawn from the seed within the bound.
+    fn skew(&self) -> i64 {
+        let max = i64::try_from(self.config.skew.as_nanos()).unwrap_or(i64::MAX);
+        if max == 0 {
+            return 0;
+        }
+        let spread = max.unsigned_abs().saturating_mul(2);
+        let drawn = self.host.draw() % spread.saturating_add(1);
+        i64::try_from(drawn).unwrap_or(i64::MAX).saturating_sub(max)
     }
 
     fn chance(&self) -> f64 {
@@ -469,6 +446,29 @@ impl Network {
         }
     }
 
+    /// The nodes' names, in order.
+    pub(super) fn node_names(&self) -> Vec<Arc<str>> {
+        self.lock().nodes.keys().cloned().collect()
+    }
+
+    /// Whether node `name` runs (it has not crashed).
+    pub(super) fn is_running(&self, name: &str) -> bool {
+        self.lock()
+            .nodes
+            .get(name)
+            .is_some_and(|node| node.system.is_some())
+    }
+
+    /// Notes a fault drawn from the seed.
+    pub(super) fn log(&self, fault: String) {
+        let at = self.host.clock().elapsed();
+        lock(&self.faults).push(format!("{at:?} {fault}"));
+    }
+
+    pub(super) fn fault_log(&self) -> Vec<String> {
+        lock(&self.faults).clone()
+    }
+
     pub(super) fn is_connected(&self, from: &Arc<str>, to: &Arc<str>) -> bool {
         self.lock().connections.contains_key(&pair(from, to))
     }
@@ -513,73 +513,5 @@ impl Network {
         }
         let peer = Arc::new(SimPeer::new(self.me.clone(), from, to));
         Ok(transport::remote_ref::<A>(&me.system, label, peer))
-    }
-}
-
-impl Connection {
-    fn end_of(&self, name: &str) -> usize {
-        usize::from(&*self.ends[0].name != name)
-    }
-
-    fn is_up(&self) -> bool {
-        lock(&self.state).up
-    }
-}
-
-/// Hands the frames from end `from` to the other end, each at its time.
-async fn pump(
-    network: Weak<Network>,
-    connection: Arc<Connection>,
-    from: usize,
-    mut inbox: mpsc::UnboundedReceiver<(Instant, Frame)>,
-) {
-    let to = 1 - from;
-    let clock = connection.ends[to].system.clock();
-    while let Some((at, frame)) = inbox.recv().await {
-        clock.sleep_until(at).await;
-        if !connection.is_up() {
-            return;
-        }
-        let Some(network) = network.upgrade() else {
-            return;
-        };
-        let receiver = &connection.ends[to];
-        match frame {
-            Frame::Call {
-                to: actor,
-                method,
-                payload,
-                ask,
-                trace,
-            } => {
-                let responder = ask.map(|id| {
-                    Box::new(SimResponder::new(
-                        network.me.clone(),
-                        connection.clone(),
-                        to,
-                        id,
-                    )) as crate::transport::Responder
-                });
-                if let Err(error) =
-                    transport::deliver(&receiver.system, actor, method, &payload, responder, trace)
-                {
-                    tracing::debug!(%error, method, "a simulated call was not delivered");
-                }
-            }
-            Frame::Reply { id, response } => {
-                let answer = lock(&connection.state).pending[to].remove(&id);
-                if let Some(answer) = answer {
-                    answer.resolve(&receiver.system, response.as_response());
-                }
-            }
-            Frame::Signal(signal) => {
-                if signal.receiver().node() == receiver.node {
-                    let sender = &connection.ends[from].name;
-                    let peer =
-                        SimPeer::new(network.me.clone(), receiver.name.clone(), sender.clone());
-                    transport::apply(&receiver.system, Arc::new(peer), signal);
-                }
-            }
-        }
     }
 }

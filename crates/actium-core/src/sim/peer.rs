@@ -4,7 +4,8 @@
 
 use std::sync::{Arc, Weak};
 
-use super::network::{Connection, Network};
+use super::connection::Connection;
+use super::network::Network;
 use crate::base::Error;
 use crate::transport::{OutgoingCall, Peer, Rejection, RemoteSignal, Resolver, Respond, Response};
 
