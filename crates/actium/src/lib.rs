@@ -77,13 +77,18 @@
 
 pub use actium_core::*;
 
-/// Nodes: calls, references, links and monitors across processes and
-/// machines (the `remote` feature). See [`remote::Node`].
+// Inlined, so that `cargo doc --no-deps` and docs.rs document these
+// modules here, where users find them, rather than link to crates whose
+// docs are not built. Each re-export's own line comes first on the page.
+
+/// *With the `remote` feature (the `actium-remote` crate).*
 #[cfg(feature = "remote")]
+#[doc(inline)]
 pub use actium_remote as remote;
 
-/// Message recording and sequence diagrams (the `actium-trace` crate).
+/// *With the `trace` feature (the `actium-trace` crate).*
 #[cfg(feature = "trace")]
+#[doc(inline)]
 pub use actium_trace as trace;
 
 /// Turns an inherent `impl` block into an actor whose methods are messages.
@@ -147,46 +152,243 @@ pub use actium_trace as trace;
 ///   `Result<(), Error>` at once (an error only if the actor has stopped or
 ///   its bounded mailbox is full). The method returns nothing.
 /// - `#[ask]`: a request-reply. On a reference it returns an [`Ask`] that
-///   resolves to the method's return value, or an [`Error`]. Options:
-///   `timeout = "2s"` sets this method's deadline (the system default is
-///   5 s; a call may override both with `.timeout(d)`).
-/// - `blocking` (on either): the method may block its thread; in tasks mode
-///   the worker's other tasks move to another thread first, so other actors
-///   keep running. It must be a plain `fn`.
+///   resolves to the method's return value, or an [`Error`].
 /// - Methods may be `async fn` and await other actors; the actor handles
-///   nothing else until they return.
+///   nothing else until they return (unless the method is `parallel`).
 /// - A parameter of type `&mut Context<Self>` (anywhere after `self`) gives
 ///   the method its [`Context`]; callers do not pass it.
 /// - Methods without an attribute are private to the actor.
 ///
-/// Message methods take `&self` or `&mut self` and owned arguments (no
-/// borrows: a message outlives the call), have no generic parameters, and
-/// must not be named like [`ActorRef`]'s own methods (`id`, `label`,
-/// `is_local`, `node_address`, `stop`, `kill`, `stopped`, `is_alive`,
-/// `wait_for_room`) or common trait methods (`clone`, `eq`, ...). The
-/// macro reports each of these mistakes at the offending tokens.
+/// Message methods take `&self` or `&mut self` (a `parallel` one takes
+/// `this: Reentrant<Self>` instead) and owned arguments (no borrows: a
+/// message outlives the call), have no generic parameters, and must not be
+/// named like [`ActorRef`]'s own methods (`id`, `label`, `is_local`,
+/// `node_address`, `stop`, `kill`, `stopped`, `is_alive`, `wait_for_room`)
+/// or common trait methods (`clone`, `eq`, ...). The macro reports each of
+/// these mistakes at the offending tokens.
+///
+/// ## Method options
+///
+/// | Option | On | What it does |
+/// | --- | --- | --- |
+/// | `timeout = "2s"` | `#[ask]` | This method's deadline, in [humantime](https://docs.rs/humantime) syntax (`"500ms"`, `"1m 30s"`; not zero). The system default is [`DEFAULT_TIMEOUT`] (5 s); a call may override both with `.timeout(d)`. A `#[tell]` has no deadline: nobody waits for it. |
+/// | `blocking` | `#[tell]`, `#[ask]` | The method may block its thread (file I/O, a long computation, a C library). In tasks mode the worker's other tasks move to another thread first, so other actors keep running. It must be a plain `fn`. |
+/// | `parallel` | `#[tell]`, `#[ask]` | The method is reentrant: while it awaits, the actor goes on handling other messages — including calls back from the actor it awaits, which would otherwise be a deadlock ([`Error::Deadlock`]). It must be an `async fn` whose first argument is `this: Reentrant<Self>`; it reaches the state between awaits with [`Reentrant::with`] and its context with [`Reentrant::with_context`], so state is still touched by one method at a time. It cannot also be `blocking`. |
+///
+/// Options combine in one attribute: `#[ask(blocking, timeout = "30s")]`.
+///
+/// ```
+/// use actium::prelude::*;
+/// use std::time::Duration;
+///
+/// #[derive(Default)]
+/// struct Server {
+///     served: u64,
+/// }
+///
+/// #[actor]
+/// impl Server {
+///     #[ask(timeout = "500ms")]
+///     fn count(&mut self) -> u64 {
+///         self.served += 1;
+///         self.served
+///     }
+///
+///     /// Blocks its thread for a while, as file I/O or a C library would.
+///     #[ask(blocking, timeout = "10s")]
+///     fn slow_sum(&self, numbers: Vec<u64>) -> u64 {
+///         std::thread::sleep(Duration::from_millis(10));
+///         numbers.iter().sum()
+///     }
+///
+///     /// Asks the helper, which calls `count` back while this method
+///     /// waits: only a `parallel` method lets that call in.
+///     #[ask(parallel)]
+///     async fn via_helper(
+///         mut this: Reentrant<Self>,
+///         helper: ActorRef<Helper>,
+///     ) -> actium::Result<u64> {
+///         let me = this.with_context(|_server, ctx| ctx.myself());
+///         helper.double_count(me).await?
+///     }
+/// }
+///
+/// struct Helper;
+///
+/// #[actor]
+/// impl Helper {
+///     #[ask]
+///     async fn double_count(&self, server: ActorRef<Server>) -> actium::Result<u64> {
+///         Ok(server.count().await? * 2)
+///     }
+/// }
+///
+/// actium::launch(Mode::Tasks, async {
+///     let server = Server::default().spawn();
+///     assert_eq!(server.slow_sum(vec![1, 2, 3]).await?, 6);
+///     assert_eq!(server.via_helper(Helper.spawn()).await??, 2);
+///     assert_eq!(server.count().timeout(Duration::from_secs(1)).await?, 2);
+///     Ok::<(), actium::Error>(())
+/// })?;
+/// # Ok::<(), actium::Error>(())
+/// ```
 ///
 /// # Lifecycle hooks
 ///
-/// `#[on_start]` runs before the first message; it may be async, may take
-/// the context, and may return `Result<(), E: Display>` — an `Err` stops the
-/// actor with [`ExitReason::Error`]. `#[on_stop]` runs once after the last
-/// message and may also take `reason: &ExitReason`; as Erlang's `terminate`,
-/// it runs only if `on_start` succeeded, and not after a kill.
+/// At most one method of each kind; each may be `async` and may take
+/// `ctx: &mut Context<Self>`. The attributes take no options.
 ///
-/// # Options
+/// - `#[on_start]` runs before the first message. It may return
+///   `Result<(), E: Display>`: an `Err` stops the actor with
+///   [`ExitReason::Error`].
+/// - `#[on_stop]` runs once after the last message and may also take
+///   `reason: &ExitReason`. As Erlang's `terminate`, it runs only if
+///   `on_start` succeeded, and not after a kill.
+/// - `#[on_exit]` receives the exit signal of a linked actor,
+///   `exit: `[`Exit`], when this actor traps exits
+///   ([`Context::trap_exit`]); without trapping, an abnormal exit of a
+///   linked actor kills this one instead (see [`Context::link`]).
+/// - `#[on_down]` receives `down: `[`Down`] when an actor this one monitors
+///   ([`Context::monitor`]) exits, for whatever reason.
 ///
-/// `#[actor(on_panic = "stop")]` makes a panicking method stop the actor
-/// (Erlang style), `on_panic = "resume"` makes it log the panic and go on.
-/// Without either, an actor stops if it is supervised, linked or monitored,
-/// and resumes otherwise (see [`PanicPolicy`]).
+/// `on_stop`, `on_exit` and `on_down` return nothing.
 ///
-/// `#[actor(remote)]` (with the `remote` feature) also generates the wire
-/// codec, so the actor can be called from other nodes through the same
-/// `ActorRef` (see `actium::remote::Node`). Every argument and result type
-/// must then implement serde's `Serialize` and `Deserialize`; a type that
-/// does not is reported where it is written. `ActorRef`s are serde types:
-/// they travel as references.
+/// ```
+/// use actium::prelude::*;
+/// use tokio::sync::mpsc::UnboundedSender;
+///
+/// struct Worker;
+///
+/// #[actor]
+/// impl Worker {
+///     #[ask]
+///     fn ping(&self) {}
+/// }
+///
+/// struct Watcher {
+///     seen: UnboundedSender<String>,
+/// }
+///
+/// #[actor]
+/// impl Watcher {
+///     #[on_start]
+///     fn start(&mut self, ctx: &mut Context<Self>) {
+///         ctx.trap_exit(true); // a linked actor's exit calls `exited`
+///     }
+///
+///     #[ask]
+///     fn watch(
+///         &mut self,
+///         linked: ActorRef<Worker>,
+///         watched: ActorRef<Worker>,
+///         ctx: &mut Context<Self>,
+///     ) {
+///         ctx.link(&linked);
+///         ctx.monitor(&watched);
+///     }
+///
+///     #[on_exit]
+///     fn exited(&mut self, exit: Exit) {
+///         let _ = self.seen.send(format!("exit: {}", exit.reason));
+///     }
+///
+///     #[on_down]
+///     async fn down(&mut self, down: Down) {
+///         let _ = self.seen.send(format!("down: {}", down.reason));
+///     }
+///
+///     #[on_stop]
+///     fn stop(&mut self, reason: &ExitReason) {
+///         let _ = self.seen.send(format!("stopped: {reason}"));
+///     }
+/// }
+///
+/// actium::launch(Mode::Tasks, async {
+///     let (seen, mut log) = tokio::sync::mpsc::unbounded_channel();
+///     let watcher = Watcher { seen }.spawn();
+///     let (linked, watched) = (Worker.spawn(), Worker.spawn());
+///     watcher.watch(linked.clone(), watched.clone()).await?;
+///     linked.kill();
+///     assert_eq!(log.recv().await.as_deref(), Some("exit: killed"));
+///     watched.stop();
+///     assert_eq!(log.recv().await.as_deref(), Some("down: stopped"));
+///     watcher.stop();
+///     assert_eq!(log.recv().await.as_deref(), Some("stopped: stopped"));
+///     Ok::<(), actium::Error>(())
+/// })?;
+/// # Ok::<(), actium::Error>(())
+/// ```
+///
+/// # Actor options
+///
+/// | Option | What it does |
+/// | --- | --- |
+/// | `on_panic = "stop"` | A panicking method stops the actor (Erlang style); an `ask` in flight gets [`Error::Panicked`]. |
+/// | `on_panic = "resume"` | A panicking method is logged and the actor goes on with its next message. |
+/// | `remote` | With the `remote` feature: also generates the wire codec, so other nodes can call the actor through the same `ActorRef` (see `actium::remote::Node`). Every argument and result type must implement serde's `Serialize` and `Deserialize`; a type that does not is reported where it is written. `ActorRef`s are serde types: they travel as references. |
+///
+/// Without `on_panic`, an actor stops if it is supervised, linked or
+/// monitored, and resumes otherwise (see [`PanicPolicy`]). Options
+/// combine: `#[actor(remote, on_panic = "stop")]`.
+///
+/// ```
+/// use actium::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Fragile;
+///
+/// #[actor(on_panic = "stop")]
+/// impl Fragile {
+///     #[ask]
+///     fn divide(&self, a: u64, b: u64) -> u64 {
+///         a / b
+///     }
+/// }
+///
+/// actium::launch(Mode::Tasks, async {
+///     let fragile = Fragile.spawn();
+///     assert!(matches!(fragile.divide(1, 0).await, Err(Error::Panicked { .. })));
+///     assert!(matches!(fragile.stopped().await, ExitReason::Panicked(_)));
+///     Ok::<(), actium::Error>(())
+/// })?;
+/// # Ok::<(), actium::Error>(())
+/// ```
+///
+/// With the `remote` feature, `#[actor(remote)]`:
+///
+/// ```
+/// # #[cfg(feature = "remote")] {
+/// use actium::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Store {
+///     entries: std::collections::HashMap<String, String>,
+/// }
+///
+/// #[actor(remote)]
+/// impl Store {
+///     #[tell]
+///     fn put(&mut self, key: String, value: String) {
+///         self.entries.insert(key, value);
+///     }
+///
+///     #[ask]
+///     fn get(&self, key: String) -> Option<String> {
+///         self.entries.get(&key).cloned()
+///     }
+/// }
+///
+/// actium::launch(Mode::Tasks, async {
+///     // Other nodes reach it by name through `actium::remote::Node`;
+///     // locally it is an actor like any other.
+///     let store = Store::default().spawn();
+///     store.put("k".into(), "v".into())?;
+///     assert_eq!(store.get("k".into()).await?, Some("v".into()));
+///     Ok::<(), actium::Error>(())
+/// })?;
+/// # }
+/// # Ok::<(), actium::Error>(())
+/// ```
 pub use actium_macros::actor;
 
 /// Runs an `async fn` test once under each execution model.
