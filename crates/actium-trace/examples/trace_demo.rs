@@ -126,16 +126,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .sink(memory.clone())
         .start(system.handle())?;
 
-    let warehouse = system.spawn(Warehouse::default());
-    let billing = system.spawn(Billing::default());
-    let courier = system.spawn(Courier::default());
+    let warehouse = Warehouse::default()
+        .spawner()
+        .system(system.handle())
+        .spawn();
+    let billing = Billing::default().spawner().system(system.handle()).spawn();
+    let courier = Courier::default().spawner().system(system.handle()).spawn();
     system.handle().register("warehouse", &warehouse)?;
     system.handle().register("billing", &billing)?;
-    let shop = system.spawn(Shop {
+    let shop = Shop {
         warehouse: warehouse.clone(),
         billing,
         courier: courier.clone(),
-    });
+    }
+    .spawner()
+    .system(system.handle())
+    .spawn();
     system.handle().register("shop", &shop)?;
 
     warehouse.restock("apples".into(), 10)?;

@@ -19,7 +19,7 @@
 //! let system = System::builder().start()?;
 //! let memory = Memory::new();
 //! let recording = Recording::builder().sink(memory.clone()).start(system.handle())?;
-//! let store = system.spawn(Store::default());
+//! let store = Store::default().spawner().system(system.handle()).spawn();
 //! store.put("apples".into())?;
 //! assert_eq!(store.count().wait()?, 1);
 //! let records = memory

@@ -60,7 +60,7 @@ type Keep = Box<dyn Fn(&Event) -> bool + Send + Sync>;
 /// let system = System::builder().start()?;
 /// let memory = Memory::new();
 /// let recording = Recording::builder().sink(memory.clone()).start(system.handle())?;
-/// let counter = system.spawn(Counter::default());
+/// let counter = Counter::default().spawner().system(system.handle()).spawn();
 /// counter.incr(5)?;
 /// assert_eq!(counter.get().wait()?, 5);
 /// // The method run ends just after its answer leaves: wait for it.

@@ -251,10 +251,10 @@ fn a_system_that_does_not_record_leaves_no_trace_in_one_that_does() {
             .sink(memory.clone())
             .start(loud.handle())
             .expect("records");
-        let unseen = quiet.spawn(Store::default());
+        let unseen = Store::default().spawner().system(quiet.handle()).spawn();
         unseen.put("x".into()).expect("sent");
         assert_eq!(unseen.count().wait().expect("answered"), 1);
-        let seen = loud.spawn(Store::default());
+        let seen = Store::default().spawner().system(loud.handle()).spawn();
         assert_eq!(seen.count().wait().expect("answered"), 0);
         let records = memory
             .wait_for(LIMIT, |r| count(r, Kind::End) == 1)
@@ -276,7 +276,7 @@ fn a_full_queue_drops_events_counts_them_and_says_so_in_the_trace() {
         .sink(memory.clone())
         .start(system.handle())
         .expect("records");
-    let store = system.spawn(Store::default());
+    let store = Store::default().spawner().system(system.handle()).spawn();
     for _ in 0..500 {
         store.put("x".into()).expect("sent");
     }
@@ -304,7 +304,7 @@ fn a_json_lines_trace_reads_back_record_for_record() {
         .node_url("tcp://127.0.0.1:4000")
         .start(system.handle())
         .expect("records");
-    let store = system.spawn(Store::default());
+    let store = Store::default().spawner().system(system.handle()).spawn();
     store.put("plums".into()).expect("sent");
     assert_eq!(store.count().wait().expect("answered"), 1);
     memory
@@ -350,8 +350,8 @@ fn traces_of_two_nodes_merge_into_one_diagram_grouped_by_node() {
             .sink(trace_b.clone())
             .start(b.handle())
             .expect("records");
-        let store = b.spawn(Store::default());
-        let relay = a.spawn(Relay { store });
+        let store = Store::default().spawner().system(b.handle()).spawn();
+        let relay = Relay { store }.spawner().system(a.handle()).spawn();
         let forwarded = relay.forward().wait().expect("answered");
         assert_eq!(forwarded.expect("the store answers"), 0);
         let a_records = trace_a

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::actor::{Actor, ActorRef, Context, Handler, Spawner};
+use crate::actor::{Actor, Context};
 use crate::base::{ActorLabel, Error, NodeId};
 use crate::cell::{Mode, Slot, SystemShared};
 use crate::host::{Clock, ClockGuard};
@@ -196,15 +196,6 @@ impl SystemHandle {
     /// ```
     pub fn clock(&self) -> Clock {
         self.shared.clock().clone()
-    }
-
-    /// Starts `actor` in this system with default options.
-    ///
-    /// Hidden: `actor.spawner().system(&handle).spawn()` is the one way to
-    /// pick a system; kept while `actium-trace` still calls it.
-    #[doc(hidden)]
-    pub fn spawn<A: Handler>(&self, actor: A) -> ActorRef<A> {
-        Spawner::new(actor).system(self).spawn()
     }
 
     /// This system's node id, the first half of every actor id in it.

@@ -19,6 +19,39 @@ impl<A: Actor> Context<A> {
     /// # Errors
     ///
     /// As [`Spawner::try_spawn`](crate::actor::Spawner::try_spawn).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actium::prelude::*;
+    ///
+    /// struct Worker;
+    ///
+    /// #[actor]
+    /// impl Worker {
+    ///     #[ask]
+    ///     fn ping(&self) {}
+    /// }
+    ///
+    /// struct Boss;
+    ///
+    /// #[actor]
+    /// impl Boss {
+    ///     /// A worker that lives and dies with this boss.
+    ///     #[ask]
+    ///     fn hire(&self, ctx: &mut Context<Self>) -> Result<ActorRef<Worker>, Error> {
+    ///         ctx.spawn_link(Worker)
+    ///     }
+    /// }
+    ///
+    /// actium::launch(Mode::Tasks, async {
+    ///     let boss = Boss.spawn();
+    ///     let worker = boss.hire().await??;
+    ///     worker.ping().await?;
+    ///     Ok::<(), Error>(())
+    /// })?;
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn spawn_link<B: Handler>(&self, actor: B) -> Result<ActorRef<B>, Error> {
         crate::actor::Spawner::new(actor)
             .system(&self.system())
@@ -29,6 +62,29 @@ impl<A: Actor> Context<A> {
 
 impl<A: Handler> Spawner<A> {
     /// Spawns into `system` instead of the current one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actium::prelude::*;
+    ///
+    /// struct Echo;
+    ///
+    /// #[actor]
+    /// impl Echo {
+    ///     #[ask]
+    ///     fn echo(&self, text: String) -> String {
+    ///         text
+    ///     }
+    /// }
+    ///
+    /// // From plain code that is in no system.
+    /// let system = actium::System::builder().start()?;
+    /// let echo = Echo.spawner().system(system.handle()).spawn();
+    /// assert_eq!(echo.echo("hi".into()).wait()?, "hi");
+    /// system.shutdown();
+    /// # Ok::<(), actium::Error>(())
+    /// ```
     pub fn system(mut self, system: &SystemHandle) -> Self {
         self.system = Some(system.shared().clone());
         self
@@ -45,6 +101,34 @@ impl<A: Handler> Spawner<A> {
     /// # Panics
     ///
     /// Panics if no system was given and none runs on this thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actium::prelude::*;
+    ///
+    /// #[derive(Default)]
+    /// struct Counter {
+    ///     n: u64,
+    /// }
+    ///
+    /// #[actor]
+    /// impl Counter {
+    ///     #[ask]
+    ///     fn incr(&mut self) -> u64 {
+    ///         self.n += 1;
+    ///         self.n
+    ///     }
+    /// }
+    ///
+    /// actium::launch(Mode::Tasks, async {
+    ///     let counter = Counter::default().spawner().capacity(100).spawn();
+    ///     assert_eq!(counter.incr().await?, 1);
+    ///     Ok::<(), Error>(())
+    /// })?;
+    /// # Ok::<(), actium::Error>(())
+    /// ```
+    #[track_caller]
     pub fn spawn(self) -> ActorRef<A> {
         match self.start() {
             Ok(actor) => actor,
@@ -62,6 +146,20 @@ impl<A: Handler> Spawner<A> {
     ///
     /// [`Error::NoSystem`] without a system, [`Error::ShuttingDown`] during
     /// shutdown, [`Error::Startup`] if its thread cannot be created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actium::prelude::*;
+    ///
+    /// struct Idle;
+    ///
+    /// #[actor]
+    /// impl Idle {}
+    ///
+    /// // Outside any system this is an error, not a panic.
+    /// assert!(matches!(Idle.spawner().try_spawn(), Err(Error::NoSystem)));
+    /// ```
     pub fn try_spawn(self) -> Result<ActorRef<A>, Error> {
         match self.start() {
             Ok(actor) => Ok(actor),

@@ -15,7 +15,6 @@ use std::time::Duration;
 use tokio::runtime::{Handle, Runtime};
 
 use super::handle::{CURRENT, EnterGuard, enter_slot};
-use crate::actor::{ActorRef, Handler};
 use crate::base::{Error, ExitReason};
 use crate::cell::{Config, ErasedCell, SystemShared};
 use crate::host::Simulation;
@@ -103,15 +102,6 @@ impl System {
     /// ```
     pub fn handle(&self) -> &SystemHandle {
         &self.handle
-    }
-
-    /// Starts `actor` in this system with default options.
-    ///
-    /// Hidden: `actor.spawner().system(system.handle()).spawn()` is the one
-    /// way to pick a system; kept while `actium-trace` still calls it.
-    #[doc(hidden)]
-    pub fn spawn<A: Handler>(&self, actor: A) -> ActorRef<A> {
-        self.handle.spawn(actor)
     }
 
     /// For a simulated system ([`Mode::Simulated`](crate::Mode::Simulated)), a digest of its run so

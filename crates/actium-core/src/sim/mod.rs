@@ -286,7 +286,7 @@ impl SimNode {
 
     /// Starts `actor` on this node.
     pub fn spawn<A: Handler>(&self, actor: A) -> ActorRef<A> {
-        self.system.spawn(actor)
+        actor.spawner().system(&self.system).spawn()
     }
 
     /// Registers `actor` (of this node) under `name`, for
