@@ -11,7 +11,7 @@
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -85,7 +85,8 @@ struct State {
     /// PCT's priorities below every initial one, handed out in order.
     next_low: u64,
     /// Every task not known to have finished, for [`Simulation::close`].
-    tasks: Vec<Weak<SimTask>>,
+    /// By group (system), so that ending one node scans its own tasks only.
+    tasks: BTreeMap<u64, Vec<Weak<SimTask>>>,
     next_group: u64,
 }
 
@@ -100,8 +101,6 @@ pub(crate) struct SimTask {
     woken_while_polled: AtomicBool,
     finished: AtomicBool,
     aborted: AtomicBool,
-    /// The system it belongs to, for crashing one node of many.
-    group: u64,
     enter: Option<EnterHook>,
     simulation: Weak<Shared>,
 }
@@ -141,7 +140,7 @@ impl Simulation {
                     steps: 0,
                     change_points,
                     next_low: 1,
-                    tasks: Vec::new(),
+                    tasks: BTreeMap::new(),
                     next_group: 0,
                 }),
             }),
@@ -207,15 +206,15 @@ impl Simulation {
             woken_while_polled: AtomicBool::new(false),
             finished: AtomicBool::new(false),
             aborted: AtomicBool::new(false),
-            group,
             enter,
             simulation: Arc::downgrade(&self.shared),
         });
         state.ready.push_back(task.clone());
-        if state.tasks.len() == state.tasks.capacity() {
-            state.tasks.retain(|task| task.strong_count() > 0);
+        let tasks = state.tasks.entry(group).or_default();
+        if tasks.len() == tasks.capacity() {
+            tasks.retain(|task| task.strong_count() > 0);
         }
-        state.tasks.push(Arc::downgrade(&task));
+        tasks.push(Arc::downgrade(&task));
         task
     }
 
@@ -229,13 +228,11 @@ impl Simulation {
     /// Drops the future of every task of `group` at once, running nothing
     /// more of them: a node that crashed.
     pub(crate) fn abort_group(&self, group: u64) {
-        let tasks: Vec<_> = lock(&self.shared.state)
+        let tasks = lock(&self.shared.state)
             .tasks
-            .iter()
-            .filter_map(Weak::upgrade)
-            .filter(|task| task.group == group)
-            .collect();
-        for task in tasks {
+            .remove(&group)
+            .unwrap_or_default();
+        for task in tasks.iter().filter_map(Weak::upgrade) {
             task.aborted.store(true, Ordering::SeqCst);
             task.finish();
         }
@@ -246,11 +243,11 @@ impl Simulation {
     /// system, as dropping a Tokio runtime drops its tasks.
     pub(crate) fn close(&self) {
         loop {
-            let tasks = std::mem::take(&mut lock(&self.shared.state).tasks);
-            if tasks.is_empty() {
+            let groups = std::mem::take(&mut lock(&self.shared.state).tasks);
+            if groups.is_empty() {
                 break;
             }
-            for task in tasks.iter().filter_map(Weak::upgrade) {
+            for task in groups.values().flatten().filter_map(Weak::upgrade) {
                 task.aborted.store(true, Ordering::SeqCst);
                 task.finish();
             }
