@@ -375,6 +375,36 @@ impl ChordNode {
         });
     }
 
+    /// Leaves the ring voluntarily (the journal version, §IV.E.3): hands
+    /// its keys to its successor, tells its predecessor which successors
+    /// follow it, and stops. The others would notice a plain stop too,
+    /// but only when a call to it failed.
+    #[tell]
+    pub fn leave(&mut self, ctx: &mut Context<Self>) {
+        let n = self.me().clone();
+        if let Some((successor, rest)) = self.successors.split_first() {
+            let _ = successor.node.replicate(entries(&self.data, |_| true));
+            if let Some(predecessor) = &self.predecessor {
+                let _ = predecessor
+                    .node
+                    .departed(n, successor.clone(), rest.to_vec());
+            }
+        }
+        ctx.stop();
+    }
+
+    /// n' left the ring; `successor`, then `list`, followed it. If n' was
+    /// this node's successor, they are its successors now.
+    #[tell]
+    pub fn departed(&mut self, n1: Peer, successor: Peer, list: Vec<Peer>) {
+        if self.successor() == n1 {
+            let n = self.me().clone();
+            if self.adopt_successors(successor.clone(), list) {
+                let _ = successor.node.notify(n);
+            }
+        }
+    }
+
     /// Answers if this node is alive: what `check_predecessor` asks.
     #[ask]
     pub fn alive(&self) {}
