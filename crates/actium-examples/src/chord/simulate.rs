@@ -15,7 +15,7 @@
 //! [`Digest`], so two runs with one seed print the same digest.
 //!
 //! ```
-//! use std::time::Duration;
+//! use std::time::{Duration, Instant};
 //! use actium_examples::chord::simulate::{self, Settings};
 //!
 //! let settings = Settings { nodes: 8, lookups: 50, keys: 20, churn: 4, ..Settings::new(3) };
@@ -26,9 +26,14 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use actium::observe::{Event, EventKind, Recorder};
 use actium::sim::{SimNode, Simulation};
+use futures_util::FutureExt;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -124,6 +129,8 @@ struct Driver<'s> {
     started: u64,
     rng: StdRng,
     digest: Digest,
+    /// Counts every node's messages, for [`scale`].
+    counter: Option<Arc<Counter>>,
 }
 
 /// Runs the simulation `settings` describe.
@@ -147,8 +154,93 @@ pub fn run(settings: &Settings) -> Result<Report, Box<dyn std::error::Error>> {
         started: 0,
         rng: StdRng::seed_from_u64(settings.seed ^ 0x5eed_c40d),
         digest: Digest::new(),
+        counter: None,
     };
     sim.run(driver.simulate())?
+}
+
+/// What [`scale`] measured.
+#[derive(Clone, Debug)]
+pub struct Scale {
+    /// The lookups made at the end, from random nodes.
+    pub lookups: Lookups,
+    /// The virtual time the run took.
+    pub elapsed: Duration,
+    /// Messages sent (one-way calls, requests and replies) on all nodes,
+    /// if counted.
+    pub messages: Option<u64>,
+    /// A digest of every join and lookup, in order.
+    pub digest: Digest,
+    /// The wall time the simulation ran, and the wall time it took to end
+    /// it (dropping every node's system).
+    pub wall: (Duration, Duration),
+}
+
+/// The scale benchmark: `settings.nodes` nodes join at random virtual
+/// times in the first half of `duration`, each through a random node
+/// already in, while every node runs its maintenance as
+/// `settings.config` says; at `duration`, `settings.lookups` lookups from
+/// random nodes are checked against the true ring. With `count`, a
+/// recorder on every node counts the messages it sends (this costs time;
+/// the simulation is the same with and without). Without `teardown`, the
+/// simulation is leaked rather than ended: a benchmark process about to
+/// exit need not pay for ending every node's system (see
+/// `docs/BENCHMARKS.md` for what that costs).
+///
+/// # Errors
+///
+/// If a node cannot start, a join fails, or the simulation stalls.
+pub fn scale(
+    settings: &Settings,
+    duration: Duration,
+    count: bool,
+    teardown: bool,
+) -> Result<Scale, Box<dyn std::error::Error>> {
+    let sim = Simulation::builder(settings.seed)
+        .latency(settings.latency.0, settings.latency.1)
+        .failure_detection(settings.failure_detection)
+        .build();
+    let home = sim.node("driver")?;
+    let counter = count.then(|| Arc::new(Counter(AtomicU64::new(0))));
+    let driver = Driver {
+        sim: &sim,
+        home,
+        ring: Ring::new(settings.config.clone(), settings.seed).with_clock(sim.clock()),
+        settings,
+        names: BTreeMap::new(),
+        started: 0,
+        rng: StdRng::seed_from_u64(settings.seed ^ 0x5eed_c40d),
+        digest: Digest::new(),
+        counter: counter.clone(),
+    };
+    let start = Instant::now();
+    let mut scale = sim.run(driver.scale(duration))??;
+    let ran = start.elapsed();
+    if teardown {
+        drop(sim);
+    } else {
+        std::mem::forget(sim);
+    }
+    scale.wall = (ran, start.elapsed() - ran);
+    scale.messages = counter.map(|counter| counter.0.load(Ordering::Relaxed));
+    Ok(scale)
+}
+
+/// Counts the messages a system sends, and formats none.
+struct Counter(AtomicU64);
+
+impl Recorder for Counter {
+    fn wants(&self, event: &Event) -> bool {
+        if matches!(
+            event.kind,
+            EventKind::Tell | EventKind::Ask | EventKind::Reply | EventKind::Error
+        ) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+        false
+    }
+
+    fn record(&self, _event: Event) {}
 }
 
 impl Driver<'_> {
@@ -189,6 +281,57 @@ impl Driver<'_> {
         })
     }
 
+    async fn scale(mut self, duration: Duration) -> Result<Scale, Box<dyn std::error::Error>> {
+        let clock = self.sim.clock();
+        let start = clock.now();
+        let nodes = self.settings.nodes;
+        let window = u64::try_from((duration / 2).as_millis()).unwrap_or(u64::MAX);
+        // The ring grows geometrically, as a real one spreads: node k
+        // arrives about log2(k) / log2(N) into the window, so each period
+        // brings about as many newcomers per gap between nodes, and a
+        // period of stabilisation sorts them in.
+        let log_n = (nodes.max(2) as f64).log2();
+        let mut arrivals: Vec<u64> = (1..nodes)
+            .map(|k| {
+                let at = window as f64 * ((k + 1) as f64).log2() / log_n;
+                let jitter = self.rng.random_range(0.0..1.0) * window as f64 / log_n;
+                (at - jitter).max(0.0) as u64
+            })
+            .collect();
+        arrivals.sort_unstable();
+        let first = self.start_node().await?;
+        self.ring.admit(first);
+        let mut joins = FuturesUnordered::new();
+        for at in arrivals {
+            let due = start + Duration::from_millis(at);
+            clock.sleep_until(due).await;
+            // Admit the nodes that joined meanwhile: later ones may join
+            // through them.
+            while let Some(Some((peer, joined))) = joins.next().now_or_never() {
+                joined?;
+                self.ring.admit(peer);
+            }
+            let newcomer = self.start_node().await?;
+            let via = self.ring.random_node();
+            self.digest.number(newcomer.id.0 ^ via.id.0);
+            let limit = self.settings.settle_limit;
+            joins.push(async move { (newcomer.clone(), join(newcomer, via, limit).await) });
+        }
+        while let Some((peer, joined)) = joins.next().await {
+            joined?;
+            self.ring.admit(peer);
+        }
+        clock.sleep_until(start + duration).await;
+        let lookups = self.lookups(self.settings.lookups).await;
+        Ok(Scale {
+            lookups,
+            elapsed: clock.now() - start,
+            messages: None,
+            digest: self.digest,
+            wall: (Duration::ZERO, Duration::ZERO),
+        })
+    }
+
     /// One batch of joins, as [`Ring::grow`]: doubles the ring (or fills
     /// it up), then waits until it is stable.
     async fn grow(&mut self) -> Result<(), Box<dyn std::error::Error>> {
@@ -226,6 +369,9 @@ impl Driver<'_> {
         let name = format!("n{number}");
         let id = Id::hash(format!("sim-node-{}-{number}", self.settings.seed));
         let node = self.sim.node(&name)?;
+        if let Some(counter) = &self.counter {
+            node.system().record(counter.clone())?;
+        }
         let chord = node.spawn(ChordNode::new(id, self.settings.config.clone()));
         node.register("chord", &chord)?;
         let url = format!("sim://{name}/chord");
