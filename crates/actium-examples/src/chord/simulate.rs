@@ -140,23 +140,17 @@ struct Driver<'s> {
 /// If a node cannot start or join, the ring does not settle within the
 /// limit, or the simulation stalls.
 pub fn run(settings: &Settings) -> Result<Report, Box<dyn std::error::Error>> {
-    let sim = Simulation::builder(settings.seed)
+    let sim = simulation(settings);
+    let driver = Driver::new(&sim, settings, None)?;
+    sim.run(driver.simulate())?
+}
+
+/// The simulation `settings` describe, with no nodes yet.
+fn simulation(settings: &Settings) -> Simulation {
+    Simulation::builder(settings.seed)
         .latency(settings.latency.0, settings.latency.1)
         .failure_detection(settings.failure_detection)
-        .build();
-    let home = sim.node("driver")?;
-    let driver = Driver {
-        sim: &sim,
-        home,
-        ring: Ring::new(settings.config.clone(), settings.seed).with_clock(sim.clock()),
-        settings,
-        names: BTreeMap::new(),
-        started: 0,
-        rng: StdRng::seed_from_u64(settings.seed ^ 0x5eed_c40d),
-        digest: Digest::new(),
-        counter: None,
-    };
-    sim.run(driver.simulate())?
+        .build()
 }
 
 /// What [`scale`] measured.
@@ -196,23 +190,9 @@ pub fn scale(
     count: bool,
     teardown: bool,
 ) -> Result<Scale, Box<dyn std::error::Error>> {
-    let sim = Simulation::builder(settings.seed)
-        .latency(settings.latency.0, settings.latency.1)
-        .failure_detection(settings.failure_detection)
-        .build();
-    let home = sim.node("driver")?;
+    let sim = simulation(settings);
     let counter = count.then(|| Arc::new(Counter(AtomicU64::new(0))));
-    let driver = Driver {
-        sim: &sim,
-        home,
-        ring: Ring::new(settings.config.clone(), settings.seed).with_clock(sim.clock()),
-        settings,
-        names: BTreeMap::new(),
-        started: 0,
-        rng: StdRng::seed_from_u64(settings.seed ^ 0x5eed_c40d),
-        digest: Digest::new(),
-        counter: counter.clone(),
-    };
+    let driver = Driver::new(&sim, settings, counter.clone())?;
     let start = Instant::now();
     let mut scale = sim.run(driver.scale(duration))??;
     let ran = start.elapsed();
@@ -241,6 +221,27 @@ impl Recorder for Counter {
     }
 
     fn record(&self, _event: Event) {}
+}
+
+impl<'s> Driver<'s> {
+    /// A driver on node `sim://driver` of `sim`, with an empty ring.
+    fn new(
+        sim: &'s Simulation,
+        settings: &'s Settings,
+        counter: Option<Arc<Counter>>,
+    ) -> Result<Self, actium::Error> {
+        Ok(Driver {
+            sim,
+            home: sim.node("driver")?,
+            ring: Ring::new(settings.config.clone(), settings.seed).with_clock(sim.clock()),
+            settings,
+            names: BTreeMap::new(),
+            started: 0,
+            rng: StdRng::seed_from_u64(settings.seed ^ 0x5eed_c40d),
+            digest: Digest::new(),
+            counter,
+        })
+    }
 }
 
 impl Driver<'_> {
