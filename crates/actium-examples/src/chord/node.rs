@@ -182,7 +182,10 @@ impl ChordNode {
 
     /// n.join(n') (Fig. 7): predecessor = nil; successor =
     /// n'.find_successor(n). Then, as Fig. 6 says, "move keys in
-    /// (predecessor, n] from successor".
+    /// (predecessor, n] from successor", and successor.notify(n) at once
+    /// rather than at the first `stabilize`, a period later: newcomers
+    /// that arrive in one gap within a period then sort themselves in
+    /// without waiting a period each.
     #[ask(parallel)]
     pub async fn join(mut this: Reentrant<Self>, n1: Peer) -> Result<(), LookupError> {
         let n = this.with(|node| node.id);
@@ -195,8 +198,9 @@ impl ChordNode {
         let keys = keys.map_err(|_| LookupError::Unreachable(successor.id))?;
         this.with(|node| {
             node.predecessor = None;
-            let _changed = node.adopt_successors(successor, Vec::new());
+            let _changed = node.adopt_successors(successor.clone(), Vec::new());
             node.data.extend(keys.into_iter().map(|e| (e.key, e.value)));
+            let _ = successor.node.notify(node.me().clone());
         });
         Ok(())
     }
