@@ -11,13 +11,21 @@
 //! cargo run --release --example chord                 # 1,000 nodes, 10% fail
 //! cargo run --release --example chord -- --nodes 10000 --lookups 10000 --fail 0.1 --seed 1
 //! cargo run --release --example chord -- --processes 8
+//! cargo run --release --example chord -- --simulate --seed 7 --nodes 200 --lookups 2000
 //! ```
 //!
 //! With `--processes P` each node is a process of its own (this program,
 //! started again as `chord node --join <url>`): P processes form a ring,
 //! store keys, one is killed with SIGKILL, and every key is read again.
+//!
+//! With `--simulate` the ring runs in deterministic simulation: one
+//! simulated node per Chord node, 1–50 ms of virtual latency on every
+//! message, then churn (joins, leaves and crashes drawn from the seed);
+//! the summary line adds the virtual time and a digest of the run, the
+//! same for the same seed.
 
 mod processes;
+mod simulated;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,11 +82,12 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// The pause between two runs of a node's periodic tasks while they
-    /// change something, in milliseconds.
-    #[arg(long, default_value_t = 10)]
-    fastest_ms: u64,
+    /// change something, in milliseconds [default: 10; 100 with
+    /// --simulate].
+    #[arg(long)]
+    fastest_ms: Option<u64>,
     /// The longest pause between two runs of a node's periodic tasks, in
-    /// milliseconds [default: N/5, at least 100].
+    /// milliseconds [default: N/5, at least 100; 5000 with --simulate].
     #[arg(long)]
     slowest_ms: Option<u64>,
     /// How long a node waits for another node's answer before it skips
@@ -96,6 +105,18 @@ struct Args {
     /// Do not record and draw a join.
     #[arg(long)]
     no_trace: bool,
+    /// Runs in deterministic simulation, in virtual time, with every
+    /// choice drawn from --seed.
+    #[arg(long)]
+    simulate: bool,
+    /// With --simulate: how many churn events (a join, a leave or a
+    /// crash) follow the first lookups [default: N/5].
+    #[arg(long)]
+    churn: Option<usize>,
+    /// With --simulate: the least and the most latency of a message, in
+    /// milliseconds.
+    #[arg(long, num_args = 2, default_values_t = [1, 50])]
+    latency_ms: Vec<u64>,
 }
 
 fn main() -> ExitCode {
@@ -110,6 +131,7 @@ fn main() -> ExitCode {
         None if args.processes.is_some_and(|p| p < 2) => {
             Err("--processes must be at least 2: one of them is killed".into())
         }
+        None if args.simulate => simulated::run(&args),
         None => match args.processes {
             Some(count) => actium::launch(Mode::Tasks, processes::run(count, args)),
             None => actium::launch(Mode::Tasks, run(args)),
@@ -222,20 +244,29 @@ fn config_for(args: &Args, nodes: usize) -> Config {
     let successors = if args.processes.is_some() { 3 } else { 8 };
     Config {
         successors: args.successors.unwrap_or(successors),
-        fastest: Duration::from_millis(args.fastest_ms),
+        fastest: Duration::from_millis(args.fastest_ms.unwrap_or(10)),
         slowest,
         call_timeout: Duration::from_millis(args.call_timeout_ms),
     }
 }
 
 fn report(nodes: usize, lookups: &Lookups) {
+    report_with(
+        nodes,
+        lookups,
+        &format!("lookups_per_s={:.0}", lookups.per_second()),
+    );
+}
+
+/// Prints the summary line of `lookups` in a ring of `nodes` nodes, ending
+/// with `extra`, and compares the mean path length with the paper's.
+fn report_with(nodes: usize, lookups: &Lookups, extra: &str) {
     let mean = lookups.mean_hops();
     println!(
-        "chord nodes={nodes} lookups={} mean_hops={mean:.2} p99_hops={} failed={} lookups_per_s={:.0}",
+        "chord nodes={nodes} lookups={} mean_hops={mean:.2} p99_hops={} failed={} {extra}",
         lookups.count,
         lookups.percentile(0.99),
         lookups.failed,
-        lookups.per_second()
     );
     let reference = 0.5 * (nodes as f64).log2();
     println!(

@@ -11,6 +11,8 @@
 //! - [`process`]: one node per process — a node process's `main`, and a
 //!   ring of node processes to drive and kill.
 //! - [`trace`]: one node's join, recorded and drawn as a sequence diagram.
+//! - [`simulate`]: a ring in deterministic simulation, one simulated node
+//!   per Chord node, with latency and churn drawn from a seed.
 //!
 //! ```
 //! use std::time::Duration;
@@ -32,6 +34,7 @@ pub mod node;
 pub mod process;
 mod protocol;
 pub mod ring;
+pub mod simulate;
 pub mod trace;
 
 pub use id::Id;

@@ -182,7 +182,10 @@ impl ChordNode {
 
     /// n.join(n') (Fig. 7): predecessor = nil; successor =
     /// n'.find_successor(n). Then, as Fig. 6 says, "move keys in
-    /// (predecessor, n] from successor".
+    /// (predecessor, n] from successor", and successor.notify(n) at once
+    /// rather than at the first `stabilize`, a period later: newcomers
+    /// that arrive in one gap within a period then sort themselves in
+    /// without waiting a period each.
     #[ask(parallel)]
     pub async fn join(mut this: Reentrant<Self>, n1: Peer) -> Result<(), LookupError> {
         let n = this.with(|node| node.id);
@@ -195,8 +198,9 @@ impl ChordNode {
         let keys = keys.map_err(|_| LookupError::Unreachable(successor.id))?;
         this.with(|node| {
             node.predecessor = None;
-            let _changed = node.adopt_successors(successor, Vec::new());
+            let _changed = node.adopt_successors(successor.clone(), Vec::new());
             node.data.extend(keys.into_iter().map(|e| (e.key, e.value)));
+            let _ = successor.node.notify(node.me().clone());
         });
         Ok(())
     }
@@ -373,6 +377,36 @@ impl ChordNode {
             node.pauses.check_predecessor = pause;
             ctx.later(pause, |me| me.check_predecessor());
         });
+    }
+
+    /// Leaves the ring voluntarily (the journal version, §IV.E.3): hands
+    /// its keys to its successor, tells its predecessor which successors
+    /// follow it, and stops. The others would notice a plain stop too,
+    /// but only when a call to it failed.
+    #[tell]
+    pub fn leave(&mut self, ctx: &mut Context<Self>) {
+        let n = self.me().clone();
+        if let Some((successor, rest)) = self.successors.split_first() {
+            let _ = successor.node.replicate(entries(&self.data, |_| true));
+            if let Some(predecessor) = &self.predecessor {
+                let _ = predecessor
+                    .node
+                    .departed(n, successor.clone(), rest.to_vec());
+            }
+        }
+        ctx.stop();
+    }
+
+    /// n' left the ring; `successor`, then `list`, followed it. If n' was
+    /// this node's successor, they are its successors now.
+    #[tell]
+    pub fn departed(&mut self, n1: Peer, successor: Peer, list: Vec<Peer>) {
+        if self.successor() == n1 {
+            let n = self.me().clone();
+            if self.adopt_successors(successor.clone(), list) {
+                let _ = successor.node.notify(n);
+            }
+        }
     }
 
     /// Answers if this node is alive: what `check_predecessor` asks.

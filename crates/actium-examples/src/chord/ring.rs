@@ -9,9 +9,10 @@
 //! [`ProcessRing`](super::process::ProcessRing)).
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actium::prelude::*;
+use actium::{Clock, SystemHandle};
 use futures_util::future::join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use rand::rngs::StdRng;
@@ -35,6 +36,9 @@ pub struct Ring {
     used: BTreeSet<Id>,
     spawned: u64,
     rng: StdRng,
+    /// What limits and measurements read: the system's clock, virtual in
+    /// a simulation.
+    clock: Clock,
 }
 
 /// Why a ring could not be built or did not settle.
@@ -129,7 +133,19 @@ impl Ring {
             used: BTreeSet::new(),
             spawned: 0,
             rng: StdRng::seed_from_u64(seed),
+            clock: SystemHandle::try_current()
+                .map_or_else(|_| Clock::real(), |system| system.clock()),
         }
+    }
+
+    /// Reads `clock` for its time limits and measurements instead of the
+    /// current system's (or, outside any system, the real one): what a
+    /// driver outside every system of a simulation passes, with the
+    /// simulation's clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Ring {
+        self.clock = clock;
+        self
     }
 
     /// A stable ring of `size` nodes, grown by [`grow`](Ring::grow) batch
@@ -160,14 +176,14 @@ impl Ring {
     ///
     /// If a join fails, or the ring does not settle within `limit`.
     pub async fn grow(&mut self, size: usize, limit: Duration) -> Result<Batch, RingError> {
-        let start = Instant::now();
+        let start = self.clock.now();
         let joined = self.len().clamp(1, size.saturating_sub(self.len()).max(1));
         self.join(joined, limit).await?;
         let rounds = self.wait_until_stable(limit).await?;
         Ok(Batch {
             joined,
             rounds,
-            elapsed: start.elapsed(),
+            elapsed: self.clock.now() - start,
         })
     }
 
@@ -273,11 +289,11 @@ impl Ring {
     ///
     /// [`RingError::NotStable`] if some node is still wrong after `limit`.
     pub async fn wait_until_stable(&self, limit: Duration) -> Result<u32, RingError> {
-        let start = Instant::now();
+        let start = self.clock.now();
         let mut rounds = 0;
         loop {
             let left = limit
-                .saturating_sub(start.elapsed())
+                .saturating_sub(self.clock.now() - start)
                 .max(Duration::from_millis(1));
             let states = join_all(
                 self.nodes
@@ -295,7 +311,7 @@ impl Ring {
             if wrong.is_empty() {
                 return Ok(rounds);
             }
-            if start.elapsed() >= limit {
+            if self.clock.now() - start >= limit {
                 return Err(RingError::NotStable {
                     limit,
                     wrong: wrong.len(),
@@ -435,9 +451,9 @@ impl Ring {
                 _ => None,
             }
         };
-        let start = Instant::now();
+        let start = self.clock.now();
         let answers = in_flight(queries.into_iter().map(lookup)).await;
-        let elapsed = start.elapsed();
+        let elapsed = self.clock.now() - start;
         let mut hops: Vec<u32> = answers.iter().flatten().copied().collect();
         hops.sort_unstable();
         Lookups {

@@ -30,6 +30,7 @@ use rand::{RngExt, SeedableRng};
 use tokio::sync::oneshot;
 
 mod cluster;
+pub mod simulate;
 
 pub use cluster::Cluster;
 
@@ -175,6 +176,13 @@ impl Acceptor {
             Acceptance::Accepted
         })
         .await
+    }
+
+    /// From now on, the network treats this acceptor's messages as
+    /// `network` says: how a driver cuts an acceptor off and heals it.
+    #[tell]
+    pub fn set_network(&mut self, network: Network) {
+        self.network = network;
     }
 }
 

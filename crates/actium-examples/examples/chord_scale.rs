@@ -1,0 +1,120 @@
+//! The Chord scale benchmark, in deterministic simulation: N nodes join
+//! at random virtual times in the first half of the run, each through a
+//! node already in, every node stabilising and fixing its fingers every
+//! 30 virtual seconds, for 10 virtual minutes; then N lookups from random
+//! nodes are checked against the true ring. Every message between Chord
+//! nodes crosses the simulated network with 1–50 ms of latency.
+//!
+//! ```text
+//! cargo run --release --example chord_scale -- --nodes 1000
+//! cargo run --release --example chord_scale -- --nodes 1000 --count   # and count messages
+//! ```
+//!
+//! Prints one line: the lookups' mean path length against ½·log2 N, the
+//! failed lookups, virtual and wall time (the run, then apart the
+//! teardown of every node's system), simulated messages per second
+//! (with --count: each node's sends counted by a recorder, which slows the
+//! run; the simulation is the same, so divide by the wall time of a run
+//! without it), and peak memory per simulated node.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use actium_examples::chord::Config;
+use actium_examples::chord::simulate::{self, Settings};
+use clap::Parser;
+
+/// Simulates a large Chord ring joining, stabilising and answering
+/// lookups.
+#[derive(Parser, Debug)]
+struct Cli {
+    /// How many Chord nodes, each a simulated node of its own.
+    #[arg(long, default_value_t = 1000)]
+    nodes: usize,
+    /// How many lookups at the end [default: as many as nodes].
+    #[arg(long)]
+    lookups: Option<usize>,
+    /// Seeds every choice.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The maintenance period, in virtual seconds.
+    #[arg(long, default_value_t = 30)]
+    period_s: u64,
+    /// How long the ring runs before the lookups, in virtual seconds.
+    #[arg(long, default_value_t = 600)]
+    duration_s: u64,
+    /// Counts the messages sent (slower; use a run without it for the
+    /// wall time).
+    #[arg(long)]
+    count: bool,
+    /// Ends the simulation before exiting, timing that apart (it is
+    /// quadratic in the number of nodes today).
+    #[arg(long)]
+    teardown: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let period = Duration::from_secs(cli.period_s);
+    let settings = Settings {
+        nodes: cli.nodes.max(1),
+        lookups: cli.lookups.unwrap_or(cli.nodes),
+        config: Config {
+            fastest: period,
+            slowest: period,
+            ..Config::default()
+        },
+        ..Settings::new(cli.seed)
+    };
+    let run = match simulate::scale(
+        &settings,
+        Duration::from_secs(cli.duration_s),
+        cli.count,
+        cli.teardown,
+    ) {
+        Ok(run) => run,
+        Err(error) => {
+            eprintln!("chord_scale: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (wall, teardown) = (run.wall.0.as_secs_f64(), run.wall.1.as_secs_f64());
+    let reference = 0.5 * (settings.nodes as f64).log2();
+    let mean = run.lookups.mean_hops();
+    let messages = run.messages.map_or_else(String::new, |messages| {
+        format!(
+            " messages={messages} messages_per_s={:.0}",
+            messages as f64 / wall
+        )
+    });
+    let peak = peak_memory_kib();
+    println!(
+        "chord_scale nodes={} lookups={} mean_hops={mean:.2} half_log2_n={reference:.2} \
+         off={:+.1}% failed={} virtual_s={:.0} wall_s={wall:.1} teardown_s={teardown:.1}{messages} \
+         peak_mib={:.0} \
+         kib_per_node={:.0} digest={}",
+        settings.nodes,
+        run.lookups.count,
+        (mean - reference) / reference * 100.0,
+        run.lookups.failed,
+        run.elapsed.as_secs_f64(),
+        peak as f64 / 1024.0,
+        peak as f64 / settings.nodes as f64,
+        run.digest
+    );
+    if run.lookups.failed > 0 {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// The process's peak resident memory in KiB (Linux's `VmHWM`), or 0
+/// where that is not known.
+fn peak_memory_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
