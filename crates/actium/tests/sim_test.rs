@@ -2,33 +2,13 @@
 //! seed reported with the command that replays it, and the replay failing
 //! the same way — same seed, same run digest — in another process.
 
+#[path = "support/register.rs"]
+mod register;
+
 use std::process::Command;
 
 use actium::prelude::*;
-
-#[derive(Default)]
-struct Register {
-    value: u64,
-}
-
-#[actor]
-impl Register {
-    #[ask]
-    fn get(&self) -> u64 {
-        self.value
-    }
-
-    #[ask]
-    fn set(&mut self, value: u64) {
-        self.value = value;
-    }
-
-    #[ask]
-    fn incr(&mut self) -> u64 {
-        self.value += 1;
-        self.value
-    }
-}
+use register::Register;
 
 struct Client;
 

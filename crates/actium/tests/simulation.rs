@@ -3,6 +3,8 @@
 //! seed gives the same interleaving; other seeds give others; a program
 //! that waits for what cannot happen stalls with a typed error.
 
+#[path = "support/register.rs"]
+mod register;
 mod support;
 
 use std::sync::{Arc, Mutex};
@@ -11,6 +13,7 @@ use std::time::Duration;
 use actium::prelude::*;
 use actium::supervisor::{ChildSpec, Supervisor};
 use actium::{Exploration, Group, System};
+use register::Register;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -52,26 +55,6 @@ fn an_hour_of_timers_passes_in_virtual_time() {
         })
         .expect("simulated run");
     });
-}
-
-/// A counter read and written in two steps by its clients: updates get
-/// lost when clients interleave between the steps.
-#[derive(Default)]
-struct Register {
-    value: u64,
-}
-
-#[actor]
-impl Register {
-    #[ask]
-    fn get(&self) -> u64 {
-        self.value
-    }
-
-    #[ask]
-    fn set(&mut self, value: u64) {
-        self.value = value;
-    }
 }
 
 struct Client {
