@@ -78,7 +78,20 @@ fn filter(args: FilterArgs) -> Filter {
 fn run_render(render: Render) -> Result<(), String> {
     let records = load(&render.traces)?;
     let format = format_for(render.format, render.output.as_deref());
-    let diagram = Diagram::build(&records, &filter(render.filter));
+    let filter = filter(render.filter);
+    let filtered = !filter.actors.is_empty()
+        || !filter.methods.is_empty()
+        || filter.since.is_some()
+        || filter.until.is_some();
+    let diagram = Diagram::build(&records, &filter);
+    // A filter that keeps nothing is a mistake worth a non-zero exit (a
+    // misspelt actor, a window past the end), not an empty diagram.
+    if filtered && diagram.steps.is_empty() && diagram.omitted == 0 {
+        return Err(format!(
+            "the filter matched no message of the {} events read; nothing drawn",
+            records.len()
+        ));
+    }
     let text = format.render(&diagram);
     match &render.output {
         Some(path) => std::fs::write(path, text)

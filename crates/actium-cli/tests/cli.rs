@@ -73,6 +73,26 @@ fn render_applies_actor_and_limit_filters() {
 }
 
 #[test]
+fn render_fails_when_the_filter_matches_nothing() {
+    let out = actium(&[
+        "trace",
+        "render",
+        path(&golden("shop.jsonl")),
+        "-f",
+        "mermaid",
+        "--actor",
+        "NoSuchActor",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("the filter matched no message"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).is_empty());
+}
+
+#[test]
 fn render_merges_nodes_and_picks_the_format_from_the_output_name() {
     let svg = Scratch::new("two.svg");
     let out = actium(&[

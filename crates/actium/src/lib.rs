@@ -451,6 +451,6 @@ pub use actium_macros::sim_test;
 pub mod prelude {
     pub use crate::{
         Actor, ActorId, ActorRef, Context, Down, Error, Exit, ExitReason, Group, Inbox, Message,
-        Mode, PanicPolicy, Process, Reentrant, System, SystemHandle, actor,
+        Mode, Monitor, MonitorRef, PanicPolicy, Process, Reentrant, System, SystemHandle, actor,
     };
 }
