@@ -86,6 +86,25 @@ pub use actium_core::*;
 #[doc(inline)]
 pub use actium_remote as remote;
 
+/// serde, as `#[actor(remote)]` needs it: the types of a remote actor's
+/// arguments and results implement `Serialize` and `Deserialize`. A
+/// program that has no serde dependency of its own derives them through
+/// this re-export, naming it for the derive:
+///
+/// ```
+/// use actium::serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// #[serde(crate = "actium::serde")]
+/// struct Order {
+///     item: String,
+///     count: u32,
+/// }
+/// # let _ = Order { item: String::new(), count: 0 };
+/// ```
+#[cfg(feature = "remote")]
+pub use serde;
+
 /// *With the `trace` feature (the `actium-trace` crate).*
 #[cfg(feature = "trace")]
 #[doc(inline)]

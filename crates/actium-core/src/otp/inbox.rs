@@ -113,6 +113,10 @@ impl Inbox {
     /// Selective receive: the oldest message for which `matches` is true,
     /// leaving the others in the mailbox, in order, for later receives.
     ///
+    /// To wait without a deadline (Erlang's `receive` with no `after`),
+    /// pass `Duration::MAX`: a wait past the end of time never times out.
+    /// [`recv`](Inbox::recv) is the plain receive without one.
+    ///
     /// # Errors
     ///
     /// [`Error::RecvTimeout`] if no matching message arrives within
