@@ -196,6 +196,28 @@ async fn a_trapping_actor_receives_exits_as_calls_and_survives() -> actium::Resu
 }
 
 #[actium::test]
+async fn an_actor_spawned_trapping_exits_survives_a_linked_failure() -> actium::Result<()> {
+    // Trapping from its first moment, without a `trap` call.
+    let watcher = Watcher::default().spawner().trap_exits().spawn();
+    let worker = Worker.spawn();
+    watcher.link_to(worker.clone()).await?;
+    worker.fail("disk full".into())?;
+    worker.stopped().await;
+    assert_eq!(
+        watcher.log().await?,
+        [format!("exit {worker} error: disk full")]
+    );
+    assert!(watcher.is_alive());
+    // Turned off again, the next linked failure kills it, as Erlang's flag.
+    watcher.trap(false).await?;
+    let other = Worker.spawn();
+    watcher.link_to(other.clone()).await?;
+    other.fail("again".into())?;
+    assert!(matches!(watcher.stopped().await, ExitReason::Error(_)));
+    Ok(())
+}
+
+#[actium::test]
 async fn unlinking_stops_propagation() -> actium::Result<()> {
     let (watcher, worker) = linked_pair().await?;
     watcher.unlink_from(worker.clone()).await?;

@@ -47,6 +47,8 @@ pub(crate) struct SpawnOptions {
     pub(crate) mode: Option<Mode>,
     pub(crate) capacity: Option<NonZeroUsize>,
     pub(crate) on_panic: Option<PanicPolicy>,
+    /// Trap exits from the start, whatever the actor's own default.
+    pub(crate) trap_exits: bool,
     pub(crate) linked_to: Option<Arc<dyn ErasedCell>>,
     pub(crate) supervisor: Option<Arc<dyn ErasedCell>>,
 }
@@ -154,6 +156,70 @@ impl<A: Handler> Spawner<A> {
     /// ```
     pub fn on_panic(mut self, policy: PanicPolicy) -> Self {
         self.options.on_panic = Some(policy);
+        self
+    }
+
+    /// Starts the actor trapping exits (Erlang's `process_flag(trap_exit,
+    /// true)` at spawn): from its first moment, an exit signal from a
+    /// linked actor reaches its `#[on_exit]` hook instead of stopping it —
+    /// no window between the spawn and a `ctx.trap_exit(true)` in which a
+    /// linked failure kills it. `ctx.trap_exit(false)` turns it off again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actium::prelude::*;
+    ///
+    /// #[derive(Default)]
+    /// struct Keeper {
+    ///     seen: Vec<String>,
+    /// }
+    ///
+    /// #[actor]
+    /// impl Keeper {
+    ///     #[ask]
+    ///     fn hire(&mut self, ctx: &mut Context<Self>) -> Result<ActorRef<Doomed>, Error> {
+    ///         ctx.spawn_link(Doomed)
+    ///     }
+    ///
+    ///     #[on_exit]
+    ///     fn exited(&mut self, exit: Exit) {
+    ///         self.seen.push(exit.reason.to_string());
+    ///     }
+    ///
+    ///     #[ask]
+    ///     fn seen(&self) -> Vec<String> {
+    ///         self.seen.clone()
+    ///     }
+    /// }
+    ///
+    /// struct Doomed;
+    ///
+    /// #[actor]
+    /// impl Doomed {
+    ///     #[ask]
+    ///     fn fail(&mut self, ctx: &mut Context<Self>) {
+    ///         ctx.fail("out of luck");
+    ///     }
+    /// }
+    ///
+    /// actium::launch(Mode::Tasks, async {
+    ///     let keeper = Keeper::default().spawner().trap_exits().spawn();
+    ///     let doomed = keeper.hire().await??;
+    ///     doomed.fail().await?;
+    ///     doomed.stopped().await;
+    ///     // The linked failure arrived as a call; the keeper lives on.
+    ///     while keeper.seen().await?.is_empty() {
+    ///         actium::sleep(std::time::Duration::from_millis(1)).await;
+    ///     }
+    ///     assert_eq!(keeper.seen().await?, ["error: out of luck"]);
+    ///     assert!(keeper.is_alive());
+    ///     Ok::<(), Error>(())
+    /// })?;
+    /// # Ok::<(), actium::Error>(())
+    /// ```
+    pub fn trap_exits(mut self) -> Self {
+        self.options.trap_exits = true;
         self
     }
 }

@@ -196,12 +196,13 @@ impl SystemShared {
         options: SpawnOptions,
     ) -> Result<ActorRef<A>, (ActorRef<A>, Error)> {
         let policy = options.on_panic.or(A::PANIC_POLICY);
+        let trap_exits = options.trap_exits;
         let mode = options.mode.unwrap_or(self.config.mode);
         // A supervised child is started at once: its supervisor waits for
         // it to start before it starts the next.
         let dormant = mode != Mode::Threads && !A::HAS_ON_START && options.supervisor.is_none();
         self.spawn_with(options, move |cell| {
-            if A::TRAPS_EXITS {
+            if A::TRAPS_EXITS || trap_exits {
                 // Before anyone can link to it.
                 cell.core.set_trap_exits(true);
             }
