@@ -307,6 +307,9 @@ impl Drop for ClockGuard {
 /// The clock of the system whose code runs on this thread; the real clock
 /// outside any system.
 pub(crate) fn thread_clock() -> Clock {
+    if !CUSTOM_CLOCK.try_with(Cell::get).unwrap_or(false) {
+        return Clock::real();
+    }
     THREAD_CLOCK
         .try_with(|current| current.borrow().clone())
         .ok()
@@ -322,14 +325,7 @@ pub(crate) fn expire_after(pending: Arc<dyn Expire>, timeout: Duration) {
     if !CUSTOM_CLOCK.with(Cell::get) {
         return deadline::register(pending, timeout);
     }
-    let custom = THREAD_CLOCK
-        .try_with(|current| current.borrow().clone())
-        .ok()
-        .flatten();
-    match custom {
-        None => deadline::register(pending, timeout),
-        Some(clock) => clock.expire_after(pending, timeout),
-    }
+    thread_clock().expire_after(pending, timeout);
 }
 
 pin_project_lite::pin_project! {
