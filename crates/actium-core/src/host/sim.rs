@@ -178,6 +178,12 @@ impl Simulation {
         self.shared.digest.store(hash, Ordering::Relaxed);
     }
 
+    /// A number in `[0, 1)` drawn from the simulation's seed: the 53 bits
+    /// an `f64` holds.
+    pub(crate) fn chance(&self) -> f64 {
+        (self.draw() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// A number drawn from the simulation's seed.
     pub(crate) fn draw(&self) -> u64 {
         lock(&self.shared.state).rng.u64(..)

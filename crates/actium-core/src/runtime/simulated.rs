@@ -98,9 +98,7 @@ impl System {
         let shared = self.handle.shared.clone();
         shared.set_transport(None);
         shared.stopping.store(true, Ordering::SeqCst);
-        if let Executor::Simulated { group, .. } = &shared.executor {
-            simulation.abort_group(*group);
-        }
+        drop_tasks(&shared, &simulation);
         shared.table.clear();
         shared.registry.clear();
     }
@@ -119,10 +117,7 @@ pub(super) fn finish(shared: &Arc<SystemShared>, simulation: &Simulation) {
             tracing::warn!("simulated actors did not honour a kill and were abandoned");
         }
     }
-    // Only this system's tasks: others of the simulation may run on.
-    if let Executor::Simulated { group, .. } = &shared.executor {
-        simulation.abort_group(*group);
-    }
+    drop_tasks(shared, simulation);
     shared.table.clear();
     shared.registry.clear();
 }
@@ -137,4 +132,12 @@ fn settle(shared: &Arc<SystemShared>, simulation: &Simulation, grace: Duration) 
         }
     };
     matches!(simulation.block_on(clock.timeout(grace, idle)), Ok(Ok(())))
+}
+
+/// Drops every task of `shared`'s system in `simulation` — only its own:
+/// other systems of the simulation may run on.
+fn drop_tasks(shared: &SystemShared, simulation: &Simulation) {
+    if let Executor::Simulated { group, .. } = &shared.executor {
+        simulation.abort_group(*group);
+    }
 }

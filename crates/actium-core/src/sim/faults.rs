@@ -64,7 +64,6 @@ impl Faults {
 /// Draws faults until the simulation ends.
 pub(super) async fn draw(host: host::Simulation, network: Weak<Network>, faults: Faults) {
     let clock: Clock = host.clock().clone().into();
-    let chance = |host: &host::Simulation| (host.draw() >> 11) as f64 / (1u64 << 53) as f64;
     loop {
         clock
             .sleep(faults.every.max(Duration::from_millis(1)))
@@ -78,7 +77,7 @@ pub(super) async fn draw(host: host::Simulation, network: Weak<Network>, faults:
         }
         let pick =
             |host: &host::Simulation| names[(host.draw() % names.len() as u64) as usize].clone();
-        if chance(&host) < faults.partition {
+        if host.chance() < faults.partition {
             let (a, b) = (pick(&host), pick(&host));
             if a != b {
                 network.partition(&a, &b);
@@ -92,7 +91,7 @@ pub(super) async fn draw(host: host::Simulation, network: Weak<Network>, faults:
                 });
             }
         }
-        if chance(&host) < faults.crash {
+        if host.chance() < faults.crash {
             let victim = pick(&host);
             if network.is_running(&victim) {
                 network.crash(&victim);

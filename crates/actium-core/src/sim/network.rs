@@ -55,6 +55,16 @@ struct State {
     connections: BTreeMap<(Arc<str>, Arc<str>), Arc<Connection>>,
 }
 
+impl State {
+    /// Whether the node at `end` of a connection still runs: not crashed,
+    /// and not restarted since (a restart is a new node id).
+    fn runs(&self, end: &End) -> bool {
+        self.nodes
+            .get(&end.name)
+            .is_some_and(|node| node.system.is_some() && node.handle.node() == end.node)
+    }
+}
+
 struct Node {
     /// Taken when the node crashes or the simulation ends.
     system: Option<System>,
@@ -253,7 +263,7 @@ impl Network {
     /// the connection with it; or, across a partition or to a crashed
     /// node, lets it vanish (the connection is noticed gone later).
     fn send(&self, connection: &Arc<Connection>, end: usize, frame: Frame) {
-        if self.config.loss > 0.0 && self.chance() < self.config.loss {
+        if self.config.loss > 0.0 && self.host.chance() < self.config.loss {
             self.drop_later(connection, end, "a message was lost");
             return;
         }
@@ -280,10 +290,6 @@ impl Network {
         let spread = max.unsigned_abs().saturating_mul(2);
         let drawn = self.host.draw() % spread.saturating_add(1);
         i64::try_from(drawn).unwrap_or(i64::MAX).saturating_sub(max)
-    }
-
-    fn chance(&self) -> f64 {
-        (self.host.draw() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     fn latency(&self) -> Duration {
@@ -331,12 +337,7 @@ impl Network {
             {
                 state.connections.remove(&key);
             }
-            connection.ends.each_ref().map(|end| {
-                state
-                    .nodes
-                    .get(&end.name)
-                    .is_some_and(|node| node.system.is_some() && node.handle.node() == end.node)
-            })
+            connection.ends.each_ref().map(|end| state.runs(end))
         };
         for (end, answers) in pending.into_iter().enumerate() {
             let other = &connection.ends[1 - end].name;
@@ -358,12 +359,7 @@ impl Network {
     /// timeout, by a task of a node still up on it.
     fn detect(&self, connection: &Arc<Connection>, reason: &'static str) {
         let state = self.lock();
-        let watcher = connection.ends.iter().find(|end| {
-            state
-                .nodes
-                .get(&end.name)
-                .is_some_and(|node| node.system.is_some() && node.handle.node() == end.node)
-        });
+        let watcher = connection.ends.iter().find(|end| state.runs(end));
         let Some(watcher) = watcher else { return };
         let (network, connection2, after) =
             (self.me.clone(), connection.clone(), self.config.detection);
