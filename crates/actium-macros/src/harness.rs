@@ -35,22 +35,11 @@ pub(crate) fn expand(args: TokenStream, item: &ItemFn) -> syn::Result<TokenStrea
         syn::parse::Parser::parse2(parser, args)?;
     }
     let sig = &item.sig;
-    if sig.asyncness.is_none() {
-        return Err(syn::Error::new_spanned(
-            sig.fn_token,
-            "#[actium::test] runs an `async fn`",
-        ));
-    }
+    async_and_not_generic(sig, "#[actium::test]")?;
     if !sig.inputs.is_empty() {
         return Err(syn::Error::new_spanned(
             &sig.inputs,
             "a test function takes no arguments",
-        ));
-    }
-    if !sig.generics.params.is_empty() {
-        return Err(syn::Error::new_spanned(
-            &sig.generics,
-            "a test function cannot be generic",
         ));
     }
     let name = &sig.ident;
@@ -89,4 +78,21 @@ pub(crate) fn expand(args: TokenStream, item: &ItemFn) -> syn::Result<TokenStrea
             #(#tests)*
         }
     })
+}
+
+/// What both test attributes ask of the function: `async`, not generic.
+pub(crate) fn async_and_not_generic(sig: &syn::Signature, attribute: &str) -> syn::Result<()> {
+    if sig.asyncness.is_none() {
+        return Err(syn::Error::new_spanned(
+            sig.fn_token,
+            format!("{attribute} runs an `async fn`"),
+        ));
+    }
+    if !sig.generics.params.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &sig.generics,
+            "a test function cannot be generic",
+        ));
+    }
+    Ok(())
 }

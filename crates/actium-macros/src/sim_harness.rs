@@ -32,18 +32,7 @@ pub(crate) fn expand(args: TokenStream, item: &ItemFn) -> syn::Result<TokenStrea
         syn::parse::Parser::parse2(parser, args)?;
     }
     let sig = &item.sig;
-    if sig.asyncness.is_none() {
-        return Err(syn::Error::new_spanned(
-            sig.fn_token,
-            "#[actium::sim_test] runs an `async fn`",
-        ));
-    }
-    if !sig.generics.params.is_empty() {
-        return Err(syn::Error::new_spanned(
-            &sig.generics,
-            "a test function cannot be generic",
-        ));
-    }
+    crate::harness::async_and_not_generic(sig, "#[actium::sim_test]")?;
     let seed = match sig.inputs.len() {
         0 => quote!(_seed),
         1 => match &sig.inputs[0] {
