@@ -76,6 +76,25 @@ impl Client {
     }
 }
 
+/// The lost-update program: three clients increment `register`'s value
+/// once each, at once, noting what they saw in `log`; returns the register.
+async fn three_clients(log: Arc<Mutex<Vec<String>>>) -> Result<ActorRef<Register>, Error> {
+    let register = Register::default().spawn();
+    let calls: Vec<_> = (0..3)
+        .map(|name| {
+            let client = Client {
+                name,
+                log: log.clone(),
+            };
+            client.spawn().increment(register.clone())
+        })
+        .collect();
+    for call in calls {
+        call.await??;
+    }
+    Ok(register)
+}
+
 /// Runs three clients incrementing once each, in a simulation with `seed`:
 /// the order they saw values in, and the final value.
 fn lost_update(seed: u64, exploration: Exploration) -> (Vec<String>, u64) {
@@ -87,26 +106,7 @@ fn lost_update(seed: u64, exploration: Exploration) -> (Vec<String>, u64) {
         .expect("system");
     let run_log = log.clone();
     let value = system
-        .try_block_on(async move {
-            let register = Register::default().spawn();
-            let clients: Vec<_> = (0..3)
-                .map(|name| {
-                    Client {
-                        name,
-                        log: run_log.clone(),
-                    }
-                    .spawn()
-                })
-                .collect();
-            let calls: Vec<_> = clients
-                .iter()
-                .map(|client| client.increment(register.clone()))
-                .collect();
-            for call in calls {
-                call.await??;
-            }
-            register.get().await
-        })
+        .try_block_on(async move { three_clients(run_log).await?.get().await })
         .expect("not stalled")
         .expect("run");
     system.shutdown();
@@ -240,21 +240,7 @@ fn recorded(seed: u64) -> Vec<actium::trace::Record> {
         .expect("recording");
     system
         .try_block_on(async {
-            let register = Register::default().spawn();
-            let log = Arc::new(Mutex::new(Vec::new()));
-            let calls: Vec<_> = (0..3)
-                .map(|name| {
-                    let client = Client {
-                        name,
-                        log: log.clone(),
-                    }
-                    .spawn();
-                    client.increment(register.clone())
-                })
-                .collect();
-            for call in calls {
-                call.await??;
-            }
+            let register = three_clients(Arc::default()).await?;
             actium::sleep(Duration::from_secs(1)).await;
             register.get().await
         })
