@@ -76,7 +76,8 @@ impl Clock {
         match &self.source {
             Some(base) if skew != 0 => Clock::from_source(Arc::new(Skewed {
                 base: base.clone(),
-                skew,
+                by: Duration::from_nanos(skew.unsigned_abs()),
+                ahead: skew > 0,
             })),
             _ => self.clone(),
         }
@@ -221,52 +222,47 @@ impl fmt::Debug for Clock {
 /// Another time source, read off by a fixed amount.
 struct Skewed {
     base: Arc<dyn TimeSource>,
-    /// Nanoseconds ahead of `base` (behind if negative).
-    skew: i64,
+    /// How far off `base` it reads,
+    by: Duration,
+    /// and which way.
+    ahead: bool,
 }
 
 impl Skewed {
-    fn shift(&self, instant: Instant) -> Instant {
-        let by = Duration::from_nanos(self.skew.unsigned_abs());
-        if self.skew >= 0 {
-            instant.checked_add(by).unwrap_or(instant)
+    /// `instant` moved by the skew, `forward` or back.
+    fn moved(&self, instant: Instant, forward: bool) -> Instant {
+        let moved = if forward {
+            instant.checked_add(self.by)
         } else {
-            instant.checked_sub(by).unwrap_or(instant)
-        }
-    }
-
-    /// `instant` on this clock as an instant on the base clock.
-    fn unshift(&self, instant: Instant) -> Instant {
-        let by = Duration::from_nanos(self.skew.unsigned_abs());
-        if self.skew >= 0 {
-            instant.checked_sub(by).unwrap_or(instant)
-        } else {
-            instant.checked_add(by).unwrap_or(instant)
-        }
+            instant.checked_sub(self.by)
+        };
+        moved.unwrap_or(instant)
     }
 }
 
 impl TimeSource for Skewed {
     fn now(&self) -> Instant {
-        self.shift(self.base.now())
+        self.moved(self.base.now(), self.ahead)
     }
 
     fn since_start(&self) -> Duration {
         let start = self.base.since_start();
-        let by = Duration::from_nanos(self.skew.unsigned_abs());
-        if self.skew >= 0 {
-            start + by
+        if self.ahead {
+            start + self.by
         } else {
-            start.saturating_sub(by)
+            start.saturating_sub(self.by)
         }
     }
 
+    /// Deadlines on this clock become instants on the base clock.
     fn sleep_until(self: Arc<Self>, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        self.base.clone().sleep_until(self.unshift(deadline))
+        let deadline = self.moved(deadline, !self.ahead);
+        self.base.clone().sleep_until(deadline)
     }
 
     fn expire_at(&self, deadline: Instant, pending: Arc<dyn Expire>) {
-        self.base.expire_at(self.unshift(deadline), pending);
+        self.base
+            .expire_at(self.moved(deadline, !self.ahead), pending);
     }
 }
 
