@@ -1,0 +1,79 @@
+//! Instruction counts of the hot paths under callgrind (gungraun). Run
+//! through `scripts/instructions`, which installs the matching
+//! `gungraun-runner` and compares the counts with `baseline.json`;
+//! `scripts/instructions --update` writes a new baseline.
+
+#![expect(
+    missing_docs,
+    reason = "gungraun's macros generate undocumented public items"
+)]
+
+use std::hint::black_box;
+
+use actium::__private::probe::MailboxProbe;
+use actium::prelude::*;
+use actium::{ActorRef, System};
+use actium_instructions as ops;
+use gungraun::{library_benchmark, library_benchmark_group, main};
+
+fn spawned_counter() -> (System, ActorRef<ops::Counter>) {
+    let system = ops::one_thread_system();
+    let counter = system.block_on(async { ops::Counter::default().spawn() });
+    // Its loop has started and answered once: the benchmark measures
+    // calls, not the first scheduling.
+    let _ = system.block_on(counter.get());
+    (system, counter)
+}
+
+#[library_benchmark]
+#[bench::repeat(setup = MailboxProbe::default)]
+fn mailbox_push_take(mut mailbox: MailboxProbe) -> u64 {
+    black_box(ops::mailbox_push_take(&mut mailbox))
+}
+
+#[library_benchmark]
+fn reply_slot() -> u64 {
+    black_box(ops::reply_slot())
+}
+
+#[library_benchmark]
+fn ask_poll() -> u64 {
+    black_box(ops::ask_poll())
+}
+
+#[library_benchmark]
+#[bench::repeat(setup = ops::one_thread_system)]
+fn dispatch_inline(system: System) -> u64 {
+    black_box(ops::dispatch_inline(&system))
+}
+
+#[library_benchmark]
+#[bench::repeat(setup = spawned_counter)]
+fn local_tell((system, counter): (System, ActorRef<ops::Counter>)) -> u64 {
+    black_box(ops::local_tells(&system, &counter))
+}
+
+#[library_benchmark]
+#[bench::repeat(setup = spawned_counter)]
+fn local_ask((system, counter): (System, ActorRef<ops::Counter>)) -> u64 {
+    black_box(ops::local_asks(&system, &counter))
+}
+
+#[library_benchmark]
+#[bench::repeat(setup = ops::one_thread_system)]
+fn spawn(system: System) -> u64 {
+    black_box(ops::spawns(&system))
+}
+
+#[library_benchmark]
+fn remote_tell_codec() -> u64 {
+    black_box(ops::remote_tell_codec())
+}
+
+library_benchmark_group!(
+    name = hot_paths;
+    benchmarks = mailbox_push_take, reply_slot, ask_poll, dispatch_inline,
+        local_tell, local_ask, spawn, remote_tell_codec
+);
+
+main!(library_benchmark_groups = hot_paths);
