@@ -194,7 +194,12 @@ fn stats_count_messages_and_measure_answers() {
         .find(|l| l.trim_start().starts_with("Warehouse::reserve"))
         .expect("a row for reserve");
     let columns: Vec<&str> = reserve.split_whitespace().collect();
-    // method, tells, asks, errors, unanswered, p50, p90, p99, max
-    assert_eq!(&columns[1..5], ["0", "2", "1", "0"], "{reserve}");
-    assert!(columns[5].ends_with('s'), "{reserve}");
+    // method, tells, asks, errors, timeouts, late, refused, unanswered,
+    // p50, p90, p99, max
+    assert_eq!(
+        &columns[1..8],
+        ["0", "2", "1", "0", "0", "0", "0"],
+        "{reserve}"
+    );
+    assert!(columns[8].ends_with('s'), "{reserve}");
 }

@@ -7,7 +7,7 @@
 //! part of a large trace; the renderers in [`render`](crate::render) only
 //! lay the steps out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use crate::record::{Id, Kind, Participant, Record};
@@ -90,6 +90,15 @@ pub enum Arrow {
     Error,
     /// An exit or down signal: purple, dotted.
     Signal,
+    /// The caller gave up waiting: dashed, from the called actor back to
+    /// the caller, ending in a cross at the caller.
+    Timeout,
+    /// An answer that came after its caller's timeout: grey, dashed; the
+    /// caller never saw it.
+    Late,
+    /// A message refused at once (stopped actor, full mailbox): red, solid,
+    /// ending in a cross.
+    Refused,
 }
 
 impl Arrow {
@@ -101,6 +110,9 @@ impl Arrow {
             Arrow::Reply => "reply",
             Arrow::Error => "error",
             Arrow::Signal => "signal",
+            Arrow::Timeout => "timeout",
+            Arrow::Late => "late",
+            Arrow::Refused => "refused",
         }
     }
 }
@@ -124,6 +136,8 @@ pub enum Step {
     Activate(usize),
     /// The innermost method run on this lifeline ends.
     Deactivate(usize),
+    /// The actor exited for good: its lifeline ends here with a cross.
+    Destroy(usize),
 }
 
 /// A sequence diagram, ready to render.
@@ -180,6 +194,8 @@ struct Builder<'f> {
     steps: Vec<Step>,
     /// Open method runs: (message id, lifeline), innermost last.
     open: Vec<(Id, usize)>,
+    /// Requests whose callers gave up: an answer to one is late.
+    timed_out: HashSet<Id>,
     shown: usize,
     omitted: usize,
     dropped: u64,
@@ -218,6 +234,7 @@ impl<'f> Builder<'f> {
             lifelines: Vec::new(),
             steps: Vec::new(),
             open: Vec::new(),
+            timed_out: HashSet::new(),
             shown: 0,
             omitted: 0,
             dropped: 0,
@@ -264,19 +281,36 @@ impl<'f> Builder<'f> {
                     self.steps.push(Step::Deactivate(lifeline));
                 }
             }
+            Kind::Stopped if !limited => {
+                let lifeline = self.lifeline(record.to.as_ref(), record);
+                // Runs it left open end with it.
+                while let Some(index) = self.open.iter().rposition(|&(_, l)| l == lifeline) {
+                    self.open.remove(index);
+                    self.steps.push(Step::Deactivate(lifeline));
+                }
+                self.steps.push(Step::Destroy(lifeline));
+            }
             kind if kind.is_message() => {
                 if limited {
                     self.omitted += 1;
                     return;
                 }
                 self.shown += 1;
-                let from = self.lifeline(record.from.as_ref(), record);
-                let to = self.lifeline(record.to.as_ref(), record);
+                let (mut from, mut to) = (record.from.as_ref(), record.to.as_ref());
+                if kind == Kind::Timeout {
+                    // Drawn back at the caller, where the waiting ended.
+                    self.timed_out.insert(record.id);
+                    std::mem::swap(&mut from, &mut to);
+                }
+                let late = matches!(kind, Kind::Reply | Kind::Error)
+                    && self.timed_out.contains(&record.id);
+                let from = self.lifeline(from, record);
+                let to = self.lifeline(to, record);
                 self.steps.push(Step::Message {
                     from,
                     to,
-                    arrow: arrow(kind),
-                    label: label(record),
+                    arrow: if late { Arrow::Late } else { arrow(kind) },
+                    label: label(record, late),
                 });
             }
             _ => {}
@@ -386,6 +420,7 @@ impl<'f> Builder<'f> {
                 },
                 Step::Activate(l) => Step::Activate(renumber[l]),
                 Step::Deactivate(l) => Step::Deactivate(renumber[l]),
+                Step::Destroy(l) => Step::Destroy(renumber[l]),
             })
             .collect();
         Diagram {
@@ -416,15 +451,20 @@ fn arrow(kind: Kind) -> Arrow {
         Kind::Ask => Arrow::Ask,
         Kind::Reply => Arrow::Reply,
         Kind::Error => Arrow::Error,
+        Kind::Timeout => Arrow::Timeout,
+        Kind::Refused => Arrow::Refused,
         _ => Arrow::Signal,
     }
 }
 
-fn label(record: &Record) -> String {
+fn label(record: &Record, late: bool) -> String {
     let detail = record.detail.as_deref().unwrap_or("");
     let text = match record.kind {
         Kind::Tell | Kind::Ask => format!("{}({detail})", record.method),
+        Kind::Reply | Kind::Error if late => format!("late: {detail}"),
         Kind::Reply | Kind::Error if !detail.is_empty() => detail.to_owned(),
+        Kind::Timeout => format!("timeout: {} ({detail})", record.method),
+        Kind::Refused => format!("{} refused: {detail}", record.method),
         Kind::Exit | Kind::Down => format!("{}: {detail}", record.method),
         _ => record.method.clone(),
     };
@@ -444,133 +484,4 @@ pub fn truncate(text: &str, limit: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::record::sample;
-
-    fn actor(type_name: &str, id: u64, node: &str) -> Participant {
-        Participant {
-            type_name: type_name.into(),
-            id,
-            node: node.into(),
-            name: None,
-        }
-    }
-
-    fn record(kind: Kind, id: u64, from: Option<Participant>, to: Option<Participant>) -> Record {
-        Record {
-            from,
-            to,
-            detail: Some("1".into()),
-            ..sample::record(kind, id, id * 1_000_000)
-        }
-    }
-
-    fn ask_and_answer(id: u64) -> Vec<Record> {
-        let store = Some(actor("Store", 2, "aa"));
-        vec![
-            record(Kind::Ask, id, None, store.clone()),
-            record(Kind::Start, id, None, store.clone()),
-            record(Kind::Reply, id, store.clone(), None),
-            record(Kind::End, id, None, store),
-        ]
-    }
-
-    #[test]
-    fn an_ask_becomes_two_arrows_around_an_activation() {
-        let diagram = Diagram::build(&ask_and_answer(1), &Filter::default());
-        assert_eq!(diagram.lifelines.len(), 2);
-        assert_eq!(diagram.lifelines[0].label, "main");
-        assert_eq!(
-            diagram.steps,
-            [
-                Step::Message {
-                    from: 0,
-                    to: 1,
-                    arrow: Arrow::Ask,
-                    label: "get(1)".into()
-                },
-                Step::Activate(1),
-                Step::Message {
-                    from: 1,
-                    to: 0,
-                    arrow: Arrow::Reply,
-                    label: "1".into()
-                },
-                Step::Deactivate(1),
-            ]
-        );
-    }
-
-    #[test]
-    fn the_limit_counts_what_it_leaves_out_and_activations_always_close() {
-        let balance = |diagram: &Diagram| {
-            let count = |open: bool| {
-                diagram
-                    .steps
-                    .iter()
-                    .filter(|s| match s {
-                        Step::Activate(_) => open,
-                        Step::Deactivate(_) => !open,
-                        Step::Message { .. } => false,
-                    })
-                    .count()
-            };
-            (count(true), count(false))
-        };
-        let mut records = ask_and_answer(1);
-        records.extend(ask_and_answer(2));
-        let filter = Filter {
-            limit: Some(3),
-            ..Filter::default()
-        };
-        let limited = Diagram::build(&records, &filter);
-        assert_eq!(limited.message_count(), 3);
-        assert_eq!(limited.omitted, 1);
-        assert_eq!(balance(&limited), (1, 1));
-        // A trace cut short before a run ended still closes its bar.
-        records.pop();
-        assert_eq!(
-            balance(&Diagram::build(&records, &Filter::default())),
-            (2, 2)
-        );
-    }
-
-    #[test]
-    fn filters_keep_actors_by_type_label_or_name_and_a_time_window() {
-        let mut records = ask_and_answer(1);
-        let mut named = record(Kind::Named, 9, None, Some(actor("Store", 2, "aa")));
-        named.detail = Some("store".into());
-        records.push(named);
-        for pattern in ["Store", "Store#2", "store", "main"] {
-            let filter = Filter {
-                actors: vec![pattern.into()],
-                ..Filter::default()
-            };
-            assert_eq!(
-                Diagram::build(&records, &filter).message_count(),
-                2,
-                "{pattern}"
-            );
-        }
-        let nobody = Filter {
-            actors: vec!["Cache".into()],
-            ..Filter::default()
-        };
-        assert!(Diagram::build(&records, &nobody).steps.is_empty());
-        let late = Filter {
-            since: Some(Duration::from_secs(1)),
-            ..Filter::default()
-        };
-        assert!(Diagram::build(&records, &late).steps.is_empty());
-        let named = Diagram::build(&records, &Filter::default());
-        assert_eq!(named.lifelines[1].title(), "store (Store#2)");
-    }
-
-    #[test]
-    fn labels_are_cut_and_flattened() {
-        assert_eq!(truncate("abc", 3), "abc");
-        assert_eq!(truncate("abcd", 3), "ab…");
-        assert_eq!(truncate("a\nb", 5), "a b");
-    }
-}
+mod tests;

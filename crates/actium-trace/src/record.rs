@@ -87,6 +87,14 @@ pub enum Kind {
     End,
     /// `to` was registered under the name in `detail`.
     Named,
+    /// The caller (`from`) stopped waiting for request `id` (its deadline
+    /// passed); an answer after this is late.
+    Timeout,
+    /// Message `id` was refused at once and never reached `to` (`detail`
+    /// says why).
+    Refused,
+    /// `to` exited for good (`detail` is the reason): its lifeline ends.
+    Stopped,
     /// The recorder's buffer was full and `count` events were dropped.
     Dropped,
     /// A kind from a newer schema; kept, drawn as nothing.
@@ -95,7 +103,7 @@ pub enum Kind {
 
 /// The kinds the runtime records, each beside the kind of this format that
 /// writes it down: the one place the two enums meet, in both directions.
-const RECORDED: [(EventKind, Kind); 9] = [
+const RECORDED: [(EventKind, Kind); 12] = [
     (EventKind::Tell, Kind::Tell),
     (EventKind::Ask, Kind::Ask),
     (EventKind::Reply, Kind::Reply),
@@ -105,6 +113,9 @@ const RECORDED: [(EventKind, Kind); 9] = [
     (EventKind::Start, Kind::Start),
     (EventKind::End, Kind::End),
     (EventKind::Named, Kind::Named),
+    (EventKind::Timeout, Kind::Timeout),
+    (EventKind::Refused, Kind::Refused),
+    (EventKind::Stopped, Kind::Stopped),
 ];
 
 impl Kind {
@@ -112,7 +123,14 @@ impl Kind {
     pub fn is_message(self) -> bool {
         matches!(
             self,
-            Kind::Tell | Kind::Ask | Kind::Reply | Kind::Error | Kind::Exit | Kind::Down
+            Kind::Tell
+                | Kind::Ask
+                | Kind::Reply
+                | Kind::Error
+                | Kind::Exit
+                | Kind::Down
+                | Kind::Timeout
+                | Kind::Refused
         )
     }
 
@@ -350,6 +368,9 @@ mod tests {
             EventKind::Start,
             EventKind::End,
             EventKind::Named,
+            EventKind::Timeout,
+            EventKind::Refused,
+            EventKind::Stopped,
         ];
         for event in recorded {
             let kind = Kind::from(event);

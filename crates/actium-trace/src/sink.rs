@@ -135,6 +135,9 @@ pub fn human_line(record: &Record, origin_ns: u64) -> String {
         Kind::Exit | Kind::Down => format!("{from} -> {to}  {detail}"),
         Kind::Start | Kind::End => format!("{to}  {}", record.method),
         Kind::Named => format!("{to}  as `{detail}`"),
+        Kind::Timeout => format!("{from} gave up on {to}  {}: {detail}", record.method),
+        Kind::Refused => format!("{from} -> {to}  {} refused: {detail}", record.method),
+        Kind::Stopped => format!("{to}  exited: {detail}"),
         Kind::Dropped => format!("{} events dropped", record.count.unwrap_or(0)),
         Kind::Unknown => record.method.clone(),
     };

@@ -16,8 +16,16 @@ pub struct MethodStats {
     pub asks: u64,
     /// Error answers and panics.
     pub errors: u64,
-    /// Requests with no answer in the trace (timed out, stopped, or still
-    /// running when the trace ended).
+    /// Requests whose caller stopped waiting: its deadline passed.
+    pub timeouts: u64,
+    /// Answers that came after their caller's timeout: the caller never
+    /// saw them, so they are not successes and not in [`latencies`](Self::latencies).
+    pub late: u64,
+    /// Messages refused at once (the actor had stopped, or its bounded
+    /// mailbox was full); they are counted as sent too.
+    pub refused: u64,
+    /// Requests with no answer and no timeout in the trace (the actor
+    /// stopped, or the trace ended first).
     pub unanswered: u64,
     /// Request-to-answer times, sorted.
     pub latencies: Vec<Duration>,
@@ -43,6 +51,8 @@ pub struct Stats {
     pub per_actor: BTreeMap<String, u64>,
     /// Per `Type::method`.
     pub per_method: BTreeMap<String, MethodStats>,
+    /// Actors that exited for good in the trace, with their exit reasons.
+    pub exits: BTreeMap<String, String>,
 }
 
 /// Counts the messages of `records` and measures how long requests took.
@@ -55,47 +65,18 @@ pub fn stats(records: &[Record]) -> Stats {
                 .or_insert_with(|| name.clone());
         }
     }
-    let title = |p: &Participant| match names.get(&(p.node.clone(), p.id)) {
-        Some(name) => format!("{name} ({})", p.label()),
-        None => p.label(),
+    let mut counting = Counting {
+        names,
+        stats: Stats::default(),
+        asked: HashMap::new(),
+        timed_out: HashMap::new(),
     };
-    let mut stats = Stats::default();
-    let mut asked: HashMap<Id, (u64, String)> = HashMap::new();
     for record in records {
-        let key = |p: &Participant| format!("{}::{}", p.type_name, record.method);
-        match (record.kind, &record.to) {
-            (Kind::Tell | Kind::Ask, Some(to)) => {
-                *stats.per_actor.entry(title(to)).or_default() += 1;
-                let method = stats.per_method.entry(key(to)).or_default();
-                if record.kind == Kind::Tell {
-                    method.tells += 1;
-                } else {
-                    method.asks += 1;
-                    asked.insert(record.id, (record.at_ns, key(to)));
-                }
-            }
-            (Kind::Reply | Kind::Error, _) => {
-                let answered = asked.remove(&record.id);
-                let method_key = answered
-                    .as_ref()
-                    .map(|(_, key)| key.clone())
-                    .or_else(|| record.from.as_ref().map(key));
-                let Some(method_key) = method_key else {
-                    continue;
-                };
-                let method = stats.per_method.entry(method_key).or_default();
-                if record.kind == Kind::Error {
-                    method.errors += 1;
-                }
-                if let Some((sent, _)) = answered {
-                    method
-                        .latencies
-                        .push(Duration::from_nanos(record.at_ns.saturating_sub(sent)));
-                }
-            }
-            _ => {}
-        }
+        counting.add(record);
     }
+    let Counting {
+        mut stats, asked, ..
+    } = counting;
     for (_, key) in asked.into_values() {
         stats.per_method.entry(key).or_default().unanswered += 1;
     }
@@ -103,6 +84,82 @@ pub fn stats(records: &[Record]) -> Stats {
         method.latencies.sort_unstable();
     }
     stats
+}
+
+/// The state of one pass over a trace.
+struct Counting {
+    names: HashMap<(String, u64), String>,
+    stats: Stats,
+    /// Requests not yet answered: when sent, and their `Type::method`.
+    asked: HashMap<Id, (u64, String)>,
+    /// Requests whose caller gave up, by `Type::method`.
+    timed_out: HashMap<Id, String>,
+}
+
+impl Counting {
+    fn title(&self, p: &Participant) -> String {
+        match self.names.get(&(p.node.clone(), p.id)) {
+            Some(name) => format!("{name} ({})", p.label()),
+            None => p.label(),
+        }
+    }
+
+    fn add(&mut self, record: &Record) {
+        let key = |p: &Participant| format!("{}::{}", p.type_name, record.method);
+        match (record.kind, &record.to) {
+            (Kind::Tell | Kind::Ask, Some(to)) => {
+                let title = self.title(to);
+                *self.stats.per_actor.entry(title).or_default() += 1;
+                let method = self.stats.per_method.entry(key(to)).or_default();
+                if record.kind == Kind::Tell {
+                    method.tells += 1;
+                } else {
+                    method.asks += 1;
+                    self.asked.insert(record.id, (record.at_ns, key(to)));
+                }
+            }
+            (Kind::Timeout, Some(to)) => {
+                self.asked.remove(&record.id);
+                self.stats.per_method.entry(key(to)).or_default().timeouts += 1;
+                self.timed_out.insert(record.id, key(to));
+            }
+            (Kind::Refused, Some(to)) => {
+                self.asked.remove(&record.id);
+                self.stats.per_method.entry(key(to)).or_default().refused += 1;
+            }
+            (Kind::Stopped, Some(to)) => {
+                let reason = record.detail.clone().unwrap_or_default();
+                self.stats.exits.insert(self.title(to), reason);
+            }
+            (Kind::Reply | Kind::Error, _) => self.answer(record, key),
+            _ => {}
+        }
+    }
+
+    fn answer(&mut self, record: &Record, key: impl Fn(&Participant) -> String) {
+        if let Some(method_key) = self.timed_out.remove(&record.id) {
+            // The caller had given up: not a success, and no latency.
+            self.stats.per_method.entry(method_key).or_default().late += 1;
+            return;
+        }
+        let answered = self.asked.remove(&record.id);
+        let method_key = answered
+            .as_ref()
+            .map(|(_, key)| key.clone())
+            .or_else(|| record.from.as_ref().map(key));
+        let Some(method_key) = method_key else {
+            return;
+        };
+        let method = self.stats.per_method.entry(method_key).or_default();
+        if record.kind == Kind::Error {
+            method.errors += 1;
+        }
+        if let Some((sent, _)) = answered {
+            method
+                .latencies
+                .push(Duration::from_nanos(record.at_ns.saturating_sub(sent)));
+        }
+    }
 }
 
 /// A duration in the unit that reads best: `850ns`, `12.3µs`, `4.56ms`,
@@ -131,23 +188,44 @@ impl Stats {
         let width = column_width(self.per_method.keys(), "method");
         let _ = writeln!(
             out,
-            "\nper method\n  {:<width$}  {:>7} {:>7} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10}",
-            "method", "tells", "asks", "errors", "unanswered", "p50", "p90", "p99", "max"
+            "\nper method\n  {:<width$}  {:>7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "method",
+            "tells",
+            "asks",
+            "errors",
+            "timeouts",
+            "late",
+            "refused",
+            "unanswered",
+            "p50",
+            "p90",
+            "p99",
+            "max"
         );
         for (name, method) in &self.per_method {
             let p = |q| method.percentile(q).map_or_else(|| "-".to_owned(), human);
             let _ = writeln!(
                 out,
-                "  {name:<width$}  {:>7} {:>7} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10}",
+                "  {name:<width$}  {:>7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10}",
                 method.tells,
                 method.asks,
                 method.errors,
+                method.timeouts,
+                method.late,
+                method.refused,
                 method.unanswered,
                 p(50),
                 p(90),
                 p(99),
                 p(100),
             );
+        }
+        if !self.exits.is_empty() {
+            let width = column_width(self.exits.keys(), "actor");
+            out.push_str("\nactors that exited\n");
+            for (actor, reason) in &self.exits {
+                let _ = writeln!(out, "  {actor:<width$}  {reason}");
+            }
         }
         out
     }
@@ -198,6 +276,51 @@ mod tests {
         assert_eq!(get.percentile(50), Some(Duration::from_nanos(500)));
         assert_eq!(get.percentile(100), Some(Duration::from_nanos(1_000)));
         assert!(stats.table().contains("Store::get"));
+    }
+
+    #[test]
+    fn a_timeout_is_not_a_success_and_its_late_answer_is_counted_apart() {
+        // The caller (`main`) gave up on the store.
+        let timeout = Record {
+            from: None,
+            to: Some(sample::store()),
+            ..sample::record(Kind::Timeout, 1, 5_000)
+        };
+        let refused = record(Kind::Refused, 3, 6_000);
+        let stopped = Record {
+            detail: Some("normal".into()),
+            ..record(Kind::Stopped, 4, 7_000)
+        };
+        let records = vec![
+            record(Kind::Ask, 1, 1_000),
+            timeout,
+            record(Kind::Reply, 1, 9_000),
+            record(Kind::Ask, 2, 2_000),
+            record(Kind::Reply, 2, 2_500),
+            record(Kind::Tell, 3, 6_000),
+            refused,
+            stopped,
+        ];
+        let stats = stats(&records);
+        let get = &stats.per_method["Store::get"];
+        assert_eq!(
+            (
+                get.asks,
+                get.timeouts,
+                get.late,
+                get.refused,
+                get.unanswered
+            ),
+            (2, 1, 1, 1, 0)
+        );
+        // Only the answer in time has a latency.
+        assert_eq!(get.latencies, vec![Duration::from_nanos(500)]);
+        assert_eq!(
+            stats.exits.get("Store#2").map(String::as_str),
+            Some("normal")
+        );
+        let table = stats.table();
+        assert!(table.contains("timeouts") && table.contains("actors that exited"));
     }
 
     #[test]

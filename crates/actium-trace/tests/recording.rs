@@ -51,6 +51,19 @@ impl Store {
     }
 }
 
+/// Answers after a while: long enough for a short deadline to pass.
+#[derive(Default)]
+struct Slow;
+
+#[actor]
+impl Slow {
+    #[ask]
+    async fn answer(&self) -> u8 {
+        actium::sleep(Duration::from_millis(200)).await;
+        42
+    }
+}
+
 /// Asks the store from inside its own method.
 struct Client {
     store: ActorRef<Store>,
@@ -238,6 +251,85 @@ async fn monitor_signals_and_names_are_recorded() -> actium::Result<()> {
         label(down.to.as_ref()),
         Some(format!("Watcher#{}", watcher.id().local()))
     );
+    Ok(())
+}
+
+#[actium::test]
+async fn timeouts_late_answers_refusals_and_exits_are_recorded_and_counted() -> actium::Result<()> {
+    let (recording, memory) = record_here();
+    let slow = Slow.spawn();
+    let gave_up = slow.answer().timeout(Duration::from_millis(20)).await;
+    assert!(matches!(gave_up, Err(Error::Timeout { .. })), "{gave_up:?}");
+    let store = Store::default().spawn();
+    store.stop();
+    assert_eq!(store.stopped().await, ExitReason::Stopped);
+    assert!(
+        store.put("too late".into()).is_err(),
+        "a stopped actor refuses"
+    );
+    let records = memory
+        .wait_for(LIMIT, |r| {
+            count(r, Kind::Reply) == 1
+                && count(r, Kind::Refused) == 1
+                && count(r, Kind::Stopped) >= 1
+        })
+        .expect("the late answer, the refusal and the exit");
+    recording.finish();
+
+    let ask = find(&records, Kind::Ask, "answer");
+    let timeout = find(&records, Kind::Timeout, "answer");
+    assert_eq!(timeout.id, ask.id, "the timeout is the request's");
+    assert_eq!(timeout.from, None, "the caller outside any actor gave up");
+    assert_eq!(label(timeout.to.as_ref()), label(ask.to.as_ref()));
+    assert_eq!(timeout.detail.as_deref(), Some("no answer in 20ms"));
+    assert!(position(&records, Kind::Timeout, ask.id) < position(&records, Kind::Reply, ask.id));
+
+    let put = find(&records, Kind::Tell, "put");
+    let refused = find(&records, Kind::Refused, "put");
+    assert_eq!(refused.id, put.id, "the refusal is the send's");
+    assert!(
+        refused
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("stopped")),
+        "{refused:?}"
+    );
+    let stopped = records
+        .iter()
+        .find(|r| r.kind == Kind::Stopped && r.to == put.to)
+        .expect("the store's exit");
+    assert_eq!(stopped.detail.as_deref(), Some("stopped"));
+
+    let stats = actium_trace::stats(&records);
+    let answer = &stats.per_method["Slow::answer"];
+    assert_eq!(
+        (
+            answer.asks,
+            answer.timeouts,
+            answer.late,
+            answer.latencies.len()
+        ),
+        (1, 1, 1, 0),
+        "a late answer is no success"
+    );
+    assert_eq!(stats.per_method["Store::put"].refused, 1);
+    assert_eq!(
+        stats
+            .exits
+            .get(&format!("Store#{}", store.id().local()))
+            .map(String::as_str),
+        Some("stopped")
+    );
+    let diagram = Diagram::build(&records, &Filter::default());
+    let svg = Format::Svg.render(&diagram);
+    for class in [
+        "message timeout",
+        "message late",
+        "message refused",
+        "class=\"destroy\"",
+    ] {
+        assert!(svg.contains(class), "{class} missing from the SVG");
+    }
     Ok(())
 }
 

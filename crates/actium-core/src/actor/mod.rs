@@ -40,6 +40,6 @@ pub use reference::{ActorRef, AskWhenRoom, Endpoint, Patient, SendWhenRoom, Stop
 pub use spawner::Spawner;
 pub(crate) use spawner::{Birth, SpawnOptions};
 pub(crate) use stamp::envelope;
-use stamp::{remote_envelope, remote_sent};
+use stamp::{ask_trace, refused, remote_ask_trace, remote_envelope, remote_refused, remote_sent};
 pub use time::{Timer, sleep};
 pub use traits::{Actor, Handled, Handler, Outcome, PanicPolicy, Panicked, ParallelTask};

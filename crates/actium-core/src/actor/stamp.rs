@@ -5,11 +5,14 @@
 //! ([`is_recording`]); the work behind it is out of line and marked cold,
 //! so the hot paths keep their shape while nothing records.
 
+use std::sync::Arc;
+
 use crate::actor::{Actor, Cell};
-use crate::base::ActorLabel;
-use crate::call::{Chain, current};
+use crate::base::{ActorLabel, Error};
+use crate::call::{AskTrace, Chain, current};
+use crate::cell::SystemShared;
 use crate::mailbox::{Envelope, Traced};
-use crate::observe::{Event, EventKind, MessageId, Stamp, emit, is_recording};
+use crate::observe::{Event, EventKind, MessageId, Recorder, Stamp, emit, is_recording};
 
 /// The envelope of a message about to be sent to `cell`: plain while
 /// nothing records, else stamped and recorded as sent.
@@ -140,4 +143,92 @@ pub(super) fn remote_envelope<M>(
         })),
         _ => Envelope::Message { msg, chain: None },
     }
+}
+
+/// The recorder a send from here goes to: the running actor's, if it
+/// records, else the one of `system` (the receiver's, or the system the
+/// reference was made in).
+fn sender_recorder(system: &SystemShared) -> Option<Arc<dyn Recorder>> {
+    current::observing(|_, handling| handling.recorder.clone())
+        .flatten()
+        .or_else(|| system.recorder.get().cloned())
+}
+
+/// What the `Ask` of a recorded request needs to record its caller's
+/// timeout; `None` for a request nobody records.
+#[inline]
+pub(super) fn ask_trace<M>(envelope: &Envelope<M>, system: &SystemShared) -> Option<Box<AskTrace>> {
+    match envelope {
+        Envelope::Traced(traced) => traced_ask(traced.stamp.id, traced.stamp.from, system),
+        _ => None,
+    }
+}
+
+/// The same for a request sent to another node, from the context it
+/// carries.
+#[inline]
+pub(super) fn remote_ask_trace(
+    trace: Option<crate::wire::TraceContext>,
+    system: &SystemShared,
+) -> Option<Box<AskTrace>> {
+    trace.and_then(|trace| traced_ask(trace.message, trace.from, system))
+}
+
+#[cold]
+#[inline(never)]
+fn traced_ask(
+    id: MessageId,
+    from: Option<ActorLabel>,
+    system: &SystemShared,
+) -> Option<Box<AskTrace>> {
+    let recorder = sender_recorder(system)?;
+    Some(Box::new(AskTrace { id, from, recorder }))
+}
+
+/// Records that a recorded message was refused before it reached `to`;
+/// nothing for a message nobody records.
+#[inline]
+pub(super) fn refused<M>(
+    envelope: &Envelope<M>,
+    system: &SystemShared,
+    to: ActorLabel,
+    why: &Error,
+) {
+    if let Envelope::Traced(traced) = envelope {
+        refused_recorded(&traced.stamp, system, to, why);
+    }
+}
+
+/// Records that a call to another node was refused before it left (no
+/// connection, a full outbox, a value that cannot be encoded).
+#[inline]
+pub(super) fn remote_refused(
+    trace: Option<crate::wire::TraceContext>,
+    system: &SystemShared,
+    to: ActorLabel,
+    method: &'static str,
+    kind: EventKind,
+    why: &Error,
+) {
+    if let Some(trace) = trace {
+        let stamp = Stamp {
+            id: trace.message,
+            from: trace.from,
+            method,
+            kind,
+        };
+        refused_recorded(&stamp, system, to, why);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn refused_recorded(stamp: &Stamp, system: &SystemShared, to: ActorLabel, why: &Error) {
+    let Some(recorder) = sender_recorder(system) else {
+        return;
+    };
+    let mut event = Event::new(EventKind::Refused, stamp.id, stamp.method);
+    event.from = stamp.from;
+    event.to = Some(to);
+    emit(&*recorder, event, || Some(why.to_string()));
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::base::{ActorLabel, Error};
 use crate::call::Awaiting;
 use crate::host;
+use crate::observe::{Event, EventKind, MessageId, Recorder, emit};
 use crate::sync::{Answerer, Outcome, Receiver, slot};
 
 /// The slot through which an actor answers one request.
@@ -142,6 +143,31 @@ pub struct Ask<R: Send> {
     /// For an ask from a plain method: keeps the caller's link in the call
     /// chain marked as waiting until this ask ends (see `chain`).
     awaiting: Option<Awaiting>,
+    /// While a recorder recorded the request: what recording the caller
+    /// giving up on it needs. `None` (one word) otherwise.
+    trace: Option<Box<AskTrace>>,
+}
+
+/// A recorded request, as its caller knows it: enough to record the
+/// caller's timeout against the request's id.
+pub(crate) struct AskTrace {
+    pub(crate) id: MessageId,
+    pub(crate) from: Option<ActorLabel>,
+    pub(crate) recorder: Arc<dyn Recorder>,
+}
+
+impl AskTrace {
+    /// Records that the caller stopped waiting for the answer.
+    #[cold]
+    #[inline(never)]
+    fn timed_out(&self, to: ActorLabel, method: &'static str, timeout: Duration) {
+        let mut event = Event::new(EventKind::Timeout, self.id, method);
+        event.from = self.from;
+        event.to = Some(to);
+        emit(&*self.recorder, event, || {
+            Some(format!("no answer in {timeout:?}"))
+        });
+    }
 }
 
 enum State<R: Send> {
@@ -168,7 +194,14 @@ impl<R: Send + 'static> Ask<R> {
             method,
             timeout,
             awaiting: None,
+            trace: None,
         }
+    }
+
+    /// Remembers the recorded request, so that its timeout is recorded too.
+    pub(crate) fn traced(mut self, trace: Option<Box<AskTrace>>) -> Self {
+        self.trace = trace;
+        self
     }
 
     /// Keeps the caller's link in the call chain marked as waiting for as
@@ -186,6 +219,7 @@ impl<R: Send + 'static> Ask<R> {
             method,
             timeout: Duration::ZERO,
             awaiting: None,
+            trace: None,
         }
     }
 
@@ -262,11 +296,16 @@ impl<R: Send + 'static> Ask<R> {
                 message,
             }),
             Outcome::Dropped => Err(self.stopped()),
-            Outcome::Expired => Err(Error::Timeout {
-                actor: self.actor,
-                method: self.method,
-                timeout: self.timeout,
-            }),
+            Outcome::Expired => {
+                if let Some(trace) = self.trace.take() {
+                    trace.timed_out(self.actor, self.method, self.timeout);
+                }
+                Err(Error::Timeout {
+                    actor: self.actor,
+                    method: self.method,
+                    timeout: self.timeout,
+                })
+            }
             Outcome::Failed(error) => Err(*error),
         })
     }

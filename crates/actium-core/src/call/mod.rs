@@ -16,6 +16,7 @@ pub(crate) mod current;
 
 pub(crate) use activation::{activated, activated_async, answered, panicked};
 pub use ask::Ask;
+pub(crate) use ask::AskTrace;
 #[cfg(feature = "remote")]
 pub(crate) use ask::Forward;
 pub use ask::Reply;

@@ -448,6 +448,7 @@ impl CellCore {
             lifecycle.phase = Phase::Exited(reason.clone());
             lifecycle.relations.take()
         };
+        crate::cell::stopped(self, &reason);
         if let Some(relations) = relations {
             let Relations {
                 waiters,

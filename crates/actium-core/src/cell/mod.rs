@@ -31,7 +31,7 @@ pub(crate) use erased::ErasedCell;
 pub use monitor::Monitor;
 pub(crate) use names::Registry;
 pub(crate) use proxy::RemoteCell;
-pub(crate) use record::{named, signal};
+pub(crate) use record::{named, signal, stopped};
 use relations::NameRefused;
 pub(crate) use table::ActorTable;
 pub(crate) use watch::{ExitWatch, watch_exit};

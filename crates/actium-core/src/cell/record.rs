@@ -34,6 +34,24 @@ fn signal_recorded(to: &CellCore, kind: EventKind, from: ActorLabel, reason: &dy
     emit(&**recorder, event, || Some(display_capped(reason)));
 }
 
+/// Records that the actor of `core` exited for good, and why.
+#[inline]
+pub(crate) fn stopped(core: &CellCore, reason: &dyn fmt::Display) {
+    if is_recording() {
+        stopped_recorded(core, reason);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn stopped_recorded(core: &CellCore, reason: &dyn fmt::Display) {
+    if let Some(recorder) = core.system.recorder.get() {
+        let mut event = Event::new(EventKind::Stopped, MessageId::next(), "stop");
+        event.to = Some(core.label);
+        emit(&**recorder, event, || Some(display_capped(reason)));
+    }
+}
+
 /// Records that the actor of `core` was registered as `name`.
 #[inline]
 pub(crate) fn named(core: &CellCore, name: &str) {

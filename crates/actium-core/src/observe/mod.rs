@@ -157,11 +157,23 @@ pub enum EventKind {
     End,
     /// `to` was registered under a name (the detail).
     Named,
+    /// The caller (`from`) stopped waiting for request `id` to `to`: its
+    /// deadline passed (the detail says how long it waited). An answer
+    /// that comes after this is late: the caller never sees it.
+    Timeout,
+    /// Message `id` from `from` was refused at once and never reached `to`
+    /// (the detail says why: the actor had stopped, or its bounded
+    /// mailbox was full). The send was recorded before the refusal.
+    Refused,
+    /// `to` exited for good (the detail is its exit reason): its lifeline
+    /// ends here.
+    Stopped,
 }
 
 impl EventKind {
     /// The kind's name as traces write it: `tell`, `ask`, `reply`, `error`,
-    /// `exit`, `down`, `start`, `end`, `named`.
+    /// `exit`, `down`, `start`, `end`, `named`, `timeout`, `refused`,
+    /// `stopped`.
     pub const fn as_str(self) -> &'static str {
         match self {
             EventKind::Tell => "tell",
@@ -173,6 +185,9 @@ impl EventKind {
             EventKind::Start => "start",
             EventKind::End => "end",
             EventKind::Named => "named",
+            EventKind::Timeout => "timeout",
+            EventKind::Refused => "refused",
+            EventKind::Stopped => "stopped",
         }
     }
 }

@@ -37,6 +37,8 @@ pub(crate) trait Markup {
     fn participant(out: &mut String, index: usize, title: &str) -> fmt::Result;
     /// An arrow from lifeline `from` to lifeline `to`.
     fn message(out: &mut String, from: usize, to: usize, arrow: Arrow, label: &str) -> fmt::Result;
+    /// Lifeline `lifeline` ends: its actor exited for good.
+    fn destroy(out: &mut String, lifeline: usize) -> fmt::Result;
     /// A closing note over the lifelines (there are `lifelines` of them).
     fn note(out: &mut String, lifelines: usize, note: &str) -> fmt::Result;
 }
@@ -84,6 +86,7 @@ fn walk<M: Markup>(out: &mut String, diagram: &Diagram) -> fmt::Result {
             } => M::message(out, *from, *to, *arrow, label)?,
             Step::Activate(lifeline) => write!(out, "activate p{lifeline}")?,
             Step::Deactivate(lifeline) => write!(out, "deactivate p{lifeline}")?,
+            Step::Destroy(lifeline) => M::destroy(out, *lifeline)?,
         }
         out.push('\n');
     }

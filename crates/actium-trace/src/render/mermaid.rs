@@ -50,9 +50,12 @@ impl Markup for Mermaid {
             Arrow::Reply => "-->>",
             Arrow::Error => "--x",
             Arrow::Signal => "-x",
+            Arrow::Timeout => "--x",
+            Arrow::Late => "-->>",
+            Arrow::Refused => "-x",
         };
         let message = format!("p{from}{line}p{to}: {}", text(label));
-        if arrow == Arrow::Error {
+        if matches!(arrow, Arrow::Error | Arrow::Refused) {
             // Mermaid cannot colour one arrow: a red band marks it.
             let indent = Self::INDENT;
             write!(
@@ -62,6 +65,12 @@ impl Markup for Mermaid {
         } else {
             out.write_str(&message)
         }
+    }
+
+    fn destroy(out: &mut String, lifeline: usize) -> fmt::Result {
+        // Mermaid's own `destroy` must precede a message to the lifeline;
+        // an exit has none, so a note marks where the lifeline ends.
+        write!(out, "Note over p{lifeline}: ✕ exited")
     }
 
     fn note(out: &mut String, lifelines: usize, note: &str) -> fmt::Result {

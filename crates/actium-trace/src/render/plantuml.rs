@@ -49,12 +49,21 @@ impl Markup for PlantUml {
             Arrow::Reply => "-->",
             Arrow::Error => "-[#c62828]->",
             Arrow::Signal => "-[#6a1b9a]->x",
+            Arrow::Timeout => "-[#ef6c00,dashed]->x",
+            Arrow::Late => "-[#9e9e9e,dashed]->",
+            Arrow::Refused => "-[#c62828]->x",
         };
         let label = match arrow {
-            Arrow::Error => format!("<color:#c62828>{}</color>", text(label)),
+            Arrow::Error | Arrow::Refused => format!("<color:#c62828>{}</color>", text(label)),
+            Arrow::Timeout => format!("<color:#ef6c00>{}</color>", text(label)),
+            Arrow::Late => format!("<color:#9e9e9e>{}</color>", text(label)),
             _ => text(label),
         };
         write!(out, "p{from} {line} p{to} : {label}")
+    }
+
+    fn destroy(out: &mut String, lifeline: usize) -> fmt::Result {
+        write!(out, "destroy p{lifeline}")
     }
 
     fn note(out: &mut String, _lifelines: usize, note: &str) -> fmt::Result {

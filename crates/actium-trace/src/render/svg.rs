@@ -10,7 +10,8 @@
 //!
 //! Elements carry classes so tools (and the tests) can find them:
 //! `participant` groups with a `lifeline` line, `message <arrow>` groups,
-//! `activation` rectangles, `note` groups.
+//! `activation` rectangles, `destroy` crosses where a lifeline ends,
+//! `note` groups.
 
 use std::fmt::Write as _;
 
@@ -34,6 +35,8 @@ const CHAR: f64 = 7.0;
 const INK: &str = "#263238";
 const RED: &str = "#c62828";
 const PURPLE: &str = "#6a1b9a";
+const ORANGE: &str = "#ef6c00";
+const GREY: &str = "#9e9e9e";
 
 /// Escapes text for XML content and attribute values.
 fn xml(text: &str) -> String {
@@ -49,6 +52,76 @@ fn xml(text: &str) -> String {
 
 fn width_of(text: &str) -> f64 {
     text.chars().count() as f64 * CHAR
+}
+
+/// Labels longer than this many characters are drawn on two lines, so
+/// that long arguments widen the gap between lifelines by half as much.
+const WRAP: usize = 26;
+/// The height of a label's second line.
+const LINE: f64 = 14.0;
+
+/// A label's lines: itself, or two halves split at the last break (after
+/// `,`, `(`, `@` or a space) within the first [`WRAP`] characters.
+fn label_lines(label: &str) -> Vec<String> {
+    let chars: Vec<char> = label.chars().collect();
+    if chars.len() <= WRAP {
+        return vec![label.to_owned()];
+    }
+    let split = chars[..WRAP]
+        .iter()
+        .rposition(|c| matches!(c, ',' | '(' | '@' | ' '))
+        .filter(|&at| at >= WRAP / 2)
+        .map_or(WRAP, |at| at + 1);
+    vec![
+        chars[..split].iter().collect(),
+        chars[split..]
+            .iter()
+            .collect::<String>()
+            .trim_start()
+            .to_owned(),
+    ]
+}
+
+/// The width of a label as drawn (its widest line).
+fn label_width(label: &str) -> f64 {
+    label_lines(label)
+        .iter()
+        .map(|line| width_of(line))
+        .fold(0.0, f64::max)
+}
+
+/// How far down a step moves the next row: a message's row (taller for a
+/// message to oneself, and for a label on two lines); nothing else.
+fn row_height(step: &Step) -> f64 {
+    match step {
+        Step::Message {
+            from, to, label, ..
+        } => {
+            let base = if from == to { SELF_ROW } else { ROW };
+            base + (label_lines(label).len() - 1) as f64 * LINE
+        }
+        Step::Activate(_) | Step::Deactivate(_) | Step::Destroy(_) => 0.0,
+    }
+}
+
+/// A label as SVG `<tspan>`s: the first line where a one-line label would
+/// be minus the lines below it, each next line [`LINE`] lower, all at `x`.
+fn label_spans(label: &str, x: f64) -> String {
+    let lines = label_lines(label);
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let dy = if i == 0 {
+            -((lines.len() - 1) as f64) * LINE
+        } else {
+            LINE
+        };
+        let _ = write!(
+            out,
+            r#"<tspan x="{x:.1}" dy="{dy:.1}">{}</tspan>"#,
+            xml(line)
+        );
+    }
+    out
 }
 
 /// Horizontal positions: each lifeline's centre, and its header's width.
@@ -98,7 +171,7 @@ fn columns(diagram: &Diagram) -> Columns {
             from, to, label, ..
         } = step
         {
-            let need = width_of(label) + 30.0;
+            let need = label_width(label) + 30.0;
             if from == to {
                 if let Some(gap) = gaps.get_mut(*from) {
                     *gap = gap.max(need + 40.0);
@@ -140,7 +213,7 @@ fn columns(diagram: &Diagram) -> Columns {
         } = step
         {
             if from == to {
-                width = width.max(centres[*from] + 46.0 + width_of(label) + MARGIN);
+                width = width.max(centres[*from] + 46.0 + label_width(label) + MARGIN);
             }
         }
     }
@@ -149,6 +222,23 @@ fn columns(diagram: &Diagram) -> Columns {
         boxes,
         width,
     }
+}
+
+/// How far below the last arrow's row a lifeline's end is drawn.
+const DESTROY_OFFSET: f64 = 10.0;
+
+/// Where each lifeline ends: at its actor's exit, else at `bottom`. Walks
+/// the rows as [`steps`] lays them out.
+fn lifeline_ends(diagram: &Diagram, first_row: f64, bottom: f64) -> Vec<f64> {
+    let mut ends = vec![bottom; diagram.lifelines.len()];
+    let mut y = first_row - ROW;
+    for step in &diagram.steps {
+        y += row_height(step);
+        if let Step::Destroy(lifeline) = step {
+            ends[*lifeline] = y + DESTROY_OFFSET;
+        }
+    }
+    ends
 }
 
 /// An activation bar being drawn: where it began and how deep it nests.
@@ -168,15 +258,7 @@ pub fn svg(diagram: &Diagram) -> String {
         MARGIN
     };
     let first_row = header_top + HEADER + 16.0;
-    let rows: f64 = diagram
-        .steps
-        .iter()
-        .map(|step| match step {
-            Step::Message { from, to, .. } if from == to => SELF_ROW,
-            Step::Message { .. } => ROW,
-            _ => 0.0,
-        })
-        .sum();
+    let rows: f64 = diagram.steps.iter().map(row_height).sum();
     let notes = super::notes(diagram);
     let bottom = first_row + rows + ROW / 2.0;
     let notes_top = bottom + 14.0;
@@ -211,11 +293,13 @@ pub fn svg(diagram: &Diagram) -> String {
             );
         }
     }
+    let ends = lifeline_ends(diagram, first_row, bottom);
     for (i, lifeline) in diagram.lifelines.iter().enumerate() {
         let (x, w) = (columns.centres[i], columns.boxes[i]);
+        let end = ends[i];
         let _ = write!(
             out,
-            r##"<g class="participant" data-lifeline="p{i}"><line class="lifeline" x1="{x:.1}" y1="{top:.1}" x2="{x:.1}" y2="{bottom:.1}" stroke="#90a4ae" stroke-dasharray="5,4"/><rect x="{left:.1}" y="{header_top:.1}" width="{w:.1}" height="{HEADER}" rx="4" fill="#e3f2fd" stroke="#1565c0"/>"##,
+            r##"<g class="participant" data-lifeline="p{i}"><line class="lifeline" x1="{x:.1}" y1="{top:.1}" x2="{x:.1}" y2="{end:.1}" stroke="#90a4ae" stroke-dasharray="5,4"/><rect x="{left:.1}" y="{header_top:.1}" width="{w:.1}" height="{HEADER}" rx="4" fill="#e3f2fd" stroke="#1565c0"/>"##,
             top = header_top + HEADER,
             left = x - w / 2.0,
         );
@@ -261,7 +345,7 @@ pub fn svg(diagram: &Diagram) -> String {
 fn defs(out: &mut String) {
     let _ = writeln!(
         out,
-        r##"<defs><marker id="open" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10" fill="none" stroke="{INK}" stroke-width="1.3"/></marker><marker id="filled" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{INK}"/></marker><marker id="failed" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{RED}"/></marker><marker id="lost" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M1,1 L9,9 M1,9 L9,1" stroke="{PURPLE}" stroke-width="1.6"/></marker></defs>"##
+        r##"<defs><marker id="open" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10" fill="none" stroke="{INK}" stroke-width="1.3"/></marker><marker id="filled" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{INK}"/></marker><marker id="failed" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{RED}"/></marker><marker id="lost" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M1,1 L9,9 M1,9 L9,1" stroke="{PURPLE}" stroke-width="1.6"/></marker><marker id="timeout" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="12" markerHeight="12" markerUnits="userSpaceOnUse" orient="auto"><path d="M1,1 L9,9 M1,9 L9,1" stroke="{ORANGE}" stroke-width="2"/></marker><marker id="refused" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="12" markerHeight="12" markerUnits="userSpaceOnUse" orient="auto"><path d="M1,1 L9,9 M1,9 L9,1" stroke="{RED}" stroke-width="2"/></marker></defs>"##
     );
 }
 
@@ -273,6 +357,9 @@ fn style(arrow: Arrow) -> (&'static str, &'static str, &'static str, &'static st
         Arrow::Reply => (INK, "6,4", "open", "1.2"),
         Arrow::Error => (RED, "6,4", "failed", "1.8"),
         Arrow::Signal => (PURPLE, "2,3", "lost", "1.4"),
+        Arrow::Timeout => (ORANGE, "6,4", "timeout", "1.6"),
+        Arrow::Late => (GREY, "6,4", "open", "1.2"),
+        Arrow::Refused => (RED, "", "refused", "1.8"),
     }
 }
 
@@ -307,6 +394,9 @@ fn steps(out: &mut String, diagram: &Diagram, columns: &Columns, first_row: f64)
                     bar_rect(&mut bars, columns, &bar, y + 6.0);
                 }
             }
+            Step::Destroy(lifeline) => {
+                destroy_cross(&mut arrows, *lifeline, columns.centres[*lifeline], y);
+            }
             Step::Message {
                 from,
                 to,
@@ -314,7 +404,7 @@ fn steps(out: &mut String, diagram: &Diagram, columns: &Columns, first_row: f64)
                 label,
             } => {
                 let self_message = from == to;
-                y += if self_message { SELF_ROW } else { ROW };
+                y += row_height(step);
                 let (colour, dashes, head, stroke) = style(*arrow);
                 let dash = dash_attribute(dashes);
                 let edge = |lifeline: usize, toward: f64| {
@@ -326,11 +416,8 @@ fn steps(out: &mut String, diagram: &Diagram, columns: &Columns, first_row: f64)
                         centre + (depth - 1) as f64 * NEST + toward * BAR / 2.0
                     }
                 };
-                let weight = if *arrow == Arrow::Error {
-                    r#" font-weight="bold""#
-                } else {
-                    ""
-                };
+                let failed = matches!(arrow, Arrow::Error | Arrow::Refused);
+                let weight = if failed { r#" font-weight="bold""# } else { "" };
                 let _ = write!(
                     arrows,
                     r#"<g class="message {name}" data-from="p{from}" data-to="p{to}">"#,
@@ -340,31 +427,31 @@ fn steps(out: &mut String, diagram: &Diagram, columns: &Columns, first_row: f64)
                     let x = edge(*from, 1.0);
                     let _ = write!(
                         arrows,
-                        r#"<path d="M{x:.1},{y0:.1} h30 v14 h-30" fill="none" stroke="{colour}" stroke-width="{stroke}"{dash} marker-end="url(#{head})"/><text x="{tx:.1}" y="{ty:.1}" fill="{colour}"{weight}>{label}</text>"#,
+                        r#"<path d="M{x:.1},{y0:.1} h30 v14 h-30" fill="none" stroke="{colour}" stroke-width="{stroke}"{dash} marker-end="url(#{head})"/><text y="{ty:.1}" fill="{colour}"{weight}>{label}</text>"#,
                         y0 = y - 14.0,
-                        tx = x + 36.0,
                         ty = y - 3.0,
-                        label = xml(label),
+                        label = label_spans(label, x + 36.0),
                     );
                 } else {
                     let toward = if to > from { 1.0 } else { -1.0 };
                     let x1 = edge(*from, toward);
                     let x2 = edge(*to, -toward);
-                    if *arrow == Arrow::Error {
+                    if failed {
+                        let extra = (label_lines(label).len() - 1) as f64 * LINE;
                         let _ = write!(
                             arrows,
-                            r##"<rect class="error-band" x="{left:.1}" y="{top:.1}" width="{w:.1}" height="22" fill="#ffebee"/>"##,
+                            r##"<rect class="error-band" x="{left:.1}" y="{top:.1}" width="{w:.1}" height="{h:.1}" fill="#ffebee"/>"##,
                             left = x1.min(x2),
-                            top = y - 17.0,
+                            top = y - 17.0 - extra,
                             w = (x2 - x1).abs(),
+                            h = 22.0 + extra,
                         );
                     }
                     let _ = write!(
                         arrows,
-                        r#"<line x1="{x1:.1}" y1="{y:.1}" x2="{x2:.1}" y2="{y:.1}" stroke="{colour}" stroke-width="{stroke}"{dash} marker-end="url(#{head})"/><text x="{tx:.1}" y="{ty:.1}" text-anchor="middle" fill="{colour}"{weight}>{label}</text>"#,
-                        tx = (x1 + x2) / 2.0,
+                        r#"<line x1="{x1:.1}" y1="{y:.1}" x2="{x2:.1}" y2="{y:.1}" stroke="{colour}" stroke-width="{stroke}"{dash} marker-end="url(#{head})"/><text y="{ty:.1}" text-anchor="middle" fill="{colour}"{weight}>{label}</text>"#,
                         ty = y - 5.0,
-                        label = xml(label),
+                        label = label_spans(label, (x1 + x2) / 2.0),
                     );
                 }
                 arrows.push_str("</g>\n");
@@ -380,6 +467,19 @@ fn steps(out: &mut String, diagram: &Diagram, columns: &Columns, first_row: f64)
     out.push_str(&arrows);
 }
 
+/// The cross where lifeline `lifeline` (at `x`) ends, below the row at `y`.
+fn destroy_cross(out: &mut String, lifeline: usize, x: f64, y: f64) {
+    let y = y + DESTROY_OFFSET;
+    let _ = writeln!(
+        out,
+        r#"<g class="destroy" data-lifeline="p{lifeline}"><path d="M{l:.1},{t:.1} L{r:.1},{b:.1} M{l:.1},{b:.1} L{r:.1},{t:.1}" stroke="{RED}" stroke-width="2.2"/></g>"#,
+        l = x - 8.0,
+        r = x + 8.0,
+        t = y - 8.0,
+        b = y + 8.0,
+    );
+}
+
 fn bar_rect(out: &mut String, columns: &Columns, bar: &OpenBar, bottom: f64) {
     let x = columns.centres[bar.lifeline] + bar.depth as f64 * NEST - BAR / 2.0;
     let _ = writeln!(
@@ -392,12 +492,15 @@ fn bar_rect(out: &mut String, columns: &Columns, bar: &OpenBar, bottom: f64) {
 }
 
 /// A key to the arrow styles, under the diagram.
-const LEGEND: [(Arrow, &str); 5] = [
+const LEGEND: [(Arrow, &str); 8] = [
     (Arrow::Tell, "one-way (tell)"),
     (Arrow::Ask, "request (ask)"),
     (Arrow::Reply, "answer"),
     (Arrow::Error, "error"),
     (Arrow::Signal, "exit / down"),
+    (Arrow::Timeout, "caller's timeout"),
+    (Arrow::Late, "late answer"),
+    (Arrow::Refused, "refused"),
 ];
 
 fn legend_width() -> f64 {
@@ -434,6 +537,22 @@ mod tests {
     #[test]
     fn text_is_escaped_for_xml() {
         assert_eq!(xml(r#"<a & "b">"#), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+
+    #[test]
+    fn long_labels_wrap_at_a_break_onto_two_lines() {
+        assert_eq!(label_lines("get(1)"), ["get(1)"]);
+        assert_eq!(
+            label_lines("successors_changed(79ff2e64b884ef07@ChordNode#1…"),
+            ["successors_changed(", "79ff2e64b884ef07@ChordNode#1…"]
+        );
+        // No break in reach: cut at the width.
+        let long = "x".repeat(40);
+        assert_eq!(
+            label_lines(&long),
+            ["x".repeat(WRAP), "x".repeat(40 - WRAP)]
+        );
+        assert!(label_width("successors_changed(79ff2e64b884ef07@ChordNode#1…") < 30.0 * CHAR);
     }
 
     #[test]

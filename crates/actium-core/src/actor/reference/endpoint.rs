@@ -9,7 +9,7 @@ use crate::call::{Ask, Reply, chain, current};
 use crate::cell::SystemShared;
 use crate::mailbox::{Envelope, Refusal};
 use crate::observe::EventKind;
-use crate::wire::{OutgoingCall, Peer};
+use crate::wire::{OutgoingCall, Peer, TraceContext};
 
 /// Delivers calls to one actor, here or on another node: what an
 /// [`ActorRef`] dispatches through.
@@ -52,8 +52,19 @@ impl RemoteTarget {
         method: &'static str,
         msg: A::Msg,
     ) -> Result<(), Error> {
+        self.send_traced::<A>(kind, method, msg).1
+    }
+
+    /// [`send`](Self::send), also giving the context under which the call
+    /// was recorded (`None` while nothing records).
+    fn send_traced<A: Actor>(
+        &self,
+        kind: EventKind,
+        method: &'static str,
+        msg: A::Msg,
+    ) -> (Option<TraceContext>, Result<(), Error>) {
         let trace = crate::actor::remote_sent::<A>(&self.system, self.label, kind, method, &msg);
-        crate::wire::with_scratch(|payload| {
+        let sent = crate::wire::with_scratch(|payload| {
             let call = A::encode_call(msg, payload)?;
             self.peer.call(OutgoingCall {
                 to: self.label.id(),
@@ -62,7 +73,11 @@ impl RemoteTarget {
                 answer: call.answer.map(|answer| answer.for_actor(self.label)),
                 trace,
             })
-        })
+        });
+        if let Err(error) = &sent {
+            crate::actor::remote_refused(trace, &self.system, self.label, method, kind, error);
+        }
+        (trace, sent)
     }
 
     pub(crate) fn ask<A: Actor, Args, R: Send + 'static>(
@@ -73,15 +88,23 @@ impl RemoteTarget {
     ) -> Ask<R> {
         let (reply, slot) = Reply::channel();
         let timeout = method.timeout.unwrap_or(self.system.config.default_timeout);
-        match self.send::<A>(EventKind::Ask, method.name, make(args, reply)) {
-            Ok(()) => Ask::sent(slot, self.label, method.name, timeout),
-            Err(error) => Ask::failed(error, self.label, method.name),
+        match self.send_traced::<A>(EventKind::Ask, method.name, make(args, reply)) {
+            (trace, Ok(())) => Ask::sent(slot, self.label, method.name, timeout)
+                .traced(crate::actor::remote_ask_trace(trace, &self.system)),
+            (_, Err(error)) => Ask::failed(error, self.label, method.name),
         }
     }
 }
 
-pub(crate) fn refused<A: Actor>(cell: &Cell<A>, refusal: Refusal, method: &'static str) -> Error {
-    match refusal {
+/// The error of a message `cell`'s mailbox refused, recorded as refused if
+/// it was recorded as sent.
+pub(crate) fn refused<A: Actor>(
+    cell: &Cell<A>,
+    refusal: Refusal,
+    method: &'static str,
+    undelivered: &Envelope<A::Msg>,
+) -> Error {
+    let error = match refusal {
         Refusal::Closed => Error::ActorStopped {
             actor: cell.core.label,
             method,
@@ -91,7 +114,9 @@ pub(crate) fn refused<A: Actor>(cell: &Cell<A>, refusal: Refusal, method: &'stat
             method,
             capacity: cell.mailbox.capacity().unwrap_or(usize::MAX),
         },
-    }
+    };
+    crate::actor::refused(undelivered, &cell.core.system, cell.core.label, &error);
+    error
 }
 
 /// An ask ready to queue: its envelope, and the future of its answer.
@@ -116,7 +141,9 @@ pub(super) fn ask_envelope<A: Actor, Args, R: Send + 'static>(
         .unwrap_or(cell.core.system.config.default_timeout);
     let envelope =
         crate::actor::envelope(cell, EventKind::Ask, method.name, make(args, reply), chain);
-    let ask = Ask::sent(slot, label, method.name, timeout).awaited_by(awaiting);
+    let ask = Ask::sent(slot, label, method.name, timeout)
+        .awaited_by(awaiting)
+        .traced(crate::actor::ask_trace(&envelope, &cell.core.system));
     Ok((envelope, ask))
 }
 
@@ -130,7 +157,7 @@ impl<A: Actor> Endpoint<A> {
                 let envelope = crate::actor::envelope(cell, EventKind::Tell, method, msg, None);
                 cell.mailbox
                     .push(envelope)
-                    .map_err(|(refusal, _undelivered)| refused(cell, refusal, method))
+                    .map_err(|(refusal, undelivered)| refused(cell, refusal, method, &undelivered))
             }
             Target::Remote(remote) => remote.send::<A>(EventKind::Tell, method, msg),
         }
@@ -166,8 +193,8 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
         };
         match cell.mailbox.push(envelope) {
             Ok(()) => ask,
-            Err((refusal, _undelivered)) => Ask::failed(
-                refused(cell, refusal, method.name),
+            Err((refusal, undelivered)) => Ask::failed(
+                refused(cell, refusal, method.name, &undelivered),
                 cell.core.label,
                 method.name,
             ),

@@ -123,10 +123,9 @@ impl<A: Actor> Future for SendWhenRoom<A> {
             Sending::Waiting { cell, envelope } => match cell.mailbox.poll_push(envelope, cx) {
                 Poll::Ready(outcome) => {
                     this.waiting = None;
-                    Poll::Ready(
-                        outcome
-                            .map_err(|(refusal, _undelivered)| refused(cell, refusal, this.method)),
-                    )
+                    Poll::Ready(outcome.map_err(|(refusal, undelivered)| {
+                        refused(cell, refusal, this.method, &undelivered)
+                    }))
                 }
                 Poll::Pending => {
                     if !this
