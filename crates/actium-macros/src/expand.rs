@@ -22,7 +22,7 @@ use syn::{Ident, Type};
 
 use crate::ast::{Actor, Method, Param};
 use crate::attr::Role;
-use crate::fallback;
+use crate::{fallback, not_message};
 
 pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
     // `valid` has rejected impls whose type is not a plain name.
@@ -54,6 +54,8 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
     let reentrant = actor.messages().any(Method::is_parallel);
     let has_on_start = actor.role(Role::OnStart).next().is_some();
     let has_on_stop = actor.role(Role::OnStop).next().is_some();
+    let message_names: Vec<_> = actor.messages().map(Method::name).collect();
+    let stand_ins = not_message::stand_ins(name, &proxy, &actor.helpers, &message_names);
 
     quote! {
         #stripped
@@ -85,6 +87,8 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
         impl<D: #private::Dispatch<#name>> #proxy<D> {
             #(#proxy_methods)*
         }
+
+        #stand_ins
 
         impl ::actium::Actor for #name {
             type Msg = #msg;

@@ -176,7 +176,30 @@ pub use actium_trace as trace;
 ///   nothing else until they return (unless the method is `parallel`).
 /// - A parameter of type `&mut Context<Self>` (anywhere after `self`) gives
 ///   the method its [`Context`]; callers do not pass it.
-/// - Methods without an attribute are private to the actor.
+/// - Methods without `#[ask]` or `#[tell]` are the actor's own: its
+///   messages call them as any method (`pub` or not, `async`, generic,
+///   borrowing), and the macro leaves them as written, with no warning. A
+///   reference cannot call them: `account.audit()` on an
+///   `ActorRef<Account>` is one compile error at the call, "`audit` is not
+///   a message of `Account`: add `#[ask]` (request-reply) or `#[tell]`
+///   (one-way) to make `audit` a message".
+///
+/// ```compile_fail
+/// use actium::prelude::*;
+///
+/// struct Account;
+///
+/// #[actor]
+/// impl Account {
+///     fn audit(&self) -> bool {
+///         true
+///     }
+/// }
+///
+/// async fn check(account: ActorRef<Account>) -> actium::Result<bool> {
+///     account.audit().await // error: `audit` is not a message of `Account`
+/// }
+/// ```
 ///
 /// Message methods take `&self` or `&mut self` (a `parallel` one takes
 /// `this: Reentrant<Self>` instead) and owned arguments (no borrows: a
