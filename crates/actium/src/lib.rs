@@ -367,7 +367,7 @@ pub use actium_trace as trace;
 /// | --- | --- |
 /// | `on_panic = "stop"` | A panicking method stops the actor (Erlang style); an `ask` in flight gets [`Error::Panicked`]. |
 /// | `on_panic = "resume"` | A panicking method is logged and the actor goes on with its next message. |
-/// | `remote` | With the `remote` feature: also generates the wire codec, so other nodes can call the actor through the same `ActorRef` (see `actium::remote::Node`). Every argument and result type must implement serde's `Serialize` and `Deserialize` (derive them through `actium::serde`); a type that does not is one error where it is written: "`Handle` cannot cross nodes: the arguments and results of an `#[actor(remote)]` method must implement `serde::Serialize` and `serde::de::DeserializeOwned`", with a note on the derive. `ActorRef`s are serde types: they travel as references. |
+/// | `remote` | With the `remote` feature: also generates the wire codec, so other nodes can call the actor through the same `ActorRef` (see `actium::remote::Node`). Every argument and result type must implement serde's `Serialize` and `Deserialize` (derive them through `actium::serde`); a type that does not is one error where it is written: "`Handle` cannot cross nodes: the arguments and results of an `#[actor(remote)]` method must implement `serde::Serialize` and `serde::de::DeserializeOwned`", with a note on the derive. A remote method takes at most 16 arguments (they cross as one tuple). `ActorRef`s are serde types: they travel as references. |
 ///
 /// Without `on_panic`, an actor stops if it is supervised, linked or
 /// monitored, and resumes otherwise (see [`PanicPolicy`]). Options
