@@ -178,7 +178,7 @@ pub use actium_trace as trace;
 ///   the method its [`Context`]; callers do not pass it.
 /// - Methods without `#[ask]` or `#[tell]` are the actor's own: its
 ///   messages call them as any method (`pub` or not, `async`, generic,
-///   borrowing), and the macro leaves them as written, with no warning. A
+///   borrowing), and the macro leaves them as written and warns of none. A
 ///   reference cannot call them: `account.audit()` on an
 ///   `ActorRef<Account>` is one compile error at the call, "`audit` is not
 ///   a message of `Account`: add `#[ask]` (request-reply) or `#[tell]`
