@@ -18,6 +18,9 @@ pub(crate) struct Actor<'a> {
     pub(crate) options: ActorOptions,
     /// Every method carrying one of our attributes, in source order.
     pub(crate) methods: Vec<Method<'a>>,
+    /// The other methods that take `self`: the actor's own helpers, which
+    /// its messages may call but its references may not.
+    pub(crate) helpers: Vec<&'a ImplItemFn>,
 }
 
 pub(crate) struct Method<'a> {
@@ -107,6 +110,7 @@ impl<'a> Actor<'a> {
             _ => None,
         };
         let mut methods = Vec::new();
+        let mut helpers = Vec::new();
         let mut errors: Option<syn::Error> = None;
         for impl_item in &item.items {
             let ImplItem::Fn(function) = impl_item else {
@@ -114,6 +118,7 @@ impl<'a> Actor<'a> {
             };
             match Method::from_syn(function) {
                 Ok(Some(method)) => methods.push(method),
+                Ok(None) if function.sig.receiver().is_some() => helpers.push(function),
                 Ok(None) => {}
                 Err(error) => match &mut errors {
                     Some(errors) => errors.combine(error),
@@ -128,6 +133,7 @@ impl<'a> Actor<'a> {
                 name,
                 options,
                 methods,
+                helpers,
             }),
         }
     }
@@ -176,7 +182,7 @@ impl<'a> Method<'a> {
 }
 
 impl<'a> Param<'a> {
-    fn classify(pat: &'a Pat, ty: &'a Type) -> Self {
+    pub(crate) fn classify(pat: &'a Pat, ty: &'a Type) -> Self {
         if last_segment_is(ty, "Reentrant") {
             return Param::Reentrant { ty };
         }

@@ -22,7 +22,7 @@ use syn::{Ident, Type};
 
 use crate::ast::{Actor, Method, Param};
 use crate::attr::Role;
-use crate::fallback;
+use crate::{fallback, not_message};
 
 pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
     // `valid` has rejected impls whose type is not a plain name.
@@ -54,6 +54,8 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
     let reentrant = actor.messages().any(Method::is_parallel);
     let has_on_start = actor.role(Role::OnStart).next().is_some();
     let has_on_stop = actor.role(Role::OnStop).next().is_some();
+    let message_names: Vec<_> = actor.messages().map(Method::name).collect();
+    let stand_ins = not_message::stand_ins(name, &proxy, &actor.helpers, &message_names);
 
     quote! {
         #stripped
@@ -85,6 +87,8 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
         impl<D: #private::Dispatch<#name>> #proxy<D> {
             #(#proxy_methods)*
         }
+
+        #stand_ins
 
         impl ::actium::Actor for #name {
             type Msg = #msg;
@@ -165,18 +169,30 @@ fn remote_codec(messages: &[Message<'_>], msg: &Ident, span: proc_macro2::Span) 
                 #private::remote::must_cross_nodes::<#ty>();
             }
         });
+    // Each arm picks its codec at the concrete types (`Call`, autoref
+    // specialisation): a type without serde is then reported once, by the
+    // check above, and not again by the encoding and decoding of it.
+    let call = |m: &Message<'_>| {
+        let types = m.types();
+        let reply = m
+            .reply
+            .as_ref()
+            .map_or_else(|| quote!(()), |ty| quote!(#ty));
+        quote!((&#private::remote::Call::<(#(#types,)*), #reply>::new()))
+    };
     let encode_arms = messages.iter().map(|m| {
         let name = m.method.name();
         let name_str = name.to_string();
         let names: Vec<_> = m.names().collect();
+        let call = call(m);
         match &m.reply {
             None => quote! {
-                #msg::#name { #(#names),* } => #private::remote::encode_tell(
+                #msg::#name { #(#names),* } => #call.encode_tell(
                     Self::NAME, #name_str, &(#(#names,)*), __out,
                 ),
             },
             Some(_) => quote! {
-                #msg::#name { #(#names,)* __reply } => #private::remote::encode_ask(
+                #msg::#name { #(#names,)* __reply } => #call.encode_ask(
                     Self::NAME, #name_str, &(#(#names,)*), __reply, __out,
                 ),
             },
@@ -186,25 +202,28 @@ fn remote_codec(messages: &[Message<'_>], msg: &Ident, span: proc_macro2::Span) 
         let name = m.method.name();
         let name_str = name.to_string();
         let names: Vec<_> = m.names().collect();
-        let types: Vec<_> = m.types().collect();
+        let call = call(m);
         match &m.reply {
             None => quote! {
                 #name_str => {
-                    let (#(#names,)*): (#(#types,)*) = #private::remote::decode_tell(
-                        Self::NAME, #name_str, __payload, __responder,
-                    )?;
+                    let (#(#names,)*) =
+                        #call.decode_tell(Self::NAME, #name_str, __payload, __responder)?;
                     ::core::result::Result::Ok(#msg::#name { #(#names),* })
                 }
             },
-            Some(reply) => quote! {
+            Some(_) => quote! {
                 #name_str => {
-                    let ((#(#names,)*), __reply): ((#(#types,)*), #private::Reply<#reply>) =
-                        #private::remote::decode_ask(Self::NAME, #name_str, __payload, __responder)?;
+                    let ((#(#names,)*), __reply) =
+                        #call.decode_ask(Self::NAME, #name_str, __payload, __responder)?;
                     ::core::result::Result::Ok(#msg::#name { #(#names,)* __reply })
                 }
             },
         }
     });
+    let codecs = quote! {
+        #[allow(unused_imports)]
+        use #private::remote::{Unencodable as _, ViaSerde as _};
+    };
     quote! {
         const REMOTE: bool = true;
 
@@ -214,6 +233,7 @@ fn remote_codec(messages: &[Message<'_>], msg: &Ident, span: proc_macro2::Span) 
         ) -> ::core::result::Result<#private::EncodedCall, ::actium::Error> {
             #enabled
             const _: fn() = || { #(#checks)* };
+            #codecs
             match __msg {
                 #(#encode_arms)*
             }
@@ -224,6 +244,7 @@ fn remote_codec(messages: &[Message<'_>], msg: &Ident, span: proc_macro2::Span) 
             __payload: &[u8],
             __responder: &mut ::core::option::Option<#private::Responder>,
         ) -> ::core::result::Result<Self::Msg, ::actium::Error> {
+            #codecs
             match __method {
                 #(#decode_arms)*
                 __other => ::core::result::Result::Err(

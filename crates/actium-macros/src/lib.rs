@@ -14,6 +14,9 @@
 //!   `syn::Error` pointing at the offending tokens.
 //! - `expand` — the generated message enum, proxy and `Actor` impl. It emits
 //!   calls into `actium::__private` and no runtime logic of its own.
+//! - `not_message` — for each method without `#[ask]` or `#[tell]`, a
+//!   stand-in on the proxy whose call from a reference is one error that
+//!   says to add one.
 //! - `fallback` — on errors, the user's `impl` without our attributes, so
 //!   that only the real mistake is reported.
 //!
@@ -26,6 +29,7 @@ mod attr;
 mod expand;
 mod fallback;
 mod harness;
+mod not_message;
 mod sim_harness;
 mod valid;
 

@@ -96,7 +96,29 @@ pub(crate) fn check(actor: &Actor<'_>) -> syn::Result<()> {
     for method in &actor.methods {
         check_method(method, &mut errors);
     }
+    if actor.options.remote.is_some() {
+        check_remote(actor, &mut errors);
+    }
     errors.finish()
+}
+
+/// Serde implements its traits for tuples of up to 16 elements, and a
+/// remote method's arguments cross nodes as one tuple.
+const MAX_REMOTE_ARGUMENTS: usize = 16;
+
+fn check_remote(actor: &Actor<'_>, errors: &mut Errors) {
+    for method in actor.messages() {
+        if let Some((name, _)) = method.args().nth(MAX_REMOTE_ARGUMENTS) {
+            errors.push(
+                name,
+                format!(
+                    "a method of an `#[actor(remote)]` actor takes at most \
+                     {MAX_REMOTE_ARGUMENTS} arguments, which cross nodes as one tuple: \
+                     gather them in a struct"
+                ),
+            );
+        }
+    }
 }
 
 fn check_method(method: &Method<'_>, errors: &mut Errors) {

@@ -176,7 +176,30 @@ pub use actium_trace as trace;
 ///   nothing else until they return (unless the method is `parallel`).
 /// - A parameter of type `&mut Context<Self>` (anywhere after `self`) gives
 ///   the method its [`Context`]; callers do not pass it.
-/// - Methods without an attribute are private to the actor.
+/// - Methods without `#[ask]` or `#[tell]` are the actor's own: its
+///   messages call them as any method (`pub` or not, `async`, generic,
+///   borrowing), and the macro leaves them as written and warns of none. A
+///   reference cannot call them: `account.audit()` on an
+///   `ActorRef<Account>` is one compile error at the call, "`audit` is not
+///   a message of `Account`: add `#[ask]` (request-reply) or `#[tell]`
+///   (one-way) to make `audit` a message".
+///
+/// ```compile_fail
+/// use actium::prelude::*;
+///
+/// struct Account;
+///
+/// #[actor]
+/// impl Account {
+///     fn audit(&self) -> bool {
+///         true
+///     }
+/// }
+///
+/// async fn check(account: ActorRef<Account>) -> actium::Result<bool> {
+///     account.audit().await // error: `audit` is not a message of `Account`
+/// }
+/// ```
 ///
 /// Message methods take `&self` or `&mut self` (a `parallel` one takes
 /// `this: Reentrant<Self>` instead) and owned arguments (no borrows: a
@@ -344,7 +367,7 @@ pub use actium_trace as trace;
 /// | --- | --- |
 /// | `on_panic = "stop"` | A panicking method stops the actor (Erlang style); an `ask` in flight gets [`Error::Panicked`]. |
 /// | `on_panic = "resume"` | A panicking method is logged and the actor goes on with its next message. |
-/// | `remote` | With the `remote` feature: also generates the wire codec, so other nodes can call the actor through the same `ActorRef` (see `actium::remote::Node`). Every argument and result type must implement serde's `Serialize` and `Deserialize`; a type that does not is reported where it is written. `ActorRef`s are serde types: they travel as references. |
+/// | `remote` | With the `remote` feature: also generates the wire codec, so other nodes can call the actor through the same `ActorRef` (see `actium::remote::Node`). Every argument and result type must implement serde's `Serialize` and `Deserialize` (derive them through `actium::serde`); a type that does not is one error where it is written: "`Handle` cannot cross nodes: the arguments and results of an `#[actor(remote)]` method must implement `serde::Serialize` and `serde::de::DeserializeOwned`", with a note on the derive. A remote method takes at most 16 arguments (they cross as one tuple). `ActorRef`s are serde types: they travel as references. |
 ///
 /// Without `on_panic`, an actor stops if it is supervised, linked or
 /// monitored, and resumes otherwise (see [`PanicPolicy`]). Options

@@ -43,44 +43,91 @@ pub mod remote {
     pub fn must_cross_nodes<T>() {}
 
     /// Stand-in.
-    pub fn encode_tell<Args>(
-        _: &'static str,
-        _: &'static str,
-        _: &Args,
-        _: &mut Vec<u8>,
-    ) -> Result<EncodedCall, Error> {
-        Err(disabled())
+    pub struct Call<Args, R>(std::marker::PhantomData<fn() -> (Args, R)>);
+
+    impl<Args, R> Call<Args, R> {
+        /// Stand-in.
+        #[allow(clippy::new_without_default)]
+        pub const fn new() -> Self {
+            Call(std::marker::PhantomData)
+        }
     }
 
     /// Stand-in.
-    pub fn encode_ask<Args, R: Send>(
-        _: &'static str,
-        _: &'static str,
-        _: &Args,
-        _: Reply<R>,
-        _: &mut Vec<u8>,
-    ) -> Result<EncodedCall, Error> {
-        Err(disabled())
+    pub trait Unencodable {}
+
+    /// Stand-in: every call is refused.
+    pub trait ViaSerde {
+        /// Stand-in.
+        type Args;
+        /// Stand-in.
+        type Answer: Send;
+
+        /// Stand-in.
+        ///
+        /// # Errors
+        ///
+        /// Always.
+        fn encode_tell(
+            &self,
+            _: &'static str,
+            _: &'static str,
+            _: &Self::Args,
+            _: &mut Vec<u8>,
+        ) -> Result<EncodedCall, Error> {
+            Err(disabled())
+        }
+
+        /// Stand-in.
+        ///
+        /// # Errors
+        ///
+        /// Always.
+        fn encode_ask(
+            &self,
+            _: &'static str,
+            _: &'static str,
+            _: &Self::Args,
+            _: Reply<Self::Answer>,
+            _: &mut Vec<u8>,
+        ) -> Result<EncodedCall, Error> {
+            Err(disabled())
+        }
+
+        /// Stand-in.
+        ///
+        /// # Errors
+        ///
+        /// Always.
+        fn decode_tell(
+            &self,
+            _: &'static str,
+            _: &'static str,
+            _: &[u8],
+            _: &mut Option<Responder>,
+        ) -> Result<Self::Args, Error> {
+            Err(disabled())
+        }
+
+        /// Stand-in.
+        ///
+        /// # Errors
+        ///
+        /// Always.
+        fn decode_ask(
+            &self,
+            _: &'static str,
+            _: &'static str,
+            _: &[u8],
+            _: &mut Option<Responder>,
+        ) -> Result<(Self::Args, Reply<Self::Answer>), Error> {
+            Err(disabled())
+        }
     }
 
-    /// Stand-in.
-    pub fn decode_tell<Args>(
-        _: &'static str,
-        _: &'static str,
-        _: &[u8],
-        _: &mut Option<Responder>,
-    ) -> Result<Args, Error> {
-        Err(disabled())
-    }
-
-    /// Stand-in.
-    pub fn decode_ask<Args, R: Send>(
-        _: &'static str,
-        _: &'static str,
-        _: &[u8],
-        _: &mut Option<Responder>,
-    ) -> Result<(Args, Reply<R>), Error> {
-        Err(disabled())
+    impl<Args, R: Send> ViaSerde for Call<Args, R> {
+        type Args = Args;
+        type Answer = R;
     }
 
     /// Stand-in.

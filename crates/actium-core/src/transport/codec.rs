@@ -1,5 +1,5 @@
-//! The wire codec of calls: what `#[actor(remote)]` generates calls of,
-//! and serde for references and labels.
+//! The wire codec of calls (`generated` wraps it for what
+//! `#[actor(remote)]` expands to), and serde for references and labels.
 //!
 //! Arguments travel as one postcard-encoded tuple per call, results as one
 //! postcard-encoded value. Postcard is compact (varints, no field names),
@@ -15,10 +15,7 @@ use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::actor::{Actor, ActorRef, Cell, Target};
-use crate::base::{ActorId, ActorLabel, Error, ExitReason, NodeId};
-use crate::call::{Forward, Reply};
-use crate::sync::Outcome;
-use crate::wire::{Answer, EncodedCall, Rejection, Resolve, Responder, Response};
+use crate::base::{ActorId, ActorLabel, ExitReason};
 
 /// Where [`encode`] appends: a `Vec<u8>`, or the `BytesMut` a network
 /// layer frames its messages in.
@@ -144,172 +141,6 @@ pub fn decode_in<T: DeserializeOwned>(
     bytes: &[u8],
 ) -> Result<T, String> {
     super::inbound::decoding(system, || decode(bytes))
-}
-
-/// What `#[actor(remote)]` expands to calls of. Not public API.
-pub mod generated {
-    use super::*;
-
-    /// Compile-time check that a method's argument or result can cross
-    /// nodes; the macro points it at the user's type.
-    pub fn must_cross_nodes<T: Serialize + DeserializeOwned>() {}
-
-    /// Encodes a one-way call's arguments.
-    pub fn encode_tell<Args: Serialize>(
-        actor: &'static str,
-        method: &'static str,
-        args: &Args,
-        out: &mut Vec<u8>,
-    ) -> Result<EncodedCall, Error> {
-        encode(args, out).map_err(|message| codec_error(actor, method, message))?;
-        Ok(EncodedCall {
-            method,
-            answer: None,
-        })
-    }
-
-    /// Encodes a request-reply's arguments; its reply becomes the
-    /// [`Answer`] that decodes the response.
-    pub fn encode_ask<Args: Serialize, R: DeserializeOwned + Send + 'static>(
-        actor: &'static str,
-        method: &'static str,
-        args: &Args,
-        reply: Reply<R>,
-        out: &mut Vec<u8>,
-    ) -> Result<EncodedCall, Error> {
-        encode(args, out).map_err(|message| codec_error(actor, method, message))?;
-        Ok(EncodedCall {
-            method,
-            answer: Some(Answer::new(method, Box::new(Awaiting { reply }))),
-        })
-    }
-
-    /// Decodes a one-way call's arguments. A one-way method called as a
-    /// request-reply is refused, so its caller is not left waiting.
-    pub fn decode_tell<Args: DeserializeOwned>(
-        actor: &'static str,
-        method: &'static str,
-        payload: &[u8],
-        responder: &mut Option<Responder>,
-    ) -> Result<Args, Error> {
-        if responder.is_some() {
-            return Err(codec_error(
-                actor,
-                method,
-                "it is a one-way method, called as a request-reply".to_owned(),
-            ));
-        }
-        decode(payload).map_err(|message| codec_error(actor, method, message))
-    }
-
-    /// Decodes a request-reply's arguments and makes the reply that sends
-    /// its result back.
-    pub fn decode_ask<Args: DeserializeOwned, R: Serialize + Send + 'static>(
-        actor: &'static str,
-        method: &'static str,
-        payload: &[u8],
-        responder: &mut Option<Responder>,
-    ) -> Result<(Args, Reply<R>), Error> {
-        if responder.is_none() {
-            return Err(codec_error(
-                actor,
-                method,
-                "it is a request-reply method, called one-way".to_owned(),
-            ));
-        }
-        let args = decode(payload).map_err(|message| codec_error(actor, method, message))?;
-        let Some(responder) = responder.take() else {
-            unreachable!("checked above");
-        };
-        Ok((args, Reply::remote(Box::new(Encoding { responder }))))
-    }
-
-    /// The error for a method name the actor does not have.
-    pub fn unknown_method(actor: &'static str, method: &str) -> Error {
-        Error::UnknownMethod {
-            actor: ActorLabel::new(ActorId::new(NodeId::from_u64(0), 0), actor),
-            method: method.to_owned(),
-        }
-    }
-}
-
-fn codec_error(actor: &'static str, method: &'static str, message: String) -> Error {
-    Error::Codec {
-        actor_type: actor.to_owned(),
-        method: method.to_owned(),
-        message,
-    }
-}
-
-/// The caller's reply slot, waiting for a remote response.
-struct Awaiting<R: Send> {
-    reply: Reply<R>,
-}
-
-impl<R: DeserializeOwned + Send + 'static> Resolve for Awaiting<R> {
-    fn resolve(self: Box<Self>, response: Response<'_>, actor: ActorLabel, method: &'static str) {
-        let reply = self.reply;
-        match response {
-            Response::Value(bytes) => match decode::<R>(bytes) {
-                Ok(value) => reply.send(value),
-                Err(message) => reply.fail(Error::Codec {
-                    actor_type: actor.type_name().to_owned(),
-                    method: method.to_owned(),
-                    message: format!("the answer did not decode: {message}"),
-                }),
-            },
-            Response::Panicked(message) => reply.panicked(message),
-            // Dropping the reply tells the caller the actor stopped.
-            Response::Stopped => drop(reply),
-            Response::Rejected(rejection) => reply.fail(rejection.into_error(actor, method)),
-        }
-    }
-
-    fn fail(self: Box<Self>, error: Error) {
-        self.reply.fail(error);
-    }
-
-    fn is_abandoned(&self) -> bool {
-        self.reply.is_abandoned()
-    }
-}
-
-/// The callee's reply to a remote caller: encodes the outcome and hands it
-/// to the connection.
-struct Encoding {
-    responder: Responder,
-}
-
-impl<R: Serialize + Send> Forward<R> for Encoding {
-    fn respond(self: Box<Self>, outcome: Outcome<R>) {
-        let responder = self.responder;
-        match outcome {
-            Outcome::Value(value) => crate::wire::with_scratch(|bytes| {
-                // The answer's `Serialize` is user code: a panic in it is
-                // the method's, and the caller hears of it at once.
-                let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    encode(&value, bytes)
-                }));
-                match encoded {
-                    Ok(Ok(())) => responder.respond(Response::Value(bytes)),
-                    Ok(Err(message)) => responder.respond(Response::Rejected(Rejection::Codec(
-                        format!("the answer did not encode: {message}"),
-                    ))),
-                    Err(payload) => {
-                        bytes.clear();
-                        responder
-                            .respond(Response::Panicked(crate::base::panic_message(&*payload)));
-                        // On to the method's own panic boundary, which
-                        // applies the actor's panic policy.
-                        std::panic::resume_unwind(payload);
-                    }
-                }
-            }),
-            Outcome::Panicked(message) => responder.respond(Response::Panicked(message)),
-            Outcome::Dropped | Outcome::Expired => responder.respond(Response::Stopped),
-            Outcome::Failed(error) => responder.respond(Rejection::from_error(&error)),
-        }
-    }
 }
 
 /// A label on the wire: the id and the type name.

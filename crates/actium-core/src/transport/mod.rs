@@ -32,6 +32,9 @@
 mod bounded;
 #[cfg(feature = "remote")]
 mod codec;
+#[cfg(feature = "remote")]
+#[doc(hidden)]
+pub mod generated;
 mod inbound;
 
 use std::sync::Arc;
@@ -42,9 +45,6 @@ pub use crate::wire::{
 };
 #[cfg(feature = "remote")]
 pub use bounded::DEFAULT_MAX_DECODED;
-#[cfg(feature = "remote")]
-#[doc(hidden)]
-pub use codec::generated;
 #[cfg(feature = "remote")]
 pub use codec::{Output, decode, decode_in, encode, take_from, with_decode_limit};
 pub use inbound::{apply, connection_lost, deliver};
