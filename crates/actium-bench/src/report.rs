@@ -208,6 +208,14 @@ pub fn targets(results: &Results) -> Vec<String> {
             verdict(faster)
         ));
     }
+    for workload in [Workload::Ask, Workload::Tell, Workload::PingPong] {
+        if let Some(r) = results.ratio(workload, System::ActiumThreads, System::ThreadsRaw) {
+            lines.push(format!(
+                "threads-mode {workload} ≤ 1.3x threads-raw: {} ({r:.2}x)",
+                verdict(r <= 1.3)
+            ));
+        }
+    }
     if let Some(r) = results.ratio(Workload::RemoteAsk, System::ActiumTasks, System::TcpRaw) {
         lines.push(format!(
             "remote-ask ≤ 1.3x tcp-raw: {} ({r:.2}x)",
@@ -274,6 +282,7 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
         RGBColor(44, 160, 44),
         RGBColor(214, 39, 40),
         RGBColor(150, 150, 150),
+        RGBColor(200, 200, 200),
     ];
     for (s, &(colour, system)) in systems.iter().enumerate() {
         let color = palette[colour % palette.len()];

@@ -10,6 +10,7 @@ mod actix_peer;
 mod kameo_peer;
 mod ractor_peer;
 pub mod tcp_raw;
+mod threads_raw;
 mod tokio_raw;
 
 /// One system under test.
@@ -22,10 +23,11 @@ pub enum System {
     Ractor,
     Kameo,
     TcpRaw,
+    ThreadsRaw,
 }
 
 impl System {
-    pub const ALL: [System; 7] = [
+    pub const ALL: [System; 8] = [
         System::ActiumTasks,
         System::ActiumThreads,
         System::TokioRaw,
@@ -33,6 +35,7 @@ impl System {
         System::Ractor,
         System::Kameo,
         System::TcpRaw,
+        System::ThreadsRaw,
     ];
 
     /// The peers users would pick instead (the floors are not peers).
@@ -47,6 +50,7 @@ impl System {
             System::Ractor => "ractor",
             System::Kameo => "kameo",
             System::TcpRaw => "tcp-raw",
+            System::ThreadsRaw => "threads-raw",
         }
     }
 
@@ -56,7 +60,7 @@ impl System {
 
     /// Whether each actor is an OS thread (so workloads use fewer).
     pub fn is_threaded(self) -> bool {
-        self == System::ActiumThreads
+        matches!(self, System::ActiumThreads | System::ThreadsRaw)
     }
 
     /// Runs one workload in this process; `None` when the system cannot
@@ -70,6 +74,7 @@ impl System {
             System::Ractor => ractor_peer::run(workload, n),
             System::Kameo => kameo_peer::run(workload, n),
             System::TcpRaw => tcp_raw::run(workload, n),
+            System::ThreadsRaw => threads_raw::run(workload, n),
         }
     }
 }
