@@ -276,6 +276,34 @@ pub enum Error {
     #[error("the Actium runtime could not start: {0}")]
     Startup(Arc<std::io::Error>),
 
+    /// An I/O operation of the program failed: reading a file, opening a
+    /// trace sink. Actium itself returns it nowhere; it exists so that `?`
+    /// on a [`std::io::Error`] works in a function returning
+    /// [`actium::Result`](Result), such as the future given to
+    /// [`launch`](crate::launch):
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// let missing = actium::launch(Mode::Tasks, async {
+    ///     let text = std::fs::read_to_string("/no/such/file")?;
+    ///     Ok::<_, actium::Error>(text)
+    /// });
+    /// assert!(matches!(missing, Err(actium::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound));
+    /// ```
+    ///
+    /// Errors of other libraries need a conversion of their own: make
+    /// `main` return `Box<dyn std::error::Error + Send + Sync>` (or
+    /// `anyhow::Result`) instead, which every error converts into,
+    /// Actium's included (see [`launch`](crate::launch)).
+    #[error("I/O failed: {0}")]
+    Io(Arc<std::io::Error>),
+
+    /// The system already has a recorder (a `Recording` of `actium-trace`
+    /// was started on it before); a system keeps its first recorder for
+    /// its whole life.
+    #[error("this system already has a recorder; a system keeps one recorder for its whole life")]
+    AlreadyRecording,
+
     /// A simulation could not go on: nothing could run and nothing was
     /// due, while the code driving it still waited (for an answer that
     /// can never come, say). `at` is the virtual time it stalled at.
@@ -286,6 +314,14 @@ pub enum Error {
         /// Virtual time since the simulation started.
         at: std::time::Duration,
     },
+}
+
+/// `?` on an I/O error in a function returning [`actium::Result`](Result)
+/// gives [`Error::Io`].
+impl From<std::io::Error> for Error {
+    fn from(error: std::io::Error) -> Self {
+        Error::Io(Arc::new(error))
+    }
 }
 
 /// The actors of a deadlock cycle, in call order.
