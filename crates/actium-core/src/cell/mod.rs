@@ -28,7 +28,7 @@ mod world;
 pub(crate) use core::Phase;
 pub(crate) use core::{CellCore, Decision, Doing, Waiter, drop_contained};
 pub(crate) use erased::ErasedCell;
-pub use monitor::Monitor;
+pub use monitor::{Cancelled, Monitor};
 pub(crate) use names::Registry;
 pub(crate) use proxy::RemoteCell;
 pub(crate) use record::{named, signal};
