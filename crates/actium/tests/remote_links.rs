@@ -49,6 +49,16 @@ impl Watcher {
     }
 
     #[ask]
+    fn link_to_any(&mut self, ctx: &mut Context<Self>, other: AnyRef) {
+        ctx.link(&other);
+    }
+
+    #[ask]
+    fn watch_any(&mut self, ctx: &mut Context<Self>, other: AnyRef) -> Monitor {
+        ctx.monitor(&other)
+    }
+
+    #[ask]
     fn send_exit(&mut self, ctx: &mut Context<Self>, other: ActorRef<Worker>, reason: ExitReason) {
         ctx.exit(&other, reason);
     }
@@ -133,6 +143,55 @@ fn a_remote_abnormal_exit_kills_a_linked_local_actor() {
             let reason = stopped.await;
             assert!(matches!(&reason, ExitReason::Panicked(m) if m.contains("worker crashed")));
             assert_eq!(watcher.stopped().await, reason);
+        });
+    }
+}
+
+#[test]
+fn an_any_ref_links_to_and_monitors_a_remote_actor() {
+    for mode in MODES {
+        let cluster = Cluster::start(2, mode);
+        let worker = remote_worker(&cluster);
+        cluster.run(1, async {
+            let any = AnyRef::from(&worker);
+            assert!(!any.is_local());
+            assert_eq!(any.node_address(), worker.node_address());
+            assert_eq!(any, worker);
+            let typed = any.downcast::<Worker>().expect("a Worker");
+            assert_eq!(typed.ping().await.unwrap(), 1);
+            assert!(any.downcast::<Watcher>().is_none());
+
+            let trapping = Watcher::default().spawn();
+            trapping.trap(true).await.unwrap();
+            trapping.link_to_any(any.clone()).await.unwrap();
+            trapping.watch_any(any.clone()).await.unwrap();
+            let stopped = any.stopped();
+            worker.crash().unwrap();
+            let reason = stopped.await;
+            assert!(matches!(&reason, ExitReason::Panicked(m) if m.contains("worker crashed")));
+            let mut log = log_of(&trapping, 2).await;
+            log.sort();
+            assert_eq!(
+                log,
+                [
+                    format!("down Worker {reason}"),
+                    format!("exit {reason}"),
+                ]
+            );
+        });
+    }
+}
+
+#[test]
+fn an_any_ref_stops_a_remote_actor() {
+    for mode in MODES {
+        let cluster = Cluster::start(2, mode);
+        let worker = remote_worker(&cluster);
+        cluster.run(1, async {
+            let any = AnyRef::from(worker);
+            let stopped = any.stopped();
+            any.stop();
+            assert_eq!(stopped.await, ExitReason::Stopped);
         });
     }
 }
