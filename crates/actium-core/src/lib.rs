@@ -90,8 +90,9 @@ pub mod transport;
 mod wire;
 
 pub use actor::{
-    Actor, ActorRef, AnyRef, AskAll, AskAllFuture, AskFirst, AskFirstFuture, Context, Group,
-    GroupReplies, MemberReply, PanicPolicy, Reentrant, Spawner, Stopped, TellAll, Timer, sleep,
+    Actor, ActorRef, AnyRef, AsAnyRef, AskAll, AskAllFuture, AskFirst, AskFirstFuture, Context,
+    Group, GroupReplies, MemberReply, PanicPolicy, Reentrant, Spawner, Stopped, TellAll, Timer,
+    sleep,
 };
 pub use base::{
     ActorId, ActorLabel, Cycle, Down, Error, Exit, ExitReason, MonitorRef, NodeId, Result,

@@ -25,7 +25,7 @@ impl Janitor {
 
     #[ask]
     fn unlink(&mut self, ctx: &mut Context<Self>, other: AnyRef) {
-        ctx.unlink(other);
+        ctx.unlink(&other);
     }
 
     #[ask]

@@ -173,10 +173,7 @@ fn an_any_ref_links_to_and_monitors_a_remote_actor() {
             log.sort();
             assert_eq!(
                 log,
-                [
-                    format!("down Worker {reason}"),
-                    format!("exit {reason}"),
-                ]
+                [format!("down Worker {reason}"), format!("exit {reason}"),]
             );
         });
     }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::actor::{Actor, ActorRef, AnyRef, Cell, Lend, Reentrant, Timer, time};
+use crate::actor::{Actor, ActorRef, AsAnyRef, Cell, Lend, Reentrant, Timer, time};
 use crate::base::{ActorId, ExitReason};
 use crate::cell::{ErasedCell, Monitor};
 
@@ -106,8 +106,8 @@ impl<A: Actor> Context<A> {
     /// once.
     ///
     /// `other` is a reference to an actor of any type: an
-    /// [`ActorRef`] (`&peer`) or an [`AnyRef`], as for
-    /// [`unlink`](Context::unlink), [`monitor`](Context::monitor) and
+    /// [`ActorRef`] (`&peer`) or an [`AnyRef`](crate::AnyRef) (both are [`AsAnyRef`]), as
+    /// for [`unlink`](Context::unlink), [`monitor`](Context::monitor) and
     /// [`exit`](Context::exit).
     ///
     /// # Examples
@@ -133,8 +133,8 @@ impl<A: Actor> Context<A> {
     /// assert_eq!(watcher.stopped().await, ExitReason::Killed);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn link(&self, other: impl Into<AnyRef>) {
-        self.cell.link(&other.into());
+    pub fn link(&self, other: &impl AsAnyRef) {
+        self.cell.link(&other.as_any_ref());
     }
 
     /// Removes the link with `other`, in both directions.
@@ -164,8 +164,8 @@ impl<A: Actor> Context<A> {
     /// assert!(watcher.is_alive());
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn unlink(&self, other: impl Into<AnyRef>) {
-        self.cell.unlink(&other.into());
+    pub fn unlink(&self, other: &impl AsAnyRef) {
+        self.cell.unlink(&other.as_any_ref());
     }
 
     /// Watches `other` (Erlang's `monitor/2`): when it exits, for whatever
@@ -210,8 +210,8 @@ impl<A: Actor> Context<A> {
     /// assert_eq!(watcher.downs().await?, [ExitReason::Stopped]);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn monitor(&self, other: impl Into<AnyRef>) -> Monitor {
-        self.cell.monitor(&other.into())
+    pub fn monitor(&self, other: &impl AsAnyRef) -> Monitor {
+        self.cell.monitor(&other.as_any_ref())
     }
 
     /// Watches the actor registered as `name` now (Erlang's
@@ -301,8 +301,8 @@ impl<A: Actor> Context<A> {
     /// assert_eq!(peer.stopped().await, ExitReason::Error("done".into()));
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn exit(&self, other: impl Into<AnyRef>, reason: ExitReason) {
-        self.cell.send_exit(&other.into(), reason);
+    pub fn exit(&self, other: &impl AsAnyRef, reason: ExitReason) {
+        self.cell.send_exit(&other.as_any_ref(), reason);
     }
 
     /// Turns exit signals from linked actors into calls of the

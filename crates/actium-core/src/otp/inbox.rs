@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::process::{Message, Process, ProcessResult};
-use crate::actor::{ActorRef, AnyRef, Cell, Handler};
+use crate::actor::{ActorRef, AsAnyRef, Cell, Handler};
 use crate::base::{Error, ExitReason, Signal};
 use crate::cell::{CellCore, ErasedCell, Monitor};
 use crate::mailbox::{Envelope, Taken};
@@ -275,7 +275,7 @@ impl Inbox {
         self.cell.clone()
     }
 
-    /// Links this process with `other`, an [`ActorRef`] or an [`AnyRef`];
+    /// Links this process with `other`, an [`ActorRef`] or an [`AnyRef`](crate::AnyRef);
     /// see [`Context::link`](crate::actor::Context::link).
     ///
     /// # Examples
@@ -296,8 +296,8 @@ impl Inbox {
     /// assert_eq!(process.stopped().await, ExitReason::Killed);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn link(&self, other: impl Into<AnyRef>) {
-        self.cell.link(&other.into());
+    pub fn link(&self, other: &impl AsAnyRef) {
+        self.cell.link(&other.as_any_ref());
     }
 
     /// Removes the link with `other`.
@@ -319,8 +319,8 @@ impl Inbox {
     /// assert_eq!(process.stopped().await, ExitReason::Normal);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn unlink(&self, other: impl Into<AnyRef>) {
-        self.cell.unlink(&other.into());
+    pub fn unlink(&self, other: &impl AsAnyRef) {
+        self.cell.unlink(&other.as_any_ref());
     }
 
     /// Monitors `other`: its exit arrives as a [`Down`](crate::base::Down) message.
@@ -345,8 +345,8 @@ impl Inbox {
     /// assert_eq!(process.stopped().await, ExitReason::Normal);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn monitor(&self, other: impl Into<AnyRef>) -> Monitor {
-        self.cell.monitor(&other.into())
+    pub fn monitor(&self, other: &impl AsAnyRef) -> Monitor {
+        self.cell.monitor(&other.as_any_ref())
     }
 
     /// Monitors the actor registered as `name` now; see
@@ -399,8 +399,8 @@ impl Inbox {
     /// assert_eq!(peer.stopped().await, ExitReason::Error("done".into()));
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn exit(&self, other: impl Into<AnyRef>, reason: ExitReason) {
-        self.cell.send_exit(&other.into(), reason);
+    pub fn exit(&self, other: &impl AsAnyRef, reason: ExitReason) {
+        self.cell.send_exit(&other.as_any_ref(), reason);
     }
 
     /// Turns exit signals from linked actors into [`Exit`](crate::base::Exit)

@@ -17,7 +17,7 @@ use crate::wire::Peer;
 /// actors of several types.
 ///
 /// Made from any [`ActorRef`] with `From`/`Into` (`AnyRef::from(&counter)`
-/// or `counter.into()`); [`downcast`](AnyRef::downcast) gives the typed
+/// or `counter.into()`) or [`AsAnyRef::as_any_ref`]; [`downcast`](AnyRef::downcast) gives the typed
 /// reference back. Every method of [`Context`](crate::Context) and of the
 /// mailbox actor's `Inbox` that links, unlinks, monitors or sends an exit
 /// signal takes an `ActorRef` or an `AnyRef` alike. It works for actors on
@@ -175,6 +175,26 @@ impl AnyRef {
                 ActorRef::from_remote(self.label(), peer.clone(), self.cell.core().system.clone())
             }),
         }
+    }
+}
+
+/// A reference to an actor, typed or not: what [`Context`](crate::Context)'s
+/// and `Inbox`'s `link`, `unlink`, `monitor` and `exit` take, so that they
+/// accept an [`ActorRef`] of any type and an [`AnyRef`] alike.
+pub trait AsAnyRef {
+    /// This reference without the actor's type.
+    fn as_any_ref(&self) -> AnyRef;
+}
+
+impl<A: Actor> AsAnyRef for ActorRef<A> {
+    fn as_any_ref(&self) -> AnyRef {
+        AnyRef::from(self)
+    }
+}
+
+impl AsAnyRef for AnyRef {
+    fn as_any_ref(&self) -> AnyRef {
+        self.clone()
     }
 }
 

@@ -4,7 +4,7 @@ mod any;
 mod endpoint;
 mod patient;
 
-pub use any::AnyRef;
+pub use any::{AnyRef, AsAnyRef};
 pub use endpoint::Endpoint;
 pub(crate) use endpoint::Target;
 pub use patient::{AskWhenRoom, Patient, SendWhenRoom};
