@@ -78,7 +78,7 @@ use crate::wire::Peer;
 /// janitor.watch(AnyRef::from(&logger)).await?;
 ///
 /// let any = AnyRef::from(&counter);
-/// assert_eq!(any, counter.clone().into());
+/// assert_eq!(any, counter); // compares with its ActorRef
 /// assert_eq!(any.id(), counter.id());
 /// assert!(any.downcast::<Counter>().is_some());
 /// assert!(any.downcast::<Logger>().is_none());
