@@ -17,6 +17,13 @@ use crate::base::ActorLabel;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why a call to an actor, or a runtime operation, did not succeed.
+///
+/// A [`std::io::Error`] converts into [`Error::Io`], and a trace
+/// recording's start error into [`Error::AlreadyRecording`], so `?` on
+/// them works in code returning [`actium::Result`](Result), such as the
+/// future given to [`launch`](crate::launch). For other libraries'
+/// errors, return `Box<dyn std::error::Error + Send + Sync>`, into which
+/// every `Error` converts; [`launch`](crate::launch) shows how.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -46,6 +53,13 @@ pub enum Error {
     },
 
     /// The method panicked while handling this call.
+    ///
+    /// The message appears once here, once in the warning Actium logs
+    /// (with the actor and the method), and once in the exit reason if
+    /// the actor stops ([`ExitReason::Panicked`](crate::ExitReason::Panicked)).
+    /// Rust's default panic hook also prints it where the panic happened,
+    /// with the file and line; a program that wants only Actium's lines
+    /// installs its own hook (`std::panic::set_hook`).
     #[error("`{method}` on {actor} panicked: {message}")]
     Panicked {
         /// The actor whose method panicked.

@@ -12,7 +12,9 @@ use crate::call::{Ask, Reply};
 use crate::cell::SystemShared;
 use crate::runtime::SystemHandle;
 
-/// The actor registered under a name, looked up again at every call:
+/// The actor registered under a name in this system (for a name on
+/// another node, see `Node::lookup` in `actium::remote`), looked up again
+/// at every call:
 /// after a supervisor restarts a child in a new cell, or a new actor takes
 /// the name, calls reach whoever holds the name then. Made by
 /// [`SystemHandle::named`].
