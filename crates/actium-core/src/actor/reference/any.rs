@@ -104,6 +104,26 @@ impl AnyRef {
         AnyRef { cell, peer: None }
     }
 
+    /// A reference to the actor `label` on the node `peer` reaches.
+    #[cfg(feature = "remote")]
+    pub(crate) fn remote(
+        label: ActorLabel,
+        peer: Arc<dyn Peer>,
+        system: Arc<crate::cell::SystemShared>,
+    ) -> Self {
+        let cell = Arc::new(crate::cell::RemoteCell::actor(label, peer.clone(), system));
+        AnyRef {
+            cell,
+            peer: Some(peer),
+        }
+    }
+
+    /// The connection to the actor's node, for an actor on another node.
+    #[cfg(feature = "remote")]
+    pub(crate) fn peer(&self) -> Option<&Arc<dyn Peer>> {
+        self.peer.as_ref()
+    }
+
     /// The cell (or, for a remote actor, its stand-in) behind it.
     pub(crate) fn erased(&self) -> &Arc<dyn ErasedCell> {
         &self.cell

@@ -24,6 +24,12 @@ async fn ended(cell: &Arc<dyn ErasedCell>) {
     poll_fn(|cx| waiter.poll_incarnation_end(cx)).await;
 }
 
+/// Resolves once `cell` has exited for good, with its reason.
+async fn gone(cell: &Arc<dyn ErasedCell>) -> ExitReason {
+    let mut waiter = Waiter::new(cell.core());
+    poll_fn(|cx| waiter.poll_exit(cx)).await
+}
+
 impl Supervisor {
     fn index_of(&self, id: ActorId) -> Option<usize> {
         self.children
@@ -121,13 +127,18 @@ impl Supervisor {
     /// ended with.
     pub(crate) async fn terminate(&mut self, index: usize) {
         self.end(index).await;
-        let child = &mut self.children[index];
-        if let Some(cell) = child.cell.take() {
-            let ended = cell.core().undecided_reason();
-            cell.core().conclude();
-            if let Some(reason) = ended.or_else(|| cell.core().exit_reason()) {
-                child.last_exit = Some(reason);
-            }
+        let Some(cell) = self.children[index].cell.take() else {
+            return;
+        };
+        let ended = cell.core().undecided_reason();
+        cell.core().conclude();
+        // As OTP's `terminate_child`, return once the child is gone: its
+        // name is free again and its links and monitors have fired. Its
+        // loop only has its exit left to do; the grace bounds the wait.
+        let clock = cell.core().system.clock().clone();
+        let exited = clock.timeout(KILL_GRACE, gone(&cell)).await.ok();
+        if let Some(reason) = ended.or(exited) {
+            self.children[index].last_exit = Some(reason);
         }
     }
 
