@@ -120,7 +120,10 @@ async fn a_named_handle_follows_a_child_its_supervisor_starts_again() -> actium:
     // A child terminated and started again by hand gets a new cell.
     supervisor.terminate_child("store".into()).await??;
     // terminate_child returns once the child is gone, its name free.
-    assert!(matches!(store.get().await, Err(Error::NotRegistered { .. })));
+    assert!(matches!(
+        store.get().await,
+        Err(Error::NotRegistered { .. })
+    ));
     supervisor.restart_child("store".into()).await??;
     assert_eq!(store.get().await?, 0);
     assert_ne!(store.me().await?, first.id());
