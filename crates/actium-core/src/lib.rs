@@ -90,22 +90,23 @@ pub mod transport;
 mod wire;
 
 pub use actor::{
-    Actor, ActorRef, AskAll, AskAllFuture, AskFirst, AskFirstFuture, Context, Group, GroupReplies,
-    MemberReply, PanicPolicy, Reentrant, Spawner, Stopped, TellAll, Timer, sleep,
+    Actor, ActorRef, AnyRef, AsAnyRef, AskAll, AskAllFuture, AskFirst, AskFirstFuture, Context,
+    Group, GroupReplies, MemberReply, PanicPolicy, Reentrant, Spawner, Stopped, TellAll, Timer,
+    sleep,
 };
 pub use base::{
     ActorId, ActorLabel, Cycle, Down, Error, Exit, ExitReason, MonitorRef, NodeId, Result,
 };
 pub use call::Ask;
-pub use cell::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, Mode, Monitor};
+pub use cell::{Cancelled, DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, Mode, Monitor};
 /// The generator behind [`Context::rng`], re-exported so that its type
 /// can be named without depending on `fastrand`.
 pub use fastrand::Rng;
 pub use host::{Clock, Elapsed, Exploration, Interval, ManualClock, Sleep, TaskHandle, Timeout};
 pub use otp::supervisor;
 pub use otp::{
-    FunctionActor, Inbox, Message, Process, ProcessMethods, ProcessResult, function_actor,
-    register, spawn, try_spawn, unregister, whereis,
+    ByName, FunctionActor, Inbox, Message, Named, Process, ProcessMethods, ProcessResult,
+    function_actor, register, spawn, try_spawn, unregister, whereis,
 };
 pub use runtime::{
     EnterGuard, System, SystemBuilder, SystemHandle, blocking, launch, serve_forever,

@@ -492,7 +492,8 @@ pub use actium_macros::sim_test;
 /// The names almost every Actium program uses.
 pub mod prelude {
     pub use crate::{
-        Actor, ActorId, ActorRef, Context, Down, Error, Exit, ExitReason, Group, Inbox, Message,
-        Mode, Monitor, MonitorRef, PanicPolicy, Process, Reentrant, System, SystemHandle, actor,
+        Actor, ActorId, ActorLabel, ActorRef, AnyRef, Context, Down, Error, Exit, ExitReason,
+        Group, Inbox, Message, Mode, Monitor, MonitorRef, PanicPolicy, Process, Reentrant, System,
+        SystemHandle, actor,
     };
 }

@@ -14,10 +14,10 @@ use actium::supervisor::{
     ChildInfo, ChildSpec, Children, Restart, Strategy, Supervisor, SupervisorBuilder,
 };
 use actium::{
-    ActorId, ActorLabel, ActorRef, Ask, AskAll, AskAllFuture, AskFirst, AskFirstFuture, Context,
-    Cycle, Down, EnterGuard, Error, Exit, ExitReason, FunctionActor, Group, GroupReplies, Inbox,
-    MemberReply, Message, Mode, Monitor, MonitorRef, NodeId, Process, Reentrant, Spawner, Stopped,
-    System, SystemBuilder, SystemHandle, TellAll, Timer,
+    ActorId, ActorLabel, ActorRef, AnyRef, Ask, AskAll, AskAllFuture, AskFirst, AskFirstFuture,
+    Cancelled, Context, Cycle, Down, EnterGuard, Error, Exit, ExitReason, FunctionActor, Group,
+    GroupReplies, Inbox, MemberReply, Message, Mode, Monitor, MonitorRef, Named, NodeId, Process,
+    Reentrant, Spawner, Stopped, System, SystemBuilder, SystemHandle, TellAll, Timer,
 };
 use support::Counter;
 
@@ -54,6 +54,7 @@ fn references_and_calls_cross_threads() {
     // A reference is handed to other actors, threads and tasks; a call is
     // awaited from any of them, and its future moved between workers.
     send_sync_unpin!(ActorRef<Counter>, Stopped, Monitor, MonitorRef);
+    send_sync_unpin!(AnyRef, Named<Counter>, Cancelled);
     send::<Ask<u64>>();
     sync::<Ask<u64>>();
     unpin::<Ask<u64>>();

@@ -188,7 +188,7 @@ fn a_supervisors_restart_window_slides_with_the_clock() {
                 assert!(fragile.fail().await.is_err());
                 fragile.ping().await?; // restarted
                 clock.advance(advance);
-                actium::Result::Ok(())
+                Ok::<(), actium::Error>(())
             }
         };
         // Three failures a minute and a second apart: one restart per

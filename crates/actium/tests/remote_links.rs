@@ -49,6 +49,16 @@ impl Watcher {
     }
 
     #[ask]
+    fn link_to_any(&mut self, ctx: &mut Context<Self>, other: AnyRef) {
+        ctx.link(&other);
+    }
+
+    #[ask]
+    fn watch_any(&mut self, ctx: &mut Context<Self>, other: AnyRef) -> Monitor {
+        ctx.monitor(&other)
+    }
+
+    #[ask]
     fn send_exit(&mut self, ctx: &mut Context<Self>, other: ActorRef<Worker>, reason: ExitReason) {
         ctx.exit(&other, reason);
     }
@@ -95,6 +105,12 @@ impl Worker {
         1
     }
 
+    /// Hands a reference of any type back: it crosses twice.
+    #[ask]
+    fn same(&self, other: AnyRef) -> AnyRef {
+        other
+    }
+
     #[ask]
     async fn hang(&self) -> u8 {
         actium::sleep(Duration::from_secs(30)).await;
@@ -133,6 +149,101 @@ fn a_remote_abnormal_exit_kills_a_linked_local_actor() {
             let reason = stopped.await;
             assert!(matches!(&reason, ExitReason::Panicked(m) if m.contains("worker crashed")));
             assert_eq!(watcher.stopped().await, reason);
+        });
+    }
+}
+
+#[test]
+fn an_any_ref_links_to_and_monitors_a_remote_actor() {
+    for mode in MODES {
+        let cluster = Cluster::start(2, mode);
+        let worker = remote_worker(&cluster);
+        cluster.run(1, async {
+            let any = AnyRef::from(&worker);
+            assert!(!any.is_local());
+            assert_eq!(any.node_address(), worker.node_address());
+            assert_eq!(any, worker);
+            let typed = any.downcast::<Worker>().expect("a Worker");
+            assert_eq!(typed.ping().await.unwrap(), 1);
+            assert!(any.downcast::<Watcher>().is_none());
+
+            let trapping = Watcher::default().spawn();
+            trapping.trap(true).await.unwrap();
+            trapping.link_to_any(any.clone()).await.unwrap();
+            trapping.watch_any(any.clone()).await.unwrap();
+            let stopped = any.stopped();
+            worker.crash().unwrap();
+            let reason = stopped.await;
+            assert!(matches!(&reason, ExitReason::Panicked(m) if m.contains("worker crashed")));
+            let mut log = log_of(&trapping, 2).await;
+            log.sort();
+            assert_eq!(
+                log,
+                [format!("down Worker {reason}"), format!("exit {reason}"),]
+            );
+        });
+    }
+}
+
+#[test]
+fn any_refs_cross_nodes_as_arguments_and_results() {
+    for mode in MODES {
+        let cluster = Cluster::start(2, mode);
+        let worker = remote_worker(&cluster);
+        cluster.run(1, async {
+            // A reference to an actor here comes back local, and alive.
+            let watcher = Watcher::default().spawn();
+            let back = worker.same(AnyRef::from(&watcher)).await.unwrap();
+            assert!(back.is_local() && back.is_alive());
+            assert_eq!(back, watcher);
+            assert!(back.downcast::<Watcher>().is_some());
+
+            // The worker's own reference comes back remote, and works.
+            let itself = worker.same(AnyRef::from(&worker)).await.unwrap();
+            assert!(!itself.is_local());
+            assert_eq!(itself, worker);
+            watcher.trap(true).await.unwrap();
+            watcher.watch_any(itself.clone()).await.unwrap();
+            let stopped = itself.stopped();
+            worker.crash().unwrap();
+            let reason = stopped.await;
+            assert!(matches!(&reason, ExitReason::Panicked(m) if m.contains("worker crashed")));
+            assert_eq!(log_of(&watcher, 1).await, [format!("down Worker {reason}")]);
+        });
+    }
+}
+
+#[test]
+fn an_any_ref_to_an_actor_that_has_exited_delivers_noproc() {
+    for mode in MODES {
+        let cluster = Cluster::start(2, mode);
+        let worker = remote_worker(&cluster);
+        cluster.run(1, async {
+            let gone = Watcher::default().spawn();
+            let any = AnyRef::from(&gone);
+            gone.stop();
+            gone.stopped().await;
+            // Decoded here after its actor exited.
+            let back = worker.same(any).await.unwrap();
+            assert!(!back.is_alive());
+            assert_eq!(back.stopped().await, ExitReason::NoProc);
+            let watcher = Watcher::default().spawn();
+            watcher.watch_any(back).await.unwrap();
+            assert_eq!(log_of(&watcher, 1).await, ["down Watcher noproc"]);
+        });
+    }
+}
+
+#[test]
+fn an_any_ref_stops_a_remote_actor() {
+    for mode in MODES {
+        let cluster = Cluster::start(2, mode);
+        let worker = remote_worker(&cluster);
+        cluster.run(1, async {
+            let any = AnyRef::from(worker);
+            let stopped = any.stopped();
+            any.stop();
+            assert_eq!(stopped.await, ExitReason::Stopped);
         });
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::actor::{Actor, ActorRef, Cell, Lend, Reentrant, Timer, time};
+use crate::actor::{Actor, ActorRef, AsAnyRef, Cell, Lend, Reentrant, Timer, time};
 use crate::base::{ActorId, ExitReason};
 use crate::cell::{ErasedCell, Monitor};
 
@@ -105,6 +105,11 @@ impl<A: Actor> Context<A> {
     /// Linking to an actor that has already exited delivers its exit at
     /// once.
     ///
+    /// `other` is a reference to an actor of any type: an
+    /// [`ActorRef`] (`&peer`) or an [`AnyRef`](crate::AnyRef) (both are [`AsAnyRef`]), as
+    /// for [`unlink`](Context::unlink), [`monitor`](Context::monitor) and
+    /// [`exit`](Context::exit).
+    ///
     /// # Examples
     ///
     /// ```
@@ -128,8 +133,8 @@ impl<A: Actor> Context<A> {
     /// assert_eq!(watcher.stopped().await, ExitReason::Killed);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn link<B: Actor>(&self, other: &ActorRef<B>) {
-        self.cell.link(other);
+    pub fn link(&self, other: &impl AsAnyRef) {
+        self.cell.link(&other.as_any_ref());
     }
 
     /// Removes the link with `other`, in both directions.
@@ -159,8 +164,8 @@ impl<A: Actor> Context<A> {
     /// assert!(watcher.is_alive());
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn unlink<B: Actor>(&self, other: &ActorRef<B>) {
-        self.cell.unlink(other);
+    pub fn unlink(&self, other: &impl AsAnyRef) {
+        self.cell.unlink(&other.as_any_ref());
     }
 
     /// Watches `other` (Erlang's `monitor/2`): when it exits, for whatever
@@ -205,8 +210,66 @@ impl<A: Actor> Context<A> {
     /// assert_eq!(watcher.downs().await?, [ExitReason::Stopped]);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn monitor<B: Actor>(&self, other: &ActorRef<B>) -> Monitor {
-        self.cell.monitor(other)
+    pub fn monitor(&self, other: &impl AsAnyRef) -> Monitor {
+        self.cell.monitor(&other.as_any_ref())
+    }
+
+    /// Watches the actor registered as `name` now (Erlang's
+    /// `monitor(process, Name)`): as [`monitor`](Context::monitor) on
+    /// the actor that holds the name when it is called. The monitor stays
+    /// on that actor; to follow whoever holds a name later, look it up
+    /// again (or call through a [`Named`](crate::Named)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotRegistered`](crate::Error::NotRegistered) if no actor
+    /// holds the name (where Erlang delivers a `DOWN` with `noproc`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # #[derive(Default)] struct Store;
+    /// # #[actor] impl Store { #[ask] fn ping(&self) {} }
+    /// #[derive(Default)]
+    /// struct Watcher {
+    ///     downs: Vec<ExitReason>,
+    /// }
+    ///
+    /// #[actor]
+    /// impl Watcher {
+    ///     #[ask]
+    ///     fn watch(&mut self, name: String, ctx: &mut Context<Self>) -> Result<(), actium::Error> {
+    ///         ctx.monitor_name(&name)?;
+    ///         Ok(())
+    ///     }
+    ///
+    ///     #[on_down]
+    ///     fn down(&mut self, down: Down) {
+    ///         self.downs.push(down.reason);
+    ///     }
+    ///
+    ///     #[ask]
+    ///     fn downs(&self) -> Vec<ExitReason> {
+    ///         self.downs.clone()
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let watcher = Watcher::default().spawn();
+    /// assert!(matches!(
+    ///     watcher.watch("store".into()).await?,
+    ///     Err(actium::Error::NotRegistered { .. })
+    /// ));
+    /// let store = Store.spawn();
+    /// actium::register("store", &store)?;
+    /// watcher.watch("store".into()).await??;
+    /// store.stop();
+    /// # while watcher.downs().await?.is_empty() { actium::sleep(std::time::Duration::from_millis(1)).await; }
+    /// assert_eq!(watcher.downs().await?, [ExitReason::Stopped]);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    pub fn monitor_name(&self, name: &str) -> Result<Monitor, crate::base::Error> {
+        Ok(self.cell.monitor(&self.cell.registered(name)?))
     }
 
     /// Sends `other` an exit signal with `reason` (Erlang's `exit/2`): if
@@ -238,8 +301,8 @@ impl<A: Actor> Context<A> {
     /// assert_eq!(peer.stopped().await, ExitReason::Error("done".into()));
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn exit<B: Actor>(&self, other: &ActorRef<B>, reason: ExitReason) {
-        self.cell.send_exit(other, reason);
+    pub fn exit(&self, other: &impl AsAnyRef, reason: ExitReason) {
+        self.cell.send_exit(&other.as_any_ref(), reason);
     }
 
     /// Turns exit signals from linked actors into calls of the

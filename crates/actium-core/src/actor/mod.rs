@@ -36,7 +36,9 @@ pub use reentrant::Reentrant;
 pub(crate) use reentrant::{Lend, Parallel, State};
 #[cfg(feature = "remote")]
 pub(crate) use reference::Target;
-pub use reference::{ActorRef, AskWhenRoom, Endpoint, Patient, SendWhenRoom, Stopped};
+pub use reference::{
+    ActorRef, AnyRef, AsAnyRef, AskWhenRoom, Endpoint, Patient, SendWhenRoom, Stopped,
+};
 pub use spawner::Spawner;
 pub(crate) use spawner::{Birth, SpawnOptions};
 pub(crate) use stamp::envelope;

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use crate::actor::{Actor, ActorRef, Cell};
-use crate::base::ExitReason;
+use crate::actor::{Actor, AnyRef, Cell};
+use crate::base::{Error, ExitReason};
 use crate::cell::{CellCore, ErasedCell, Monitor};
 
 impl<A: Actor> Cell<A> {
@@ -15,23 +15,39 @@ impl<A: Actor> Cell<A> {
     }
 
     /// Links this actor with `other`, both ways.
-    pub(crate) fn link<B: Actor>(self: &Arc<Self>, other: &ActorRef<B>) {
-        CellCore::link(&self.erased_self(), &other.erased());
+    pub(crate) fn link(self: &Arc<Self>, other: &AnyRef) {
+        CellCore::link(&self.erased_self(), other.erased());
     }
 
     /// Removes the link with `other`, both ways.
-    pub(crate) fn unlink<B: Actor>(self: &Arc<Self>, other: &ActorRef<B>) {
-        CellCore::unlink(&self.erased_self(), &other.erased());
+    pub(crate) fn unlink(self: &Arc<Self>, other: &AnyRef) {
+        CellCore::unlink(&self.erased_self(), other.erased());
     }
 
     /// Watches `other`; its exit reaches this actor as a `Down`.
-    pub(crate) fn monitor<B: Actor>(self: &Arc<Self>, other: &ActorRef<B>) -> Monitor {
-        Monitor::start(&self.core.system, other.erased(), self.erased_self())
+    pub(crate) fn monitor(self: &Arc<Self>, other: &AnyRef) -> Monitor {
+        Monitor::start(
+            &self.core.system,
+            other.erased().clone(),
+            self.erased_self(),
+        )
+    }
+
+    /// The actor registered as `name` in this actor's system.
+    pub(crate) fn registered(&self, name: &str) -> Result<AnyRef, Error> {
+        self.core
+            .system
+            .registry
+            .get(name)
+            .map(AnyRef::local)
+            .ok_or_else(|| Error::NotRegistered {
+                name: name.to_owned(),
+            })
     }
 
     /// Sends `other` an exit signal with `reason`, from this actor.
-    pub(crate) fn send_exit<B: Actor>(&self, other: &ActorRef<B>, reason: ExitReason) {
-        CellCore::send_exit(&self.core, &other.erased(), reason);
+    pub(crate) fn send_exit(&self, other: &AnyRef, reason: ExitReason) {
+        CellCore::send_exit(&self.core, other.erased(), reason);
     }
 
     /// Whether exit signals from linked actors are delivered to this actor

@@ -17,6 +17,13 @@ use crate::base::ActorLabel;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why a call to an actor, or a runtime operation, did not succeed.
+///
+/// A [`std::io::Error`] converts into [`Error::Io`], and a trace
+/// recording's start error into [`Error::AlreadyRecording`], so `?` on
+/// them works in code returning [`actium::Result`](Result), such as the
+/// future given to [`launch`](crate::launch). For other libraries'
+/// errors, return `Box<dyn std::error::Error + Send + Sync>`, into which
+/// every `Error` converts; [`launch`](crate::launch) shows how.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -46,6 +53,13 @@ pub enum Error {
     },
 
     /// The method panicked while handling this call.
+    ///
+    /// The message appears once here, once in the warning Actium logs
+    /// (with the actor and the method), and once in the exit reason if
+    /// the actor stops ([`ExitReason::Panicked`](crate::ExitReason::Panicked)).
+    /// Rust's default panic hook also prints it where the panic happened,
+    /// with the file and line; a program that wants only Actium's lines
+    /// installs its own hook (`std::panic::set_hook`).
     #[error("`{method}` on {actor} panicked: {message}")]
     Panicked {
         /// The actor whose method panicked.
@@ -276,6 +290,34 @@ pub enum Error {
     #[error("the Actium runtime could not start: {0}")]
     Startup(Arc<std::io::Error>),
 
+    /// An I/O operation of the program failed: reading a file, opening a
+    /// trace sink. Actium itself returns it nowhere; it exists so that `?`
+    /// on a [`std::io::Error`] works in a function returning
+    /// [`actium::Result`](Result), such as the future given to
+    /// [`launch`](crate::launch):
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// let missing = actium::launch(Mode::Tasks, async {
+    ///     let text = std::fs::read_to_string("/no/such/file")?;
+    ///     Ok::<_, actium::Error>(text)
+    /// });
+    /// assert!(matches!(missing, Err(actium::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound));
+    /// ```
+    ///
+    /// Errors of other libraries need a conversion of their own: make
+    /// `main` return `Box<dyn std::error::Error + Send + Sync>` (or
+    /// `anyhow::Result`) instead, which every error converts into,
+    /// Actium's included (see [`launch`](crate::launch)).
+    #[error("I/O failed: {0}")]
+    Io(Arc<std::io::Error>),
+
+    /// The system already has a recorder (a `Recording` of `actium-trace`
+    /// was started on it before); a system keeps its first recorder for
+    /// its whole life.
+    #[error("this system already has a recorder; a system keeps one recorder for its whole life")]
+    AlreadyRecording,
+
     /// A simulation could not go on: nothing could run and nothing was
     /// due, while the code driving it still waited (for an answer that
     /// can never come, say). `at` is the virtual time it stalled at.
@@ -286,6 +328,14 @@ pub enum Error {
         /// Virtual time since the simulation started.
         at: std::time::Duration,
     },
+}
+
+/// `?` on an I/O error in a function returning [`actium::Result`](Result)
+/// gives [`Error::Io`].
+impl From<std::io::Error> for Error {
+    fn from(error: std::io::Error) -> Self {
+        Error::Io(Arc::new(error))
+    }
 }
 
 /// The actors of a deadlock cycle, in call order.

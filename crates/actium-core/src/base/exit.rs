@@ -18,7 +18,9 @@ pub enum ExitReason {
     /// Its system shut down.
     Shutdown,
     /// A method (or a lifecycle hook) panicked and the actor's panic policy
-    /// is to stop.
+    /// is to stop. The text is the panic's message, followed by where it
+    /// happened when that is known (``boom (in `get`)``), and displays as
+    /// ``panicked: boom (in `get`)``: the word and the message once each.
     Panicked(String),
     /// It failed with an error, for instance its `on_start` hook returned
     /// `Err`.

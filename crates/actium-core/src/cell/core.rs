@@ -516,6 +516,11 @@ impl<'a> Waiter<'a> {
     pub(crate) fn poll_incarnation_end(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         self.core.poll_incarnation_end(cx, &mut self.key)
     }
+
+    /// See [`CellCore::poll_exit`].
+    pub(crate) fn poll_exit(&mut self, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        self.core.poll_exit(cx, &mut self.key)
+    }
 }
 
 impl Drop for Waiter<'_> {

@@ -50,9 +50,12 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     }
     /// A monitored actor exited (or its node was lost): the monitor has
     /// fired, so this actor no longer holds it.
+    /// A monitor this actor had cancelled meanwhile delivers nothing.
     fn deliver_down(&self, down: Down) {
+        if !self.core().fire_monitor(down.monitor) {
+            return;
+        }
         crate::cell::signal(self.core(), EventKind::Down, down.actor, &down.reason);
-        self.core().untrack_monitor(down.monitor);
         self.push_signal(Signal::Down(down));
     }
     /// An exit signal sent explicitly (Erlang's `exit/2`), not along a

@@ -3,7 +3,8 @@
 //! `core`), its relations (links, monitors, names, parent, supervisor;
 //! `relations`) and [`Monitor`], the `ErasedCell` trait (`erased`) and its
 //! two implementations that are not actors (`RemoteCell` for an actor on
-//! another node, `proxy`; the exit watcher, `watch`), the recording of
+//! another node, `proxy`; the exit watcher, `watch`; an actor that had exited before a reference
+//! to it arrived, `exited`), the recording of
 //! signals and names reaching a cell (`record`), and the system's shared
 //! state every cell points to (`SystemShared`, `Config`, [`Mode`], the
 //! default durations; `world`) with the actor table (`table`) and the name
@@ -15,6 +16,8 @@
 
 mod core;
 mod erased;
+#[cfg(feature = "remote")]
+mod exited;
 mod monitor;
 mod names;
 mod proxy;
@@ -28,7 +31,9 @@ mod world;
 pub(crate) use core::Phase;
 pub(crate) use core::{CellCore, Decision, Doing, Waiter, drop_contained};
 pub(crate) use erased::ErasedCell;
-pub use monitor::Monitor;
+#[cfg(feature = "remote")]
+pub(crate) use exited::ExitedCell;
+pub use monitor::{Cancelled, Monitor};
 pub(crate) use names::Registry;
 pub(crate) use proxy::RemoteCell;
 pub(crate) use record::{named, signal, stopped};

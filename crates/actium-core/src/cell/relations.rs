@@ -6,6 +6,7 @@ use std::task::Waker;
 
 use super::core::{CellCore, Phase};
 use super::erased::ErasedCell;
+use super::monitor::Cancelled;
 use crate::base::{ActorId, Down, Exit, ExitReason, MonitorRef};
 use crate::observe::EventKind;
 
@@ -22,6 +23,10 @@ pub(crate) struct Relations {
     /// Actors this one monitors, with the monitor ids: removed when this
     /// one exits, as Erlang removes a dead process's monitors.
     pub(crate) monitoring: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
+    /// Monitors of this actor that fired and whose `Down` waits in its
+    /// queue: a `Down` is handled only if its monitor is still here when
+    /// the actor takes it, so that cancelling with flush removes it.
+    pub(crate) downs: Vec<MonitorRef>,
     /// The name this actor is registered under (one at most, as in Erlang).
     pub(crate) name: Option<String>,
     /// The actor that spawned and linked this one: a supervisor ends itself
@@ -155,10 +160,70 @@ impl CellCore {
         true
     }
 
-    /// Forgets a monitor this actor held (it fired, or was cancelled).
-    pub(super) fn untrack_monitor(&self, monitor: MonitorRef) {
-        if let Some(relations) = self.lock().relations.as_mut() {
-            relations.monitoring.retain(|(m, _)| *m != monitor);
+    /// Forgets a monitor this actor held; returns whether it still held
+    /// it (it had neither fired nor been cancelled).
+    pub(super) fn untrack_monitor(&self, monitor: MonitorRef) -> bool {
+        let mut lifecycle = self.lock();
+        let Some(relations) = lifecycle.relations.as_mut() else {
+            return false;
+        };
+        remove_monitor(&mut relations.monitoring, monitor)
+    }
+
+    /// A monitor this actor holds fired: its `Down` is about to be
+    /// queued. False if the monitor was cancelled meanwhile: then no `Down`
+    /// may arrive (Erlang: none is placed in the queue after `demonitor`
+    /// returns).
+    pub(super) fn fire_monitor(&self, monitor: MonitorRef) -> bool {
+        let mut lifecycle = self.lock();
+        let Some(relations) = lifecycle.relations.as_mut() else {
+            return false;
+        };
+        let held = remove_monitor(&mut relations.monitoring, monitor);
+        if held {
+            relations.downs.push(monitor);
+        }
+        held
+    }
+
+    /// The actor takes a queued `Down` to handle it: false if it was
+    /// flushed by [`Monitor::cancel_and_flush`](crate::Monitor::cancel_and_flush), and must be
+    /// dropped unseen.
+    pub(crate) fn take_down(&self, monitor: MonitorRef) -> bool {
+        let mut lifecycle = self.lock();
+        let Some(relations) = lifecycle.relations.as_mut() else {
+            return false;
+        };
+        let before = relations.downs.len();
+        relations.downs.retain(|m| *m != monitor);
+        relations.downs.len() != before
+    }
+
+    /// Whether a `Down` of `monitor` waits to be taken (it was not
+    /// flushed).
+    pub(crate) fn down_waits(&self, monitor: MonitorRef) -> bool {
+        self.lock()
+            .relations
+            .as_ref()
+            .is_some_and(|r| r.downs.contains(&monitor))
+    }
+
+    /// Cancels a monitor this actor holds and flushes its `Down` if one
+    /// waits: what was found.
+    pub(super) fn cancel_monitor(&self, monitor: MonitorRef) -> Cancelled {
+        let mut lifecycle = self.lock();
+        let Some(relations) = lifecycle.relations.as_mut() else {
+            return Cancelled::Inactive;
+        };
+        if remove_monitor(&mut relations.monitoring, monitor) {
+            return Cancelled::Active;
+        }
+        let before = relations.downs.len();
+        relations.downs.retain(|m| *m != monitor);
+        if relations.downs.len() != before {
+            Cancelled::Flushed
+        } else {
+            Cancelled::Inactive
         }
     }
 
@@ -258,6 +323,15 @@ impl CellCore {
             });
         }
     }
+}
+
+fn remove_monitor(
+    monitoring: &mut Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
+    monitor: MonitorRef,
+) -> bool {
+    let before = monitoring.len();
+    monitoring.retain(|(m, _)| *m != monitor);
+    monitoring.len() != before
 }
 
 pub(super) fn add_link_once(links: &mut Vec<Arc<dyn ErasedCell>>, cell: Arc<dyn ErasedCell>) {

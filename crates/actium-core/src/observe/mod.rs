@@ -268,6 +268,14 @@ pub trait Recorder: Send + Sync + 'static {
 #[error("this system already has a recorder; a system keeps one recorder for its whole life")]
 pub struct AlreadyRecording;
 
+/// `?` on a recording's start in a function returning
+/// [`actium::Result`](crate::Result) gives [`Error::AlreadyRecording`](crate::Error::AlreadyRecording).
+impl From<AlreadyRecording> for crate::base::Error {
+    fn from(AlreadyRecording: AlreadyRecording) -> Self {
+        crate::base::Error::AlreadyRecording
+    }
+}
+
 /// A system's recorder, set at most once; part of the system's shared
 /// state.
 #[derive(Default)]

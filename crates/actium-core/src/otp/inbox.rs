@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::process::{Message, Process, ProcessResult};
-use crate::actor::{Actor, ActorRef, Cell, Handler};
+use crate::actor::{ActorRef, AsAnyRef, Cell, Handler};
 use crate::base::{Error, ExitReason, Signal};
-use crate::cell::{ErasedCell, Monitor};
+use crate::cell::{CellCore, ErasedCell, Monitor};
 use crate::mailbox::{Envelope, Taken};
 use crate::runtime::SystemHandle;
 
@@ -75,10 +75,15 @@ impl Inbox {
     /// Cancel safe: if the future is dropped before it resolves (in a
     /// `select!`, under a timeout), no message is lost; the next receive sees it.
     pub async fn recv(&mut self) -> Option<Message> {
-        if let Some(message) = self.saved.pop_front() {
-            return Some(message);
+        loop {
+            let message = match self.saved.pop_front() {
+                Some(message) => message,
+                None => self.next().await?,
+            };
+            if self.take(&message) {
+                return Some(message);
+            }
         }
-        self.next().await
     }
 
     /// The next message, or an error once `timeout` has passed.
@@ -150,9 +155,13 @@ impl Inbox {
         mut matches: impl FnMut(&Message) -> bool,
         timeout: Duration,
     ) -> Result<Message, Error> {
-        if let Some(index) = self.saved.iter().position(&mut matches) {
+        let core = &self.cell.core;
+        self.saved.retain(|message| waits(core, message));
+        while let Some(index) = self.saved.iter().position(&mut matches) {
             if let Some(message) = self.saved.remove(index) {
-                return Ok(message);
+                if self.take(&message) {
+                    return Ok(message);
+                }
             }
         }
         let clock = self.cell.core.system.clock().clone();
@@ -164,7 +173,10 @@ impl Inbox {
                         method: "recv",
                     });
                 };
-                if matches(&message) {
+                if !waits(&self.cell.core, &message) {
+                    continue;
+                }
+                if matches(&message) && self.take(&message) {
                     return Ok(message);
                 }
                 self.saved.push_back(message);
@@ -238,7 +250,7 @@ impl Inbox {
                     Envelope::Traced(traced) => traced.msg,
                     Envelope::Signal(signal) => match *signal {
                         Signal::Exit(exit) => Message::new(exit),
-                        Signal::Down(down) => Message::new(down),
+                        Signal::Down(down) => Message::down(down),
                     },
                 });
             }
@@ -251,12 +263,20 @@ impl Inbox {
         }
     }
 
+    /// Hands `message` to the process: false for a `Down` flushed by
+    /// [`Monitor::cancel_and_flush`], which must be dropped unseen.
+    fn take(&self, message: &Message) -> bool {
+        message
+            .monitor()
+            .is_none_or(|monitor| self.cell.core.take_down(monitor))
+    }
+
     fn erased(&self) -> Arc<dyn ErasedCell> {
         self.cell.clone()
     }
 
-    /// Links this process with `other`; see
-    /// [`Context::link`](crate::actor::Context::link).
+    /// Links this process with `other`, an [`ActorRef`] or an [`AnyRef`](crate::AnyRef);
+    /// see [`Context::link`](crate::actor::Context::link).
     ///
     /// # Examples
     ///
@@ -276,8 +296,8 @@ impl Inbox {
     /// assert_eq!(process.stopped().await, ExitReason::Killed);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn link<B: Actor>(&self, other: &ActorRef<B>) {
-        self.cell.link(other);
+    pub fn link(&self, other: &impl AsAnyRef) {
+        self.cell.link(&other.as_any_ref());
     }
 
     /// Removes the link with `other`.
@@ -299,8 +319,8 @@ impl Inbox {
     /// assert_eq!(process.stopped().await, ExitReason::Normal);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn unlink<B: Actor>(&self, other: &ActorRef<B>) {
-        self.cell.unlink(other);
+    pub fn unlink(&self, other: &impl AsAnyRef) {
+        self.cell.unlink(&other.as_any_ref());
     }
 
     /// Monitors `other`: its exit arrives as a [`Down`](crate::base::Down) message.
@@ -325,8 +345,39 @@ impl Inbox {
     /// assert_eq!(process.stopped().await, ExitReason::Normal);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn monitor<B: Actor>(&self, other: &ActorRef<B>) -> Monitor {
-        self.cell.monitor(other)
+    pub fn monitor(&self, other: &impl AsAnyRef) -> Monitor {
+        self.cell.monitor(&other.as_any_ref())
+    }
+
+    /// Monitors the actor registered as `name` now; see
+    /// [`Context::monitor_name`](crate::actor::Context::monitor_name).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotRegistered`] if no actor holds the name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Store;
+    /// # #[actor] impl Store { #[ask] fn ping(&self) {} }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let store = Store.spawn();
+    /// actium::register("store", &store)?;
+    /// let process = actium::spawn(|mut inbox: Inbox| async move {
+    ///     assert!(inbox.monitor_name("nobody").is_err());
+    ///     inbox.monitor_name("store").expect("registered");
+    ///     actium::whereis::<Store>("store").expect("registered").kill();
+    ///     let down = inbox.recv_as::<Down>(Duration::MAX).await.expect("a Down");
+    ///     assert_eq!(down.reason, ExitReason::Killed);
+    /// });
+    /// assert_eq!(process.stopped().await, ExitReason::Normal);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    pub fn monitor_name(&self, name: &str) -> Result<Monitor, Error> {
+        Ok(self.cell.monitor(&self.cell.registered(name)?))
     }
 
     /// Sends `other` an exit signal with `reason`; see
@@ -348,8 +399,8 @@ impl Inbox {
     /// assert_eq!(peer.stopped().await, ExitReason::Error("done".into()));
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn exit<B: Actor>(&self, other: &ActorRef<B>, reason: ExitReason) {
-        self.cell.send_exit(other, reason);
+    pub fn exit(&self, other: &impl AsAnyRef, reason: ExitReason) {
+        self.cell.send_exit(&other.as_any_ref(), reason);
     }
 
     /// Turns exit signals from linked actors into [`Exit`](crate::base::Exit)
@@ -439,4 +490,11 @@ impl Inbox {
         SystemHandle::from_shared(self.cell.core.system.clone())
             .spawn_process_linked(body, Some(self.erased()))
     }
+}
+
+/// Whether `message` is still to be received: not a flushed `Down`.
+fn waits(core: &CellCore, message: &Message) -> bool {
+    message
+        .monitor()
+        .is_none_or(|monitor| core.down_waits(monitor))
 }

@@ -102,6 +102,9 @@ impl<D: Dispatch<Process>> ProcessMethods<D> {
 pub struct Message {
     value: Box<dyn Any + Send>,
     type_name: &'static str,
+    /// For a `Down` a monitor of this process delivered (not one sent as
+    /// a plain message): its monitor, which a flush can cancel.
+    monitor: Option<crate::base::MonitorRef>,
 }
 
 impl Message {
@@ -110,7 +113,21 @@ impl Message {
         Message {
             value: Box::new(value),
             type_name: std::any::type_name::<T>(),
+            monitor: None,
         }
+    }
+
+    /// A `Down` one of this process's monitors delivered.
+    pub(super) fn down(down: crate::base::Down) -> Self {
+        Message {
+            monitor: Some(down.monitor),
+            ..Message::new(down)
+        }
+    }
+
+    /// The monitor whose `Down` this is, if a monitor delivered it.
+    pub(super) fn monitor(&self) -> Option<crate::base::MonitorRef> {
+        self.monitor
     }
 
     /// Whether the value is a `T`.
@@ -124,11 +141,19 @@ impl Message {
     ///
     /// The message itself, untouched, when it holds another type.
     pub fn downcast<T: 'static>(self) -> Result<T, Message> {
-        let type_name = self.type_name;
-        self.value
+        let Message {
+            value,
+            type_name,
+            monitor,
+        } = self;
+        value
             .downcast::<T>()
             .map(|value| *value)
-            .map_err(|value| Message { value, type_name })
+            .map_err(|value| Message {
+                value,
+                type_name,
+                monitor,
+            })
     }
 
     /// A reference to the value, if it is a `T`.

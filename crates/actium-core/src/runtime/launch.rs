@@ -44,10 +44,39 @@ use crate::runtime::{System, SystemBuilder, SystemHandle};
 /// }
 /// ```
 ///
-/// # Errors
+/// # Errors and `?`
 ///
 /// `main`'s own error, or [`Error::Startup`] (converted into `E`) if the
-/// runtime cannot start.
+/// runtime cannot start. `E` is any error type that an [`Error`] converts
+/// into. With `E = actium::Error`, `?` works on Actium's calls, on I/O
+/// ([`Error::Io`]) and on starting a trace recording
+/// ([`Error::AlreadyRecording`]). A program that also uses `?` on other
+/// libraries' errors returns `Box<dyn std::error::Error + Send + Sync>`
+/// (or `anyhow::Result`), which all of them convert into:
+///
+/// ```
+/// use actium::prelude::*;
+///
+/// type AnyError = Box<dyn std::error::Error + Send + Sync>;
+///
+/// # #[derive(Default)] struct Counter { n: u64 }
+/// # #[actor] impl Counter {
+/// #     #[tell] fn incr(&mut self, by: u64) { self.n += by; }
+/// #     #[ask] fn get(&self) -> u64 { self.n }
+/// # }
+/// fn main() -> Result<(), AnyError> {
+///     actium::launch(Mode::Tasks, async {
+///         let counter = Counter::default().spawn();
+///         let by: u64 = "5".parse()?; // a ParseIntError
+///         counter.incr(by)?; // an actium::Error
+///         assert_eq!(counter.get().await?, 5);
+///         let config = std::env::temp_dir().join("actium-launch-doc.txt");
+///         std::fs::write(&config, "ok")?; // an io::Error
+///         assert_eq!(std::fs::read_to_string(&config)?, "ok");
+///         Ok::<(), AnyError>(())
+///     })
+/// }
+/// ```
 pub fn launch<T, E, F>(mode: Mode, main: F) -> Result<T, E>
 where
     F: Future<Output = Result<T, E>>,

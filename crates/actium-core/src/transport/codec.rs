@@ -14,7 +14,7 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::actor::{Actor, ActorRef, Cell, Target};
+use crate::actor::{Actor, ActorRef, AnyRef, Cell, Target};
 use crate::base::{ActorId, ActorLabel, ExitReason};
 
 /// Where [`encode`] appends: a `Vec<u8>`, or the `BytesMut` a network
@@ -247,5 +247,61 @@ impl<'de, A: Actor> Deserialize<'de> for ActorRef<A> {
         };
         let peer = node.peer(&wire.node).map_err(D::Error::custom)?;
         Ok(ActorRef::from_remote(label, peer, shared.clone()))
+    }
+}
+
+/// Sends an [`AnyRef`] as an [`ActorRef`] of its type is sent: the actor's
+/// id, type name and node address.
+impl Serialize for AnyRef {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let address = match self.peer() {
+            Some(peer) => Cow::Borrowed(peer.address()),
+            None => match self.erased().core().system.transport() {
+                Some(node) => Cow::Owned(node.address().to_owned()),
+                None => {
+                    return Err(S::Error::custom(format!(
+                        "{} cannot be sent to another node: no node runs on its system",
+                        self.label()
+                    )));
+                }
+            },
+        };
+        WireRef {
+            id: self.id(),
+            type_name: Cow::Borrowed(self.label().type_name()),
+            node: address,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// Resolves a received reference of any type in the system decoding it,
+/// as an [`ActorRef`] is resolved: an actor of that system becomes a local
+/// reference (one that has exited, a reference that delivers `noproc`);
+/// any other, a reference through a peer.
+impl<'de> Deserialize<'de> for AnyRef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireRef::deserialize(deserializer)?;
+        let Some(system) = super::inbound::decoding_system() else {
+            return Err(D::Error::custom(
+                "actor references can only be decoded inside an Actium system",
+            ));
+        };
+        let shared = system.shared();
+        let label = ActorLabel::new(wire.id, super::intern_type_name(&wire.type_name));
+        if wire.id.node() == system.node() {
+            return Ok(match shared.cell(wire.id.local()) {
+                Some(cell) => AnyRef::local(cell),
+                None => AnyRef::local(crate::cell::ExitedCell::new(label, shared.clone())),
+            });
+        }
+        let Some(node) = shared.transport() else {
+            return Err(D::Error::custom(format!(
+                "a reference to {label} on {} arrived, but no node runs here to reach it",
+                wire.node
+            )));
+        };
+        let peer = node.peer(&wire.node).map_err(D::Error::custom)?;
+        Ok(AnyRef::remote(label, peer, shared.clone()))
     }
 }

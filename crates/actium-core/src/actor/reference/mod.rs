@@ -1,8 +1,10 @@
-//! Typed references to actors.
+//! References to actors: typed ([`ActorRef`]) and of any type ([`AnyRef`]).
 
+mod any;
 mod endpoint;
 mod patient;
 
+pub use any::{AnyRef, AsAnyRef};
 pub use endpoint::Endpoint;
 pub(crate) use endpoint::Target;
 pub use patient::{AskWhenRoom, Patient, SendWhenRoom};

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::{Child, ChildSpec, Restart, Supervisor};
-use crate::actor::{Actor, ActorRef, Cell, Context};
-use crate::base::{ActorId, Error};
+use crate::actor::{Actor, ActorRef, AnyRef, Cell, Context};
+use crate::base::{ActorId, Error, ExitReason};
 use crate::cell::ErasedCell;
 
 /// The children of a supervisor, from
@@ -123,11 +123,76 @@ impl Children {
 pub struct ChildInfo {
     name: String,
     cell: Option<Arc<dyn ErasedCell>>,
+    restarts: u32,
+    last_exit: Option<ExitReason>,
 }
 
 impl ChildInfo {
-    pub(super) fn new(name: String, cell: Option<Arc<dyn ErasedCell>>) -> Self {
-        ChildInfo { name, cell }
+    /// What `children()` reports about `child`.
+    pub(super) fn of(child: &Child) -> Self {
+        ChildInfo {
+            name: child.spec.name.clone(),
+            cell: child.cell.clone(),
+            restarts: child.restarts,
+            last_exit: child.last_exit.clone(),
+        }
+    }
+
+    /// How many times the supervisor has restarted this child (as
+    /// Erlang's `supervisor:count_children` and restart intensity count
+    /// them): each restart of a strategy's group counts once for every
+    /// child of it restarted. A restart keeps the child's reference, so
+    /// this is how one sees that it happened.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use actium::supervisor::{ChildSpec, Supervisor};
+    /// #[derive(Default)]
+    /// struct Worker;
+    ///
+    /// #[actor]
+    /// impl Worker {
+    ///     #[ask]
+    ///     fn crash(&self) {
+    ///         panic!("boom");
+    ///     }
+    ///
+    ///     #[ask]
+    ///     fn ping(&self) {}
+    /// }
+    /// # actium::launch(Mode::Tasks, async {
+    /// let supervisor = Supervisor::builder()
+    ///     .child(ChildSpec::new("worker", Worker::default))
+    ///     .spawn();
+    /// let worker = supervisor.children().await?.get::<Worker>("worker")?;
+    /// assert!(worker.crash().await.is_err());
+    /// worker.ping().await?; // answered by the restarted worker
+    /// let children = supervisor.children().await?;
+    /// let child = children.iter().next().expect("one child");
+    /// assert_eq!(child.restarts(), 1);
+    /// assert_eq!(
+    ///     child.last_exit(),
+    ///     Some(&ExitReason::Panicked("boom (in `crash`)".into()))
+    /// );
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    pub fn restarts(&self) -> u32 {
+        self.restarts
+    }
+
+    /// Its current reference, whatever its type, if it runs (the same
+    /// across restarts); [`actor`](ChildInfo::actor) gives it typed.
+    pub fn reference(&self) -> Option<AnyRef> {
+        self.cell.clone().map(AnyRef::local)
+    }
+
+    /// Why the child's last incarnation ended (a failure the supervisor
+    /// restarted it after, or its final exit), or `None` if it has never
+    /// ended. See [`restarts`](ChildInfo::restarts) for an example.
+    pub fn last_exit(&self) -> Option<&ExitReason> {
+        self.last_exit.as_ref()
     }
 
     /// The child's name in its spec.
@@ -249,6 +314,8 @@ impl std::fmt::Debug for ChildInfo {
             .field("name", &self.name)
             .field("id", &self.id())
             .field("running", &self.is_running())
+            .field("restarts", &self.restarts)
+            .field("last_exit", &self.last_exit)
             .finish()
     }
 }
@@ -324,11 +391,6 @@ impl Supervisor {
     }
 
     pub(super) fn children_view(&self) -> Children {
-        Children::new(
-            self.children
-                .iter()
-                .map(|child| ChildInfo::new(child.spec.name.clone(), child.cell.clone()))
-                .collect(),
-        )
+        Children::new(self.children.iter().map(ChildInfo::of).collect())
     }
 }

@@ -449,6 +449,10 @@ struct Child {
     /// The id of the child's last cell, to recognise its exit signals after
     /// it has been terminated.
     last_id: Option<ActorId>,
+    /// How many times this supervisor restarted it.
+    restarts: u32,
+    /// Why its last incarnation ended; `None` until one has.
+    last_exit: Option<ExitReason>,
 }
 
 impl Child {
@@ -457,6 +461,8 @@ impl Child {
             spec,
             cell: None,
             last_id: None,
+            restarts: 0,
+            last_exit: None,
         }
     }
 }

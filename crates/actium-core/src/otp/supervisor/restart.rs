@@ -24,6 +24,12 @@ async fn ended(cell: &Arc<dyn ErasedCell>) {
     poll_fn(|cx| waiter.poll_incarnation_end(cx)).await;
 }
 
+/// Resolves once `cell` has exited for good, with its reason.
+async fn gone(cell: &Arc<dyn ErasedCell>) -> ExitReason {
+    let mut waiter = Waiter::new(cell.core());
+    poll_fn(|cx| waiter.poll_exit(cx)).await
+}
+
 impl Supervisor {
     fn index_of(&self, id: ActorId) -> Option<usize> {
         self.children
@@ -73,8 +79,10 @@ impl Supervisor {
         child.last_id = Some(cell.core().id());
         child.cell = Some(cell.clone());
         let result = started(&cell).await;
-        if result.is_err() {
-            self.children[index].cell = None;
+        if let Err(reason) = &result {
+            let child = &mut self.children[index];
+            child.cell = None;
+            child.last_exit = Some(reason.clone());
             cell.core().conclude();
         }
         result
@@ -119,8 +127,18 @@ impl Supervisor {
     /// ended with.
     pub(crate) async fn terminate(&mut self, index: usize) {
         self.end(index).await;
-        if let Some(cell) = self.children[index].cell.take() {
-            cell.core().conclude();
+        let Some(cell) = self.children[index].cell.take() else {
+            return;
+        };
+        let ended = cell.core().undecided_reason();
+        cell.core().conclude();
+        // As OTP's `terminate_child`, return once the child is gone: its
+        // name is free again and its links and monitors have fired. Its
+        // loop only has its exit left to do; the grace bounds the wait.
+        let clock = cell.core().system.clock().clone();
+        let exited = clock.timeout(KILL_GRACE, gone(&cell)).await.ok();
+        if let Some(reason) = ended.or(exited) {
+            self.children[index].last_exit = Some(reason);
         }
     }
 
@@ -135,11 +153,17 @@ impl Supervisor {
     /// its `on_start`. If it fails to, it waits for a decision again and
     /// its exit signal, queued meanwhile, counts as a new failure.
     async fn restart(&mut self, index: usize, ctx: &Context<Self>) {
-        let Some(cell) = self.children[index].cell.clone() else {
+        let child = &mut self.children[index];
+        let Some(cell) = child.cell.clone() else {
             return;
         };
-        if cell.core().exit_reason().is_some() {
+        child.restarts += 1;
+        if let Some(reason) = cell.core().undecided_reason() {
+            child.last_exit = Some(reason);
+        }
+        if let Some(reason) = cell.core().exit_reason() {
             // Abandoned, so its cell is gone: a new one.
+            child.last_exit = Some(reason);
             let _ = self.start(index, ctx).await;
             return;
         }
@@ -179,6 +203,7 @@ impl Supervisor {
             // Gone for good without a decision of ours (killed while it
             // waited for one).
             child.cell = None;
+            child.last_exit = Some(exit.reason);
             if child.spec.restart == Restart::Temporary {
                 self.children.remove(index);
             }
@@ -190,6 +215,7 @@ impl Supervisor {
             return;
         };
         let restart = child.spec.restart;
+        child.last_exit = Some(reason.clone());
         if !restart.wants(&reason) || ctx.system().is_shutting_down() {
             child.cell = None;
             cell.core().conclude();

@@ -111,7 +111,7 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Optio
     let reason = loop {
         let reason = match birth.next() {
             Some(Ok(actor)) => incarnation(actor, &cell, policy, supervised).await,
-            Some(Err(message)) => ExitReason::Panicked(format!("the factory panicked: {message}")),
+            Some(Err(message)) => ExitReason::Panicked(format!("{message} (in the factory)")),
             None => break ExitReason::Normal,
         };
         if cell.core.supervisor().is_none() {
@@ -187,7 +187,7 @@ async fn incarnation<A: Handler>(
         },
         Some(Ok(Err(message))) => ExitReason::Error(message),
         Some(Err(payload)) => {
-            ExitReason::Panicked(format!("`on_start` panicked: {}", panic_message(&*payload)))
+            ExitReason::Panicked(format!("{} (in `on_start`)", panic_message(&*payload)))
         }
         None => cell.core.requested_reason(),
     };
@@ -401,9 +401,9 @@ fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: Option<PanicPoli
             });
             match policy {
                 PanicPolicy::Resume => Step::Continue,
-                PanicPolicy::Stop => Step::Exit(ExitReason::Panicked(format!(
-                    "`{method}` panicked: {message}"
-                ))),
+                PanicPolicy::Stop => {
+                    Step::Exit(ExitReason::Panicked(format!("{message} (in `{method}`)")))
+                }
             }
         }
     }
@@ -416,6 +416,12 @@ async fn signal_hook<A: Handler, M>(
     signal: Signal,
     mailbox: &Mailbox<M>,
 ) -> Option<Outcome> {
+    if let Signal::Down(down) = &signal {
+        // Flushed by `Monitor::cancel_and_flush` while it waited: unseen.
+        if !ctx.erased_cell().core().take_down(down.monitor) {
+            return Some(Outcome::Done);
+        }
+    }
     let (method, hook): (&'static str, Pin<Box<dyn Future<Output = ()> + Send + '_>>) = match signal
     {
         Signal::Exit(exit) => ("on_exit", Box::pin(actor.on_exit(ctx, exit))),
