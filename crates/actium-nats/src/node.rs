@@ -276,6 +276,11 @@ impl Shared {
         for task in tasks.into_iter().skip(usize::from(say_goodbye)) {
             task.abort();
         }
+        // This node can reach no other now: what waits on them fails, and
+        // links and monitors to their actors fire with `noconnection`.
+        for peer in self.all_peers() {
+            peer.went_down("this node left the cluster", &self.system);
+        }
         transport::detach(&self.system);
         tracing::info!(node = %self.address, "node left the cluster");
     }

@@ -64,6 +64,11 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn start(n: usize) -> Self {
+        Cluster::with_max_frame(n, actium::nats::DEFAULT_MAX_FRAME)
+    }
+
+    /// As [`start`](Self::start), with nodes whose largest frame is `max_frame`.
+    pub fn with_max_frame(n: usize, max_frame: usize) -> Self {
         let server = NatsServer::start();
         let nodes = (0..n)
             .map(|_| {
@@ -73,6 +78,7 @@ impl Cluster {
                         NatsNode::builder()
                             .server(server.url())
                             .cluster("test")
+                            .max_frame(max_frame)
                             .system(system.handle())
                             .start(),
                     )
