@@ -244,7 +244,7 @@ pub const MAX_PEER_TEXT: usize = 200;
 
 /// Text a peer chose, made safe to log and to copy into the error of
 /// every call the connection fails: control characters escaped (a newline
-/// cannot forge a log line), at most [`MAX_PEER_TEXT`] characters (a
+/// cannot forge a log line), at most `MAX_PEER_TEXT` characters (a
 /// megabyte of reason is not copied into each of a thousand errors).
 pub fn from_peer(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_PEER_TEXT + 3));
@@ -273,7 +273,7 @@ pub(crate) fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String>
     }
 }
 
-/// Decodes one frame's bytes, as [`read`] does. Calls, replies and
+/// Decodes one frame's bytes, as `read` does. Calls, replies and
 /// heartbeats (variants 0, 1, 2, 6 and 7) hold no sequence of declared
 /// length, only integers, strings and byte arrays that postcard checks
 /// against the bytes left, so they decode at most into the frame's size
