@@ -42,8 +42,7 @@ const MAX_PEERS: usize = 4096;
 ///     }
 /// }
 ///
-/// # fn main() -> Result<(), actium::Error> {
-/// System::run(|| async {
+/// actium::launch(Mode::Tasks, async {
 ///     let node = NatsNode::builder()
 ///         .server("nats://127.0.0.1:4222")
 ///         .cluster("shop")
@@ -51,9 +50,9 @@ const MAX_PEERS: usize = 4096;
 ///         .await?;
 ///     node.register("greeter", &Greeter.spawn())?;
 ///     println!("look me up at {}", node.url("greeter"));
-///     Ok(())
-/// })
-/// # }
+///     Ok::<(), actium::Error>(())
+/// })?;
+/// # Ok::<(), actium::Error>(())
 /// ```
 pub struct NatsNode {
     pub(crate) shared: Arc<Shared>,
