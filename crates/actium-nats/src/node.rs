@@ -257,6 +257,13 @@ impl Shared {
         lock(&self.peers).values().cloned().collect()
     }
 
+    /// Forgets the nodes that are down and that nothing refers to (no
+    /// reference, link or monitor holds their peer): a cluster whose nodes
+    /// come and go does not grow this node's table.
+    pub(crate) fn forget_departed(&self) {
+        lock(&self.peers).retain(|_, peer| Arc::strong_count(peer) > 1 || !peer.is_down_and_idle());
+    }
+
     fn shutdown(&self, say_goodbye: bool) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;

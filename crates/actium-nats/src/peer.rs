@@ -161,6 +161,12 @@ impl NatsPeer {
         }
     }
 
+    /// Whether the node is down with nothing waiting on it.
+    pub(crate) fn is_down_and_idle(&self) -> bool {
+        let state = self.lock();
+        state.down.is_some() && state.pending.is_empty()
+    }
+
     /// A response to a call of ours arrived.
     pub(crate) fn answered(&self, id: u64, response: Response<'_>, system: &SystemHandle) {
         let pending = {

@@ -56,5 +56,6 @@ pub(crate) async fn heartbeat(node: Arc<Shared>) {
         for peer in node.all_peers() {
             peer.check(node.config.heartbeat_timeout, &node.system);
         }
+        node.forget_departed();
     }
 }
