@@ -53,6 +53,16 @@ pub mod testing;
 mod tls;
 mod wire;
 
+/// Not public API: the frames of Actium's node protocol, shared with the
+/// NATS transport (`actium-nats`), which carries the same frames over NATS
+/// subjects instead of TCP connections. No stability promise beyond the
+/// workspace's own crates.
+#[doc(hidden)]
+pub mod protocol {
+    pub use crate::connection::sent_from;
+    pub use crate::wire::{Frame, NodeAnswer, NodeInfo, Request, from_peer, read_frame};
+}
+
 pub use address::{ActorUrl, NodeAddress};
 pub use auth::COOKIE_ENV;
 pub use node::{

@@ -79,8 +79,11 @@ pub(crate) enum Handshake<'a> {
 }
 
 /// One message on an open connection.
+// Public only through the hidden `protocol` module (for actium-nats): the
+// variants say what each frame is; their fields are named for what they carry.
+#[allow(missing_docs)]
 #[derive(Debug, Serialize, Deserialize)]
-pub(crate) enum Frame<'a> {
+pub enum Frame<'a> {
     /// A one-way call.
     Tell {
         to: ActorId,
@@ -130,8 +133,11 @@ pub(crate) enum Frame<'a> {
 }
 
 /// What one node asks another about itself.
+// Public only through the hidden `protocol` module (for actium-nats): the
+// variants say what each frame is; their fields are named for what they carry.
+#[allow(missing_docs)]
 #[derive(Debug, Serialize, Deserialize)]
-pub(crate) enum Request<'a> {
+pub enum Request<'a> {
     /// The actor registered under a name.
     Lookup {
         #[serde(borrow)]
@@ -149,8 +155,11 @@ pub(crate) enum Request<'a> {
 }
 
 /// A node's answer to a [`Request`].
+// Public only through the hidden `protocol` module (for actium-nats): the
+// variants say what each frame is; their fields are named for what they carry.
+#[allow(missing_docs)]
 #[derive(Debug, Serialize, Deserialize)]
-pub(crate) enum NodeAnswer {
+pub enum NodeAnswer {
     /// The actor asked for.
     Found(ActorLabel),
     /// No actor has that name.
@@ -231,13 +240,13 @@ pub(crate) const IDLE: &str = "idle";
 
 /// How many characters of text a peer chose (a refusal's or a goodbye's
 /// reason, a described frame) are kept.
-pub(crate) const MAX_PEER_TEXT: usize = 200;
+pub const MAX_PEER_TEXT: usize = 200;
 
 /// Text a peer chose, made safe to log and to copy into the error of
 /// every call the connection fails: control characters escaped (a newline
-/// cannot forge a log line), at most [`MAX_PEER_TEXT`] characters (a
+/// cannot forge a log line), at most `MAX_PEER_TEXT` characters (a
 /// megabyte of reason is not copied into each of a thousand errors).
-pub(crate) fn from_peer(text: &str) -> String {
+pub fn from_peer(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_PEER_TEXT + 3));
     for (count, c) in text.chars().enumerate() {
         if count == MAX_PEER_TEXT {
@@ -264,14 +273,14 @@ pub(crate) fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String>
     }
 }
 
-/// Decodes one frame's bytes, as [`read`] does. Calls, replies and
+/// Decodes one frame's bytes, as `read` does. Calls, replies and
 /// heartbeats (variants 0, 1, 2, 6 and 7) hold no sequence of declared
 /// length, only integers, strings and byte arrays that postcard checks
 /// against the bytes left, so they decode at most into the frame's size
 /// with bare postcard: the bounded decoding, which costs a remote tell
 /// about twice its decoding time, is kept for the frames with lists
 /// (signals, requests and answers, goodbyes).
-pub(crate) fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, String> {
+pub fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, String> {
     match bytes.first() {
         Some(0 | 1 | 2 | 6 | 7) => match postcard::take_from_bytes::<Frame<'_>>(bytes) {
             Ok((frame, [])) => Ok(frame),

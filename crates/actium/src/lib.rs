@@ -86,6 +86,12 @@ pub use actium_core::*;
 #[doc(inline)]
 pub use actium_remote as remote;
 
+/// *With the `nats` feature (the `actium-nats` crate; needs Rust 1.89):*
+/// nodes that meet through a NATS server.
+#[cfg(feature = "nats")]
+#[doc(inline)]
+pub use actium_nats as nats;
+
 /// serde, as `#[actor(remote)]` needs it: the types of a remote actor's
 /// arguments and results implement `Serialize` and `Deserialize`. A
 /// program that has no serde dependency of its own derives them through

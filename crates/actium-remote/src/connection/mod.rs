@@ -402,7 +402,7 @@ fn log_undelivered(link: &Link, method: &str, error: &Error) {
 
 /// Whether a signal's sender is on the node at the other end (a peer may
 /// only speak for its own actors).
-fn sent_from(signal: &RemoteSignal, node: NodeId) -> bool {
+pub fn sent_from(signal: &RemoteSignal, node: NodeId) -> bool {
     let sender = match signal {
         RemoteSignal::Link { from, .. } | RemoteSignal::Exit { from, .. } => from.id().node(),
         RemoteSignal::Unlink { from, .. } => from.node(),

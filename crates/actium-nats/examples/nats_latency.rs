@@ -1,0 +1,129 @@
+//! A quick measure of calls over NATS, beside raw async-nats on the same
+//! server: sequential asks (round-trip time) and a burst of tells ended by
+//! one ask (throughput), between two nodes in this process.
+//!
+//! `cargo run --release -p actium-nats --example nats_latency [-- URL]`
+//! With no URL it starts `nats-server` on a free 127.0.0.1 port for the
+//! run (install it with `scripts/install-nats`) and stops it after.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use actium::nats::NatsNode;
+use actium::prelude::*;
+use futures_util::StreamExt;
+
+#[derive(Default)]
+struct Counter {
+    count: u64,
+}
+
+#[actor(remote)]
+impl Counter {
+    #[tell]
+    fn add(&mut self, amount: u64) {
+        self.count += amount;
+    }
+
+    #[ask]
+    fn get(&self) -> u64 {
+        self.count
+    }
+}
+
+const ASKS: u32 = 5_000;
+const TELLS: u64 = 200_000;
+
+/// A `nats-server` of this run's own, killed on drop.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn local_server() -> Result<(Server, String), Box<dyn std::error::Error>> {
+    let free = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = free.local_addr()?.port();
+    drop(free);
+    let child = Command::new("nats-server")
+        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > Duration::from_secs(10) {
+            return Err("nats-server did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok((Server(child), format!("nats://127.0.0.1:{port}")))
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (_server, url) = match std::env::args().nth(1) {
+        Some(url) => (None, url),
+        None => {
+            let (server, url) = local_server()?;
+            (Some(server), url)
+        }
+    };
+    let start = |system: &System| {
+        system.block_on(
+            NatsNode::builder()
+                .server(url.clone())
+                .cluster("bench")
+                .system(system.handle())
+                .start(),
+        )
+    };
+    let (server_system, client_system) = (System::builder().start()?, System::builder().start()?);
+    let (server, client) = (start(&server_system)?, start(&client_system)?);
+    server_system.block_on(async { server.register("counter", &Counter::default().spawn()) })?;
+    client_system.block_on(async {
+        let counter = client.lookup::<Counter>(&server.url("counter")).await?;
+        let started = Instant::now();
+        for _ in 0..ASKS {
+            counter.get().await?;
+        }
+        let ask = started.elapsed() / ASKS;
+        let started = Instant::now();
+        for _ in 0..TELLS {
+            counter.add(1)?;
+        }
+        assert_eq!(counter.get().await?, TELLS);
+        let tells = TELLS as f64 / started.elapsed().as_secs_f64();
+        println!("actium over NATS: ask {ask:?} per call, tell {tells:.0} msg/s");
+        Ok::<(), actium::Error>(())
+    })?;
+    client_system.block_on(raw(&url))?;
+    Ok(())
+}
+
+/// The floor: raw async-nats request-reply on the same server.
+async fn raw(url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let client = async_nats::connect(url).await?;
+    let mut requests = client.subscribe("raw.echo").await?;
+    let responder = client.clone();
+    let echo = tokio::spawn(async move {
+        while let Some(request) = requests.next().await {
+            if let Some(reply) = request.reply {
+                let _ = responder.publish(reply, request.payload).await;
+            }
+        }
+    });
+    client.flush().await?;
+    let started = Instant::now();
+    for _ in 0..ASKS {
+        client.request("raw.echo", "x".into()).await?;
+    }
+    println!(
+        "raw async-nats: request {:?} per call",
+        started.elapsed() / ASKS
+    );
+    echo.abort();
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Configuring and starting a [`NatsNode`]: connect to NATS, subscribe to
+//! the node's subject and the cluster's heartbeats, attach to the system.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actium_core::{Error, SystemHandle, transport};
+use tokio::sync::mpsc;
+
+use crate::address;
+use crate::node::{Config, NatsNode, Shared};
+use crate::peer::Outbound;
+use crate::tasks;
+
+/// How often a node publishes its heartbeat, by default.
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How long a node may be silent before it is declared down, by default.
+pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// The default largest message, header included: 1 MiB, NATS' own default
+/// largest payload.
+pub const DEFAULT_MAX_FRAME: usize = 1024 * 1024;
+
+/// Settings for a [`NatsNode`]; from [`NatsNode::builder`].
+#[derive(Debug)]
+#[must_use = "nothing starts until `start` is awaited"]
+pub struct NatsNodeBuilder {
+    server: String,
+    cluster: String,
+    heartbeat_interval: Duration,
+    heartbeat_timeout: Duration,
+    max_frame: usize,
+    system: Option<SystemHandle>,
+}
+
+impl NatsNodeBuilder {
+    pub(crate) fn new() -> Self {
+        NatsNodeBuilder {
+            server: "nats://127.0.0.1:4222".to_owned(),
+            cluster: "actium".to_owned(),
+            heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
+            heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
+            max_frame: DEFAULT_MAX_FRAME,
+            system: None,
+        }
+    }
+
+    /// The NATS server to connect to, such as `nats://127.0.0.1:4222`.
+    /// Default: `nats://127.0.0.1:4222`.
+    pub fn server(mut self, url: impl Into<String>) -> Self {
+        self.server = url.into();
+        self
+    }
+
+    /// The cluster's name: nodes meet only nodes of the same cluster on
+    /// the same NATS server. Letters, digits, `-` and `_`. Default: `actium`.
+    pub fn cluster(mut self, name: impl Into<String>) -> Self {
+        self.cluster = name.into();
+        self
+    }
+
+    /// How often the node publishes its heartbeat, and how long another
+    /// node may be silent before this one declares it down.
+    /// Default: [`DEFAULT_HEARTBEAT_INTERVAL`], [`DEFAULT_HEARTBEAT_TIMEOUT`].
+    pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.heartbeat_interval = interval;
+        self.heartbeat_timeout = timeout;
+        self
+    }
+
+    /// The largest message the node sends or accepts, header included;
+    /// larger ones are refused (sending) or dropped and logged (receiving).
+    /// Default: [`DEFAULT_MAX_FRAME`].
+    pub fn max_frame(mut self, bytes: usize) -> Self {
+        self.max_frame = bytes;
+        self
+    }
+
+    /// The system whose actors the node hosts. Default: the current one.
+    pub fn system(mut self, system: &SystemHandle) -> Self {
+        self.system = Some(system.clone());
+        self
+    }
+
+    /// Connects to NATS and attaches the node to its system. The node
+    /// listens on no port of its own.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSystem`] outside a system; [`Error::InvalidAddress`] for
+    /// a cluster name that cannot be a subject token; [`Error::Listen`] if
+    /// the NATS server cannot be reached or a node already runs on the
+    /// system.
+    pub async fn start(self) -> Result<NatsNode, Error> {
+        let system = match self.system {
+            Some(system) => system,
+            None => SystemHandle::try_current()?,
+        };
+        address::check_cluster(&self.cluster)?;
+        let unreachable = |reason: String| Error::Listen {
+            address: self.server.clone(),
+            reason,
+        };
+        if transport::is_attached(&system) {
+            return Err(unreachable("a node already runs on this system".to_owned()));
+        }
+        let id = system.node();
+        let client = async_nats::ConnectOptions::new()
+            .name(format!(
+                "actium {}",
+                address::node_address(&self.cluster, id)
+            ))
+            .connect(self.server.as_str())
+            .await
+            .map_err(|error| unreachable(format!("cannot connect to NATS: {error}")))?;
+        let subscribe = |subject: String| {
+            let client = client.clone();
+            async move { client.subscribe(subject).await }
+        };
+        let frames = subscribe(address::node_subject(&self.cluster, id))
+            .await
+            .map_err(|error| unreachable(format!("cannot subscribe: {error}")))?;
+        let alive = subscribe(address::alive_subject(&self.cluster))
+            .await
+            .map_err(|error| unreachable(format!("cannot subscribe: {error}")))?;
+        // The server knows the subscriptions before the node is used.
+        client
+            .flush()
+            .await
+            .map_err(|error| unreachable(format!("cannot reach NATS: {error}")))?;
+        let (queue, outgoing) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            clock: system.clock(),
+            id,
+            address: address::node_address(&self.cluster, id),
+            alive_subject: address::alive_subject(&self.cluster).into(),
+            cluster: self.cluster,
+            out: Arc::new(Outbound {
+                from: id,
+                max_frame: self.max_frame,
+                queue,
+            }),
+            config: Config {
+                heartbeat_interval: self.heartbeat_interval,
+                heartbeat_timeout: self.heartbeat_timeout,
+                max_frame: self.max_frame,
+            },
+            peers: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
+            system,
+        });
+        transport::attach(&shared.system, shared.clone())?;
+        let started = vec![
+            transport::spawn(&shared.system, tasks::write(client, outgoing)),
+            transport::spawn(&shared.system, tasks::read(shared.clone(), frames)),
+            transport::spawn(&shared.system, tasks::read(shared.clone(), alive)),
+            transport::spawn(&shared.system, tasks::heartbeat(shared.clone())),
+        ];
+        shared.set_tasks(started);
+        tracing::info!(node = %shared.address, server = %self.server, "node joined through NATS");
+        Ok(NatsNode { shared })
+    }
+}

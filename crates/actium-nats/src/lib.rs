@@ -1,0 +1,52 @@
+//! Nodes for [Actium](https://docs.rs/actium) that meet through a
+//! [NATS](https://nats.io) server: the same method calls on actors in
+//! other processes, with no listening port, no address book and no mesh of
+//! connections of their own.
+//!
+//! Applications use this crate through the `actium` facade's `nats`
+//! feature, as `actium::nats`. A [`NatsNode`] puts a system on a NATS
+//! server under a cluster name; `#[actor(remote)]` gives an actor type the
+//! wire codec its calls need, exactly as for TCP nodes.
+//!
+//! This crate needs Rust 1.89 (async-nats does); the rest of Actium needs
+//! 1.85.
+//!
+//! # Layout
+//!
+//! - `address` — node addresses (`nats://<cluster>/<node id>`), actor
+//!   URLs, and the subjects they map to.
+//! - `envelope` — one NATS message: a header naming the sending node, then
+//!   one frame of the same protocol TCP nodes speak
+//!   (`actium_remote::protocol`).
+//! - `peer` — another node as seen from here: its subject, the calls
+//!   waiting for its answers, whether it is alive; implements the core's
+//!   `Peer` seam.
+//! - `node` — [`NatsNode`]: look-ups, and what the node does with each
+//!   frame; implements the core's `Resolver` seam.
+//! - `builder` — [`NatsNodeBuilder`]: connecting and subscribing.
+//! - `tasks` — the writer, the readers and the heartbeat.
+//!
+//! # How a call flows
+//!
+//! Each node subscribes to `actium.<cluster>.node.<its id>`. A call on a
+//! reference to an actor of node `N` is encoded as over TCP and published
+//! to `N`'s subject, with this node's id in the header; `N` delivers it to
+//! the actor, and publishes the reply to the caller's own subject, where
+//! the waiting call is found by its id. Every node publishes a heartbeat
+//! to `actium.<cluster>.alive`; a node silent for the heartbeat timeout is
+//! down: calls waiting on it fail with `NodeDown`, and links and monitors
+//! to its actors fire with `NoConnection`.
+
+#![warn(missing_docs)]
+
+mod address;
+mod builder;
+mod envelope;
+mod node;
+mod peer;
+mod tasks;
+
+pub use builder::{
+    DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAX_FRAME, NatsNodeBuilder,
+};
+pub use node::NatsNode;

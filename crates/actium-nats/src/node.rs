@@ -1,0 +1,443 @@
+//! [`NatsNode`]: a system's presence in a cluster that meets through NATS,
+//! and what the node does with each frame that reaches it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use actium_core::transport::{self, Peer, Resolver, Respond, Response};
+use actium_core::{Actor, ActorRef, Clock, Error, NodeId, SystemHandle, TaskHandle};
+use actium_remote::protocol::{Frame, NodeAnswer, NodeInfo, Request, from_peer, sent_from};
+use async_nats::Subject;
+
+use crate::address;
+use crate::builder::NatsNodeBuilder;
+use crate::peer::{NatsPeer, Outbound, Outgoing, Responder};
+
+/// The most other nodes one node keeps track of: a publisher cannot make
+/// a node grow without bound by claiming ever new node ids.
+const MAX_PEERS: usize = 4096;
+
+/// A node that meets the other nodes of its cluster through a NATS server:
+/// hosts a system's actors, with no listening port of its own.
+///
+/// References to its actors can be sent to other nodes of the cluster, and
+/// calls on references to theirs are the same method calls as local ones.
+///
+/// # Examples
+///
+/// ```no_run
+/// use actium::nats::NatsNode;
+/// use actium::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Greeter;
+///
+/// #[actor(remote)]
+/// impl Greeter {
+///     #[ask]
+///     fn greet(&self, name: String) -> String {
+///         format!("hello, {name}")
+///     }
+/// }
+///
+/// actium::launch(Mode::Tasks, async {
+///     let node = NatsNode::builder()
+///         .server("nats://127.0.0.1:4222")
+///         .cluster("shop")
+///         .start()
+///         .await?;
+///     node.register("greeter", &Greeter.spawn())?;
+///     println!("look me up at {}", node.url("greeter"));
+///     Ok::<(), actium::Error>(())
+/// })?;
+/// # Ok::<(), actium::Error>(())
+/// ```
+pub struct NatsNode {
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Config {
+    pub(crate) heartbeat_interval: Duration,
+    pub(crate) heartbeat_timeout: Duration,
+    pub(crate) max_frame: usize,
+}
+
+pub(crate) struct Shared {
+    pub(crate) system: SystemHandle,
+    pub(crate) clock: Clock,
+    pub(crate) id: NodeId,
+    pub(crate) cluster: String,
+    pub(crate) address: String,
+    pub(crate) alive_subject: Subject,
+    pub(crate) out: Arc<Outbound>,
+    pub(crate) config: Config,
+    pub(crate) peers: Mutex<HashMap<NodeId, Arc<NatsPeer>>>,
+    pub(crate) tasks: Mutex<Vec<TaskHandle>>,
+    pub(crate) closed: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl NatsNode {
+    /// Settings for a new node.
+    pub fn builder() -> NatsNodeBuilder {
+        NatsNodeBuilder::new()
+    }
+
+    /// The node's address, `nats://<cluster>/<node id>`: references to its
+    /// actors carry it.
+    pub fn address(&self) -> &str {
+        &self.shared.address
+    }
+
+    /// The node's id: its system's node id.
+    pub fn id(&self) -> NodeId {
+        self.shared.id
+    }
+
+    /// The cluster the node belongs to.
+    pub fn cluster(&self) -> &str {
+        &self.shared.cluster
+    }
+
+    /// The system whose actors this node hosts.
+    pub fn system(&self) -> &SystemHandle {
+        &self.shared.system
+    }
+
+    /// The URL other nodes look up the actor registered here as `name`
+    /// by: `nats://<cluster>/<node id>/<name>`.
+    pub fn url(&self, name: &str) -> String {
+        format!("{}/{name}", self.shared.address)
+    }
+
+    /// Registers `actor` under `name` on this node, for other nodes'
+    /// [`lookup`](Self::lookup).
+    ///
+    /// # Errors
+    ///
+    /// As [`SystemHandle::register`]: the name is taken, or the actor has
+    /// stopped.
+    pub fn register<A: Actor>(&self, name: &str, actor: &ActorRef<A>) -> Result<(), Error> {
+        self.shared.system.register(name, actor)
+    }
+
+    /// The actor registered as `name` on the node of `url`
+    /// (`nats://<cluster>/<node id>/<name>`, as [`url`](Self::url) gives).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidAddress`] for a URL that is not of this cluster;
+    /// [`Error::NotRegistered`], [`Error::WrongType`],
+    /// [`Error::NotRemote`] for a type that is not `#[actor(remote)]`, and
+    /// [`Error::NodeDown`] if the node does not answer within the system's
+    /// default timeout.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future abandons the request; the node is unaffected.
+    pub async fn lookup<A: Actor>(&self, url: &str) -> Result<ActorRef<A>, Error> {
+        let parsed = address::parse(url)?;
+        let Some(name) = parsed.name else {
+            return Err(Error::InvalidAddress {
+                address: url.to_owned(),
+                reason: "expected `nats://<cluster>/<node id>/<name>`".to_owned(),
+            });
+        };
+        self.shared.check_cluster(url, parsed.cluster)?;
+        if parsed.node == self.shared.id {
+            return self.shared.system.whereis(name);
+        }
+        if !A::REMOTE {
+            return Err(Error::NotRemote {
+                actor_type: A::NAME,
+            });
+        }
+        let peer = self.shared.peer(parsed.node)?;
+        let timeout = self.shared.system.default_timeout();
+        match peer.request(Request::Lookup { name }, timeout).await? {
+            NodeAnswer::Found(label) if label.type_name() == A::NAME => {
+                Ok(transport::remote_ref(&self.shared.system, label, peer))
+            }
+            NodeAnswer::Found(label) => Err(Error::WrongType {
+                name: url.to_owned(),
+                expected: A::NAME,
+                found: label.type_name(),
+            }),
+            NodeAnswer::NotRegistered => Err(Error::NotRegistered {
+                name: url.to_owned(),
+            }),
+            other => Err(Error::NodeDown {
+                node: peer.address().to_owned(),
+                reason: format!("unexpected answer: {}", from_peer(&format!("{other:?}"))),
+            }),
+        }
+    }
+
+    /// Leaves the cluster: tells the other nodes (their calls to this node
+    /// fail with `NodeDown` at once, their links and monitors fire), stops
+    /// the node's tasks and detaches it from its system. Also done on drop.
+    pub fn shutdown(&self) {
+        self.shared.shutdown(true);
+    }
+
+    /// Not public API: stops the node as a crash would, without a goodbye,
+    /// so that tests can show the other nodes detect it by its silence.
+    #[doc(hidden)]
+    pub fn vanish(&self) {
+        self.shared.shutdown(false);
+    }
+}
+
+impl Drop for NatsNode {
+    fn drop(&mut self) {
+        self.shared.shutdown(true);
+    }
+}
+
+impl std::fmt::Debug for NatsNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsNode")
+            .field("address", &self.shared.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    pub(crate) fn set_tasks(&self, tasks: Vec<TaskHandle>) {
+        *lock(&self.tasks) = tasks;
+    }
+
+    fn check_cluster(&self, address: &str, cluster: &str) -> Result<(), Error> {
+        if cluster == self.cluster {
+            return Ok(());
+        }
+        Err(Error::InvalidAddress {
+            address: address.to_owned(),
+            reason: format!("not of this node's cluster `{}`", self.cluster),
+        })
+    }
+
+    /// The peer for node `node`, made on first use.
+    pub(crate) fn peer(&self, node: NodeId) -> Result<Arc<NatsPeer>, Error> {
+        let mut peers = lock(&self.peers);
+        if let Some(peer) = peers.get(&node) {
+            return Ok(peer.clone());
+        }
+        let address = address::node_address(&self.cluster, node);
+        if peers.len() >= MAX_PEERS {
+            return Err(Error::NodeDown {
+                node: address,
+                reason: format!("this node already tracks {MAX_PEERS} nodes"),
+            });
+        }
+        let subject = address::node_subject(&self.cluster, node).into();
+        let peer = Arc::new(NatsPeer::new(
+            address,
+            node,
+            subject,
+            self.out.clone(),
+            self.clock.clone(),
+        ));
+        peers.insert(node, peer.clone());
+        Ok(peer)
+    }
+
+    /// The peer for node `node`, if this node knows it already.
+    fn known(&self, node: NodeId) -> Option<Arc<NatsPeer>> {
+        lock(&self.peers).get(&node).cloned()
+    }
+
+    /// Every known peer (for the heartbeat's check).
+    pub(crate) fn all_peers(&self) -> Vec<Arc<NatsPeer>> {
+        lock(&self.peers).values().cloned().collect()
+    }
+
+    /// Forgets the nodes that are down and that nothing refers to (no
+    /// reference, link or monitor holds their peer): a cluster whose nodes
+    /// come and go does not grow this node's table.
+    pub(crate) fn forget_departed(&self) {
+        lock(&self.peers).retain(|_, peer| Arc::strong_count(peer) > 1 || !peer.is_down_and_idle());
+    }
+
+    fn shutdown(&self, say_goodbye: bool) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if say_goodbye {
+            let bye = Frame::Bye {
+                reason: "the node is shutting down".into(),
+            };
+            let _ = self.out.send(&self.alive_subject, &bye);
+        }
+        // The writer publishes what is queued (the goodbye), then stops.
+        let _ = self.out.queue.send(Outgoing::Close);
+        let tasks = std::mem::take(&mut *lock(&self.tasks));
+        // The writer is the first task: it stops by itself; the others
+        // would run forever.
+        for task in tasks.into_iter().skip(usize::from(say_goodbye)) {
+            task.abort();
+        }
+        // This node can reach no other now: what waits on them fails, and
+        // links and monitors to their actors fire with `noconnection`.
+        for peer in self.all_peers() {
+            peer.went_down("this node left the cluster", &self.system);
+        }
+        transport::detach(&self.system);
+        tracing::info!(node = %self.address, "node left the cluster");
+    }
+
+    /// Acts on one NATS message that reached this node.
+    pub(crate) fn dispatch(&self, bytes: &[u8]) {
+        if bytes.len() > self.config.max_frame {
+            tracing::warn!(
+                bytes = bytes.len(),
+                "dropped a message larger than the largest frame"
+            );
+            return;
+        }
+        let (from, frame) = match crate::envelope::decode(bytes) {
+            Ok(decoded) => decoded,
+            Err(reason) => {
+                tracing::warn!(reason = %from_peer(&reason), "dropped a message");
+                return;
+            }
+        };
+        if from == self.id {
+            return; // our own heartbeat
+        }
+        let peer = self.known(from);
+        if let Some(peer) = &peer {
+            peer.heard();
+        }
+        match frame {
+            Frame::Tell {
+                to,
+                method,
+                payload,
+                trace,
+            } => self.deliver(from, to, method, payload, None, trace),
+            Frame::Ask {
+                id,
+                to,
+                method,
+                payload,
+                trace,
+            } => {
+                let responder = Box::new(Responder {
+                    out: self.out.clone(),
+                    subject: address::node_subject(&self.cluster, from).into(),
+                    id,
+                });
+                self.deliver(from, to, method, payload, Some(responder), trace);
+            }
+            Frame::Reply { id, response } => {
+                if let Some(peer) = peer {
+                    peer.answered(id, response, &self.system);
+                }
+            }
+            Frame::Answer { id, answer } => {
+                if let Some(peer) = peer {
+                    peer.request_answered(id, answer);
+                }
+            }
+            Frame::Signal(signal) => self.signal(from, signal),
+            Frame::Request { id, request } => {
+                let answer = self.answer(request);
+                let subject = address::node_subject(&self.cluster, from).into();
+                if let Err(reason) = self.out.send(&subject, &Frame::Answer { id, answer }) {
+                    tracing::warn!(%reason, "could not answer a node's request");
+                }
+            }
+            Frame::Bye { reason } => {
+                if let Some(peer) = peer {
+                    let reason = format!("closed by the node: {}", from_peer(&reason));
+                    peer.went_down(&reason, &self.system);
+                }
+            }
+            Frame::Ping | Frame::Pong => {}
+        }
+    }
+
+    fn deliver(
+        &self,
+        from: NodeId,
+        to: actium_core::ActorId,
+        method: &str,
+        payload: &[u8],
+        responder: Option<Box<Responder>>,
+        trace: Option<transport::TraceContext>,
+    ) {
+        if to.node() != self.id {
+            tracing::debug!(%to, method, "a call for an actor of another node");
+            if let Some(responder) = responder {
+                responder.respond(Response::Stopped);
+            }
+            return;
+        }
+        let responder = responder.map(|responder| responder as transport::Responder);
+        match transport::deliver(&self.system, to, method, payload, responder, trace) {
+            Ok(()) => {}
+            Err(error @ Error::ActorStopped { .. }) => {
+                tracing::debug!(%from, method, %error, "call to a stopped actor");
+            }
+            Err(error) => tracing::warn!(%from, method, %error, "call not delivered"),
+        }
+    }
+
+    fn signal(&self, from: NodeId, signal: transport::RemoteSignal) {
+        if !sent_from(&signal, from) {
+            tracing::warn!(
+                %from,
+                signal = %from_peer(&format!("{signal:?}")),
+                "dropped a signal that claims to come from another node"
+            );
+            return;
+        }
+        if signal.receiver().node() != self.id {
+            return;
+        }
+        match self.peer(from) {
+            Ok(peer) => {
+                peer.heard();
+                transport::apply(&self.system, peer, signal);
+            }
+            Err(error) => tracing::warn!(%error, "dropped a signal"),
+        }
+    }
+
+    /// Answers another node's request.
+    fn answer(&self, request: Request<'_>) -> NodeAnswer {
+        match request {
+            Request::Lookup { name } => match self.system.registered_label(name) {
+                Some(label) => NodeAnswer::Found(label),
+                None => NodeAnswer::NotRegistered,
+            },
+            // Remote spawn over NATS is not built yet.
+            Request::Spawn { .. } => NodeAnswer::NotSpawnable,
+            Request::Describe => NodeAnswer::Description(NodeInfo {
+                name: self.address.clone(),
+                address: self.address.clone(),
+                actors: self.system.actors(),
+                names: self.system.registered_actors(),
+            }),
+        }
+    }
+}
+
+impl Resolver for Shared {
+    fn address(&self) -> &str {
+        &self.address
+    }
+
+    fn peer(&self, address: &str) -> Result<Arc<dyn Peer>, Error> {
+        let parsed = address::parse(address)?;
+        self.check_cluster(address, parsed.cluster)?;
+        let peer: Arc<dyn Peer> = Shared::peer(self, parsed.node)?;
+        Ok(peer)
+    }
+}

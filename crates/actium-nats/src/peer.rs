@@ -1,0 +1,329 @@
+//! One other node of the cluster as this node sees it: the subject its
+//! frames go to, the calls waiting for its answers, and whether it is
+//! alive (its heartbeats).
+//!
+//! There is no connection per node: every node keeps one connection to
+//! NATS, and a peer is a subject plus bookkeeping. A peer is *down* once
+//! no heartbeat or frame has come from its node for the heartbeat timeout,
+//! or when its node said goodbye: then every call waiting on it fails with
+//! `NodeDown`, every link and monitor that crossed to it fires with
+//! `NoConnection`, and new calls fail at once until it is heard again.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use actium_core::transport::{self, Answer, OutgoingCall, Peer, RemoteSignal, Respond, Response};
+use actium_core::{Clock, Error, NodeId, SystemHandle};
+use actium_remote::protocol::{Frame, NodeAnswer, Request};
+use async_nats::Subject;
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::envelope;
+
+/// What the writer task publishes, in order.
+pub(crate) enum Outgoing {
+    /// One message.
+    Publish(Subject, Bytes),
+    /// Flush what is queued, then stop (the node shuts down).
+    Close,
+}
+
+/// The one way out of a node: frames are encoded here and published, in
+/// the order they were sent, by the node's writer task.
+pub(crate) struct Outbound {
+    pub(crate) from: NodeId,
+    pub(crate) max_frame: usize,
+    pub(crate) queue: mpsc::UnboundedSender<Outgoing>,
+}
+
+impl Outbound {
+    /// Queues `frame` for `subject`.
+    ///
+    /// # Errors
+    ///
+    /// Why it was not queued: it does not encode, is too large, or the
+    /// node has shut down.
+    pub(crate) fn send(&self, subject: &Subject, frame: &Frame<'_>) -> Result<(), String> {
+        let bytes = envelope::encode(self.from, frame, self.max_frame)?;
+        self.queue
+            .send(Outgoing::Publish(subject.clone(), bytes))
+            .map_err(|_| "the node has shut down".to_owned())
+    }
+}
+
+enum Pending {
+    Call(Answer),
+    Request(oneshot::Sender<NodeAnswer>),
+}
+
+struct State {
+    pending: HashMap<u64, Pending>,
+    /// Why the node is down, while it is.
+    down: Option<String>,
+    /// When anything last came from the node.
+    heard: Instant,
+}
+
+pub(crate) struct NatsPeer {
+    address: String,
+    node: NodeId,
+    subject: Subject,
+    out: Arc<Outbound>,
+    clock: Clock,
+    next_id: AtomicU64,
+    state: Mutex<State>,
+}
+
+impl NatsPeer {
+    pub(crate) fn new(
+        address: String,
+        node: NodeId,
+        subject: Subject,
+        out: Arc<Outbound>,
+        clock: Clock,
+    ) -> Self {
+        NatsPeer {
+            address,
+            node,
+            subject,
+            out,
+            next_id: AtomicU64::new(1),
+            state: Mutex::new(State {
+                pending: HashMap::new(),
+                down: None,
+                // A new peer gets one heartbeat timeout to be heard from.
+                heard: clock.now(),
+            }),
+            clock,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Only bookkeeping runs under this lock; answers are resolved and
+        // relations fired after it is released.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn down_error(&self, reason: &str) -> Error {
+        Error::NodeDown {
+            node: self.address.clone(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// Something came from the node: it is alive.
+    pub(crate) fn heard(&self) {
+        let mut state = self.lock();
+        state.heard = self.clock.now();
+        if state.down.take().is_some() {
+            tracing::info!(peer = %self.address, "the node is heard from again");
+        }
+    }
+
+    /// Declares the node down for `reason`: fails what waits on it and
+    /// fires the relations that crossed to it.
+    pub(crate) fn went_down(&self, reason: &str, system: &SystemHandle) {
+        let pending = {
+            let mut state = self.lock();
+            if state.down.is_some() {
+                return;
+            }
+            state.down = Some(reason.to_owned());
+            std::mem::take(&mut state.pending)
+        };
+        tracing::warn!(peer = %self.address, %reason, "node down");
+        for (_, waiting) in pending {
+            match waiting {
+                Pending::Call(answer) => answer.fail(self.down_error(reason)),
+                // Dropping the sender tells the requester.
+                Pending::Request(_) => {}
+            }
+        }
+        transport::connection_lost(system, self.node);
+    }
+
+    /// The heartbeat's check: forgets answers whose callers gave up, and
+    /// declares the node down if it has been silent for `timeout`.
+    pub(crate) fn check(&self, timeout: Duration, system: &SystemHandle) {
+        let silent = {
+            let mut state = self.lock();
+            state.pending.retain(|_, waiting| match waiting {
+                Pending::Call(answer) => !answer.is_abandoned(),
+                Pending::Request(sender) => !sender.is_closed(),
+            });
+            self.clock.now().saturating_duration_since(state.heard)
+        };
+        if silent > timeout {
+            self.went_down(&format!("no heartbeat for {silent:?}"), system);
+        }
+    }
+
+    /// Whether the node is down with nothing waiting on it.
+    pub(crate) fn is_down_and_idle(&self) -> bool {
+        let state = self.lock();
+        state.down.is_some() && state.pending.is_empty()
+    }
+
+    /// A response to a call of ours arrived.
+    pub(crate) fn answered(&self, id: u64, response: Response<'_>, system: &SystemHandle) {
+        let pending = {
+            let mut state = self.lock();
+            // A reply under a request's id is the peer's mistake and must
+            // not take the request's place.
+            match state.pending.get(&id) {
+                Some(Pending::Call(_)) => state.pending.remove(&id),
+                _ => None,
+            }
+        };
+        if let Some(Pending::Call(answer)) = pending {
+            answer.resolve(system, response);
+        }
+    }
+
+    /// An answer to a request of ours arrived.
+    pub(crate) fn request_answered(&self, id: u64, answer: NodeAnswer) {
+        let pending = {
+            let mut state = self.lock();
+            match state.pending.get(&id) {
+                Some(Pending::Request(_)) => state.pending.remove(&id),
+                _ => None,
+            }
+        };
+        if let Some(Pending::Request(sender)) = pending {
+            let _ = sender.send(answer);
+        }
+    }
+
+    /// Asks the node itself (a look-up), waiting at most `timeout`.
+    pub(crate) async fn request(
+        &self,
+        request: Request<'_>,
+        timeout: Duration,
+    ) -> Result<NodeAnswer, Error> {
+        let (sender, receiver) = oneshot::channel();
+        {
+            let mut state = self.lock();
+            if let Some(reason) = &state.down {
+                return Err(self.down_error(reason));
+            }
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            state.pending.insert(id, Pending::Request(sender));
+            if let Err(reason) = self
+                .out
+                .send(&self.subject, &Frame::Request { id, request })
+            {
+                state.pending.remove(&id);
+                return Err(self.down_error(&reason));
+            }
+        }
+        match self.clock.timeout(timeout, receiver).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(_dropped)) => {
+                let reason = self.lock().down.clone();
+                Err(self.down_error(reason.as_deref().unwrap_or("the node went away")))
+            }
+            Err(_elapsed) => Err(self.down_error(&format!("no answer within {timeout:?}"))),
+        }
+    }
+}
+
+impl Peer for NatsPeer {
+    fn address(&self) -> &str {
+        &self.address
+    }
+
+    fn is_connected(&self) -> bool {
+        self.lock().down.is_none()
+    }
+
+    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Error> {
+        let mut state = self.lock();
+        if let Some(reason) = &state.down {
+            return Err(self.down_error(reason));
+        }
+        let OutgoingCall {
+            to,
+            method,
+            payload,
+            answer,
+            trace,
+            ..
+        } = call;
+        let sent = match answer {
+            None => self.out.send(
+                &self.subject,
+                &Frame::Tell {
+                    to,
+                    method,
+                    payload,
+                    trace,
+                },
+            ),
+            Some(answer) => {
+                let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                // Registered before it is sent, so that no reply can come
+                // back before its caller is known.
+                state.pending.insert(id, Pending::Call(answer));
+                let frame = Frame::Ask {
+                    id,
+                    to,
+                    method,
+                    payload,
+                    trace,
+                };
+                let sent = self.out.send(&self.subject, &frame);
+                if sent.is_err() {
+                    state.pending.remove(&id);
+                }
+                sent
+            }
+        };
+        sent.map_err(|message| Error::Codec {
+            actor_type: "?".to_owned(),
+            method: method.to_owned(),
+            message,
+        })
+    }
+
+    fn signal(&self, signal: RemoteSignal) -> Result<(), Error> {
+        if let Some(reason) = &self.lock().down {
+            return Err(self.down_error(reason));
+        }
+        self.out
+            .send(&self.subject, &Frame::Signal(signal))
+            .map_err(|reason| self.down_error(&reason))
+    }
+}
+
+/// Answers a request-reply from another node: the reply is published to
+/// the caller's node subject.
+pub(crate) struct Responder {
+    pub(crate) out: Arc<Outbound>,
+    pub(crate) subject: Subject,
+    pub(crate) id: u64,
+}
+
+impl Respond for Responder {
+    fn respond(self: Box<Self>, response: Response<'_>) {
+        let frame = Frame::Reply {
+            id: self.id,
+            response,
+        };
+        if let Err(reason) = self.out.send(&self.subject, &frame) {
+            // A value too large to send: the caller is told why rather
+            // than left to its deadline.
+            tracing::warn!(subject = %self.subject, %reason, "could not send a reply");
+            let rejected = Response::Rejected(transport::Rejection::Other(reason));
+            let _ = self.out.send(
+                &self.subject,
+                &Frame::Reply {
+                    id: self.id,
+                    response: rejected,
+                },
+            );
+        }
+    }
+}
