@@ -1,8 +1,9 @@
 //! Reaching actors by registered name, as Erlang's `Name ! Msg` and
 //! `monitor(process, Name)`: `Named` looks the name up at every call, so it
 //! follows a supervisor's restarted child and any new holder of the name;
-//! `monitor_name` monitors whoever holds the name now. An unregistered
-//! name is a typed error, never a panic.
+//! `monitor_name` monitors whoever holds the name now, and delivers a
+//! `Down` with `noproc` at once when nobody does, as Erlang does. A call
+//! to an unregistered name is a typed error, never a panic.
 
 use std::time::Duration;
 
@@ -57,8 +58,8 @@ struct Watcher {
 #[actor]
 impl Watcher {
     #[ask]
-    fn watch(&mut self, ctx: &mut Context<Self>, name: String) -> Result<MonitorRef, Error> {
-        Ok(ctx.monitor_name(&name)?.id())
+    fn watch(&mut self, ctx: &mut Context<Self>, name: String) -> MonitorRef {
+        ctx.monitor_name(&name).id()
     }
 
     #[on_down]
@@ -131,13 +132,14 @@ async fn a_named_handle_follows_a_child_its_supervisor_starts_again() -> actium:
 }
 
 #[actium::test]
-async fn monitoring_an_unregistered_name_is_a_typed_error() -> actium::Result<()> {
+async fn monitoring_an_unregistered_name_delivers_noproc_at_once() -> actium::Result<()> {
     let watcher = Watcher::default().spawn();
-    assert!(matches!(
-        watcher.watch("store".into()).await?,
-        Err(Error::NotRegistered { name }) if name == "store"
-    ));
-    assert!(watcher.downs().await?.is_empty());
+    watcher.watch("store".into()).await?;
+    let limit = std::time::Instant::now() + Duration::from_secs(10);
+    while watcher.downs().await?.is_empty() && std::time::Instant::now() < limit {
+        actium::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(watcher.downs().await?, ["Unregistered noproc"]);
     Ok(())
 }
 
@@ -147,7 +149,7 @@ async fn monitoring_a_name_watches_the_actor_that_holds_it() -> actium::Result<(
     let store = Store::default().spawn();
     // The Store registers itself on start; a call has returned, so it has.
     store.get().await?;
-    watcher.watch("store".into()).await??;
+    watcher.watch("store".into()).await?;
     store.kill();
     store.stopped().await;
     assert_eq!(watcher.downs().await?, ["Store killed"]);
@@ -159,11 +161,13 @@ async fn a_process_monitors_a_name() -> actium::Result<()> {
     let store = Store::default().spawn();
     store.get().await?;
     let process = actium::spawn(move |mut inbox: Inbox| async move {
-        assert!(matches!(
-            inbox.monitor_name("nobody"),
-            Err(Error::NotRegistered { .. })
-        ));
-        let monitor = inbox.monitor_name("store").expect("registered");
+        let nobody = inbox.monitor_name("nobody");
+        let down = inbox.recv_as::<Down>(Duration::MAX).await.expect("a Down");
+        assert_eq!(
+            (down.monitor, down.reason),
+            (nobody.id(), ExitReason::NoProc)
+        );
+        let monitor = inbox.monitor_name("store");
         store.stop();
         let down = inbox.recv_as::<Down>(Duration::MAX).await.expect("a Down");
         assert_eq!(down.monitor, monitor.id());

@@ -218,12 +218,10 @@ impl<A: Actor> Context<A> {
     /// `monitor(process, Name)`): as [`monitor`](Context::monitor) on
     /// the actor that holds the name when it is called. The monitor stays
     /// on that actor; to follow whoever holds a name later, look it up
-    /// again (or call through a [`Named`](crate::Named)).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotRegistered`](crate::Error::NotRegistered) if no actor
-    /// holds the name (where Erlang delivers a `DOWN` with `noproc`).
+    /// again (or call through a [`Named`](crate::Named)). If no actor
+    /// holds the name, the `Down` comes at once with
+    /// [`ExitReason::NoProc`](crate::ExitReason::NoProc), as in Erlang; its
+    /// `actor` is a stand-in whose type name is `"Unregistered"`.
     ///
     /// # Examples
     ///
@@ -239,9 +237,8 @@ impl<A: Actor> Context<A> {
     /// #[actor]
     /// impl Watcher {
     ///     #[ask]
-    ///     fn watch(&mut self, name: String, ctx: &mut Context<Self>) -> Result<(), actium::Error> {
-    ///         ctx.monitor_name(&name)?;
-    ///         Ok(())
+    ///     fn watch(&mut self, name: String, ctx: &mut Context<Self>) {
+    ///         ctx.monitor_name(&name);
     ///     }
     ///
     ///     #[on_down]
@@ -256,20 +253,20 @@ impl<A: Actor> Context<A> {
     /// }
     /// # actium::launch(Mode::Tasks, async {
     /// let watcher = Watcher::default().spawn();
-    /// assert!(matches!(
-    ///     watcher.watch("store".into()).await?,
-    ///     Err(actium::Error::NotRegistered { .. })
-    /// ));
+    /// // Nobody holds the name: the Down comes at once, `noproc`.
+    /// watcher.watch("store".into()).await?;
+    /// # while watcher.downs().await?.is_empty() { actium::sleep(std::time::Duration::from_millis(1)).await; }
+    /// assert_eq!(watcher.downs().await?, [ExitReason::NoProc]);
     /// let store = Store.spawn();
     /// actium::register("store", &store)?;
-    /// watcher.watch("store".into()).await??;
+    /// watcher.watch("store".into()).await?;
     /// store.stop();
-    /// # while watcher.downs().await?.is_empty() { actium::sleep(std::time::Duration::from_millis(1)).await; }
-    /// assert_eq!(watcher.downs().await?, [ExitReason::Stopped]);
+    /// # while watcher.downs().await?.len() < 2 { actium::sleep(std::time::Duration::from_millis(1)).await; }
+    /// assert_eq!(watcher.downs().await?, [ExitReason::NoProc, ExitReason::Stopped]);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn monitor_name(&self, name: &str) -> Result<Monitor, crate::base::Error> {
-        Ok(self.cell.monitor(&self.cell.registered(name)?))
+    pub fn monitor_name(&self, name: &str) -> Monitor {
+        self.cell.monitor_name(name)
     }
 
     /// Sends `other` an exit signal with `reason` (Erlang's `exit/2`): if

@@ -4,10 +4,15 @@
 //! actor's `Inbox` (in `otp`) forward here, so the two cannot drift apart.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crate::actor::{Actor, AnyRef, Cell};
-use crate::base::{Error, ExitReason};
-use crate::cell::{CellCore, ErasedCell, Monitor};
+use crate::base::{ActorId, ActorLabel, Error, ExitReason};
+use crate::cell::{CellCore, ErasedCell, ExitedCell, Monitor};
+
+/// The type name of the `Down` that monitoring an unregistered name
+/// delivers: no actor held the name.
+pub(crate) const UNREGISTERED: &str = "Unregistered";
 
 impl<A: Actor> Cell<A> {
     fn erased_self(self: &Arc<Self>) -> Arc<dyn ErasedCell> {
@@ -31,6 +36,19 @@ impl<A: Actor> Cell<A> {
             other.erased().clone(),
             self.erased_self(),
         )
+    }
+
+    /// Watches whoever holds `name` now; when nobody does, a stand-in
+    /// that has already exited with `noproc`, so that the `Down` comes at
+    /// once (Erlang's `monitor(process, Name)`).
+    pub(crate) fn monitor_name(self: &Arc<Self>, name: &str) -> Monitor {
+        let target = self.registered(name).unwrap_or_else(|_| {
+            let system = &self.core.system;
+            let local = system.next_local.fetch_add(1, Ordering::Relaxed);
+            let label = ActorLabel::new(ActorId::new(system.node, local), UNREGISTERED);
+            AnyRef::local(ExitedCell::new(label, system.clone()))
+        });
+        self.monitor(&target)
     }
 
     /// The actor registered as `name` in this actor's system.

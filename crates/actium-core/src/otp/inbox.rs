@@ -350,11 +350,8 @@ impl Inbox {
     }
 
     /// Monitors the actor registered as `name` now; see
-    /// [`Context::monitor_name`](crate::actor::Context::monitor_name).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotRegistered`] if no actor holds the name.
+    /// [`Context::monitor_name`](crate::actor::Context::monitor_name). If no
+    /// actor holds the name, the `Down` comes at once with `noproc`.
     ///
     /// # Examples
     ///
@@ -367,8 +364,10 @@ impl Inbox {
     /// let store = Store.spawn();
     /// actium::register("store", &store)?;
     /// let process = actium::spawn(|mut inbox: Inbox| async move {
-    ///     assert!(inbox.monitor_name("nobody").is_err());
-    ///     inbox.monitor_name("store").expect("registered");
+    ///     inbox.monitor_name("nobody");
+    ///     let down = inbox.recv_as::<Down>(Duration::MAX).await.expect("a Down");
+    ///     assert_eq!(down.reason, ExitReason::NoProc);
+    ///     inbox.monitor_name("store");
     ///     actium::whereis::<Store>("store").expect("registered").kill();
     ///     let down = inbox.recv_as::<Down>(Duration::MAX).await.expect("a Down");
     ///     assert_eq!(down.reason, ExitReason::Killed);
@@ -376,8 +375,8 @@ impl Inbox {
     /// assert_eq!(process.stopped().await, ExitReason::Normal);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
-    pub fn monitor_name(&self, name: &str) -> Result<Monitor, Error> {
-        Ok(self.cell.monitor(&self.cell.registered(name)?))
+    pub fn monitor_name(&self, name: &str) -> Monitor {
+        self.cell.monitor_name(name)
     }
 
     /// Sends `other` an exit signal with `reason`; see
