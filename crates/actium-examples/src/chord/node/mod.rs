@@ -207,12 +207,18 @@ impl ChordNode {
     /// without waiting a period each.
     #[ask(parallel)]
     pub async fn join(mut this: Reentrant<Self>, n1: Peer) -> Result<(), LookupError> {
-        let n = this.with(|node| node.id);
-        let found = call(&mut this, n1.id, || n1.node.find_successor(n)).await;
+        let (n, timeout) = this.with(|node| (node.id, node.config.call_timeout));
+        // Each hop of the lookup has its own deadline; the lookup as a
+        // whole may take many (a young ring routes along successors), so
+        // it gets BITS of them rather than the default ask deadline.
+        let limit = timeout * BITS as u32;
+        let found = call(&mut this, n1.id, || {
+            n1.node.find_successor(n).timeout(limit)
+        })
+        .await;
         let successor = found
             .map_err(|_| LookupError::Unreachable(n1.id))??
             .successor;
-        let timeout = this.with(|node| node.config.call_timeout);
         let keys = call(&mut this, successor.id, || {
             successor.node.hand_over(n).timeout(timeout)
         })
