@@ -353,6 +353,31 @@ mod tests {
     }
 
     #[test]
+    fn answered_deadlines_are_swept_out_and_live_ones_still_fire_in_order() {
+        let clock = ManualClock::new();
+        let source = clock.shared.clone();
+        let start = clock.now();
+        let live: Vec<_> = (1..=3)
+            .map(|s| {
+                let flag = Arc::new(Flag(AtomicBool::new(false)));
+                source.expire_at(start + Duration::from_secs(s), flag.clone());
+                flag
+            })
+            .collect();
+        // Ten thousand asks answered long before their deadline.
+        for i in 0..10_000 {
+            let answered = Arc::new(Flag(AtomicBool::new(true)));
+            source.expire_at(start + Duration::from_millis(500 + i), answered);
+        }
+        assert!(source.lock().due.len() <= 2 * SWEEP_MIN, "not swept");
+        assert_eq!(clock.pending(), 3);
+        assert_eq!(clock.next_due(), Some(start + Duration::from_secs(1)));
+        clock.advance(Duration::from_secs(2));
+        let fired: Vec<bool> = live.iter().map(|flag| flag.is_done()).collect();
+        assert_eq!(fired, [true, true, false]);
+    }
+
+    #[test]
     fn what_is_due_already_is_not_queued_and_dropped_sleeps_are_not_pending() {
         let clock = ManualClock::new();
         let source = clock.shared.clone();
