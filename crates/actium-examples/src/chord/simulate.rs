@@ -4,6 +4,11 @@
 //! with a latency drawn from the seed — and time is virtual. The driver
 //! is one more simulated node, `sim://driver`, which calls the Chord
 //! nodes over the same network.
+//! With [`Settings::shared`] every Chord node is instead an actor on one
+//! shared simulated node, delaying its own messages
+//! ([`Config::latency`](super::node::Config::latency)): an actor per
+//! Chord node rather than a system, what [`scale`] needs at 10^4–10^5
+//! nodes.
 //!
 //! A run builds a stable ring, stores keys and measures lookups as the
 //! real-time [`Ring`] driver does, then churns: nodes join, leave (see
