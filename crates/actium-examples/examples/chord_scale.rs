@@ -3,11 +3,16 @@
 //! node already in, every node stabilising and fixing its fingers every
 //! 30 virtual seconds, for 10 virtual minutes; then N lookups from random
 //! nodes are checked against the true ring. Every message between Chord
-//! nodes crosses the simulated network with 1–50 ms of latency.
+//! nodes takes 1–50 ms of virtual time. By default every Chord node is an
+//! actor on one shared simulated node and the Chord code delays each
+//! message itself ([`Config::latency`]); with `--system-per-node` every
+//! Chord node is a simulated node of its own (a whole system) and every
+//! message crosses the simulated network, through the codec.
 //!
 //! ```text
-//! cargo run --release --example chord_scale -- --nodes 1000
+//! cargo run --release --example chord_scale -- --nodes 100000
 //! cargo run --release --example chord_scale -- --nodes 1000 --count   # and count messages
+//! cargo run --release --example chord_scale -- --nodes 1000 --system-per-node
 //! ```
 //!
 //! Prints one line: the lookups' mean path length against ½·log2 N, the
@@ -28,9 +33,14 @@ use clap::Parser;
 /// lookups.
 #[derive(Parser, Debug)]
 struct Cli {
-    /// How many Chord nodes, each a simulated node of its own.
+    /// How many Chord nodes.
     #[arg(long, default_value_t = 1000)]
     nodes: usize,
+    /// Gives every Chord node a simulated node (a system) of its own,
+    /// reached across the simulated network, rather than an actor on one
+    /// shared simulated node.
+    #[arg(long)]
+    system_per_node: bool,
     /// How many lookups at the end [default: as many as nodes].
     #[arg(long)]
     lookups: Option<usize>,
@@ -64,6 +74,7 @@ fn main() -> ExitCode {
             slowest: period,
             ..Config::default()
         },
+        shared: !cli.system_per_node,
         ..Settings::new(cli.seed)
     };
     let run = match simulate::scale(
@@ -89,11 +100,16 @@ fn main() -> ExitCode {
     });
     let peak = peak_memory_kib();
     println!(
-        "chord_scale nodes={} lookups={} mean_hops={mean:.2} half_log2_n={reference:.2} \
+        "chord_scale nodes={} mode={} lookups={} mean_hops={mean:.2} half_log2_n={reference:.2} \
          off={:+.1}% failed={} virtual_s={:.0} wall_s={wall:.1} teardown_s={teardown:.1}{messages} \
          peak_mib={:.0} \
          kib_per_node={:.0} digest={}",
         settings.nodes,
+        if settings.shared {
+            "shared"
+        } else {
+            "system-per-node"
+        },
         run.lookups.count,
         (mean - reference) / reference * 100.0,
         run.lookups.failed,

@@ -21,6 +21,7 @@ fn config() -> Config {
         fastest: Duration::from_millis(5),
         slowest: Duration::from_millis(100),
         call_timeout: Duration::from_millis(500),
+        latency: None,
     }
 }
 

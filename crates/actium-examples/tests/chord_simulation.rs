@@ -4,6 +4,8 @@
 //! pointers, every lookup names the true successor and no key is lost;
 //! a seed replays exactly, digest and virtual time alike.
 
+use std::time::Duration;
+
 use actium_examples::chord::simulate::{self, Report, Settings};
 
 /// A small ring with as many churn events as nodes.
@@ -49,4 +51,45 @@ fn a_seed_replays_and_other_seeds_differ() {
     assert_eq!(first.elapsed, again.elapsed);
     assert_eq!(first.after.hops, again.after.hops);
     assert_ne!(run(12).digest, first.digest);
+}
+
+/// Chord nodes sharing one simulated node, each message delayed by the
+/// Chord code's own latency: the ring still heals after churn (crashes
+/// become leaves there) and a seed replays.
+#[test]
+fn shared_nodes_heal_after_churn_and_replay() {
+    let shared = |seed| Settings {
+        shared: true,
+        ..settings(seed)
+    };
+    let report = simulate::run(&shared(5)).expect("the ring settles");
+    assert_eq!((report.before.failed, report.after.failed), (0, 0));
+    assert_eq!((report.failed_puts, report.lost_keys), (0, 0));
+    let again = simulate::run(&shared(5)).expect("the ring settles");
+    assert_eq!(report.digest, again.digest);
+    assert_eq!(report.elapsed, again.elapsed);
+}
+
+/// The scale benchmark's shared mode, small: every lookup right, the
+/// lookups take virtual time (each hop's messages are delayed, where
+/// calls between actors of one system would take none), and a seed
+/// replays.
+#[test]
+fn the_shared_scale_run_delays_every_hop_and_replays() {
+    let settings = Settings {
+        nodes: 64,
+        lookups: 200,
+        shared: true,
+        ..Settings::new(2)
+    };
+    let duration = Duration::from_secs(120);
+    let run = || simulate::scale(&settings, duration, true, true).expect("the run ends");
+    let (first, again) = (run(), run());
+    assert_eq!(first.lookups.failed, 0);
+    assert!(first.lookups.mean_hops() > 1.0, "{:?}", first.lookups.hops);
+    assert!(first.lookups.elapsed >= Duration::from_millis(2));
+    assert!(first.messages.unwrap_or(0) > 0);
+    assert_eq!(first.digest, again.digest);
+    assert_eq!(first.messages, again.messages);
+    assert_eq!(first.lookups.hops, again.lookups.hops);
 }

@@ -59,7 +59,16 @@ struct State {
     /// Breaks ties between entries due at one instant: first come, first due.
     next_seq: u64,
     due: BinaryHeap<Reverse<Entry>>,
+    /// When `due` reaches this length, entries that can no longer fire
+    /// (answered asks, dropped sleeps) are swept out: most asks are
+    /// answered long before their deadline, and a heap full of them made
+    /// every push and pop slower. Twice the live entries after a sweep,
+    /// so sweeping costs O(1) a push over time.
+    sweep_at: usize,
 }
+
+/// The least heap length at which a sweep runs.
+const SWEEP_MIN: usize = 1024;
 
 struct Entry {
     at: Instant,
@@ -74,6 +83,17 @@ enum Due {
     Expire(Arc<dyn Expire>),
     /// Anything else due then (a simulated task's delayed wake-up).
     Call(Box<dyn FnOnce() + Send>),
+}
+
+impl Due {
+    /// Whether firing it could still do anything.
+    fn is_live(&self) -> bool {
+        match self {
+            Due::Wake(waker) => waker.strong_count() > 0,
+            Due::Expire(pending) => !pending.is_done(),
+            Due::Call(_) => true,
+        }
+    }
 }
 
 impl PartialEq for Entry {
@@ -156,11 +176,7 @@ impl ManualClock {
             .lock()
             .due
             .iter()
-            .filter(|entry| match &entry.0.what {
-                Due::Wake(waker) => waker.strong_count() > 0,
-                Due::Expire(pending) => !pending.is_done(),
-                Due::Call(_) => true,
-            })
+            .filter(|entry| entry.0.what.is_live())
             .count()
     }
 
@@ -218,6 +234,10 @@ impl Shared {
         let seq = state.next_seq;
         state.next_seq += 1;
         state.due.push(Reverse(Entry { at, seq, what }));
+        if state.due.len() >= state.sweep_at {
+            state.due.retain(|entry| entry.0.what.is_live());
+            state.sweep_at = (state.due.len() * 2).max(SWEEP_MIN);
+        }
         None
     }
 }
@@ -330,6 +350,31 @@ mod tests {
         clock.advance(Duration::from_secs(1));
         assert!(poll(&mut sleep).is_ready());
         assert_eq!(clock.pending(), 0);
+    }
+
+    #[test]
+    fn answered_deadlines_are_swept_out_and_live_ones_still_fire_in_order() {
+        let clock = ManualClock::new();
+        let source = clock.shared.clone();
+        let start = clock.now();
+        let live: Vec<_> = (1..=3)
+            .map(|s| {
+                let flag = Arc::new(Flag(AtomicBool::new(false)));
+                source.expire_at(start + Duration::from_secs(s), flag.clone());
+                flag
+            })
+            .collect();
+        // Ten thousand asks answered long before their deadline.
+        for i in 0..10_000 {
+            let answered = Arc::new(Flag(AtomicBool::new(true)));
+            source.expire_at(start + Duration::from_millis(500 + i), answered);
+        }
+        assert!(source.lock().due.len() <= 2 * SWEEP_MIN, "not swept");
+        assert_eq!(clock.pending(), 3);
+        assert_eq!(clock.next_due(), Some(start + Duration::from_secs(1)));
+        clock.advance(Duration::from_secs(2));
+        let fired: Vec<bool> = live.iter().map(|flag| flag.is_done()).collect();
+        assert_eq!(fired, [true, true, false]);
     }
 
     #[test]

@@ -32,6 +32,15 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 /// tasks runs; the guard it returns undoes that.
 pub(crate) type EnterHook = Arc<dyn Fn() -> Box<dyn Any> + Send + Sync>;
 
+/// The system a run of task polls is entered in: kept from one poll to
+/// the next while the tasks polled belong to one system, so that a
+/// simulation of one system (or of many tasks of each) enters it once per
+/// run rather than once per poll.
+struct Entered {
+    hook: EnterHook,
+    _guard: Box<dyn Any>,
+}
+
 /// How the seed picks the next task among those ready to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -277,16 +286,20 @@ impl Simulation {
         let waker = Waker::from(main_woken.clone());
         let mut cx = Context::from_waker(&waker);
         let mut main = std::pin::pin!(main);
+        let mut entered = None;
         loop {
             if main_woken.0.swap(false, Ordering::SeqCst) {
+                entered = None;
                 if let Poll::Ready(output) = main.as_mut().poll(&mut cx) {
                     return Ok(output);
                 }
             }
             if let Some(task) = self.pick() {
-                self.poll(&task);
+                self.poll(&task, &mut entered);
                 continue;
             }
+            // Time moves and `main` runs outside every system.
+            entered = None;
             if main_woken.0.load(Ordering::SeqCst) {
                 continue;
             }
@@ -325,8 +338,9 @@ impl Simulation {
     }
 
     /// Polls `task` once, unless it finished, was aborted, or is being
-    /// polled further up this thread's stack (a nested `block_on`).
-    fn poll(&self, task: &Arc<SimTask>) {
+    /// polled further up this thread's stack (a nested `block_on`), in its
+    /// system: the one `entered` already, or entered now in its place.
+    fn poll(&self, task: &Arc<SimTask>, entered: &mut Option<Entered>) {
         let Some(mut future) = lock(&task.future).take() else {
             if !task.finished.load(Ordering::SeqCst) {
                 task.woken_while_polled.store(true, Ordering::SeqCst);
@@ -334,15 +348,28 @@ impl Simulation {
             return;
         };
         if task.aborted.load(Ordering::SeqCst) {
+            // Its destructors run outside every system, as before a poll.
+            *entered = None;
             task.finish();
             return;
         }
+        let same = |current: &Entered, hook: &EnterHook| Arc::ptr_eq(&current.hook, hook);
+        match (&task.enter, entered.as_ref()) {
+            (Some(hook), Some(current)) if same(current, hook) => {}
+            (Some(hook), _) => {
+                // Leave the previous system before entering the next.
+                *entered = None;
+                let guard = hook();
+                *entered = Some(Entered {
+                    hook: hook.clone(),
+                    _guard: guard,
+                });
+            }
+            (None, _) => *entered = None,
+        }
         let waker = Waker::from(task.clone());
         let mut cx = Context::from_waker(&waker);
-        let polled = {
-            let _entered = task.enter.as_ref().map(|enter| enter());
-            catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
-        };
+        let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
         self.lower_if_due(task);
         match polled {
             Ok(Poll::Pending) if !task.aborted.load(Ordering::SeqCst) => {

@@ -247,6 +247,7 @@ fn config_for(args: &Args, nodes: usize) -> Config {
         fastest: Duration::from_millis(args.fastest_ms.unwrap_or(10)),
         slowest,
         call_timeout: Duration::from_millis(args.call_timeout_ms),
+        latency: None,
     }
 }
 

@@ -104,6 +104,7 @@ impl NodeArgs {
             fastest: Duration::from_millis(self.fastest_ms),
             slowest: Duration::from_millis(self.slowest_ms),
             call_timeout: Duration::from_millis(self.call_timeout_ms),
+            latency: None,
         }
     }
 

@@ -4,6 +4,11 @@
 //! with a latency drawn from the seed — and time is virtual. The driver
 //! is one more simulated node, `sim://driver`, which calls the Chord
 //! nodes over the same network.
+//! With [`Settings::shared`] every Chord node is instead an actor on one
+//! shared simulated node, delaying its own messages
+//! ([`Config::latency`](super::node::Config::latency)): an actor per
+//! Chord node rather than a system, what [`scale`] needs at 10^4–10^5
+//! nodes.
 //!
 //! A run builds a stable ring, stores keys and measures lookups as the
 //! real-time [`Ring`] driver does, then churns: nodes join, leave (see
@@ -68,6 +73,14 @@ pub struct Settings {
     pub config: Config,
     /// How much virtual time the ring may take to settle.
     pub settle_limit: Duration,
+    /// Whether all Chord nodes share one simulated node (one system, a
+    /// Chord node an actor on it), their messages delayed by
+    /// [`Config::latency`] set to `latency`, rather than each running on
+    /// a simulated node of its own behind the simulated network. Shared
+    /// nodes cost an actor each rather than a system: what [`scale`]
+    /// needs for 10^5 nodes. Crashes need nodes of their own: a shared
+    /// node chosen to crash leaves instead.
+    pub shared: bool,
 }
 
 impl Settings {
@@ -89,6 +102,7 @@ impl Settings {
                 ..Config::default()
             },
             settle_limit: Duration::from_secs(600),
+            shared: false,
         }
     }
 }
@@ -123,6 +137,8 @@ struct Driver<'s> {
     sim: &'s Simulation,
     /// The node the driver's calls come from.
     home: SimNode,
+    /// The one node every Chord node runs on, if they share one.
+    shared: Option<SimNode>,
     ring: Ring,
     settings: &'s Settings,
     names: BTreeMap<Id, String>,
@@ -229,10 +245,15 @@ impl<'s> Driver<'s> {
         sim: &'s Simulation,
         settings: &'s Settings,
         counter: Option<Arc<Counter>>,
-    ) -> Result<Self, actium::Error> {
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let shared = settings.shared.then(|| sim.node("ring")).transpose()?;
+        if let (Some(node), Some(counter)) = (&shared, &counter) {
+            node.system().record(counter.clone())?;
+        }
         Ok(Driver {
             sim,
             home: sim.node("driver")?,
+            shared,
             ring: Ring::new(settings.config.clone(), settings.seed).with_clock(sim.clock()),
             settings,
             names: BTreeMap::new(),
@@ -363,12 +384,22 @@ impl Driver<'_> {
     }
 
     /// Starts a simulated node with one Chord node on it, and returns that
-    /// Chord node as the driver reaches it: across the network.
+    /// Chord node as the driver reaches it: across the network. With
+    /// [`Settings::shared`], spawns the Chord node on the shared node
+    /// instead, reached directly.
     async fn start_node(&mut self) -> Result<Peer, Box<dyn std::error::Error>> {
         let number = self.started;
         self.started += 1;
         let name = format!("n{number}");
         let id = Id::hash(format!("sim-node-{}-{number}", self.settings.seed));
+        if let Some(shared) = &self.shared {
+            let config = Config {
+                latency: Some(self.settings.latency),
+                ..self.settings.config.clone()
+            };
+            let node = shared.spawn(ChordNode::new(id, config));
+            return Ok(Peer { id, node });
+        }
         let node = self.sim.node(&name)?;
         if let Some(counter) = &self.counter {
             node.system().record(counter.clone())?;
@@ -403,6 +434,9 @@ impl Driver<'_> {
                     let _ = victim.node.leave();
                 } else if let Some(name) = self.names.get(&victim.id) {
                     self.sim.crash(name);
+                } else {
+                    // Shared nodes cannot crash one by one: stop it.
+                    let _ = victim.node.leave();
                 }
                 self.ring.forget(victim.id);
             }

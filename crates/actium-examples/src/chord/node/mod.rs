@@ -13,7 +13,11 @@ use actium::prelude::*;
 use tokio::sync::oneshot;
 
 use super::id::{BITS, Id};
+use route::{call, find_successor};
+
 pub use super::protocol::{Entry, Found, LookupError, NodeState, Peer};
+
+mod route;
 
 /// How a node maintains itself.
 #[derive(Clone, Debug)]
@@ -32,6 +36,12 @@ pub struct Config {
     /// hangs is skipped after this long. (A node that is gone fails calls
     /// at once: a stopped actor, or a process whose connection closed.)
     pub call_timeout: Duration,
+    /// The least and the most time a message between two Chord nodes
+    /// takes, drawn per message from the actor's seeded generator
+    /// ([`Context::rng`]): for many nodes sharing one (simulated) system,
+    /// where no network adds latency. `None` (the default) sends at once,
+    /// as nodes on separate systems do, their network adding its own.
+    pub latency: Option<(Duration, Duration)>,
 }
 
 impl Default for Config {
@@ -41,6 +51,7 @@ impl Default for Config {
             fastest: Duration::from_millis(10),
             slowest: Duration::from_secs(1),
             call_timeout: Duration::from_secs(1),
+            latency: None,
         }
     }
 }
@@ -119,7 +130,12 @@ impl ChordNode {
     /// where it comes back to n, and to r entries (§5.2). Returns whether
     /// it changed; if so, tells the predecessor at once (see
     /// `successors_changed`).
-    fn adopt_successors(&mut self, successor: Peer, list: Vec<Peer>) -> bool {
+    fn adopt_successors(
+        &mut self,
+        ctx: &mut Context<Self>,
+        successor: Peer,
+        list: Vec<Peer>,
+    ) -> bool {
         let n = self.id;
         let successors: Vec<Peer> = std::iter::once(successor)
             .chain(list)
@@ -131,8 +147,10 @@ impl ChordNode {
         }
         self.successors = successors;
         if let Some(predecessor) = &self.predecessor {
-            let list = self.successors.clone();
-            let _ = predecessor.node.successors_changed(self.me().clone(), list);
+            let (me, list) = (self.me().clone(), self.successors.clone());
+            self.send(ctx, predecessor, move |node| {
+                node.successors_changed(me, list)
+            });
         }
         true
     }
@@ -142,7 +160,7 @@ impl ChordNode {
     /// (predecessor, n], to every node of the list — so every key lives on
     /// its successor and the r nodes after it (§5.2). Returns whether they
     /// changed.
-    fn replicate_own_keys(&mut self) -> bool {
+    fn replicate_own_keys(&mut self, ctx: &mut Context<Self>) -> bool {
         let predecessor = self.predecessor.as_ref().map(|p| p.id);
         let view = (predecessor, self.successors.iter().map(|s| s.id).collect());
         if self.view.as_ref() == Some(&view) {
@@ -154,7 +172,8 @@ impl ChordNode {
             let own = entries(&self.data, |key| key.between_incl(predecessor, self.id));
             if !own.is_empty() {
                 for successor in &self.successors {
-                    let _ = successor.node.replicate(own.clone());
+                    let own = own.clone();
+                    self.send(ctx, successor, move |node| node.replicate(own));
                 }
             }
         }
@@ -188,19 +207,29 @@ impl ChordNode {
     /// without waiting a period each.
     #[ask(parallel)]
     pub async fn join(mut this: Reentrant<Self>, n1: Peer) -> Result<(), LookupError> {
-        let n = this.with(|node| node.id);
-        let found = n1.node.find_successor(n).await;
+        let (n, timeout) = this.with(|node| (node.id, node.config.call_timeout));
+        // Each hop of the lookup has its own deadline; the lookup as a
+        // whole may take many (a young ring routes along successors), so
+        // it gets BITS of them rather than the default ask deadline.
+        let limit = timeout * BITS as u32;
+        let found = call(&mut this, n1.id, || {
+            n1.node.find_successor(n).timeout(limit)
+        })
+        .await;
         let successor = found
             .map_err(|_| LookupError::Unreachable(n1.id))??
             .successor;
-        let timeout = this.with(|node| node.config.call_timeout);
-        let keys = successor.node.hand_over(n).timeout(timeout).await;
+        let keys = call(&mut this, successor.id, || {
+            successor.node.hand_over(n).timeout(timeout)
+        })
+        .await;
         let keys = keys.map_err(|_| LookupError::Unreachable(successor.id))?;
-        this.with(|node| {
+        this.with_context(|node, ctx| {
             node.predecessor = None;
-            let _changed = node.adopt_successors(successor.clone(), Vec::new());
+            let _changed = node.adopt_successors(ctx, successor.clone(), Vec::new());
             node.data.extend(keys.into_iter().map(|e| (e.key, e.value)));
-            let _ = successor.node.notify(node.me().clone());
+            let me = node.me().clone();
+            node.send(ctx, &successor, move |to| to.notify(me));
         });
         Ok(())
     }
@@ -209,8 +238,7 @@ impl ChordNode {
     /// the path length.
     #[ask(parallel)]
     pub async fn find_successor(mut this: Reentrant<Self>, id: Id) -> Result<Found, LookupError> {
-        let (n, timeout) = this.with(|node| (node.me().clone(), node.config.call_timeout));
-        find_successor(&n, id, timeout).await
+        find_successor(&mut this, id).await
     }
 
     /// n.closest_preceding_finger(id) (Fig. 4): the finger closest before
@@ -258,30 +286,35 @@ impl ChordNode {
             )
         });
         // x = successor.predecessor
-        match successor.node.predecessor().timeout(timeout).await {
+        let x = call(&mut this, successor.id, || {
+            successor.node.predecessor().timeout(timeout)
+        });
+        match x.await {
             Ok(x) => {
                 // if (x ∈ (n, successor)) successor = x
                 let new = match x.filter(|x| x.id.between(n.id, successor.id)) {
                     Some(x) => x,
                     None => successor.clone(),
                 };
-                if let Ok(list) = new.node.successor_list().timeout(timeout).await {
+                let list = call(&mut this, new.id, || {
+                    new.node.successor_list().timeout(timeout)
+                });
+                if let Ok(list) = list.await {
                     // A join may have replaced the successor while this run
                     // awaited: then its view is stale, and the next run
-                    // starts from the new one.
-                    this.with(|node| {
+                    // starts from the new one; and successor.notify(n).
+                    this.with_context(|node, ctx| {
                         if node.successor() == successor {
-                            let _changed = node.adopt_successors(new.clone(), list);
+                            let _changed = node.adopt_successors(ctx, new.clone(), list);
                         }
+                        node.send(ctx, &new, move |to| to.notify(n));
                     });
-                    // successor.notify(n)
-                    let _ = new.node.notify(n);
                 }
             }
             Err(_failed) => this.with(|node| node.successors.retain(|s| *s != successor)),
         }
         this.with_context(|node, ctx| {
-            let changed = node.replicate_own_keys();
+            let changed = node.replicate_own_keys(ctx);
             node.pauses.stabilize = node.config.pause(node.pauses.stabilize, changed);
             ctx.later(node.pauses.stabilize, |me| me.stabilize());
         });
@@ -293,12 +326,13 @@ impl ChordNode {
     /// old predecessor, which would otherwise learn of n' only at its next
     /// `stabilize`.
     #[tell]
-    pub fn notify(&mut self, n1: Peer) {
+    pub fn notify(&mut self, ctx: &mut Context<Self>, n1: Peer) {
         // if (predecessor is nil or n' ∈ (predecessor, n)) predecessor = n'
         if (self.predecessor.as_ref()).is_none_or(|p| n1.id.between(p.id, self.id)) {
             if let Some(old) = self.predecessor.replace(n1.clone()) {
                 let list = std::iter::once(self.me().clone()).chain(self.successors.clone());
-                let _ = old.node.successors_changed(n1, list.collect());
+                let list: Vec<Peer> = list.collect();
+                self.send(ctx, &old, move |to| to.successors_changed(n1, list));
             }
         }
     }
@@ -309,12 +343,17 @@ impl ChordNode {
     /// A changed list is pushed on to the predecessor in turn, so a change
     /// reaches the r nodes before it in r messages, not r periods.
     #[tell]
-    pub fn successors_changed(&mut self, successor: Peer, list: Vec<Peer>) {
+    pub fn successors_changed(
+        &mut self,
+        ctx: &mut Context<Self>,
+        successor: Peer,
+        list: Vec<Peer>,
+    ) {
         let current = self.successor();
         if successor == current || successor.id.between(self.id, current.id) {
             let n = self.me().clone();
-            if self.adopt_successors(successor.clone(), list) && successor != current {
-                let _ = successor.node.notify(n);
+            if self.adopt_successors(ctx, successor.clone(), list) && successor != current {
+                self.send(ctx, &successor, move |to| to.notify(n));
             }
         }
     }
@@ -329,13 +368,13 @@ impl ChordNode {
     /// lookups, not 64.
     #[tell(parallel)]
     pub async fn fix_fingers(mut this: Reentrant<Self>) {
-        let (n, timeout) = this.with(|node| (node.me().clone(), node.config.call_timeout));
+        let n = this.with(|node| node.me().clone());
         let (mut previous, mut changed) = (None::<Peer>, false);
         for i in 0..BITS {
             let start = n.id.finger_start(i);
             let finger = match previous {
                 Some(finger) if start.between_incl(n.id, finger.id) => Some(finger),
-                _ => (find_successor(&n, start, timeout).await)
+                _ => (find_successor(&mut this, start).await)
                     .ok()
                     .map(|f| f.successor),
             };
@@ -362,7 +401,10 @@ impl ChordNode {
         let (predecessor, timeout) =
             this.with(|node| (node.predecessor.clone(), node.config.call_timeout));
         if let Some(predecessor) = predecessor {
-            if predecessor.node.alive().timeout(timeout).await.is_err() {
+            let alive = call(&mut this, predecessor.id, || {
+                predecessor.node.alive().timeout(timeout)
+            });
+            if alive.await.is_err() {
                 failed = true;
                 // Only if no notify replaced it while we waited.
                 this.with(|node| {
@@ -400,11 +442,17 @@ impl ChordNode {
     /// n' left the ring; `successor`, then `list`, followed it. If n' was
     /// this node's successor, they are its successors now.
     #[tell]
-    pub fn departed(&mut self, n1: Peer, successor: Peer, list: Vec<Peer>) {
+    pub fn departed(
+        &mut self,
+        ctx: &mut Context<Self>,
+        n1: Peer,
+        successor: Peer,
+        list: Vec<Peer>,
+    ) {
         if self.successor() == n1 {
             let n = self.me().clone();
-            if self.adopt_successors(successor.clone(), list) {
-                let _ = successor.node.notify(n);
+            if self.adopt_successors(ctx, successor.clone(), list) {
+                self.send(ctx, &successor, move |to| to.notify(n));
             }
         }
     }
@@ -429,9 +477,12 @@ impl ChordNode {
         key: String,
         value: Vec<u8>,
     ) -> Result<(), LookupError> {
-        let (n, timeout) = this.with(|node| (node.me().clone(), node.config.call_timeout));
-        let owner = find_successor(&n, Id::hash(&key), timeout).await?.successor;
-        let stored = owner.node.store(key, value).timeout(timeout).await;
+        let timeout = this.with(|node| node.config.call_timeout);
+        let owner = find_successor(&mut this, Id::hash(&key)).await?.successor;
+        let stored = call(&mut this, owner.id, || {
+            owner.node.store(key, value).timeout(timeout)
+        });
+        let stored = stored.await;
         stored.map_err(|_| LookupError::Unreachable(owner.id))
     }
 
@@ -441,19 +492,23 @@ impl ChordNode {
         mut this: Reentrant<Self>,
         key: String,
     ) -> Result<Option<Vec<u8>>, LookupError> {
-        let (n, timeout) = this.with(|node| (node.me().clone(), node.config.call_timeout));
-        let owner = find_successor(&n, Id::hash(&key), timeout).await?.successor;
-        let value = owner.node.fetch(key).timeout(timeout).await;
+        let timeout = this.with(|node| node.config.call_timeout);
+        let owner = find_successor(&mut this, Id::hash(&key)).await?.successor;
+        let value = call(&mut this, owner.id, || {
+            owner.node.fetch(key).timeout(timeout)
+        });
+        let value = value.await;
         value.map_err(|_| LookupError::Unreachable(owner.id))
     }
 
     /// Keeps `key` as the node responsible for it, and sends a replica to
     /// each node of the successor list.
     #[ask]
-    pub fn store(&mut self, key: String, value: Vec<u8>) {
+    pub fn store(&mut self, ctx: &mut Context<Self>, key: String, value: Vec<u8>) {
         let entry = vec![Entry { key, value }];
         for successor in &self.successors {
-            let _ = successor.node.replicate(entry.clone());
+            let entry = entry.clone();
+            self.send(ctx, successor, move |to| to.replicate(entry));
         }
         self.data
             .extend(entry.into_iter().map(|e| (e.key, e.value)));
@@ -502,58 +557,6 @@ impl ChordNode {
         let _ = round.await;
         this.with(|node| node.state())
     }
-}
-
-/// n.find_successor(id) (Fig. 4): n' = find_predecessor(id); return
-/// n'.successor. Each call to another node waits at most `timeout`.
-async fn find_successor(n: &Peer, id: Id, timeout: Duration) -> Result<Found, LookupError> {
-    let (_n1, successor, hops) = find_predecessor(n, id, timeout).await?;
-    Ok(Found { successor, hops })
-}
-
-/// n.find_predecessor(id) (Fig. 4): from n' = n, move to
-/// n'.closest_preceding_finger(id) until id ∈ (n', n'.successor]. Returns
-/// n', n'.successor and how many moves it took.
-///
-/// A finger that does not answer is skipped for the next best one, as §5.2
-/// says: "a list of alternate nodes, easily found in the finger table
-/// entries preceding that of the failed node" — the closest finger of n'
-/// that precedes the failed one.
-async fn find_predecessor(
-    n: &Peer,
-    id: Id,
-    timeout: Duration,
-) -> Result<(Peer, Peer, u32), LookupError> {
-    let unreachable = |peer: &Peer| LookupError::Unreachable(peer.id);
-    let mut n1 = n.clone();
-    let successor = n1.node.successor().timeout(timeout).await;
-    let mut successor = successor.map_err(|_| unreachable(&n1))?;
-    let mut hops = 0;
-    // while (id ∉ (n', n'.successor])
-    while !id.between_incl(n1.id, successor.id) {
-        // n' = n'.closest_preceding_finger(id)
-        let mut before = id;
-        loop {
-            let next = n1
-                .node
-                .closest_preceding_finger(before)
-                .timeout(timeout)
-                .await;
-            let next = next.map_err(|_| unreachable(&n1))?;
-            if next == n1 {
-                return Err(LookupError::NoRoute { at: n1.id, id });
-            }
-            match next.node.successor().timeout(timeout).await {
-                Ok(next_successor) => {
-                    (n1, successor) = (next, next_successor);
-                    break;
-                }
-                Err(_failed) => before = next.id,
-            }
-        }
-        hops += 1;
-    }
-    Ok((n1, successor, hops))
 }
 
 /// The entries of `data` whose key's identifier satisfies `wanted`.
