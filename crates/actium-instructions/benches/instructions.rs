@@ -28,46 +28,62 @@ fn spawned_counter() -> (System, ActorRef<ops::Counter>) {
 #[library_benchmark]
 #[bench::repeat(setup = MailboxProbe::default)]
 fn mailbox_push_take(mut mailbox: MailboxProbe) -> u64 {
-    black_box(ops::mailbox_push_take(&mut mailbox))
+    ops::checked(
+        "mailbox",
+        black_box(ops::mailbox_push_take(&mut mailbox)),
+        ops::REPEAT,
+    )
 }
 
 #[library_benchmark]
 fn reply_slot() -> u64 {
-    black_box(ops::reply_slot())
+    ops::checked("reply_slot", black_box(ops::reply_slot()), ops::REPEAT_SUM)
 }
 
 #[library_benchmark]
 fn ask_poll() -> u64 {
-    black_box(ops::ask_poll())
+    ops::checked("ask_poll", black_box(ops::ask_poll()), ops::REPEAT_SUM)
 }
 
 #[library_benchmark]
 #[bench::repeat(setup = ops::one_thread_system)]
 fn dispatch_inline(system: System) -> u64 {
-    black_box(ops::dispatch_inline(&system))
+    ops::checked(
+        "dispatch",
+        black_box(ops::dispatch_inline(&system)),
+        ops::REPEAT,
+    )
 }
 
 #[library_benchmark]
 #[bench::repeat(setup = spawned_counter)]
 fn local_tell((system, counter): (System, ActorRef<ops::Counter>)) -> u64 {
-    black_box(ops::local_tells(&system, &counter))
+    ops::checked(
+        "local_tell",
+        black_box(ops::local_tells(&system, &counter)),
+        ops::REPEAT,
+    )
 }
 
 #[library_benchmark]
 #[bench::repeat(setup = spawned_counter)]
 fn local_ask((system, counter): (System, ActorRef<ops::Counter>)) -> u64 {
-    black_box(ops::local_asks(&system, &counter))
+    ops::checked(
+        "local_ask",
+        black_box(ops::local_asks(&system, &counter)),
+        ops::REPEAT,
+    )
 }
 
 #[library_benchmark]
 #[bench::repeat(setup = ops::one_thread_system)]
 fn spawn(system: System) -> u64 {
-    black_box(ops::spawns(&system))
+    ops::checked("spawn", black_box(ops::spawns(&system)), ops::REPEAT / 10)
 }
 
 #[library_benchmark]
 fn remote_tell_codec() -> u64 {
-    black_box(ops::remote_tell_codec())
+    ops::checked("codec", black_box(ops::remote_tell_codec()), ops::REPEAT)
 }
 
 library_benchmark_group!(

@@ -22,6 +22,21 @@ use actium::{ActorId, Mode, NodeId, System};
 /// How many times each benchmark repeats its operation.
 pub const REPEAT: u64 = 1_000;
 
+/// The sum of `0..REPEAT`: what `reply_slot` and `ask_poll` return.
+pub const REPEAT_SUM: u64 = REPEAT * (REPEAT - 1) / 2;
+
+/// `got`, after checking it is `want`: a benchmark whose operation failed
+/// panics, so that `cargo bench` (and `scripts/instructions`) fails
+/// rather than measuring a short cut.
+///
+/// # Panics
+///
+/// If `got` is not `want`.
+pub fn checked(what: &str, got: u64, want: u64) -> u64 {
+    assert_eq!(got, want, "{what} did not do its work");
+    got
+}
+
 /// The actor the end-to-end paths call.
 #[derive(Default)]
 pub struct Counter {
@@ -156,8 +171,8 @@ mod tests {
     #[test]
     fn each_measured_operation_does_its_work() {
         assert_eq!(mailbox_push_take(&mut MailboxProbe::default()), REPEAT);
-        assert_eq!(reply_slot(), (0..REPEAT).sum::<u64>());
-        assert_eq!(ask_poll(), (0..REPEAT).sum::<u64>());
+        assert_eq!(reply_slot(), REPEAT_SUM);
+        assert_eq!(ask_poll(), REPEAT_SUM);
         assert_eq!(remote_tell_codec(), REPEAT);
         let system = one_thread_system();
         assert_eq!(dispatch_inline(&system), REPEAT);

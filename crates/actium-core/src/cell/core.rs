@@ -434,6 +434,13 @@ impl CellCore {
         Poll::Pending
     }
 
+    /// Marks a stand-in that never ran (see `ExitedCell`) as exited with
+    /// `reason`: nothing is linked to it or waits for it yet, and no exit
+    /// is recorded, since no actor ended.
+    pub(crate) fn born_exited(&self, reason: ExitReason) {
+        self.lock().phase = Phase::Exited(reason);
+    }
+
     /// Marks the actor exited for good, wakes everyone waiting, fires links
     /// and monitors, removes the monitors it held, drops its name, and
     /// removes it from its system. Only the first call does anything: the

@@ -20,7 +20,8 @@ impl ExitedCell {
         let cell = Arc::new(ExitedCell {
             core: CellCore::new(label, system),
         });
-        cell.core.exited(ExitReason::NoProc);
+        // Never ran: no exit is recorded, and nothing links to it yet.
+        cell.core.born_exited(ExitReason::NoProc);
         cell
     }
 }

@@ -16,7 +16,6 @@
 
 mod core;
 mod erased;
-#[cfg(feature = "remote")]
 mod exited;
 mod monitor;
 mod names;
@@ -31,7 +30,6 @@ mod world;
 pub(crate) use core::Phase;
 pub(crate) use core::{CellCore, Decision, Doing, Waiter, drop_contained};
 pub(crate) use erased::ErasedCell;
-#[cfg(feature = "remote")]
 pub(crate) use exited::ExitedCell;
 pub use monitor::{Cancelled, Monitor};
 pub(crate) use names::Registry;

@@ -138,11 +138,12 @@ impl ChildInfo {
         }
     }
 
-    /// How many times the supervisor has restarted this child (as
-    /// Erlang's `supervisor:count_children` and restart intensity count
-    /// them): each restart of a strategy's group counts once for every
-    /// child of it restarted. A restart keeps the child's reference, so
-    /// this is how one sees that it happened.
+    /// How many times the supervisor has restarted this child (as its
+    /// restart intensity counts them; Erlang's `which_children` and
+    /// `count_children` do not report this): each restart of a strategy's
+    /// group counts once for every child of it restarted. A restart
+    /// usually keeps the child's reference, so this is how one sees that
+    /// it happened.
     ///
     /// # Examples
     ///
@@ -182,8 +183,10 @@ impl ChildInfo {
         self.restarts
     }
 
-    /// Its current reference, whatever its type, if it runs (the same
-    /// across restarts); [`actor`](ChildInfo::actor) gives it typed.
+    /// Its current reference, whatever its type, if it runs: the same
+    /// across restarts, except after a child that would not stop was
+    /// abandoned and started in a new cell, or was terminated and started
+    /// again by hand; [`actor`](ChildInfo::actor) gives it typed.
     pub fn reference(&self) -> Option<AnyRef> {
         self.cell.clone().map(AnyRef::local)
     }
