@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
+
 use std::time::Duration;
 
 use actium_core::{Error, SystemHandle, transport};
 use tokio::sync::mpsc;
 
 use crate::address;
-use crate::node::{Config, NatsNode, Shared};
+use crate::node::{Config, NatsNode, Shared, Via};
 use crate::peer::Outbound;
 use crate::tasks;
 
@@ -131,7 +132,7 @@ impl NatsNodeBuilder {
             .flush()
             .await
             .map_err(|error| unreachable(format!("cannot reach NATS: {error}")))?;
-        let (queue, outgoing) = mpsc::unbounded_channel();
+        let (queue, outgoing) = mpsc::channel(crate::peer::OUTBOX);
         let shared = Arc::new(Shared {
             clock: system.clock(),
             id,
@@ -156,8 +157,14 @@ impl NatsNodeBuilder {
         transport::attach(&shared.system, shared.clone())?;
         let started = vec![
             transport::spawn(&shared.system, tasks::write(client, outgoing)),
-            transport::spawn(&shared.system, tasks::read(shared.clone(), frames)),
-            transport::spawn(&shared.system, tasks::read(shared.clone(), alive)),
+            transport::spawn(
+                &shared.system,
+                tasks::read(shared.clone(), frames, Via::Node),
+            ),
+            transport::spawn(
+                &shared.system,
+                tasks::read(shared.clone(), alive, Via::Alive),
+            ),
             transport::spawn(&shared.system, tasks::heartbeat(shared.clone())),
         ];
         shared.set_tasks(started);

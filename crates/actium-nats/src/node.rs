@@ -12,6 +12,15 @@ use actium_remote::protocol::{Frame, NodeAnswer, NodeInfo, Request, from_peer, s
 use async_nats::Subject;
 
 use crate::address;
+
+/// Which subscription a message came on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// This node's own subject: frames addressed to it.
+    Node,
+    /// The cluster's alive subject: heartbeats and goodbyes to everyone.
+    Alive,
+}
 use crate::builder::NatsNodeBuilder;
 use crate::peer::{NatsPeer, Outbound, Outgoing, Responder};
 
@@ -242,6 +251,7 @@ impl Shared {
             subject,
             self.out.clone(),
             self.clock.clone(),
+            self.config.heartbeat_timeout,
         ));
         peers.insert(node, peer.clone());
         Ok(peer)
@@ -274,12 +284,13 @@ impl Shared {
             };
             let _ = self.out.send(&self.alive_subject, &bye);
         }
-        // The writer publishes what is queued (the goodbye), then stops.
-        let _ = self.out.queue.send(Outgoing::Close);
+        // The writer publishes what is queued (the goodbye), then stops;
+        // if the outbox is full it is stopped with the others.
+        let closing = self.out.queue.try_send(Outgoing::Close).is_ok();
         let tasks = std::mem::take(&mut *lock(&self.tasks));
         // The writer is the first task: it stops by itself; the others
         // would run forever.
-        for task in tasks.into_iter().skip(usize::from(say_goodbye)) {
+        for task in tasks.into_iter().skip(usize::from(say_goodbye && closing)) {
             task.abort();
         }
         // This node can reach no other now: what waits on them fails, and
@@ -291,8 +302,9 @@ impl Shared {
         tracing::info!(node = %self.address, "node left the cluster");
     }
 
-    /// Acts on one NATS message that reached this node.
-    pub(crate) fn dispatch(&self, bytes: &[u8]) {
+    /// Acts on one NATS message that reached this node, on its own
+    /// subject or on the cluster's alive subject.
+    pub(crate) fn dispatch(&self, bytes: &[u8], via: Via) {
         if bytes.len() > self.config.max_frame {
             tracing::warn!(
                 bytes = bytes.len(),
@@ -356,7 +368,12 @@ impl Shared {
             Frame::Bye { reason } => {
                 if let Some(peer) = peer {
                     let reason = format!("closed by the node: {}", from_peer(&reason));
-                    peer.went_down(&reason, &self.system);
+                    match via {
+                        // To everyone: the node leaves the cluster.
+                        Via::Alive => peer.left(&reason, &self.system),
+                        // To this node only: it declared this node down.
+                        Via::Node => peer.went_down(&reason, &self.system),
+                    }
                 }
             }
             Frame::Ping | Frame::Pong => {}

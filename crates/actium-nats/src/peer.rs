@@ -36,21 +36,32 @@ pub(crate) enum Outgoing {
 pub(crate) struct Outbound {
     pub(crate) from: NodeId,
     pub(crate) max_frame: usize,
-    pub(crate) queue: mpsc::UnboundedSender<Outgoing>,
+    pub(crate) queue: mpsc::Sender<Outgoing>,
 }
+
+/// How many messages may wait for the writer: past this the NATS server
+/// is not taking them (a slow or lost connection), and sends fail rather
+/// than grow the node's memory without bound.
+pub(crate) const OUTBOX: usize = 65_536;
 
 impl Outbound {
     /// Queues `frame` for `subject`.
     ///
     /// # Errors
     ///
-    /// Why it was not queued: it does not encode, is too large, or the
+    /// Why it was not queued: it does not encode, is too large, the
+    /// outbox is full (the NATS server is not taking messages), or the
     /// node has shut down.
     pub(crate) fn send(&self, subject: &Subject, frame: &Frame<'_>) -> Result<(), String> {
         let bytes = envelope::encode(self.from, frame, self.max_frame)?;
         self.queue
-            .send(Outgoing::Publish(subject.clone(), bytes))
-            .map_err(|_| "the node has shut down".to_owned())
+            .try_send(Outgoing::Publish(subject.clone(), bytes))
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => format!(
+                    "the outbox is full ({OUTBOX} messages): the NATS server is not taking them"
+                ),
+                mpsc::error::TrySendError::Closed(_) => "the node has shut down".to_owned(),
+            })
     }
 }
 
@@ -63,6 +74,11 @@ struct State {
     pending: HashMap<u64, Pending>,
     /// Why the node is down, while it is.
     down: Option<String>,
+    /// When the node said goodbye: for a heartbeat timeout after it,
+    /// nothing that arrives from the node brings it back (a frame its
+    /// goodbye overtook on the other subscription); after that only a
+    /// node still alive — one whose goodbye was forged — is heard again.
+    left_at: Option<Instant>,
     /// When anything last came from the node.
     heard: Instant,
 }
@@ -73,6 +89,8 @@ pub(crate) struct NatsPeer {
     subject: Subject,
     out: Arc<Outbound>,
     clock: Clock,
+    /// The heartbeat timeout: how long a goodbye keeps the node down.
+    quiet: Duration,
     next_id: AtomicU64,
     state: Mutex<State>,
 }
@@ -84,16 +102,19 @@ impl NatsPeer {
         subject: Subject,
         out: Arc<Outbound>,
         clock: Clock,
+        quiet: Duration,
     ) -> Self {
         NatsPeer {
             address,
             node,
             subject,
             out,
+            quiet,
             next_id: AtomicU64::new(1),
             state: Mutex::new(State {
                 pending: HashMap::new(),
                 down: None,
+                left_at: None,
                 // A new peer gets one heartbeat timeout to be heard from.
                 heard: clock.now(),
             }),
@@ -114,13 +135,27 @@ impl NatsPeer {
         }
     }
 
-    /// Something came from the node: it is alive.
+    /// Something came from the node: it is alive (unless it said goodbye:
+    /// a frame that was overtaken by its goodbye revives nothing).
     pub(crate) fn heard(&self) {
         let mut state = self.lock();
-        state.heard = self.clock.now();
+        let now = self.clock.now();
+        state.heard = now;
+        if let Some(left) = state.left_at {
+            if now.saturating_duration_since(left) < self.quiet {
+                return;
+            }
+            state.left_at = None;
+        }
         if state.down.take().is_some() {
             tracing::info!(peer = %self.address, "the node is heard from again");
         }
+    }
+
+    /// The node said goodbye: down for good (see [`went_down`](Self::went_down)).
+    pub(crate) fn left(&self, reason: &str, system: &SystemHandle) {
+        self.lock().left_at = Some(self.clock.now());
+        self.went_down(reason, system);
     }
 
     /// Declares the node down for `reason`: fails what waits on it and
@@ -156,8 +191,19 @@ impl NatsPeer {
             });
             self.clock.now().saturating_duration_since(state.heard)
         };
-        if silent > timeout {
-            self.went_down(&format!("no heartbeat for {silent:?}"), system);
+        if silent > timeout && self.lock().down.is_none() {
+            let reason = format!("no heartbeat for {silent:?}");
+            // Tell the node, on its own subject, so that it drops its side
+            // of every link and monitor with this one too (over TCP the
+            // closed socket says so; here nothing else would). It is not
+            // a goodbye: both sides take up again when they hear each other.
+            let _ = self.out.send(
+                &self.subject,
+                &Frame::Bye {
+                    reason: format!("disconnected: {reason}").into(),
+                },
+            );
+            self.went_down(&reason, system);
         }
     }
 

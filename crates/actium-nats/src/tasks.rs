@@ -11,17 +11,14 @@ use actium_remote::protocol::Frame;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::node::Shared;
+use crate::node::{Shared, Via};
 use crate::peer::Outgoing;
 
 /// The decoded size one message's arguments may take, as actium-remote's
 /// default.
 const MAX_DECODED: usize = transport::DEFAULT_MAX_DECODED;
 
-pub(crate) async fn write(
-    client: async_nats::Client,
-    mut queue: mpsc::UnboundedReceiver<Outgoing>,
-) {
+pub(crate) async fn write(client: async_nats::Client, mut queue: mpsc::Receiver<Outgoing>) {
     while let Some(outgoing) = queue.recv().await {
         match outgoing {
             Outgoing::Publish(subject, bytes) => {
@@ -37,9 +34,9 @@ pub(crate) async fn write(
     }
 }
 
-pub(crate) async fn read(node: Arc<Shared>, mut messages: async_nats::Subscriber) {
+pub(crate) async fn read(node: Arc<Shared>, mut messages: async_nats::Subscriber, via: Via) {
     while let Some(message) = messages.next().await {
-        transport::with_decode_limit(MAX_DECODED, || node.dispatch(&message.payload));
+        transport::with_decode_limit(MAX_DECODED, || node.dispatch(&message.payload, via));
         // A flood of messages must not keep this worker from other tasks.
         tokio::task::consume_budget().await;
     }

@@ -170,6 +170,32 @@ fn a_node_that_leaves_fires_its_own_links_to_other_nodes() {
     assert_eq!(reason.expect("the watcher stops"), ExitReason::NoConnection);
 }
 
+#[test]
+fn a_node_declared_down_by_another_drops_its_side_of_their_links_too() {
+    // Node 0 beats every 3 s; node 1 waits 400 ms for a heartbeat, so it
+    // declares node 0 down while node 0 runs and still hears node 1.
+    let cluster = Cluster::with_heartbeats(&[
+        Some((Duration::from_secs(3), Duration::from_secs(10))),
+        Some((Duration::from_millis(100), Duration::from_millis(400))),
+    ]);
+    let url = cluster.node(1).url("worker");
+    cluster.run(1, async {
+        cluster.node(1).register("worker", &Worker.spawn()).unwrap();
+    });
+    let log = cluster.run(0, async {
+        let worker = cluster.node(0).lookup::<Worker>(&url).await.unwrap();
+        let watcher = Watcher::default().spawn();
+        watcher.trap(true).await.unwrap();
+        watcher.link_to(worker.clone()).await.unwrap();
+        watcher.watch(worker.clone()).await.unwrap();
+        assert_eq!(worker.ping().await.unwrap(), 1);
+        // Node 1 drops its side when node 0 falls silent; node 0 hears
+        // of it and drops its own: the link and the monitor fire here.
+        log_of(&watcher, 2).await
+    });
+    assert_eq!(log, ["down Worker noconnection", "exit noconnection"]);
+}
+
 /// The largest frame of the nodes in the test of hostile messages.
 const MAX_FRAME: usize = 64 * 1024;
 

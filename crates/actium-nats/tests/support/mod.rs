@@ -69,20 +69,32 @@ impl Cluster {
 
     /// As [`start`](Self::start), with nodes whose largest frame is `max_frame`.
     pub fn with_max_frame(n: usize, max_frame: usize) -> Self {
+        let beats = vec![None; n];
+        Cluster::configured(&beats, max_frame)
+    }
+
+    /// One node per entry, each with its heartbeat interval and timeout
+    /// (`None`: the defaults).
+    #[allow(dead_code, reason = "not every test binary uses it")]
+    pub fn with_heartbeats(beats: &[Option<(Duration, Duration)>]) -> Self {
+        Cluster::configured(beats, actium::nats::DEFAULT_MAX_FRAME)
+    }
+
+    fn configured(beats: &[Option<(Duration, Duration)>], max_frame: usize) -> Self {
         let server = NatsServer::start();
-        let nodes = (0..n)
-            .map(|_| {
+        let nodes = beats
+            .iter()
+            .map(|beat| {
                 let system = System::builder().start().expect("a test system starts");
-                let node = system
-                    .block_on(
-                        NatsNode::builder()
-                            .server(server.url())
-                            .cluster("test")
-                            .max_frame(max_frame)
-                            .system(system.handle())
-                            .start(),
-                    )
-                    .expect("a test node joins");
+                let mut builder = NatsNode::builder()
+                    .server(server.url())
+                    .cluster("test")
+                    .max_frame(max_frame)
+                    .system(system.handle());
+                if let Some((interval, timeout)) = *beat {
+                    builder = builder.heartbeat(interval, timeout);
+                }
+                let node = system.block_on(builder.start()).expect("a test node joins");
                 (node, system)
             })
             .collect();
