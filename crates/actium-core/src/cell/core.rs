@@ -69,6 +69,10 @@ pub(crate) struct Lifecycle {
     /// Whether the current incarnation got past `on_start`; tracked for
     /// supervised children, whose supervisor starts them one at a time.
     pub(crate) started: bool,
+    /// Between the phase becoming `Exited` and the end of what exiting
+    /// does (the name freed, links and monitors fired): waiting for the
+    /// exit is not over yet.
+    pub(crate) settling: bool,
     pub(crate) relations: Option<Box<Relations>>,
 }
 
@@ -106,6 +110,7 @@ impl CellCore {
             lifecycle: Mutex::new(Lifecycle {
                 phase: Phase::Running { requested: None },
                 started: false,
+                settling: false,
                 relations: None,
             }),
         }
@@ -196,7 +201,11 @@ impl CellCore {
     ) -> Poll<ExitReason> {
         let mut lifecycle = self.lock();
         if let Phase::Exited(reason) = &lifecycle.phase {
-            return Poll::Ready(reason.clone());
+            // Exited, but its name may still be held and its links and
+            // monitors unfired: `exited` wakes this waiter once they are.
+            if !lifecycle.settling {
+                return Poll::Ready(reason.clone());
+            }
         }
         let replaced = Self::wait(&mut lifecycle, cx, key);
         drop(lifecycle);
@@ -434,9 +443,8 @@ impl CellCore {
         Poll::Pending
     }
 
-    /// Marks a stand-in that never ran (see `ExitedCell`) as exited with
-    /// `reason`: nothing is linked to it or waits for it yet, and no exit
-    /// is recorded, since no actor ended.
+    /// Marks a stand-in that never ran (`ExitedCell`) as exited: nothing
+    /// links to or waits for it yet, and no actor ended to be recorded.
     pub(crate) fn born_exited(&self, reason: ExitReason) {
         self.lock().phase = Phase::Exited(reason);
     }
@@ -453,9 +461,11 @@ impl CellCore {
                 return;
             }
             lifecycle.phase = Phase::Exited(reason.clone());
+            lifecycle.settling = true;
             lifecycle.relations.take()
         };
         crate::cell::stopped(self, &reason);
+        let mut waiting = Vec::new();
         if let Some(relations) = relations {
             let Relations {
                 waiters,
@@ -477,9 +487,21 @@ impl CellCore {
             }
             self.notify(links, watchers, &reason, None, supervisor_id);
             Self::drop_monitors(monitoring);
-            for (_, waker) in waiters {
-                waker.wake();
-            }
+            waiting = waiters;
+        }
+        // The exit is over: its name is free and its links and monitors
+        // have fired. Whoever began waiting meanwhile waits in relations
+        // made afresh.
+        let late = {
+            let mut lifecycle = self.lock();
+            lifecycle.settling = false;
+            lifecycle.relations.take()
+        };
+        for (_, waker) in waiting
+            .into_iter()
+            .chain(late.into_iter().flat_map(|late| late.waiters))
+        {
+            waker.wake();
         }
         self.system.forget(self.id());
     }
