@@ -89,9 +89,9 @@ async fn links_and_monitors() -> actium::Result<()> {
     println!("parse(\"three\"): {}", crash.unwrap_err());
     let exit = log.recv().await.expect("the watcher reports the exit");
     println!("{exit}");
-    assert!(
-        exit.ends_with("panicked: the input is a number: ParseIntError { kind: InvalidDigit }")
-    );
+    assert!(exit.ends_with(
+        "panicked: the input is a number: ParseIntError { kind: InvalidDigit } (in `parse`)"
+    ));
 
     monitored.stop();
     let down = log.recv().await.expect("the watcher reports the down");
