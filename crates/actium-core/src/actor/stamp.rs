@@ -39,17 +39,8 @@ fn sent<A: Actor>(
     msg: A::Msg,
     chain: Chain,
 ) -> Envelope<A::Msg> {
-    // The sender's own system records the send if the sender is a recording
-    // actor; otherwise the receiver's does.
-    let (from, parent, recorder) = current::observing(|actor, handling| {
-        (
-            Some(actor),
-            handling.stamp.map(|stamp| stamp.id),
-            handling.recorder.clone(),
-        )
-    })
-    .unwrap_or((None, None, None));
-    let Some(recorder) = recorder.or_else(|| cell.core.system.recorder.get().cloned()) else {
+    let (from, parent, recorder) = sender(&cell.core.system);
+    let Some(recorder) = recorder else {
         return Envelope::Message { msg, chain };
     };
     let id = MessageId::next();
@@ -98,15 +89,8 @@ fn remote_sent_recorded<A: Actor>(
     method: &'static str,
     msg: &A::Msg,
 ) -> Option<crate::wire::TraceContext> {
-    let (from, parent, recorder) = current::observing(|actor, handling| {
-        (
-            Some(actor),
-            handling.stamp.map(|stamp| stamp.id),
-            handling.recorder.clone(),
-        )
-    })
-    .unwrap_or((None, None, None));
-    let recorder = recorder.or_else(|| system.recorder.get().cloned())?;
+    let (from, parent, recorder) = sender(system);
+    let recorder = recorder?;
     let id = MessageId::next();
     let mut event = Event::new(kind, id, method);
     event.parent = parent;
@@ -145,13 +129,30 @@ pub(super) fn remote_envelope<M>(
     }
 }
 
-/// The recorder a send from here goes to: the running actor's, if it
-/// records, else the one of `system` (the receiver's, or the system the
-/// reference was made in).
-fn sender_recorder(system: &SystemShared) -> Option<Arc<dyn Recorder>> {
-    current::observing(|_, handling| handling.recorder.clone())
-        .flatten()
-        .or_else(|| system.recorder.get().cloned())
+/// Who is sending from here (`None` outside any actor), the message it
+/// is handling, and the recorder the send goes to: the sender's system
+/// records it if the sender is a recording actor, otherwise `system` (the
+/// receiver's, or the one the reference was made in) does.
+fn sender(
+    system: &SystemShared,
+) -> (
+    Option<ActorLabel>,
+    Option<MessageId>,
+    Option<Arc<dyn Recorder>>,
+) {
+    let (from, parent, recorder) = current::observing(|actor, handling| {
+        (
+            Some(actor),
+            handling.stamp.map(|stamp| stamp.id),
+            handling.recorder.clone(),
+        )
+    })
+    .unwrap_or((None, None, None));
+    (
+        from,
+        parent,
+        recorder.or_else(|| system.recorder.get().cloned()),
+    )
 }
 
 /// What the `Ask` of a recorded request needs to record its caller's
@@ -181,7 +182,7 @@ fn traced_ask(
     from: Option<ActorLabel>,
     system: &SystemShared,
 ) -> Option<Box<AskTrace>> {
-    let recorder = sender_recorder(system)?;
+    let recorder = sender(system).2?;
     Some(Box::new(AskTrace { id, from, recorder }))
 }
 
@@ -224,7 +225,7 @@ pub(super) fn remote_refused(
 #[cold]
 #[inline(never)]
 fn refused_recorded(stamp: &Stamp, system: &SystemShared, to: ActorLabel, why: &Error) {
-    let Some(recorder) = sender_recorder(system) else {
+    let Some(recorder) = sender(system).2 else {
         return;
     };
     let mut event = Event::new(EventKind::Refused, stamp.id, stamp.method);
