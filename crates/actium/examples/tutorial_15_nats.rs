@@ -10,6 +10,7 @@
 //! port and stops it after (`scripts/install-nats` installs it).
 
 #[path = "support/server.rs"]
+#[allow(dead_code, reason = "the TCP examples' `main` is not used here")]
 mod server;
 
 use std::time::Duration;
