@@ -62,7 +62,7 @@ fn main() -> ExitCode {
     };
     if cli.simulate {
         let (first, end) = match cli.seeds.as_deref().map(parse_range) {
-            None => (cli.seed, cli.seed + 1),
+            None => return replay(cli.seed, flavor),
             Some(Some(range)) => range,
             Some(None) => {
                 eprintln!("kv: --seeds takes a range such as 0..1000");
@@ -86,6 +86,37 @@ fn parse_range(range: &str) -> Option<(u64, u64)> {
     Some((first.parse().ok()?, end.parse().ok()?))
 }
 
+/// Runs one seed in simulation and prints its summary.
+fn replay(seed: u64, flavor: Flavor) -> ExitCode {
+    let outcome = match simulate::run(seed, flavor) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln!("kv: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let violation = outcome.violation();
+    println!(
+        "kv replicas={} clients={} ops={} answered={} linearizable={} leader_changes={} \
+         virtual_s={:.3} digest={}",
+        outcome.replicas,
+        outcome.clients,
+        outcome.operations,
+        outcome.answered,
+        violation.is_none(),
+        outcome.leader_changes,
+        outcome.elapsed.as_secs_f64(),
+        outcome.digest
+    );
+    match violation {
+        None => ExitCode::SUCCESS,
+        Some(violation) => {
+            println!("kv: seed {seed}: {violation}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn simulated(first: u64, count: u64, flavor: Flavor) -> ExitCode {
     let start = Instant::now();
     let batch = match simulate::run_many(first, count, flavor) {
@@ -97,7 +128,7 @@ fn simulated(first: u64, count: u64, flavor: Flavor) -> ExitCode {
     };
     let wall = start.elapsed().as_secs_f64();
     println!(
-        "kv simulated seeds={} first={first} ops={} answered={} linearizable={} leader_changes={} \
+        "kv seeds={} first={first} ops={} answered={} linearizable={} leader_changes={} \
          virtual_s={:.1} wall_s={wall:.2} seeds_per_s={:.0} digest={}",
         batch.runs,
         batch.operations,

@@ -13,7 +13,7 @@ use actium_examples::kv::{Client, Cluster, Flavor, Op, Output, Recorder, Setting
 use futures_util::future::join_all;
 
 /// How many seeds the simulation test runs.
-const SEEDS: u64 = 150;
+const SEEDS: u64 = 600;
 
 /// `ops` operations on three keys; with `cluster`, crashes the leader at
 /// half and restarts it at three quarters. Returns the crashed replica.
@@ -80,7 +80,6 @@ async fn crash_the_leader(
     let network = cluster.network();
     assert!(crashed.is_some(), "a leader was elected before the crash");
     assert!(network.leader_changes() >= 1, "another replica took over");
-    assert_ne!(network.leader(), crashed);
     // Every decided slot is the same everywhere, and every op is in it
     // (plus no-ops and the duplicates of retries).
     let decided = cluster.logs_agree().await.expect("the logs agree");

@@ -37,6 +37,10 @@ use crate::digest::Digest;
 pub struct Outcome {
     /// The seed.
     pub seed: u64,
+    /// How many replicas the scenario drew.
+    pub replicas: usize,
+    /// How many clients it drew.
+    pub clients: u64,
     /// How many operations the clients invoked.
     pub operations: usize,
     /// How many of them were answered.
@@ -190,6 +194,8 @@ async fn simulated(seed: u64, flavor: Flavor) -> Result<Outcome, actium::Error> 
     digest.number(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
     Ok(Outcome {
         seed,
+        replicas: scenario.replicas,
+        clients: scenario.clients,
         operations: history.len(),
         answered: history.iter().filter(|op| op.answered.is_some()).count(),
         verdict,
