@@ -6,8 +6,9 @@
 //! With `--simulate`, each seed instead draws a scenario — crashes and
 //! restarts, partitions, lossy links, at virtual times — and runs it in
 //! deterministic simulation; `--seeds A..B` runs a range of seeds.
-//! `--broken` plants a bug (leaders answer reads locally), which the
-//! checker should catch.
+//! `--broken` plants a bug (leaders answer reads locally), and
+//! `--no-majority` another (leaders decide without a majority), which the
+//! checks should catch.
 //!
 //! ```text
 //! cargo run --release --example kv -- --replicas 5 --clients 8 --ops 500
@@ -51,14 +52,17 @@ struct Cli {
     /// Leaders answer reads from their own state: a planted bug.
     #[arg(long)]
     broken: bool,
+    /// Leaders decide without a majority: another planted bug.
+    #[arg(long)]
+    no_majority: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let flavor = if cli.broken {
-        Flavor::LocalReads
-    } else {
-        Flavor::Correct
+    let flavor = match (cli.broken, cli.no_majority) {
+        (true, _) => Flavor::LocalReads,
+        (false, true) => Flavor::NoMajority,
+        (false, false) => Flavor::Correct,
     };
     if cli.simulate {
         let (first, end) = match cli.seeds.as_deref().map(parse_range) {

@@ -19,6 +19,11 @@ pub enum Flavor {
     /// while a new one takes writes — stale reads the linearizability
     /// checker must catch.
     LocalReads,
+    /// Broken on purpose: a leader decides a slot as soon as its own
+    /// acceptor accepted, without waiting for a majority. A leader cut off
+    /// by a partition decides writes no one else knows; a new leader fills
+    /// those slots with other entries — lost writes, and logs that differ.
+    NoMajority,
 }
 
 /// The protocol's timing, the network's faults, and the flavor.

@@ -345,7 +345,11 @@ impl Replica {
         if !matches!(self.role, Role::Leader) || ballot != self.ballot {
             return;
         }
-        let majority = self.majority();
+        let majority = match self.settings.flavor {
+            // The bug this flavor plants: one acceptance decides.
+            Flavor::NoMajority => 1,
+            Flavor::Correct | Flavor::LocalReads => self.majority(),
+        };
         let Some(proposal) = self.proposals.get_mut(&slot) else {
             return;
         };
