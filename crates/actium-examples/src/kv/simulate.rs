@@ -4,7 +4,7 @@
 //! restarted later; a minority, often with the leader, cut off by a
 //! partition and healed later) — runs it in [`Mode::Simulated`] with
 //! virtual time, then checks that the clients' history is linearizable
-//! ([`linearizability::check`](super::linearizability::check)) and that
+//! ([`linearizability::check`]) and that
 //! the replicas' logs agree.
 //!
 //! Liveness is not promised — a client whose operation finds no majority
