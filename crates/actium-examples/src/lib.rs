@@ -10,6 +10,9 @@
 //! - [`paxos`]: single-decree Paxos with proposers, acceptors and learners,
 //!   under crashed, partitioned and lossy acceptors; [`paxos::simulate`]
 //!   checks its safety over thousands of seeds in deterministic simulation.
+//! - [`kv`]: a replicated key-value store on Multi-Paxos, with leader
+//!   election, exactly-once retries and a linearizability checker;
+//!   [`kv::simulate`] checks its histories over thousands of seeds.
 //! - [`digest`]: what a simulated run prints to show that a seed replays.
 //!
 //! The algorithms live in this library, not in the example binaries, so the
@@ -19,4 +22,5 @@
 
 pub mod chord;
 pub mod digest;
+pub mod kv;
 pub mod paxos;
