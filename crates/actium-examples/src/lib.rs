@@ -10,6 +10,8 @@
 //! - [`paxos`]: single-decree Paxos with proposers, acceptors and learners,
 //!   under crashed, partitioned and lossy acceptors; [`paxos::simulate`]
 //!   checks its safety over thousands of seeds in deterministic simulation.
+//! - [`scribe`]: publish/subscribe over Chord (Scribe): multicast trees
+//!   built from Chord's lookup paths, repaired when nodes fail.
 //! - [`digest`]: what a simulated run prints to show that a seed replays.
 //!
 //! The algorithms live in this library, not in the example binaries, so the
@@ -20,3 +22,4 @@
 pub mod chord;
 pub mod digest;
 pub mod paxos;
+pub mod scribe;
