@@ -66,6 +66,9 @@ pub struct Round {
     /// Deliveries expected: for every message published, one per live
     /// subscriber of its topic (failed publishes included).
     pub expected: usize,
+    /// Deliveries expected for the publishes that succeeded: what the
+    /// trees, rather than Chord's lookups of the roots, had to deliver.
+    pub expected_published: usize,
     /// Deliveries made of those.
     pub delivered: usize,
     /// Messages a subscriber received twice, or after a later message of
@@ -79,6 +82,11 @@ impl Round {
     /// Delivered over expected.
     pub fn ratio(&self) -> f64 {
         self.delivered as f64 / self.expected.max(1) as f64
+    }
+
+    /// Delivered over expected for the publishes that reached a root.
+    pub fn tree_ratio(&self) -> f64 {
+        self.delivered as f64 / self.expected_published.max(1) as f64
     }
 }
 
@@ -206,6 +214,7 @@ impl Scribes {
             round.failed_publishes += sent.iter().filter(|s| s.is_none()).count();
             round.expected += sent.len() * live.len();
             let good = sent.iter().flatten().count();
+            round.expected_published += good * live.len();
             for id in live {
                 let before = self.seen.get(&(id, topic.id)).copied().unwrap_or(0);
                 let scribe = members[&id].clone();
