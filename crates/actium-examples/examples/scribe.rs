@@ -166,13 +166,14 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 fn report(network: &Network, round: &Round, stress: &[u64], when: &str) {
     let nodes = network.ring.len();
     println!(
-        "scribe nodes={nodes} topics={} delivered={}/{} ratio={:.4} failed_publishes={} tree_ratio={:.4} misordered={} \
+        "scribe nodes={nodes} topics={} delivered={}/{} ratio={:.4} failed_publishes={} lookup_failures={} tree_ratio={:.4} misordered={} \
          depth_mean={:.2} depth_max={} log2n={:.2} link_stress_mean={:.2} link_stress_max={} copies={}{when}",
         network.scribes.topics.len(),
         round.delivered,
         round.expected,
         round.ratio(),
         round.failed_publishes,
+        round.lookup_failures,
         round.tree_ratio(),
         round.misordered,
         mean(round.depths.iter().map(|&d| f64::from(d))),

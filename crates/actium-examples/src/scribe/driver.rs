@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use super::node::ScribeNode;
-use super::protocol::{Config, TreeState};
+use super::protocol::{Config, PublishError, TreeState};
 use crate::chord::{self, Id, Ring, RingError};
 
 /// Why subscribing, checking or repairing failed.
@@ -63,6 +63,9 @@ pub struct Round {
     pub published: usize,
     /// How many publishes failed (no root, or the root not in its tree).
     pub failed_publishes: usize,
+    /// How many of those failed in Chord's lookup of the root, rather than
+    /// at the root Chord named.
+    pub lookup_failures: usize,
     /// Deliveries expected: for every message published, one per live
     /// subscriber of its topic (failed publishes included).
     pub expected: usize,
@@ -196,13 +199,16 @@ impl Scribes {
                     .publish(topic.name.clone(), payload)
                     .await;
                 sent.push(match outcome {
-                    Ok(Ok(seq)) => Some((publisher, seq)),
-                    _ => None,
+                    Ok(Ok(seq)) => Ok((publisher, seq)),
+                    Ok(Err(PublishError::Lookup { .. })) | Err(_) => Err(true),
+                    Ok(Err(_)) => Err(false),
                 });
             }
             sent
         });
-        let sent: Vec<Vec<Option<(Id, u64)>>> = join_all(publishes).await;
+        // Each publish: the message's publisher and number, or whether it
+        // failed in Chord's lookup.
+        let sent: Vec<Vec<Result<(Id, u64), bool>>> = join_all(publishes).await;
         let mut round = Round::default();
         let mut waits = Vec::new();
         for ((topic, _), sent) in plans.iter().zip(&sent) {
@@ -211,7 +217,8 @@ impl Scribes {
                 .copied()
                 .collect();
             round.published += sent.len();
-            round.failed_publishes += sent.iter().filter(|s| s.is_none()).count();
+            round.failed_publishes += sent.iter().filter(|s| s.is_err()).count();
+            round.lookup_failures += sent.iter().filter(|s| **s == Err(true)).count();
             round.expected += sent.len() * live.len();
             let good = sent.iter().flatten().count();
             round.expected_published += good * live.len();

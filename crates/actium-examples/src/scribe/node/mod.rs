@@ -166,6 +166,10 @@ impl ScribeNode {
     /// Publishes `payload` on `topic`: looks the topic's root up through
     /// Chord and hands it the message, which goes down the tree. Returns
     /// the message's number once the root has it.
+    ///
+    /// A node's messages are delivered in the order of their numbers, and
+    /// one overtaken by a later one is dropped: publish one at a time
+    /// (await each) for every message to arrive in order.
     #[ask(parallel)]
     pub async fn publish(
         mut this: Reentrant<Self>,
