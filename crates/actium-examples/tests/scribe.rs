@@ -182,3 +182,17 @@ async fn subscribe_and_publish_work_across_node_processes() -> Result<(), Box<dy
     assert_complete(&scribes.publish(4, LIMIT).await, "one process killed");
     Ok(())
 }
+
+#[actium::test(tasks)]
+async fn subscriber_fractions_outside_zero_to_one_are_a_typed_error() -> Result<(), ScribeError> {
+    let mut network = Network::build(4, chord_config(), scribe_config(), 6, LIMIT).await?;
+    for fraction in [(0.6, 0.2), (-0.1, 0.5), (0.5, 1.5), (f64::NAN, 0.5)] {
+        let outcome = network.scribes.subscribe(1, fraction, LIMIT).await;
+        assert!(
+            matches!(outcome, Err(ScribeError::Fraction { .. })),
+            "{fraction:?}: {outcome:?}"
+        );
+    }
+    assert!(network.scribes.topics.is_empty());
+    Ok(())
+}

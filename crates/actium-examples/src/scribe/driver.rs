@@ -31,6 +31,14 @@ pub enum ScribeError {
         /// The time limit.
         limit: Duration,
     },
+    /// The fractions of subscribers asked for are not 0 ≤ low ≤ high ≤ 1.
+    #[error("subscriber fractions must satisfy 0 <= low <= high <= 1, not {low} and {high}")]
+    Fraction {
+        /// The least fraction asked for.
+        low: f64,
+        /// The most.
+        high: f64,
+    },
     /// Some trees were still wrong when the time limit passed.
     #[error(
         "the trees were not repaired within {limit:?}: {wrong} problems, for instance {example}"
@@ -134,10 +142,11 @@ impl Scribes {
     /// Makes `count` more topics (`topic-<i>`), each subscribed by a random
     /// fraction of the members drawn from `fraction` (0.1–0.5 is 10% to
     /// 50%), at least one; waits up to `limit` for every subscriber to be
-    /// in its tree.
+    /// in its tree. With no members, it does nothing.
     ///
     /// # Errors
     ///
+    /// [`ScribeError::Fraction`] if `fraction` is not 0 ≤ low ≤ high ≤ 1;
     /// [`ScribeError::Subscribe`] if some are not in time.
     pub async fn subscribe(
         &mut self,
@@ -145,7 +154,14 @@ impl Scribes {
         fraction: (f64, f64),
         limit: Duration,
     ) -> Result<(), ScribeError> {
+        let (low, high) = fraction;
+        if !(0.0 <= low && low <= high && high <= 1.0) {
+            return Err(ScribeError::Fraction { low, high });
+        }
         let ids: Vec<Id> = self.members.keys().copied().collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
         let mut calls = Vec::new();
         for _ in 0..count {
             let name = format!("topic-{}", self.topics.len());
@@ -178,9 +194,13 @@ impl Scribes {
     /// One round: `per_topic` messages on every topic from two random live
     /// publishers taking turns (each publisher's in order, awaiting each),
     /// all topics at once; then waits up to `limit` for every live
-    /// subscriber to have them, and checks what each received.
+    /// subscriber to have them, and checks what each received. With no
+    /// members, nothing is published.
     pub async fn publish(&mut self, per_topic: usize, limit: Duration) -> Round {
         let ids: Vec<Id> = self.members.keys().copied().collect();
+        if ids.is_empty() {
+            return Round::default();
+        }
         let mut plans = Vec::new();
         for topic in &self.topics {
             let publishers = [
