@@ -10,12 +10,18 @@
 //! ```text
 //! cargo run --release --example scribe        # 1,000 nodes, 100 topics, 10% fail
 //! cargo run --release --example scribe -- --nodes 200 --topics 20 --seed 2
+//! cargo run --release --example scribe -- --simulate --seed 7
 //! ```
+//!
+//! With `--simulate` the same run is one system in deterministic
+//! simulation: virtual time, and every scheduling choice drawn from the
+//! seed; the durations printed are virtual.
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actium::prelude::*;
+use actium::{Clock, SystemHandle};
 use actium_examples::chord;
 use actium_examples::scribe::{self, Network, Round};
 use clap::Parser;
@@ -43,6 +49,10 @@ struct Args {
     /// Seeds node identifiers, subscribers, publishers and failures.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Runs in deterministic simulation (`Mode::Simulated`): one system,
+    /// virtual time, every choice of the scheduler drawn from --seed.
+    #[arg(long)]
+    simulate: bool,
     /// How long building, subscribing and repairing may take, in seconds.
     #[arg(long, default_value_t = 300)]
     settle_limit: u64,
@@ -56,6 +66,7 @@ fn main() -> ExitCode {
         && args.subscribers[0] <= args.subscribers[1];
     let outcome = match valid {
         false => Err("--nodes must be at least 2, --fail in 0..=0.5, --subscribers A B with 0 <= A <= B <= 1".into()),
+        true if args.simulate => actium::launch(Mode::Simulated { seed: args.seed }, run(args)),
         true => actium::launch(Mode::Tasks, run(args)),
     };
     match outcome {
@@ -68,6 +79,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    // The system's clock: virtual in a simulation.
+    let clock = SystemHandle::try_current().map_or_else(|_| Clock::real(), |s| s.clock());
     let limit = Duration::from_secs(args.settle_limit);
     let deliver = Duration::from_millis(args.deliver_ms);
     // As Chord's demo: maintenance backs off to N/5 ms when nothing changes.
@@ -76,7 +89,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         slowest,
         ..chord::Config::default()
     };
-    let start = Instant::now();
+    let start = clock.now();
     let mut network = Network::build(
         args.nodes,
         chord_config,
@@ -88,10 +101,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "scribe: {} Chord nodes stable, with a Scribe node each, in {:.2?}",
         network.ring.len(),
-        start.elapsed()
+        (clock.now() - start)
     );
 
-    let start = Instant::now();
+    let start = clock.now();
     let fraction = (args.subscribers[0], args.subscribers[1]);
     network
         .scribes
@@ -110,7 +123,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         args.topics,
         fraction.0 * 100.0,
         fraction.1 * 100.0,
-        start.elapsed(),
+        (clock.now() - start),
         forest.wrong.len(),
         mean(forest.fanout.iter().map(|&f| f as f64)),
         forest.fanout.iter().max().unwrap_or(&0),
@@ -133,10 +146,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         );
         report(&network, &broken, &stress, " (before repair)");
 
-        let start = Instant::now();
+        let start = clock.now();
         network.scribes.set_repair(true);
         let rounds = network.ring.wait_until_stable(limit).await?;
-        let chord_stable = start.elapsed();
+        let chord_stable = clock.now() - start;
         let checks = network
             .scribes
             .wait_until_repaired(network.root_of(), limit)
@@ -144,7 +157,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "scribe: repair turned on; Chord stable after {rounds} rounds in {chord_stable:.2?}; trees \
              repaired after {checks} more checks, {:.2?} after repair was turned on",
-            start.elapsed()
+            (clock.now() - start)
         );
         let repaired = network.scribes.publish(1, deliver).await;
         let stress = network.scribes.link_stress().await;

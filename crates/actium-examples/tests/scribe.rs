@@ -196,3 +196,39 @@ async fn subscriber_fractions_outside_zero_to_one_are_a_typed_error() -> Result<
     assert!(network.scribes.topics.is_empty());
     Ok(())
 }
+
+/// Build, subscribe, publish, kill a tenth, publish, repair, publish: the
+/// rounds' outcomes and the virtual time, as text.
+async fn scenario(seed: u64) -> Result<String, Box<dyn std::error::Error>> {
+    let clock = actium::SystemHandle::current().clock();
+    let start = clock.now();
+    let mut network = Network::build(48, chord_config(), scribe_config(), seed, LIMIT).await?;
+    network.scribes.subscribe(4, (0.1, 0.5), LIMIT).await?;
+    let whole = network.scribes.publish(2, LIMIT).await;
+    assert_complete(&whole, "simulated, no failure");
+    network.scribes.set_repair(false);
+    network.kill(5).await;
+    let broken = network.scribes.publish(2, Duration::from_millis(300)).await;
+    network.scribes.set_repair(true);
+    network.ring.wait_until_stable(LIMIT).await?;
+    network
+        .scribes
+        .wait_until_repaired(network.root_of(), LIMIT)
+        .await?;
+    let repaired = network.scribes.publish(2, LIMIT).await;
+    assert_complete(&repaired, "simulated, after repair");
+    let virtual_time = clock.now() - start;
+    Ok(format!(
+        "{whole:?} {broken:?} {repaired:?} {virtual_time:?}"
+    ))
+}
+
+#[test]
+fn a_simulated_run_repairs_its_trees_and_replays_for_a_seed()
+-> Result<(), Box<dyn std::error::Error>> {
+    use actium::prelude::*;
+    let first = actium::launch(Mode::Simulated { seed: 9 }, scenario(9))?;
+    let again = actium::launch(Mode::Simulated { seed: 9 }, scenario(9))?;
+    assert_eq!(first, again);
+    Ok(())
+}

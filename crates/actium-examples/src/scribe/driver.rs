@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use actium::prelude::*;
+use actium::{Clock, SystemHandle};
 use futures_util::future::join_all;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -311,14 +312,16 @@ impl Scribes {
         root_of: impl Fn(Id) -> Id,
         limit: Duration,
     ) -> Result<u32, ScribeError> {
-        let start = std::time::Instant::now();
+        // The system's clock: virtual in a simulation.
+        let clock = SystemHandle::try_current().map_or_else(|_| Clock::real(), |s| s.clock());
+        let start = clock.now();
         let mut rounds = 0;
         loop {
             let forest = self.forest(&root_of).await;
             if forest.wrong.is_empty() {
                 return Ok(rounds);
             }
-            if start.elapsed() >= limit {
+            if clock.now() - start >= limit {
                 return Err(ScribeError::NotRepaired {
                     limit,
                     wrong: forest.wrong.len(),
