@@ -14,8 +14,15 @@
 //!   whose parent died routes a new JOIN, around the dead node once Chord
 //!   has repaired itself; the root's children do the same, and the join
 //!   ends at the topic's new successor, the new root. A periodic check
-//!   retries joins that were lost, and makes a root that Chord no longer
-//!   names the root join the tree under the new one.
+//!   (`maintain`) retries joins that were lost, makes the node Chord names
+//!   the successor the root (leaving its old parent: it may have been
+//!   below an orphan that re-joined under it), and makes a root that Chord
+//!   no longer names join the new root directly.
+//!
+//! Known limit: a node that re-joins is not told if its new parent lies in
+//! its own subtree anywhere but at the root (see `docs/EXAMPLES.md`); in
+//! Chord a re-join only moves clockwise towards the topic, away from the
+//! node's descendants, except for that last hop.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
