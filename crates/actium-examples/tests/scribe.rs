@@ -232,3 +232,32 @@ fn a_simulated_run_repairs_its_trees_and_replays_for_a_seed()
     assert_eq!(first, again);
     Ok(())
 }
+
+#[actium::test(tasks)]
+async fn a_node_joining_between_a_topic_and_its_root_takes_the_tree_over() -> Result<(), ScribeError>
+{
+    let mut network = Network::build(16, chord_config(), scribe_config(), 7, LIMIT).await?;
+    network.scribes.subscribe(6, (0.3, 0.6), LIMIT).await?;
+    let roots = |network: &Network| -> Vec<Id> {
+        (network.scribes.topics.iter())
+            .map(|t| network.ring.successor_of(t.id).id)
+            .collect()
+    };
+    let before = roots(&network);
+    network.grow(32, &scribe_config(), LIMIT).await?;
+    let after = roots(&network);
+    let moved = before.iter().zip(&after).filter(|(b, a)| b != a).count();
+    assert!(moved > 0, "no newcomer landed between a topic and its root");
+    network
+        .scribes
+        .wait_until_repaired(network.root_of(), LIMIT)
+        .await?;
+    assert_complete(
+        &network.scribes.publish(3, LIMIT).await,
+        "after the roots moved",
+    );
+    // New topics, subscribed by old and new nodes alike.
+    network.scribes.subscribe(2, (0.3, 0.6), LIMIT).await?;
+    assert_complete(&network.scribes.publish(2, LIMIT).await, "grown ring");
+    Ok(())
+}

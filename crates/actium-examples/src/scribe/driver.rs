@@ -462,6 +462,34 @@ impl Network {
         Ok(Network { ring, scribes })
     }
 
+    /// `count` more nodes join the ring at once, each with a Scribe node
+    /// using `config`; waits up to `limit` for the ring to be stable. A
+    /// newcomer between a topic and its root becomes the topic's root.
+    ///
+    /// # Errors
+    ///
+    /// If a join fails, or the ring does not settle within `limit`.
+    pub async fn grow(
+        &mut self,
+        count: usize,
+        config: &Config,
+        limit: Duration,
+    ) -> Result<(), ScribeError> {
+        self.ring.join(count, limit).await?;
+        let newcomers: Vec<_> = (self.ring.nodes().iter())
+            .filter(|peer| !self.scribes.members.contains_key(&peer.id))
+            .cloned()
+            .collect();
+        for peer in newcomers {
+            let scribe = ScribeNode::new(peer.id, peer.node.clone(), config.clone()).spawn();
+            // Started (and attached) once it has answered a call.
+            let _ = scribe.trees().await;
+            self.scribes.members.insert(peer.id, scribe);
+        }
+        self.ring.wait_until_stable(limit).await?;
+        Ok(())
+    }
+
     /// The true root of a topic: its successor in the live ring.
     pub fn root_of(&self) -> impl Fn(Id) -> Id + '_ {
         |topic| self.ring.successor_of(topic).id
