@@ -265,15 +265,12 @@ impl ScribeNode {
                     node.attached(topic);
                 }
             }),
-            Ok(Hop::Next(next)) => {
-                // Chord may name a node that is gone: then the periodic
-                // check retries once `join_expired` gives this attempt up.
-                if let Some(scribe) = resolve(&mut this, &next).await {
-                    this.with_context(|node, ctx| {
-                        let me = node.me();
-                        if let Some(state) = node.joining(topic, attempt) {
-                            state.joining = Some((attempt, Some(next.id)));
-                            let _ = scribe.join(topic, me);
+            Ok(Hop::Next(next)) => match resolve(&mut this, &next).await {
+                Some(scribe) => this.with_context(|node, ctx| {
+                    let me = node.me();
+                    if let Some(state) = node.joining(topic, attempt) {
+                        state.joining = Some((attempt, Some(next.id)));
+                        if scribe.join(topic, me).is_ok() {
                             node.watch(
                                 ctx,
                                 &Member {
@@ -281,12 +278,18 @@ impl ScribeNode {
                                     scribe,
                                 },
                             );
+                        } else {
+                            // Gone since it was cached: try again later.
+                            node.known.remove(&next.id);
+                            node.give_up(topic, attempt);
                         }
-                    });
-                }
-            }
-            // Chord is busy or repairing: `join_expired` retries.
-            Err(()) => {}
+                    }
+                }),
+                // Chord named a node that is gone: the periodic check
+                // tries again, once Chord has routed around it.
+                None => this.with(|node| node.give_up(topic, attempt)),
+            },
+            Err(()) => this.with(|node| node.give_up(topic, attempt)),
         }
     }
 
@@ -368,6 +371,10 @@ impl ScribeNode {
     fn down(&mut self, ctx: &mut Context<Self>, down: Down) {
         let gone = down.actor.id();
         self.monitored.remove(&gone);
+        let dead: Vec<Id> = (self.known.iter())
+            .filter(|(_, s)| s.id() == gone)
+            .map(|(id, _)| *id)
+            .collect();
         self.known.retain(|_, scribe| scribe.id() != gone);
         let mut orphaned = Vec::new();
         for (topic, state) in &mut self.topics {
@@ -384,6 +391,14 @@ impl ScribeNode {
             }
             if state.parent.as_ref().is_some_and(lost) {
                 state.parent = None;
+                orphaned.push(*topic);
+            }
+            // A join sent to the dead node will not be answered.
+            if state
+                .joining
+                .is_some_and(|(_, to)| to.is_some_and(|to| dead.contains(&to)))
+            {
+                state.joining = None;
                 orphaned.push(*topic);
             }
         }

@@ -46,6 +46,14 @@ impl ScribeNode {
         (state.joining.map(|(n, _)| n) == Some(attempt)).then_some(state)
     }
 
+    /// Drops the join numbered `attempt`, which could not be sent: the
+    /// next periodic check starts another.
+    pub(super) fn give_up(&mut self, topic: Id, attempt: u64) {
+        if let Some(state) = self.joining(topic, attempt) {
+            state.joining = None;
+        }
+    }
+
     /// The node is in `topic`'s tree now: tells the children waiting for
     /// it, and the callers of `subscribe`.
     pub(super) fn attached(&mut self, topic: Id) {
