@@ -42,6 +42,6 @@ pub mod trace;
 
 pub use id::Id;
 pub use meeting::{AnyNode, Meeting};
-pub use node::{ChordNode, Config, Entry, Found, LookupError, NodeState, Peer};
+pub use node::{ChordNode, Config, Entry, Found, Hop, LookupError, NodeState, Peer};
 pub use process::{NodeArgs, NodeCommand, NodeProcess, ProcessError, ProcessRing};
 pub use ring::{Batch, Lookups, Ring, RingError};

@@ -218,11 +218,26 @@ pub enum ProcessError {
 ///
 /// If the node cannot start or listen, or the join fails for good.
 pub async fn serve(args: NodeArgs) -> Result<(), ProcessError> {
+    serve_with(args, |_node, _chord| Ok(())).await
+}
+
+/// [`serve`], with a layer on top: `attach` runs once the `ChordNode` is
+/// spawned and registered, before it joins, to spawn and register the
+/// layer's own actor (Scribe's `scribe_node` does).
+///
+/// # Errors
+///
+/// As [`serve`], and what `attach` returns.
+pub async fn serve_with(
+    args: NodeArgs,
+    attach: impl FnOnce(&AnyNode, &ActorRef<ChordNode>) -> Result<(), ProcessError>,
+) -> Result<(), ProcessError> {
     let node = AnyNode::start(&args.to_meeting(), Some(&args.listen), &args.cookie).await?;
     let id = Id::hash(node.address());
     let config = args.config();
     let chord = ChordNode::new(id, config.clone()).spawn();
     node.register(NAME, &chord)?;
+    attach(&node, &chord)?;
     if let Some(url) = &args.join {
         let limit = Duration::from_millis(args.join_limit_ms);
         join_through(&node, &chord, url, limit, config.fastest).await?;
@@ -368,6 +383,11 @@ impl NodeProcess {
                 pid: self.pid(),
                 reason: "an earlier wait failed".to_owned(),
             })
+    }
+
+    /// Its node's address, once it is [`listening`](Self::listening).
+    pub fn address(&self) -> Option<&str> {
+        self.address.as_deref()
     }
 
     /// The URL of its Chord node, once it is [`listening`](Self::listening).
