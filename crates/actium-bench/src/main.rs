@@ -12,6 +12,7 @@
 //! is exactly those lines.
 
 mod report;
+mod savina;
 mod systems;
 mod workload;
 
@@ -33,7 +34,9 @@ struct Args {
     /// Runs per figure (the median is reported); 1 with --quick, else 5.
     #[arg(long)]
     runs: Option<usize>,
-    /// Only these workloads (comma-separated names).
+    /// Only these workloads (comma-separated names; `savina` for every
+    /// program of the Savina suite, which a run without this flag leaves
+    /// out).
     #[arg(long, value_delimiter = ',')]
     workloads: Vec<String>,
     /// Only these systems (comma-separated names).
@@ -82,7 +85,10 @@ fn main() {
     } else {
         args.workloads
             .iter()
-            .filter_map(|w| Workload::parse(w))
+            .flat_map(|w| match w.as_str() {
+                "savina" => Workload::savina().collect(),
+                name => Workload::parse(name).into_iter().collect::<Vec<_>>(),
+            })
             .collect()
     };
     let selected: Vec<System> = if args.systems.is_empty() {
