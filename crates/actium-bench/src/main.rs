@@ -42,7 +42,8 @@ struct Args {
     /// Only these systems (comma-separated names).
     #[arg(long, value_delimiter = ',')]
     systems: Vec<String>,
-    /// Write BENCHMARKS.md and benchmarks.svg into this directory.
+    /// Write BENCHMARKS.md, benchmarks.svg and (for Savina programs)
+    /// savina.svg into this directory.
     #[arg(long)]
     report: Option<PathBuf>,
     #[command(subcommand)]
@@ -152,8 +153,15 @@ fn main() {
         if let Err(error) = report::write_markdown(&results, &dir) {
             eprintln!("cannot write BENCHMARKS.md: {error}");
         }
-        if let Err(error) = report::chart(&results, &dir.join("benchmarks.svg")) {
-            eprintln!("cannot draw the chart: {error}");
+        let savina: Vec<Workload> = Workload::savina().collect();
+        for (among, file) in [
+            (&Workload::ALL[..], "benchmarks.svg"),
+            (&savina[..], "savina.svg"),
+        ] {
+            // A chart with nothing measured is not drawn.
+            if let Err(error) = report::chart(&results, among, &dir.join(file)) {
+                eprintln!("cannot draw {file}: {error}");
+            }
         }
     }
 }
