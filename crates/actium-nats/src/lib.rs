@@ -23,6 +23,10 @@
 //!   `Peer` seam.
 //! - `node` — [`NatsNode`]: look-ups, and what the node does with each
 //!   frame; implements the core's `Resolver` seam.
+//! - `members` — the nodes alive in the cluster, from their heartbeats.
+//! - [`names`] — the cluster's names (Erlang's `global`), in a JetStream
+//!   key-value bucket; `global` — the node's methods on them and on the
+//!   members.
 //! - `builder` — [`NatsNodeBuilder`]: connecting and subscribing.
 //! - `tasks` — the writer, the readers and the heartbeat.
 //!
@@ -41,7 +45,11 @@
 
 mod address;
 mod builder;
+mod connect;
 mod envelope;
+mod global;
+mod members;
+pub mod names;
 mod node;
 mod peer;
 mod tasks;
@@ -49,4 +57,6 @@ mod tasks;
 pub use builder::{
     DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAX_FRAME, NatsNodeBuilder,
 };
-pub use node::NatsNode;
+pub use connect::Credentials;
+pub use names::ClusterName;
+pub use node::{NatsNode, NatsNodeStats};

@@ -10,7 +10,7 @@
 //! `NoConnection`, and new calls fail at once until it is heard again.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -37,6 +37,27 @@ pub(crate) struct Outbound {
     pub(crate) from: NodeId,
     pub(crate) max_frame: usize,
     pub(crate) queue: mpsc::Sender<Outgoing>,
+    /// Whether the NATS client is connected: while it is not, sends fail
+    /// at once rather than wait in buffers for a server that may not
+    /// come back.
+    pub(crate) connected: AtomicBool,
+}
+
+/// Why a frame was not sent.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The frame itself: it does not encode, or is too large.
+    Frame(String),
+    /// The way out: no connection to NATS, a full outbox, a closed node.
+    Offline(String),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Frame(reason) | Refused::Offline(reason) => f.write_str(reason),
+        }
+    }
 }
 
 /// How many messages may wait for the writer: past this the NATS server
@@ -52,15 +73,22 @@ impl Outbound {
     /// Why it was not queued: it does not encode, is too large, the
     /// outbox is full (the NATS server is not taking messages), or the
     /// node has shut down.
-    pub(crate) fn send(&self, subject: &Subject, frame: &Frame<'_>) -> Result<(), String> {
-        let bytes = envelope::encode(self.from, frame, self.max_frame)?;
+    pub(crate) fn send(&self, subject: &Subject, frame: &Frame<'_>) -> Result<(), Refused> {
+        if !self.connected.load(Ordering::Acquire) {
+            return Err(Refused::Offline(
+                "this node's connection to NATS is lost; it reconnects by itself".to_owned(),
+            ));
+        }
+        let bytes = envelope::encode(self.from, frame, self.max_frame).map_err(Refused::Frame)?;
         self.queue
             .try_send(Outgoing::Publish(subject.clone(), bytes))
-            .map_err(|error| match error {
-                mpsc::error::TrySendError::Full(_) => format!(
-                    "the outbox is full ({OUTBOX} messages): the NATS server is not taking them"
-                ),
-                mpsc::error::TrySendError::Closed(_) => "the node has shut down".to_owned(),
+            .map_err(|error| {
+                Refused::Offline(match error {
+                    mpsc::error::TrySendError::Full(_) => format!(
+                        "the outbox is full ({OUTBOX} messages): the NATS server is not taking them"
+                    ),
+                    mpsc::error::TrySendError::Closed(_) => "the node has shut down".to_owned(),
+                })
             })
     }
 }
@@ -207,6 +235,24 @@ impl NatsPeer {
         }
     }
 
+    /// Fails every call waiting on the node with `NodeDown` for `reason`,
+    /// without declaring the node down: their answers may be lost (this
+    /// node's connection to NATS dropped, or its subscription overflowed).
+    pub(crate) fn fail_waiting(&self, reason: &str) {
+        let pending = std::mem::take(&mut self.lock().pending);
+        for (_, waiting) in pending {
+            if let Pending::Call(answer) = waiting {
+                answer.fail(self.down_error(reason));
+            }
+        }
+    }
+
+    /// Counts the node as heard now without bringing it back if it is
+    /// down: after this node's own outage, the silence was this node's.
+    pub(crate) fn grace(&self) {
+        self.lock().heard = self.clock.now();
+    }
+
     /// Whether the node is down with nothing waiting on it.
     pub(crate) fn is_down_and_idle(&self) -> bool {
         let state = self.lock();
@@ -262,7 +308,7 @@ impl NatsPeer {
                 .send(&self.subject, &Frame::Request { id, request })
             {
                 state.pending.remove(&id);
-                return Err(self.down_error(&reason));
+                return Err(self.down_error(&reason.to_string()));
             }
         }
         match self.clock.timeout(timeout, receiver).await {
@@ -327,10 +373,13 @@ impl Peer for NatsPeer {
                 sent
             }
         };
-        sent.map_err(|message| Error::Codec {
-            actor_type: "?".to_owned(),
-            method: method.to_owned(),
-            message,
+        sent.map_err(|refused| match refused {
+            Refused::Frame(message) => Error::Codec {
+                actor_type: "?".to_owned(),
+                method: method.to_owned(),
+                message,
+            },
+            Refused::Offline(reason) => self.down_error(&reason),
         })
     }
 
@@ -340,7 +389,7 @@ impl Peer for NatsPeer {
         }
         self.out
             .send(&self.subject, &Frame::Signal(signal))
-            .map_err(|reason| self.down_error(&reason))
+            .map_err(|reason| self.down_error(&reason.to_string()))
     }
 }
 
@@ -362,7 +411,7 @@ impl Respond for Responder {
             // A value too large to send: the caller is told why rather
             // than left to its deadline.
             tracing::warn!(subject = %self.subject, %reason, "could not send a reply");
-            let rejected = Response::Rejected(transport::Rejection::Other(reason));
+            let rejected = Response::Rejected(transport::Rejection::Other(reason.to_string()));
             let _ = self.out.send(
                 &self.subject,
                 &Frame::Reply {
