@@ -17,6 +17,7 @@ use crate::names::Names;
 use crate::node::{Config, Counters, NatsNode, Shared, Via};
 use crate::peer::Outbound;
 use crate::tasks;
+use crate::view::ClusterView;
 
 /// How often a node publishes its heartbeat, by default.
 pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(250);
@@ -136,6 +137,19 @@ impl NatsNodeBuilder {
     pub fn system(mut self, system: &SystemHandle) -> Self {
         self.system = Some(system.clone());
         self
+    }
+
+    /// Connects to NATS without joining the cluster, for a read-only view
+    /// of its nodes and names (what the `actium nats` command shows). Uses
+    /// the servers, credentials, TLS settings and cluster name given; the
+    /// rest is for nodes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidAddress`] for a bad cluster name; [`Error::Listen`]
+    /// if the NATS server cannot be reached.
+    pub async fn view(self) -> Result<ClusterView, Error> {
+        ClusterView::connect(&self.connect, self.cluster).await
     }
 
     /// Connects to NATS and attaches the node to its system. The node

@@ -28,7 +28,11 @@
 //!   key-value bucket; `global` — the node's methods on them and on the
 //!   members.
 //! - `builder` — [`NatsNodeBuilder`]: connecting and subscribing.
-//! - `tasks` — the writer, the readers and the heartbeat.
+//! - `tasks` — the writer, the readers, the heartbeat and the
+//!   connection's events.
+//! - `connect` — servers, [`Credentials`], TLS: async-nats' options.
+//! - `view` — [`ClusterView`]: the cluster's nodes and names from a tool
+//!   that is not a node.
 //!
 //! # How a call flows
 //!
@@ -53,6 +57,7 @@ pub mod names;
 mod node;
 mod peer;
 mod tasks;
+mod view;
 
 pub use builder::{
     DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAX_FRAME, NatsNodeBuilder,
@@ -60,3 +65,4 @@ pub use builder::{
 pub use connect::Credentials;
 pub use names::ClusterName;
 pub use node::{NatsNode, NatsNodeStats};
+pub use view::ClusterView;
