@@ -205,6 +205,7 @@ impl NatsNodeBuilder {
             address: address::node_address(&self.cluster, id),
             alive_subject: address::alive_subject(&self.cluster).into(),
             names: Arc::new(Names::new(&self.cluster, client.clone())),
+            client: client.clone(),
             members: Arc::new(Members::new(system.clock())),
             counters: Counters {
                 slow_consumer: events.slow_consumer.clone(),

@@ -88,6 +88,7 @@ pub(crate) struct Shared {
     pub(crate) tasks: Mutex<Vec<TaskHandle>>,
     pub(crate) closed: AtomicBool,
     pub(crate) names: Arc<Names>,
+    pub(crate) client: async_nats::Client,
     pub(crate) members: Arc<Members>,
     pub(crate) counters: Counters,
 }
@@ -229,6 +230,13 @@ impl NatsNode {
     /// the node's tasks and detaches it from its system. Also done on drop.
     pub fn shutdown(&self) {
         self.shared.shutdown(true);
+    }
+
+    /// The NATS server the node is connected to now (`host:port`, as the
+    /// server announces itself), or was last.
+    pub fn server(&self) -> String {
+        let info = self.shared.client.server_info();
+        format!("{}:{}", info.host, info.port)
     }
 
     /// What the node counted of its troubles so far.

@@ -34,18 +34,25 @@ impl NatsServer {
     /// JetStream on a free port of 127.0.0.1, with no monitoring port, and
     /// waits until it accepts connections.
     pub fn start() -> Self {
-        NatsServer::with_args(free_port(), &[])
+        NatsServer::with_args(free_port(), &[], true)
     }
 
-    /// As [`start`](Self::start), on `port` and with more arguments.
-    pub fn with_args(port: u16, extra: &[String]) -> Self {
+    /// As [`start`](Self::start), on `port`, with more arguments, and
+    /// with JetStream or not.
+    pub fn with_args(port: u16, extra: &[String], jetstream: bool) -> Self {
         let store =
             std::env::temp_dir().join(format!("actium-nats-test-{}-{port}", std::process::id()));
-        let mut args: Vec<String> = ["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"]
+        let mut args: Vec<String> = ["-a", "127.0.0.1", "-p", &port.to_string()]
             .iter()
             .map(ToString::to_string)
             .collect();
-        args.push(store.display().to_string());
+        if jetstream {
+            args.extend([
+                "-js".to_owned(),
+                "-sd".to_owned(),
+                store.display().to_string(),
+            ]);
+        }
         args.extend(extra.iter().cloned());
         let mut server = NatsServer {
             child: None,
@@ -102,6 +109,33 @@ impl Drop for NatsServer {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.store);
     }
+}
+
+/// Three `nats-server`s routed into one NATS cluster (no JetStream),
+/// each started and accepting connections.
+pub fn three_servers() -> Vec<NatsServer> {
+    let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let all_routes = routes
+        .iter()
+        .map(|port| format!("nats://127.0.0.1:{port}"))
+        .collect::<Vec<_>>();
+    (0..3)
+        .map(|i| {
+            let others: Vec<String> = (0..3)
+                .filter(|&j| j != i)
+                .map(|j| all_routes[j].clone())
+                .collect();
+            let extra = [
+                "--cluster_name".to_owned(),
+                "actium-test".to_owned(),
+                "--cluster".to_owned(),
+                all_routes[i].clone(),
+                "--routes".to_owned(),
+                others.join(","),
+            ];
+            NatsServer::with_args(free_port(), &extra, false)
+        })
+        .collect()
 }
 
 /// Waits until `done` holds, checking every 20 ms, for at most [`LIMIT`];
