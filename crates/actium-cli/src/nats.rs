@@ -46,6 +46,11 @@ pub struct Server {
     /// certificate.
     #[arg(long)]
     pub tls_ca: Option<PathBuf>,
+    /// A file holding the cluster secret (trailing newline ignored), for
+    /// a cluster whose nodes were given one: without it, `nodes` hears no
+    /// node of that cluster.
+    #[arg(long)]
+    pub secret_file: Option<PathBuf>,
 }
 
 /// `actium nats nodes`.
@@ -108,6 +113,17 @@ async fn connect(server: Server) -> Result<ClusterView, String> {
     }
     if let Some(ca) = server.tls_ca {
         builder = builder.tls_root_certificate(ca);
+    }
+    if let Some(path) = server.secret_file {
+        let mut secret = std::fs::read(&path)
+            .map_err(|error| format!("cannot read the secret file {}: {error}", path.display()))?;
+        while secret
+            .last()
+            .is_some_and(|byte| matches!(byte, b'\n' | b'\r'))
+        {
+            secret.pop();
+        }
+        builder = builder.secret(secret);
     }
     builder.view().await.map_err(|error| error.to_string())
 }

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::address;
 use crate::connect::{Connect, Credentials};
+use crate::envelope::Seal;
 use crate::members::Members;
 use crate::names::Names;
 use crate::node::{Config, Counters, NatsNode, Shared, Via};
@@ -38,6 +39,7 @@ pub struct NatsNodeBuilder {
     heartbeat_interval: Duration,
     heartbeat_timeout: Duration,
     max_frame: usize,
+    seal: Seal,
     system: Option<SystemHandle>,
 }
 
@@ -49,6 +51,7 @@ impl NatsNodeBuilder {
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
             heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
             max_frame: DEFAULT_MAX_FRAME,
+            seal: Seal::default(),
             system: None,
         }
     }
@@ -109,6 +112,19 @@ impl NatsNodeBuilder {
         self
     }
 
+    /// The cluster secret: every message a node publishes carries an
+    /// HMAC-SHA256 tag keyed by it (over the message and its subject), and
+    /// messages without a valid tag are dropped, logged and counted. Every
+    /// node of the cluster must be given the same secret; a client of the
+    /// NATS server without it cannot call, stop or impersonate the
+    /// cluster's actors. `docs/NATS.md` says what it does not protect
+    /// against. Default: none (any client that may publish to the
+    /// cluster's subjects is trusted).
+    pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.seal = Seal::with_secret(secret.as_ref());
+        self
+    }
+
     /// The cluster's name: nodes meet only nodes of the same cluster on
     /// the same NATS server. Letters, digits, `-` and `_`. Default: `actium`.
     pub fn cluster(mut self, name: impl Into<String>) -> Self {
@@ -149,7 +165,7 @@ impl NatsNodeBuilder {
     /// [`Error::InvalidAddress`] for a bad cluster name; [`Error::Listen`]
     /// if the NATS server cannot be reached.
     pub async fn view(self) -> Result<ClusterView, Error> {
-        ClusterView::connect(&self.connect, self.cluster).await
+        ClusterView::connect(&self.connect, self.cluster, self.seal).await
     }
 
     /// Connects to NATS and attaches the node to its system. The node
@@ -204,6 +220,7 @@ impl NatsNodeBuilder {
             id,
             address: address::node_address(&self.cluster, id),
             alive_subject: address::alive_subject(&self.cluster).into(),
+            node_subject: address::node_subject(&self.cluster, id).into(),
             names: Arc::new(Names::new(&self.cluster, client.clone())),
             client: client.clone(),
             members: Arc::new(Members::new(system.clock())),
@@ -217,6 +234,7 @@ impl NatsNodeBuilder {
                 max_frame: self.max_frame,
                 queue,
                 connected: AtomicBool::new(true),
+                seal: self.seal,
             }),
             config: Config {
                 heartbeat_interval: self.heartbeat_interval,

@@ -82,6 +82,8 @@ pub(crate) struct Shared {
     pub(crate) cluster: String,
     pub(crate) address: String,
     pub(crate) alive_subject: Subject,
+    /// This node's own subject.
+    pub(crate) node_subject: Subject,
     pub(crate) out: Arc<Outbound>,
     pub(crate) config: Config,
     pub(crate) peers: Mutex<HashMap<NodeId, Arc<NatsPeer>>>,
@@ -369,7 +371,11 @@ impl Shared {
             );
             return;
         }
-        let (from, frame) = match crate::envelope::decode(bytes) {
+        let subject = match via {
+            Via::Node => &self.node_subject,
+            Via::Alive => &self.alive_subject,
+        };
+        let (from, frame) = match crate::envelope::decode(bytes, &self.out.seal, subject) {
             Ok(decoded) => decoded,
             Err(reason) => {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);

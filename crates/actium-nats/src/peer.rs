@@ -41,6 +41,8 @@ pub(crate) struct Outbound {
     /// at once rather than wait in buffers for a server that may not
     /// come back.
     pub(crate) connected: AtomicBool,
+    /// The cluster secret that tags every message, if any.
+    pub(crate) seal: envelope::Seal,
 }
 
 /// Why a frame was not sent.
@@ -79,7 +81,8 @@ impl Outbound {
                 "this node's connection to NATS is lost; it reconnects by itself".to_owned(),
             ));
         }
-        let bytes = envelope::encode(self.from, frame, self.max_frame).map_err(Refused::Frame)?;
+        let bytes = envelope::encode(self.from, frame, self.max_frame, &self.seal, subject)
+            .map_err(Refused::Frame)?;
         self.queue
             .try_send(Outgoing::Publish(subject.clone(), bytes))
             .map_err(|error| {

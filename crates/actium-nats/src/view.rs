@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 
 use crate::address;
 use crate::connect::Connect;
+use crate::envelope::Seal;
 use crate::names::{self, ClusterName};
 
 /// A read-only view of a cluster from a NATS client that is not a node:
@@ -18,10 +19,15 @@ use crate::names::{self, ClusterName};
 pub struct ClusterView {
     client: async_nats::Client,
     cluster: String,
+    seal: Seal,
 }
 
 impl ClusterView {
-    pub(crate) async fn connect(connect: &Connect, cluster: String) -> Result<Self, Error> {
+    pub(crate) async fn connect(
+        connect: &Connect,
+        cluster: String,
+        seal: Seal,
+    ) -> Result<Self, Error> {
         address::check_cluster(&cluster)?;
         let (client, _events) = connect
             .connect(format!("actium view of nats://{cluster}"))
@@ -30,7 +36,11 @@ impl ClusterView {
                 address: connect.describe(),
                 reason,
             })?;
-        Ok(ClusterView { client, cluster })
+        Ok(ClusterView {
+            client,
+            cluster,
+            seal,
+        })
     }
 
     /// The nodes heard beating within `listen` (give it more than the
@@ -44,16 +54,18 @@ impl ClusterView {
             node: format!("nats://{}", self.cluster),
             reason: format!("cannot listen to the cluster's heartbeats: {error}"),
         };
+        let subject = address::alive_subject(&self.cluster);
         let mut beats = self
             .client
-            .subscribe(address::alive_subject(&self.cluster))
+            .subscribe(subject.clone())
             .await
             .map_err(|error| lost(&error))?;
         let mut heard: Vec<NodeId> = Vec::new();
         let deadline = tokio::time::Instant::now() + listen;
         while let Ok(Some(beat)) = tokio::time::timeout_at(deadline, beats.next()).await {
-            // Only messages a node could have sent count.
-            if let Ok((node, _)) = crate::envelope::decode(&beat.payload)
+            // Only messages a node could have sent count (with the
+            // cluster's secret, if it has one: the view needs it too).
+            if let Ok((node, _)) = crate::envelope::decode(&beat.payload, &self.seal, &subject)
                 && !heard.contains(&node)
             {
                 heard.push(node);
