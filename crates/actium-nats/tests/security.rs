@@ -292,3 +292,62 @@ fn a_node_with_another_secret_cannot_reach_the_cluster() {
     }
     assert!(cluster.node(0).stats().dropped_messages > 0);
 }
+
+/// The subject permissions `docs/NATS.md` suggests, for cluster `test`.
+const PERMISSIONS: &str = r#"
+authorization {
+  users = [
+    { user: test-node, password: "node-pass",
+      permissions: {
+        publish:   ["actium.test.>", "$JS.API.>", "$JS.FC.>", "$KV.actium_names_test.>"]
+        subscribe: ["actium.test.>", "_INBOX.>"]
+      } }
+    { user: test-tool, password: "tool-pass",
+      permissions: {
+        publish:   ["$JS.API.STREAM.INFO.KV_actium_names_test",
+                    "$JS.API.CONSUMER.>", "$JS.FC.>",
+                    "$JS.API.DIRECT.GET.KV_actium_names_test.>"]
+        subscribe: ["actium.test.alive", "_INBOX.>"]
+      } }
+  ]
+}
+"#;
+
+#[test]
+fn the_documented_subject_permissions_let_nodes_and_the_tool_work() {
+    let scratch = Scratch::new("permissions");
+    let config = scratch.write("server.conf", PERMISSIONS);
+    let args = ["-c".to_owned(), config.display().to_string()];
+    let server = NatsServer::with_args(free_port(), &args, true);
+    let user = |user: &str, password: &str| Credentials::UserPassword {
+        user: user.to_owned(),
+        password: password.to_owned(),
+    };
+    let cluster = Cluster::on(server, 2, |_, builder| {
+        builder.credentials(user("test-node", "node-pass"))
+    });
+    let counter = cluster.run(0, async { Counter::default().spawn() });
+    cluster
+        .run(0, cluster.node(0).register_global("counter", &counter))
+        .unwrap();
+    let found = cluster
+        .run(1, cluster.node(1).lookup::<Counter>("nats://test/counter"))
+        .unwrap();
+    cluster.run(1, async { found.add(3) }).unwrap();
+    assert_eq!(cluster.run(1, found.count()).unwrap(), 3);
+    // The tool lists nodes and names with its narrower rights.
+    cluster.run(1, async {
+        let view = NatsNode::builder()
+            .server(cluster.server.url())
+            .cluster("test")
+            .credentials(user("test-tool", "tool-pass"))
+            .view()
+            .await
+            .unwrap();
+        let names = view.names().await.unwrap();
+        assert_eq!(names.len(), 1);
+        assert_eq!(names[0].actor, counter.label());
+        let nodes = view.nodes(Duration::from_secs(1)).await.unwrap();
+        assert_eq!(nodes.len(), 2);
+    });
+}
