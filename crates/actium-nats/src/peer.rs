@@ -9,14 +9,13 @@
 //! `NodeDown`, every link and monitor that crossed to it fires with
 //! `NoConnection`, and new calls fail at once until it is heard again.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use actium_core::transport::{self, Answer, OutgoingCall, Peer, RemoteSignal, Respond, Response};
+use actium_core::transport::{self, OutgoingCall, Peer, RemoteSignal, Respond, Response};
 use actium_core::{Clock, Error, NodeId, SystemHandle};
-use actium_remote::protocol::{Frame, NodeAnswer, Request};
+use actium_remote::protocol::{Frame, NodeAnswer, PendingCalls, Request, Taken};
 use async_nats::Subject;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -96,13 +95,10 @@ impl Outbound {
     }
 }
 
-enum Pending {
-    Call(Answer),
-    Request(oneshot::Sender<NodeAnswer>),
-}
-
 struct State {
-    pending: HashMap<u64, Pending>,
+    /// Calls and requests waiting for the node's answers (the same table
+    /// as a TCP peer's).
+    pending: PendingCalls,
     /// Why the node is down, while it is.
     down: Option<String>,
     /// When the node said goodbye: for a heartbeat timeout after it,
@@ -122,7 +118,6 @@ pub(crate) struct NatsPeer {
     clock: Clock,
     /// The heartbeat timeout: how long a goodbye keeps the node down.
     quiet: Duration,
-    next_id: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -141,9 +136,8 @@ impl NatsPeer {
             subject,
             out,
             quiet,
-            next_id: AtomicU64::new(1),
             state: Mutex::new(State {
-                pending: HashMap::new(),
+                pending: PendingCalls::new(),
                 down: None,
                 left_at: None,
                 // A new peer gets one heartbeat timeout to be heard from.
@@ -198,16 +192,11 @@ impl NatsPeer {
                 return;
             }
             state.down = Some(reason.to_owned());
-            std::mem::take(&mut state.pending)
+            state.pending.take_all()
         };
         tracing::warn!(peer = %self.address, %reason, "node down");
-        for (_, waiting) in pending {
-            match waiting {
-                Pending::Call(answer) => answer.fail(self.down_error(reason)),
-                // Dropping the sender tells the requester.
-                Pending::Request(_) => {}
-            }
-        }
+        // Dropped request senders tell their requesters.
+        pending.fail(|| self.down_error(reason));
         transport::connection_lost(system, self.node);
     }
 
@@ -216,10 +205,7 @@ impl NatsPeer {
     pub(crate) fn check(&self, timeout: Duration, system: &SystemHandle) {
         let silent = {
             let mut state = self.lock();
-            state.pending.retain(|_, waiting| match waiting {
-                Pending::Call(answer) => !answer.is_abandoned(),
-                Pending::Request(sender) => !sender.is_closed(),
-            });
+            state.pending.sweep();
             self.clock.now().saturating_duration_since(state.heard)
         };
         if silent > timeout && self.lock().down.is_none() {
@@ -242,12 +228,8 @@ impl NatsPeer {
     /// without declaring the node down: their answers may be lost (this
     /// node's connection to NATS dropped, or its subscription overflowed).
     pub(crate) fn fail_waiting(&self, reason: &str) {
-        let pending = std::mem::take(&mut self.lock().pending);
-        for (_, waiting) in pending {
-            if let Pending::Call(answer) = waiting {
-                answer.fail(self.down_error(reason));
-            }
-        }
+        let pending = self.lock().pending.take_all();
+        pending.fail(|| self.down_error(reason));
     }
 
     /// Counts the node as heard now without bringing it back if it is
@@ -264,30 +246,18 @@ impl NatsPeer {
 
     /// A response to a call of ours arrived.
     pub(crate) fn answered(&self, id: u64, response: Response<'_>, system: &SystemHandle) {
-        let pending = {
-            let mut state = self.lock();
-            // A reply under a request's id is the peer's mistake and must
-            // not take the request's place.
-            match state.pending.get(&id) {
-                Some(Pending::Call(_)) => state.pending.remove(&id),
-                _ => None,
-            }
-        };
-        if let Some(Pending::Call(answer)) = pending {
+        // A reply under a request's id is the peer's mistake and must not
+        // take the request's place.
+        let taken = self.lock().pending.take_call(id);
+        if let Taken::Found(answer) = taken {
             answer.resolve(system, response);
         }
     }
 
     /// An answer to a request of ours arrived.
     pub(crate) fn request_answered(&self, id: u64, answer: NodeAnswer) {
-        let pending = {
-            let mut state = self.lock();
-            match state.pending.get(&id) {
-                Some(Pending::Request(_)) => state.pending.remove(&id),
-                _ => None,
-            }
-        };
-        if let Some(Pending::Request(sender)) = pending {
+        let taken = self.lock().pending.take_request(id);
+        if let Taken::Found(sender) = taken {
             let _ = sender.send(answer);
         }
     }
@@ -304,13 +274,13 @@ impl NatsPeer {
             if let Some(reason) = &state.down {
                 return Err(self.down_error(reason));
             }
-            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-            state.pending.insert(id, Pending::Request(sender));
+            let id = state.pending.next_id();
+            state.pending.add_request(id, sender);
             if let Err(reason) = self
                 .out
                 .send(&self.subject, &Frame::Request { id, request })
             {
-                state.pending.remove(&id);
+                state.pending.forget(id);
                 return Err(self.down_error(&reason.to_string()));
             }
         }
@@ -358,10 +328,10 @@ impl Peer for NatsPeer {
                 },
             ),
             Some(answer) => {
-                let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                let id = state.pending.next_id();
                 // Registered before it is sent, so that no reply can come
                 // back before its caller is known.
-                state.pending.insert(id, Pending::Call(answer));
+                state.pending.add_call(id, answer);
                 let frame = Frame::Ask {
                     id,
                     to,
@@ -371,7 +341,7 @@ impl Peer for NatsPeer {
                 };
                 let sent = self.out.send(&self.subject, &frame);
                 if sent.is_err() {
-                    state.pending.remove(&id);
+                    state.pending.forget(id);
                 }
                 sent
             }
