@@ -156,19 +156,23 @@ impl Shared {
                 .may_be_alive(node, self.config.heartbeat_timeout)
     }
 
-    /// Node `node` left or died: frees its actors' names. Every survivor
+    /// Nodes `nodes` left or died: frees their actors' names, in one pass
+    /// over the names however many nodes went at once. Every survivor
     /// does it; the first one's deletions win, the others' change nothing.
-    pub(crate) fn free_names_of(&self, node: NodeId) {
+    pub(crate) fn free_names_of(&self, nodes: Vec<NodeId>) {
+        if nodes.is_empty() {
+            return;
+        }
         let names: Arc<Names> = self.names.clone();
         let members = self.members.clone();
         transport::spawn(&self.system, async move {
             // Heard again since (it was this node that was cut off): its
             // names stay.
-            let gone = || !members.contains(node);
-            match names.free_node(node, gone).await {
+            let gone = |node| nodes.contains(&node) && !members.contains(node);
+            match names.free_nodes(gone).await {
                 Ok(0) => {}
-                Ok(freed) => tracing::info!(%node, freed, "freed the cluster names of a node gone"),
-                Err(error) => tracing::debug!(%node, %error, "could not free a gone node's names"),
+                Ok(freed) => tracing::info!(freed, "freed the cluster names of nodes gone"),
+                Err(error) => tracing::debug!(%error, "could not free gone nodes' names"),
             }
         });
     }

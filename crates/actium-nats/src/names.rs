@@ -380,14 +380,9 @@ impl Names {
         list(&store).await.map_err(|error| self.unreachable(error))
     }
 
-    /// Frees every name held by an actor of node `node`, which is gone.
-    /// `gone` is asked again before each deletion: a node heard again
-    /// keeps its names.
-    pub(crate) async fn free_node(
-        &self,
-        node: NodeId,
-        gone: impl Fn() -> bool,
-    ) -> Result<usize, Error> {
+    /// Frees every name held by an actor of a node that is `gone`, asked
+    /// just before each deletion (a node heard again keeps its names).
+    pub(crate) async fn free_nodes(&self, gone: impl Fn(NodeId) -> bool) -> Result<usize, Error> {
         let store = self.store().await?;
         let mut keys = store
             .keys()
@@ -403,7 +398,7 @@ impl Names {
             let Some(entry) = entry.filter(|entry| entry.operation == kv::Operation::Put) else {
                 continue;
             };
-            if decode(&entry.value).is_some_and(|actor| actor.id().node() == node) && gone() {
+            if decode(&entry.value).is_some_and(|actor| gone(actor.id().node())) {
                 self.delete_at(&key, entry.revision).await?;
                 freed += 1;
             }

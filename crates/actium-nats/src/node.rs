@@ -434,7 +434,7 @@ impl Shared {
             }
             Frame::Bye { reason } => {
                 if via == Via::Alive && self.members.left(from) {
-                    self.free_names_of(from);
+                    self.free_names_of(vec![from]);
                 }
                 if let Some(peer) = peer {
                     let reason = format!("closed by the node: {}", from_peer(&reason));

@@ -58,10 +58,11 @@ pub(crate) async fn heartbeat(node: Arc<Shared>) {
         // Cut off from NATS, this node hears no one: that says nothing
         // of the others, whose names must not be freed for it.
         if node.out.connected.load(Ordering::Acquire) {
-            for gone in node.members.expire(node.config.heartbeat_timeout) {
-                tracing::info!(node = %gone, "a node of the cluster fell silent");
-                node.free_names_of(gone);
+            let gone = node.members.expire(node.config.heartbeat_timeout);
+            for silent in &gone {
+                tracing::info!(node = %silent, "a node of the cluster fell silent");
             }
+            node.free_names_of(gone);
         }
         node.forget_departed();
     }

@@ -13,6 +13,10 @@ use crate::connect::Connect;
 use crate::envelope::Seal;
 use crate::names::{self, ClusterName};
 
+/// The most nodes one listing keeps: a publisher beating under ever new
+/// node ids cannot grow it without bound.
+const MAX_LISTED: usize = 4096;
+
 /// A read-only view of a cluster from a NATS client that is not a node:
 /// from [`NatsNodeBuilder::view`](crate::NatsNodeBuilder::view).
 #[derive(Debug)]
@@ -67,6 +71,7 @@ impl ClusterView {
             // cluster's secret, if it has one: the view needs it too).
             if let Ok((node, _)) = crate::envelope::decode(&beat.payload, &self.seal, &subject)
                 && !heard.contains(&node)
+                && heard.len() < MAX_LISTED
             {
                 heard.push(node);
             }
