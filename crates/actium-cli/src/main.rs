@@ -15,7 +15,8 @@
 //!
 //! Layout: `args` is the command line as clap sees it; this file reads the
 //! traces and runs the command; `nats` is `actium nats …` (feature
-//! `nats`, on by default).
+//! `nats`, which needs Rust 1.89: `cargo install actium-cli --features
+//! nats`).
 
 mod args;
 #[cfg(feature = "nats")]
