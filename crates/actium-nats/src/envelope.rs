@@ -210,4 +210,32 @@ mod tests {
         truncated.push(0xff);
         assert!(decode(&truncated, &none, "s").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes: Vec<u8>, sealed: bool) {
+            let seal = if sealed { Seal::with_secret(b"k") } else { Seal::default() };
+            let _ = decode(&bytes, &seal, "actium.c.node.1");
+            let _ = crate::names::decode(&bytes);
+        }
+
+        #[test]
+        fn sealed_tells_round_trip_and_any_flipped_byte_is_refused(
+            payload: Vec<u8>,
+            from: u64,
+            flip in 0usize..4096,
+        ) {
+            let seal = Seal::with_secret(b"secret");
+            let to = actium_core::ActorId::new(NodeId::from_u64(9), 3);
+            let frame = Frame::Tell { to, method: "m", payload: &payload, trace: None };
+            let bytes = encode(NodeId::from_u64(from), &frame, 1 << 20, &seal, "s").unwrap();
+            let (sender, back) = decode(&bytes, &seal, "s").unwrap();
+            proptest::prop_assert_eq!(sender, NodeId::from_u64(from));
+            proptest::prop_assert_eq!(format!("{back:?}"), format!("{frame:?}"));
+            let mut flipped = bytes.to_vec();
+            let at = flip % flipped.len();
+            flipped[at] ^= 0x01;
+            proptest::prop_assert!(decode(&flipped, &seal, "s").is_err());
+        }
+    }
 }
