@@ -33,6 +33,8 @@
 //! - `connect` — servers, [`Credentials`], TLS: async-nats' options.
 //! - `view` — [`ClusterView`]: the cluster's nodes and names from a tool
 //!   that is not a node.
+//! - `local` — [`LocalServer`]: a `nats-server` of the program's own,
+//!   for examples, tests and trying a cluster on one machine.
 //!
 //! # How a call flows
 //!
@@ -52,6 +54,7 @@ mod builder;
 mod connect;
 mod envelope;
 mod global;
+mod local;
 mod members;
 pub mod names;
 mod node;
@@ -63,6 +66,7 @@ pub use builder::{
     DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAX_FRAME, NatsNodeBuilder,
 };
 pub use connect::Credentials;
+pub use local::{LocalServer, LocalServerError};
 pub use names::ClusterName;
 pub use node::{NatsNode, NatsNodeStats};
 pub use view::ClusterView;
