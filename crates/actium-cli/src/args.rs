@@ -21,6 +21,11 @@ pub enum Command {
     /// Work with message traces (JSON Lines written by actium-trace).
     #[command(subcommand)]
     Trace(TraceCommand),
+    /// Look at a cluster of nodes that meet through NATS: its nodes and
+    /// its cluster-wide names.
+    #[cfg(feature = "nats")]
+    #[command(subcommand)]
+    Nats(crate::nats::NatsCommand),
 }
 
 /// `actium trace …`.

@@ -4,6 +4,8 @@
 //! actium trace render trace.jsonl -o sequence.svg --actor store --limit 200
 //! actium trace render node-a.jsonl node-b.jsonl --format mermaid
 //! actium trace stats trace.jsonl
+//! actium nats nodes --server nats://127.0.0.1:4222 --cluster shop
+//! actium nats names --server nats://127.0.0.1:4222 --cluster shop
 //! ```
 //!
 //! Bad lines in a trace (a crash cut the last one short, an edit broke
@@ -12,9 +14,13 @@
 //! a diagram missing a whole node would mislead.
 //!
 //! Layout: `args` is the command line as clap sees it; this file reads the
-//! traces and runs the command.
+//! traces and runs the command; `nats` is `actium nats …` (feature
+//! `nats`, which needs Rust 1.89: `cargo install actium-cli --features
+//! nats`).
 
 mod args;
+#[cfg(feature = "nats")]
+mod nats;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -30,6 +36,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Trace(TraceCommand::Render(render)) => run_render(render),
         Command::Trace(TraceCommand::Stats(command)) => run_stats(&command),
+        #[cfg(feature = "nats")]
+        Command::Nats(command) => nats::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

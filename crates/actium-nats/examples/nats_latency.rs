@@ -4,7 +4,9 @@
 //!
 //! `cargo run --release -p actium-nats --example nats_latency [-- URL]`
 //! With no URL it starts `nats-server` on a free 127.0.0.1 port for the
-//! run (install it with `scripts/install-nats`) and stops it after.
+//! run (install it with `scripts/install-nats`) and stops it after. With
+//! `ACTIUM_NATS_SECRET` set, both nodes use it as the cluster secret, to
+//! measure what tagging every message costs.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -71,14 +73,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (Some(server), url)
         }
     };
+    let secret = std::env::var("ACTIUM_NATS_SECRET").ok();
     let start = |system: &System| {
-        system.block_on(
-            NatsNode::builder()
-                .server(url.clone())
-                .cluster("bench")
-                .system(system.handle())
-                .start(),
-        )
+        let mut builder = NatsNode::builder()
+            .server(url.clone())
+            .cluster("bench")
+            .system(system.handle());
+        if let Some(secret) = &secret {
+            builder = builder.secret(secret);
+        }
+        system.block_on(builder.start())
     };
     let (server_system, client_system) = (System::builder().start()?, System::builder().start()?);
     let (server, client) = (start(&server_system)?, start(&client_system)?);
@@ -92,11 +96,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ask = started.elapsed() / ASKS;
         let started = Instant::now();
         for _ in 0..TELLS {
-            counter.add(1)?;
+            // A full outbox (the writer behind, on a loaded machine) is
+            // back-pressure: wait for the writer and send again.
+            loop {
+                match counter.add(1) {
+                    Ok(()) => break,
+                    Err(actium::Error::NodeDown { reason, .. })
+                        if reason.contains("outbox is full") =>
+                    {
+                        actium::sleep(Duration::from_millis(1)).await;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
         }
         assert_eq!(counter.get().await?, TELLS);
         let tells = TELLS as f64 / started.elapsed().as_secs_f64();
-        println!("actium over NATS: ask {ask:?} per call, tell {tells:.0} msg/s");
+        let sealed = if secret.is_some() {
+            " (cluster secret)"
+        } else {
+            ""
+        };
+        println!("actium over NATS{sealed}: ask {ask:?} per call, tell {tells:.0} msg/s");
         Ok::<(), actium::Error>(())
     })?;
     client_system.block_on(raw(&url))?;

@@ -80,6 +80,18 @@ pub(crate) fn parse(url: &str) -> Result<Parsed<'_>, Error> {
     })
 }
 
+/// The cluster and name of a cluster-wide name's URL,
+/// `nats://<cluster>/<name>`; `None` for anything else (a node's address
+/// or a node's actor's URL has more parts, or is not a NATS URL).
+pub(crate) fn cluster_wide(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix(SCHEME)?;
+    let (cluster, name) = rest.split_once('/')?;
+    if name.is_empty() || name.contains('/') {
+        return None;
+    }
+    Some((cluster, name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +122,13 @@ mod tests {
             );
         }
         assert!(check_cluster("a.b").is_err());
+        assert_eq!(
+            cluster_wide("nats://shop/greeter"),
+            Some(("shop", "greeter"))
+        );
+        assert_eq!(cluster_wide(&url), None);
+        assert_eq!(cluster_wide("nats://shop/"), None);
+        assert_eq!(cluster_wide("tcp://shop/greeter"), None);
         assert!(check_cluster(&"x".repeat(65)).is_err());
     }
 }

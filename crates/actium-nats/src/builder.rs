@@ -2,18 +2,23 @@
 //! the node's subject and the cluster's heartbeats, attach to the system.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-
 use std::time::Duration;
 
 use actium_core::{Error, SystemHandle, transport};
 use tokio::sync::mpsc;
 
 use crate::address;
-use crate::node::{Config, NatsNode, Shared, Via};
+use crate::connect::{Connect, Credentials};
+use crate::envelope::Seal;
+use crate::members::Members;
+use crate::names::Names;
+use crate::node::{Config, Counters, NatsNode, Shared, Via};
 use crate::peer::Outbound;
 use crate::tasks;
+use crate::view::ClusterView;
 
 /// How often a node publishes its heartbeat, by default.
 pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(250);
@@ -29,30 +34,94 @@ pub const DEFAULT_MAX_FRAME: usize = 1024 * 1024;
 #[derive(Debug)]
 #[must_use = "nothing starts until `start` is awaited"]
 pub struct NatsNodeBuilder {
-    server: String,
+    connect: Connect,
     cluster: String,
     heartbeat_interval: Duration,
     heartbeat_timeout: Duration,
     max_frame: usize,
+    seal: Seal,
     system: Option<SystemHandle>,
 }
 
 impl NatsNodeBuilder {
     pub(crate) fn new() -> Self {
         NatsNodeBuilder {
-            server: "nats://127.0.0.1:4222".to_owned(),
+            connect: Connect::new("nats://127.0.0.1:4222"),
             cluster: "actium".to_owned(),
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
             heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
             max_frame: DEFAULT_MAX_FRAME,
+            seal: Seal::default(),
             system: None,
         }
     }
 
-    /// The NATS server to connect to, such as `nats://127.0.0.1:4222`.
-    /// Default: `nats://127.0.0.1:4222`.
+    /// The NATS server to connect to, such as `nats://127.0.0.1:4222`
+    /// (`tls://` for TLS). Default: `nats://127.0.0.1:4222`.
     pub fn server(mut self, url: impl Into<String>) -> Self {
-        self.server = url.into();
+        self.connect.servers = vec![url.into()];
+        self
+    }
+
+    /// Several servers of one NATS cluster: the node connects to one and,
+    /// if that one fails, reconnects to another (the NATS client also
+    /// learns the cluster's other servers from the one it reaches).
+    pub fn servers<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
+        self.connect.servers = urls.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How the node proves who it is to the NATS server: a user and
+    /// password, a token, an NKey or a `.creds` file. Default: none.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.connect.credentials = Some(credentials);
+        self
+    }
+
+    /// Refuses a NATS server that does not speak TLS. A `tls://` URL, a
+    /// root certificate or a client certificate asks for TLS as well.
+    pub fn require_tls(mut self) -> Self {
+        self.connect.tls.required = true;
+        self
+    }
+
+    /// A PEM file of certificate authorities to trust for the server's
+    /// certificate, besides the system's.
+    pub fn tls_root_certificate(mut self, path: impl Into<PathBuf>) -> Self {
+        self.connect.tls.roots.push(path.into());
+        self
+    }
+
+    /// A PEM certificate and key with which the node proves itself to a
+    /// server that verifies clients (mutual TLS).
+    pub fn tls_client_certificate(
+        mut self,
+        certificate: impl Into<PathBuf>,
+        key: impl Into<PathBuf>,
+    ) -> Self {
+        self.connect.tls.client = Some((certificate.into(), key.into()));
+        self
+    }
+
+    /// How many messages may wait for the node in one subscription before
+    /// the NATS client drops new ones (NATS' slow consumer: logged, counted
+    /// in [`NatsNode::stats`], and the calls then waiting fail with
+    /// `NodeDown`). Default: async-nats' (65,536).
+    pub fn subscription_capacity(mut self, messages: usize) -> Self {
+        self.connect.subscription_capacity = Some(messages.max(1));
+        self
+    }
+
+    /// The cluster secret: every message a node publishes carries an
+    /// HMAC-SHA256 tag keyed by it (over the message and its subject), and
+    /// messages without a valid tag are dropped, logged and counted. Every
+    /// node of the cluster must be given the same secret; a client of the
+    /// NATS server without it cannot call, stop or impersonate the
+    /// cluster's actors. `docs/NATS.md` says what it does not protect
+    /// against. Default: none (any client that may publish to the
+    /// cluster's subjects is trusted).
+    pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.seal = Seal::with_secret(secret.as_ref());
         self
     }
 
@@ -86,6 +155,19 @@ impl NatsNodeBuilder {
         self
     }
 
+    /// Connects to NATS without joining the cluster, for a read-only view
+    /// of its nodes and names (what the `actium nats` command shows). Uses
+    /// the servers, credentials, TLS settings and cluster name given; the
+    /// rest is for nodes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidAddress`] for a bad cluster name; [`Error::Listen`]
+    /// if the NATS server cannot be reached.
+    pub async fn view(self) -> Result<ClusterView, Error> {
+        ClusterView::connect(&self.connect, self.cluster, self.seal).await
+    }
+
     /// Connects to NATS and attaches the node to its system. The node
     /// listens on no port of its own.
     ///
@@ -93,8 +175,8 @@ impl NatsNodeBuilder {
     ///
     /// [`Error::NoSystem`] outside a system; [`Error::InvalidAddress`] for
     /// a cluster name that cannot be a subject token; [`Error::Listen`] if
-    /// the NATS server cannot be reached or a node already runs on the
-    /// system.
+    /// the NATS server cannot be reached (or refuses the credentials, or
+    /// the TLS handshake fails) or a node already runs on the system.
     pub async fn start(self) -> Result<NatsNode, Error> {
         let system = match self.system {
             Some(system) => system,
@@ -102,21 +184,21 @@ impl NatsNodeBuilder {
         };
         address::check_cluster(&self.cluster)?;
         let unreachable = |reason: String| Error::Listen {
-            address: self.server.clone(),
+            address: self.connect.describe(),
             reason,
         };
         if transport::is_attached(&system) {
             return Err(unreachable("a node already runs on this system".to_owned()));
         }
         let id = system.node();
-        let client = async_nats::ConnectOptions::new()
-            .name(format!(
+        let (client, events) = self
+            .connect
+            .connect(format!(
                 "actium {}",
                 address::node_address(&self.cluster, id)
             ))
-            .connect(self.server.as_str())
             .await
-            .map_err(|error| unreachable(format!("cannot connect to NATS: {error}")))?;
+            .map_err(unreachable)?;
         let subscribe = |subject: String| {
             let client = client.clone();
             async move { client.subscribe(subject).await }
@@ -138,11 +220,21 @@ impl NatsNodeBuilder {
             id,
             address: address::node_address(&self.cluster, id),
             alive_subject: address::alive_subject(&self.cluster).into(),
+            node_subject: address::node_subject(&self.cluster, id).into(),
+            names: Arc::new(Names::new(&self.cluster, client.clone())),
+            client: client.clone(),
+            members: Arc::new(Members::new(system.clock())),
+            counters: Counters {
+                slow_consumer: events.slow_consumer.clone(),
+                ..Counters::default()
+            },
             cluster: self.cluster,
             out: Arc::new(Outbound {
                 from: id,
                 max_frame: self.max_frame,
                 queue,
+                connected: AtomicBool::new(true),
+                seal: self.seal,
             }),
             config: Config {
                 heartbeat_interval: self.heartbeat_interval,
@@ -166,9 +258,13 @@ impl NatsNodeBuilder {
                 tasks::read(shared.clone(), alive, Via::Alive),
             ),
             transport::spawn(&shared.system, tasks::heartbeat(shared.clone())),
+            transport::spawn(
+                &shared.system,
+                tasks::events(Arc::downgrade(&shared), events.receiver),
+            ),
         ];
         shared.set_tasks(started);
-        tracing::info!(node = %shared.address, server = %self.server, "node joined through NATS");
+        tracing::info!(node = %shared.address, server = %self.connect.describe(), "node joined through NATS");
         Ok(NatsNode { shared })
     }
 }

@@ -23,8 +23,16 @@
 //!   `Peer` seam.
 //! - `node` — [`NatsNode`]: look-ups, and what the node does with each
 //!   frame; implements the core's `Resolver` seam.
+//! - `members` — the nodes alive in the cluster, from their heartbeats.
+//! - [`names`] — the cluster's names (Erlang's `global`), in a JetStream
+//!   key-value bucket; `global` — the node's methods on them and on the
+//!   members.
 //! - `builder` — [`NatsNodeBuilder`]: connecting and subscribing.
-//! - `tasks` — the writer, the readers and the heartbeat.
+//! - `tasks` — the writer, the readers, the heartbeat and the
+//!   connection's events.
+//! - `connect` — servers, [`Credentials`], TLS: async-nats' options.
+//! - `view` — [`ClusterView`]: the cluster's nodes and names from a tool
+//!   that is not a node.
 //! - `local` — [`LocalServer`]: a `nats-server` of the program's own,
 //!   for examples, tests and trying a cluster on one machine.
 //!
@@ -43,14 +51,22 @@
 
 mod address;
 mod builder;
+mod connect;
 mod envelope;
+mod global;
 mod local;
+mod members;
+pub mod names;
 mod node;
 mod peer;
 mod tasks;
+mod view;
 
 pub use builder::{
     DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAX_FRAME, NatsNodeBuilder,
 };
+pub use connect::Credentials;
 pub use local::{LocalServer, LocalServerError};
-pub use node::NatsNode;
+pub use names::ClusterName;
+pub use node::{NatsNode, NatsNodeStats};
+pub use view::ClusterView;

@@ -2,7 +2,7 @@
 //! and what the node does with each frame that reaches it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -12,6 +12,8 @@ use actium_remote::protocol::{Frame, NodeAnswer, NodeInfo, Request, from_peer, s
 use async_nats::Subject;
 
 use crate::address;
+use crate::members::Members;
+use crate::names::Names;
 
 /// Which subscription a message came on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,11 +82,41 @@ pub(crate) struct Shared {
     pub(crate) cluster: String,
     pub(crate) address: String,
     pub(crate) alive_subject: Subject,
+    /// This node's own subject.
+    pub(crate) node_subject: Subject,
     pub(crate) out: Arc<Outbound>,
     pub(crate) config: Config,
     pub(crate) peers: Mutex<HashMap<NodeId, Arc<NatsPeer>>>,
     pub(crate) tasks: Mutex<Vec<TaskHandle>>,
     pub(crate) closed: AtomicBool,
+    pub(crate) names: Arc<Names>,
+    pub(crate) client: async_nats::Client,
+    pub(crate) members: Arc<Members>,
+    pub(crate) counters: Counters,
+}
+
+/// What a node counts of its troubles; see [`NatsNodeStats`].
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) dropped: AtomicU64,
+    pub(crate) slow_consumer: Arc<AtomicU64>,
+    pub(crate) disconnects: AtomicU64,
+}
+
+/// What a node counts of its troubles, from [`NatsNode::stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NatsNodeStats {
+    /// Messages dropped on arrival: not Actium's, malformed, oversize, or
+    /// (with a cluster secret) not authenticated. Each is also logged.
+    pub dropped_messages: u64,
+    /// Times the NATS client dropped messages for this node because the
+    /// node did not take them fast enough (NATS' slow consumer). The
+    /// calls waiting at such a time fail with `NodeDown`.
+    pub slow_consumer_events: u64,
+    /// Times the connection to NATS was lost (and, after each, taken up
+    /// again once the client reconnected).
+    pub disconnects: u64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,7 +168,11 @@ impl NatsNode {
     }
 
     /// The actor registered as `name` on the node of `url`
-    /// (`nats://<cluster>/<node id>/<name>`, as [`url`](Self::url) gives).
+    /// (`nats://<cluster>/<node id>/<name>`, as [`url`](Self::url) gives,
+    /// for a name given to [`register`](Self::register)), or registered
+    /// as `name` for the whole cluster (`nats://<cluster>/<name>`, for a
+    /// name given to [`register_global`](Self::register_global), found
+    /// without knowing its node).
     ///
     /// # Errors
     ///
@@ -150,6 +186,10 @@ impl NatsNode {
     ///
     /// Dropping the future abandons the request; the node is unaffected.
     pub async fn lookup<A: Actor>(&self, url: &str) -> Result<ActorRef<A>, Error> {
+        if let Some((cluster, name)) = address::cluster_wide(url) {
+            self.shared.check_cluster(url, cluster)?;
+            return self.lookup_global(url, name).await;
+        }
         let parsed = address::parse(url)?;
         let Some(name) = parsed.name else {
             return Err(Error::InvalidAddress {
@@ -194,6 +234,23 @@ impl NatsNode {
         self.shared.shutdown(true);
     }
 
+    /// The NATS server the node is connected to now (`host:port`, as the
+    /// server announces itself), or was last.
+    pub fn server(&self) -> String {
+        let info = self.shared.client.server_info();
+        format!("{}:{}", info.host, info.port)
+    }
+
+    /// What the node counted of its troubles so far.
+    pub fn stats(&self) -> NatsNodeStats {
+        let counters = &self.shared.counters;
+        NatsNodeStats {
+            dropped_messages: counters.dropped.load(Ordering::Relaxed),
+            slow_consumer_events: counters.slow_consumer.load(Ordering::Relaxed),
+            disconnects: counters.disconnects.load(Ordering::Relaxed),
+        }
+    }
+
     /// Not public API: stops the node as a crash would, without a goodbye,
     /// so that tests can show the other nodes detect it by its silence.
     #[doc(hidden)]
@@ -221,7 +278,7 @@ impl Shared {
         *lock(&self.tasks) = tasks;
     }
 
-    fn check_cluster(&self, address: &str, cluster: &str) -> Result<(), Error> {
+    pub(crate) fn check_cluster(&self, address: &str, cluster: &str) -> Result<(), Error> {
         if cluster == self.cluster {
             return Ok(());
         }
@@ -293,6 +350,7 @@ impl Shared {
         for task in tasks.into_iter().skip(usize::from(say_goodbye && closing)) {
             task.abort();
         }
+        self.names.close();
         // This node can reach no other now: what waits on them fails, and
         // links and monitors to their actors fire with `noconnection`.
         for peer in self.all_peers() {
@@ -306,21 +364,30 @@ impl Shared {
     /// subject or on the cluster's alive subject.
     pub(crate) fn dispatch(&self, bytes: &[u8], via: Via) {
         if bytes.len() > self.config.max_frame {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
                 bytes = bytes.len(),
                 "dropped a message larger than the largest frame"
             );
             return;
         }
-        let (from, frame) = match crate::envelope::decode(bytes) {
+        let subject = match via {
+            Via::Node => &self.node_subject,
+            Via::Alive => &self.alive_subject,
+        };
+        let (from, frame) = match crate::envelope::decode(bytes, &self.out.seal, subject) {
             Ok(decoded) => decoded,
             Err(reason) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(reason = %from_peer(&reason), "dropped a message");
                 return;
             }
         };
         if from == self.id {
             return; // our own heartbeat
+        }
+        if via == Via::Alive && !matches!(frame, Frame::Bye { .. }) {
+            self.members.heard(from);
         }
         let peer = self.known(from);
         if let Some(peer) = &peer {
@@ -366,6 +433,9 @@ impl Shared {
                 }
             }
             Frame::Bye { reason } => {
+                if via == Via::Alive && self.members.left(from) {
+                    self.free_names_of(vec![from]);
+                }
                 if let Some(peer) = peer {
                     let reason = format!("closed by the node: {}", from_peer(&reason));
                     match via {

@@ -9,14 +9,13 @@
 //! `NodeDown`, every link and monitor that crossed to it fires with
 //! `NoConnection`, and new calls fail at once until it is heard again.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use actium_core::transport::{self, Answer, OutgoingCall, Peer, RemoteSignal, Respond, Response};
+use actium_core::transport::{self, OutgoingCall, Peer, RemoteSignal, Respond, Response};
 use actium_core::{Clock, Error, NodeId, SystemHandle};
-use actium_remote::protocol::{Frame, NodeAnswer, Request};
+use actium_remote::protocol::{Frame, NodeAnswer, PendingCalls, Request, Taken};
 use async_nats::Subject;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -37,6 +36,29 @@ pub(crate) struct Outbound {
     pub(crate) from: NodeId,
     pub(crate) max_frame: usize,
     pub(crate) queue: mpsc::Sender<Outgoing>,
+    /// Whether the NATS client is connected: while it is not, sends fail
+    /// at once rather than wait in buffers for a server that may not
+    /// come back.
+    pub(crate) connected: AtomicBool,
+    /// The cluster secret that tags every message, if any.
+    pub(crate) seal: envelope::Seal,
+}
+
+/// Why a frame was not sent.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The frame itself: it does not encode, or is too large.
+    Frame(String),
+    /// The way out: no connection to NATS, a full outbox, a closed node.
+    Offline(String),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Frame(reason) | Refused::Offline(reason) => f.write_str(reason),
+        }
+    }
 }
 
 /// How many messages may wait for the writer: past this the NATS server
@@ -52,26 +74,31 @@ impl Outbound {
     /// Why it was not queued: it does not encode, is too large, the
     /// outbox is full (the NATS server is not taking messages), or the
     /// node has shut down.
-    pub(crate) fn send(&self, subject: &Subject, frame: &Frame<'_>) -> Result<(), String> {
-        let bytes = envelope::encode(self.from, frame, self.max_frame)?;
+    pub(crate) fn send(&self, subject: &Subject, frame: &Frame<'_>) -> Result<(), Refused> {
+        if !self.connected.load(Ordering::Acquire) {
+            return Err(Refused::Offline(
+                "this node's connection to NATS is lost; it reconnects by itself".to_owned(),
+            ));
+        }
+        let bytes = envelope::encode(self.from, frame, self.max_frame, &self.seal, subject)
+            .map_err(Refused::Frame)?;
         self.queue
             .try_send(Outgoing::Publish(subject.clone(), bytes))
-            .map_err(|error| match error {
-                mpsc::error::TrySendError::Full(_) => format!(
-                    "the outbox is full ({OUTBOX} messages): the NATS server is not taking them"
-                ),
-                mpsc::error::TrySendError::Closed(_) => "the node has shut down".to_owned(),
+            .map_err(|error| {
+                Refused::Offline(match error {
+                    mpsc::error::TrySendError::Full(_) => format!(
+                        "the outbox is full ({OUTBOX} messages): the NATS server is not taking them"
+                    ),
+                    mpsc::error::TrySendError::Closed(_) => "the node has shut down".to_owned(),
+                })
             })
     }
 }
 
-enum Pending {
-    Call(Answer),
-    Request(oneshot::Sender<NodeAnswer>),
-}
-
 struct State {
-    pending: HashMap<u64, Pending>,
+    /// Calls and requests waiting for the node's answers (the same table
+    /// as a TCP peer's).
+    pending: PendingCalls,
     /// Why the node is down, while it is.
     down: Option<String>,
     /// When the node said goodbye: for a heartbeat timeout after it,
@@ -91,7 +118,6 @@ pub(crate) struct NatsPeer {
     clock: Clock,
     /// The heartbeat timeout: how long a goodbye keeps the node down.
     quiet: Duration,
-    next_id: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -110,9 +136,8 @@ impl NatsPeer {
             subject,
             out,
             quiet,
-            next_id: AtomicU64::new(1),
             state: Mutex::new(State {
-                pending: HashMap::new(),
+                pending: PendingCalls::new(),
                 down: None,
                 left_at: None,
                 // A new peer gets one heartbeat timeout to be heard from.
@@ -167,16 +192,11 @@ impl NatsPeer {
                 return;
             }
             state.down = Some(reason.to_owned());
-            std::mem::take(&mut state.pending)
+            state.pending.take_all()
         };
         tracing::warn!(peer = %self.address, %reason, "node down");
-        for (_, waiting) in pending {
-            match waiting {
-                Pending::Call(answer) => answer.fail(self.down_error(reason)),
-                // Dropping the sender tells the requester.
-                Pending::Request(_) => {}
-            }
-        }
+        // Dropped request senders tell their requesters.
+        pending.fail(|| self.down_error(reason));
         transport::connection_lost(system, self.node);
     }
 
@@ -185,10 +205,7 @@ impl NatsPeer {
     pub(crate) fn check(&self, timeout: Duration, system: &SystemHandle) {
         let silent = {
             let mut state = self.lock();
-            state.pending.retain(|_, waiting| match waiting {
-                Pending::Call(answer) => !answer.is_abandoned(),
-                Pending::Request(sender) => !sender.is_closed(),
-            });
+            state.pending.sweep();
             self.clock.now().saturating_duration_since(state.heard)
         };
         if silent > timeout && self.lock().down.is_none() {
@@ -207,6 +224,20 @@ impl NatsPeer {
         }
     }
 
+    /// Fails every call waiting on the node with `NodeDown` for `reason`,
+    /// without declaring the node down: their answers may be lost (this
+    /// node's connection to NATS dropped, or its subscription overflowed).
+    pub(crate) fn fail_waiting(&self, reason: &str) {
+        let pending = self.lock().pending.take_all();
+        pending.fail(|| self.down_error(reason));
+    }
+
+    /// Counts the node as heard now without bringing it back if it is
+    /// down: after this node's own outage, the silence was this node's.
+    pub(crate) fn grace(&self) {
+        self.lock().heard = self.clock.now();
+    }
+
     /// Whether the node is down with nothing waiting on it.
     pub(crate) fn is_down_and_idle(&self) -> bool {
         let state = self.lock();
@@ -215,30 +246,18 @@ impl NatsPeer {
 
     /// A response to a call of ours arrived.
     pub(crate) fn answered(&self, id: u64, response: Response<'_>, system: &SystemHandle) {
-        let pending = {
-            let mut state = self.lock();
-            // A reply under a request's id is the peer's mistake and must
-            // not take the request's place.
-            match state.pending.get(&id) {
-                Some(Pending::Call(_)) => state.pending.remove(&id),
-                _ => None,
-            }
-        };
-        if let Some(Pending::Call(answer)) = pending {
+        // A reply under a request's id is the peer's mistake and must not
+        // take the request's place.
+        let taken = self.lock().pending.take_call(id);
+        if let Taken::Found(answer) = taken {
             answer.resolve(system, response);
         }
     }
 
     /// An answer to a request of ours arrived.
     pub(crate) fn request_answered(&self, id: u64, answer: NodeAnswer) {
-        let pending = {
-            let mut state = self.lock();
-            match state.pending.get(&id) {
-                Some(Pending::Request(_)) => state.pending.remove(&id),
-                _ => None,
-            }
-        };
-        if let Some(Pending::Request(sender)) = pending {
+        let taken = self.lock().pending.take_request(id);
+        if let Taken::Found(sender) = taken {
             let _ = sender.send(answer);
         }
     }
@@ -255,14 +274,14 @@ impl NatsPeer {
             if let Some(reason) = &state.down {
                 return Err(self.down_error(reason));
             }
-            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-            state.pending.insert(id, Pending::Request(sender));
+            let id = state.pending.next_id();
+            state.pending.add_request(id, sender);
             if let Err(reason) = self
                 .out
                 .send(&self.subject, &Frame::Request { id, request })
             {
-                state.pending.remove(&id);
-                return Err(self.down_error(&reason));
+                state.pending.forget(id);
+                return Err(self.down_error(&reason.to_string()));
             }
         }
         match self.clock.timeout(timeout, receiver).await {
@@ -309,10 +328,10 @@ impl Peer for NatsPeer {
                 },
             ),
             Some(answer) => {
-                let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                let id = state.pending.next_id();
                 // Registered before it is sent, so that no reply can come
                 // back before its caller is known.
-                state.pending.insert(id, Pending::Call(answer));
+                state.pending.add_call(id, answer);
                 let frame = Frame::Ask {
                     id,
                     to,
@@ -322,15 +341,18 @@ impl Peer for NatsPeer {
                 };
                 let sent = self.out.send(&self.subject, &frame);
                 if sent.is_err() {
-                    state.pending.remove(&id);
+                    state.pending.forget(id);
                 }
                 sent
             }
         };
-        sent.map_err(|message| Error::Codec {
-            actor_type: "?".to_owned(),
-            method: method.to_owned(),
-            message,
+        sent.map_err(|refused| match refused {
+            Refused::Frame(message) => Error::Codec {
+                actor_type: "?".to_owned(),
+                method: method.to_owned(),
+                message,
+            },
+            Refused::Offline(reason) => self.down_error(&reason),
         })
     }
 
@@ -340,7 +362,7 @@ impl Peer for NatsPeer {
         }
         self.out
             .send(&self.subject, &Frame::Signal(signal))
-            .map_err(|reason| self.down_error(&reason))
+            .map_err(|reason| self.down_error(&reason.to_string()))
     }
 }
 
@@ -362,7 +384,7 @@ impl Respond for Responder {
             // A value too large to send: the caller is told why rather
             // than left to its deadline.
             tracing::warn!(subject = %self.subject, %reason, "could not send a reply");
-            let rejected = Response::Rejected(transport::Rejection::Other(reason));
+            let rejected = Response::Rejected(transport::Rejection::Other(reason.to_string()));
             let _ = self.out.send(
                 &self.subject,
                 &Frame::Reply {

@@ -1,13 +1,15 @@
-//! The node's three kinds of task: the writer, which publishes what the
-//! node sends in the order it was sent; a reader per subscription (the
-//! node's own subject, the cluster's heartbeats), which hands each message
-//! to the node; and the heartbeat, which publishes this node's and checks
-//! the others'.
+//! The node's tasks: the writer, which publishes what the node sends in
+//! the order it was sent; a reader per subscription (the node's own
+//! subject, the cluster's heartbeats), which hands each message to the
+//! node; the heartbeat, which publishes this node's and checks the
+//! others'; and the connection's events (lost, back, slow consumer).
 
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 
 use actium_core::transport;
 use actium_remote::protocol::Frame;
+use async_nats::Event;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
@@ -53,6 +55,88 @@ pub(crate) async fn heartbeat(node: Arc<Shared>) {
         for peer in node.all_peers() {
             peer.check(node.config.heartbeat_timeout, &node.system);
         }
+        // Cut off from NATS, this node hears no one: that says nothing
+        // of the others, whose names must not be freed for it.
+        if node.out.connected.load(Ordering::Acquire) {
+            let gone = node.members.expire(node.config.heartbeat_timeout);
+            for silent in &gone {
+                tracing::info!(node = %silent, "a node of the cluster fell silent");
+            }
+            node.free_names_of(gone);
+        }
         node.forget_departed();
+    }
+}
+
+/// Acts on what the NATS client reports besides messages.
+pub(crate) async fn events(node: Weak<Shared>, mut events: mpsc::Receiver<Event>) {
+    while let Some(event) = events.recv().await {
+        let Some(node) = node.upgrade() else { return };
+        match event {
+            Event::Disconnected => disconnected(&node),
+            Event::Connected => reconnected(&node),
+            Event::SlowConsumer(_) => slow_consumer(&node),
+            Event::ServerError(error) => {
+                tracing::warn!(node = %node.address, %error, "the NATS server reports an error");
+            }
+            Event::ClientError(error) => {
+                tracing::warn!(node = %node.address, %error, "the NATS client reports an error");
+            }
+            Event::LameDuckMode => {
+                tracing::info!(node = %node.address, "the NATS server is going away (lame duck mode)");
+            }
+            Event::Draining | Event::Closed => {}
+        }
+    }
+}
+
+/// The connection to NATS is lost: sends fail at once until it is back,
+/// and calls waiting for answers fail (their answers may be lost).
+fn disconnected(node: &Shared) {
+    if !node.out.connected.swap(false, Ordering::AcqRel) {
+        return;
+    }
+    node.counters.disconnects.fetch_add(1, Ordering::Relaxed);
+    tracing::warn!(node = %node.address, "lost the connection to NATS; reconnecting");
+    let reason = "this node lost its connection to NATS; the answer may be lost";
+    for peer in node.all_peers() {
+        peer.fail_waiting(reason);
+    }
+}
+
+/// The connection is back (the client has subscribed again by itself):
+/// the others' silence was this node's, and its names are claimed again
+/// (a restarted server has lost them).
+fn reconnected(node: &Arc<Shared>) {
+    if node.out.connected.swap(true, Ordering::AcqRel) {
+        return; // the first connection
+    }
+    tracing::info!(node = %node.address, "connected to NATS again");
+    for peer in node.all_peers() {
+        peer.grace();
+    }
+    node.members.heard_all();
+    node.names.reopen();
+    let weak = Arc::downgrade(node);
+    transport::spawn(&node.system, async move {
+        let Some(node) = weak.upgrade() else { return };
+        let names = node.names.clone();
+        names.reclaim(|other| node.may_be_alive(other)).await;
+    });
+}
+
+/// The NATS client dropped messages for this node: the answers waited for
+/// may be among them, so those calls fail now rather than at their
+/// deadlines.
+fn slow_consumer(node: &Shared) {
+    tracing::error!(
+        node = %node.address,
+        "this node did not take its NATS messages fast enough (slow consumer): \
+         the NATS client dropped some; calls waiting for answers fail"
+    );
+    let reason = "this node is a NATS slow consumer: messages to it were dropped, \
+                  and this call's answer may be among them";
+    for peer in node.all_peers() {
+        peer.fail_waiting(reason);
     }
 }

@@ -47,6 +47,7 @@ mod node;
 mod outbox;
 mod peer;
 mod peer_table;
+mod pending;
 #[doc(hidden)]
 pub mod testing;
 #[cfg(feature = "tls")]
@@ -60,6 +61,7 @@ mod wire;
 #[doc(hidden)]
 pub mod protocol {
     pub use crate::connection::sent_from;
+    pub use crate::pending::{Orphans, PendingCalls, Taken};
     pub use crate::wire::{Frame, NodeAnswer, NodeInfo, Request, from_peer, read_frame};
 }
 

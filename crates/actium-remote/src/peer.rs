@@ -18,18 +18,19 @@
 //! for an answer from it fails with `NodeDown`, and every link and monitor
 //! that crossed it fires with `NoConnection`.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use actium_core::transport::{self, Answer, OutgoingCall, Peer, RemoteSignal, Respond, Response};
+use actium_core::transport::{self, OutgoingCall, Peer, RemoteSignal, Respond, Response};
 use actium_core::{ActorId, Clock, Error, NodeId, SystemHandle, TaskHandle};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::node::NodeShared;
 use crate::outbox::{Outbox, Refused};
+use crate::pending::{PendingCalls, Taken};
 use crate::wire::{self, Frame, NodeAnswer, Request};
 
 /// The first wait before reconnecting to a node that went down; it
@@ -44,7 +45,6 @@ pub(crate) struct PeerHandle {
     pub(crate) node: Weak<NodeShared>,
     state: Mutex<State>,
     pub(crate) outbox: Outbox,
-    next_id: AtomicU64,
     /// Set by every frame sent or received other than a heartbeat;
     /// cleared by the sweep for idle peers, which notes the time.
     used: AtomicBool,
@@ -57,7 +57,7 @@ struct State {
     /// The peer's node id, as its last handshake said.
     node_id: Option<NodeId>,
     /// Calls and requests waiting for an answer, by id.
-    pending: HashMap<u64, Pending>,
+    pending: PendingCalls,
     /// Nodes that calls and signals were addressed to before the
     /// connection was up: if it never comes up, their relations fire.
     addressed: HashSet<NodeId>,
@@ -74,11 +74,6 @@ enum Phase {
     Connecting { generation: u64 },
     Up { generation: u64 },
     Down { reason: String, retry_at: Instant },
-}
-
-enum Pending {
-    Call(Answer),
-    Request(oneshot::Sender<NodeAnswer>),
 }
 
 /// What a listener decides about a connection a peer opened.
@@ -104,7 +99,7 @@ impl PeerHandle {
             state: Mutex::new(State {
                 phase: Phase::Idle,
                 node_id: None,
-                pending: HashMap::new(),
+                pending: PendingCalls::new(),
                 addressed: HashSet::new(),
                 backoff: FIRST_BACKOFF,
                 tasks: Vec::new(),
@@ -112,7 +107,6 @@ impl PeerHandle {
             }),
             clock,
             outbox: Outbox::new(max_frame),
-            next_id: AtomicU64::new(1),
             used: AtomicBool::new(false),
         })
     }
@@ -281,9 +275,9 @@ impl PeerHandle {
             let to = state.node_id.unwrap_or(NodeId::from_u64(0));
             self.ensure(&mut state, to)?;
             self.touch();
-            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            let id = state.pending.next_id();
             self.queue(&Frame::Request { id, request })?;
-            state.pending.insert(id, Pending::Request(sender));
+            state.pending.add_request(id, sender);
         }
         match self.clock.timeout(timeout, receiver).await {
             Ok(Ok(answer)) => Ok(answer),
@@ -310,52 +304,39 @@ impl PeerHandle {
         response: Response<'_>,
         system: &actium_core::SystemHandle,
     ) {
-        let pending = {
-            let mut state = self.lock();
-            // Calls and requests share ids: a reply under a request's id
-            // is the peer's mistake, and must not take the request's place
-            // (dropping it would fail the request as if the connection had
-            // closed). It stays for its real answer.
-            match state.pending.get(&id) {
-                Some(Pending::Call(_)) => state.pending.remove(&id),
-                Some(Pending::Request(_)) => {
-                    tracing::warn!(peer = %self.address, id, "ignored a call reply under a node request's id");
-                    None
-                }
-                None => None, // its caller gave up, or it was never made
+        // Calls and requests share ids: a reply under a request's id is
+        // the peer's mistake, and must not take the request's place
+        // (dropping it would fail the request as if the connection had
+        // closed). It stays for its real answer.
+        let taken = self.lock().pending.take_call(id);
+        match taken {
+            Taken::Found(answer) => answer.resolve(system, response),
+            Taken::WrongKind => {
+                tracing::warn!(peer = %self.address, id, "ignored a call reply under a node request's id");
             }
-        };
-        if let Some(Pending::Call(answer)) = pending {
-            answer.resolve(system, response);
+            Taken::Missing => {} // its caller gave up, or it was never made
         }
     }
 
     /// An answer to a request of ours arrived.
     pub(crate) fn request_answered(&self, id: u64, answer: NodeAnswer) {
-        let pending = {
-            let mut state = self.lock();
-            // As in `answered`: an answer under a call's id would otherwise
-            // drop the call, which its caller reads as the actor stopping.
-            match state.pending.get(&id) {
-                Some(Pending::Request(_)) => state.pending.remove(&id),
-                Some(Pending::Call(_)) => {
-                    tracing::warn!(peer = %self.address, id, "ignored a node answer under a call's id");
-                    None
-                }
-                None => None,
+        // As in `answered`: an answer under a call's id would otherwise
+        // drop the call, which its caller reads as the actor stopping.
+        let taken = self.lock().pending.take_request(id);
+        match taken {
+            Taken::Found(sender) => {
+                let _gave_up = sender.send(answer);
             }
-        };
-        if let Some(Pending::Request(sender)) = pending {
-            let _gave_up = sender.send(answer);
+            Taken::WrongKind => {
+                tracing::warn!(peer = %self.address, id, "ignored a node answer under a call's id");
+            }
+            Taken::Missing => {}
         }
     }
 
     /// Forgets calls whose callers gave up; called on every heartbeat.
     pub(crate) fn sweep(&self) {
-        self.lock().pending.retain(|_, pending| match pending {
-            Pending::Call(answer) => !answer.is_abandoned(),
-            Pending::Request(sender) => !sender.is_closed(),
-        });
+        self.lock().pending.sweep();
     }
 
     /// Decides about a connection the peer `node` opened to us, and if it
@@ -385,16 +366,11 @@ impl PeerHandle {
             _ => None,
         };
         // Calls sent to the node's previous run will never be answered.
-        let orphans = match replaced {
-            Some(_) => std::mem::take(&mut state.pending),
-            None => HashMap::new(),
-        };
+        let orphans = replaced.map(|_| state.pending.take_all());
         self.install(&mut state, generation, node);
         drop(state);
-        for (_, pending) in orphans {
-            if let Pending::Call(answer) = pending {
-                answer.fail(self.down_error("the node restarted"));
-            }
+        if let Some(orphans) = orphans {
+            orphans.fail(|| self.down_error("the node restarted"));
         }
         Admission::Accept(replaced)
     }
@@ -475,15 +451,11 @@ impl PeerHandle {
             self.outbox.clear();
             let mut nodes: HashSet<NodeId> = std::mem::take(&mut state.addressed);
             nodes.extend(state.node_id);
-            (std::mem::take(&mut state.pending), nodes)
+            (state.pending.take_all(), nodes)
         };
         tracing::debug!(peer = %self.address, %reason, "connection ended");
-        for (_, pending) in pending {
-            if let Pending::Call(answer) = pending {
-                answer.fail(self.down_error(reason));
-            }
-            // A dropped request sender tells its waiter the node is down.
-        }
+        // A dropped request sender tells its waiter the node is down.
+        pending.fail(|| self.down_error(reason));
         if let Some(node) = self.node.upgrade() {
             for lost in nodes {
                 if lost != node.id() {
@@ -527,7 +499,7 @@ impl Peer for PeerHandle {
                 method,
             ),
             Some(answer) => {
-                let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                let id = state.pending.next_id();
                 self.queue_call(
                     &Frame::Ask {
                         id,
@@ -539,7 +511,7 @@ impl Peer for PeerHandle {
                     to,
                     method,
                 )?;
-                state.pending.insert(id, Pending::Call(answer));
+                state.pending.add_call(id, answer);
                 Ok(())
             }
         }
