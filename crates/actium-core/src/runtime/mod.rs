@@ -15,6 +15,7 @@ mod handle;
 mod launch;
 pub(crate) mod runner;
 mod simulated;
+mod snapshot;
 mod spawn;
 mod system;
 

@@ -121,6 +121,7 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Optio
         // do not carry its room.
         match Box::pin(verdict(&cell, &reason)).await {
             Some(Decision::Restart) => {
+                cell.core.count(|counts| counts.restarts += 1);
                 cell.mailbox.clear_control(control::STOP | control::KILL);
                 // The next incarnation starts as a new Erlang process
                 // would: trapping exits only if its type always does, not
@@ -138,6 +139,7 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Optio
 /// else its supervisor's decision.
 async fn verdict<A: Handler>(cell: &Cell<A>, reason: &ExitReason) -> Option<Decision> {
     let supervisor = cell.core.supervisor()?;
+    CellCore::relations(&mut cell.core.lock()).last_exit = Some(reason.clone());
     cell.core.incarnation_ended(reason);
     // A supervisor that has already exited will decide nothing: its reason
     // is the verdict — unless it gave one before it went. (One that exits
@@ -239,6 +241,9 @@ async fn serve<A: Handler>(
     // Whether the frame holds a request's chain; tells and top-level asks
     // carry none, so most messages skip the frame entirely.
     let mut chained = false;
+    // Read once: whether this system times its methods (see
+    // `SystemBuilder::metrics`).
+    let timed = cell.core.system.config.metrics;
     let reason = loop {
         // Only a flag comes out of the poll: the envelope is taken here, so
         // that it is not copied through the poll's return value.
@@ -248,6 +253,8 @@ async fn serve<A: Handler>(
         let Some(envelope) = batch.pop_front() else {
             continue;
         };
+        cell.stats.handled();
+        let began = timed.then(std::time::Instant::now);
         // Handled in a plain function, with no await in sight, so that the
         // common synchronous method does not copy the envelope and its
         // outcome in and out of this future's state.
@@ -257,6 +264,9 @@ async fn serve<A: Handler>(
             Started::Method(method) => Finished::Outcome(guarded(&cell.mailbox, method).await),
             Started::Signal(signal) => Finished::Signal(signal),
         };
+        if let Some(began) = began {
+            measured(cell, began);
+        }
         let outcome = match outcome {
             Finished::Done => {
                 if let Some(reason) = ctx.take_stop() {
@@ -291,6 +301,14 @@ async fn serve<A: Handler>(
     };
     cell.mailbox.requeue(batch);
     reason
+}
+
+/// Adds a method's time to the actor's (while measuring). Signal hooks,
+/// which run after this, are not timed.
+#[cold]
+#[inline(never)]
+fn measured<A: Handler>(cell: &Cell<A>, began: std::time::Instant) {
+    cell.stats.busy(began.elapsed());
 }
 
 /// What [`start`] made of a message.
@@ -389,7 +407,16 @@ fn poll_next<M>(
 fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: Option<PanicPolicy>) -> Step {
     match outcome {
         Outcome::Done | Outcome::Parallel(_) => Step::Continue,
+        Outcome::Failed => {
+            // `Failed` comes while *any* system measures: count it only
+            // in one that does.
+            if cell.core.system.config.metrics {
+                cell.core.count(|counts| counts.errors += 1);
+            }
+            Step::Continue
+        }
         Outcome::Panicked(panic) => {
+            cell.core.count(|counts| counts.panics += 1);
             let Panicked { method, message } = *panic;
             tracing::warn!(actor = %cell.core.label, method, %message, "method panicked");
             let policy = policy.unwrap_or_else(|| {
