@@ -4,6 +4,7 @@
 //! actium trace render trace.jsonl -o sequence.svg --actor store --limit 200
 //! actium trace render node-a.jsonl node-b.jsonl --format mermaid
 //! actium trace stats trace.jsonl
+//! actium top tcp://127.0.0.1:4000 --cookie secret
 //! ```
 //!
 //! Bad lines in a trace (a crash cut the last one short, an edit broke
@@ -11,10 +12,11 @@
 //! the rest is used. A file that cannot be read at all stops the command:
 //! a diagram missing a whole node would mislead.
 //!
-//! Layout: `args` is the command line as clap sees it; this file reads the
-//! traces and runs the command.
+//! Layout: `args` is the command line as clap sees it; `top` is the live
+//! view of a node; this file reads the traces and runs the command.
 
 mod args;
+mod top;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Trace(TraceCommand::Render(render)) => run_render(render),
         Command::Trace(TraceCommand::Stats(command)) => run_stats(&command),
+        Command::Top(command) => top::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

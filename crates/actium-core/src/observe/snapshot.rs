@@ -78,9 +78,11 @@ pub struct NetworkSnapshot {
     pub address: String,
     /// Connections open now.
     pub connections: u64,
-    /// Bytes received since the node started, frames and prefixes included.
+    /// Bytes of frames received since the node started (length prefixes
+    /// included, handshakes not).
     pub bytes_in: u64,
-    /// Bytes sent since the node started, frames and prefixes included.
+    /// Bytes of frames sent since the node started (length prefixes
+    /// included, handshakes not).
     pub bytes_out: u64,
 }
 
