@@ -196,7 +196,9 @@ fn a_published_snapshot_reaches_the_installed_recorder() {
         Ok(())
     });
     system.shutdown();
-    let values: Vec<(String, Vec<(String, String)>, DebugValue)> = snapshotter
+    /// A published metric: its name, labels and value.
+    type Published = (String, Vec<(String, String)>, DebugValue);
+    let values: Vec<Published> = snapshotter
         .snapshot()
         .into_vec()
         .into_iter()

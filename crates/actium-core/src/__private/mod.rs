@@ -241,13 +241,14 @@ fn settle<R: Send>(
                 return fail(method, reply, &*payload);
             }
             // Only while measuring: telling an `Err` costs an indirect call.
-            let failed = crate::observe::is_measuring() && describe(&value, None);
+            if crate::observe::is_measuring() && describe(&value, None) {
+                crate::runtime::count_error();
+            }
             // Answering runs user code too: a remote caller's answer is
             // encoded with its `Serialize` (the remote layer contains that
             // panic and answers `Panicked` itself), and an answer nobody
             // waits for any more is dropped here.
             match catch_unwind(AssertUnwindSafe(move || reply.send(value))) {
-                Ok(()) if failed => Outcome::Failed,
                 Ok(()) => Outcome::Done,
                 Err(payload) => panicked(method, &*payload),
             }

@@ -237,8 +237,4 @@ pub enum Outcome {
     Panicked(Box<Panicked>),
     /// A `parallel` method started; the loop drives it between messages.
     Parallel(ParallelTask),
-    /// The method answered its caller with an `Err`: reported only while
-    /// a system measures (see `observe::is_measuring`), so that the loop
-    /// counts it; otherwise such a method is `Done`.
-    Failed,
 }

@@ -4,12 +4,13 @@
 //! Every actor counts the messages it takes, the panics of its methods and
 //! its restarts, always: one add to a field of its own cell, which only
 //! its loop writes (a relaxed load and store, no locked instruction).
-//! Timing methods (`Instant::now()` twice per message, tens of
+//! Timing the actor's task (`Instant::now()` twice per poll, tens of
 //! nanoseconds) and telling an `Err` answer from an `Ok` one (an indirect
 //! call per request) cost more, so they run only in systems started with
 //! [`SystemBuilder::metrics`](crate::SystemBuilder::metrics); while no
-//! system in the process asked for them, the only trace of them on the hot
-//! paths is one relaxed atomic load per answered request.
+//! system in the process asked for them, what is left of them on the hot
+//! paths is one relaxed atomic load per answered request and one branch
+//! per poll of an actor's task.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -87,7 +88,7 @@ impl ActorStats {
         add(&self.handled, 1);
     }
 
-    /// Time spent in a method (counted while measuring).
+    /// Time the actor's task spent in one poll (counted while measuring).
     pub(crate) fn busy(&self, time: Duration) {
         add(
             &self.busy_nanos,

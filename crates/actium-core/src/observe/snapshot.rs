@@ -58,7 +58,8 @@ pub struct ActorSnapshot {
     pub restarts: u64,
     /// Why its last incarnation ended, for a restarted actor.
     pub last_exit: Option<String>,
-    /// Time spent in its methods (counted only while measuring).
+    /// Time its task spent running — its methods, hooks and loop, not what
+    /// they await (counted only while measuring).
     pub busy: Duration,
     /// What it runs now: a method's or hook's name, if known.
     pub doing: Option<String>,

@@ -16,6 +16,8 @@ mod launch;
 pub(crate) mod runner;
 mod simulated;
 mod snapshot;
+
+pub(crate) use snapshot::count_error;
 mod spawn;
 mod system;
 

@@ -61,6 +61,26 @@ impl SystemHandle {
     }
 }
 
+/// Counts an `Err` answer of the running actor, if its system measures:
+/// called while any system does, on the actor's own task.
+#[cold]
+#[inline(never)]
+pub(crate) fn count_error() {
+    let Some(actor) = crate::call::current::observing(|actor, _| actor) else {
+        return;
+    };
+    let Ok(system) = SystemHandle::try_current() else {
+        return;
+    };
+    let shared = &system.shared;
+    if !shared.config.metrics || actor.id().node() != shared.node {
+        return;
+    }
+    if let Some(cell) = shared.table.get(actor.id().local()) {
+        cell.core().count(|counts| counts.errors += 1);
+    }
+}
+
 fn actor_snapshot(cell: &Arc<dyn ErasedCell>) -> ActorSnapshot {
     let core = cell.core();
     let (stats, mailbox_depth) = cell.measure().unwrap_or((StatsRead::default(), 0));

@@ -28,7 +28,9 @@ use std::task::{Context as TaskContext, Poll};
 use futures_util::FutureExt;
 use parallel::serve_reentrant;
 
-use crate::actor::{Birth, Cell, Context, Handled, Handler, Outcome, PanicPolicy, Panicked, State};
+use crate::actor::{
+    Actor, Birth, Cell, Context, Handled, Handler, Outcome, PanicPolicy, Panicked, State,
+};
 use crate::base::{ExitReason, Signal, panic_message};
 use crate::call::{Frame, current};
 use crate::cell::{CellCore, Decision, Doing};
@@ -57,7 +59,42 @@ pub(crate) fn run<A: Handler>(
     policy: Option<PanicPolicy>,
 ) -> impl Future<Output = ()> + Send {
     let frame = Frame::new(cell.core.label, true, None);
-    current::scope(frame, live(birth, cell, policy))
+    // Only a system that measures pays for the clock: per poll of the
+    // actor's task, not per message.
+    let timed = cell.core.system.config.metrics.then(|| cell.clone());
+    Timed {
+        life: current::scope(frame, live(birth, cell, policy)),
+        cell: timed,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// An actor's life, timed while it runs when its system measures: the
+    /// time its task spends being polled (its methods, hooks and loop; not
+    /// what it awaits) adds up in its `busy` counter.
+    struct Timed<F, A: Actor> {
+        #[pin]
+        life: F,
+        cell: Option<Arc<Cell<A>>>,
+    }
+}
+
+impl<F: Future, A: Actor> Future for Timed<F, A> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        match this.cell {
+            None => this.life.poll(cx),
+            Some(cell) => {
+                let began = std::time::Instant::now();
+                let polled = this.life.poll(cx);
+                cell.stats.busy(began.elapsed());
+                polled
+            }
+        }
+    }
 }
 
 /// A dormant actor: a waker, parked in its mailbox, that starts the actor's
@@ -241,9 +278,6 @@ async fn serve<A: Handler>(
     // Whether the frame holds a request's chain; tells and top-level asks
     // carry none, so most messages skip the frame entirely.
     let mut chained = false;
-    // Read once: whether this system times its methods (see
-    // `SystemBuilder::metrics`).
-    let timed = cell.core.system.config.metrics;
     let reason = loop {
         // Only a flag comes out of the poll: the envelope is taken here, so
         // that it is not copied through the poll's return value.
@@ -254,7 +288,6 @@ async fn serve<A: Handler>(
             continue;
         };
         cell.stats.handled();
-        let began = timed.then(std::time::Instant::now);
         // Handled in a plain function, with no await in sight, so that the
         // common synchronous method does not copy the envelope and its
         // outcome in and out of this future's state.
@@ -264,9 +297,6 @@ async fn serve<A: Handler>(
             Started::Method(method) => Finished::Outcome(guarded(&cell.mailbox, method).await),
             Started::Signal(signal) => Finished::Signal(signal),
         };
-        if let Some(began) = began {
-            measured(cell, began);
-        }
         let outcome = match outcome {
             Finished::Done => {
                 if let Some(reason) = ctx.take_stop() {
@@ -301,14 +331,6 @@ async fn serve<A: Handler>(
     };
     cell.mailbox.requeue(batch);
     reason
-}
-
-/// Adds a method's time to the actor's (while measuring). Signal hooks,
-/// which run after this, are not timed.
-#[cold]
-#[inline(never)]
-fn measured<A: Handler>(cell: &Cell<A>, began: std::time::Instant) {
-    cell.stats.busy(began.elapsed());
 }
 
 /// What [`start`] made of a message.
@@ -407,14 +429,6 @@ fn poll_next<M>(
 fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: Option<PanicPolicy>) -> Step {
     match outcome {
         Outcome::Done | Outcome::Parallel(_) => Step::Continue,
-        Outcome::Failed => {
-            // `Failed` comes while *any* system measures: count it only
-            // in one that does.
-            if cell.core.system.config.metrics {
-                cell.core.count(|counts| counts.errors += 1);
-            }
-            Step::Continue
-        }
         Outcome::Panicked(panic) => {
             cell.core.count(|counts| counts.panics += 1);
             let Panicked { method, message } = *panic;
