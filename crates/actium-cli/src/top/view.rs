@@ -151,7 +151,7 @@ fn header_lines(view: &View) -> Vec<Line<'static>> {
 
 fn draw_table(frame: &mut Frame<'_>, area: Rect, view: &View, listed: &[Listed<'_>]) {
     let header = Row::new([
-        "ACTOR", "NAME", "DEPTH", "MSG/S", "HANDLED", "ERR", "PANIC", "RESTART", "BUSY", "DOING",
+        "ACTOR", "NAME", "DEPTH", "MSG/S", "HANDLED", "ERR", "PANIC", "RESTART", "BUSY", "METHOD",
     ])
     .style(Style::new().add_modifier(Modifier::BOLD));
     let rows = listed.iter().map(|row| {

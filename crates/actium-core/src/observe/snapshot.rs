@@ -61,7 +61,8 @@ pub struct ActorSnapshot {
     /// Time its task spent running — its methods, hooks and loop, not what
     /// they await (counted only while measuring).
     pub busy: Duration,
-    /// What it runs now: a method's or hook's name, if known.
+    /// The method or hook it runs now, or ran last if it is waiting for
+    /// mail (the loop notes it before each message, not after).
     pub doing: Option<String>,
     /// The actors it is linked to.
     pub links: Vec<ActorId>,
