@@ -118,3 +118,101 @@ fn top_with_the_wrong_cookie_fails_with_a_reason() {
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(error.contains("cannot get a snapshot of tcp://"), "{error}");
 }
+
+/// A tmux session running a command, killed when dropped.
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn tmux(args: &[&str]) -> Option<std::process::Output> {
+        Command::new("tmux").args(args).output().ok()
+    }
+
+    fn start(command: &[&str]) -> Option<Tmux> {
+        let session = format!("actium-top-test-{}", std::process::id());
+        let mut args = vec![
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "140",
+            "-y",
+            "40",
+            "--",
+        ];
+        args.extend_from_slice(command);
+        let started = Tmux::tmux(&args)?;
+        started.status.success().then_some(Tmux { session })
+    }
+
+    fn screen(&self) -> String {
+        Tmux::tmux(&["capture-pane", "-p", "-t", &self.session])
+            .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
+    fn keys(&self, keys: &str) {
+        let _ = Tmux::tmux(&["send-keys", "-t", &self.session, keys]);
+    }
+
+    fn alive(&self) -> bool {
+        Tmux::tmux(&["has-session", "-t", &self.session]).is_some_and(|out| out.status.success())
+    }
+
+    /// Waits until `done` holds, at most 20 s. tmux offers no event to
+    /// wait on for "the screen shows this", so this looks every 50 ms.
+    fn until(&self, what: &str, done: impl Fn(&Tmux) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !done(self) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "gave up waiting for {what}; the screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Tmux::tmux(&["kill-session", "-t", &self.session]);
+    }
+}
+
+#[test]
+fn top_in_a_terminal_switches_sort_on_s_and_quits_on_q() {
+    if Tmux::tmux(&["-V"]).is_none_or(|out| !out.status.success()) {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let system = System::builder().start().expect("system");
+    let node = system
+        .block_on(
+            Node::builder()
+                .system(system.handle())
+                .cookie(COOKIE)
+                .start(),
+        )
+        .expect("node");
+    let ticker = system.block_on(async { Ticker::default().spawn() });
+    node.register("ticker", &ticker).expect("registered");
+    let address = node.address().to_string();
+    let binary = env!("CARGO_BIN_EXE_actium");
+    let tmux = Tmux::start(&[binary, "top", &address, "--cookie", COOKIE]).expect("tmux starts");
+    tmux.until("the ticker's row", |t| {
+        t.screen().contains("ticker → Ticker#")
+    });
+    assert!(tmux.screen().contains("sorted by mailbox depth"));
+    tmux.keys("s");
+    tmux.until("the rate sort", |t| {
+        t.screen().contains("sorted by message rate")
+    });
+    tmux.keys("q");
+    tmux.until("top to quit", |t| !t.alive());
+    drop(tmux);
+    node.shutdown();
+    system.shutdown();
+}
