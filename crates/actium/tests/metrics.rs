@@ -226,3 +226,27 @@ fn a_published_snapshot_reaches_the_installed_recorder() {
     assert_eq!(find("actium_errors_total"), Some(&DebugValue::Counter(1)));
     assert_eq!(find("actium_actors"), Some(&DebugValue::Gauge(1.0.into())));
 }
+
+#[actium::test]
+async fn a_mailbox_actor_counts_what_it_received() -> actium::Result<()> {
+    let (answers, answered) = tokio::sync::mpsc::unbounded_channel::<u32>();
+    let process = actium::spawn(move |mut inbox: Inbox| async move {
+        let mut got = 0;
+        while let Some(message) = inbox.recv().await {
+            if message.downcast::<u32>().is_ok() {
+                got += 1;
+                let _ = answers.send(got);
+            }
+        }
+        Ok::<(), Error>(())
+    });
+    let mut answered = answered;
+    process.send(1_u32)?;
+    process.send(2_u32)?;
+    assert_eq!(answered.recv().await, Some(1));
+    assert_eq!(answered.recv().await, Some(2));
+    let snapshot = SystemHandle::current().snapshot();
+    let seen = snapshot.actor(process.id()).expect("listed");
+    assert_eq!((seen.handled, seen.mailbox_depth), (2, 0));
+    Ok(())
+}
