@@ -12,6 +12,7 @@
 //! is exactly those lines.
 
 mod report;
+mod savina;
 mod systems;
 mod workload;
 
@@ -33,13 +34,16 @@ struct Args {
     /// Runs per figure (the median is reported); 1 with --quick, else 5.
     #[arg(long)]
     runs: Option<usize>,
-    /// Only these workloads (comma-separated names).
+    /// Only these workloads (comma-separated names; `savina` for every
+    /// program of the Savina suite, which a run without this flag leaves
+    /// out).
     #[arg(long, value_delimiter = ',')]
     workloads: Vec<String>,
     /// Only these systems (comma-separated names).
     #[arg(long, value_delimiter = ',')]
     systems: Vec<String>,
-    /// Write BENCHMARKS.md and benchmarks.svg into this directory.
+    /// Write BENCHMARKS.md, benchmarks.svg and (for Savina programs)
+    /// savina.svg into this directory.
     #[arg(long)]
     report: Option<PathBuf>,
     #[command(subcommand)]
@@ -82,7 +86,10 @@ fn main() {
     } else {
         args.workloads
             .iter()
-            .filter_map(|w| Workload::parse(w))
+            .flat_map(|w| match w.as_str() {
+                "savina" => Workload::savina().collect(),
+                name => Workload::parse(name).into_iter().collect::<Vec<_>>(),
+            })
             .collect()
     };
     let selected: Vec<System> = if args.systems.is_empty() {
@@ -146,8 +153,15 @@ fn main() {
         if let Err(error) = report::write_markdown(&results, &dir) {
             eprintln!("cannot write BENCHMARKS.md: {error}");
         }
-        if let Err(error) = report::chart(&results, &dir.join("benchmarks.svg")) {
-            eprintln!("cannot draw the chart: {error}");
+        let savina: Vec<Workload> = Workload::savina().collect();
+        for (among, file) in [
+            (&Workload::ALL[..], "benchmarks.svg"),
+            (&savina[..], "savina.svg"),
+        ] {
+            // A chart with nothing measured is not drawn.
+            if let Err(error) = report::chart(&results, among, &dir.join(file)) {
+                eprintln!("cannot draw {file}: {error}");
+            }
         }
     }
 }

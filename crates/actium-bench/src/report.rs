@@ -164,7 +164,62 @@ fn markdown(results: &Results) -> String {
     for line in targets(results) {
         let _ = writeln!(out, "- {line}");
     }
+    savina_markdown(results, &mut out);
     out
+}
+
+/// The systems that have a version of the Savina programs.
+const SAVINA_SYSTEMS: [System; 6] = [
+    System::ActiumTasks,
+    System::ActiumThreads,
+    System::TokioRaw,
+    System::Actix,
+    System::Ractor,
+    System::Kameo,
+];
+
+/// The Savina table, when this run measured any Savina program: time per
+/// operation of each system, and Actium (tasks) against the best peer.
+fn savina_markdown(results: &Results, out: &mut String) {
+    let measured: Vec<Workload> = Workload::savina()
+        .filter(|&w| SAVINA_SYSTEMS.iter().any(|&s| results.get(w, s).is_some()))
+        .collect();
+    if measured.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## Savina\n");
+    let _ = writeln!(
+        out,
+        "![Savina, time per operation relative to tokio-raw](savina.svg)\n"
+    );
+    let mut header = "| program (ns per op) |".to_owned();
+    let mut rule = "| --- |".to_owned();
+    for system in SAVINA_SYSTEMS {
+        let _ = write!(header, " {} |", system.name());
+        rule.push_str(" ---: |");
+    }
+    let _ = writeln!(out, "{header} actium-tasks vs best peer |\n{rule} --- |");
+    for workload in measured {
+        let mut row = format!("| {workload} |");
+        for system in SAVINA_SYSTEMS {
+            match results.get(workload, system) {
+                Some(m) => {
+                    let _ = write!(row, " {:.0} |", m.ns_per_op);
+                }
+                None => row.push_str(" skip |"),
+            }
+        }
+        let versus = match (
+            results.best_peer(workload),
+            results.get(workload, System::ActiumTasks),
+        ) {
+            (Some((peer, ns)), Some(ours)) => {
+                format!("{:.2}x {}", ours.ns_per_op / ns, peer.name())
+            }
+            _ => "–".to_owned(),
+        };
+        let _ = writeln!(out, "{row} {versus} |");
+    }
 }
 
 /// Each target of the benchmark issue, met or missed, with the figure.
@@ -222,6 +277,16 @@ pub fn targets(results: &Results) -> Vec<String> {
             verdict(r <= 1.3)
         ));
     }
+    for workload in Workload::savina() {
+        if let (Some((peer, ns)), Some(us)) = (results.best_peer(workload), ours(workload)) {
+            let r = us.ns_per_op / ns;
+            lines.push(format!(
+                "{workload} first or within 10% of the best peer: {} ({r:.2}x {})",
+                verdict(r <= 1.1),
+                peer.name()
+            ));
+        }
+    }
     if let Some(us) = ours(Workload::RemoteTell) {
         let rate = 1e9 / us.ns_per_op;
         lines.push(format!(
@@ -234,8 +299,11 @@ pub fn targets(results: &Results) -> Vec<String> {
 
 /// A bar chart of each system's time per operation relative to the
 /// workload's floor (tokio-raw, or tcp-raw for the remote workloads).
-pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
-    let (systems, workloads) = charted(results);
+pub fn chart(results: &Results, among: &[Workload], path: &Path) -> Result<(), String> {
+    let (systems, workloads) = charted(results, among);
+    if workloads.is_empty() {
+        return Ok(());
+    }
     let bars_per_group = systems.len() + 1;
     let width = 140 + workloads.len() as u32 * (bars_per_group as u32 * 14 + 10);
     let full = SVGBackend::new(path, (width.max(900) + LEGEND_WIDTH, 480)).into_drawing_area();
@@ -328,19 +396,20 @@ pub fn chart(results: &Results, path: &Path) -> Result<(), String> {
 
 /// The systems and workloads the chart draws, each system with its index
 /// in `System::ALL` (which picks its colour).
-fn charted(results: &Results) -> (Vec<(usize, System)>, Vec<Workload>) {
+fn charted(results: &Results, among: &[Workload]) -> (Vec<(usize, System)>, Vec<Workload>) {
     // Only the systems and workloads this run measured (`--systems`,
     // `--workloads`); a system keeps its colour whichever are left.
     let measured = |w: Workload, s: System| results.get(w, s).is_some();
     let systems: Vec<(usize, System)> = System::ALL
         .into_iter()
         .enumerate()
-        .filter(|&(_, s)| Workload::ALL.into_iter().any(|w| measured(w, s)))
+        .filter(|&(_, s)| among.iter().any(|&w| measured(w, s)))
         .collect();
     // A workload whose floor cannot express it (reentrant) has no ratio
     // to draw; the table has its figures.
-    let workloads: Vec<Workload> = Workload::ALL
-        .into_iter()
+    let workloads: Vec<Workload> = among
+        .iter()
+        .copied()
         .filter(|&w| {
             systems
                 .iter()

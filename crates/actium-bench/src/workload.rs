@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::savina::Savina;
+
 /// One workload of the benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Workload {
@@ -15,6 +17,8 @@ pub enum Workload {
     Reentrant,
     RemoteAsk,
     RemoteTell,
+    /// A program of the Savina suite (`src/savina`).
+    Savina(Savina),
 }
 
 impl Workload {
@@ -41,11 +45,20 @@ impl Workload {
             Workload::Reentrant => "reentrant",
             Workload::RemoteAsk => "remote-ask",
             Workload::RemoteTell => "remote-tell",
+            Workload::Savina(program) => program.name(),
         }
     }
 
     pub fn parse(name: &str) -> Option<Workload> {
-        Workload::ALL.into_iter().find(|w| w.name() == name)
+        Workload::ALL
+            .into_iter()
+            .chain(Workload::savina())
+            .find(|w| w.name() == name)
+    }
+
+    /// The Savina programs, which `--workloads savina` selects at once.
+    pub fn savina() -> impl Iterator<Item = Workload> {
+        Savina::ALL.into_iter().map(Workload::Savina)
     }
 
     /// Operations per run. `threads` systems get fewer actors where each
@@ -54,6 +67,7 @@ impl Workload {
     /// within minutes; figures are per operation either way.
     pub fn size(self, quick: bool, threads: bool) -> u64 {
         let (quick_n, full_n) = match self {
+            Workload::Savina(program) => return program.size(quick, threads),
             Workload::Ask if threads => (200_000, 200_000),
             Workload::Ask => (200_000, 1_000_000),
             Workload::Tell => (1_000_000, 5_000_000),

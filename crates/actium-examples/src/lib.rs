@@ -10,6 +10,11 @@
 //! - [`paxos`]: single-decree Paxos with proposers, acceptors and learners,
 //!   under crashed, partitioned and lossy acceptors; [`paxos::simulate`]
 //!   checks its safety over thousands of seeds in deterministic simulation.
+//! - [`kv`]: a replicated key-value store on Multi-Paxos, with leader
+//!   election, exactly-once retries and a linearizability checker;
+//!   [`kv::simulate`] checks its histories over thousands of seeds.
+//! - [`scribe`]: publish/subscribe over Chord (Scribe): multicast trees
+//!   built from Chord's lookup paths, repaired when nodes fail.
 //! - [`digest`]: what a simulated run prints to show that a seed replays.
 //!
 //! The algorithms live in this library, not in the example binaries, so the
@@ -19,4 +24,6 @@
 
 pub mod chord;
 pub mod digest;
+pub mod kv;
 pub mod paxos;
+pub mod scribe;

@@ -1,13 +1,16 @@
 //! Chord with one node per process: eight `chord_node` processes form a
 //! ring that settles to the paper's pointers, store keys, and keep every
 //! key through one process being killed (SIGKILL) or hanging (SIGSTOP),
-//! read from the replicas on the successor lists.
+//! read from the replicas on the successor lists; over TCP, and meeting
+//! through a NATS server (`nats-server`, installed by
+//! `scripts/install-nats`).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use actium::nats::LocalServer;
 use actium_examples::chord::{
-    Config, Entry, Id, NodeArgs, NodeCommand, NodeProcess, ProcessError, ProcessRing,
+    Config, Entry, Id, Meeting, NodeArgs, NodeCommand, NodeProcess, ProcessError, ProcessRing,
 };
 
 const CHORD_NODE: &str = env!("CARGO_BIN_EXE_chord_node");
@@ -40,7 +43,16 @@ fn command() -> NodeCommand {
 async fn eight_processes_with_keys(
     count: usize,
 ) -> Result<(ProcessRing, Vec<Entry>, Id), ProcessError> {
-    let mut processes = ProcessRing::start(&command(), 8, config(), 1, LIMIT).await?;
+    eight_processes_meeting(count, &Meeting::Tcp).await
+}
+
+/// As [`eight_processes_with_keys`], the nodes meeting as `meeting` says.
+async fn eight_processes_meeting(
+    count: usize,
+    meeting: &Meeting,
+) -> Result<(ProcessRing, Vec<Entry>, Id), ProcessError> {
+    let mut processes =
+        ProcessRing::start_meeting(&command(), 8, config(), 1, LIMIT, meeting).await?;
     assert_eq!(processes.processes().count(), 8);
     let ring = processes.ring();
     ring.wait_until_stable(LIMIT).await?;
@@ -75,6 +87,27 @@ async fn eight_node_processes_keep_every_key_when_one_is_killed() -> Result<(), 
         "8 node processes, one killed: stable again in {stable:?}, {:?} in all",
         started.elapsed()
     );
+    Ok(())
+}
+
+#[actium::test(tasks)]
+async fn eight_node_processes_meeting_through_nats_keep_every_key_when_one_is_killed()
+-> Result<(), ProcessError> {
+    let server = LocalServer::start().expect("nats-server starts (scripts/install-nats)");
+    let meeting = Meeting::Nats {
+        server: server.url(),
+        cluster: "chord-test".to_owned(),
+    };
+    let (mut processes, entries, victim) = eight_processes_meeting(200, &meeting).await?;
+    for (_, process) in processes.processes() {
+        let url = process.url().unwrap_or_default();
+        assert!(url.starts_with("nats://chord-test/"), "{url}");
+    }
+    assert!(processes.kill(victim));
+    let ring = processes.ring();
+    ring.wait_until_stable(LIMIT).await?;
+    assert_eq!(ring.lookups(200).await.failed, 0, "lookups failed after");
+    assert_eq!(ring.missing_keys(&entries).await, 0, "keys lost");
     Ok(())
 }
 

@@ -25,6 +25,8 @@
 //!   frame; implements the core's `Resolver` seam.
 //! - `builder` — [`NatsNodeBuilder`]: connecting and subscribing.
 //! - `tasks` — the writer, the readers and the heartbeat.
+//! - `local` — [`LocalServer`]: a `nats-server` of the program's own,
+//!   for examples, tests and trying a cluster on one machine.
 //!
 //! # How a call flows
 //!
@@ -42,6 +44,7 @@
 mod address;
 mod builder;
 mod envelope;
+mod local;
 mod node;
 mod peer;
 mod tasks;
@@ -49,4 +52,5 @@ mod tasks;
 pub use builder::{
     DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAX_FRAME, NatsNodeBuilder,
 };
+pub use local::{LocalServer, LocalServerError};
 pub use node::NatsNode;

@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 /// The cookie test nodes share.
 pub const COOKIE: &str = "node-tests";
 
+/// The NATS cluster test nodes meet in when started with a NATS URL.
+pub const NATS_CLUSTER: &str = "node-tests";
+
 /// Counts sequence numbers and checks they arrive in order.
 #[derive(Default)]
 pub struct Sink {
@@ -142,9 +145,24 @@ impl NodeProcess {
     /// If the process cannot start or prints something else first (a
     /// test failure).
     pub fn try_start_on(binary: &str, port: u16) -> Option<Self> {
+        Self::try_start_with(binary, &[COOKIE, &port.to_string()])
+    }
+
+    /// Starts the test node binary at `binary` as a node of the cluster
+    /// [`NATS_CLUSTER`] on the NATS server at `server`, and waits for its
+    /// address (`nats://node-tests/<node id>`).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](NodeProcess::start).
+    pub fn start_nats(binary: &str, server: &str) -> Self {
+        Self::try_start_with(binary, &[server])
+            .unwrap_or_else(|| panic!("the test node did not join the cluster at {server}"))
+    }
+
+    fn try_start_with(binary: &str, args: &[&str]) -> Option<Self> {
         let mut child = Command::new(binary)
-            .arg(COOKIE)
-            .arg(port.to_string())
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -173,7 +173,9 @@ async fn measure(workload: Workload, n: u64) -> Result<Measurement, Error> {
             check(bouncer.bounces().await? == n, "reentrant bounces");
             Measurement::timed(n, elapsed)
         }
-        Workload::RemoteAsk | Workload::RemoteTell => unreachable!("filtered above"),
+        Workload::RemoteAsk | Workload::RemoteTell | Workload::Savina(_) => {
+            unreachable!("filtered above")
+        }
     })
 }
 

@@ -66,6 +66,9 @@ impl System {
     /// Runs one workload in this process; `None` when the system cannot
     /// express it.
     pub fn run(self, workload: Workload, n: u64) -> Option<Measurement> {
+        if let Workload::Savina(program) = workload {
+            return crate::savina::run(self, program, n);
+        }
         match self {
             System::ActiumTasks => actium_system::run(workload, n, Mode::Tasks),
             System::ActiumThreads => actium_system::run(workload, n, Mode::Threads),

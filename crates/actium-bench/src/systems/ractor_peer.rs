@@ -168,7 +168,7 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
                 rss_bytes_per_actor: Some(rss_per_actor(before, n)),
             }
         }
-        Workload::Reentrant | Workload::RemoteAsk | Workload::RemoteTell => {
+        Workload::Reentrant | Workload::RemoteAsk | Workload::RemoteTell | Workload::Savina(_) => {
             unreachable!("filtered above")
         }
     }

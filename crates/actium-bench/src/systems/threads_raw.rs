@@ -94,7 +94,9 @@ pub fn run(workload: Workload, n: u64) -> Option<Measurement> {
                 rss_bytes_per_actor: Some(rss_per_actor(before, n)),
             }
         }
-        Workload::Reentrant | Workload::RemoteAsk | Workload::RemoteTell => return None,
+        Workload::Reentrant | Workload::RemoteAsk | Workload::RemoteTell | Workload::Savina(_) => {
+            return None;
+        }
     })
 }
 

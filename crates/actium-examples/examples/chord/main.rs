@@ -117,6 +117,15 @@ struct Args {
     /// milliseconds.
     #[arg(long, num_args = 2, default_values_t = [1, 50])]
     latency_ms: Vec<u64>,
+    /// With --processes: how the node processes reach each other, `tcp`
+    /// (each listens on a port) or `nats` (they meet through a NATS
+    /// server).
+    #[arg(long, default_value = "tcp", value_parser = ["tcp", "nats"])]
+    transport: String,
+    /// With --transport nats: the NATS server's URL; without it, the
+    /// example starts a `nats-server` of its own for the run.
+    #[arg(long)]
+    nats: Option<String>,
 }
 
 fn main() -> ExitCode {

@@ -1,9 +1,12 @@
 //! `--processes P`: the same ring with one node per process. This program
-//! starts itself P times as `chord node`, and drives the ring from here.
+//! starts itself P times as `chord node`, and drives the ring from here;
+//! with `--transport nats` the processes meet through a NATS server (one
+//! of the example's own unless `--nats <url>` names one).
 
 use std::time::{Duration, Instant};
 
-use actium_examples::chord::{NodeCommand, ProcessRing};
+use actium::nats::LocalServer;
+use actium_examples::chord::{Meeting, NodeCommand, ProcessRing, process::CLUSTER};
 
 use crate::{Args, config_for, lookups_and_keys, report};
 
@@ -16,12 +19,16 @@ pub async fn run(count: usize, args: Args) -> Result<(), Box<dyn std::error::Err
         program: std::env::current_exe()?,
         args: vec!["node".to_owned()],
     };
+    // Kept until the run ends: the NATS server of the run, if ours.
+    let (meeting, _server) = meeting(&args)?;
     let start = Instant::now();
+    let config = config_for(&args, count);
     let mut processes =
-        ProcessRing::start(&command, count, config_for(&args, count), args.seed, limit).await?;
+        ProcessRing::start_meeting(&command, count, config, args.seed, limit, &meeting).await?;
     let rounds = processes.ring().wait_until_stable(limit).await?;
     println!(
-        "chord: {count} node processes joined and stable after {rounds} rounds in {:.2?}",
+        "chord: {count} node processes joined over {} and stable after {rounds} rounds in {:.2?}",
+        args.transport,
         start.elapsed()
     );
     for (id, process) in processes.processes() {
@@ -64,4 +71,21 @@ pub async fn run(count: usize, args: Args) -> Result<(), Box<dyn std::error::Err
         return Err("some lookups, stores or reads failed".into());
     }
     Ok(())
+}
+
+/// How the processes meet, and the NATS server this run started, if any.
+fn meeting(args: &Args) -> Result<(Meeting, Option<LocalServer>), Box<dyn std::error::Error>> {
+    if args.transport != "nats" {
+        return Ok((Meeting::Tcp, None));
+    }
+    let (server, local) = match &args.nats {
+        Some(url) => (url.clone(), None),
+        None => {
+            let local = LocalServer::start()?;
+            println!("chord: started nats-server at {}", local.url());
+            (local.url(), Some(local))
+        }
+    };
+    let cluster = CLUSTER.to_owned();
+    Ok((Meeting::Nats { server, cluster }, local))
 }

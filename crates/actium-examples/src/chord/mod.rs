@@ -10,6 +10,8 @@
 //!   and checks the nodes against it.
 //! - [`process`]: one node per process — a node process's `main`, and a
 //!   ring of node processes to drive and kill.
+//! - [`meeting`]: how node processes reach each other, over TCP or
+//!   through a NATS server.
 //! - [`trace`]: one node's join, recorded and drawn as a sequence diagram.
 //! - [`simulate`]: a ring in deterministic simulation, one simulated node
 //!   per Chord node, with latency and churn drawn from a seed.
@@ -30,6 +32,7 @@
 //! ```
 
 pub mod id;
+pub mod meeting;
 pub mod node;
 pub mod process;
 mod protocol;
@@ -38,6 +41,7 @@ pub mod simulate;
 pub mod trace;
 
 pub use id::Id;
-pub use node::{ChordNode, Config, Entry, Found, LookupError, NodeState, Peer};
+pub use meeting::{AnyNode, Meeting};
+pub use node::{ChordNode, Config, Entry, Found, Hop, LookupError, NodeState, Peer};
 pub use process::{NodeArgs, NodeCommand, NodeProcess, ProcessError, ProcessRing};
 pub use ring::{Batch, Lookups, Ring, RingError};

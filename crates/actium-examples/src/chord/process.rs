@@ -1,9 +1,10 @@
 //! One Chord node per process: the same [`ChordNode`] actor, on a node of
-//! its own, called by the other nodes over TCP.
+//! its own, called by the other nodes over TCP or through a NATS server
+//! ([`Meeting`]).
 //!
 //! - [`serve`] is a node process's `main` (the `chord_node` binary, and the
 //!   `chord` example's hidden `node` mode): it starts an Actium
-//!   [`Node`] on 127.0.0.1, spawns a `ChordNode` whose identifier is the
+//!   node (listening on 127.0.0.1, or on a NATS server), spawns a `ChordNode` whose identifier is the
 //!   hash of the node's address, registers it as [`NAME`], joins the ring
 //!   through a known node's URL if given, prints `listening <address>`, and
 //!   serves until its standard input closes or it is killed.
@@ -22,16 +23,17 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use actium::prelude::*;
-use actium::remote::Node;
 use tokio::io::AsyncReadExt;
 use tokio::sync::oneshot;
 
 use super::id::Id;
+use super::meeting::{AnyNode, Meeting};
 use super::node::{ChordNode, Config, LookupError, Peer};
 use super::ring::{Ring, RingError};
 
 /// The name each node process registers its [`ChordNode`] under: the
-/// node at `tcp://127.0.0.1:4000` is `tcp://127.0.0.1:4000/chord`.
+/// node at `tcp://127.0.0.1:4000` is `tcp://127.0.0.1:4000/chord`, the
+/// node `nats://chord/<id>` is `nats://chord/<id>/chord`.
 pub const NAME: &str = "chord";
 
 /// The cookie Chord node processes authenticate each other with, unless
@@ -42,6 +44,9 @@ pub const COOKIE: &str = "actium-chord";
 /// free port.
 const LISTEN: &str = "tcp://127.0.0.1:0";
 
+/// The NATS cluster a ring meets in unless told otherwise.
+pub const CLUSTER: &str = "chord";
+
 /// How long a node process tries to join unless told otherwise.
 const JOIN_LIMIT_MS: u64 = 20_000;
 
@@ -50,9 +55,16 @@ const JOIN_LIMIT_MS: u64 = 20_000;
 #[derive(clap::Parser, Clone, Debug)]
 #[command(about = "Runs one Chord node; prints `listening <address>` once it is in the ring")]
 pub struct NodeArgs {
-    /// Where to listen; port 0 picks a free port.
+    /// Where to listen; port 0 picks a free port. Not used with `--nats`.
     #[arg(long, default_value = LISTEN)]
     pub listen: String,
+    /// Meet the other nodes through the NATS server at this URL (such as
+    /// `nats://127.0.0.1:4222`) instead of listening on TCP.
+    #[arg(long)]
+    pub nats: Option<String>,
+    /// The NATS cluster the ring's nodes meet in (with `--nats`).
+    #[arg(long, default_value = CLUSTER)]
+    pub cluster: String,
     /// The URL of a node already in the ring, such as
     /// `tcp://127.0.0.1:4000/chord`; without it, this node starts a new ring.
     #[arg(long)]
@@ -82,11 +94,14 @@ pub struct NodeArgs {
 }
 
 impl NodeArgs {
-    /// The arguments of a node that uses `config` and joins through `join`
-    /// (or starts a ring), with the other settings at their defaults.
+    /// The arguments of a TCP node that uses `config` and joins through
+    /// `join` (or starts a ring), with the other settings at their
+    /// defaults.
     pub fn new(config: &Config, join: Option<String>) -> Self {
         NodeArgs {
             listen: LISTEN.to_owned(),
+            nats: None,
+            cluster: CLUSTER.to_owned(),
             join,
             cookie: COOKIE.to_owned(),
             successors: config.successors,
@@ -94,6 +109,30 @@ impl NodeArgs {
             slowest_ms: millis(config.slowest),
             call_timeout_ms: millis(config.call_timeout),
             join_limit_ms: JOIN_LIMIT_MS,
+        }
+    }
+
+    /// The same, meeting the other nodes as `meeting` says.
+    #[must_use]
+    pub fn meeting(mut self, meeting: &Meeting) -> Self {
+        match meeting {
+            Meeting::Tcp => self.nats = None,
+            Meeting::Nats { server, cluster } => {
+                self.nats = Some(server.clone());
+                self.cluster.clone_from(cluster);
+            }
+        }
+        self
+    }
+
+    /// How this node meets the others.
+    pub fn to_meeting(&self) -> Meeting {
+        match &self.nats {
+            None => Meeting::Tcp,
+            Some(server) => Meeting::Nats {
+                server: server.clone(),
+                cluster: self.cluster.clone(),
+            },
         }
     }
 
@@ -120,6 +159,10 @@ impl NodeArgs {
             format!("--join-limit-ms={}", self.join_limit_ms),
         ];
         line.extend(self.join.iter().map(|url| format!("--join={url}")));
+        if let Some(server) = &self.nats {
+            line.push(format!("--nats={server}"));
+            line.push(format!("--cluster={}", self.cluster));
+        }
         line
     }
 }
@@ -164,7 +207,8 @@ pub enum ProcessError {
     Ring(#[from] RingError),
 }
 
-/// A node process's `main`: starts a node on `args.listen`, spawns a
+/// A node process's `main`: starts a node on `args.listen` (or on the
+/// NATS server `args.nats`), spawns a
 /// [`ChordNode`] with identifier `Id::hash(<node address>)`, registers it
 /// as [`NAME`], joins through `args.join` if given (retrying until
 /// `args.join_limit_ms`), prints `listening <address>` on standard output,
@@ -174,15 +218,26 @@ pub enum ProcessError {
 ///
 /// If the node cannot start or listen, or the join fails for good.
 pub async fn serve(args: NodeArgs) -> Result<(), ProcessError> {
-    let node = Node::builder()
-        .listen(&args.listen)
-        .cookie(&args.cookie)
-        .start()
-        .await?;
-    let id = Id::hash(node.address().to_string());
+    serve_with(args, |_node, _chord| Ok(())).await
+}
+
+/// [`serve`], with a layer on top: `attach` runs once the `ChordNode` is
+/// spawned and registered, before it joins, to spawn and register the
+/// layer's own actor (Scribe's `scribe_node` does).
+///
+/// # Errors
+///
+/// As [`serve`], and what `attach` returns.
+pub async fn serve_with(
+    args: NodeArgs,
+    attach: impl FnOnce(&AnyNode, &ActorRef<ChordNode>) -> Result<(), ProcessError>,
+) -> Result<(), ProcessError> {
+    let node = AnyNode::start(&args.to_meeting(), Some(&args.listen), &args.cookie).await?;
+    let id = Id::hash(node.address());
     let config = args.config();
     let chord = ChordNode::new(id, config.clone()).spawn();
     node.register(NAME, &chord)?;
+    attach(&node, &chord)?;
     if let Some(url) = &args.join {
         let limit = Duration::from_millis(args.join_limit_ms);
         join_through(&node, &chord, url, limit, config.fastest).await?;
@@ -200,7 +255,7 @@ pub async fn serve(args: NodeArgs) -> Result<(), ProcessError> {
 /// again after `pause` while the ring is repairing itself, for up to
 /// `limit`.
 async fn join_through(
-    node: &Node,
+    node: &AnyNode,
     chord: &ActorRef<ChordNode>,
     url: &str,
     limit: Duration,
@@ -330,6 +385,11 @@ impl NodeProcess {
             })
     }
 
+    /// Its node's address, once it is [`listening`](Self::listening).
+    pub fn address(&self) -> Option<&str> {
+        self.address.as_deref()
+    }
+
     /// The URL of its Chord node, once it is [`listening`](Self::listening).
     pub fn url(&self) -> Option<String> {
         (self.address.as_ref()).map(|address| format!("{address}/{NAME}"))
@@ -359,7 +419,7 @@ impl Drop for NodeProcess {
 /// `ProcessRing` is dropped.
 pub struct ProcessRing {
     /// This process's node, through which the ring is called.
-    node: Node,
+    node: AnyNode,
     ring: Ring,
     processes: Vec<(Id, NodeProcess)>,
 }
@@ -382,12 +442,30 @@ impl ProcessRing {
         seed: u64,
         limit: Duration,
     ) -> Result<ProcessRing, ProcessError> {
-        let node = Node::builder().cookie(COOKIE).start().await?;
-        let mut first = NodeProcess::start(command, &NodeArgs::new(&config, None))?;
+        ProcessRing::start_meeting(command, count, config, seed, limit, &Meeting::Tcp).await
+    }
+
+    /// As [`start`](Self::start), with nodes (this process's too) that
+    /// meet as `meeting` says: over TCP, or through a NATS server.
+    ///
+    /// # Errors
+    ///
+    /// If a process does not start or join, or a node does not answer.
+    pub async fn start_meeting(
+        command: &NodeCommand,
+        count: usize,
+        config: Config,
+        seed: u64,
+        limit: Duration,
+        meeting: &Meeting,
+    ) -> Result<ProcessRing, ProcessError> {
+        let node = AnyNode::start(meeting, None, COOKIE).await?;
+        let first_args = NodeArgs::new(&config, None).meeting(meeting);
+        let mut first = NodeProcess::start(command, &first_args)?;
         let url = format!("{}/{NAME}", first.listening(limit).await?);
         let mut started = vec![first];
         for _ in 1..count {
-            let args = NodeArgs::new(&config, Some(url.clone()));
+            let args = NodeArgs::new(&config, Some(url.clone())).meeting(meeting);
             started.push(NodeProcess::start(command, &args)?);
         }
         let mut ring = Ring::new(config, seed);
@@ -415,7 +493,7 @@ impl ProcessRing {
     }
 
     /// This process's node, through which the ring is called.
-    pub fn node(&self) -> &Node {
+    pub fn node(&self) -> &AnyNode {
         &self.node
     }
 

@@ -42,6 +42,16 @@ pub struct Found {
     pub hops: u32,
 }
 
+/// The next step of a message routed towards a key along Chord's lookup
+/// path: what [`ChordNode::next_hop`] answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Hop {
+    /// This node is the key's successor: the message has arrived.
+    Here,
+    /// Forward to this node, closer to the key.
+    Next(Peer),
+}
+
 /// Why a lookup failed. Transient: it happens while the ring repairs
 /// itself after failures, and a later lookup succeeds.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]

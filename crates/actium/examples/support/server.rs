@@ -15,8 +15,14 @@ pub struct Server {
 impl Server {
     /// Starts the server process and waits for the line `listening <addr>`.
     pub fn start() -> std::io::Result<Server> {
+        Server::start_with(&["server"])
+    }
+
+    /// Starts `<this example> <args>` as the server process and waits for
+    /// the line `listening <addr>`.
+    pub fn start_with(args: &[&str]) -> std::io::Result<Server> {
         let mut child = Command::new(std::env::current_exe()?)
-            .arg("server")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()?;

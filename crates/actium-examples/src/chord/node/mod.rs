@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use super::id::{BITS, Id};
 use route::{call, find_successor};
 
-pub use super::protocol::{Entry, Found, LookupError, NodeState, Peer};
+pub use super::protocol::{Entry, Found, Hop, LookupError, NodeState, Peer};
 
 mod route;
 
@@ -97,6 +97,7 @@ pub struct ChordNode {
     pauses: Pauses,
     /// Callers of `next_round`, answered when `fix_fingers` next finishes.
     round_waiters: Vec<oneshot::Sender<()>>,
+    application: Option<AnyRef>,
     config: Config,
 }
 
@@ -117,6 +118,7 @@ impl ChordNode {
                 check_predecessor: config.fastest,
             },
             round_waiters: Vec::new(),
+            application: None,
             config,
         }
     }
@@ -253,6 +255,33 @@ impl ChordNode {
             .chain(successors)
             .find(|f| f.id.between(self.id, id));
         closest.unwrap_or(self.me()).clone()
+    }
+
+    /// The next node on `key`'s lookup path, for a layer that routes along
+    /// Chord's paths (Scribe): [`Hop::Here`] if n is `key`'s successor.
+    #[ask]
+    pub fn next_hop(&self, key: Id) -> Hop {
+        let successor = self.successor();
+        let mine = |p: &Peer| key.between_incl(p.id, self.id);
+        if self.successors.is_empty() || self.predecessor.as_ref().is_some_and(mine) {
+            Hop::Here
+        } else if key.between_incl(self.id, successor.id) {
+            Hop::Next(successor)
+        } else {
+            Hop::Next(self.closest_preceding_finger(key))
+        }
+    }
+
+    /// Attaches a layer's actor (Scribe's) to this node: see [`application`](Self::application).
+    #[tell]
+    pub fn attach(&mut self, application: AnyRef) {
+        self.application = Some(application);
+    }
+
+    /// The actor attached to this node, if any.
+    #[ask]
+    pub fn application(&self) -> Option<AnyRef> {
+        self.application.clone()
     }
 
     /// The paper's variable lookup `n'.successor`.
