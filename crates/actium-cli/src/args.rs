@@ -26,6 +26,10 @@ pub enum Command {
     #[cfg(feature = "nats")]
     #[command(subcommand)]
     Nats(crate::nats::NatsCommand),
+    /// Watch a running node, like htop for actors: its actors by mailbox
+    /// depth or message rate, the supervision tree, links, monitors and
+    /// names, refreshed every second.
+    Top(Top),
 }
 
 /// `actium trace …`.
@@ -85,4 +89,32 @@ pub struct Stats {
     /// Trace files (JSON Lines); several are merged.
     #[arg(required = true)]
     pub traces: Vec<PathBuf>,
+}
+
+/// `actium top`.
+#[derive(Args, Debug)]
+pub struct Top {
+    /// The node to watch, as its nodes know it: `tcp://host:port`.
+    pub node: String,
+    /// The cluster's cookie; by default `ACTIUM_COOKIE`, else
+    /// `~/.actium.cookie`, as nodes read it.
+    #[arg(long)]
+    pub cookie: Option<String>,
+    /// How often to ask the node for a snapshot.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub interval: Duration,
+    /// Sort actors by `depth` (mailbox depth) or `rate` (messages a
+    /// second); `s` switches while running.
+    #[arg(long, default_value = "depth")]
+    pub sort: crate::top::SortKey,
+    /// Print this many frames as text on standard output and exit, with
+    /// no terminal needed (for scripts and tests).
+    #[arg(long, value_name = "N")]
+    pub frames: Option<usize>,
+    /// The width of frames printed with `--frames`.
+    #[arg(long, default_value_t = 140)]
+    pub width: u16,
+    /// The height of frames printed with `--frames`.
+    #[arg(long, default_value_t = 40)]
+    pub height: u16,
 }

@@ -6,6 +6,7 @@
 //! actium trace stats trace.jsonl
 //! actium nats nodes --server nats://127.0.0.1:4222 --cluster shop
 //! actium nats names --server nats://127.0.0.1:4222 --cluster shop
+//! actium top tcp://127.0.0.1:4000 --cookie secret
 //! ```
 //!
 //! Bad lines in a trace (a crash cut the last one short, an edit broke
@@ -13,14 +14,15 @@
 //! the rest is used. A file that cannot be read at all stops the command:
 //! a diagram missing a whole node would mislead.
 //!
-//! Layout: `args` is the command line as clap sees it; this file reads the
-//! traces and runs the command; `nats` is `actium nats …` (feature
-//! `nats`, which needs Rust 1.89: `cargo install actium-cli --features
-//! nats`).
+//! Layout: `args` is the command line as clap sees it; `top` is the live
+//! view of a node; this file reads the traces and runs the command; `nats`
+//! is `actium nats …` (feature `nats`, which needs Rust 1.89: `cargo
+//! install actium-cli --features nats`).
 
 mod args;
 #[cfg(feature = "nats")]
 mod nats;
+mod top;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Trace(TraceCommand::Stats(command)) => run_stats(&command),
         #[cfg(feature = "nats")]
         Command::Nats(command) => nats::run(command),
+        Command::Top(command) => top::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

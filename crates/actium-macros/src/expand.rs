@@ -452,8 +452,10 @@ fn describe_answer(ty: &Type) -> TokenStream {
     quote! {{
         #[allow(unused_imports)]
         use #describe::{IsErr as _, NotErr as _, Opaque as _, ViaDebug as _};
-        |__value: &#ty, __out: &mut ::std::string::String| -> bool {
-            (&#describe::Described(__value)).describe_into(__out);
+        |__value: &#ty, __out: ::std::option::Option<&mut ::std::string::String>| -> bool {
+            if let ::std::option::Option::Some(__out) = __out {
+                (&#describe::Described(__value)).describe_into(__out);
+            }
             (&#describe::Described(__value)).is_err_answer()
         }
     }}

@@ -512,6 +512,9 @@ impl Shared {
                 actors: self.system.actors(),
                 names: self.system.registered_actors(),
             }),
+            // What `actium top` and `Node::snapshot` ask for: this node's
+            // actors and their counters.
+            Request::Snapshot => NodeAnswer::Snapshot(Box::new(self.system.snapshot())),
         }
     }
 }

@@ -152,6 +152,9 @@ pub enum Request<'a> {
     },
     /// The node's name, actors and registered names.
     Describe,
+    /// The node's actors with their counters and relations, its names
+    /// and its traffic: a [`SystemSnapshot`](actium_core::observe::SystemSnapshot).
+    Snapshot,
 }
 
 /// A node's answer to a [`Request`].
@@ -172,6 +175,8 @@ pub enum NodeAnswer {
     SpawnFailed(String),
     /// The node's description.
     Description(NodeInfo),
+    /// The node's snapshot (boxed: far larger than the other answers).
+    Snapshot(Box<actium_core::observe::SystemSnapshot>),
 }
 
 /// What a node says about itself: from [`Node::describe`](crate::Node::describe).

@@ -126,6 +126,13 @@ fn systems_and_their_handles_cross_threads() {
 }
 
 #[test]
+fn snapshots_cross_threads() {
+    use actium::observe::{ActorSnapshot, NetworkSnapshot, SystemSnapshot};
+
+    send_sync!(SystemSnapshot, ActorSnapshot, NetworkSnapshot);
+}
+
+#[test]
 fn an_enter_guard_stays_on_its_thread() {
     // It restores the thread's current system when dropped: dropping it on
     // another thread would restore the wrong one.

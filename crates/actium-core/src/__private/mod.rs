@@ -161,9 +161,10 @@ macro_rules! __actium_remote_enabled {
 
 pub mod describe;
 
-/// Writes an ask's answer for a trace and says whether it is an `Err`;
-/// generated per method by `#[actor]` (see [`describe`]).
-pub type DescribeAnswer<R> = fn(&R, &mut String) -> bool;
+/// Writes an ask's answer for a trace (when given somewhere to write it)
+/// and says whether it is an `Err`; generated per method by `#[actor]`
+/// (see [`describe`]).
+pub type DescribeAnswer<R> = fn(&R, Option<&mut String>) -> bool;
 
 /// Runs a one-way method's body.
 pub fn tell(method: &'static str, body: impl FnOnce()) -> Outcome {
@@ -238,6 +239,10 @@ fn settle<R: Send>(
                 // Its drop is user code as well; the panic already counts.
                 let _dropped = catch_unwind(AssertUnwindSafe(move || drop(value)));
                 return fail(method, reply, &*payload);
+            }
+            // Only while measuring: telling an `Err` costs an indirect call.
+            if crate::observe::is_measuring() && describe(&value, None) {
+                crate::runtime::count_error();
             }
             // Answering runs user code too: a remote caller's answer is
             // encoded with its `Serialize` (the remote layer contains that

@@ -10,10 +10,13 @@ use crate::actor::Actor;
 use crate::base::{ActorLabel, Exit, ExitReason, Signal};
 use crate::cell::{CellCore, Doing, ErasedCell, SystemShared, drop_contained};
 use crate::mailbox::{Mailbox, control};
+use crate::observe::{ActorStats, StatsRead};
 
 pub(crate) struct Cell<A: Actor> {
     pub(crate) core: CellCore,
     pub(crate) mailbox: Mailbox<A::Msg>,
+    /// Counted by the actor's loop, read by snapshots.
+    pub(crate) stats: ActorStats,
 }
 
 impl<A: Actor> Cell<A> {
@@ -25,6 +28,7 @@ impl<A: Actor> Cell<A> {
         Cell {
             core: CellCore::new(label, system),
             mailbox: Mailbox::new(capacity),
+            stats: ActorStats::default(),
         }
     }
 }
@@ -122,6 +126,11 @@ impl<A: Actor> ErasedCell for Cell<A> {
                 actor: self.core.label,
                 method: A::method_name(method),
             })
+    }
+
+    fn measure(&self) -> Option<(StatsRead, u64)> {
+        let stats = self.stats.read();
+        Some((stats, self.mailbox.depth(stats.handled)))
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -122,7 +122,7 @@ impl<F: Future> Future for Activated<F> {
 /// Records the answer of the running ask, described by `describe` (which
 /// also says whether the answer is an `Err`).
 #[inline]
-pub(crate) fn answered<R>(value: &R, describe: fn(&R, &mut String) -> bool) {
+pub(crate) fn answered<R>(value: &R, describe: fn(&R, Option<&mut String>) -> bool) {
     if is_recording() {
         answered_recorded(value, describe);
     }
@@ -130,7 +130,7 @@ pub(crate) fn answered<R>(value: &R, describe: fn(&R, &mut String) -> bool) {
 
 #[cold]
 #[inline(never)]
-fn answered_recorded<R>(value: &R, describe: fn(&R, &mut String) -> bool) {
+fn answered_recorded<R>(value: &R, describe: fn(&R, Option<&mut String>) -> bool) {
     let Some((actor, stamp, recorder)) = handling() else {
         return;
     };
@@ -138,7 +138,7 @@ fn answered_recorded<R>(value: &R, describe: fn(&R, &mut String) -> bool) {
         return;
     }
     let mut detail = String::new();
-    let is_error = describe(value, &mut detail);
+    let is_error = describe(value, Some(&mut detail));
     let kind = if is_error {
         EventKind::Error
     } else {

@@ -103,6 +103,11 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
             method: "?",
         })
     }
+    /// The actor's counters and its mailbox depth, for a snapshot; `None`
+    /// for stand-ins, which have neither.
+    fn measure(&self) -> Option<(crate::observe::StatsRead, u64)> {
+        None
+    }
     /// For typed look-ups (`Arc::downcast` to the concrete cell).
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }

@@ -8,7 +8,7 @@ use super::core::{CellCore, Phase};
 use super::erased::ErasedCell;
 use super::monitor::Cancelled;
 use crate::base::{ActorId, Down, Exit, ExitReason, MonitorRef};
-use crate::observe::EventKind;
+use crate::observe::{EventKind, RareCounts};
 
 #[derive(Default)]
 pub(crate) struct Relations {
@@ -36,9 +36,18 @@ pub(crate) struct Relations {
     pub(crate) supervisor: Option<Arc<dyn ErasedCell>>,
     /// The loop's waker while it awaits a decision.
     pub(crate) deciding: Option<Waker>,
+    /// Why the last incarnation of a supervised actor ended.
+    pub(crate) last_exit: Option<ExitReason>,
+    /// Errors, panics and restarts, for snapshots.
+    pub(crate) counts: RareCounts,
 }
 
 impl CellCore {
+    /// Counts a rare event (an error, a panic, a restart) for snapshots.
+    pub(crate) fn count(&self, event: impl FnOnce(&mut RareCounts)) {
+        event(&mut Self::relations(&mut self.lock()).counts);
+    }
+
     /// Links this actor and `other`. If `other` has already exited, this
     /// actor gets an exit signal with [`ExitReason::NoProc`] at once, as in
     /// Erlang: a trapping actor receives it, any other is killed by it.

@@ -51,6 +51,8 @@ pub(crate) struct Config {
     pub(crate) exploration: crate::host::Exploration,
     /// The most a simulation delays a task's wake-up.
     pub(crate) jitter: Duration,
+    /// Whether actors time their methods and count `Err` answers.
+    pub(crate) metrics: bool,
 }
 
 /// The default deadline of every request-reply call: 5 seconds.
@@ -70,6 +72,7 @@ impl Default for Config {
             clock: Clock::real(),
             exploration: crate::host::Exploration::Random,
             jitter: Duration::ZERO,
+            metrics: false,
         }
     }
 }
@@ -97,6 +100,8 @@ pub(crate) struct SystemShared {
     helpers: Mutex<HashMap<u64, Arc<dyn ErasedCell>>>,
     /// Set once a recorder is installed (`observe`).
     pub(crate) recorder: crate::observe::Installed,
+    /// Held while the system measures (`SystemBuilder::metrics`).
+    _measuring: Option<crate::observe::Measuring>,
     /// Started actors that have not exited.
     pub(crate) live: AtomicUsize,
     pub(crate) stopping: AtomicBool,
@@ -116,6 +121,7 @@ impl SystemShared {
             Executor::Simulated { simulation, .. } => NodeId::from_u64(simulation.draw()),
             Executor::Tokio(_) => NodeId::random(),
         };
+        let measuring = config.metrics.then(crate::observe::Measuring::start);
         SystemShared {
             node,
             config,
@@ -129,6 +135,7 @@ impl SystemShared {
             transport: RwLock::new(None),
             helpers: Mutex::new(HashMap::new()),
             recorder: crate::observe::Installed::default(),
+            _measuring: measuring,
             live: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             idle: Mutex::new(()),

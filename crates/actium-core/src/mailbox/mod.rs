@@ -67,6 +67,11 @@ struct State<M> {
     senders: VecDeque<Waker>,
     control: u8,
     closed: bool,
+    /// Envelopes the loop has taken out since the actor started, less
+    /// those put back, modulo 2³²: with the loop's count of those it
+    /// handled, the depth of a batch taken but not yet handled. A `u32`
+    /// fits beside the flags, where the state had padding anyway.
+    taken: u32,
 }
 
 impl<M> Mailbox<M> {
@@ -79,6 +84,7 @@ impl<M> Mailbox<M> {
                 senders: VecDeque::new(),
                 control: 0,
                 closed: false,
+                taken: 0,
             }),
             control: AtomicU8::new(0),
             armed: Armed::new(),
@@ -190,10 +196,12 @@ impl<M> Mailbox<M> {
         if !state.queue.is_empty() {
             if self.capacity == usize::MAX {
                 std::mem::swap(&mut state.queue, batch);
+                state.taken = state.taken.wrapping_add(batch.len() as u32);
                 self.arm(&mut state, cx);
                 return Poll::Ready(Taken::Messages);
             }
             batch.extend(state.queue.pop_front());
+            state.taken = state.taken.wrapping_add(1);
             if state.queue.is_empty() {
                 self.arm(&mut state, cx);
             } else {
@@ -325,6 +333,7 @@ impl<M> Mailbox<M> {
             return;
         }
         let mut state = self.lock();
+        state.taken = state.taken.wrapping_sub(unhandled.len() as u32);
         unhandled.append(&mut state.queue);
         state.queue = unhandled;
         // The queue is not empty any more: the next loop must look.
@@ -357,5 +366,14 @@ impl<M> Mailbox<M> {
     /// The number of messages waiting (not yet taken by the actor).
     pub(crate) fn len(&self) -> usize {
         self.lock().queue.len()
+    }
+
+    /// Messages and signals waiting, queued or taken in a batch, given how
+    /// many the loop has handled: for snapshots, not for flow control.
+    pub(crate) fn depth(&self, handled: u64) -> u64 {
+        let state = self.lock();
+        // Counted modulo 2³² on both sides: a batch is never that long.
+        let in_batch = state.taken.wrapping_sub(handled as u32);
+        state.queue.len() as u64 + u64::from(in_batch)
     }
 }

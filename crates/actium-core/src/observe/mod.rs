@@ -34,7 +34,21 @@
 //! `call/activation.rs`, signals and names in `cell/record.rs`, a turn of
 //! the loop in `runtime/runner`.
 //!
+//! Metrics are this module's other half: the counters every actor keeps
+//! (`metrics.rs`), what a snapshot of a system holds (`snapshot.rs`), and
+//! with the `metrics` feature their export through the `metrics` crate's
+//! facade (`export.rs`). See `docs/OBSERVING.md`.
+//!
 //! *May use:* `base`.
+
+#[cfg(feature = "metrics")]
+mod export;
+mod metrics;
+mod snapshot;
+
+pub use metrics::is_measuring;
+pub(crate) use metrics::{ActorStats, Measuring, RareCounts, StatsRead};
+pub use snapshot::{ActorSnapshot, NetworkSnapshot, SystemSnapshot};
 
 use std::fmt::{self, Write as _};
 use std::num::NonZeroU64;

@@ -245,6 +245,7 @@ impl Inbox {
     async fn next(&mut self) -> Option<Message> {
         loop {
             if let Some(envelope) = self.batch.pop_front() {
+                self.cell.stats.handled();
                 return Some(match envelope {
                     Envelope::Message { msg, .. } => msg,
                     Envelope::Traced(traced) => traced.msg,

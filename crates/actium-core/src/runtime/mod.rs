@@ -15,6 +15,9 @@ mod handle;
 mod launch;
 pub(crate) mod runner;
 mod simulated;
+mod snapshot;
+
+pub(crate) use snapshot::count_error;
 mod spawn;
 mod system;
 

@@ -166,6 +166,13 @@ impl Link {
     }
 }
 
+impl Drop for Link {
+    fn drop(&mut self) {
+        // The last of the connection's tasks is done with it.
+        self.node.traffic.closed();
+    }
+}
+
 fn run(
     node: Arc<NodeShared>,
     peer: Arc<PeerHandle>,
@@ -174,6 +181,7 @@ fn run(
     reader: Reader,
     writer: Writer,
 ) {
+    node.traffic.opened();
     let link = Arc::new(Link {
         last_received: AtomicU64::new(node.now_millis()),
         last_written: AtomicU64::new(node.now_millis()),
@@ -218,6 +226,7 @@ async fn write_loop(link: Arc<Link>, mut writer: Writer) {
             link.end(&format!("write failed: {error}"));
             return;
         }
+        link.node.traffic.sent(batch.len());
         batch.clear();
     }
 }
@@ -265,6 +274,7 @@ async fn read_loop(link: Arc<Link>, mut reader: Reader) {
     let reason = loop {
         match reader.next().await {
             Some(Ok(bytes)) => {
+                link.node.traffic.received(wire::PREFIX + bytes.len());
                 link.last_received
                     .store(link.node.now_millis(), Ordering::Relaxed);
                 let max_decoded = link.node.config.max_decoded;

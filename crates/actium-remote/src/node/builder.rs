@@ -197,6 +197,7 @@ impl NodeBuilder {
             epoch,
             listener: Mutex::new(None),
             sweeper: Mutex::new(None),
+            traffic: super::Traffic::default(),
             closed: AtomicBool::new(false),
             handshaking: AtomicUsize::new(0),
         });

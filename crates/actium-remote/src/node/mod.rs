@@ -5,7 +5,7 @@
 //! connections and references ask of it (peers, dialling, requests).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,11 @@ use crate::peer_table::{DialPolicy, PeerTable};
 use crate::wire::{DEFAULT_MAX_FRAME, NodeAnswer, NodeInfo, Request};
 
 mod builder;
+mod observe;
 mod shared;
+
+pub(crate) use observe::Traffic;
+pub(crate) use shared::Handshaking;
 
 /// How often an idle connection is pinged, by default.
 pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(300);
@@ -150,27 +154,8 @@ pub(crate) struct NodeShared {
     closed: AtomicBool,
     /// Accepted connections still setting up; see [`MAX_HANDSHAKING`].
     handshaking: AtomicUsize,
-}
-
-/// One of the [`MAX_HANDSHAKING`] places for a connection being set up,
-/// given back when dropped.
-pub(crate) struct Handshaking(Arc<NodeShared>);
-
-impl Handshaking {
-    fn enter(node: &Arc<NodeShared>) -> Option<Handshaking> {
-        node.handshaking
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < MAX_HANDSHAKING).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| Handshaking(node.clone()))
-    }
-}
-
-impl Drop for Handshaking {
-    fn drop(&mut self) {
-        self.0.handshaking.fetch_sub(1, Ordering::AcqRel);
-    }
+    /// Connections and bytes, for snapshots.
+    pub(crate) traffic: Traffic,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

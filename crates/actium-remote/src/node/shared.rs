@@ -10,7 +10,7 @@ use actium_core::transport::{self, Peer, Resolver};
 use actium_core::{Clock, Error, NodeId, SystemHandle, TaskHandle};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::{Handshaking, NodeShared, lock};
+use super::{MAX_HANDSHAKING, NodeShared, lock};
 use crate::address::NodeAddress;
 use crate::connection::{self, Io};
 use crate::peer::PeerHandle;
@@ -45,6 +45,27 @@ pub(super) async fn listen_loop(node: Weak<NodeShared>, listener: TcpListener) {
                 Err(reason) => tracing::warn!(%from, %reason, "refused a connection"),
             }
         });
+    }
+}
+
+/// One of the [`MAX_HANDSHAKING`] places for a connection being set up,
+/// given back when dropped.
+pub(crate) struct Handshaking(Arc<NodeShared>);
+
+impl Handshaking {
+    fn enter(node: &Arc<NodeShared>) -> Option<Handshaking> {
+        node.handshaking
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_HANDSHAKING).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Handshaking(node.clone()))
+    }
+}
+
+impl Drop for Handshaking {
+    fn drop(&mut self) {
+        self.0.handshaking.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -229,6 +250,7 @@ impl NodeShared {
                 }
             }
             Request::Describe => NodeAnswer::Description(self.info()),
+            Request::Snapshot => NodeAnswer::Snapshot(Box::new(self.snapshot())),
         }
     }
 

@@ -28,7 +28,9 @@ use std::task::{Context as TaskContext, Poll};
 use futures_util::FutureExt;
 use parallel::serve_reentrant;
 
-use crate::actor::{Birth, Cell, Context, Handled, Handler, Outcome, PanicPolicy, Panicked, State};
+use crate::actor::{
+    Actor, Birth, Cell, Context, Handled, Handler, Outcome, PanicPolicy, Panicked, State,
+};
 use crate::base::{ExitReason, Signal, panic_message};
 use crate::call::{Frame, current};
 use crate::cell::{CellCore, Decision, Doing};
@@ -57,7 +59,42 @@ pub(crate) fn run<A: Handler>(
     policy: Option<PanicPolicy>,
 ) -> impl Future<Output = ()> + Send {
     let frame = Frame::new(cell.core.label, true, None);
-    current::scope(frame, live(birth, cell, policy))
+    // Only a system that measures pays for the clock: per poll of the
+    // actor's task, not per message.
+    let timed = cell.core.system.config.metrics.then(|| cell.clone());
+    Timed {
+        life: current::scope(frame, live(birth, cell, policy)),
+        cell: timed,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// An actor's life, timed while it runs when its system measures: the
+    /// time its task spends being polled (its methods, hooks and loop; not
+    /// what it awaits) adds up in its `busy` counter.
+    struct Timed<F, A: Actor> {
+        #[pin]
+        life: F,
+        cell: Option<Arc<Cell<A>>>,
+    }
+}
+
+impl<F: Future, A: Actor> Future for Timed<F, A> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        match this.cell {
+            None => this.life.poll(cx),
+            Some(cell) => {
+                let began = std::time::Instant::now();
+                let polled = this.life.poll(cx);
+                cell.stats.busy(began.elapsed());
+                polled
+            }
+        }
+    }
 }
 
 /// A dormant actor: a waker, parked in its mailbox, that starts the actor's
@@ -121,6 +158,7 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Optio
         // do not carry its room.
         match Box::pin(verdict(&cell, &reason)).await {
             Some(Decision::Restart) => {
+                cell.core.count(|counts| counts.restarts += 1);
                 cell.mailbox.clear_control(control::STOP | control::KILL);
                 // The next incarnation starts as a new Erlang process
                 // would: trapping exits only if its type always does, not
@@ -138,6 +176,7 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Optio
 /// else its supervisor's decision.
 async fn verdict<A: Handler>(cell: &Cell<A>, reason: &ExitReason) -> Option<Decision> {
     let supervisor = cell.core.supervisor()?;
+    CellCore::relations(&mut cell.core.lock()).last_exit = Some(reason.clone());
     cell.core.incarnation_ended(reason);
     // A supervisor that has already exited will decide nothing: its reason
     // is the verdict — unless it gave one before it went. (One that exits
@@ -248,6 +287,7 @@ async fn serve<A: Handler>(
         let Some(envelope) = batch.pop_front() else {
             continue;
         };
+        cell.stats.handled();
         // Handled in a plain function, with no await in sight, so that the
         // common synchronous method does not copy the envelope and its
         // outcome in and out of this future's state.
@@ -390,6 +430,7 @@ fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: Option<PanicPoli
     match outcome {
         Outcome::Done | Outcome::Parallel(_) => Step::Continue,
         Outcome::Panicked(panic) => {
+            cell.core.count(|counts| counts.panics += 1);
             let Panicked { method, message } = *panic;
             tracing::warn!(actor = %cell.core.label, method, %message, "method panicked");
             let policy = policy.unwrap_or_else(|| {

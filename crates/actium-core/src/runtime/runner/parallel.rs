@@ -150,11 +150,15 @@ fn poll_mailbox<A: Handler>(
         return Poll::Ready(Next::Stop);
     }
     if let Some(envelope) = batch.pop_front() {
+        cell.stats.handled();
         return Poll::Ready(Next::Envelope(envelope));
     }
     match cell.mailbox.poll_take_in_loop(batch, cx) {
         Poll::Ready(Taken::Messages) => match batch.pop_front() {
-            Some(envelope) => Poll::Ready(Next::Envelope(envelope)),
+            Some(envelope) => {
+                cell.stats.handled();
+                Poll::Ready(Next::Envelope(envelope))
+            }
             None => Poll::Pending,
         },
         Poll::Ready(Taken::Stop) => Poll::Ready(Next::Stop),
