@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -214,7 +214,8 @@ impl NatsNodeBuilder {
             .flush()
             .await
             .map_err(|error| unreachable(format!("cannot reach NATS: {error}")))?;
-        let (queue, outgoing) = mpsc::channel(crate::peer::OUTBOX);
+        let (queue, outgoing) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
         let shared = Arc::new(Shared {
             clock: system.clock(),
             id,
@@ -233,6 +234,7 @@ impl NatsNodeBuilder {
                 from: id,
                 max_frame: self.max_frame,
                 queue,
+                queued: queued.clone(),
                 connected: AtomicBool::new(true),
                 seal: self.seal,
             }),
@@ -248,7 +250,7 @@ impl NatsNodeBuilder {
         });
         transport::attach(&shared.system, shared.clone())?;
         let started = vec![
-            transport::spawn(&shared.system, tasks::write(client, outgoing)),
+            transport::spawn(&shared.system, tasks::write(client, outgoing, queued)),
             transport::spawn(
                 &shared.system,
                 tasks::read(shared.clone(), frames, Via::Node),

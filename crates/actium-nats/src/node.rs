@@ -342,8 +342,8 @@ impl Shared {
             let _ = self.out.send(&self.alive_subject, &bye);
         }
         // The writer publishes what is queued (the goodbye), then stops;
-        // if the outbox is full it is stopped with the others.
-        let closing = self.out.queue.try_send(Outgoing::Close).is_ok();
+        // if it is gone already it is stopped with the others.
+        let closing = self.out.queue.send(Outgoing::Close).is_ok();
         let tasks = std::mem::take(&mut *lock(&self.tasks));
         // The writer is the first task: it stops by itself; the others
         // would run forever.

@@ -9,7 +9,7 @@
 //! `NodeDown`, every link and monitor that crossed to it fires with
 //! `NoConnection`, and new calls fail at once until it is heard again.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,10 @@ pub(crate) enum Outgoing {
 pub(crate) struct Outbound {
     pub(crate) from: NodeId,
     pub(crate) max_frame: usize,
-    pub(crate) queue: mpsc::Sender<Outgoing>,
+    pub(crate) queue: mpsc::UnboundedSender<Outgoing>,
+    /// The bytes queued for the writer and not yet handed to the NATS
+    /// client: at most [`MAX_QUEUED`].
+    pub(crate) queued: Arc<AtomicUsize>,
     /// Whether the NATS client is connected: while it is not, sends fail
     /// at once rather than wait in buffers for a server that may not
     /// come back.
@@ -61,10 +64,12 @@ impl std::fmt::Display for Refused {
     }
 }
 
-/// How many messages may wait for the writer: past this the NATS server
-/// is not taking them (a slow or lost connection), and sends fail rather
-/// than grow the node's memory without bound.
-pub(crate) const OUTBOX: usize = 65_536;
+/// How many bytes may wait for the writer, as for a TCP peer: past this
+/// the NATS server is not taking them (a slow or lost connection), and
+/// sends fail rather than grow the node's memory without bound. Counted in
+/// bytes, not messages, so that a burst of a million small one-way calls
+/// waits its turn instead of being refused.
+pub(crate) const MAX_QUEUED: usize = 256 * 1024 * 1024;
 
 impl Outbound {
     /// Queues `frame` for `subject`.
@@ -82,15 +87,19 @@ impl Outbound {
         }
         let bytes = envelope::encode(self.from, frame, self.max_frame, &self.seal, subject)
             .map_err(Refused::Frame)?;
+        let size = bytes.len();
+        if self.queued.fetch_add(size, Ordering::AcqRel) + size > MAX_QUEUED {
+            self.queued.fetch_sub(size, Ordering::AcqRel);
+            return Err(Refused::Offline(format!(
+                "the outbox is full ({} MiB): the NATS server is not taking them",
+                MAX_QUEUED >> 20
+            )));
+        }
         self.queue
-            .try_send(Outgoing::Publish(subject.clone(), bytes))
-            .map_err(|error| {
-                Refused::Offline(match error {
-                    mpsc::error::TrySendError::Full(_) => format!(
-                        "the outbox is full ({OUTBOX} messages): the NATS server is not taking them"
-                    ),
-                    mpsc::error::TrySendError::Closed(_) => "the node has shut down".to_owned(),
-                })
+            .send(Outgoing::Publish(subject.clone(), bytes))
+            .map_err(|_closed| {
+                self.queued.fetch_sub(size, Ordering::AcqRel);
+                Refused::Offline("the node has shut down".to_owned())
             })
     }
 }

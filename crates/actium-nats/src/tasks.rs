@@ -4,7 +4,7 @@
 //! node; the heartbeat, which publishes this node's and checks the
 //! others'; and the connection's events (lost, back, slow consumer).
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use actium_core::transport;
@@ -20,13 +20,21 @@ use crate::peer::Outgoing;
 /// default.
 const MAX_DECODED: usize = transport::DEFAULT_MAX_DECODED;
 
-pub(crate) async fn write(client: async_nats::Client, mut queue: mpsc::Receiver<Outgoing>) {
+/// Publishes what the node queues, in order; `queued` counts the bytes
+/// waiting, which the senders bound.
+pub(crate) async fn write(
+    client: async_nats::Client,
+    mut queue: mpsc::UnboundedReceiver<Outgoing>,
+    queued: Arc<AtomicUsize>,
+) {
     while let Some(outgoing) = queue.recv().await {
         match outgoing {
             Outgoing::Publish(subject, bytes) => {
+                let size = bytes.len();
                 if let Err(error) = client.publish(subject, bytes).await {
                     tracing::warn!(%error, "could not publish to NATS");
                 }
+                queued.fetch_sub(size, Ordering::AcqRel);
             }
             Outgoing::Close => break,
         }
