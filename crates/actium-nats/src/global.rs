@@ -55,11 +55,14 @@ impl NatsNode {
             }
         };
         let actor = AnyRef::from(actor);
+        // Held before the watcher starts, so that a watcher that finds the
+        // actor stopped already finds the name to free.
+        shared.names.hold(name, actor.clone(), revision);
         let watcher = transport::spawn(
             &shared.system,
             free_when_stopped(Arc::downgrade(shared), name.to_owned(), actor.clone()),
         );
-        shared.names.hold(name, actor, revision, watcher);
+        shared.names.watch(name, actor.id(), watcher);
         tracing::debug!(name, actor = %label, "registered a cluster name");
         Ok(())
     }

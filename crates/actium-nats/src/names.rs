@@ -173,6 +173,9 @@ pub(crate) struct Names {
     /// restarted server has lost it).
     store: Mutex<Option<kv::Store>>,
     owned: Mutex<HashMap<String, Owned>>,
+    /// Names this node let go of whose deletion failed (NATS was out):
+    /// `(key, revision)`, deleted again when the connection is back.
+    unfreed: Mutex<Vec<(String, u64)>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -194,6 +197,7 @@ impl Names {
             jetstream: jetstream::new(client),
             store: Mutex::new(None),
             owned: Mutex::new(HashMap::new()),
+            unfreed: Mutex::new(Vec::new()),
         }
     }
 
@@ -307,17 +311,33 @@ impl Names {
     }
 
     /// Records that this node holds `name` for `actor`.
-    pub(crate) fn hold(&self, name: &str, actor: AnyRef, revision: u64, watcher: TaskHandle) {
+    pub(crate) fn hold(&self, name: &str, actor: AnyRef, revision: u64) {
         let previous = lock(&self.owned).insert(
             name.to_owned(),
             Owned {
                 actor,
                 revision,
-                watcher: Some(watcher),
+                watcher: None,
             },
         );
         if let Some(watcher) = previous.and_then(|previous| previous.watcher) {
             watcher.abort();
+        }
+    }
+
+    /// Attaches `watcher`, the task that frees `name` when the actor `id`
+    /// stops, to the name held for that actor; stops it if the name is no
+    /// longer held for it (the actor stopped, and the watcher freed it,
+    /// before it could be attached).
+    pub(crate) fn watch(&self, name: &str, id: ActorId, watcher: TaskHandle) {
+        let mut owned = lock(&self.owned);
+        match owned.get_mut(name) {
+            Some(held) if held.actor.id() == id => {
+                if let Some(previous) = held.watcher.replace(watcher) {
+                    previous.abort();
+                }
+            }
+            _ => watcher.abort(),
         }
     }
 
@@ -349,7 +369,13 @@ impl Names {
         if let Some(watcher) = held.watcher.filter(|_| stop_watching) {
             watcher.abort();
         }
-        self.delete_at(&key(name), held.revision).await?;
+        let key = key(name);
+        if let Err(error) = self.delete_at(&key, held.revision).await {
+            // Not ours any more, but still in the bucket: freed again once
+            // NATS is back (see `reclaim`).
+            lock(&self.unfreed).push((key, held.revision));
+            return Err(error);
+        }
         Ok(true)
     }
 
@@ -406,15 +432,24 @@ impl Names {
         Ok(freed)
     }
 
-    /// After a lost connection: claims every name this node holds again.
-    /// A name another node took meanwhile is given up, and logged.
-    pub(crate) async fn reclaim(&self, may_be_alive: impl Fn(NodeId) -> bool) {
+    /// After a lost connection: frees the names this node let go of while
+    /// cut off, and claims every name it holds again. A name another node
+    /// holds now is given up, and logged, whether or not this node has
+    /// heard that node yet (it may have started during the outage).
+    pub(crate) async fn reclaim(&self) {
+        let unfreed = std::mem::take(&mut *lock(&self.unfreed));
+        for (key, revision) in unfreed {
+            if let Err(error) = self.delete_at(&key, revision).await {
+                tracing::warn!(key, %error, "could not free a cluster name");
+                lock(&self.unfreed).push((key, revision));
+            }
+        }
         let held: Vec<(String, AnyRef)> = lock(&self.owned)
             .iter()
             .map(|(name, owned)| (name.clone(), owned.actor.clone()))
             .collect();
         for (name, actor) in held {
-            match self.claim(&name, actor.label(), &may_be_alive).await {
+            match self.claim(&name, actor.label(), |_| true).await {
                 Ok(Claim::Won(revision)) => {
                     if let Some(owned) = lock(&self.owned).get_mut(&name) {
                         owned.revision = revision;

@@ -344,10 +344,13 @@ impl Shared {
         // The writer publishes what is queued (the goodbye), then stops;
         // if it is gone already it is stopped with the others.
         let closing = self.out.queue.send(Outgoing::Close).is_ok();
+        // Cut off from NATS, the writer could wait for the server for ever
+        // (and keep the client reconnecting): it is stopped with the rest.
+        let drains = say_goodbye && closing && self.out.connected.load(Ordering::Acquire);
         let tasks = std::mem::take(&mut *lock(&self.tasks));
         // The writer is the first task: it stops by itself; the others
         // would run forever.
-        for task in tasks.into_iter().skip(usize::from(say_goodbye && closing)) {
+        for task in tasks.into_iter().skip(usize::from(drains)) {
             task.abort();
         }
         self.names.close();

@@ -57,6 +57,7 @@ pub(crate) async fn heartbeat(node: Arc<Shared>) {
     let mut ticks = node.clock.interval(node.config.heartbeat_interval);
     loop {
         ticks.tick().await;
+        reconcile(&node);
         if let Err(reason) = node.out.send(&node.alive_subject, &Frame::Ping) {
             tracing::debug!(%reason, "could not queue a heartbeat");
         }
@@ -98,6 +99,19 @@ pub(crate) async fn events(node: Weak<Shared>, mut events: mpsc::Receiver<Event>
     }
 }
 
+/// The client's connection events come through a bounded channel that a
+/// storm of slow-consumer events can overflow: each heartbeat checks the
+/// client's own state, so that a lost `Connected` (or `Disconnected`) does
+/// not leave the node refusing every send, or sending into the void.
+fn reconcile(node: &Arc<Shared>) {
+    let up = node.client.connection_state() == async_nats::connection::State::Connected;
+    match (up, node.out.connected.load(Ordering::Acquire)) {
+        (true, false) => reconnected(node),
+        (false, true) => disconnected(node),
+        _ => {}
+    }
+}
+
 /// The connection to NATS is lost: sends fail at once until it is back,
 /// and calls waiting for answers fail (their answers may be lost).
 fn disconnected(node: &Shared) {
@@ -129,7 +143,7 @@ fn reconnected(node: &Arc<Shared>) {
     transport::spawn(&node.system, async move {
         let Some(node) = weak.upgrade() else { return };
         let names = node.names.clone();
-        names.reclaim(|other| node.may_be_alive(other)).await;
+        names.reclaim().await;
     });
 }
 

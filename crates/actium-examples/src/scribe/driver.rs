@@ -1,6 +1,6 @@
 //! The Scribe nodes of a ring, driven from one process for experiments and
 //! tests: subscribe random nodes to topics, publish, check every delivery
-//! (exactly once, in order per publisher) and every tree against the true
+//! (at most once, in order per publisher; exactly once in a whole tree) and every tree against the true
 //! ring, kill nodes, wait for repairs, and measure depth and link stress.
 
 use std::collections::{BTreeMap, BTreeSet};

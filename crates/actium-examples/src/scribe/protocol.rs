@@ -57,7 +57,7 @@ pub struct Message {
     /// The node that published it.
     pub publisher: Id,
     /// Its number among the publisher's messages, from 1 and increasing:
-    /// what makes delivery exactly once and in order per publisher.
+    /// what makes delivery at most once and in order per publisher.
     pub seq: u64,
     /// What was published.
     pub payload: Vec<u8>,
