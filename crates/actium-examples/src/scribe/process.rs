@@ -22,7 +22,7 @@ pub const NAME: &str = "scribe";
 /// As Chord's `serve`.
 pub async fn serve(args: NodeArgs, config: Config) -> Result<(), ProcessError> {
     serve_with(args, move |node, chord| {
-        let id = Id::hash(node.address().to_string());
+        let id = Id::hash(node.address());
         let scribe = ScribeNode::new(id, chord.clone(), config).spawn();
         node.register(NAME, &scribe)?;
         Ok(())
