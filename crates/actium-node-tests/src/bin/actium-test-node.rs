@@ -1,6 +1,6 @@
 //! A test node: `actium-test-node <cookie> [port]` on TCP, or
 //! `actium-test-node nats://host:port` through a NATS server (cluster
-//! [`NATS_CLUSTER`](actium_node_tests::NATS_CLUSTER)). See the crate docs.
+//! [`NATS_CLUSTER`]). See the crate docs.
 
 use actium::nats::NatsNode;
 use actium::prelude::*;
