@@ -13,6 +13,7 @@
 
 mod report;
 mod savina;
+mod scale;
 mod systems;
 mod workload;
 
@@ -59,6 +60,21 @@ enum Internal {
     /// Serves the Actium remote workloads.
     #[command(hide = true)]
     ServeActium,
+    /// Serves the nats-ask and nats-tell workloads on Actium.
+    #[command(hide = true)]
+    ServeNats { url: String },
+    /// Serves the nats-ask and nats-tell workloads on raw async-nats.
+    #[command(hide = true)]
+    ServeNatsRaw { url: String },
+    /// Measures connections and memory per node of a cluster of `nodes`
+    /// nodes, over NATS and over the TCP mesh (each in a fresh process).
+    Scale {
+        #[arg(long, default_value_t = 64)]
+        nodes: usize,
+    },
+    /// Measures one transport of `scale` in this process.
+    #[command(hide = true)]
+    ScaleOne { transport: String, nodes: usize },
     /// Runs one workload on one system and prints its measurement (for
     /// workloads that need a fresh process, such as `spawn`).
     #[command(hide = true)]
@@ -71,15 +87,8 @@ enum Internal {
 
 fn main() {
     let args = Args::parse();
-    match args.command {
-        Some(Internal::ServeTcpRaw) => return systems::tcp_raw::serve(),
-        Some(Internal::ServeActium) => return systems::actium_remote::serve(),
-        Some(Internal::Measure {
-            system,
-            workload,
-            n,
-        }) => return measure_here(&system, &workload, n),
-        None => {}
+    if let Some(command) = args.command {
+        return internal(command);
     }
     let workloads: Vec<Workload> = if args.workloads.is_empty() {
         Workload::ALL.to_vec()
@@ -93,7 +102,7 @@ fn main() {
             .collect()
     };
     let selected: Vec<System> = if args.systems.is_empty() {
-        System::ALL.to_vec()
+        System::ALL.into_iter().chain(System::EXTRA).collect()
     } else {
         args.systems
             .iter()
@@ -112,9 +121,10 @@ fn main() {
             let n = workload.size(args.quick, system.is_threaded());
             let mut measurements: Vec<Measurement> = Vec::new();
             for _ in 0..runs {
-                match run(system, workload, n) {
-                    Some(measurement) => measurements.push(measurement),
-                    None => break,
+                // `None`: the system cannot express the workload, or the
+                // run was discarded (said on standard error); try the rest.
+                if let Some(measurement) = run(system, workload, n) {
+                    measurements.push(measurement);
                 }
             }
             if measurements.is_empty() {
@@ -163,6 +173,27 @@ fn main() {
                 eprintln!("cannot draw {file}: {error}");
             }
         }
+    }
+}
+
+/// Runs a helper process's entry point (or `scale`).
+fn internal(command: Internal) {
+    match command {
+        Internal::ServeTcpRaw => systems::tcp_raw::serve(),
+        Internal::ServeActium => systems::actium_remote::serve(),
+        Internal::ServeNats { url } => {
+            systems::nats_peer::serve_process(systems::actium_nats::serve, url);
+        }
+        Internal::ServeNatsRaw { url } => {
+            systems::nats_peer::serve_process(systems::nats_raw::serve, url);
+        }
+        Internal::Scale { nodes } => scale::main(nodes),
+        Internal::ScaleOne { transport, nodes } => scale::one(&transport, nodes),
+        Internal::Measure {
+            system,
+            workload,
+            n,
+        } => measure_here(&system, &workload, n),
     }
 }
 

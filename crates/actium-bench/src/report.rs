@@ -38,7 +38,11 @@ pub struct Median {
 }
 
 fn system_index(system: System) -> usize {
-    System::ALL.iter().position(|s| *s == system).unwrap_or(0)
+    System::ALL
+        .iter()
+        .chain(&System::EXTRA)
+        .position(|s| *s == system)
+        .unwrap_or(0)
 }
 
 impl Results {
@@ -55,6 +59,7 @@ impl Results {
     fn floor(workload: Workload) -> System {
         match workload {
             Workload::RemoteAsk | Workload::RemoteTell => System::TcpRaw,
+            Workload::NatsAsk | Workload::NatsTell => System::NatsRaw,
             _ => System::TokioRaw,
         }
     }
@@ -294,7 +299,26 @@ pub fn targets(results: &Results) -> Vec<String> {
             verdict(rate > 1e6)
         ));
     }
+    nats_targets(results, &mut lines);
     lines
+}
+
+/// The targets of the NATS transport (`docs/NATS.md`).
+fn nats_targets(results: &Results, lines: &mut Vec<String>) {
+    let verdict = |ok: bool| if ok { "met" } else { "missed" };
+    if let Some(r) = results.ratio(Workload::NatsAsk, System::ActiumTasks, System::NatsRaw) {
+        lines.push(format!(
+            "nats-ask ≤ 1.2x nats-raw: {} ({r:.2}x)",
+            verdict(r <= 1.2)
+        ));
+    }
+    if let Some(us) = results.get(Workload::NatsTell, System::ActiumTasks) {
+        let rate = 1e9 / us.ns_per_op;
+        lines.push(format!(
+            "nats-tell ≥ 1,000,000 messages/s: {} ({rate:.0}/s)",
+            verdict(rate >= 1e6)
+        ));
+    }
 }
 
 /// A bar chart of each system's time per operation relative to the

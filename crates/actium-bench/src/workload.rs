@@ -17,6 +17,10 @@ pub enum Workload {
     Reentrant,
     RemoteAsk,
     RemoteTell,
+    /// `remote-ask` between two nodes meeting through a NATS server.
+    NatsAsk,
+    /// `remote-tell` between two nodes meeting through a NATS server.
+    NatsTell,
     /// A program of the Savina suite (`src/savina`).
     Savina(Savina),
 }
@@ -45,6 +49,8 @@ impl Workload {
             Workload::Reentrant => "reentrant",
             Workload::RemoteAsk => "remote-ask",
             Workload::RemoteTell => "remote-tell",
+            Workload::NatsAsk => "nats-ask",
+            Workload::NatsTell => "nats-tell",
             Workload::Savina(program) => program.name(),
         }
     }
@@ -52,9 +58,14 @@ impl Workload {
     pub fn parse(name: &str) -> Option<Workload> {
         Workload::ALL
             .into_iter()
+            .chain(Workload::NATS)
             .chain(Workload::savina())
             .find(|w| w.name() == name)
     }
+
+    /// The workloads over NATS (`docs/NATS.md`), which run only when
+    /// named: each starts a `nats-server` of its own.
+    pub const NATS: [Workload; 2] = [Workload::NatsAsk, Workload::NatsTell];
 
     /// The Savina programs, which `--workloads savina` selects at once.
     pub fn savina() -> impl Iterator<Item = Workload> {
@@ -84,6 +95,8 @@ impl Workload {
             Workload::Reentrant => (100_000, 500_000),
             Workload::RemoteAsk => (50_000, 200_000),
             Workload::RemoteTell => (1_000_000, 5_000_000),
+            Workload::NatsAsk => (5_000, 20_000),
+            Workload::NatsTell => (1_000_000, 1_000_000),
         };
         if quick { quick_n } else { full_n }
     }

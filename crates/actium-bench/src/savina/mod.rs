@@ -256,7 +256,7 @@ pub fn run(system: System, program: Savina, n: u64) -> Option<Measurement> {
         System::Actix => actix::run(program, n),
         System::Ractor => ractor::run(program, n),
         System::Kameo => kameo::run(program, n),
-        System::TcpRaw | System::ThreadsRaw => None,
+        System::TcpRaw | System::ThreadsRaw | System::NatsRaw => None,
     }
 }
 

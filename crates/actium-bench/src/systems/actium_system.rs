@@ -97,6 +97,9 @@ pub fn run(workload: Workload, n: u64, mode: Mode) -> Option<Measurement> {
     if matches!(workload, Workload::RemoteAsk | Workload::RemoteTell) {
         return super::actium_remote::run(workload, n, mode);
     }
+    if matches!(workload, Workload::NatsAsk | Workload::NatsTell) {
+        return super::actium_nats::run(workload, n, mode);
+    }
     let measured = actium::launch(mode, async move {
         // Callers are tasks of the system, as a real program's actors are.
         let caller = tokio::spawn(async move { measure(workload, n).await });
@@ -173,7 +176,11 @@ async fn measure(workload: Workload, n: u64) -> Result<Measurement, Error> {
             check(bouncer.bounces().await? == n, "reentrant bounces");
             Measurement::timed(n, elapsed)
         }
-        Workload::RemoteAsk | Workload::RemoteTell | Workload::Savina(_) => {
+        Workload::RemoteAsk
+        | Workload::RemoteTell
+        | Workload::NatsAsk
+        | Workload::NatsTell
+        | Workload::Savina(_) => {
             unreachable!("filtered above")
         }
     })

@@ -4,10 +4,13 @@ use ::actium::Mode;
 
 use crate::workload::{Measurement, Workload};
 
+pub mod actium_nats;
 pub mod actium_remote;
 mod actium_system;
 mod actix_peer;
 mod kameo_peer;
+pub mod nats_peer;
+pub mod nats_raw;
 mod ractor_peer;
 pub mod tcp_raw;
 mod threads_raw;
@@ -24,6 +27,8 @@ pub enum System {
     Kameo,
     TcpRaw,
     ThreadsRaw,
+    /// The floor of the NATS workloads: raw async-nats.
+    NatsRaw,
 }
 
 impl System {
@@ -38,6 +43,10 @@ impl System {
         System::ThreadsRaw,
     ];
 
+    /// Systems that run only the NATS workloads: kept out of the main
+    /// table and chart, which `System::ALL` makes.
+    pub const EXTRA: [System; 1] = [System::NatsRaw];
+
     /// The peers users would pick instead (the floors are not peers).
     pub const PEERS: [System; 3] = [System::Actix, System::Ractor, System::Kameo];
 
@@ -51,11 +60,15 @@ impl System {
             System::Kameo => "kameo",
             System::TcpRaw => "tcp-raw",
             System::ThreadsRaw => "threads-raw",
+            System::NatsRaw => "nats-raw",
         }
     }
 
     pub fn parse(name: &str) -> Option<System> {
-        System::ALL.into_iter().find(|s| s.name() == name)
+        System::ALL
+            .into_iter()
+            .chain(System::EXTRA)
+            .find(|s| s.name() == name)
     }
 
     /// Whether each actor is an OS thread (so workloads use fewer).
@@ -78,6 +91,10 @@ impl System {
             System::Kameo => kameo_peer::run(workload, n),
             System::TcpRaw => tcp_raw::run(workload, n),
             System::ThreadsRaw => threads_raw::run(workload, n),
+            System::NatsRaw => nats_raw::run(workload, n),
         }
     }
 }
+
+#[cfg(test)]
+mod nats_tests;

@@ -101,7 +101,11 @@ async fn get(counter: &ActorRef<CounterMsg>) -> u64 {
 pub fn run(workload: Workload, n: u64) -> Option<Measurement> {
     if matches!(
         workload,
-        Workload::Reentrant | Workload::RemoteAsk | Workload::RemoteTell
+        Workload::Reentrant
+            | Workload::RemoteAsk
+            | Workload::RemoteTell
+            | Workload::NatsAsk
+            | Workload::NatsTell
     ) {
         return None;
     }
@@ -168,7 +172,12 @@ async fn measure(workload: Workload, n: u64) -> Measurement {
                 rss_bytes_per_actor: Some(rss_per_actor(before, n)),
             }
         }
-        Workload::Reentrant | Workload::RemoteAsk | Workload::RemoteTell | Workload::Savina(_) => {
+        Workload::Reentrant
+        | Workload::RemoteAsk
+        | Workload::RemoteTell
+        | Workload::NatsAsk
+        | Workload::NatsTell
+        | Workload::Savina(_) => {
             unreachable!("filtered above")
         }
     }

@@ -94,7 +94,12 @@ pub fn run(workload: Workload, n: u64) -> Option<Measurement> {
                 rss_bytes_per_actor: Some(rss_per_actor(before, n)),
             }
         }
-        Workload::Reentrant | Workload::RemoteAsk | Workload::RemoteTell | Workload::Savina(_) => {
+        Workload::Reentrant
+        | Workload::RemoteAsk
+        | Workload::RemoteTell
+        | Workload::NatsAsk
+        | Workload::NatsTell
+        | Workload::Savina(_) => {
             return None;
         }
     })
