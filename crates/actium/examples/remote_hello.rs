@@ -73,12 +73,18 @@ async fn client(address: String) -> actium::Result<()> {
         "client pid {}: found {greeter} at {url}",
         std::process::id()
     );
+    greet(&greeter, "Actium").await?;
+    node.shutdown();
+    Ok(())
+}
+
+/// The client's calls, the same whichever way the nodes meet.
+async fn greet(greeter: &ActorRef<Greeter>, second: &str) -> actium::Result<()> {
     greeter.hello("world".into())?;
-    greeter.hello("Actium".into())?;
+    greeter.hello(second.into())?;
     let greeted = greeter.greeted().await?;
     println!("client: the server greeted {greeted:?}");
-    assert_eq!(greeted, ["world", "Actium"]);
-    node.shutdown();
+    assert_eq!(greeted, ["world", second]);
     Ok(())
 }
 
@@ -161,11 +167,7 @@ async fn nats_client(url: String, server_node: String) -> actium::Result<()> {
         "client pid {}: found {greeter} through NATS",
         std::process::id()
     );
-    greeter.hello("world".into())?;
-    greeter.hello("NATS".into())?;
-    let greeted = greeter.greeted().await?;
-    println!("client: the server greeted {greeted:?}");
-    assert_eq!(greeted, ["world", "NATS"]);
+    greet(&greeter, "NATS").await?;
     node.shutdown();
     Ok(())
 }
