@@ -17,6 +17,7 @@ use crate::members::Members;
 use crate::names::Names;
 use crate::node::{Config, Counters, NatsNode, Shared, Via};
 use crate::peer::Outbound;
+use crate::spawn::Spawnable;
 use crate::tasks;
 use crate::view::ClusterView;
 
@@ -244,6 +245,7 @@ impl NatsNodeBuilder {
                 max_frame: self.max_frame,
             },
             peers: Mutex::new(HashMap::new()),
+            spawnable: Spawnable::default(),
             tasks: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
             system,
