@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actium_core::{Error, SystemHandle, transport};
+use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::address;
@@ -17,6 +18,7 @@ use crate::members::Members;
 use crate::names::Names;
 use crate::node::{Config, Counters, NatsNode, Shared, Via};
 use crate::peer::Outbound;
+use crate::spawn::Spawnable;
 use crate::tasks;
 use crate::view::ClusterView;
 
@@ -210,10 +212,9 @@ impl NatsNodeBuilder {
             .await
             .map_err(|error| unreachable(format!("cannot subscribe: {error}")))?;
         // The server knows the subscriptions before the node is used.
-        client
-            .flush()
+        confirm_subscriptions(&client, &system, address::node_subject(&self.cluster, id))
             .await
-            .map_err(|error| unreachable(format!("cannot reach NATS: {error}")))?;
+            .map_err(unreachable)?;
         let (queue, outgoing) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));
         let shared = Arc::new(Shared {
@@ -244,6 +245,7 @@ impl NatsNodeBuilder {
                 max_frame: self.max_frame,
             },
             peers: Mutex::new(HashMap::new()),
+            spawnable: Spawnable::default(),
             tasks: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
             system,
@@ -268,5 +270,48 @@ impl NatsNodeBuilder {
         shared.set_tasks(started);
         tracing::info!(node = %shared.address, server = %self.connect.describe(), "node joined through NATS");
         Ok(NatsNode { shared })
+    }
+}
+
+/// How long the NATS server may take to confirm a new node's
+/// subscriptions.
+const CONFIRM_LIMIT: Duration = Duration::from_secs(10);
+
+/// Waits until the NATS server has the subscriptions made so far on
+/// `client`, by a message to this node itself through the server (on
+/// `<node subject>.ready`, inside the cluster's subjects, so the
+/// permissions nodes need cover it): the server handles one connection's
+/// commands in order, so once the message comes back, every earlier
+/// subscription is in place. async-nats' `flush` only writes them out;
+/// without this, a call another node made right after `start` returned
+/// could reach the server before the subscription it is for, and be lost.
+async fn confirm_subscriptions(
+    client: &async_nats::Client,
+    system: &SystemHandle,
+    node_subject: String,
+) -> Result<(), String> {
+    let probe = format!("{node_subject}.ready");
+    let mut confirmed = client
+        .subscribe(probe.clone())
+        .await
+        .map_err(|error| format!("cannot subscribe: {error}"))?;
+    client
+        .publish(probe, bytes::Bytes::new())
+        .await
+        .map_err(|error| format!("cannot reach NATS: {error}"))?;
+    client
+        .flush()
+        .await
+        .map_err(|error| format!("cannot reach NATS: {error}"))?;
+    match system
+        .clock()
+        .timeout(CONFIRM_LIMIT, confirmed.next())
+        .await
+    {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err("the connection to NATS closed while subscribing".to_owned()),
+        Err(_elapsed) => Err(format!(
+            "the NATS server did not confirm the node's subscriptions within {CONFIRM_LIMIT:?}"
+        )),
     }
 }

@@ -23,6 +23,8 @@
 //!   `Peer` seam.
 //! - `node` — [`NatsNode`]: look-ups, and what the node does with each
 //!   frame; implements the core's `Resolver` seam.
+//! - `spawn` — remote spawn: the types other nodes may spawn here
+//!   (`allow_spawn`), and spawning on another node (`spawn_on`).
 //! - `members` — the nodes alive in the cluster, from their heartbeats.
 //! - [`names`] — the cluster's names (Erlang's `global`), in a JetStream
 //!   key-value bucket; `global` — the node's methods on them and on the
@@ -59,6 +61,7 @@ mod members;
 pub mod names;
 mod node;
 mod peer;
+mod spawn;
 mod tasks;
 mod view;
 

@@ -14,6 +14,7 @@ use async_nats::Subject;
 use crate::address;
 use crate::members::Members;
 use crate::names::Names;
+use crate::spawn::Spawnable;
 
 /// Which subscription a message came on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +94,8 @@ pub(crate) struct Shared {
     pub(crate) client: async_nats::Client,
     pub(crate) members: Arc<Members>,
     pub(crate) counters: Counters,
+    /// The types other nodes may spawn here.
+    pub(crate) spawnable: Spawnable,
 }
 
 /// What a node counts of its troubles; see [`NatsNodeStats`].
@@ -507,8 +510,9 @@ impl Shared {
                 Some(label) => NodeAnswer::Found(label),
                 None => NodeAnswer::NotRegistered,
             },
-            // Remote spawn over NATS is not built yet.
-            Request::Spawn { .. } => NodeAnswer::NotSpawnable,
+            Request::Spawn { type_name, state } => {
+                self.spawnable.answer(&self.system, type_name, state)
+            }
             Request::Describe => NodeAnswer::Description(NodeInfo {
                 name: self.address.clone(),
                 address: self.address.clone(),
