@@ -30,6 +30,10 @@ pub enum Command {
     /// depth or message rate, the supervision tree, links, monitors and
     /// names, refreshed every second.
     Top(Top),
+    /// Serve a local web page that watches a running node: what `top`
+    /// shows, and a live sequence diagram of its last messages (from the
+    /// node's flight recorder), refreshed every second.
+    Observe(Observe),
 }
 
 /// `actium trace …`.
@@ -117,4 +121,35 @@ pub struct Top {
     /// The height of frames printed with `--frames`.
     #[arg(long, default_value_t = 40)]
     pub height: u16,
+}
+
+/// `actium observe`.
+#[derive(Args, Debug)]
+pub struct Observe {
+    /// The node to watch, as its nodes know it: `tcp://host:port`.
+    pub node: String,
+    /// The cluster's cookie; by default `ACTIUM_COOKIE`, else
+    /// `~/.actium.cookie`, as nodes read it.
+    #[arg(long)]
+    pub cookie: Option<String>,
+    /// Where to serve the page. The page has no password: keep it on the
+    /// loopback interface unless every user of the network may watch.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// Whose messages the diagram shows: registered names, labels
+    /// (`Worker#4`) or types, separated by commas; every actor's if not
+    /// given.
+    #[arg(long, value_delimiter = ',', value_name = "ACTORS")]
+    pub actors: Vec<String>,
+    /// How many of the last messages the diagram shows (the node gives at
+    /// most its flight recorder's size, and 10,000).
+    #[arg(long, default_value_t = 200)]
+    pub last: u32,
+    /// How often to ask the node, and the page to refresh.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub interval: Duration,
+    /// Stop serving after this long (`30s`, `5m`); until interrupted if
+    /// not given.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub exit_after: Option<Duration>,
 }

@@ -7,6 +7,7 @@
 //! actium nats nodes --server nats://127.0.0.1:4222 --cluster shop
 //! actium nats names --server nats://127.0.0.1:4222 --cluster shop
 //! actium top tcp://127.0.0.1:4000 --cookie secret
+//! actium observe tcp://127.0.0.1:4000 --cookie secret --actors workers,cache
 //! ```
 //!
 //! Bad lines in a trace (a crash cut the last one short, an edit broke
@@ -15,13 +16,15 @@
 //! a diagram missing a whole node would mislead.
 //!
 //! Layout: `args` is the command line as clap sees it; `top` is the live
-//! view of a node; this file reads the traces and runs the command; `nats`
+//! view of a node in a terminal, `observe` the same and a live sequence
+//! diagram on a local web page; this file reads the traces and runs the command; `nats`
 //! is `actium nats …` (feature `nats`, which needs Rust 1.89: `cargo
 //! install actium-cli --features nats`).
 
 mod args;
 #[cfg(feature = "nats")]
 mod nats;
+mod observe;
 mod top;
 
 use std::io::Write as _;
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "nats")]
         Command::Nats(command) => nats::run(command),
         Command::Top(command) => top::run(&command),
+        Command::Observe(command) => observe::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

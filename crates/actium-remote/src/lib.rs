@@ -69,7 +69,7 @@ pub use address::{ActorUrl, NodeAddress};
 pub use auth::COOKIE_ENV;
 pub use node::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT,
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_PEERS, Node, NodeBuilder,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_PEERS, Node, NodeBuilder, RecentRequestError,
 };
 pub use peer_table::DialPolicy;
 #[cfg(feature = "tls")]

@@ -155,6 +155,9 @@ pub enum Request<'a> {
     /// The node's actors with their counters and relations, its names
     /// and its traffic: a [`SystemSnapshot`](actium_core::observe::SystemSnapshot).
     Snapshot,
+    /// The last `last` events of the node's flight recorder that involve
+    /// one of `actors` (all if empty), oldest first.
+    Recent { actors: Vec<ActorId>, last: u32 },
 }
 
 /// A node's answer to a [`Request`].
@@ -177,6 +180,8 @@ pub enum NodeAnswer {
     Description(NodeInfo),
     /// The node's snapshot (boxed: far larger than the other answers).
     Snapshot(Box<actium_core::observe::SystemSnapshot>),
+    /// The events asked for by `Recent`, or why there are none.
+    Recent(Result<Vec<actium_core::observe::RecentEvent>, actium_core::observe::RecentError>),
 }
 
 /// What a node says about itself: from [`Node::describe`](crate::Node::describe).

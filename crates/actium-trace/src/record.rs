@@ -16,7 +16,7 @@
 use std::fmt;
 use std::time::UNIX_EPOCH;
 
-use actium_core::observe::{Event, EventKind};
+use actium_core::observe::{Event, EventKind, RecentEvent};
 use actium_core::{ActorLabel, NodeId};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -250,6 +250,12 @@ impl Participant {
     }
 }
 
+/// Nanoseconds since the Unix epoch, as traces write times.
+fn nanos(at: std::time::SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
 /// A node id as traces write it.
 pub fn node_hex(node: NodeId) -> String {
     node.to_string()
@@ -258,10 +264,7 @@ pub fn node_hex(node: NodeId) -> String {
 impl Record {
     /// The record of a runtime event, recorded on `node`.
     pub fn from_event(event: &Event, node: NodeId, node_url: Option<&str>) -> Self {
-        let at_ns = event
-            .at
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let at_ns = nanos(event.at);
         Record {
             v: SCHEMA_VERSION,
             kind: event.kind.into(),
@@ -273,6 +276,25 @@ impl Record {
             from: event.from.map(Participant::of),
             to: event.to.map(Participant::of),
             method: event.method.to_owned(),
+            detail: event.detail.clone(),
+            count: None,
+        }
+    }
+
+    /// The record of an event from a node's flight recorder (see
+    /// `Node::recent` in actium-remote), recorded on `node`.
+    pub fn from_recent(event: &RecentEvent, node: NodeId, node_url: Option<&str>) -> Self {
+        Record {
+            v: SCHEMA_VERSION,
+            kind: event.kind.into(),
+            id: Id(event.id.as_u64()),
+            parent: event.parent.map(|p| Id(p.as_u64())),
+            at_ns: nanos(event.at),
+            node: node_hex(node),
+            node_url: node_url.map(str::to_owned),
+            from: event.from.map(Participant::of),
+            to: event.to.map(Participant::of),
+            method: event.method.clone(),
             detail: event.detail.clone(),
             count: None,
         }

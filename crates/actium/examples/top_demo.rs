@@ -1,11 +1,13 @@
-//! Something for `actium top` to watch: a node with a supervisor and its
-//! workers, a producer that keeps them busy (the slow one's mailbox
-//! grows), and a registered cache the producer monitors. See
-//! `docs/OBSERVING.md`.
+//! Something for `actium top` and `actium observe` to watch: a node with
+//! a supervisor and its workers, a producer that keeps them busy (the slow
+//! one's mailbox grows), and a registered cache the producer monitors; the
+//! node keeps a flight recorder of its last 2,000 messages for `observe`'s
+//! diagram. See `docs/OBSERVING.md`.
 //!
 //! ```text
 //! cargo run --example top_demo --features remote -- 4000 60   # port, seconds
 //! cargo run -p actium-cli -- top tcp://127.0.0.1:4000 --cookie top-demo
+//! cargo run -p actium-cli -- observe tcp://127.0.0.1:4000 --cookie top-demo
 //! ```
 
 use std::time::Duration;
@@ -76,6 +78,7 @@ fn main() -> actium::Result<()> {
             .listen(format!("tcp://127.0.0.1:{port}"))
             .name("top-demo")
             .cookie(COOKIE)
+            .flight_recorder(2_000)
             .start()
             .await?;
         let paces = [("fast", 1), ("steady", 15), ("slow", 40)];

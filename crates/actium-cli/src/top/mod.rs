@@ -62,19 +62,26 @@ pub fn run(top: &Top) -> Result<(), String> {
     result
 }
 
-fn watch(system: &System, top: &Top) -> Result<(), String> {
-    let node = system
+/// Starts the node the CLI asks from: a client on an ephemeral port of
+/// 127.0.0.1, with the cluster's cookie (`cookie`, else where nodes read
+/// it).
+pub fn client_node(system: &System, name: &str, cookie: Option<&str>) -> Result<Node, String> {
+    system
         .block_on(async {
             let mut builder = Node::builder()
                 .listen("tcp://127.0.0.1:0")
-                .name("actium-top")
+                .name(name)
                 .system(system.handle());
-            if let Some(cookie) = &top.cookie {
+            if let Some(cookie) = cookie {
                 builder = builder.cookie(cookie);
             }
             builder.start().await
         })
-        .map_err(|error| format!("cannot start a node to ask from: {error}"))?;
+        .map_err(|error| format!("cannot start a node to ask from: {error}"))
+}
+
+fn watch(system: &System, top: &Top) -> Result<(), String> {
+    let node = client_node(system, "actium-top", top.cookie.as_deref())?;
     let mut view = View {
         sort: top.sort,
         ..View::default()
@@ -87,7 +94,8 @@ fn watch(system: &System, top: &Top) -> Result<(), String> {
     result
 }
 
-fn ask(system: &System, node: &Node, url: &str) -> Result<SystemSnapshot, String> {
+/// Asks the node at `url` for its snapshot; the error says why not.
+pub fn ask(system: &System, node: &Node, url: &str) -> Result<SystemSnapshot, String> {
     system
         .block_on(node.snapshot(url))
         .map_err(|error| format!("cannot get a snapshot of {url}: {error}"))

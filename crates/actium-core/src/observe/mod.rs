@@ -34,6 +34,9 @@
 //! `call/activation.rs`, signals and names in `cell/record.rs`, a turn of
 //! the loop in `runtime/runner`.
 //!
+//! The flight recorder (`flight.rs`) is a recorder kept by the system: a
+//! ring of its last events, which a node hands out over the node protocol.
+//!
 //! Metrics are this module's other half: the counters every actor keeps
 //! (`metrics.rs`), what a snapshot of a system holds (`snapshot.rs`), and
 //! with the `metrics` feature their export through the `metrics` crate's
@@ -43,9 +46,11 @@
 
 #[cfg(feature = "metrics")]
 mod export;
+mod flight;
 mod metrics;
 mod snapshot;
 
+pub use flight::{FlightRecorder, MAX_FLIGHT_EVENTS, MAX_RECENT, RecentError, RecentEvent};
 pub use metrics::is_measuring;
 pub(crate) use metrics::{ActorStats, Measuring, RareCounts, StatsRead};
 pub use snapshot::{ActorSnapshot, NetworkSnapshot, SystemSnapshot};
@@ -147,6 +152,7 @@ impl fmt::Display for MessageId {
 
 /// What an [`Event`] records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum EventKind {
     /// A one-way message was sent (`from` → `to`).
@@ -290,10 +296,14 @@ impl From<AlreadyRecording> for crate::base::Error {
     }
 }
 
-/// A system's recorder, set at most once; part of the system's shared
-/// state.
+/// A system's recorder, set at most once, and the flight recorder when
+/// that recorder is one (a node's `Recent` request reads it); part of the
+/// system's shared state.
 #[derive(Default)]
-pub(crate) struct Installed(pub(crate) OnceLock<Arc<dyn Recorder>>);
+pub(crate) struct Installed(
+    pub(crate) OnceLock<Arc<dyn Recorder>>,
+    pub(crate) OnceLock<Arc<FlightRecorder>>,
+);
 
 impl Installed {
     pub(crate) fn get(&self) -> Option<&Arc<dyn Recorder>> {

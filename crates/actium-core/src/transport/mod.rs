@@ -32,6 +32,7 @@
 mod bounded;
 #[cfg(feature = "remote")]
 mod codec;
+mod flight;
 #[cfg(feature = "remote")]
 #[doc(hidden)]
 pub mod generated;
@@ -47,6 +48,7 @@ pub use crate::wire::{
 pub use bounded::DEFAULT_MAX_DECODED;
 #[cfg(feature = "remote")]
 pub use codec::{Output, decode, decode_in, encode, take_from, with_decode_limit};
+pub use flight::{flight_recorder, recent, start_flight_recorder};
 pub use inbound::{apply, connection_lost, deliver};
 
 use crate::base::{ActorLabel, Error};

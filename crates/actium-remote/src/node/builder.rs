@@ -128,6 +128,24 @@ impl NodeBuilder {
         self
     }
 
+    /// Keeps the last `events` messages, answers, signals and names of the
+    /// node's system in a flight recorder (at most
+    /// [`MAX_FLIGHT_EVENTS`](actium_core::observe::MAX_FLIGHT_EVENTS)),
+    /// which nodes with the cookie read with [`Node::recent`] and
+    /// `actium observe` draws. Off by default: while off it costs nothing;
+    /// while on, what recording costs (each message stamped, its
+    /// arguments formatted) plus a short lock per event.
+    ///
+    /// The flight recorder is the system's recorder, and a system keeps
+    /// one: if the system already records (an `actium_trace::Recording`),
+    /// the node starts without it, with a warning, and answers `Recent`
+    /// with [`RecentError::Off`](actium_core::observe::RecentError::Off);
+    /// a recording started after the node fails with `AlreadyRecording`.
+    pub fn flight_recorder(mut self, events: usize) -> Self {
+        self.flight_recorder = Some(events);
+        self
+    }
+
     /// Starts listening and attaches the node to its system.
     ///
     /// # Errors
@@ -212,6 +230,11 @@ impl NodeBuilder {
             accepting.abort();
             sweeping.abort();
             return Err(error);
+        }
+        if let Some(events) = self.flight_recorder {
+            if let Err(error) = transport::start_flight_recorder(&shared.system, events) {
+                tracing::warn!(node = %shared.name, %error, "no flight recorder");
+            }
         }
         tracing::info!(node = %shared.name, address = %shared.address_str, "node listening");
         Ok(Node { shared })

@@ -24,6 +24,7 @@ mod builder;
 mod observe;
 mod shared;
 
+pub use observe::RecentRequestError;
 pub(crate) use observe::Traffic;
 pub(crate) use shared::Handshaking;
 
@@ -116,6 +117,7 @@ pub struct NodeBuilder {
     max_peers: usize,
     dial_policy: DialPolicy,
     system: Option<SystemHandle>,
+    flight_recorder: Option<usize>,
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::TlsConfig>,
 }
@@ -190,6 +192,7 @@ impl Node {
             max_peers: DEFAULT_MAX_PEERS,
             dial_policy: DialPolicy::Any,
             system: None,
+            flight_recorder: None,
             #[cfg(feature = "tls")]
             tls: None,
         }

@@ -1,12 +1,13 @@
 //! What a node says about itself for metrics: its traffic, counted by its
 //! connections, and its system's snapshot with that traffic, for this
 //! process ([`Node::local_snapshot`]) or another that asks over the
-//! node protocol ([`Node::snapshot`]).
+//! node protocol ([`Node::snapshot`]); and the last events of its flight
+//! recorder ([`Node::recent`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use actium_core::Error;
-use actium_core::observe::{NetworkSnapshot, SystemSnapshot};
+use actium_core::observe::{NetworkSnapshot, RecentError, RecentEvent, SystemSnapshot};
+use actium_core::{ActorId, Error, transport};
 
 use super::{Node, NodeShared, unexpected};
 use crate::address::NodeAddress;
@@ -109,6 +110,102 @@ impl Node {
         {
             NodeAnswer::Snapshot(snapshot) => Ok(*snapshot),
             other => Err(unexpected(&peer, &other)),
+        }
+    }
+}
+
+/// Why [`Node::recent`] got no events.
+#[derive(Debug, Clone)]
+pub enum RecentRequestError {
+    /// The node could not be asked: a malformed address, or it is down or
+    /// did not answer in time.
+    Node(Error),
+    /// The node answered, with why it has no events to give.
+    Refused(RecentError),
+}
+
+impl std::fmt::Display for RecentRequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecentRequestError::Node(error) => error.fmt(f),
+            RecentRequestError::Refused(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RecentRequestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RecentRequestError::Node(error) => Some(error),
+            RecentRequestError::Refused(error) => Some(error),
+        }
+    }
+}
+
+impl From<Error> for RecentRequestError {
+    fn from(error: Error) -> Self {
+        RecentRequestError::Node(error)
+    }
+}
+
+impl Node {
+    /// Asks a node for the last `last` events of its flight recorder (see
+    /// [`NodeBuilder::flight_recorder`](crate::NodeBuilder::flight_recorder))
+    /// that involve one of `actors` — all if empty — oldest first: what
+    /// `actium observe` draws as a live sequence diagram. A node gives at
+    /// most [`MAX_RECENT`](actium_core::observe::MAX_RECENT) events a
+    /// request, and asking this node's own address reads its own ring.
+    /// Authenticated like [`snapshot`](Node::snapshot).
+    ///
+    /// # Errors
+    ///
+    /// [`RecentRequestError::Node`] as for [`snapshot`](Node::snapshot);
+    /// [`RecentRequestError::Refused`] with [`RecentError::Off`] if the
+    /// node keeps no flight recorder, or [`RecentError::UnknownActor`]
+    /// for an actor it does not know.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::{prelude::*, remote::Node};
+    /// # actium::launch(Mode::Tasks, async {
+    /// # let other = System::builder().start()?;
+    /// let server = Node::builder()
+    ///     .system(other.handle())
+    ///     .flight_recorder(1_000)
+    ///     .start()
+    ///     .await?;
+    /// let node = Node::builder().start().await?;
+    /// let events = node.recent(&server.address().to_string(), &[], 100).await;
+    /// assert!(events.is_ok());
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future abandons the request; the node is unaffected.
+    pub async fn recent(
+        &self,
+        node: &str,
+        actors: &[ActorId],
+        last: u32,
+    ) -> Result<Vec<RecentEvent>, RecentRequestError> {
+        let address = NodeAddress::parse(node)?;
+        if &address == self.address() {
+            return transport::recent(self.shared.system(), actors, last)
+                .map_err(RecentRequestError::Refused);
+        }
+        let peer = self.shared.peer_for(&address.to_string())?;
+        let request = Request::Recent {
+            actors: actors.to_vec(),
+            last,
+        };
+        match peer
+            .request(request, self.shared.system().default_timeout())
+            .await?
+        {
+            NodeAnswer::Recent(answer) => answer.map_err(RecentRequestError::Refused),
+            other => Err(unexpected(&peer, &other).into()),
         }
     }
 }

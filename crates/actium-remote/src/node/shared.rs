@@ -251,6 +251,9 @@ impl NodeShared {
             }
             Request::Describe => NodeAnswer::Description(self.info()),
             Request::Snapshot => NodeAnswer::Snapshot(Box::new(self.snapshot())),
+            Request::Recent { actors, last } => {
+                NodeAnswer::Recent(transport::recent(&self.system, &actors, last))
+            }
         }
     }
 

@@ -1,0 +1,205 @@
+//! `actium observe`: a local web page watching a running node.
+//!
+//! The CLI starts a client node (as `actium top` does) and a small HTTP
+//! server (tiny_http) on 127.0.0.1. A poller thread asks the node, each
+//! interval, for its snapshot and for the last messages of its flight
+//! recorder, draws those as an SVG sequence diagram with actium-trace's
+//! renderer, and keeps the result in a [`Watch`]; the server answers from
+//! it without waiting for the node, so an unreachable node slows no page.
+//!
+//! - `GET /` — the page (`page.html`: inline CSS and JS, nothing from
+//!   elsewhere), which fetches the two below every interval;
+//! - `GET /api/state.json` — the actors, tree, names and traffic, and
+//!   why the last request failed if it did (`state.rs`);
+//! - `GET /api/diagram.svg` — the diagram; 503 with the reason as text
+//!   when there is none (no flight recorder, an unknown actor).
+//!
+//! What goes wrong with the node is shown on the page and written once
+//! to standard error each time it changes.
+
+mod state;
+
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::time::{Duration, Instant};
+
+use actium_core::System;
+use actium_remote::Node;
+use tiny_http::{Header, Method, Response, Server};
+
+use state::Watch;
+
+use crate::args::Observe;
+use crate::top;
+
+const PAGE: &str = include_str!("page.html");
+
+/// Runs `actium observe`.
+pub fn run(observe: &Observe) -> Result<(), String> {
+    let server = Server::http(observe.listen)
+        .map_err(|error| format!("cannot serve on {}: {error}", observe.listen))?;
+    let bound = server
+        .server_addr()
+        .to_ip()
+        .ok_or_else(|| format!("cannot serve on {}: not an IP address", observe.listen))?;
+    if !bound.ip().is_loopback() {
+        eprintln!(
+            "actium: warning: serving on {bound}, beyond this machine: the page has no password"
+        );
+    }
+    let system = System::builder()
+        .workers(1)
+        .start()
+        .map_err(|error| format!("cannot start a system: {error}"))?;
+    let result =
+        top::client_node(&system, "actium-observe", observe.cookie.as_deref()).and_then(|node| {
+            // The first line of standard output is where to look: scripts
+            // and tests read it.
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "http://{bound}/")
+                .and_then(|()| out.flush())
+                .map_err(|error| format!("cannot write: {error}"))?;
+            drop(out);
+            let served = serve(&system, &node, observe, &server);
+            node.shutdown();
+            served
+        });
+    system.shutdown();
+    result
+}
+
+fn lock(watch: &Mutex<Watch>) -> std::sync::MutexGuard<'_, Watch> {
+    // The watch is plain data, whole after any panic.
+    watch.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Polls the node on a thread and answers HTTP requests on this one
+/// until `--exit-after` (or forever).
+fn serve(system: &System, node: &Node, observe: &Observe, server: &Server) -> Result<(), String> {
+    let watch = Arc::new(Mutex::new(Watch::default()));
+    let deadline = observe.exit_after.map(|d| Instant::now() + d);
+    let interval_ms = u64::try_from(observe.interval.as_millis()).unwrap_or(u64::MAX);
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let polled = watch.clone();
+        scope.spawn(move || poll(system, node, observe, &polled, &stopped));
+        let result = loop {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break Ok(());
+            }
+            let request = match server.recv_timeout(Duration::from_millis(100)) {
+                Ok(Some(request)) => request,
+                Ok(None) => continue,
+                Err(error) => break Err(format!("the web server failed: {error}")),
+            };
+            answer(request, &watch, &observe.node, interval_ms);
+        };
+        drop(stop);
+        result
+    })
+}
+
+/// Asks the node each interval until `stopped` says the server ended.
+fn poll(
+    system: &System,
+    node: &Node,
+    observe: &Observe,
+    watch: &Mutex<Watch>,
+    stopped: &mpsc::Receiver<()>,
+) {
+    let mut reported: Option<String> = None;
+    loop {
+        let problem = poll_once(system, node, observe, watch);
+        if problem != reported {
+            if let Some(problem) = &problem {
+                eprintln!("actium: {problem}");
+            }
+            reported = problem;
+        }
+        match stopped.recv_timeout(observe.interval) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+    }
+}
+
+/// One round: the snapshot, then the diagram. Returns what went wrong,
+/// if anything did.
+fn poll_once(
+    system: &System,
+    node: &Node,
+    observe: &Observe,
+    watch: &Mutex<Watch>,
+) -> Option<String> {
+    let snapshot = match top::ask(system, node, &observe.node) {
+        Ok(snapshot) => snapshot,
+        Err(problem) => {
+            lock(watch).view.problem = Some(problem.clone());
+            return Some(problem);
+        }
+    };
+    let diagram = state::resolve(&snapshot, &observe.actors).and_then(|actors| {
+        system
+            .block_on(node.recent(&observe.node, &actors, observe.last))
+            .map_err(|error| format!("no diagram: {error}"))
+    });
+    let (diagram, events) = match diagram {
+        Ok(events) => {
+            let (svg, drawn) = state::diagram(&state::records(&events, &snapshot));
+            (Ok(svg), drawn)
+        }
+        Err(problem) => (Err(problem), 0),
+    };
+    let problem = diagram.as_ref().err().cloned();
+    let mut watch = lock(watch);
+    watch.view.update(snapshot);
+    watch.updates += 1;
+    watch.diagram = Some(diagram);
+    watch.events = events;
+    problem
+}
+
+fn answer(request: tiny_http::Request, watch: &Mutex<Watch>, node: &str, interval_ms: u64) {
+    let path = request.url().split('?').next().unwrap_or_default();
+    let (status, content_type, body): (u16, &str, String) = if *request.method() != Method::Get {
+        (405, "text/plain; charset=utf-8", "only GET".to_owned())
+    } else {
+        match path {
+            "/" | "/index.html" => (
+                200,
+                "text/html; charset=utf-8",
+                PAGE.replace("__INTERVAL_MS__", &interval_ms.to_string()),
+            ),
+            "/api/state.json" => (
+                200,
+                "application/json",
+                state::json(&lock(watch), node, interval_ms).to_string(),
+            ),
+            "/api/diagram.svg" => match &lock(watch).diagram {
+                Some(Ok(svg)) => (200, "image/svg+xml", svg.clone()),
+                Some(Err(problem)) => (503, "text/plain; charset=utf-8", problem.clone()),
+                None => (
+                    503,
+                    "text/plain; charset=utf-8",
+                    "waiting for the node…".to_owned(),
+                ),
+            },
+            _ => (
+                404,
+                "text/plain; charset=utf-8",
+                format!("nothing at {path}: try /"),
+            ),
+        }
+    };
+    let mut response = Response::from_string(body).with_status_code(status);
+    for (name, value) in [
+        ("Content-Type", content_type),
+        ("Cache-Control", "no-store"),
+    ] {
+        if let Ok(header) = Header::from_bytes(name, value) {
+            response.add_header(header);
+        }
+    }
+    // A browser that went away is not the server's problem.
+    let _ = request.respond(response);
+}
