@@ -349,7 +349,8 @@ impl Shared {
             };
             let _ = self.out.send(&self.alive_subject, &bye);
         }
-        // The writer publishes what is queued (the goodbye), then stops;
+        // The writer publishes what is queued (the goodbye) and what the
+        // streams hold, window or not, then stops;
         // if it is gone already it is stopped with the others.
         let closing = self.out.close(self.all_peers());
         // Cut off from NATS, the writer could wait for the server for ever
