@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use crate::address;
 use crate::connect::{Connect, Credentials};
 use crate::envelope::Seal;
+use crate::flow::{self, Window};
 use crate::members::Members;
 use crate::names::Names;
 use crate::node::{Config, Counters, NatsNode, Shared, Via};
@@ -42,6 +43,7 @@ pub struct NatsNodeBuilder {
     heartbeat_timeout: Duration,
     max_frame: usize,
     seal: Seal,
+    window: Window,
     system: Option<SystemHandle>,
 }
 
@@ -54,6 +56,7 @@ impl NatsNodeBuilder {
             heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
             max_frame: DEFAULT_MAX_FRAME,
             seal: Seal::default(),
+            window: flow::DEFAULT_WINDOW,
             system: None,
         }
     }
@@ -111,6 +114,25 @@ impl NatsNodeBuilder {
     /// `NodeDown`). Default: async-nats' (65,536).
     pub fn subscription_capacity(mut self, messages: usize) -> Self {
         self.connect.subscription_capacity = Some(messages.max(1));
+        self
+    }
+
+    /// The flow-control window: how many frames, and how many bytes of
+    /// them, the node may have sent to another node and not yet had
+    /// acknowledged. Past either, further calls to that node wait in the
+    /// node's outbox (up to 256 MiB, then they fail with `NodeDown`)
+    /// until the receiver catches up, so that a burst never overruns it.
+    /// A receiver's subscription holds
+    /// [`subscription_capacity`](Self::subscription_capacity) messages:
+    /// with the window in frames times the number of nodes sending to one
+    /// node at once below that, no frame is lost to a slow consumer (and a
+    /// frame that is lost anyway breaks the connection, never silently).
+    /// Default: 16,384 frames and 4 MiB; at least 1 of each.
+    pub fn flow_window(mut self, frames: u32, bytes: usize) -> Self {
+        self.window = Window {
+            frames: u64::from(frames.max(1)),
+            bytes: bytes.max(1),
+        };
         self
     }
 
@@ -216,7 +238,6 @@ impl NatsNodeBuilder {
             .await
             .map_err(unreachable)?;
         let (queue, outgoing) = mpsc::unbounded_channel();
-        let queued = Arc::new(AtomicUsize::new(0));
         let shared = Arc::new(Shared {
             clock: system.clock(),
             id,
@@ -231,14 +252,13 @@ impl NatsNodeBuilder {
                 ..Counters::default()
             },
             cluster: self.cluster,
-            out: Arc::new(Outbound {
-                from: id,
-                max_frame: self.max_frame,
+            out: Arc::new(Outbound::new(
+                id,
+                self.max_frame,
+                self.seal,
+                self.window,
                 queue,
-                queued: queued.clone(),
-                connected: AtomicBool::new(true),
-                seal: self.seal,
-            }),
+            )),
             config: Config {
                 heartbeat_interval: self.heartbeat_interval,
                 heartbeat_timeout: self.heartbeat_timeout,
@@ -252,7 +272,10 @@ impl NatsNodeBuilder {
         });
         transport::attach(&shared.system, shared.clone())?;
         let started = vec![
-            transport::spawn(&shared.system, tasks::write(client, outgoing, queued)),
+            transport::spawn(
+                &shared.system,
+                tasks::write(client, outgoing, shared.out.clone()),
+            ),
             transport::spawn(
                 &shared.system,
                 tasks::read(shared.clone(), frames, Via::Node),

@@ -17,10 +17,17 @@
 //!   URLs, and the subjects they map to.
 //! - `envelope` — one NATS message: a header naming the sending node, then
 //!   one frame of the same protocol TCP nodes speak
-//!   (`actium_remote::protocol`).
-//! - `peer` — another node as seen from here: its subject, the calls
-//!   waiting for its answers, whether it is alive; implements the core's
-//!   `Peer` seam.
+//!   (`actium_remote::protocol`), a numbered batch of them, or an
+//!   acknowledgement or probe of a stream.
+//! - `flow` — the stream of frames from one node to another: sequence
+//!   numbers (a lost message is a broken connection, never a silent gap)
+//!   and a window of credit (a sender never overruns its receiver).
+//! - `peer` — another node as seen from here: its subject, the streams
+//!   each way, the calls waiting for its answers, whether it is alive;
+//!   implements the core's `Peer` seam. `outbound` — what the node's
+//!   writer publishes, and the bound on it.
+//! - `inbound` — each message that arrives: checked, then taken in its
+//!   stream (or found to follow a gap), and its frames dispatched.
 //! - `node` — [`NatsNode`]: look-ups, and what the node does with each
 //!   frame; implements the core's `Resolver` seam.
 //! - `spawn` — remote spawn: the types other nodes may spawn here
@@ -41,10 +48,12 @@
 //! # How a call flows
 //!
 //! Each node subscribes to `actium.<cluster>.node.<its id>`. A call on a
-//! reference to an actor of node `N` is encoded as over TCP and published
-//! to `N`'s subject, with this node's id in the header; `N` delivers it to
-//! the actor, and publishes the reply to the caller's own subject, where
-//! the waiting call is found by its id. Every node publishes a heartbeat
+//! reference to an actor of node `N` is encoded as over TCP into this
+//! node's stream to `N` and published, numbered and batched with the
+//! frames before it, to `N`'s subject, with this node's id in the header;
+//! `N` checks the numbers, delivers it to the actor, and publishes the
+//! reply in its own stream to the caller's subject, where the waiting call
+//! is found by its id. Every node publishes a heartbeat
 //! to `actium.<cluster>.alive`; a node silent for the heartbeat timeout is
 //! down: calls waiting on it fail with `NodeDown`, and links and monitors
 //! to its actors fire with `NoConnection`.
@@ -55,11 +64,14 @@ mod address;
 mod builder;
 mod connect;
 mod envelope;
+mod flow;
 mod global;
+mod inbound;
 mod local;
 mod members;
 pub mod names;
 mod node;
+mod outbound;
 mod peer;
 mod spawn;
 mod tasks;

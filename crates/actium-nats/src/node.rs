@@ -25,7 +25,7 @@ pub(crate) enum Via {
     Alive,
 }
 use crate::builder::NatsNodeBuilder;
-use crate::peer::{NatsPeer, Outbound, Outgoing, Responder};
+use crate::peer::{NatsPeer, Outbound, Responder};
 
 /// The most other nodes one node keeps track of: a publisher cannot make
 /// a node grow without bound by claiming ever new node ids.
@@ -104,6 +104,7 @@ pub(crate) struct Counters {
     pub(crate) dropped: AtomicU64,
     pub(crate) slow_consumer: Arc<AtomicU64>,
     pub(crate) disconnects: AtomicU64,
+    pub(crate) gaps: AtomicU64,
 }
 
 /// What a node counts of its troubles, from [`NatsNode::stats`].
@@ -120,6 +121,12 @@ pub struct NatsNodeStats {
     /// Times the connection to NATS was lost (and, after each, taken up
     /// again once the client reconnected).
     pub disconnects: u64,
+    /// Times frames from another node were found lost on the way (a gap
+    /// in that node's sequence numbers: NATS dropped some), each handled
+    /// as a broken connection to that node: the calls waiting on it
+    /// failed with `NodeDown`, links and monitors fired with
+    /// `noconnection`. Each is also logged as an error.
+    pub gaps: u64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -251,6 +258,7 @@ impl NatsNode {
             dropped_messages: counters.dropped.load(Ordering::Relaxed),
             slow_consumer_events: counters.slow_consumer.load(Ordering::Relaxed),
             disconnects: counters.disconnects.load(Ordering::Relaxed),
+            gaps: counters.gaps.load(Ordering::Relaxed),
         }
     }
 
@@ -305,20 +313,20 @@ impl Shared {
             });
         }
         let subject = address::node_subject(&self.cluster, node).into();
-        let peer = Arc::new(NatsPeer::new(
+        let peer = NatsPeer::new(
             address,
             node,
             subject,
             self.out.clone(),
             self.clock.clone(),
             self.config.heartbeat_timeout,
-        ));
+        );
         peers.insert(node, peer.clone());
         Ok(peer)
     }
 
     /// The peer for node `node`, if this node knows it already.
-    fn known(&self, node: NodeId) -> Option<Arc<NatsPeer>> {
+    pub(crate) fn known(&self, node: NodeId) -> Option<Arc<NatsPeer>> {
         lock(&self.peers).get(&node).cloned()
     }
 
@@ -344,9 +352,10 @@ impl Shared {
             };
             let _ = self.out.send(&self.alive_subject, &bye);
         }
-        // The writer publishes what is queued (the goodbye), then stops;
+        // The writer publishes what is queued (the goodbye) and what the
+        // streams hold, window or not, then stops;
         // if it is gone already it is stopped with the others.
-        let closing = self.out.queue.send(Outgoing::Close).is_ok();
+        let closing = self.out.close(self.all_peers());
         // Cut off from NATS, the writer could wait for the server for ever
         // (and keep the client reconnecting): it is stopped with the rest.
         let drains = say_goodbye && closing && self.out.connected.load(Ordering::Acquire);
@@ -366,39 +375,17 @@ impl Shared {
         tracing::info!(node = %self.address, "node left the cluster");
     }
 
-    /// Acts on one NATS message that reached this node, on its own
-    /// subject or on the cluster's alive subject.
-    pub(crate) fn dispatch(&self, bytes: &[u8], via: Via) {
-        if bytes.len() > self.config.max_frame {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(
-                bytes = bytes.len(),
-                "dropped a message larger than the largest frame"
-            );
-            return;
-        }
-        let subject = match via {
-            Via::Node => &self.node_subject,
-            Via::Alive => &self.alive_subject,
-        };
-        let (from, frame) = match crate::envelope::decode(bytes, &self.out.seal, subject) {
-            Ok(decoded) => decoded,
-            Err(reason) => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(reason = %from_peer(&reason), "dropped a message");
-                return;
-            }
-        };
-        if from == self.id {
-            return; // our own heartbeat
-        }
-        if via == Via::Alive && !matches!(frame, Frame::Bye { .. }) {
-            self.members.heard(from);
-        }
-        let peer = self.known(from);
-        if let Some(peer) = &peer {
-            peer.heard();
-        }
+    /// Acts on one frame from node `from` (`peer`: its peer, if known),
+    /// that reached this node on its own subject (in `from`'s stream, or a
+    /// goodbye) or on the cluster's alive subject (`inbound` has checked
+    /// and unpacked the message).
+    pub(crate) fn dispatch(
+        &self,
+        from: NodeId,
+        frame: Frame<'_>,
+        via: Via,
+        peer: Option<&Arc<NatsPeer>>,
+    ) {
         match frame {
             Frame::Tell {
                 to,
@@ -413,9 +400,10 @@ impl Shared {
                 payload,
                 trace,
             } => {
+                // Frames in a stream always have their peer.
+                let Some(peer) = peer else { return };
                 let responder = Box::new(Responder {
-                    out: self.out.clone(),
-                    subject: address::node_subject(&self.cluster, from).into(),
+                    peer: peer.clone(),
                     id,
                 });
                 self.deliver(from, to, method, payload, Some(responder), trace);
@@ -433,8 +421,8 @@ impl Shared {
             Frame::Signal(signal) => self.signal(from, signal),
             Frame::Request { id, request } => {
                 let answer = self.answer(request);
-                let subject = address::node_subject(&self.cluster, from).into();
-                if let Err(reason) = self.out.send(&subject, &Frame::Answer { id, answer }) {
+                let Some(peer) = peer else { return };
+                if let Err(reason) = peer.send(&Frame::Answer { id, answer }) {
                     tracing::warn!(%reason, "could not answer a node's request");
                 }
             }

@@ -1,107 +1,40 @@
 //! One other node of the cluster as this node sees it: the subject its
-//! frames go to, the calls waiting for its answers, and whether it is
-//! alive (its heartbeats).
+//! frames go to, the streams of frames each way (`flow`), the calls
+//! waiting for its answers, and whether it is alive (its heartbeats).
 //!
 //! There is no connection per node: every node keeps one connection to
 //! NATS, and a peer is a subject plus bookkeeping. A peer is *down* once
 //! no heartbeat or frame has come from its node for the heartbeat timeout,
-//! or when its node said goodbye: then every call waiting on it fails with
-//! `NodeDown`, every link and monitor that crossed to it fires with
-//! `NoConnection`, and new calls fail at once until it is heard again.
+//! when its node said goodbye, or when frames from it were lost (a gap in
+//! its stream): then every call waiting on it fails with `NodeDown`, every
+//! link and monitor that crossed to it fires with `NoConnection`, and new
+//! calls fail at once until it is heard again. Except after a goodbye,
+//! both streams then start a new epoch, as a new TCP connection would.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use actium_core::transport::{self, OutgoingCall, Peer, RemoteSignal, Respond, Response};
 use actium_core::{Clock, Error, NodeId, SystemHandle};
 use actium_remote::protocol::{Frame, NodeAnswer, PendingCalls, Request, Taken};
 use async_nats::Subject;
-use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
-use crate::envelope;
+use crate::envelope::Control;
+use crate::flow::{self, Arrival, Receiving, Sending};
+pub(crate) use crate::outbound::{Outbound, Outgoing, Refused};
 
-/// What the writer task publishes, in order.
-pub(crate) enum Outgoing {
-    /// One message.
-    Publish(Subject, Bytes),
-    /// Flush what is queued, then stop (the node shuts down).
-    Close,
-}
-
-/// The one way out of a node: frames are encoded here and published, in
-/// the order they were sent, by the node's writer task.
-pub(crate) struct Outbound {
-    pub(crate) from: NodeId,
-    pub(crate) max_frame: usize,
-    pub(crate) queue: mpsc::UnboundedSender<Outgoing>,
-    /// The bytes queued for the writer and not yet handed to the NATS
-    /// client: at most [`MAX_QUEUED`].
-    pub(crate) queued: Arc<AtomicUsize>,
-    /// Whether the NATS client is connected: while it is not, sends fail
-    /// at once rather than wait in buffers for a server that may not
-    /// come back.
-    pub(crate) connected: AtomicBool,
-    /// The cluster secret that tags every message, if any.
-    pub(crate) seal: envelope::Seal,
-}
-
-/// Why a frame was not sent.
-#[derive(Debug)]
-pub(crate) enum Refused {
-    /// The frame itself: it does not encode, or is too large.
-    Frame(String),
-    /// The way out: no connection to NATS, a full outbox, a closed node.
-    Offline(String),
-}
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Refused::Frame(reason) | Refused::Offline(reason) => f.write_str(reason),
-        }
-    }
-}
-
-/// How many bytes may wait for the writer, as for a TCP peer: past this
-/// the NATS server is not taking them (a slow or lost connection), and
-/// sends fail rather than grow the node's memory without bound. Counted in
-/// bytes, not messages, so that a burst of a million small one-way calls
-/// waits its turn instead of being refused.
-pub(crate) const MAX_QUEUED: usize = 256 * 1024 * 1024;
-
-impl Outbound {
-    /// Queues `frame` for `subject`.
-    ///
-    /// # Errors
-    ///
-    /// Why it was not queued: it does not encode, is too large, the
-    /// outbox is full (the NATS server is not taking messages), or the
-    /// node has shut down.
-    pub(crate) fn send(&self, subject: &Subject, frame: &Frame<'_>) -> Result<(), Refused> {
-        if !self.connected.load(Ordering::Acquire) {
-            return Err(Refused::Offline(
-                "this node's connection to NATS is lost; it reconnects by itself".to_owned(),
-            ));
-        }
-        let bytes = envelope::encode(self.from, frame, self.max_frame, &self.seal, subject)
-            .map_err(Refused::Frame)?;
-        let size = bytes.len();
-        if self.queued.fetch_add(size, Ordering::AcqRel) + size > MAX_QUEUED {
-            self.queued.fetch_sub(size, Ordering::AcqRel);
-            return Err(Refused::Offline(format!(
-                "the outbox is full ({} MiB): the NATS server is not taking them",
-                MAX_QUEUED >> 20
-            )));
-        }
-        self.queue
-            .send(Outgoing::Publish(subject.clone(), bytes))
-            .map_err(|_closed| {
-                self.queued.fetch_sub(size, Ordering::AcqRel);
-                Refused::Offline("the node has shut down".to_owned())
-            })
-    }
+/// Why a peer went down, for what becomes of the streams with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    /// It said goodbye to everyone: what it sent before still arrives
+    /// (its goodbye may overtake it) and is taken.
+    Left,
+    /// The connection broke (frames lost, heartbeats missed, either side
+    /// declared the other down, this node leaving): nothing more of the
+    /// current epochs is taken either way.
+    Broken,
 }
 
 struct State {
@@ -117,6 +50,10 @@ struct State {
     left_at: Option<Instant>,
     /// When anything last came from the node.
     heard: Instant,
+    /// This node's stream of frames to the node.
+    sending: Sending,
+    /// The node's stream of frames to this one.
+    receiving: Receiving,
 }
 
 pub(crate) struct NatsPeer {
@@ -128,6 +65,8 @@ pub(crate) struct NatsPeer {
     /// The heartbeat timeout: how long a goodbye keeps the node down.
     quiet: Duration,
     state: Mutex<State>,
+    /// Itself, for the writer's queue.
+    me: Weak<NatsPeer>,
 }
 
 impl NatsPeer {
@@ -138,8 +77,8 @@ impl NatsPeer {
         out: Arc<Outbound>,
         clock: Clock,
         quiet: Duration,
-    ) -> Self {
-        NatsPeer {
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me| NatsPeer {
             address,
             node,
             subject,
@@ -151,14 +90,18 @@ impl NatsPeer {
                 left_at: None,
                 // A new peer gets one heartbeat timeout to be heard from.
                 heard: clock.now(),
+                sending: Sending::new(),
+                receiving: Receiving::default(),
             }),
             clock,
-        }
+            me: me.clone(),
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // Only bookkeeping runs under this lock; answers are resolved and
-        // relations fired after it is released.
+        // Only bookkeeping runs under this lock (frames are encoded into
+        // the outbox, batches split off it); answers are resolved,
+        // relations fired and batches sealed after it is released.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -166,6 +109,111 @@ impl NatsPeer {
         Error::NodeDown {
             node: self.address.clone(),
             reason: reason.to_owned(),
+        }
+    }
+
+    /// The subject the node's frames go to.
+    pub(crate) fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
+    /// Encodes `frame` into the stream to the node, and tells the writer
+    /// if the stream was idle.
+    fn push(&self, state: &mut State, frame: &Frame<'_>) -> Result<(), Refused> {
+        self.out.open()?;
+        let pushed = state
+            .sending
+            .push(frame, &self.out.limits)
+            .map_err(Refused::Frame)?;
+        self.out.queued.fetch_add(pushed.grew, Ordering::AcqRel);
+        match pushed.wake {
+            Some(generation) if !self.schedule(generation) => {
+                Err(Refused::Offline("the node has shut down".to_owned()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Tells the writer to come for the stream's batches; false if the
+    /// writer is gone.
+    fn schedule(&self, generation: u64) -> bool {
+        // `me` upgrades while anyone calls a method of this peer.
+        let Some(me) = self.me.upgrade() else {
+            return false;
+        };
+        self.out.queue.send(Outgoing::Flush(me, generation)).is_ok()
+    }
+
+    /// Sends `frame` in the stream to the node, down or not (replies and
+    /// answers: a node that said goodbye may still read them, and the
+    /// caller's side decides what to make of them; what a node that stays
+    /// silent never takes is dropped by [`check`](Self::check)).
+    ///
+    /// # Errors
+    ///
+    /// As [`Outbound::send`].
+    pub(crate) fn send(&self, frame: &Frame<'_>) -> Result<(), Refused> {
+        let mut state = self.lock();
+        self.push(&mut state, frame)
+    }
+
+    /// The writer's turn: the next batch of the stream, if the window
+    /// allows it (`generation` none: the node is leaving, window or not).
+    pub(crate) fn take_batch(&self, generation: Option<u64>) -> Option<flow::Batch> {
+        self.lock().sending.take(generation, &self.out.limits)
+    }
+
+    /// The node acknowledged frames up to `seq` of `epoch`: their credit
+    /// comes back, and the writer is told if frames waited for it.
+    pub(crate) fn acked(&self, epoch: u32, seq: u64) {
+        let wake = self.lock().sending.acked(epoch, seq);
+        if let Some(generation) = wake {
+            self.schedule(generation);
+        }
+    }
+
+    /// A batch of `frames` frames from `first` in `epoch` of the node's
+    /// stream arrived: whether to take it.
+    pub(crate) fn arrive(&self, epoch: u32, first: u64, frames: u64) -> Arrival {
+        self.lock().receiving.arrive(epoch, first, frames)
+    }
+
+    /// The node probes its stream: it has sent up to `sent` in `epoch`.
+    pub(crate) fn probed(&self, epoch: u32, sent: u64) -> Arrival {
+        self.lock().receiving.probed(epoch, sent)
+    }
+
+    /// Acknowledges every frame taken from the node's stream.
+    pub(crate) fn acknowledge(&self) {
+        let (epoch, seq) = self.lock().receiving.acknowledgement();
+        if let Err(reason) = self
+            .out
+            .send_control(&self.subject, Control::Ack { epoch, seq })
+        {
+            tracing::debug!(peer = %self.address, %reason, "could not acknowledge");
+        }
+    }
+
+    /// Frames from the node were lost (`reason`): the connection is
+    /// broken, as a TCP connection that drops. The node is told first, so
+    /// that its goodbye goes out before any frame of this node's next
+    /// epoch.
+    pub(crate) fn broken(&self, reason: &str, system: &SystemHandle) {
+        self.tell_broken(reason);
+        self.went_down(
+            &format!("frames from the node were lost ({reason}): the connection broke"),
+            system,
+        );
+    }
+
+    /// Tells the node that its stream to this one broke (so that it
+    /// drops its side and starts a new epoch).
+    pub(crate) fn tell_broken(&self, reason: &str) {
+        let bye = Frame::Bye {
+            reason: format!("disconnected: frames were lost: {reason}").into(),
+        };
+        if let Err(reason) = self.out.send(&self.subject, &bye) {
+            tracing::debug!(peer = %self.address, %reason, "could not say the stream broke");
         }
     }
 
@@ -186,37 +234,75 @@ impl NatsPeer {
         }
     }
 
-    /// The node said goodbye: down for good (see [`went_down`](Self::went_down)).
+    /// The node said goodbye: down for good (see [`went_down`](Self::went_down)),
+    /// but what it sent before its goodbye is still taken.
     pub(crate) fn left(&self, reason: &str, system: &SystemHandle) {
         self.lock().left_at = Some(self.clock.now());
-        self.went_down(reason, system);
+        self.down(reason, system, Cause::Left);
     }
 
-    /// Declares the node down for `reason`: fails what waits on it and
-    /// fires the relations that crossed to it.
+    /// Declares the node down for `reason`, as a broken connection: fails
+    /// what waits on it, fires the relations that crossed to it, and ends
+    /// both streams' epochs.
     pub(crate) fn went_down(&self, reason: &str, system: &SystemHandle) {
-        let pending = {
+        self.down(reason, system, Cause::Broken);
+    }
+
+    fn down(&self, reason: &str, system: &SystemHandle, cause: Cause) {
+        // Leaving, the writer publishes what the streams hold.
+        let reset = !self.out.closing.load(Ordering::Acquire);
+        let (pending, (bytes, frames)) = {
             let mut state = self.lock();
-            if state.down.is_some() {
-                return;
+            let dropped = if reset { state.sending.reset() } else { (0, 0) };
+            if cause == Cause::Broken {
+                state.receiving.break_epoch();
             }
-            state.down = Some(reason.to_owned());
-            state.pending.take_all()
+            if state.down.is_some() {
+                (None, dropped)
+            } else {
+                state.down = Some(reason.to_owned());
+                (Some(state.pending.take_all()), dropped)
+            }
         };
+        self.out.queued.fetch_sub(bytes, Ordering::AcqRel);
+        if frames > 0 {
+            tracing::warn!(peer = %self.address, frames, "frames waiting for the node were dropped with the connection");
+        }
+        let Some(pending) = pending else { return };
         tracing::warn!(peer = %self.address, %reason, "node down");
         // Dropped request senders tell their requesters.
         pending.fail(|| self.down_error(reason));
         transport::connection_lost(system, self.node);
     }
 
-    /// The heartbeat's check: forgets answers whose callers gave up, and
-    /// declares the node down if it has been silent for `timeout`.
+    /// The heartbeat's check: forgets answers whose callers gave up,
+    /// probes the stream to the node if frames in it went unacknowledged
+    /// since the last check, and declares the node down if it has been
+    /// silent for `timeout`.
     pub(crate) fn check(&self, timeout: Duration, system: &SystemHandle) {
-        let silent = {
+        let closing = self.out.closing.load(Ordering::Acquire);
+        let (silent, probe, dropped) = {
             let mut state = self.lock();
             state.pending.sweep();
-            self.clock.now().saturating_duration_since(state.heard)
+            let silent = self.clock.now().saturating_duration_since(state.heard);
+            // Down and silent: what waits for it (replies sent since) would
+            // wait for credit for ever.
+            let gone = state.down.is_some() && silent > timeout && !closing;
+            let dropped = if gone && !state.sending.is_idle() {
+                state.sending.reset().0
+            } else {
+                0
+            };
+            (silent, state.sending.probe(), dropped)
         };
+        self.out.queued.fetch_sub(dropped, Ordering::AcqRel);
+        if let Some((epoch, seq)) = probe
+            && let Err(reason) = self
+                .out
+                .send_control(&self.subject, Control::Probe { epoch, seq })
+        {
+            tracing::debug!(peer = %self.address, %reason, "could not probe");
+        }
         if silent > timeout && self.lock().down.is_none() {
             let reason = format!("no heartbeat for {silent:?}");
             // Tell the node, on its own subject, so that it drops its side
@@ -250,7 +336,7 @@ impl NatsPeer {
     /// Whether the node is down with nothing waiting on it.
     pub(crate) fn is_down_and_idle(&self) -> bool {
         let state = self.lock();
-        state.down.is_some() && state.pending.is_empty()
+        state.down.is_some() && state.pending.is_empty() && state.sending.buffered() == 0
     }
 
     /// A response to a call of ours arrived.
@@ -285,10 +371,7 @@ impl NatsPeer {
             }
             let id = state.pending.next_id();
             state.pending.add_request(id, sender);
-            if let Err(reason) = self
-                .out
-                .send(&self.subject, &Frame::Request { id, request })
-            {
+            if let Err(reason) = self.push(&mut state, &Frame::Request { id, request }) {
                 state.pending.forget(id);
                 return Err(self.down_error(&reason.to_string()));
             }
@@ -327,15 +410,15 @@ impl Peer for NatsPeer {
             ..
         } = call;
         let sent = match answer {
-            None => self.out.send(
-                &self.subject,
-                &Frame::Tell {
+            None => {
+                let frame = Frame::Tell {
                     to,
                     method,
                     payload,
                     trace,
-                },
-            ),
+                };
+                self.push(&mut state, &frame)
+            }
             Some(answer) => {
                 let id = state.pending.next_id();
                 // Registered before it is sent, so that no reply can come
@@ -348,7 +431,7 @@ impl Peer for NatsPeer {
                     payload,
                     trace,
                 };
-                let sent = self.out.send(&self.subject, &frame);
+                let sent = self.push(&mut state, &frame);
                 if sent.is_err() {
                     state.pending.forget(id);
                 }
@@ -366,20 +449,19 @@ impl Peer for NatsPeer {
     }
 
     fn signal(&self, signal: RemoteSignal) -> Result<(), Error> {
-        if let Some(reason) = &self.lock().down {
+        let mut state = self.lock();
+        if let Some(reason) = &state.down {
             return Err(self.down_error(reason));
         }
-        self.out
-            .send(&self.subject, &Frame::Signal(signal))
+        self.push(&mut state, &Frame::Signal(signal))
             .map_err(|reason| self.down_error(&reason.to_string()))
     }
 }
 
-/// Answers a request-reply from another node: the reply is published to
-/// the caller's node subject.
+/// Answers a request-reply from another node: the reply goes in this
+/// node's stream to the caller's node.
 pub(crate) struct Responder {
-    pub(crate) out: Arc<Outbound>,
-    pub(crate) subject: Subject,
+    pub(crate) peer: Arc<NatsPeer>,
     pub(crate) id: u64,
 }
 
@@ -389,18 +471,21 @@ impl Respond for Responder {
             id: self.id,
             response,
         };
-        if let Err(reason) = self.out.send(&self.subject, &frame) {
-            // A value too large to send: the caller is told why rather
-            // than left to its deadline.
-            tracing::warn!(subject = %self.subject, %reason, "could not send a reply");
-            let rejected = Response::Rejected(transport::Rejection::Other(reason.to_string()));
-            let _ = self.out.send(
-                &self.subject,
-                &Frame::Reply {
+        match self.peer.send(&frame) {
+            Ok(()) => {}
+            Err(Refused::Offline(reason)) => {
+                tracing::debug!(peer = %self.peer.address, %reason, "a reply not sent");
+            }
+            Err(Refused::Frame(reason)) => {
+                // A value too large to send: the caller is told why rather
+                // than left to its deadline.
+                tracing::warn!(peer = %self.peer.address, %reason, "could not send a reply");
+                let rejected = Response::Rejected(transport::Rejection::Other(reason));
+                let _ = self.peer.send(&Frame::Reply {
                     id: self.id,
                     response: rejected,
-                },
-            );
+                });
+            }
         }
     }
 }

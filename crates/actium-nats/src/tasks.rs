@@ -1,42 +1,74 @@
-//! The node's tasks: the writer, which publishes what the node sends in
-//! the order it was sent; a reader per subscription (the node's own
-//! subject, the cluster's heartbeats), which hands each message to the
-//! node; the heartbeat, which publishes this node's and checks the
-//! others'; and the connection's events (lost, back, slow consumer).
+//! The node's tasks: the writer, which publishes what the node sends —
+//! single messages in the order they were queued, and the streams'
+//! batches in turns as their windows allow; a reader per subscription (the
+//! node's own subject, the cluster's heartbeats), which hands each message
+//! to `inbound`; the heartbeat, which publishes this node's, checks the
+//! others' and probes the streams; and the connection's events (lost,
+//! back, slow consumer).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use actium_core::transport;
 use actium_remote::protocol::Frame;
 use async_nats::Event;
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, error::TryRecvError};
 
+use crate::inbound;
 use crate::node::{Shared, Via};
-use crate::peer::Outgoing;
+use crate::peer::{NatsPeer, Outbound, Outgoing};
 
 /// The decoded size one message's arguments may take, as actium-remote's
 /// default.
 const MAX_DECODED: usize = transport::DEFAULT_MAX_DECODED;
 
-/// Publishes what the node queues, in order; `queued` counts the bytes
-/// waiting, which the senders bound.
+/// Publishes what the node queues. Single messages go in the order they
+/// were queued, ahead of the streams' batches; streams with batches to
+/// publish take turns, one batch each, so that one busy stream neither
+/// delays heartbeats and acknowledgements nor starves the others.
+/// Batches gather while the writer is busy: under load many frames go
+/// out per message, when idle each frame goes at once.
 pub(crate) async fn write(
     client: async_nats::Client,
     mut queue: mpsc::UnboundedReceiver<Outgoing>,
-    queued: Arc<AtomicUsize>,
+    out: Arc<Outbound>,
 ) {
-    while let Some(outgoing) = queue.recv().await {
-        match outgoing {
-            Outgoing::Publish(subject, bytes) => {
+    let mut ready: VecDeque<(Arc<NatsPeer>, u64)> = VecDeque::new();
+    loop {
+        let next = if ready.is_empty() {
+            queue.recv().await
+        } else {
+            match queue.try_recv() {
+                Ok(next) => Some(next),
+                Err(TryRecvError::Disconnected) => None,
+                Err(TryRecvError::Empty) => {
+                    if let Some((peer, generation)) = ready.pop_front()
+                        && publish_batch(&client, &out, &peer, Some(generation)).await == Some(true)
+                    {
+                        ready.push_back((peer, generation));
+                    }
+                    continue;
+                }
+            }
+        };
+        match next {
+            None => break,
+            Some(Outgoing::Publish(subject, bytes)) => {
                 let size = bytes.len();
                 if let Err(error) = client.publish(subject, bytes).await {
                     tracing::warn!(%error, "could not publish to NATS");
                 }
-                queued.fetch_sub(size, Ordering::AcqRel);
+                out.queued.fetch_sub(size, Ordering::AcqRel);
             }
-            Outgoing::Close => break,
+            Some(Outgoing::Flush(peer, generation)) => ready.push_back((peer, generation)),
+            Some(Outgoing::Close(peers)) => {
+                for peer in &peers {
+                    while publish_batch(&client, &out, peer, None).await.is_some() {}
+                }
+                break;
+            }
         }
     }
     if let Err(error) = client.flush().await {
@@ -44,9 +76,33 @@ pub(crate) async fn write(
     }
 }
 
+/// Publishes the next batch of `peer`'s stream if there is one the window
+/// allows; returns whether more wait, or `None` if none was published.
+async fn publish_batch(
+    client: &async_nats::Client,
+    out: &Outbound,
+    peer: &NatsPeer,
+    generation: Option<u64>,
+) -> Option<bool> {
+    let batch = peer.take_batch(generation)?;
+    let (counted, more) = (batch.counted, batch.more);
+    let bytes = batch.finish(&out.seal, peer.subject());
+    let lose = out
+        .lose
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+        .is_ok();
+    if !lose && let Err(error) = client.publish(peer.subject().clone(), bytes).await {
+        tracing::warn!(%error, "could not publish to NATS");
+    }
+    out.queued.fetch_sub(counted, Ordering::AcqRel);
+    Some(more)
+}
+
 pub(crate) async fn read(node: Arc<Shared>, mut messages: async_nats::Subscriber, via: Via) {
     while let Some(message) = messages.next().await {
-        transport::with_decode_limit(MAX_DECODED, || node.dispatch(&message.payload, via));
+        transport::with_decode_limit(MAX_DECODED, || {
+            inbound::receive(&node, &message.payload, via);
+        });
         // A flood of messages must not keep this worker from other tasks.
         tokio::task::consume_budget().await;
     }

@@ -209,11 +209,23 @@ fn subject_of(cluster: &Cluster, i: usize) -> String {
     format!("actium.test.node.{}", cluster.node(i).id())
 }
 
-/// A message with a valid header claiming to come from node `from`.
+/// A message with a valid header claiming to come from node `from`, with
+/// one frame outside any stream.
 fn claiming(from: u64, frame: &[u8]) -> Vec<u8> {
-    let mut message = vec![0xAC, 1];
+    let mut message = vec![0xAC, 3];
     message.extend_from_slice(&from.to_be_bytes());
+    message.push(0);
     message.extend_from_slice(frame);
+    message
+}
+
+/// A batch of node `from`'s stream (epoch 1, from 1), with `rest` after
+/// its flags: length-prefixed frames, or not.
+fn batch_claiming(from: u64, rest: &[u8]) -> Vec<u8> {
+    let mut message = vec![0xAC, 3];
+    message.extend_from_slice(&from.to_be_bytes());
+    message.extend_from_slice(&[1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+    message.extend_from_slice(rest);
     message
 }
 
@@ -231,8 +243,32 @@ fn garbage_forged_and_oversize_messages_are_dropped_and_the_node_keeps_serving()
             Vec::new(),
             b"GET / HTTP/1.1\r\n\r\n".to_vec(),
             vec![0xAC],
-            // A future version of the protocol.
+            // A future version of the protocol, and the one before streams.
             vec![0xAC, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+            vec![0xAC, 1, 0, 0, 0, 0, 0, 0, 0, 1, 6],
+            // Batches of a made-up node: empty, a length past the end, an
+            // unknown frame; an acknowledgement and a probe it never
+            // earned; a message of an unknown kind.
+            batch_claiming(12345, &[]),
+            batch_claiming(12345, &[0, 0, 0, 9, 0]),
+            batch_claiming(12345, &[0, 0, 0, 2, 200, 1]),
+            {
+                let mut ack = claiming(12345, &[]);
+                *ack.last_mut().unwrap() = 2;
+                ack.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9]);
+                ack
+            },
+            {
+                let mut probe = claiming(12346, &[]);
+                *probe.last_mut().unwrap() = 3;
+                probe.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9]);
+                probe
+            },
+            {
+                let mut unknown = claiming(12345, &[]);
+                *unknown.last_mut().unwrap() = 77;
+                unknown
+            },
             // A valid header and a truncated or unknown frame.
             claiming(node1, &[]),
             claiming(node1, &[1, 0xff, 0xff, 0xff]),

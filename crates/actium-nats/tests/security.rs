@@ -180,18 +180,36 @@ fn nodes_reach_a_tls_server_that_they_trust_and_no_other() {
     });
 }
 
-/// A message with a header claiming to come from node `from`, unsealed.
+/// A message with a header claiming to come from node `from`, unsealed,
+/// carrying one frame outside any stream (as heartbeats and goodbyes go).
 fn claiming(from: u64, frame: &[u8]) -> Vec<u8> {
-    let mut message = vec![0xAC, 1];
+    let mut message = vec![0xAC, 3];
     message.extend_from_slice(&from.to_be_bytes());
+    message.push(0);
+    message.extend_from_slice(frame);
+    message
+}
+
+/// A message claiming to come from node `from`, unsealed: the first batch
+/// of its stream (epoch 1, from sequence number 1), holding `frame`.
+fn in_a_stream(from: u64, frame: &[u8]) -> Vec<u8> {
+    let mut message = vec![0xAC, 3];
+    message.extend_from_slice(&from.to_be_bytes());
+    message.push(1);
+    message.extend_from_slice(&1_u32.to_be_bytes());
+    message.extend_from_slice(&1_u64.to_be_bytes());
+    message.push(0);
+    message.extend_from_slice(&u32::try_from(frame.len()).unwrap().to_be_bytes());
     message.extend_from_slice(frame);
     message
 }
 
 /// A cluster of two (with `secret`, if any) and a counter on node 0; a
 /// stranger on the same server publishes a forged `add(5)` to it
-/// claiming to be node 1, a forged goodbye from node 1, garbage, a forged
-/// sealed message with a made-up tag, and an oversize message. Returns
+/// claiming to be a node of the cluster (in a stream of its own: one
+/// claiming node 1's stream would break node 1's), a forged goodbye from
+/// node 1, garbage, a forged sealed message with a made-up tag, and an
+/// oversize message. Returns
 /// the counter's count after node 1 has added 1, and node 0's count of
 /// dropped messages.
 fn strangers_publish(secret: Option<&str>) -> (u64, u64) {
@@ -211,11 +229,11 @@ fn strangers_publish(secret: Option<&str>) -> (u64, u64) {
     let node1 = cluster.node(1).id().as_u64();
     let subject = format!("actium.test.node.{}", cluster.node(0).id());
     let tell = actium::remote::testing::tell_frame(id, "add", &[5]);
-    let mut sealed_forgery = tell.clone();
-    sealed_forgery.splice(0..0, [0xAC, 2, 0, 0, 0, 0, 0, 0, 0, 1]);
+    let mut sealed_forgery = in_a_stream(node1, &tell);
+    sealed_forgery[1] = 4;
     sealed_forgery.extend_from_slice(&[7; 32]);
     let forged = [
-        (subject.as_str(), claiming(node1, &tell)),
+        (subject.as_str(), in_a_stream(0x5eed, &tell)),
         (subject.as_str(), sealed_forgery),
         (subject.as_str(), b"garbage".to_vec()),
         (subject.as_str(), vec![0xAC; 128 * 1024]),

@@ -36,13 +36,14 @@ pub fn serve(url: String, ready: Ready, stop: oneshot::Receiver<()>) {
     }
 }
 
-/// Whether a tell was refused because the node's outbox is full: the
-/// backpressure the tell burst waits out. Today `Error::Codec` saying so;
-/// `Error::MailboxFull` if that becomes its error.
+/// Whether a tell was refused because the node's outbox is full (256 MiB
+/// waiting for the receiver's credit or for NATS): the backpressure the
+/// tell burst waits out. `Error::NodeDown` saying so; `Error::MailboxFull`
+/// if that becomes its error.
 fn outbox_full(error: &Error) -> bool {
     match error {
         Error::MailboxFull { .. } => true,
-        Error::Codec { message, .. } => message.contains("outbox is full"),
+        Error::NodeDown { reason, .. } => reason.contains("outbox is full"),
         _ => false,
     }
 }
