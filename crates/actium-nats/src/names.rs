@@ -276,6 +276,13 @@ impl Names {
             // Freed between the two reads: one more try decides.
             return match store.create(name, value).await {
                 Ok(revision) => Ok(Claim::Won(revision)),
+                // Another node claimed it in between: it holds the name.
+                Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => {
+                    match holder_of(&store, name).await {
+                        Some(holder) => Ok(Claim::Taken(holder)),
+                        None => Err(self.unreachable(error)),
+                    }
+                }
                 Err(_) => Err(self.unreachable(created)),
             };
         };
@@ -295,13 +302,7 @@ impl Names {
                 Ok(Claim::Won(revision))
             }
             Err(error) if error.kind() == kv::UpdateErrorKind::WrongLastRevision => {
-                let holder = store
-                    .get(name)
-                    .await
-                    .ok()
-                    .flatten()
-                    .and_then(|value| decode(&value));
-                match holder {
+                match holder_of(&store, name).await {
                     Some(holder) => Ok(Claim::Taken(holder)),
                     None => Err(self.unreachable(error)),
                 }
@@ -415,21 +416,31 @@ impl Names {
             .await
             .map_err(|error| self.unreachable(error))?;
         let mut freed = 0;
+        // One name that cannot be freed does not keep the others: the
+        // first failure is returned once every name has been tried.
+        let mut failed = None;
         while let Some(key) = keys.next().await {
             let key = key.map_err(|error| self.unreachable(error))?;
-            let entry = store
-                .entry(&key)
-                .await
-                .map_err(|error| self.unreachable(error))?;
+            let entry = match store.entry(&key).await {
+                Ok(entry) => entry,
+                Err(error) => {
+                    failed.get_or_insert(self.unreachable(error));
+                    continue;
+                }
+            };
             let Some(entry) = entry.filter(|entry| entry.operation == kv::Operation::Put) else {
                 continue;
             };
             if decode(&entry.value).is_some_and(|actor| gone(actor.id().node())) {
-                self.delete_at(&key, entry.revision).await?;
-                freed += 1;
+                match self.delete_at(&key, entry.revision).await {
+                    Ok(()) => freed += 1,
+                    Err(error) => {
+                        failed.get_or_insert(error);
+                    }
+                }
             }
         }
-        Ok(freed)
+        failed.map_or(Ok(freed), Err)
     }
 
     /// After a lost connection: frees the names this node let go of while
@@ -478,6 +489,16 @@ impl Names {
             }
         }
     }
+}
+
+/// The actor holding the key `name` now, if it can be read.
+async fn holder_of(store: &kv::Store, name: &str) -> Option<ActorLabel> {
+    store
+        .get(name)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|value| decode(&value))
 }
 
 #[cfg(test)]
