@@ -58,6 +58,14 @@ impl Where {
         panic!("boom in a request")
     }
 
+    /// Holds its thread for `ms` milliseconds: a method too slow for its
+    /// caller's deadline.
+    #[ask]
+    fn busy(&self, ms: u64) -> Option<tokio::task::Id> {
+        std::thread::sleep(Duration::from_millis(ms));
+        tokio::task::try_id()
+    }
+
     #[ask]
     fn quit(&mut self, ctx: &mut Context<Self>) {
         ctx.stop();
@@ -176,5 +184,21 @@ fn a_request_run_by_its_caller_can_stop_the_actor() {
             Err(Error::ActorStopped { .. }) => Ok(()),
             other => panic!("expected the actor stopped, got {other:?}"),
         }
+    });
+}
+
+#[test]
+fn a_request_run_by_its_caller_past_the_callers_deadline_is_a_timeout() {
+    on_a_worker(1, || async {
+        let actor = Where::default().spawn();
+        actor.task().await?;
+        // Idle now: the caller would run `busy` itself, and cannot cut it
+        // short, but still gets the timeout it asked for.
+        let late = actor.busy(200).timeout(Duration::from_millis(20)).await;
+        assert!(matches!(late, Err(Error::Timeout { .. })), "{late:?}");
+        // In time, it is the answer, whoever ran it.
+        let ran_in = actor.busy(1).timeout(Duration::from_secs(30)).await?;
+        assert!(ran_in.is_some());
+        Ok(())
     });
 }

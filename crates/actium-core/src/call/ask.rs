@@ -301,9 +301,16 @@ impl<R: Send + 'static> Ask<R> {
         };
         // Before the slot holds the caller's waker: a request answered here
         // must not wake the task that runs it.
+        // A method run here cannot be cut short at the caller's deadline as
+        // the sweeper cuts a wait: if it ran past the deadline, the caller
+        // gets the timeout it would have had, and the answer is dropped,
+        // as a late answer is.
+        let mut late = false;
         if let Some(help) = self.help.take() {
             if !slot.is_complete() {
+                let started = std::time::Instant::now();
                 help.help(cx, &|| slot.is_complete());
+                late = started.elapsed() > self.timeout;
             }
         }
         let outcome = match slot.poll_take(cx) {
@@ -323,6 +330,7 @@ impl<R: Send + 'static> Ask<R> {
                 return Poll::Pending;
             }
         };
+        let outcome = if late { Outcome::Expired } else { outcome };
         Poll::Ready(match outcome {
             Outcome::Value(value) => Ok(value),
             Outcome::Panicked(message) => Err(Error::Panicked {
