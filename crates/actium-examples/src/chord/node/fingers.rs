@@ -83,7 +83,7 @@ mod tests {
         let all: Vec<u64> = (fingers.entries.iter().rev().flatten())
             .map(|finger| finger.id.0)
             .collect();
-        let mut runs = all.clone();
+        let mut runs = all;
         runs.dedup();
         let distinct: Vec<u64> = fingers.descending().map(|finger| finger.id.0).collect();
         assert_eq!(distinct, runs);

@@ -98,7 +98,9 @@ async fn walk(
             if next == n1 {
                 return Err(LookupError::NoRoute { at: n1.id, id });
             }
-            match (trip.call(this, next.id, || next.node.successor().timeout(timeout))).await {
+            let next_successor =
+                trip.call(this, next.id, || next.node.successor().timeout(timeout));
+            match next_successor.await {
                 Ok(next_successor) => {
                     (n1, successor) = (next, next_successor);
                     break;
