@@ -103,7 +103,7 @@ fn main() -> ExitCode {
         "chord_scale nodes={} mode={} lookups={} mean_hops={mean:.2} half_log2_n={reference:.2} \
          off={:+.1}% failed={} virtual_s={:.0} wall_s={wall:.1} teardown_s={teardown:.1}{messages} \
          peak_mib={:.0} \
-         kib_per_node={:.0} digest={}",
+         kib_per_node={:.0} digest={} trace_digest={:016x}",
         settings.nodes,
         if settings.shared {
             "shared"
@@ -116,7 +116,8 @@ fn main() -> ExitCode {
         run.elapsed.as_secs_f64(),
         peak as f64 / 1024.0,
         peak as f64 / settings.nodes as f64,
-        run.digest
+        run.digest,
+        run.trace_digest
     );
     if run.lookups.failed > 0 {
         return ExitCode::FAILURE;

@@ -1,11 +1,10 @@
 //! Virtual time that moves only when the program says: Akka's
 //! `ManualTime`, for testing what actors do over time without waiting.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -14,6 +13,7 @@ use futures_util::task::AtomicWaker;
 
 use super::clock::{Clock, TimeSource};
 use super::deadline::Expire;
+use super::due::DueQueue;
 
 /// A clock that stands still until [`advance`](ManualClock::advance)d.
 ///
@@ -50,31 +50,35 @@ pub struct ManualClock {
 
 struct Shared {
     epoch: Instant,
+    /// `State::elapsed`, readable without the lock: every sleep reads the
+    /// time when polled, and most polls find their wait over or not yet
+    /// due. Written only under the lock.
+    elapsed: AtomicU64,
     state: Mutex<State>,
 }
 
-#[derive(Default)]
 struct State {
-    elapsed: Duration,
+    /// Nanoseconds since `epoch`.
+    elapsed: u64,
     /// Breaks ties between entries due at one instant: first come, first due.
     next_seq: u64,
-    due: BinaryHeap<Reverse<Entry>>,
+    /// Keyed by (nanoseconds since `epoch`, sequence number).
+    due: DueQueue<Due>,
+    /// What an advance took out to fire, kept between advances so that
+    /// one costs no allocation. All of it is taken out before any fires,
+    /// so that the queue's length, and with it the sweeps, are the same
+    /// whatever the firing adds.
+    batch: Vec<Due>,
     /// When `due` reaches this length, entries that can no longer fire
     /// (answered asks, dropped sleeps) are swept out: most asks are
-    /// answered long before their deadline, and a heap full of them made
-    /// every push and pop slower. Twice the live entries after a sweep,
-    /// so sweeping costs O(1) a push over time.
+    /// answered long before their deadline, and a queue full of them
+    /// costs memory and time. Twice the live entries after a sweep, so
+    /// sweeping costs O(1) a push over time.
     sweep_at: usize,
 }
 
-/// The least heap length at which a sweep runs.
+/// The least queue length at which a sweep runs.
 const SWEEP_MIN: usize = 1024;
-
-struct Entry {
-    at: Instant,
-    seq: u64,
-    what: Due,
-}
 
 enum Due {
     /// A sleeping future; gone if it was dropped.
@@ -94,26 +98,29 @@ impl Due {
             Due::Call(_) => true,
         }
     }
-}
 
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
+    /// Does what was due: wakes the sleeper, expires the ask, runs the call.
+    fn fire(self) {
+        match self {
+            Due::Wake(waker) => {
+                if let Some(waker) = waker.upgrade() {
+                    waker.wake();
+                }
+            }
+            Due::Expire(pending) => pending.expire(),
+            Due::Call(call) => call(),
+        }
     }
 }
 
-impl Eq for Entry {}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
+/// The queue key of everything due at `nanos` since the epoch, or before.
+fn last_key(nanos: u64) -> u128 {
+    (u128::from(nanos) << 64) | u128::from(u64::MAX)
 }
 
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
+/// Nanoseconds as a `u64`, saturating (584 years).
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl ManualClock {
@@ -122,7 +129,14 @@ impl ManualClock {
         ManualClock {
             shared: Arc::new(Shared {
                 epoch: Instant::now(),
-                state: Mutex::new(State::default()),
+                elapsed: AtomicU64::new(0),
+                state: Mutex::new(State {
+                    elapsed: 0,
+                    next_seq: 0,
+                    due: DueQueue::new(),
+                    batch: Vec::new(),
+                    sweep_at: 0,
+                }),
             }),
         }
     }
@@ -134,7 +148,7 @@ impl ManualClock {
 
     /// How far this clock has been moved on since it was made.
     pub fn elapsed(&self) -> Duration {
-        self.shared.lock().elapsed
+        Duration::from_nanos(self.shared.elapsed.load(Ordering::Acquire))
     }
 
     /// Moves time on by `by`, and fires everything due by then, earliest
@@ -144,30 +158,38 @@ impl ManualClock {
     /// What is woken runs on its system's threads after this returns;
     /// timers it then starts are due from the new time.
     pub fn advance(&self, by: Duration) {
-        let due = {
+        let batch = {
             let mut state = self.shared.lock();
-            state.elapsed += by;
-            let now = self.shared.epoch + state.elapsed;
-            let mut due = Vec::new();
-            while state.due.peek().is_some_and(|next| next.0.at <= now) {
-                if let Some(Reverse(entry)) = state.due.pop() {
-                    due.push(entry.what);
-                }
-            }
-            due
+            let elapsed = state.elapsed.saturating_add(nanos(by));
+            self.shared.set_elapsed(&mut state, elapsed);
+            let mut batch = std::mem::take(&mut state.batch);
+            Shared::take_until(&mut state, last_key(elapsed), &mut batch);
+            batch
         };
-        // Outside the lock: waking and expiring run other code.
-        for what in due {
-            match what {
-                Due::Wake(waker) => {
-                    if let Some(waker) = waker.upgrade() {
-                        waker.wake();
-                    }
-                }
-                Due::Expire(pending) => pending.expire(),
-                Due::Call(call) => call(),
-            }
-        }
+        self.shared.fire(batch);
+    }
+
+    /// Moves time on to the earliest wait not yet due, if any, and fires
+    /// everything due then; returns how far it moved. What a simulation
+    /// does when nothing can run: [`next_due`](Self::next_due) and
+    /// [`advance`](Self::advance) in one step, taking the earliest entry
+    /// out once rather than finding it twice.
+    pub(crate) fn advance_to_next(&self) -> Option<Duration> {
+        let (batch, by) = {
+            let mut state = self.shared.lock();
+            let (key, first) = state.due.pop_until(u128::MAX)?;
+            // The high half of the key: nanoseconds since the epoch.
+            let at = u64::try_from(key >> 64).unwrap_or(u64::MAX);
+            let by = at.saturating_sub(state.elapsed);
+            let elapsed = state.elapsed.max(at);
+            self.shared.set_elapsed(&mut state, elapsed);
+            let mut batch = std::mem::take(&mut state.batch);
+            batch.push(first);
+            Shared::take_until(&mut state, last_key(elapsed), &mut batch);
+            (batch, by)
+        };
+        self.shared.fire(batch);
+        Some(Duration::from_nanos(by))
     }
 
     /// How many waits (sleeps, timers, ask deadlines) are not yet due.
@@ -176,7 +198,7 @@ impl ManualClock {
             .lock()
             .due
             .iter()
-            .filter(|entry| entry.0.what.is_live())
+            .filter(|what| what.is_live())
             .count()
     }
 
@@ -190,7 +212,9 @@ impl ManualClock {
     /// When the earliest wait not yet due is, if any: how far to
     /// [`advance`](Self::advance) for something to happen.
     pub fn next_due(&self) -> Option<Instant> {
-        self.shared.lock().due.peek().map(|entry| entry.0.at)
+        let first = self.shared.lock().due.first()?;
+        let at = u64::try_from(first >> 64).unwrap_or(u64::MAX);
+        Some(self.shared.epoch + Duration::from_nanos(at))
     }
 }
 
@@ -203,7 +227,7 @@ impl Default for ManualClock {
 impl fmt::Debug for ManualClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ManualClock")
-            .field("elapsed", &self.shared.lock().elapsed)
+            .field("elapsed", &self.elapsed())
             .finish_non_exhaustive()
     }
 }
@@ -216,26 +240,56 @@ impl From<ManualClock> for Clock {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // Only heap operations run under the lock.
+        // Only queue operations run under the lock.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn now(&self) -> Instant {
-        self.epoch + self.lock().elapsed
+        self.epoch + Duration::from_nanos(self.elapsed.load(Ordering::Acquire))
+    }
+
+    /// Sets the time, under the lock that `state` is guarded by.
+    fn set_elapsed(&self, state: &mut State, elapsed: u64) {
+        state.elapsed = elapsed;
+        self.elapsed.store(elapsed, Ordering::Release);
+    }
+
+    /// Takes out every entry whose key is at most `limit`, earliest first,
+    /// into `batch`.
+    fn take_until(state: &mut State, limit: u128, batch: &mut Vec<Due>) {
+        while let Some((_, what)) = state.due.pop_until(limit) {
+            batch.push(what);
+        }
+    }
+
+    /// Fires `batch` in order, outside the lock (waking and expiring run
+    /// other code, which may add waits), then keeps its allocation for the
+    /// next batch.
+    fn fire(&self, mut batch: Vec<Due>) {
+        for what in batch.drain(..) {
+            what.fire();
+        }
+        let mut state = self.lock();
+        if state.batch.capacity() < batch.capacity() {
+            state.batch = batch;
+        }
     }
 
     /// Adds `what`, due `at`; gives it back if it is due already. One
     /// lock for both, so that an `advance` cannot come between them.
     fn add(&self, at: Instant, what: Due) -> Option<Due> {
         let mut state = self.lock();
-        if at <= self.epoch + state.elapsed {
+        let at = nanos(at.saturating_duration_since(self.epoch));
+        if at <= state.elapsed {
             return Some(what);
         }
         let seq = state.next_seq;
         state.next_seq += 1;
-        state.due.push(Reverse(Entry { at, seq, what }));
+        state
+            .due
+            .push((u128::from(at) << 64) | u128::from(seq), what);
         if state.due.len() >= state.sweep_at {
-            state.due.retain(|entry| entry.0.what.is_live());
+            state.due.retain(Due::is_live);
             state.sweep_at = (state.due.len() * 2).max(SWEEP_MIN);
         }
         None
@@ -248,7 +302,7 @@ impl TimeSource for Shared {
     }
 
     fn since_start(&self) -> Duration {
-        self.lock().elapsed
+        Duration::from_nanos(self.elapsed.load(Ordering::Acquire))
     }
 
     fn sleep_until(self: Arc<Self>, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send>> {
@@ -307,7 +361,7 @@ impl Future for ManualSleep {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::AtomicBool;
     use std::task::Waker;
 
     use super::*;

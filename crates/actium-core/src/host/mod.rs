@@ -16,6 +16,7 @@
 
 mod clock;
 pub(crate) mod deadline;
+mod due;
 mod executor;
 mod manual;
 mod sim;

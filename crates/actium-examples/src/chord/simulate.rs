@@ -181,6 +181,10 @@ pub struct Scale {
     pub messages: Option<u64>,
     /// A digest of every join and lookup, in order.
     pub digest: Digest,
+    /// The simulation's own digest ([`Simulation::digest`]): every
+    /// scheduling choice and every jump of virtual time, a finer check
+    /// that two runs were the same than `digest`.
+    pub trace_digest: u64,
     /// The wall time the simulation ran, and the wall time it took to end
     /// it (dropping every node's system).
     pub wall: (Duration, Duration),
@@ -212,6 +216,7 @@ pub fn scale(
     let start = Instant::now();
     let mut scale = sim.run(driver.scale(duration))??;
     let ran = start.elapsed();
+    scale.trace_digest = sim.digest();
     if teardown {
         drop(sim);
     } else {
@@ -350,6 +355,7 @@ impl Driver<'_> {
             elapsed: clock.now() - start,
             messages: None,
             digest: self.digest,
+            trace_digest: 0,
             wall: (Duration::ZERO, Duration::ZERO),
         })
     }

@@ -13,10 +13,12 @@ use actium::prelude::*;
 use tokio::sync::oneshot;
 
 use super::id::{BITS, Id};
+use fingers::Fingers;
 use route::{call, find_successor};
 
 pub use super::protocol::{Entry, Found, Hop, LookupError, NodeState, Peer};
 
+mod fingers;
 mod route;
 
 /// How a node maintains itself.
@@ -87,8 +89,8 @@ pub struct ChordNode {
     /// The successor list, nearest first, without this node: empty while
     /// it is alone, when its successor is itself.
     successors: Vec<Peer>,
-    /// `fingers[i]` = successor(n + 2^i); the paper counts from 1.
-    fingers: Vec<Option<Peer>>,
+    /// `finger[i]` = successor(n + 2^i).
+    fingers: Fingers,
     /// The keys this node is responsible for, and replicas of its
     /// predecessors' keys.
     data: BTreeMap<String, Vec<u8>>,
@@ -109,7 +111,7 @@ impl ChordNode {
             me: None,
             predecessor: None,
             successors: Vec::new(),
-            fingers: vec![None; BITS],
+            fingers: Fingers::new(),
             data: BTreeMap::new(),
             view: None,
             pauses: Pauses {
@@ -249,7 +251,7 @@ impl ChordNode {
     #[ask]
     pub fn closest_preceding_finger(&self, id: Id) -> Peer {
         // for i = m downto 1: if (finger[i].node ∈ (n, id)) return finger[i].node
-        let fingers = self.fingers.iter().rev().flatten();
+        let fingers = self.fingers.descending();
         let successors = self.successors.iter().rev();
         let closest = fingers
             .chain(successors)
@@ -408,8 +410,7 @@ impl ChordNode {
                     .map(|f| f.successor),
             };
             if let Some(finger) = &finger {
-                let old = this.with(|node| node.fingers[i].replace(finger.clone()));
-                changed |= old.as_ref() != Some(finger);
+                changed |= this.with(|node| node.fingers.set(i, finger.clone()));
             }
             previous = finger;
         }
@@ -564,11 +565,7 @@ impl ChordNode {
             id: self.id,
             predecessor: self.predecessor.as_ref().map(|p| p.id),
             successors: self.successors.iter().map(|s| s.id).collect(),
-            fingers: self
-                .fingers
-                .iter()
-                .map(|f| f.as_ref().map(|f| f.id))
-                .collect(),
+            fingers: self.fingers.ids(),
             keys: self.data.len(),
             quiet: [p.stabilize, p.fix_fingers, p.check_predecessor] == [self.config.slowest; 3],
         }

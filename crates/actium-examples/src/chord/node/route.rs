@@ -60,28 +60,47 @@ pub(super) async fn find_successor(
 /// says: "a list of alternate nodes, easily found in the finger table
 /// entries preceding that of the failed node" — the closest finger of n'
 /// that precedes the failed one.
+///
+/// The messages take their latency as [`call`]'s do, but each answer's
+/// way back is waited together with the next request's way out (see
+/// [`Trip`]): the same virtual times, half the waits.
 async fn find_predecessor(
     this: &mut Reentrant<ChordNode>,
     id: Id,
 ) -> Result<(Peer, Peer, u32), LookupError> {
+    let mut trip = Trip::default();
+    let found = walk(this, &mut trip, id).await;
+    trip.arrive().await;
+    found
+}
+
+/// The moves of [`find_predecessor`], the last answer's way back owed in
+/// `trip`.
+async fn walk(
+    this: &mut Reentrant<ChordNode>,
+    trip: &mut Trip,
+    id: Id,
+) -> Result<(Peer, Peer, u32), LookupError> {
     let unreachable = |peer: &Peer| LookupError::Unreachable(peer.id);
     let (mut n1, timeout) = this.with(|node| (node.me().clone(), node.config.call_timeout));
-    let successor = call(this, n1.id, || n1.node.successor().timeout(timeout)).await;
-    let mut successor = successor.map_err(|_| unreachable(&n1))?;
+    let successor = trip.call(this, n1.id, || n1.node.successor().timeout(timeout));
+    let mut successor = successor.await.map_err(|_| unreachable(&n1))?;
     let mut hops = 0;
     // while (id ∉ (n', n'.successor])
     while !id.between_incl(n1.id, successor.id) {
         // n' = n'.closest_preceding_finger(id)
         let mut before = id;
         loop {
-            let next = call(this, n1.id, || {
+            let next = trip.call(this, n1.id, || {
                 n1.node.closest_preceding_finger(before).timeout(timeout)
             });
             let next = next.await.map_err(|_| unreachable(&n1))?;
             if next == n1 {
                 return Err(LookupError::NoRoute { at: n1.id, id });
             }
-            match call(this, next.id, || next.node.successor().timeout(timeout)).await {
+            let next_successor =
+                trip.call(this, next.id, || next.node.successor().timeout(timeout));
+            match next_successor.await {
                 Ok(next_successor) => {
                     (n1, successor) = (next, next_successor);
                     break;
@@ -92,6 +111,54 @@ async fn find_predecessor(
         hops += 1;
     }
     Ok((n1, successor, hops))
+}
+
+/// The latency a run of calls owes: the last answer's way back, not yet
+/// waited. A lookup reads and writes none of the caller's state between
+/// an answer's arrival and its next request, so waiting the two together
+/// — one timer rather than two — sends every request and uses every
+/// answer at the same virtual instant as waiting each apart would. (The
+/// latencies are drawn in another order, so a seed's run differs from one
+/// that waits them apart, but replays as well.)
+#[derive(Default)]
+struct Trip {
+    owed: Duration,
+}
+
+impl Trip {
+    /// A call from the node `this` is to node `to`, as [`call`], after the
+    /// way back of the previous answer.
+    async fn call<F: Future>(
+        &mut self,
+        this: &mut Reentrant<ChordNode>,
+        to: Id,
+        request: impl FnOnce() -> F,
+    ) -> F::Output {
+        let out = latency(this, to);
+        wait(std::mem::take(&mut self.owed) + out).await;
+        let answer = request().await;
+        self.owed = latency(this, to);
+        answer
+    }
+
+    /// Waits what is still owed: the last answer arrives.
+    async fn arrive(self) {
+        wait(self.owed).await;
+    }
+}
+
+/// How long one message from the node `this` is to node `to` takes (zero
+/// without [`Config::latency`](super::Config::latency)).
+fn latency(this: &mut Reentrant<ChordNode>, to: Id) -> Duration {
+    this.with_context(|node, ctx| node.delay(ctx, to))
+        .unwrap_or_default()
+}
+
+/// Sleeps `duration` of the system's time, unless it is zero.
+async fn wait(duration: Duration) {
+    if !duration.is_zero() {
+        actium::sleep(duration).await;
+    }
 }
 
 /// A call from the node `this` is to node `to`: the request takes the
@@ -111,7 +178,5 @@ pub(super) async fn call<F: Future>(
 
 /// Waits as long as one message from the node `this` is to node `to` takes.
 async fn travel(this: &mut Reentrant<ChordNode>, to: Id) {
-    if let Some(delay) = this.with_context(|node, ctx| node.delay(ctx, to)) {
-        actium::sleep(delay).await;
-    }
+    wait(latency(this, to)).await;
 }

@@ -1,0 +1,94 @@
+//! A node's finger table (the paper's Fig. 3): `finger[i]` =
+//! successor(n + 2^i), kept beside the distinct fingers in order, which
+//! is what routing scans.
+
+use super::Peer;
+use crate::chord::id::{BITS, Id};
+
+/// The finger table of one node.
+pub(super) struct Fingers {
+    /// `entries[i]` = successor(n + 2^i), once fixed; the paper counts
+    /// from 1.
+    entries: Vec<Option<Peer>>,
+    /// The fixed entries from the highest down, each run of one node kept
+    /// once. In a ring of N nodes all but about log2 N of the m = 64
+    /// fingers repeat the one below, so the scan for the closest
+    /// preceding finger — once per hop of every lookup — reads about
+    /// log2 N entries rather than 64, and touches less memory.
+    distinct: Vec<Peer>,
+}
+
+impl Fingers {
+    /// A table with no finger fixed yet.
+    pub(super) fn new() -> Self {
+        Fingers {
+            entries: vec![None; BITS],
+            distinct: Vec::new(),
+        }
+    }
+
+    /// Sets `finger[i]`; returns whether it named another node before.
+    pub(super) fn set(&mut self, i: usize, finger: Peer) -> bool {
+        let old = self.entries[i].replace(finger);
+        let changed = old.as_ref() != self.entries[i].as_ref();
+        if changed {
+            self.distinct.clear();
+            for finger in self.entries.iter().rev().flatten() {
+                if self.distinct.last() != Some(finger) {
+                    self.distinct.push(finger.clone());
+                }
+            }
+        }
+        changed
+    }
+
+    /// The fixed fingers from `finger[m]` down to `finger[1]`, a node that
+    /// several consecutive fingers name once: the order in which "for i =
+    /// m downto 1" meets them.
+    pub(super) fn descending(&self) -> std::slice::Iter<'_, Peer> {
+        self.distinct.iter()
+    }
+
+    /// Every finger's identifier, `None` where not yet fixed.
+    pub(super) fn ids(&self) -> Vec<Option<Id>> {
+        self.entries
+            .iter()
+            .map(|finger| finger.as_ref().map(|finger| finger.id))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chord::node::{ChordNode, Config};
+
+    #[test]
+    fn descending_meets_the_same_nodes_in_the_same_order_as_all_entries() {
+        // Any node will do: `Peer`s compare by identifier.
+        let sim = actium::sim::Simulation::new(1);
+        let home = sim.node("home").expect("a simulated node");
+        let chord = ChordNode::new(Id(1), Config::default());
+        let node = sim.run(async { home.spawn(chord) }).expect("ran");
+        let peer = |id| Peer {
+            id: Id(id),
+            node: node.clone(),
+        };
+        let mut fingers = Fingers::new();
+        assert!(fingers.descending().next().is_none());
+        for (i, id) in [(0, 5), (1, 5), (2, 9), (5, 9), (6, 40), (63, 5)] {
+            assert!(fingers.set(i, peer(id)));
+        }
+        assert!(!fingers.set(1, peer(5)), "the same node again");
+        let all: Vec<u64> = (fingers.entries.iter().rev().flatten())
+            .map(|finger| finger.id.0)
+            .collect();
+        let mut runs = all;
+        runs.dedup();
+        let distinct: Vec<u64> = fingers.descending().map(|finger| finger.id.0).collect();
+        assert_eq!(distinct, runs);
+        assert_eq!(distinct, [5, 40, 9, 5]);
+        assert_eq!(fingers.ids()[2], Some(Id(9)));
+        assert_eq!(fingers.ids()[3], None);
+    }
+}
