@@ -317,12 +317,7 @@ impl<'a> Message<'a> {
             }
             None => quote!(::core::option::Option::None),
         };
-        let blocking = method.options.blocking.is_some();
-        let info = quote!(#private::MethodInfo {
-            name: #name_str,
-            timeout: #timeout,
-            blocking: #blocking,
-        });
+        let info = quote!(#private::MethodInfo { name: #name_str, timeout: #timeout });
         // Arguments and replies must be able to cross to the actor's thread;
         // checking here points the error at the user's own type.
         let checks = types.iter().copied().chain(self.reply.as_ref()).map(|ty| {
