@@ -408,7 +408,8 @@ impl Receiving {
     /// A probe says the sender has sent up to `sent` in `epoch`: answered
     /// with [`acknowledgement`](Self::acknowledgement) on `Accept`.
     pub(crate) fn probed(&mut self, epoch: u32, sent: u64) -> Arrival {
-        self.check(epoch, sent + 1)
+        // No sender numbers that far: a forged probe, never an overflow.
+        self.check(epoch, sent.saturating_add(1))
     }
 
     fn check(&mut self, epoch: u32, next: u64) -> Arrival {
