@@ -5,95 +5,14 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use actium::Error;
-use actium::nats::{Credentials, NatsNode, NatsNodeBuilder};
+use actium::nats::{Credentials, NatsNode};
 use actium::prelude::*;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rcgen::{CertificateParams, KeyPair};
+use support::auth::{Counter, Scratch, ca, refused, server, two_nodes_talk};
 use support::{Cluster, NatsServer, free_port, wait_until};
-
-#[derive(Default)]
-struct Counter {
-    count: u64,
-}
-
-#[actor(remote)]
-impl Counter {
-    #[tell]
-    fn add(&mut self, amount: u64) {
-        self.count += amount;
-    }
-
-    #[ask]
-    fn count(&self) -> u64 {
-        self.count
-    }
-}
-
-/// A directory of the test's own, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "actium-nats-{name}-{}-{}",
-            std::process::id(),
-            free_port()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A server with `args` on a free port, without JetStream.
-fn server(args: &[&str]) -> NatsServer {
-    let args: Vec<String> = args.iter().map(ToString::to_string).collect();
-    NatsServer::with_args(free_port(), &args, false)
-}
-
-/// Two nodes configured by `configure` call each other.
-fn two_nodes_talk(server: NatsServer, configure: impl Fn(NatsNodeBuilder) -> NatsNodeBuilder) {
-    let cluster = Cluster::on(server, 2, |_, builder| configure(builder));
-    let url = cluster.node(0).url("counter");
-    cluster.run(0, async {
-        cluster
-            .node(0)
-            .register("counter", &Counter::default().spawn())
-            .unwrap();
-    });
-    let counter = cluster
-        .run(1, cluster.node(1).lookup::<Counter>(&url))
-        .unwrap();
-    cluster.run(1, async { counter.add(2) }).unwrap();
-    assert_eq!(cluster.run(1, counter.count()).unwrap(), 2);
-}
-
-/// Starting a node configured by `configure` on `url` fails with
-/// `Error::Listen`; its reason.
-fn refused(url: &str, configure: impl FnOnce(NatsNodeBuilder) -> NatsNodeBuilder) -> String {
-    let system = System::builder().start().unwrap();
-    let builder = NatsNode::builder().server(url).system(system.handle());
-    let result = system.block_on(configure(builder).start());
-    system.shutdown();
-    match result {
-        Err(Error::Listen { reason, .. }) => reason,
-        other => panic!("expected Listen, got {other:?}"),
-    }
-}
 
 #[test]
 fn nodes_join_with_a_user_and_password_and_not_without() {
@@ -143,12 +62,6 @@ fn nodes_join_with_an_nkey_and_not_without() {
     two_nodes_talk(server, |builder| {
         builder.credentials(Credentials::NKey(seed.clone()))
     });
-}
-
-fn ca() -> CertifiedIssuer<'static, KeyPair> {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
 }
 
 #[test]
