@@ -5,17 +5,21 @@
 //! refused (`Error::Listen`) without them or with ones the server does not
 //! trust.
 
+/// The credential tests' shared set-up (kept out of `support` because it
+/// needs `rcgen`, which the other crates that reuse `support` lack).
+#[path = "support/auth.rs"]
+mod auth;
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actium::nats::Credentials;
+use auth::{Scratch, ca, refused, server, two_nodes_talk};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use nkeys::KeyPair;
 use rcgen::{CertificateParams, CertifiedIssuer};
-use support::auth::{Scratch, ca, refused, server, two_nodes_talk};
 use support::free_port;
 
 /// A JWT of NATS' decentralised auth: `claims` (JSON, without the common

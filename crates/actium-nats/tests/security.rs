@@ -3,6 +3,10 @@
 //! other clients of the same server from calling, stopping or
 //! impersonating the cluster's actors.
 
+/// The credential tests' shared set-up (kept out of `support` because it
+/// needs `rcgen`, which the other crates that reuse `support` lack).
+#[path = "support/auth.rs"]
+mod auth;
 mod support;
 
 use std::time::Duration;
@@ -10,8 +14,8 @@ use std::time::Duration;
 use actium::Error;
 use actium::nats::{Credentials, NatsNode};
 use actium::prelude::*;
+use auth::{Counter, Scratch, ca, refused, server, two_nodes_talk};
 use rcgen::{CertificateParams, KeyPair};
-use support::auth::{Counter, Scratch, ca, refused, server, two_nodes_talk};
 use support::{Cluster, NatsServer, free_port, wait_until};
 
 #[test]

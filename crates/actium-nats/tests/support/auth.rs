@@ -10,7 +10,7 @@ use actium::nats::{NatsNode, NatsNodeBuilder};
 use actium::prelude::*;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa};
 
-use super::{Cluster, NatsServer, free_port};
+use crate::support::{Cluster, NatsServer, free_port};
 
 #[derive(Default)]
 pub struct Counter {

@@ -2,8 +2,6 @@
 //! port, stopped when the test ends, and a small cluster of nodes on it.
 #![allow(dead_code)]
 
-pub mod auth;
-
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
