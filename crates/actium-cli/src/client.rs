@@ -56,7 +56,7 @@ impl ClientNode {
         // `nats://<cluster>/<node id>`: the node joins `<cluster>`; the
         // address itself is checked when asking.
         let cluster = rest.split('/').next().unwrap_or_default();
-        let builder = crate::nats::builder(join.nats, cluster)?.system(&system.handle());
+        let builder = crate::nats::builder(join.nats, cluster)?.system(system.handle());
         system
             .block_on(builder.start())
             .map(ClientNode::Nats)
