@@ -98,12 +98,18 @@ pub struct Stats {
 /// `actium top`.
 #[derive(Args, Debug)]
 pub struct Top {
-    /// The node to watch, as its nodes know it: `tcp://host:port`.
+    /// The node to watch, as its nodes know it: `tcp://host:port`, or
+    /// (built with the `nats` feature) `nats://<cluster>/<node id>` as
+    /// `actium nats nodes` lists it, with `--server`.
     pub node: String,
-    /// The cluster's cookie; by default `ACTIUM_COOKIE`, else
-    /// `~/.actium.cookie`, as nodes read it.
+    /// The cluster's cookie, for a `tcp://` node; by default
+    /// `ACTIUM_COOKIE`, else `~/.actium.cookie`, as nodes read it.
     #[arg(long)]
     pub cookie: Option<String>,
+    /// For a `nats://` node: the NATS server, credentials and secret.
+    #[cfg(feature = "nats")]
+    #[command(flatten)]
+    pub nats: crate::nats::Connection,
     /// How often to ask the node for a snapshot.
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     pub interval: Duration,
@@ -126,12 +132,18 @@ pub struct Top {
 /// `actium observe`.
 #[derive(Args, Debug)]
 pub struct Observe {
-    /// The node to watch, as its nodes know it: `tcp://host:port`.
+    /// The node to watch, as its nodes know it: `tcp://host:port`, or
+    /// (built with the `nats` feature) `nats://<cluster>/<node id>` as
+    /// `actium nats nodes` lists it, with `--server`.
     pub node: String,
-    /// The cluster's cookie; by default `ACTIUM_COOKIE`, else
-    /// `~/.actium.cookie`, as nodes read it.
+    /// The cluster's cookie, for a `tcp://` node; by default
+    /// `ACTIUM_COOKIE`, else `~/.actium.cookie`, as nodes read it.
     #[arg(long)]
     pub cookie: Option<String>,
+    /// For a `nats://` node: the NATS server, credentials and secret.
+    #[cfg(feature = "nats")]
+    #[command(flatten)]
+    pub nats: crate::nats::Connection,
     /// Where to serve the page. The page has no password: keep it on the
     /// loopback interface unless every user of the network may watch.
     #[arg(long, default_value = "127.0.0.1:0")]

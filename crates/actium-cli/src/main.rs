@@ -8,6 +8,7 @@
 //! actium nats names --server nats://127.0.0.1:4222 --cluster shop
 //! actium top tcp://127.0.0.1:4000 --cookie secret
 //! actium observe tcp://127.0.0.1:4000 --cookie secret --actors workers,cache
+//! actium top nats://shop/00000000075bcd15 --server nats://127.0.0.1:4222
 //! ```
 //!
 //! Bad lines in a trace (a crash cut the last one short, an edit broke
@@ -17,11 +18,13 @@
 //!
 //! Layout: `args` is the command line as clap sees it; `top` is the live
 //! view of a node in a terminal, `observe` the same and a live sequence
-//! diagram on a local web page; this file reads the traces and runs the command; `nats`
+//! diagram on a local web page, both asking from a `client` node (TCP,
+//! or NATS with the feature); this file reads the traces and runs the command; `nats`
 //! is `actium nats …` (feature `nats`, which needs Rust 1.89: `cargo
 //! install actium-cli --features nats`).
 
 mod args;
+mod client;
 #[cfg(feature = "nats")]
 mod nats;
 mod observe;

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use actium_nats::{ClusterView, Credentials, NatsNode};
+use actium_nats::{ClusterView, Credentials, NatsNode, NatsNodeBuilder};
 use clap::{Args, Subcommand};
 
 /// `actium nats …`.
@@ -23,13 +23,22 @@ pub enum NatsCommand {
 /// How to reach the NATS server, and which cluster.
 #[derive(Args, Debug)]
 pub struct Server {
+    #[command(flatten)]
+    pub connection: Connection,
+    /// The Actium cluster's name.
+    #[arg(long)]
+    pub cluster: String,
+}
+
+/// How to reach the NATS server: its URLs, credentials, TLS, and the
+/// cluster's secret (also for `actium top` and `actium observe` given a
+/// `nats://` node).
+#[derive(Args, Debug)]
+pub struct Connection {
     /// A NATS server URL (`nats://` or `tls://`); repeat for the servers
     /// of one NATS cluster.
     #[arg(long = "server", default_value = "nats://127.0.0.1:4222")]
     pub servers: Vec<String>,
-    /// The Actium cluster's name.
-    #[arg(long)]
-    pub cluster: String,
     /// User name (with --password).
     #[arg(long, requires = "password")]
     pub user: Option<String>,
@@ -99,23 +108,40 @@ pub fn run(command: NatsCommand) -> Result<(), String> {
 }
 
 async fn connect(server: Server) -> Result<ClusterView, String> {
+    builder(&server.connection, &server.cluster)?
+        .view()
+        .await
+        .map_err(|error| error.to_string())
+}
+
+/// A node builder for `cluster` with the server, credentials, TLS and
+/// secret of `connection`.
+pub fn builder(connection: &Connection, cluster: &str) -> Result<NatsNodeBuilder, String> {
     let mut builder = NatsNode::builder()
-        .servers(server.servers)
-        .cluster(server.cluster);
-    let credentials = match (server.user, server.password, server.token, server.creds) {
-        (Some(user), Some(password), _, _) => Some(Credentials::UserPassword { user, password }),
-        (_, _, Some(token), _) => Some(Credentials::Token(token)),
-        (_, _, _, Some(path)) => Some(Credentials::CredsFile(path)),
+        .servers(connection.servers.iter().cloned())
+        .cluster(cluster);
+    let credentials = match (
+        &connection.user,
+        &connection.password,
+        &connection.token,
+        &connection.creds,
+    ) {
+        (Some(user), Some(password), _, _) => Some(Credentials::UserPassword {
+            user: user.clone(),
+            password: password.clone(),
+        }),
+        (_, _, Some(token), _) => Some(Credentials::Token(token.clone())),
+        (_, _, _, Some(path)) => Some(Credentials::CredsFile(path.clone())),
         _ => None,
     };
     if let Some(credentials) = credentials {
         builder = builder.credentials(credentials);
     }
-    if let Some(ca) = server.tls_ca {
-        builder = builder.tls_root_certificate(ca);
+    if let Some(ca) = &connection.tls_ca {
+        builder = builder.tls_root_certificate(ca.clone());
     }
-    if let Some(path) = server.secret_file {
-        let mut secret = std::fs::read(&path)
+    if let Some(path) = &connection.secret_file {
+        let mut secret = std::fs::read(path)
             .map_err(|error| format!("cannot read the secret file {}: {error}", path.display()))?;
         while secret
             .last()
@@ -125,5 +151,5 @@ async fn connect(server: Server) -> Result<ClusterView, String> {
         }
         builder = builder.secret(secret);
     }
-    builder.view().await.map_err(|error| error.to_string())
+    Ok(builder)
 }

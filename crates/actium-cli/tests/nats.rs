@@ -1,15 +1,20 @@
 //! `actium nats nodes` and `actium nats names` against a real
-//! `nats-server` with JetStream and two real nodes.
+//! `nats-server` with JetStream and two real nodes; `actium top` and
+//! `actium observe` watching a node of such a cluster.
 #![cfg(feature = "nats")]
 
 // The NATS tests' helpers: a server of the test's own, a small cluster.
 #[path = "../../actium-nats/tests/support/mod.rs"]
 mod support;
+// `actium observe` run as a child and its page read over HTTP.
+#[path = "support/mod.rs"]
+mod observe_support;
 
 use std::process::{Command, Output};
 
 use actium::prelude::*;
-use support::{Cluster, wait_until};
+use observe_support::Observer;
+use support::{Cluster, NatsServer, wait_until};
 
 struct Greeter;
 
@@ -89,4 +94,66 @@ fn no_server_and_bad_cluster_names_fail_clearly() {
     let out = actium(&["nats", "nodes", "--server", &url, "--cluster", "a.b"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("a.b"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn top_draws_the_actors_of_a_nats_clusters_node() {
+    let cluster = Cluster::start(1);
+    let url = cluster.server.url();
+    let greeter = cluster.run(0, async { Greeter.spawn() });
+    cluster.node(0).register("greeter", &greeter).unwrap();
+    let watched = cluster.node(0).address().to_owned();
+
+    let out = actium(&[
+        "top", &watched, "--server", &url, "--frames", "1", "--width", "160",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let frame = text(&out.stdout);
+    assert!(frame.contains("greeter → Greeter#"), "{frame}");
+}
+
+#[test]
+fn top_of_a_node_that_is_not_in_the_cluster_fails_with_a_reason() {
+    let cluster = Cluster::start(1);
+    let url = cluster.server.url();
+    let out = actium(&[
+        "top",
+        "nats://test/00000000000000ff",
+        "--server",
+        &url,
+        "--frames",
+        "1",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("cannot get a snapshot of nats://test/00000000000000ff"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn observe_serves_a_nats_nodes_actors_and_its_last_messages() {
+    let cluster = Cluster::on(NatsServer::start(), 1, |_, builder| {
+        builder.flight_recorder(1_000)
+    });
+    let url = cluster.server.url();
+    let greeter = cluster.run(0, async { Greeter.spawn() });
+    cluster.node(0).register("greeter", &greeter).unwrap();
+    for _ in 0..3 {
+        assert_eq!(cluster.run(0, greeter.greet()).unwrap(), 1);
+    }
+    let watched = cluster.node(0).address().to_owned();
+
+    let observer = Observer::start(&watched, &["--server", &url, "--actors", "greeter"]);
+    let state = observer.state_when("the greeter and a diagram", |s| {
+        s["events"].as_u64() > Some(0)
+            && s["names"]
+                .as_array()
+                .is_some_and(|names| names.iter().any(|n| n["name"] == "greeter"))
+    });
+    assert!(state["problem"].is_null(), "{state}");
+    let (status, svg) = observer.get("/api/diagram.svg");
+    assert_eq!(status, 200, "{svg}");
+    assert!(svg.contains("greet"), "the calls are drawn: {svg}");
 }

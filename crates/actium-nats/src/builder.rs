@@ -45,6 +45,7 @@ pub struct NatsNodeBuilder {
     seal: Seal,
     window: Window,
     system: Option<SystemHandle>,
+    flight_recorder: Option<usize>,
 }
 
 impl NatsNodeBuilder {
@@ -58,6 +59,7 @@ impl NatsNodeBuilder {
             seal: Seal::default(),
             window: flow::DEFAULT_WINDOW,
             system: None,
+            flight_recorder: None,
         }
     }
 
@@ -179,6 +181,20 @@ impl NatsNodeBuilder {
         self
     }
 
+    /// Keeps the last `events` messages, answers, signals and names of the
+    /// node's system in a flight recorder (at most
+    /// [`MAX_FLIGHT_EVENTS`](actium_core::observe::MAX_FLIGHT_EVENTS)),
+    /// which the cluster's nodes read with [`NatsNode::recent`] and
+    /// `actium observe` draws, as a TCP node's `flight_recorder`. Off by
+    /// default: while off it costs nothing. A system keeps one recorder:
+    /// if it already records, the node starts without one, with a
+    /// warning, and answers with
+    /// [`RecentError::Off`](actium_core::observe::RecentError::Off).
+    pub fn flight_recorder(mut self, events: usize) -> Self {
+        self.flight_recorder = Some(events);
+        self
+    }
+
     /// Connects to NATS without joining the cluster, for a read-only view
     /// of its nodes and names (what the `actium nats` command shows). Uses
     /// the servers, credentials, TLS settings and cluster name given; the
@@ -291,6 +307,11 @@ impl NatsNodeBuilder {
             ),
         ];
         shared.set_tasks(started);
+        if let Some(events) = self.flight_recorder
+            && let Err(error) = transport::start_flight_recorder(&shared.system, events)
+        {
+            tracing::warn!(node = %shared.address, %error, "no flight recorder");
+        }
         tracing::info!(node = %shared.address, server = %self.connect.describe(), "node joined through NATS");
         Ok(NatsNode { shared })
     }

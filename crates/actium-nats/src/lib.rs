@@ -30,6 +30,8 @@
 //!   stream (or found to follow a gap), and its frames dispatched.
 //! - `node` — [`NatsNode`]: look-ups, and what the node does with each
 //!   frame; implements the core's `Resolver` seam.
+//! - `observe` — asking another node for its snapshot and its flight
+//!   recorder's last events (what `actium top` and `actium observe` show).
 //! - `spawn` — remote spawn: the types other nodes may spawn here
 //!   (`allow_spawn`), and spawning on another node (`spawn_on`).
 //! - `members` — the nodes alive in the cluster, from their heartbeats.
@@ -71,6 +73,7 @@ mod local;
 mod members;
 pub mod names;
 mod node;
+mod observe;
 mod outbound;
 mod peer;
 mod spawn;

@@ -1,6 +1,7 @@
 //! `actium observe`: a local web page watching a running node.
 //!
-//! The CLI starts a client node (as `actium top` does) and a small HTTP
+//! The CLI starts a client node (`client`, as `actium top` does: TCP, or
+//! NATS for a `nats://` node) and a small HTTP
 //! server (tiny_http) on 127.0.0.1. A poller thread asks the node, each
 //! interval, for its snapshot and for the last messages of its flight
 //! recorder, draws those as an SVG sequence diagram with actium-trace's
@@ -24,13 +25,12 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use actium_core::System;
-use actium_remote::Node;
 use tiny_http::{Header, Method, Response, Server};
 
 use state::Watch;
 
 use crate::args::Observe;
-use crate::top;
+use crate::client::{ClientNode, Join};
 
 const PAGE: &str = include_str!("page.html");
 
@@ -51,19 +51,24 @@ pub fn run(observe: &Observe) -> Result<(), String> {
         .workers(1)
         .start()
         .map_err(|error| format!("cannot start a system: {error}"))?;
-    let result =
-        top::client_node(&system, "actium-observe", observe.cookie.as_deref()).and_then(|node| {
-            // The first line of standard output is where to look: scripts
-            // and tests read it.
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "http://{bound}/")
-                .and_then(|()| out.flush())
-                .map_err(|error| format!("cannot write: {error}"))?;
-            drop(out);
-            let served = serve(&system, &node, observe, &server);
-            node.shutdown();
-            served
-        });
+    let join = Join {
+        name: "actium-observe",
+        cookie: observe.cookie.as_deref(),
+        #[cfg(feature = "nats")]
+        nats: &observe.nats,
+    };
+    let result = ClientNode::start(&system, &observe.node, &join).and_then(|node| {
+        // The first line of standard output is where to look: scripts
+        // and tests read it.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "http://{bound}/")
+            .and_then(|()| out.flush())
+            .map_err(|error| format!("cannot write: {error}"))?;
+        drop(out);
+        let served = serve(&system, &node, observe, &server);
+        node.shutdown();
+        served
+    });
     system.shutdown();
     result
 }
@@ -75,7 +80,12 @@ fn lock(watch: &Mutex<Watch>) -> std::sync::MutexGuard<'_, Watch> {
 
 /// Polls the node on a thread and answers HTTP requests on this one
 /// until `--exit-after` (or forever).
-fn serve(system: &System, node: &Node, observe: &Observe, server: &Server) -> Result<(), String> {
+fn serve(
+    system: &System,
+    node: &ClientNode,
+    observe: &Observe,
+    server: &Server,
+) -> Result<(), String> {
     let watch = Arc::new(Mutex::new(Watch::default()));
     let deadline = observe.exit_after.map(|d| Instant::now() + d);
     let interval_ms = u64::try_from(observe.interval.as_millis()).unwrap_or(u64::MAX);
@@ -102,7 +112,7 @@ fn serve(system: &System, node: &Node, observe: &Observe, server: &Server) -> Re
 /// Asks the node each interval until `stopped` says the server ended.
 fn poll(
     system: &System,
-    node: &Node,
+    node: &ClientNode,
     observe: &Observe,
     watch: &Mutex<Watch>,
     stopped: &mpsc::Receiver<()>,
@@ -127,22 +137,19 @@ fn poll(
 /// if anything did.
 fn poll_once(
     system: &System,
-    node: &Node,
+    node: &ClientNode,
     observe: &Observe,
     watch: &Mutex<Watch>,
 ) -> Option<String> {
-    let snapshot = match top::ask(system, node, &observe.node) {
+    let snapshot = match node.snapshot(system, &observe.node) {
         Ok(snapshot) => snapshot,
         Err(problem) => {
             lock(watch).view.problem = Some(problem.clone());
             return Some(problem);
         }
     };
-    let diagram = state::resolve(&snapshot, &observe.actors).and_then(|actors| {
-        system
-            .block_on(node.recent(&observe.node, &actors, observe.last))
-            .map_err(|error| format!("no diagram: {error}"))
-    });
+    let diagram = state::resolve(&snapshot, &observe.actors)
+        .and_then(|actors| node.recent(system, &observe.node, &actors, observe.last));
     let (diagram, events) = match diagram {
         Ok(events) => {
             let (svg, drawn) = state::diagram(&state::records(&events, &snapshot));

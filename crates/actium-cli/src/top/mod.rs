@@ -1,8 +1,9 @@
 //! `actium top`: a live view of a running node, like htop for actors.
 //!
-//! The CLI starts a node of its own (a client, on an ephemeral port of
-//! 127.0.0.1) with the cluster's cookie and asks the watched node for its
-//! snapshot over the authenticated node protocol every interval. `view`
+//! The CLI starts a node of its own (`client`: on an ephemeral port of
+//! 127.0.0.1 with the cluster's cookie, or a node of the watched node's
+//! NATS cluster) and asks the watched node for its snapshot over the
+//! authenticated node protocol every interval. `view`
 //! draws what it knows as a pure function, so the same code draws on the
 //! terminal (crossterm) and, with `--frames`, on ratatui's in-memory
 //! backend, printed as text.
@@ -15,7 +16,6 @@ use std::time::Duration;
 
 use actium_core::System;
 use actium_core::observe::SystemSnapshot;
-use actium_remote::Node;
 use crossterm::event::{self, Event, KeyCode, KeyEventKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -24,6 +24,7 @@ use ratatui::buffer::Buffer;
 pub use view::{View, draw};
 
 use crate::args::Top;
+use crate::client::{ClientNode, Join};
 
 /// How the actor table is sorted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -62,26 +63,18 @@ pub fn run(top: &Top) -> Result<(), String> {
     result
 }
 
-/// Starts the node the CLI asks from: a client on an ephemeral port of
-/// 127.0.0.1, with the cluster's cookie (`cookie`, else where nodes read
-/// it).
-pub fn client_node(system: &System, name: &str, cookie: Option<&str>) -> Result<Node, String> {
-    system
-        .block_on(async {
-            let mut builder = Node::builder()
-                .listen("tcp://127.0.0.1:0")
-                .name(name)
-                .system(system.handle());
-            if let Some(cookie) = cookie {
-                builder = builder.cookie(cookie);
-            }
-            builder.start().await
-        })
-        .map_err(|error| format!("cannot start a node to ask from: {error}"))
+/// How the CLI joins to watch `top.node`.
+fn join(top: &Top) -> Join<'_> {
+    Join {
+        name: "actium-top",
+        cookie: top.cookie.as_deref(),
+        #[cfg(feature = "nats")]
+        nats: &top.nats,
+    }
 }
 
 fn watch(system: &System, top: &Top) -> Result<(), String> {
-    let node = client_node(system, "actium-top", top.cookie.as_deref())?;
+    let node = ClientNode::start(system, &top.node, &join(top))?;
     let mut view = View {
         sort: top.sort,
         ..View::default()
@@ -94,17 +87,10 @@ fn watch(system: &System, top: &Top) -> Result<(), String> {
     result
 }
 
-/// Asks the node at `url` for its snapshot; the error says why not.
-pub fn ask(system: &System, node: &Node, url: &str) -> Result<SystemSnapshot, String> {
-    system
-        .block_on(node.snapshot(url))
-        .map_err(|error| format!("cannot get a snapshot of {url}: {error}"))
-}
-
 /// `--frames N`: prints N frames as text, one interval apart.
 fn print_frames(
     system: &System,
-    node: &Node,
+    node: &ClientNode,
     top: &Top,
     view: &mut View,
     frames: usize,
@@ -113,7 +99,7 @@ fn print_frames(
         .map_err(|error| format!("cannot draw: {error}"))?;
     let mut out = std::io::stdout().lock();
     for n in 1..=frames {
-        view.update(ask(system, node, &top.node)?);
+        view.update(node.snapshot(system, &top.node)?);
         terminal
             .draw(|frame| draw(frame, view))
             .map_err(|error| format!("cannot draw: {error}"))?;
@@ -144,14 +130,19 @@ pub fn buffer_text(buffer: &Buffer) -> String {
 
 /// The live view: snapshots come from a fetching thread, keys from the
 /// terminal, until `q`.
-fn interactive(system: &System, node: &Node, top: &Top, view: &mut View) -> Result<(), String> {
+fn interactive(
+    system: &System,
+    node: &ClientNode,
+    top: &Top,
+    view: &mut View,
+) -> Result<(), String> {
     let (sender, snapshots) = mpsc::channel();
     // Dropped when the view ends: the fetcher stops waiting at once.
     let (stop, stopped) = mpsc::channel::<()>();
     std::thread::scope(|scope| {
         scope.spawn(move || {
             loop {
-                let answer = ask(system, node, &top.node);
+                let answer = node.snapshot(system, &top.node);
                 if sender.send(answer).is_err() {
                     return;
                 }

@@ -6,6 +6,8 @@ use std::time::SystemTime;
 
 use crate::base::ActorId;
 use crate::cell::ErasedCell;
+#[cfg(feature = "metrics")]
+use crate::host::TaskHandle;
 use crate::observe::{ActorSnapshot, StatsRead, SystemSnapshot};
 use crate::runtime::SystemHandle;
 
@@ -58,6 +60,49 @@ impl SystemHandle {
             names,
             network: None,
         }
+    }
+
+    /// Publishes this system's [`snapshot`](SystemHandle::snapshot)
+    /// through the `metrics` recorder installed in the process (see
+    /// [`SystemSnapshot::publish`] for the metrics) every `period` of the
+    /// system's clock — virtual under simulation, as timers are — the
+    /// first one period from now (a zero period counts as one
+    /// millisecond). With the `metrics` feature.
+    ///
+    /// Runs until the system shuts down or the returned handle is
+    /// aborted; dropping the handle leaves it running, and it keeps no
+    /// reference that would keep the system alive. Each round costs one
+    /// snapshot and one update per metric and actor type. Method times
+    /// and errors are counted only by a system started with
+    /// [`SystemBuilder::metrics`](crate::SystemBuilder::metrics). A
+    /// node's connections and bytes are in the node's own snapshot
+    /// (`Node::local_snapshot`), not in this one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use std::time::Duration;
+    /// # actium::launch(Mode::Tasks, async {
+    /// // With a recorder installed (e.g. metrics-exporter-prometheus):
+    /// let publishing = SystemHandle::current().publish_metrics_every(Duration::from_secs(10));
+    /// // … and to stop before the system does:
+    /// publishing.abort();
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn publish_metrics_every(&self, period: std::time::Duration) -> TaskHandle {
+        let system = Arc::downgrade(&self.shared);
+        let mut interval = self.clock().interval(period);
+        self.shared.spawn_task(async move {
+            loop {
+                interval.tick().await;
+                let Some(shared) = system.upgrade() else {
+                    return;
+                };
+                SystemHandle::from_shared(shared).snapshot().publish();
+            }
+        })
     }
 }
 
