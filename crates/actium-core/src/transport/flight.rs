@@ -119,9 +119,16 @@ mod tests {
     fn a_system_without_flight_recorder_says_how_to_start_one() {
         let system = System::builder().workers(1).start().expect("a system");
         let off = recent(&system.handle(), &[], 10).expect_err("no recorder");
-        assert!(off.to_string().contains("Node::builder().flight_recorder"));
+        let tcp = off.to_string();
+        assert!(
+            tcp.contains("`Node::builder().flight_recorder(n)`"),
+            "{tcp}"
+        );
         let nats = off.from_node(NodeKind::Nats).to_string();
-        assert!(nats.contains("NatsNode::builder().flight_recorder"), "{nats}");
+        assert!(
+            nats.contains("NatsNode::builder().flight_recorder"),
+            "{nats}"
+        );
         system.shutdown();
     }
 }
