@@ -95,13 +95,13 @@ mod tests {
     fn a_request_naming_too_many_actors_is_refused_before_any_scan() {
         let system = System::builder().workers(1).start().expect("a system");
         let handle = system.handle();
-        start_flight_recorder(&handle, 16).expect("no other recorder");
+        start_flight_recorder(handle, 16).expect("no other recorder");
         let node = NodeId::from_u64(7);
         let many: Vec<ActorId> = (0..=MAX_RECENT_ACTORS as u64)
             .map(|local| ActorId::new(node, local))
             .collect();
         assert_eq!(
-            recent(&handle, &many, 10),
+            recent(handle, &many, 10),
             Err(RecentError::TooManyActors {
                 asked: MAX_RECENT_ACTORS + 1,
                 limit: MAX_RECENT_ACTORS,
@@ -109,7 +109,7 @@ mod tests {
         );
         // At the limit the actors are checked: none is known here.
         assert_eq!(
-            recent(&handle, &many[..MAX_RECENT_ACTORS], 10),
+            recent(handle, &many[..MAX_RECENT_ACTORS], 10),
             Err(RecentError::UnknownActor(many[0]))
         );
         system.shutdown();
@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn a_system_without_flight_recorder_says_how_to_start_one() {
         let system = System::builder().workers(1).start().expect("a system");
-        let off = recent(&system.handle(), &[], 10).expect_err("no recorder");
+        let off = recent(system.handle(), &[], 10).expect_err("no recorder");
         let tcp = off.to_string();
         assert!(
             tcp.contains("`Node::builder().flight_recorder(n)`"),
