@@ -122,6 +122,7 @@ fn a_request_naming_another_host_is_refused_and_nothing_allows_other_origins() {
         for host in ["evil.example".to_owned(), format!("evil.example:{port}")] {
             let (status, _, body) = get_as(&observer.url, path, &host);
             assert_eq!(status, 403, "{path} for {host}: {body}");
+            assert!(body.contains("only for localhost"), "{body}");
             assert!(!body.contains("ponger"), "{body}");
         }
     }

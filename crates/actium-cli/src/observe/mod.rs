@@ -230,7 +230,12 @@ fn answer(request: tiny_http::Request, watch: &Mutex<Watch>, node: &str, page: &
             (
                 403,
                 text,
-                "this server answers only for its own address".to_owned(),
+                format!(
+                    "actium observe answers only for localhost or an IP address with port {}, \
+                     not for {}",
+                    page.port,
+                    host.unwrap_or_default()
+                ),
             )
         } else if *request.method() != Method::Get {
             (405, text, "only GET".to_owned())
