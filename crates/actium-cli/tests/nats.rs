@@ -110,6 +110,12 @@ fn top_draws_the_actors_of_a_nats_clusters_node() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let frame = text(&out.stdout);
     assert!(frame.contains("greeter → Greeter#"), "{frame}");
+    // The header shows the node's network part, as for a TCP node.
+    assert!(
+        frame.contains(&format!("actium top — {watched}  actors")),
+        "{frame}"
+    );
+    assert!(!frame.contains("in 0 B  out 0 B"), "bytes counted: {frame}");
 }
 
 #[test]

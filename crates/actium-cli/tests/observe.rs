@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{COOKIE, Demo, Observer, handled};
+use support::{COOKIE, Demo, Observer, TRICKY, get_as, handled};
 
 #[test]
 fn observe_serves_the_nodes_actors_as_json_and_their_messages_as_svg() {
@@ -109,5 +109,73 @@ fn the_wrong_cookie_shows_on_the_page_and_on_standard_error() {
     assert!(
         errors.contains("cannot get a snapshot of tcp://"),
         "{errors}"
+    );
+}
+
+#[test]
+fn a_request_naming_another_host_is_refused_and_nothing_allows_other_origins() {
+    let demo = Demo::start(true);
+    let observer = Observer::start(&demo.address, &["--cookie", COOKIE]);
+    let port = observer.url.rsplit(':').next().expect("a port").to_owned();
+    // A page of evil.example that rebound its name to 127.0.0.1.
+    for path in ["/", "/api/state.json", "/api/diagram.svg"] {
+        for host in ["evil.example".to_owned(), format!("evil.example:{port}")] {
+            let (status, _, body) = get_as(&observer.url, path, &host);
+            assert_eq!(status, 403, "{path} for {host}: {body}");
+            assert!(body.contains("only for localhost"), "{body}");
+            assert!(!body.contains("ponger"), "{body}");
+        }
+    }
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let (status, head, page) = get_as(&observer.url, "/", &host);
+        assert_eq!(status, 200, "{host}: {head}");
+        let head = head.to_ascii_lowercase();
+        assert!(!head.contains("access-control-"), "no CORS: {head}");
+        assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+        let policy = head
+            .lines()
+            .find_map(|line| line.strip_prefix("content-security-policy: "))
+            .expect("a policy");
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .expect("a nonce");
+        assert!(
+            page.contains(&format!("<script nonce=\"{nonce}\">")),
+            "the page's own script carries the policy's nonce"
+        );
+    }
+}
+
+#[test]
+fn texts_from_the_node_reach_the_page_escaped() {
+    let demo = Demo::start(true);
+    let name = format!("{TRICKY}-name");
+    demo.trick(&name, TRICKY);
+    let observer = Observer::start(&demo.address, &["--cookie", COOKIE]);
+    let state = observer.state_when("the tricky actor's row", |s| {
+        s["actors"]
+            .as_array()
+            .is_some_and(|actors| actors.iter().any(|a| a["name"] == name.as_str()))
+    });
+    // JSON keeps the text as it is: the page sets it as text, not markup.
+    assert!(state["problem"].is_null(), "{state}");
+    let (status, svg) = observer.get("/api/diagram.svg");
+    assert_eq!(status, 200, "{svg}");
+    assert!(
+        !svg.contains("<script") && !svg.contains("<img") && !svg.contains("\"q\""),
+        "nothing from the node is markup: {svg}"
+    );
+    assert!(
+        svg.contains("&lt;script&gt;alert(&quot;x&quot;)"),
+        "the name and the error are drawn escaped: {svg}"
+    );
+    assert!(svg.contains("&amp;amp;&quot;q&quot;&apos;"), "{svg}");
+    let (status, page) = observer.get("/");
+    assert_eq!(status, 200);
+    assert!(
+        !page.contains("innerHTML"),
+        "the page adds text as text and the diagram as parsed SVG"
     );
 }

@@ -13,9 +13,13 @@ mod support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use support::{COOKIE, Demo, Observer};
+
+/// A name that would mark the page if the browser ran it as markup.
+const MARKING: &str = r#"<img src=x onerror="document.body.dataset.pwned=1">&"q"<script>document.body.dataset.pwned=2<\script>"#;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -26,9 +30,13 @@ fn dump_dom(url: &str, budget_ms: u32) -> String {
         Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: run `bash scripts/install-chromium` (as root)"
     );
+    // One profile a launch: two browsers on one profile refuse to start,
+    // and the tests run in parallel.
+    static LAUNCHES: AtomicUsize = AtomicUsize::new(0);
     let profile = std::env::temp_dir().join(format!(
-        "actium-observe-browser-{}-{budget_ms}",
-        std::process::id()
+        "actium-observe-browser-{}-{}",
+        std::process::id(),
+        LAUNCHES.fetch_add(1, Ordering::Relaxed)
     ));
     let child = Command::new(CHROMIUM)
         .args([
@@ -109,5 +117,33 @@ fn the_page_shows_the_actors_and_the_diagram_and_updates_in_chromium() {
     assert!(
         handled_after > handled_before,
         "handled went from {handled_before} to {handled_after}"
+    );
+}
+
+#[test]
+#[ignore = "starts Chromium; run by .ci/run"]
+fn texts_from_the_node_run_no_script_in_chromium() {
+    let demo = Demo::start(true);
+    demo.trick(MARKING, MARKING);
+    let observer = Observer::start(&demo.address, &["--cookie", COOKIE]);
+    observer.state_when("the tricky actor's row and a diagram", |s| {
+        s["events"].as_u64() > Some(0)
+            && s["actors"]
+                .as_array()
+                .is_some_and(|actors| actors.iter().any(|a| a["name"] == MARKING))
+    });
+    let dom = dump_dom(&format!("{}/", observer.url), 3_000);
+    assert!(dom.contains("<svg"), "the diagram is drawn: {dom}");
+    assert!(
+        dom.contains("&lt;img src=x onerror="),
+        "the name shows as text: {dom}"
+    );
+    assert!(
+        !dom.contains("data-pwned"),
+        "a script from the node ran: {dom}"
+    );
+    assert!(
+        !dom.contains("<img"),
+        "markup from the node was built: {dom}"
     );
 }

@@ -509,7 +509,7 @@ impl Shared {
             }),
             // What `actium top` and `Node::snapshot` ask for: this node's
             // actors and their counters.
-            Request::Snapshot => NodeAnswer::Snapshot(Box::new(self.system.snapshot())),
+            Request::Snapshot => NodeAnswer::Snapshot(Box::new(self.local_snapshot())),
             Request::Recent { actors, last } => {
                 NodeAnswer::Recent(transport::recent(&self.system, &actors, last))
             }

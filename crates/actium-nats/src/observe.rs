@@ -4,17 +4,60 @@
 //! signatures and errors as a TCP node's. The requests and answers are
 //! the node protocol's own (`Request::Snapshot`, `Request::Recent`),
 //! published to the node's subject as spawn requests are; `node` answers
-//! them.
+//! them, with the network part of its snapshot from here
+//! ([`Shared::local_snapshot`]).
 
-use actium_core::observe::{RecentEvent, SystemSnapshot};
+use std::sync::atomic::Ordering;
+
+use actium_core::observe::{NetworkSnapshot, NodeKind, RecentEvent, SystemSnapshot};
 use actium_core::{ActorId, Error, NodeId, transport};
 use actium_remote::RecentRequestError;
 use actium_remote::protocol::{NodeAnswer, Request, from_peer};
 
 use crate::address;
-use crate::node::NatsNode;
+use crate::node::{NatsNode, Shared};
+
+impl Shared {
+    /// This node's snapshot, with what it knows of its network: the
+    /// other nodes of the cluster it hears (as `connections`: a NATS node
+    /// has one connection, to its server, and talks to each member
+    /// through it), and the payload bytes its NATS client received and
+    /// sent (the client's own statistics: every subject this node
+    /// subscribes to, protocol overhead not counted).
+    pub(crate) fn local_snapshot(&self) -> SystemSnapshot {
+        let mut snapshot = self.system.snapshot();
+        let statistics = self.client.statistics();
+        snapshot.network = Some(NetworkSnapshot {
+            address: self.address.clone(),
+            connections: u64::try_from(self.members.list().len()).unwrap_or(u64::MAX),
+            bytes_in: statistics.in_bytes.load(Ordering::Relaxed),
+            bytes_out: statistics.out_bytes.load(Ordering::Relaxed),
+        });
+        snapshot
+    }
+}
 
 impl NatsNode {
+    /// A snapshot of this node's system (see
+    /// [`SystemHandle::snapshot`](actium_core::SystemHandle::snapshot)),
+    /// with its network part: the cluster's other nodes it hears, as
+    /// `connections`, and the bytes its NATS client received and sent.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use actium::nats::NatsNode;
+    /// # use actium::prelude::*;
+    /// # actium::launch(Mode::Tasks, async {
+    /// let node = NatsNode::builder().cluster("shop").start().await?;
+    /// let network = node.local_snapshot().network.expect("a node's");
+    /// println!("{} other nodes heard", network.connections);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    pub fn local_snapshot(&self) -> SystemSnapshot {
+        self.shared.local_snapshot()
+    }
+
     /// Asks the node at `node` (`nats://<cluster>/<node id>`, as
     /// [`address`](Self::address) and `actium nats nodes` give) for its
     /// snapshot: its actors with their counters and relations, and its
@@ -50,7 +93,7 @@ impl NatsNode {
     pub async fn snapshot(&self, node: &str) -> Result<SystemSnapshot, Error> {
         let target = self.node_of(node)?;
         if target == self.shared.id {
-            return Ok(self.shared.system.snapshot());
+            return Ok(self.shared.local_snapshot());
         }
         match self.ask(target, Request::Snapshot).await? {
             NodeAnswer::Snapshot(snapshot) => Ok(*snapshot),
@@ -70,8 +113,13 @@ impl NatsNode {
     ///
     /// [`RecentRequestError::Node`] as for [`snapshot`](Self::snapshot);
     /// [`RecentRequestError::Refused`] with
-    /// [`RecentError::Off`](actium_core::observe::RecentError::Off) if
-    /// the node keeps no flight recorder, or
+    /// [`RecentError::Off`](actium_core::observe::RecentError::Off) (naming
+    /// [`NatsNodeBuilder::flight_recorder`](crate::NatsNodeBuilder::flight_recorder))
+    /// if the node keeps no flight recorder,
+    /// [`RecentError::TooManyActors`](actium_core::observe::RecentError::TooManyActors)
+    /// for more than
+    /// [`MAX_RECENT_ACTORS`](actium_core::observe::MAX_RECENT_ACTORS)
+    /// actors, or
     /// [`RecentError::UnknownActor`](actium_core::observe::RecentError::UnknownActor)
     /// for an actor it does not know.
     ///
@@ -102,14 +150,18 @@ impl NatsNode {
         let target = self.node_of(node)?;
         if target == self.shared.id {
             return transport::recent(&self.shared.system, actors, last)
-                .map_err(RecentRequestError::Refused);
+                .map_err(|error| RecentRequestError::Refused(error.from_node(NodeKind::Nats)));
         }
         let request = Request::Recent {
             actors: actors.to_vec(),
             last,
         };
         match self.ask(target, request).await? {
-            NodeAnswer::Recent(answer) => answer.map_err(RecentRequestError::Refused),
+            // The answering code is the one TCP nodes share: it names the
+            // TCP builder, which this node knows is not the one to use.
+            NodeAnswer::Recent(answer) => {
+                answer.map_err(|error| RecentRequestError::Refused(error.from_node(NodeKind::Nats)))
+            }
             other => Err(self.unexpected(target, &other).into()),
         }
     }

@@ -84,9 +84,53 @@ fn recent_from_a_node_without_a_flight_recorder_is_off() {
     let watched = cluster.node(0).address().to_owned();
     let answer = cluster.run(1, cluster.node(1).recent(&watched, &[], 10));
     assert!(
-        matches!(answer, Err(RecentRequestError::Refused(RecentError::Off))),
+        matches!(
+            answer,
+            Err(RecentRequestError::Refused(RecentError::Off { .. }))
+        ),
         "{answer:?}"
     );
+    // The message says how to turn it on for this kind of node, not for
+    // a TCP one.
+    let message = answer.unwrap_err().to_string();
+    assert!(
+        message.contains("NatsNode::builder().flight_recorder"),
+        "{message}"
+    );
+    let own = cluster.node(1).address().to_owned();
+    let local = cluster.run(1, cluster.node(1).recent(&own, &[], 10));
+    let message = local.unwrap_err().to_string();
+    assert!(
+        message.contains("NatsNode::builder().flight_recorder"),
+        "{message}"
+    );
+}
+
+#[test]
+fn snapshot_carries_the_nodes_network_part() {
+    let cluster = Cluster::start(2);
+    let greeter = cluster.run(0, async { Greeter.spawn() });
+    assert_eq!(cluster.run(0, greeter.greet()).unwrap(), 1);
+    let watched = cluster.node(0).address().to_owned();
+    // The first node hears the second once it has beaten.
+    let mut network = None;
+    for _ in 0..200 {
+        let snapshot = cluster.run(1, cluster.node(1).snapshot(&watched)).unwrap();
+        let part = snapshot
+            .network
+            .expect("a NATS node's snapshot has a network part");
+        if part.connections >= 1 {
+            network = Some(part);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let network = network.expect("the watched node hears the other one");
+    assert_eq!(network.address, watched);
+    assert!(network.bytes_in > 0, "{network:?}");
+    assert!(network.bytes_out > 0, "{network:?}");
+    let local = cluster.node(0).local_snapshot();
+    assert_eq!(local.network.expect("a network part").address, watched);
 }
 
 #[test]

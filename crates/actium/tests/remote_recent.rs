@@ -145,7 +145,10 @@ fn a_node_without_a_flight_recorder_says_so() {
     let target = node.address().to_string();
     let answer = client_system.block_on(client.recent(&target, &[], 10));
     assert!(
-        matches!(answer, Err(RecentRequestError::Refused(RecentError::Off))),
+        matches!(
+            answer,
+            Err(RecentRequestError::Refused(RecentError::Off { .. }))
+        ),
         "{answer:?}"
     );
     assert!(
@@ -173,7 +176,10 @@ fn a_node_without_a_flight_recorder_says_so() {
         .expect("the node starts anyway");
     let answer = client_system.block_on(client.recent(&node.address().to_string(), &[], 10));
     assert!(
-        matches!(answer, Err(RecentRequestError::Refused(RecentError::Off))),
+        matches!(
+            answer,
+            Err(RecentRequestError::Refused(RecentError::Off { .. }))
+        ),
         "{answer:?}"
     );
     client.shutdown();

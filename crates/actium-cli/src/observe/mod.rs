@@ -17,9 +17,18 @@
 //!
 //! What goes wrong with the node is shown on the page and written once
 //! to standard error each time it changes.
+//!
+//! Safety of the page: requests naming another host get 403 (`origin.rs`:
+//! no DNS rebinding) and no answer carries CORS headers, so no other
+//! site's page can read it. Every text from the node reaches the page
+//! through `textContent` or escaped by the SVG renderer, and the page's
+//! Content-Security-Policy runs only its own script (a per-process nonce),
+//! loads nothing from elsewhere and may not be framed.
 
+mod origin;
 mod state;
 
+use std::hash::{BuildHasher as _, RandomState};
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
@@ -89,6 +98,7 @@ fn serve(
     let watch = Arc::new(Mutex::new(Watch::default()));
     let deadline = observe.exit_after.map(|d| Instant::now() + d);
     let interval_ms = u64::try_from(observe.interval.as_millis()).unwrap_or(u64::MAX);
+    let page = Page::new(interval_ms, server_port(server));
     let (stop, stopped) = mpsc::channel::<()>();
     std::thread::scope(|scope| {
         let polled = watch.clone();
@@ -102,7 +112,7 @@ fn serve(
                 Ok(None) => continue,
                 Err(error) => break Err(format!("the web server failed: {error}")),
             };
-            answer(request, &watch, &observe.node, interval_ms);
+            answer(request, &watch, &observe.node, &page);
         };
         drop(stop);
         result
@@ -166,42 +176,92 @@ fn poll_once(
     problem
 }
 
-fn answer(request: tiny_http::Request, watch: &Mutex<Watch>, node: &str, interval_ms: u64) {
-    let path = request.url().split('?').next().unwrap_or_default();
-    let (status, content_type, body): (u16, &str, String) = if *request.method() != Method::Get {
-        (405, "text/plain; charset=utf-8", "only GET".to_owned())
-    } else {
-        match path {
-            "/" | "/index.html" => (
-                200,
-                "text/html; charset=utf-8",
-                PAGE.replace("__INTERVAL_MS__", &interval_ms.to_string()),
+fn server_port(server: &Server) -> u16 {
+    server
+        .server_addr()
+        .to_ip()
+        .map_or(0, |address| address.port())
+}
+
+/// What every answer of the server needs: the page as served, its
+/// script's nonce, and the port that requests must name.
+struct Page {
+    html: String,
+    policy: String,
+    interval_ms: u64,
+    port: u16,
+}
+
+impl Page {
+    fn new(interval_ms: u64, port: u16) -> Page {
+        // The nonce must only be unknown to what the node sends (which
+        // could try to smuggle a script into the page): std's hasher keys
+        // come from the operating system's randomness.
+        let nonce = format!(
+            "{:016x}{:016x}",
+            RandomState::new().hash_one(interval_ms),
+            RandomState::new().hash_one(port)
+        );
+        Page {
+            html: PAGE
+                .replace("__INTERVAL_MS__", &interval_ms.to_string())
+                .replace("__NONCE__", &nonce),
+            policy: format!(
+                "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; \
+                 connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
+                 form-action 'none'; frame-ancestors 'none'"
             ),
-            "/api/state.json" => (
-                200,
-                "application/json",
-                state::json(&lock(watch), node, interval_ms).to_string(),
-            ),
-            "/api/diagram.svg" => match &lock(watch).diagram {
-                Some(Ok(svg)) => (200, "image/svg+xml", svg.clone()),
-                Some(Err(problem)) => (503, "text/plain; charset=utf-8", problem.clone()),
-                None => (
-                    503,
-                    "text/plain; charset=utf-8",
-                    "waiting for the node…".to_owned(),
-                ),
-            },
-            _ => (
-                404,
-                "text/plain; charset=utf-8",
-                format!("nothing at {path}: try /"),
-            ),
+            interval_ms,
+            port,
         }
-    };
+    }
+}
+
+fn answer(request: tiny_http::Request, watch: &Mutex<Watch>, node: &str, page: &Page) {
+    let path = request.url().split('?').next().unwrap_or_default();
+    let host = request
+        .headers()
+        .iter()
+        .find(|header| header.field.equiv("Host"))
+        .map(|header| header.value.as_str());
+    let text = "text/plain; charset=utf-8";
+    let (status, content_type, body): (u16, &str, String) =
+        if !origin::host_allowed(host, page.port) {
+            (
+                403,
+                text,
+                format!(
+                    "actium observe answers only for localhost or an IP address with port {}, \
+                     not for {}",
+                    page.port,
+                    host.unwrap_or_default()
+                ),
+            )
+        } else if *request.method() != Method::Get {
+            (405, text, "only GET".to_owned())
+        } else {
+            match path {
+                "/" | "/index.html" => (200, "text/html; charset=utf-8", page.html.clone()),
+                "/api/state.json" => (
+                    200,
+                    "application/json",
+                    state::json(&lock(watch), node, page.interval_ms).to_string(),
+                ),
+                "/api/diagram.svg" => match &lock(watch).diagram {
+                    Some(Ok(svg)) => (200, "image/svg+xml", svg.clone()),
+                    Some(Err(problem)) => (503, text, problem.clone()),
+                    None => (503, text, "waiting for the node…".to_owned()),
+                },
+                _ => (404, text, format!("nothing at {path}: try /")),
+            }
+        };
     let mut response = Response::from_string(body).with_status_code(status);
+    // No CORS header, ever: other origins must not read these answers.
     for (name, value) in [
         ("Content-Type", content_type),
         ("Cache-Control", "no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Content-Security-Policy", page.policy.as_str()),
     ] {
         if let Ok(header) = Header::from_bytes(name, value) {
             response.add_header(header);

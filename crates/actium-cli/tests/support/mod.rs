@@ -44,6 +44,21 @@ impl Pinger {
     }
 }
 
+/// An actor that answers each request with the error it is given: texts
+/// meant to break out of the page (`<script>`, quotes, `&`).
+pub struct Tricky;
+
+#[actor]
+impl Tricky {
+    #[ask]
+    fn fail(&self, error: String) -> Result<u8, String> {
+        Err(error)
+    }
+}
+
+/// A text that would run a script if a page took it as markup.
+pub const TRICKY: &str = r#"<script>alert("x")<\script><img src=x onerror=alert(1)>&amp;"q"'"#;
+
 /// A node with a `pinger` asking a `ponger` every 10 ms; with a flight
 /// recorder of 1,000 events if `flight`.
 pub struct Demo {
@@ -77,6 +92,22 @@ impl Demo {
             node: Some(node),
             address,
         }
+    }
+}
+
+impl Demo {
+    /// Spawns a [`Tricky`] registered under `name` and asks it once to
+    /// fail with `error`, so the flight recorder holds both texts.
+    pub fn trick(&self, name: &str, error: &str) {
+        let (Some(system), Some(node)) = (&self.system, &self.node) else {
+            return;
+        };
+        system.block_on(async {
+            let tricky = Tricky.spawn();
+            node.register(name, &tricky).expect("registered");
+            let answer = tricky.fail(error.to_owned()).await;
+            assert!(matches!(answer, Ok(Err(_))), "{answer:?}");
+        });
     }
 }
 
@@ -185,7 +216,16 @@ impl Drop for Observer {
 /// code and the body.
 pub fn get(url: &str, path: &str) -> (u16, String) {
     let host = url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).expect("the server listens");
+    let (status, _, body) = get_as(url, path, host);
+    (status, body)
+}
+
+/// `GET path` on `url` with `host` as the `Host` header, as a browser on
+/// another site's page would send it: the status code, the head (status
+/// line and headers) and the body.
+pub fn get_as(url: &str, path: &str, host: &str) -> (u16, String, String) {
+    let address = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).expect("the server listens");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("a timeout");
@@ -198,7 +238,7 @@ pub fn get(url: &str, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {head:?}"));
-    (status, body.to_owned())
+    (status, head.to_owned(), body.to_owned())
 }
 
 /// The `handled` count of the actor registered as `name`, in a state.

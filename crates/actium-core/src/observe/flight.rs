@@ -10,7 +10,7 @@
 //! it; the ring is the system's, so every network layer on the system
 //! answers from the same one.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
@@ -25,6 +25,11 @@ pub const MAX_FLIGHT_EVENTS: usize = 65_536;
 /// The most events one `Recent` answer carries, whatever was asked for:
 /// it must fit a frame, and a diagram of more is unreadable anyway.
 pub const MAX_RECENT: usize = 10_000;
+
+/// The most actors one `Recent` request may name: a diagram of more
+/// lifelines is unreadable, and a node answers a longer list with
+/// [`RecentError::TooManyActors`] rather than check each.
+pub const MAX_RECENT_ACTORS: usize = 1_000;
 
 /// Keeps the last events of a system in a ring: messages, answers,
 /// signals, refusals, timeouts, stops and names (method starts and ends
@@ -93,17 +98,69 @@ pub struct RecentEvent {
 #[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum RecentError {
-    /// The node keeps no flight recorder: it was not asked to
-    /// (`NodeBuilder::flight_recorder`), or its system already had another
-    /// recorder.
+    /// The node keeps no flight recorder: it was not asked to (its
+    /// builder's `flight_recorder`), or its system already had another
+    /// recorder. `node` says which builder, for the message.
     #[error(
-        "the node keeps no flight recorder (start it with `Node::builder().flight_recorder(n)`)"
+        "the node keeps no flight recorder (start it with `{}`)",
+        node.flight_recorder_call()
     )]
-    Off,
+    Off {
+        /// The kind of node that answered, as the client that asked knows
+        /// it.
+        node: NodeKind,
+    },
     /// An actor asked about is neither live on the node nor in its flight
     /// recorder.
     #[error("no actor {0} on the node, live or in its flight recorder")]
     UnknownActor(ActorId),
+    /// The request named more actors than a node looks for at once.
+    #[error("asked about {asked} actors; a node looks for at most {limit} at once")]
+    TooManyActors {
+        /// How many the request named.
+        asked: usize,
+        /// [`MAX_RECENT_ACTORS`].
+        limit: usize,
+    },
+}
+
+/// The network layer a node runs on, so that an error can say how to
+/// configure that node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum NodeKind {
+    /// A TCP node (actium-remote's `Node`): what the core assumes when it
+    /// answers, and what a network layer corrects on its client's side.
+    #[default]
+    Tcp,
+    /// A node of a NATS cluster (actium-nats' `NatsNode`).
+    Nats,
+}
+
+impl NodeKind {
+    /// The builder call that starts a flight recorder on this kind of
+    /// node.
+    pub fn flight_recorder_call(self) -> &'static str {
+        match self {
+            NodeKind::Tcp => "Node::builder().flight_recorder(n)",
+            NodeKind::Nats => "NatsNode::builder().flight_recorder(n)",
+        }
+    }
+}
+
+impl RecentError {
+    /// This error as a node of kind `node` gave it: an
+    /// [`Off`](RecentError::Off) names that node's builder. Network layers
+    /// call it on the answers they receive, since the answering code
+    /// (shared by every layer) does not know which layer asked.
+    #[must_use]
+    pub fn from_node(self, node: NodeKind) -> Self {
+        match self {
+            RecentError::Off { .. } => RecentError::Off { node },
+            other => other,
+        }
+    }
 }
 
 impl FlightRecorder {
@@ -132,15 +189,17 @@ impl FlightRecorder {
     /// of `actors` as sender or receiver — of every actor if `actors` is
     /// empty — oldest first.
     ///
-    /// Takes the ring's lock while it copies what it returns; the
-    /// system's actors recording meanwhile wait for it.
+    /// Takes the ring's lock while it looks through the ring (one set
+    /// lookup an event, whatever the number of actors) and copies what it
+    /// returns; the system's actors recording meanwhile wait for it.
     pub fn recent(&self, actors: &[ActorId], last: usize) -> Vec<RecentEvent> {
         let last = last.min(MAX_RECENT);
+        let wanted: HashSet<ActorId> = actors.iter().copied().collect();
         let ring = self.ring();
         let mut chosen: Vec<RecentEvent> = ring
             .iter()
             .rev()
-            .filter(|event| actors.is_empty() || involves(event, actors))
+            .filter(|event| wanted.is_empty() || involves(event, &wanted))
             .take(last)
             .map(|event| RecentEvent {
                 kind: event.kind,
@@ -160,11 +219,29 @@ impl FlightRecorder {
 
     /// Whether an event in the ring involves `actor`.
     pub fn mentions(&self, actor: ActorId) -> bool {
-        self.ring().iter().any(|event| involves(event, &[actor]))
+        self.unmentioned(HashSet::from([actor])).is_empty()
+    }
+
+    /// Those of `actors` that no event in the ring involves, found in one
+    /// pass over the ring.
+    pub(crate) fn unmentioned(&self, mut actors: HashSet<ActorId>) -> HashSet<ActorId> {
+        if actors.is_empty() {
+            return actors;
+        }
+        let ring = self.ring();
+        for event in ring.iter() {
+            for label in [event.from, event.to].into_iter().flatten() {
+                actors.remove(&label.id());
+            }
+            if actors.is_empty() {
+                break;
+            }
+        }
+        actors
     }
 }
 
-fn involves(event: &Event, actors: &[ActorId]) -> bool {
+fn involves(event: &Event, actors: &HashSet<ActorId>) -> bool {
     [event.from, event.to]
         .into_iter()
         .flatten()

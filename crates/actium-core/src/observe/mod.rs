@@ -50,7 +50,10 @@ mod flight;
 mod metrics;
 mod snapshot;
 
-pub use flight::{FlightRecorder, MAX_FLIGHT_EVENTS, MAX_RECENT, RecentError, RecentEvent};
+pub use flight::{
+    FlightRecorder, MAX_FLIGHT_EVENTS, MAX_RECENT, MAX_RECENT_ACTORS, NodeKind, RecentError,
+    RecentEvent,
+};
 pub use metrics::is_measuring;
 pub(crate) use metrics::{ActorStats, Measuring, RareCounts, StatsRead};
 pub use snapshot::{ActorSnapshot, NetworkSnapshot, SystemSnapshot};

@@ -38,7 +38,12 @@ const PURPLE: &str = "#6a1b9a";
 const ORANGE: &str = "#ef6c00";
 const GREY: &str = "#9e9e9e";
 
-/// Escapes text for XML content and attribute values.
+/// Escapes text for XML content and attribute values. Every text from a
+/// trace (actor names and labels, methods, arguments, answers, errors,
+/// exit reasons, node names and addresses) goes through it: `actium
+/// observe` puts the SVG into a web page. Characters XML 1.0 forbids
+/// (control characters but tab and line ends, U+FFFE, U+FFFF) become
+/// U+FFFD, so that the SVG still parses.
 fn xml(text: &str) -> String {
     super::escaped(text, |c| match c {
         '&' => Some("&amp;"),
@@ -46,6 +51,8 @@ fn xml(text: &str) -> String {
         '>' => Some("&gt;"),
         '"' => Some("&quot;"),
         '\'' => Some("&apos;"),
+        '\t' | '\n' | '\r' => None,
+        '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => Some("\u{fffd}"),
         _ => None,
     })
 }
@@ -537,6 +544,10 @@ mod tests {
     #[test]
     fn text_is_escaped_for_xml() {
         assert_eq!(xml(r#"<a & "b">"#), "&lt;a &amp; &quot;b&quot;&gt;");
+        assert_eq!(
+            xml("a\u{0}b\u{1b}\tc\u{ffff}"),
+            "a\u{fffd}b\u{fffd}\tc\u{fffd}"
+        );
     }
 
     #[test]
