@@ -251,7 +251,7 @@ impl NatsPeer {
     /// is left as it is, so that a reset never calls for another.
     pub(crate) fn reset(&self, epoch: u32, current: u32, system: &SystemHandle) {
         self.down(
-            "disconnected: frames to the node were lost",
+            "disconnected: frames were lost on the way to the node (it found a gap)",
             system,
             Cause::Reset { epoch, current },
         );
