@@ -191,3 +191,51 @@ fn a_stalled_node_fills_its_own_share_of_the_outbox_not_the_others() {
     });
     assert_eq!(served.unwrap(), 100);
 }
+
+/// A probe claiming to come from node `from`, unsealed: it has sent up
+/// to `seq` in `epoch`.
+fn forged_probe(from: u64, epoch: u32, seq: u64) -> Vec<u8> {
+    let mut message = vec![0xAC, 3];
+    message.extend_from_slice(&from.to_be_bytes());
+    message.push(3);
+    message.extend_from_slice(&epoch.to_be_bytes());
+    message.extend_from_slice(&seq.to_be_bytes());
+    message
+}
+
+#[test]
+fn a_stale_probe_after_a_break_breaks_nothing_more() {
+    let cluster = Cluster::start(2);
+    let sink = sink_on(&cluster, 0, 1);
+    // A lost batch breaks the connection once: epoch 1 of node 1's stream
+    // ends, and both sides start over.
+    cluster.node(1).lose_next_batches(1);
+    let broken = cluster.run(1, async {
+        sink.push(vec![1]).unwrap();
+        sink.count().timeout(Duration::from_secs(10)).await
+    });
+    assert!(matches!(broken, Err(Error::NodeDown { .. })), "{broken:?}");
+    support::wait_until("calls work again", || {
+        cluster
+            .run(1, sink.count().timeout(Duration::from_secs(1)))
+            .is_ok()
+    });
+    // A probe of the broken epoch (one that missed the reset, or a
+    // forgery) reaches node 0, which says again that epoch 1 broke. Before
+    // the fix it said so with a `Bye`, and node 1 broke the connection
+    // again (and so on, both ways).
+    let from = cluster.node(1).id().as_u64();
+    let subject = format!("actium.test.node.{}", cluster.node(0).id());
+    let after = cluster.run(1, async {
+        let client = stranger(&cluster).await;
+        client
+            .publish(subject, forged_probe(from, 1, 1).into())
+            .await
+            .unwrap();
+        client.flush().await.unwrap();
+        sink.push(vec![2]).unwrap();
+        sink.count().timeout(Duration::from_secs(10)).await
+    });
+    assert!(after.is_ok(), "{after:?}");
+    assert_eq!(cluster.node(0).stats().gaps, 1, "one break only");
+}
