@@ -10,7 +10,10 @@
 //!   this batch), then one or more frames, each with its 4-byte length
 //!   prefix as over TCP;
 //! - `2` **an acknowledgement**: epoch, and the last sequence number taken;
-//! - `3` **a probe**: epoch, and the last sequence number sent.
+//! - `3` **a probe**: epoch, and the last sequence number sent;
+//! - `4` **a reset**: the epoch of the receiver's stream that broke (or
+//!   ended) at the sender of the reset, and the epoch that sender
+//!   receives (a `u64` holding a `u32`), above which the next must be.
 //!
 //! Integers are big-endian. `flow` says what the streams are for.
 //!
@@ -45,6 +48,7 @@ const ONE_FRAME: u8 = 0;
 const BATCH: u8 = 1;
 const ACK: u8 = 2;
 const PROBE: u8 = 3;
+const RESET: u8 = 4;
 
 /// The batch flag asking the receiver to acknowledge it.
 const ASK_ACK: u8 = 1;
@@ -146,6 +150,9 @@ pub(crate) enum Control {
     Ack { epoch: u32, seq: u64 },
     /// Every frame up to `seq` of `epoch` was sent.
     Probe { epoch: u32, seq: u64 },
+    /// The stream's `epoch` broke (or ended) at its receiver, which
+    /// receives epoch `current`: the sender starts its next above both.
+    Reset { epoch: u32, current: u32 },
 }
 
 /// Encodes `control` from node `from`, for `subject`.
@@ -154,6 +161,7 @@ pub(crate) fn encode_control(from: NodeId, control: Control, seal: &Seal, subjec
     let (kind, epoch, seq) = match control {
         Control::Ack { epoch, seq } => (ACK, epoch, seq),
         Control::Probe { epoch, seq } => (PROBE, epoch, seq),
+        Control::Reset { epoch, current } => (RESET, epoch, u64::from(current)),
     };
     header(&mut out, from, seal.is_sealed(), kind);
     out.put_u32(epoch);
@@ -363,15 +371,19 @@ fn body(bytes: &[u8]) -> Result<Message<'_>, String> {
                 frames,
             })
         }
-        ACK | PROBE => {
+        ACK | PROBE | RESET => {
             let (epoch, seq, at) = epoch_and_seq(rest)?;
             if rest.len() != at {
                 return Err(format!("{} unexpected bytes", rest.len() - at));
             }
-            Ok(Message::Control(if kind == ACK {
-                Control::Ack { epoch, seq }
-            } else {
-                Control::Probe { epoch, seq }
+            Ok(Message::Control(match kind {
+                ACK => Control::Ack { epoch, seq },
+                PROBE => Control::Probe { epoch, seq },
+                _ => Control::Reset {
+                    epoch,
+                    current: u32::try_from(seq)
+                        .map_err(|_| format!("a reset naming epoch {seq}"))?,
+                },
             }))
         }
         other => Err(format!("a message of unknown kind {other}")),
@@ -456,6 +468,10 @@ mod tests {
                 Control::Probe {
                     epoch: 1,
                     seq: u64::MAX,
+                },
+                Control::Reset {
+                    epoch: 4,
+                    current: u32::MAX,
                 },
             ] {
                 let bytes = encode_control(NodeId::from_u64(2), control, &seal, "s");

@@ -148,6 +148,12 @@ pub(crate) struct Sending {
     generation: u64,
     /// Whether an acknowledgement arrived since the last probe check.
     progress: bool,
+    /// The last frame a published batch asked to have acknowledged.
+    requested: u64,
+    /// The window closed with no acknowledgement on its way: the writer
+    /// sends a probe (a request for credit) at once rather than at the
+    /// next heartbeat.
+    wants_credit: bool,
     /// A frame that moves to the next batch, copied once.
     scratch: Vec<u8>,
 }
@@ -276,6 +282,10 @@ impl Sending {
         if full && generation.is_some() {
             self.scheduled = false;
             self.blocked = true;
+            // No batch in flight asked for the acknowledgement that would
+            // open the window (the waiting batch grew after the last one
+            // went): ask now, not a heartbeat later.
+            self.wants_credit |= self.requested <= self.acked;
             return None;
         }
         let before = self.buffer.len();
@@ -303,6 +313,7 @@ impl Sending {
             || self.unrequested.1 >= (window.bytes / 4).max(1);
         if ask_ack {
             self.unrequested = (0, 0);
+            self.requested = self.sent;
         }
         let more = !self.segments.is_empty();
         if !more {
@@ -351,16 +362,42 @@ impl Sending {
         due.then_some((self.epoch, self.sent))
     }
 
+    /// The probe to send at once because the window closed with no
+    /// acknowledgement asked for (once per closing): epoch and last frame
+    /// sent.
+    pub(crate) fn credit_request(&mut self) -> Option<(u32, u64)> {
+        std::mem::take(&mut self.wants_credit).then_some((self.epoch, self.sent))
+    }
+
+    /// The current epoch.
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
     /// Ends the epoch (the connection broke): what waits is dropped, and
     /// the next frame is the first of the next epoch. Returns the bytes
     /// and frames dropped.
     pub(crate) fn reset(&mut self) -> (usize, u64) {
+        self.reset_above(0)
+    }
+
+    /// As [`reset`](Self::reset), with the next epoch above `receiver`
+    /// too: the epoch the receiver is at (it refused this one as older
+    /// than its own). An epoch in which nothing was published is kept:
+    /// the receiver has seen none of it, so it is as new as the next,
+    /// and epochs are not spent by a node that is down for long.
+    pub(crate) fn reset_above(&mut self, receiver: u32) -> (usize, u64) {
         let dropped = (
             self.buffer.len(),
             self.segments.iter().map(|segment| segment.frames).sum(),
         );
+        let next = if self.sent == 0 {
+            self.epoch
+        } else {
+            self.epoch.saturating_add(1)
+        };
         *self = Sending {
-            epoch: self.epoch.saturating_add(1),
+            epoch: next.max(receiver.saturating_add(1)),
             generation: self.generation + 1,
             buffer: std::mem::take(&mut self.buffer),
             ..Sending::default()
@@ -370,15 +407,34 @@ impl Sending {
     }
 }
 
+/// How far ahead of the epoch it receives a receiver follows a sender's
+/// new epoch. A sender moves one epoch per broken connection in which it
+/// published something, so it is never this far ahead; an epoch beyond
+/// is forged (a client of an open cluster) and refused, so that it
+/// cannot make every real epoch look stale.
+pub(crate) const MAX_EPOCH_STEP: u32 = 1 << 16;
+
 /// What the receiving end makes of a batch or a probe.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Arrival {
-    /// In sequence: its frames are delivered.
+    /// In sequence: its frames are delivered (a probe: answered with an
+    /// acknowledgement).
     Accept,
-    /// Of an epoch that ended (or broke) here: dropped without a word.
-    Stale,
-    /// Frames before it were lost (or it repeats some): the connection
-    /// is broken, and why.
+    /// Frames already taken, again (a replayed message, or a probe
+    /// computed before a batch and published after it): dropped, no
+    /// harm done. A probe is answered with an acknowledgement.
+    Duplicate,
+    /// Of an epoch that ended (or broke) here: dropped, and the sender
+    /// told with a reset of that epoch (it may have missed the first),
+    /// which names the epoch received here so that its next is above.
+    Stale {
+        /// The epoch received here.
+        current: u32,
+    },
+    /// Of an epoch too far ahead to be a real sender's: dropped,
+    /// nothing changes.
+    Refused,
+    /// Frames before it were lost: the connection is broken, and why.
     Gap(String),
 }
 
@@ -396,25 +452,58 @@ pub(crate) struct Receiving {
 impl Receiving {
     /// A batch of `frames` frames starting at `first` in `epoch` arrived.
     pub(crate) fn arrive(&mut self, epoch: u32, first: u64, frames: u64) -> Arrival {
-        match self.check(epoch, first) {
-            Arrival::Accept => {
-                self.last += frames;
-                Arrival::Accept
-            }
-            other => other,
+        match self.check(epoch) {
+            Arrival::Accept => {}
+            other => return other,
         }
+        if first <= self.last {
+            // A sender never numbers a frame twice: these were taken.
+            return Arrival::Duplicate;
+        }
+        if first == self.last + 1 {
+            self.last += frames;
+            return Arrival::Accept;
+        }
+        self.broken = true;
+        Arrival::Gap(format!(
+            "frames {}..{first} of epoch {epoch} never arrived",
+            self.last + 1
+        ))
     }
 
     /// A probe says the sender has sent up to `sent` in `epoch`: answered
-    /// with [`acknowledgement`](Self::acknowledgement) on `Accept`.
+    /// with [`acknowledgement`](Self::acknowledgement) on `Accept` and
+    /// `Duplicate`. A probe behind what was taken is harmless: the
+    /// heartbeat computes it before the writer publishes a batch, and it
+    /// may be published after.
     pub(crate) fn probed(&mut self, epoch: u32, sent: u64) -> Arrival {
-        // No sender numbers that far: a forged probe, never an overflow.
-        self.check(epoch, sent.saturating_add(1))
+        match self.check(epoch) {
+            Arrival::Accept => {}
+            other => return other,
+        }
+        match sent.cmp(&self.last) {
+            std::cmp::Ordering::Equal => Arrival::Accept,
+            std::cmp::Ordering::Less => Arrival::Duplicate,
+            std::cmp::Ordering::Greater => {
+                self.broken = true;
+                Arrival::Gap(format!(
+                    "frames {}..={sent} of epoch {epoch} never arrived",
+                    self.last + 1
+                ))
+            }
+        }
     }
 
-    fn check(&mut self, epoch: u32, next: u64) -> Arrival {
+    /// Whether `epoch` is the one received (following it if it is a
+    /// new one within reach).
+    fn check(&mut self, epoch: u32) -> Arrival {
         if epoch < self.epoch || (epoch == self.epoch && self.broken) {
-            return Arrival::Stale;
+            return Arrival::Stale {
+                current: self.epoch,
+            };
+        }
+        if epoch > self.epoch.saturating_add(MAX_EPOCH_STEP) {
+            return Arrival::Refused;
         }
         if epoch > self.epoch {
             // A new epoch: the sender started over after a break.
@@ -422,21 +511,7 @@ impl Receiving {
             self.last = 0;
             self.broken = false;
         }
-        if next == self.last + 1 {
-            return Arrival::Accept;
-        }
-        self.broken = true;
-        Arrival::Gap(if next > self.last + 1 {
-            format!(
-                "frames {}..{next} of epoch {epoch} never arrived",
-                self.last + 1
-            )
-        } else {
-            format!(
-                "frame {next} of epoch {epoch} arrived again after frame {}",
-                self.last
-            )
-        })
+        Arrival::Accept
     }
 
     /// What to acknowledge: every frame up to the last taken.

@@ -172,10 +172,12 @@ impl Shared {
             // Heard again since (it was this node that was cut off): its
             // names stay.
             let gone = |node| nodes.contains(&node) && !members.contains(node);
-            match names.free_nodes(gone).await {
-                Ok(0) => {}
-                Ok(freed) => tracing::info!(freed, "freed the cluster names of nodes gone"),
-                Err(error) => tracing::debug!(%error, "could not free gone nodes' names"),
+            let freed = names.free_nodes(gone).await;
+            if freed.count > 0 {
+                tracing::info!(freed = freed.count, "freed the cluster names of nodes gone");
+            }
+            if let Some(error) = freed.error {
+                tracing::debug!(%error, "could not free some of the gone nodes' names");
             }
         });
     }

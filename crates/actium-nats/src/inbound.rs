@@ -77,12 +77,15 @@ fn batch(
     peer.heard();
     match peer.arrive(epoch, first, frames.frame_count()) {
         Arrival::Accept => {}
-        Arrival::Stale => {
-            // Sent before the sender learnt that its stream broke.
+        Arrival::Stale { current } => {
+            // Sent before the sender learnt that its stream broke (or it
+            // missed the reset that said so: say it again).
             tracing::debug!(peer = %peer.address(), epoch, first, "dropped frames of a broken connection");
-            return;
+            return peer.tell_reset(epoch, current);
         }
-        Arrival::Gap(reason) => return broken(node, &peer, &reason),
+        Arrival::Duplicate => return dropped(node, "a batch of frames already taken (a replay)"),
+        Arrival::Refused => return dropped(node, "a batch of an epoch no node reaches (forged)"),
+        Arrival::Gap(reason) => return broken(node, &peer, epoch, &reason),
     }
     for frame in frames {
         match frame {
@@ -110,11 +113,21 @@ fn control(node: &Shared, from: NodeId, control: Control) {
             };
             peer.heard();
             match peer.probed(epoch, seq) {
-                Arrival::Accept => peer.acknowledge(),
+                // Behind what was taken: computed before a batch that
+                // overtook it, or replayed. No harm: acknowledged.
+                Arrival::Accept | Arrival::Duplicate => peer.acknowledge(),
                 // It still sends in an epoch that broke here: it missed
-                // the goodbye that said so.
-                Arrival::Stale => peer.tell_broken("the connection broke earlier"),
-                Arrival::Gap(reason) => broken(node, &peer, &reason),
+                // the reset that said so. A reset of an epoch it has left
+                // is ignored there, so this never ping-pongs.
+                Arrival::Stale { current } => peer.tell_reset(epoch, current),
+                Arrival::Refused => dropped(node, "a probe of an epoch no node reaches (forged)"),
+                Arrival::Gap(reason) => broken(node, &peer, epoch, &reason),
+            }
+        }
+        Control::Reset { epoch, current } => {
+            if let Some(peer) = node.known(from) {
+                peer.heard();
+                peer.reset(epoch, current, &node.system);
             }
         }
     }
@@ -123,7 +136,7 @@ fn control(node: &Shared, from: NodeId, control: Control) {
 /// Frames from `peer` were lost: NATS dropped them (a slow consumer, a
 /// lost connection, a failover). Never a silent gap: handled as a broken
 /// connection.
-fn broken(node: &Shared, peer: &Arc<NatsPeer>, reason: &str) {
+fn broken(node: &Shared, peer: &Arc<NatsPeer>, epoch: u32, reason: &str) {
     node.counters.gaps.fetch_add(1, Ordering::Relaxed);
     tracing::error!(
         peer = %peer.address(),
@@ -133,7 +146,7 @@ fn broken(node: &Shared, peer: &Arc<NatsPeer>, reason: &str) {
          treated as broken: waiting calls fail with NodeDown, links and monitors \
          fire with noconnection"
     );
-    peer.broken(reason, &node.system);
+    peer.broken(epoch, reason, &node.system);
 }
 
 fn dropped(node: &Shared, reason: &str) {

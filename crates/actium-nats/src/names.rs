@@ -182,6 +182,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// How many times a claim creates the key when the name keeps being
+/// freed between its create and its read.
+const CLAIM_ATTEMPTS: usize = 8;
+
+/// What [`Names::free_nodes`] did.
+#[derive(Debug)]
+pub(crate) struct Freed {
+    /// Names freed.
+    pub(crate) count: usize,
+    /// The first error, if some names could not be freed.
+    pub(crate) error: Option<Error>,
+}
+
 /// How a claim went.
 pub(crate) enum Claim {
     /// The name is this actor's, at this revision.
@@ -263,29 +276,48 @@ impl Names {
         let value = encode(actor);
         let name = key(name);
         let name = name.as_str();
-        let created = match store.create(name, value.clone()).await {
-            Ok(revision) => return Ok(Claim::Won(revision)),
-            Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => error,
-            Err(error) => return Err(self.unreachable(error)),
-        };
-        let entry = store
-            .entry(name)
-            .await
-            .map_err(|error| self.unreachable(error))?;
-        let Some(entry) = entry.filter(|entry| entry.operation == kv::Operation::Put) else {
-            // Freed between the two reads: one more try decides.
-            return match store.create(name, value).await {
-                Ok(revision) => Ok(Claim::Won(revision)),
-                // Another node claimed it in between: it holds the name.
-                Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => {
-                    match holder_of(&store, name).await {
-                        Some(holder) => Ok(Claim::Taken(holder)),
-                        None => Err(self.unreachable(error)),
-                    }
-                }
-                Err(_) => Err(self.unreachable(created)),
+        // A name freed between the create and the read (its holder
+        // stopped, or its node was found gone) is free: create again.
+        // Bounded, so that a name freed and claimed over and over by
+        // others cannot keep this node looping; what it ends with is the
+        // last error.
+        let mut last = None;
+        for _ in 0..CLAIM_ATTEMPTS {
+            let exists = match store.create(name, value.clone()).await {
+                Ok(revision) => return Ok(Claim::Won(revision)),
+                Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => error,
+                Err(error) => return Err(self.unreachable(error)),
             };
-        };
+            let entry = store
+                .entry(name)
+                .await
+                .map_err(|error| self.unreachable(error))?;
+            match entry.filter(|entry| entry.operation == kv::Operation::Put) {
+                Some(entry) => {
+                    return self
+                        .claim_held(&store, name, actor, value, entry, &may_be_alive)
+                        .await;
+                }
+                None => last = Some(exists),
+            }
+        }
+        Err(self.unreachable(format!(
+            "the name was freed and claimed again {CLAIM_ATTEMPTS} times while this node \
+             claimed it{}",
+            last.map(|error| format!(" ({error})")).unwrap_or_default()
+        )))
+    }
+
+    /// The rest of a claim of the key `name`, held in `entry`.
+    async fn claim_held(
+        &self,
+        store: &kv::Store,
+        name: &str,
+        actor: ActorLabel,
+        value: Bytes,
+        entry: kv::Entry,
+        may_be_alive: impl Fn(NodeId) -> bool,
+    ) -> Result<Claim, Error> {
         let holder = decode(&entry.value);
         if holder == Some(actor) {
             return Ok(Claim::Won(entry.revision));
@@ -302,7 +334,7 @@ impl Names {
                 Ok(Claim::Won(revision))
             }
             Err(error) if error.kind() == kv::UpdateErrorKind::WrongLastRevision => {
-                match holder_of(&store, name).await {
+                match holder_of(store, name).await {
                     Some(holder) => Ok(Claim::Taken(holder)),
                     None => Err(self.unreachable(error)),
                 }
@@ -409,22 +441,41 @@ impl Names {
 
     /// Frees every name held by an actor of a node that is `gone`, asked
     /// just before each deletion (a node heard again keeps its names).
-    pub(crate) async fn free_nodes(&self, gone: impl Fn(NodeId) -> bool) -> Result<usize, Error> {
-        let store = self.store().await?;
-        let mut keys = store
-            .keys()
-            .await
-            .map_err(|error| self.unreachable(error))?;
-        let mut freed = 0;
-        // One name that cannot be freed does not keep the others: the
-        // first failure is returned once every name has been tried.
-        let mut failed = None;
+    /// Returns how many were freed, and the first error if some could not
+    /// be (one name that cannot be freed does not keep the others, nor
+    /// hide the count of those that were).
+    pub(crate) async fn free_nodes(&self, gone: impl Fn(NodeId) -> bool) -> Freed {
+        let mut freed = Freed {
+            count: 0,
+            error: None,
+        };
+        let store = match self.store().await {
+            Ok(store) => store,
+            Err(error) => {
+                freed.error = Some(error);
+                return freed;
+            }
+        };
+        let mut keys = match store.keys().await {
+            Ok(keys) => keys,
+            Err(error) => {
+                freed.error = Some(self.unreachable(error));
+                return freed;
+            }
+        };
         while let Some(key) = keys.next().await {
-            let key = key.map_err(|error| self.unreachable(error))?;
+            let key = match key {
+                Ok(key) => key,
+                Err(error) => {
+                    // The listing itself broke: what was freed stays counted.
+                    freed.error.get_or_insert(self.unreachable(error));
+                    break;
+                }
+            };
             let entry = match store.entry(&key).await {
                 Ok(entry) => entry,
                 Err(error) => {
-                    failed.get_or_insert(self.unreachable(error));
+                    freed.error.get_or_insert(self.unreachable(error));
                     continue;
                 }
             };
@@ -433,14 +484,14 @@ impl Names {
             };
             if decode(&entry.value).is_some_and(|actor| gone(actor.id().node())) {
                 match self.delete_at(&key, entry.revision).await {
-                    Ok(()) => freed += 1,
+                    Ok(()) => freed.count += 1,
                     Err(error) => {
-                        failed.get_or_insert(error);
+                        freed.error.get_or_insert(error);
                     }
                 }
             }
         }
-        failed.map_or(Ok(freed), Err)
+        freed
     }
 
     /// After a lost connection: frees the names this node let go of while

@@ -25,7 +25,7 @@ pub(crate) enum Via {
     Alive,
 }
 use crate::builder::NatsNodeBuilder;
-use crate::peer::{NatsPeer, Outbound, Responder};
+use crate::peer::{NatsPeer, Outbound, Refused, Responder};
 
 /// The most other nodes one node keeps track of: a publisher cannot make
 /// a node grow without bound by claiming ever new node ids.
@@ -422,9 +422,7 @@ impl Shared {
             Frame::Request { id, request } => {
                 let answer = self.answer(request);
                 let Some(peer) = peer else { return };
-                if let Err(reason) = peer.send(&Frame::Answer { id, answer }) {
-                    tracing::warn!(%reason, "could not answer a node's request");
-                }
+                respond(peer, id, answer);
             }
             Frame::Bye { reason } => {
                 if via == Via::Alive && self.members.left(from) {
@@ -527,5 +525,24 @@ impl Resolver for Shared {
         self.check_cluster(address, parsed.cluster)?;
         let peer: Arc<dyn Peer> = Shared::peer(self, parsed.node)?;
         Ok(peer)
+    }
+}
+
+/// Sends `answer` to request `id` of `peer`'s node. An answer too large
+/// for one message (a snapshot of many actors) is answered with why,
+/// so that the asker gets a typed error rather than its timeout.
+fn respond(peer: &NatsPeer, id: u64, answer: NodeAnswer) {
+    match peer.send(&Frame::Answer { id, answer }) {
+        Ok(()) => {}
+        Err(Refused::Frame(reason)) => {
+            tracing::warn!(%reason, "a node's request has an answer too large to send");
+            let answer = NodeAnswer::SpawnFailed(format!("the answer cannot be sent: {reason}"));
+            if let Err(reason) = peer.send(&Frame::Answer { id, answer }) {
+                tracing::warn!(%reason, "could not answer a node's request");
+            }
+        }
+        Err(reason @ Refused::Offline(_)) => {
+            tracing::warn!(%reason, "could not answer a node's request");
+        }
     }
 }

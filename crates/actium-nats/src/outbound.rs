@@ -38,6 +38,11 @@ pub(crate) struct Outbound {
     /// The bytes queued for the writer and not yet handed to the NATS
     /// client, streams' outboxes included: at most [`MAX_QUEUED`].
     pub(crate) queued: AtomicUsize,
+    /// The most bytes one peer's stream may hold waiting: a share of
+    /// [`MAX_QUEUED`], so that one node that takes nothing (stalled, or
+    /// giving no credit back) cannot fill the outbox every other node's
+    /// frames share.
+    pub(crate) peer_cap: AtomicUsize,
     /// Whether the NATS client is connected: while it is not, sends fail
     /// at once rather than wait in buffers for a server that may not
     /// come back.
@@ -79,6 +84,11 @@ impl std::fmt::Display for Refused {
 /// refused.
 pub(crate) const MAX_QUEUED: usize = 256 * 1024 * 1024;
 
+/// How many of those bytes may wait for one peer: a quarter, so that at
+/// least three other peers' traffic still fits beside a stalled one, and
+/// far more than a window (4 MiB by default) of a peer that keeps up.
+pub(crate) const PEER_MAX_QUEUED: usize = MAX_QUEUED / 4;
+
 impl Outbound {
     /// The way out of node `from`, with its largest message, secret and
     /// flow-control window, queueing for the writer on `queue`.
@@ -92,6 +102,7 @@ impl Outbound {
         Outbound {
             queue,
             queued: AtomicUsize::new(0),
+            peer_cap: AtomicUsize::new(PEER_MAX_QUEUED),
             connected: AtomicBool::new(true),
             limits: flow::Limits {
                 from,
@@ -175,5 +186,12 @@ impl NatsNode {
     #[doc(hidden)]
     pub fn lose_next_batches(&self, batches: u64) {
         self.shared.out.lose.store(batches, Ordering::Release);
+    }
+
+    /// Not public API: sets how many bytes may wait for one other node
+    /// (a quarter of the outbox by default), so that tests can fill it.
+    #[doc(hidden)]
+    pub fn limit_outbox_per_node(&self, bytes: usize) {
+        self.shared.out.peer_cap.store(bytes, Ordering::Release);
     }
 }

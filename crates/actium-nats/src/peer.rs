@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use actium_core::transport::{self, OutgoingCall, Peer, RemoteSignal, Respond, Response};
 use actium_core::{Clock, Error, NodeId, SystemHandle};
-use actium_remote::protocol::{Frame, NodeAnswer, PendingCalls, Request, Taken};
+use actium_remote::protocol::{Frame, NodeAnswer, PendingCalls, Request, Taken, from_peer};
 use async_nats::Subject;
 use tokio::sync::oneshot;
 
@@ -35,6 +35,11 @@ enum Cause {
     /// declared the other down, this node leaving): nothing more of the
     /// current epochs is taken either way.
     Broken,
+    /// The node found this node's stream to it of `epoch` broken (a gap)
+    /// and receives epoch `current` from this node: only that stream
+    /// starts over, above both, and only if `epoch` is still its epoch
+    /// (a reset that is late, repeated or replayed changes nothing).
+    Reset { epoch: u32, current: u32 },
 }
 
 struct State {
@@ -121,6 +126,17 @@ impl NatsPeer {
     /// if the stream was idle.
     fn push(&self, state: &mut State, frame: &Frame<'_>) -> Result<(), Refused> {
         self.out.open()?;
+        let cap = self.out.peer_cap.load(Ordering::Acquire);
+        if state.sending.buffered() >= cap {
+            // One node that takes nothing must not fill the outbox that
+            // every other node's frames share.
+            return Err(Refused::Offline(format!(
+                "the outbox to this node is full ({} KiB of the node's {} MiB): \
+                 the node is not taking its frames",
+                cap >> 10,
+                crate::outbound::MAX_QUEUED >> 20
+            )));
+        }
         let pushed = state
             .sending
             .push(frame, &self.out.limits)
@@ -160,7 +176,19 @@ impl NatsPeer {
     /// The writer's turn: the next batch of the stream, if the window
     /// allows it (`generation` none: the node is leaving, window or not).
     pub(crate) fn take_batch(&self, generation: Option<u64>) -> Option<flow::Batch> {
-        self.lock().sending.take(generation, &self.out.limits)
+        let (batch, credit) = {
+            let mut state = self.lock();
+            let batch = state.sending.take(generation, &self.out.limits);
+            (batch, state.sending.credit_request())
+        };
+        if let Some((epoch, seq)) = credit
+            && let Err(reason) = self
+                .out
+                .send_control(&self.subject, Control::Probe { epoch, seq })
+        {
+            tracing::debug!(peer = %self.address, %reason, "could not ask for credit");
+        }
+        batch
     }
 
     /// The node acknowledged frames up to `seq` of `epoch`: their credit
@@ -194,27 +222,39 @@ impl NatsPeer {
         }
     }
 
-    /// Frames from the node were lost (`reason`): the connection is
-    /// broken, as a TCP connection that drops. The node is told first, so
-    /// that its goodbye goes out before any frame of this node's next
-    /// epoch.
-    pub(crate) fn broken(&self, reason: &str, system: &SystemHandle) {
-        self.tell_broken(reason);
+    /// Frames of `epoch` from the node were lost (`reason`): the
+    /// connection is broken, as a TCP connection that drops. The node is
+    /// told first, so that its reset goes out before any frame of this
+    /// node's next epoch.
+    pub(crate) fn broken(&self, epoch: u32, reason: &str, system: &SystemHandle) {
+        self.tell_reset(epoch, epoch);
         self.went_down(
             &format!("frames from the node were lost ({reason}): the connection broke"),
             system,
         );
     }
 
-    /// Tells the node that its stream to this one broke (so that it
-    /// drops its side and starts a new epoch).
-    pub(crate) fn tell_broken(&self, reason: &str) {
-        let bye = Frame::Bye {
-            reason: format!("disconnected: frames were lost: {reason}").into(),
-        };
-        if let Err(reason) = self.out.send(&self.subject, &bye) {
+    /// Tells the node that its stream of `epoch` to this one broke here
+    /// (so that it drops that stream and starts its next epoch above
+    /// `current`, the one received here).
+    pub(crate) fn tell_reset(&self, epoch: u32, current: u32) {
+        let reset = Control::Reset { epoch, current };
+        if let Err(reason) = self.out.send_control(&self.subject, reset) {
             tracing::debug!(peer = %self.address, %reason, "could not say the stream broke");
         }
+    }
+
+    /// The node says this node's stream of `epoch` to it broke there: if
+    /// that is still the stream's epoch, the connection is broken this
+    /// way (what waits is dropped, calls fail, relations fire), and the
+    /// stream starts over above `current`; the node's stream to this one
+    /// is left as it is, so that a reset never calls for another.
+    pub(crate) fn reset(&self, epoch: u32, current: u32, system: &SystemHandle) {
+        self.down(
+            "disconnected: frames were lost on the way to the node (it found a gap)",
+            system,
+            Cause::Reset { epoch, current },
+        );
     }
 
     /// Something came from the node: it is alive (unless it said goodbye:
@@ -253,7 +293,15 @@ impl NatsPeer {
         let reset = !self.out.closing.load(Ordering::Acquire);
         let (pending, (bytes, frames)) = {
             let mut state = self.lock();
-            let dropped = if reset { state.sending.reset() } else { (0, 0) };
+            let dropped = match cause {
+                Cause::Reset { epoch, .. } if epoch != state.sending.epoch() => {
+                    tracing::debug!(peer = %self.address, epoch, "ignored the reset of an epoch that is over");
+                    return;
+                }
+                Cause::Reset { current, .. } if reset => state.sending.reset_above(current),
+                _ if reset => state.sending.reset(),
+                _ => (0, 0),
+            };
             if cause == Cause::Broken {
                 state.receiving.break_epoch();
             }
@@ -352,8 +400,22 @@ impl NatsPeer {
     /// An answer to a request of ours arrived.
     pub(crate) fn request_answered(&self, id: u64, answer: NodeAnswer) {
         let taken = self.lock().pending.take_request(id);
-        if let Taken::Found(sender) = taken {
-            let _ = sender.send(answer);
+        let unwanted = match taken {
+            Taken::Found(sender) => sender.send(answer).err(),
+            Taken::Missing => Some(answer),
+            // A reply's id: not ours to act on.
+            Taken::WrongKind => None,
+        };
+        // A spawn whose requester gave up (its timeout passed, or it was
+        // dropped) would leave an actor no one has a reference to: stop it.
+        if let Some(NodeAnswer::Spawned(label)) = unwanted
+            && label.id().node() == self.node
+        {
+            tracing::info!(peer = %self.address, actor = %label, "stopping an actor spawned for a request that gave up");
+            let stop = Frame::Signal(RemoteSignal::Stop { to: label.id() });
+            if let Err(reason) = self.send(&stop) {
+                tracing::warn!(peer = %self.address, %reason, "could not stop an actor spawned too late");
+            }
         }
     }
 
@@ -364,6 +426,14 @@ impl NatsPeer {
         timeout: Duration,
     ) -> Result<NodeAnswer, Error> {
         let (sender, receiver) = oneshot::channel();
+        let kind = match &request {
+            Request::Lookup { .. } => "lookup",
+            Request::Spawn { .. } => "spawn",
+            Request::Describe => "describe",
+            Request::Snapshot => "snapshot",
+            Request::Recent { .. } => "recent",
+        };
+        let spawn = kind == "spawn";
         {
             let mut state = self.lock();
             if let Some(reason) = &state.down {
@@ -377,6 +447,13 @@ impl NatsPeer {
             }
         }
         match self.clock.timeout(timeout, receiver).await {
+            // The node's answer did not fit in a message; it said so
+            // instead (see `Shared::respond`).
+            Ok(Ok(NodeAnswer::SpawnFailed(message))) if !spawn => Err(Error::Codec {
+                actor_type: "node".to_owned(),
+                method: kind.to_owned(),
+                message: from_peer(&message),
+            }),
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(_dropped)) => {
                 let reason = self.lock().down.clone();

@@ -133,7 +133,8 @@ impl NatsNode {
     /// `#[actor(remote)]`; [`Error::NotSpawnable`] if the node does not
     /// allow the type; [`Error::Codec`] if the state does not encode or
     /// decode, or the actor does not spawn there; [`Error::NodeDown`] if the
-    /// node does not answer within the system's default timeout (a node
+    /// node does not answer within the system's default timeout (the actor,
+    /// if spawned after all, is stopped when its answer arrives; a node
     /// that does not exist, or died, is declared down sooner, after the
     /// heartbeat timeout).
     ///
@@ -157,7 +158,9 @@ impl NatsNode {
     /// # Cancel safety
     ///
     /// Dropping the future abandons the request; the actor may still be
-    /// spawned on the node, and no one gets its reference.
+    /// spawned on the node, and is then stopped when its answer arrives
+    /// here, as is one whose answer comes after the timeout: no actor is
+    /// left that no one has a reference to.
     pub async fn spawn_on<A: Actor + Serialize>(
         &self,
         node: &str,

@@ -165,8 +165,8 @@ fn a_lost_batch_is_a_gap_and_the_next_epoch_starts_over() {
         Arrival::Gap("frames 3..5 of epoch 1 never arrived".to_owned())
     );
     // The rest of the broken epoch is dropped, probes of it too.
-    assert_eq!(receiving.arrive(1, 7, 1), Arrival::Stale);
-    assert_eq!(receiving.probed(1, 7), Arrival::Stale);
+    assert_eq!(receiving.arrive(1, 7, 1), Arrival::Stale { current: 1 });
+    assert_eq!(receiving.probed(1, 7), Arrival::Stale { current: 1 });
     // The sender learns of it and starts epoch 2 from 1; the stale writer
     // request is ignored.
     assert_eq!(sending.reset(), (0, 0));
@@ -176,8 +176,9 @@ fn a_lost_batch_is_a_gap_and_the_next_epoch_starts_over() {
     let (epoch, first, _, numbers) = open(&next.bytes, &seal);
     assert_eq!((epoch, first, numbers.clone()), (2, 1, vec![100]));
     assert_eq!(receiving.arrive(epoch, first, 1), Arrival::Accept);
-    // A repeated batch is a gap too.
-    assert!(matches!(receiving.arrive(2, 1, 1), Arrival::Gap(_)));
+    // A repeated batch (a replay) is dropped, and breaks nothing.
+    assert_eq!(receiving.arrive(2, 1, 1), Arrival::Duplicate);
+    assert_eq!(receiving.arrive(2, 2, 1), Arrival::Accept);
 }
 
 #[test]
@@ -221,4 +222,110 @@ fn leaving_publishes_past_the_window() {
         taken += 1;
     }
     assert_eq!(taken, 5);
+}
+
+/// Finding 2 of the review: the heartbeat computes a probe, the writer
+/// then publishes a batch, and the probe goes after it.
+#[test]
+fn a_probe_published_after_a_later_batch_is_harmless() {
+    let limits = limits(64, 1 << 20, false);
+    let seal = Seal::default();
+    let mut sending = Sending::new();
+    let mut receiving = Receiving::default();
+    push_all(&mut sending, &limits, 0..1);
+    let one = take(&mut sending, Some(0), &limits, &seal).unwrap();
+    let probe = sending.probe().unwrap();
+    push_all(&mut sending, &limits, 1..2);
+    let two = take(&mut sending, Some(0), &limits, &seal).unwrap();
+    for batch in [one, two] {
+        let (epoch, first, _, numbers) = open(&batch.bytes, &seal);
+        let arrival = receiving.arrive(epoch, first, numbers.len() as u64);
+        assert_eq!(arrival, Arrival::Accept);
+    }
+    assert_eq!(receiving.probed(probe.0, probe.1), Arrival::Duplicate);
+    // The stream goes on.
+    push_all(&mut sending, &limits, 2..3);
+    let three = take(&mut sending, Some(0), &limits, &seal).unwrap();
+    let (epoch, first, _, numbers) = open(&three.bytes, &seal);
+    assert_eq!(
+        receiving.arrive(epoch, first, numbers.len() as u64),
+        Arrival::Accept
+    );
+    assert_eq!(receiving.acknowledgement(), (1, 3));
+}
+
+/// Finding 5: an epoch no real sender reaches is refused and changes
+/// nothing; a forged epoch within reach costs one reset, after which the
+/// real sender's next epoch is above it.
+#[test]
+fn a_forged_epoch_does_not_wedge_the_stream() {
+    let limits = limits(64, 1 << 20, false);
+    let seal = Seal::default();
+    let mut sending = Sending::new();
+    let mut receiving = Receiving::default();
+    push_all(&mut sending, &limits, 0..1);
+    let one = take(&mut sending, Some(0), &limits, &seal).unwrap();
+    let (epoch, first, _, _) = open(&one.bytes, &seal);
+    assert_eq!(receiving.arrive(epoch, first, 1), Arrival::Accept);
+    assert_eq!(receiving.arrive(u32::MAX, 1, 1), Arrival::Refused);
+    assert_eq!(receiving.probed(u32::MAX, 9), Arrival::Refused);
+    assert_eq!(receiving.acknowledgement(), (1, 1));
+    // Within reach: the receiver follows, the real sender is told.
+    assert_eq!(receiving.arrive(5_000, 1, 1), Arrival::Accept);
+    push_all(&mut sending, &limits, 1..2);
+    let two = take(&mut sending, Some(0), &limits, &seal).unwrap();
+    let (epoch, first, _, _) = open(&two.bytes, &seal);
+    let Arrival::Stale { current } = receiving.arrive(epoch, first, 1) else {
+        panic!("not stale")
+    };
+    assert_eq!(current, 5_000);
+    sending.reset_above(current);
+    assert_eq!(sending.epoch(), 5_001);
+    push_all(&mut sending, &limits, 2..3);
+    let next = take(&mut sending, Some(1), &limits, &seal).unwrap();
+    let (epoch, first, _, numbers) = open(&next.bytes, &seal);
+    assert_eq!((epoch, first, numbers), (5_001, 1, vec![2]));
+    assert_eq!(receiving.arrive(epoch, first, 1), Arrival::Accept);
+}
+
+#[test]
+fn an_epoch_in_which_nothing_was_published_is_not_spent() {
+    let limits = limits(64, 1 << 20, false);
+    let mut sending = Sending::new();
+    sending.reset();
+    sending.reset();
+    assert_eq!(sending.epoch(), 1);
+    push_all(&mut sending, &limits, 0..1);
+    assert!(take(&mut sending, Some(2), &limits, &Seal::default()).is_some());
+    sending.reset();
+    assert_eq!(sending.epoch(), 2);
+}
+
+/// Finding 7: a large message that does not fit the credit left asks
+/// for more at once, once, instead of waiting for the heartbeat's probe.
+#[test]
+fn a_send_blocked_on_credit_asks_for_it_at_once() {
+    let limits = limits(64, 4096, false);
+    let seal = Seal::default();
+    let mut sending = Sending::new();
+    let mut receiving = Receiving::default();
+    // A small frame goes without asking (the window is far from closing).
+    push_all(&mut sending, &limits, 0..1);
+    let one = take(&mut sending, Some(0), &limits, &seal).unwrap();
+    let (epoch, first, ask_ack, _) = open(&one.bytes, &seal);
+    assert!(!ask_ack);
+    assert_eq!(receiving.arrive(epoch, first, 1), Arrival::Accept);
+    assert_eq!(sending.credit_request(), None);
+    // Then a large one: past the window, and no acknowledgement asked for.
+    sending.push(&tell(&[7; 4060]), &limits).unwrap();
+    assert!(
+        take(&mut sending, Some(0), &limits, &seal).is_none(),
+        "the window is full"
+    );
+    let (epoch, sent) = sending.credit_request().expect("a credit request");
+    assert_eq!(sending.credit_request(), None, "only once");
+    assert_eq!(receiving.probed(epoch, sent), Arrival::Accept);
+    let (epoch, seq) = receiving.acknowledgement();
+    assert_eq!(sending.acked(epoch, seq), Some(0));
+    assert!(take(&mut sending, Some(0), &limits, &seal).is_some());
 }

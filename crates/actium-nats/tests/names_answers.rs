@@ -1,0 +1,105 @@
+//! Answers to a node's requests that go wrong: one too large for a
+//! message comes back as a typed error (before, the asker waited for its
+//! timeout), and a spawn whose requester gave up does not leave an actor
+//! no one can reach (before, it ran on for ever).
+
+mod support;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use actium::Error;
+use actium::prelude::*;
+use actium::serde::{Deserialize, Serialize};
+use futures_util::FutureExt;
+use support::{Cluster, wait_until};
+
+/// Actors of [`Orphan`] started, and stopped.
+static STARTED: AtomicU64 = AtomicU64::new(0);
+static STOPPED: AtomicU64 = AtomicU64::new(0);
+
+#[derive(Serialize, Deserialize)]
+#[serde(crate = "actium::serde")]
+struct Orphan {
+    n: u64,
+}
+
+#[actor(remote)]
+impl Orphan {
+    #[on_start]
+    fn start(&mut self) {
+        STARTED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[on_stop]
+    fn stop(&mut self, _reason: &ExitReason) {
+        STOPPED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[ask]
+    fn get(&self) -> u64 {
+        self.n
+    }
+}
+
+#[test]
+fn a_spawn_given_up_before_its_answer_stops_the_actor_it_made() {
+    let cluster = Cluster::start(2);
+    cluster.node(0).allow_spawn::<Orphan>();
+    let host = cluster.node(0).address().to_owned();
+    // A spawn that works, for comparison: its actor stays.
+    let kept = cluster.run(1, cluster.node(1).spawn_on(&host, Orphan { n: 1 }));
+    assert_eq!(cluster.run(1, kept.as_ref().unwrap().get()).unwrap(), 1);
+    // Polled once (the request goes out) and dropped: the requester gave
+    // up before any answer could come.
+    let abandoned = cluster.run(1, async {
+        cluster
+            .node(1)
+            .spawn_on(&host, Orphan { n: 2 })
+            .now_or_never()
+            .is_none()
+    });
+    assert!(abandoned, "the spawn was still waiting when dropped");
+    wait_until("the abandoned spawn's actor is started and stopped", || {
+        STARTED.load(Ordering::SeqCst) == 2 && STOPPED.load(Ordering::SeqCst) == 1
+    });
+    assert_eq!(
+        cluster.run(1, kept.unwrap().get()).unwrap(),
+        1,
+        "the other stays"
+    );
+}
+
+/// Does nothing; many of them make a large snapshot.
+struct Idle;
+
+#[actor(remote)]
+impl Idle {
+    #[tell]
+    fn nothing(&mut self) {}
+}
+
+#[test]
+fn a_snapshot_too_large_for_a_message_is_a_typed_error() {
+    const MAX_FRAME: usize = 4096;
+    let cluster = Cluster::with_max_frame(2, MAX_FRAME);
+    let idle: Vec<ActorRef<Idle>> = cluster.run(0, async {
+        let idle: Vec<ActorRef<Idle>> = (0..200).map(|_| Idle.spawn()).collect();
+        cluster.node(0).register("idle", &idle[0]).unwrap();
+        idle
+    });
+    let target = cluster.node(0).address().to_owned();
+    let answer = cluster.run(1, cluster.node(1).snapshot(&target));
+    match answer {
+        Err(Error::Codec {
+            method, message, ..
+        }) => {
+            assert_eq!(method, "snapshot");
+            assert!(message.contains("cannot be sent"), "{message}");
+        }
+        other => panic!("expected a codec error, got {other:?}"),
+    }
+    // A smaller answer from the same node still comes.
+    let url = cluster.node(0).url("idle");
+    let found = cluster.run(1, cluster.node(1).lookup::<Idle>(&url));
+    assert_eq!(found.unwrap().id(), idle[0].id());
+}
