@@ -146,6 +146,8 @@ pub struct Observe {
     pub nats: crate::nats::Connection,
     /// Where to serve the page. The page has no password: keep it on the
     /// loopback interface unless every user of the network may watch.
+    /// Open it as `localhost` or by IP address: other host names are
+    /// refused (a guard against DNS rebinding).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: std::net::SocketAddr,
     /// Whose messages the diagram shows: registered names, labels
