@@ -353,8 +353,7 @@ impl Driver<'_> {
         // The lookups start at `duration`, but never before two
         // maintenance periods after the last join: one for the newcomer
         // to notify its successor, one for its predecessor to stabilise
-        // onto it. (At 10,000 nodes and more the last joins end past 600
-        // virtual seconds, and lookups racing them named wrong successors.)
+        // onto it; lookups racing a join could name a wrong successor.
         let settled = clock.now() + self.settings.config.slowest * 2;
         clock.sleep_until((start + duration).max(settled)).await;
         let lookups = self.lookups(self.settings.lookups).await;
