@@ -122,6 +122,9 @@ fn main() -> ExitCode {
         run.trace_digest
     );
     if run.lookups.failed > 0 {
+        for failure in run.lookups.failures.iter().take(10) {
+            eprintln!("chord_scale: failed lookup {failure}");
+        }
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS

@@ -518,12 +518,14 @@ fn merge(batches: Vec<Lookups>) -> Lookups {
         count: 0,
         hops: Vec::new(),
         failed: 0,
+        failures: Vec::new(),
         elapsed: Duration::ZERO,
     };
     for batch in batches {
         all.count += batch.count;
         all.hops.extend(batch.hops);
         all.failed += batch.failed;
+        all.failures.extend(batch.failures);
         all.elapsed += batch.elapsed;
     }
     all.hops.sort_unstable();
