@@ -1,8 +1,9 @@
 //! The Chord scale benchmark, in deterministic simulation: N nodes join
 //! at random virtual times in the first half of the run, each through a
 //! node already in, every node stabilising and fixing its fingers every
-//! 30 virtual seconds, for 10 virtual minutes; then N lookups from random
-//! nodes are checked against the true ring. Every message between Chord
+//! 30 virtual seconds, for 10 virtual minutes (and at least two periods
+//! after the last join); then N lookups from random nodes are checked
+//! against the true ring. Every message between Chord
 //! nodes takes 1–50 ms of virtual time. By default every Chord node is an
 //! actor on one shared simulated node and the Chord code delays each
 //! message itself ([`Config::latency`]); with `--system-per-node` every
@@ -50,7 +51,8 @@ struct Cli {
     /// The maintenance period, in virtual seconds.
     #[arg(long, default_value_t = 30)]
     period_s: u64,
-    /// How long the ring runs before the lookups, in virtual seconds.
+    /// How long the ring runs before the lookups, in virtual seconds (at
+    /// least two maintenance periods after the last join).
     #[arg(long, default_value_t = 600)]
     duration_s: u64,
     /// Counts the messages sent (slower; use a run without it for the
@@ -120,6 +122,9 @@ fn main() -> ExitCode {
         run.trace_digest
     );
     if run.lookups.failed > 0 {
+        for failure in run.lookups.failures.iter().take(10) {
+            eprintln!("chord_scale: failed lookup {failure}");
+        }
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS

@@ -98,6 +98,9 @@ pub struct Lookups {
     pub hops: Vec<u32>,
     /// How many failed or named the wrong node.
     pub failed: usize,
+    /// What each failed lookup was and what went wrong (the error, or
+    /// the node it named instead of the right one), in the order made.
+    pub failures: Vec<String>,
     /// How long they took, all together.
     pub elapsed: Duration,
 }
@@ -446,19 +449,34 @@ impl Ring {
             })
             .collect();
         let lookup = |(from, id, expected): (Peer, Id, Id)| async move {
-            match from.node.find_successor(id).await {
-                Ok(Ok(found)) if found.successor.id == expected => Some(found.hops),
-                _ => None,
-            }
+            let outcome = match from.node.find_successor(id).await {
+                Ok(Ok(found)) if found.successor.id == expected => return Ok(found.hops),
+                Ok(Ok(found)) => {
+                    format!("named {:?} after {} hops", found.successor.id, found.hops)
+                }
+                Ok(Err(error)) => format!("{error}"),
+                Err(error) => format!("{error}"),
+            };
+            Err(format!(
+                "from {:?} for {id:?} (successor {expected:?}): {outcome}",
+                from.id
+            ))
         };
         let start = self.clock.now();
         let answers = in_flight(queries.into_iter().map(lookup)).await;
         let elapsed = self.clock.now() - start;
-        let mut hops: Vec<u32> = answers.iter().flatten().copied().collect();
+        let (mut hops, mut failures) = (Vec::new(), Vec::new());
+        for answer in answers {
+            match answer {
+                Ok(found) => hops.push(found),
+                Err(failure) => failures.push(failure),
+            }
+        }
         hops.sort_unstable();
         Lookups {
             count,
             failed: count - hops.len(),
+            failures,
             hops,
             elapsed,
         }

@@ -193,8 +193,10 @@ pub struct Scale {
 /// The scale benchmark: `settings.nodes` nodes join at random virtual
 /// times in the first half of `duration`, each through a random node
 /// already in, while every node runs its maintenance as
-/// `settings.config` says; at `duration`, `settings.lookups` lookups from
-/// random nodes are checked against the true ring. With `count`, a
+/// `settings.config` says; at `duration` (or two maintenance periods,
+/// `settings.config.slowest`, after the last join ends, if that is later),
+/// `settings.lookups` lookups from random nodes are checked against the
+/// true ring. With `count`, a
 /// recorder on every node counts the messages it sends (this costs time;
 /// the simulation is the same with and without). Without `teardown`, the
 /// simulation is leaked rather than ended: a benchmark process about to
@@ -348,7 +350,12 @@ impl Driver<'_> {
             joined?;
             self.ring.admit(peer);
         }
-        clock.sleep_until(start + duration).await;
+        // The lookups start at `duration`, but never before two
+        // maintenance periods after the last join: one for the newcomer
+        // to notify its successor, one for its predecessor to stabilise
+        // onto it; lookups racing a join could name a wrong successor.
+        let settled = clock.now() + self.settings.config.slowest * 2;
+        clock.sleep_until((start + duration).max(settled)).await;
         let lookups = self.lookups(self.settings.lookups).await;
         Ok(Scale {
             lookups,
@@ -511,12 +518,14 @@ fn merge(batches: Vec<Lookups>) -> Lookups {
         count: 0,
         hops: Vec::new(),
         failed: 0,
+        failures: Vec::new(),
         elapsed: Duration::ZERO,
     };
     for batch in batches {
         all.count += batch.count;
         all.hops.extend(batch.hops);
         all.failed += batch.failed;
+        all.failures.extend(batch.failures);
         all.elapsed += batch.elapsed;
     }
     all.hops.sort_unstable();
