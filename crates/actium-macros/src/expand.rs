@@ -317,7 +317,12 @@ impl<'a> Message<'a> {
             }
             None => quote!(::core::option::Option::None),
         };
-        let info = quote!(#private::MethodInfo { name: #name_str, timeout: #timeout });
+        let blocking = method.options.blocking.is_some();
+        let info = quote!(#private::MethodInfo {
+            name: #name_str,
+            timeout: #timeout,
+            blocking: #blocking,
+        });
         // Arguments and replies must be able to cross to the actor's thread;
         // checking here points the error at the user's own type.
         let checks = types.iter().copied().chain(self.reply.as_ref()).map(|ty| {

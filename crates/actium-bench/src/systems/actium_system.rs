@@ -82,6 +82,19 @@ impl Echo {
     }
 }
 
+/// The caller of every workload in threads mode: an actor, so that it has
+/// a thread of its own, as a threads-mode program's callers are (and as
+/// `threads-raw`'s caller is).
+pub struct Caller;
+
+#[actor]
+impl Caller {
+    #[ask(timeout = "1h")]
+    pub async fn measure(&self, workload: Workload, n: u64) -> Result<Measurement, Error> {
+        measure(workload, n).await
+    }
+}
+
 /// An idle actor for the `spawn` workload.
 pub struct Idle;
 
@@ -101,7 +114,12 @@ pub fn run(workload: Workload, n: u64, mode: Mode) -> Option<Measurement> {
         return super::actium_nats::run(workload, n, mode);
     }
     let measured = actium::launch(mode, async move {
-        // Callers are tasks of the system, as a real program's actors are.
+        // In threads mode the caller is an actor, with a thread of its own.
+        if mode == Mode::Threads {
+            return Caller.spawn().measure(workload, n).await?;
+        }
+        // In tasks mode callers are tasks of the system, as a real
+        // program's actors are.
         let caller = tokio::spawn(async move { measure(workload, n).await });
         match caller.await {
             Ok(measurement) => measurement,

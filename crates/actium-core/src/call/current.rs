@@ -58,6 +58,11 @@ impl Frame {
         self.incoming.borrow().clone()
     }
 
+    /// The chain of the request this frame was made for, taken out.
+    pub(crate) fn into_incoming(self) -> Chain {
+        self.incoming.into_inner()
+    }
+
     /// The chain of an ask sent from here: a new link for this actor, and
     /// the note that keeps it awaited until the ask ends. A parallel
     /// method's link is not blocking (its actor keeps serving), but it still
@@ -96,6 +101,16 @@ impl<F: Future> Future for Scoped<F> {
     }
 }
 
+/// Runs `f` with `frame` as this thread's frame: a request of another
+/// actor run synchronously, on the thread of a caller waiting for it (see
+/// `call::Help`). The caller's frame, if any, is restored afterwards, even
+/// if `f` unwinds.
+#[inline]
+pub(crate) fn within<R>(frame: &Frame, f: impl FnOnce() -> R) -> R {
+    let _restore = Restore(FRAME.replace(ptr::from_ref(frame)));
+    f()
+}
+
 struct Restore(*const Frame);
 
 impl Drop for Restore {
@@ -122,6 +137,16 @@ fn with_frame<R>(f: impl FnOnce(&Frame) -> R) -> Option<R> {
 #[inline]
 pub(crate) fn outgoing_chain() -> (Chain, Option<Awaiting>) {
     with_frame(Frame::outgoing).unwrap_or((None, None))
+}
+
+/// Whether code here, waiting for an answer, has nothing else to do
+/// meanwhile: outside any actor, or in a plain method (whose actor serves
+/// nothing else until it returns). A parallel method's actor serves other
+/// requests while it waits, which its callee might be waiting for: so it
+/// never runs a callee's request itself (see `call::Help`).
+#[inline]
+pub(crate) fn waits_plainly() -> bool {
+    with_frame(|frame| frame.blocking).unwrap_or(true)
 }
 
 /// Records that the frame now handles a request with `chain`.
@@ -230,6 +255,16 @@ mod tests {
             poll_once(outer),
             Poll::Ready((Poll::Ready(Some(label(2))), Some(label(1))))
         );
+    }
+
+    #[test]
+    fn a_synchronous_frame_is_visible_inside_and_restored_after() {
+        let seen = poll_once(scope(Frame::new(label(1), true, None), async {
+            let inner = within(&Frame::new(label(2), true, None), outgoing);
+            (inner, outgoing())
+        }));
+        assert_eq!(seen, Poll::Ready((Some(label(2)), Some(label(1)))));
+        assert!(outgoing().is_none());
     }
 
     #[test]

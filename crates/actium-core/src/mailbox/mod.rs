@@ -220,6 +220,35 @@ impl<M> Mailbox<M> {
         Poll::Pending
     }
 
+    /// Takes the first queued envelope if it is a plain message (not a
+    /// signal, nor a recorded message) and no stop is requested: for a
+    /// caller running the requests of an idle loop (see `actor::standby`),
+    /// which leaves everything else to the loop. The loop need not come
+    /// back for it, so the armed flag is left alone: a sender that queued
+    /// mail has woken the loop already.
+    pub(crate) fn take_message(&self) -> Option<(M, crate::call::Chain)> {
+        let (taken, sender) = {
+            let mut state = self.lock();
+            if state.control != 0 || state.closed {
+                return None;
+            }
+            if !matches!(state.queue.front(), Some(Envelope::Message { .. })) {
+                return None;
+            }
+            let taken = state.queue.pop_front();
+            state.taken = state.taken.wrapping_add(1);
+            // Room for one more in a bounded mailbox.
+            (taken, state.senders.pop_front())
+        };
+        if let Some(sender) = sender {
+            sender.wake();
+        }
+        match taken {
+            Some(Envelope::Message { msg, chain }) => Some((msg, chain)),
+            _ => None,
+        }
+    }
+
     /// [`poll_take`](Self::poll_take) for an actor's receive loop, which is
     /// always polled by the same task (or thread), so the waker it armed
     /// last is still its own: if the mailbox is still armed, nothing was
@@ -275,6 +304,15 @@ impl<M> Mailbox<M> {
             slot => *slot = Some(waker.clone()),
         }
         false
+    }
+
+    /// Wakes the loop's waker registered with
+    /// [`register_running`](Self::register_running), if any.
+    pub(crate) fn wake_running(&self) {
+        let running = self.lock().running.take();
+        if let Some(waker) = running {
+            waker.wake();
+        }
     }
 
     /// Like `push`, but waits for room in a full bounded mailbox instead of

@@ -240,3 +240,35 @@ fn concurrent_senders_lose_nothing_and_keep_per_sender_order() {
         s.join().expect("sender thread");
     }
 }
+
+/// A caller running an idle actor's requests takes plain messages from
+/// the front only: a signal first in line, a stop request or a closed
+/// mailbox leave everything to the loop.
+#[test]
+fn a_caller_takes_plain_messages_from_the_front_only() {
+    let mailbox = Mailbox::new(None);
+    for n in 1..=2 {
+        assert!(mailbox.push(envelope(n)).is_ok());
+    }
+    assert_eq!(mailbox.take_message().map(|(msg, _)| msg), Some(1));
+    assert_eq!(mailbox.len(), 1);
+    mailbox.signal_control(control::STOP);
+    assert!(mailbox.take_message().is_none(), "a stop is the loop's");
+    mailbox.clear_control(control::STOP);
+    let label = crate::base::ActorLabel::new(
+        crate::base::ActorId::new(crate::base::NodeId::from_u64(1), 1),
+        "T",
+    );
+    assert!(
+        mailbox.push_signal(crate::base::Signal::Exit(crate::base::Exit {
+            actor: label,
+            reason: crate::base::ExitReason::Normal,
+        }))
+    );
+    assert!(mailbox.push(envelope(3)).is_ok());
+    assert_eq!(mailbox.take_message().map(|(msg, _)| msg), Some(2));
+    assert!(mailbox.take_message().is_none(), "a signal is the loop's");
+    assert_eq!(mailbox.len(), 2);
+    drop(mailbox.close());
+    assert!(mailbox.take_message().is_none(), "closed");
+}
