@@ -82,9 +82,11 @@ impl Echo {
     }
 }
 
-/// The caller of every workload in threads mode: an actor, so that it has
-/// a thread of its own, as a threads-mode program's callers are (and as
-/// `threads-raw`'s caller is).
+/// The caller of every workload: an actor, as a program's callers are. In
+/// threads mode it has a thread of its own (as `threads-raw`'s caller
+/// does); in tasks mode its asks are those of a plain method, which may
+/// run an idle callee's request itself (see `docs/ARCHITECTURE.md`, "How
+/// an ask flows").
 pub struct Caller;
 
 #[actor]
@@ -113,19 +115,10 @@ pub fn run(workload: Workload, n: u64, mode: Mode) -> Option<Measurement> {
     if matches!(workload, Workload::NatsAsk | Workload::NatsTell) {
         return super::actium_nats::run(workload, n, mode);
     }
-    let measured = actium::launch(mode, async move {
-        // In threads mode the caller is an actor, with a thread of its own.
-        if mode == Mode::Threads {
-            return Caller.spawn().measure(workload, n).await?;
-        }
-        // In tasks mode callers are tasks of the system, as a real
-        // program's actors are.
-        let caller = tokio::spawn(async move { measure(workload, n).await });
-        match caller.await {
-            Ok(measurement) => measurement,
-            Err(error) => panic!("the caller task failed: {error}"),
-        }
-    });
+    let measured = actium::launch(
+        mode,
+        async move { Caller.spawn().measure(workload, n).await? },
+    );
     match measured {
         Ok(measurement) => Some(measurement),
         Err(error) => panic!("actium failed on {workload}: {error}"),

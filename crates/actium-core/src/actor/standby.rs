@@ -25,6 +25,7 @@ use std::cell::UnsafeCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Waker};
+use std::time::Duration;
 
 use crate::actor::{Actor, Cell, Context, Outcome};
 use crate::call::{Chain, Help};
@@ -146,10 +147,10 @@ impl<A: Actor> Standby<A> {
         waker: &Waker,
         mailbox: &Mailbox<A::Msg>,
     ) -> Option<Option<Box<Returned>>> {
-        let wait = || {
-            // A kill pending is seen once the state is back.
-            let _kill_pending = mailbox.register_running(waker);
-        };
+        // Stored even with a kill pending (which `register_running` would
+        // not): the giver must find it, and the loop sees the kill once its
+        // state is back.
+        let wait = || mailbox.park_running(waker);
         if !self.offer.reclaim(wait) {
             return None;
         }
@@ -168,11 +169,20 @@ impl<A: Actor> Standby<A> {
 }
 
 impl<A: Actor> Help for Cell<A> {
-    fn help(&self, cx: &mut TaskContext<'_>, answered: &dyn Fn() -> bool) {
+    fn help(
+        &self,
+        cx: &mut TaskContext<'_>,
+        answered: &dyn Fn() -> bool,
+        timeout: Duration,
+    ) -> bool {
         let standby = &self.standby;
         if !standby.offer.take() {
-            return;
+            return false;
         }
+        // The system's clock, not `Instant`: under a virtual clock, only
+        // virtual time counts towards the caller's deadline.
+        let clock = self.core.system.clock();
+        let started = clock.now();
         // Given back even if a request unwinds out of `visit`.
         let mut back = GiveBack {
             standby,
@@ -191,6 +201,8 @@ impl<A: Actor> Help for Cell<A> {
                 None => Leave::Offered,
             }
         };
+        drop(back);
+        clock.now().saturating_duration_since(started) > timeout
     }
 }
 

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use crate::base::{ActorLabel, Error};
-use crate::call::Awaiting;
+use crate::call::{Awaiting, current};
 use crate::host;
 use crate::observe::{Event, EventKind, MessageId, Recorder, emit};
 use crate::sync::{Answerer, Outcome, Receiver, slot};
@@ -162,8 +162,10 @@ pub(crate) trait Help: Send + Sync {
     /// idle, until `answered` says the caller's answer came, spending one
     /// unit of the caller's cooperative budget (`cx`) per request. Does
     /// nothing if the loop is busy, or the caller is too deep in others'
-    /// requests already.
-    fn help(&self, cx: &mut Context<'_>, answered: &dyn Fn() -> bool);
+    /// requests already. Returns whether running them took longer than
+    /// `timeout` on the callee system's clock (real or virtual, so that a
+    /// simulation stays deterministic): the caller's answer is then late.
+    fn help(&self, cx: &mut Context<'_>, answered: &dyn Fn() -> bool, timeout: Duration) -> bool;
 }
 
 /// A recorded request, as its caller knows it: enough to record the
@@ -307,10 +309,10 @@ impl<R: Send + 'static> Ask<R> {
         // as a late answer is.
         let mut late = false;
         if let Some(help) = self.help.take() {
-            if !slot.is_complete() {
-                let started = std::time::Instant::now();
-                help.help(cx, &|| slot.is_complete());
-                late = started.elapsed() > self.timeout;
+            // Looked at again here: the ask may be polled elsewhere than
+            // where it was sent (handed to a `block_on`, say).
+            if !slot.is_complete() && current::waits_plainly() {
+                late = help.help(cx, &|| slot.is_complete(), self.timeout);
             }
         }
         let outcome = match slot.poll_take(cx) {

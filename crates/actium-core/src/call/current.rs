@@ -28,6 +28,8 @@ use crate::observe::{Handling, Recorder, Stamp};
 thread_local! {
     /// The frame of the `Scoped` future being polled on this thread, or null.
     static FRAME: Cell<*const Frame> = const { Cell::new(ptr::null()) };
+    /// Whether a `blocking` method's body runs on this thread.
+    static IN_BLOCKING_BODY: Cell<bool> = const { Cell::new(false) };
 }
 
 /// What the running code is: which actor, and on whose behalf.
@@ -139,14 +141,35 @@ pub(crate) fn outgoing_chain() -> (Chain, Option<Awaiting>) {
     with_frame(Frame::outgoing).unwrap_or((None, None))
 }
 
-/// Whether code here, waiting for an answer, has nothing else to do
-/// meanwhile: outside any actor, or in a plain method (whose actor serves
-/// nothing else until it returns). A parallel method's actor serves other
-/// requests while it waits, which its callee might be waiting for: so it
-/// never runs a callee's request itself (see `call::Help`).
+/// Whether code here, waiting for an answer, may run the callee's request
+/// itself (see `call::Help`): only a plain method of an actor, polled by
+/// its loop, whose actor serves nothing else until it returns.
+///
+/// - Not a parallel method: its actor serves other requests while it
+///   waits, which its callee might be waiting for.
+/// - Not code outside any actor, nor a `blocking` method's body: they may
+///   poll the ask by hand (`block_on`, on a thread of the blocking pool)
+///   while they hold a lock the callee's method takes, and the caller's
+///   thread would then wait for itself. A method's future is `Send`, so it
+///   holds no `std` lock guard across the ask's await.
 #[inline]
 pub(crate) fn waits_plainly() -> bool {
-    with_frame(|frame| frame.blocking).unwrap_or(true)
+    with_frame(|frame| frame.blocking).unwrap_or(false) && !IN_BLOCKING_BODY.get()
+}
+
+/// Runs a `blocking` method's body `f`, during which asks it makes never
+/// run their callee's requests on this thread (see [`waits_plainly`]).
+pub(crate) fn blocking_body<R>(f: impl FnOnce() -> R) -> R {
+    let _restore = RestoreBlocking(IN_BLOCKING_BODY.replace(true));
+    f()
+}
+
+struct RestoreBlocking(bool);
+
+impl Drop for RestoreBlocking {
+    fn drop(&mut self) {
+        IN_BLOCKING_BODY.set(self.0);
+    }
 }
 
 /// Records that the frame now handles a request with `chain`.

@@ -221,18 +221,22 @@ impl<M> Mailbox<M> {
     }
 
     /// Takes the first queued envelope if it is a plain message (not a
-    /// signal, nor a recorded message) and no stop is requested: for a
-    /// caller running the requests of an idle loop (see `actor::standby`),
-    /// which leaves everything else to the loop. The loop need not come
+    /// signal, nor a recorded message) that `may_run` accepts, and no stop
+    /// is requested: for a caller running the requests of an idle loop
+    /// (see `actor::standby`), which leaves everything else to the loop
+    /// (`may_run` turns down `blocking` methods). The loop need not come
     /// back for it, so the armed flag is left alone: a sender that queued
     /// mail has woken the loop already.
-    pub(crate) fn take_message(&self) -> Option<(M, crate::call::Chain)> {
+    pub(crate) fn take_message(
+        &self,
+        may_run: impl FnOnce(&M) -> bool,
+    ) -> Option<(M, crate::call::Chain)> {
         let (taken, sender) = {
             let mut state = self.lock();
             if state.control != 0 || state.closed {
                 return None;
             }
-            if !matches!(state.queue.front(), Some(Envelope::Message { .. })) {
+            if !matches!(state.queue.front(), Some(Envelope::Message { msg, .. }) if may_run(msg)) {
                 return None;
             }
             let taken = state.queue.pop_front();
@@ -306,8 +310,22 @@ impl<M> Mailbox<M> {
         false
     }
 
+    /// Stores the loop's waker where [`wake_running`](Self::wake_running)
+    /// and a kill find it, kill pending or not: for a loop that waits for a
+    /// caller to give its state back (see `actor::standby`), which must be
+    /// woken then even if a kill came first (it sees the kill once its
+    /// state is back).
+    pub(crate) fn park_running(&self, waker: &Waker) {
+        let mut state = self.lock();
+        match &mut state.running {
+            Some(running) if running.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+    }
+
     /// Wakes the loop's waker registered with
-    /// [`register_running`](Self::register_running), if any.
+    /// [`register_running`](Self::register_running) or
+    /// [`park_running`](Self::park_running), if any.
     pub(crate) fn wake_running(&self) {
         let running = self.lock().running.take();
         if let Some(waker) = running {

@@ -116,7 +116,9 @@ fn visit<A: Handler>(
         let Poll::Ready(budget) = tokio::task::coop::poll_proceed(cx) else {
             return Leave::Offered;
         };
-        let Some((msg, chain)) = cell.mailbox.take_message() else {
+        // A `blocking` method may hold its thread for long: never the
+        // caller's, which has its own work to go back to. The loop runs it.
+        let Some((msg, chain)) = cell.mailbox.take_message(|msg| !A::blocks(msg)) else {
             return Leave::Offered;
         };
         budget.made_progress();
