@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use actium::prelude::*;
-use support::within;
+use support::{Event, within};
 use tokio::task::Id as TaskId;
 
 /// Answers with the Tokio task it runs in.
@@ -76,9 +76,16 @@ impl Where {
         ctx.stop();
     }
 
-    /// Says it started, then holds its thread until the test releases it.
+    /// Fires `nudge`, says it started, then holds its thread until the
+    /// test releases it.
     #[ask]
-    fn hold(&self, entered: mpsc::Sender<()>, release: mpsc::Receiver<()>) -> Option<TaskId> {
+    fn hold(
+        &self,
+        entered: mpsc::Sender<()>,
+        release: mpsc::Receiver<()>,
+        nudge: Event,
+    ) -> Option<TaskId> {
+        nudge.fire();
         entered.send(()).expect("the test waits");
         release.recv().expect("released");
         tokio::task::try_id()
@@ -295,6 +302,15 @@ async fn ended_while_a_caller_runs_its_request(ending: Ending) -> Result<(), Err
     let me = tokio::task::id();
     let (actor, peer) = (Where::default().spawn(), Where::default().spawn());
     actor.link_with(peer.clone()).await?;
+    // Woken from inside the request: it takes the worker's next-task slot,
+    // so the loop (woken by the request's push) moves to the worker's
+    // queue and the other worker steals it and polls it while the caller
+    // has its state, as a loop polled by a busy system is.
+    let nudge = Event::new();
+    let nudged = tokio::spawn({
+        let nudge = nudge.clone();
+        async move { nudge.wait().await }
+    });
     let (entered_tx, entered) = mpsc::channel();
     let (release, release_rx) = mpsc::channel();
     // Ends the actor from a thread of its own, while the caller's worker
@@ -304,13 +320,15 @@ async fn ended_while_a_caller_runs_its_request(ending: Ending) -> Result<(), Err
         let (actor, peer) = (actor.clone(), peer.clone());
         std::thread::spawn(move || {
             entered.recv().expect("the request started");
+            std::thread::sleep(Duration::from_millis(50));
             ending.apply(&actor, &peer);
             std::thread::sleep(Duration::from_millis(50));
             release.send(()).expect("the request waits");
         })
     };
-    let ran_in = actor.hold(entered_tx, release_rx).await?;
+    let ran_in = actor.hold(entered_tx, release_rx, nudge).await?;
     ender.join().expect("ender");
+    nudged.await.expect("nudged");
     assert_eq!(ran_in, Some(me), "{ending:?}: the caller ran the request");
     let stopped = tokio::time::timeout(Duration::from_secs(20), actor.stopped()).await;
     assert_eq!(
