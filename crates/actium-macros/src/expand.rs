@@ -50,9 +50,7 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
         .options
         .remote
         .map(|span| remote_codec(&messages, &msg, span));
-    let methods: Vec<&Method<'_>> = messages.iter().map(|m| m.method).collect();
-    let method_index = table::method_index(&methods, &msg);
-    let blocks = table::blocks(&methods, &msg);
+    let (method_index, blocks) = table::tables(messages.iter().map(|m| m.method), &msg);
     let reentrant = actor.messages().any(Method::is_parallel);
     let has_on_start = actor.role(Role::OnStart).next().is_some();
     let has_on_stop = actor.role(Role::OnStop).next().is_some();

@@ -8,9 +8,19 @@ use syn::Ident;
 
 use crate::ast::Method;
 
+/// `Actor::method_index` and `Handler::blocks` for `methods`, the
+/// messages' methods in `METHODS` order.
+pub(crate) fn tables<'a, 'b: 'a>(
+    methods: impl Iterator<Item = &'a Method<'b>>,
+    msg: &Ident,
+) -> (Option<TokenStream>, Option<TokenStream>) {
+    let methods: Vec<&Method<'_>> = methods.collect();
+    (method_index(&methods, msg), blocks(&methods, msg))
+}
+
 /// `Actor::method_index`: which entry of `METHODS` a message calls (its
 /// variant's position, as `METHODS` lists them in the same order).
-pub(crate) fn method_index(methods: &[&Method<'_>], msg: &Ident) -> Option<TokenStream> {
+fn method_index(methods: &[&Method<'_>], msg: &Ident) -> Option<TokenStream> {
     if methods.is_empty() {
         return None;
     }
@@ -32,7 +42,7 @@ pub(crate) fn method_index(methods: &[&Method<'_>], msg: &Ident) -> Option<Token
 /// `Handler::blocks`: whether a message calls a `blocking` method, which a
 /// caller standing in for an idle actor's loop leaves to the loop. Types
 /// without `blocking` methods keep the default (`false`).
-pub(crate) fn blocks(methods: &[&Method<'_>], msg: &Ident) -> Option<TokenStream> {
+fn blocks(methods: &[&Method<'_>], msg: &Ident) -> Option<TokenStream> {
     let blocking: Vec<_> = methods
         .iter()
         .filter(|method| method.options.blocking.is_some())
