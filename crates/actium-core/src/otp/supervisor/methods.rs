@@ -105,7 +105,6 @@ const fn method(name: &'static str) -> MethodInfo {
     MethodInfo {
         name,
         timeout: None,
-        blocking: false,
     }
 }
 
