@@ -281,6 +281,7 @@ impl NatsNodeBuilder {
                 max_frame: self.max_frame,
             },
             peers: Mutex::new(HashMap::new()),
+            departed: Mutex::default(),
             spawnable: Spawnable::default(),
             tasks: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),

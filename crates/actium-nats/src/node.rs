@@ -25,6 +25,7 @@ pub(crate) enum Via {
     Alive,
 }
 use crate::builder::NatsNodeBuilder;
+use crate::departed::Departed;
 use crate::peer::{NatsPeer, Outbound, Refused, Responder};
 
 /// The most other nodes one node keeps track of: a publisher cannot make
@@ -88,6 +89,8 @@ pub(crate) struct Shared {
     pub(crate) out: Arc<Outbound>,
     pub(crate) config: Config,
     pub(crate) peers: Mutex<HashMap<NodeId, Arc<NatsPeer>>>,
+    /// The next sending epochs of the peers forgotten.
+    pub(crate) departed: Mutex<Departed>,
     pub(crate) tasks: Mutex<Vec<TaskHandle>>,
     pub(crate) closed: AtomicBool,
     pub(crate) names: Arc<Names>,
@@ -313,9 +316,10 @@ impl Shared {
             });
         }
         let subject = address::node_subject(&self.cluster, node).into();
+        let epoch = lock(&self.departed).take(node);
         let peer = NatsPeer::new(
             address,
-            node,
+            (node, epoch),
             subject,
             self.out.clone(),
             self.clock.clone(),
@@ -337,9 +341,19 @@ impl Shared {
 
     /// Forgets the nodes that are down and that nothing refers to (no
     /// reference, link or monitor holds their peer): a cluster whose nodes
-    /// come and go does not grow this node's table.
+    /// come and go does not grow this node's table. Their streams' next
+    /// epochs are kept (see `departed`), for when they come back.
     pub(crate) fn forget_departed(&self) {
-        lock(&self.peers).retain(|_, peer| Arc::strong_count(peer) > 1 || !peer.is_down_and_idle());
+        // In the order `peer` takes them: the table, then the epochs.
+        let mut peers = lock(&self.peers);
+        let mut departed = lock(&self.departed);
+        peers.retain(|node, peer| {
+            let keep = Arc::strong_count(peer) > 1 || !peer.is_down_and_idle();
+            if !keep {
+                departed.remember(*node, peer.next_epoch());
+            }
+            keep
+        });
     }
 
     fn shutdown(&self, say_goodbye: bool) {

@@ -77,7 +77,7 @@ pub(crate) struct NatsPeer {
 impl NatsPeer {
     pub(crate) fn new(
         address: String,
-        node: NodeId,
+        (node, epoch): (NodeId, u32),
         subject: Subject,
         out: Arc<Outbound>,
         clock: Clock,
@@ -95,7 +95,7 @@ impl NatsPeer {
                 left_at: None,
                 // A new peer gets one heartbeat timeout to be heard from.
                 heard: clock.now(),
-                sending: Sending::new(),
+                sending: Sending::resume(epoch),
                 receiving: Receiving::default(),
             }),
             clock,
@@ -192,12 +192,54 @@ impl NatsPeer {
     }
 
     /// The node acknowledged frames up to `seq` of `epoch`: their credit
-    /// comes back, and the writer is told if frames waited for it.
-    pub(crate) fn acked(&self, epoch: u32, seq: u64) {
-        let wake = self.lock().sending.acked(epoch, seq);
+    /// comes back, and the writer is told if frames waited for it. An
+    /// acknowledgement above what this stream sent says that the node
+    /// remembers an earlier stream of this epoch and dropped this one's
+    /// frames as taken already: the connection is broken, and this
+    /// stream starts over above that epoch.
+    pub(crate) fn acked(&self, epoch: u32, seq: u64, system: &SystemHandle) {
+        let wake = {
+            let mut state = self.lock();
+            if state.sending.acks_beyond(epoch, seq) {
+                drop(state);
+                return self.forgotten(epoch, seq, system);
+            }
+            state.sending.acked(epoch, seq)
+        };
         if let Some(generation) = wake {
             self.schedule(generation);
         }
+    }
+
+    /// See [`acked`](Self::acked): the node took frames up to `seq` of
+    /// `epoch` from a stream this node forgot.
+    fn forgotten(&self, epoch: u32, seq: u64, system: &SystemHandle) {
+        let reason = format!(
+            "disconnected: the node acknowledged frame {seq} of epoch {epoch}, \
+             more than this node sent in it (it remembers a stream this node forgot)"
+        );
+        // Its calls wait for replies it dropped: tell it, as when a node
+        // is declared down, so that they fail now rather than time out.
+        let bye = Frame::Bye {
+            reason: reason.as_str().into(),
+        };
+        if let Err(reason) = self.out.send(&self.subject, &bye) {
+            tracing::debug!(peer = %self.address, %reason, "could not say the stream broke");
+        }
+        self.down(
+            &reason,
+            system,
+            Cause::Reset {
+                epoch,
+                current: epoch,
+            },
+        );
+    }
+
+    /// The epoch a stream to the node starts at if this peer is
+    /// forgotten and made again.
+    pub(crate) fn next_epoch(&self) -> u32 {
+        self.lock().sending.next_epoch()
     }
 
     /// A batch of `frames` frames from `first` in `epoch` of the node's
@@ -325,11 +367,12 @@ impl NatsPeer {
 
     /// The heartbeat's check: forgets answers whose callers gave up,
     /// probes the stream to the node if frames in it went unacknowledged
-    /// since the last check, and declares the node down if it has been
+    /// since the last check, says again that the node's stream broke
+    /// here (a few times, until a new epoch comes), and declares the node down if it has been
     /// silent for `timeout`.
     pub(crate) fn check(&self, timeout: Duration, system: &SystemHandle) {
         let closing = self.out.closing.load(Ordering::Acquire);
-        let (silent, probe, dropped) = {
+        let (silent, probe, dropped, resend) = {
             let mut state = self.lock();
             state.pending.sweep();
             let silent = self.clock.now().saturating_duration_since(state.heard);
@@ -341,9 +384,16 @@ impl NatsPeer {
             } else {
                 0
             };
-            (silent, state.sending.probe(), dropped)
+            let resend = state.receiving.reset_due();
+            (silent, state.sending.probe(), dropped, resend)
         };
         self.out.queued.fetch_sub(dropped, Ordering::AcqRel);
+        // The node's stream broke here: say so again, in case the reset
+        // was lost and the node, idle, would otherwise learn it only when
+        // its next frame is dropped.
+        if let Some(epoch) = resend {
+            self.tell_reset(epoch, epoch);
+        }
         if let Some((epoch, seq)) = probe
             && let Err(reason) = self
                 .out
