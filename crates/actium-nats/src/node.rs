@@ -436,7 +436,7 @@ impl Shared {
             Frame::Request { id, request } => {
                 let answer = self.answer(request);
                 let Some(peer) = peer else { return };
-                respond(peer, id, answer);
+                respond(&self.system, peer, id, answer);
             }
             Frame::Bye { reason } => {
                 if via == Via::Alive && self.members.left(from) {
@@ -544,19 +544,29 @@ impl Resolver for Shared {
 
 /// Sends `answer` to request `id` of `peer`'s node. An answer too large
 /// for one message (a snapshot of many actors) is answered with why,
-/// so that the asker gets a typed error rather than its timeout.
-fn respond(peer: &NatsPeer, id: u64, answer: NodeAnswer) {
-    match peer.send(&Frame::Answer { id, answer }) {
-        Ok(()) => {}
+/// so that the asker gets a typed error rather than its timeout. An actor
+/// spawned for the request whose answer cannot be sent (this node is
+/// cut off from NATS or leaving, the outbox to the node is full) is
+/// stopped: the asker will never have a reference to it.
+fn respond(system: &SystemHandle, peer: &Arc<NatsPeer>, id: u64, answer: NodeAnswer) {
+    let spawned = match &answer {
+        NodeAnswer::Spawned(label) => Some(label.id()),
+        _ => None,
+    };
+    let sent = match peer.send(&Frame::Answer { id, answer }) {
+        Ok(()) => Ok(()),
         Err(Refused::Frame(reason)) => {
             tracing::warn!(%reason, "a node's request has an answer too large to send");
             let answer = NodeAnswer::SpawnFailed(format!("the answer cannot be sent: {reason}"));
-            if let Err(reason) = peer.send(&Frame::Answer { id, answer }) {
-                tracing::warn!(%reason, "could not answer a node's request");
-            }
+            peer.send(&Frame::Answer { id, answer })
         }
-        Err(reason @ Refused::Offline(_)) => {
-            tracing::warn!(%reason, "could not answer a node's request");
-        }
+        Err(reason @ Refused::Offline(_)) => Err(reason),
+    };
+    let Err(reason) = sent else { return };
+    tracing::warn!(%reason, "could not answer a node's request");
+    if let Some(actor) = spawned {
+        tracing::info!(%actor, "stopping an actor spawned for a request that cannot be answered");
+        let peer: Arc<dyn Peer> = peer.clone();
+        transport::apply(system, peer, transport::RemoteSignal::Stop { to: actor });
     }
 }
