@@ -75,6 +75,8 @@ pub(crate) struct Config {
     pub(crate) heartbeat_interval: Duration,
     pub(crate) heartbeat_timeout: Duration,
     pub(crate) max_frame: usize,
+    /// Joined as an observer (`NatsNodeBuilder::observer`).
+    pub(crate) observer: bool,
 }
 
 pub(crate) struct Shared {
@@ -510,6 +512,8 @@ impl Shared {
                 Some(label) => NodeAnswer::Found(label),
                 None => NodeAnswer::NotRegistered,
             },
+            // An observer (a tool) hosts no one's work.
+            Request::Spawn { .. } if self.config.observer => NodeAnswer::NotSpawnable,
             Request::Spawn { type_name, state } => {
                 self.spawnable.answer(&self.system, type_name, state)
             }
