@@ -557,19 +557,24 @@ fn respond(system: &SystemHandle, peer: &Arc<NatsPeer>, id: u64, answer: NodeAns
         NodeAnswer::Spawned(label) => Some(label.id()),
         _ => None,
     };
-    let sent = match peer.send(&Frame::Answer { id, answer }) {
-        Ok(()) => Ok(()),
+    let reason = match peer.send(&Frame::Answer { id, answer }) {
+        Ok(()) => return,
         Err(Refused::Frame(reason)) => {
             tracing::warn!(%reason, "a node's request has an answer too large to send");
             let answer = NodeAnswer::SpawnFailed(format!("the answer cannot be sent: {reason}"));
-            peer.send(&Frame::Answer { id, answer })
+            if let Err(reason) = peer.send(&Frame::Answer { id, answer }) {
+                tracing::warn!(%reason, "could not answer a node's request");
+            }
+            reason
         }
-        Err(reason @ Refused::Offline(_)) => Err(reason),
+        Err(reason @ Refused::Offline(_)) => {
+            tracing::warn!(%reason, "could not answer a node's request");
+            reason.to_string()
+        }
     };
-    let Err(reason) = sent else { return };
-    tracing::warn!(%reason, "could not answer a node's request");
+    // Whether or not the asker hears why, it will not have this actor.
     if let Some(actor) = spawned {
-        tracing::info!(%actor, "stopping an actor spawned for a request that cannot be answered");
+        tracing::info!(%actor, %reason, "stopping an actor spawned for a request whose answer cannot be sent");
         let peer: Arc<dyn Peer> = peer.clone();
         transport::apply(system, peer, transport::RemoteSignal::Stop { to: actor });
     }

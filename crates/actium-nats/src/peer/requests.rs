@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use actium_core::Error;
-use actium_core::SystemHandle;
 use actium_core::transport::{RemoteSignal, Response};
+use actium_core::{Error, SystemHandle};
 use actium_remote::protocol::{Frame, NodeAnswer, Request, Taken, from_peer};
 use tokio::sync::oneshot;
 
