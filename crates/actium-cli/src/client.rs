@@ -54,9 +54,13 @@ impl ClientNode {
     #[cfg(feature = "nats")]
     fn start_nats(system: &System, rest: &str, join: &Join<'_>) -> Result<Self, String> {
         // `nats://<cluster>/<node id>`: the node joins `<cluster>`; the
-        // address itself is checked when asking.
+        // address itself is checked when asking. As an observer: a tool
+        // watching the cluster must not free the members' names when it
+        // loses sight of them, nor host their spawns.
         let cluster = rest.split('/').next().unwrap_or_default();
-        let builder = crate::nats::builder(join.nats, cluster)?.system(system.handle());
+        let builder = crate::nats::builder(join.nats, cluster)?
+            .observer()
+            .system(system.handle());
         system
             .block_on(builder.start())
             .map(ClientNode::Nats)

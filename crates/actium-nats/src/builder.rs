@@ -46,6 +46,7 @@ pub struct NatsNodeBuilder {
     window: Window,
     system: Option<SystemHandle>,
     flight_recorder: Option<usize>,
+    observer: bool,
 }
 
 impl NatsNodeBuilder {
@@ -58,6 +59,7 @@ impl NatsNodeBuilder {
             max_frame: DEFAULT_MAX_FRAME,
             seal: Seal::default(),
             window: flow::DEFAULT_WINDOW,
+            observer: false,
             system: None,
             flight_recorder: None,
         }
@@ -155,6 +157,19 @@ impl NatsNodeBuilder {
     /// the same NATS server. Letters, digits, `-` and `_`. Default: `actium`.
     pub fn cluster(mut self, name: impl Into<String>) -> Self {
         self.cluster = name.into();
+        self
+    }
+
+    /// Joins as an observer: a tool that watches the cluster (`actium
+    /// top`, `actium observe`), not a member that shares its work. It
+    /// joins, sends heartbeats, answers requests, looks up and calls like
+    /// any node, but never frees the cluster-wide names of nodes it finds
+    /// gone (its view, from wherever the tool runs, must not cost the
+    /// members their names), and hosts no spawns (`allow_spawn` has no
+    /// effect: other nodes' `spawn_on` get `NotSpawnable`).
+    /// Default: a full member.
+    pub fn observer(mut self) -> Self {
+        self.observer = true;
         self
     }
 
@@ -279,8 +294,10 @@ impl NatsNodeBuilder {
                 heartbeat_interval: self.heartbeat_interval,
                 heartbeat_timeout: self.heartbeat_timeout,
                 max_frame: self.max_frame,
+                observer: self.observer,
             },
             peers: Mutex::new(HashMap::new()),
+            departed: Mutex::default(),
             spawnable: Spawnable::default(),
             tasks: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),

@@ -159,11 +159,42 @@ pub(crate) struct Sending {
 }
 
 impl Sending {
+    /// A stream to a node this one never sent to: epoch 1.
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
+        Sending::resume(1)
+    }
+
+    /// A stream that starts at `epoch`: the next epoch of a stream to the
+    /// same node that this node forgot (see [`Departed`]), so that the
+    /// receiver, which may still remember that stream, takes it as new.
+    pub(crate) fn resume(epoch: u32) -> Self {
         Sending {
-            epoch: 1,
+            epoch: epoch.max(1),
             ..Sending::default()
         }
+    }
+
+    /// The epoch a stream that replaces this one must start at: this one
+    /// if nothing was published in it, else the next.
+    pub(crate) fn next_epoch(&self) -> u32 {
+        if self.sent == 0 {
+            self.epoch
+        } else {
+            self.epoch.saturating_add(1)
+        }
+    }
+
+    /// Whether an acknowledgement of `seq` in `epoch` says that the
+    /// receiver took more of this epoch than was published in it: it
+    /// remembers an earlier stream of the same epoch (this node forgot
+    /// the receiver, and started over), and drops everything of this one
+    /// as taken already. A genuine acknowledgement of this stream is
+    /// never above what it published, so a replay (of a stream that never
+    /// reused an epoch) cannot say so; only a forger (a cluster without a
+    /// secret) can, and it can break a connection in simpler ways.
+    pub(crate) fn acks_beyond(&self, epoch: u32, seq: u64) -> bool {
+        epoch == self.epoch && seq > self.sent
     }
 
     /// Bytes waiting in the outbox.
@@ -386,15 +417,21 @@ impl Sending {
     /// than its own). An epoch in which nothing was published is kept:
     /// the receiver has seen none of it, so it is as new as the next,
     /// and epochs are not spent by a node that is down for long.
+    ///
+    /// A `receiver` more than half [`MAX_EPOCH_STEP`] above this epoch
+    /// is ignored (the receiver's epoch follows this node's, so no real
+    /// one is that far ahead): a forged reset must not move the stream to
+    /// an epoch the receiver then refuses as forged.
     pub(crate) fn reset_above(&mut self, receiver: u32) -> (usize, u64) {
         let dropped = (
             self.buffer.len(),
             self.segments.iter().map(|segment| segment.frames).sum(),
         );
-        let next = if self.sent == 0 {
-            self.epoch
+        let next = self.next_epoch();
+        let receiver = if receiver > self.epoch.saturating_add(MAX_EPOCH_STEP / 2) {
+            0
         } else {
-            self.epoch.saturating_add(1)
+            receiver
         };
         *self = Sending {
             epoch: next.max(receiver.saturating_add(1)),
@@ -431,9 +468,13 @@ pub(crate) enum Arrival {
         /// The epoch received here.
         current: u32,
     },
-    /// Of an epoch too far ahead to be a real sender's: dropped,
-    /// nothing changes.
-    Refused,
+    /// Of an epoch too far ahead to be a real sender's: dropped, nothing
+    /// changes here, and the sender (if it is real: a forged reset moved
+    /// it) told with a reset naming the epoch received here.
+    Refused {
+        /// The epoch received here.
+        current: u32,
+    },
     /// Frames before it were lost: the connection is broken, and why.
     Gap(String),
 }
@@ -447,7 +488,14 @@ pub(crate) struct Receiving {
     last: u64,
     /// Whether the epoch broke here: nothing more of it is taken.
     broken: bool,
+    /// How many more heartbeats say so again, in case the reset that
+    /// said so was lost (an idle sender would learn it only when its next
+    /// frame, maybe minutes later, is dropped).
+    repeats: u8,
 }
+
+/// How many heartbeats after a break its reset is said again.
+pub(crate) const RESET_REPEATS: u8 = 5;
 
 impl Receiving {
     /// A batch of `frames` frames starting at `first` in `epoch` arrived.
@@ -464,7 +512,7 @@ impl Receiving {
             self.last += frames;
             return Arrival::Accept;
         }
-        self.broken = true;
+        self.break_epoch();
         Arrival::Gap(format!(
             "frames {}..{first} of epoch {epoch} never arrived",
             self.last + 1
@@ -485,7 +533,7 @@ impl Receiving {
             std::cmp::Ordering::Equal => Arrival::Accept,
             std::cmp::Ordering::Less => Arrival::Duplicate,
             std::cmp::Ordering::Greater => {
-                self.broken = true;
+                self.break_epoch();
                 Arrival::Gap(format!(
                     "frames {}..={sent} of epoch {epoch} never arrived",
                     self.last + 1
@@ -503,13 +551,16 @@ impl Receiving {
             };
         }
         if epoch > self.epoch.saturating_add(MAX_EPOCH_STEP) {
-            return Arrival::Refused;
+            return Arrival::Refused {
+                current: self.epoch,
+            };
         }
         if epoch > self.epoch {
             // A new epoch: the sender started over after a break.
             self.epoch = epoch;
             self.last = 0;
             self.broken = false;
+            self.repeats = 0;
         }
         Arrival::Accept
     }
@@ -522,6 +573,19 @@ impl Receiving {
     /// The connection broke: nothing more of this epoch is taken.
     pub(crate) fn break_epoch(&mut self) {
         self.broken = true;
+        self.repeats = RESET_REPEATS;
+    }
+
+    /// The heartbeat's check: the epoch whose reset to say again, while
+    /// the epoch received is broken and no new one came (at most
+    /// [`RESET_REPEATS`] times per break). A sender that has left that
+    /// epoch ignores it.
+    pub(crate) fn reset_due(&mut self) -> Option<u32> {
+        if !self.broken || self.epoch == 0 || self.repeats == 0 {
+            return None;
+        }
+        self.repeats -= 1;
+        Some(self.epoch)
     }
 }
 

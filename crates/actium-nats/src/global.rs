@@ -162,8 +162,10 @@ impl Shared {
     /// Nodes `nodes` left or died: frees their actors' names, in one pass
     /// over the names however many nodes went at once. Every survivor
     /// does it; the first one's deletions win, the others' change nothing.
+    /// An observer never does: it is a tool, maybe far from the members,
+    /// and its view of who is gone is not theirs to act on.
     pub(crate) fn free_names_of(&self, nodes: Vec<NodeId>) {
-        if nodes.is_empty() {
+        if nodes.is_empty() || self.config.observer {
             return;
         }
         let names: Arc<Names> = self.names.clone();

@@ -84,7 +84,13 @@ fn batch(
             return peer.tell_reset(epoch, current);
         }
         Arrival::Duplicate => return dropped(node, "a batch of frames already taken (a replay)"),
-        Arrival::Refused => return dropped(node, "a batch of an epoch no node reaches (forged)"),
+        Arrival::Refused { current } => {
+            dropped(node, "a batch of an epoch no node reaches (forged)");
+            // If a forged reset moved the real sender there, this tells
+            // it to start over (a reset of an epoch it is not at changes
+            // nothing there).
+            return peer.tell_reset(epoch, current);
+        }
         Arrival::Gap(reason) => return broken(node, &peer, epoch, &reason),
     }
     for frame in frames {
@@ -103,7 +109,7 @@ fn control(node: &Shared, from: NodeId, control: Control) {
         Control::Ack { epoch, seq } => {
             if let Some(peer) = node.known(from) {
                 peer.heard();
-                peer.acked(epoch, seq);
+                peer.acked(epoch, seq, &node.system);
             }
         }
         Control::Probe { epoch, seq } => {
@@ -120,7 +126,10 @@ fn control(node: &Shared, from: NodeId, control: Control) {
                 // the reset that said so. A reset of an epoch it has left
                 // is ignored there, so this never ping-pongs.
                 Arrival::Stale { current } => peer.tell_reset(epoch, current),
-                Arrival::Refused => dropped(node, "a probe of an epoch no node reaches (forged)"),
+                Arrival::Refused { current } => {
+                    dropped(node, "a probe of an epoch no node reaches (forged)");
+                    peer.tell_reset(epoch, current);
+                }
                 Arrival::Gap(reason) => broken(node, &peer, epoch, &reason),
             }
         }

@@ -65,6 +65,7 @@
 mod address;
 mod builder;
 mod connect;
+mod departed;
 mod envelope;
 mod flow;
 mod global;

@@ -25,6 +25,7 @@ pub(crate) enum Via {
     Alive,
 }
 use crate::builder::NatsNodeBuilder;
+use crate::departed::Departed;
 use crate::peer::{NatsPeer, Outbound, Refused, Responder};
 
 /// The most other nodes one node keeps track of: a publisher cannot make
@@ -74,6 +75,8 @@ pub(crate) struct Config {
     pub(crate) heartbeat_interval: Duration,
     pub(crate) heartbeat_timeout: Duration,
     pub(crate) max_frame: usize,
+    /// Joined as an observer (`NatsNodeBuilder::observer`).
+    pub(crate) observer: bool,
 }
 
 pub(crate) struct Shared {
@@ -88,6 +91,8 @@ pub(crate) struct Shared {
     pub(crate) out: Arc<Outbound>,
     pub(crate) config: Config,
     pub(crate) peers: Mutex<HashMap<NodeId, Arc<NatsPeer>>>,
+    /// The next sending epochs of the peers forgotten.
+    pub(crate) departed: Mutex<Departed>,
     pub(crate) tasks: Mutex<Vec<TaskHandle>>,
     pub(crate) closed: AtomicBool,
     pub(crate) names: Arc<Names>,
@@ -313,9 +318,10 @@ impl Shared {
             });
         }
         let subject = address::node_subject(&self.cluster, node).into();
+        let epoch = lock(&self.departed).take(node);
         let peer = NatsPeer::new(
             address,
-            node,
+            (node, epoch),
             subject,
             self.out.clone(),
             self.clock.clone(),
@@ -337,9 +343,19 @@ impl Shared {
 
     /// Forgets the nodes that are down and that nothing refers to (no
     /// reference, link or monitor holds their peer): a cluster whose nodes
-    /// come and go does not grow this node's table.
+    /// come and go does not grow this node's table. Their streams' next
+    /// epochs are kept (see `departed`), for when they come back.
     pub(crate) fn forget_departed(&self) {
-        lock(&self.peers).retain(|_, peer| Arc::strong_count(peer) > 1 || !peer.is_down_and_idle());
+        // In the order `peer` takes them: the table, then the epochs.
+        let mut peers = lock(&self.peers);
+        let mut departed = lock(&self.departed);
+        peers.retain(|node, peer| {
+            let keep = Arc::strong_count(peer) > 1 || !peer.is_down_and_idle();
+            if !keep {
+                departed.remember(*node, peer.next_epoch());
+            }
+            keep
+        });
     }
 
     fn shutdown(&self, say_goodbye: bool) {
@@ -422,7 +438,7 @@ impl Shared {
             Frame::Request { id, request } => {
                 let answer = self.answer(request);
                 let Some(peer) = peer else { return };
-                respond(peer, id, answer);
+                respond(&self.system, peer, id, answer);
             }
             Frame::Bye { reason } => {
                 if via == Via::Alive && self.members.left(from) {
@@ -496,6 +512,8 @@ impl Shared {
                 Some(label) => NodeAnswer::Found(label),
                 None => NodeAnswer::NotRegistered,
             },
+            // An observer (a tool) hosts no one's work.
+            Request::Spawn { .. } if self.config.observer => NodeAnswer::NotSpawnable,
             Request::Spawn { type_name, state } => {
                 self.spawnable.answer(&self.system, type_name, state)
             }
@@ -530,19 +548,34 @@ impl Resolver for Shared {
 
 /// Sends `answer` to request `id` of `peer`'s node. An answer too large
 /// for one message (a snapshot of many actors) is answered with why,
-/// so that the asker gets a typed error rather than its timeout.
-fn respond(peer: &NatsPeer, id: u64, answer: NodeAnswer) {
-    match peer.send(&Frame::Answer { id, answer }) {
-        Ok(()) => {}
+/// so that the asker gets a typed error rather than its timeout. An actor
+/// spawned for the request whose answer cannot be sent (this node is
+/// cut off from NATS or leaving, the outbox to the node is full) is
+/// stopped: the asker will never have a reference to it.
+fn respond(system: &SystemHandle, peer: &Arc<NatsPeer>, id: u64, answer: NodeAnswer) {
+    let spawned = match &answer {
+        NodeAnswer::Spawned(label) => Some(label.id()),
+        _ => None,
+    };
+    let reason = match peer.send(&Frame::Answer { id, answer }) {
+        Ok(()) => return,
         Err(Refused::Frame(reason)) => {
             tracing::warn!(%reason, "a node's request has an answer too large to send");
             let answer = NodeAnswer::SpawnFailed(format!("the answer cannot be sent: {reason}"));
             if let Err(reason) = peer.send(&Frame::Answer { id, answer }) {
                 tracing::warn!(%reason, "could not answer a node's request");
             }
+            reason
         }
         Err(reason @ Refused::Offline(_)) => {
             tracing::warn!(%reason, "could not answer a node's request");
+            reason.to_string()
         }
+    };
+    // Whether or not the asker hears why, it will not have this actor.
+    if let Some(actor) = spawned {
+        tracing::info!(%actor, %reason, "stopping an actor spawned for a request whose answer cannot be sent");
+        let peer: Arc<dyn Peer> = peer.clone();
+        transport::apply(system, peer, transport::RemoteSignal::Stop { to: actor });
     }
 }

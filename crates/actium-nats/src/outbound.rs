@@ -188,6 +188,13 @@ impl NatsNode {
         self.shared.out.lose.store(batches, Ordering::Release);
     }
 
+    /// Not public API: how many other nodes this node tracks (peers not
+    /// forgotten), so that tests can see one forgotten.
+    #[doc(hidden)]
+    pub fn tracked_nodes(&self) -> usize {
+        self.shared.all_peers().len()
+    }
+
     /// Not public API: sets how many bytes may wait for one other node
     /// (a quarter of the outbox by default), so that tests can fill it.
     #[doc(hidden)]

@@ -17,13 +17,14 @@ use std::time::{Duration, Instant};
 
 use actium_core::transport::{self, OutgoingCall, Peer, RemoteSignal, Respond, Response};
 use actium_core::{Clock, Error, NodeId, SystemHandle};
-use actium_remote::protocol::{Frame, NodeAnswer, PendingCalls, Request, Taken, from_peer};
+use actium_remote::protocol::{Frame, PendingCalls};
 use async_nats::Subject;
-use tokio::sync::oneshot;
 
 use crate::envelope::Control;
 use crate::flow::{self, Arrival, Receiving, Sending};
 pub(crate) use crate::outbound::{Outbound, Outgoing, Refused};
+
+mod requests;
 
 /// Why a peer went down, for what becomes of the streams with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +78,7 @@ pub(crate) struct NatsPeer {
 impl NatsPeer {
     pub(crate) fn new(
         address: String,
-        node: NodeId,
+        (node, epoch): (NodeId, u32),
         subject: Subject,
         out: Arc<Outbound>,
         clock: Clock,
@@ -95,7 +96,7 @@ impl NatsPeer {
                 left_at: None,
                 // A new peer gets one heartbeat timeout to be heard from.
                 heard: clock.now(),
-                sending: Sending::new(),
+                sending: Sending::resume(epoch),
                 receiving: Receiving::default(),
             }),
             clock,
@@ -192,12 +193,54 @@ impl NatsPeer {
     }
 
     /// The node acknowledged frames up to `seq` of `epoch`: their credit
-    /// comes back, and the writer is told if frames waited for it.
-    pub(crate) fn acked(&self, epoch: u32, seq: u64) {
-        let wake = self.lock().sending.acked(epoch, seq);
+    /// comes back, and the writer is told if frames waited for it. An
+    /// acknowledgement above what this stream sent says that the node
+    /// remembers an earlier stream of this epoch and dropped this one's
+    /// frames as taken already: the connection is broken, and this
+    /// stream starts over above that epoch.
+    pub(crate) fn acked(&self, epoch: u32, seq: u64, system: &SystemHandle) {
+        let wake = {
+            let mut state = self.lock();
+            if state.sending.acks_beyond(epoch, seq) {
+                drop(state);
+                return self.forgotten(epoch, seq, system);
+            }
+            state.sending.acked(epoch, seq)
+        };
         if let Some(generation) = wake {
             self.schedule(generation);
         }
+    }
+
+    /// See [`acked`](Self::acked): the node took frames up to `seq` of
+    /// `epoch` from a stream this node forgot.
+    fn forgotten(&self, epoch: u32, seq: u64, system: &SystemHandle) {
+        let reason = format!(
+            "disconnected: the node acknowledged frame {seq} of epoch {epoch}, \
+             more than this node sent in it (it remembers a stream this node forgot)"
+        );
+        // Its calls wait for replies it dropped: tell it, as when a node
+        // is declared down, so that they fail now rather than time out.
+        let bye = Frame::Bye {
+            reason: reason.as_str().into(),
+        };
+        if let Err(reason) = self.out.send(&self.subject, &bye) {
+            tracing::debug!(peer = %self.address, %reason, "could not say the stream broke");
+        }
+        self.down(
+            &reason,
+            system,
+            Cause::Reset {
+                epoch,
+                current: epoch,
+            },
+        );
+    }
+
+    /// The epoch a stream to the node starts at if this peer is
+    /// forgotten and made again.
+    pub(crate) fn next_epoch(&self) -> u32 {
+        self.lock().sending.next_epoch()
     }
 
     /// A batch of `frames` frames from `first` in `epoch` of the node's
@@ -325,11 +368,12 @@ impl NatsPeer {
 
     /// The heartbeat's check: forgets answers whose callers gave up,
     /// probes the stream to the node if frames in it went unacknowledged
-    /// since the last check, and declares the node down if it has been
+    /// since the last check, says again that the node's stream broke
+    /// here (a few times, until a new epoch comes), and declares the node down if it has been
     /// silent for `timeout`.
     pub(crate) fn check(&self, timeout: Duration, system: &SystemHandle) {
         let closing = self.out.closing.load(Ordering::Acquire);
-        let (silent, probe, dropped) = {
+        let (silent, probe, dropped, resend) = {
             let mut state = self.lock();
             state.pending.sweep();
             let silent = self.clock.now().saturating_duration_since(state.heard);
@@ -341,9 +385,16 @@ impl NatsPeer {
             } else {
                 0
             };
-            (silent, state.sending.probe(), dropped)
+            let resend = state.receiving.reset_due();
+            (silent, state.sending.probe(), dropped, resend)
         };
         self.out.queued.fetch_sub(dropped, Ordering::AcqRel);
+        // The node's stream broke here: say so again, in case the reset
+        // was lost and the node, idle, would otherwise learn it only when
+        // its next frame is dropped.
+        if let Some(epoch) = resend {
+            self.tell_reset(epoch, epoch);
+        }
         if let Some((epoch, seq)) = probe
             && let Err(reason) = self
                 .out
@@ -385,82 +436,6 @@ impl NatsPeer {
     pub(crate) fn is_down_and_idle(&self) -> bool {
         let state = self.lock();
         state.down.is_some() && state.pending.is_empty() && state.sending.buffered() == 0
-    }
-
-    /// A response to a call of ours arrived.
-    pub(crate) fn answered(&self, id: u64, response: Response<'_>, system: &SystemHandle) {
-        // A reply under a request's id is the peer's mistake and must not
-        // take the request's place.
-        let taken = self.lock().pending.take_call(id);
-        if let Taken::Found(answer) = taken {
-            answer.resolve(system, response);
-        }
-    }
-
-    /// An answer to a request of ours arrived.
-    pub(crate) fn request_answered(&self, id: u64, answer: NodeAnswer) {
-        let taken = self.lock().pending.take_request(id);
-        let unwanted = match taken {
-            Taken::Found(sender) => sender.send(answer).err(),
-            Taken::Missing => Some(answer),
-            // A reply's id: not ours to act on.
-            Taken::WrongKind => None,
-        };
-        // A spawn whose requester gave up (its timeout passed, or it was
-        // dropped) would leave an actor no one has a reference to: stop it.
-        if let Some(NodeAnswer::Spawned(label)) = unwanted
-            && label.id().node() == self.node
-        {
-            tracing::info!(peer = %self.address, actor = %label, "stopping an actor spawned for a request that gave up");
-            let stop = Frame::Signal(RemoteSignal::Stop { to: label.id() });
-            if let Err(reason) = self.send(&stop) {
-                tracing::warn!(peer = %self.address, %reason, "could not stop an actor spawned too late");
-            }
-        }
-    }
-
-    /// Asks the node itself (a look-up), waiting at most `timeout`.
-    pub(crate) async fn request(
-        &self,
-        request: Request<'_>,
-        timeout: Duration,
-    ) -> Result<NodeAnswer, Error> {
-        let (sender, receiver) = oneshot::channel();
-        let kind = match &request {
-            Request::Lookup { .. } => "lookup",
-            Request::Spawn { .. } => "spawn",
-            Request::Describe => "describe",
-            Request::Snapshot => "snapshot",
-            Request::Recent { .. } => "recent",
-        };
-        let spawn = kind == "spawn";
-        {
-            let mut state = self.lock();
-            if let Some(reason) = &state.down {
-                return Err(self.down_error(reason));
-            }
-            let id = state.pending.next_id();
-            state.pending.add_request(id, sender);
-            if let Err(reason) = self.push(&mut state, &Frame::Request { id, request }) {
-                state.pending.forget(id);
-                return Err(self.down_error(&reason.to_string()));
-            }
-        }
-        match self.clock.timeout(timeout, receiver).await {
-            // The node's answer did not fit in a message; it said so
-            // instead (see `Shared::respond`).
-            Ok(Ok(NodeAnswer::SpawnFailed(message))) if !spawn => Err(Error::Codec {
-                actor_type: "node".to_owned(),
-                method: kind.to_owned(),
-                message: from_peer(&message),
-            }),
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(_dropped)) => {
-                let reason = self.lock().down.clone();
-                Err(self.down_error(reason.as_deref().unwrap_or("the node went away")))
-            }
-            Err(_elapsed) => Err(self.down_error(&format!("no answer within {timeout:?}"))),
-        }
     }
 }
 

@@ -134,9 +134,9 @@ impl NatsNode {
     /// allow the type; [`Error::Codec`] if the state does not encode or
     /// decode, or the actor does not spawn there; [`Error::NodeDown`] if the
     /// node does not answer within the system's default timeout (the actor,
-    /// if spawned after all, is stopped when its answer arrives; a node
-    /// that does not exist, or died, is declared down sooner, after the
-    /// heartbeat timeout).
+    /// if spawned after all, is stopped when its answer arrives after the
+    /// asker gave up, or cannot be sent; a node that does not exist, or
+    /// died, is declared down sooner, after the heartbeat timeout).
     ///
     /// # Examples
     ///
@@ -159,8 +159,11 @@ impl NatsNode {
     ///
     /// Dropping the future abandons the request; the actor may still be
     /// spawned on the node, and is then stopped when its answer arrives
-    /// here, as is one whose answer comes after the timeout: no actor is
-    /// left that no one has a reference to.
+    /// here, as is one whose answer comes after the timeout, and one
+    /// whose answer the node cannot send. An answer lost on the way with
+    /// the connection (the nodes declared each other down meanwhile) stops
+    /// nothing: the actor stays on that node, unreferenced, until it
+    /// stops by itself or the node does.
     pub async fn spawn_on<A: Actor + Serialize>(
         &self,
         node: &str,

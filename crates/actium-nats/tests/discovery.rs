@@ -6,6 +6,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use actium::Error;
 use actium::prelude::*;
 use support::{Cluster, wait_until};
@@ -28,7 +30,8 @@ impl Greeter {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, actium::serde::Serialize, actium::serde::Deserialize)]
+#[serde(crate = "actium::serde")]
 struct Other;
 
 #[actor(remote)]
@@ -256,4 +259,43 @@ fn a_name_whose_node_died_with_no_survivor_is_taken_over() {
     assert_eq!(names[0].actor, hi.label());
     late.shutdown();
     system.shutdown();
+}
+
+/// Issue 16, finding 5: a node joined as an observer (`actium top` and
+/// `actium observe` over NATS) hosts no spawns, and never frees the names
+/// of nodes it finds gone: before, a tool that lost sight of a member
+/// freed that member's names for everyone.
+#[test]
+fn an_observer_hosts_no_spawns_and_frees_no_names() {
+    let cluster = Cluster::on(support::NatsServer::start(), 2, |i, builder| {
+        if i == 1 {
+            builder
+                .observer()
+                .heartbeat(Duration::from_millis(100), Duration::from_millis(400))
+        } else {
+            builder
+        }
+    });
+    cluster.node(1).allow_spawn::<Other>();
+    let observer = cluster.node(1).address().to_owned();
+    let spawned = cluster.run(0, cluster.node(0).spawn_on(&observer, Other));
+    assert!(
+        matches!(spawned, Err(Error::NotSpawnable { .. })),
+        "{spawned:?}"
+    );
+    let hello = greeter(&cluster, 0, "hello");
+    cluster
+        .run(0, cluster.node(0).register_global("greeter", &hello))
+        .unwrap();
+    wait_until("the observer hears node 0", || {
+        cluster.node(1).cluster_nodes().len() == 2
+    });
+    cluster.node(0).vanish();
+    wait_until("the observer finds node 0 gone", || {
+        cluster.node(1).cluster_nodes().len() == 1
+    });
+    // Freeing is a task of its own: give it time to run (a full member
+    // frees the name within this; see `a_name_is_freed_when_its_node_dies`).
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(!is_free(&cluster, 1), "the observer freed node 0's name");
 }

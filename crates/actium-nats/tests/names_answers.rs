@@ -103,3 +103,50 @@ fn a_snapshot_too_large_for_a_message_is_a_typed_error() {
     let found = cluster.run(1, cluster.node(1).lookup::<Idle>(&url));
     assert_eq!(found.unwrap().id(), idle[0].id());
 }
+
+/// Actors of [`Stranded`] started, and stopped.
+static STRANDED_STARTED: AtomicU64 = AtomicU64::new(0);
+static STRANDED_STOPPED: AtomicU64 = AtomicU64::new(0);
+
+#[derive(Serialize, Deserialize)]
+#[serde(crate = "actium::serde")]
+struct Stranded;
+
+#[actor(remote)]
+impl Stranded {
+    #[on_start]
+    fn start(&mut self) {
+        STRANDED_STARTED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[on_stop]
+    fn stop(&mut self, _reason: &ExitReason) {
+        STRANDED_STOPPED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[tell]
+    fn nothing(&mut self) {}
+}
+
+/// Issue 16, finding 3: the host spawns the actor but cannot queue its
+/// answer (its outbox to the asker is full): the asker will never have a
+/// reference to it. Before the fix it ran on for ever.
+#[test]
+fn a_spawn_whose_answer_cannot_be_sent_stops_the_actor_it_made() {
+    let cluster = Cluster::start(2);
+    cluster.node(0).allow_spawn::<Stranded>();
+    // Nothing may wait for node 1 on node 0: every frame to it is refused.
+    cluster.node(0).limit_outbox_per_node(0);
+    let host = cluster.node(0).address().to_owned();
+    let waiting = cluster.run(1, async {
+        cluster
+            .node(1)
+            .spawn_on(&host, Stranded)
+            .now_or_never()
+            .is_none()
+    });
+    assert!(waiting, "the spawn was waiting for its answer");
+    wait_until("the stranded actor is started and stopped", || {
+        STRANDED_STARTED.load(Ordering::SeqCst) == 1 && STRANDED_STOPPED.load(Ordering::SeqCst) == 1
+    });
+}

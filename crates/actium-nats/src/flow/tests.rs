@@ -267,8 +267,14 @@ fn a_forged_epoch_does_not_wedge_the_stream() {
     let one = take(&mut sending, Some(0), &limits, &seal).unwrap();
     let (epoch, first, _, _) = open(&one.bytes, &seal);
     assert_eq!(receiving.arrive(epoch, first, 1), Arrival::Accept);
-    assert_eq!(receiving.arrive(u32::MAX, 1, 1), Arrival::Refused);
-    assert_eq!(receiving.probed(u32::MAX, 9), Arrival::Refused);
+    assert_eq!(
+        receiving.arrive(u32::MAX, 1, 1),
+        Arrival::Refused { current: 1 }
+    );
+    assert_eq!(
+        receiving.probed(u32::MAX, 9),
+        Arrival::Refused { current: 1 }
+    );
     assert_eq!(receiving.acknowledgement(), (1, 1));
     // Within reach: the receiver follows, the real sender is told.
     assert_eq!(receiving.arrive(5_000, 1, 1), Arrival::Accept);
@@ -328,4 +334,106 @@ fn a_send_blocked_on_credit_asks_for_it_at_once() {
     let (epoch, seq) = receiving.acknowledgement();
     assert_eq!(sending.acked(epoch, seq), Some(0));
     assert!(take(&mut sending, Some(0), &limits, &seal).is_some());
+}
+
+/// Publishes what waits in `sending` and hands it to `receiving`: what
+/// each batch came to.
+fn deliver(sending: &mut Sending, receiving: &mut Receiving, generation: u64) -> Vec<Arrival> {
+    let limits = limits(64, 1 << 20, false);
+    let seal = Seal::default();
+    let mut arrivals = Vec::new();
+    while let Some(batch) = take(sending, Some(generation), &limits, &seal) {
+        let (epoch, first, _, numbers) = open(&batch.bytes, &seal);
+        arrivals.push(receiving.arrive(epoch, first, numbers.len() as u64));
+    }
+    arrivals
+}
+
+/// Issue 16, finding 1: the receiver still holds epoch 1 up to frame 3
+/// of a stream whose sender forgot it (it went down, was forgotten, and
+/// was made again). Before the fix the new stream started at epoch 1:
+/// every frame up to 3 was dropped as a duplicate, its acknowledgement
+/// of frame 3 ignored as bogus, and the window never opened again.
+#[test]
+fn a_stream_made_again_after_its_receiver_was_forgotten_is_taken() {
+    let limits = limits(64, 1 << 20, false);
+    let node = NodeId::from_u64(9);
+    let mut receiving = Receiving::default();
+    let mut sending = Sending::new();
+    push_all(&mut sending, &limits, 0..3);
+    assert_eq!(deliver(&mut sending, &mut receiving, 0), [Arrival::Accept]);
+    // Down (the stream's epoch ends), then forgotten: its next epoch is
+    // kept, and the stream made again starts there.
+    sending.reset();
+    let mut departed = crate::departed::Departed::default();
+    departed.remember(node, sending.next_epoch());
+    let mut again = Sending::resume(departed.take(node));
+    push_all(&mut again, &limits, 3..4);
+    assert_eq!(deliver(&mut again, &mut receiving, 0), [Arrival::Accept]);
+    assert_eq!(receiving.acknowledgement(), (2, 1));
+
+    // The memory lost it (full): the stream starts at epoch 1 again, and
+    // finds out from the first acknowledgement, which is above what it
+    // sent; it starts over above that epoch, and is taken.
+    let mut receiving = Receiving::default();
+    let mut sending = Sending::new();
+    push_all(&mut sending, &limits, 0..3);
+    deliver(&mut sending, &mut receiving, 0);
+    let mut again = Sending::resume(departed.take(node));
+    push_all(&mut again, &limits, 3..4);
+    assert_eq!(deliver(&mut again, &mut receiving, 0), [Arrival::Duplicate]);
+    let (epoch, sent) = again.probe().expect("frames unacknowledged");
+    assert_eq!(receiving.probed(epoch, sent), Arrival::Duplicate);
+    let (epoch, seq) = receiving.acknowledgement();
+    assert_eq!((epoch, seq), (1, 3));
+    assert!(again.acks_beyond(epoch, seq), "above what it sent");
+    assert_eq!(again.acked(epoch, seq), None);
+    again.reset_above(epoch);
+    push_all(&mut again, &limits, 4..5);
+    assert_eq!(deliver(&mut again, &mut receiving, 1), [Arrival::Accept]);
+    assert_eq!(receiving.acknowledgement(), (2, 1));
+    // A genuine acknowledgement never says so.
+    assert!(!again.acks_beyond(2, 1));
+    assert!(!again.acks_beyond(1, 99), "another epoch's: ignored");
+}
+
+/// Issue 16, finding 2: a forged reset naming an epoch far ahead (a
+/// client of a cluster without a secret) moved the sender to an epoch
+/// its receiver refuses as forged, for ever. It is now ignored beyond
+/// reach, and the stream moves on by one.
+#[test]
+fn a_forged_reset_far_ahead_does_not_wedge_the_stream() {
+    let limits = limits(64, 1 << 20, false);
+    let mut sending = Sending::new();
+    let mut receiving = Receiving::default();
+    push_all(&mut sending, &limits, 0..1);
+    assert_eq!(deliver(&mut sending, &mut receiving, 0), [Arrival::Accept]);
+    sending.reset_above(u32::MAX - 1);
+    assert_eq!(sending.epoch(), 2);
+    push_all(&mut sending, &limits, 1..2);
+    assert_eq!(deliver(&mut sending, &mut receiving, 1), [Arrival::Accept]);
+    // Within reach, a receiver's epoch still moves the stream above it.
+    sending.reset_above(MAX_EPOCH_STEP / 2);
+    assert_eq!(sending.epoch(), MAX_EPOCH_STEP / 2 + 1);
+    push_all(&mut sending, &limits, 2..3);
+    assert_eq!(deliver(&mut sending, &mut receiving, 2), [Arrival::Accept]);
+}
+
+/// Issue 16, finding 4: a broken epoch's reset is said again at a few
+/// heartbeats, until the sender's next epoch arrives.
+#[test]
+fn a_broken_epoch_says_its_reset_again_a_few_times() {
+    let mut receiving = Receiving::default();
+    assert_eq!(receiving.reset_due(), None, "nothing received");
+    assert_eq!(receiving.arrive(1, 1, 2), Arrival::Accept);
+    assert_eq!(receiving.reset_due(), None, "not broken");
+    assert!(matches!(receiving.arrive(1, 5, 1), Arrival::Gap(_)));
+    for _ in 0..RESET_REPEATS {
+        assert_eq!(receiving.reset_due(), Some(1));
+    }
+    assert_eq!(receiving.reset_due(), None, "bounded");
+    receiving.break_epoch();
+    assert_eq!(receiving.reset_due(), Some(1), "a new break says it again");
+    assert_eq!(receiving.arrive(2, 1, 1), Arrival::Accept);
+    assert_eq!(receiving.reset_due(), None, "the sender moved on");
 }
