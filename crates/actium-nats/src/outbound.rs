@@ -118,6 +118,15 @@ impl Outbound {
 
     /// Whether a frame may be queued now.
     pub(crate) fn open(&self) -> Result<(), Refused> {
+        // A node that is leaving sends only what it queued before: a
+        // reply made by its shutdown (an actor stopped by `noconnection`
+        // answering a call) must not reach the caller ahead of, or
+        // instead of, the goodbye that fails the call with `NodeDown`.
+        if self.closing.load(Ordering::Acquire) {
+            return Err(Refused::Offline(
+                "this node has left the cluster".to_owned(),
+            ));
+        }
         if !self.connected.load(Ordering::Acquire) {
             return Err(Refused::Offline(
                 "this node's connection to NATS is lost; it reconnects by itself".to_owned(),
