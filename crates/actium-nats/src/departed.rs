@@ -46,6 +46,10 @@ impl Departed {
 
     /// Node `node` is forgotten; a stream to it starts at `epoch` next.
     pub(crate) fn remember(&mut self, node: NodeId, epoch: u32) {
+        if epoch <= 1 {
+            // Where a node never forgotten starts anyway: no slot spent.
+            return;
+        }
         if self.epochs.insert(node, epoch).is_none() {
             self.order.push_back(node);
         }

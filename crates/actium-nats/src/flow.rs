@@ -418,23 +418,27 @@ impl Sending {
     /// the receiver has seen none of it, so it is as new as the next,
     /// and epochs are not spent by a node that is down for long.
     ///
-    /// A `receiver` more than half [`MAX_EPOCH_STEP`] above this epoch
-    /// is ignored (the receiver's epoch follows this node's, so no real
-    /// one is that far ahead): a forged reset must not move the stream to
-    /// an epoch the receiver then refuses as forged.
+    /// A `receiver` more than [`MAX_EPOCH_STEP`] below this epoch means
+    /// the receiver refused this epoch as too far ahead of its own (a
+    /// forged reset of a cluster without a secret moved this node there):
+    /// the stream starts over just above the receiver's epoch, which only
+    /// grows, so the next is new to it. A forged reset therefore costs at
+    /// most two broken connections and wedges nothing, however far ahead
+    /// it points, and a receiver moved far ahead by a forged batch is
+    /// followed in one step.
     pub(crate) fn reset_above(&mut self, receiver: u32) -> (usize, u64) {
         let dropped = (
             self.buffer.len(),
             self.segments.iter().map(|segment| segment.frames).sum(),
         );
-        let next = self.next_epoch();
-        let receiver = if receiver > self.epoch.saturating_add(MAX_EPOCH_STEP / 2) {
-            0
+        let above = receiver.saturating_add(1);
+        let epoch = if receiver.saturating_add(MAX_EPOCH_STEP) < self.epoch {
+            above
         } else {
-            receiver
+            self.next_epoch().max(above)
         };
         *self = Sending {
-            epoch: next.max(receiver.saturating_add(1)),
+            epoch,
             generation: self.generation + 1,
             buffer: std::mem::take(&mut self.buffer),
             ..Sending::default()

@@ -397,10 +397,13 @@ fn a_stream_made_again_after_its_receiver_was_forgotten_is_taken() {
     assert!(!again.acks_beyond(1, 99), "another epoch's: ignored");
 }
 
-/// Issue 16, finding 2: a forged reset naming an epoch far ahead (a
-/// client of a cluster without a secret) moved the sender to an epoch
-/// its receiver refuses as forged, for ever. It is now ignored beyond
-/// reach, and the stream moves on by one.
+/// Issue 16, finding 2 and its review: a forged reset naming an epoch
+/// far ahead (a client of a cluster without a secret) moved the sender
+/// to an epoch its receiver refuses as forged, for ever; then, ignoring
+/// such resets, a batch forged far ahead made the receiver answer every
+/// real batch with a reset the sender ignored (one break per epoch). Now
+/// the sender follows a receiver far ahead in one step, and a receiver
+/// that refuses its epoch brings it back just above the receiver's.
 #[test]
 fn a_forged_reset_far_ahead_does_not_wedge_the_stream() {
     let limits = limits(64, 1 << 20, false);
@@ -408,15 +411,36 @@ fn a_forged_reset_far_ahead_does_not_wedge_the_stream() {
     let mut receiving = Receiving::default();
     push_all(&mut sending, &limits, 0..1);
     assert_eq!(deliver(&mut sending, &mut receiving, 0), [Arrival::Accept]);
+    // Two forged resets in a row, the second from the epoch the first
+    // moved the sender to: it ends at the top.
+    sending.reset_above(MAX_EPOCH_STEP - 1);
+    let epoch = sending.epoch();
     sending.reset_above(u32::MAX - 1);
-    assert_eq!(sending.epoch(), 2);
+    assert!(sending.epoch() > epoch);
+    // The receiver refuses it and names its own epoch: one more break.
     push_all(&mut sending, &limits, 1..2);
-    assert_eq!(deliver(&mut sending, &mut receiving, 1), [Arrival::Accept]);
-    // Within reach, a receiver's epoch still moves the stream above it.
-    sending.reset_above(MAX_EPOCH_STEP / 2);
-    assert_eq!(sending.epoch(), MAX_EPOCH_STEP / 2 + 1);
+    let refused = deliver(&mut sending, &mut receiving, 2);
+    assert_eq!(refused, [Arrival::Refused { current: 1 }]);
+    sending.reset_above(1);
+    assert_eq!(sending.epoch(), 2);
     push_all(&mut sending, &limits, 2..3);
-    assert_eq!(deliver(&mut sending, &mut receiving, 2), [Arrival::Accept]);
+    assert_eq!(deliver(&mut sending, &mut receiving, 3), [Arrival::Accept]);
+    // A batch forged far ahead moves the receiver: the sender's next
+    // batch is stale, and the reset naming the receiver's epoch moves the
+    // sender above it at once.
+    let forged = 40_000;
+    let mut forger = Sending::new();
+    forger.reset_above(forged - 1);
+    assert_eq!(forger.epoch(), forged);
+    push_all(&mut forger, &limits, 0..1);
+    assert_eq!(deliver(&mut forger, &mut receiving, 1), [Arrival::Accept]);
+    push_all(&mut sending, &limits, 3..4);
+    let stale = deliver(&mut sending, &mut receiving, 3);
+    assert_eq!(stale, [Arrival::Stale { current: forged }]);
+    sending.reset_above(forged);
+    assert_eq!(sending.epoch(), forged + 1);
+    push_all(&mut sending, &limits, 4..5);
+    assert_eq!(deliver(&mut sending, &mut receiving, 4), [Arrival::Accept]);
 }
 
 /// Issue 16, finding 4: a broken epoch's reset is said again at a few
