@@ -164,8 +164,9 @@ impl NatsNodeBuilder {
     /// top`, `actium observe`), not a member that shares its work. It
     /// joins, sends heartbeats, answers requests, looks up and calls like
     /// any node, but never frees the cluster-wide names of nodes it finds
-    /// gone (its view, from wherever the tool runs, must not cost the
-    /// members their names), and hosts no spawns (`allow_spawn` has no
+    /// gone nor takes over a name whose holder it finds gone (its view,
+    /// from wherever the tool runs, must not cost the members their
+    /// names: `register_global` of a held name is `NameTaken`), and hosts no spawns (`allow_spawn` has no
     /// effect: other nodes' `spawn_on` get `NotSpawnable`).
     /// Default: a full member.
     pub fn observer(mut self) -> Self {

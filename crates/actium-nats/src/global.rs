@@ -25,8 +25,11 @@ impl NatsNode {
     /// # Errors
     ///
     /// [`Error::NameTaken`] if another actor holds the name and its node
-    /// may be alive; [`Error::InvalidName`] for an empty name, one with a
-    /// `/`, or one over 128 bytes; [`Error::NodeDown`] if the names cannot
+    /// may be alive (on an observer, whatever its node: an observer never
+    /// takes over a name, see
+    /// [`NatsNodeBuilder::observer`](crate::NatsNodeBuilder::observer));
+    /// [`Error::InvalidName`] for an empty name, one with a `/`, or one
+    /// over 128 bytes; [`Error::NodeDown`] if the names cannot
     /// be reached (no JetStream, no connection to NATS).
     ///
     /// # Cancel safety
@@ -41,9 +44,13 @@ impl NatsNode {
         names::check_name(name)?;
         let shared = &self.shared;
         let label = actor.label();
+        // An observer takes over no name: its view of who is alive, from
+        // wherever the tool runs, is not the members' (as it frees none,
+        // see `free_names_of`), so every holder may be alive to it.
+        let observer = shared.config.observer;
         let claim = shared
             .names
-            .claim(name, label, |node| shared.may_be_alive(node))
+            .claim(name, label, |node| observer || shared.may_be_alive(node))
             .await?;
         let revision = match claim {
             Claim::Won(revision) => revision,

@@ -75,7 +75,9 @@ fn batch(
         Err(error) => return dropped(node, &error.to_string()),
     };
     peer.heard();
-    match peer.arrive(epoch, first, frames.frame_count()) {
+    let arrival = peer.arrive(epoch, first, frames.frame_count());
+    let acknowledge = arrival.acknowledged(ask_ack);
+    match arrival {
         Arrival::Accept => {}
         Arrival::Stale { current } => {
             // Sent before the sender learnt that its stream broke (or it
@@ -83,7 +85,14 @@ fn batch(
             tracing::debug!(peer = %peer.address(), epoch, first, "dropped frames of a broken connection");
             return peer.tell_reset(epoch, current);
         }
-        Arrival::Duplicate => return dropped(node, "a batch of frames already taken (a replay)"),
+        Arrival::Duplicate => {
+            dropped(node, "a batch of frames already taken (a replay)");
+            // Answered if it asks: see `Arrival::acknowledged`.
+            if acknowledge {
+                peer.acknowledge();
+            }
+            return;
+        }
         Arrival::Refused { current } => {
             dropped(node, "a batch of an epoch no node reaches (forged)");
             // If a forged reset moved the real sender there, this tells
@@ -99,7 +108,7 @@ fn batch(
             Err(reason) => dropped(node, &reason),
         }
     }
-    if ask_ack {
+    if acknowledge {
         peer.acknowledge();
     }
 }

@@ -134,7 +134,7 @@ pub struct NatsNodeStats {
     pub gaps: u64,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -344,15 +344,17 @@ impl Shared {
     /// Forgets the nodes that are down and that nothing refers to (no
     /// reference, link or monitor holds their peer): a cluster whose nodes
     /// come and go does not grow this node's table. Their streams' next
-    /// epochs are kept (see `departed`), for when they come back.
+    /// epochs are kept (see `departed`), for when they come back — except
+    /// for the nodes that left with a goodbye, which never do, and the
+    /// streams that published nothing (`NatsPeer::epoch_to_remember`).
     pub(crate) fn forget_departed(&self) {
         // In the order `peer` takes them: the table, then the epochs.
         let mut peers = lock(&self.peers);
         let mut departed = lock(&self.departed);
         peers.retain(|node, peer| {
             let keep = Arc::strong_count(peer) > 1 || !peer.is_down_and_idle();
-            if !keep {
-                departed.remember(*node, peer.next_epoch());
+            if !keep && let Some(epoch) = peer.epoch_to_remember() {
+                departed.remember(*node, epoch);
             }
             keep
         });

@@ -204,6 +204,13 @@ impl NatsNode {
         self.shared.all_peers().len()
     }
 
+    /// Not public API: how many forgotten nodes' sending epochs this node
+    /// keeps, so that tests can see which departed nodes are remembered.
+    #[doc(hidden)]
+    pub fn remembered_nodes(&self) -> usize {
+        crate::node::lock(&self.shared.departed).len()
+    }
+
     /// Not public API: sets how many bytes may wait for one other node
     /// (a quarter of the outbox by default), so that tests can fill it.
     #[doc(hidden)]

@@ -237,10 +237,21 @@ impl NatsPeer {
         );
     }
 
-    /// The epoch a stream to the node starts at if this peer is
-    /// forgotten and made again.
-    pub(crate) fn next_epoch(&self) -> u32 {
-        self.lock().sending.next_epoch()
+    /// The epoch a stream to the node must start at if this peer is
+    /// forgotten and made again, if the node may remember this stream.
+    /// None for a node that left the cluster with a goodbye (on the
+    /// cluster's alive subject, see [`left`](Self::left)): node ids are
+    /// random per system, so it never comes back under this id. A node
+    /// only declared down — including by the goodbye that an
+    /// acknowledgement above what was sent, or a missed heartbeat, makes
+    /// it send on this node's own subject (`went_down`, not `left`) — is
+    /// alive and may come back: its epoch is kept.
+    pub(crate) fn epoch_to_remember(&self) -> Option<u32> {
+        let state = self.lock();
+        if state.left_at.is_some() {
+            return None;
+        }
+        state.sending.epoch_to_remember()
     }
 
     /// A batch of `frames` frames from `first` in `epoch` of the node's

@@ -298,4 +298,9 @@ fn an_observer_hosts_no_spawns_and_frees_no_names() {
     // frees the name within this; see `a_name_is_freed_when_its_node_dies`).
     std::thread::sleep(Duration::from_secs(1));
     assert!(!is_free(&cluster, 1), "the observer freed node 0's name");
+    // Nor does it take the name over (issue 16: it did, as a member
+    // does once the holder's node is gone).
+    let mine = greeter(&cluster, 1, "hi");
+    let taken = cluster.run(1, cluster.node(1).register_global("greeter", &mine));
+    assert!(matches!(taken, Err(Error::NameTaken { .. })), "{taken:?}");
 }

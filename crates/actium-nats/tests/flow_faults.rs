@@ -337,3 +337,41 @@ fn a_node_forgotten_after_a_gap_is_answered_again() {
         "the lost push stays lost, the next is taken"
     );
 }
+
+/// Issue 16 (the last review): node 0 kept the next epoch of every node
+/// it forgot, those that left with a goodbye too, so its memory (4,096
+/// nodes) filled with tools that joined once (`actium top`). Node ids
+/// are random per system: a node that said goodbye never comes back
+/// under its id and is not remembered; one that vanished may be only cut
+/// off, and is.
+#[test]
+fn a_node_that_said_goodbye_is_not_remembered() {
+    let cluster = Cluster::on(NatsServer::start(), 3, |i, builder| {
+        if i == 0 {
+            builder.heartbeat(Duration::from_millis(50), Duration::from_secs(1))
+        } else {
+            builder.heartbeat(Duration::from_millis(100), Duration::from_secs(10))
+        }
+    });
+    let sink = sink_on(&cluster, 0, 1);
+    let url = cluster.node(0).url("sink");
+    for i in 1..3 {
+        // Node 0 answers: its streams to both published something.
+        let count = cluster.run(i, async {
+            let sink = cluster.node(i).lookup::<Sink>(&url).await.unwrap();
+            sink.count().timeout(Duration::from_secs(10)).await
+        });
+        assert_eq!(count.unwrap(), 0);
+    }
+    drop(sink);
+    cluster.node(1).shutdown();
+    cluster.node(2).vanish();
+    support::wait_until("node 0 forgets both", || {
+        cluster.node(0).tracked_nodes() == 0
+    });
+    assert_eq!(
+        cluster.node(0).remembered_nodes(),
+        1,
+        "only the node that vanished is remembered"
+    );
+}

@@ -372,14 +372,15 @@ fn a_stream_made_again_after_its_receiver_was_forgotten_is_taken() {
     assert_eq!(deliver(&mut again, &mut receiving, 0), [Arrival::Accept]);
     assert_eq!(receiving.acknowledgement(), (2, 1));
 
-    // The memory lost it (full): the stream starts at epoch 1 again, and
-    // finds out from the first acknowledgement, which is above what it
-    // sent; it starts over above that epoch, and is taken.
+    // The memory lost it (full), and the random start met the epoch the
+    // receiver remembers: the stream finds out from the first
+    // acknowledgement, which is above what it sent; it starts over above
+    // that epoch, and is taken.
     let mut receiving = Receiving::default();
     let mut sending = Sending::new();
     push_all(&mut sending, &limits, 0..3);
     deliver(&mut sending, &mut receiving, 0);
-    let mut again = Sending::resume(departed.take(node));
+    let mut again = Sending::resume(1);
     push_all(&mut again, &limits, 3..4);
     assert_eq!(deliver(&mut again, &mut receiving, 0), [Arrival::Duplicate]);
     let (epoch, sent) = again.probe().expect("frames unacknowledged");
@@ -395,6 +396,47 @@ fn a_stream_made_again_after_its_receiver_was_forgotten_is_taken() {
     // A genuine acknowledgement never says so.
     assert!(!again.acks_beyond(2, 1));
     assert!(!again.acks_beyond(1, 99), "another epoch's: ignored");
+}
+
+/// Issue 16 (the last review): a stream that reuses an epoch its receiver
+/// remembers learnt so only from the heartbeat's probe, and a probe
+/// whose count met the receiver's last was answered with an
+/// acknowledgement not above what was sent: every frame lost, silently.
+/// Now a duplicate batch that asks for an acknowledgement gets one, so
+/// the first such batch tells the sender; a replay's acknowledgement
+/// says nothing above what a real sender sent.
+#[test]
+fn a_duplicate_batch_that_asks_is_acknowledged() {
+    let mut receiving = Receiving::default();
+    let mut sending = Sending::new();
+    push_all(&mut sending, &limits(64, 1 << 20, false), 0..3);
+    deliver(&mut sending, &mut receiving, 0);
+    // A window of one frame: each batch asks for an acknowledgement.
+    let small = limits(1, 1 << 20, false);
+    let seal = Seal::default();
+    let mut again = Sending::resume(1);
+    push_all(&mut again, &small, 3..5);
+    let batch = take(&mut again, Some(0), &small, &seal).expect("a batch");
+    let (epoch, first, ask_ack, numbers) = open(&batch.bytes, &seal);
+    assert!(ask_ack, "the next batch waits for credit");
+    let arrival = receiving.arrive(epoch, first, numbers.len() as u64);
+    assert_eq!(arrival, Arrival::Duplicate);
+    assert!(
+        arrival.acknowledged(ask_ack),
+        "a duplicate that asks is answered"
+    );
+    let (epoch, seq) = receiving.acknowledgement();
+    assert!(again.acks_beyond(epoch, seq), "the sender learns at once");
+    // What else is answered, and what is not.
+    assert!(Arrival::Accept.acknowledged(true));
+    assert!(!Arrival::Duplicate.acknowledged(false));
+    assert!(!Arrival::Stale { current: 1 }.acknowledged(true));
+    assert!(!Arrival::Refused { current: 1 }.acknowledged(true));
+    // A replay of a batch the real sender published: its answer is no
+    // news to that sender, and breaks nothing.
+    assert_eq!(receiving.arrive(1, 1, 3), Arrival::Duplicate);
+    let (epoch, seq) = receiving.acknowledgement();
+    assert!(!sending.acks_beyond(epoch, seq));
 }
 
 /// Issue 16, finding 2 and its review: a forged reset naming an epoch
