@@ -470,7 +470,9 @@ pub(crate) const MAX_EPOCH_STEP: u32 = 1 << 16;
 
 mod receiving;
 
-pub(crate) use receiving::{Arrival, RESET_REPEATS, Receiving};
+#[cfg(test)]
+use receiving::RESET_REPEATS;
+pub(crate) use receiving::{Arrival, Receiving};
 
 #[cfg(test)]
 mod tests;

@@ -87,6 +87,9 @@ impl NatsNode {
     /// The nodes of the cluster alive as this node hears them: itself and
     /// every node whose heartbeat it heard within the heartbeat timeout,
     /// as addresses (`nats://<cluster>/<node id>`), this node first.
+    /// Observers ([`NatsNodeBuilder::observer`](crate::NatsNodeBuilder::observer):
+    /// `actium top`, `actium observe`) are tools, not members, and are
+    /// left out, but for this node itself.
     pub fn cluster_nodes(&self) -> Vec<String> {
         let shared = &self.shared;
         std::iter::once(shared.id)

@@ -39,7 +39,8 @@ pub(crate) fn receive(node: &Shared, bytes: &[u8], via: Via) {
     match (message, via) {
         (Message::Frame(frame @ (Frame::Ping | Frame::Pong | Frame::Bye { .. })), _) => {
             if via == Via::Alive && !matches!(frame, Frame::Bye { .. }) {
-                node.members.heard(from);
+                // An observer beats with a `Pong` (see `tasks::heartbeat`).
+                node.members.heard(from, matches!(frame, Frame::Pong));
             }
             let peer = node.known(from);
             if let Some(peer) = &peer {

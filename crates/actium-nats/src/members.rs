@@ -5,7 +5,9 @@
 //! This is apart from the peers (`peer`): a peer exists for a node this
 //! one talks to, while every node that beats is a member. The members are
 //! what [`NatsNode::cluster_nodes`](crate::NatsNode::cluster_nodes) lists
-//! and what decides which nodes' names the survivors free.
+//! (but for observers, whose heartbeat says what they are: a `Pong`
+//! where a member beats with a `Ping`) and what decides which nodes'
+//! names the survivors free (observers' too).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -23,7 +25,14 @@ pub(crate) struct Members {
     /// node not heard yet may simply not have beaten yet.
     joined: Instant,
     /// Each member, and when it was last heard.
-    heard: Mutex<HashMap<NodeId, Instant>>,
+    heard: Mutex<HashMap<NodeId, Heard>>,
+}
+
+/// When a member was last heard, and whether it beats as an observer.
+#[derive(Clone, Copy)]
+struct Heard {
+    at: Instant,
+    observer: bool,
 }
 
 impl Members {
@@ -35,16 +44,16 @@ impl Members {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<NodeId, Instant>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<NodeId, Heard>> {
         self.heard.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Node `node` was heard: it is a member.
-    pub(crate) fn heard(&self, node: NodeId) {
-        let now = self.clock.now();
+    /// Node `node` beat (as an observer, if `observer`): it is a member.
+    pub(crate) fn heard(&self, node: NodeId, observer: bool) {
+        let at = self.clock.now();
         let mut heard = self.lock();
         if heard.len() < MAX_MEMBERS || heard.contains_key(&node) {
-            heard.insert(node, now);
+            heard.insert(node, Heard { at, observer });
         }
     }
 
@@ -58,7 +67,7 @@ impl Members {
     pub(crate) fn heard_all(&self) {
         let now = self.clock.now();
         for heard in self.lock().values_mut() {
-            *heard = now;
+            heard.at = now;
         }
     }
 
@@ -67,7 +76,7 @@ impl Members {
         let now = self.clock.now();
         let mut expired = Vec::new();
         self.lock().retain(|node, heard| {
-            let alive = now.saturating_duration_since(*heard) <= timeout;
+            let alive = now.saturating_duration_since(heard.at) <= timeout;
             if !alive {
                 expired.push(*node);
             }
@@ -85,7 +94,7 @@ impl Members {
         }
         self.lock()
             .get(&node)
-            .is_some_and(|heard| now.saturating_duration_since(*heard) <= timeout)
+            .is_some_and(|heard| now.saturating_duration_since(heard.at) <= timeout)
     }
 
     /// Whether `node` is a member: heard, and not since declared gone.
@@ -93,10 +102,20 @@ impl Members {
         self.lock().contains_key(&node)
     }
 
-    /// The members, sorted.
+    /// The members but observers, sorted.
     pub(crate) fn list(&self) -> Vec<NodeId> {
-        let mut nodes: Vec<NodeId> = self.lock().keys().copied().collect();
+        let mut nodes: Vec<NodeId> = self
+            .lock()
+            .iter()
+            .filter(|(_, heard)| !heard.observer)
+            .map(|(node, _)| *node)
+            .collect();
         nodes.sort_by_key(|node| node.as_u64());
         nodes
+    }
+
+    /// How many nodes are heard, observers too.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
     }
 }

@@ -29,7 +29,7 @@ impl Shared {
         let statistics = self.client.statistics();
         snapshot.network = Some(NetworkSnapshot {
             address: self.address.clone(),
-            connections: u64::try_from(self.members.list().len()).unwrap_or(u64::MAX),
+            connections: u64::try_from(self.members.len()).unwrap_or(u64::MAX),
             bytes_in: statistics.in_bytes.load(Ordering::Relaxed),
             bytes_out: statistics.out_bytes.load(Ordering::Relaxed),
         });

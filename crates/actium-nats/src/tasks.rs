@@ -111,10 +111,19 @@ pub(crate) async fn read(node: Arc<Shared>, mut messages: async_nats::Subscriber
 
 pub(crate) async fn heartbeat(node: Arc<Shared>) {
     let mut ticks = node.clock.interval(node.config.heartbeat_interval);
+    // An observer says what it is in its heartbeat, so that the members
+    // leave it out of `cluster_nodes()`: a `Pong` where a member sends a
+    // `Ping` (both are "heard" to any node, so a node that does not tell
+    // them apart counts an observer as a member, as before).
+    let beat = if node.config.observer {
+        Frame::Pong
+    } else {
+        Frame::Ping
+    };
     loop {
         ticks.tick().await;
         reconcile(&node);
-        if let Err(reason) = node.out.send(&node.alive_subject, &Frame::Ping) {
+        if let Err(reason) = node.out.send(&node.alive_subject, &beat) {
             tracing::debug!(%reason, "could not queue a heartbeat");
         }
         for peer in node.all_peers() {

@@ -264,7 +264,8 @@ fn a_name_whose_node_died_with_no_survivor_is_taken_over() {
 /// Issue 16, finding 5: a node joined as an observer (`actium top` and
 /// `actium observe` over NATS) hosts no spawns, and never frees the names
 /// of nodes it finds gone: before, a tool that lost sight of a member
-/// freed that member's names for everyone.
+/// freed that member's names for everyone. The last review: it took
+/// over such a name too, and members listed it in `cluster_nodes()`.
 #[test]
 fn an_observer_hosts_no_spawns_and_frees_no_names() {
     let cluster = Cluster::on(support::NatsServer::start(), 2, |i, builder| {
@@ -290,6 +291,13 @@ fn an_observer_hosts_no_spawns_and_frees_no_names() {
     wait_until("the observer hears node 0", || {
         cluster.node(1).cluster_nodes().len() == 2
     });
+    // Node 0 hears the observer, but does not list it as a member
+    // (issue 16: it did).
+    wait_until("node 0 hears the observer", || {
+        let network = cluster.node(0).local_snapshot().network;
+        network.is_some_and(|network| network.connections == 1)
+    });
+    assert_eq!(cluster.node(0).cluster_nodes(), [cluster.node(0).address()]);
     cluster.node(0).vanish();
     wait_until("the observer finds node 0 gone", || {
         cluster.node(1).cluster_nodes().len() == 1
