@@ -10,8 +10,9 @@ use futures_util::StreamExt;
 
 use crate::address;
 use crate::connect::Connect;
-use crate::envelope::Seal;
+use crate::envelope::{Message, Seal};
 use crate::names::{self, ClusterName};
+use actium_remote::protocol::Frame;
 
 /// The most nodes one listing keeps: a publisher beating under ever new
 /// node ids cannot grow it without bound.
@@ -48,7 +49,9 @@ impl ClusterView {
     }
 
     /// The nodes heard beating within `listen` (give it more than the
-    /// nodes' heartbeat interval), as addresses, sorted.
+    /// nodes' heartbeat interval), as addresses, sorted; observers
+    /// ([`NatsNodeBuilder::observer`](crate::NatsNodeBuilder::observer))
+    /// are left out, as in [`NatsNode::cluster_nodes`](crate::NatsNode::cluster_nodes).
     ///
     /// # Errors
     ///
@@ -69,7 +72,10 @@ impl ClusterView {
         while let Ok(Some(beat)) = tokio::time::timeout_at(deadline, beats.next()).await {
             // Only messages a node could have sent count (with the
             // cluster's secret, if it has one: the view needs it too).
-            if let Ok((node, _)) = crate::envelope::decode(&beat.payload, &self.seal, &subject)
+            // Only members' beats (`Ping`): an observer beats with a
+            // `Pong`, and a goodbye is no beat.
+            if let Ok((node, Message::Frame(Frame::Ping))) =
+                crate::envelope::decode(&beat.payload, &self.seal, &subject)
                 && !heard.contains(&node)
                 && heard.len() < MAX_LISTED
             {

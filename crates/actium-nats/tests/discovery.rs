@@ -9,6 +9,7 @@ mod support;
 use std::time::Duration;
 
 use actium::Error;
+use actium::nats::NatsNode;
 use actium::prelude::*;
 use support::{Cluster, wait_until};
 
@@ -298,6 +299,17 @@ fn an_observer_hosts_no_spawns_and_frees_no_names() {
         network.is_some_and(|network| network.connections == 1)
     });
     assert_eq!(cluster.node(0).cluster_nodes(), [cluster.node(0).address()]);
+    // Nor does a view of the cluster (`actium nats nodes`).
+    let listed = cluster.run(0, async {
+        let view = NatsNode::builder()
+            .server(cluster.server.url())
+            .cluster("test")
+            .view()
+            .await
+            .unwrap();
+        view.nodes(Duration::from_millis(800)).await.unwrap()
+    });
+    assert_eq!(listed, [cluster.node(0).address()]);
     cluster.node(0).vanish();
     wait_until("the observer finds node 0 gone", || {
         cluster.node(1).cluster_nodes().len() == 1
