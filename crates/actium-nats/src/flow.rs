@@ -168,7 +168,8 @@ impl Sending {
     }
 
     /// A stream that starts at `epoch`: the next epoch of a stream to the
-    /// same node that this node forgot (see [`Departed`]), so that the
+    /// same node that this node forgot (see
+    /// [`Departed`](crate::departed::Departed)), so that the
     /// receiver, which may still remember that stream, takes it as new.
     pub(crate) fn resume(epoch: u32) -> Self {
         let epoch = epoch.max(1);
