@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 use super::id::{BITS, Id};
 use fingers::Fingers;
-use route::{call, find_successor};
+use route::{call, find_successor, nearest_successor};
 
 pub use super::protocol::{Entry, Found, Hop, LookupError, NodeState, Peer};
 
@@ -204,7 +204,8 @@ impl ChordNode {
     }
 
     /// n.join(n') (Fig. 7): predecessor = nil; successor =
-    /// n'.find_successor(n). Then, as Fig. 6 says, "move keys in
+    /// n'.find_successor(n), walked back at once past any newer nodes the
+    /// answer skipped, as `stabilize` does. Then, as Fig. 6 says, "move keys in
     /// (predecessor, n] from successor", and successor.notify(n) at once
     /// rather than at the first `stabilize`, a period later: newcomers
     /// that arrive in one gap within a period then sort themselves in
@@ -220,9 +221,14 @@ impl ChordNode {
             n1.node.find_successor(n).timeout(limit)
         })
         .await;
-        let successor = found
+        let found = found
             .map_err(|_| LookupError::Unreachable(n1.id))??
             .successor;
+        // The answer may skip newer nodes that its node has not learnt of
+        // yet: walk back to the nearest now, not one node a period.
+        let successor = nearest_successor(&mut this, n, found.clone())
+            .await
+            .ok_or(LookupError::Unreachable(found.id))?;
         let keys = call(&mut this, successor.id, || {
             successor.node.hand_over(n).timeout(timeout)
         })
@@ -305,7 +311,8 @@ impl ChordNode {
     }
 
     /// n.stabilize() (Fig. 7), periodic: verify n's immediate successor,
-    /// and tell the successor about n. With §5.2: copy the successor's list,
+    /// walking back through its predecessors to the nearest (Fig. 7 takes
+    /// one step a run), and tell the successor about n. With §5.2: copy the successor's list,
     /// and replace a failed successor with the next entry of the list.
     #[tell(parallel)]
     pub async fn stabilize(mut this: Reentrant<Self>) {
@@ -316,17 +323,10 @@ impl ChordNode {
                 node.config.call_timeout,
             )
         });
-        // x = successor.predecessor
-        let x = call(&mut this, successor.id, || {
-            successor.node.predecessor().timeout(timeout)
-        });
-        match x.await {
-            Ok(x) => {
-                // if (x ∈ (n, successor)) successor = x
-                let new = match x.filter(|x| x.id.between(n.id, successor.id)) {
-                    Some(x) => x,
-                    None => successor.clone(),
-                };
+        // x = successor.predecessor; if (x ∈ (n, successor)) successor = x,
+        // until no x lies between (see `nearest_successor`).
+        match nearest_successor(&mut this, n.id, successor.clone()).await {
+            Some(new) => {
                 let list = call(&mut this, new.id, || {
                     new.node.successor_list().timeout(timeout)
                 });
@@ -342,7 +342,7 @@ impl ChordNode {
                     });
                 }
             }
-            Err(_failed) => this.with(|node| node.successors.retain(|s| *s != successor)),
+            None => this.with(|node| node.successors.retain(|s| *s != successor)),
         }
         this.with_context(|node, ctx| {
             let changed = node.replicate_own_keys(ctx);
