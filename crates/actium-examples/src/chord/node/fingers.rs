@@ -32,14 +32,36 @@ impl Fingers {
         let old = self.entries[i].replace(finger);
         let changed = old.as_ref() != self.entries[i].as_ref();
         if changed {
-            self.distinct.clear();
-            for finger in self.entries.iter().rev().flatten() {
-                if self.distinct.last() != Some(finger) {
-                    self.distinct.push(finger.clone());
-                }
-            }
+            self.collect_distinct();
         }
         changed
+    }
+
+    fn collect_distinct(&mut self) {
+        self.distinct.clear();
+        for finger in self.entries.iter().rev().flatten() {
+            if self.distinct.last() != Some(finger) {
+                self.distinct.push(finger.clone());
+            }
+        }
+    }
+
+    /// Sets every finger not fixed yet to the first of the `known` nodes
+    /// at or after its start, if any: hints, near right, until
+    /// `fix_fingers` looks each one up. `n` is this node.
+    pub(super) fn hint(&mut self, n: Id, known: impl IntoIterator<Item = Peer>) {
+        let distance = |id: Id| id.0.wrapping_sub(n.0);
+        let mut known: Vec<Peer> = known.into_iter().filter(|peer| peer.id != n).collect();
+        known.sort_by_key(|peer| distance(peer.id));
+        known.dedup();
+        for i in 0..BITS {
+            let start = distance(n.finger_start(i));
+            let first = known.iter().find(|peer| distance(peer.id) >= start);
+            if let (None, Some(first)) = (&self.entries[i], first) {
+                self.entries[i] = Some(first.clone());
+            }
+        }
+        self.collect_distinct();
     }
 
     /// The fixed fingers from `finger[m]` down to `finger[1]`, a node that

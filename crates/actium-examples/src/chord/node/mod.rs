@@ -91,13 +91,16 @@ pub struct ChordNode {
     successors: Vec<Peer>,
     /// `finger[i]` = successor(n + 2^i).
     fingers: Fingers,
+    /// The finger `fix_fingers` looks up next (the paper's `next`).
+    next_finger: usize,
     /// The keys this node is responsible for, and replicas of its
     /// predecessors' keys.
     data: BTreeMap<String, Vec<u8>>,
     /// The (predecessor, successor list) seen by the last `stabilize`.
     view: Option<(Option<Id>, Vec<Id>)>,
     pauses: Pauses,
-    /// Callers of `next_round`, answered when `fix_fingers` next finishes.
+    /// Callers of `next_round`, answered when `fix_fingers` next ends a
+    /// round of the whole table.
     round_waiters: Vec<oneshot::Sender<()>>,
     application: Option<AnyRef>,
     config: Config,
@@ -112,6 +115,7 @@ impl ChordNode {
             predecessor: None,
             successors: Vec::new(),
             fingers: Fingers::new(),
+            next_finger: 0,
             data: BTreeMap::new(),
             view: None,
             pauses: Pauses {
@@ -157,6 +161,22 @@ impl ChordNode {
             });
         }
         true
+    }
+
+    /// Sets the fingers whose start lies within the successor list: the
+    /// first successor at or after the start. Returns the first finger
+    /// whose start lies beyond the list, and whether a finger changed.
+    fn fingers_from_successors(&mut self) -> (usize, bool) {
+        let (n, mut changed) = (self.id, false);
+        for i in 0..BITS {
+            let start = n.finger_start(i);
+            let Some(finger) = (self.successors.iter()).find(|s| start.between_incl(n, s.id))
+            else {
+                return (i, changed);
+            };
+            changed |= self.fingers.set(i, finger.clone());
+        }
+        (BITS, changed)
     }
 
     /// Notes the (predecessor, successor list) this node now has; if they
@@ -234,10 +254,21 @@ impl ChordNode {
         })
         .await;
         let keys = keys.map_err(|_| LookupError::Unreachable(successor.id))?;
+        // "A newly joined node n can ask an immediate neighbor for a copy
+        // of its complete finger table ... as hints" (§4.4): the fingers
+        // start out near right, where the lookups of `fix_fingers` would
+        // fill them one a period.
+        let hints = call(&mut this, successor.id, || {
+            successor.node.fingers().timeout(timeout)
+        })
+        .await;
+        let hints = hints.unwrap_or_default();
         this.with_context(|node, ctx| {
             node.predecessor = None;
             let _changed = node.adopt_successors(ctx, successor.clone(), Vec::new());
             node.data.extend(keys.into_iter().map(|e| (e.key, e.value)));
+            let known = hints.into_iter().chain(std::iter::once(successor.clone()));
+            node.fingers.hint(n, known);
             let me = node.me().clone();
             node.send(ctx, &successor, move |to| to.notify(me));
         });
@@ -290,6 +321,13 @@ impl ChordNode {
     #[ask]
     pub fn application(&self) -> Option<AnyRef> {
         self.application.clone()
+    }
+
+    /// This node's fingers, each node once: what a newcomer takes as
+    /// hints for its own (§4.4).
+    #[ask]
+    pub fn fingers(&self) -> Vec<Peer> {
+        self.fingers.descending().cloned().collect()
     }
 
     /// The paper's variable lookup `n'.successor`.
@@ -389,34 +427,45 @@ impl ChordNode {
         }
     }
 
-    /// `n.fix_fingers()` (Fig. 7), periodic: `finger[i].node =
-    /// find_successor(finger[i].start)`.
+    /// `n.fix_fingers()` (Fig. 7), periodic: `next = next + 1;
+    /// finger[next].node = find_successor(finger[next].start)` — one
+    /// lookup a run, as the paper does.
     ///
-    /// The paper refreshes one random finger per run; with m = 64 this
-    /// refreshes them all, in order, reusing `finger[i-1]` when `finger[i]`'s
-    /// start lies in `(n, finger[i-1].node]` — no node can lie between, the
-    /// test of Fig. 6's init_finger_table — so a run costs about log2 N
-    /// lookups, not 64.
+    /// Two shortcuts keep a round of the whole table short: the fingers
+    /// whose start lies within the successor list are read off it (no
+    /// message), and the fingers after `finger[next]` whose start lies in
+    /// `(n, finger[next].node]` are that node too — no node can lie
+    /// between, the test of Fig. 6's init_finger_table — so `next` skips
+    /// them. A round is then about log2(N / r) runs, each one lookup,
+    /// where refreshing the whole table every run cost that many lookups
+    /// a run. [`next_round`](Self::next_round) waits for a round's end.
     #[tell(parallel)]
     pub async fn fix_fingers(mut this: Reentrant<Self>) {
-        let n = this.with(|node| node.me().clone());
-        let (mut previous, mut changed) = (None::<Peer>, false);
-        for i in 0..BITS {
-            let start = n.id.finger_start(i);
-            let finger = match previous {
-                Some(finger) if start.between_incl(n.id, finger.id) => Some(finger),
-                _ => (find_successor(&mut this, start).await)
-                    .ok()
-                    .map(|f| f.successor),
-            };
-            if let Some(finger) = &finger {
-                changed |= this.with(|node| node.fingers.set(i, finger.clone()));
+        let (n, next, mut changed) = this.with(|node| {
+            let (beyond, changed) = node.fingers_from_successors();
+            (node.id, node.next_finger.max(beyond), changed)
+        });
+        let mut after = next + 1;
+        if next < BITS {
+            let found = find_successor(&mut this, n.finger_start(next)).await;
+            if let Ok(Found {
+                successor: finger, ..
+            }) = found
+            {
+                changed |= this.with(|node| node.fingers.set(next, finger.clone()));
+                while after < BITS && n.finger_start(after).between_incl(n, finger.id) {
+                    changed |= this.with(|node| node.fingers.set(after, finger.clone()));
+                    after += 1;
+                }
             }
-            previous = finger;
         }
         this.with_context(|node, ctx| {
-            for waiter in node.round_waiters.drain(..) {
-                let _ = waiter.send(());
+            node.next_finger = after;
+            if after >= BITS {
+                node.next_finger = 0;
+                for waiter in node.round_waiters.drain(..) {
+                    let _ = waiter.send(());
+                }
             }
             node.pauses.fix_fingers = node.config.pause(node.pauses.fix_fingers, changed);
             ctx.later(node.pauses.fix_fingers, |me| me.fix_fingers());
@@ -571,7 +620,8 @@ impl ChordNode {
         }
     }
 
-    /// Waits until this node's next `fix_fingers` run has finished, then
+    /// Waits until this node's `fix_fingers` next ends a round of the
+    /// whole finger table, then
     /// reports its state: how a driver waits for a ring to settle without
     /// sleeping.
     #[ask(parallel)]
