@@ -14,7 +14,8 @@
 //! - `wire` — the frames: length-prefixed, postcard-encoded, versioned
 //!   handshake.
 //! - `auth` — the cookie and the challenge-response proving it.
-//! - `outbox` — the bytes waiting for one peer, written in batches.
+//! - `outbox` — the bytes waiting for one peer, written in batches by the
+//!   writer task, or by a sender that finds them piling up.
 //! - `peer` — one remote node as seen from here: connection phase, calls
 //!   waiting for answers; implements the core's `Peer` seam.
 //! - `peer_table` — the nodes a node knows: the cap, idle eviction, and
@@ -31,7 +32,8 @@
 //! local call would, and the actor's generated codec encodes its arguments.
 //! The reference's peer appends a frame to its outbox (one lock, no
 //! allocation once warm) and registers the caller's reply slot under a
-//! fresh id. The writer task writes the outbox with one system call. On the
+//! fresh id. The writer task writes the outbox with one system call (a
+//! sender that never yields writes it itself once it piles up). On the
 //! other node the reader task decodes the frame, finds the actor by id and
 //! queues the decoded message in its mailbox, with a responder in place of
 //! the reply slot. When the method returns, the responder encodes the value

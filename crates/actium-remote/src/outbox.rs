@@ -1,31 +1,115 @@
-//! The bytes waiting to go to one peer.
+//! The bytes waiting to go to one peer, and who writes them.
 //!
 //! Senders encode their frame straight into a shared buffer under a short
 //! lock; the connection's writer task swaps the whole buffer out and writes
 //! it with one system call. Under load many frames go out per write
 //! (batching without a timer); when idle, each frame goes out at once.
+//!
+//! A sender that never yields (a loop of one-way calls is ordinary code)
+//! must not stop its own frames from going out. Tokio runs the writer task
+//! it wakes in its worker's LIFO slot, which no other worker may steal, so
+//! while the sender runs nothing would be written and the peer would drop
+//! the connection for silence. So once [`INLINE_AT`] bytes have piled up
+//! since the last take, the sending thread writes the batch itself: it
+//! takes the [`Socket`]'s lock only if it is free (never waiting for the
+//! writer task), polls the stream once with a waker that does nothing, and
+//! leaves whatever the stream does not accept at once to the writer task.
+//! That works for any stream, TLS included: a stream that cannot write now
+//! answers `Pending` and the bytes wait, in order, for the writer.
+//!
+//! Order: bytes leave the buffer only by a swap under its lock, made by
+//! whoever holds the socket's lock, and the holder writes what it took
+//! (or leaves it in the socket for the next holder to write first) before
+//! anyone takes more. So frames go out exactly in the order they were
+//! queued, whichever thread writes them.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::future::Future;
+use std::io;
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker, ready};
 
 use bytes::BytesMut;
 use serde::Serialize;
+use tokio::io::AsyncWrite;
 use tokio::sync::Notify;
 
+use crate::connection::Writer;
+use crate::node::Traffic;
 use crate::wire::{self, WriteError};
 
 /// How many bytes may wait for a peer before sends are refused: a peer
 /// that does not read must not exhaust this node's memory.
 pub(crate) const MAX_QUEUED: usize = 256 * 1024 * 1024;
 
+/// How many bytes may pile up before the sending thread writes them
+/// itself. Reached only when the writer task has not run for a while
+/// (thousands of small frames): an idle connection's frames go out one
+/// by one through the writer task.
+pub(crate) const INLINE_AT: usize = 64 * 1024;
+
+/// As [`INLINE_AT`], in frames: a sender that computes a while between
+/// small frames must not keep them (and the heartbeat's pings) back until
+/// they fill [`INLINE_AT`] bytes.
+pub(crate) const INLINE_FRAMES: usize = 64;
+
 pub(crate) struct Outbox {
-    buffer: Mutex<BytesMut>,
+    queue: Mutex<Queue>,
     ready: Notify,
-    /// Set while the writer holds bytes it took but has not written.
+    /// Set while bytes taken from the buffer have not all been written.
     writing: AtomicBool,
-    /// Notified when the writer finishes a batch.
+    /// Notified when everything taken has been written.
     written: Notify,
     max_frame: usize,
+}
+
+struct Queue {
+    bytes: BytesMut,
+    /// Frames queued since the bytes were last taken.
+    frames: usize,
+    /// The running connection's socket; `None` between connections.
+    socket: Option<Arc<Socket>>,
+}
+
+/// The write side of one connection, shared by its writer task and by
+/// senders that write a crowded outbox themselves.
+pub(crate) struct Socket {
+    side: tokio::sync::Mutex<Side>,
+    /// Counts the writers' progress: batches taken, writes accepted. The
+    /// heartbeat tells a slow peer (progress) from one that does not read.
+    progress: AtomicU64,
+    traffic: Arc<Traffic>,
+}
+
+struct Side {
+    writer: Writer,
+    /// Bytes taken from the outbox; those before `sent` are written.
+    batch: BytesMut,
+    sent: usize,
+}
+
+impl Socket {
+    pub(crate) fn new(writer: Writer, traffic: Arc<Traffic>) -> Arc<Self> {
+        Arc::new(Socket {
+            side: tokio::sync::Mutex::new(Side {
+                writer,
+                batch: BytesMut::with_capacity(64 * 1024),
+                sent: 0,
+            }),
+            progress: AtomicU64::new(0),
+            traffic,
+        })
+    }
+
+    /// How many times a writer has made progress so far.
+    pub(crate) fn progress(&self) -> u64 {
+        self.progress.load(Ordering::Relaxed)
+    }
+
+    fn advanced(&self) {
+        self.progress.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Why a frame was not queued.
@@ -34,10 +118,19 @@ pub(crate) enum Refused {
     Overloaded,
 }
 
+/// A frame was queued, and the outbox is crowded: the caller should call
+/// [`Outbox::relieve`] with this once it holds no lock of its own.
+#[must_use]
+pub(crate) struct Crowded(Option<Arc<Socket>>);
+
 impl Outbox {
     pub(crate) fn new(max_frame: usize) -> Self {
         Outbox {
-            buffer: Mutex::new(BytesMut::new()),
+            queue: Mutex::new(Queue {
+                bytes: BytesMut::new(),
+                frames: 0,
+                socket: None,
+            }),
             ready: Notify::new(),
             writing: AtomicBool::new(false),
             written: Notify::new(),
@@ -45,56 +138,151 @@ impl Outbox {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, BytesMut> {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
         // Only buffer operations run under this lock.
-        self.buffer.lock().unwrap_or_else(PoisonError::into_inner)
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues one frame and wakes the writer if it was idle.
-    pub(crate) fn push<T: Serialize>(&self, message: &T) -> Result<(), Refused> {
-        let was_empty = {
-            let mut buffer = self.lock();
-            if buffer.len() >= MAX_QUEUED {
+    /// Queues one frame and wakes the writer if it was idle. Returns the
+    /// socket to write to if the outbox has just crossed another
+    /// [`INLINE_AT`] bytes or [`INLINE_FRAMES`] frames since it was last
+    /// taken.
+    pub(crate) fn push<T: Serialize>(&self, message: &T) -> Result<Crowded, Refused> {
+        let (was_empty, crowded) = {
+            let mut queue = self.lock();
+            let before = queue.bytes.len();
+            if before >= MAX_QUEUED {
                 return Err(Refused::Overloaded);
             }
-            let was_empty = buffer.is_empty();
-            wire::write_frame(&mut buffer, message, self.max_frame).map_err(Refused::Frame)?;
-            was_empty
+            wire::write_frame(&mut queue.bytes, message, self.max_frame).map_err(Refused::Frame)?;
+            queue.frames += 1;
+            // Now and then rather than on every frame, so a busy writer
+            // task costs the senders nothing.
+            let crossed = before / INLINE_AT != queue.bytes.len() / INLINE_AT
+                || queue.frames % INLINE_FRAMES == 0;
+            let crowded = if crossed { queue.socket.clone() } else { None };
+            (before == 0, crowded)
         };
         if was_empty {
             self.ready.notify_one();
         }
-        Ok(())
+        Ok(Crowded(crowded))
     }
 
-    /// Waits for queued bytes and swaps them into `batch` (which must be
-    /// empty; its capacity is reused).
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: bytes are moved only when it resolves.
-    pub(crate) async fn take(&self, batch: &mut BytesMut) {
-        debug_assert!(batch.is_empty());
+    /// Writes a crowded outbox from the calling thread, without blocking:
+    /// as much as the stream accepts at once, unless a writer is at it
+    /// already. What is left goes to the writer task.
+    pub(crate) fn relieve(&self, crowded: Crowded) {
+        let Some(socket) = crowded.0 else {
+            return;
+        };
+        let Ok(mut side) = socket.side.try_lock() else {
+            // The writer task (or another sender) is writing.
+            return;
+        };
+        // The stream registers the waker when it cannot write: this one
+        // does nothing, and the writer task, woken below, registers its own.
+        let mut context = Context::from_waker(Waker::noop());
+        // A sender that never yields would soon spend Tokio's budget and
+        // then see every stream as not ready.
+        let pump = tokio::task::unconstrained(std::future::poll_fn(|cx| {
+            self.poll_pump(&socket, &mut side, cx)
+        }));
+        // Whether it finished, could not go on, or failed (the writer task
+        // meets the error again and ends the connection), the rest is the
+        // writer task's.
+        let _ = pin!(pump).poll(&mut context);
+        drop(side);
+        // The writer task may have found the lock taken and gone back to
+        // waiting: it must look again, now that it is free.
+        self.ready.notify_one();
+    }
+
+    /// Writes the socket's batch, then whatever the buffer holds, until
+    /// both are empty and the stream is flushed. Call with the socket's
+    /// lock held.
+    fn poll_pump(
+        &self,
+        socket: &Arc<Socket>,
+        side: &mut Side,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
         loop {
-            {
-                let mut buffer = self.lock();
-                if !buffer.is_empty() {
-                    std::mem::swap(&mut *buffer, batch);
-                    self.writing.store(true, Ordering::Release);
-                    return;
+            if side.sent == side.batch.len() {
+                side.batch.clear();
+                side.sent = 0;
+                if !self.take(socket, &mut side.batch) {
+                    ready!(Pin::new(&mut side.writer).poll_flush(cx))?;
+                    self.wrote();
+                    return Poll::Ready(Ok(()));
+                }
+                socket.advanced();
+            }
+            let n = ready!(Pin::new(&mut side.writer).poll_write(cx, &side.batch[side.sent..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            side.sent += n;
+            socket.traffic.sent(n);
+            socket.advanced();
+        }
+    }
+
+    /// Swaps the queued bytes into `batch` (empty; its capacity is
+    /// reused), if there are any and `socket` is still the connection's.
+    fn take(&self, socket: &Arc<Socket>, batch: &mut BytesMut) -> bool {
+        let mut queue = self.lock();
+        let current = queue
+            .socket
+            .as_ref()
+            .is_some_and(|mine| Arc::ptr_eq(mine, socket));
+        if !current || queue.bytes.is_empty() {
+            return false;
+        }
+        std::mem::swap(&mut queue.bytes, batch);
+        queue.frames = 0;
+        self.writing.store(true, Ordering::Release);
+        true
+    }
+
+    /// Makes `socket` the one queued bytes go to (a connection is up).
+    pub(crate) fn attach(&self, socket: Arc<Socket>) {
+        self.lock().socket = Some(socket);
+        // Bytes an aborted writer held went with its connection.
+        self.writing.store(false, Ordering::Release);
+    }
+
+    /// The writer task of `socket`'s connection: writes whatever is
+    /// queued, for as long as the connection runs.
+    ///
+    /// # Errors
+    ///
+    /// The stream's error, once writing failed.
+    pub(crate) async fn write_loop(&self, socket: &Arc<Socket>) -> io::Result<()> {
+        loop {
+            // Never wait for the lock: a sender holds it only while it
+            // writes without blocking, and notifies `ready` when it lets
+            // go. (Waiting would hand the lock to this task as the sender
+            // let go, and if this task then waits in the sender's worker's
+            // LIFO slot, the sender could not write either.)
+            if let Ok(mut side) = socket.side.try_lock() {
+                let pumped = std::future::poll_fn(|cx| self.poll_pump(socket, &mut side, cx)).await;
+                if let Err(error) = pumped {
+                    self.wrote();
+                    return Err(error);
                 }
             }
             self.ready.notified().await;
         }
     }
 
-    /// Whether the writer holds a batch it has not finished writing.
+    /// Whether bytes taken from the buffer have not all been written.
     pub(crate) fn is_writing(&self) -> bool {
         self.writing.load(Ordering::Acquire)
     }
 
-    /// The writer wrote the batch it took.
-    pub(crate) fn wrote(&self) {
+    /// Everything taken was written.
+    fn wrote(&self) {
         self.writing.store(false, Ordering::Release);
         self.written.notify_waiters();
     }
@@ -103,15 +291,19 @@ impl Outbox {
     pub(crate) async fn drained(&self) {
         loop {
             let written = self.written.notified();
-            if self.lock().is_empty() && !self.writing.load(Ordering::Acquire) {
+            if self.lock().bytes.is_empty() && !self.writing.load(Ordering::Acquire) {
                 return;
             }
             written.await;
         }
     }
 
-    /// Drops whatever waits (the connection it was for is gone).
+    /// Drops whatever waits, and the socket (the connection it was for is
+    /// gone).
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        let mut queue = self.lock();
+        queue.bytes.clear();
+        queue.frames = 0;
+        queue.socket = None;
     }
 }

@@ -29,7 +29,7 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::node::NodeShared;
-use crate::outbox::{Outbox, Refused};
+use crate::outbox::{Crowded, Outbox, Refused};
 use crate::pending::{PendingCalls, Taken};
 use crate::wire::{self, Frame, NodeAnswer, Request};
 
@@ -225,17 +225,19 @@ impl PeerHandle {
         Ok(())
     }
 
-    fn queue<T: Serialize>(&self, frame: &T) -> Result<(), Error> {
+    fn queue<T: Serialize>(&self, frame: &T) -> Result<Crowded, Error> {
         self.queue_call(frame, ActorId::new(NodeId::from_u64(0), 0), "?")
     }
 
     /// Queues a frame for a call of `method` on `to`, which errors name.
+    /// The caller relieves a crowded outbox once it has let go of the
+    /// state's lock (writing may take a system call).
     fn queue_call<T: Serialize>(
         &self,
         frame: &T,
         to: ActorId,
         method: &'static str,
-    ) -> Result<(), Error> {
+    ) -> Result<Crowded, Error> {
         self.outbox.push(frame).map_err(|refused| match refused {
             Refused::Frame(error) => Error::Rejected {
                 actor: actium_core::ActorLabel::new(to, "?"),
@@ -255,8 +257,9 @@ impl PeerHandle {
             Phase::Up { .. } | Phase::Connecting { .. }
         );
         if connected {
-            if let Err(error) = self.queue(frame) {
-                tracing::warn!(peer = %self.address, %error, "answer not sent");
+            match self.queue(frame) {
+                Ok(crowded) => self.outbox.relieve(crowded),
+                Err(error) => tracing::warn!(peer = %self.address, %error, "answer not sent"),
             }
         }
     }
@@ -268,7 +271,7 @@ impl PeerHandle {
         timeout: Duration,
     ) -> Result<NodeAnswer, Error> {
         let (sender, receiver) = oneshot::channel();
-        {
+        let crowded = {
             let mut state = self.lock();
             // The node id is not known before the first handshake; requests
             // carry no relations, so any id will do for the bookkeeping.
@@ -276,9 +279,11 @@ impl PeerHandle {
             self.ensure(&mut state, to)?;
             self.touch();
             let id = state.pending.next_id();
-            self.queue(&Frame::Request { id, request })?;
+            let crowded = self.queue(&Frame::Request { id, request })?;
             state.pending.add_request(id, sender);
-        }
+            crowded
+        };
+        self.outbox.relieve(crowded);
         match self.clock.timeout(timeout, receiver).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(_closed)) => Err(self.down_error(
@@ -487,7 +492,7 @@ impl Peer for PeerHandle {
         let mut state = self.lock();
         self.ensure(&mut state, to.node())?;
         self.touch();
-        match answer {
+        let crowded = match answer {
             None => self.queue_call(
                 &Frame::Tell {
                     to,
@@ -497,10 +502,10 @@ impl Peer for PeerHandle {
                 },
                 to,
                 method,
-            ),
+            )?,
             Some(answer) => {
                 let id = state.pending.next_id();
-                self.queue_call(
+                let crowded = self.queue_call(
                     &Frame::Ask {
                         id,
                         to,
@@ -512,16 +517,22 @@ impl Peer for PeerHandle {
                     method,
                 )?;
                 state.pending.add_call(id, answer);
-                Ok(())
+                crowded
             }
-        }
+        };
+        drop(state);
+        self.outbox.relieve(crowded);
+        Ok(())
     }
 
     fn signal(&self, signal: RemoteSignal) -> Result<(), Error> {
         let mut state = self.lock();
         self.ensure(&mut state, signal.receiver().node())?;
         self.touch();
-        self.queue(&Frame::Signal(signal))
+        let crowded = self.queue(&Frame::Signal(signal))?;
+        drop(state);
+        self.outbox.relieve(crowded);
+        Ok(())
     }
 }
 

@@ -4,7 +4,9 @@
 //! - The **reader** decodes frames as they arrive and acts on each: a call
 //!   goes to the local actor's mailbox, a reply to the caller waiting for
 //!   it, a signal to the link and monitor machinery.
-//! - The **writer** writes whatever the peer's outbox holds, in batches.
+//! - The **writer** writes whatever the peer's outbox holds, in batches
+//!   (a sender that finds the outbox crowded writes it itself: see
+//!   `outbox`).
 //! - The **heartbeat** sends a ping every interval and ends the connection
 //!   when nothing has arrived for the heartbeat timeout; it also forgets
 //!   calls whose callers gave up.
@@ -20,12 +22,12 @@ use std::time::Duration;
 
 use actium_core::transport::{self, RemoteSignal, Response};
 use actium_core::{Error, NodeId};
-use bytes::BytesMut;
 use futures_util::StreamExt;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 
 use crate::node::{Handshaking, NodeShared};
+use crate::outbox::Socket;
 use crate::peer::{Admission, PeerHandle, Responder};
 use crate::wire::{self, Frame, Handshake};
 
@@ -153,11 +155,12 @@ struct Link {
     peer: Arc<PeerHandle>,
     generation: u64,
     peer_node: NodeId,
-    /// Milliseconds since the node started at the last frame received.
-    last_received: AtomicU64,
-    /// Milliseconds since the node started at the writer's last progress:
-    /// taking a batch, or the socket accepting some of its bytes.
-    last_written: AtomicU64,
+    /// Frames received so far. A count rather than a time: reading the
+    /// clock for every frame was a tenth of a one-way call's cost on the
+    /// receiving node; the heartbeat notes when the count moves.
+    received: AtomicU64,
+    /// The write side, shared by the writer task and crowded senders.
+    socket: Arc<Socket>,
 }
 
 impl Link {
@@ -182,9 +185,11 @@ fn run(
     writer: Writer,
 ) {
     node.traffic.opened();
+    let socket = Socket::new(writer, node.traffic.clone());
+    peer.outbox.attach(socket.clone());
     let link = Arc::new(Link {
-        last_received: AtomicU64::new(node.now_millis()),
-        last_written: AtomicU64::new(node.now_millis()),
+        received: AtomicU64::new(0),
+        socket,
         node,
         peer,
         generation,
@@ -192,54 +197,35 @@ fn run(
     });
     let tasks = vec![
         link.node.spawn(read_loop(link.clone(), reader)),
-        link.node.spawn(write_loop(link.clone(), writer)),
+        link.node.spawn(write_loop(link.clone())),
         link.node.spawn(heartbeat(link.clone())),
     ];
     link.peer.set_tasks(generation, tasks);
 }
 
-async fn write_loop(link: Arc<Link>, mut writer: Writer) {
-    let mut batch = BytesMut::with_capacity(64 * 1024);
-    loop {
-        link.peer.outbox.take(&mut batch).await;
-        link.last_written
-            .store(link.node.now_millis(), Ordering::Relaxed);
-        let written = async {
-            // Piece by piece rather than `write_all`, so that the
-            // heartbeat can tell a slow peer (progress) from one that
-            // does not read at all (none).
-            let mut sent = 0;
-            while sent < batch.len() {
-                let n = writer.write(&batch[sent..]).await?;
-                if n == 0 {
-                    return Err(std::io::ErrorKind::WriteZero.into());
-                }
-                sent += n;
-                link.last_written
-                    .store(link.node.now_millis(), Ordering::Relaxed);
-            }
-            writer.flush().await
-        }
-        .await;
-        link.peer.outbox.wrote();
-        if let Err(error) = written {
-            link.end(&format!("write failed: {error}"));
-            return;
-        }
-        link.node.traffic.sent(batch.len());
-        batch.clear();
+async fn write_loop(link: Arc<Link>) {
+    if let Err(error) = link.peer.outbox.write_loop(&link.socket).await {
+        link.end(&format!("write failed: {error}"));
     }
 }
 
 async fn heartbeat(link: Arc<Link>) {
     let config = &link.node.config;
     let mut ticks = link.node.clock().interval(config.heartbeat_interval);
+    // The writers' progress when the heartbeat last saw it change, and when.
+    let mut progress = link.socket.progress();
+    let mut progressed_at = link.node.now_millis();
+    // Likewise for the frames received.
+    let mut received = 0;
+    let mut received_at = progressed_at;
     loop {
         ticks.tick().await;
-        let silent = link
-            .node
-            .now_millis()
-            .saturating_sub(link.last_received.load(Ordering::Relaxed));
+        let now = link.node.now_millis();
+        if link.received.load(Ordering::Relaxed) != received {
+            received = link.received.load(Ordering::Relaxed);
+            received_at = now;
+        }
+        let silent = now.saturating_sub(received_at);
         if Duration::from_millis(silent) > config.heartbeat_timeout {
             link.end(&format!(
                 "no heartbeat for {:?}",
@@ -251,10 +237,11 @@ async fn heartbeat(link: Arc<Link>) {
         // connection alive while what is queued for it grows up to the
         // outbox's bound: the writer making no progress for as long as the
         // heartbeat timeout ends it like silence does.
-        let stuck = link
-            .node
-            .now_millis()
-            .saturating_sub(link.last_written.load(Ordering::Relaxed));
+        if link.socket.progress() != progress {
+            progress = link.socket.progress();
+            progressed_at = now;
+        }
+        let stuck = now.saturating_sub(progressed_at);
         if link.peer.outbox.is_writing() && Duration::from_millis(stuck) > config.heartbeat_timeout
         {
             let reason = format!(
@@ -271,12 +258,14 @@ async fn heartbeat(link: Arc<Link>) {
 }
 
 async fn read_loop(link: Arc<Link>, mut reader: Reader) {
+    let mut received = 0;
     let reason = loop {
         match reader.next().await {
             Some(Ok(bytes)) => {
                 link.node.traffic.received(wire::PREFIX + bytes.len());
-                link.last_received
-                    .store(link.node.now_millis(), Ordering::Relaxed);
+                // This task alone writes the count: a store, not an add.
+                received += 1;
+                link.received.store(received, Ordering::Relaxed);
                 let max_decoded = link.node.config.max_decoded;
                 match transport::with_decode_limit(max_decoded, || dispatch(&link, &bytes)) {
                     // Frames decoded from the reader's buffer cost no

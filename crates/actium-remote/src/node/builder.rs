@@ -215,7 +215,7 @@ impl NodeBuilder {
             epoch,
             listener: Mutex::new(None),
             sweeper: Mutex::new(None),
-            traffic: super::Traffic::default(),
+            traffic: std::sync::Arc::default(),
             closed: AtomicBool::new(false),
             handshaking: AtomicUsize::new(0),
         });

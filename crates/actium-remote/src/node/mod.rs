@@ -157,7 +157,7 @@ pub(crate) struct NodeShared {
     /// Accepted connections still setting up; see [`MAX_HANDSHAKING`].
     handshaking: AtomicUsize,
     /// Connections and bytes, for snapshots.
-    pub(crate) traffic: Traffic,
+    pub(crate) traffic: Arc<Traffic>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

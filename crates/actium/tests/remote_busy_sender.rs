@@ -1,0 +1,95 @@
+//! A task that sends one-way calls to a remote actor in a loop that never
+//! yields is ordinary code: the connection must keep carrying its frames
+//! (and the heartbeat's) meanwhile, rather than go silent until the loop
+//! ends and be dropped by the peer (issue 17, item 5).
+#![cfg(feature = "remote")]
+
+mod support;
+
+use std::time::Duration;
+
+use actium::prelude::*;
+use actium::remote::Node;
+use actium::{Error, System};
+use support::remote::COOKIE;
+use support::within;
+
+/// Far more tells than a short heartbeat timeout lets through without a
+/// write, even in an optimised build.
+const TELLS: u64 = 1_000_000;
+
+#[derive(Default)]
+struct Counter {
+    count: u64,
+}
+
+#[actor(remote)]
+impl Counter {
+    #[tell]
+    fn add(&mut self, _value: u64) {
+        self.count += 1;
+    }
+
+    #[ask]
+    fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+/// A system with two workers, as on a two-core machine, and a node whose
+/// heartbeat drops a connection after half a second of silence.
+fn start(name: &str) -> (System, Node) {
+    let system = System::builder()
+        .mode(Mode::Tasks)
+        .workers(2)
+        .start()
+        .expect("a test system starts");
+    let node = system
+        .block_on(
+            Node::builder()
+                .system(system.handle())
+                .name(name)
+                .cookie(COOKIE)
+                .heartbeat(Duration::from_millis(50), Duration::from_millis(500))
+                .start(),
+        )
+        .expect("a test node starts");
+    (system, node)
+}
+
+#[test]
+fn a_tell_loop_that_never_yields_keeps_its_connection() {
+    within(Duration::from_secs(120), || {
+        let (server_system, server) = start("server");
+        let (client_system, client) = start("client");
+        server_system
+            .block_on(async { server.register("counter", &Counter::default().spawn()) })
+            .expect("registered");
+        let url = format!("{}/counter", server.address());
+        let client_node = client.clone();
+        let counted = client_system.block_on(async move {
+            let counter = client_node.lookup::<Counter>(&url).await?;
+            // On a worker of the system, as an actor's code runs: the
+            // connection's writer task, woken from here, waits in this
+            // worker's LIFO slot, which the other worker cannot steal.
+            let sender = tokio::spawn(async move {
+                for i in 0..TELLS {
+                    counter.add(i)?;
+                }
+                counter.count().timeout(Duration::from_secs(60)).await
+            });
+            sender.await.expect("the sender task does not panic")
+        });
+        client.shutdown();
+        server.shutdown();
+        client_system.shutdown();
+        server_system.shutdown();
+        match counted {
+            Ok(count) => assert_eq!(count, TELLS, "every tell arrived"),
+            Err(error @ Error::NodeDown { .. }) => {
+                panic!("the connection was dropped while the sender ran: {error}")
+            }
+            Err(error) => panic!("the tells failed: {error}"),
+        }
+    });
+}
