@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use crate::base::{ActorLabel, Error};
-use crate::call::Awaiting;
+use crate::call::{Awaiting, current};
 use crate::host;
 use crate::observe::{Event, EventKind, MessageId, Recorder, emit};
 use crate::sync::{Answerer, Outcome, Receiver, slot};
@@ -146,6 +146,26 @@ pub struct Ask<R: Send> {
     /// While a recorder recorded the request: what recording the caller
     /// giving up on it needs. `None` (one word) otherwise.
     trace: Option<Box<AskTrace>>,
+    /// The callee, when its loop stood idle as the call was sent from one
+    /// of its system's workers: the first poll may run the request itself
+    /// rather than wait for the loop to be woken (see [`Help`]).
+    help: Option<Arc<dyn Help>>,
+}
+
+/// A callee whose idle loop lets a waiting caller run its queued requests
+/// on the caller's thread: the callee's methods run at once, one at a
+/// time and in order as ever, and neither the callee's task nor the
+/// caller's is woken. (In tasks mode, waking them costs more than a small
+/// method: each wake-up may move a task to the other worker.)
+pub(crate) trait Help: Send + Sync {
+    /// Runs requests queued for the callee, in order, while its loop stands
+    /// idle, until `answered` says the caller's answer came, spending one
+    /// unit of the caller's cooperative budget (`cx`) per request. Does
+    /// nothing if the loop is busy, or the caller is too deep in others'
+    /// requests already. Returns whether running them took longer than
+    /// `timeout` on the callee system's clock (real or virtual, so that a
+    /// simulation stays deterministic): the caller's answer is then late.
+    fn help(&self, cx: &mut Context<'_>, answered: &dyn Fn() -> bool, timeout: Duration) -> bool;
 }
 
 /// A recorded request, as its caller knows it: enough to record the
@@ -195,7 +215,16 @@ impl<R: Send + 'static> Ask<R> {
             timeout,
             awaiting: None,
             trace: None,
+            help: None,
         }
+    }
+
+    /// Lets the first poll run the request on the caller's thread if the
+    /// callee's loop still stands idle then.
+    #[inline]
+    pub(crate) fn helped_by(mut self, help: Arc<dyn Help>) -> Self {
+        self.help = Some(help);
+        self
     }
 
     /// Remembers the recorded request, so that its timeout is recorded too.
@@ -220,6 +249,7 @@ impl<R: Send + 'static> Ask<R> {
             timeout: Duration::ZERO,
             awaiting: None,
             trace: None,
+            help: None,
         }
     }
 
@@ -271,6 +301,20 @@ impl<R: Send + 'static> Ask<R> {
         let State::Sent { slot, registered } = &mut self.state else {
             return Poll::Pending;
         };
+        // Before the slot holds the caller's waker: a request answered here
+        // must not wake the task that runs it.
+        // A method run here cannot be cut short at the caller's deadline as
+        // the sweeper cuts a wait: if it ran past the deadline, the caller
+        // gets the timeout it would have had, and the answer is dropped,
+        // as a late answer is.
+        let mut late = false;
+        if let Some(help) = self.help.take() {
+            // Looked at again here: the ask may be polled elsewhere than
+            // where it was sent (handed to a `block_on`, say).
+            if !slot.is_complete() && current::waits_plainly() {
+                late = help.help(cx, &|| slot.is_complete(), self.timeout);
+            }
+        }
         let outcome = match slot.poll_take(cx) {
             Poll::Ready(outcome) => {
                 // The caller no longer waits on this call. (A failed ask
@@ -288,6 +332,7 @@ impl<R: Send + 'static> Ask<R> {
                 return Poll::Pending;
             }
         };
+        let outcome = if late { Outcome::Expired } else { outcome };
         Poll::Ready(match outcome {
             Outcome::Value(value) => Ok(value),
             Outcome::Panicked(message) => Err(Error::Panicked {

@@ -28,6 +28,8 @@ use crate::observe::{Handling, Recorder, Stamp};
 thread_local! {
     /// The frame of the `Scoped` future being polled on this thread, or null.
     static FRAME: Cell<*const Frame> = const { Cell::new(ptr::null()) };
+    /// Whether a `blocking` method's body runs on this thread.
+    static IN_BLOCKING_BODY: Cell<bool> = const { Cell::new(false) };
 }
 
 /// What the running code is: which actor, and on whose behalf.
@@ -56,6 +58,11 @@ impl Frame {
 
     fn incoming(&self) -> Chain {
         self.incoming.borrow().clone()
+    }
+
+    /// The chain of the request this frame was made for, taken out.
+    pub(crate) fn into_incoming(self) -> Chain {
+        self.incoming.into_inner()
     }
 
     /// The chain of an ask sent from here: a new link for this actor, and
@@ -96,6 +103,16 @@ impl<F: Future> Future for Scoped<F> {
     }
 }
 
+/// Runs `f` with `frame` as this thread's frame: a request of another
+/// actor run synchronously, on the thread of a caller waiting for it (see
+/// `call::Help`). The caller's frame, if any, is restored afterwards, even
+/// if `f` unwinds.
+#[inline]
+pub(crate) fn within<R>(frame: &Frame, f: impl FnOnce() -> R) -> R {
+    let _restore = Restore(FRAME.replace(ptr::from_ref(frame)));
+    f()
+}
+
 struct Restore(*const Frame);
 
 impl Drop for Restore {
@@ -122,6 +139,37 @@ fn with_frame<R>(f: impl FnOnce(&Frame) -> R) -> Option<R> {
 #[inline]
 pub(crate) fn outgoing_chain() -> (Chain, Option<Awaiting>) {
     with_frame(Frame::outgoing).unwrap_or((None, None))
+}
+
+/// Whether code here, waiting for an answer, may run the callee's request
+/// itself (see `call::Help`): only a plain method of an actor, polled by
+/// its loop, whose actor serves nothing else until it returns.
+///
+/// - Not a parallel method: its actor serves other requests while it
+///   waits, which its callee might be waiting for.
+/// - Not code outside any actor, nor a `blocking` method's body: they may
+///   poll the ask by hand (`block_on`, on a thread of the blocking pool)
+///   while they hold a lock the callee's method takes, and the caller's
+///   thread would then wait for itself. A method's future is `Send`, so it
+///   holds no `std` lock guard across the ask's await.
+#[inline]
+pub(crate) fn waits_plainly() -> bool {
+    with_frame(|frame| frame.blocking).unwrap_or(false) && !IN_BLOCKING_BODY.get()
+}
+
+/// Runs a `blocking` method's body `f`, during which asks it makes never
+/// run their callee's requests on this thread (see [`waits_plainly`]).
+pub(crate) fn blocking_body<R>(f: impl FnOnce() -> R) -> R {
+    let _restore = RestoreBlocking(IN_BLOCKING_BODY.replace(true));
+    f()
+}
+
+struct RestoreBlocking(bool);
+
+impl Drop for RestoreBlocking {
+    fn drop(&mut self) {
+        IN_BLOCKING_BODY.set(self.0);
+    }
 }
 
 /// Records that the frame now handles a request with `chain`.
@@ -230,6 +278,16 @@ mod tests {
             poll_once(outer),
             Poll::Ready((Poll::Ready(Some(label(2))), Some(label(1))))
         );
+    }
+
+    #[test]
+    fn a_synchronous_frame_is_visible_inside_and_restored_after() {
+        let seen = poll_once(scope(Frame::new(label(1), true, None), async {
+            let inner = within(&Frame::new(label(2), true, None), outgoing);
+            (inner, outgoing())
+        }));
+        assert_eq!(seen, Poll::Ready((Some(label(2)), Some(label(1)))));
+        assert!(outgoing().is_none());
     }
 
     #[test]

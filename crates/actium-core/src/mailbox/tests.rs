@@ -240,3 +240,67 @@ fn concurrent_senders_lose_nothing_and_keep_per_sender_order() {
         s.join().expect("sender thread");
     }
 }
+
+/// A caller running an idle actor's requests takes plain messages from
+/// the front only: a signal first in line, a stop request or a closed
+/// mailbox leave everything to the loop.
+#[test]
+fn a_caller_takes_plain_messages_from_the_front_only() {
+    let mailbox = Mailbox::new(None);
+    for n in 1..=2 {
+        assert!(mailbox.push(envelope(n)).is_ok());
+    }
+    assert!(mailbox.take_message(|_| false).is_none(), "turned down");
+    assert_eq!(mailbox.take_message(|_| true).map(|(msg, _)| msg), Some(1));
+    assert_eq!(mailbox.len(), 1);
+    mailbox.signal_control(control::STOP);
+    assert!(
+        mailbox.take_message(|_| true).is_none(),
+        "a stop is the loop's"
+    );
+    mailbox.clear_control(control::STOP);
+    let label = crate::base::ActorLabel::new(
+        crate::base::ActorId::new(crate::base::NodeId::from_u64(1), 1),
+        "T",
+    );
+    assert!(
+        mailbox.push_signal(crate::base::Signal::Exit(crate::base::Exit {
+            actor: label,
+            reason: crate::base::ExitReason::Normal,
+        }))
+    );
+    assert!(mailbox.push(envelope(3)).is_ok());
+    assert_eq!(mailbox.take_message(|_| true).map(|(msg, _)| msg), Some(2));
+    assert!(
+        mailbox.take_message(|_| true).is_none(),
+        "a signal is the loop's"
+    );
+    assert_eq!(mailbox.len(), 2);
+    drop(mailbox.close());
+    assert!(mailbox.take_message(|_| true).is_none(), "closed");
+}
+
+/// A loop waiting for a caller to give its state back parks its waker even
+/// with a kill pending, so that the caller giving it back wakes it (the
+/// review's finding: a kill then left the loop with no waker, for ever).
+#[test]
+fn a_loop_waiting_for_its_state_is_woken_even_with_a_kill_pending() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Wake, Waker};
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let mailbox = Mailbox::<u32>::new(None);
+    let count = Arc::new(Count(AtomicUsize::new(0)));
+    let waker = Waker::from(count.clone());
+    mailbox.signal_control(control::KILL);
+    assert!(mailbox.register_running(&waker), "a method sees the kill");
+    mailbox.park_running(&waker);
+    mailbox.wake_running();
+    assert_eq!(count.0.load(Ordering::SeqCst), 1, "the giver woke the loop");
+}

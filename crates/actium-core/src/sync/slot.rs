@@ -150,6 +150,12 @@ impl<T> Receiver<T> {
         unsafe { self.0.poll_take(cx) }
     }
 
+    /// Whether the slot is answered or expired: a poll would be ready.
+    #[inline]
+    pub(crate) fn is_complete(&self) -> bool {
+        self.0.is_complete()
+    }
+
     /// The slot, for the deadline sweeper: through it, the slot can only be
     /// expired or asked whether it is complete. One reference count.
     #[inline]

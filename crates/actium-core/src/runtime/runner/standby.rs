@@ -1,0 +1,179 @@
+//! The loop's side of standing by (see `actor::standby`): how an idle
+//! loop offers its state and takes it back, and how a caller runs the
+//! loop's requests meanwhile.
+
+use std::cell::Cell as ThreadCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use crate::actor::{Cell, Context, Handled, Handler, Leave, Outcome, Returned};
+use crate::base::ExitReason;
+use crate::call::{Frame, within};
+use crate::cell::Doing;
+use crate::mailbox::Envelope;
+use crate::observe::is_recording;
+
+/// How many callees' requests one thread may be running inside each other
+/// (a request run for a caller may ask, and wait, in turn): bounds the
+/// stack a chain of such calls takes.
+const DEEPEST: u8 = 4;
+
+thread_local! {
+    /// How many visits this thread is inside.
+    static DEPTH: ThreadCell<u8> = const { ThreadCell::new(0) };
+}
+
+/// What the loop found when it looked.
+pub(super) enum Next {
+    /// A message is first in the batch.
+    Message,
+    /// A stop was requested, or the mailbox closed.
+    Stop,
+    /// A method a caller ran asked to stop the actor.
+    Exit(ExitReason),
+    /// A request a caller started, for the loop to finish.
+    Returned(Box<Returned>),
+}
+
+/// Whether `cell`'s loop offers its state while idle: only a loop that
+/// runs as a task on the system's workers (tasks mode: an actor of threads
+/// mode runs its methods on its own thread, and a simulation decides
+/// itself what runs when), and not while the system times its actors'
+/// polls (time spent in a caller's poll would not count).
+pub(super) fn offers<A: Handler>(cell: &Cell<A>) -> bool {
+    !cell.core.system.config.metrics && cell.core.system.runs_here()
+}
+
+/// The loop's wait for its next message (`poll_next`), taking its state
+/// back first and offering it before it is suspended with nothing to do.
+#[inline]
+pub(super) fn poll_standing_by<A: Handler>(
+    cell: &Cell<A>,
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    batch: &mut VecDeque<Envelope<A::Msg>>,
+    cx: &mut TaskContext<'_>,
+) -> Poll<Next> {
+    match cell.standby.reclaim(cx.waker(), &cell.mailbox) {
+        None => return Poll::Pending,
+        Some(Some(returned)) => return Poll::Ready(Next::Returned(returned)),
+        Some(None) => {}
+    }
+    if let Some(reason) = ctx.take_stop() {
+        return Poll::Ready(Next::Exit(reason));
+    }
+    match super::poll_next(&cell.mailbox, batch, cx) {
+        Poll::Ready(true) => Poll::Ready(Next::Message),
+        Poll::Ready(false) => Poll::Ready(Next::Stop),
+        Poll::Pending => {
+            if batch.is_empty() && cell.standby.is_asked() {
+                // SAFETY: reclaimed above, so the loop has its state; it is
+                // now suspended, and touches `actor` and `ctx` again only
+                // after the reclaim at its next poll; `serve` withdraws the
+                // offer before it returns or is dropped, and so before
+                // either goes away.
+                unsafe { cell.standby.offer(actor, ctx, visit::<A>) };
+            }
+            Poll::Pending
+        }
+    }
+}
+
+/// Withdraws the loop's offer when `serve` ends or its future is dropped,
+/// and drops what a caller handed back before the actor it borrows.
+pub(super) struct Withdraw<'a, A: Handler>(pub(super) &'a Cell<A>);
+
+impl<A: Handler> Drop for Withdraw<'_, A> {
+    fn drop(&mut self) {
+        drop(self.0.standby.withdraw());
+    }
+}
+
+/// Runs, on a waiting caller's thread, the requests queued for `cell`'s
+/// idle loop, as the loop would: in order, plain messages only, each in
+/// the actor's frame, one unit of the caller's cooperative budget each,
+/// until `answered` or nothing plain is left.
+fn visit<A: Handler>(
+    cell: &Cell<A>,
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    cx: &mut TaskContext<'_>,
+    answered: &dyn Fn() -> bool,
+) -> Leave {
+    // Recording stamps each message in the loop's frame: left to the loop.
+    if is_recording() {
+        return Leave::Offered;
+    }
+    let depth = DEPTH.get();
+    if depth >= DEEPEST {
+        return Leave::Offered;
+    }
+    DEPTH.set(depth + 1);
+    let _depth = RestoreDepth(depth);
+    loop {
+        let Poll::Ready(budget) = tokio::task::coop::poll_proceed(cx) else {
+            return Leave::Offered;
+        };
+        // A `blocking` method may hold its thread for long: never the
+        // caller's, which has its own work to go back to. The loop runs it.
+        let Some((msg, chain)) = cell.mailbox.take_message(|msg| !A::blocks(msg)) else {
+            return Leave::Offered;
+        };
+        budget.made_progress();
+        cell.stats.handled();
+        cell.core.set_doing(Doing::method(A::method_index(&msg)));
+        let frame = Frame::new(cell.core.label, true, chain);
+        let (state, context) = (&mut *actor, &mut *ctx);
+        match within(&frame, move || state.handle(msg, context)) {
+            Handled::Done(Outcome::Done) => {}
+            Handled::Done(outcome) => {
+                return Leave::ToLoop(Some(Box::new(Returned::Outcome(outcome))));
+            }
+            Handled::Pending(method) => {
+                // SAFETY: the future borrows the actor and its context,
+                // which the loop keeps, untouched, until it has run the
+                // future to its end: it looks at what it is handed back
+                // before anything else, and drops it (`Withdraw`) before
+                // the actor if it is dropped first.
+                let method = unsafe { unbound(method) };
+                let chain = frame.into_incoming();
+                return Leave::ToLoop(Some(Box::new(Returned::Method(method, chain))));
+            }
+        }
+        if ctx.stop_requested() {
+            return Leave::ToLoop(None);
+        }
+        if answered() {
+            return Leave::Offered;
+        }
+    }
+}
+
+/// Drops the borrow a method's future has of the actor from its type.
+///
+/// # Safety
+///
+/// The caller keeps what the future borrows alive, and unused by anyone
+/// else, until the future is dropped.
+unsafe fn unbound<'a>(
+    method: Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>,
+) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'static>> {
+    // SAFETY: only the lifetime changes; the caller's contract keeps the
+    // borrow valid.
+    unsafe {
+        std::mem::transmute::<
+            Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>,
+            Pin<Box<dyn Future<Output = Outcome> + Send + 'static>>,
+        >(method)
+    }
+}
+
+struct RestoreDepth(u8);
+
+impl Drop for RestoreDepth {
+    fn drop(&mut self) {
+        DEPTH.set(self.0);
+    }
+}
