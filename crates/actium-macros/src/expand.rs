@@ -50,7 +50,7 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
         .options
         .remote
         .map(|span| remote_codec(&messages, &msg, span));
-    let (method_index, blocks) = table::tables(messages.iter().map(|m| m.method), &msg);
+    let (method_index, runs_inline) = table::tables(messages.iter().map(|m| m.method), &msg);
     let reentrant = actor.messages().any(Method::is_parallel);
     let has_on_start = actor.role(Role::OnStart).next().is_some();
     let has_on_stop = actor.role(Role::OnStop).next().is_some();
@@ -105,7 +105,7 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
             const HAS_ON_START: bool = #has_on_start;
             const HAS_ON_STOP: bool = #has_on_stop;
             #panic_policy
-            #blocks
+            #runs_inline
 
             #[allow(unused_variables, clippy::let_unit_value)]
             #[inline]

@@ -1,6 +1,7 @@
 //! What the runtime asks about a message without handling it: which
-//! method it calls (`Actor::method_index`) and whether that method is
-//! `blocking` (`Handler::blocks`). Matches on the message enum, no lookup.
+//! method it calls (`Actor::method_index`) and whether a caller standing
+//! in for the actor's idle loop may run it (`Handler::runs_inline`).
+//! Matches on the message enum, no lookup.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -8,14 +9,14 @@ use syn::Ident;
 
 use crate::ast::Method;
 
-/// `Actor::method_index` and `Handler::blocks` for `methods`, the
+/// `Actor::method_index` and `Handler::runs_inline` for `methods`, the
 /// messages' methods in `METHODS` order.
 pub(crate) fn tables<'a, 'b: 'a>(
     methods: impl Iterator<Item = &'a Method<'b>>,
     msg: &Ident,
 ) -> (Option<TokenStream>, Option<TokenStream>) {
     let methods: Vec<&Method<'_>> = methods.collect();
-    (method_index(&methods, msg), blocks(&methods, msg))
+    (method_index(&methods, msg), runs_inline(&methods, msg))
 }
 
 /// `Actor::method_index`: which entry of `METHODS` a message calls (its
@@ -39,22 +40,27 @@ fn method_index(methods: &[&Method<'_>], msg: &Ident) -> Option<TokenStream> {
     })
 }
 
-/// `Handler::blocks`: whether a message calls a `blocking` method, which a
-/// caller standing in for an idle actor's loop leaves to the loop. Types
-/// without `blocking` methods keep the default (`false`).
-fn blocks(methods: &[&Method<'_>], msg: &Ident) -> Option<TokenStream> {
-    let blocking: Vec<_> = methods
+/// `Handler::runs_inline`: whether a message calls a plain synchronous
+/// method, which a caller standing in for an idle actor's loop may run on
+/// its own thread. A `blocking` method may hold the thread for long; an
+/// `async` or `parallel` method leaves a future that borrows the actor,
+/// which only the loop may keep. Types with no such method keep the
+/// default (`false`).
+fn runs_inline(methods: &[&Method<'_>], msg: &Ident) -> Option<TokenStream> {
+    let inline: Vec<_> = methods
         .iter()
-        .filter(|method| method.options.blocking.is_some())
+        .filter(|method| {
+            method.options.blocking.is_none() && !method.is_async() && !method.is_parallel()
+        })
         .map(|method| method.name())
         .collect();
-    if blocking.is_empty() {
+    if inline.is_empty() {
         return None;
     }
     Some(quote! {
         #[inline]
-        fn blocks(__msg: &Self::Msg) -> bool {
-            matches!(__msg, #(#msg::#blocking { .. })|*)
+        fn runs_inline(__msg: &Self::Msg) -> bool {
+            matches!(__msg, #(#msg::#inline { .. })|*)
         }
     })
 }

@@ -10,6 +10,7 @@ mod support;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
@@ -444,5 +445,97 @@ fn a_caller_outside_actors_holding_a_lock_never_runs_the_request_itself() {
                 Ok::<(), Error>(())
             })
             .expect("the test's calls succeed");
+    });
+}
+
+/// Calls another actor from a synchronous method, waiting by hand.
+struct Waiter;
+
+#[actor]
+impl Waiter {
+    /// Holds `lock` while it waits, by hand, for a request whose method
+    /// takes it.
+    #[ask]
+    fn wait_holding(
+        &self,
+        callee: ActorRef<Where>,
+        lock: Arc<Mutex<()>>,
+    ) -> Result<Option<TaskId>, Error> {
+        let _guard = lock.lock().expect("lock");
+        callee
+            .lock(lock.clone())
+            .timeout(Duration::from_millis(200))
+            .wait()
+    }
+}
+
+/// The second review's first finding: a synchronous method that holds a
+/// `std` lock and waits by hand (`Ask::wait`) for an idle actor whose
+/// method takes the same lock ran that method on its own thread, which then
+/// waited for itself for ever. `wait` never runs the request itself: the
+/// callee's loop runs it, waits for the lock, the caller's deadline passes
+/// and it lets go.
+#[test]
+fn a_synchronous_method_waiting_by_hand_never_runs_the_request_itself() {
+    on_a_worker(2, || {
+        Box::pin(async {
+            let callee = Where::default().spawn();
+            callee.task().await?;
+            let lock = Arc::new(Mutex::new(()));
+            let late = Waiter
+                .spawn()
+                .wait_holding(callee.clone(), lock.clone())
+                .await?;
+            assert!(matches!(late, Err(Error::Timeout { .. })), "{late:?}");
+            assert!(callee.lock(lock).await?.is_some());
+            Ok(())
+        })
+    });
+}
+
+/// Meets another actor's method: each sets its flag and waits for the
+/// other's.
+#[derive(Default)]
+struct Meeter;
+
+#[actor]
+impl Meeter {
+    /// Sets `mine`, then waits (up to 20 s) for `theirs`: whether it came.
+    #[ask]
+    fn meet(&self, mine: Arc<AtomicBool>, theirs: Arc<AtomicBool>) -> bool {
+        mine.store(true, Ordering::SeqCst);
+        for _ in 0..20_000 {
+            if theirs.load(Ordering::SeqCst) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        false
+    }
+
+    #[ask]
+    fn ready(&self) {}
+}
+
+/// The second review's second finding: a method that sent asks to several
+/// idle actors and awaited them together ran their methods one after
+/// another on its own worker, so two methods that must run at once (as two
+/// actors' methods may) never met. Only the last ask sent runs its
+/// callee's request here; the other callee's loop runs on the other worker.
+#[test]
+fn asks_awaited_together_run_their_callees_at_once() {
+    on_a_worker(2, || {
+        Box::pin(async {
+            let (left, right) = (Meeter.spawn(), Meeter.spawn());
+            left.ready().await?;
+            right.ready().await?;
+            let (a, b) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+            let (met_left, met_right) = tokio::join!(
+                left.meet(a.clone(), b.clone()).timeout(Duration::from_secs(60)),
+                right.meet(b, a).timeout(Duration::from_secs(60)),
+            );
+            assert_eq!((met_left?, met_right?), (true, true));
+            Ok(())
+        })
     });
 }

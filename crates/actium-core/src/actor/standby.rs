@@ -16,19 +16,22 @@
 //! polled while a caller has it waits to be woken (`sync::Offer`), its
 //! waker kept where a kill finds it too (the mailbox's `running` waker).
 //!
-//! Only what the loop would do anyway runs this way: plain messages, one at
-//! a time, in queue order, while nothing records. What it cannot finish — an
-//! `async` method, a panic to apply the panic policy to, a stop — it hands
-//! back to the loop ([`Returned`]), which does it next.
+//! Only what the loop would do anyway runs this way: plain synchronous
+//! methods (`Handler::runs_inline`), one at a time, in queue order, while
+//! nothing records; the caller stops at the first message that is not one
+//! (an `async`, `parallel` or `blocking` method, a signal), which the loop,
+//! woken by its push, handles. What the caller cannot finish — a panic to
+//! apply the panic policy to, a stop — it hands back to the loop (an
+//! [`Outcome`] in [`Leave::ToLoop`]), which does it next. A caller polled
+//! as an `async` method's future never keeps that future: it borrows the
+//! actor, which only the loop may lend for longer than a call.
 
 use std::cell::UnsafeCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context as TaskContext, Waker};
 use std::time::Duration;
 
 use crate::actor::{Actor, Cell, Context, Outcome};
-use crate::call::{Chain, Help};
+use crate::call::Help;
 use crate::mailbox::Mailbox;
 use crate::sync::Offer;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,16 +50,7 @@ pub(crate) enum Leave {
     /// is handed back, or at its context (a method asked to stop). Only
     /// after the caller took a queued message, so a push since the offer
     /// has woken the loop.
-    ToLoop(Option<Box<Returned>>),
-}
-
-/// A request a caller started that the loop must finish.
-pub(crate) enum Returned {
-    /// An `async` method, not yet polled, and the chain of its request.
-    Method(Pin<Box<dyn Future<Output = Outcome> + Send>>, Chain),
-    /// A method that ended otherwise than plainly: a panic, for the panic
-    /// policy; a parallel task, for the loop to run.
-    Outcome(Outcome),
+    ToLoop(Option<Outcome>),
 }
 
 /// An actor's state as its idle loop lends it (see the module docs).
@@ -73,7 +67,7 @@ struct Desk<A: Actor> {
     actor: *mut A,
     ctx: *mut Context<A>,
     visit: Option<Visit<A>>,
-    returned: Option<Box<Returned>>,
+    returned: Option<Outcome>,
 }
 
 // SAFETY: the desk is read and written only by the party that has the
@@ -146,7 +140,7 @@ impl<A: Actor> Standby<A> {
         &self,
         waker: &Waker,
         mailbox: &Mailbox<A::Msg>,
-    ) -> Option<Option<Box<Returned>>> {
+    ) -> Option<Option<Outcome>> {
         // Stored even with a kill pending (which `register_running` would
         // not): the giver must find it, and the loop sees the kill once its
         // state is back.
@@ -161,7 +155,7 @@ impl<A: Actor> Standby<A> {
     /// The loop ends (or its future is dropped): no caller may take the
     /// state any more. Waits for a caller that has it to give it back, and
     /// returns what it handed back, to be dropped before the actor.
-    pub(crate) fn withdraw(&self) -> Option<Box<Returned>> {
+    pub(crate) fn withdraw(&self) -> Option<Outcome> {
         self.offer.withdraw();
         // SAFETY: withdrawn, the loop has the state for good.
         unsafe { (*self.desk.get()).returned.take() }
@@ -169,15 +163,15 @@ impl<A: Actor> Standby<A> {
 }
 
 impl<A: Actor> Help for Cell<A> {
-    fn help(
-        &self,
-        cx: &mut TaskContext<'_>,
-        answered: &dyn Fn() -> bool,
-        timeout: Duration,
-    ) -> bool {
+    fn help(&self, cx: &mut TaskContext<'_>, answered: &dyn Fn() -> bool) -> Duration {
+        // Checked again at the poll: the ask may have moved to another
+        // thread since it was sent.
+        if !self.core.system.runs_here() {
+            return Duration::ZERO;
+        }
         let standby = &self.standby;
         if !standby.offer.take() {
-            return false;
+            return Duration::ZERO;
         }
         // The system's clock, not `Instant`: under a virtual clock, only
         // virtual time counts towards the caller's deadline.
@@ -194,15 +188,15 @@ impl<A: Actor> Help for Cell<A> {
         // suspended and reclaims first; another caller cannot take it),
         // and the loop withdraws before they go away. `visit` was set with
         // the pointers, by the loop that offered them.
-        back.leave = unsafe {
+        back.leave = crate::call::current::running_for_caller(|| unsafe {
             let desk = &mut *standby.desk.get();
             match desk.visit {
                 Some(visit) => visit(self, &mut *desk.actor, &mut *desk.ctx, cx, answered),
                 None => Leave::Offered,
             }
-        };
+        });
         drop(back);
-        clock.now().saturating_duration_since(started) > timeout
+        clock.now().saturating_duration_since(started)
     }
 }
 

@@ -147,9 +147,10 @@ pub struct Ask<R: Send> {
     /// giving up on it needs. `None` (one word) otherwise.
     trace: Option<Box<AskTrace>>,
     /// The callee, when its loop stood idle as the call was sent from one
-    /// of its system's workers: the first poll may run the request itself
-    /// rather than wait for the loop to be woken (see [`Help`]).
-    help: Option<Arc<dyn Help>>,
+    /// of its system's workers, and the ticket the call was sent with: the
+    /// first poll may run the request itself rather than wait for the loop
+    /// to be woken (see [`Help`]).
+    help: Option<(Arc<dyn Help>, u64)>,
 }
 
 /// A callee whose idle loop lets a waiting caller run its queued requests
@@ -161,11 +162,12 @@ pub(crate) trait Help: Send + Sync {
     /// Runs requests queued for the callee, in order, while its loop stands
     /// idle, until `answered` says the caller's answer came, spending one
     /// unit of the caller's cooperative budget (`cx`) per request. Does
-    /// nothing if the loop is busy, or the caller is too deep in others'
-    /// requests already. Returns whether running them took longer than
-    /// `timeout` on the callee system's clock (real or virtual, so that a
-    /// simulation stays deterministic): the caller's answer is then late.
-    fn help(&self, cx: &mut Context<'_>, answered: &dyn Fn() -> bool, timeout: Duration) -> bool;
+    /// nothing if the loop is busy, this thread is not one of the callee
+    /// system's, or the caller is too deep in others' requests already.
+    /// Returns how long running them took on the callee system's clock
+    /// (real or virtual, so that a simulation stays deterministic), for
+    /// the caller's deadline.
+    fn help(&self, cx: &mut Context<'_>, answered: &dyn Fn() -> bool) -> Duration;
 }
 
 /// A recorded request, as its caller knows it: enough to record the
@@ -220,10 +222,11 @@ impl<R: Send + 'static> Ask<R> {
     }
 
     /// Lets the first poll run the request on the caller's thread if the
-    /// callee's loop still stands idle then.
+    /// callee's loop still stands idle then, and no other such ask was
+    /// sent since `ticket` (see `current::may_run_now`).
     #[inline]
-    pub(crate) fn helped_by(mut self, help: Arc<dyn Help>) -> Self {
-        self.help = Some(help);
+    pub(crate) fn helped_by(mut self, help: Arc<dyn Help>, ticket: u64) -> Self {
+        self.help = Some((help, ticket));
         self
     }
 
@@ -271,6 +274,9 @@ impl<R: Send + 'static> Ask<R> {
     ///
     /// The same as awaiting the call.
     pub fn wait(mut self) -> Result<R, Error> {
+        // Never runs the callee's request on this thread: a synchronous
+        // method waiting here may hold a lock the callee's method takes.
+        self.help = None;
         // A simulation has one thread: waiting is running it until the
         // answer comes.
         if let Some(simulation) = host::Simulation::driving() {
@@ -305,16 +311,19 @@ impl<R: Send + 'static> Ask<R> {
         // must not wake the task that runs it.
         // A method run here cannot be cut short at the caller's deadline as
         // the sweeper cuts a wait: if it ran past the deadline, the caller
-        // gets the timeout it would have had, and the answer is dropped,
-        // as a late answer is.
-        let mut late = false;
-        if let Some(help) = self.help.take() {
+        // gets the timeout it would have had (a late answer is dropped, as
+        // a late answer always is; a panic or a failure is still told), and
+        // otherwise waits only for what is left of its time.
+        let mut took = Duration::ZERO;
+        if let Some((help, ticket)) = self.help.take() {
             // Looked at again here: the ask may be polled elsewhere than
-            // where it was sent (handed to a `block_on`, say).
-            if !slot.is_complete() && current::waits_plainly() {
-                late = help.help(cx, &|| slot.is_complete(), self.timeout);
+            // where it was sent (handed to a `block_on`, say), or after
+            // others were sent.
+            if !slot.is_complete() && current::may_run_now(ticket) {
+                took = help.help(cx, &|| slot.is_complete());
             }
         }
+        let late = took > self.timeout;
         let outcome = match slot.poll_take(cx) {
             Poll::Ready(outcome) => {
                 // The caller no longer waits on this call. (A failed ask
@@ -322,17 +331,23 @@ impl<R: Send + 'static> Ask<R> {
                 if self.awaiting.is_some() {
                     self.awaiting = None;
                 }
-                outcome
+                match outcome {
+                    Outcome::Value(_) if late => Outcome::Expired,
+                    outcome => outcome,
+                }
+            }
+            Poll::Pending if late => {
+                self.awaiting = None;
+                Outcome::Expired
             }
             Poll::Pending => {
                 if !*registered {
                     *registered = true;
-                    host::expire_after(slot.expiry(), self.timeout);
+                    host::expire_after(slot.expiry(), self.timeout.saturating_sub(took));
                 }
                 return Poll::Pending;
             }
         };
-        let outcome = if late { Outcome::Expired } else { outcome };
         Poll::Ready(match outcome {
             Outcome::Value(value) => Ok(value),
             Outcome::Panicked(message) => Err(Error::Panicked {

@@ -30,6 +30,13 @@ thread_local! {
     static FRAME: Cell<*const Frame> = const { Cell::new(ptr::null()) };
     /// Whether a `blocking` method's body runs on this thread.
     static IN_BLOCKING_BODY: Cell<bool> = const { Cell::new(false) };
+    /// Whether an `async` method's future is being polled by its actor's
+    /// loop on this thread (and no caller runs another actor's request
+    /// here): only then may an ask run its callee's request itself.
+    static IN_METHOD_POLL: Cell<bool> = const { Cell::new(false) };
+    /// The ticket of the last ask sent on this thread that may run its
+    /// callee's request itself.
+    static LAST_TICKET: Cell<u64> = const { Cell::new(0) };
 }
 
 /// What the running code is: which actor, and on whose behalf.
@@ -155,6 +162,69 @@ pub(crate) fn outgoing_chain() -> (Chain, Option<Awaiting>) {
 #[inline]
 pub(crate) fn waits_plainly() -> bool {
     with_frame(|frame| frame.blocking).unwrap_or(false) && !IN_BLOCKING_BODY.get()
+}
+
+/// Whether code here, waiting for an answer, may run the callee's request
+/// itself now: [`waits_plainly`], inside a poll of an `async` method's
+/// future by its loop ([`polling_method`]), and outside any request run
+/// for a caller.
+///
+/// Not in a synchronous method, which may hold a `std` lock while it
+/// waits by hand (`futures::executor::block_on`) for an ask whose callee
+/// takes that lock: run on this thread, the callee would wait for its
+/// own caller.
+#[inline]
+pub(crate) fn may_run_callee() -> bool {
+    IN_METHOD_POLL.get() && waits_plainly()
+}
+
+/// A ticket for an ask sent now that may run its callee's request itself
+/// (see [`may_run_now`]).
+#[inline]
+pub(crate) fn ticket() -> u64 {
+    let ticket = LAST_TICKET.get().wrapping_add(1);
+    LAST_TICKET.set(ticket);
+    ticket
+}
+
+/// Whether the ask sent with `ticket` may run its callee's request here,
+/// at its first poll: as [`may_run_callee`], and only if no other such
+/// ask was sent on this thread since. A method that sends several asks
+/// and then awaits them together (`join`, `select!`) runs at most the last
+/// one's callee here: the others' loops, woken by their pushes, run
+/// meanwhile, on other workers if they are free, as without this; and an
+/// outer `timeout` around the join waits for one request run here at
+/// most. Asks sent and awaited one after another each run their callee
+/// here.
+#[inline]
+pub(crate) fn may_run_now(ticket: u64) -> bool {
+    LAST_TICKET.get() == ticket && may_run_callee()
+}
+
+/// Polls an `async` method's future (`poll`) as its loop does: asks it
+/// awaits may run their callees' requests on this thread (see
+/// [`may_run_callee`]).
+#[inline]
+pub(crate) fn polling_method<R>(poll: impl FnOnce() -> R) -> R {
+    let _restore = RestoreMethodPoll(IN_METHOD_POLL.replace(true));
+    poll()
+}
+
+/// Runs `f`, a request run on a caller's thread (see `call::Help`), during
+/// which no ask runs another callee's request here: the methods run so are
+/// synchronous, and may wait by hand.
+#[inline]
+pub(crate) fn running_for_caller<R>(f: impl FnOnce() -> R) -> R {
+    let _restore = RestoreMethodPoll(IN_METHOD_POLL.replace(false));
+    f()
+}
+
+struct RestoreMethodPoll(bool);
+
+impl Drop for RestoreMethodPoll {
+    fn drop(&mut self) {
+        IN_METHOD_POLL.set(self.0);
+    }
 }
 
 /// Runs a `blocking` method's body `f`, during which asks it makes never

@@ -193,17 +193,18 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
         };
         match cell.mailbox.push(envelope) {
             // The callee's loop stands idle, this thread may run its code,
-            // the method does not block, and the caller has nothing else to
-            // do while it waits: its first poll may run the request itself
-            // rather than wait for the loop (see `actor::standby`).
+            // the method does not block, and the caller is an `async`
+            // method with nothing else to do while it waits: its first poll
+            // may run the request itself rather than wait for the loop (see
+            // `actor::standby`).
             Ok(())
                 if cell.standby.is_offered()
                     && !method.blocking
                     && cell.core.system.runs_here()
-                    && current::waits_plainly() =>
+                    && current::may_run_callee() =>
             {
                 let help: Arc<dyn Help> = cell.clone();
-                ask.helped_by(help)
+                ask.helped_by(help, current::ticket())
             }
             Ok(()) => {
                 cell.standby.note_asked();

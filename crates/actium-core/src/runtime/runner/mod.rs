@@ -31,7 +31,7 @@ use parallel::serve_reentrant;
 use standby::{Next, Withdraw, offers, poll_standing_by};
 
 use crate::actor::{
-    Actor, Birth, Cell, Context, Handled, Handler, Outcome, PanicPolicy, Panicked, Returned, State,
+    Actor, Birth, Cell, Context, Handled, Handler, Outcome, PanicPolicy, Panicked, State,
 };
 use crate::base::{ExitReason, Signal, panic_message};
 use crate::call::{Frame, current};
@@ -317,16 +317,7 @@ async fn serve<A: Handler>(
             Next::Exit(reason) => break reason,
             // A caller ran a request while the loop stood idle, and left
             // the rest of it to the loop.
-            Next::Returned(returned) => match *returned {
-                Returned::Method(method, chain) => {
-                    if chained || chain.is_some() {
-                        chained = chain.is_some();
-                        current::set_incoming(chain);
-                    }
-                    Finished::Outcome(guarded(&cell.mailbox, method).await)
-                }
-                Returned::Outcome(outcome) => Finished::Outcome(Some(outcome)),
-            },
+            Next::Returned(outcome) => Finished::Outcome(Some(outcome)),
         };
         let outcome = match outcome {
             Finished::Done => {

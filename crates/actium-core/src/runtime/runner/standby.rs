@@ -4,11 +4,9 @@
 
 use std::cell::Cell as ThreadCell;
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use crate::actor::{Cell, Context, Handled, Handler, Leave, Outcome, Returned};
+use crate::actor::{Cell, Context, Handled, Handler, Leave, Outcome};
 use crate::base::ExitReason;
 use crate::call::{Frame, within};
 use crate::cell::Doing;
@@ -33,8 +31,9 @@ pub(super) enum Next {
     Stop,
     /// A method a caller ran asked to stop the actor.
     Exit(ExitReason),
-    /// A request a caller started, for the loop to finish.
-    Returned(Box<Returned>),
+    /// How a method a caller ran ended, for the loop to act on (a
+    /// panic, for the panic policy).
+    Returned(Outcome),
 }
 
 /// Whether `cell`'s loop offers its state while idle: only a loop that
@@ -92,9 +91,10 @@ impl<A: Handler> Drop for Withdraw<'_, A> {
 }
 
 /// Runs, on a waiting caller's thread, the requests queued for `cell`'s
-/// idle loop, as the loop would: in order, plain messages only, each in
-/// the actor's frame, one unit of the caller's cooperative budget each,
-/// until `answered` or nothing plain is left.
+/// idle loop, as the loop would: in order, plain synchronous methods only
+/// (`Handler::runs_inline`), each in the actor's frame, one unit of the
+/// caller's cooperative budget each, until `answered` or the first message
+/// that is not one, which the loop (woken by its push) handles.
 fn visit<A: Handler>(
     cell: &Cell<A>,
     actor: &mut A,
@@ -117,29 +117,33 @@ fn visit<A: Handler>(
             return Leave::Offered;
         };
         // A `blocking` method may hold its thread for long: never the
-        // caller's, which has its own work to go back to. The loop runs it.
-        let Some((msg, chain)) = cell.mailbox.take_message(|msg| !A::blocks(msg)) else {
+        // caller's, which has its own work to go back to; an `async` one
+        // leaves a future that borrows the actor, which only the loop may
+        // keep. The loop runs both.
+        let Some((msg, chain)) = cell.mailbox.take_message(A::runs_inline) else {
             return Leave::Offered;
         };
         budget.made_progress();
         cell.stats.handled();
-        cell.core.set_doing(Doing::method(A::method_index(&msg)));
+        let index = A::method_index(&msg);
+        cell.core.set_doing(Doing::method(index));
         let frame = Frame::new(cell.core.label, true, chain);
         let (state, context) = (&mut *actor, &mut *ctx);
         match within(&frame, move || state.handle(msg, context)) {
             Handled::Done(Outcome::Done) => {}
-            Handled::Done(outcome) => {
-                return Leave::ToLoop(Some(Box::new(Returned::Outcome(outcome))));
-            }
+            Handled::Done(outcome) => return Leave::ToLoop(Some(outcome)),
             Handled::Pending(method) => {
-                // SAFETY: the future borrows the actor and its context,
-                // which the loop keeps, untouched, until it has run the
-                // future to its end: it looks at what it is handed back
-                // before anything else, and drops it (`Withdraw`) before
-                // the actor if it is dropped first.
-                let method = unsafe { unbound(method) };
-                let chain = frame.into_incoming();
-                return Leave::ToLoop(Some(Box::new(Returned::Method(method, chain))));
+                // `runs_inline` said this message was synchronous: a
+                // hand-written `Handler` that says so wrongly loses the
+                // method, and its actor is told as for a panic, never left
+                // holding a borrow.
+                drop(method);
+                return Leave::ToLoop(Some(Outcome::Panicked(Box::new(
+                    crate::actor::Panicked {
+                        method: A::METHODS.get(usize::from(index)).copied().unwrap_or("?"),
+                        message: "Handler::runs_inline accepted an async method".to_owned(),
+                    },
+                ))));
             }
         }
         if ctx.stop_requested() {
@@ -148,25 +152,6 @@ fn visit<A: Handler>(
         if answered() {
             return Leave::Offered;
         }
-    }
-}
-
-/// Drops the borrow a method's future has of the actor from its type.
-///
-/// # Safety
-///
-/// The caller keeps what the future borrows alive, and unused by anyone
-/// else, until the future is dropped.
-unsafe fn unbound<'a>(
-    method: Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>,
-) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'static>> {
-    // SAFETY: only the lifetime changes; the caller's contract keeps the
-    // borrow valid.
-    unsafe {
-        std::mem::transmute::<
-            Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>,
-            Pin<Box<dyn Future<Output = Outcome> + Send + 'static>>,
-        >(method)
     }
 }
 
