@@ -181,23 +181,33 @@ fn an_async_method_asked_of_an_idle_actor_is_finished_by_its_loop() {
     });
 }
 
+/// Sends a [`Where`] numbered messages, asking now and then.
+struct Sender;
+
+#[actor]
+impl Sender {
+    #[ask(timeout = "1h")]
+    async fn send_all(&self, actor: ActorRef<Where>, sender: u64) -> Result<(), Error> {
+        for seq in 1..=2_000 {
+            actor.record(sender, seq)?;
+            if seq % 3 == 0 {
+                assert_eq!(actor.last(sender).await?, seq);
+            }
+        }
+        Ok(())
+    }
+}
+
 #[test]
 fn each_senders_order_holds_while_callers_run_requests() {
     on_a_worker(2, || {
         Box::pin(async {
             let actor = Where::default().spawn();
+            // Actors, whose asks may run the callee's requests themselves.
             let senders: Vec<_> = (1..=4_u64)
                 .map(|sender| {
                     let actor = actor.clone();
-                    tokio::spawn(async move {
-                        for seq in 1..=2_000 {
-                            actor.record(sender, seq)?;
-                            if seq % 3 == 0 {
-                                assert_eq!(actor.last(sender).await?, seq);
-                            }
-                        }
-                        Ok::<(), Error>(())
-                    })
+                    tokio::spawn(async move { Sender.spawn().send_all(actor, sender).await? })
                 })
                 .collect();
             for sender in senders {
@@ -529,9 +539,13 @@ fn asks_awaited_together_run_their_callees_at_once() {
             let (left, right) = (Meeter.spawn(), Meeter.spawn());
             left.ready().await?;
             right.ready().await?;
-            let (a, b) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+            let (a, b) = (
+                Arc::new(AtomicBool::new(false)),
+                Arc::new(AtomicBool::new(false)),
+            );
             let (met_left, met_right) = tokio::join!(
-                left.meet(a.clone(), b.clone()).timeout(Duration::from_secs(60)),
+                left.meet(a.clone(), b.clone())
+                    .timeout(Duration::from_secs(60)),
                 right.meet(b, a).timeout(Duration::from_secs(60)),
             );
             assert_eq!((met_left?, met_right?), (true, true));

@@ -10,17 +10,17 @@
 //! which live in the suspended loop future) through [`Standby`]. A caller
 //! that sent a request from one of the system's workers and finds, at the
 //! first poll of its [`Ask`](crate::Ask), the callee's loop still offering,
-//! takes the state, runs the queued requests in order on its own thread
-//! until its answer is in (`runtime::runner::standby::visit`), and gives
-//! it back. The loop takes it back at the start of its next poll; a loop
+//! takes the state, runs its request on its own thread if it is the only
+//! message queued (`runtime::runner::standby::visit`), and gives it
+//! back. The loop takes it back at the start of its next poll; a loop
 //! polled while a caller has it waits to be woken (`sync::Offer`), its
 //! waker kept where a kill finds it too (the mailbox's `running` waker).
 //!
-//! Only what the loop would do anyway runs this way: plain synchronous
-//! methods (`Handler::runs_inline`), one at a time, in queue order, while
-//! nothing records; the caller stops at the first message that is not one
-//! (an `async`, `parallel` or `blocking` method, a signal), which the loop,
-//! woken by its push, handles. What the caller cannot finish — a panic to
+//! Only what the loop would do anyway runs this way: the caller's own
+//! request, alone in the queue, to a plain synchronous method
+//! (`Handler::runs_inline`), while nothing records; anything else (others'
+//! requests, an `async`, `parallel` or `blocking` method, a signal) is
+//! the loop's, woken by its push. What the caller cannot finish — a panic to
 //! apply the panic policy to, a stop — it hands back to the loop (an
 //! [`Outcome`] in [`Leave::ToLoop`]), which does it next. A caller polled
 //! as an `async` method's future never keeps that future: it borrows the
@@ -39,8 +39,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// How a caller runs an idle loop's requests: the loop's function for its
 /// actor type, which knows the type's handler (`Cell<A>` knows only
 /// `Actor`).
-pub(crate) type Visit<A> =
-    fn(&Cell<A>, &mut A, &mut Context<A>, &mut TaskContext<'_>, &dyn Fn() -> bool) -> Leave;
+pub(crate) type Visit<A> = fn(&Cell<A>, &mut A, &mut Context<A>, &mut TaskContext<'_>) -> Leave;
 
 /// How a caller leaves an idle loop's state.
 pub(crate) enum Leave {
@@ -67,7 +66,8 @@ struct Desk<A: Actor> {
     actor: *mut A,
     ctx: *mut Context<A>,
     visit: Option<Visit<A>>,
-    returned: Option<Outcome>,
+    /// Boxed: rare (a panic, a stop), and the cell stays small.
+    returned: Option<Box<Outcome>>,
 }
 
 // SAFETY: the desk is read and written only by the party that has the
@@ -149,7 +149,7 @@ impl<A: Actor> Standby<A> {
             return None;
         }
         // SAFETY: the loop has the state again.
-        Some(unsafe { (*self.desk.get()).returned.take() })
+        Some(unsafe { (*self.desk.get()).returned.take() }.map(|outcome| *outcome))
     }
 
     /// The loop ends (or its future is dropped): no caller may take the
@@ -158,12 +158,12 @@ impl<A: Actor> Standby<A> {
     pub(crate) fn withdraw(&self) -> Option<Outcome> {
         self.offer.withdraw();
         // SAFETY: withdrawn, the loop has the state for good.
-        unsafe { (*self.desk.get()).returned.take() }
+        unsafe { (*self.desk.get()).returned.take() }.map(|outcome| *outcome)
     }
 }
 
 impl<A: Actor> Help for Cell<A> {
-    fn help(&self, cx: &mut TaskContext<'_>, answered: &dyn Fn() -> bool) -> Duration {
+    fn help(&self, cx: &mut TaskContext<'_>) -> Duration {
         // Checked again at the poll: the ask may have moved to another
         // thread since it was sent.
         if !self.core.system.runs_here() {
@@ -191,7 +191,7 @@ impl<A: Actor> Help for Cell<A> {
         back.leave = crate::call::current::running_for_caller(|| unsafe {
             let desk = &mut *standby.desk.get();
             match desk.visit {
-                Some(visit) => visit(self, &mut *desk.actor, &mut *desk.ctx, cx, answered),
+                Some(visit) => visit(self, &mut *desk.actor, &mut *desk.ctx, cx),
                 None => Leave::Offered,
             }
         });
@@ -213,7 +213,7 @@ impl<A: Actor> Drop for GiveBack<'_, A> {
             Leave::Offered => false,
             Leave::ToLoop(returned) => {
                 // SAFETY: still taken, so the desk is ours.
-                unsafe { (*self.standby.desk.get()).returned = returned };
+                unsafe { (*self.standby.desk.get()).returned = returned.map(Box::new) };
                 true
             }
         };

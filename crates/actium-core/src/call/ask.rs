@@ -153,21 +153,21 @@ pub struct Ask<R: Send> {
     help: Option<(Arc<dyn Help>, u64)>,
 }
 
-/// A callee whose idle loop lets a waiting caller run its queued requests
-/// on the caller's thread: the callee's methods run at once, one at a
-/// time and in order as ever, and neither the callee's task nor the
-/// caller's is woken. (In tasks mode, waking them costs more than a small
-/// method: each wake-up may move a task to the other worker.)
+/// A callee whose idle loop lets a waiting caller run its request on the
+/// caller's thread: the callee's method runs at once, one at a time and
+/// in order as ever, and the caller is not suspended and woken. (In tasks
+/// mode, waking it costs more than a small method: each wake-up may move
+/// a task to the other worker.)
 pub(crate) trait Help: Send + Sync {
-    /// Runs requests queued for the callee, in order, while its loop stands
-    /// idle, until `answered` says the caller's answer came, spending one
-    /// unit of the caller's cooperative budget (`cx`) per request. Does
-    /// nothing if the loop is busy, this thread is not one of the callee
-    /// system's, or the caller is too deep in others' requests already.
-    /// Returns how long running them took on the callee system's clock
-    /// (real or virtual, so that a simulation stays deterministic), for
-    /// the caller's deadline.
-    fn help(&self, cx: &mut Context<'_>, answered: &dyn Fn() -> bool) -> Duration;
+    /// Runs the caller's request, queued for the callee, while its loop
+    /// stands idle, for one unit of the caller's cooperative budget (`cx`).
+    /// Does nothing if the loop is busy, this thread is not one of the
+    /// callee system's, the request is not the only message queued or not
+    /// a plain synchronous method, or the caller is too deep in others'
+    /// requests already. Returns how long running it took on the callee
+    /// system's clock (real or virtual, so that a simulation stays
+    /// deterministic), for the caller's deadline.
+    fn help(&self, cx: &mut Context<'_>) -> Duration;
 }
 
 /// A recorded request, as its caller knows it: enough to record the
@@ -320,7 +320,7 @@ impl<R: Send + 'static> Ask<R> {
             // where it was sent (handed to a `block_on`, say), or after
             // others were sent.
             if !slot.is_complete() && current::may_run_now(ticket) {
-                took = help.help(cx, &|| slot.is_complete());
+                took = help.help(cx);
             }
         }
         let late = took > self.timeout;

@@ -35,7 +35,9 @@ thread_local! {
     /// here): only then may an ask run its callee's request itself.
     static IN_METHOD_POLL: Cell<bool> = const { Cell::new(false) };
     /// The ticket of the last ask sent on this thread that may run its
-    /// callee's request itself.
+    /// callee's request itself (0: none yet). The top 24 bits name the
+    /// thread, so a method that moved to another worker between sending
+    /// an ask and polling it never finds its ticket there.
     static LAST_TICKET: Cell<u64> = const { Cell::new(0) };
 }
 
@@ -65,11 +67,6 @@ impl Frame {
 
     fn incoming(&self) -> Chain {
         self.incoming.borrow().clone()
-    }
-
-    /// The chain of the request this frame was made for, taken out.
-    pub(crate) fn into_incoming(self) -> Chain {
-        self.incoming.into_inner()
     }
 
     /// The chain of an ask sent from here: a new link for this actor, and
@@ -182,7 +179,13 @@ pub(crate) fn may_run_callee() -> bool {
 /// (see [`may_run_now`]).
 #[inline]
 pub(crate) fn ticket() -> u64 {
-    let ticket = LAST_TICKET.get().wrapping_add(1);
+    /// The next thread's number, for the top bits of its tickets.
+    static THREADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let mut last = LAST_TICKET.get();
+    if last == 0 {
+        last = THREADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) << 40;
+    }
+    let ticket = last.wrapping_add(1);
     LAST_TICKET.set(ticket);
     ticket
 }

@@ -220,20 +220,22 @@ impl<M> Mailbox<M> {
         Poll::Pending
     }
 
-    /// Takes the first queued envelope if it is a plain message (not a
-    /// signal, nor a recorded message) that `may_run` accepts, and no stop
-    /// is requested: for a caller running the requests of an idle loop
-    /// (see `actor::standby`), which leaves everything else to the loop
-    /// (`may_run` turns down `blocking` methods). The loop need not come
-    /// back for it, so the armed flag is left alone: a sender that queued
-    /// mail has woken the loop already.
-    pub(crate) fn take_message(
+    /// Takes the queued envelope if it is the only one, a plain message
+    /// (not a signal, nor a recorded message) that `may_run` accepts, and
+    /// no stop is requested: for a caller running its own request to an
+    /// idle loop (see `actor::standby`), which leaves everything else to
+    /// the loop (`may_run` turns down all but plain synchronous methods).
+    /// The only one: a caller whose request is unanswered and whose callee
+    /// has not run since knows it is its own, and runs no one else's. The
+    /// loop need not come back for it, so the armed flag is left alone: a
+    /// sender that queued mail has woken the loop already.
+    pub(crate) fn take_only_message(
         &self,
         may_run: impl FnOnce(&M) -> bool,
     ) -> Option<(M, crate::call::Chain)> {
         let (taken, sender) = {
             let mut state = self.lock();
-            if state.control != 0 || state.closed {
+            if state.control != 0 || state.closed || state.queue.len() != 1 {
                 return None;
             }
             if !matches!(state.queue.front(), Some(Envelope::Message { msg, .. }) if may_run(msg)) {

@@ -241,43 +241,54 @@ fn concurrent_senders_lose_nothing_and_keep_per_sender_order() {
     }
 }
 
-/// A caller running an idle actor's requests takes plain messages from
-/// the front only: a signal first in line, a stop request or a closed
-/// mailbox leave everything to the loop.
+/// A caller running its own request to an idle actor takes it only if it
+/// is the one queued envelope and a plain message: a second message (some
+/// other sender's), a signal, a stop request or a closed mailbox leave
+/// everything to the loop.
 #[test]
-fn a_caller_takes_plain_messages_from_the_front_only() {
-    let mailbox = Mailbox::new(None);
+fn a_caller_takes_only_a_lone_plain_message() {
+    let two = Mailbox::new(None);
     for n in 1..=2 {
-        assert!(mailbox.push(envelope(n)).is_ok());
+        assert!(two.push(envelope(n)).is_ok());
     }
-    assert!(mailbox.take_message(|_| false).is_none(), "turned down");
-    assert_eq!(mailbox.take_message(|_| true).map(|(msg, _)| msg), Some(1));
-    assert_eq!(mailbox.len(), 1);
-    mailbox.signal_control(control::STOP);
     assert!(
-        mailbox.take_message(|_| true).is_none(),
+        two.take_only_message(|_| true).is_none(),
+        "two queued: the loop's"
+    );
+    assert_eq!(two.len(), 2);
+
+    let one = Mailbox::new(None);
+    assert!(one.push(envelope(1)).is_ok());
+    assert!(one.take_only_message(|_| false).is_none(), "turned down");
+    one.signal_control(control::STOP);
+    assert!(
+        one.take_only_message(|_| true).is_none(),
         "a stop is the loop's"
     );
-    mailbox.clear_control(control::STOP);
+    one.clear_control(control::STOP);
+    assert_eq!(one.take_only_message(|_| true).map(|(msg, _)| msg), Some(1));
+    assert_eq!(one.len(), 0);
+
+    let signal = Mailbox::<u32>::new(None);
     let label = crate::base::ActorLabel::new(
         crate::base::ActorId::new(crate::base::NodeId::from_u64(1), 1),
         "T",
     );
     assert!(
-        mailbox.push_signal(crate::base::Signal::Exit(crate::base::Exit {
+        signal.push_signal(crate::base::Signal::Exit(crate::base::Exit {
             actor: label,
             reason: crate::base::ExitReason::Normal,
         }))
     );
-    assert!(mailbox.push(envelope(3)).is_ok());
-    assert_eq!(mailbox.take_message(|_| true).map(|(msg, _)| msg), Some(2));
     assert!(
-        mailbox.take_message(|_| true).is_none(),
+        signal.take_only_message(|_| true).is_none(),
         "a signal is the loop's"
     );
-    assert_eq!(mailbox.len(), 2);
-    drop(mailbox.close());
-    assert!(mailbox.take_message(|_| true).is_none(), "closed");
+
+    let closed = Mailbox::new(None);
+    assert!(closed.push(envelope(1)).is_ok());
+    let _unhandled = closed.close();
+    assert!(closed.take_only_message(|_| true).is_none(), "closed");
 }
 
 /// A loop waiting for a caller to give its state back parks its waker even

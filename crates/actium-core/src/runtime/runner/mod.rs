@@ -28,7 +28,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use futures_util::FutureExt;
 use parallel::serve_reentrant;
-use standby::{Next, Withdraw, offers, poll_standing_by};
+use standby::{Next, Withdraw, offers, poll_standing_by, reclaimed};
 
 use crate::actor::{
     Actor, Birth, Cell, Context, Handled, Handler, Outcome, PanicPolicy, Panicked, State,
@@ -288,7 +288,13 @@ async fn serve<A: Handler>(
         // Only a flag comes out of the poll: the envelope is taken here, so
         // that it is not copied through the poll's return value.
         let next = if offering {
-            poll_fn(|cx| poll_standing_by(cell, actor, ctx, &mut batch, cx)).await
+            // `reclaimed` first: no reference to the actor or its context
+            // is made while a caller may have them.
+            poll_fn(|cx| {
+                reclaimed(cell, cx)
+                    .unwrap_or_else(|| poll_standing_by(cell, actor, ctx, &mut batch, cx))
+            })
+            .await
         } else if poll_fn(|cx| poll_next(&cell.mailbox, &mut batch, cx)).await {
             Next::Message
         } else {

@@ -45,8 +45,28 @@ pub(super) fn offers<A: Handler>(cell: &Cell<A>) -> bool {
     !cell.core.system.config.metrics && cell.core.system.runs_here()
 }
 
-/// The loop's wait for its next message (`poll_next`), taking its state
-/// back first and offering it before it is suspended with nothing to do.
+/// The loop takes its state back at the start of a poll: `Some` if the
+/// poll must end here (a caller has the state, or handed back how a
+/// method it ran ended), `None` if the loop has its state and goes on
+/// ([`poll_standing_by`]).
+///
+/// Called before the loop makes any reference to its actor or context: a
+/// new `&mut` to either, even unused, would invalidate the pointers a
+/// caller may be running the actor through (Rust's aliasing rules, which
+/// Miri's Stacked Borrows checks), so none is made until the state is
+/// back.
+#[inline]
+pub(super) fn reclaimed<A: Handler>(cell: &Cell<A>, cx: &TaskContext<'_>) -> Option<Poll<Next>> {
+    match cell.standby.reclaim(cx.waker(), &cell.mailbox) {
+        None => Some(Poll::Pending),
+        Some(Some(outcome)) => Some(Poll::Ready(Next::Returned(outcome))),
+        Some(None) => None,
+    }
+}
+
+/// The loop's wait for its next message (`poll_next`), once it has its
+/// state back ([`reclaimed`]), offering the state before it is suspended
+/// with nothing to do.
 #[inline]
 pub(super) fn poll_standing_by<A: Handler>(
     cell: &Cell<A>,
@@ -55,11 +75,6 @@ pub(super) fn poll_standing_by<A: Handler>(
     batch: &mut VecDeque<Envelope<A::Msg>>,
     cx: &mut TaskContext<'_>,
 ) -> Poll<Next> {
-    match cell.standby.reclaim(cx.waker(), &cell.mailbox) {
-        None => return Poll::Pending,
-        Some(Some(returned)) => return Poll::Ready(Next::Returned(returned)),
-        Some(None) => {}
-    }
     if let Some(reason) = ctx.take_stop() {
         return Poll::Ready(Next::Exit(reason));
     }
@@ -68,11 +83,11 @@ pub(super) fn poll_standing_by<A: Handler>(
         Poll::Ready(false) => Poll::Ready(Next::Stop),
         Poll::Pending => {
             if batch.is_empty() && cell.standby.is_asked() {
-                // SAFETY: reclaimed above, so the loop has its state; it is
-                // now suspended, and touches `actor` and `ctx` again only
-                // after the reclaim at its next poll; `serve` withdraws the
-                // offer before it returns or is dropped, and so before
-                // either goes away.
+                // SAFETY: reclaimed before this was called, so the loop has
+                // its state; it is now suspended, and makes no reference to
+                // `actor` or `ctx` again until `reclaimed` at its next poll
+                // gave them back; `serve` withdraws the offer before it
+                // returns or is dropped, and so before either goes away.
                 unsafe { cell.standby.offer(actor, ctx, visit::<A>) };
             }
             Poll::Pending
@@ -90,17 +105,18 @@ impl<A: Handler> Drop for Withdraw<'_, A> {
     }
 }
 
-/// Runs, on a waiting caller's thread, the requests queued for `cell`'s
-/// idle loop, as the loop would: in order, plain synchronous methods only
-/// (`Handler::runs_inline`), each in the actor's frame, one unit of the
-/// caller's cooperative budget each, until `answered` or the first message
-/// that is not one, which the loop (woken by its push) handles.
+/// Runs, on a waiting caller's thread, the caller's own request to
+/// `cell`'s idle loop, as the loop would: in the actor's frame, for one
+/// unit of the caller's cooperative budget, and only if it is the one
+/// message queued and a plain synchronous method
+/// (`Handler::runs_inline`). Anything else is the loop's (woken by its
+/// push): others' requests, which a caller never runs, and `async`,
+/// `parallel` and `blocking` methods.
 fn visit<A: Handler>(
     cell: &Cell<A>,
     actor: &mut A,
     ctx: &mut Context<A>,
     cx: &mut TaskContext<'_>,
-    answered: &dyn Fn() -> bool,
 ) -> Leave {
     // Recording stamps each message in the loop's frame: left to the loop.
     if is_recording() {
@@ -112,47 +128,45 @@ fn visit<A: Handler>(
     }
     DEPTH.set(depth + 1);
     let _depth = RestoreDepth(depth);
-    loop {
-        let Poll::Ready(budget) = tokio::task::coop::poll_proceed(cx) else {
-            return Leave::Offered;
-        };
-        // A `blocking` method may hold its thread for long: never the
-        // caller's, which has its own work to go back to; an `async` one
-        // leaves a future that borrows the actor, which only the loop may
-        // keep. The loop runs both.
-        let Some((msg, chain)) = cell.mailbox.take_message(A::runs_inline) else {
-            return Leave::Offered;
-        };
-        budget.made_progress();
-        cell.stats.handled();
-        let index = A::method_index(&msg);
-        cell.core.set_doing(Doing::method(index));
-        let frame = Frame::new(cell.core.label, true, chain);
-        let (state, context) = (&mut *actor, &mut *ctx);
-        match within(&frame, move || state.handle(msg, context)) {
-            Handled::Done(Outcome::Done) => {}
-            Handled::Done(outcome) => return Leave::ToLoop(Some(outcome)),
-            Handled::Pending(method) => {
-                // `runs_inline` said this message was synchronous: a
-                // hand-written `Handler` that says so wrongly loses the
-                // method, and its actor is told as for a panic, never left
-                // holding a borrow.
-                drop(method);
-                return Leave::ToLoop(Some(Outcome::Panicked(Box::new(
-                    crate::actor::Panicked {
-                        method: A::METHODS.get(usize::from(index)).copied().unwrap_or("?"),
-                        message: "Handler::runs_inline accepted an async method".to_owned(),
-                    },
-                ))));
-            }
-        }
-        if ctx.stop_requested() {
-            return Leave::ToLoop(None);
-        }
-        if answered() {
-            return Leave::Offered;
+    let Poll::Ready(budget) = tokio::task::coop::poll_proceed(cx) else {
+        return Leave::Offered;
+    };
+    // A `blocking` method may hold its thread for long: never the
+    // caller's, which has its own work to go back to; an `async` one
+    // leaves a future that borrows the actor, which only the loop may
+    // keep. The loop runs both.
+    let Some((msg, chain)) = cell.mailbox.take_only_message(A::runs_inline) else {
+        return Leave::Offered;
+    };
+    budget.made_progress();
+    cell.stats.handled();
+    let index = A::method_index(&msg);
+    cell.core.set_doing(Doing::method(index));
+    let frame = Frame::new(cell.core.label, true, chain);
+    let (state, context) = (&mut *actor, &mut *ctx);
+    match within(&frame, move || state.handle(msg, context)) {
+        Handled::Done(Outcome::Done) => {}
+        Handled::Done(outcome) => return Leave::ToLoop(Some(outcome)),
+        Handled::Pending(method) => {
+            // `runs_inline` said this message was synchronous: a
+            // hand-written `Handler` that says so wrongly loses the method,
+            // and its actor is told as for a panic, never left holding a
+            // borrow.
+            drop(method);
+            return Leave::ToLoop(Some(Outcome::Panicked(Box::new(crate::actor::Panicked {
+                method: A::METHODS.get(usize::from(index)).copied().unwrap_or("?"),
+                message: "Handler::runs_inline accepted an async method".to_owned(),
+            }))));
         }
     }
+    if ctx.stop_requested() {
+        return Leave::ToLoop(None);
+    }
+    // Almost always the caller's own request, now answered. (Another's, if
+    // the loop ran the caller's and took another's push between the
+    // caller's look at its answer and its taking the state: one request,
+    // as the loop would have run it.)
+    Leave::Offered
 }
 
 struct RestoreDepth(u8);
