@@ -147,10 +147,9 @@ pub struct Ask<R: Send> {
     /// giving up on it needs. `None` (one word) otherwise.
     trace: Option<Box<AskTrace>>,
     /// The callee, when its loop stood idle as the call was sent from one
-    /// of its system's workers, and the ticket the call was sent with: the
-    /// first poll may run the request itself rather than wait for the loop
-    /// to be woken (see [`Help`]).
-    help: Option<(Arc<dyn Help>, u64)>,
+    /// of its system's workers: the first poll may run the request itself
+    /// rather than wait for the loop to be woken (see [`Help`]).
+    help: Option<Arc<dyn Help>>,
 }
 
 /// A callee whose idle loop lets a waiting caller run its request on the
@@ -223,10 +222,13 @@ impl<R: Send + 'static> Ask<R> {
 
     /// Lets the first poll run the request on the caller's thread if the
     /// callee's loop still stands idle then, and no other such ask was
-    /// sent since `ticket` (see `current::may_run_now`).
+    /// sent on this thread since (see `current::may_run_now`).
     #[inline]
-    pub(crate) fn helped_by(mut self, help: Arc<dyn Help>, ticket: u64) -> Self {
-        self.help = Some((help, ticket));
+    pub(crate) fn helped_by(mut self, help: Arc<dyn Help>) -> Self {
+        if let State::Sent { slot, .. } = &self.state {
+            current::sent(slot.id());
+            self.help = Some(help);
+        }
         self
     }
 
@@ -304,26 +306,16 @@ impl<R: Send + 'static> Ask<R> {
             let error = error.take();
             return Poll::Ready(Err(error.map_or_else(|| self.stopped(), |error| *error)));
         }
+        // Before the slot holds the caller's waker: a request answered here
+        // must not wake the task that runs it.
+        if self.help.is_some() {
+            if let Some(answer) = self.run_callee(cx) {
+                return Poll::Ready(answer);
+            }
+        }
         let State::Sent { slot, registered } = &mut self.state else {
             return Poll::Pending;
         };
-        // Before the slot holds the caller's waker: a request answered here
-        // must not wake the task that runs it.
-        // A method run here cannot be cut short at the caller's deadline as
-        // the sweeper cuts a wait: if it ran past the deadline, the caller
-        // gets the timeout it would have had (a late answer is dropped, as
-        // a late answer always is; a panic or a failure is still told), and
-        // otherwise waits only for what is left of its time.
-        let mut took = Duration::ZERO;
-        if let Some((help, ticket)) = self.help.take() {
-            // Looked at again here: the ask may be polled elsewhere than
-            // where it was sent (handed to a `block_on`, say), or after
-            // others were sent.
-            if !slot.is_complete() && current::may_run_now(ticket) {
-                took = help.help(cx);
-            }
-        }
-        let late = took > self.timeout;
         let outcome = match slot.poll_take(cx) {
             Poll::Ready(outcome) => {
                 // The caller no longer waits on this call. (A failed ask
@@ -331,24 +323,23 @@ impl<R: Send + 'static> Ask<R> {
                 if self.awaiting.is_some() {
                     self.awaiting = None;
                 }
-                match outcome {
-                    Outcome::Value(_) if late => Outcome::Expired,
-                    outcome => outcome,
-                }
-            }
-            Poll::Pending if late => {
-                self.awaiting = None;
-                Outcome::Expired
+                outcome
             }
             Poll::Pending => {
                 if !*registered {
                     *registered = true;
-                    host::expire_after(slot.expiry(), self.timeout.saturating_sub(took));
+                    host::expire_after(slot.expiry(), self.timeout);
                 }
                 return Poll::Pending;
             }
         };
-        Poll::Ready(match outcome {
+        Poll::Ready(self.answer(outcome))
+    }
+
+    /// What the caller gets for `outcome`.
+    #[inline]
+    fn answer(&mut self, outcome: Outcome<R>) -> Result<R, Error> {
+        match outcome {
             Outcome::Value(value) => Ok(value),
             Outcome::Panicked(message) => Err(Error::Panicked {
                 actor: self.actor,
@@ -367,7 +358,45 @@ impl<R: Send + 'static> Ask<R> {
                 })
             }
             Outcome::Failed(error) => Err(*error),
-        })
+        }
+    }
+
+    /// Runs the request on this thread if the callee's loop still stands
+    /// idle (see [`Help`]), and returns the answer if it is in then.
+    /// Looked at again here: the ask may be polled elsewhere than where it
+    /// was sent (handed to a `block_on`, say), or after others were sent.
+    ///
+    /// A method run here cannot be cut short at the caller's deadline as
+    /// the sweeper cuts a wait: if it ran past the deadline (on the
+    /// callee system's clock), the caller gets the timeout it would have
+    /// had (a late answer is dropped, as a late answer always is; a panic
+    /// or a failure is still told); if no answer came in time, the
+    /// deadline is registered for what is left of it.
+    #[cold]
+    #[inline(never)]
+    fn run_callee(&mut self, cx: &mut Context<'_>) -> Option<Result<R, Error>> {
+        let (Some(help), State::Sent { slot, registered }) = (self.help.take(), &mut self.state)
+        else {
+            return None;
+        };
+        if slot.is_complete() || !current::may_run_now(slot.id()) {
+            return None;
+        }
+        let took = help.help(cx);
+        let late = took > self.timeout;
+        let outcome = match slot.poll_take(cx) {
+            Poll::Ready(Outcome::Value(_)) if late => Outcome::Expired,
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending if late => Outcome::Expired,
+            Poll::Pending => {
+                *registered = true;
+                host::expire_after(slot.expiry(), self.timeout.saturating_sub(took));
+                return None;
+            }
+        };
+        // The caller no longer waits on this call.
+        self.awaiting = None;
+        Some(self.answer(outcome))
     }
 
     fn stopped(&self) -> Error {

@@ -34,11 +34,9 @@ thread_local! {
     /// loop on this thread (and no caller runs another actor's request
     /// here): only then may an ask run its callee's request itself.
     static IN_METHOD_POLL: Cell<bool> = const { Cell::new(false) };
-    /// The ticket of the last ask sent on this thread that may run its
-    /// callee's request itself (0: none yet). The top 24 bits name the
-    /// thread, so a method that moved to another worker between sending
-    /// an ask and polling it never finds its ticket there.
-    static LAST_TICKET: Cell<u64> = const { Cell::new(0) };
+    /// The slot (`Receiver::id`) of the last ask sent on this thread that
+    /// may run its callee's request itself.
+    static LAST_SENT: Cell<usize> = const { Cell::new(0) };
 }
 
 /// What the running code is: which actor, and on whose behalf.
@@ -175,33 +173,27 @@ pub(crate) fn may_run_callee() -> bool {
     IN_METHOD_POLL.get() && waits_plainly()
 }
 
-/// A ticket for an ask sent now that may run its callee's request itself
-/// (see [`may_run_now`]).
+/// Notes that the ask with slot `id` was sent from here and may run its
+/// callee's request itself (see [`may_run_now`]).
 #[inline]
-pub(crate) fn ticket() -> u64 {
-    /// The next thread's number, for the top bits of its tickets.
-    static THREADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    let mut last = LAST_TICKET.get();
-    if last == 0 {
-        last = THREADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) << 40;
-    }
-    let ticket = last.wrapping_add(1);
-    LAST_TICKET.set(ticket);
-    ticket
+pub(crate) fn sent(id: usize) {
+    LAST_SENT.set(id);
 }
 
-/// Whether the ask sent with `ticket` may run its callee's request here,
-/// at its first poll: as [`may_run_callee`], and only if no other such
-/// ask was sent on this thread since. A method that sends several asks
-/// and then awaits them together (`join`, `select!`) runs at most the last
+/// Whether the ask with slot `id` may run its callee's request here, at
+/// its first poll: as [`may_run_callee`], and only if no other such ask
+/// was sent on this thread since. A method that sends several asks and
+/// then awaits them together (`join`, `select!`) runs at most the last
 /// one's callee here: the others' loops, woken by their pushes, run
-/// meanwhile, on other workers if they are free, as without this; and an
-/// outer `timeout` around the join waits for one request run here at
-/// most. Asks sent and awaited one after another each run their callee
-/// here.
+/// meanwhile, on other workers if they are free, as without this. Asks
+/// sent and awaited one after another each run their callee here. (A
+/// slot's address names it only while it lives, and this ask's lives: a
+/// match on another thread is an older, freed slot's address reused,
+/// which can make one ask of a join run its callee here, as the last one
+/// would.)
 #[inline]
-pub(crate) fn may_run_now(ticket: u64) -> bool {
-    LAST_TICKET.get() == ticket && may_run_callee()
+pub(crate) fn may_run_now(id: usize) -> bool {
+    LAST_SENT.get() == id && may_run_callee()
 }
 
 /// Polls an `async` method's future (`poll`) as its loop does: asks it

@@ -156,6 +156,13 @@ impl<T> Receiver<T> {
         self.0.is_complete()
     }
 
+    /// A number naming this slot while it lives (its address): for a
+    /// caller to know whether the last ask sent on its thread is this one.
+    #[inline]
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.0).addr()
+    }
+
     /// The slot, for the deadline sweeper: through it, the slot can only be
     /// expired or asked whether it is complete. One reference count.
     #[inline]

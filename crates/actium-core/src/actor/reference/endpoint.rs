@@ -204,7 +204,7 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
                     && current::may_run_callee() =>
             {
                 let help: Arc<dyn Help> = cell.clone();
-                ask.helped_by(help, current::ticket())
+                ask.helped_by(help)
             }
             Ok(()) => {
                 cell.standby.note_asked();
