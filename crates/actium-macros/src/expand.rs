@@ -22,7 +22,7 @@ use syn::{Ident, Type};
 
 use crate::ast::{Actor, Method, Param};
 use crate::attr::Role;
-use crate::{fallback, not_message};
+use crate::{fallback, not_message, table};
 
 pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
     // `valid` has rejected impls whose type is not a plain name.
@@ -50,7 +50,7 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
         .options
         .remote
         .map(|span| remote_codec(&messages, &msg, span));
-    let method_index = method_index(&messages, &msg);
+    let (method_index, runs_inline) = table::tables(messages.iter().map(|m| m.method), &msg);
     let reentrant = actor.messages().any(Method::is_parallel);
     let has_on_start = actor.role(Role::OnStart).next().is_some();
     let has_on_stop = actor.role(Role::OnStop).next().is_some();
@@ -105,6 +105,7 @@ pub(crate) fn actor(actor: &Actor<'_>) -> TokenStream {
             const HAS_ON_START: bool = #has_on_start;
             const HAS_ON_STOP: bool = #has_on_stop;
             #panic_policy
+            #runs_inline
 
             #[allow(unused_variables, clippy::let_unit_value)]
             #[inline]
@@ -317,7 +318,12 @@ impl<'a> Message<'a> {
             }
             None => quote!(::core::option::Option::None),
         };
-        let info = quote!(#private::MethodInfo { name: #name_str, timeout: #timeout });
+        let blocking = method.options.blocking.is_some();
+        let info = quote!(#private::MethodInfo {
+            name: #name_str,
+            timeout: #timeout,
+            blocking: #blocking,
+        });
         // Arguments and replies must be able to cross to the actor's thread;
         // checking here points the error at the user's own type.
         let checks = types.iter().copied().chain(self.reply.as_ref()).map(|ty| {
@@ -394,27 +400,6 @@ impl<'a> Message<'a> {
             #msg::#name { #(#names,)* #reply_field } => #run,
         }
     }
-}
-
-/// `Actor::method_index`: which entry of `METHODS` a message calls (its
-/// variant's position, as `METHODS` lists them in the same order).
-fn method_index(messages: &[Message<'_>], msg: &Ident) -> Option<TokenStream> {
-    if messages.is_empty() {
-        return None;
-    }
-    let arms = messages.iter().enumerate().map(|(index, message)| {
-        let name = message.method.name();
-        let index = u16::try_from(index).unwrap_or(u16::MAX);
-        quote!(#msg::#name { .. } => #index,)
-    });
-    Some(quote! {
-        #[inline(always)]
-        fn method_index(__msg: &Self::Msg) -> u16 {
-            match __msg {
-                #(#arms)*
-            }
-        }
-    })
 }
 
 /// `Actor::describe`: writes a message's arguments for a trace, each with

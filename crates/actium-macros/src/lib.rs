@@ -31,6 +31,7 @@ mod fallback;
 mod harness;
 mod not_message;
 mod sim_harness;
+mod table;
 mod valid;
 
 /// Turns an inherent `impl` block into an actor whose methods are messages.

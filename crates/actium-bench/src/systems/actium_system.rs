@@ -82,6 +82,21 @@ impl Echo {
     }
 }
 
+/// The caller of every workload: an actor, as a program's callers are. In
+/// threads mode it has a thread of its own (as `threads-raw`'s caller
+/// does); in tasks mode its asks are those of a plain method, which may
+/// run an idle callee's request itself (see `docs/ARCHITECTURE.md`, "How
+/// an ask flows").
+pub struct Caller;
+
+#[actor]
+impl Caller {
+    #[ask(timeout = "1h")]
+    pub async fn measure(&self, workload: Workload, n: u64) -> Result<Measurement, Error> {
+        measure(workload, n).await
+    }
+}
+
 /// An idle actor for the `spawn` workload.
 pub struct Idle;
 
@@ -100,14 +115,10 @@ pub fn run(workload: Workload, n: u64, mode: Mode) -> Option<Measurement> {
     if matches!(workload, Workload::NatsAsk | Workload::NatsTell) {
         return super::actium_nats::run(workload, n, mode);
     }
-    let measured = actium::launch(mode, async move {
-        // Callers are tasks of the system, as a real program's actors are.
-        let caller = tokio::spawn(async move { measure(workload, n).await });
-        match caller.await {
-            Ok(measurement) => measurement,
-            Err(error) => panic!("the caller task failed: {error}"),
-        }
-    });
+    let measured = actium::launch(
+        mode,
+        async move { Caller.spawn().measure(workload, n).await? },
+    );
     match measured {
         Ok(measurement) => Some(measurement),
         Err(error) => panic!("actium failed on {workload}: {error}"),

@@ -301,7 +301,9 @@ pub fn block_in_place<R>(body: impl FnOnce() -> R) -> R {
     // The body may block for long: deadlines this worker holds back for
     // the tasks it ran must not wait for it.
     crate::host::publish();
-    tokio::task::block_in_place(body)
+    // Its asks never run their callees' requests here: it may hold a
+    // lock one of them takes (see `call::current::waits_plainly`).
+    tokio::task::block_in_place(|| current::blocking_body(body))
 }
 
 /// What an `#[on_start]` hook may return.

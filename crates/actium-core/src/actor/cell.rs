@@ -6,7 +6,7 @@ use std::any::Any;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use crate::actor::Actor;
+use crate::actor::{Actor, Standby};
 use crate::base::{ActorLabel, Exit, ExitReason, Signal};
 use crate::cell::{CellCore, Doing, ErasedCell, SystemShared, drop_contained};
 use crate::mailbox::{Mailbox, control};
@@ -17,6 +17,8 @@ pub(crate) struct Cell<A: Actor> {
     pub(crate) mailbox: Mailbox<A::Msg>,
     /// Counted by the actor's loop, read by snapshots.
     pub(crate) stats: ActorStats,
+    /// The state the loop lends while it stands idle (`standby`).
+    pub(crate) standby: Standby<A>,
 }
 
 impl<A: Actor> Cell<A> {
@@ -29,6 +31,7 @@ impl<A: Actor> Cell<A> {
             core: CellCore::new(label, system),
             mailbox: Mailbox::new(capacity),
             stats: ActorStats::default(),
+            standby: Standby::new(),
         }
     }
 }

@@ -559,6 +559,12 @@ impl<A: Actor> Context<A> {
         self.timers.push(timer.task());
     }
 
+    /// Whether a method asked to stop the actor (the loop takes the
+    /// reason once it gets there).
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop.is_some()
+    }
+
     pub(crate) fn take_stop(&mut self) -> Option<ExitReason> {
         self.stop.take().map(|reason| *reason)
     }

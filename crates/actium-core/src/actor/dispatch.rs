@@ -21,6 +21,9 @@ pub struct MethodInfo {
     pub name: &'static str,
     /// Its `#[ask(timeout = "..")]` deadline, if it declares one.
     pub timeout: Option<Duration>,
+    /// Whether it is `blocking`: it may block its thread, so a caller
+    /// never runs it on its own (see `actor::standby`).
+    pub blocking: bool,
 }
 
 /// A way of delivering calls to actors of type `A`.

@@ -7,7 +7,9 @@
 //! ([`ActorRef`], [`Stopped`], the endpoint and the patient sends:
 //! `reference`), [`Group`]s and their dispatchers, the [`Spawner`] builder
 //! *type* (spawning itself is in `runtime`), timers ([`Timer`],
-//! [`sleep`]), and stamping the messages an actor sends (`stamp`).
+//! [`sleep`]), stamping the messages an actor sends (`stamp`), and the
+//! state an idle loop lends to a caller that runs its requests itself
+//! (`standby`).
 //!
 //! *May use:* `base`, `host`, `observe`, `wire`, `call`, `mailbox`, `cell`. One
 //! call goes up by method resolution, not by path: the provided method
@@ -22,6 +24,7 @@ mod reference;
 mod relations;
 mod spawner;
 mod stamp;
+mod standby;
 pub(crate) mod time;
 mod traits;
 
@@ -43,5 +46,6 @@ pub use spawner::Spawner;
 pub(crate) use spawner::{Birth, SpawnOptions};
 pub(crate) use stamp::envelope;
 use stamp::{ask_trace, refused, remote_ask_trace, remote_envelope, remote_refused, remote_sent};
+pub(crate) use standby::{Leave, Standby};
 pub use time::{Timer, sleep};
 pub use traits::{Actor, Handled, Handler, Outcome, PanicPolicy, Panicked, ParallelTask};

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use crate::base::{ActorLabel, Error};
-use crate::call::Awaiting;
+use crate::call::{Awaiting, current};
 use crate::host;
 use crate::observe::{Event, EventKind, MessageId, Recorder, emit};
 use crate::sync::{Answerer, Outcome, Receiver, slot};
@@ -146,6 +146,27 @@ pub struct Ask<R: Send> {
     /// While a recorder recorded the request: what recording the caller
     /// giving up on it needs. `None` (one word) otherwise.
     trace: Option<Box<AskTrace>>,
+    /// The callee, when its loop stood idle as the call was sent from one
+    /// of its system's workers: the first poll may run the request itself
+    /// rather than wait for the loop to be woken (see [`Help`]).
+    help: Option<Arc<dyn Help>>,
+}
+
+/// A callee whose idle loop lets a waiting caller run its request on the
+/// caller's thread: the callee's method runs at once, one at a time and
+/// in order as ever, and the caller is not suspended and woken. (In tasks
+/// mode, waking it costs more than a small method: each wake-up may move
+/// a task to the other worker.)
+pub(crate) trait Help: Send + Sync {
+    /// Runs the caller's request, queued for the callee, while its loop
+    /// stands idle, for one unit of the caller's cooperative budget (`cx`).
+    /// Does nothing if the loop is busy, this thread is not one of the
+    /// callee system's, the request is not the only message queued or not
+    /// a plain synchronous method, or the caller is too deep in others'
+    /// requests already. Returns how long running it took on the callee
+    /// system's clock (real or virtual, so that a simulation stays
+    /// deterministic), for the caller's deadline.
+    fn help(&self, cx: &mut Context<'_>) -> Duration;
 }
 
 /// A recorded request, as its caller knows it: enough to record the
@@ -195,7 +216,20 @@ impl<R: Send + 'static> Ask<R> {
             timeout,
             awaiting: None,
             trace: None,
+            help: None,
         }
+    }
+
+    /// Lets the first poll run the request on the caller's thread if the
+    /// callee's loop still stands idle then, and no other such ask was
+    /// sent on this thread since (see `current::may_run_now`).
+    #[inline]
+    pub(crate) fn helped_by(mut self, help: Arc<dyn Help>) -> Self {
+        if let State::Sent { slot, .. } = &self.state {
+            current::sent(slot.id());
+            self.help = Some(help);
+        }
+        self
     }
 
     /// Remembers the recorded request, so that its timeout is recorded too.
@@ -220,6 +254,7 @@ impl<R: Send + 'static> Ask<R> {
             timeout: Duration::ZERO,
             awaiting: None,
             trace: None,
+            help: None,
         }
     }
 
@@ -241,6 +276,9 @@ impl<R: Send + 'static> Ask<R> {
     ///
     /// The same as awaiting the call.
     pub fn wait(mut self) -> Result<R, Error> {
+        // Never runs the callee's request on this thread: a synchronous
+        // method waiting here may hold a lock the callee's method takes.
+        self.help = None;
         // A simulation has one thread: waiting is running it until the
         // answer comes.
         if let Some(simulation) = host::Simulation::driving() {
@@ -268,6 +306,13 @@ impl<R: Send + 'static> Ask<R> {
             let error = error.take();
             return Poll::Ready(Err(error.map_or_else(|| self.stopped(), |error| *error)));
         }
+        // Before the slot holds the caller's waker: a request answered here
+        // must not wake the task that runs it.
+        if self.help.is_some() {
+            if let Some(answer) = self.run_callee(cx) {
+                return Poll::Ready(answer);
+            }
+        }
         let State::Sent { slot, registered } = &mut self.state else {
             return Poll::Pending;
         };
@@ -288,7 +333,13 @@ impl<R: Send + 'static> Ask<R> {
                 return Poll::Pending;
             }
         };
-        Poll::Ready(match outcome {
+        Poll::Ready(self.answer(outcome))
+    }
+
+    /// What the caller gets for `outcome`.
+    #[inline]
+    fn answer(&mut self, outcome: Outcome<R>) -> Result<R, Error> {
+        match outcome {
             Outcome::Value(value) => Ok(value),
             Outcome::Panicked(message) => Err(Error::Panicked {
                 actor: self.actor,
@@ -307,7 +358,45 @@ impl<R: Send + 'static> Ask<R> {
                 })
             }
             Outcome::Failed(error) => Err(*error),
-        })
+        }
+    }
+
+    /// Runs the request on this thread if the callee's loop still stands
+    /// idle (see [`Help`]), and returns the answer if it is in then.
+    /// Looked at again here: the ask may be polled elsewhere than where it
+    /// was sent (handed to a `block_on`, say), or after others were sent.
+    ///
+    /// A method run here cannot be cut short at the caller's deadline as
+    /// the sweeper cuts a wait: if it ran past the deadline (on the
+    /// callee system's clock), the caller gets the timeout it would have
+    /// had (a late answer is dropped, as a late answer always is; a panic
+    /// or a failure is still told); if no answer came in time, the
+    /// deadline is registered for what is left of it.
+    #[cold]
+    #[inline(never)]
+    fn run_callee(&mut self, cx: &mut Context<'_>) -> Option<Result<R, Error>> {
+        let (Some(help), State::Sent { slot, registered }) = (self.help.take(), &mut self.state)
+        else {
+            return None;
+        };
+        if slot.is_complete() || !current::may_run_now(slot.id()) {
+            return None;
+        }
+        let took = help.help(cx);
+        let late = took > self.timeout;
+        let outcome = match slot.poll_take(cx) {
+            Poll::Ready(Outcome::Value(_)) if late => Outcome::Expired,
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending if late => Outcome::Expired,
+            Poll::Pending => {
+                *registered = true;
+                host::expire_after(slot.expiry(), self.timeout.saturating_sub(took));
+                return None;
+            }
+        };
+        // The caller no longer waits on this call.
+        self.awaiting = None;
+        Some(self.answer(outcome))
     }
 
     fn stopped(&self) -> Error {

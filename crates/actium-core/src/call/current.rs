@@ -28,6 +28,15 @@ use crate::observe::{Handling, Recorder, Stamp};
 thread_local! {
     /// The frame of the `Scoped` future being polled on this thread, or null.
     static FRAME: Cell<*const Frame> = const { Cell::new(ptr::null()) };
+    /// Whether a `blocking` method's body runs on this thread.
+    static IN_BLOCKING_BODY: Cell<bool> = const { Cell::new(false) };
+    /// Whether an `async` method's future is being polled by its actor's
+    /// loop on this thread (and no caller runs another actor's request
+    /// here): only then may an ask run its callee's request itself.
+    static IN_METHOD_POLL: Cell<bool> = const { Cell::new(false) };
+    /// The slot (`Receiver::id`) of the last ask sent on this thread that
+    /// may run its callee's request itself.
+    static LAST_SENT: Cell<usize> = const { Cell::new(0) };
 }
 
 /// What the running code is: which actor, and on whose behalf.
@@ -96,6 +105,16 @@ impl<F: Future> Future for Scoped<F> {
     }
 }
 
+/// Runs `f` with `frame` as this thread's frame: a request of another
+/// actor run synchronously, on the thread of a caller waiting for it (see
+/// `call::Help`). The caller's frame, if any, is restored afterwards, even
+/// if `f` unwinds.
+#[inline]
+pub(crate) fn within<R>(frame: &Frame, f: impl FnOnce() -> R) -> R {
+    let _restore = Restore(FRAME.replace(ptr::from_ref(frame)));
+    f()
+}
+
 struct Restore(*const Frame);
 
 impl Drop for Restore {
@@ -122,6 +141,100 @@ fn with_frame<R>(f: impl FnOnce(&Frame) -> R) -> Option<R> {
 #[inline]
 pub(crate) fn outgoing_chain() -> (Chain, Option<Awaiting>) {
     with_frame(Frame::outgoing).unwrap_or((None, None))
+}
+
+/// Whether code here, waiting for an answer, may run the callee's request
+/// itself (see `call::Help`): only a plain method of an actor, polled by
+/// its loop, whose actor serves nothing else until it returns.
+///
+/// - Not a parallel method: its actor serves other requests while it
+///   waits, which its callee might be waiting for.
+/// - Not code outside any actor, nor a `blocking` method's body: they may
+///   poll the ask by hand (`block_on`, on a thread of the blocking pool)
+///   while they hold a lock the callee's method takes, and the caller's
+///   thread would then wait for itself. A method's future is `Send`, so it
+///   holds no `std` lock guard across the ask's await.
+#[inline]
+pub(crate) fn waits_plainly() -> bool {
+    with_frame(|frame| frame.blocking).unwrap_or(false) && !IN_BLOCKING_BODY.get()
+}
+
+/// Whether code here, waiting for an answer, may run the callee's request
+/// itself now: [`waits_plainly`], inside a poll of an `async` method's
+/// future by its loop ([`polling_method`]), and outside any request run
+/// for a caller.
+///
+/// Not in a synchronous method, which may hold a `std` lock while it
+/// waits by hand (`futures::executor::block_on`) for an ask whose callee
+/// takes that lock: run on this thread, the callee would wait for its
+/// own caller.
+#[inline]
+pub(crate) fn may_run_callee() -> bool {
+    IN_METHOD_POLL.get() && waits_plainly()
+}
+
+/// Notes that the ask with slot `id` was sent from here and may run its
+/// callee's request itself (see [`may_run_now`]).
+#[inline]
+pub(crate) fn sent(id: usize) {
+    LAST_SENT.set(id);
+}
+
+/// Whether the ask with slot `id` may run its callee's request here, at
+/// its first poll: as [`may_run_callee`], and only if no other such ask
+/// was sent on this thread since. A method that sends several asks and
+/// then awaits them together (`join`, `select!`) runs at most the last
+/// one's callee here: the others' loops, woken by their pushes, run
+/// meanwhile, on other workers if they are free, as without this. Asks
+/// sent and awaited one after another each run their callee here. (A
+/// slot's address names it only while it lives, and this ask's lives: a
+/// match on another thread is an older, freed slot's address reused,
+/// which can make one ask of a join run its callee here, as the last one
+/// would.)
+#[inline]
+pub(crate) fn may_run_now(id: usize) -> bool {
+    LAST_SENT.get() == id && may_run_callee()
+}
+
+/// Polls an `async` method's future (`poll`) as its loop does: asks it
+/// awaits may run their callees' requests on this thread (see
+/// [`may_run_callee`]).
+#[inline]
+pub(crate) fn polling_method<R>(poll: impl FnOnce() -> R) -> R {
+    let _restore = RestoreMethodPoll(IN_METHOD_POLL.replace(true));
+    poll()
+}
+
+/// Runs `f`, a request run on a caller's thread (see `call::Help`), during
+/// which no ask runs another callee's request here: the methods run so are
+/// synchronous, and may wait by hand.
+#[inline]
+pub(crate) fn running_for_caller<R>(f: impl FnOnce() -> R) -> R {
+    let _restore = RestoreMethodPoll(IN_METHOD_POLL.replace(false));
+    f()
+}
+
+struct RestoreMethodPoll(bool);
+
+impl Drop for RestoreMethodPoll {
+    fn drop(&mut self) {
+        IN_METHOD_POLL.set(self.0);
+    }
+}
+
+/// Runs a `blocking` method's body `f`, during which asks it makes never
+/// run their callee's requests on this thread (see [`waits_plainly`]).
+pub(crate) fn blocking_body<R>(f: impl FnOnce() -> R) -> R {
+    let _restore = RestoreBlocking(IN_BLOCKING_BODY.replace(true));
+    f()
+}
+
+struct RestoreBlocking(bool);
+
+impl Drop for RestoreBlocking {
+    fn drop(&mut self) {
+        IN_BLOCKING_BODY.set(self.0);
+    }
 }
 
 /// Records that the frame now handles a request with `chain`.
@@ -230,6 +343,16 @@ mod tests {
             poll_once(outer),
             Poll::Ready((Poll::Ready(Some(label(2))), Some(label(1))))
         );
+    }
+
+    #[test]
+    fn a_synchronous_frame_is_visible_inside_and_restored_after() {
+        let seen = poll_once(scope(Frame::new(label(1), true, None), async {
+            let inner = within(&Frame::new(label(2), true, None), outgoing);
+            (inner, outgoing())
+        }));
+        assert_eq!(seen, Poll::Ready((Some(label(2)), Some(label(1)))));
+        assert!(outgoing().is_none());
     }
 
     #[test]

@@ -16,11 +16,11 @@ pub(crate) mod current;
 
 pub(crate) use activation::{activated, activated_async, answered, panicked};
 pub use ask::Ask;
-pub(crate) use ask::AskTrace;
 #[cfg(feature = "remote")]
 pub(crate) use ask::Forward;
 pub use ask::Reply;
+pub(crate) use ask::{AskTrace, Help};
 #[cfg(test)]
 pub(crate) use chain::check;
 pub(crate) use chain::{Awaiting, Chain, ChainLink};
-pub(crate) use current::{Frame, handling};
+pub(crate) use current::{Frame, handling, within};

@@ -38,5 +38,5 @@ pub(crate) use record::{named, signal, stopped};
 use relations::NameRefused;
 pub(crate) use table::ActorTable;
 pub(crate) use watch::{ExitWatch, watch_exit};
-pub(crate) use world::{Config, Slot, SystemShared};
+pub(crate) use world::{Config, Slot, SystemShared, work_for};
 pub use world::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, Mode};

@@ -81,6 +81,20 @@ impl Default for Config {
 /// runtime's threads start (and record the slot) before that.
 pub(crate) type Slot = Arc<OnceLock<Weak<SystemShared>>>;
 
+thread_local! {
+    /// The slot of the system whose runtime this thread belongs to (a
+    /// worker, or a thread of its blocking pool), or null: read per ask, so
+    /// a plain pointer with no destructor.
+    static WORKS_FOR: std::cell::Cell<*const OnceLock<Weak<SystemShared>>> =
+        const { std::cell::Cell::new(std::ptr::null()) };
+}
+
+/// Marks this thread as one of `slot`'s system's runtime threads (`None`:
+/// no longer).
+pub(crate) fn work_for(slot: Option<&Slot>) {
+    WORKS_FOR.set(slot.map_or(std::ptr::null(), Arc::as_ptr));
+}
+
 /// State shared by a system's handles, actors and threads.
 pub(crate) struct SystemShared {
     pub(crate) node: NodeId,
@@ -112,6 +126,14 @@ pub(crate) struct SystemShared {
 }
 
 impl SystemShared {
+    /// Whether this thread is one of this system's runtime threads, where
+    /// its actors' code may run (a caller may run an idle callee's request
+    /// itself there: see `call::Help`).
+    #[inline]
+    pub(crate) fn runs_here(&self) -> bool {
+        WORKS_FOR.get() == Arc::as_ptr(&self.slot)
+    }
+
     /// The state of a new system: no actors, no names, no transport.
     /// `slot` is the weak self-reference the runtime's threads read, set
     /// by the caller once the `Arc` exists.

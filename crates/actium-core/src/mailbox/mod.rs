@@ -220,6 +220,41 @@ impl<M> Mailbox<M> {
         Poll::Pending
     }
 
+    /// Takes the queued envelope if it is the only one, a plain message
+    /// (not a signal, nor a recorded message) that `may_run` accepts, and
+    /// no stop is requested: for a caller running its own request to an
+    /// idle loop (see `actor::standby`), which leaves everything else to
+    /// the loop (`may_run` turns down all but plain synchronous methods).
+    /// The only one: a caller whose request is unanswered and whose callee
+    /// has not run since knows it is its own, and runs no one else's. The
+    /// loop need not come back for it, so the armed flag is left alone: a
+    /// sender that queued mail has woken the loop already.
+    pub(crate) fn take_only_message(
+        &self,
+        may_run: impl FnOnce(&M) -> bool,
+    ) -> Option<(M, crate::call::Chain)> {
+        let (taken, sender) = {
+            let mut state = self.lock();
+            if state.control != 0 || state.closed || state.queue.len() != 1 {
+                return None;
+            }
+            if !matches!(state.queue.front(), Some(Envelope::Message { msg, .. }) if may_run(msg)) {
+                return None;
+            }
+            let taken = state.queue.pop_front();
+            state.taken = state.taken.wrapping_add(1);
+            // Room for one more in a bounded mailbox.
+            (taken, state.senders.pop_front())
+        };
+        if let Some(sender) = sender {
+            sender.wake();
+        }
+        match taken {
+            Some(Envelope::Message { msg, chain }) => Some((msg, chain)),
+            _ => None,
+        }
+    }
+
     /// [`poll_take`](Self::poll_take) for an actor's receive loop, which is
     /// always polled by the same task (or thread), so the waker it armed
     /// last is still its own: if the mailbox is still armed, nothing was
@@ -275,6 +310,29 @@ impl<M> Mailbox<M> {
             slot => *slot = Some(waker.clone()),
         }
         false
+    }
+
+    /// Stores the loop's waker where [`wake_running`](Self::wake_running)
+    /// and a kill find it, kill pending or not: for a loop that waits for a
+    /// caller to give its state back (see `actor::standby`), which must be
+    /// woken then even if a kill came first (it sees the kill once its
+    /// state is back).
+    pub(crate) fn park_running(&self, waker: &Waker) {
+        let mut state = self.lock();
+        match &mut state.running {
+            Some(running) if running.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+    }
+
+    /// Wakes the loop's waker registered with
+    /// [`register_running`](Self::register_running) or
+    /// [`park_running`](Self::park_running), if any.
+    pub(crate) fn wake_running(&self) {
+        let running = self.lock().running.take();
+        if let Some(waker) = running {
+            waker.wake();
+        }
     }
 
     /// Like `push`, but waits for room in a full bounded mailbox instead of

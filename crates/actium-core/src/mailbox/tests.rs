@@ -240,3 +240,78 @@ fn concurrent_senders_lose_nothing_and_keep_per_sender_order() {
         s.join().expect("sender thread");
     }
 }
+
+/// A caller running its own request to an idle actor takes it only if it
+/// is the one queued envelope and a plain message: a second message (some
+/// other sender's), a signal, a stop request or a closed mailbox leave
+/// everything to the loop.
+#[test]
+fn a_caller_takes_only_a_lone_plain_message() {
+    let two = Mailbox::new(None);
+    for n in 1..=2 {
+        assert!(two.push(envelope(n)).is_ok());
+    }
+    assert!(
+        two.take_only_message(|_| true).is_none(),
+        "two queued: the loop's"
+    );
+    assert_eq!(two.len(), 2);
+
+    let one = Mailbox::new(None);
+    assert!(one.push(envelope(1)).is_ok());
+    assert!(one.take_only_message(|_| false).is_none(), "turned down");
+    one.signal_control(control::STOP);
+    assert!(
+        one.take_only_message(|_| true).is_none(),
+        "a stop is the loop's"
+    );
+    one.clear_control(control::STOP);
+    assert_eq!(one.take_only_message(|_| true).map(|(msg, _)| msg), Some(1));
+    assert_eq!(one.len(), 0);
+
+    let signal = Mailbox::<u32>::new(None);
+    let label = crate::base::ActorLabel::new(
+        crate::base::ActorId::new(crate::base::NodeId::from_u64(1), 1),
+        "T",
+    );
+    assert!(
+        signal.push_signal(crate::base::Signal::Exit(crate::base::Exit {
+            actor: label,
+            reason: crate::base::ExitReason::Normal,
+        }))
+    );
+    assert!(
+        signal.take_only_message(|_| true).is_none(),
+        "a signal is the loop's"
+    );
+
+    let closed = Mailbox::new(None);
+    assert!(closed.push(envelope(1)).is_ok());
+    let _unhandled = closed.close();
+    assert!(closed.take_only_message(|_| true).is_none(), "closed");
+}
+
+/// A loop waiting for a caller to give its state back parks its waker even
+/// with a kill pending, so that the caller giving it back wakes it (the
+/// review's finding: a kill then left the loop with no waker, for ever).
+#[test]
+fn a_loop_waiting_for_its_state_is_woken_even_with_a_kill_pending() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Wake, Waker};
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let mailbox = Mailbox::<u32>::new(None);
+    let count = Arc::new(Count(AtomicUsize::new(0)));
+    let waker = Waker::from(count.clone());
+    mailbox.signal_control(control::KILL);
+    assert!(mailbox.register_running(&waker), "a method sees the kill");
+    mailbox.park_running(&waker);
+    mailbox.wake_running();
+    assert_eq!(count.0.load(Ordering::SeqCst), 1, "the giver woke the loop");
+}

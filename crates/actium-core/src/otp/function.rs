@@ -62,6 +62,7 @@ impl<D: Dispatch<FunctionActor<Q, R>>, Q: Send + 'static, R: Send + 'static>
         const CALL: MethodInfo = MethodInfo {
             name: "call",
             timeout: None,
+            blocking: false,
         };
         self.dispatch
             .ask(CALL, (request,), |(request,), reply| (request, reply))

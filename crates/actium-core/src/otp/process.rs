@@ -92,6 +92,7 @@ impl<D: Dispatch<Process>> ProcessMethods<D> {
         const SEND: MethodInfo = MethodInfo {
             name: "send",
             timeout: None,
+            blocking: false,
         };
         self.dispatch
             .tell(SEND, (Message::new(value),), |(message,)| message)

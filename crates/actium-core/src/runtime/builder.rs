@@ -181,6 +181,7 @@ impl SystemBuilder {
         let thread_clock = self.config.clock.clone();
         builder.on_thread_start(move || {
             CURRENT.with_borrow_mut(|current| *current = Some(thread_slot.clone()));
+            crate::cell::work_for(Some(&thread_slot));
             thread_clock.make_current();
             crate::host::enable_batching();
         });
@@ -189,6 +190,7 @@ impl SystemBuilder {
         builder.on_thread_park(crate::host::publish);
         builder.on_thread_stop(|| {
             CURRENT.with_borrow_mut(|current| *current = None);
+            crate::cell::work_for(None);
             Clock::real().make_current();
         });
         let runtime = builder

@@ -6,7 +6,9 @@
 //! - [`armed`]: a mailbox's armed receiver, the flag its actor loop reads
 //!   without the mailbox's lock;
 //! - [`alarm`]: when the deadline sweeper looks next, and how a new
-//!   deadline that needs it sooner wakes it.
+//!   deadline that needs it sooner wakes it;
+//! - [`offer`]: an idle actor loop's state, offered to a caller that would
+//!   otherwise wake it, and taken back without a lock.
 //!
 //! They use nothing else of the crate. Build with
 //! `RUSTFLAGS="--cfg actium_loom"` to swap the std types for loom's and run
@@ -16,10 +18,12 @@
 
 pub(crate) mod alarm;
 pub(crate) mod armed;
+pub(crate) mod offer;
 pub(crate) mod slot;
 
 pub(crate) use alarm::{ANY_TIME, Alarm, NEVER};
 pub(crate) use armed::{Armed, ReceiverWaker};
+pub(crate) use offer::Offer;
 #[cfg(test)]
 pub(crate) use slot::channel;
 pub(crate) use slot::{Answerer, Outcome, Receiver, Slot};
@@ -28,10 +32,14 @@ pub(crate) use slot::{Answerer, Outcome, Receiver, Slot};
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 #[cfg(actium_loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
+#[cfg(actium_loom)]
+pub(crate) use loom::thread::yield_now;
 #[cfg(not(actium_loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 #[cfg(not(actium_loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
+#[cfg(not(actium_loom))]
+pub(crate) use std::thread::yield_now;
 
 /// `loom::cell::UnsafeCell`'s closure-based API over std's cell, so the same
 /// code compiles both ways.

@@ -150,6 +150,19 @@ impl<T> Receiver<T> {
         unsafe { self.0.poll_take(cx) }
     }
 
+    /// Whether the slot is answered or expired: a poll would be ready.
+    #[inline]
+    pub(crate) fn is_complete(&self) -> bool {
+        self.0.is_complete()
+    }
+
+    /// A number naming this slot while it lives (its address): for a
+    /// caller to know whether the last ask sent on its thread is this one.
+    #[inline]
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.0).addr()
+    }
+
     /// The slot, for the deadline sweeper: through it, the slot can only be
     /// expired or asked whether it is complete. One reference count.
     #[inline]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::actor::{Actor, Cell, Dispatch, MethodInfo};
 use crate::base::{ActorLabel, Error};
-use crate::call::{Ask, Reply, chain, current};
+use crate::call::{Ask, Help, Reply, chain, current};
 use crate::cell::SystemShared;
 use crate::mailbox::{Envelope, Refusal};
 use crate::observe::EventKind;
@@ -192,7 +192,24 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
             Err(failed) => return failed,
         };
         match cell.mailbox.push(envelope) {
-            Ok(()) => ask,
+            // The callee's loop stands idle, this thread may run its code,
+            // the method does not block, and the caller is an `async`
+            // method with nothing else to do while it waits: its first poll
+            // may run the request itself rather than wait for the loop (see
+            // `actor::standby`).
+            Ok(())
+                if cell.standby.is_offered()
+                    && !method.blocking
+                    && cell.core.system.runs_here()
+                    && current::may_run_callee() =>
+            {
+                let help: Arc<dyn Help> = cell.clone();
+                ask.helped_by(help)
+            }
+            Ok(()) => {
+                cell.standby.note_asked();
+                ask
+            }
             Err((refusal, undelivered)) => Ask::failed(
                 refused(cell, refusal, method.name, &undelivered),
                 cell.core.label,

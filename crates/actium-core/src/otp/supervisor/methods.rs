@@ -105,6 +105,7 @@ const fn method(name: &'static str) -> MethodInfo {
     MethodInfo {
         name,
         timeout: None,
+        blocking: false,
     }
 }
 

@@ -35,7 +35,9 @@ impl<M, F: Future> Future for Guarded<'_, M, F> {
         if this.mailbox.control() & control::KILL != 0 {
             return Poll::Ready(None);
         }
-        match this.future.poll(cx) {
+        // Asks the method awaits may run an idle callee's request here.
+        let future = this.future;
+        match crate::call::current::polling_method(|| future.poll(cx)) {
             Poll::Ready(output) => Poll::Ready(Some(output)),
             Poll::Pending => {
                 if this.mailbox.register_running(cx.waker()) {

@@ -12,6 +12,7 @@
 
 mod guard;
 mod parallel;
+mod standby;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +28,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use futures_util::FutureExt;
 use parallel::serve_reentrant;
+use standby::{Next, Withdraw, offers, poll_standing_by, reclaimed};
 
 use crate::actor::{
     Actor, Birth, Cell, Context, Handled, Handler, Outcome, PanicPolicy, Panicked, State,
@@ -278,24 +280,50 @@ async fn serve<A: Handler>(
     // Whether the frame holds a request's chain; tells and top-level asks
     // carry none, so most messages skip the frame entirely.
     let mut chained = false;
+    // Whether the loop lends its state to callers while idle (see
+    // `actor::standby`); if so, the offer is withdrawn however this ends.
+    let offering = offers(cell);
+    let _withdraw = offering.then(|| Withdraw(cell));
     let reason = loop {
         // Only a flag comes out of the poll: the envelope is taken here, so
         // that it is not copied through the poll's return value.
-        if !poll_fn(|cx| poll_next(&cell.mailbox, &mut batch, cx)).await {
-            break cell.core.requested_reason();
-        }
-        let Some(envelope) = batch.pop_front() else {
-            continue;
+        let next = if offering {
+            // `reclaimed` first: no reference to the actor or its context
+            // is made while a caller may have them.
+            poll_fn(|cx| {
+                reclaimed(cell, cx)
+                    .unwrap_or_else(|| poll_standing_by(cell, actor, ctx, &mut batch, cx))
+            })
+            .await
+        } else if poll_fn(|cx| poll_next(&cell.mailbox, &mut batch, cx)).await {
+            Next::Message
+        } else {
+            Next::Stop
         };
-        cell.stats.handled();
-        // Handled in a plain function, with no await in sight, so that the
-        // common synchronous method does not copy the envelope and its
-        // outcome in and out of this future's state.
-        let outcome = match start(envelope, actor, ctx, &cell.core, &mut chained) {
-            Started::Done(Outcome::Done) => Finished::Done,
-            Started::Done(outcome) => Finished::Outcome(Some(outcome)),
-            Started::Method(method) => Finished::Outcome(guarded(&cell.mailbox, method).await),
-            Started::Signal(signal) => Finished::Signal(signal),
+        let outcome = match next {
+            Next::Message => {
+                let Some(envelope) = batch.pop_front() else {
+                    continue;
+                };
+                cell.stats.handled();
+                // Handled in a plain function, with no await in sight, so
+                // that the common synchronous method does not copy the
+                // envelope and its outcome in and out of this future's
+                // state.
+                match start(envelope, actor, ctx, &cell.core, &mut chained) {
+                    Started::Done(Outcome::Done) => Finished::Done,
+                    Started::Done(outcome) => Finished::Outcome(Some(outcome)),
+                    Started::Method(method) => {
+                        Finished::Outcome(guarded(&cell.mailbox, method).await)
+                    }
+                    Started::Signal(signal) => Finished::Signal(signal),
+                }
+            }
+            Next::Stop => break cell.core.requested_reason(),
+            Next::Exit(reason) => break reason,
+            // A caller ran a request while the loop stood idle, and left
+            // the rest of it to the loop.
+            Next::Returned(outcome) => Finished::Outcome(Some(outcome)),
         };
         let outcome = match outcome {
             Finished::Done => {

@@ -84,5 +84,7 @@ fn an_actors_loop_and_cell_stay_small() {
         loop_bytes <= 640,
         "the actor loop future grew to {loop_bytes} bytes"
     );
-    assert!(cell_bytes <= 256, "the cell grew to {cell_bytes} bytes");
+    // 256 until the loop's offer to callers (`actor::standby`: 40 bytes,
+    // its state pointers, the loop's function and what callers hand back).
+    assert!(cell_bytes <= 296, "the cell grew to {cell_bytes} bytes");
 }
