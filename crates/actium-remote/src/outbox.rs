@@ -12,7 +12,8 @@
 //! the connection for silence. So once [`INLINE_AT`] bytes have piled up
 //! since the last take, the sending thread writes the batch itself: it
 //! takes the [`Socket`]'s lock only if it is free (never waiting for the
-//! writer task), polls the stream once with a waker that does nothing, and
+//! writer task), polls the stream once with a waker that wakes the writer
+//! task, and
 //! leaves whatever the stream does not accept at once to the writer task.
 //! That works for any stream, TLS included: a stream that cannot write now
 //! answers `Pending` and the bytes wait, in order, for the writer.
@@ -56,7 +57,12 @@ pub(crate) const INLINE_FRAMES: usize = 64;
 
 pub(crate) struct Outbox {
     queue: Mutex<Queue>,
-    ready: Notify,
+    ready: Arc<Notify>,
+    /// Notifies `ready`: the waker a sender writing the outbox leaves with
+    /// the stream when it cannot take more, so that the stream's readiness
+    /// wakes the writer task (the stream keeps one waker per direction: a
+    /// waker that does nothing would replace the writer's).
+    ready_waker: Waker,
     /// Set while bytes taken from the buffer have not all been written.
     writing: AtomicBool,
     /// Notified when everything taken has been written.
@@ -123,15 +129,30 @@ pub(crate) enum Refused {
 #[must_use]
 pub(crate) struct Crowded(Option<Arc<Socket>>);
 
+/// Wakes the writer task waiting on `ready`.
+struct NotifyWriter(Arc<Notify>);
+
+impl std::task::Wake for NotifyWriter {
+    fn wake(self: Arc<Self>) {
+        self.0.notify_one();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.notify_one();
+    }
+}
+
 impl Outbox {
     pub(crate) fn new(max_frame: usize) -> Self {
+        let ready = Arc::new(Notify::new());
         Outbox {
+            ready_waker: Waker::from(Arc::new(NotifyWriter(ready.clone()))),
             queue: Mutex::new(Queue {
                 bytes: BytesMut::new(),
                 frames: 0,
                 socket: None,
             }),
-            ready: Notify::new(),
+            ready,
             writing: AtomicBool::new(false),
             written: Notify::new(),
             max_frame,
@@ -181,8 +202,8 @@ impl Outbox {
             return;
         };
         // The stream registers the waker when it cannot write: this one
-        // does nothing, and the writer task, woken below, registers its own.
-        let mut context = Context::from_waker(Waker::noop());
+        // wakes the writer task, as the writer's own would.
+        let mut context = Context::from_waker(&self.ready_waker);
         // A sender that never yields would soon spend Tokio's budget and
         // then see every stream as not ready.
         let pump = tokio::task::unconstrained(std::future::poll_fn(|cx| {
@@ -196,6 +217,26 @@ impl Outbox {
         // The writer task may have found the lock taken and gone back to
         // waiting: it must look again, now that it is free.
         self.ready.notify_one();
+    }
+
+    /// Writes what waits from the calling thread, as
+    /// [`relieve`](Self::relieve) does, if nothing was written since
+    /// `progress` was read: for the heartbeat, whose tick a starved writer
+    /// task (waiting in a busy sender's worker's LIFO slot) cannot keep
+    /// back, so that a burst followed by a long computation still goes out.
+    pub(crate) fn relieve_stalled(&self, socket: &Arc<Socket>, progress: u64) {
+        if socket.progress() != progress {
+            return;
+        }
+        let crowded = {
+            let queue = self.lock();
+            let current = queue
+                .socket
+                .as_ref()
+                .is_some_and(|mine| Arc::ptr_eq(mine, socket));
+            (current && (!queue.bytes.is_empty() || self.is_writing())).then(|| socket.clone())
+        };
+        self.relieve(Crowded(crowded));
     }
 
     /// Writes the socket's batch, then whatever the buffer holds, until
@@ -213,7 +254,7 @@ impl Outbox {
                 side.sent = 0;
                 if !self.take(socket, &mut side.batch) {
                     ready!(Pin::new(&mut side.writer).poll_flush(cx))?;
-                    self.wrote();
+                    self.wrote(socket);
                     return Poll::Ready(Ok(()));
                 }
                 socket.advanced();
@@ -252,6 +293,13 @@ impl Outbox {
         self.writing.store(false, Ordering::Release);
     }
 
+    /// No socket takes queued bytes until the next [`attach`](Self::attach),
+    /// which keep waiting: a new connection replaced the old one, whose
+    /// socket must not take (and lose) what is meant for the new.
+    pub(crate) fn detach(&self) {
+        self.lock().socket = None;
+    }
+
     /// The writer task of `socket`'s connection: writes whatever is
     /// queued, for as long as the connection runs.
     ///
@@ -268,7 +316,7 @@ impl Outbox {
             if let Ok(mut side) = socket.side.try_lock() {
                 let pumped = std::future::poll_fn(|cx| self.poll_pump(socket, &mut side, cx)).await;
                 if let Err(error) = pumped {
-                    self.wrote();
+                    self.wrote(socket);
                     return Err(error);
                 }
             }
@@ -281,10 +329,20 @@ impl Outbox {
         self.writing.load(Ordering::Acquire)
     }
 
-    /// Everything taken was written.
-    fn wrote(&self) {
-        self.writing.store(false, Ordering::Release);
-        self.written.notify_waiters();
+    /// Everything `socket` took was written (or it failed): if it is
+    /// still the connection's, nothing taken waits now. A stale socket (an
+    /// aborted writer's, or a replaced connection's) says nothing of the
+    /// current one's batch.
+    fn wrote(&self, socket: &Arc<Socket>) {
+        let current = self
+            .lock()
+            .socket
+            .as_ref()
+            .is_some_and(|mine| Arc::ptr_eq(mine, socket));
+        if current {
+            self.writing.store(false, Ordering::Release);
+            self.written.notify_waiters();
+        }
     }
 
     /// Resolves once everything queued so far has been written.

@@ -395,6 +395,10 @@ impl PeerHandle {
         for task in std::mem::take(&mut state.tasks) {
             task.abort();
         }
+        // Until the new connection attaches its socket, what is queued
+        // waits for it: the old socket must not take it (a crowded send
+        // would write it to the dead connection, and lose it).
+        self.outbox.detach();
         state.phase = Phase::Up { generation };
         state.node_id = Some(node);
         state.backoff = FIRST_BACKOFF;

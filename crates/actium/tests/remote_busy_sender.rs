@@ -36,8 +36,21 @@ impl Counter {
     }
 }
 
+/// One test at a time: each runs four workers and a sender that never
+/// yields, and on a two-core machine the others' would starve its peer's
+/// reader past the heartbeat's timeout.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `test` alone among this file's tests.
+fn alone(test: impl FnOnce() + Send + 'static) {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    within(Duration::from_secs(120), test);
+}
+
 /// A system with two workers, as on a two-core machine, and a node whose
-/// heartbeat drops a connection after half a second of silence.
+/// heartbeat drops a connection after 1.5 s of silence.
 fn start(name: &str) -> (System, Node) {
     let system = System::builder()
         .mode(Mode::Tasks)
@@ -50,7 +63,7 @@ fn start(name: &str) -> (System, Node) {
                 .system(system.handle())
                 .name(name)
                 .cookie(COOKIE)
-                .heartbeat(Duration::from_millis(50), Duration::from_millis(500))
+                .heartbeat(Duration::from_millis(100), Duration::from_millis(1_500))
                 .start(),
         )
         .expect("a test node starts");
@@ -59,7 +72,7 @@ fn start(name: &str) -> (System, Node) {
 
 #[test]
 fn a_tell_loop_that_never_yields_keeps_its_connection() {
-    within(Duration::from_secs(120), || {
+    alone(|| {
         let (server_system, server) = start("server");
         let (client_system, client) = start("client");
         server_system
@@ -89,6 +102,86 @@ fn a_tell_loop_that_never_yields_keeps_its_connection() {
             Err(error @ Error::NodeDown { .. }) => {
                 panic!("the connection was dropped while the sender ran: {error}")
             }
+            Err(error) => panic!("the tells failed: {error}"),
+        }
+    });
+}
+
+/// A burst too small to make the sender write it itself, then a long
+/// computation that never yields: the heartbeat (ticking on the other
+/// worker) writes what waits, the pings included, so the peer does not
+/// drop the connection for silence.
+#[test]
+fn a_burst_then_a_long_computation_keeps_its_connection() {
+    alone(|| {
+        let (server_system, server) = start("server");
+        let (client_system, client) = start("client");
+        server_system
+            .block_on(async { server.register("counter", &Counter::default().spawn()) })
+            .expect("registered");
+        let url = format!("{}/counter", server.address());
+        let client_node = client.clone();
+        let counted = client_system.block_on(async move {
+            let counter = client_node.lookup::<Counter>(&url).await?;
+            counter.count().await?;
+            let sender = tokio::spawn(async move {
+                for i in 0..10 {
+                    counter.add(i)?;
+                }
+                // Computes for three heartbeat timeouts without yielding.
+                std::thread::sleep(Duration::from_millis(4_500));
+                counter.count().timeout(Duration::from_secs(60)).await
+            });
+            sender.await.expect("the sender task does not panic")
+        });
+        client.shutdown();
+        server.shutdown();
+        client_system.shutdown();
+        server_system.shutdown();
+        match counted {
+            Ok(count) => assert_eq!(count, 10, "every tell arrived"),
+            Err(error) => panic!("the connection did not survive the computation: {error}"),
+        }
+    });
+}
+
+/// Two tasks that tell in loops that never yield, one on each worker: the
+/// writer task, wherever it waits, never keeps the socket's lock while it
+/// waits, so the senders keep writing.
+#[test]
+fn two_tell_loops_that_never_yield_keep_their_connection() {
+    alone(|| {
+        let (server_system, server) = start("server");
+        let (client_system, client) = start("client");
+        server_system
+            .block_on(async { server.register("counter", &Counter::default().spawn()) })
+            .expect("registered");
+        let url = format!("{}/counter", server.address());
+        let client_node = client.clone();
+        let counted = client_system.block_on(async move {
+            let counter = client_node.lookup::<Counter>(&url).await?;
+            let senders: Vec<_> = (0..2)
+                .map(|_| {
+                    let counter = counter.clone();
+                    tokio::spawn(async move {
+                        for i in 0..TELLS / 2 {
+                            counter.add(i)?;
+                        }
+                        Ok::<(), Error>(())
+                    })
+                })
+                .collect();
+            for sender in senders {
+                sender.await.expect("the sender task does not panic")?;
+            }
+            counter.count().timeout(Duration::from_secs(60)).await
+        });
+        client.shutdown();
+        server.shutdown();
+        client_system.shutdown();
+        server_system.shutdown();
+        match counted {
+            Ok(count) => assert_eq!(count, TELLS, "every tell arrived"),
             Err(error) => panic!("the tells failed: {error}"),
         }
     });
