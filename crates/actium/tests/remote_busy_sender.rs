@@ -70,9 +70,15 @@ fn start(name: &str) -> (System, Node) {
     (system, node)
 }
 
-#[test]
-fn a_tell_loop_that_never_yields_keeps_its_connection() {
-    alone(|| {
+/// Starts a server node with a [`Counter`] and a client node, runs `send`
+/// on a worker of the client's system with the counter looked up, and
+/// checks that the count it returns is `expected`, every node shut down.
+fn check_count<F, Fut>(expected: u64, send: F)
+where
+    F: FnOnce(ActorRef<Counter>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<u64, Error>> + Send + 'static,
+{
+    alone(move || {
         let (server_system, server) = start("server");
         let (client_system, client) = start("client");
         server_system
@@ -85,20 +91,16 @@ fn a_tell_loop_that_never_yields_keeps_its_connection() {
             // On a worker of the system, as an actor's code runs: the
             // connection's writer task, woken from here, waits in this
             // worker's LIFO slot, which the other worker cannot steal.
-            let sender = tokio::spawn(async move {
-                for i in 0..TELLS {
-                    counter.add(i)?;
-                }
-                counter.count().timeout(Duration::from_secs(60)).await
-            });
-            sender.await.expect("the sender task does not panic")
+            tokio::spawn(send(counter))
+                .await
+                .expect("the sender task does not panic")
         });
         client.shutdown();
         server.shutdown();
         client_system.shutdown();
         server_system.shutdown();
         match counted {
-            Ok(count) => assert_eq!(count, TELLS, "every tell arrived"),
+            Ok(count) => assert_eq!(count, expected, "every tell arrived"),
             Err(error @ Error::NodeDown { .. }) => {
                 panic!("the connection was dropped while the sender ran: {error}")
             }
@@ -107,82 +109,52 @@ fn a_tell_loop_that_never_yields_keeps_its_connection() {
     });
 }
 
-/// A burst too small to make the sender write it itself, then a long
-/// computation that never yields: the heartbeat (ticking on the other
-/// worker) writes what waits, the pings included, so the peer does not
-/// drop the connection for silence.
 #[test]
-fn a_burst_then_a_long_computation_keeps_its_connection() {
-    alone(|| {
-        let (server_system, server) = start("server");
-        let (client_system, client) = start("client");
-        server_system
-            .block_on(async { server.register("counter", &Counter::default().spawn()) })
-            .expect("registered");
-        let url = format!("{}/counter", server.address());
-        let client_node = client.clone();
-        let counted = client_system.block_on(async move {
-            let counter = client_node.lookup::<Counter>(&url).await?;
-            counter.count().await?;
-            let sender = tokio::spawn(async move {
-                for i in 0..10 {
-                    counter.add(i)?;
-                }
-                // Computes for three heartbeat timeouts without yielding.
-                std::thread::sleep(Duration::from_millis(4_500));
-                counter.count().timeout(Duration::from_secs(60)).await
-            });
-            sender.await.expect("the sender task does not panic")
-        });
-        client.shutdown();
-        server.shutdown();
-        client_system.shutdown();
-        server_system.shutdown();
-        match counted {
-            Ok(count) => assert_eq!(count, 10, "every tell arrived"),
-            Err(error) => panic!("the connection did not survive the computation: {error}"),
+fn a_tell_loop_that_never_yields_keeps_its_connection() {
+    check_count(TELLS, |counter| async move {
+        for i in 0..TELLS {
+            counter.add(i)?;
         }
+        counter.count().timeout(Duration::from_secs(60)).await
     });
 }
 
-/// Two tasks that tell in loops that never yield, one on each worker: the
-/// writer task, wherever it waits, never keeps the socket's lock while it
-/// waits, so the senders keep writing.
+/// A burst too small to make the sender write it itself, then a long
+/// computation that never yields: the heartbeat (ticking on the other
+/// worker) writes what waits, the pings included, so the peer does not
+/// drop the connection, and the tells with it, for silence.
+#[test]
+fn a_burst_then_a_long_computation_keeps_its_connection() {
+    check_count(10, |counter| async move {
+        counter.count().await?;
+        for i in 0..10 {
+            counter.add(i)?;
+        }
+        // Computes for three heartbeat timeouts without yielding.
+        std::thread::sleep(Duration::from_millis(4_500));
+        counter.count().timeout(Duration::from_secs(60)).await
+    });
+}
+
+/// Two tasks that tell in loops that never yield, one on each worker:
+/// between them and the writer task, the frames keep going out.
 #[test]
 fn two_tell_loops_that_never_yield_keep_their_connection() {
-    alone(|| {
-        let (server_system, server) = start("server");
-        let (client_system, client) = start("client");
-        server_system
-            .block_on(async { server.register("counter", &Counter::default().spawn()) })
-            .expect("registered");
-        let url = format!("{}/counter", server.address());
-        let client_node = client.clone();
-        let counted = client_system.block_on(async move {
-            let counter = client_node.lookup::<Counter>(&url).await?;
-            let senders: Vec<_> = (0..2)
-                .map(|_| {
-                    let counter = counter.clone();
-                    tokio::spawn(async move {
-                        for i in 0..TELLS / 2 {
-                            counter.add(i)?;
-                        }
-                        Ok::<(), Error>(())
-                    })
+    check_count(TELLS, |counter| async move {
+        let senders: Vec<_> = (0..2)
+            .map(|_| {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    for i in 0..TELLS / 2 {
+                        counter.add(i)?;
+                    }
+                    Ok::<(), Error>(())
                 })
-                .collect();
-            for sender in senders {
-                sender.await.expect("the sender task does not panic")?;
-            }
-            counter.count().timeout(Duration::from_secs(60)).await
-        });
-        client.shutdown();
-        server.shutdown();
-        client_system.shutdown();
-        server_system.shutdown();
-        match counted {
-            Ok(count) => assert_eq!(count, TELLS, "every tell arrived"),
-            Err(error) => panic!("the tells failed: {error}"),
+            })
+            .collect();
+        for sender in senders {
+            sender.await.expect("the sender task does not panic")?;
         }
+        counter.count().timeout(Duration::from_secs(60)).await
     });
 }
