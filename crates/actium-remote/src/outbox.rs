@@ -78,6 +78,17 @@ struct Queue {
     socket: Option<Arc<Socket>>,
 }
 
+impl Queue {
+    /// Whether `socket` is the running connection's: a stale one (an
+    /// aborted writer's, or a replaced connection's) must neither take
+    /// queued bytes nor speak for the current one's.
+    fn holds(&self, socket: &Arc<Socket>) -> bool {
+        self.socket
+            .as_ref()
+            .is_some_and(|mine| Arc::ptr_eq(mine, socket))
+    }
+}
+
 /// The write side of one connection, shared by its writer task and by
 /// senders that write a crowded outbox themselves.
 pub(crate) struct Socket {
@@ -230,11 +241,8 @@ impl Outbox {
         }
         let crowded = {
             let queue = self.lock();
-            let current = queue
-                .socket
-                .as_ref()
-                .is_some_and(|mine| Arc::ptr_eq(mine, socket));
-            (current && (!queue.bytes.is_empty() || self.is_writing())).then(|| socket.clone())
+            let waiting = !queue.bytes.is_empty() || self.is_writing();
+            (queue.holds(socket) && waiting).then(|| socket.clone())
         };
         self.relieve(Crowded(crowded));
     }
@@ -273,11 +281,7 @@ impl Outbox {
     /// reused), if there are any and `socket` is still the connection's.
     fn take(&self, socket: &Arc<Socket>, batch: &mut BytesMut) -> bool {
         let mut queue = self.lock();
-        let current = queue
-            .socket
-            .as_ref()
-            .is_some_and(|mine| Arc::ptr_eq(mine, socket));
-        if !current || queue.bytes.is_empty() {
+        if !queue.holds(socket) || queue.bytes.is_empty() {
             return false;
         }
         std::mem::swap(&mut queue.bytes, batch);
@@ -334,12 +338,7 @@ impl Outbox {
     /// aborted writer's, or a replaced connection's) says nothing of the
     /// current one's batch.
     fn wrote(&self, socket: &Arc<Socket>) {
-        let current = self
-            .lock()
-            .socket
-            .as_ref()
-            .is_some_and(|mine| Arc::ptr_eq(mine, socket));
-        if current {
+        if self.lock().holds(socket) {
             self.writing.store(false, Ordering::Release);
             self.written.notify_waiters();
         }
