@@ -231,14 +231,17 @@ impl Outbox {
     }
 
     /// Writes what waits from the calling thread, as
-    /// [`relieve`](Self::relieve) does, if nothing was written since
-    /// `progress` was read: for the heartbeat, whose tick a starved writer
-    /// task (waiting in a busy sender's worker's LIFO slot) cannot keep
-    /// back, so that a burst followed by a long computation still goes out.
-    pub(crate) fn relieve_stalled(&self, socket: &Arc<Socket>, progress: u64) {
-        if socket.progress() != progress {
-            return;
-        }
+    /// [`relieve`](Self::relieve) does: for the heartbeat, whose tick a
+    /// starved writer task (waiting in a busy sender's worker's LIFO slot)
+    /// cannot keep back, so that a burst followed by a long computation
+    /// still goes out.
+    ///
+    /// It runs on every tick, whether or not the writers made progress
+    /// since the last one: a writer that wrote a little during the tick may
+    /// be starved again now, and trying costs a look at the buffer and a
+    /// lock that is never waited for (a writer at work keeps it, and this
+    /// returns at once).
+    pub(crate) fn relieve_on_tick(&self, socket: &Arc<Socket>) {
         let crowded = {
             let queue = self.lock();
             let waiting = !queue.bytes.is_empty() || self.is_writing();

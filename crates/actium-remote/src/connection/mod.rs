@@ -254,10 +254,10 @@ async fn heartbeat(link: Arc<Link>) {
         }
         link.peer.send_if_connected(&Frame::Ping);
         // A burst queued by a sender that then computes without yielding
-        // leaves the writer task waiting behind it: if nothing was written
-        // since the last tick, this task (which may run on another worker)
-        // writes what waits, the ping included.
-        link.peer.outbox.relieve_stalled(&link.socket, progress);
+        // leaves the writer task waiting behind it: this task (which may
+        // run on another worker) writes what waits, the ping included,
+        // unless a writer is at it.
+        link.peer.outbox.relieve_on_tick(&link.socket);
         link.peer.sweep();
     }
 }
