@@ -11,7 +11,7 @@ use std::time::Duration;
 use actium::prelude::*;
 use actium::remote::Node;
 use actium::{Error, System};
-use support::remote::COOKIE;
+use support::remote::start_node;
 use support::within;
 
 /// Far more tells than a short heartbeat timeout lets through without a
@@ -52,22 +52,10 @@ fn alone(test: impl FnOnce() + Send + 'static) {
 /// A system with two workers, as on a two-core machine, and a node whose
 /// heartbeat drops a connection after 1.5 s of silence.
 fn start(name: &str) -> (System, Node) {
-    let system = System::builder()
-        .mode(Mode::Tasks)
-        .workers(2)
-        .start()
-        .expect("a test system starts");
-    let node = system
-        .block_on(
-            Node::builder()
-                .system(system.handle())
-                .name(name)
-                .cookie(COOKIE)
-                .heartbeat(Duration::from_millis(100), Duration::from_millis(1_500))
-                .start(),
-        )
-        .expect("a test node starts");
-    (system, node)
+    let system = System::builder().mode(Mode::Tasks).workers(2);
+    start_node(system, name, |node| {
+        node.heartbeat(Duration::from_millis(100), Duration::from_millis(1_500))
+    })
 }
 
 /// Starts a server node with a [`Counter`] and a client node, runs `send`

@@ -13,6 +13,24 @@ use tokio::sync::Notify;
 /// The cookie test nodes share.
 pub const COOKIE: &str = "test-cookie";
 
+/// A system from `system` and a node on it named `name`, with the test
+/// cookie, as `node` sets it up further.
+pub fn start_node(
+    system: actium::SystemBuilder,
+    name: &str,
+    node: impl FnOnce(actium::remote::NodeBuilder) -> actium::remote::NodeBuilder,
+) -> (System, Node) {
+    let system = system.start().expect("a test system starts");
+    let builder = Node::builder()
+        .system(system.handle())
+        .name(name)
+        .cookie(COOKIE);
+    let node = system
+        .block_on(node(builder).start())
+        .expect("a test node starts");
+    (system, node)
+}
+
 /// `n` systems in `mode`, each with a node on 127.0.0.1 and an ephemeral
 /// port. Shuts them down when dropped.
 pub struct Cluster {
@@ -23,19 +41,8 @@ impl Cluster {
     pub fn start(n: usize, mode: Mode) -> Self {
         let nodes = (0..n)
             .map(|i| {
-                let system = System::builder()
-                    .mode(mode)
-                    .start()
-                    .expect("a test system starts");
-                let node = system
-                    .block_on(
-                        Node::builder()
-                            .system(system.handle())
-                            .name(format!("n{i}"))
-                            .cookie(COOKIE)
-                            .start(),
-                    )
-                    .expect("a test node starts");
+                let (system, node) =
+                    start_node(System::builder().mode(mode), &format!("n{i}"), |node| node);
                 (node, system)
             })
             .collect();
