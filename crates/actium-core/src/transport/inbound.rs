@@ -59,20 +59,76 @@ pub fn deliver(
     responder: Option<Responder>,
     trace: Option<super::TraceContext>,
 ) -> Result<(), Error> {
-    let mut responder = responder;
-    let delivered = match local_cell(system, to) {
-        Some(cell) => decoding(system, || {
-            cell.deliver_remote(method, payload, &mut responder, trace)
-        }),
-        None => Err(Error::ActorStopped {
-            actor: unknown_label(to),
-            method: "?",
-        }),
-    };
-    if let (Err(error), Some(responder)) = (&delivered, responder) {
-        responder.respond(Rejection::from_error(error));
+    Recipients::default().deliver(system, to, method, payload, responder, trace)
+}
+
+/// The actor the last call went to, kept for a run of calls: a reader
+/// delivering the frames of one read looks each actor up once per run of
+/// frames to it rather than once per frame (the table look-up takes a
+/// lock and was the receiving node's largest cost per one-way call).
+///
+/// Forget it (with [`forget`](Self::forget)) before waiting for more
+/// input: while it is kept, an actor that exited meanwhile is still
+/// found, so a call to it meets its closed mailbox
+/// ([`Error::ActorStopped`], as when the look-up and the exit race) rather
+/// than the table's miss. Ids are never reused within a system, so a kept
+/// actor is never mistaken for another.
+#[derive(Default)]
+pub struct Recipients {
+    last: Option<(ActorId, Arc<dyn ErasedCell>)>,
+}
+
+impl std::fmt::Debug for Recipients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recipients")
+            .field("last", &self.last.as_ref().map(|(id, _)| *id))
+            .finish()
     }
-    delivered
+}
+
+impl Recipients {
+    /// Delivers a call as [`deliver`] does, looking `to` up only if it is
+    /// not the actor the last call went to.
+    ///
+    /// # Errors
+    ///
+    /// As [`deliver`].
+    pub fn deliver(
+        &mut self,
+        system: &SystemHandle,
+        to: ActorId,
+        method: &str,
+        payload: &[u8],
+        responder: Option<Responder>,
+        trace: Option<super::TraceContext>,
+    ) -> Result<(), Error> {
+        let mut responder = responder;
+        let cell = match &self.last {
+            Some((id, cell)) if *id == to => Some(cell),
+            _ => {
+                self.last = local_cell(system, to).map(|cell| (to, cell));
+                self.last.as_ref().map(|(_, cell)| cell)
+            }
+        };
+        let delivered = match cell {
+            Some(cell) => decoding(system, || {
+                cell.deliver_remote(method, payload, &mut responder, trace)
+            }),
+            None => Err(Error::ActorStopped {
+                actor: unknown_label(to),
+                method: "?",
+            }),
+        };
+        if let (Err(error), Some(responder)) = (&delivered, responder) {
+            responder.respond(Rejection::from_error(error));
+        }
+        delivered
+    }
+
+    /// Lets go of the actor kept: the next call looks its actor up.
+    pub fn forget(&mut self) {
+        self.last = None;
+    }
 }
 
 fn local_cell(system: &SystemHandle, id: ActorId) -> Option<Arc<dyn ErasedCell>> {

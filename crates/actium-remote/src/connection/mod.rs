@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use actium_core::transport::{self, RemoteSignal, Response};
 use actium_core::{Error, NodeId};
-use futures_util::StreamExt;
-use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
+use bytes::Buf;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadHalf, WriteHalf};
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 
 use crate::node::{Handshaking, NodeShared};
@@ -262,56 +262,124 @@ async fn heartbeat(link: Arc<Link>) {
     }
 }
 
-async fn read_loop(link: Arc<Link>, mut reader: Reader) {
+/// How many bytes of spare room the reader gives each read: a read takes
+/// whatever has arrived up to this (thousands of small frames under
+/// load), so a flood costs one system call per this many bytes.
+const READ_ROOM: usize = 64 * 1024;
+
+/// The reader: reads whatever has arrived into one buffer and acts on
+/// every whole frame in it, in order, decoding each where it lies (no
+/// frame is copied or split off the buffer). Calls in one read to the
+/// same actor look it up once (`Recipients`).
+async fn read_loop(link: Arc<Link>, reader: Reader) {
+    // The handshake's reader may hold the first frames already.
+    let parts = reader.into_parts();
+    let mut io = parts.io;
+    let mut buffer = parts.read_buf;
+    let max_frame = link.node.config.max_frame;
+    let max_decoded = link.node.config.max_decoded;
+    let mut recipients = transport::Recipients::default();
     let mut received = 0;
-    let reason = loop {
-        match reader.next().await {
-            Some(Ok(bytes)) => {
-                link.node.traffic.received(wire::PREFIX + bytes.len());
-                // This task alone writes the count: a store, not an add.
-                received += 1;
-                link.received.store(received, Ordering::Relaxed);
-                let max_decoded = link.node.config.max_decoded;
-                match transport::with_decode_limit(max_decoded, || dispatch(&link, &bytes)) {
-                    // Frames decoded from the reader's buffer cost no
-                    // socket read, so without this a peer that floods the
-                    // connection keeps this task running for seconds, and
-                    // a task it wakes on this worker (the writer, in the
-                    // worker's unstealable LIFO slot) waits as long: one
-                    // unit of Tokio's budget per frame, as a channel's
-                    // receive spends one per message.
-                    Ok(()) => tokio::task::consume_budget().await,
-                    Err(Closing::Idle) => {
-                        tracing::debug!(peer = %link.peer.address(), "the node closed an idle connection");
-                        link.peer.went_idle(link.generation);
-                        return;
-                    }
-                    Err(Closing::Bye(reason)) => break format!("closed by the node: {reason}"),
-                    Err(Closing::Violation(reason)) => {
-                        tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection that broke the protocol");
-                        link.peer.send_if_connected(&Frame::Bye {
-                            reason: reason.as_str().into(),
-                        });
-                        // Let the goodbye reach the peer before closing.
-                        let drained = link.peer.outbox.drained();
-                        let _ = link
-                            .node
-                            .clock()
-                            .timeout(Duration::from_secs(1), drained)
-                            .await;
-                        break format!("protocol violation: {reason}");
-                    }
+    let reason = 'connection: loop {
+        let mut start = 0;
+        let wanted = loop {
+            let length = match frame_length(&buffer[start..], max_frame) {
+                Ok(Whole(length)) => length,
+                Ok(Partial(wanted)) => break wanted,
+                Err(reason) => {
+                    tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
+                    break 'connection reason;
+                }
+            };
+            let bytes = &buffer[start + wire::PREFIX..start + wire::PREFIX + length];
+            start += wire::PREFIX + length;
+            // This task alone writes the count: a store, not an add.
+            received += 1;
+            link.received.store(received, Ordering::Relaxed);
+            match transport::with_decode_limit(max_decoded, || {
+                dispatch(&link, bytes, &mut recipients)
+            }) {
+                // Frames already read cost no socket read, so without this
+                // a peer that floods the connection keeps this task running
+                // for seconds, and a task it wakes on this worker (the
+                // writer, in the worker's unstealable LIFO slot) waits as
+                // long: one unit of Tokio's budget per frame, as a
+                // channel's receive spends one per message.
+                Ok(()) => tokio::task::consume_budget().await,
+                Err(Closing::Idle) => {
+                    tracing::debug!(peer = %link.peer.address(), "the node closed an idle connection");
+                    link.peer.went_idle(link.generation);
+                    return;
+                }
+                Err(Closing::Bye(reason)) => {
+                    break 'connection format!("closed by the node: {reason}");
+                }
+                Err(Closing::Violation(reason)) => {
+                    tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection that broke the protocol");
+                    link.peer.send_if_connected(&Frame::Bye {
+                        reason: reason.as_str().into(),
+                    });
+                    // Let the goodbye reach the peer before closing.
+                    let drained = link.peer.outbox.drained();
+                    let _ = link
+                        .node
+                        .clock()
+                        .timeout(Duration::from_secs(1), drained)
+                        .await;
+                    break 'connection format!("protocol violation: {reason}");
                 }
             }
-            Some(Err(error)) => {
+        };
+        // Actors may exit while this task waits: look them up afresh.
+        recipients.forget();
+        buffer.advance(start);
+        buffer.reserve(wanted.max(READ_ROOM));
+        match io.read_buf(&mut buffer).await {
+            Ok(0) if buffer.is_empty() => break "the connection was closed".to_owned(),
+            Ok(0) => {
+                let reason = "unreadable frame: bytes remaining on stream".to_owned();
+                tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
+                break reason;
+            }
+            Ok(read) => link.node.traffic.received(read),
+            Err(error) => {
                 let reason = format!("unreadable frame: {error}");
                 tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
                 break reason;
             }
-            None => break "the connection was closed".to_owned(),
         }
     };
     link.end(&reason);
+}
+
+/// What the start of the reader's buffer holds.
+enum Framed {
+    /// A whole frame of this many bytes after its length prefix.
+    Whole(usize),
+    /// Part of a frame: this many more bytes are needed at least.
+    Partial(usize),
+}
+use Framed::{Partial, Whole};
+
+/// Reads the frame at the start of `bytes` (a 4-byte big-endian length,
+/// then that many bytes), as tokio-util's `LengthDelimitedCodec` does.
+///
+/// # Errors
+///
+/// A length over `max_frame`, in the codec's words.
+fn frame_length(bytes: &[u8], max_frame: usize) -> Result<Framed, String> {
+    let Some(prefix) = bytes.first_chunk::<{ wire::PREFIX }>() else {
+        return Ok(Partial(wire::PREFIX - bytes.len()));
+    };
+    let length = u32::from_be_bytes(*prefix) as usize;
+    if length > max_frame {
+        return Err("unreadable frame: frame size too big".to_owned());
+    }
+    let have = bytes.len() - wire::PREFIX;
+    if have < length {
+        return Ok(Partial(length - have));
+    }
+    Ok(Whole(length))
 }
 
 /// Why the reader stops.
@@ -324,8 +392,12 @@ enum Closing {
     Violation(String),
 }
 
-/// Acts on one frame.
-fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
+/// Acts on one frame; `recipients` keeps the actor the last call went to.
+fn dispatch(
+    link: &Link,
+    bytes: &[u8],
+    recipients: &mut transport::Recipients,
+) -> Result<(), Closing> {
     let frame = wire::read_frame(bytes)
         .map_err(|error| Closing::Violation(format!("malformed frame: {error}")))?;
     if !matches!(frame, Frame::Ping | Frame::Pong) {
@@ -344,7 +416,7 @@ fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
                 tracing::debug!(%to, method, "a one-way call for an actor of another run of this node");
                 return Ok(());
             }
-            if let Err(error) = transport::deliver(system, to, method, payload, None, trace) {
+            if let Err(error) = recipients.deliver(system, to, method, payload, None, trace) {
                 log_undelivered(link, method, &error);
             }
         }
@@ -365,7 +437,7 @@ fn dispatch(link: &Link, bytes: &[u8]) -> Result<(), Closing> {
                 return Ok(());
             }
             if let Err(error) =
-                transport::deliver(system, to, method, payload, Some(responder), trace)
+                recipients.deliver(system, to, method, payload, Some(responder), trace)
             {
                 log_undelivered(link, method, &error);
             }
