@@ -489,3 +489,31 @@ pub fn sent_from(signal: &RemoteSignal, node: NodeId) -> bool {
     };
     sender == node
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framed(bytes: &[u8], max_frame: usize) -> Result<(bool, usize), String> {
+        frame_length(bytes, max_frame).map(|framed| match framed {
+            Whole(length) => (true, length),
+            Partial(wanted) => (false, wanted),
+        })
+    }
+
+    #[test]
+    fn the_reader_finds_whole_frames_and_waits_for_the_rest() {
+        assert_eq!(framed(&[], 16), Ok((false, 4)));
+        assert_eq!(framed(&[0, 0], 16), Ok((false, 2)));
+        assert_eq!(framed(&[0, 0, 0, 3, 9], 16), Ok((false, 2)));
+        assert_eq!(framed(&[0, 0, 0, 3, 9, 9, 9, 0, 0], 16), Ok((true, 3)));
+        assert_eq!(framed(&[0, 0, 0, 0], 16), Ok((true, 0)));
+    }
+
+    #[test]
+    fn a_frame_over_the_limit_is_refused_before_it_arrives() {
+        let reason = framed(&(1_u32 << 30).to_be_bytes(), 16).unwrap_err();
+        assert!(reason.contains("frame size too big"), "{reason}");
+        assert!(framed(&u32::MAX.to_be_bytes(), usize::MAX).is_ok());
+    }
+}
