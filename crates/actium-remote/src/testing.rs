@@ -500,21 +500,21 @@ pub fn read_frame_unbounded(bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Decodes `bytes` the way a node decodes what arrives from a peer —
-/// split into length-prefixed frames (16 MiB limit), each read as a
-/// handshake message and as a frame, each call's payload as typical
-/// arguments — and discards the results: what the fuzz target drives.
-/// Decoding untrusted bytes must return errors, never panic.
+/// split into length-prefixed frames (16 MiB limit) by the connection's
+/// reader, each read as a handshake message and as a frame, each call's
+/// payload as typical arguments — and discards the results: what the
+/// fuzz target drives. Decoding untrusted bytes must return errors, never
+/// panic.
 pub fn decode_untrusted(bytes: &[u8]) {
-    use tokio_util::codec::{Decoder, LengthDelimitedCodec};
-
-    let mut codec = LengthDelimitedCodec::builder()
-        .max_frame_length(DEFAULT_MAX_FRAME)
-        .new_codec();
-    let mut buffer = BytesMut::from(bytes);
-    while let Ok(Some(frame)) = codec.decode(&mut buffer) {
-        let _ = wire::read::<crate::wire::Handshake<'_>>(&frame);
+    let mut rest = bytes;
+    while let Ok(connection::Framed::Whole(length)) =
+        connection::frame_length(rest, DEFAULT_MAX_FRAME)
+    {
+        let frame = &rest[wire::PREFIX..wire::PREFIX + length];
+        rest = &rest[wire::PREFIX + length..];
+        let _ = wire::read::<crate::wire::Handshake<'_>>(frame);
         if let Ok(Frame::Tell { payload, .. } | Frame::Ask { payload, .. }) =
-            wire::read_frame(&frame)
+            wire::read_frame(frame)
         {
             let _ = actium_core::transport::decode::<(u64,)>(payload);
             let _ = actium_core::transport::decode::<(String, Vec<u8>)>(payload);

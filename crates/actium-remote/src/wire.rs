@@ -1,7 +1,8 @@
 //! The wire format: length-prefixed frames of postcard-encoded messages.
 //!
 //! Every frame is a 4-byte big-endian length followed by that many bytes
-//! (tokio-util's `LengthDelimitedCodec` with its defaults reads them); the
+//! (tokio-util's `LengthDelimitedCodec` with its defaults reads them during
+//! the handshake, the connection's reader after it); the
 //! bytes are one postcard-encoded [`Handshake`] message while a connection
 //! is being set up, then one [`Frame`] each. Frames borrow their strings and
 //! payloads from the read buffer, so decoding copies nothing.

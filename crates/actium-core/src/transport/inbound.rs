@@ -68,10 +68,11 @@ pub fn deliver(
 /// lock and was the receiving node's largest cost per one-way call).
 ///
 /// Forget it (with [`forget`](Self::forget)) before waiting for more
-/// input: while it is kept, an actor that exited meanwhile is still
-/// found, so a call to it meets its closed mailbox
-/// ([`Error::ActorStopped`], as when the look-up and the exit race) rather
-/// than the table's miss. Ids are never reused within a system, so a kept
+/// input or yielding: while it is kept, an actor that exited meanwhile is
+/// still found, so a call to it meets its closed mailbox
+/// ([`Error::ActorStopped`], as when the look-up and the exit race; or
+/// the codec's error first, if its arguments do not decode) rather than
+/// the table's miss. Ids are never reused within a system, so a kept
 /// actor is never mistaken for another.
 #[derive(Default)]
 pub struct Recipients {

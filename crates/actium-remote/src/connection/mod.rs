@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use actium_core::transport::{self, RemoteSignal, Response};
 use actium_core::{Error, NodeId};
-use bytes::Buf;
+use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadHalf, WriteHalf};
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 
@@ -267,12 +267,21 @@ async fn heartbeat(link: Arc<Link>) {
 /// load), so a flood costs one system call per this many bytes.
 const READ_ROOM: usize = 64 * 1024;
 
+/// The most room the reader reserves at once, and the most an empty
+/// buffer keeps between reads (see `read_loop`).
+const MOST_ROOM: usize = 1024 * 1024;
+
 /// The reader: reads whatever has arrived into one buffer and acts on
 /// every whole frame in it, in order, decoding each where it lies (no
-/// frame is copied or split off the buffer). Calls in one read to the
+/// frame is split off the buffer; only an unfinished one moves, when
+/// room is made). Calls in one read to the
 /// same actor look it up once (`Recipients`).
 async fn read_loop(link: Arc<Link>, reader: Reader) {
-    // The handshake's reader may hold the first frames already.
+    // The handshake's reader may hold the first frames already. Its
+    // buffer starts at a frame's length prefix only because the handshake
+    // ended on a whole frame (`next()` returned it): the codec keeps a
+    // prefix it has read in its own state, so the handshake must not poll
+    // the reader again after its last frame.
     let parts = reader.into_parts();
     let mut io = parts.io;
     let mut buffer = parts.read_buf;
@@ -293,6 +302,9 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
             };
             let bytes = &buffer[start + wire::PREFIX..start + wire::PREFIX + length];
             start += wire::PREFIX + length;
+            // Bytes of whole frames, as the node's counter promises (a
+            // frame that never arrived whole is not counted).
+            link.node.traffic.received(wire::PREFIX + length);
             // This task alone writes the count: a store, not an add.
             received += 1;
             link.received.store(received, Ordering::Relaxed);
@@ -305,7 +317,13 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
                 // writer, in the worker's unstealable LIFO slot) waits as
                 // long: one unit of Tokio's budget per frame, as a
                 // channel's receive spends one per message.
-                Ok(()) => tokio::task::consume_budget().await,
+                Ok(()) => {
+                    if !tokio::task::coop::has_budget_remaining() {
+                        // This task yields now: actors may exit meanwhile.
+                        recipients.forget();
+                    }
+                    tokio::task::consume_budget().await;
+                }
                 Err(Closing::Idle) => {
                     tracing::debug!(peer = %link.peer.address(), "the node closed an idle connection");
                     link.peer.went_idle(link.generation);
@@ -333,7 +351,14 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
         // Actors may exit while this task waits: look them up afresh.
         recipients.forget();
         buffer.advance(start);
-        buffer.reserve(wanted.max(READ_ROOM));
+        if buffer.is_empty() && buffer.capacity() > MOST_ROOM {
+            // One big frame does not keep its room for the connection's life.
+            buffer = BytesMut::with_capacity(READ_ROOM);
+        }
+        // Room for the frame begun, but never more than `MOST_ROOM` at a
+        // time: a peer that announces a frame of `max_frame` bytes and sends
+        // none of it holds no more memory than what it sent.
+        buffer.reserve(wanted.clamp(READ_ROOM, MOST_ROOM));
         match io.read_buf(&mut buffer).await {
             Ok(0) if buffer.is_empty() => break "the connection was closed".to_owned(),
             Ok(0) => {
@@ -341,7 +366,7 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
                 tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
                 break reason;
             }
-            Ok(read) => link.node.traffic.received(read),
+            Ok(_) => {}
             Err(error) => {
                 let reason = format!("unreadable frame: {error}");
                 tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
@@ -353,7 +378,7 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
 }
 
 /// What the start of the reader's buffer holds.
-enum Framed {
+pub(crate) enum Framed {
     /// A whole frame of this many bytes after its length prefix.
     Whole(usize),
     /// Part of a frame: this many more bytes are needed at least.
@@ -367,7 +392,7 @@ use Framed::{Partial, Whole};
 /// # Errors
 ///
 /// A length over `max_frame`, in the codec's words.
-fn frame_length(bytes: &[u8], max_frame: usize) -> Result<Framed, String> {
+pub(crate) fn frame_length(bytes: &[u8], max_frame: usize) -> Result<Framed, String> {
     let Some(prefix) = bytes.first_chunk::<{ wire::PREFIX }>() else {
         return Ok(Partial(wire::PREFIX - bytes.len()));
     };
@@ -515,5 +540,13 @@ mod tests {
         let reason = framed(&(1_u32 << 30).to_be_bytes(), 16).unwrap_err();
         assert!(reason.contains("frame size too big"), "{reason}");
         assert!(framed(&u32::MAX.to_be_bytes(), usize::MAX).is_ok());
+    }
+
+    #[test]
+    fn a_frame_of_exactly_the_limit_is_taken_and_one_byte_more_is_not() {
+        let mut at_limit = 16_u32.to_be_bytes().to_vec();
+        at_limit.extend([7; 16]);
+        assert_eq!(framed(&at_limit, 16), Ok((true, 16)));
+        assert!(framed(&17_u32.to_be_bytes(), 16).is_err());
     }
 }
