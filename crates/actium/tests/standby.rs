@@ -145,16 +145,21 @@ fn on_a_worker(workers: usize, test: fn() -> Body) {
     });
 }
 
+/// A new [`Where`] whose loop ran its first request (which starts it) and
+/// now stands idle, and the loop's task: the set-up of most tests here.
+async fn idle_actor() -> Result<(ActorRef<Where>, TaskId), Error> {
+    let actor = Where::default().spawn();
+    let loop_task = actor.task().await?.expect("in a task");
+    Ok((actor, loop_task))
+}
+
 #[test]
 fn a_request_to_an_idle_actor_runs_in_the_callers_task() {
     on_a_worker(1, || {
         Box::pin(async {
             let me = tokio::task::id();
-            let actor = Where::default().spawn();
-            // The first request starts the actor: its loop runs it.
-            let first = actor.task().await?;
-            let loop_task = first.expect("in a task");
-            assert_ne!(loop_task, me);
+            let (actor, loop_task) = idle_actor().await?;
+            assert_ne!(loop_task, me, "the first request is the loop's");
             // Now the loop stands idle, and the caller runs the request.
             assert_eq!(actor.task().await?, Some(me));
             for _ in 0..300 {
@@ -171,8 +176,7 @@ fn an_async_method_asked_of_an_idle_actor_is_finished_by_its_loop() {
     on_a_worker(1, || {
         Box::pin(async {
             let me = tokio::task::id();
-            let actor = Where::default().spawn();
-            let loop_task = actor.task().await?.expect("in a task");
+            let (actor, loop_task) = idle_actor().await?;
             assert_eq!(actor.task().await?, Some(me), "idle: run by the caller");
             assert_eq!(actor.task_later().await?, Some(loop_task));
             assert_eq!(actor.task().await?, Some(me), "idle again");
@@ -224,8 +228,7 @@ fn a_panic_in_a_request_run_by_its_caller_reaches_the_caller_and_the_actor_resum
     on_a_worker(1, || {
         Box::pin(async {
             let me = tokio::task::id();
-            let actor = Where::default().spawn();
-            actor.task().await?;
+            let (actor, _) = idle_actor().await?;
             assert_eq!(actor.task().await?, Some(me));
             match actor.boom().await {
                 Err(Error::Panicked {
@@ -248,8 +251,7 @@ fn a_request_run_by_its_caller_can_stop_the_actor() {
     on_a_worker(1, || {
         Box::pin(async {
             let me = tokio::task::id();
-            let actor = Where::default().spawn();
-            actor.task().await?;
+            let (actor, _) = idle_actor().await?;
             assert_eq!(actor.task().await?, Some(me));
             actor.quit().await?;
             match actor.task().await {
@@ -264,11 +266,14 @@ fn a_request_run_by_its_caller_can_stop_the_actor() {
 fn a_request_run_by_its_caller_past_the_callers_deadline_is_a_timeout() {
     on_a_worker(1, || {
         Box::pin(async {
-            let actor = Where::default().spawn();
-            actor.task().await?;
+            let (actor, _) = idle_actor().await?;
             // Idle now: the caller would run `busy` itself, and cannot cut it
             // short, but still gets the timeout it asked for.
             let late = actor.busy(200).timeout(Duration::from_millis(20)).await;
+            assert!(matches!(late, Err(Error::Timeout { .. })), "{late:?}");
+            // So with a long deadline, timed on the coarse clock (see
+            // `host/stopwatch.rs`).
+            let late = actor.busy(700).timeout(Duration::from_millis(300)).await;
             assert!(matches!(late, Err(Error::Timeout { .. })), "{late:?}");
             // In time, it is the answer, whoever ran it.
             let ran_in = actor.busy(1).timeout(Duration::from_secs(30)).await?;
@@ -382,8 +387,7 @@ fn a_caller_leaves_a_queued_blocking_method_to_the_actors_loop() {
     on_a_worker(1, || {
         Box::pin(async {
             let me = tokio::task::id();
-            let actor = Where::default().spawn();
-            let loop_task = actor.task().await?.expect("in a task");
+            let (actor, loop_task) = idle_actor().await?;
             assert_eq!(actor.task().await?, Some(me), "idle: run by the caller");
             // Queued ahead of the caller's request while the loop stands idle
             // (one worker: the loop cannot run before the caller waits).
@@ -411,8 +415,7 @@ fn a_request_run_by_its_caller_is_timed_on_the_systems_clock() {
                     .run(|| {
                         Box::pin(async {
                             let me = tokio::task::id();
-                            let actor = Where::default().spawn();
-                            actor.task().await?;
+                            let (actor, _) = idle_actor().await?;
                             // Run by the caller; 200 ms of real time, none of the
                             // clock's, against a 20 ms deadline.
                             let ran_in = actor.busy(200).timeout(Duration::from_millis(20)).await?;
@@ -489,8 +492,7 @@ impl Waiter {
 fn a_synchronous_method_waiting_by_hand_never_runs_the_request_itself() {
     on_a_worker(2, || {
         Box::pin(async {
-            let callee = Where::default().spawn();
-            callee.task().await?;
+            let (callee, _) = idle_actor().await?;
             let lock = Arc::new(Mutex::new(()));
             let late = Waiter
                 .spawn()

@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use crate::actor::{Actor, Cell, Context, Outcome};
 use crate::call::Help;
+use crate::host::Stopwatch;
 use crate::mailbox::Mailbox;
 use crate::sync::Offer;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -163,7 +164,7 @@ impl<A: Actor> Standby<A> {
 }
 
 impl<A: Actor> Help for Cell<A> {
-    fn help(&self, cx: &mut TaskContext<'_>) -> Duration {
+    fn help(&self, cx: &mut TaskContext<'_>, timeout: Duration) -> Duration {
         // Checked again at the poll: the ask may have moved to another
         // thread since it was sent.
         if !self.core.system.runs_here() {
@@ -176,7 +177,7 @@ impl<A: Actor> Help for Cell<A> {
         // The system's clock, not `Instant`: under a virtual clock, only
         // virtual time counts towards the caller's deadline.
         let clock = self.core.system.clock();
-        let started = clock.now();
+        let stopwatch = Stopwatch::start(clock, timeout);
         // Given back even if a request unwinds out of `visit`.
         let mut back = GiveBack {
             standby,
@@ -196,7 +197,7 @@ impl<A: Actor> Help for Cell<A> {
             }
         });
         drop(back);
-        clock.now().saturating_duration_since(started)
+        stopwatch.at_least()
     }
 }
 

@@ -162,11 +162,12 @@ pub(crate) trait Help: Send + Sync {
     /// stands idle, for one unit of the caller's cooperative budget (`cx`).
     /// Does nothing if the loop is busy, this thread is not one of the
     /// callee system's, the request is not the only message queued or not
-    /// a plain synchronous method, or the caller is too deep in others'
-    /// requests already. Returns how long running it took on the callee
-    /// system's clock (real or virtual, so that a simulation stays
-    /// deterministic), for the caller's deadline.
-    fn help(&self, cx: &mut Context<'_>) -> Duration;
+    /// a plain synchronous method. Returns how long running it took at
+    /// least on the callee system's clock (real or virtual, so that a
+    /// simulation stays deterministic), for the caller's deadline of
+    /// `timeout`: exactly for a short one, coarsely for a long one
+    /// (see `host::Stopwatch`), never more than it took.
+    fn help(&self, cx: &mut Context<'_>, timeout: Duration) -> Duration;
 }
 
 /// A recorded request, as its caller knows it: enough to record the
@@ -382,7 +383,7 @@ impl<R: Send + 'static> Ask<R> {
         if slot.is_complete() || !current::may_run_now(slot.id()) {
             return None;
         }
-        let took = help.help(cx);
+        let took = help.help(cx, self.timeout);
         let late = took > self.timeout;
         let outcome = match slot.poll_take(cx) {
             Poll::Ready(Outcome::Value(_)) if late => Outcome::Expired,

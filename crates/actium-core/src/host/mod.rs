@@ -8,7 +8,8 @@
 //! The real host is Tokio and the operating system: the clock is Tokio's
 //! timers plus the process-wide deadline sweeper (`deadline/`, its own
 //! thread, so that an ask costs no timer-wheel entry), the executor a
-//! Tokio runtime and OS threads. A [`ManualClock`] replaces the time
+//! Tokio runtime and OS threads (`stopwatch.rs` times a request a caller
+//! runs for an idle callee, coarsely against a long deadline). A [`ManualClock`] replaces the time
 //! source with one that stands still until the program moves it on, as
 //! Akka's `ManualTime` does; a deterministic simulation replaces both.
 //!
@@ -20,6 +21,7 @@ mod due;
 mod executor;
 mod manual;
 mod sim;
+mod stopwatch;
 
 pub use clock::{Clock, Elapsed, Interval, Sleep, Timeout};
 pub(crate) use clock::{ClockGuard, expire_after, thread_clock};
@@ -29,3 +31,4 @@ pub use executor::TaskHandle;
 pub use manual::ManualClock;
 pub use sim::Exploration;
 pub(crate) use sim::{EnterHook, Simulation};
+pub(crate) use stopwatch::Stopwatch;

@@ -2,7 +2,6 @@
 //! loop offers its state and takes it back, and how a caller runs the
 //! loop's requests meanwhile.
 
-use std::cell::Cell as ThreadCell;
 use std::collections::VecDeque;
 use std::task::{Context as TaskContext, Poll};
 
@@ -12,16 +11,6 @@ use crate::call::{Frame, within};
 use crate::cell::Doing;
 use crate::mailbox::Envelope;
 use crate::observe::is_recording;
-
-/// How many callees' requests one thread may be running inside each other
-/// (a request run for a caller may ask, and wait, in turn): bounds the
-/// stack a chain of such calls takes.
-const DEEPEST: u8 = 4;
-
-thread_local! {
-    /// How many visits this thread is inside.
-    static DEPTH: ThreadCell<u8> = const { ThreadCell::new(0) };
-}
 
 /// What the loop found when it looked.
 pub(super) enum Next {
@@ -112,6 +101,11 @@ impl<A: Handler> Drop for Withdraw<'_, A> {
 /// (`Handler::runs_inline`). Anything else is the loop's (woken by its
 /// push): others' requests, which a caller never runs, and `async`,
 /// `parallel` and `blocking` methods.
+///
+/// Visits never nest, so they need no bound on depth: a request run here
+/// is a synchronous method run inside `call::current::running_for_caller`,
+/// where no ask it makes runs its callee (`current::may_run_callee` is
+/// false there), and `Ask::wait` never does.
 fn visit<A: Handler>(
     cell: &Cell<A>,
     actor: &mut A,
@@ -122,12 +116,6 @@ fn visit<A: Handler>(
     if is_recording() {
         return Leave::Offered;
     }
-    let depth = DEPTH.get();
-    if depth >= DEEPEST {
-        return Leave::Offered;
-    }
-    DEPTH.set(depth + 1);
-    let _depth = RestoreDepth(depth);
     let Poll::Ready(budget) = tokio::task::coop::poll_proceed(cx) else {
         return Leave::Offered;
     };
@@ -167,12 +155,4 @@ fn visit<A: Handler>(
     // caller's look at its answer and its taking the state: one request,
     // as the loop would have run it.)
     Leave::Offered
-}
-
-struct RestoreDepth(u8);
-
-impl Drop for RestoreDepth {
-    fn drop(&mut self) {
-        DEPTH.set(self.0);
-    }
 }

@@ -1,0 +1,150 @@
+//! Timing a request a caller runs for an idle callee (see `call::Help`),
+//! against the caller's deadline, at the precision that deadline has.
+//!
+//! A short deadline (under `deadline::SHORT`) fires on time, so the time
+//! a caller spent running its request is read from the system's clock.
+//! A long one (the 5-second default among them) fires up to two slow
+//! ticks (100 ms) late, never early: for it, `Instant::now` twice per ask
+//! was an eighth of a local ask's time (`perf`, issue 17), and the
+//! kernel's coarse monotonic clock (`CLOCK_MONOTONIC_COARSE`: a read of
+//! the time of the last tick, no counter read) is precise enough. Its
+//! reading is at most one resolution behind the real time, so the
+//! elapsed time less one resolution never exceeds the real elapsed time:
+//! a long deadline still never fires early, and at most two resolutions
+//! (a few milliseconds) late on top of its slow ticks.
+
+use std::time::{Duration, Instant};
+
+use super::Clock;
+
+/// A started measurement of how long something took (see the module
+/// docs).
+pub(crate) enum Stopwatch<'a> {
+    /// On the system's clock (real or virtual).
+    Exact(&'a Clock, Instant),
+    /// On the coarse monotonic clock: nanoseconds when started.
+    #[cfg(target_os = "linux")]
+    Coarse(u64),
+}
+
+impl<'a> Stopwatch<'a> {
+    /// Starts timing against a deadline of `timeout` on `clock`: exactly
+    /// for a short one or a clock that is not the real one (a
+    /// simulation's virtual time must stay deterministic), coarsely
+    /// otherwise.
+    #[inline]
+    pub(crate) fn start(clock: &'a Clock, timeout: Duration) -> Self {
+        #[cfg(target_os = "linux")]
+        if timeout >= super::deadline::SHORT && clock.is_real() {
+            if let Some(now) = coarse::now() {
+                return Stopwatch::Coarse(now);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = timeout;
+        Stopwatch::Exact(clock, clock.now())
+    }
+
+    /// How long it has run at least: never more than it really ran.
+    #[inline]
+    pub(crate) fn at_least(&self) -> Duration {
+        match self {
+            Stopwatch::Exact(clock, started) => clock.now().saturating_duration_since(*started),
+            #[cfg(target_os = "linux")]
+            Stopwatch::Coarse(started) => coarse::now().map_or(Duration::ZERO, |now| {
+                Duration::from_nanos(
+                    now.saturating_sub(*started)
+                        .saturating_sub(coarse::resolution()),
+                )
+            }),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod coarse {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// The coarse clock's resolution in nanoseconds, once read (0 before).
+    static RESOLUTION: AtomicU64 = AtomicU64::new(0);
+
+    /// The coarse monotonic clock, in nanoseconds (`None` if the kernel
+    /// has none, which no Linux since 2.6.32 lacks).
+    #[inline]
+    pub(super) fn now() -> Option<u64> {
+        let mut time = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `time` is a valid, writable `timespec`; the call writes
+        // only it. On Linux it is a vDSO read, no system call.
+        let status = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &raw mut time) };
+        if status != 0 {
+            return None;
+        }
+        nanos(&time)
+    }
+
+    /// The coarse clock's resolution (the kernel's tick, 1–10 ms), read
+    /// once; one second if it cannot be read, which only makes long
+    /// deadlines of requests run by their callers later, never earlier.
+    pub(super) fn resolution() -> u64 {
+        let known = RESOLUTION.load(Ordering::Relaxed);
+        if known != 0 {
+            return known;
+        }
+        let mut time = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: as in `now`.
+        let status = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &raw mut time) };
+        let read = if status == 0 { nanos(&time) } else { None };
+        let resolution = read.filter(|&nanos| nanos > 0).unwrap_or(1_000_000_000);
+        RESOLUTION.store(resolution, Ordering::Relaxed);
+        resolution
+    }
+
+    fn nanos(time: &libc::timespec) -> Option<u64> {
+        let seconds = u64::try_from(time.tv_sec).ok()?;
+        let nanos = u64::try_from(time.tv_nsec).ok()?;
+        seconds.checked_mul(1_000_000_000)?.checked_add(nanos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_coarse_measurement_never_exceeds_the_real_time() {
+        let clock = Clock::real();
+        for _ in 0..20 {
+            let real = Instant::now();
+            let watch = Stopwatch::start(&clock, Duration::from_secs(5));
+            std::thread::sleep(Duration::from_millis(3));
+            let measured = watch.at_least();
+            assert!(measured <= real.elapsed(), "{measured:?} measured");
+        }
+    }
+
+    #[test]
+    fn a_short_deadline_is_timed_exactly() {
+        let clock = Clock::real();
+        let watch = Stopwatch::start(&clock, Duration::from_millis(20));
+        assert!(matches!(watch, Stopwatch::Exact(..)));
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(watch.at_least() >= Duration::from_millis(2));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_long_deadline_is_timed_coarsely_and_still_counts_a_long_wait() {
+        let clock = Clock::real();
+        let watch = Stopwatch::start(&clock, Duration::from_secs(5));
+        assert!(matches!(watch, Stopwatch::Coarse(_)));
+        std::thread::sleep(Duration::from_millis(60));
+        // Less at most two resolutions of the kernel's tick (≤ 10 ms).
+        assert!(watch.at_least() >= Duration::from_millis(35));
+    }
+}
