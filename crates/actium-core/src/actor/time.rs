@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::actor::{Actor, ActorRef, Context};
 use crate::cell::SystemShared;
 use crate::host::{Clock, TaskHandle};
 
@@ -47,6 +48,77 @@ impl Timer {
 
     pub(crate) fn task(&self) -> TaskHandle {
         self.task.clone()
+    }
+}
+
+impl<A: Actor> Context<A> {
+    /// Calls `deliver` with `to` once `delay` has passed on the system's
+    /// clock: a message that takes `delay` to arrive, as Erlang's
+    /// `erlang:send_after` and Akka's `scheduleOnce` — `ctx.send_after(d,
+    /// &peer, |peer| peer.notify(x))`.
+    ///
+    /// Unlike [`later`](Self::later), it cannot be cancelled and outlives
+    /// this actor: a message in flight arrives even if its sender stopped.
+    /// It also costs less: on the real clock a task that sleeps, but
+    /// without the bookkeeping of a timer; in a simulation
+    /// ([`Mode::Simulated`](crate::Mode::Simulated)) a single entry of the
+    /// virtual clock, with no task and no sleep, that delivers when virtual
+    /// time reaches it — what a simulated network's latency is made of.
+    /// In a simulation, messages due at one instant are delivered in the
+    /// order they were sent; on the real clock each is a timer of its own,
+    /// and ties come in no set order. What `deliver` returns (a send's
+    /// result) is dropped.
+    ///
+    /// # Panics
+    ///
+    /// On the real clock, if the system's Tokio runtime has shut down (as
+    /// `tokio::spawn`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actium::prelude::*;
+    /// # use std::time::Duration;
+    /// #[derive(Default)]
+    /// struct Echo {
+    ///     heard: u32,
+    /// }
+    ///
+    /// #[actor]
+    /// impl Echo {
+    ///     #[tell]
+    ///     fn shout(&mut self, ctx: &mut Context<Self>, to: ActorRef<Echo>) {
+    ///         ctx.send_after(Duration::from_millis(10), &to, |to| to.hear());
+    ///     }
+    ///
+    ///     #[tell]
+    ///     fn hear(&mut self) {
+    ///         self.heard += 1;
+    ///     }
+    ///
+    ///     #[ask]
+    ///     fn heard(&self) -> u32 {
+    ///         self.heard
+    ///     }
+    /// }
+    /// # actium::launch(Mode::Simulated { seed: 1 }, async {
+    /// let (a, b) = (Echo::default().spawn(), Echo::default().spawn());
+    /// a.shout(b.clone())?;
+    /// actium::sleep(Duration::from_millis(10)).await;
+    /// assert_eq!(b.heard().await?, 1);
+    /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
+    /// ```
+    pub fn send_after<B: Actor, R>(
+        &self,
+        delay: Duration,
+        to: &ActorRef<B>,
+        deliver: impl FnOnce(&ActorRef<B>) -> R + Send + 'static,
+    ) {
+        let to = to.clone();
+        let system = &self.cell.core.system;
+        system.executor.call_after(system.clock(), delay, move || {
+            let _outcome = deliver(&to);
+        });
     }
 }
 

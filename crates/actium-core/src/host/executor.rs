@@ -3,10 +3,12 @@
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
+use super::clock::Clock;
 use super::sim::{EnterHook, SimTask, Simulation};
 use crate::base::{Error, panic_message};
 
@@ -46,6 +48,53 @@ impl Executor {
                 *group,
                 Some(enter.clone()),
             ))),
+        }
+    }
+
+    /// Runs `call` in the system once `delay` has passed on `clock`, with
+    /// no way to cancel it: a delayed message (Erlang's `send_after`). On
+    /// Tokio, a task that sleeps; in a simulation, one entry of the
+    /// simulation's clock that carries `call` — no task, no sleep, no
+    /// scheduling choice — which enters the system around it. A delay past
+    /// the end of time never runs.
+    pub(crate) fn call_after(
+        &self,
+        clock: &Clock,
+        delay: Duration,
+        call: impl FnOnce() + Send + 'static,
+    ) {
+        match self {
+            Executor::Tokio(runtime) => {
+                let Some(due) = clock.now().checked_add(delay) else {
+                    return;
+                };
+                let clock = clock.clone();
+                drop(runtime.spawn(async move {
+                    clock.sleep_until(due).await;
+                    call();
+                }));
+            }
+            Executor::Simulated {
+                simulation,
+                group,
+                enter,
+            } => {
+                // The simulation's own clock: a skewed system's delay is
+                // the same length of virtual time.
+                let clock = simulation.clock();
+                let Some(due) = clock.now().checked_add(delay) else {
+                    return;
+                };
+                let enter = enter.clone();
+                clock.send_at(
+                    *group,
+                    due,
+                    Box::new(move || {
+                        let _entered = enter();
+                        call();
+                    }),
+                );
+            }
         }
     }
 

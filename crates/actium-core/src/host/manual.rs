@@ -87,6 +87,9 @@ enum Due {
     Expire(Arc<dyn Expire>),
     /// Anything else due then (a simulated task's delayed wake-up).
     Call(Box<dyn FnOnce() + Send>),
+    /// A delayed message of the simulated system `group`, dropped with
+    /// it ([`ManualClock::drop_sends`]).
+    Send(u64, Box<dyn FnOnce() + Send>),
 }
 
 impl Due {
@@ -95,7 +98,7 @@ impl Due {
         match self {
             Due::Wake(waker) => waker.strong_count() > 0,
             Due::Expire(pending) => !pending.is_done(),
-            Due::Call(_) => true,
+            Due::Call(_) | Due::Send(..) => true,
         }
     }
 
@@ -108,7 +111,7 @@ impl Due {
                 }
             }
             Due::Expire(pending) => pending.expire(),
-            Due::Call(call) => call(),
+            Due::Call(call) | Due::Send(_, call) => call(),
         }
     }
 }
@@ -207,6 +210,35 @@ impl ManualClock {
         if let Some(Due::Call(call)) = self.shared.add(at, Due::Call(call)) {
             call();
         }
+    }
+
+    /// Runs `call`, a delayed message of the simulated system `group`, once
+    /// this clock reaches `at` (at once if it has), unless
+    /// [`drop_sends`](Self::drop_sends) drops it first.
+    pub(crate) fn send_at(&self, group: u64, at: Instant, call: Box<dyn FnOnce() + Send>) {
+        if let Some(Due::Send(_, call)) = self.shared.add(at, Due::Send(group, call)) {
+            call();
+        }
+    }
+
+    /// Drops the delayed messages not yet due of the groups for which
+    /// `of` holds, without running them: the end of a simulated system,
+    /// whose messages would otherwise keep it (their references to its
+    /// actors) alive.
+    pub(crate) fn drop_sends(&self, of: impl Fn(u64) -> bool) {
+        let mut sends = Vec::new();
+        {
+            let mut state = self.shared.lock();
+            let mut old = std::mem::replace(&mut state.due, DueQueue::new());
+            while let Some((key, what)) = old.pop_until(u128::MAX) {
+                match what {
+                    Due::Send(group, _) if of(group) => sends.push(what),
+                    _ => state.due.push(key, what),
+                }
+            }
+        }
+        // Their destructors run outside the lock: they may add waits.
+        drop(sends);
     }
 
     /// When the earliest wait not yet due is, if any: how far to

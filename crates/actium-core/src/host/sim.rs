@@ -243,6 +243,8 @@ impl Simulation {
     /// Drops the future of every task of `group` at once, running nothing
     /// more of them: a node that crashed.
     pub(crate) fn abort_group(&self, group: u64) {
+        // Its messages in flight hold references to its actors.
+        self.shared.clock.drop_sends(|of| of == group);
         let tasks = lock(&self.shared.state)
             .tasks
             .remove(&group)
@@ -257,6 +259,8 @@ impl Simulation {
     /// would otherwise keep each other alive): the end of a simulated
     /// system, as dropping a Tokio runtime drops its tasks.
     pub(crate) fn close(&self) {
+        // Messages in flight hold references to actors.
+        self.shared.clock.drop_sends(|_| true);
         loop {
             let groups = std::mem::take(&mut lock(&self.shared.state).tasks);
             if groups.is_empty() {

@@ -163,9 +163,10 @@ impl ChordNode {
             node: ctx.myself(),
         });
         let first = self.config.fastest;
-        ctx.later(first, |me| me.stabilize());
-        ctx.later(first, |me| me.fix_fingers());
-        ctx.later(first, |me| me.check_predecessor());
+        let me = ctx.myself();
+        ctx.send_after(first, &me, |me| me.stabilize());
+        ctx.send_after(first, &me, |me| me.fix_fingers());
+        ctx.send_after(first, &me, |me| me.check_predecessor());
     }
 
     /// n.join(n') (Fig. 7): predecessor = nil; successor =
@@ -330,7 +331,7 @@ impl ChordNode {
         this.with_context(|node, ctx| {
             let changed = node.replicate_own_keys(ctx);
             node.pauses.stabilize = node.config.pause(node.pauses.stabilize, changed);
-            ctx.later(node.pauses.stabilize, |me| me.stabilize());
+            ctx.send_after(node.pauses.stabilize, &ctx.myself(), |me| me.stabilize());
         });
     }
 
@@ -413,7 +414,9 @@ impl ChordNode {
                 }
             }
             node.pauses.fix_fingers = node.config.pause(node.pauses.fix_fingers, changed);
-            ctx.later(node.pauses.fix_fingers, |me| me.fix_fingers());
+            ctx.send_after(node.pauses.fix_fingers, &ctx.myself(), |me| {
+                me.fix_fingers()
+            });
         });
     }
 
@@ -441,7 +444,7 @@ impl ChordNode {
         this.with_context(|node, ctx| {
             let pause = node.config.pause(node.pauses.check_predecessor, failed);
             node.pauses.check_predecessor = pause;
-            ctx.later(pause, |me| me.check_predecessor());
+            ctx.send_after(pause, &ctx.myself(), |me| me.check_predecessor());
         });
     }
 

@@ -22,7 +22,9 @@ impl ChordNode {
     }
 
     /// Sends a one-way message to `to`, which arrives after the latency
-    /// [`delay`](Self::delay) draws: `tell` runs then, from a timer.
+    /// [`delay`](Self::delay) draws: `tell` runs then
+    /// ([`Context::send_after`]: in a simulation, one entry of the virtual
+    /// clock).
     pub(super) fn send<R>(
         &self,
         ctx: &mut Context<Self>,
@@ -33,10 +35,7 @@ impl ChordNode {
             None => {
                 let _sent = tell(&to.node);
             }
-            Some(delay) => {
-                let node = to.node.clone();
-                let _timer = ctx.later(delay, move |_| tell(&node));
-            }
+            Some(delay) => ctx.send_after(delay, &to.node, tell),
         }
     }
 }
@@ -186,8 +185,11 @@ pub(super) async fn nearest_successor(
     // answer is passed over, and the next run starts from there.
     let mut answered = None;
     let mut nearest = successor;
-    loop {
-        let x = call(this, nearest.id, || {
+    // Each answer's way back is waited with the next request's way out,
+    // as a lookup's are (see [`Trip`]).
+    let mut trip = Trip::default();
+    let found = loop {
+        let x = trip.call(this, nearest.id, || {
             nearest.node.predecessor().timeout(timeout)
         });
         match x.await {
@@ -195,10 +197,12 @@ pub(super) async fn nearest_successor(
             Ok(Some(x)) if x.id.between(n, nearest.id) => {
                 answered = Some(std::mem::replace(&mut nearest, x));
             }
-            Ok(_) => return Some(nearest),
-            Err(_failed) => return answered,
+            Ok(_) => break Some(nearest),
+            Err(_failed) => break answered,
         }
-    }
+    };
+    trip.arrive().await;
+    found
 }
 
 /// A call from the node `this` is to node `to`: the request takes the
