@@ -124,3 +124,37 @@ fn a_simulation_with_delayed_messages_replays_by_seed() {
     };
     assert_eq!(run(9), run(9));
 }
+
+/// Sends a delayed message whose delivery panics, then answers.
+struct Reckless;
+
+#[actor]
+impl Reckless {
+    #[ask]
+    fn fling(&mut self, ctx: &mut Context<Self>, delay: Duration) -> u32 {
+        let me = ctx.myself();
+        ctx.send_after(delay, &me, |_| -> () { panic!("a delivery that panics") });
+        7
+    }
+
+    #[ask]
+    fn still(&self) -> u32 {
+        8
+    }
+}
+
+#[test]
+fn a_delivery_that_panics_harms_neither_its_sender_nor_the_simulation() {
+    support::within(Duration::from_secs(30), || {
+        let answers = actium::launch(Mode::Simulated { seed: 3 }, async {
+            let reckless = Reckless.spawn();
+            // A zero delay too is delivered outside the sender's method.
+            let now = reckless.fling(Duration::ZERO).await?;
+            let later = reckless.fling(Duration::from_millis(5)).await?;
+            actium::sleep(Duration::from_millis(10)).await;
+            Ok::<_, Error>((now, later, reckless.still().await?))
+        })
+        .expect("the simulation runs on and the sender answers");
+        assert_eq!(answers, (7, 7, 8));
+    });
+}

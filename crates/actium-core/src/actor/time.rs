@@ -58,21 +58,27 @@ impl<A: Actor> Context<A> {
     /// &peer, |peer| peer.notify(x))`.
     ///
     /// Unlike [`later`](Self::later), it cannot be cancelled and outlives
-    /// this actor: a message in flight arrives even if its sender stopped.
+    /// this actor: a message in flight arrives even if its sender stopped
+    /// (but not its system: a system that shuts down, or a simulated node
+    /// that crashes, drops its messages in flight). A supervised restart
+    /// keeps an actor's reference, so a message sent to an actor that then
+    /// restarted reaches its new incarnation, as Akka's `scheduleOnce` to
+    /// an `ActorRef` does (Erlang's restarted process has a new pid
+    /// instead): an actor that re-arms itself with `send_after` from
+    /// `on_start` should use [`later`](Self::later), which a restart
+    /// cancels.
     /// It also costs less: on the real clock a task that sleeps, but
     /// without the bookkeeping of a timer; in a simulation
     /// ([`Mode::Simulated`](crate::Mode::Simulated)) a single entry of the
     /// virtual clock, with no task and no sleep, that delivers when virtual
     /// time reaches it — what a simulated network's latency is made of.
     /// In a simulation, messages due at one instant are delivered in the
-    /// order they were sent; on the real clock each is a timer of its own,
-    /// and ties come in no set order. What `deliver` returns (a send's
-    /// result) is dropped.
-    ///
-    /// # Panics
-    ///
-    /// On the real clock, if the system's Tokio runtime has shut down (as
-    /// `tokio::spawn`).
+    /// order they were sent (the seed orders them only through the
+    /// latencies a program draws, not through the system's jitter), each
+    /// outside its sender even with a zero delay, and a panic in `deliver`
+    /// is logged; on the real clock each is a timer of its own, and ties
+    /// come in no set order. What `deliver` returns (a send's result) is
+    /// dropped; so is the message if the system has shut down.
     ///
     /// # Examples
     ///

@@ -12,6 +12,9 @@ use super::clock::Clock;
 use super::sim::{EnterHook, SimTask, Simulation};
 use crate::base::{Error, panic_message};
 
+/// What a delayed message's delivery mixes into a simulation's digest.
+const DELIVERED: u64 = 0x5e4d_a17e_d0de_1173;
+
 /// Where a system runs what it starts: actor loops, timers, helper tasks
 /// and a node's connections as tasks, threads-mode actors on threads of
 /// their own, blocking work on a pool. Everything a system starts goes
@@ -86,12 +89,24 @@ impl Executor {
                     return;
                 };
                 let enter = enter.clone();
+                let digest = simulation.clone();
                 clock.send_at(
                     *group,
                     due,
                     Box::new(move || {
+                        // Every delivery counts in the run's digest, even
+                        // one that changes nothing the scheduler sees.
+                        digest.mix(DELIVERED);
                         let _entered = enter();
-                        call();
+                        // Runs in the clock's advance, outside every task:
+                        // a panic is logged, as a simulated task's is,
+                        // rather than ending the simulation.
+                        if let Err(panic) = catch_unwind(AssertUnwindSafe(call)) {
+                            tracing::error!(
+                                panic = %panic_message(&*panic),
+                                "a delayed message panicked"
+                            );
+                        }
                     }),
                 );
             }

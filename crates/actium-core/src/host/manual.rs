@@ -1,6 +1,7 @@
 //! Virtual time that moves only when the program says: Akka's
 //! `ManualTime`, for testing what actors do over time without waiting.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -75,6 +76,10 @@ struct State {
     /// costs memory and time. Twice the live entries after a sweep, so
     /// sweeping costs O(1) a push over time.
     sweep_at: usize,
+    /// The simulated systems whose delayed messages are dropped when they
+    /// fall due ([`ManualClock::drop_sends`]); group numbers are never
+    /// reused.
+    ended: HashSet<u64>,
 }
 
 /// The least queue length at which a sweep runs.
@@ -90,6 +95,9 @@ enum Due {
     /// A delayed message of the simulated system `group`, dropped with
     /// it ([`ManualClock::drop_sends`]).
     Send(u64, Box<dyn FnOnce() + Send>),
+    /// A delayed message of a system that ended, taken out when it fell
+    /// due: firing drops it (outside the lock). Never queued.
+    Dropped(Box<dyn FnOnce() + Send>),
 }
 
 impl Due {
@@ -99,6 +107,7 @@ impl Due {
             Due::Wake(waker) => waker.strong_count() > 0,
             Due::Expire(pending) => !pending.is_done(),
             Due::Call(_) | Due::Send(..) => true,
+            Due::Dropped(_) => false,
         }
     }
 
@@ -112,6 +121,7 @@ impl Due {
             }
             Due::Expire(pending) => pending.expire(),
             Due::Call(call) | Due::Send(_, call) => call(),
+            Due::Dropped(call) => drop(call),
         }
     }
 }
@@ -139,6 +149,7 @@ impl ManualClock {
                     due: DueQueue::new(),
                     batch: Vec::new(),
                     sweep_at: 0,
+                    ended: HashSet::new(),
                 }),
             }),
         }
@@ -187,7 +198,7 @@ impl ManualClock {
             let elapsed = state.elapsed.max(at);
             self.shared.set_elapsed(&mut state, elapsed);
             let mut batch = std::mem::take(&mut state.batch);
-            batch.push(first);
+            batch.push(Shared::unless_ended(&state, first));
             Shared::take_until(&mut state, last_key(elapsed), &mut batch);
             (batch, by)
         };
@@ -213,26 +224,33 @@ impl ManualClock {
     }
 
     /// Runs `call`, a delayed message of the simulated system `group`, once
-    /// this clock reaches `at` (at once if it has), unless
-    /// [`drop_sends`](Self::drop_sends) drops it first.
+    /// this clock reaches `at`, unless [`drop_sends`](Self::drop_sends)
+    /// drops it first. Never at once, even if `at` has passed: it is
+    /// queued for now, so that it runs outside its sender, when the clock
+    /// next fires what is due, as every other delayed message does.
     pub(crate) fn send_at(&self, group: u64, at: Instant, call: Box<dyn FnOnce() + Send>) {
-        if let Some(Due::Send(_, call)) = self.shared.add(at, Due::Send(group, call)) {
-            call();
-        }
+        self.shared.queue(at, Due::Send(group, call));
     }
 
-    /// Drops the delayed messages not yet due of the groups for which
-    /// `of` holds, without running them: the end of a simulated system,
-    /// whose messages would otherwise keep it (their references to its
-    /// actors) alive.
-    pub(crate) fn drop_sends(&self, of: impl Fn(u64) -> bool) {
+    /// Drops the delayed messages of the simulated system `group`, which
+    /// ended, without running them: each is dropped when it falls due
+    /// (its references to the system's actors keep them until then), so
+    /// that ending a system costs nothing per message of other systems.
+    pub(crate) fn drop_sends(&self, group: u64) {
+        self.shared.lock().ended.insert(group);
+    }
+
+    /// Drops every delayed message not yet due, without running it: the
+    /// end of a simulation, whose messages would otherwise keep its
+    /// systems (their references to their actors) alive.
+    pub(crate) fn drop_all_sends(&self) {
         let mut sends = Vec::new();
         {
             let mut state = self.shared.lock();
             let mut old = std::mem::replace(&mut state.due, DueQueue::new());
             while let Some((key, what)) = old.pop_until(u128::MAX) {
                 match what {
-                    Due::Send(group, _) if of(group) => sends.push(what),
+                    Due::Send(..) => sends.push(what),
                     _ => state.due.push(key, what),
                 }
             }
@@ -290,7 +308,16 @@ impl Shared {
     /// into `batch`.
     fn take_until(state: &mut State, limit: u128, batch: &mut Vec<Due>) {
         while let Some((_, what)) = state.due.pop_until(limit) {
-            batch.push(what);
+            batch.push(Self::unless_ended(state, what));
+        }
+    }
+
+    /// `what`, taken out to fire, or nothing to run if it is a delayed
+    /// message of a system that ended.
+    fn unless_ended(state: &State, what: Due) -> Due {
+        match what {
+            Due::Send(group, call) if state.ended.contains(&group) => Due::Dropped(call),
+            what => what,
         }
     }
 
@@ -315,6 +342,20 @@ impl Shared {
         if at <= state.elapsed {
             return Some(what);
         }
+        Self::push(&mut state, at, what);
+        None
+    }
+
+    /// Queues `what`, due `at` or now if `at` has passed.
+    fn queue(&self, at: Instant, what: Due) {
+        let mut state = self.lock();
+        let at = nanos(at.saturating_duration_since(self.epoch)).max(state.elapsed);
+        Self::push(&mut state, at, what);
+    }
+
+    /// Queues `what` at `at` nanoseconds since the epoch, sweeping out
+    /// what can no longer fire when the queue has doubled.
+    fn push(state: &mut State, at: u64, what: Due) {
         let seq = state.next_seq;
         state.next_seq += 1;
         state
@@ -324,7 +365,6 @@ impl Shared {
             state.due.retain(Due::is_live);
             state.sweep_at = (state.due.len() * 2).max(SWEEP_MIN);
         }
-        None
     }
 }
 

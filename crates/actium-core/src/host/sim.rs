@@ -173,13 +173,13 @@ impl Simulation {
         (self.shared.seed, counter)
     }
 
-    /// A digest of the run so far: every task the scheduler picked and
-    /// every jump of virtual time. Equal runs have equal digests.
+    /// A digest of the run so far: every task the scheduler picked, every
+    /// jump of virtual time and every delayed message delivered. Equal runs have equal digests.
     pub(crate) fn digest(&self) -> u64 {
         self.shared.digest.load(Ordering::SeqCst)
     }
 
-    fn mix(&self, value: u64) {
+    pub(super) fn mix(&self, value: u64) {
         let mut hash = self.shared.digest.load(Ordering::Relaxed);
         for byte in value.to_le_bytes() {
             hash = (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME);
@@ -244,7 +244,7 @@ impl Simulation {
     /// more of them: a node that crashed.
     pub(crate) fn abort_group(&self, group: u64) {
         // Its messages in flight hold references to its actors.
-        self.shared.clock.drop_sends(|of| of == group);
+        self.shared.clock.drop_sends(group);
         let tasks = lock(&self.shared.state)
             .tasks
             .remove(&group)
@@ -260,7 +260,7 @@ impl Simulation {
     /// system, as dropping a Tokio runtime drops its tasks.
     pub(crate) fn close(&self) {
         // Messages in flight hold references to actors.
-        self.shared.clock.drop_sends(|_| true);
+        self.shared.clock.drop_all_sends();
         loop {
             let groups = std::mem::take(&mut lock(&self.shared.state).tasks);
             if groups.is_empty() {

@@ -105,7 +105,9 @@ impl<A: Handler> Drop for Withdraw<'_, A> {
 /// Visits never nest, so they need no bound on depth: a request run here
 /// is a synchronous method run inside `call::current::running_for_caller`,
 /// where no ask it makes runs its callee (`current::may_run_callee` is
-/// false there), and `Ask::wait` never does.
+/// false there), and `Ask::wait` never does. (In a simulation,
+/// `Ask::wait` polls other actors' loops, which could ask again, but
+/// simulated threads never offer, so no visit happens there at all.)
 fn visit<A: Handler>(
     cell: &Cell<A>,
     actor: &mut A,

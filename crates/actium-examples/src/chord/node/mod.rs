@@ -164,6 +164,11 @@ impl ChordNode {
         });
         let first = self.config.fastest;
         let me = ctx.myself();
+        // Periodic work re-arms itself with `send_after` (the cheapest
+        // delayed message in a simulation): a Chord node is never
+        // restarted in place, so no second incarnation could inherit a
+        // pending run and double the loop (a supervised actor should use
+        // `ctx.later`, which its restart cancels).
         ctx.send_after(first, &me, |me| me.stabilize());
         ctx.send_after(first, &me, |me| me.fix_fingers());
         ctx.send_after(first, &me, |me| me.check_predecessor());
