@@ -87,7 +87,8 @@ mod coarse {
             return None;
         }
         // SAFETY: a call that succeeded filled it in.
-        nanos(&unsafe { time.assume_init() })
+        let time = unsafe { time.assume_init() };
+        nanos(&time)
     }
 
     /// Whether the coarse clock's resolution could be read and is at most
@@ -106,9 +107,10 @@ mod coarse {
         let mut time = MaybeUninit::<libc::timespec>::uninit();
         // SAFETY: as in `now`.
         let status = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, time.as_mut_ptr()) };
-        // SAFETY: a call that succeeded filled it in.
         let read = if status == 0 {
-            nanos(&unsafe { time.assume_init() })
+            // SAFETY: a call that succeeded filled it in.
+            let time = unsafe { time.assume_init() };
+            nanos(&time)
         } else {
             None
         };

@@ -1,0 +1,69 @@
+//! Tests of `peer.rs`: what a peer's outbox does with the sockets of
+//! replaced connections.
+
+use super::*;
+use crate::connection::Io;
+use crate::node::Traffic;
+use crate::outbox::{INLINE_FRAMES, Socket};
+use tokio::io::{AsyncReadExt, DuplexStream};
+
+/// A socket over an in-memory stream, and the stream's other end.
+fn socket() -> (Arc<Socket>, DuplexStream) {
+    let (near, far) = tokio::io::duplex(1 << 20);
+    let near: Box<dyn Io> = Box::new(near);
+    let (_read, write) = tokio::io::split(near);
+    (Socket::new(write, Arc::new(Traffic::default())), far)
+}
+
+/// What has reached `far` so far, without waiting.
+fn arrived(far: &mut DuplexStream) -> usize {
+    let mut buffer = vec![0_u8; 1 << 20];
+    let mut total = 0;
+    while let Some(Ok(read)) = futures_util::FutureExt::now_or_never(far.read(&mut buffer[total..]))
+    {
+        if read == 0 {
+            break;
+        }
+        total += read;
+    }
+    total
+}
+
+/// A node that restarted connects again: until the new connection's
+/// socket is attached, frames queued for it (enough to be written by
+/// the sender itself) must not go to the replaced connection's socket,
+/// where they would be lost.
+#[test]
+fn a_replaced_connections_socket_takes_none_of_the_frames_for_the_new_one() {
+    let peer = PeerHandle::new(
+        "tcp://127.0.0.1:1".to_owned(),
+        Weak::new(),
+        Clock::real(),
+        wire::DEFAULT_MAX_FRAME,
+    );
+    let me = NodeId::from_u64(1);
+    let (first_run, second_run) = (NodeId::from_u64(2), NodeId::from_u64(3));
+    assert!(matches!(
+        peer.admit(first_run, me, 1),
+        Admission::Accept(None)
+    ));
+    let (old, mut old_far) = socket();
+    peer.outbox.attach(old);
+
+    // The node's next run connects; its socket is not attached yet.
+    assert!(matches!(
+        peer.admit(second_run, me, 2),
+        Admission::Accept(Some(node)) if node == first_run
+    ));
+    for _ in 0..INLINE_FRAMES * 2 {
+        peer.send_if_connected(&Frame::Ping);
+    }
+    assert_eq!(arrived(&mut old_far), 0, "frames went to the old socket");
+
+    let (new, mut new_far) = socket();
+    peer.outbox.attach(new.clone());
+    peer.outbox.relieve_on_tick(&new);
+    let mut ping = bytes::BytesMut::new();
+    wire::write_frame(&mut ping, &Frame::Ping, wire::DEFAULT_MAX_FRAME).unwrap();
+    assert_eq!(arrived(&mut new_far), ping.len() * INLINE_FRAMES * 2);
+}
