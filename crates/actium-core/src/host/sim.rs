@@ -174,7 +174,8 @@ impl Simulation {
     }
 
     /// A digest of the run so far: every task the scheduler picked, every
-    /// jump of virtual time and every delayed message delivered. Equal runs have equal digests.
+    /// jump of virtual time and every delayed message delivered. Equal
+    /// runs have equal digests.
     pub(crate) fn digest(&self) -> u64 {
         self.shared.digest.load(Ordering::SeqCst)
     }
