@@ -158,3 +158,37 @@ fn a_delivery_that_panics_harms_neither_its_sender_nor_the_simulation() {
         assert_eq!(answers, (7, 7, 8));
     });
 }
+
+/// Holds `probe` in a message it sends itself an hour from now.
+struct Holder {
+    probe: Arc<()>,
+}
+
+#[actor]
+impl Holder {
+    #[ask]
+    fn hold(&mut self, ctx: &mut Context<Self>) {
+        let probe = self.probe.clone();
+        let me = ctx.myself();
+        ctx.send_after(Duration::from_secs(3_600), &me, move |me| {
+            drop(probe);
+            me.hold()
+        });
+    }
+}
+
+#[test]
+fn a_simulated_system_that_ends_drops_its_messages_in_flight() {
+    support::within(Duration::from_secs(30), || {
+        let probe = Arc::new(());
+        let held = probe.clone();
+        actium::launch(Mode::Simulated { seed: 2 }, async move {
+            let holder = Holder { probe: held }.spawn();
+            holder.hold().await
+        })
+        .expect("the simulation runs");
+        // The message never came due: the system's end dropped it, and
+        // with it the reference it held.
+        assert_eq!(Arc::strong_count(&probe), 1);
+    });
+}

@@ -1,7 +1,7 @@
 //! Virtual time that moves only when the program says: Akka's
 //! `ManualTime`, for testing what actors do over time without waiting.
 
-use std::collections::HashSet;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -76,10 +76,39 @@ struct State {
     /// costs memory and time. Twice the live entries after a sweep, so
     /// sweeping costs O(1) a push over time.
     sweep_at: usize,
-    /// The simulated systems whose delayed messages are dropped when they
-    /// fall due ([`ManualClock::drop_sends`]); group numbers are never
-    /// reused.
-    ended: HashSet<u64>,
+    /// The delayed messages not yet due, by simulated system and then by
+    /// their entry's sequence number: kept here rather than in their
+    /// entries so that a system that ends drops its own at once
+    /// ([`ManualClock::drop_sends`]), touching no other entry.
+    sends: BTreeMap<u64, BTreeMap<u64, Message>>,
+}
+
+impl State {
+    /// What `what`, taken out of the queue, does when fired: a delayed
+    /// message's delivery, taken from `sends`, or nothing if its system
+    /// ended.
+    fn resolve(&mut self, what: Due) -> Option<Due> {
+        match what {
+            Due::Send { group, seq } => {
+                let messages = self.sends.get_mut(&group)?;
+                let message = messages.remove(&seq)?;
+                if messages.is_empty() {
+                    self.sends.remove(&group);
+                }
+                Some(Due::Call(message))
+            }
+            what => Some(what),
+        }
+    }
+
+    /// Whether firing `what` could still do anything, given the delayed
+    /// messages kept.
+    fn is_live(sends: &BTreeMap<u64, BTreeMap<u64, Message>>, what: &Due) -> bool {
+        match what {
+            Due::Send { group, seq } => sends.get(group).is_some_and(|of| of.contains_key(seq)),
+            what => what.is_live(),
+        }
+    }
 }
 
 /// The least queue length at which a sweep runs.
@@ -92,13 +121,14 @@ enum Due {
     Expire(Arc<dyn Expire>),
     /// Anything else due then (a simulated task's delayed wake-up).
     Call(Box<dyn FnOnce() + Send>),
-    /// A delayed message of the simulated system `group`, dropped with
-    /// it ([`ManualClock::drop_sends`]).
-    Send(u64, Box<dyn FnOnce() + Send>),
-    /// A delayed message of a system that ended, taken out when it fell
-    /// due: firing drops it (outside the lock). Never queued.
-    Dropped(Box<dyn FnOnce() + Send>),
+    /// A delayed message of the simulated system `group`, kept in
+    /// `State::sends` under the entry's sequence number; gone if the
+    /// system ended. Taken out of the queue, it becomes a `Call`.
+    Send { group: u64, seq: u64 },
 }
+
+/// A delayed message's delivery.
+type Message = Box<dyn FnOnce() + Send>;
 
 impl Due {
     /// Whether firing it could still do anything.
@@ -106,8 +136,9 @@ impl Due {
         match self {
             Due::Wake(waker) => waker.strong_count() > 0,
             Due::Expire(pending) => !pending.is_done(),
-            Due::Call(_) | Due::Send(..) => true,
-            Due::Dropped(_) => false,
+            Due::Call(_) => true,
+            // Checked against `State::sends` by `State::is_live`.
+            Due::Send { .. } => true,
         }
     }
 
@@ -120,8 +151,9 @@ impl Due {
                 }
             }
             Due::Expire(pending) => pending.expire(),
-            Due::Call(call) | Due::Send(_, call) => call(),
-            Due::Dropped(call) => drop(call),
+            Due::Call(call) => call(),
+            // Made a `Call` when taken out (`State::resolve`).
+            Due::Send { .. } => {}
         }
     }
 }
@@ -149,7 +181,7 @@ impl ManualClock {
                     due: DueQueue::new(),
                     batch: Vec::new(),
                     sweep_at: 0,
-                    ended: HashSet::new(),
+                    sends: BTreeMap::new(),
                 }),
             }),
         }
@@ -191,14 +223,21 @@ impl ManualClock {
     pub(crate) fn advance_to_next(&self) -> Option<Duration> {
         let (batch, by) = {
             let mut state = self.shared.lock();
-            let (key, first) = state.due.pop_until(u128::MAX)?;
+            // The first entry that can still fire: a message of a system
+            // that ended moves no time.
+            let (key, first) = loop {
+                let (key, what) = state.due.pop_until(u128::MAX)?;
+                if let Some(what) = state.resolve(what) {
+                    break (key, what);
+                }
+            };
             // The high half of the key: nanoseconds since the epoch.
             let at = u64::try_from(key >> 64).unwrap_or(u64::MAX);
             let by = at.saturating_sub(state.elapsed);
             let elapsed = state.elapsed.max(at);
             self.shared.set_elapsed(&mut state, elapsed);
             let mut batch = std::mem::take(&mut state.batch);
-            batch.push(Shared::unless_ended(&state, first));
+            batch.push(first);
             Shared::take_until(&mut state, last_key(elapsed), &mut batch);
             (batch, by)
         };
@@ -208,11 +247,11 @@ impl ManualClock {
 
     /// How many waits (sleeps, timers, ask deadlines) are not yet due.
     pub fn pending(&self) -> usize {
-        self.shared
-            .lock()
+        let state = self.shared.lock();
+        state
             .due
             .iter()
-            .filter(|what| what.is_live())
+            .filter(|what| State::is_live(&state.sends, what))
             .count()
     }
 
@@ -228,35 +267,31 @@ impl ManualClock {
     /// drops it first. Never at once, even if `at` has passed: it is
     /// queued for now, so that it runs outside its sender, when the clock
     /// next fires what is due, as every other delayed message does.
-    pub(crate) fn send_at(&self, group: u64, at: Instant, call: Box<dyn FnOnce() + Send>) {
-        self.shared.queue(at, Due::Send(group, call));
+    pub(crate) fn send_at(&self, group: u64, at: Instant, call: Message) {
+        let mut state = self.shared.lock();
+        let at = nanos(at.saturating_duration_since(self.shared.epoch)).max(state.elapsed);
+        // The number `push` gives the entry; kept first, so that a sweep
+        // in `push` finds it live.
+        let seq = state.next_seq;
+        state.sends.entry(group).or_default().insert(seq, call);
+        Shared::push(&mut state, at, Due::Send { group, seq });
     }
 
-    /// Drops the delayed messages of the simulated system `group`, which
-    /// ended, without running them: each is dropped when it falls due
-    /// (its references to the system's actors keep them until then), so
-    /// that ending a system costs nothing per message of other systems.
+    /// Drops the delayed messages not yet due of the simulated system
+    /// `group`, which ended, without running them: they would otherwise
+    /// keep it (their references to its actors) alive. Their entries stay
+    /// queued, empty, until they fall due or a sweep takes them.
     pub(crate) fn drop_sends(&self, group: u64) {
-        self.shared.lock().ended.insert(group);
+        let dropped = self.shared.lock().sends.remove(&group);
+        // Their destructors run outside the lock: they may add waits.
+        drop(dropped);
     }
 
     /// Drops every delayed message not yet due, without running it: the
-    /// end of a simulation, whose messages would otherwise keep its
-    /// systems (their references to their actors) alive.
+    /// end of a simulation.
     pub(crate) fn drop_all_sends(&self) {
-        let mut sends = Vec::new();
-        {
-            let mut state = self.shared.lock();
-            let mut old = std::mem::replace(&mut state.due, DueQueue::new());
-            while let Some((key, what)) = old.pop_until(u128::MAX) {
-                match what {
-                    Due::Send(..) => sends.push(what),
-                    _ => state.due.push(key, what),
-                }
-            }
-        }
-        // Their destructors run outside the lock: they may add waits.
-        drop(sends);
+        let dropped = std::mem::take(&mut self.shared.lock().sends);
+        drop(dropped);
     }
 
     /// When the earliest wait not yet due is, if any: how far to
@@ -308,16 +343,7 @@ impl Shared {
     /// into `batch`.
     fn take_until(state: &mut State, limit: u128, batch: &mut Vec<Due>) {
         while let Some((_, what)) = state.due.pop_until(limit) {
-            batch.push(Self::unless_ended(state, what));
-        }
-    }
-
-    /// `what`, taken out to fire, or nothing to run if it is a delayed
-    /// message of a system that ended.
-    fn unless_ended(state: &State, what: Due) -> Due {
-        match what {
-            Due::Send(group, call) if state.ended.contains(&group) => Due::Dropped(call),
-            what => what,
+            batch.extend(state.resolve(what));
         }
     }
 
@@ -346,13 +372,6 @@ impl Shared {
         None
     }
 
-    /// Queues `what`, due `at` or now if `at` has passed.
-    fn queue(&self, at: Instant, what: Due) {
-        let mut state = self.lock();
-        let at = nanos(at.saturating_duration_since(self.epoch)).max(state.elapsed);
-        Self::push(&mut state, at, what);
-    }
-
     /// Queues `what` at `at` nanoseconds since the epoch, sweeping out
     /// what can no longer fire when the queue has doubled.
     fn push(state: &mut State, at: u64, what: Due) {
@@ -362,7 +381,8 @@ impl Shared {
             .due
             .push((u128::from(at) << 64) | u128::from(seq), what);
         if state.due.len() >= state.sweep_at {
-            state.due.retain(Due::is_live);
+            let State { due, sends, .. } = state;
+            due.retain(|what| State::is_live(sends, what));
             state.sweep_at = (state.due.len() * 2).max(SWEEP_MIN);
         }
     }

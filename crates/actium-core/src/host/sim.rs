@@ -310,8 +310,9 @@ impl Simulation {
             }
             let clock = &self.shared.clock;
             match clock.advance_to_next() {
-                // Mixed after the wake-ups it fired, which draw nothing
-                // from the digest: the same digest as mixing before.
+                // Mixed after what it fired: wake-ups draw nothing from the
+                // digest, delayed messages' deliveries mix in first, in
+                // the order they fire, which is the same in every run.
                 Some(by) => self.mix(u64::try_from(by.as_nanos()).unwrap_or(u64::MAX)),
                 None => {
                     return Err(Error::Stalled {

@@ -154,6 +154,10 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_long_deadline_is_timed_coarsely_and_still_counts_a_long_wait() {
+        if !coarse::usable() {
+            // No coarse clock fine enough here: the exact clock times all.
+            return;
+        }
         let clock = Clock::real();
         let watch = Stopwatch::start(&clock, Duration::from_secs(5));
         assert!(matches!(watch, Stopwatch::Coarse(_)));

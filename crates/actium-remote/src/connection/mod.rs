@@ -288,6 +288,9 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
     let max_frame = link.node.config.max_frame;
     let max_decoded = link.node.config.max_decoded;
     let mut recipients = transport::Recipients::default();
+    // Whether a frame over `MOST_ROOM` went through the buffer since it
+    // was last made small.
+    let mut large = false;
     let mut received = 0;
     let reason = 'connection: loop {
         let mut start = 0;
@@ -302,6 +305,7 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
             };
             let bytes = &buffer[start + wire::PREFIX..start + wire::PREFIX + length];
             start += wire::PREFIX + length;
+            large |= length > MOST_ROOM;
             // Bytes of whole frames, as the node's counter promises (a
             // frame that never arrived whole is not counted).
             link.node.traffic.received(wire::PREFIX + length);
@@ -351,14 +355,7 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
         // Actors may exit while this task waits: look them up afresh.
         recipients.forget();
         buffer.advance(start);
-        if buffer.is_empty() && buffer.capacity() > MOST_ROOM {
-            // One big frame does not keep its room for the connection's life.
-            buffer = BytesMut::with_capacity(READ_ROOM);
-        }
-        // Room for the frame begun, but never more than `MOST_ROOM` at a
-        // time: a peer that announces a frame of `max_frame` bytes and sends
-        // none of it holds no more memory than what it sent.
-        buffer.reserve(wanted.clamp(READ_ROOM, MOST_ROOM));
+        make_room(&mut buffer, wanted, &mut large);
         match io.read_buf(&mut buffer).await {
             Ok(0) if buffer.is_empty() => break "the connection was closed".to_owned(),
             Ok(0) => {
@@ -375,6 +372,26 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
         }
     };
     link.end(&reason);
+}
+
+/// Makes room in the reader's buffer for the `wanted` bytes still missing
+/// from the frame begun (see `read_loop`); `large` says a frame over
+/// `MOST_ROOM` went through it since it was last made small.
+fn make_room(buffer: &mut BytesMut, wanted: usize, large: &mut bool) {
+    if *large && buffer.len() <= READ_ROOM {
+        // One big frame does not keep its room for the connection's
+        // life (`capacity` counts only the room after the frames read,
+        // so the allocation's size is not known: a big frame says it).
+        let mut fresh = BytesMut::with_capacity(READ_ROOM);
+        fresh.extend_from_slice(buffer);
+        *buffer = fresh;
+        *large = false;
+    }
+    // Room for the frame begun, but at most `MOST_ROOM` more at a time:
+    // a peer that announces a frame of `max_frame` bytes and sends
+    // little of it holds memory in proportion to what it sent (the
+    // buffer grows by doubling), not to what it announced.
+    buffer.reserve(wanted.clamp(READ_ROOM, MOST_ROOM));
 }
 
 /// What the start of the reader's buffer holds.
