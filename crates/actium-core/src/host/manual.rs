@@ -1,9 +1,10 @@
 //! Virtual time that moves only when the program says: Akka's
 //! `ManualTime`, for testing what actors do over time without waiting.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::hash::BuildHasherDefault;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -80,7 +81,7 @@ struct State {
     /// their entry's sequence number: kept here rather than in their
     /// entries so that a system that ends drops its own at once
     /// ([`ManualClock::drop_sends`]), touching no other entry.
-    sends: BTreeMap<u64, BTreeMap<u64, Message>>,
+    sends: Sends,
 }
 
 impl State {
@@ -103,7 +104,7 @@ impl State {
 
     /// Whether firing `what` could still do anything, given the delayed
     /// messages kept.
-    fn is_live(sends: &BTreeMap<u64, BTreeMap<u64, Message>>, what: &Due) -> bool {
+    fn is_live(sends: &Sends, what: &Due) -> bool {
         match what {
             Due::Send { group, seq } => sends.get(group).is_some_and(|of| of.contains_key(seq)),
             what => what.is_live(),
@@ -129,6 +130,14 @@ enum Due {
 
 /// A delayed message's delivery.
 type Message = Box<dyn FnOnce() + Send>;
+
+/// The delayed messages kept, by system and then by sequence number: hash
+/// maps (a delivery costs O(1)) with a fixed hasher, so that what is
+/// dropped together is dropped in the same order in every run.
+type Sends = HashMap<u64, HashMap<u64, Message, Fixed>, Fixed>;
+
+/// `std`'s hasher with fixed keys, instead of the per-process random ones.
+type Fixed = BuildHasherDefault<std::hash::DefaultHasher>;
 
 impl Due {
     /// Whether firing it could still do anything.
@@ -181,7 +190,7 @@ impl ManualClock {
                     due: DueQueue::new(),
                     batch: Vec::new(),
                     sweep_at: 0,
-                    sends: BTreeMap::new(),
+                    sends: Sends::default(),
                 }),
             }),
         }
