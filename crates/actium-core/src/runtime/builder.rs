@@ -183,11 +183,12 @@ impl SystemBuilder {
             CURRENT.with_borrow_mut(|current| *current = Some(thread_slot.clone()));
             crate::cell::work_for(Some(&thread_slot));
             thread_clock.make_current();
-            crate::host::enable_batching();
         });
         // A worker about to sleep hands its held-back deadlines to the
-        // sweeper, so none waits on a sleeping thread.
-        builder.on_thread_park(crate::host::publish);
+        // sweeper, so none waits on a sleeping thread; only then does it
+        // start holding them back (the blocking pool's threads, which
+        // never park, never do).
+        builder.on_thread_park(crate::host::parking);
         builder.on_thread_stop(|| {
             CURRENT.with_borrow_mut(|current| *current = None);
             crate::cell::work_for(None);

@@ -15,8 +15,10 @@
 //! - registrations still unanswered are **published** to the thread's shared
 //!   queue when the sweeper's tick has moved on since the last publication,
 //!   when a worker thread is about to park, or (through [`publish_if_due`])
-//!   between the messages an actor loop handles. Threads outside Actium's
-//!   runtimes publish at once.
+//!   between the messages an actor loop handles. Only threads that park
+//!   hold registrations back (a worker starts at its first park): threads
+//!   outside Actium's runtimes, and the runtimes' blocking pools, publish
+//!   at once.
 //! - one process-wide **sweeper** thread adopts published registrations,
 //!   gives each a deadline, and completes overdue ones with
 //!   [`Outcome::Expired`](crate::sync::Outcome::Expired), which
@@ -281,8 +283,9 @@ impl Drop for Buffer {
     }
 }
 
-/// Lets this thread hold registrations back until its next publication
-/// (called on Actium's worker threads, which publish when they park).
+/// Lets this thread hold registrations back until its next publication,
+/// as a worker does after its first park ([`parking`]): for the
+/// instruction-count probe, which measures an ask as a worker makes it.
 pub(crate) fn enable_batching() {
     let _exiting = BUFFER.try_with(|buffer| {
         if let Ok(mut buffer) = buffer.try_borrow_mut() {
@@ -291,8 +294,25 @@ pub(crate) fn enable_batching() {
     });
 }
 
-/// Publishes this thread's held-back registrations (a worker about to
-/// park).
+/// A worker about to park: publishes its held-back registrations, and from
+/// now on holds registrations back until it parks again. Only workers
+/// park, so the threads of a runtime's blocking pool, which may block in
+/// an ask by hand (`Handle::block_on`) and never park, publish each
+/// registration at once: held back there, a long deadline would wait for
+/// a publication that never comes, and never fire.
+pub(crate) fn parking() {
+    let _exiting = BUFFER.try_with(|buffer| {
+        if let Ok(mut buffer) = buffer.try_borrow_mut() {
+            buffer.batching = true;
+            if !buffer.pending.is_empty() {
+                buffer.publish(sweeper());
+            }
+        }
+    });
+}
+
+/// Publishes this thread's held-back registrations (a thread about to
+/// block).
 pub(crate) fn publish() {
     let _exiting = BUFFER.try_with(|buffer| {
         if let Ok(mut buffer) = buffer.try_borrow_mut() {
