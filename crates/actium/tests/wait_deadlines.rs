@@ -1,6 +1,8 @@
-//! `Ask::wait` inside a task-mode actor: the deadline of the awaited call
+//! `Ask::wait` inside a task-mode actor, and an ask a `blocking` method
+//! waits for by hand (`Handle::block_on`): the deadline of the awaited call
 //! fires even when it is the first ask of the process, whose registration
-//! the worker thread would otherwise hold back while it sleeps in `wait`.
+//! the worker thread would otherwise hold back while it sleeps in `wait`
+//! or in `block_on`.
 //!
 //! The miss depended on the process being fresh (the sweeper's first tick),
 //! so each case runs many times, each time in a new process: the test
@@ -52,11 +54,26 @@ impl Caller {
     fn blocking(&self) -> Result<u32, Error> {
         self.silent.slow().timeout(INNER).wait()
     }
+
+    /// A blocking method that waits for the inner call with the runtime's
+    /// `block_on`, which knows nothing of Actium's deadlines.
+    #[ask(blocking, timeout = "30s")]
+    fn by_hand(&self) -> Result<u32, Error> {
+        tokio::runtime::Handle::current().block_on(self.silent.slow().timeout(INNER))
+    }
+}
+
+/// How the caller waits for the inner call.
+#[derive(Clone, Copy)]
+enum Wait {
+    Plain,
+    Blocking,
+    ByHand,
 }
 
 /// The inner call's own deadline must be what ends it: `Timeout` naming
 /// `slow` and 300 ms, not the outer call's 30 s deadline.
-fn scenario(blocking: bool) {
+fn scenario(wait: Wait) {
     System::builder()
         .mode(Mode::Tasks)
         .shutdown_grace(Duration::from_millis(50))
@@ -66,10 +83,10 @@ fn scenario(blocking: bool) {
             }
             .spawn();
             let caller = Caller { silent }.spawn();
-            let inner = if blocking {
-                caller.blocking().await?
-            } else {
-                caller.plain().await?
+            let inner = match wait {
+                Wait::Plain => caller.plain().await?,
+                Wait::Blocking => caller.blocking().await?,
+                Wait::ByHand => caller.by_hand().await?,
             };
             match inner {
                 Err(Error::Timeout {
@@ -88,13 +105,19 @@ fn scenario(blocking: bool) {
 #[test]
 #[ignore = "run in fresh processes by the tests below"]
 fn scenario_plain() {
-    scenario(false);
+    scenario(Wait::Plain);
 }
 
 #[test]
 #[ignore = "run in fresh processes by the tests below"]
 fn scenario_blocking() {
-    scenario(true);
+    scenario(Wait::Blocking);
+}
+
+#[test]
+#[ignore = "run in fresh processes by the tests below"]
+fn scenario_by_hand() {
+    scenario(Wait::ByHand);
 }
 
 /// Runs `name` in `RUNS` fresh processes of this test binary.
@@ -112,4 +135,9 @@ fn a_wait_in_a_plain_method_times_out_even_first_in_its_process() {
 #[test]
 fn a_wait_in_a_blocking_method_times_out_even_first_in_its_process() {
     in_fresh_processes("scenario_blocking");
+}
+
+#[test]
+fn an_ask_a_blocking_method_waits_for_by_hand_times_out_even_first_in_its_process() {
+    in_fresh_processes("scenario_by_hand");
 }

@@ -17,8 +17,9 @@
 //!   when a worker thread is about to park, or (through [`publish_if_due`])
 //!   between the messages an actor loop handles. Only threads that park
 //!   hold registrations back (a worker starts at its first park): threads
-//!   outside Actium's runtimes, and the runtimes' blocking pools, publish
-//!   at once.
+//!   outside Actium's runtimes, the runtimes' blocking pools, and a worker
+//!   while it runs a `blocking` method's body ([`unbatched`]) publish at
+//!   once.
 //! - one process-wide **sweeper** thread adopts published registrations,
 //!   gives each a deadline, and completes overdue ones with
 //!   [`Outcome::Expired`](crate::sync::Outcome::Expired), which
@@ -309,6 +310,41 @@ pub(crate) fn parking() {
             }
         }
     });
+}
+
+/// Runs `f` with this thread publishing what it held back and then every
+/// registration at once, as a thread that never parks does: a worker lent
+/// to blocking code (`block_in_place`), which may wait for an answer by
+/// hand (`Handle::block_on`, `futures::executor::block_on`) without
+/// parking in the runtime, so a registration held back there would wait
+/// for it and its deadline would not fire. The thread holds registrations
+/// back again afterwards, as it did before, even if `f` unwinds.
+pub(crate) fn unbatched<R>(f: impl FnOnce() -> R) -> R {
+    let was = BUFFER
+        .try_with(|buffer| {
+            let Ok(mut buffer) = buffer.try_borrow_mut() else {
+                return false;
+            };
+            if !buffer.pending.is_empty() {
+                buffer.publish(sweeper());
+            }
+            std::mem::replace(&mut buffer.batching, false)
+        })
+        .unwrap_or(false);
+    let _restore = Rebatch(was);
+    f()
+}
+
+/// Lets the thread hold registrations back again (if it did) when
+/// [`unbatched`] ends.
+struct Rebatch(bool);
+
+impl Drop for Rebatch {
+    fn drop(&mut self) {
+        if self.0 {
+            enable_batching();
+        }
+    }
 }
 
 /// Publishes this thread's held-back registrations (a thread about to
