@@ -141,3 +141,79 @@ fn a_wait_in_a_blocking_method_times_out_even_first_in_its_process() {
 fn an_ask_a_blocking_method_waits_for_by_hand_times_out_even_first_in_its_process() {
     in_fresh_processes("scenario_by_hand");
 }
+
+/// Answers `slow` only after a long while, one request at a time.
+struct Sluggish;
+
+#[actor]
+impl Sluggish {
+    #[ask(timeout = "30s")]
+    async fn slow(&self) -> u32 {
+        actium::sleep(Duration::from_secs(3)).await;
+        0
+    }
+}
+
+/// A `blocking` method long enough for Tokio to move its worker's core to
+/// another thread, which leaves the method's thread to the blocking pool.
+struct Holder;
+
+#[actor]
+impl Holder {
+    #[ask(blocking, timeout = "30s")]
+    fn hold(&self) -> std::thread::ThreadId {
+        std::thread::sleep(Duration::from_millis(200));
+        std::thread::current().id()
+    }
+}
+
+/// A worker that ran a `blocking` method (and so parked before, and held
+/// deadlines back) goes on as one of the blocking pool's threads; two asks
+/// waited for there by hand within one sweeper tick must both time out,
+/// not the second wait for its answer (before the fix it got `Ok` after
+/// the first request's 3 s and its own).
+#[test]
+fn a_former_worker_in_the_blocking_pool_holds_no_deadline_back() {
+    support::within(Duration::from_secs(60), || {
+        System::builder()
+            .mode(Mode::Tasks)
+            .shutdown_grace(Duration::from_millis(50))
+            .launch(async move {
+                // Let the workers park once, so that they batch.
+                actium::sleep(Duration::from_millis(100)).await;
+                let former = Holder.spawn().hold().await?;
+                let sluggish = Sluggish.spawn();
+                let handle = tokio::runtime::Handle::current();
+                for _ in 0..50 {
+                    let (sluggish, handle) = (sluggish.clone(), handle.clone());
+                    let answers = tokio::task::spawn_blocking(move || {
+                        (std::thread::current().id() == former).then(|| {
+                            handle.block_on(async {
+                                futures_util::future::join(
+                                    sluggish.slow().timeout(INNER),
+                                    sluggish.slow().timeout(INNER),
+                                )
+                                .await
+                            })
+                        })
+                    })
+                    .await
+                    .expect("the blocking closure");
+                    let Some((first, second)) = answers else {
+                        continue;
+                    };
+                    for answer in [first, second] {
+                        assert!(
+                            matches!(answer, Err(Error::Timeout { .. })),
+                            "expected a timeout, got {answer:?}"
+                        );
+                    }
+                    return Ok::<bool, Error>(true);
+                }
+                Ok(false)
+            })
+            .expect("the system ran")
+    })
+    .then_some(())
+    .expect("no blocking closure ran on the former worker's thread in 50 tries");
+}

@@ -300,10 +300,11 @@ fn in_parallel_frame(task: impl Future<Output = Outcome> + Send + 'static) -> Ou
 pub fn block_in_place<R>(body: impl FnOnce() -> R) -> R {
     // The body may block for long: deadlines this worker holds back for
     // the tasks it ran must not wait for it, and the body's own asks,
-    // which it may wait for by hand, are published at once (`unbatched`).
+    // which it may wait for by hand, are published at once.
+    crate::host::stop_batching();
     // Its asks never run their callees' requests here: it may hold a
     // lock one of them takes (see `call::current::waits_plainly`).
-    tokio::task::block_in_place(|| crate::host::unbatched(|| current::blocking_body(body)))
+    tokio::task::block_in_place(|| current::blocking_body(body))
 }
 
 /// What an `#[on_start]` hook may return.

@@ -285,6 +285,10 @@ impl<R: Send + 'static> Ask<R> {
         if let Some(simulation) = host::Simulation::driving() {
             return simulation.block_on(self).and_then(|answer| answer);
         }
+        // This thread may go on as one of the blocking pool's once it
+        // returns (Tokio may move the worker's core away meanwhile): from
+        // now on it holds no deadline back (see `host::stop_batching`).
+        host::stop_batching();
         tokio::task::block_in_place(|| {
             let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
             let mut cx = Context::from_waker(&waker);

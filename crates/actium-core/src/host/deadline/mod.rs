@@ -18,8 +18,8 @@
 //!   between the messages an actor loop handles. Only threads that park
 //!   hold registrations back (a worker starts at its first park): threads
 //!   outside Actium's runtimes, the runtimes' blocking pools, and a worker
-//!   while it runs a `blocking` method's body ([`unbatched`]) publish at
-//!   once.
+//!   from the moment it runs blocking code until it parks again as a
+//!   worker ([`stop_batching`]) publish at once.
 //! - one process-wide **sweeper** thread adopts published registrations,
 //!   gives each a deadline, and completes overdue ones with
 //!   [`Outcome::Expired`](crate::sync::Outcome::Expired), which
@@ -285,7 +285,7 @@ impl Drop for Buffer {
 }
 
 /// Lets this thread hold registrations back until its next publication,
-/// as a worker does after its first park ([`parking`]): for the
+/// as a worker does after it parks ([`parking`]): for the
 /// instruction-count probe, which measures an ask as a worker makes it.
 pub(crate) fn enable_batching() {
     let _exiting = BUFFER.try_with(|buffer| {
@@ -312,39 +312,29 @@ pub(crate) fn parking() {
     });
 }
 
-/// Runs `f` with this thread publishing what it held back and then every
-/// registration at once, as a thread that never parks does: a worker lent
-/// to blocking code (`block_in_place`), which may wait for an answer by
-/// hand (`Handle::block_on`, `futures::executor::block_on`) without
-/// parking in the runtime, so a registration held back there would wait
-/// for it and its deadline would not fire. The thread holds registrations
-/// back again afterwards, as it did before, even if `f` unwinds.
-pub(crate) fn unbatched<R>(f: impl FnOnce() -> R) -> R {
-    let was = BUFFER
-        .try_with(|buffer| {
-            let Ok(mut buffer) = buffer.try_borrow_mut() else {
-                return false;
-            };
+/// This thread publishes what it held back and, until it next parks in
+/// the runtime as a worker ([`parking`]), every registration at once, as a
+/// thread that never parks does: for a worker lent to blocking code
+/// (`block_in_place`: a `blocking` method's body, `Ask::wait`), which may
+/// wait for an answer by hand (`Handle::block_on`,
+/// `futures::executor::block_on`) without parking in the runtime, so that
+/// a registration held back there would wait for it, and its deadline
+/// would not fire.
+///
+/// Not undone when the blocking code returns: Tokio may have moved the
+/// worker's core to another thread meanwhile, and this thread then goes on
+/// as one of the blocking pool's, which never parks as a worker. A thread
+/// that is still a worker holds registrations back again from its next
+/// park.
+pub(crate) fn stop_batching() {
+    let _exiting = BUFFER.try_with(|buffer| {
+        if let Ok(mut buffer) = buffer.try_borrow_mut() {
+            buffer.batching = false;
             if !buffer.pending.is_empty() {
                 buffer.publish(sweeper());
             }
-            std::mem::replace(&mut buffer.batching, false)
-        })
-        .unwrap_or(false);
-    let _restore = Rebatch(was);
-    f()
-}
-
-/// Lets the thread hold registrations back again (if it did) when
-/// [`unbatched`] ends.
-struct Rebatch(bool);
-
-impl Drop for Rebatch {
-    fn drop(&mut self) {
-        if self.0 {
-            enable_batching();
         }
-    }
+    });
 }
 
 /// Publishes this thread's held-back registrations (a thread about to
