@@ -296,10 +296,11 @@ impl<R: Send + 'static> Ask<R> {
                 if let Poll::Ready(answer) = self.poll_answer(&mut cx) {
                     return answer;
                 }
-                // This thread sleeps outside the runtime's park hook: hand
-                // the sweeper what it holds back (this ask's deadline among
-                // them, and those of tasks that ran here before), or no
-                // deadline held here fires until the thread returns.
+                // This thread sleeps outside the runtime's park hook. It
+                // holds nothing back since `stop_batching` above, unless
+                // that found the thread's buffer in use (a drop inside the
+                // deadline code that waits): then hand the sweeper what it
+                // holds, or no deadline held here fires until it returns.
                 host::publish();
                 std::thread::park();
             }

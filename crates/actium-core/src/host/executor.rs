@@ -162,6 +162,14 @@ impl Executor {
                 });
             }
         };
+        // A thread of the blocking pool may be a former worker still set
+        // to hold deadlines back (user code in a plain method that called
+        // `tokio::task::block_in_place` itself): `work` may wait for an ask
+        // by hand there, so it holds none back.
+        let work = move || {
+            super::stop_batching();
+            work()
+        };
         match runtime.spawn_blocking(work).await {
             Ok(value) => Ok(value),
             Err(error) if error.is_panic() => Err(Error::BlockingPanicked {

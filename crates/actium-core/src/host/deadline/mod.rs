@@ -17,9 +17,10 @@
 //!   when a worker thread is about to park, or (through [`publish_if_due`])
 //!   between the messages an actor loop handles. Only threads that park
 //!   hold registrations back (a worker starts at its first park): threads
-//!   outside Actium's runtimes, the runtimes' blocking pools, and a worker
-//!   from the moment it runs blocking code until it parks again as a
-//!   worker ([`stop_batching`]) publish at once.
+//!   outside Actium's runtimes, the runtimes' blocking pools (work given
+//!   to them by `actium::blocking`), and a worker from the moment it runs
+//!   a `blocking` method or `Ask::wait` until it parks again as a worker
+//!   ([`stop_batching`]) publish at once.
 //! - one process-wide **sweeper** thread adopts published registrations,
 //!   gives each a deadline, and completes overdue ones with
 //!   [`Outcome::Expired`](crate::sync::Outcome::Expired), which
@@ -321,11 +322,14 @@ pub(crate) fn parking() {
 /// a registration held back there would wait for it, and its deadline
 /// would not fire.
 ///
+/// Also called at the start of blocking work on the pool
+/// (`Executor::spawn_blocking`), whose thread may be such a former worker.
+///
 /// Not undone when the blocking code returns: Tokio may have moved the
 /// worker's core to another thread meanwhile, and this thread then goes on
-/// as one of the blocking pool's, which never parks as a worker. A thread
-/// that is still a worker holds registrations back again from its next
-/// park.
+/// as one of the blocking pool's, which does not park as a worker until a
+/// later `block_in_place` gives it a core again. A thread that is (again)
+/// a worker holds registrations back from its next park.
 pub(crate) fn stop_batching() {
     let _exiting = BUFFER.try_with(|buffer| {
         if let Ok(mut buffer) = buffer.try_borrow_mut() {
