@@ -289,9 +289,21 @@ impl Drop for Buffer {
 /// as a worker does after it parks ([`parking`]): for the
 /// instruction-count probe, which measures an ask as a worker makes it.
 pub(crate) fn enable_batching() {
+    update(false, Some(true));
+}
+
+/// On this thread's buffer, unless it is in use or gone (the thread is
+/// exiting): publishes what it holds back if `publish`, and sets whether
+/// it holds registrations back from now on if `batching` says.
+fn update(publish: bool, batching: Option<bool>) {
     let _exiting = BUFFER.try_with(|buffer| {
         if let Ok(mut buffer) = buffer.try_borrow_mut() {
-            buffer.batching = true;
+            if let Some(batching) = batching {
+                buffer.batching = batching;
+            }
+            if publish && !buffer.pending.is_empty() {
+                buffer.publish(sweeper());
+            }
         }
     });
 }
@@ -303,14 +315,7 @@ pub(crate) fn enable_batching() {
 /// registration at once: held back there, a long deadline would wait for
 /// a publication that never comes, and never fire.
 pub(crate) fn parking() {
-    let _exiting = BUFFER.try_with(|buffer| {
-        if let Ok(mut buffer) = buffer.try_borrow_mut() {
-            buffer.batching = true;
-            if !buffer.pending.is_empty() {
-                buffer.publish(sweeper());
-            }
-        }
-    });
+    update(true, Some(true));
 }
 
 /// This thread publishes what it held back and, until it next parks in
@@ -331,26 +336,13 @@ pub(crate) fn parking() {
 /// later `block_in_place` gives it a core again. A thread that is (again)
 /// a worker holds registrations back from its next park.
 pub(crate) fn stop_batching() {
-    let _exiting = BUFFER.try_with(|buffer| {
-        if let Ok(mut buffer) = buffer.try_borrow_mut() {
-            buffer.batching = false;
-            if !buffer.pending.is_empty() {
-                buffer.publish(sweeper());
-            }
-        }
-    });
+    update(true, Some(false));
 }
 
 /// Publishes this thread's held-back registrations (a thread about to
 /// block).
 pub(crate) fn publish() {
-    let _exiting = BUFFER.try_with(|buffer| {
-        if let Ok(mut buffer) = buffer.try_borrow_mut() {
-            if !buffer.pending.is_empty() {
-                buffer.publish(sweeper());
-            }
-        }
-    });
+    update(true, None);
 }
 
 /// Publishes this thread's held-back registrations if the sweeper has
