@@ -25,7 +25,9 @@ mod stopwatch;
 
 pub use clock::{Clock, Elapsed, Interval, Sleep, Timeout};
 pub(crate) use clock::{ClockGuard, expire_after, thread_clock};
-pub(crate) use deadline::{enable_batching, parking, publish, publish_if_due, stop_batching};
+#[cfg(feature = "bench-probe")]
+pub(crate) use deadline::enable_batching;
+pub(crate) use deadline::{parking, publish, publish_if_due, stop_batching};
 pub(crate) use executor::Executor;
 pub use executor::TaskHandle;
 pub use manual::ManualClock;

@@ -288,6 +288,7 @@ impl Drop for Buffer {
 /// Lets this thread hold registrations back until its next publication,
 /// as a worker does after it parks ([`parking`]): for the
 /// instruction-count probe, which measures an ask as a worker makes it.
+#[cfg(feature = "bench-probe")]
 pub(crate) fn enable_batching() {
     update(false, Some(true));
 }
