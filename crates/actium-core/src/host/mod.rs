@@ -9,9 +9,10 @@
 //! timers plus the process-wide deadline sweeper (`deadline/`, its own
 //! thread, so that an ask costs no timer-wheel entry), the executor a
 //! Tokio runtime and OS threads (`stopwatch.rs` times a request a caller
-//! runs for an idle callee, coarsely against a long deadline). A [`ManualClock`] replaces the time
-//! source with one that stands still until the program moves it on, as
-//! Akka's `ManualTime` does; a deterministic simulation replaces both.
+//! runs for an idle callee, coarsely against a long deadline). A
+//! [`ManualClock`] replaces the time source with one that stands still
+//! until the program moves it on, as Akka's `ManualTime` does; a
+//! deterministic simulation replaces both.
 //!
 //! *May use:* `base`, `sync`.
 

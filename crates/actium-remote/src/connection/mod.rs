@@ -274,8 +274,8 @@ const MOST_ROOM: usize = 1024 * 1024;
 /// The reader: reads whatever has arrived into one buffer and acts on
 /// every whole frame in it, in order, decoding each where it lies (no
 /// frame is split off the buffer; only an unfinished one moves, when
-/// room is made). Calls in one read to the
-/// same actor look it up once (`Recipients`).
+/// room is made). Calls in one read to the same actor look it up once
+/// (`Recipients`).
 async fn read_loop(link: Arc<Link>, reader: Reader) {
     // The handshake's reader may hold the first frames already. Its
     // buffer starts at a frame's length prefix only because the handshake
