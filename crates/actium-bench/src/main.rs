@@ -47,6 +47,11 @@ struct Args {
     /// savina.svg into this directory.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Worker threads of every Tokio runtime and Actium system (default:
+    /// one per core; actix runs on its one arbiter thread whatever this
+    /// says): with 1, the multi-threaded systems run as actix does.
+    #[arg(long, global = true)]
+    workers: Option<usize>,
     #[command(subcommand)]
     command: Option<Internal>,
 }
@@ -87,6 +92,9 @@ enum Internal {
 
 fn main() {
     let args = Args::parse();
+    if let Some(workers) = args.workers {
+        workload::set_workers(workers);
+    }
     if let Some(command) = args.command {
         return internal(command);
     }
@@ -120,6 +128,7 @@ fn main() {
         for &system in &selected {
             let n = workload.size(args.quick, system.is_threaded());
             let mut measurements: Vec<Measurement> = Vec::new();
+            savina::take_attempts();
             for _ in 0..runs {
                 // `None`: the system cannot express the workload, or the
                 // run was discarded (said on standard error); try the rest.
@@ -127,6 +136,7 @@ fn main() {
                     measurements.push(measurement);
                 }
             }
+            note_attempts(workload, system, &measurements);
             if measurements.is_empty() {
                 println!("bench {workload} {} skip", system.name());
                 continue;
@@ -176,6 +186,22 @@ fn main() {
     }
 }
 
+/// For the philosophers: how many times, on average over the runs, a
+/// philosopher asked for its forks per meal eaten (on standard error, as
+/// the verdicts): a system whose philosophers ask again more often spends
+/// more messages on each meal.
+fn note_attempts(workload: Workload, system: System, measurements: &[Measurement]) {
+    let attempts = savina::take_attempts();
+    let meals: u64 = measurements.iter().map(|m| m.ops).sum();
+    if workload == Workload::Savina(savina::Savina::Philosophers) && meals > 0 {
+        eprintln!(
+            "note {workload} {} attempts_per_meal={:.2}",
+            system.name(),
+            attempts as f64 / meals as f64
+        );
+    }
+}
+
 /// Runs a helper process's entry point (or `scale`).
 fn internal(command: Internal) {
     match command {
@@ -205,6 +231,7 @@ fn run(system: System, workload: Workload, n: u64) -> Option<Measurement> {
     let exe = std::env::current_exe().ok()?;
     let output = Command::new(exe)
         .args(["measure", system.name(), workload.name(), &n.to_string()])
+        .args(workload::worker_args())
         .output()
         .ok()?;
     if !output.status.success() {

@@ -1,6 +1,7 @@
 //! The workloads of `shared/BENCH.md`, and how big each run is.
 
 use std::fmt;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::savina::Savina;
@@ -162,13 +163,42 @@ pub fn rss_per_actor(before: u64, actors: u64) -> u64 {
     rss_bytes().saturating_sub(before) / actors.max(1)
 }
 
-/// A multi-threaded Tokio runtime with one worker per core, for peers that
-/// run on Tokio.
+/// The worker threads of every Tokio runtime and Actium system the
+/// benchmark starts (`--workers`), or `None` for one per core.
+static WORKERS: OnceLock<usize> = OnceLock::new();
+
+/// Sets [`workers`] once, at start-up.
+pub fn set_workers(workers: usize) {
+    let _ = WORKERS.set(workers.max(1));
+}
+
+/// The worker threads set by `--workers`, if any.
+pub fn workers() -> Option<usize> {
+    WORKERS.get().copied()
+}
+
+/// The arguments that pass `--workers` on to a helper process.
+pub fn worker_args() -> Vec<String> {
+    workers().map_or_else(Vec::new, |w| vec!["--workers".to_owned(), w.to_string()])
+}
+
+/// An Actium system in `mode`, with the workers of `--workers`.
+pub fn actium_system(mode: actium::Mode) -> actium::SystemBuilder {
+    let builder = actium::System::builder().mode(mode);
+    match workers() {
+        Some(workers) => builder.workers(workers),
+        None => builder,
+    }
+}
+
+/// A multi-threaded Tokio runtime with one worker per core (or those of
+/// `--workers`), for peers that run on Tokio.
 pub fn tokio_runtime() -> tokio::runtime::Runtime {
-    match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = workers() {
+        builder.worker_threads(workers);
+    }
+    match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => panic!("cannot start a Tokio runtime: {error}"),
     }

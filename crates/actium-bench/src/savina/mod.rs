@@ -11,6 +11,7 @@
 //! choices and the expected results.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ::actium::Mode;
 
@@ -153,6 +154,55 @@ pub const OPENING_BALANCE: i64 = 1_000_000;
 pub fn table_shape(n: u64) -> (usize, u64) {
     let philosophers = 20.min(n.max(2) as usize);
     (philosophers, (n / philosophers as u64).max(1))
+}
+
+/// The arbitrator's forks at the philosophers' table, the same for every
+/// system. Each request for a seat's forks counts as an attempt, so that
+/// the benchmark can say how often philosophers had to ask again: the time
+/// per meal depends on it as much as on the cost of a message.
+pub struct Forks {
+    taken: Vec<bool>,
+}
+
+/// Attempts made since [`take_attempts`] last looked: systems run one at a
+/// time in a benchmark process, so the count is one system's.
+static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
+
+impl Forks {
+    pub fn new(seats: usize) -> Self {
+        Forks {
+            taken: vec![false; seats],
+        }
+    }
+
+    /// Hands seat `seat` both its forks if both are free.
+    pub fn take(&mut self, seat: usize) -> bool {
+        ATTEMPTS.fetch_add(1, Ordering::Relaxed);
+        let right = (seat + 1) % self.taken.len();
+        if self.taken[seat] || self.taken[right] {
+            return false;
+        }
+        self.taken[seat] = true;
+        self.taken[right] = true;
+        true
+    }
+
+    /// Seat `seat` puts both its forks back.
+    pub fn put_back(&mut self, seat: usize) {
+        let right = (seat + 1) % self.taken.len();
+        self.taken[seat] = false;
+        self.taken[right] = false;
+    }
+
+    pub fn all_free(&self) -> bool {
+        self.taken.iter().all(|taken| !taken)
+    }
+}
+
+/// The attempts to take forks made since the last call, and starts
+/// counting afresh.
+pub fn take_attempts() -> u64 {
+    ATTEMPTS.swap(0, Ordering::Relaxed)
 }
 
 /// The little computation each fork-join message does (Savina's

@@ -9,8 +9,9 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::oneshot;
 
 use super::{
-    Colour, OPENING_BALANCE, Rng, Savina, bank_accounts, big_shape, chameneos_count, compute,
-    dict_expected, dict_request, dict_shape, fjthrput_shape, ring_size, table_shape, transfer,
+    Colour, Forks, OPENING_BALANCE, Rng, Savina, bank_accounts, big_shape, chameneos_count,
+    compute, dict_expected, dict_request, dict_shape, fjthrput_shape, ring_size, table_shape,
+    transfer,
 };
 use crate::workload::{Measurement, check, gather, tokio_runtime};
 
@@ -443,24 +444,14 @@ enum ArbitratorMsg {
 
 async fn philosophers(n: u64) -> Measurement {
     let (seats, meals) = table_shape(n);
-    let mut forks = vec![false; seats];
+    let mut forks = Forks::new(seats);
     let arbitrator = actor(move |msg| match msg {
         ArbitratorMsg::Hungry(seat, reply) => {
-            let right = (seat + 1) % forks.len();
-            let free = !forks[seat] && !forks[right];
-            if free {
-                forks[seat] = true;
-                forks[right] = true;
-            }
-            let _ = reply.send(free);
+            let _ = reply.send(forks.take(seat));
         }
-        ArbitratorMsg::Done(seat) => {
-            let right = (seat + 1) % forks.len();
-            forks[seat] = false;
-            forks[right] = false;
-        }
+        ArbitratorMsg::Done(seat) => forks.put_back(seat),
         ArbitratorMsg::AllFree(reply) => {
-            let _ = reply.send(forks.iter().all(|taken| !taken));
+            let _ = reply.send(forks.all_free());
         }
     });
     let start = Instant::now();

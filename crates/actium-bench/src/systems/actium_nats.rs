@@ -19,7 +19,7 @@ const BACKOFF: Duration = Duration::from_micros(200);
 /// The serving side: a node with `target` registered; its line is the
 /// target's URL.
 pub fn serve(url: String, ready: Ready, stop: oneshot::Receiver<()>) {
-    let served = actium::launch(Mode::Tasks, async move {
+    let served = crate::workload::actium_system(Mode::Tasks).launch(async move {
         let node = NatsNode::builder()
             .server(url)
             .cluster(CLUSTER)
@@ -52,7 +52,7 @@ pub fn run(workload: Workload, n: u64, mode: Mode) -> Option<Measurement> {
     let server = local_server(workload)?;
     let peer = Peer::start("serve-nats", serve, &server.url());
     let (url, target_url) = (server.url(), peer.line.clone());
-    let measured = actium::launch(mode, async move {
+    let measured = crate::workload::actium_system(mode).launch(async move {
         let node = NatsNode::builder()
             .server(url)
             .cluster(CLUSTER)

@@ -38,7 +38,7 @@ impl Target {
 
 /// The server process: prints its port, then serves until killed.
 pub fn serve() {
-    let served = actium::launch(Mode::Tasks, async {
+    let served = crate::workload::actium_system(Mode::Tasks).launch(async {
         let node = Node::builder().cookie(COOKIE).start().await?;
         node.register("target", &Target::default().spawn())?;
         println!("{}", node.address().port());
@@ -52,7 +52,7 @@ pub fn serve() {
 
 pub fn run(workload: Workload, n: u64, mode: Mode) -> Option<Measurement> {
     let (mut server, port) = start_server("serve-actium");
-    let measured = actium::launch(mode, async move {
+    let measured = crate::workload::actium_system(mode).launch(async move {
         let node = Node::builder().cookie(COOKIE).start().await?;
         let target = node
             .lookup::<Target>(&format!("tcp://127.0.0.1:{port}/target"))

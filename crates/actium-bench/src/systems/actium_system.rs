@@ -115,10 +115,8 @@ pub fn run(workload: Workload, n: u64, mode: Mode) -> Option<Measurement> {
     if matches!(workload, Workload::NatsAsk | Workload::NatsTell) {
         return super::actium_nats::run(workload, n, mode);
     }
-    let measured = actium::launch(
-        mode,
-        async move { Caller.spawn().measure(workload, n).await? },
-    );
+    let measured = crate::workload::actium_system(mode)
+        .launch(async move { Caller.spawn().measure(workload, n).await? });
     match measured {
         Ok(measurement) => Some(measurement),
         Err(error) => panic!("actium failed on {workload}: {error}"),

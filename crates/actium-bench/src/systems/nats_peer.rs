@@ -59,6 +59,7 @@ impl Peer {
         };
         let mut child = match Command::new(exe)
             .args([subcommand, url])
+            .args(crate::workload::worker_args())
             .stdout(Stdio::piped())
             .spawn()
         {

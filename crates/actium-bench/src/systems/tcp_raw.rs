@@ -71,6 +71,7 @@ pub fn start_server(subcommand: &str) -> (Child, u16) {
     };
     let mut child = match Command::new(exe)
         .arg(subcommand)
+        .args(crate::workload::worker_args())
         .stdout(Stdio::piped())
         .spawn()
     {

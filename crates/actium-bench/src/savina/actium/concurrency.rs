@@ -7,8 +7,8 @@ use std::time::Instant;
 use actium::prelude::*;
 
 use crate::savina::{
-    OPENING_BALANCE, Rng, bank_accounts, dict_expected, dict_request, dict_shape, table_shape,
-    transfer,
+    Forks, OPENING_BALANCE, Rng, bank_accounts, dict_expected, dict_request, dict_shape,
+    table_shape, transfer,
 };
 use crate::workload::{Measurement, check, gather};
 
@@ -168,7 +168,7 @@ pub(super) async fn banking(n: u64) -> Result<Measurement, Error> {
 }
 
 pub struct Arbitrator {
-    forks: Vec<bool>,
+    forks: Forks,
 }
 
 #[actor]
@@ -176,25 +176,17 @@ impl Arbitrator {
     /// Hands seat `seat` both its forks if both are free.
     #[ask]
     pub fn hungry(&mut self, seat: usize) -> bool {
-        let right = (seat + 1) % self.forks.len();
-        if self.forks[seat] || self.forks[right] {
-            return false;
-        }
-        self.forks[seat] = true;
-        self.forks[right] = true;
-        true
+        self.forks.take(seat)
     }
 
     #[tell]
     pub fn done(&mut self, seat: usize) {
-        let right = (seat + 1) % self.forks.len();
-        self.forks[seat] = false;
-        self.forks[right] = false;
+        self.forks.put_back(seat);
     }
 
     #[ask]
     pub fn all_free(&self) -> bool {
-        self.forks.iter().all(|taken| !taken)
+        self.forks.all_free()
     }
 }
 
@@ -222,7 +214,7 @@ impl Philosopher {
 pub(super) async fn philosophers(n: u64) -> Result<Measurement, Error> {
     let (seats, meals) = table_shape(n);
     let arbitrator = Arbitrator {
-        forks: vec![false; seats],
+        forks: Forks::new(seats),
     }
     .spawn();
     let table: Vec<ActorRef<Philosopher>> = (0..seats)

@@ -17,7 +17,7 @@ use concurrency::{banking, concurrent_dictionary, philosophers};
 use micro::{big, chameneos, count, fj_create, fj_throughput, pingpong, thread_ring};
 
 pub fn run(program: Savina, n: u64, mode: Mode) -> Option<Measurement> {
-    let measured = actium::launch(mode, async move {
+    let measured = crate::workload::actium_system(mode).launch(async move {
         // The driver is a task of the system, as a real program's actors are.
         let driver = tokio::spawn(measure(program, n));
         match driver.await {

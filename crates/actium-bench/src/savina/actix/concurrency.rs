@@ -7,8 +7,8 @@ use std::time::Instant;
 use actix::prelude::*;
 
 use crate::savina::{
-    OPENING_BALANCE, Rng, bank_accounts, dict_expected, dict_request, dict_shape, table_shape,
-    transfer,
+    Forks, OPENING_BALANCE, Rng, bank_accounts, dict_expected, dict_request, dict_shape,
+    table_shape, transfer,
 };
 use crate::workload::{Measurement, check, gather};
 
@@ -234,7 +234,7 @@ pub(super) async fn banking(n: u64) -> Measurement {
 }
 
 struct Arbitrator {
-    forks: Vec<bool>,
+    forks: Forks,
 }
 
 impl Actor for Arbitrator {
@@ -258,13 +258,7 @@ impl Handler<Hungry> for Arbitrator {
 
     /// Hands seat `seat` both its forks if both are free.
     fn handle(&mut self, Hungry(seat): Hungry, _: &mut Context<Self>) -> bool {
-        let right = (seat + 1) % self.forks.len();
-        if self.forks[seat] || self.forks[right] {
-            return false;
-        }
-        self.forks[seat] = true;
-        self.forks[right] = true;
-        true
+        self.forks.take(seat)
     }
 }
 
@@ -272,9 +266,7 @@ impl Handler<Done> for Arbitrator {
     type Result = ();
 
     fn handle(&mut self, Done(seat): Done, _: &mut Context<Self>) {
-        let right = (seat + 1) % self.forks.len();
-        self.forks[seat] = false;
-        self.forks[right] = false;
+        self.forks.put_back(seat);
     }
 }
 
@@ -282,7 +274,7 @@ impl Handler<AllFree> for Arbitrator {
     type Result = bool;
 
     fn handle(&mut self, _: AllFree, _: &mut Context<Self>) -> bool {
-        self.forks.iter().all(|taken| !taken)
+        self.forks.all_free()
     }
 }
 
@@ -325,7 +317,7 @@ impl Handler<Dine> for Philosopher {
 pub(super) async fn philosophers(n: u64) -> Measurement {
     let (seats, meals) = table_shape(n);
     let arbitrator = Arbitrator {
-        forks: vec![false; seats],
+        forks: Forks::new(seats),
     }
     .start();
     let table: Vec<Addr<Philosopher>> = (0..seats)

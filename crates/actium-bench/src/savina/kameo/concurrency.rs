@@ -11,8 +11,8 @@ use kameo::reply::DelegatedReply;
 
 use super::spawn;
 use crate::savina::{
-    OPENING_BALANCE, Rng, bank_accounts, dict_expected, dict_request, dict_shape, table_shape,
-    transfer,
+    Forks, OPENING_BALANCE, Rng, bank_accounts, dict_expected, dict_request, dict_shape,
+    table_shape, transfer,
 };
 use crate::workload::{Measurement, check, gather};
 
@@ -201,7 +201,7 @@ pub(super) async fn banking(n: u64) -> Measurement {
 
 #[derive(Actor)]
 struct Arbitrator {
-    forks: Vec<bool>,
+    forks: Forks,
 }
 
 struct Hungry(usize);
@@ -213,13 +213,7 @@ impl Message<Hungry> for Arbitrator {
 
     /// Hands seat `seat` both its forks if both are free.
     async fn handle(&mut self, Hungry(seat): Hungry, _: &mut Context<Self, bool>) -> bool {
-        let right = (seat + 1) % self.forks.len();
-        if self.forks[seat] || self.forks[right] {
-            return false;
-        }
-        self.forks[seat] = true;
-        self.forks[right] = true;
-        true
+        self.forks.take(seat)
     }
 }
 
@@ -227,9 +221,7 @@ impl Message<Done> for Arbitrator {
     type Reply = ();
 
     async fn handle(&mut self, Done(seat): Done, _: &mut Context<Self, ()>) {
-        let right = (seat + 1) % self.forks.len();
-        self.forks[seat] = false;
-        self.forks[right] = false;
+        self.forks.put_back(seat);
     }
 }
 
@@ -237,7 +229,7 @@ impl Message<AllFree> for Arbitrator {
     type Reply = bool;
 
     async fn handle(&mut self, _: AllFree, _: &mut Context<Self, bool>) -> bool {
-        self.forks.iter().all(|taken| !taken)
+        self.forks.all_free()
     }
 }
 
@@ -272,7 +264,7 @@ impl Message<Dine> for Philosopher {
 pub(super) async fn philosophers(n: u64) -> Measurement {
     let (seats, meals) = table_shape(n);
     let arbitrator = spawn(Arbitrator {
-        forks: vec![false; seats],
+        forks: Forks::new(seats),
     });
     let table: Vec<ActorRef<Philosopher>> = (0..seats)
         .map(|seat| {

@@ -8,8 +8,8 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use super::{ask, spawn};
 use crate::savina::{
-    OPENING_BALANCE, Rng, bank_accounts, dict_expected, dict_request, dict_shape, table_shape,
-    transfer,
+    Forks, OPENING_BALANCE, Rng, bank_accounts, dict_expected, dict_request, dict_shape,
+    table_shape, transfer,
 };
 use crate::workload::{Measurement, check, gather};
 
@@ -225,40 +225,30 @@ enum ArbitratorMsg {
 
 impl Actor for Arbitrator {
     type Msg = ArbitratorMsg;
-    type State = Vec<bool>;
+    type State = Forks;
     type Arguments = usize;
 
     async fn pre_start(
         &self,
         _: ActorRef<ArbitratorMsg>,
         seats: usize,
-    ) -> Result<Vec<bool>, ActorProcessingErr> {
-        Ok(vec![false; seats])
+    ) -> Result<Forks, ActorProcessingErr> {
+        Ok(Forks::new(seats))
     }
 
     async fn handle(
         &self,
         _: ActorRef<ArbitratorMsg>,
         msg: ArbitratorMsg,
-        forks: &mut Vec<bool>,
+        forks: &mut Forks,
     ) -> Handled {
         match msg {
             ArbitratorMsg::Hungry(seat, reply) => {
-                let right = (seat + 1) % forks.len();
-                let free = !forks[seat] && !forks[right];
-                if free {
-                    forks[seat] = true;
-                    forks[right] = true;
-                }
-                let _ = reply.send(free);
+                let _ = reply.send(forks.take(seat));
             }
-            ArbitratorMsg::Done(seat) => {
-                let right = (seat + 1) % forks.len();
-                forks[seat] = false;
-                forks[right] = false;
-            }
+            ArbitratorMsg::Done(seat) => forks.put_back(seat),
             ArbitratorMsg::AllFree(reply) => {
-                let _ = reply.send(forks.iter().all(|taken| !taken));
+                let _ = reply.send(forks.all_free());
             }
         }
         Ok(())
