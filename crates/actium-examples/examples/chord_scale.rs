@@ -65,6 +65,14 @@ struct Cli {
     teardown: bool,
 }
 
+/// mimalloc rather than glibc's allocator: the simulation allocates and
+/// frees small blocks at every message, over a heap of a gigabyte at
+/// 100,000 nodes, where glibc's allocator made the run 1.28 times as long
+/// (`docs/BENCHMARKS.md`). `--no-default-features` measures without it.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let period = Duration::from_secs(cli.period_s);
