@@ -49,7 +49,8 @@ struct Args {
     report: Option<PathBuf>,
     /// Worker threads of every Tokio runtime and Actium system (default:
     /// one per core; actix runs on its one arbiter thread whatever this
-    /// says): with 1, the multi-threaded systems run as actix does.
+    /// says, and Actium's threads mode one thread per actor): with 1, the
+    /// task-based systems run on one thread, as actix does.
     #[arg(long, global = true)]
     workers: Option<usize>,
     #[command(subcommand)]
@@ -128,15 +129,17 @@ fn main() {
         for &system in &selected {
             let n = workload.size(args.quick, system.is_threaded());
             let mut measurements: Vec<Measurement> = Vec::new();
-            savina::take_attempts();
+            let mut attempts = 0;
             for _ in 0..runs {
+                savina::take_attempts();
                 // `None`: the system cannot express the workload, or the
                 // run was discarded (said on standard error); try the rest.
                 if let Some(measurement) = run(system, workload, n) {
                     measurements.push(measurement);
+                    attempts += savina::take_attempts();
                 }
             }
-            note_attempts(workload, system, &measurements);
+            note_attempts(workload, system, attempts, &measurements);
             if measurements.is_empty() {
                 println!("bench {workload} {} skip", system.name());
                 continue;
@@ -186,12 +189,11 @@ fn main() {
     }
 }
 
-/// For the philosophers: how many times, on average over the runs, a
-/// philosopher asked for its forks per meal eaten (on standard error, as
+/// For the philosophers: how many times, on average over the kept runs,
+/// a philosopher asked for its forks per meal eaten (on standard error, as
 /// the verdicts): a system whose philosophers ask again more often spends
 /// more messages on each meal.
-fn note_attempts(workload: Workload, system: System, measurements: &[Measurement]) {
-    let attempts = savina::take_attempts();
+fn note_attempts(workload: Workload, system: System, attempts: u64, measurements: &[Measurement]) {
     let meals: u64 = measurements.iter().map(|m| m.ops).sum();
     if workload == Workload::Savina(savina::Savina::Philosophers) && meals > 0 {
         eprintln!(

@@ -23,7 +23,7 @@ use actium::remote::Node;
 
 use crate::systems::actium_remote::Target;
 use crate::systems::nats_peer::{CLUSTER, local_server};
-use crate::workload::{Workload, rss_bytes};
+use crate::workload::{Workload, actium_system, rss_bytes};
 
 const COOKIE: &str = "actium-bench-scale";
 
@@ -37,6 +37,7 @@ pub fn main(nodes: usize) {
     for transport in ["systems", "nats", "tcp"] {
         let output = Command::new(&exe)
             .args(["scale-one", transport, &nodes.to_string()])
+            .args(crate::workload::worker_args())
             .output();
         match output {
             Ok(output) if output.status.success() => {
@@ -76,7 +77,7 @@ pub fn one(transport: &str, nodes: usize) {
 pub fn measure(transport: &str, nodes: usize) -> Result<Option<Scale>, Error> {
     let before = rss_bytes();
     let systems = (0..nodes)
-        .map(|_| System::builder().start())
+        .map(|_| actium_system(Mode::Tasks).start())
         .collect::<Result<Vec<_>, _>>()?;
     let settle = || std::thread::sleep(Duration::from_secs(1));
     let per_node = || rss_bytes().saturating_sub(before) / nodes.max(1) as u64;
