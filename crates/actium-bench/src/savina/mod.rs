@@ -169,6 +169,7 @@ pub struct Forks {
 static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
 
 impl Forks {
+    /// A table of `seats` seats, every fork free.
     pub fn new(seats: usize) -> Self {
         Forks {
             taken: vec![false; seats],
@@ -194,6 +195,7 @@ impl Forks {
         self.taken[right] = false;
     }
 
+    /// Whether every fork is back on the table.
     pub fn all_free(&self) -> bool {
         self.taken.iter().all(|taken| !taken)
     }
