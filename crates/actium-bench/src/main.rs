@@ -18,7 +18,6 @@ mod systems;
 mod workload;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use clap::{Parser, Subcommand};
 
@@ -230,12 +229,10 @@ fn run(system: System, workload: Workload, n: u64) -> Option<Measurement> {
     if workload != Workload::Spawn {
         return system.run(workload, n);
     }
-    let exe = std::env::current_exe().ok()?;
-    let output = Command::new(exe)
-        .args(["measure", system.name(), workload.name(), &n.to_string()])
-        .args(workload::worker_args())
-        .output()
-        .ok()?;
+    let output =
+        workload::helper_process(&["measure", system.name(), workload.name(), &n.to_string()])
+            .and_then(|mut command| command.output())
+            .ok()?;
     if !output.status.success() {
         panic!(
             "{} failed on {workload}: {}",

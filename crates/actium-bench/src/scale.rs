@@ -14,7 +14,6 @@
 //! `systems` line is the same number of bare systems, so that the
 //! transport's own share is the difference.
 
-use std::process::Command;
 use std::time::Duration;
 
 use actium::nats::NatsNode;
@@ -23,22 +22,16 @@ use actium::remote::Node;
 
 use crate::systems::actium_remote::Target;
 use crate::systems::nats_peer::{CLUSTER, local_server};
-use crate::workload::{Workload, actium_system, rss_bytes};
+use crate::workload::{Workload, actium_system, helper_process, rss_bytes};
 
 const COOKIE: &str = "actium-bench-scale";
 
 /// Runs `scale-one` for each transport in a fresh process and passes its
 /// line on.
 pub fn main(nodes: usize) {
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(error) => panic!("cannot find the benchmark binary: {error}"),
-    };
     for transport in ["systems", "nats", "tcp"] {
-        let output = Command::new(&exe)
-            .args(["scale-one", transport, &nodes.to_string()])
-            .args(crate::workload::worker_args())
-            .output();
+        let output = helper_process(&["scale-one", transport, &nodes.to_string()])
+            .and_then(|mut command| command.output());
         match output {
             Ok(output) if output.status.success() => {
                 print!("{}", String::from_utf8_lossy(&output.stdout));

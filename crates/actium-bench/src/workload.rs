@@ -1,6 +1,8 @@
 //! The workloads of `shared/BENCH.md`, and how big each run is.
 
+use std::ffi::OsStr;
 use std::fmt;
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -177,9 +179,16 @@ pub fn workers() -> Option<usize> {
     WORKERS.get().copied()
 }
 
-/// The arguments that pass `--workers` on to a helper process.
-pub fn worker_args() -> Vec<String> {
-    workers().map_or_else(Vec::new, |w| vec!["--workers".to_owned(), w.to_string()])
+/// This benchmark binary run again with `args`, as a helper process
+/// (a server, `measure`, `scale-one`), given the same `--workers`; an
+/// error if the binary cannot be found.
+pub fn helper_process<S: AsRef<OsStr>>(args: &[S]) -> std::io::Result<Command> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.args(args);
+    if let Some(workers) = workers() {
+        command.args(["--workers".to_owned(), workers.to_string()]);
+    }
+    Ok(command)
 }
 
 /// An Actium system in `mode`, with the workers of `--workers`.

@@ -4,14 +4,14 @@
 //! (whose binary has no `serve-*` subcommands).
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use actium::nats::{LocalServer, LocalServerError};
 use tokio::sync::oneshot;
 
-use crate::workload::Workload;
+use crate::workload::{Workload, helper_process};
 
 /// The cluster the benchmark's nodes join.
 pub const CLUSTER: &str = "bench";
@@ -53,15 +53,8 @@ impl Peer {
         if cfg!(test) {
             return Peer::on_thread(serve, url);
         }
-        let exe = match std::env::current_exe() {
-            Ok(exe) => exe,
-            Err(error) => panic!("cannot find the benchmark binary: {error}"),
-        };
-        let mut child = match Command::new(exe)
-            .args([subcommand, url])
-            .args(crate::workload::worker_args())
-            .stdout(Stdio::piped())
-            .spawn()
+        let mut child = match helper_process(&[subcommand, url])
+            .and_then(|mut command| command.stdout(Stdio::piped()).spawn())
         {
             Ok(child) => child,
             Err(error) => panic!("cannot start the serving process: {error}"),

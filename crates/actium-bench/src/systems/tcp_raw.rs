@@ -4,13 +4,13 @@
 //! tell (counted), 2 "how many tells?" (answered with the count).
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader as AsyncBufReader, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::workload::{Measurement, Workload, check, tokio_runtime};
+use crate::workload::{Measurement, Workload, check, helper_process, tokio_runtime};
 
 const ASK: u8 = 0;
 const TELL: u8 = 1;
@@ -65,15 +65,8 @@ pub fn serve() {
 
 /// Starts a server process and returns it with its port.
 pub fn start_server(subcommand: &str) -> (Child, u16) {
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(error) => panic!("cannot find the benchmark binary: {error}"),
-    };
-    let mut child = match Command::new(exe)
-        .arg(subcommand)
-        .args(crate::workload::worker_args())
-        .stdout(Stdio::piped())
-        .spawn()
+    let mut child = match helper_process(&[subcommand])
+        .and_then(|mut command| command.stdout(Stdio::piped()).spawn())
     {
         Ok(child) => child,
         Err(error) => panic!("cannot start the server process: {error}"),
