@@ -56,6 +56,26 @@ impl ChainLink {
         }
     }
 
+    /// Makes `link` stand for a new ask on behalf of `parent`, if nobody
+    /// else holds it (its last ask ended and its callee let go of the
+    /// chain) and it already extends `parent`: a link nobody else can see
+    /// is as good as a new one. Returns whether it did.
+    #[inline]
+    pub(crate) fn renew(link: &mut Arc<ChainLink>, parent: &Chain) -> bool {
+        let Some(only) = Arc::get_mut(link) else {
+            return false;
+        };
+        let same_parent = match (&only.parent, parent) {
+            (None, None) => true,
+            (Some(kept), Some(parent)) => Arc::ptr_eq(kept, parent),
+            _ => false,
+        };
+        if same_parent {
+            *only.awaited.get_mut() = true;
+        }
+        same_parent
+    }
+
     /// Whether a call to `target` would wait on this link's actor.
     fn blocks(&self, target: ActorLabel) -> bool {
         self.blocking && self.actor.id() == target.id()
@@ -169,6 +189,34 @@ mod tests {
         drop(Awaiting::new(a_link));
         assert!(check(&chain, a, "ping").is_ok());
         assert!(check(&chain, b, "ping").is_err());
+    }
+
+    #[test]
+    fn a_link_is_renewed_only_when_nobody_else_holds_it_and_for_the_same_parent() {
+        let (a, b) = (label(1, "A"), label(2, "B"));
+        let parent = link(a, None);
+        let mut kept = Arc::new(ChainLink::new(b, parent.clone(), true));
+        let awaiting = Awaiting::new(kept.clone());
+        assert!(
+            !ChainLink::renew(&mut kept, &parent),
+            "its ask is still awaited"
+        );
+        drop(awaiting);
+        assert!(!kept.is_awaited());
+        let held = kept.clone();
+        assert!(!ChainLink::renew(&mut kept, &parent), "a callee holds it");
+        drop(held);
+        assert!(!ChainLink::renew(&mut kept, &None), "another parent");
+        assert!(
+            !ChainLink::renew(&mut kept, &link(a, None)),
+            "another parent"
+        );
+        assert!(ChainLink::renew(&mut kept, &parent));
+        assert!(kept.is_awaited(), "awaited again, as a new link is");
+        // Renewed, it closes cycles as a new link would.
+        let chain = Some(kept.clone());
+        assert!(check(&chain, b, "ping").is_err());
+        assert!(check(&chain, a, "ping").is_err());
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub(crate) struct Frame {
     /// While recording: the message being handled and where events go.
     /// Boxed: only actors of recording systems need it.
     observed: RefCell<Option<Box<Handling>>>,
+    /// The link of this frame's last ask, kept to be used again: once that
+    /// ask has ended and its callee has let go of the chain, nobody else
+    /// holds it, and the next ask on behalf of the same request reuses it
+    /// rather than allocating one.
+    spare: Cell<Option<Arc<ChainLink>>>,
 }
 
 impl Frame {
@@ -60,6 +65,7 @@ impl Frame {
             blocking,
             incoming: RefCell::new(incoming),
             observed: RefCell::new(None),
+            spare: Cell::new(None),
         }
     }
 
@@ -72,7 +78,15 @@ impl Frame {
     /// method's link is not blocking (its actor keeps serving), but it still
     /// ends the chain once its ask ends, and names the actor in a cycle.
     fn outgoing(&self) -> (Chain, Option<Awaiting>) {
-        let link = Arc::new(ChainLink::new(self.actor, self.incoming(), self.blocking));
+        let incoming = self.incoming.borrow();
+        let renewed = self
+            .spare
+            .take()
+            .and_then(|mut spare| ChainLink::renew(&mut spare, &incoming).then_some(spare));
+        let link = renewed.unwrap_or_else(|| {
+            Arc::new(ChainLink::new(self.actor, incoming.clone(), self.blocking))
+        });
+        self.spare.set(Some(link.clone()));
         (Some(link.clone()), Some(Awaiting::new(link)))
     }
 }
@@ -379,5 +393,30 @@ mod tests {
             )
         }));
         assert_eq!(checks, Poll::Ready((Some(label(1)), true, true)));
+    }
+
+    #[test]
+    fn a_frame_reuses_the_link_of_an_ended_ask_and_only_that() {
+        let links = poll_once(scope(Frame::new(label(1), true, None), async {
+            let (first, awaiting) = outgoing_chain();
+            let first = first.map(|link| Arc::as_ptr(&link));
+            // Still awaited: the next ask needs a link of its own.
+            let (second, second_awaiting) = outgoing_chain();
+            let second_ptr = second.as_ref().map(Arc::as_ptr);
+            drop((awaiting, second, second_awaiting));
+            // Both ended and let go: the last one is reused, awaited again.
+            let (third, _awaiting) = outgoing_chain();
+            let awaited = crate::call::check(&third, label(1), "m").is_err();
+            let third = third.map(|link| Arc::as_ptr(&link));
+            // Another request's chain: a new link, for the new parent.
+            set_incoming(Some(Arc::new(ChainLink::new(label(9), None, true))));
+            let (fourth, _awaiting) = outgoing_chain();
+            let parent = fourth
+                .as_ref()
+                .and_then(|link| link.parent.as_ref())
+                .map(|parent| parent.actor);
+            (first != second_ptr, third == second_ptr, awaited, parent)
+        }));
+        assert_eq!(links, Poll::Ready((true, true, true, Some(label(9)))));
     }
 }
