@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::actor::{Actor, Standby};
 use crate::base::{ActorLabel, Exit, ExitReason, Signal};
-use crate::cell::{CellCore, Doing, ErasedCell, SystemShared, drop_contained};
-use crate::mailbox::{Mailbox, control};
+use crate::cell::{CellCore, Doing, ErasedCell, Staged, SystemShared, drop_contained};
+use crate::mailbox::{Envelope, Mailbox, control};
 use crate::observe::{ActorStats, StatsRead};
 
 pub(crate) struct Cell<A: Actor> {
@@ -35,6 +35,32 @@ impl<A: Actor> Cell<A> {
         }
     }
 }
+
+/// Decodes a call of `method` from another node into its envelope (a
+/// request-reply's `responder` goes into its reply).
+fn remote_call<A: Actor>(
+    method: &str,
+    payload: &[u8],
+    responder: &mut Option<crate::wire::Responder>,
+    trace: Option<crate::wire::TraceContext>,
+) -> Result<Envelope<A::Msg>, crate::base::Error> {
+    let kind = if responder.is_some() {
+        crate::observe::EventKind::Ask
+    } else {
+        crate::observe::EventKind::Tell
+    };
+    let msg = A::decode_call(method, payload, responder)?;
+    Ok(crate::actor::remote_envelope(
+        msg,
+        trace,
+        A::method_name(method),
+        kind,
+    ))
+}
+
+/// The calls from another node staged for one actor (see
+/// `ErasedCell::stage_remote`).
+type Run<A> = Vec<Envelope<<A as Actor>::Msg>>;
 
 impl<A: Actor> ErasedCell for Cell<A> {
     fn doing(&self) -> Option<&'static str> {
@@ -116,19 +142,58 @@ impl<A: Actor> ErasedCell for Cell<A> {
                 });
             }
         }
-        let kind = if responder.is_some() {
-            crate::observe::EventKind::Ask
-        } else {
-            crate::observe::EventKind::Tell
-        };
-        let msg = A::decode_call(method, payload, responder)?;
-        let envelope = crate::actor::remote_envelope(msg, trace, A::method_name(method), kind);
+        let envelope = remote_call::<A>(method, payload, responder, trace)?;
         self.mailbox
             .push_unbounded(envelope)
             .map_err(|_refused| crate::base::Error::ActorStopped {
                 actor: self.core.label,
                 method: A::method_name(method),
             })
+    }
+
+    fn stage_remote(
+        &self,
+        method: &str,
+        payload: &[u8],
+        responder: &mut Option<crate::wire::Responder>,
+        trace: Option<crate::wire::TraceContext>,
+        staged: &mut Staged,
+    ) -> Result<(), crate::base::Error> {
+        if self.mailbox.capacity().is_some() {
+            return self.deliver_remote(method, payload, responder, trace);
+        }
+        let envelope = remote_call::<A>(method, payload, responder, trace)?;
+        // A run of another actor's type was pushed (`Recipients` pushes a
+        // run before it stages for another actor) and is empty: replaced.
+        let run = match staged.take().map(|run| run.downcast::<Run<A>>()) {
+            Some(Ok(mut run)) => {
+                run.push(envelope);
+                run
+            }
+            _ => Box::new(vec![envelope]),
+        };
+        *staged = Some(run);
+        Ok(())
+    }
+
+    fn push_staged(&self, staged: &mut Staged) -> Result<(), crate::base::Error> {
+        let Some(run) = staged.as_mut().and_then(|run| run.downcast_mut::<Run<A>>()) else {
+            return Ok(());
+        };
+        if run.is_empty() {
+            return Ok(());
+        }
+        self.mailbox.push_run_unbounded(run).map_err(|_closed| {
+            drop_contained(
+                std::mem::take(run),
+                self.core.label,
+                "calls to a stopped actor",
+            );
+            crate::base::Error::ActorStopped {
+                actor: self.core.label,
+                method: "?",
+            }
+        })
     }
 
     fn measure(&self) -> Option<(StatsRead, u64)> {

@@ -8,6 +8,11 @@ use super::core::{CellCore, Doing};
 use crate::base::{ActorId, Down, Exit, ExitReason, MonitorRef, Signal};
 use crate::observe::EventKind;
 
+/// Calls from another node decoded for one actor and not yet queued: a
+/// `Vec` of its typed envelopes, behind `Any` because whoever holds it
+/// (a connection's reader) does not know the actor's type.
+pub(crate) type Staged = Option<Box<dyn Any + Send>>;
+
 /// A cell seen without its actor type: what the system table, links,
 /// monitors and the registry hold.
 pub(crate) trait ErasedCell: Send + Sync + 'static {
@@ -102,6 +107,32 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
             actor: self.core().label,
             method: "?",
         })
+    }
+    /// Decodes a call that came from another node as
+    /// [`deliver_remote`](Self::deliver_remote) does, but adds it to
+    /// `staged`, a run of calls to this actor that
+    /// [`push_staged`](Self::push_staged) queues together, rather than
+    /// queueing it at once. An actor with a bounded mailbox, whose
+    /// capacity is checked per call, and a stand-in queue it at once.
+    fn stage_remote(
+        &self,
+        method: &str,
+        payload: &[u8],
+        responder: &mut Option<crate::wire::Responder>,
+        trace: Option<crate::wire::TraceContext>,
+        staged: &mut Staged,
+    ) -> Result<(), crate::base::Error> {
+        let _ = staged;
+        self.deliver_remote(method, payload, responder, trace)
+    }
+    /// Queues the calls [`stage_remote`](Self::stage_remote) added to
+    /// `staged`, in order, with one lock of the mailbox and one wake-up
+    /// of the loop, and empties it. If the actor has stopped, the calls
+    /// are dropped (a request-reply's caller is told so) and the error
+    /// says so.
+    fn push_staged(&self, staged: &mut Staged) -> Result<(), crate::base::Error> {
+        let _ = staged;
+        Ok(())
     }
     /// The actor's counters and its mailbox depth, for a snapshot; `None`
     /// for stand-ins, which have neither.

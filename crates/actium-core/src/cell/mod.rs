@@ -29,7 +29,7 @@ mod world;
 #[cfg(test)]
 pub(crate) use core::Phase;
 pub(crate) use core::{CellCore, Decision, Doing, Waiter, drop_contained};
-pub(crate) use erased::ErasedCell;
+pub(crate) use erased::{ErasedCell, Staged};
 pub(crate) use exited::ExitedCell;
 pub use monitor::{Cancelled, Monitor};
 pub(crate) use names::Registry;

@@ -135,6 +135,26 @@ impl<M> Mailbox<M> {
         self.push_within(envelope, usize::MAX)
     }
 
+    /// Appends every message of `run`, in order, whatever the capacity,
+    /// with one lock and at most one wake-up: a run of calls that arrived
+    /// together from another node. Refused only once closed; `run` is then
+    /// left as it was, for the caller to drop (dropping an ask's envelope
+    /// tells its caller the actor stopped).
+    pub(crate) fn push_run_unbounded(&self, run: &mut Vec<Envelope<M>>) -> Result<(), Refusal> {
+        let waker = {
+            let mut state = self.lock();
+            if state.closed {
+                return Err(Refusal::Closed);
+            }
+            state.queue.extend(run.drain(..));
+            self.disarm(&mut state)
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
     fn push_within(
         &self,
         envelope: Envelope<M>,

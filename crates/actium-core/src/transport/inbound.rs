@@ -1,29 +1,29 @@
 //! What arrives from other nodes: calls, signals, and lost connections.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::sync::Arc;
 
 use crate::base::{ActorId, ActorLabel, Down, Error, Exit, ExitReason, MonitorRef, NodeId};
-use crate::cell::{ErasedCell, RemoteCell};
+use crate::cell::{ErasedCell, RemoteCell, Staged};
 use crate::runtime::SystemHandle;
 use crate::wire::{Answer, Peer, Rejection, RemoteRelations, RemoteSignal, Responder, Response};
 
 thread_local! {
-    /// The system that references being decoded on this thread belong to.
-    static DECODING: RefCell<Option<SystemHandle>> = const { RefCell::new(None) };
+    /// The system that references being decoded on this thread belong to
+    /// (see [`decoding`]), or null: a pointer rather than a handle, so that
+    /// setting it for every call that arrives costs no reference count.
+    static DECODING: Cell<*const SystemHandle> = const { Cell::new(std::ptr::null()) };
 }
 
 /// Runs `decode` with `system` as the one references resolve in.
 pub(crate) fn decoding<T>(system: &SystemHandle, decode: impl FnOnce() -> T) -> T {
-    struct Restore(Option<SystemHandle>);
+    struct Restore(*const SystemHandle);
     impl Drop for Restore {
         fn drop(&mut self) {
-            let previous = self.0.take();
-            DECODING.with_borrow_mut(|current| *current = previous);
+            DECODING.set(self.0);
         }
     }
-    let previous = DECODING.with_borrow_mut(|current| current.replace(system.clone()));
-    let _restore = Restore(previous);
+    let _restore = Restore(DECODING.replace(std::ptr::from_ref(system)));
     decode()
 }
 
@@ -31,9 +31,13 @@ pub(crate) fn decoding<T>(system: &SystemHandle, decode: impl FnOnce() -> T) -> 
 /// the thread's current system.
 #[cfg_attr(not(feature = "remote"), allow(dead_code))]
 pub(crate) fn decoding_system() -> Option<SystemHandle> {
-    DECODING
-        .with_borrow(Clone::clone)
-        .or_else(|| SystemHandle::try_current().ok())
+    // SAFETY: a non-null pointer was set by `decoding` on this thread from
+    // a reference that outlives its `decode`, which is running now (the
+    // pointer is restored before `decoding` returns or unwinds).
+    match unsafe { DECODING.get().as_ref() } {
+        Some(system) => Some(system.clone()),
+        None => SystemHandle::try_current().ok(),
+    }
 }
 
 /// Delivers a call that arrived from another node to the local actor `to`.
@@ -59,41 +63,81 @@ pub fn deliver(
     responder: Option<Responder>,
     trace: Option<super::TraceContext>,
 ) -> Result<(), Error> {
-    Recipients::default().deliver(system, to, method, payload, responder, trace)
+    let cell = local_cell(system, to);
+    decode_into(system, to, cell.as_ref(), responder, |cell, responder| {
+        cell.deliver_remote(method, payload, responder, trace)
+    })
 }
 
-/// The actor the last call went to, kept for a run of calls: a reader
-/// delivering the frames of one read looks each actor up once per run of
-/// frames to it rather than once per frame (the table look-up takes a
-/// lock and was the receiving node's largest cost per one-way call).
+/// Runs `decode` on `cell` (`None`: not here), references resolving in
+/// `system`, and answers the responder it left with the error if it
+/// failed.
+fn decode_into(
+    system: &SystemHandle,
+    to: ActorId,
+    cell: Option<&Arc<dyn ErasedCell>>,
+    responder: Option<Responder>,
+    decode: impl FnOnce(&Arc<dyn ErasedCell>, &mut Option<Responder>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut responder = responder;
+    let delivered = match cell {
+        Some(cell) => decoding(system, || decode(cell, &mut responder)),
+        None => Err(Error::ActorStopped {
+            actor: unknown_label(to),
+            method: "?",
+        }),
+    };
+    if let (Err(error), Some(responder)) = (&delivered, responder) {
+        responder.respond(Rejection::from_error(error));
+    }
+    delivered
+}
+
+/// What a connection's reader keeps between the calls of one read: the
+/// actor the last call went to, looked up once per run of calls to it
+/// rather than once per call (the table look-up takes a lock and was the
+/// receiving node's largest cost per one-way call), and the calls to it
+/// decoded but not yet queued, which go into its mailbox together, with
+/// one lock and one wake-up of its loop, when a call to another actor
+/// comes, or at [`push`](Self::push) or [`forget`](Self::forget) (and
+/// when it is dropped).
 ///
-/// Forget it (with [`forget`](Self::forget)) before waiting for more
-/// input or yielding: while it is kept, an actor that exited meanwhile is
-/// still found, so a call to it meets its closed mailbox
-/// ([`Error::ActorStopped`], as when the look-up and the exit race; or
-/// the codec's error first, if its arguments do not decode) rather than
-/// the table's miss. Ids are never reused within a system, so a kept
-/// actor is never mistaken for another.
+/// Push before acting on anything but a call (a signal, an answer), so
+/// that it follows the calls that came before it; forget before waiting
+/// for more input or yielding, so that the calls read are queued and an
+/// actor that exits meanwhile is looked up afresh. While an actor is
+/// kept, one that exited meanwhile is still found, so a call to it meets
+/// its closed mailbox ([`Error::ActorStopped`], as when the look-up and
+/// the exit race; or the codec's error first, if its arguments do not
+/// decode) rather than the table's miss. Ids are never reused within a
+/// system, so a kept actor is never mistaken for another. An actor with
+/// a bounded mailbox gets each call at once, its capacity checked per
+/// call.
 #[derive(Default)]
 pub struct Recipients {
     last: Option<(ActorId, Arc<dyn ErasedCell>)>,
+    /// Calls to `last` decoded and not yet queued.
+    staged: Staged,
 }
 
 impl std::fmt::Debug for Recipients {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Recipients")
             .field("last", &self.last.as_ref().map(|(id, _)| *id))
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 impl Recipients {
     /// Delivers a call as [`deliver`] does, looking `to` up only if it is
-    /// not the actor the last call went to.
+    /// not the actor the last call went to, and queueing it with the
+    /// calls to that actor that follow it (see the type's docs).
     ///
     /// # Errors
     ///
-    /// As [`deliver`].
+    /// As [`deliver`], except that a call to an actor that stopped after
+    /// it was looked up fails when the calls are queued
+    /// ([`push`](Self::push)).
     pub fn deliver(
         &mut self,
         system: &SystemHandle,
@@ -103,32 +147,54 @@ impl Recipients {
         responder: Option<Responder>,
         trace: Option<super::TraceContext>,
     ) -> Result<(), Error> {
-        let mut responder = responder;
-        let cell = match &self.last {
-            Some((id, cell)) if *id == to => Some(cell),
+        let pushed = match &self.last {
+            Some((id, _)) if *id == to => Ok(()),
             _ => {
+                let pushed = self.push();
                 self.last = local_cell(system, to).map(|cell| (to, cell));
-                self.last.as_ref().map(|(_, cell)| cell)
+                pushed
             }
         };
-        let delivered = match cell {
-            Some(cell) => decoding(system, || {
-                cell.deliver_remote(method, payload, &mut responder, trace)
-            }),
-            None => Err(Error::ActorStopped {
-                actor: unknown_label(to),
-                method: "?",
-            }),
-        };
-        if let (Err(error), Some(responder)) = (&delivered, responder) {
-            responder.respond(Rejection::from_error(error));
-        }
-        delivered
+        let staged = &mut self.staged;
+        let cell = self.last.as_ref().map(|(_, cell)| cell);
+        let delivered = decode_into(system, to, cell, responder, |cell, responder| {
+            cell.stage_remote(method, payload, responder, trace, staged)
+        });
+        // This call's failure first; the earlier calls' was logged by
+        // nobody else, so it is this one's if this one went through.
+        delivered.and(pushed)
     }
 
-    /// Lets go of the actor kept: the next call looks its actor up.
-    pub fn forget(&mut self) {
+    /// Queues the calls decoded for the actor kept, in order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ActorStopped`] if it has stopped: the calls are dropped,
+    /// and their callers that wait for an answer are told.
+    pub fn push(&mut self) -> Result<(), Error> {
+        match &self.last {
+            Some((_, cell)) => cell.push_staged(&mut self.staged),
+            None => Ok(()),
+        }
+    }
+
+    /// Queues the calls decoded (as [`push`](Self::push)) and lets go of
+    /// the actor kept: the next call looks its actor up.
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](Self::push).
+    pub fn forget(&mut self) -> Result<(), Error> {
+        let pushed = self.push();
         self.last = None;
+        pushed
+    }
+}
+
+impl Drop for Recipients {
+    fn drop(&mut self) {
+        // Calls that arrived whole are delivered, whatever ends the reader.
+        let _stopped = self.push();
     }
 }
 

@@ -292,6 +292,8 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
     // was last made small.
     let mut large = false;
     let mut received = 0;
+    // Bytes of whole frames read and not yet counted.
+    let mut whole = 0;
     let reason = 'connection: loop {
         let mut start = 0;
         let wanted = loop {
@@ -307,13 +309,14 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
             start += wire::PREFIX + length;
             large |= length > MOST_ROOM;
             // Bytes of whole frames, as the node's counter promises (a
-            // frame that never arrived whole is not counted).
-            link.node.traffic.received(wire::PREFIX + length);
+            // frame that never arrived whole is not counted), added to it
+            // once per pass over the buffer.
+            whole += wire::PREFIX + length;
             // This task alone writes the count: a store, not an add.
             received += 1;
             link.received.store(received, Ordering::Relaxed);
             match transport::with_decode_limit(max_decoded, || {
-                dispatch(&link, bytes, &mut recipients)
+                dispatch(&link, bytes, &mut recipients, &mut whole)
             }) {
                 // Frames already read cost no socket read, so without this
                 // a peer that floods the connection keeps this task running
@@ -323,8 +326,9 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
                 // channel's receive spends one per message.
                 Ok(()) => {
                     if !tokio::task::coop::has_budget_remaining() {
-                        // This task yields now: actors may exit meanwhile.
-                        recipients.forget();
+                        // This task yields now: the calls read are queued,
+                        // and actors may exit meanwhile.
+                        settle(&link, &mut recipients, &mut whole);
                     }
                     tokio::task::consume_budget().await;
                 }
@@ -337,23 +341,14 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
                     break 'connection format!("closed by the node: {reason}");
                 }
                 Err(Closing::Violation(reason)) => {
-                    tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection that broke the protocol");
-                    link.peer.send_if_connected(&Frame::Bye {
-                        reason: reason.as_str().into(),
-                    });
-                    // Let the goodbye reach the peer before closing.
-                    let drained = link.peer.outbox.drained();
-                    let _ = link
-                        .node
-                        .clock()
-                        .timeout(Duration::from_secs(1), drained)
-                        .await;
+                    say_goodbye(&link, &reason).await;
                     break 'connection format!("protocol violation: {reason}");
                 }
             }
         };
-        // Actors may exit while this task waits: look them up afresh.
-        recipients.forget();
+        // The calls read are queued; actors may exit while this task
+        // waits: look them up afresh.
+        settle(&link, &mut recipients, &mut whole);
         buffer.advance(start);
         make_room(&mut buffer, wanted, &mut large);
         match io.read_buf(&mut buffer).await {
@@ -371,7 +366,33 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
             }
         }
     };
+    // The calls of whole frames read before the end are queued.
+    settle(&link, &mut recipients, &mut whole);
     link.end(&reason);
+}
+
+/// Before the reader waits or yields: queues the calls `recipients` holds,
+/// lets go of its actor, and counts the bytes of whole frames (`whole`).
+fn settle(link: &Link, recipients: &mut transport::Recipients, whole: &mut usize) {
+    if let Err(error) = recipients.forget() {
+        log_undelivered(link, "?", &error);
+    }
+    link.node.traffic.received(std::mem::take(whole));
+}
+
+/// Tells a peer that broke the protocol why its connection is dropped,
+/// and lets the goodbye reach it (for a second at most).
+async fn say_goodbye(link: &Link, reason: &str) {
+    tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection that broke the protocol");
+    link.peer.send_if_connected(&Frame::Bye {
+        reason: reason.into(),
+    });
+    let drained = link.peer.outbox.drained();
+    let _ = link
+        .node
+        .clock()
+        .timeout(Duration::from_secs(1), drained)
+        .await;
 }
 
 /// Makes room in the reader's buffer for the `wanted` bytes still missing
@@ -434,11 +455,13 @@ enum Closing {
     Violation(String),
 }
 
-/// Acts on one frame; `recipients` keeps the actor the last call went to.
+/// Acts on one frame; `recipients` keeps the last call's actor and calls
+/// not yet queued, `whole` the bytes of whole frames not yet counted.
 fn dispatch(
     link: &Link,
     bytes: &[u8],
     recipients: &mut transport::Recipients,
+    whole: &mut usize,
 ) -> Result<(), Closing> {
     let frame = wire::read_frame(bytes)
         .map_err(|error| Closing::Violation(format!("malformed frame: {error}")))?;
@@ -447,6 +470,14 @@ fn dispatch(
     }
     let node = &link.node;
     let system = node.system();
+    if !matches!(frame, Frame::Tell { .. } | Frame::Ask { .. }) {
+        // Whatever this frame does (answering a snapshot request among
+        // others) follows the calls before it, and the bytes counted.
+        if let Err(error) = recipients.push() {
+            log_undelivered(link, "?", &error);
+        }
+        node.traffic.received(std::mem::take(whole));
+    }
     match frame {
         Frame::Tell {
             to,
