@@ -90,7 +90,7 @@ pub enum Frame<'a> {
         to: ActorId,
         #[serde(borrow)]
         method: &'a str,
-        #[serde(borrow)]
+        #[serde(borrow, serialize_with = "transport::as_bytes")]
         payload: &'a [u8],
         /// The sender's message id while it records (one byte when not).
         trace: Option<TraceContext>,
@@ -101,7 +101,7 @@ pub enum Frame<'a> {
         to: ActorId,
         #[serde(borrow)]
         method: &'a str,
-        #[serde(borrow)]
+        #[serde(borrow, serialize_with = "transport::as_bytes")]
         payload: &'a [u8],
         trace: Option<TraceContext>,
     },
@@ -148,7 +148,7 @@ pub enum Request<'a> {
     Spawn {
         #[serde(borrow)]
         type_name: &'a str,
-        #[serde(borrow)]
+        #[serde(borrow, serialize_with = "transport::as_bytes")]
         state: &'a [u8],
     },
     /// The node's name, actors and registered names.
@@ -407,6 +407,56 @@ mod tests {
         fn tells_round_trip(method in "[a-z_]{1,20}", payload in proptest::collection::vec(any::<u8>(), 0..64), local in any::<u64>()) {
             let frame = Frame::Tell { to: ActorId::new(NodeId::from_u64(1), local), method: &method, payload: &payload, trace: None };
             prop_assert_eq!(round_trip(&frame), format!("{frame:?}"));
+        }
+
+        /// Payloads written as bytes (`transport::as_bytes`) are the bytes
+        /// serde's sequence of `u8` gave: nodes of either build understand
+        /// each other.
+        #[test]
+        fn payloads_as_bytes_keep_the_wire(payload in proptest::collection::vec(any::<u8>(), 0..300), local in any::<u64>(), id in any::<u64>()) {
+            #[derive(Serialize)]
+            enum Sequence<'a> {
+                Tell { to: ActorId, method: &'a str, payload: &'a [u8], trace: Option<TraceContext> },
+                Ask { id: u64, to: ActorId, method: &'a str, payload: &'a [u8], trace: Option<TraceContext> },
+                Reply { id: u64, response: Value<'a> },
+            }
+            #[derive(Serialize)]
+            enum Value<'a> {
+                Value(&'a [u8]),
+            }
+            let to = ActorId::new(NodeId::from_u64(7), local);
+            let encoded = |frame: &dyn erased::Written| {
+                let mut out = BytesMut::new();
+                frame.write(&mut out);
+                out
+            };
+            prop_assert_eq!(
+                encoded(&Frame::Tell { to, method: "m", payload: &payload, trace: None }),
+                encoded(&Sequence::Tell { to, method: "m", payload: &payload, trace: None })
+            );
+            prop_assert_eq!(
+                encoded(&Frame::Ask { id, to, method: "m", payload: &payload, trace: None }),
+                encoded(&Sequence::Ask { id, to, method: "m", payload: &payload, trace: None })
+            );
+            prop_assert_eq!(
+                encoded(&Frame::Reply { id, response: Response::Value(&payload) }),
+                encoded(&Sequence::Reply { id, response: Value::Value(&payload) })
+            );
+        }
+    }
+
+    /// Frames of either shape, written as the connection writes them.
+    mod erased {
+        use super::*;
+
+        pub(super) trait Written {
+            fn write(&self, out: &mut BytesMut);
+        }
+
+        impl<T: Serialize> Written for T {
+            fn write(&self, out: &mut BytesMut) {
+                write_frame(out, self, DEFAULT_MAX_FRAME).unwrap();
+            }
         }
     }
 }

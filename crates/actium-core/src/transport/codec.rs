@@ -84,6 +84,19 @@ pub fn encode<T: Serialize + ?Sized, O: Output + ?Sized>(
     postcard::serialize_with_flavor(value, Append(out)).map_err(|error| error.to_string())
 }
 
+/// Serializes a borrowed byte slice as bytes: its length and the bytes in
+/// one write, where serde's `[u8]` is a sequence, one write per byte.
+/// Postcard encodes both alike, so the wire does not change. For
+/// `#[serde(serialize_with = "...")]` on the payloads of frames.
+///
+/// # Errors
+///
+/// The serializer's.
+#[doc(hidden)]
+pub fn as_bytes<S: serde::Serializer>(bytes: &&[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bytes(bytes)
+}
+
 /// Decodes exactly one `T` from `bytes`: trailing bytes are an error too.
 /// The bytes may come from anyone: decoding keeps to the bounds of
 /// [`take_from`].

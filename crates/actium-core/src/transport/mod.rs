@@ -47,7 +47,7 @@ pub use crate::wire::{
 #[cfg(feature = "remote")]
 pub use bounded::DEFAULT_MAX_DECODED;
 #[cfg(feature = "remote")]
-pub use codec::{Output, decode, decode_in, encode, take_from, with_decode_limit};
+pub use codec::{Output, as_bytes, decode, decode_in, encode, take_from, with_decode_limit};
 pub use flight::{flight_recorder, recent, start_flight_recorder};
 pub use inbound::{Recipients, apply, connection_lost, deliver};
 

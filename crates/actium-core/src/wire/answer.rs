@@ -10,7 +10,13 @@ use crate::base::{ActorLabel, Error};
 #[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
 pub enum Response<'a> {
     /// The method returned; its encoded value.
-    Value(#[cfg_attr(feature = "remote", serde(borrow))] &'a [u8]),
+    Value(
+        #[cfg_attr(
+            feature = "remote",
+            serde(borrow, serialize_with = "crate::transport::as_bytes")
+        )]
+        &'a [u8],
+    ),
     /// The method panicked with this message.
     Panicked(String),
     /// The actor had stopped, or stopped before it answered.
