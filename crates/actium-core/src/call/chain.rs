@@ -13,13 +13,15 @@
 //! actor in a cycle that runs through it and, once its ask ends, ends the
 //! chain like any other.
 //!
-//! Chains are immutable linked lists shared with `Arc`. Each link stands
-//! for one ask made from an actor's method, and carries a flag that says
-//! whether that ask is still awaited: the caller's [`Ask`](crate::call::Ask)
-//! clears it when it is answered, times out, or is dropped. A link whose
-//! ask is no longer awaited ends the chain — that request has moved on — so
-//! a caller that gave up is never reported in a cycle. Extending a chain
-//! costs one small allocation per ask made from an actor's method; asks
+//! Chains are linked lists shared with `Arc`, immutable while shared.
+//! Each link stands for one ask made from an actor's method, and carries a
+//! flag that says whether that ask is still awaited: the caller's
+//! [`Ask`](crate::call::Ask) clears it when it is answered, times out, or
+//! is dropped. A link whose ask is no longer awaited ends the chain — that
+//! request has moved on — so a caller that gave up is never reported in a
+//! cycle. Extending a chain costs at most one small allocation per ask
+//! made from an actor's method: a method's next ask renews the link of its
+//! last one if nobody else holds it any more ([`ChainLink::renew`]). Asks
 //! sent from outside any actor, and one-way messages, carry no chain at
 //! all.
 
@@ -48,6 +50,8 @@ impl ChainLink {
     /// The link of a new ask by `actor` on behalf of `parent`; `blocking`
     /// if `actor` serves nothing else until it is answered.
     pub(crate) fn new(actor: ActorLabel, parent: Chain, blocking: bool) -> Self {
+        #[cfg(test)]
+        CREATED.set(CREATED.get() + 1);
         ChainLink {
             actor,
             parent,
@@ -84,6 +88,12 @@ impl ChainLink {
     fn is_awaited(&self) -> bool {
         self.awaited.load(Ordering::Acquire)
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Links made on this thread, for tests of renewal.
+    pub(crate) static CREATED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Held by the [`Ask`](crate::call::Ask) whose link this is: dropping it (the

@@ -137,7 +137,11 @@ impl Recipients {
     ///
     /// As [`deliver`], except that a call to an actor that stopped after
     /// it was looked up fails when the calls are queued
-    /// ([`push`](Self::push)).
+    /// ([`push`](Self::push)). If the calls staged for the actor kept
+    /// before could not be queued, that error, unless this call failed
+    /// itself: a caller that names the failed call should
+    /// [`push`](Self::push) first when [`keeps`](Self::keeps) says the
+    /// actor changes.
     pub fn deliver(
         &mut self,
         system: &SystemHandle,
@@ -163,6 +167,12 @@ impl Recipients {
         // This call's failure first; the earlier calls' was logged by
         // nobody else, so it is this one's if this one went through.
         delivered.and(pushed)
+    }
+
+    /// Whether the actor kept is `to`: a call to it joins the calls
+    /// staged, and a call to another queues them first.
+    pub fn keeps(&self, to: ActorId) -> bool {
+        self.last.as_ref().is_some_and(|(id, _)| *id == to)
     }
 
     /// Queues the calls decoded for the actor kept, in order.

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use actium_core::transport::{self, RemoteSignal, Response};
 use actium_core::{Error, NodeId};
-use bytes::{Buf, BytesMut};
+use bytes::Buf;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadHalf, WriteHalf};
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 
@@ -31,7 +31,11 @@ use crate::outbox::Socket;
 use crate::peer::{Admission, PeerHandle, Responder};
 use crate::wire::{self, Frame, Handshake};
 
+mod buffer;
 mod handshake;
+
+pub(crate) use buffer::{Framed, frame_length};
+use buffer::{MOST_ROOM, Partial, Whole, make_room};
 
 pub(crate) use handshake::{DUPLICATE, Identity, frame, handshake_connector, handshake_listener};
 use handshake::{refuse, send};
@@ -262,15 +266,6 @@ async fn heartbeat(link: Arc<Link>) {
     }
 }
 
-/// How many bytes of spare room the reader gives each read: a read takes
-/// whatever has arrived up to this (thousands of small frames under
-/// load), so a flood costs one system call per this many bytes.
-const READ_ROOM: usize = 64 * 1024;
-
-/// The most room the reader reserves at once, and the most an empty
-/// buffer keeps between reads (see `read_loop`).
-const MOST_ROOM: usize = 1024 * 1024;
-
 /// The reader: reads whatever has arrived into one buffer and acts on
 /// every whole frame in it, in order, decoding each where it lies (no
 /// frame is split off the buffer; only an unfinished one moves, when
@@ -341,6 +336,9 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
                     break 'connection format!("closed by the node: {reason}");
                 }
                 Err(Closing::Violation(reason)) => {
+                    // What came before the bad frame goes on before the
+                    // wait, while the connection is still this node's.
+                    settle(&link, &mut recipients, &mut whole);
                     say_goodbye(&link, &reason).await;
                     break 'connection format!("protocol violation: {reason}");
                 }
@@ -374,10 +372,10 @@ async fn read_loop(link: Arc<Link>, reader: Reader) {
 /// Before the reader waits or yields: queues the calls `recipients` holds,
 /// lets go of its actor, and counts the bytes of whole frames (`whole`).
 fn settle(link: &Link, recipients: &mut transport::Recipients, whole: &mut usize) {
+    link.node.traffic.received(std::mem::take(whole));
     if let Err(error) = recipients.forget() {
         log_undelivered(link, "?", &error);
     }
-    link.node.traffic.received(std::mem::take(whole));
 }
 
 /// Tells a peer that broke the protocol why its connection is dropped,
@@ -393,56 +391,6 @@ async fn say_goodbye(link: &Link, reason: &str) {
         .clock()
         .timeout(Duration::from_secs(1), drained)
         .await;
-}
-
-/// Makes room in the reader's buffer for the `wanted` bytes still missing
-/// from the frame begun (see `read_loop`); `large` says a frame over
-/// `MOST_ROOM` went through it since it was last made small.
-fn make_room(buffer: &mut BytesMut, wanted: usize, large: &mut bool) {
-    if *large && buffer.len() <= READ_ROOM {
-        // One big frame does not keep its room for the connection's
-        // life (`capacity` counts only the room after the frames read,
-        // so the allocation's size is not known: a big frame says it).
-        let mut fresh = BytesMut::with_capacity(READ_ROOM);
-        fresh.extend_from_slice(buffer);
-        *buffer = fresh;
-        *large = false;
-    }
-    // Room for the frame begun, but at most `MOST_ROOM` more at a time:
-    // a peer that announces a frame of `max_frame` bytes and sends
-    // little of it holds memory in proportion to what it sent (the
-    // buffer grows by doubling), not to what it announced.
-    buffer.reserve(wanted.clamp(READ_ROOM, MOST_ROOM));
-}
-
-/// What the start of the reader's buffer holds.
-pub(crate) enum Framed {
-    /// A whole frame of this many bytes after its length prefix.
-    Whole(usize),
-    /// Part of a frame: this many more bytes are needed at least.
-    Partial(usize),
-}
-use Framed::{Partial, Whole};
-
-/// Reads the frame at the start of `bytes` (a 4-byte big-endian length,
-/// then that many bytes), as tokio-util's `LengthDelimitedCodec` does.
-///
-/// # Errors
-///
-/// A length over `max_frame`, in the codec's words.
-pub(crate) fn frame_length(bytes: &[u8], max_frame: usize) -> Result<Framed, String> {
-    let Some(prefix) = bytes.first_chunk::<{ wire::PREFIX }>() else {
-        return Ok(Partial(wire::PREFIX - bytes.len()));
-    };
-    let length = u32::from_be_bytes(*prefix) as usize;
-    if length > max_frame {
-        return Err("unreadable frame: frame size too big".to_owned());
-    }
-    let have = bytes.len() - wire::PREFIX;
-    if have < length {
-        return Ok(Partial(length - have));
-    }
-    Ok(Whole(length))
 }
 
 /// Why the reader stops.
@@ -470,13 +418,17 @@ fn dispatch(
     }
     let node = &link.node;
     let system = node.system();
-    if !matches!(frame, Frame::Tell { .. } | Frame::Ask { .. }) {
-        // Whatever this frame does (answering a snapshot request among
-        // others) follows the calls before it, and the bytes counted.
+    let keeps = match &frame {
+        Frame::Tell { to, .. } | Frame::Ask { to, .. } => recipients.keeps(*to),
+        _ => false,
+    };
+    if !keeps {
+        // The calls staged are queued, and the bytes before them counted,
+        // before this frame is acted on (a snapshot request among others).
+        node.traffic.received(std::mem::take(whole));
         if let Err(error) = recipients.push() {
             log_undelivered(link, "?", &error);
         }
-        node.traffic.received(std::mem::take(whole));
     }
     match frame {
         Frame::Tell {
