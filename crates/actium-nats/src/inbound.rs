@@ -3,18 +3,21 @@
 //! its sender's stream (or found to follow a gap: the connection to that
 //! node broke), an acknowledgement gives credit back, a probe is answered,
 //! and a single frame (a heartbeat, a goodbye) goes to the node as it is.
+//! Then each frame is acted on (`Shared::dispatch`): the calls of a batch
+//! to one actor in a row are queued together (`transport::Recipients`),
+//! before anything else in the batch is acted on.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use actium_core::NodeId;
-use actium_core::transport::Peer;
-use actium_remote::protocol::{Frame, from_peer};
+use actium_core::transport::{self, Peer, Recipients, Respond, Response, TraceContext};
+use actium_core::{ActorId, Error, NodeId};
+use actium_remote::protocol::{Frame, from_peer, sent_from};
 
 use crate::envelope::{self, Control, Frames, Message};
 use crate::flow::Arrival;
-use crate::node::{Shared, Via};
-use crate::peer::NatsPeer;
+use crate::node::{Shared, Via, respond};
+use crate::peer::{NatsPeer, Responder};
 
 /// Acts on one NATS message that reached the node, on its own subject or
 /// on the cluster's alive subject.
@@ -46,7 +49,7 @@ pub(crate) fn receive(node: &Shared, bytes: &[u8], via: Via) {
             if let Some(peer) = &peer {
                 peer.heard();
             }
-            node.dispatch(from, frame, via, peer.as_ref());
+            node.dispatch(from, frame, via, peer.as_ref(), &mut Recipients::default());
         }
         (Message::Frame(_), _) => dropped(node, "a call outside its sender's stream"),
         (_, Via::Alive) => dropped(node, "a stream's message on the heartbeat subject"),
@@ -103,12 +106,16 @@ fn batch(
         }
         Arrival::Gap(reason) => return broken(node, &peer, epoch, &reason),
     }
+    // Calls to one actor in a row are queued together (see `Recipients`);
+    // dropped at the end of the batch, it queues what it holds.
+    let mut recipients = Recipients::default();
     for frame in frames {
         match frame {
-            Ok(frame) => node.dispatch(from, frame, Via::Node, Some(&peer)),
+            Ok(frame) => node.dispatch(from, frame, Via::Node, Some(&peer), &mut recipients),
             Err(reason) => dropped(node, &reason),
         }
     }
+    drop(recipients);
     if acknowledge {
         peer.acknowledge();
     }
@@ -171,4 +178,157 @@ fn broken(node: &Shared, peer: &Arc<NatsPeer>, epoch: u32, reason: &str) {
 fn dropped(node: &Shared, reason: &str) {
     node.counters.dropped.fetch_add(1, Ordering::Relaxed);
     tracing::warn!(reason = %from_peer(reason), "dropped a message");
+}
+
+/// A call in a frame from another node, for [`Shared::deliver`].
+struct Call<'a> {
+    to: ActorId,
+    method: &'a str,
+    payload: &'a [u8],
+    trace: Option<TraceContext>,
+}
+
+impl Shared {
+    /// Acts on one frame from node `from` (`peer`: its peer, if known),
+    /// that reached this node on its own subject (in `from`'s stream, or a
+    /// goodbye) or on the cluster's alive subject (`inbound` has checked
+    /// and unpacked the message).
+    pub(crate) fn dispatch(
+        &self,
+        from: NodeId,
+        frame: Frame<'_>,
+        via: Via,
+        peer: Option<&Arc<NatsPeer>>,
+        recipients: &mut Recipients,
+    ) {
+        let keeps = match &frame {
+            Frame::Tell { to, .. } | Frame::Ask { to, .. } => recipients.keeps(*to),
+            _ => false,
+        };
+        if !keeps {
+            // The calls staged go before this frame is acted on: a call to
+            // another actor, or a signal that must follow them.
+            if let Err(error) = recipients.push() {
+                tracing::debug!(%from, %error, "calls to a stopped actor");
+            }
+        }
+        match frame {
+            Frame::Tell {
+                to,
+                method,
+                payload,
+                trace,
+            } => {
+                let call = Call {
+                    to,
+                    method,
+                    payload,
+                    trace,
+                };
+                self.deliver(from, call, None, recipients);
+            }
+            Frame::Ask {
+                id,
+                to,
+                method,
+                payload,
+                trace,
+            } => {
+                // Frames in a stream always have their peer.
+                let Some(peer) = peer else { return };
+                let responder = Box::new(Responder {
+                    peer: peer.clone(),
+                    id,
+                });
+                let call = Call {
+                    to,
+                    method,
+                    payload,
+                    trace,
+                };
+                self.deliver(from, call, Some(responder), recipients);
+            }
+            Frame::Reply { id, response } => {
+                if let Some(peer) = peer {
+                    peer.answered(id, response, &self.system);
+                }
+            }
+            Frame::Answer { id, answer } => {
+                if let Some(peer) = peer {
+                    peer.request_answered(id, answer);
+                }
+            }
+            Frame::Signal(signal) => self.signal(from, signal),
+            Frame::Request { id, request } => {
+                let answer = self.answer(request);
+                let Some(peer) = peer else { return };
+                respond(&self.system, peer, id, answer);
+            }
+            Frame::Bye { reason } => {
+                if via == Via::Alive && self.members.left(from) {
+                    self.free_names_of(vec![from]);
+                }
+                if let Some(peer) = peer {
+                    let reason = format!("closed by the node: {}", from_peer(&reason));
+                    match via {
+                        // To everyone: the node leaves the cluster.
+                        Via::Alive => peer.left(&reason, &self.system),
+                        // To this node only: it declared this node down.
+                        Via::Node => peer.went_down(&reason, &self.system),
+                    }
+                }
+            }
+            Frame::Ping | Frame::Pong => {}
+        }
+    }
+
+    fn deliver(
+        &self,
+        from: NodeId,
+        Call {
+            to,
+            method,
+            payload,
+            trace,
+        }: Call<'_>,
+        responder: Option<Box<Responder>>,
+        recipients: &mut Recipients,
+    ) {
+        if to.node() != self.id {
+            tracing::debug!(%to, method, "a call for an actor of another node");
+            if let Some(responder) = responder {
+                responder.respond(Response::Stopped);
+            }
+            return;
+        }
+        let responder = responder.map(|responder| responder as transport::Responder);
+        match recipients.deliver(&self.system, to, method, payload, responder, trace) {
+            Ok(()) => {}
+            Err(error @ Error::ActorStopped { .. }) => {
+                tracing::debug!(%from, method, %error, "call to a stopped actor");
+            }
+            Err(error) => tracing::warn!(%from, method, %error, "call not delivered"),
+        }
+    }
+
+    fn signal(&self, from: NodeId, signal: transport::RemoteSignal) {
+        if !sent_from(&signal, from) {
+            tracing::warn!(
+                %from,
+                signal = %from_peer(&format!("{signal:?}")),
+                "dropped a signal that claims to come from another node"
+            );
+            return;
+        }
+        if signal.receiver().node() != self.id {
+            return;
+        }
+        match self.peer(from) {
+            Ok(peer) => {
+                peer.heard();
+                transport::apply(&self.system, peer, signal);
+            }
+            Err(error) => tracing::warn!(%error, "dropped a signal"),
+        }
+    }
 }

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use actium_core::transport::{self, Peer, Resolver, Respond, Response};
+use actium_core::transport::{self, Peer, Resolver};
 use actium_core::{Actor, ActorRef, Clock, Error, NodeId, SystemHandle, TaskHandle};
-use actium_remote::protocol::{Frame, NodeAnswer, NodeInfo, Request, from_peer, sent_from};
+use actium_remote::protocol::{Frame, NodeAnswer, NodeInfo, Request, from_peer};
 use async_nats::Subject;
 
 use crate::address;
@@ -26,7 +26,7 @@ pub(crate) enum Via {
 }
 use crate::builder::NatsNodeBuilder;
 use crate::departed::Departed;
-use crate::peer::{NatsPeer, Outbound, Refused, Responder};
+use crate::peer::{NatsPeer, Outbound, Refused};
 
 /// The most other nodes one node keeps track of: a publisher cannot make
 /// a node grow without bound by claiming ever new node ids.
@@ -393,122 +393,8 @@ impl Shared {
         tracing::info!(node = %self.address, "node left the cluster");
     }
 
-    /// Acts on one frame from node `from` (`peer`: its peer, if known),
-    /// that reached this node on its own subject (in `from`'s stream, or a
-    /// goodbye) or on the cluster's alive subject (`inbound` has checked
-    /// and unpacked the message).
-    pub(crate) fn dispatch(
-        &self,
-        from: NodeId,
-        frame: Frame<'_>,
-        via: Via,
-        peer: Option<&Arc<NatsPeer>>,
-    ) {
-        match frame {
-            Frame::Tell {
-                to,
-                method,
-                payload,
-                trace,
-            } => self.deliver(from, to, method, payload, None, trace),
-            Frame::Ask {
-                id,
-                to,
-                method,
-                payload,
-                trace,
-            } => {
-                // Frames in a stream always have their peer.
-                let Some(peer) = peer else { return };
-                let responder = Box::new(Responder {
-                    peer: peer.clone(),
-                    id,
-                });
-                self.deliver(from, to, method, payload, Some(responder), trace);
-            }
-            Frame::Reply { id, response } => {
-                if let Some(peer) = peer {
-                    peer.answered(id, response, &self.system);
-                }
-            }
-            Frame::Answer { id, answer } => {
-                if let Some(peer) = peer {
-                    peer.request_answered(id, answer);
-                }
-            }
-            Frame::Signal(signal) => self.signal(from, signal),
-            Frame::Request { id, request } => {
-                let answer = self.answer(request);
-                let Some(peer) = peer else { return };
-                respond(&self.system, peer, id, answer);
-            }
-            Frame::Bye { reason } => {
-                if via == Via::Alive && self.members.left(from) {
-                    self.free_names_of(vec![from]);
-                }
-                if let Some(peer) = peer {
-                    let reason = format!("closed by the node: {}", from_peer(&reason));
-                    match via {
-                        // To everyone: the node leaves the cluster.
-                        Via::Alive => peer.left(&reason, &self.system),
-                        // To this node only: it declared this node down.
-                        Via::Node => peer.went_down(&reason, &self.system),
-                    }
-                }
-            }
-            Frame::Ping | Frame::Pong => {}
-        }
-    }
-
-    fn deliver(
-        &self,
-        from: NodeId,
-        to: actium_core::ActorId,
-        method: &str,
-        payload: &[u8],
-        responder: Option<Box<Responder>>,
-        trace: Option<transport::TraceContext>,
-    ) {
-        if to.node() != self.id {
-            tracing::debug!(%to, method, "a call for an actor of another node");
-            if let Some(responder) = responder {
-                responder.respond(Response::Stopped);
-            }
-            return;
-        }
-        let responder = responder.map(|responder| responder as transport::Responder);
-        match transport::deliver(&self.system, to, method, payload, responder, trace) {
-            Ok(()) => {}
-            Err(error @ Error::ActorStopped { .. }) => {
-                tracing::debug!(%from, method, %error, "call to a stopped actor");
-            }
-            Err(error) => tracing::warn!(%from, method, %error, "call not delivered"),
-        }
-    }
-
-    fn signal(&self, from: NodeId, signal: transport::RemoteSignal) {
-        if !sent_from(&signal, from) {
-            tracing::warn!(
-                %from,
-                signal = %from_peer(&format!("{signal:?}")),
-                "dropped a signal that claims to come from another node"
-            );
-            return;
-        }
-        if signal.receiver().node() != self.id {
-            return;
-        }
-        match self.peer(from) {
-            Ok(peer) => {
-                peer.heard();
-                transport::apply(&self.system, peer, signal);
-            }
-            Err(error) => tracing::warn!(%error, "dropped a signal"),
-        }
-    }
-
     /// Answers another node's request.
-    fn answer(&self, request: Request<'_>) -> NodeAnswer {
+    pub(crate) fn answer(&self, request: Request<'_>) -> NodeAnswer {
         match request {
             Request::Lookup { name } => match self.system.registered_label(name) {
                 Some(label) => NodeAnswer::Found(label),
@@ -554,7 +440,7 @@ impl Resolver for Shared {
 /// spawned for the request whose answer cannot be sent (this node is
 /// cut off from NATS or leaving, the outbox to the node is full) is
 /// stopped: the asker will never have a reference to it.
-fn respond(system: &SystemHandle, peer: &Arc<NatsPeer>, id: u64, answer: NodeAnswer) {
+pub(crate) fn respond(system: &SystemHandle, peer: &Arc<NatsPeer>, id: u64, answer: NodeAnswer) {
     let spawned = match &answer {
         NodeAnswer::Spawned(label) => Some(label.id()),
         _ => None,
