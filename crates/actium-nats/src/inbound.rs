@@ -106,8 +106,12 @@ fn batch(
         }
         Arrival::Gap(reason) => return broken(node, &peer, epoch, &reason),
     }
-    // Calls to one actor in a row are queued together (see `Recipients`);
-    // dropped at the end of the batch, it queues what it holds.
+    // Calls to one actor in a row are queued together (see `Recipients`),
+    // and all before the next message from the node is acted on. (A peer
+    // declared down meanwhile by another task, its heartbeat or its
+    // goodbye on the alive subject, fires `noconnection` at once: calls
+    // of this batch staged by then reach their actors after it, as calls
+    // after that moment in the batch did before staging.)
     let mut recipients = Recipients::default();
     for frame in frames {
         match frame {
@@ -115,7 +119,9 @@ fn batch(
             Err(reason) => dropped(node, &reason),
         }
     }
-    drop(recipients);
+    if let Err(error) = recipients.forget() {
+        tracing::debug!(%from, %error, "calls to a stopped actor");
+    }
     if acknowledge {
         peer.acknowledge();
     }

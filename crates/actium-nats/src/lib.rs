@@ -27,9 +27,10 @@
 //!   implements the core's `Peer` seam. `outbound` — what the node's
 //!   writer publishes, and the bound on it.
 //! - `inbound` — each message that arrives: checked, then taken in its
-//!   stream (or found to follow a gap), and its frames dispatched.
-//! - `node` — [`NatsNode`]: look-ups, and what the node does with each
-//!   frame; implements the core's `Resolver` seam.
+//!   stream (or found to follow a gap), and what the node does with each
+//!   of its frames (a batch's calls to one actor queued together).
+//! - `node` — [`NatsNode`]: look-ups, answers to other nodes' requests;
+//!   implements the core's `Resolver` seam.
 //! - `observe` — asking another node for its snapshot and its flight
 //!   recorder's last events (what `actium top` and `actium observe` show).
 //! - `spawn` — remote spawn: the types other nodes may spawn here

@@ -1,5 +1,6 @@
 //! [`NatsNode`]: a system's presence in a cluster that meets through NATS,
-//! and what the node does with each frame that reaches it.
+//! and what the node answers other nodes' requests with (the frames
+//! themselves are acted on in `inbound`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
