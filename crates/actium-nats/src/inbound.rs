@@ -207,11 +207,7 @@ impl Shared {
         peer: Option<&Arc<NatsPeer>>,
         recipients: &mut Recipients,
     ) {
-        let keeps = match &frame {
-            Frame::Tell { to, .. } | Frame::Ask { to, .. } => recipients.keeps(*to),
-            _ => false,
-        };
-        if !keeps {
+        if !frame.joins_run_to(recipients) {
             // The calls staged go before this frame is acted on: a call to
             // another actor, or a signal that must follow them.
             if let Err(error) = recipients.push() {

@@ -245,6 +245,18 @@ pub(crate) fn write_frame<T: Serialize>(
     Ok(())
 }
 
+impl Frame<'_> {
+    /// Whether this frame is a call to `kept`, the actor a receiver's
+    /// `transport::Recipients` keeps: the call joins the calls staged
+    /// for it. Before any other frame the receiver queues them.
+    pub fn joins_run_to(&self, kept: &transport::Recipients) -> bool {
+        match self {
+            Frame::Tell { to, .. } | Frame::Ask { to, .. } => kept.keeps(*to),
+            _ => false,
+        }
+    }
+}
+
 /// The reason in a `Bye` that closes a connection for being idle: the
 /// node that receives it is not down, and connects again when next used.
 pub(crate) const IDLE: &str = "idle";

@@ -418,11 +418,7 @@ fn dispatch(
     }
     let node = &link.node;
     let system = node.system();
-    let keeps = match &frame {
-        Frame::Tell { to, .. } | Frame::Ask { to, .. } => recipients.keeps(*to),
-        _ => false,
-    };
-    if !keeps {
+    if !frame.joins_run_to(recipients) {
         // The calls staged are queued, and the bytes before them counted,
         // before this frame is acted on (a snapshot request among others).
         node.traffic.received(std::mem::take(whole));
