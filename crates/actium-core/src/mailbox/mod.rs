@@ -137,9 +137,9 @@ impl<M> Mailbox<M> {
 
     /// Appends every message of `run`, in order, whatever the capacity,
     /// with one lock and at most one wake-up (none for an empty run): a
-    /// run of calls that arrived together from another node. Refused only once closed; `run` is then
-    /// left as it was, for the caller to drop (dropping an ask's envelope
-    /// tells its caller the actor stopped).
+    /// run of calls that arrived together from another node. Refused only
+    /// once closed; `run` is then left as it was, for the caller to drop
+    /// (dropping an ask's envelope tells its caller the actor stopped).
     pub(crate) fn push_run_unbounded(&self, run: &mut Vec<Envelope<M>>) -> Result<(), Refusal> {
         if run.is_empty() {
             return Ok(());

@@ -151,13 +151,12 @@ impl Recipients {
         responder: Option<Responder>,
         trace: Option<super::TraceContext>,
     ) -> Result<(), Error> {
-        let pushed = match &self.last {
-            Some((id, _)) if *id == to => Ok(()),
-            _ => {
-                let pushed = self.push();
-                self.last = local_cell(system, to).map(|cell| (to, cell));
-                pushed
-            }
+        let pushed = if self.keeps(to) {
+            Ok(())
+        } else {
+            let pushed = self.push();
+            self.last = local_cell(system, to).map(|cell| (to, cell));
+            pushed
         };
         let staged = &mut self.staged;
         let cell = self.last.as_ref().map(|(_, cell)| cell);
