@@ -107,21 +107,35 @@ fn batch(
         Arrival::Gap(reason) => return broken(node, &peer, epoch, &reason),
     }
     // Calls to one actor in a row are queued together (see `Recipients`),
-    // and all before the next message from the node is acted on. (A peer
-    // declared down meanwhile by another task, its heartbeat or its
-    // goodbye on the alive subject, fires `noconnection` at once: calls
-    // of this batch staged by then reach their actors after it, as calls
-    // after that moment in the batch did before staging.)
+    // and all before the next message from the node is acted on. The
+    // batch is acted on in the peer's inbound turn: a down declared
+    // meanwhile by another task (its heartbeat, or a goodbye on the alive
+    // subject) fires `noconnection` after the batch's calls are queued.
     let mut recipients = Recipients::default();
+    let mut turn = Some(peer.inbound());
     for frame in frames {
         match frame {
-            Ok(frame) => node.dispatch(from, frame, Via::Node, Some(&peer), &mut recipients),
+            Ok(frame @ Frame::Bye { .. }) => {
+                // A goodbye belongs alone on the node's subject; in a
+                // batch (a hostile node) it is still acted on, but out of
+                // the turn, which declaring the node down waits for.
+                if let Err(error) = recipients.push() {
+                    tracing::debug!(%from, %error, "calls to a stopped actor");
+                }
+                turn = None;
+                node.dispatch(from, frame, Via::Node, Some(&peer), &mut recipients);
+            }
+            Ok(frame) => {
+                turn.get_or_insert_with(|| peer.inbound());
+                node.dispatch(from, frame, Via::Node, Some(&peer), &mut recipients);
+            }
             Err(reason) => dropped(node, &reason),
         }
     }
     if let Err(error) = recipients.forget() {
         tracing::debug!(%from, %error, "calls to a stopped actor");
     }
+    drop(turn);
     if acknowledge {
         peer.acknowledge();
     }

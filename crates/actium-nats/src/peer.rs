@@ -25,6 +25,8 @@ use crate::flow::{self, Arrival, Receiving, Sending};
 pub(crate) use crate::outbound::{Outbound, Outgoing, Refused};
 
 mod requests;
+#[cfg(test)]
+mod tests;
 
 /// Why a peer went down, for what becomes of the streams with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +73,10 @@ pub(crate) struct NatsPeer {
     /// The heartbeat timeout: how long a goodbye keeps the node down.
     quiet: Duration,
     state: Mutex<State>,
+    /// Held while a batch from the node is acted on, and by `down` before
+    /// it fires the relations: a batch's calls reach their actors before
+    /// the `noconnection` of a down declared meanwhile by another task.
+    inbound: Mutex<()>,
     /// Itself, for the writer's queue.
     me: Weak<NatsPeer>,
 }
@@ -100,6 +106,7 @@ impl NatsPeer {
                 receiving: Receiving::default(),
             }),
             clock,
+            inbound: Mutex::new(()),
             me: me.clone(),
         })
     }
@@ -109,6 +116,12 @@ impl NatsPeer {
         // the outbox, batches split off it); answers are resolved,
         // relations fired and batches sealed after it is released.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// This task's turn to act on a batch from the node: `down` waits for
+    /// it to end. Never held while the node is declared down on this task.
+    pub(crate) fn inbound(&self) -> MutexGuard<'_, ()> {
+        self.inbound.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn down_error(&self, reason: &str) -> Error {
@@ -343,6 +356,9 @@ impl NatsPeer {
     }
 
     fn down(&self, reason: &str, system: &SystemHandle, cause: Cause) {
+        // A batch being acted on ends first: its calls were taken before
+        // the connection broke, and go before the relations fire.
+        let _inbound = self.inbound();
         // Leaving, the writer publishes what the streams hold.
         let reset = !self.out.closing.load(Ordering::Acquire);
         let (pending, (bytes, frames)) = {
