@@ -78,6 +78,13 @@ fn batch(
         Ok(peer) => peer,
         Err(error) => return dropped(node, &error.to_string()),
     };
+    // The batch is taken and acted on in the peer's inbound turn, which
+    // declaring the node down waits for: a down declared meanwhile by
+    // another task (the heartbeat's check, a goodbye on the alive subject,
+    // this node shutting down) either comes first, and the batch is then
+    // of a broken epoch and dropped, or fires `noconnection` after the
+    // batch's calls are queued.
+    let mut turn = Some(peer.inbound());
     peer.heard();
     let arrival = peer.arrive(epoch, first, frames.frame_count());
     let acknowledge = arrival.acknowledged(ask_ack);
@@ -104,15 +111,15 @@ fn batch(
             // nothing there).
             return peer.tell_reset(epoch, current);
         }
-        Arrival::Gap(reason) => return broken(node, &peer, epoch, &reason),
+        Arrival::Gap(reason) => {
+            // Declaring the node down waits for the turn.
+            drop(turn);
+            return broken(node, &peer, epoch, &reason);
+        }
     }
     // Calls to one actor in a row are queued together (see `Recipients`),
-    // and all before the next message from the node is acted on. The
-    // batch is acted on in the peer's inbound turn: a down declared
-    // meanwhile by another task (its heartbeat, or a goodbye on the alive
-    // subject) fires `noconnection` after the batch's calls are queued.
+    // and all before the next message from the node is acted on.
     let mut recipients = Recipients::default();
-    let mut turn = Some(peer.inbound());
     for frame in frames {
         match frame {
             Ok(frame @ Frame::Bye { .. }) => {

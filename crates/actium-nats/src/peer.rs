@@ -73,9 +73,11 @@ pub(crate) struct NatsPeer {
     /// The heartbeat timeout: how long a goodbye keeps the node down.
     quiet: Duration,
     state: Mutex<State>,
-    /// Held while a batch from the node is acted on, and by `down` before
-    /// it fires the relations: a batch's calls reach their actors before
-    /// the `noconnection` of a down declared meanwhile by another task.
+    /// Held while a batch from the node is taken and acted on, and by
+    /// `down` before it ends the epochs and fires the relations: a batch's
+    /// calls reach their actors before the `noconnection` of a down that
+    /// another task declares meanwhile (the heartbeat's check, a goodbye
+    /// on the alive subject, this node shutting down).
     inbound: Mutex<()>,
     /// Itself, for the writer's queue.
     me: Weak<NatsPeer>,
