@@ -50,6 +50,11 @@ pub(crate) struct PeerHandle {
     used: AtomicBool,
     /// The node's clock: timeouts and back-off read it.
     clock: Clock,
+    /// Held by the connection's reader while it acts on what one read
+    /// brought, and by `close` before it fires the relations: the calls
+    /// read reach their actors before `noconnection`, whichever task ends
+    /// the connection (see `connection::reader`).
+    inbound: Mutex<()>,
 }
 
 struct State {
@@ -108,6 +113,7 @@ impl PeerHandle {
             clock,
             outbox: Outbox::new(max_frame),
             used: AtomicBool::new(false),
+            inbound: Mutex::new(()),
         })
     }
 
@@ -186,6 +192,12 @@ impl PeerHandle {
         // Only bookkeeping runs under this lock; answers are resolved and
         // relations fired after it is released.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The reader's turn to act on what it read: ending the connection
+    /// waits for it. Never held while this task ends a connection.
+    pub(crate) fn inbound(&self) -> MutexGuard<'_, ()> {
+        self.inbound.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn address(&self) -> &str {
@@ -432,6 +444,8 @@ impl PeerHandle {
     }
 
     fn close(&self, generation: u64, reason: &str, idle: bool) {
+        // A reader at work on a read finishes it first.
+        let _inbound = self.inbound();
         let (pending, nodes) = {
             let mut state = self.lock();
             let current = match state.phase {

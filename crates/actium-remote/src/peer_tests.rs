@@ -67,3 +67,37 @@ fn a_replaced_connections_socket_takes_none_of_the_frames_for_the_new_one() {
     wire::write_frame(&mut ping, &Frame::Ping, wire::DEFAULT_MAX_FRAME).unwrap();
     assert_eq!(arrived(&mut new_far), ping.len() * INLINE_FRAMES * 2);
 }
+
+/// A connection ended by another task (its heartbeat, say) while the
+/// reader acts on a read: the end waits for the reader's inbound turn, so
+/// the calls of that read are queued before the relations fire.
+#[test]
+fn ending_a_connection_waits_for_the_reader_at_work() {
+    let peer = PeerHandle::new(
+        "tcp://127.0.0.1:1".to_owned(),
+        Weak::new(),
+        Clock::real(),
+        wire::DEFAULT_MAX_FRAME,
+    );
+    assert!(matches!(
+        peer.admit(NodeId::from_u64(2), NodeId::from_u64(1), 1),
+        Admission::Accept(None)
+    ));
+    assert!(peer.is_up());
+    let turn = peer.inbound();
+    let (ended, told) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            peer.ended(1, "no heartbeat");
+            ended.send(()).expect("the test waits");
+        });
+        // Not ended while the reader is at work (without the turn, the
+        // other thread ends it at once).
+        assert!(told.recv_timeout(Duration::from_millis(200)).is_err());
+        assert!(peer.is_up());
+        drop(turn);
+        told.recv_timeout(Duration::from_secs(10))
+            .expect("ended once the turn is free");
+        assert!(!peer.is_up());
+    });
+}

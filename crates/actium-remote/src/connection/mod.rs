@@ -1,9 +1,9 @@
 //! One connection: its handshake (in `handshake`), and the three tasks
 //! that run it.
 //!
-//! - The **reader** decodes frames as they arrive and acts on each: a call
-//!   goes to the local actor's mailbox, a reply to the caller waiting for
-//!   it, a signal to the link and monitor machinery.
+//! - The **reader** (in `reader`) decodes frames as they arrive and acts
+//!   on each: a call goes to the local actor's mailbox, a reply to the
+//!   caller waiting for it, a signal to the link and monitor machinery.
 //! - The **writer** writes whatever the peer's outbox holds, in batches
 //!   (a sender that finds the outbox crowded writes it itself: see
 //!   `outbox`).
@@ -14,28 +14,28 @@
 //! Whatever ends a connection — the peer closing, a read or write error, a
 //! missed heartbeat, a frame that breaks the protocol — ends it through
 //! `PeerHandle::ended`, which fails the calls waiting on it and fires the
-//! links and monitors that crossed it.
+//! links and monitors that crossed it, once the reader has queued the
+//! calls of the read it is acting on (the peer's inbound turn).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use actium_core::transport::{self, RemoteSignal, Response};
+use actium_core::transport::{self, RemoteSignal};
 use actium_core::{Error, NodeId};
-use bytes::Buf;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 
 use crate::node::{Handshaking, NodeShared};
 use crate::outbox::Socket;
-use crate::peer::{Admission, PeerHandle, Responder};
+use crate::peer::{Admission, PeerHandle};
 use crate::wire::{self, Frame, Handshake};
 
 mod buffer;
 mod handshake;
+mod reader;
 
 pub(crate) use buffer::{Framed, frame_length};
-use buffer::{MOST_ROOM, Partial, Whole, make_room};
 
 pub(crate) use handshake::{DUPLICATE, Identity, frame, handshake_connector, handshake_listener};
 use handshake::{refuse, send};
@@ -200,7 +200,7 @@ fn run(
         peer_node,
     });
     let tasks = vec![
-        link.node.spawn(read_loop(link.clone(), reader)),
+        link.node.spawn(reader::read_loop(link.clone(), reader)),
         link.node.spawn(write_loop(link.clone())),
         link.node.spawn(heartbeat(link.clone())),
     ];
@@ -266,237 +266,6 @@ async fn heartbeat(link: Arc<Link>) {
     }
 }
 
-/// The reader: reads whatever has arrived into one buffer and acts on
-/// every whole frame in it, in order, decoding each where it lies (no
-/// frame is split off the buffer; only an unfinished one moves, when
-/// room is made). Calls in one read to the same actor look it up once
-/// (`Recipients`).
-async fn read_loop(link: Arc<Link>, reader: Reader) {
-    // The handshake's reader may hold the first frames already. Its
-    // buffer starts at a frame's length prefix only because the handshake
-    // ended on a whole frame (`next()` returned it): the codec keeps a
-    // prefix it has read in its own state, so the handshake must not poll
-    // the reader again after its last frame.
-    let parts = reader.into_parts();
-    let mut io = parts.io;
-    let mut buffer = parts.read_buf;
-    let max_frame = link.node.config.max_frame;
-    let max_decoded = link.node.config.max_decoded;
-    let mut recipients = transport::Recipients::default();
-    // Whether a frame over `MOST_ROOM` went through the buffer since it
-    // was last made small.
-    let mut large = false;
-    let mut received = 0;
-    // Bytes of whole frames read and not yet counted.
-    let mut whole = 0;
-    let reason = 'connection: loop {
-        let mut start = 0;
-        let wanted = loop {
-            let length = match frame_length(&buffer[start..], max_frame) {
-                Ok(Whole(length)) => length,
-                Ok(Partial(wanted)) => break wanted,
-                Err(reason) => {
-                    tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
-                    break 'connection reason;
-                }
-            };
-            let bytes = &buffer[start + wire::PREFIX..start + wire::PREFIX + length];
-            start += wire::PREFIX + length;
-            large |= length > MOST_ROOM;
-            // Bytes of whole frames, as the node's counter promises (a
-            // frame that never arrived whole is not counted), added to it
-            // once per pass over the buffer.
-            whole += wire::PREFIX + length;
-            // This task alone writes the count: a store, not an add.
-            received += 1;
-            link.received.store(received, Ordering::Relaxed);
-            match transport::with_decode_limit(max_decoded, || {
-                dispatch(&link, bytes, &mut recipients, &mut whole)
-            }) {
-                // Frames already read cost no socket read, so without this
-                // a peer that floods the connection keeps this task running
-                // for seconds, and a task it wakes on this worker (the
-                // writer, in the worker's unstealable LIFO slot) waits as
-                // long: one unit of Tokio's budget per frame, as a
-                // channel's receive spends one per message.
-                Ok(()) => {
-                    if !tokio::task::coop::has_budget_remaining() {
-                        // This task yields now: the calls read are queued,
-                        // and actors may exit meanwhile.
-                        settle(&link, &mut recipients, &mut whole);
-                    }
-                    tokio::task::consume_budget().await;
-                }
-                Err(Closing::Idle) => {
-                    tracing::debug!(peer = %link.peer.address(), "the node closed an idle connection");
-                    link.peer.went_idle(link.generation);
-                    return;
-                }
-                Err(Closing::Bye(reason)) => {
-                    break 'connection format!("closed by the node: {reason}");
-                }
-                Err(Closing::Violation(reason)) => {
-                    // What came before the bad frame goes on before the
-                    // wait, while the connection is still this node's.
-                    settle(&link, &mut recipients, &mut whole);
-                    say_goodbye(&link, &reason).await;
-                    break 'connection format!("protocol violation: {reason}");
-                }
-            }
-        };
-        // The calls read are queued; actors may exit while this task
-        // waits: look them up afresh.
-        settle(&link, &mut recipients, &mut whole);
-        buffer.advance(start);
-        make_room(&mut buffer, wanted, &mut large);
-        match io.read_buf(&mut buffer).await {
-            Ok(0) if buffer.is_empty() => break "the connection was closed".to_owned(),
-            Ok(0) => {
-                let reason = "unreadable frame: bytes remaining on stream".to_owned();
-                tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
-                break reason;
-            }
-            Ok(_) => {}
-            Err(error) => {
-                let reason = format!("unreadable frame: {error}");
-                tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
-                break reason;
-            }
-        }
-    };
-    // The calls of whole frames read before the end are queued.
-    settle(&link, &mut recipients, &mut whole);
-    link.end(&reason);
-}
-
-/// Before the reader waits or yields: queues the calls `recipients` holds,
-/// lets go of its actor, and counts the bytes of whole frames (`whole`).
-fn settle(link: &Link, recipients: &mut transport::Recipients, whole: &mut usize) {
-    link.node.traffic.received(std::mem::take(whole));
-    if let Err(error) = recipients.forget() {
-        log_undelivered(link, "?", &error);
-    }
-}
-
-/// Tells a peer that broke the protocol why its connection is dropped,
-/// and lets the goodbye reach it (for a second at most).
-async fn say_goodbye(link: &Link, reason: &str) {
-    tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection that broke the protocol");
-    link.peer.send_if_connected(&Frame::Bye {
-        reason: reason.into(),
-    });
-    let drained = link.peer.outbox.drained();
-    let _ = link
-        .node
-        .clock()
-        .timeout(Duration::from_secs(1), drained)
-        .await;
-}
-
-/// Why the reader stops.
-enum Closing {
-    /// The peer closed the connection for being idle.
-    Idle,
-    /// The peer said goodbye.
-    Bye(String),
-    /// The peer broke the protocol.
-    Violation(String),
-}
-
-/// Acts on one frame; `recipients` keeps the last call's actor and calls
-/// not yet queued, `whole` the bytes of whole frames not yet counted.
-fn dispatch(
-    link: &Link,
-    bytes: &[u8],
-    recipients: &mut transport::Recipients,
-    whole: &mut usize,
-) -> Result<(), Closing> {
-    let frame = wire::read_frame(bytes)
-        .map_err(|error| Closing::Violation(format!("malformed frame: {error}")))?;
-    if !matches!(frame, Frame::Ping | Frame::Pong) {
-        link.peer.touch();
-    }
-    let node = &link.node;
-    let system = node.system();
-    if !frame.joins_run_to(recipients) {
-        // The calls staged are queued, and the bytes before them counted,
-        // before this frame is acted on (a snapshot request among others).
-        node.traffic.received(std::mem::take(whole));
-        if let Err(error) = recipients.push() {
-            log_undelivered(link, "?", &error);
-        }
-    }
-    match frame {
-        Frame::Tell {
-            to,
-            method,
-            payload,
-            trace,
-        } => {
-            if to.node() != node.id() {
-                tracing::debug!(%to, method, "a one-way call for an actor of another run of this node");
-                return Ok(());
-            }
-            if let Err(error) = recipients.deliver(system, to, method, payload, None, trace) {
-                log_undelivered(link, method, &error);
-            }
-        }
-        Frame::Ask {
-            id,
-            to,
-            method,
-            payload,
-            trace,
-        } => {
-            let responder = Box::new(Responder {
-                peer: link.peer.clone(),
-                id,
-            });
-            if to.node() != node.id() {
-                use actium_core::transport::Respond;
-                responder.respond(Response::Stopped);
-                return Ok(());
-            }
-            if let Err(error) =
-                recipients.deliver(system, to, method, payload, Some(responder), trace)
-            {
-                log_undelivered(link, method, &error);
-            }
-        }
-        Frame::Reply { id, response } => link.peer.answered(id, response, system),
-        Frame::Signal(signal) => {
-            if !sent_from(&signal, link.peer_node) {
-                return Err(Closing::Violation(format!(
-                    "a signal that claims to come from another node: {}",
-                    wire::from_peer(&format!("{signal:?}"))
-                )));
-            }
-            if signal.receiver().node() == node.id() {
-                transport::apply(system, link.peer.clone(), signal);
-            }
-        }
-        Frame::Request { id, request } => {
-            let answer = node.answer(request);
-            link.peer.send_if_connected(&Frame::Answer { id, answer });
-        }
-        Frame::Answer { id, answer } => link.peer.request_answered(id, answer),
-        Frame::Ping => link.peer.send_if_connected(&Frame::Pong),
-        Frame::Pong => {}
-        Frame::Bye { reason } if reason == wire::IDLE => return Err(Closing::Idle),
-        Frame::Bye { reason } => return Err(Closing::Bye(wire::from_peer(&reason))),
-    }
-    Ok(())
-}
-
-fn log_undelivered(link: &Link, method: &str, error: &Error) {
-    match error {
-        Error::ActorStopped { .. } => {
-            tracing::debug!(peer = %link.peer.address(), method, %error, "call to a stopped actor");
-        }
-        _ => tracing::warn!(peer = %link.peer.address(), method, %error, "call not delivered"),
-    }
-}
-
 /// Whether a signal's sender is on the node at the other end (a peer may
 /// only speak for its own actors).
 pub fn sent_from(signal: &RemoteSignal, node: NodeId) -> bool {
@@ -513,6 +282,7 @@ pub fn sent_from(signal: &RemoteSignal, node: NodeId) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::buffer::{Partial, Whole};
     use super::*;
 
     fn framed(bytes: &[u8], max_frame: usize) -> Result<(bool, usize), String> {

@@ -1,0 +1,293 @@
+//! The reader of a connection: reads whatever has arrived into one buffer
+//! and acts on every whole frame in it, in order, decoding each where it
+//! lies (no frame is split off the buffer; only an unfinished one moves,
+//! when room is made). Calls in one read to the same actor look it up
+//! once and are queued together (`Recipients`).
+//!
+//! A pass over what one read brought runs in one poll, in the peer's
+//! inbound turn (`PeerHandle::inbound`), which ending the connection
+//! waits for: the calls of a pass are queued before the links and
+//! monitors that crossed the connection fire, whichever task ends it.
+
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use actium_core::Error;
+use actium_core::transport::{self, Response};
+use bytes::{Buf, BytesMut};
+use tokio::io::AsyncReadExt;
+
+use super::buffer::{MOST_ROOM, Partial, Whole, make_room};
+use super::{Link, Reader, frame_length, sent_from};
+use crate::peer::Responder;
+use crate::wire::{self, Frame};
+
+pub(super) async fn read_loop(link: Arc<Link>, reader: Reader) {
+    // The handshake's reader may hold the first frames already. Its
+    // buffer starts at a frame's length prefix only because the handshake
+    // ended on a whole frame (`next()` returned it): the codec keeps a
+    // prefix it has read in its own state, so the handshake must not poll
+    // the reader again after its last frame.
+    let parts = reader.into_parts();
+    let mut io = parts.io;
+    let mut buffer = parts.read_buf;
+    let mut pass = Pass {
+        max_frame: link.node.config.max_frame,
+        max_decoded: link.node.config.max_decoded,
+        recipients: transport::Recipients::default(),
+        start: 0,
+        received: 0,
+        whole: 0,
+    };
+    // Whether a frame over `MOST_ROOM` went through the buffer since it
+    // was last made small.
+    let mut large = false;
+    let reason = 'connection: loop {
+        pass.start = 0;
+        let wanted = match poll_fn(|cx| pass.poll_frames(&link, &buffer, &mut large, cx)).await {
+            Ended::Wanted(wanted) => wanted,
+            Ended::Unframed(reason) => {
+                tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
+                break 'connection reason;
+            }
+            Ended::Closing(Closing::Idle) => {
+                tracing::debug!(peer = %link.peer.address(), "the node closed an idle connection");
+                link.peer.went_idle(link.generation);
+                return;
+            }
+            Ended::Closing(Closing::Bye(reason)) => {
+                break 'connection format!("closed by the node: {reason}");
+            }
+            Ended::Closing(Closing::Violation(reason)) => {
+                // What came before the bad frame went on before the
+                // wait, while the connection is still this node's.
+                say_goodbye(&link, &reason).await;
+                break 'connection format!("protocol violation: {reason}");
+            }
+        };
+        buffer.advance(pass.start);
+        make_room(&mut buffer, wanted, &mut large);
+        match io.read_buf(&mut buffer).await {
+            Ok(0) if buffer.is_empty() => break "the connection was closed".to_owned(),
+            Ok(0) => {
+                let reason = "unreadable frame: bytes remaining on stream".to_owned();
+                tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
+                break reason;
+            }
+            Ok(_) => {}
+            Err(error) => {
+                let reason = format!("unreadable frame: {error}");
+                tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
+                break reason;
+            }
+        }
+    };
+    link.end(&reason);
+}
+
+/// The reader's state across the polls of its passes.
+struct Pass {
+    max_frame: usize,
+    max_decoded: usize,
+    /// The last call's actor, and the calls not yet queued.
+    recipients: transport::Recipients,
+    /// Where in the buffer the next frame starts.
+    start: usize,
+    /// Frames received on the connection.
+    received: u64,
+    /// Bytes of whole frames read and not yet counted.
+    whole: usize,
+}
+
+/// How a pass over the buffer ended.
+enum Ended {
+    /// Every whole frame was acted on; the next one needs this many more
+    /// bytes.
+    Wanted(usize),
+    /// The next frame's length breaks the protocol.
+    Unframed(String),
+    /// A frame ended the connection.
+    Closing(Closing),
+}
+
+impl Pass {
+    /// Acts on the whole frames of `buffer` from `start`, in the peer's
+    /// inbound turn, for one unit of Tokio's cooperative budget each: a
+    /// peer that floods the connection costs no socket read for frames
+    /// already read, so without it this task would run for seconds, and a
+    /// task it wakes on this worker (the writer, in the worker's
+    /// unstealable LIFO slot) would wait as long, as a channel's receive
+    /// spends one unit per message. Pending once the budget is spent, to
+    /// go on from `start` at the next poll. Every way out queues the
+    /// calls read first (`settle`): actors may exit while this task waits.
+    fn poll_frames(
+        &mut self,
+        link: &Link,
+        buffer: &BytesMut,
+        large: &mut bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Ended> {
+        let _turn = link.peer.inbound();
+        let ended = loop {
+            let length = match frame_length(&buffer[self.start..], self.max_frame) {
+                Ok(Whole(length)) => length,
+                Ok(Partial(wanted)) => break Ended::Wanted(wanted),
+                Err(reason) => break Ended::Unframed(reason),
+            };
+            let Poll::Ready(unit) = tokio::task::coop::poll_proceed(cx) else {
+                settle(link, &mut self.recipients, &mut self.whole);
+                return Poll::Pending;
+            };
+            unit.made_progress();
+            let bytes = &buffer[self.start + wire::PREFIX..self.start + wire::PREFIX + length];
+            self.start += wire::PREFIX + length;
+            *large |= length > MOST_ROOM;
+            // Bytes of whole frames, as the node's counter promises (a
+            // frame that never arrived whole is not counted), added to it
+            // once per pass over the buffer.
+            self.whole += wire::PREFIX + length;
+            // This task alone writes the count: a store, not an add.
+            self.received += 1;
+            link.received.store(self.received, Ordering::Relaxed);
+            let acted = transport::with_decode_limit(self.max_decoded, || {
+                dispatch(link, bytes, &mut self.recipients, &mut self.whole)
+            });
+            if let Err(closing) = acted {
+                break Ended::Closing(closing);
+            }
+        };
+        settle(link, &mut self.recipients, &mut self.whole);
+        Poll::Ready(ended)
+    }
+}
+
+/// Before the reader waits or yields: queues the calls `recipients` holds,
+/// lets go of its actor, and counts the bytes of whole frames (`whole`).
+fn settle(link: &Link, recipients: &mut transport::Recipients, whole: &mut usize) {
+    link.node.traffic.received(std::mem::take(whole));
+    if let Err(error) = recipients.forget() {
+        log_undelivered(link, "?", &error);
+    }
+}
+
+/// Tells a peer that broke the protocol why its connection is dropped,
+/// and lets the goodbye reach it (for a second at most).
+async fn say_goodbye(link: &Link, reason: &str) {
+    tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection that broke the protocol");
+    link.peer.send_if_connected(&Frame::Bye {
+        reason: reason.into(),
+    });
+    let drained = link.peer.outbox.drained();
+    let _ = link
+        .node
+        .clock()
+        .timeout(Duration::from_secs(1), drained)
+        .await;
+}
+
+/// Why the reader stops.
+enum Closing {
+    /// The peer closed the connection for being idle.
+    Idle,
+    /// The peer said goodbye.
+    Bye(String),
+    /// The peer broke the protocol.
+    Violation(String),
+}
+
+/// Acts on one frame; `recipients` keeps the last call's actor and calls
+/// not yet queued, `whole` the bytes of whole frames not yet counted.
+fn dispatch(
+    link: &Link,
+    bytes: &[u8],
+    recipients: &mut transport::Recipients,
+    whole: &mut usize,
+) -> Result<(), Closing> {
+    let frame = wire::read_frame(bytes)
+        .map_err(|error| Closing::Violation(format!("malformed frame: {error}")))?;
+    if !matches!(frame, Frame::Ping | Frame::Pong) {
+        link.peer.touch();
+    }
+    let node = &link.node;
+    let system = node.system();
+    if !frame.joins_run_to(recipients) {
+        // The calls staged are queued, and the bytes before them counted,
+        // before this frame is acted on (a snapshot request among others).
+        node.traffic.received(std::mem::take(whole));
+        if let Err(error) = recipients.push() {
+            log_undelivered(link, "?", &error);
+        }
+    }
+    match frame {
+        Frame::Tell {
+            to,
+            method,
+            payload,
+            trace,
+        } => {
+            if to.node() != node.id() {
+                tracing::debug!(%to, method, "a one-way call for an actor of another run of this node");
+                return Ok(());
+            }
+            if let Err(error) = recipients.deliver(system, to, method, payload, None, trace) {
+                log_undelivered(link, method, &error);
+            }
+        }
+        Frame::Ask {
+            id,
+            to,
+            method,
+            payload,
+            trace,
+        } => {
+            let responder = Box::new(Responder {
+                peer: link.peer.clone(),
+                id,
+            });
+            if to.node() != node.id() {
+                use actium_core::transport::Respond;
+                responder.respond(Response::Stopped);
+                return Ok(());
+            }
+            if let Err(error) =
+                recipients.deliver(system, to, method, payload, Some(responder), trace)
+            {
+                log_undelivered(link, method, &error);
+            }
+        }
+        Frame::Reply { id, response } => link.peer.answered(id, response, system),
+        Frame::Signal(signal) => {
+            if !sent_from(&signal, link.peer_node) {
+                return Err(Closing::Violation(format!(
+                    "a signal that claims to come from another node: {}",
+                    wire::from_peer(&format!("{signal:?}"))
+                )));
+            }
+            if signal.receiver().node() == node.id() {
+                transport::apply(system, link.peer.clone(), signal);
+            }
+        }
+        Frame::Request { id, request } => {
+            let answer = node.answer(request);
+            link.peer.send_if_connected(&Frame::Answer { id, answer });
+        }
+        Frame::Answer { id, answer } => link.peer.request_answered(id, answer),
+        Frame::Ping => link.peer.send_if_connected(&Frame::Pong),
+        Frame::Pong => {}
+        Frame::Bye { reason } if reason == wire::IDLE => return Err(Closing::Idle),
+        Frame::Bye { reason } => return Err(Closing::Bye(wire::from_peer(&reason))),
+    }
+    Ok(())
+}
+
+fn log_undelivered(link: &Link, method: &str, error: &Error) {
+    match error {
+        Error::ActorStopped { .. } => {
+            tracing::debug!(peer = %link.peer.address(), method, %error, "call to a stopped actor");
+        }
+        _ => tracing::warn!(peer = %link.peer.address(), method, %error, "call not delivered"),
+    }
+}
