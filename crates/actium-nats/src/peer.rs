@@ -360,7 +360,18 @@ impl NatsPeer {
     fn down(&self, reason: &str, system: &SystemHandle, cause: Cause) {
         // A batch being acted on ends first: its calls were taken before
         // the connection broke, and go before the relations fire.
-        let _inbound = self.inbound();
+        let turn = self.inbound();
+        self.down_in_turn(&turn, reason, system, cause);
+    }
+
+    /// [`down`](Self::down), in the inbound turn `_turn` this task holds.
+    fn down_in_turn(
+        &self,
+        _turn: &MutexGuard<'_, ()>,
+        reason: &str,
+        system: &SystemHandle,
+        cause: Cause,
+    ) {
         // Leaving, the writer publishes what the streams hold.
         let reset = !self.out.closing.load(Ordering::Acquire);
         let (pending, (bytes, frames)) = {
@@ -432,6 +443,15 @@ impl NatsPeer {
             tracing::debug!(peer = %self.address, %reason, "could not probe");
         }
         if silent > timeout && self.lock().down.is_none() {
+            // A batch being acted on ends first, and may have been heard.
+            let turn = self.inbound();
+            let silent = self
+                .clock
+                .now()
+                .saturating_duration_since(self.lock().heard);
+            if silent <= timeout {
+                return;
+            }
             let reason = format!("no heartbeat for {silent:?}");
             // Tell the node, on its own subject, so that it drops its side
             // of every link and monitor with this one too (over TCP the
@@ -443,7 +463,7 @@ impl NatsPeer {
                     reason: format!("disconnected: {reason}").into(),
                 },
             );
-            self.went_down(&reason, system);
+            self.down_in_turn(&turn, &reason, system, Cause::Broken);
         }
     }
 
