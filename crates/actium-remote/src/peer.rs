@@ -369,6 +369,9 @@ impl PeerHandle {
     /// Returns the node whose relations must fire because its connection
     /// was replaced.
     pub(crate) fn admit(&self, node: NodeId, mine: NodeId, generation: u64) -> Admission {
+        // The replaced connection's reader stops at its next read, and
+        // acts on none once the old run's relations fire.
+        let _inbound = self.inbound();
         let mut state = self.lock();
         let keep_ours = match state.phase {
             Phase::Up { .. } => state.node_id == Some(node),
@@ -395,6 +398,7 @@ impl PeerHandle {
     /// Our connection finished its handshake: it becomes the peer's
     /// connection, unless the peer's own connection to us won meanwhile.
     pub(crate) fn established(&self, generation: u64, node: NodeId) -> bool {
+        let _inbound = self.inbound();
         let mut state = self.lock();
         if !matches!(state.phase, Phase::Connecting { generation: g } if g == generation) {
             return false;
@@ -433,19 +437,39 @@ impl PeerHandle {
     /// A connection attempt or a connection ended. If it is the current
     /// one, the peer goes down: waiting calls fail, relations fire.
     pub(crate) fn ended(&self, generation: u64, reason: &str) {
-        self.close(generation, reason, false);
+        self.close(&self.inbound(), generation, reason, false);
+    }
+
+    /// [`ended`](Self::ended), by a task that holds the inbound turn.
+    pub(crate) fn ended_in_turn(&self, turn: &MutexGuard<'_, ()>, generation: u64, reason: &str) {
+        self.close(turn, generation, reason, false);
+    }
+
+    /// Whether connection `generation` is still the peer's: its reader
+    /// acts on nothing more once it is not.
+    pub(crate) fn is_current(&self, generation: u64) -> bool {
+        matches!(
+            self.lock().phase,
+            Phase::Connecting { generation: g } | Phase::Up { generation: g } if g == generation
+        )
     }
 
     /// Connection `generation` was closed for being idle, by either node:
     /// as [`ended`](Self::ended), but the node is not down, so the next
     /// use connects again at once.
     pub(crate) fn went_idle(&self, generation: u64) {
-        self.close(generation, "the connection was closed for being idle", true);
+        let turn = self.inbound();
+        self.close(
+            &turn,
+            generation,
+            "the connection was closed for being idle",
+            true,
+        );
     }
 
-    fn close(&self, generation: u64, reason: &str, idle: bool) {
-        // A reader at work on a read finishes it first.
-        let _inbound = self.inbound();
+    /// Ends connection `generation` in the inbound turn `_turn`: a reader
+    /// at work on a read has finished it, and acts on no other.
+    fn close(&self, _turn: &MutexGuard<'_, ()>, generation: u64, reason: &str, idle: bool) {
         let (pending, nodes) = {
             let mut state = self.lock();
             let current = match state.phase {

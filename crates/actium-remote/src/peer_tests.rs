@@ -99,5 +99,45 @@ fn ending_a_connection_waits_for_the_reader_at_work() {
         told.recv_timeout(Duration::from_secs(10))
             .expect("ended once the turn is free");
         assert!(!peer.is_up());
+        // Its reader, at its next poll, finds it gone and acts on nothing.
+        assert!(!peer.is_current(1));
+    });
+}
+
+/// The node restarted and connects again: the new connection replaces the
+/// old one in the inbound turn, so the old reader has finished the read
+/// it was acting on, and acts on no other.
+#[test]
+fn a_replacing_connection_waits_for_the_old_reader_at_work() {
+    let peer = PeerHandle::new(
+        "tcp://127.0.0.1:1".to_owned(),
+        Weak::new(),
+        Clock::real(),
+        wire::DEFAULT_MAX_FRAME,
+    );
+    let me = NodeId::from_u64(1);
+    assert!(matches!(
+        peer.admit(NodeId::from_u64(2), me, 1),
+        Admission::Accept(None)
+    ));
+    assert!(peer.is_current(1));
+    let turn = peer.inbound();
+    let (admitted, told) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let admission = peer.admit(NodeId::from_u64(3), me, 2);
+            admitted
+                .send(matches!(admission, Admission::Accept(Some(_))))
+                .expect("the test waits");
+        });
+        assert!(told.recv_timeout(Duration::from_millis(200)).is_err());
+        assert!(peer.is_current(1));
+        drop(turn);
+        assert!(
+            told.recv_timeout(Duration::from_secs(10))
+                .expect("admitted once the turn is free")
+        );
+        assert!(!peer.is_current(1));
+        assert!(peer.is_current(2));
     });
 }

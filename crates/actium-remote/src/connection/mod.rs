@@ -13,9 +13,12 @@
 //!
 //! Whatever ends a connection — the peer closing, a read or write error, a
 //! missed heartbeat, a frame that breaks the protocol — ends it through
-//! `PeerHandle::ended`, which fails the calls waiting on it and fires the
-//! links and monitors that crossed it, once the reader has queued the
-//! calls of the read it is acting on (the peer's inbound turn).
+//! `PeerHandle::ended` (or `went_idle`, for an idle one), which fails the
+//! calls waiting on it and fires the links and monitors that crossed it.
+//! It does so in the peer's inbound turn, as a new connection of the node
+//! replacing this one does (`PeerHandle::admit`): the reader, which acts
+//! on what it read in that turn, has queued the calls it acted on, and
+//! acts on nothing more.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -231,11 +234,14 @@ async fn heartbeat(link: Arc<Link>) {
         }
         let silent = now.saturating_sub(received_at);
         if Duration::from_millis(silent) > config.heartbeat_timeout {
-            link.end(&format!(
-                "no heartbeat for {:?}",
-                Duration::from_millis(silent)
-            ));
-            return;
+            // In the inbound turn: frames the reader acted on while this
+            // task waited for it were heard.
+            let turn = link.peer.inbound();
+            if link.received.load(Ordering::Relaxed) == received {
+                let reason = format!("no heartbeat for {:?}", Duration::from_millis(silent));
+                link.peer.ended_in_turn(&turn, link.generation, &reason);
+                return;
+            }
         }
         // A peer that sends but never reads would otherwise keep the
         // connection alive while what is queued for it grows up to the

@@ -4,10 +4,13 @@
 //! when room is made). Calls in one read to the same actor look it up
 //! once and are queued together (`Recipients`).
 //!
-//! A pass over what one read brought runs in one poll, in the peer's
-//! inbound turn (`PeerHandle::inbound`), which ending the connection
-//! waits for: the calls of a pass are queued before the links and
-//! monitors that crossed the connection fire, whichever task ends it.
+//! The reader acts on what it read in the peer's inbound turn
+//! (`PeerHandle::inbound`), taken for each poll and let go only after
+//! the calls it staged are queued. Ending or replacing the connection
+//! takes the turn too, so the calls the reader acted on are queued
+//! before the links and monitors that crossed the connection fire,
+//! whichever task ends it, and a reader whose connection is no longer
+//! the peer's acts on nothing more.
 
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -49,6 +52,9 @@ pub(super) async fn read_loop(link: Arc<Link>, reader: Reader) {
         pass.start = 0;
         let wanted = match poll_fn(|cx| pass.poll_frames(&link, &buffer, &mut large, cx)).await {
             Ended::Wanted(wanted) => wanted,
+            // Ended or replaced by another task, which fired what it had
+            // to: nothing more of this connection is acted on.
+            Ended::Gone => return,
             Ended::Unframed(reason) => {
                 tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
                 break 'connection reason;
@@ -109,13 +115,15 @@ enum Ended {
     Wanted(usize),
     /// The next frame's length breaks the protocol.
     Unframed(String),
+    /// The connection is no longer the peer's.
+    Gone,
     /// A frame ended the connection.
     Closing(Closing),
 }
 
 impl Pass {
     /// Acts on the whole frames of `buffer` from `start`, in the peer's
-    /// inbound turn, for one unit of Tokio's cooperative budget each: a
+    /// inbound turn and while the connection is the peer's, for one unit of Tokio's cooperative budget each: a
     /// peer that floods the connection costs no socket read for frames
     /// already read, so without it this task would run for seconds, and a
     /// task it wakes on this worker (the writer, in the worker's
@@ -131,6 +139,9 @@ impl Pass {
         cx: &mut Context<'_>,
     ) -> Poll<Ended> {
         let _turn = link.peer.inbound();
+        if !link.peer.is_current(link.generation) {
+            return Poll::Ready(Ended::Gone);
+        }
         let ended = loop {
             let length = match frame_length(&buffer[self.start..], self.max_frame) {
                 Ok(Whole(length)) => length,
