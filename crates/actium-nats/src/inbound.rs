@@ -79,11 +79,13 @@ fn batch(
         Err(error) => return dropped(node, &error.to_string()),
     };
     // The batch is taken and acted on in the peer's inbound turn, which
-    // declaring the node down waits for: a down declared meanwhile by
-    // another task (the heartbeat's check, a goodbye on the alive subject,
-    // this node shutting down) either comes first, and the batch is then
-    // of a broken epoch and dropped, or fires `noconnection` after the
-    // batch's calls are queued.
+    // declaring the node down waits for. A down declared meanwhile by
+    // another task either fires `noconnection` after the batch's calls
+    // are queued, or comes first: a broken connection (the heartbeat's
+    // check, this node shutting down) then makes this batch one of a
+    // broken epoch, dropped; a goodbye on the alive subject does not, and
+    // the batch is acted on after it, as what a leaving node sent before
+    // its goodbye is.
     let mut turn = Some(peer.inbound());
     peer.heard();
     let arrival = peer.arrive(epoch, first, frames.frame_count());

@@ -121,7 +121,9 @@ impl NatsPeer {
     }
 
     /// This task's turn to act on a batch from the node: `down` waits for
-    /// it to end. Never held while the node is declared down on this task.
+    /// it to end. Never held when calling `down` (or `went_down`, `left`,
+    /// `broken`, `reset`), which takes it; a holder declares the node down
+    /// with `down_in_turn`.
     pub(crate) fn inbound(&self) -> MutexGuard<'_, ()> {
         self.inbound.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -50,10 +50,11 @@ pub(crate) struct PeerHandle {
     used: AtomicBool,
     /// The node's clock: timeouts and back-off read it.
     clock: Clock,
-    /// Held by the connection's reader while it acts on what one read
-    /// brought, and by `close` before it fires the relations: the calls
-    /// read reach their actors before `noconnection`, whichever task ends
-    /// the connection (see `connection::reader`).
+    /// Held by the connection's reader for each poll in which it acts on
+    /// frames, and by whatever ends or replaces the connection (`close`
+    /// runs in it): the calls the reader acted on reach their actors
+    /// before `noconnection`, whichever task ends the connection (see
+    /// `connection::reader`).
     inbound: Mutex<()>,
 }
 
@@ -194,8 +195,10 @@ impl PeerHandle {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The reader's turn to act on what it read: ending the connection
-    /// waits for it. Never held while this task ends a connection.
+    /// The reader's turn to act on what it read: ending or replacing the
+    /// connection waits for it. Never held when calling `ended`,
+    /// `went_idle`, `admit` or `established`, which take it; a holder
+    /// ends a connection with [`ended_in_turn`](Self::ended_in_turn).
     pub(crate) fn inbound(&self) -> MutexGuard<'_, ()> {
         self.inbound.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -369,8 +372,8 @@ impl PeerHandle {
     /// Returns the node whose relations must fire because its connection
     /// was replaced.
     pub(crate) fn admit(&self, node: NodeId, mine: NodeId, generation: u64) -> Admission {
-        // The replaced connection's reader stops at its next read, and
-        // acts on none once the old run's relations fire.
+        // The replaced connection's reader stops at its next poll, and
+        // acts on nothing once the old run's relations fire.
         let _inbound = self.inbound();
         let mut state = self.lock();
         let keep_ours = match state.phase {
@@ -448,10 +451,8 @@ impl PeerHandle {
     /// Whether connection `generation` is still the peer's: its reader
     /// acts on nothing more once it is not.
     pub(crate) fn is_current(&self, generation: u64) -> bool {
-        matches!(
-            self.lock().phase,
-            Phase::Connecting { generation: g } | Phase::Up { generation: g } if g == generation
-        )
+        // A reader runs only once its connection is installed (`Up`).
+        matches!(self.lock().phase, Phase::Up { generation: g } if g == generation)
     }
 
     /// Connection `generation` was closed for being idle, by either node:

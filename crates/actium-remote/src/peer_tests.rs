@@ -1,5 +1,6 @@
 //! Tests of `peer.rs`: what a peer's outbox does with the sockets of
-//! replaced connections.
+//! replaced connections, and the inbound turn that ending or replacing a
+//! connection waits for.
 
 use super::*;
 use crate::connection::Io;
@@ -72,7 +73,7 @@ fn a_replaced_connections_socket_takes_none_of_the_frames_for_the_new_one() {
 /// reader acts on a read: the end waits for the reader's inbound turn, so
 /// the calls of that read are queued before the relations fire.
 #[test]
-fn ending_a_connection_waits_for_the_reader_at_work() {
+fn ending_a_connection_waits_for_the_inbound_turn() {
     let peer = PeerHandle::new(
         "tcp://127.0.0.1:1".to_owned(),
         Weak::new(),
@@ -108,7 +109,7 @@ fn ending_a_connection_waits_for_the_reader_at_work() {
 /// old one in the inbound turn, so the old reader has finished the read
 /// it was acting on, and acts on no other.
 #[test]
-fn a_replacing_connection_waits_for_the_old_reader_at_work() {
+fn a_replacing_connection_waits_for_the_inbound_turn() {
     let peer = PeerHandle::new(
         "tcp://127.0.0.1:1".to_owned(),
         Weak::new(),

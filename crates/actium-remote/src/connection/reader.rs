@@ -9,8 +9,9 @@
 //! the calls it staged are queued. Ending or replacing the connection
 //! takes the turn too, so the calls the reader acted on are queued
 //! before the links and monitors that crossed the connection fire,
-//! whichever task ends it, and a reader whose connection is no longer
-//! the peer's acts on nothing more.
+//! whichever task ends it; a reader whose connection is no longer the
+//! peer's acts on nothing more, and what it had read but not acted on is
+//! dropped with the connection.
 
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -54,7 +55,10 @@ pub(super) async fn read_loop(link: Arc<Link>, reader: Reader) {
             Ended::Wanted(wanted) => wanted,
             // Ended or replaced by another task, which fired what it had
             // to: nothing more of this connection is acted on.
-            Ended::Gone => return,
+            Ended::Gone => {
+                tracing::debug!(peer = %link.peer.address(), "the connection was ended or replaced: its reader stops");
+                return;
+            }
             Ended::Unframed(reason) => {
                 tracing::warn!(peer = %link.peer.address(), %reason, "dropping a connection");
                 break 'connection reason;
@@ -123,8 +127,8 @@ enum Ended {
 
 impl Pass {
     /// Acts on the whole frames of `buffer` from `start`, in the peer's
-    /// inbound turn and while the connection is the peer's, for one unit of Tokio's cooperative budget each: a
-    /// peer that floods the connection costs no socket read for frames
+    /// inbound turn and while the connection is the peer's, for one unit
+    /// of Tokio's cooperative budget each: a peer that floods the connection costs no socket read for frames
     /// already read, so without it this task would run for seconds, and a
     /// task it wakes on this worker (the writer, in the worker's
     /// unstealable LIFO slot) would wait as long, as a channel's receive
