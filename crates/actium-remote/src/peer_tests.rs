@@ -8,6 +8,16 @@ use crate::node::Traffic;
 use crate::outbox::{INLINE_FRAMES, Socket};
 use tokio::io::{AsyncReadExt, DuplexStream};
 
+/// A peer of no node, on the real clock.
+fn peer() -> Arc<PeerHandle> {
+    PeerHandle::new(
+        "tcp://127.0.0.1:1".to_owned(),
+        Weak::new(),
+        Clock::real(),
+        wire::DEFAULT_MAX_FRAME,
+    )
+}
+
 /// A socket over an in-memory stream, and the stream's other end.
 fn socket() -> (Arc<Socket>, DuplexStream) {
     let (near, far) = tokio::io::duplex(1 << 20);
@@ -36,12 +46,7 @@ fn arrived(far: &mut DuplexStream) -> usize {
 /// where they would be lost.
 #[test]
 fn a_replaced_connections_socket_takes_none_of_the_frames_for_the_new_one() {
-    let peer = PeerHandle::new(
-        "tcp://127.0.0.1:1".to_owned(),
-        Weak::new(),
-        Clock::real(),
-        wire::DEFAULT_MAX_FRAME,
-    );
+    let peer = peer();
     let me = NodeId::from_u64(1);
     let (first_run, second_run) = (NodeId::from_u64(2), NodeId::from_u64(3));
     assert!(matches!(
@@ -74,12 +79,7 @@ fn a_replaced_connections_socket_takes_none_of_the_frames_for_the_new_one() {
 /// the calls of that read are queued before the relations fire.
 #[test]
 fn ending_a_connection_waits_for_the_inbound_turn() {
-    let peer = PeerHandle::new(
-        "tcp://127.0.0.1:1".to_owned(),
-        Weak::new(),
-        Clock::real(),
-        wire::DEFAULT_MAX_FRAME,
-    );
+    let peer = peer();
     assert!(matches!(
         peer.admit(NodeId::from_u64(2), NodeId::from_u64(1), 1),
         Admission::Accept(None)
@@ -110,12 +110,7 @@ fn ending_a_connection_waits_for_the_inbound_turn() {
 /// it was acting on, and acts on no other.
 #[test]
 fn a_replacing_connection_waits_for_the_inbound_turn() {
-    let peer = PeerHandle::new(
-        "tcp://127.0.0.1:1".to_owned(),
-        Weak::new(),
-        Clock::real(),
-        wire::DEFAULT_MAX_FRAME,
-    );
+    let peer = peer();
     let me = NodeId::from_u64(1);
     assert!(matches!(
         peer.admit(NodeId::from_u64(2), me, 1),
