@@ -306,3 +306,91 @@ fn log_undelivered(link: &Link, method: &str, error: &Error) {
         _ => tracing::warn!(peer = %link.peer.address(), method, %error, "call not delivered"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
+    use std::task::Waker;
+
+    use actium_core::{NodeId, System};
+
+    use super::*;
+    use crate::connection::Io;
+    use crate::node::Node;
+    use crate::outbox::Socket;
+    use crate::peer::Admission;
+
+    /// `count` heartbeat frames, as they arrive on the wire.
+    fn pings(count: usize) -> BytesMut {
+        let mut bytes = BytesMut::new();
+        for _ in 0..count {
+            wire::write_frame(&mut bytes, &Frame::Ping, wire::DEFAULT_MAX_FRAME)
+                .expect("a ping encodes");
+        }
+        bytes
+    }
+
+    /// A reader acts on frames while its connection is the peer's; once
+    /// another task ended it (which takes the inbound turn), its next
+    /// poll acts on nothing more.
+    #[test]
+    fn a_reader_whose_connection_ended_acts_on_nothing_more() {
+        let system = System::builder().start().expect("a test system starts");
+        let node = system
+            .block_on(
+                Node::builder()
+                    .system(system.handle())
+                    .listen("tcp://127.0.0.1:0")
+                    .cookie("reader test")
+                    .start(),
+            )
+            .expect("a node starts");
+        let shared = node.shared().clone();
+        let peer = shared.peer_for("tcp://127.0.0.1:1").expect("a peer");
+        let other = NodeId::from_u64(7);
+        assert!(matches!(
+            peer.admit(other, shared.id(), 1),
+            Admission::Accept(None)
+        ));
+        let (near, _far) = tokio::io::duplex(1 << 16);
+        let near: Box<dyn Io> = Box::new(near);
+        let (_read, write) = tokio::io::split(near);
+        let link = Link {
+            socket: Socket::new(write, shared.traffic.clone()),
+            node: shared,
+            peer: peer.clone(),
+            generation: 1,
+            peer_node: other,
+            received: AtomicU64::new(0),
+        };
+        let mut pass = Pass {
+            max_frame: wire::DEFAULT_MAX_FRAME,
+            max_decoded: wire::DEFAULT_MAX_FRAME,
+            recipients: transport::Recipients::default(),
+            start: 0,
+            received: 0,
+            whole: 0,
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut large = false;
+
+        let read = pings(3);
+        let ended = pass.poll_frames(&link, &read, &mut large, &mut cx);
+        assert!(matches!(ended, Poll::Ready(Ended::Wanted(_))));
+        assert_eq!(link.received.load(Ordering::Relaxed), 3);
+
+        peer.ended(1, "ended by another task");
+        let read = pings(2);
+        pass.start = 0;
+        let ended = pass.poll_frames(&link, &read, &mut large, &mut cx);
+        assert!(matches!(ended, Poll::Ready(Ended::Gone)));
+        assert_eq!(
+            link.received.load(Ordering::Relaxed),
+            3,
+            "no frame acted on"
+        );
+        drop(link);
+        node.shutdown();
+        system.shutdown();
+    }
+}

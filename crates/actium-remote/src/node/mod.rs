@@ -550,6 +550,12 @@ impl Node {
         self.shared.peers.addresses()
     }
 
+    /// What the node's connections share, for the crate's unit tests.
+    #[cfg(test)]
+    pub(crate) fn shared(&self) -> &Arc<NodeShared> {
+        &self.shared
+    }
+
     /// Leaves the network: tells connected nodes goodbye (their calls to
     /// this node fail with `NodeDown` and their links and monitors fire),
     /// stops listening, and detaches from the system. The system and its
