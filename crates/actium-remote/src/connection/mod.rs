@@ -14,8 +14,9 @@
 //! Whatever ends a connection — the peer closing, a read or write error, a
 //! missed heartbeat, a frame that breaks the protocol — ends it through
 //! `PeerHandle::ended` (or `went_idle` for an idle one, `ended_in_turn`
-//! for the heartbeat, which looks at the silence again in the turn), which fails the
-//! calls waiting on it and fires the links and monitors that crossed it.
+//! for the heartbeat, which looks at the silence again in the turn),
+//! which fails the calls waiting on it and fires the links and monitors
+//! that crossed it.
 //! It does so in the peer's inbound turn, as a new connection of the node
 //! replacing this one does (`PeerHandle::admit`): the reader, which acts
 //! on what it read in that turn, has queued the calls it acted on, and
