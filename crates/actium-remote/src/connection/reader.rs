@@ -56,7 +56,8 @@ pub(super) async fn read_loop(link: Arc<Link>, reader: Reader) {
             // Ended or replaced by another task, which fired what it had
             // to: nothing more of this connection is acted on.
             Ended::Gone => {
-                tracing::debug!(peer = %link.peer.address(), "the connection was ended or replaced: its reader stops");
+                let peer = link.peer.address();
+                tracing::debug!(%peer, "the connection was ended or replaced: its reader stops");
                 return;
             }
             Ended::Unframed(reason) => {
@@ -128,13 +129,14 @@ enum Ended {
 impl Pass {
     /// Acts on the whole frames of `buffer` from `start`, in the peer's
     /// inbound turn and while the connection is the peer's, for one unit
-    /// of Tokio's cooperative budget each: a peer that floods the connection costs no socket read for frames
-    /// already read, so without it this task would run for seconds, and a
-    /// task it wakes on this worker (the writer, in the worker's
-    /// unstealable LIFO slot) would wait as long, as a channel's receive
-    /// spends one unit per message. Pending once the budget is spent, to
-    /// go on from `start` at the next poll. Every way out queues the
-    /// calls read first (`settle`): actors may exit while this task waits.
+    /// of Tokio's cooperative budget each: a peer that floods the
+    /// connection costs no socket read for frames already read, so
+    /// without it this task would run for seconds, and a task it wakes on
+    /// this worker (the writer, in the worker's unstealable LIFO slot)
+    /// would wait as long, as a channel's receive spends one unit per
+    /// message. Pending once the budget is spent, to go on from `start` at
+    /// the next poll. Every way out queues the calls read first
+    /// (`settle`): actors may exit while this task waits.
     fn poll_frames(
         &mut self,
         link: &Link,
