@@ -128,9 +128,7 @@ fn batch(
                 // A goodbye belongs alone on the node's subject; in a
                 // batch (a hostile node) it is still acted on, but out of
                 // the turn, which declaring the node down waits for.
-                if let Err(error) = recipients.push() {
-                    tracing::debug!(%from, %error, "calls to a stopped actor");
-                }
+                stopped(from, recipients.push());
                 turn = None;
                 node.dispatch(from, frame, Via::Node, Some(&peer), &mut recipients);
             }
@@ -141,9 +139,7 @@ fn batch(
             Err(reason) => dropped(node, &reason),
         }
     }
-    if let Err(error) = recipients.forget() {
-        tracing::debug!(%from, %error, "calls to a stopped actor");
-    }
+    stopped(from, recipients.forget());
     drop(turn);
     if acknowledge {
         peer.acknowledge();
@@ -204,6 +200,15 @@ fn broken(node: &Shared, peer: &Arc<NatsPeer>, epoch: u32, reason: &str) {
     peer.broken(epoch, reason, &node.system);
 }
 
+/// Logs the calls from `from` staged for an actor that stopped before
+/// they were queued (`queued`): dropped, their callers hear that it
+/// stopped.
+fn stopped(from: NodeId, queued: Result<(), Error>) {
+    if let Err(error) = queued {
+        tracing::debug!(%from, %error, "calls to a stopped actor");
+    }
+}
+
 fn dropped(node: &Shared, reason: &str) {
     node.counters.dropped.fetch_add(1, Ordering::Relaxed);
     tracing::warn!(reason = %from_peer(reason), "dropped a message");
@@ -233,9 +238,7 @@ impl Shared {
         if !frame.joins_run_to(recipients) {
             // The calls staged go before this frame is acted on: a call to
             // another actor, or a signal that must follow them.
-            if let Err(error) = recipients.push() {
-                tracing::debug!(%from, %error, "calls to a stopped actor");
-            }
+            stopped(from, recipients.push());
         }
         match frame {
             Frame::Tell {
