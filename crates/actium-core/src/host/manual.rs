@@ -1,10 +1,8 @@
 //! Virtual time that moves only when the program says: Akka's
 //! `ManualTime`, for testing what actors do over time without waiting.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::hash::BuildHasherDefault;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -16,6 +14,7 @@ use futures_util::task::AtomicWaker;
 use super::clock::{Clock, TimeSource};
 use super::deadline::Expire;
 use super::due::DueQueue;
+use super::sends::{Kept, Message, Sends};
 
 /// A clock that stands still until [`advance`](ManualClock::advance)d.
 ///
@@ -77,10 +76,9 @@ struct State {
     /// costs memory and time. Twice the live entries after a sweep, so
     /// sweeping costs O(1) a push over time.
     sweep_at: usize,
-    /// The delayed messages not yet due, by simulated system and then by
-    /// their entry's sequence number: kept here rather than in their
-    /// entries so that a system that ends drops its own at once
-    /// ([`ManualClock::drop_sends`]), touching no other entry.
+    /// The delayed messages not yet due, by simulated system: kept here
+    /// rather than in their entries so that a system that ends drops its
+    /// own at once ([`ManualClock::drop_sends`]), touching no other entry.
     sends: Sends,
 }
 
@@ -90,14 +88,7 @@ impl State {
     /// ended.
     fn resolve(&mut self, what: Due) -> Option<Due> {
         match what {
-            Due::Send { group, seq } => {
-                let messages = self.sends.get_mut(&group)?;
-                let message = messages.remove(&seq)?;
-                if messages.is_empty() {
-                    self.sends.remove(&group);
-                }
-                Some(Due::Call(message))
-            }
+            Due::Send(kept) => self.sends.take(kept).map(Due::Call),
             what => Some(what),
         }
     }
@@ -106,7 +97,7 @@ impl State {
     /// messages kept.
     fn is_live(sends: &Sends, what: &Due) -> bool {
         match what {
-            Due::Send { group, seq } => sends.get(group).is_some_and(|of| of.contains_key(seq)),
+            Due::Send(kept) => sends.holds(*kept),
             what => what.is_live(),
         }
     }
@@ -122,22 +113,11 @@ enum Due {
     Expire(Arc<dyn Expire>),
     /// Anything else due then (a simulated task's delayed wake-up).
     Call(Box<dyn FnOnce() + Send>),
-    /// A delayed message of the simulated system `group`, kept in
-    /// `State::sends` under the entry's sequence number; gone if the
-    /// system ended. Taken out of the queue, it becomes a `Call`.
-    Send { group: u64, seq: u64 },
+    /// A delayed message of a simulated system, kept in `State::sends`;
+    /// gone if the system ended. Taken out of the queue, it becomes a
+    /// `Call`.
+    Send(Kept),
 }
-
-/// A delayed message's delivery.
-type Message = Box<dyn FnOnce() + Send>;
-
-/// The delayed messages kept, by system and then by sequence number: hash
-/// maps (a delivery costs O(1)) with a fixed hasher, so that what is
-/// dropped together is dropped in the same order in every run.
-type Sends = HashMap<u64, HashMap<u64, Message, Fixed>, Fixed>;
-
-/// `std`'s hasher with fixed keys, instead of the per-process random ones.
-type Fixed = BuildHasherDefault<std::hash::DefaultHasher>;
 
 impl Due {
     /// Whether firing it could still do anything.
@@ -147,7 +127,7 @@ impl Due {
             Due::Expire(pending) => !pending.is_done(),
             Due::Call(_) => true,
             // Checked against `State::sends` by `State::is_live`.
-            Due::Send { .. } => true,
+            Due::Send(_) => true,
         }
     }
 
@@ -162,7 +142,7 @@ impl Due {
             Due::Expire(pending) => pending.expire(),
             Due::Call(call) => call(),
             // Made a `Call` when taken out (`State::resolve`).
-            Due::Send { .. } => {}
+            Due::Send(_) => {}
         }
     }
 }
@@ -279,11 +259,9 @@ impl ManualClock {
     pub(crate) fn send_at(&self, group: u64, at: Instant, call: Message) {
         let mut state = self.shared.lock();
         let at = nanos(at.saturating_duration_since(self.shared.epoch)).max(state.elapsed);
-        // The number `push` gives the entry; kept first, so that a sweep
-        // in `push` finds it live.
-        let seq = state.next_seq;
-        state.sends.entry(group).or_default().insert(seq, call);
-        Shared::push(&mut state, at, Due::Send { group, seq });
+        // Kept first, so that a sweep in `push` finds it live.
+        let kept = state.sends.keep(group, call);
+        Shared::push(&mut state, at, Due::Send(kept));
     }
 
     /// Drops the delayed messages not yet due of the simulated system
@@ -291,7 +269,7 @@ impl ManualClock {
     /// keep it (their references to its actors) alive. Their entries stay
     /// queued, empty, until they fall due or a sweep takes them.
     pub(crate) fn drop_sends(&self, group: u64) {
-        let dropped = self.shared.lock().sends.remove(&group);
+        let dropped = self.shared.lock().sends.drop_group(group);
         // Their destructors run outside the lock: they may add waits.
         drop(dropped);
     }
@@ -299,7 +277,7 @@ impl ManualClock {
     /// Drops every delayed message not yet due, without running it: the
     /// end of a simulation.
     pub(crate) fn drop_all_sends(&self) {
-        let dropped = std::mem::take(&mut self.shared.lock().sends);
+        let dropped = self.shared.lock().sends.drop_all();
         drop(dropped);
     }
 

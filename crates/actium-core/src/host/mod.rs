@@ -21,6 +21,7 @@ pub(crate) mod deadline;
 mod due;
 mod executor;
 mod manual;
+mod sends;
 mod sim;
 mod stopwatch;
 
