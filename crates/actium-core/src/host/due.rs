@@ -134,12 +134,13 @@ impl<T> DueQueue<T> {
         if self.current.is_empty() {
             let index = self.buckets.iter().position(|bucket| !bucket.is_empty())?;
             let least = self.buckets[index].iter().map(|(key, _)| *key).min()?;
-            if least > limit {
-                return None;
-            }
             // Every slot of the bucket is at least `least`'s and differs
             // from it below bit `index - 1`: each entry lands in `current`
-            // or a lower bucket.
+            // or a lower bucket. Spread even if `least` is not due yet: the
+            // next call finds it in `current` rather than scanning the
+            // bucket again (a clock asks after every advance). Keys pushed
+            // meanwhile below `least`'s slot go to `current`, which orders
+            // them exactly.
             self.slot = slot_of(least);
             let mut spread = std::mem::take(&mut self.buckets[index]);
             for (key, value) in spread.drain(..) {
@@ -240,6 +241,28 @@ mod tests {
         assert_eq!(out, evens);
         assert_eq!(queue.pop_until(u128::MAX), None);
         assert_eq!(queue.first(), None);
+    }
+
+    #[test]
+    fn a_key_pushed_below_a_slot_spread_early_still_comes_out_first() {
+        let ms = |n: u128| (n * 1_000_000) << 64;
+        let mut queue = DueQueue::new();
+        queue.push(ms(100), "later");
+        // Not due: spreads the later slot all the same.
+        assert_eq!(queue.pop_until(ms(1)), None);
+        queue.push(ms(50), "sooner");
+        queue.push(ms(100) + 1, "last");
+        assert_eq!(queue.first(), Some(ms(50)));
+        assert_eq!(queue.pop_until(ms(49)), None);
+        let out: Vec<_> = std::iter::from_fn(|| queue.pop_until(u128::MAX)).collect();
+        assert_eq!(
+            out,
+            [
+                (ms(50), "sooner"),
+                (ms(100), "later"),
+                (ms(100) + 1, "last")
+            ]
+        );
     }
 
     #[test]
