@@ -29,7 +29,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context as TaskContext, Poll};
-use std::thread::ThreadId;
 
 use crate::actor::{Actor, ActorRef, Cell, Context, Outcome, ParallelTask};
 use crate::base::{ActorId, ExitReason};
@@ -50,7 +49,20 @@ pub(crate) struct Lend<A: Actor> {
 /// borrow it, never a task they spawned onto another thread.
 struct Lent<A: Actor> {
     state: Option<Box<State<A>>>,
-    lender: Option<ThreadId>,
+    lender: Option<usize>,
+}
+
+thread_local! {
+    /// Its address names this thread among the live ones, as a `ThreadId`
+    /// does, without the reference count `std::thread::current` pays per
+    /// call: the loop names the lending thread once per poll, and a method
+    /// once per `with`.
+    static HERE: u8 = const { 0 };
+}
+
+/// This thread's name among live threads (see [`HERE`]).
+fn here() -> usize {
+    HERE.with(|here| std::ptr::from_ref(here) as usize)
 }
 
 impl<A: Actor> Lend<A> {
@@ -72,7 +84,7 @@ impl<A: Actor> Lend<A> {
     pub(crate) fn put(&self, state: Box<State<A>>) {
         let mut lent = self.lock();
         lent.state = Some(state);
-        lent.lender = Some(std::thread::current().id());
+        lent.lender = Some(here());
     }
 
     pub(crate) fn take(&self) -> Option<Box<State<A>>> {
@@ -180,8 +192,7 @@ impl<A: Actor> Reentrant<A> {
         // instead of deadlocking on the lock.
         let state = {
             let mut lent = self.lend.lock();
-            let here = Some(std::thread::current().id());
-            match (lent.lender == here, lent.state.take()) {
+            match (lent.lender == Some(here()), lent.state.take()) {
                 (true, Some(state)) => state,
                 (true, None) => panic!(
                     "Reentrant::with called inside another `with` of {}: the state is already \
