@@ -97,16 +97,17 @@ impl Executor {
                         // Every delivery counts in the run's digest, even
                         // one that changes nothing the scheduler sees.
                         digest.mix(DELIVERED);
-                        let _entered = enter();
                         // Runs in the clock's advance, outside every task:
                         // a panic is logged, as a simulated task's is,
                         // rather than ending the simulation.
-                        if let Err(panic) = catch_unwind(AssertUnwindSafe(call)) {
-                            tracing::error!(
-                                panic = %panic_message(&*panic),
-                                "a delayed message panicked"
-                            );
-                        }
+                        super::entered::deliver_in(&enter, || {
+                            if let Err(panic) = catch_unwind(AssertUnwindSafe(call)) {
+                                tracing::error!(
+                                    panic = %panic_message(&*panic),
+                                    "a delayed message panicked"
+                                );
+                            }
+                        });
                     }),
                 );
             }

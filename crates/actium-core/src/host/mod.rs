@@ -19,6 +19,7 @@
 mod clock;
 pub(crate) mod deadline;
 mod due;
+mod entered;
 mod executor;
 mod manual;
 mod sends;

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use super::entered::{self, Nested, enter, leave};
 use super::manual::ManualClock;
 use crate::base::{Error, panic_message};
 
@@ -31,15 +32,6 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 /// Makes a system current on the simulation's thread while one of its
 /// tasks runs; the guard it returns undoes that.
 pub(crate) type EnterHook = Arc<dyn Fn() -> Box<dyn Any> + Send + Sync>;
-
-/// The system a run of task polls is entered in: kept from one poll to
-/// the next while the tasks polled belong to one system, so that a
-/// simulation of one system (or of many tasks of each) enters it once per
-/// run rather than once per poll.
-struct Entered {
-    hook: EnterHook,
-    _guard: Box<dyn Any>,
-}
 
 /// How the seed picks the next task among those ready to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -291,25 +283,28 @@ impl Simulation {
         let waker = Waker::from(main_woken.clone());
         let mut cx = Context::from_waker(&waker);
         let mut main = std::pin::pin!(main);
-        let mut entered = None;
+        // After `main`: dropped first, so that `main` is dropped outside
+        // every system this loop entered.
+        let _nested = Nested::begin();
         loop {
             if main_woken.0.swap(false, Ordering::SeqCst) {
-                entered = None;
+                leave();
                 if let Poll::Ready(output) = main.as_mut().poll(&mut cx) {
                     return Ok(output);
                 }
             }
             if let Some(task) = self.pick() {
-                self.poll(&task, &mut entered);
+                self.poll(&task);
                 continue;
             }
             // Time moves and `main` runs outside every system.
-            entered = None;
+            leave();
             if main_woken.0.load(Ordering::SeqCst) {
                 continue;
             }
             let clock = &self.shared.clock;
-            match clock.advance_to_next() {
+            let advanced = entered::advancing(|| clock.advance_to_next());
+            match advanced {
                 // Mixed after what it fired: wake-ups draw nothing from the
                 // digest, delayed messages' deliveries mix in first, in
                 // the order they fire, which is the same in every run.
@@ -343,8 +338,8 @@ impl Simulation {
 
     /// Polls `task` once, unless it finished, was aborted, or is being
     /// polled further up this thread's stack (a nested `block_on`), in its
-    /// system: the one `entered` already, or entered now in its place.
-    fn poll(&self, task: &Arc<SimTask>, entered: &mut Option<Entered>) {
+    /// system: the one entered already, or entered now in its place.
+    fn poll(&self, task: &Arc<SimTask>) {
         let Some(mut future) = lock(&task.future).take() else {
             if !task.finished.load(Ordering::SeqCst) {
                 task.woken_while_polled.store(true, Ordering::SeqCst);
@@ -353,23 +348,13 @@ impl Simulation {
         };
         if task.aborted.load(Ordering::SeqCst) {
             // Its destructors run outside every system, as before a poll.
-            *entered = None;
+            leave();
             task.finish();
             return;
         }
-        let same = |current: &Entered, hook: &EnterHook| Arc::ptr_eq(&current.hook, hook);
-        match (&task.enter, entered.as_ref()) {
-            (Some(hook), Some(current)) if same(current, hook) => {}
-            (Some(hook), _) => {
-                // Leave the previous system before entering the next.
-                *entered = None;
-                let guard = hook();
-                *entered = Some(Entered {
-                    hook: hook.clone(),
-                    _guard: guard,
-                });
-            }
-            (None, _) => *entered = None,
+        match &task.enter {
+            Some(hook) => enter(hook),
+            None => leave(),
         }
         let waker = Waker::from(task.clone());
         let mut cx = Context::from_waker(&waker);
