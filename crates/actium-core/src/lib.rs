@@ -91,8 +91,8 @@ mod wire;
 
 pub use actor::{
     Actor, ActorRef, AnyRef, AsAnyRef, AskAll, AskAllFuture, AskFirst, AskFirstFuture, Context,
-    Group, GroupReplies, MemberReply, PanicPolicy, Reentrant, Spawner, Stopped, TellAll, Timer,
-    sleep,
+    Delayed, Group, GroupReplies, MemberReply, PanicPolicy, Reentrant, Spawner, Stopped, TellAll,
+    Timer, sleep,
 };
 pub use base::{
     ActorId, ActorLabel, Cycle, Down, Error, Exit, ExitReason, MonitorRef, NodeId, Result,

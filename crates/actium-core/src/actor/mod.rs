@@ -7,7 +7,7 @@
 //! ([`ActorRef`], [`Stopped`], the endpoint and the patient sends:
 //! `reference`), [`Group`]s and their dispatchers, the [`Spawner`] builder
 //! *type* (spawning itself is in `runtime`), timers ([`Timer`],
-//! [`sleep`]), stamping the messages an actor sends (`stamp`), and the
+//! [`sleep`]), requests sent after a delay ([`Delayed`]), stamping the messages an actor sends (`stamp`), and the
 //! state an idle loop lends to a caller that runs its requests itself
 //! (`standby`).
 //!
@@ -17,6 +17,7 @@
 
 mod cell;
 mod context;
+mod delayed;
 mod dispatch;
 mod group;
 mod reentrant;
@@ -30,6 +31,7 @@ mod traits;
 
 pub(crate) use cell::Cell;
 pub use context::Context;
+pub use delayed::Delayed;
 pub use dispatch::{Dispatch, MethodInfo, Methods, NoMessage, NoMethods};
 pub use group::{
     AskAll, AskAllFuture, AskFirst, AskFirstFuture, Collect, Discard, FirstOf, Gather, Group,

@@ -260,12 +260,27 @@ pub(crate) fn set_incoming(chain: Chain) {
 /// actor and incoming chain, but not blocking — while it awaits, its actor
 /// serves others, so its own asks do not mark the actor blocked.
 pub(crate) fn for_parallel() -> Option<Frame> {
+    derived(Some(false))
+}
+
+/// A copy of the current frame, if any — the same actor, incoming chain,
+/// blocking or not, and recorded message — for a call made later on its
+/// behalf, outside its poll (`Context::ask_after`, from an entry of the
+/// clock), under [`within`].
+pub(crate) fn copy() -> Option<Frame> {
+    derived(None)
+}
+
+/// A frame of the current one's actor, chain and recorded message, blocking
+/// as `blocking` says, or as the current one is.
+fn derived(blocking: Option<bool>) -> Option<Frame> {
     with_frame(|frame| {
-        let parallel = Frame::new(frame.actor, false, frame.incoming());
+        let blocking = blocking.unwrap_or(frame.blocking);
+        let derived = Frame::new(frame.actor, blocking, frame.incoming());
         if let Some(observed) = frame.observed.borrow().as_deref() {
-            set_observed(&parallel, observed.stamp, observed.recorder.as_ref());
+            set_observed(&derived, observed.stamp, observed.recorder.as_ref());
         }
-        parallel
+        derived
     })
 }
 
