@@ -188,8 +188,8 @@ impl ChordNode {
         // whole may take many (a young ring routes along successors), so
         // it gets BITS of them rather than the default ask deadline.
         let limit = timeout * BITS as u32;
-        let found = call(&mut this, n1.id, || {
-            n1.node.find_successor(n).timeout(limit)
+        let found = call(&mut this, &n1, move |n1| {
+            n1.find_successor(n).timeout(limit)
         })
         .await;
         let found = found
@@ -200,8 +200,8 @@ impl ChordNode {
         let successor = nearest_successor(&mut this, n, found.clone())
             .await
             .ok_or(LookupError::Unreachable(found.id))?;
-        let keys = call(&mut this, successor.id, || {
-            successor.node.hand_over(n).timeout(timeout)
+        let keys = call(&mut this, &successor, move |successor| {
+            successor.hand_over(n).timeout(timeout)
         })
         .await;
         let keys = keys.map_err(|_| LookupError::Unreachable(successor.id))?;
@@ -209,8 +209,8 @@ impl ChordNode {
         // of its complete finger table ... as hints" (§4.4): the fingers
         // start out near right, where the lookups of `fix_fingers` would
         // fill them one a period.
-        let hints = call(&mut this, successor.id, || {
-            successor.node.fingers().timeout(timeout)
+        let hints = call(&mut this, &successor, move |successor| {
+            successor.fingers().timeout(timeout)
         })
         .await;
         let hints = hints.unwrap_or_default();
@@ -316,8 +316,8 @@ impl ChordNode {
         // until no x lies between (see `nearest_successor`).
         match nearest_successor(&mut this, n.id, successor.clone()).await {
             Some(new) => {
-                let list = call(&mut this, new.id, || {
-                    new.node.successor_list().timeout(timeout)
+                let list = call(&mut this, &new, move |new| {
+                    new.successor_list().timeout(timeout)
                 });
                 if let Ok(list) = list.await {
                     // A join may have replaced the successor while this run
@@ -433,8 +433,8 @@ impl ChordNode {
         let (predecessor, timeout) =
             this.with(|node| (node.predecessor.clone(), node.config.call_timeout));
         if let Some(predecessor) = predecessor {
-            let alive = call(&mut this, predecessor.id, || {
-                predecessor.node.alive().timeout(timeout)
+            let alive = call(&mut this, &predecessor, move |predecessor| {
+                predecessor.alive().timeout(timeout)
             });
             if alive.await.is_err() {
                 failed = true;
@@ -511,8 +511,8 @@ impl ChordNode {
     ) -> Result<(), LookupError> {
         let timeout = this.with(|node| node.config.call_timeout);
         let owner = find_successor(&mut this, Id::hash(&key)).await?.successor;
-        let stored = call(&mut this, owner.id, || {
-            owner.node.store(key, value).timeout(timeout)
+        let stored = call(&mut this, &owner, move |owner| {
+            owner.store(key, value).timeout(timeout)
         });
         let stored = stored.await;
         stored.map_err(|_| LookupError::Unreachable(owner.id))
@@ -526,8 +526,8 @@ impl ChordNode {
     ) -> Result<Option<Vec<u8>>, LookupError> {
         let timeout = this.with(|node| node.config.call_timeout);
         let owner = find_successor(&mut this, Id::hash(&key)).await?.successor;
-        let value = call(&mut this, owner.id, || {
-            owner.node.fetch(key).timeout(timeout)
+        let value = call(&mut this, &owner, move |owner| {
+            owner.fetch(key).timeout(timeout)
         });
         let value = value.await;
         value.map_err(|_| LookupError::Unreachable(owner.id))

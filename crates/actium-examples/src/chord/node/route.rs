@@ -82,7 +82,7 @@ async fn walk(
 ) -> Result<(Peer, Peer, u32), LookupError> {
     let unreachable = |peer: &Peer| LookupError::Unreachable(peer.id);
     let (mut n1, timeout) = this.with(|node| (node.me().clone(), node.config.call_timeout));
-    let successor = trip.call(this, n1.id, || n1.node.successor().timeout(timeout));
+    let successor = trip.call(this, &n1, move |n1| n1.successor().timeout(timeout));
     let mut successor = successor.await.map_err(|_| unreachable(&n1))?;
     let mut hops = 0;
     // while (id ∉ (n', n'.successor])
@@ -90,15 +90,15 @@ async fn walk(
         // n' = n'.closest_preceding_finger(id)
         let mut before = id;
         loop {
-            let next = trip.call(this, n1.id, || {
-                n1.node.closest_preceding_finger(before).timeout(timeout)
+            let next = trip.call(this, &n1, move |n1| {
+                n1.closest_preceding_finger(before).timeout(timeout)
             });
             let next = next.await.map_err(|_| unreachable(&n1))?;
             if next == n1 {
                 return Err(LookupError::NoRoute { at: n1.id, id });
             }
             let next_successor =
-                trip.call(this, next.id, || next.node.successor().timeout(timeout));
+                trip.call(this, &next, move |next| next.successor().timeout(timeout));
             match next_successor.await {
                 Ok(next_successor) => {
                     (n1, successor) = (next, next_successor);
@@ -127,16 +127,19 @@ struct Trip {
 impl Trip {
     /// A call from the node `this` is to node `to`, as [`call`], after the
     /// way back of the previous answer.
-    async fn call<F: Future>(
+    async fn call<T, F>(
         &mut self,
         this: &mut Reentrant<ChordNode>,
-        to: Id,
-        request: impl FnOnce() -> F,
-    ) -> F::Output {
-        let out = latency(this, to);
-        wait(std::mem::take(&mut self.owed) + out).await;
-        let answer = request().await;
-        self.owed = latency(this, to);
+        to: &Peer,
+        request: impl FnOnce(&ActorRef<ChordNode>) -> F + Send + 'static,
+    ) -> Result<T, Error>
+    where
+        F: Future<Output = Result<T, Error>> + Unpin + Send + 'static,
+        T: Send + 'static,
+    {
+        let out = latency(this, to.id);
+        let answer = after(this, std::mem::take(&mut self.owed) + out, to, request).await;
+        self.owed = latency(this, to.id);
         answer
     }
 
@@ -189,8 +192,8 @@ pub(super) async fn nearest_successor(
     // as a lookup's are (see [`Trip`]).
     let mut trip = Trip::default();
     let found = loop {
-        let x = trip.call(this, nearest.id, || {
-            nearest.node.predecessor().timeout(timeout)
+        let x = trip.call(this, &nearest, move |nearest| {
+            nearest.predecessor().timeout(timeout)
         });
         match x.await {
             // Each step is strictly nearer n, so the walk ends.
@@ -209,18 +212,38 @@ pub(super) async fn nearest_successor(
 /// configured latency to arrive, and the answer as long again to come
 /// back (see [`Config::latency`]; nothing when none is set, or `to` is
 /// the caller itself).
-pub(super) async fn call<F: Future>(
+pub(super) async fn call<T, F>(
     this: &mut Reentrant<ChordNode>,
-    to: Id,
-    request: impl FnOnce() -> F,
-) -> F::Output {
-    travel(this, to).await;
-    let answer = request().await;
-    travel(this, to).await;
+    to: &Peer,
+    request: impl FnOnce(&ActorRef<ChordNode>) -> F + Send + 'static,
+) -> Result<T, Error>
+where
+    F: Future<Output = Result<T, Error>> + Unpin + Send + 'static,
+    T: Send + 'static,
+{
+    let out = latency(this, to.id);
+    let answer = after(this, out, to, request).await;
+    wait(latency(this, to.id)).await;
     answer
 }
 
-/// Waits as long as one message from the node `this` is to node `to` takes.
-async fn travel(this: &mut Reentrant<ChordNode>, to: Id) {
-    wait(latency(this, to)).await;
+/// Makes `request` to `to` once `delay` has passed
+/// ([`Context::ask_after`]: in a simulation, the request leaves from an
+/// entry of the virtual clock, and the caller is woken only by the
+/// answer), or at once.
+async fn after<T, F>(
+    this: &mut Reentrant<ChordNode>,
+    delay: Duration,
+    to: &Peer,
+    request: impl FnOnce(&ActorRef<ChordNode>) -> F + Send + 'static,
+) -> Result<T, Error>
+where
+    F: Future<Output = Result<T, Error>> + Unpin + Send + 'static,
+    T: Send + 'static,
+{
+    if delay.is_zero() {
+        return request(&to.node).await;
+    }
+    let delayed = this.with_context(|_, ctx| ctx.ask_after(delay, &to.node, request));
+    delayed.await
 }
