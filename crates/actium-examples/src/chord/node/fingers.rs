@@ -10,12 +10,14 @@ pub(super) struct Fingers {
     /// `entries[i]` = successor(n + 2^i), once fixed; the paper counts
     /// from 1.
     entries: Vec<Option<Peer>>,
-    /// The fixed entries from the highest down, each run of one node kept
-    /// once. In a ring of N nodes all but about log2 N of the m = 64
-    /// fingers repeat the one below, so the scan for the closest
-    /// preceding finger — once per hop of every lookup — reads about
-    /// log2 N entries rather than 64, and touches less memory.
-    distinct: Vec<Peer>,
+    /// The indices of the fixed entries from the highest down, each run of
+    /// one node kept once. In a ring of N nodes all but about log2 N of
+    /// the m = 64 fingers repeat the one below, so the scan for the
+    /// closest preceding finger — once per hop of every lookup — reads
+    /// about log2 N entries rather than 64, and touches less memory.
+    /// Indices rather than copies: rebuilding it, at every finger that
+    /// changes, then clones no reference.
+    distinct: Vec<u8>,
 }
 
 impl Fingers {
@@ -39,9 +41,13 @@ impl Fingers {
 
     fn collect_distinct(&mut self) {
         self.distinct.clear();
-        for finger in self.entries.iter().rev().flatten() {
-            if self.distinct.last() != Some(finger) {
-                self.distinct.push(finger.clone());
+        let mut last = None;
+        for (i, finger) in self.entries.iter().enumerate().rev() {
+            let Some(finger) = finger else { continue };
+            if last != Some(finger.id) {
+                last = Some(finger.id);
+                // BITS = 64 entries: an index fits in a byte.
+                self.distinct.push(i as u8);
             }
         }
     }
@@ -67,8 +73,8 @@ impl Fingers {
     /// The fixed fingers from `finger[m]` down to `finger[1]`, a node that
     /// several consecutive fingers name once: the order in which "for i =
     /// m downto 1" meets them.
-    pub(super) fn descending(&self) -> std::slice::Iter<'_, Peer> {
-        self.distinct.iter()
+    pub(super) fn descending(&self) -> impl Iterator<Item = &Peer> {
+        (self.distinct.iter()).filter_map(|&i| self.entries[usize::from(i)].as_ref())
     }
 
     /// Every finger's identifier, `None` where not yet fixed.
