@@ -99,8 +99,13 @@ impl Drop for Nested {
 /// Runs `advance`, the simulation moving its clock on: the deliveries it
 /// fires leave their system entered (see [`deliver_in`]).
 pub(super) fn advancing<R>(advance: impl FnOnce() -> R) -> R {
-    let before = ADVANCING.replace(true);
-    let advanced = advance();
-    ADVANCING.set(before);
-    advanced
+    /// Restores the flag even if `advance` unwinds.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ADVANCING.set(self.0);
+        }
+    }
+    let _restore = Restore(ADVANCING.replace(true));
+    advance()
 }

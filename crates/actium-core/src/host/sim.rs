@@ -297,7 +297,10 @@ impl Simulation {
                 self.poll(&task);
                 continue;
             }
-            // Time moves and `main` runs outside every system.
+            // Time moves and `main` runs outside every system. (A delayed
+            // message delivered as time moves enters its own, and leaves it
+            // entered for what fires after it and the task polled next:
+            // waking and expiring run no system's code.)
             leave();
             if main_woken.0.load(Ordering::SeqCst) {
                 continue;
