@@ -84,6 +84,38 @@ impl Near {
         ctx.ask_after(delay, &far, move |far| far.back(me)).await?
     }
 
+    /// As `round_trip`, the call an `async` block that asks only when
+    /// first polled.
+    #[ask]
+    async fn round_trip_boxed(
+        &self,
+        ctx: &mut Context<Self>,
+        far: ActorRef<Far>,
+        delay: Duration,
+    ) -> Result<u32, Error> {
+        let me = ctx.myself();
+        let call = move |far: &ActorRef<Far>| {
+            let far = far.clone();
+            Box::pin(async move { far.back(me).await? })
+        };
+        ctx.ask_after(delay, &far, call).await
+    }
+
+    /// Makes a call whose future panics when first polled, awaited before
+    /// it is made.
+    #[ask]
+    async fn panicking_poll(&self, ctx: &mut Context<Self>, far: ActorRef<Far>) -> u32 {
+        let call = ctx.ask_after(Duration::from_millis(5), &far, |_| {
+            Box::pin(async {
+                if true {
+                    panic!("the call's future panicked");
+                }
+                Ok::<u32, Error>(0)
+            })
+        });
+        call.await.unwrap_or(0)
+    }
+
     #[ask]
     fn answer(&self) -> u32 {
         11
@@ -181,6 +213,42 @@ fn a_delayed_request_carries_the_chain_of_the_method_that_made_it() {
             matches!(outcome, Err(Error::Deadlock { .. })),
             "{outcome:?}"
         );
+    });
+}
+
+#[test]
+fn a_delayed_call_s_future_is_first_polled_in_the_caller_s_chain() {
+    support::within(Duration::from_secs(30), || {
+        let outcome = actium::launch(Mode::Simulated { seed: 8 }, async {
+            let (far, _asked) = Far::new();
+            let (far, near) = (far.spawn(), Near.spawn());
+            near.round_trip_boxed(far, Duration::from_millis(20)).await
+        })
+        .expect("run");
+        assert!(
+            matches!(outcome, Err(Error::Deadlock { .. })),
+            "{outcome:?}"
+        );
+    });
+}
+
+#[test]
+fn a_panic_in_the_first_poll_of_the_delayed_call_is_the_caller_s_panic() {
+    support::within(Duration::from_secs(30), || {
+        let outcome = actium::launch(Mode::Simulated { seed: 9 }, async {
+            let (far, _asked) = Far::new();
+            let (far, near) = (far.spawn(), Near.spawn());
+            let outcome = near.panicking_poll(far).await;
+            assert_eq!(near.answer().await?, 11);
+            Ok::<_, Error>(outcome)
+        })
+        .expect("run");
+        match outcome {
+            Err(Error::Panicked { message, .. }) => {
+                assert!(message.contains("the call's future panicked"), "{message}");
+            }
+            other => panic!("expected the caller's panic, got {other:?}"),
+        }
     });
 }
 

@@ -58,6 +58,10 @@ fn references_and_calls_cross_threads() {
     send::<Ask<u64>>();
     sync::<Ask<u64>>();
     unpin::<Ask<u64>>();
+    // A delayed call's answer is awaited as an `Ask` is.
+    send::<actium::Delayed<Ask<u64>>>();
+    sync::<actium::Delayed<Ask<u64>>>();
+    unpin::<actium::Delayed<Ask<u64>>>();
     send_sync!(Reentrant<Counter>);
     // A spawn builder owns the actor (or its factory, an `FnMut`) until it
     // spawns: it moves to another thread, it is not shared.

@@ -57,8 +57,10 @@ impl<A: Actor> Context<A> {
     /// `delay` to arrive. The call is made whether or not the caller has
     /// polled by then, on behalf of the method that called `ask_after`
     /// (its call chain, for [`Error::Deadlock`](crate::Error::Deadlock),
-    /// and what it handles, for recording); the call's deadline runs from
-    /// then.
+    /// and what it handles, for recording). Its deadline runs, as an
+    /// [`Ask`](crate::Ask)'s does, from its first poll: when the call is
+    /// made if the caller was waiting by then, else from the caller's
+    /// first poll.
     ///
     /// In a simulation ([`Mode::Simulated`](crate::Mode::Simulated)) the
     /// call is made by an entry of the virtual clock, as `send_after`'s
@@ -66,13 +68,24 @@ impl<A: Actor> Context<A> {
     /// simulated latency costs the caller no wake-up. On the real clock a
     /// task sleeps, then makes the call.
     ///
-    /// `call`'s future must be [`Unpin`], as an [`Ask`](crate::Ask) is
-    /// (box an `async` block), and resolve to a `Result<_, Error>`. If
-    /// `call` panics, the panic is resumed in the caller when it next
-    /// polls. If the system shuts down (or a simulated node crashes)
-    /// before the delay has passed, the call is never made and this
-    /// resolves to [`Error::ShuttingDown`]; so does a delay past the end
-    /// of time.
+    /// `call`'s future must be [`Unpin`], as an `Ask` is (box an `async`
+    /// block), and resolve to a `Result<_, Error>`. Dropping the
+    /// [`Delayed`] before the delay has passed cancels the call, though
+    /// the clock keeps its (then empty) entry until it falls due.
+    ///
+    /// # Errors
+    ///
+    /// What the call's future resolves to, or [`Error::ShuttingDown`] if
+    /// the call is never made: its system ended (or its simulated node
+    /// crashed) before the delay passed, or the delay is past the end of
+    /// time.
+    ///
+    /// # Panics
+    ///
+    /// If `call`, or the first poll of its future, panics, the caller's
+    /// next poll of the [`Delayed`] resumes that panic, as if the caller
+    /// had made the call itself. Polling a [`Delayed`] again after it
+    /// resolved panics.
     ///
     /// # Examples
     ///
@@ -157,7 +170,9 @@ impl<F: Future> Drop for Unmade<F> {
 /// Makes the call (in `frame`, if the caller had one) unless the caller
 /// dropped its [`Delayed`] meanwhile, and polls its future once with the
 /// caller's waker, if the caller has polled: a request answered later
-/// wakes the caller then, and only then.
+/// wakes the caller then, and only then. The poll runs in `frame` too (a
+/// boxed `async` block may ask before its first await), and a panic in
+/// either is the caller's.
 fn make<F>(shared: &Mutex<Stage<F>>, frame: Option<&current::Frame>, call: impl FnOnce() -> F)
 where
     F: Future + Unpin,
@@ -166,10 +181,7 @@ where
         return;
     }
     // Outside the lock: sending runs the system's code.
-    let made = catch_unwind(AssertUnwindSafe(|| match frame {
-        Some(frame) => within(frame, call),
-        None => call(),
-    }));
+    let made = catch_unwind(AssertUnwindSafe(|| in_frame(frame, call)));
     let mut stage = lock(shared);
     let Stage::Waiting(waker) = &mut *stage else {
         // Dropped while it was sent: so is its future.
@@ -190,13 +202,31 @@ where
         *stage = Stage::Sent(future);
         return;
     };
-    match Pin::new(&mut future).poll(&mut TaskContext::from_waker(&waker)) {
-        Poll::Ready(answer) => {
+    let polled = catch_unwind(AssertUnwindSafe(|| {
+        in_frame(frame, || {
+            Pin::new(&mut future).poll(&mut TaskContext::from_waker(&waker))
+        })
+    }));
+    match polled {
+        Ok(Poll::Pending) => *stage = Stage::Sent(future),
+        Ok(Poll::Ready(answer)) => {
             *stage = Stage::Ready(answer);
             drop(stage);
             waker.wake();
         }
-        Poll::Pending => *stage = Stage::Sent(future),
+        Err(panic) => {
+            *stage = Stage::Panicked(panic);
+            drop(stage);
+            waker.wake();
+        }
+    }
+}
+
+/// Runs `f` in `frame`, if there is one.
+fn in_frame<R>(frame: Option<&current::Frame>, f: impl FnOnce() -> R) -> R {
+    match frame {
+        Some(frame) => within(frame, f),
+        None => f(),
     }
 }
 
