@@ -49,6 +49,10 @@ pub(super) struct DueQueue<T> {
 /// nanosecond keys it changed some 25–35 times.
 const SLOT_SHIFT: u32 = 64 + 20;
 
+/// How far ahead of the limit asked for (in slots, about 64 ms) the next
+/// slot is spread before it is due.
+const SPREAD_AHEAD: u64 = 64;
+
 /// How many buckets: unused 0, then one per bit of a slot number.
 const BUCKETS: usize = 65;
 
@@ -134,13 +138,18 @@ impl<T> DueQueue<T> {
         if self.current.is_empty() {
             let index = self.buckets.iter().position(|bucket| !bucket.is_empty())?;
             let least = self.buckets[index].iter().map(|(key, _)| *key).min()?;
-            // Every slot of the bucket is at least `least`'s and differs
-            // from it below bit `index - 1`: each entry lands in `current`
-            // or a lower bucket. Spread even if `least` is not due yet: the
-            // next call finds it in `current` rather than scanning the
+            // Not due yet: spread all the same if it is due soon, so that
+            // the next call finds it in `current` rather than scanning the
             // bucket again (a clock asks after every advance). Keys pushed
             // meanwhile below `least`'s slot go to `current`, which orders
-            // them exactly.
+            // them exactly; not further ahead, or everything pushed until
+            // then would go there, and `current` would stop being small.
+            if least > limit && slot_of(least) > slot_of(limit).saturating_add(SPREAD_AHEAD) {
+                return None;
+            }
+            // Every slot of the bucket is at least `least`'s and differs
+            // from it below bit `index - 1`: each entry lands in `current`
+            // or a lower bucket.
             self.slot = slot_of(least);
             let mut spread = std::mem::take(&mut self.buckets[index]);
             for (key, value) in spread.drain(..) {
@@ -248,21 +257,36 @@ mod tests {
         let ms = |n: u128| (n * 1_000_000) << 64;
         let mut queue = DueQueue::new();
         queue.push(ms(100), "later");
-        // Not due: spreads the later slot all the same.
-        assert_eq!(queue.pop_until(ms(1)), None);
-        queue.push(ms(50), "sooner");
+        // Not due, but soon: spreads the later slot all the same.
+        assert_eq!(queue.pop_until(ms(90)), None);
+        assert_eq!(queue.slot, slot_of(ms(100)), "spread");
+        queue.push(ms(95), "sooner");
         queue.push(ms(100) + 1, "last");
-        assert_eq!(queue.first(), Some(ms(50)));
-        assert_eq!(queue.pop_until(ms(49)), None);
+        assert_eq!(queue.first(), Some(ms(95)));
+        assert_eq!(queue.pop_until(ms(94)), None);
         let out: Vec<_> = std::iter::from_fn(|| queue.pop_until(u128::MAX)).collect();
         assert_eq!(
             out,
             [
-                (ms(50), "sooner"),
+                (ms(95), "sooner"),
                 (ms(100), "later"),
                 (ms(100) + 1, "last")
             ]
         );
+    }
+
+    #[test]
+    fn a_slot_far_ahead_is_not_spread_before_it_is_due() {
+        let s = |n: u128| (n * 1_000_000_000) << 64;
+        let mut queue = DueQueue::new();
+        queue.push(s(30), "far");
+        assert_eq!(queue.pop_until(s(1)), None);
+        // What is pushed before it stays in the buckets, not `current`.
+        assert_eq!(queue.slot, 0, "not spread");
+        queue.push(s(2), "near");
+        assert!(queue.current.is_empty());
+        let out: Vec<_> = std::iter::from_fn(|| queue.pop_until(u128::MAX)).collect();
+        assert_eq!(out, [(s(2), "near"), (s(30), "far")]);
     }
 
     #[test]

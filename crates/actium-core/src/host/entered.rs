@@ -11,7 +11,9 @@ use super::sim::EnterHook;
 
 /// The system entered, and the guard that leaves it when dropped.
 struct Entered {
-    hook: EnterHook,
+    /// Held so that its address, in `HOOK`, names it and no other while it
+    /// is entered.
+    _hook: EnterHook,
     _guard: Box<dyn Any>,
 }
 
@@ -19,6 +21,10 @@ thread_local! {
     /// The system the polls and deliveries of the innermost `block_on` on
     /// this thread are entered in.
     static ENTERED: RefCell<Option<Entered>> = const { RefCell::new(None) };
+    /// The address of `ENTERED`'s hook (null if none): whether a poll's
+    /// system is entered already is one read, as when it was a local
+    /// variable of `block_on`.
+    static HOOK: Cell<*const ()> = const { Cell::new(std::ptr::null()) };
     /// Whether this thread's simulation is moving its clock on (firing
     /// what fell due) rather than polling a task or its main future.
     static ADVANCING: Cell<bool> = const { Cell::new(false) };
@@ -27,12 +33,8 @@ thread_local! {
 /// Makes the system `hook` enters current on this thread, unless it is
 /// already: left when another is entered or [`leave`] is called.
 pub(super) fn enter(hook: &EnterHook) {
-    let same = ENTERED.with_borrow(|entered| {
-        entered
-            .as_ref()
-            .is_some_and(|current| Arc::ptr_eq(&current.hook, hook))
-    });
-    if same {
+    let address = Arc::as_ptr(hook).cast::<()>();
+    if HOOK.get() == address {
         return;
     }
     // Leave the previous system before entering the next, outside the
@@ -40,14 +42,19 @@ pub(super) fn enter(hook: &EnterHook) {
     leave();
     let guard = hook();
     let entered = Entered {
-        hook: hook.clone(),
+        _hook: hook.clone(),
         _guard: guard,
     };
     ENTERED.with_borrow_mut(|slot| *slot = Some(entered));
+    HOOK.set(address);
 }
 
 /// Leaves the system entered on this thread, if any.
 pub(super) fn leave() {
+    if HOOK.get().is_null() {
+        return;
+    }
+    HOOK.set(std::ptr::null());
     let left = ENTERED.with_borrow_mut(Option::take);
     drop(left);
 }
@@ -73,6 +80,7 @@ pub(super) fn deliver_in(hook: &EnterHook, deliver: impl FnOnce()) {
 /// returns.
 pub(super) struct Nested {
     outer: Option<Entered>,
+    hook: *const (),
     advancing: bool,
 }
 
@@ -82,6 +90,7 @@ impl Nested {
         // when that is left, as nested scopes do.
         Nested {
             outer: ENTERED.with_borrow_mut(Option::take),
+            hook: HOOK.replace(std::ptr::null()),
             advancing: ADVANCING.replace(false),
         }
     }
@@ -92,6 +101,7 @@ impl Drop for Nested {
         leave();
         let outer = self.outer.take();
         ENTERED.with_borrow_mut(|slot| *slot = outer);
+        HOOK.set(self.hook);
         ADVANCING.set(self.advancing);
     }
 }
