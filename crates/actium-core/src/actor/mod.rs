@@ -2,12 +2,13 @@
 //! and their enums (`traits`), [`Context`], the typed `Cell<A>` (mailbox
 //! plus cell core, and its `ErasedCell` implementation), [`Reentrant`] and
 //! the lending of state, what a running actor does to its links and
-//! monitors, shared by `Context` and `Inbox` (`relations`), the dispatch seam generated proxies call through
-//! (`Dispatch`, `Methods`, `MethodInfo`, `NoMethods`), references
-//! ([`ActorRef`], [`Stopped`], the endpoint and the patient sends:
-//! `reference`), [`Group`]s and their dispatchers, the [`Spawner`] builder
-//! *type* (spawning itself is in `runtime`), timers ([`Timer`],
-//! [`sleep`]), requests sent after a delay ([`Delayed`]), stamping the messages an actor sends (`stamp`), and the
+//! monitors, shared by `Context` and `Inbox` (`relations`), the dispatch
+//! seam generated proxies call through (`Dispatch`, `Methods`,
+//! `MethodInfo`, `NoMethods`), references ([`ActorRef`], [`Stopped`], the
+//! endpoint and the patient sends: `reference`), [`Group`]s and their
+//! dispatchers, the [`Spawner`] builder *type* (spawning itself is in
+//! `runtime`), timers ([`Timer`], [`sleep`]), requests sent after a delay
+//! ([`Delayed`]), stamping the messages an actor sends (`stamp`), and the
 //! state an idle loop lends to a caller that runs its requests itself
 //! (`standby`).
 //!

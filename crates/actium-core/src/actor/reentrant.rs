@@ -56,7 +56,10 @@ thread_local! {
     /// Its address names this thread among the live ones, as a `ThreadId`
     /// does, without the reference count `std::thread::current` pays per
     /// call: the loop names the lending thread once per poll, and a method
-    /// once per `with`.
+    /// once per `with`. A thread that exits frees its address for a new
+    /// one; the loop takes the state back within the poll that lent it, on
+    /// the lending thread, so no lender outlives its thread (one whose
+    /// loop unwound mid-poll has ended with it).
     static HERE: u8 = const { 0 };
 }
 

@@ -125,8 +125,9 @@ struct Trip {
 }
 
 impl Trip {
-    /// A call from the node `this` is to node `to`, as [`call`], after the
-    /// way back of the previous answer.
+    /// A call from the node `this` is to node `to`: its request leaves
+    /// after the previous answer's way back and its own way out, and its
+    /// answer's way back is owed.
     async fn call<T, F>(
         &mut self,
         this: &mut Reentrant<ChordNode>,
@@ -221,9 +222,9 @@ where
     F: Future<Output = Result<T, Error>> + Unpin + Send + 'static,
     T: Send + 'static,
 {
-    let out = latency(this, to.id);
-    let answer = after(this, out, to, request).await;
-    wait(latency(this, to.id)).await;
+    let mut trip = Trip::default();
+    let answer = trip.call(this, to, request).await;
+    trip.arrive().await;
     answer
 }
 
