@@ -198,79 +198,67 @@ fn a_delayed_request_dropped_before_its_delay_is_never_sent() {
     });
 }
 
-#[test]
-fn a_delayed_request_carries_the_chain_of_the_method_that_made_it() {
-    support::within(Duration::from_secs(30), || {
-        let outcome = actium::launch(Mode::Simulated { seed: 6 }, async {
+/// Runs `ask`, a call of a `Near` that involves a `Far`, in a simulation
+/// seeded `seed`; checks that the `Near` still answers after it, and
+/// returns the call's outcome.
+fn in_simulation<T: Send + 'static>(
+    seed: u64,
+    ask: impl FnOnce(ActorRef<Near>, ActorRef<Far>) -> actium::Ask<T> + Send + 'static,
+) -> Result<T, Error> {
+    support::within(Duration::from_secs(30), move || {
+        actium::launch(Mode::Simulated { seed }, async move {
             let (far, _asked) = Far::new();
             let (far, near) = (far.spawn(), Near.spawn());
-            near.round_trip(far, Duration::from_millis(20)).await
+            let outcome = ask(near.clone(), far).await;
+            assert_eq!(near.answer().await?, 11);
+            Ok::<_, Error>(outcome)
         })
-        .expect("run");
-        // `near` waits in a plain method for `far`, which asks `near`: a
-        // cycle, found at once rather than at the deadline.
-        assert!(
-            matches!(outcome, Err(Error::Deadlock { .. })),
-            "{outcome:?}"
-        );
-    });
+        .expect("run")
+    })
+}
+
+/// The message of the caller's panic `outcome` reports.
+fn panic_message<T: std::fmt::Debug>(outcome: Result<T, Error>) -> String {
+    match outcome {
+        Err(Error::Panicked { message, .. }) => message,
+        other => panic!("expected the caller's panic, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_delayed_request_carries_the_chain_of_the_method_that_made_it() {
+    let delay = Duration::from_millis(20);
+    let outcome = in_simulation(6, move |near, far| near.round_trip(far, delay));
+    // `near` waits in a plain method for `far`, which asks `near`: a
+    // cycle, found at once rather than at the deadline.
+    assert!(
+        matches!(outcome, Ok(Err(Error::Deadlock { .. }))),
+        "{outcome:?}"
+    );
 }
 
 #[test]
 fn a_delayed_call_s_future_is_first_polled_in_the_caller_s_chain() {
-    support::within(Duration::from_secs(30), || {
-        let outcome = actium::launch(Mode::Simulated { seed: 8 }, async {
-            let (far, _asked) = Far::new();
-            let (far, near) = (far.spawn(), Near.spawn());
-            near.round_trip_boxed(far, Duration::from_millis(20)).await
-        })
-        .expect("run");
-        assert!(
-            matches!(outcome, Err(Error::Deadlock { .. })),
-            "{outcome:?}"
-        );
-    });
+    let delay = Duration::from_millis(20);
+    let outcome = in_simulation(8, move |near, far| near.round_trip_boxed(far, delay));
+    assert!(
+        matches!(outcome, Ok(Err(Error::Deadlock { .. }))),
+        "{outcome:?}"
+    );
 }
 
 #[test]
 fn a_panic_in_the_first_poll_of_the_delayed_call_is_the_caller_s_panic() {
-    support::within(Duration::from_secs(30), || {
-        let outcome = actium::launch(Mode::Simulated { seed: 9 }, async {
-            let (far, _asked) = Far::new();
-            let (far, near) = (far.spawn(), Near.spawn());
-            let outcome = near.panicking_poll(far).await;
-            assert_eq!(near.answer().await?, 11);
-            Ok::<_, Error>(outcome)
-        })
-        .expect("run");
-        match outcome {
-            Err(Error::Panicked { message, .. }) => {
-                assert!(message.contains("the call's future panicked"), "{message}");
-            }
-            other => panic!("expected the caller's panic, got {other:?}"),
-        }
-    });
+    let outcome = in_simulation(9, |near, far| near.panicking_poll(far));
+    let message = panic_message(outcome);
+    assert!(message.contains("the call's future panicked"), "{message}");
 }
 
 #[test]
 fn a_panic_in_the_delayed_call_is_the_caller_s_panic() {
-    support::within(Duration::from_secs(30), || {
-        let outcome = actium::launch(Mode::Simulated { seed: 7 }, async {
-            let (far, _asked) = Far::new();
-            let (far, near) = (far.spawn(), Near.spawn());
-            let outcome = near.panicking_call(far).await;
-            // The caller goes on serving.
-            assert_eq!(near.answer().await?, 11);
-            Ok::<_, Error>(outcome)
-        })
-        .expect("run");
-        match outcome {
-            Err(Error::Panicked { message, .. }) => {
-                assert!(message.contains("the call panicked"), "{message}");
-            }
-            other => panic!("expected the caller's panic, got {other:?}"),
-        }
-    });
+    let outcome = in_simulation(7, |near, far| near.panicking_call(far));
+    let message = panic_message(outcome);
+    assert!(message.contains("the call panicked"), "{message}");
 }
 
 #[test]
