@@ -26,21 +26,18 @@ struct Group {
     messages: Slab<Message>,
 }
 
-/// Names a kept message: its group, and its group's epoch (high half)
-/// and slab index (low half) in one word.
+/// Names a kept message: its group, the group's epoch when it was kept,
+/// and its slab index.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Kept {
     group: u64,
-    key: u64,
+    epoch: u32,
+    index: u32,
 }
 
 impl Kept {
     fn index(self) -> usize {
-        (self.key & u64::from(u32::MAX)) as usize
-    }
-
-    fn epoch(self) -> u32 {
-        (self.key >> 32) as u32
+        self.index as usize
     }
 }
 
@@ -57,14 +54,15 @@ impl Sends {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
         Kept {
             group,
-            key: (u64::from(kept.epoch) << 32) | u64::from(index),
+            epoch: kept.epoch,
+            index,
         }
     }
 
     /// Takes the message `kept` names back, unless its system dropped it.
     pub(super) fn take(&mut self, kept: Kept) -> Option<Message> {
         let group = self.groups.get_mut(usize::try_from(kept.group).ok()?)?;
-        if group.epoch != kept.epoch() {
+        if group.epoch != kept.epoch {
             return None;
         }
         group.messages.try_remove(kept.index())
@@ -75,9 +73,8 @@ impl Sends {
         let group = usize::try_from(kept.group)
             .ok()
             .and_then(|at| self.groups.get(at));
-        group.is_some_and(|group| {
-            group.epoch == kept.epoch() && group.messages.contains(kept.index())
-        })
+        group
+            .is_some_and(|group| group.epoch == kept.epoch && group.messages.contains(kept.index()))
     }
 
     /// Gives up the messages of `group`, for the caller to drop outside
