@@ -138,8 +138,16 @@ impl Trip {
         F: Future<Output = Result<T, Error>> + Unpin + Send + 'static,
         T: Send + 'static,
     {
-        let out = latency(this, to.id);
-        let answer = after(this, std::mem::take(&mut self.owed) + out, to, request).await;
+        // The request leaves after the way back still owed and its own way
+        // out ([`Context::ask_after`]: in a simulation, from an entry of the
+        // virtual clock, the caller woken only by the answer), or at once.
+        let delay = std::mem::take(&mut self.owed) + latency(this, to.id);
+        let answer = if delay.is_zero() {
+            request(&to.node).await
+        } else {
+            let delayed = this.with_context(|_, ctx| ctx.ask_after(delay, &to.node, request));
+            delayed.await
+        };
         self.owed = latency(this, to.id);
         answer
     }
@@ -226,25 +234,4 @@ where
     let answer = trip.call(this, to, request).await;
     trip.arrive().await;
     answer
-}
-
-/// Makes `request` to `to` once `delay` has passed
-/// ([`Context::ask_after`]: in a simulation, the request leaves from an
-/// entry of the virtual clock, and the caller is woken only by the
-/// answer), or at once.
-async fn after<T, F>(
-    this: &mut Reentrant<ChordNode>,
-    delay: Duration,
-    to: &Peer,
-    request: impl FnOnce(&ActorRef<ChordNode>) -> F + Send + 'static,
-) -> Result<T, Error>
-where
-    F: Future<Output = Result<T, Error>> + Unpin + Send + 'static,
-    T: Send + 'static,
-{
-    if delay.is_zero() {
-        return request(&to.node).await;
-    }
-    let delayed = this.with_context(|_, ctx| ctx.ask_after(delay, &to.node, request));
-    delayed.await
 }
