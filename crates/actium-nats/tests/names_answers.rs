@@ -5,7 +5,8 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use actium::Error;
 use actium::prelude::*;
@@ -17,10 +18,34 @@ use support::{Cluster, wait_until};
 static STARTED: AtomicU64 = AtomicU64::new(0);
 static STOPPED: AtomicU64 = AtomicU64::new(0);
 
+/// Opened by the test once the spawn of `Orphan { n: 2 }` is dropped.
+static DROPPED: AtomicBool = AtomicBool::new(false);
+
 #[derive(Serialize, Deserialize)]
-#[serde(crate = "actium::serde")]
+#[serde(crate = "actium::serde", from = "OrphanState")]
 struct Orphan {
     n: u64,
+}
+
+/// What an [`Orphan`] travels as.
+#[derive(Deserialize)]
+#[serde(crate = "actium::serde")]
+struct OrphanState {
+    n: u64,
+}
+
+impl From<OrphanState> for Orphan {
+    /// The node that spawns `Orphan { n: 2 }` decodes it only once its
+    /// requester has given up, so its answer cannot come before: without
+    /// the wait, a requester's thread preempted between sending the
+    /// request and its first wait could find the answer already there.
+    fn from(state: OrphanState) -> Self {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while state.n == 2 && !DROPPED.load(Ordering::SeqCst) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Orphan { n: state.n }
+    }
 }
 
 #[actor(remote)]
@@ -56,9 +81,13 @@ fn a_spawn_given_up_before_its_answer_stops_the_actor_it_made() {
             .node(1)
             .spawn_on(&host, Orphan { n: 2 })
             .now_or_never()
-            .is_none()
+            .map(|answer| answer.map(|actor| actor.id()))
     });
-    assert!(abandoned, "the spawn was still waiting when dropped");
+    DROPPED.store(true, Ordering::SeqCst);
+    assert!(
+        abandoned.is_none(),
+        "the spawn should still be waiting when dropped, but it ended: {abandoned:?}"
+    );
     wait_until("the abandoned spawn's actor is started and stopped", || {
         STARTED.load(Ordering::SeqCst) == 2 && STOPPED.load(Ordering::SeqCst) == 1
     });
