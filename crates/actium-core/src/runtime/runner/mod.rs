@@ -44,11 +44,13 @@ use crate::observe::is_recording;
 const SHRINK_ABOVE: usize = 1024;
 
 impl<A> Birth<A> {
-    fn next(&mut self) -> Option<Result<A, String>> {
+    fn next(&mut self) -> Option<Result<Box<A>, String>> {
         match self {
             Birth::Once(actor) => actor.take().map(Ok),
             Birth::Factory(factory) => Some(
-                catch_unwind(AssertUnwindSafe(factory)).map_err(|payload| panic_message(&*payload)),
+                catch_unwind(AssertUnwindSafe(factory))
+                    .map(Box::new)
+                    .map_err(|payload| panic_message(&*payload)),
             ),
         }
     }
@@ -196,11 +198,14 @@ async fn verdict<A: Handler>(cell: &Cell<A>, reason: &ExitReason) -> Option<Deci
 /// rare or optional — the hooks, signal hooks, a reentrant actor's loop —
 /// is boxed and costs a pointer.
 async fn incarnation<A: Handler>(
-    mut actor: A,
+    actor: Box<A>,
     cell: &Arc<Cell<A>>,
     policy: Option<PanicPolicy>,
     supervised: bool,
 ) -> ExitReason {
+    // Out of its box into this future: one copy, next to the loop's own
+    // state, and a pointer fewer to follow per message.
+    let mut actor = *actor;
     let mut ctx = Context::new(cell.clone());
     let started = if A::HAS_ON_START {
         cell.core.set_doing(Doing::STARTING);
