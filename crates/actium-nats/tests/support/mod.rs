@@ -5,6 +5,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use actium::nats::{NatsNode, NatsNodeBuilder};
@@ -14,10 +15,25 @@ use actium::prelude::*;
 /// (a server to start, a node to be declared down) before it fails.
 pub const LIMIT: Duration = Duration::from_secs(15);
 
-/// A free port of 127.0.0.1.
+/// A free port of 127.0.0.1, never one this process was given before.
+///
+/// The port is free when returned, not reserved: two tests running at once
+/// could be given the same one before either server binds it. One server
+/// then fails to start, the other's accepts both tests' clients, and when
+/// its test ends the other test's nodes lose their server (seen in CI as
+/// "Connection refused"). Remembering the ports handed out rules that out
+/// within a test binary, and cargo runs test binaries one at a time.
 pub fn free_port() -> u16 {
-    let free = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    free.local_addr().expect("bound").port()
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(PoisonError::into_inner);
+    loop {
+        let free = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = free.local_addr().expect("bound").port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A `nats-server` process of this test's own, killed on drop.
@@ -75,6 +91,12 @@ impl NatsServer {
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(started.elapsed() < LIMIT, "nats-server did not start");
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!(
+                    "nats-server exited ({status}) instead of listening on {}",
+                    self.port
+                );
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
