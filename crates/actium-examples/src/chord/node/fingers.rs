@@ -1,6 +1,7 @@
 //! A node's finger table (the paper's Fig. 3): `finger[i]` =
-//! successor(n + 2^i), kept as runs of entries that name one node, which
-//! is what routing scans.
+//! successor(n + 2^i), counting from 0 (the paper's `finger[i + 1]`),
+//! kept as runs of entries that name one node, which is what routing
+//! scans.
 
 use super::Peer;
 use crate::chord::id::{BITS, Id};
@@ -15,12 +16,14 @@ use crate::chord::id::{BITS, Id};
 /// about 20 references rather than 64: at 100,000 simulated nodes the
 /// table was the largest thing a node kept (1,536 bytes).
 pub(super) struct Fingers {
-    /// The runs, from `finger[1]` up: run k covers the entries from its
+    /// The runs, from `finger[0]` up: run k covers the entries from its
     /// start to the next run's (the last, to m). Neighbouring runs name
-    /// different nodes, or the same node through different references.
+    /// different nodes, or the same Chord identifier through different
+    /// actors.
     runs: Vec<Run>,
 }
 
+/// Consecutive entries that name one node, or none yet.
 struct Run {
     /// Its first entry, counting from 0.
     start: u8,
@@ -54,8 +57,16 @@ impl Fingers {
         self.runs.partition_point(|run| usize::from(run.start) <= i) - 1
     }
 
+    /// Where run k ends: the next run's start, or m for the last.
+    fn end_of(&self, k: usize) -> usize {
+        self.runs
+            .get(k + 1)
+            .map_or(BITS, |next| usize::from(next.start))
+    }
+
     /// Sets `finger[i]`; returns whether it named another node before.
     pub(super) fn set(&mut self, i: usize, finger: Peer) -> bool {
+        debug_assert!(i < BITS, "finger {i} of {BITS}");
         let k = self.run_of(i);
         let old = self.runs[k].finger.as_ref();
         let changed = old != Some(&finger);
@@ -65,10 +76,7 @@ impl Fingers {
         // Split the run around entry i, in place: at most two new runs,
         // then merge with a neighbour that names the same node.
         let start = usize::from(self.runs[k].start);
-        let end = self
-            .runs
-            .get(k + 1)
-            .map_or(BITS, |next| usize::from(next.start));
+        let end = self.end_of(k);
         // BITS = 64 entries: an index fits in a byte.
         if i + 1 < end {
             let rest = Run {
@@ -91,15 +99,11 @@ impl Fingers {
         changed
     }
 
-    /// Every entry, from `finger[1]` up.
+    /// Every entry, from `finger[0]` up.
     fn entries(&self) -> Vec<Option<Peer>> {
         let mut entries = Vec::with_capacity(BITS);
         for (k, run) in self.runs.iter().enumerate() {
-            let end = self
-                .runs
-                .get(k + 1)
-                .map_or(BITS, |next| usize::from(next.start));
-            entries.resize(end, run.finger.clone());
+            entries.resize(self.end_of(k), run.finger.clone());
         }
         entries
     }
@@ -136,9 +140,10 @@ impl Fingers {
         self.keep(entries);
     }
 
-    /// The fixed fingers from `finger[m]` down to `finger[1]`, a node that
-    /// several consecutive fingers name once: the order in which "for i =
-    /// m downto 1" meets them.
+    /// The fixed fingers from the highest (the paper's `finger[m]`) down
+    /// to the lowest (its `finger[1]`), a node that several consecutive
+    /// fingers name once: the order in which "for i = m downto 1" meets
+    /// them.
     pub(super) fn descending(&self) -> impl Iterator<Item = &Peer> {
         let mut last = None;
         self.runs.iter().rev().filter_map(move |run| {
@@ -152,9 +157,11 @@ impl Fingers {
 
     /// Every finger's identifier, `None` where not yet fixed.
     pub(super) fn ids(&self) -> Vec<Option<Id>> {
-        (self.entries().iter())
-            .map(|finger| finger.as_ref().map(|finger| finger.id))
-            .collect()
+        let mut ids = Vec::with_capacity(BITS);
+        for (k, run) in self.runs.iter().enumerate() {
+            ids.resize(self.end_of(k), run.finger.as_ref().map(|finger| finger.id));
+        }
+        ids
     }
 }
 
@@ -219,14 +226,22 @@ mod tests {
             let before = entries[i].clone();
             entries[i] = Some(peer.clone());
             assert_eq!(fingers.set(i, peer), before.as_ref() != entries[i].as_ref());
-            for (k, entry) in entries.iter().enumerate() {
-                let held = fingers.runs[fingers.run_of(k)].finger.as_ref();
-                assert!(same(held, entry.as_ref()), "entry {k}");
+            for (k, (held, entry)) in fingers.entries().iter().zip(&entries).enumerate() {
+                assert!(same(held.as_ref(), entry.as_ref()), "entry {k}");
+                let found = fingers.runs[fingers.run_of(k)].finger.as_ref();
+                assert!(same(found, entry.as_ref()), "run of entry {k}");
             }
-            let mut expected: Vec<Id> = entries.iter().rev().flatten().map(|f| f.id).collect();
-            expected.dedup();
-            let met: Vec<Id> = fingers.descending().map(|f| f.id).collect();
-            assert_eq!(met, expected);
+            // The highest entry of each run of one identifier, as a scan of
+            // the entries from the top meets them.
+            let mut expected: Vec<&Peer> = entries.iter().rev().flatten().collect();
+            expected.dedup_by_key(|finger| finger.id);
+            let met: Vec<&Peer> = fingers.descending().collect();
+            assert_eq!(met.len(), expected.len());
+            for (met, expected) in met.iter().zip(&expected) {
+                assert!(same(Some(met), Some(expected)));
+            }
+            let ids: Vec<Option<Id>> = entries.iter().map(|e| e.as_ref().map(|f| f.id)).collect();
+            assert_eq!(fingers.ids(), ids);
             assert!(fingers.runs.windows(2).all(|pair| {
                 pair[0].start < pair[1].start
                     && !same(pair[0].finger.as_ref(), pair[1].finger.as_ref())
