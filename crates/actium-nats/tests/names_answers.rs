@@ -18,7 +18,7 @@ use support::{Cluster, wait_until};
 static STARTED: AtomicU64 = AtomicU64::new(0);
 static STOPPED: AtomicU64 = AtomicU64::new(0);
 
-/// Opened by the test once the spawn of `Orphan { n: 2 }` is dropped.
+/// Set by the test once the spawn of `Orphan { n: 2 }` has been dropped.
 static DROPPED: AtomicBool = AtomicBool::new(false);
 
 #[derive(Serialize, Deserialize)]

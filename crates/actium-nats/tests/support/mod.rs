@@ -20,9 +20,12 @@ pub const LIMIT: Duration = Duration::from_secs(15);
 /// The port is free when returned, not reserved: two tests running at once
 /// could be given the same one before either server binds it. One server
 /// then fails to start, the other's accepts both tests' clients, and when
-/// its test ends the other test's nodes lose their server (seen in CI as
-/// "Connection refused"). Remembering the ports handed out rules that out
-/// within a test binary, and cargo runs test binaries one at a time.
+/// its test ends the other test's nodes lose their server — likely what
+/// CI once saw as "Connection refused" while a node joined. Remembering
+/// the ports handed out rules that out within a test binary, and cargo
+/// runs test binaries one at a time. Still possible, and rare: another
+/// program's connection takes the port as its own end before the server
+/// binds it; the server then exits, and [`NatsServer`] fails at once.
 pub fn free_port() -> u16 {
     static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
     let mut given = GIVEN.lock().unwrap_or_else(PoisonError::into_inner);

@@ -113,19 +113,19 @@ impl Handler for Large {
 fn an_actors_loop_holds_its_state_once() {
     let system = crate::runtime::System::builder().start().expect("system");
     let label = ActorLabel::new(ActorId::new(NodeId::from_u64(1), 1), "Large");
-    let cell = Arc::new(Cell::<Large>::new(
+    let large_cell = Arc::new(Cell::<Large>::new(
         label,
         system.handle().shared().clone(),
         None,
     ));
     let idle = std::mem::size_of_val(&super::run(
         crate::actor::Birth::Once(Some(Box::new(Idle))),
-        self::cell(&system, 2),
+        cell(&system, 2),
         None,
     ));
     let large = std::mem::size_of_val(&super::run(
         crate::actor::Birth::Once(Some(Box::new(Large { _bytes: [0; 1024] }))),
-        cell,
+        large_cell,
         None,
     ));
     assert!(
