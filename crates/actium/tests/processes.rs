@@ -247,3 +247,23 @@ async fn a_process_spawn_links_its_children() -> actium::Result<()> {
     );
     Ok(())
 }
+
+/// `exit(self(), kill)`: a kill that reaches a process while its body is
+/// ending is its exit, whether the body then receives (and finds its
+/// mailbox stopping) or returns at once. Before, a body that ended in the
+/// same poll as the kill arrived exited `Normal` (seen as a flaky doc
+/// test: a process linked to an actor being killed).
+#[actium::test]
+async fn a_kill_while_the_body_ends_is_the_process_exit() -> actium::Result<()> {
+    let receiving = actium::spawn(|mut inbox: Inbox| async move {
+        inbox.exit(&inbox.me(), ExitReason::Killed);
+        assert!(inbox.recv().await.is_none(), "the mailbox is stopping");
+    });
+    assert_eq!(receiving.stopped().await, ExitReason::Killed);
+    let returning = actium::spawn(|inbox: Inbox| async move {
+        inbox.exit(&inbox.me(), ExitReason::Killed);
+        Ok::<(), Error>(())
+    });
+    assert_eq!(returning.stopped().await, ExitReason::Killed);
+    Ok(())
+}

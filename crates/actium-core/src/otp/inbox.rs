@@ -291,10 +291,13 @@ impl Inbox {
     /// let target = peer.clone();
     /// let process = actium::spawn(move |mut inbox: Inbox| async move {
     ///     inbox.link(&target);
+    ///     // Killed after the link: a peer already gone when linked to
+    ///     // would end this process with `NoProc` instead.
+    ///     target.kill();
     ///     inbox.recv().await; // killed with the peer before anything comes
     /// });
-    /// peer.kill();
     /// assert_eq!(process.stopped().await, ExitReason::Killed);
+    /// assert_eq!(peer.stopped().await, ExitReason::Killed);
     /// # Ok::<(), actium::Error>(()) })?; Ok::<(), actium::Error>(())
     /// ```
     pub fn link(&self, other: &impl AsAnyRef) {

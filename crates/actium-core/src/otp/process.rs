@@ -52,6 +52,7 @@ use crate::actor::{Actor, ActorRef, Cell, Dispatch, MethodInfo, Methods, SpawnOp
 use crate::base::{Error, ExitReason, panic_message};
 use crate::call::{Frame, current};
 use crate::cell::ErasedCell;
+use crate::mailbox::control;
 use crate::runtime::{ExitGuard, SystemHandle, guarded};
 
 /// The actor type of mailbox actors: `ActorRef<Process>`.
@@ -262,6 +263,11 @@ where
         let inbox = Inbox::new(cell.clone());
         let ran = guarded(&cell.mailbox, AssertUnwindSafe(body(inbox)).catch_unwind()).await;
         let reason = match ran {
+            // A kill that came while the body was ending is its exit
+            // (Erlang's `killed`): the guard looked before the poll, and
+            // the body may have ended because of it, its receive finding
+            // the mailbox stopping.
+            Some(_) if cell.mailbox.control() & control::KILL != 0 => cell.core.requested_reason(),
             Some(Ok(output)) => output.into_exit_reason(),
             Some(Err(payload)) => ExitReason::Panicked(panic_message(&*payload)),
             None => cell.core.requested_reason(),
