@@ -255,15 +255,44 @@ async fn a_process_spawn_links_its_children() -> actium::Result<()> {
 /// test: a process linked to an actor being killed).
 #[actium::test]
 async fn a_kill_while_the_body_ends_is_the_process_exit() -> actium::Result<()> {
+    let received = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let seen = received.clone();
     let receiving = actium::spawn(|mut inbox: Inbox| async move {
         inbox.exit(&inbox.me(), ExitReason::Killed);
-        assert!(inbox.recv().await.is_none(), "the mailbox is stopping");
+        let message = inbox.recv().await;
+        *seen.lock().unwrap() = Some(message.is_none());
     });
     assert_eq!(receiving.stopped().await, ExitReason::Killed);
+    assert_eq!(
+        *received.lock().unwrap(),
+        Some(true),
+        "the body received nothing: its mailbox was stopping"
+    );
     let returning = actium::spawn(|inbox: Inbox| async move {
         inbox.exit(&inbox.me(), ExitReason::Killed);
         Ok::<(), Error>(())
     });
     assert_eq!(returning.stopped().await, ExitReason::Killed);
+    Ok(())
+}
+
+/// Erlang orders the signals of one sender: after `exit(P, kill)`, a
+/// second exit signal finds P gone, so P's reason stays `killed`. A
+/// graceful stop request before the kill is still overridden by it.
+#[actium::test]
+async fn the_first_kill_of_a_process_names_its_exit() -> actium::Result<()> {
+    let twice = actium::spawn(|inbox: Inbox| async move {
+        inbox.exit(&inbox.me(), ExitReason::Killed);
+        inbox.exit(&inbox.me(), ExitReason::Error("later".into()));
+    });
+    assert_eq!(twice.stopped().await, ExitReason::Killed);
+    let stopped_then_killed = actium::spawn(|inbox: Inbox| async move {
+        inbox.me().stop();
+        inbox.exit(&inbox.me(), ExitReason::Error("killed".into()));
+    });
+    assert_eq!(
+        stopped_then_killed.stopped().await,
+        ExitReason::Error("killed".into())
+    );
     Ok(())
 }
