@@ -1,11 +1,11 @@
 //! One connection of the simulated network: frames each way in order,
 //! each handed over at its time on the receiving node.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
+use std::future::poll_fn;
 use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
-
-use tokio::sync::mpsc;
 
 use super::network::{Network, lock};
 use super::peer::{OwnedResponse, SimPeer, SimResponder};
@@ -48,10 +48,106 @@ pub(super) struct Connection {
 pub(super) struct Link {
     pub(super) up: bool,
     /// Frames from end `i` to the other.
-    pub(super) outboxes: [Option<mpsc::UnboundedSender<(Instant, Frame)>>; 2],
-    /// The answers end `i` waits for, by id.
-    pub(super) pending: [BTreeMap<u64, Answer>; 2],
+    pub(super) lanes: [Lane; 2],
+    /// The answers end `i` waits for, in the order of their ids (which
+    /// only grow).
+    pub(super) pending: [Vec<(u64, Answer)>; 2],
     pub(super) next_id: u64,
+}
+
+impl Link {
+    /// A connection's state while it is new: up, nothing sent.
+    pub(super) fn new() -> Self {
+        Link {
+            up: true,
+            lanes: [Lane::default(), Lane::default()],
+            pending: [Vec::new(), Vec::new()],
+            next_id: 1,
+        }
+    }
+
+    /// Notes that end `end` waits for the answer to request `id`, the
+    /// highest id so far.
+    pub(super) fn expect(&mut self, end: usize, id: u64, answer: Answer) {
+        self.pending[end].push((id, answer));
+    }
+
+    /// The answer end `end` waited for under `id`, taken out.
+    fn answered(&mut self, end: usize, id: u64) -> Option<Answer> {
+        take_by_id(&mut self.pending[end], id)
+    }
+}
+
+/// Takes the entry of `id` out of `entries`, sorted by id.
+fn take_by_id<T>(entries: &mut Vec<(u64, T)>, id: u64) -> Option<T> {
+    let index = entries.binary_search_by_key(&id, |(id, _)| *id).ok()?;
+    Some(entries.remove(index).1)
+}
+
+/// The frames one way on a connection, in the order sent, with the pump
+/// that hands them over. Tokio's unbounded channel did this, but it
+/// allocates a block of 32 frames (about 4 KiB) up front for each
+/// direction of each connection: with a node per Chord node, most of a
+/// simulated node's memory. This holds what is in flight and no more.
+#[derive(Default)]
+pub(super) struct Lane {
+    frames: VecDeque<(Instant, Frame)>,
+    /// The pump's, while it waits for a frame.
+    waker: Option<Waker>,
+    /// The connection was dropped: the pump ends once `frames` is empty.
+    closed: bool,
+    /// The pump is gone (its node crashed): frames sent are dropped.
+    deaf: bool,
+}
+
+impl Lane {
+    /// Queues `frame`, due at `at`, and returns the pump's waker if it
+    /// waits, to be woken once the connection's lock is released.
+    pub(super) fn send(&mut self, at: Instant, frame: Frame) -> Option<Waker> {
+        if self.deaf {
+            return None;
+        }
+        self.frames.push_back((at, frame));
+        self.waker.take()
+    }
+
+    /// Ends the lane once its frames are taken, and returns the pump's
+    /// waker if it waits.
+    pub(super) fn close(&mut self) -> Option<Waker> {
+        self.closed = true;
+        self.waker.take()
+    }
+
+    /// The next frame for the pump, in order; `None` once the lane is
+    /// closed and empty; pending (with the pump's waker kept) while it
+    /// waits for one.
+    fn poll_next(&mut self, cx: &Context<'_>) -> Poll<Option<(Instant, Frame)>> {
+        if let Some(frame) = self.frames.pop_front() {
+            if self.frames.is_empty() {
+                // Most connections carry one frame at a time, and a
+                // node has one to every node it ever called: a drained
+                // lane keeps no buffer.
+                self.frames = VecDeque::new();
+            }
+            return Poll::Ready(Some(frame));
+        }
+        if self.closed {
+            return Poll::Ready(None);
+        }
+        match &mut self.waker {
+            Some(waker) => waker.clone_from(cx.waker()),
+            None => self.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// The pump is gone: what is queued is taken out (to be dropped
+    /// outside the connection's lock) and what is sent later is dropped.
+    fn deafen(&mut self) -> VecDeque<(Instant, Frame)> {
+        self.deaf = true;
+        self.waker = None;
+        std::mem::take(&mut self.frames)
+    }
 }
 
 impl Connection {
@@ -64,16 +160,37 @@ impl Connection {
     }
 }
 
+/// Makes a lane deaf when its pump is dropped (its node crashed, or the
+/// simulation ended), dropping what was queued on it.
+struct Deafen<'a> {
+    connection: &'a Connection,
+    lane: usize,
+}
+
+impl Drop for Deafen<'_> {
+    fn drop(&mut self) {
+        let frames = lock(&self.connection.state).lanes[self.lane].deafen();
+        // Outside the lock: a frame may hold references whose drop does
+        // more.
+        drop(frames);
+    }
+}
+
+/// The next frame from end `from`, in order; `None` once the connection
+/// was dropped and every frame sent before was taken.
+async fn next_frame(connection: &Connection, from: usize) -> Option<(Instant, Frame)> {
+    poll_fn(|cx| lock(&connection.state).lanes[from].poll_next(cx)).await
+}
+
 /// Hands the frames from end `from` to the other end, each at its time.
-pub(super) async fn pump(
-    network: Weak<Network>,
-    connection: Arc<Connection>,
-    from: usize,
-    mut inbox: mpsc::UnboundedReceiver<(Instant, Frame)>,
-) {
+pub(super) async fn pump(network: Weak<Network>, connection: Arc<Connection>, from: usize) {
     let to = 1 - from;
     let clock = connection.ends[to].system.clock();
-    while let Some((at, frame)) = inbox.recv().await {
+    let _deafen = Deafen {
+        connection: &connection,
+        lane: from,
+    };
+    while let Some((at, frame)) = next_frame(&connection, from).await {
         clock.sleep_until(at).await;
         if !connection.is_up() {
             return;
@@ -105,7 +222,7 @@ pub(super) async fn pump(
                 }
             }
             Frame::Reply { id, response } => {
-                let answer = lock(&connection.state).pending[to].remove(&id);
+                let answer = lock(&connection.state).answered(to, id);
                 if let Some(answer) = answer {
                     answer.resolve(&receiver.system, response.as_response());
                 }
@@ -118,6 +235,98 @@ pub(super) async fn pump(
                     transport::apply(&receiver.system, Arc::new(peer), signal);
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    use super::super::peer::OwnedResponse;
+    use super::*;
+
+    /// Counts its wake-ups.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn reply(id: u64) -> Frame {
+        Frame::Reply {
+            id,
+            response: OwnedResponse::Stopped,
+        }
+    }
+
+    fn id_of(frame: Option<(Instant, Frame)>) -> u64 {
+        match frame {
+            Some((_, Frame::Reply { id, .. })) => id,
+            _ => panic!("not a reply"),
+        }
+    }
+
+    fn poll(lane: &mut Lane, waker: &Waker) -> Poll<Option<(Instant, Frame)>> {
+        lane.poll_next(&Context::from_waker(waker))
+    }
+
+    #[test]
+    fn frames_come_out_in_order_and_a_waiting_pump_is_handed_back_once() {
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let mut lane = Lane::default();
+        let now = Instant::now();
+        assert!(poll(&mut lane, &waker).is_pending());
+        // The first frame hands the waiting pump's waker back; the second
+        // finds none (the pump has not waited again).
+        let pump = lane.send(now, reply(1));
+        assert!(pump.is_some());
+        assert!(lane.send(now, reply(2)).is_none());
+        assert_eq!(id_of(ready(poll(&mut lane, &waker))), 1);
+        assert_eq!(id_of(ready(poll(&mut lane, &waker))), 2);
+        // Drained: no buffer kept.
+        assert_eq!(lane.frames.capacity(), 0);
+        assert!(poll(&mut lane, &waker).is_pending());
+        // Closed: what was sent before still comes out, then the end.
+        assert!(lane.send(now, reply(3)).is_some());
+        assert!(lane.close().is_none());
+        assert_eq!(id_of(ready(poll(&mut lane, &waker))), 3);
+        assert!(matches!(poll(&mut lane, &waker), Poll::Ready(None)));
+    }
+
+    #[test]
+    fn a_lane_whose_pump_is_gone_drops_what_is_queued_and_sent() {
+        let waker = Waker::from(Arc::new(Count::default()));
+        let mut lane = Lane::default();
+        let now = Instant::now();
+        assert!(poll(&mut lane, &waker).is_pending());
+        assert!(lane.send(now, reply(1)).is_some());
+        assert_eq!(lane.deafen().len(), 1);
+        assert!(lane.send(now, reply(2)).is_none());
+        assert!(lane.frames.is_empty());
+        assert!(lane.close().is_none(), "no pump to wake");
+    }
+
+    #[test]
+    fn an_answer_is_found_by_its_id_whatever_order_they_come_in() {
+        let mut pending: Vec<(u64, &str)> = vec![(3, "c"), (5, "e"), (8, "h")];
+        assert_eq!(take_by_id(&mut pending, 5), Some("e"));
+        assert_eq!(take_by_id(&mut pending, 5), None);
+        assert_eq!(take_by_id(&mut pending, 4), None);
+        assert_eq!(take_by_id(&mut pending, 8), Some("h"));
+        assert_eq!(take_by_id(&mut pending, 3), Some("c"));
+        assert!(pending.is_empty());
+    }
+
+    fn ready<T>(poll: Poll<T>) -> T {
+        match poll {
+            Poll::Ready(value) => value,
+            Poll::Pending => panic!("pending"),
         }
     }
 }

@@ -5,10 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
 use super::SimNode;
-use super::connection::{Connection, End, Frame, Link, pump};
+use super::connection::{Connection, End, Frame, Lane, Link, pump};
 use super::peer::{OwnedResponse, SimPeer, SimResolver};
 use crate::actor::{Actor, ActorRef};
 use crate::base::Error;
@@ -179,22 +177,15 @@ impl Network {
                 system: handle,
             }
         };
-        let (tx0, rx0) = mpsc::unbounded_channel();
-        let (tx1, rx1) = mpsc::unbounded_channel();
         let connection = Arc::new(Connection {
             ends: [end(&key.0), end(&key.1)],
-            state: Mutex::new(Link {
-                up: true,
-                outboxes: [Some(tx0), Some(tx1)],
-                pending: [BTreeMap::new(), BTreeMap::new()],
-                next_id: 1,
-            }),
+            state: Mutex::new(Link::new()),
         });
         state.connections.insert(key, connection.clone());
         drop(state);
         // Each direction's frames are handled on the receiving node.
-        for (from_end, inbox) in [(0, rx0), (1, rx1)] {
-            let pump = pump(self.me.clone(), connection.clone(), from_end, inbox);
+        for from_end in [0, 1] {
+            let pump = pump(self.me.clone(), connection.clone(), from_end);
             transport::spawn(&connection.ends[1 - from_end].system, pump);
         }
         Ok(connection)
@@ -221,7 +212,7 @@ impl Network {
             let mut link = lock(&connection.state);
             let id = link.next_id;
             link.next_id += 1;
-            link.pending[end].insert(id, answer);
+            link.expect(end, id, answer);
             id
         });
         let frame = Frame::Call {
@@ -275,9 +266,14 @@ impl Network {
             }
         }
         let at = self.host.clock().now() + self.latency();
-        let link = lock(&connection.state);
-        if let Some(outbox) = &link.outboxes[end] {
-            let _ = outbox.send((at, frame));
+        let mut link = lock(&connection.state);
+        if !link.up {
+            return;
+        }
+        let pump = link.lanes[end].send(at, frame);
+        drop(link);
+        if let Some(pump) = pump {
+            pump.wake();
         }
     }
 
@@ -318,15 +314,18 @@ impl Network {
     /// calls fail with [`Error::NodeDown`], and links and monitors across
     /// it fire on the nodes still up.
     fn drop_connection(&self, connection: &Arc<Connection>, reason: &str) {
-        let pending = {
+        let (pending, pumps) = {
             let mut link = lock(&connection.state);
             if !link.up {
                 return;
             }
             link.up = false;
-            link.outboxes = [None, None];
-            std::mem::take(&mut link.pending)
+            let pumps = link.lanes.each_mut().map(Lane::close);
+            (std::mem::take(&mut link.pending), pumps)
         };
+        for pump in pumps.into_iter().flatten() {
+            pump.wake();
+        }
         let alive = {
             let mut state = self.lock();
             let key = pair(&connection.ends[0].name, &connection.ends[1].name);
@@ -341,7 +340,7 @@ impl Network {
         };
         for (end, answers) in pending.into_iter().enumerate() {
             let other = &connection.ends[1 - end].name;
-            for answer in answers.into_values() {
+            for (_, answer) in answers {
                 answer.fail(down(other, reason));
             }
         }
