@@ -153,6 +153,10 @@ impl Clock {
     /// that lives as long as what it serves (a simulated connection's
     /// pump). On a time source other than the real clock it is the box
     /// that source makes anyway, so it costs no allocation more.
+    ///
+    /// # Panics
+    ///
+    /// On the real clock, outside a Tokio runtime (as `tokio::time::sleep`).
     pub(crate) fn sleep_until_boxed(
         &self,
         deadline: Instant,

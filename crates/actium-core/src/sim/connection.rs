@@ -67,9 +67,11 @@ impl Link {
     }
 
     /// Notes that end `end` waits for the answer to request `id`, the
-    /// highest id so far.
-    pub(super) fn expect(&mut self, end: usize, id: u64, answer: Answer) {
-        self.pending[end].push((id, answer));
+    /// highest id so far (`next_id` only grows).
+    pub(super) fn await_answer(&mut self, end: usize, id: u64, answer: Answer) {
+        let pending = &mut self.pending[end];
+        debug_assert!(pending.last().is_none_or(|(last, _)| *last < id));
+        pending.push((id, answer));
     }
 
     /// The answer end `end` waited for under `id`, taken out.
@@ -78,10 +80,16 @@ impl Link {
     }
 }
 
-/// Takes the entry of `id` out of `entries`, sorted by id.
+/// Takes the entry of `id` out of `entries`, sorted by id. An emptied
+/// vector keeps no buffer, as a drained lane: most connections wait for
+/// one answer at a time.
 fn take_by_id<T>(entries: &mut Vec<(u64, T)>, id: u64) -> Option<T> {
     let index = entries.binary_search_by_key(&id, |(id, _)| *id).ok()?;
-    Some(entries.remove(index).1)
+    let (_, entry) = entries.remove(index);
+    if entries.is_empty() {
+        *entries = Vec::new();
+    }
+    Some(entry)
 }
 
 /// The frames one way on a connection, in the order sent, with the pump
@@ -94,7 +102,9 @@ pub(super) struct Lane {
     frames: VecDeque<(Instant, Frame)>,
     /// The pump's, while it waits for a frame.
     waker: Option<Waker>,
-    /// The connection was dropped: the pump ends once `frames` is empty.
+    /// The connection was dropped: once `frames` is empty the lane says
+    /// so (its pump, seeing the connection down at the next frame's
+    /// time, has usually ended before).
     closed: bool,
     /// The pump is gone (its node crashed): frames sent are dropped.
     deaf: bool,
@@ -163,24 +173,25 @@ impl Connection {
     }
 }
 
-/// Makes a lane deaf when its pump is dropped (its node crashed, or the
-/// simulation ended), dropping what was queued on it.
-struct Deafen<'a> {
-    connection: &'a Connection,
+/// Makes a lane deaf when its pump is dropped, whether it ended, its node
+/// crashed or the simulation ended, polled or not: what was queued on it
+/// is dropped, as a channel's items are with its receiver.
+struct Deafen {
+    connection: Arc<Connection>,
     lane: usize,
 }
 
-impl Drop for Deafen<'_> {
+impl Drop for Deafen {
     fn drop(&mut self) {
         let frames = lock(&self.connection.state).lanes[self.lane].deafen();
-        // Outside the lock: a frame may hold references whose drop does
-        // more.
+        // Freed outside the lock, which is held for the queue's own work
+        // only.
         drop(frames);
     }
 }
 
-/// When the next frame from end `from` is due; `None` once the
-/// connection was dropped and every frame sent before was taken.
+/// When the next frame from end `from` is due; `None` once the lane is
+/// closed and empty.
 async fn next_due(connection: &Connection, from: usize) -> Option<Instant> {
     poll_fn(|cx| lock(&connection.state).lanes[from].poll_next(cx)).await
 }
@@ -189,64 +200,80 @@ async fn next_due(connection: &Connection, from: usize) -> Option<Instant> {
 /// A frame stays in its lane until it is handed over, and the wait is a
 /// boxed one, so that the future, one per direction of every connection,
 /// holds neither while it waits: 144 bytes, where a frame and a
-/// [`Sleep`](crate::Clock) in it made 448.
-pub(super) async fn pump(network: Weak<Network>, connection: Arc<Connection>, from: usize) {
-    let to = 1 - from;
-    let clock = connection.ends[to].system.clock();
-    let _deafen = Deafen {
-        connection: &connection,
+/// [`Sleep`](crate::Sleep) in it made 448. The guard that deafens the
+/// lane is made here, not in the future's body, so that a pump dropped
+/// before its first poll deafens its lane too.
+pub(super) fn pump(
+    network: Weak<Network>,
+    connection: Arc<Connection>,
+    from: usize,
+) -> impl Future<Output = ()> + Send + 'static {
+    let deafen = Deafen {
+        connection,
         lane: from,
     };
-    while let Some(at) = next_due(&connection, from).await {
-        clock.sleep_until_boxed(at).await;
-        let frame = {
-            let mut link = lock(&connection.state);
-            if !link.up {
+    async move {
+        // Dropped when the pump ends, as a local, not when its future is.
+        let deafen = deafen;
+        let connection = &deafen.connection;
+        let to = 1 - from;
+        let clock = connection.ends[to].system.clock();
+        while let Some(at) = next_due(connection, from).await {
+            clock.sleep_until_boxed(at).await;
+            let frame = {
+                let mut link = lock(&connection.state);
+                if !link.up {
+                    return;
+                }
+                // Only this pump takes frames out of its lane, and its lane
+                // is deafened only once it is gone: the frame due is there.
+                link.lanes[from].take()
+            };
+            let Some(frame) = frame else { return };
+            let Some(network) = network.upgrade() else {
                 return;
-            }
-            // Only this pump takes frames out of its lane (and deafening
-            // it ends the pump first): the one due is still there.
-            link.lanes[from].take()
-        };
-        let Some(frame) = frame else { return };
-        let Some(network) = network.upgrade() else {
-            return;
-        };
-        let receiver = &connection.ends[to];
-        match frame {
-            Frame::Call {
-                to: actor,
-                method,
-                payload,
-                ask,
-                trace,
-            } => {
-                let responder = ask.map(|id| {
-                    Box::new(SimResponder::new(
-                        network.me.clone(),
-                        connection.clone(),
-                        to,
-                        id,
-                    )) as crate::transport::Responder
-                });
-                if let Err(error) =
-                    transport::deliver(&receiver.system, actor, method, &payload, responder, trace)
-                {
-                    tracing::debug!(%error, method, "a simulated call was not delivered");
+            };
+            let receiver = &connection.ends[to];
+            match frame {
+                Frame::Call {
+                    to: actor,
+                    method,
+                    payload,
+                    ask,
+                    trace,
+                } => {
+                    let responder = ask.map(|id| {
+                        Box::new(SimResponder::new(
+                            network.me.clone(),
+                            connection.clone(),
+                            to,
+                            id,
+                        )) as crate::transport::Responder
+                    });
+                    if let Err(error) = transport::deliver(
+                        &receiver.system,
+                        actor,
+                        method,
+                        &payload,
+                        responder,
+                        trace,
+                    ) {
+                        tracing::debug!(%error, method, "a simulated call was not delivered");
+                    }
                 }
-            }
-            Frame::Reply { id, response } => {
-                let answer = lock(&connection.state).answered(to, id);
-                if let Some(answer) = answer {
-                    answer.resolve(&receiver.system, response.as_response());
+                Frame::Reply { id, response } => {
+                    let answer = lock(&connection.state).answered(to, id);
+                    if let Some(answer) = answer {
+                        answer.resolve(&receiver.system, response.as_response());
+                    }
                 }
-            }
-            Frame::Signal(signal) => {
-                if signal.receiver().node() == receiver.node {
-                    let sender = &connection.ends[from].name;
-                    let peer =
-                        SimPeer::new(network.me.clone(), receiver.name.clone(), sender.clone());
-                    transport::apply(&receiver.system, Arc::new(peer), signal);
+                Frame::Signal(signal) => {
+                    if signal.receiver().node() == receiver.node {
+                        let sender = &connection.ends[from].name;
+                        let peer =
+                            SimPeer::new(network.me.clone(), receiver.name.clone(), sender.clone());
+                        transport::apply(&receiver.system, Arc::new(peer), signal);
+                    }
                 }
             }
         }
@@ -257,6 +284,7 @@ pub(super) async fn pump(network: Weak<Network>, connection: Arc<Connection>, fr
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::Wake;
+    use std::time::Duration;
 
     use super::super::peer::OwnedResponse;
     use super::*;
@@ -298,23 +326,38 @@ mod tests {
         let waker = Waker::from(count.clone());
         let mut lane = Lane::default();
         let now = Instant::now();
+        let ms = Duration::from_millis;
         assert!(poll(&mut lane, &waker).is_pending());
         // The first frame hands the waiting pump's waker back; the second
-        // finds none (the pump has not waited again).
-        lane.send(now, reply(1)).expect("the pump waits").wake();
+        // finds none (the pump has not waited again). A later frame may
+        // be due sooner: it still comes second, as on TCP.
+        lane.send(now + ms(5), reply(1))
+            .expect("the pump waits")
+            .wake();
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        assert!(lane.send(now, reply(2)).is_none());
+        assert!(lane.send(now + ms(2), reply(2)).is_none());
         assert_eq!(next_id(&mut lane, &waker), 1);
         assert_eq!(next_id(&mut lane, &waker), 2);
         // Drained: no buffer kept.
         assert_eq!(lane.frames.capacity(), 0);
         assert!(poll(&mut lane, &waker).is_pending());
         // Closed: what was sent before still comes out, then the end.
-        assert!(lane.send(now, reply(3)).is_some());
+        assert!(lane.send(now + ms(9), reply(3)).is_some());
         assert!(lane.close().is_none());
         assert_eq!(next_id(&mut lane, &waker), 3);
         assert!(matches!(poll(&mut lane, &waker), Poll::Ready(None)));
         assert!(lane.take().is_none());
+    }
+
+    #[test]
+    fn closing_a_lane_wakes_its_waiting_pump_to_end() {
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let mut lane = Lane::default();
+        assert!(poll(&mut lane, &waker).is_pending());
+        lane.close().expect("the pump waits").wake();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(poll(&mut lane, &waker), Poll::Ready(None)));
     }
 
     #[test]
@@ -328,6 +371,58 @@ mod tests {
         assert!(lane.send(now, reply(2)).is_none());
         assert!(lane.frames.is_empty());
         assert!(lane.close().is_none(), "no pump to wake");
+        // A pump that waited and is gone is not woken either.
+        let mut lane = Lane::default();
+        assert!(poll(&mut lane, &waker).is_pending());
+        assert!(lane.deafen().is_empty());
+        assert!(lane.close().is_none(), "the waker went with the pump");
+    }
+
+    /// Two systems of one simulation and a connection between them.
+    fn connection() -> (Arc<Connection>, [crate::runtime::System; 2]) {
+        let host =
+            crate::host::Simulation::new(1, crate::host::Exploration::Random, Duration::ZERO);
+        let systems = [0, 1].map(|_| crate::runtime::System::builder().start_in(&host, 0));
+        let ends = [0, 1].map(|i| {
+            let system = systems[i].handle().clone();
+            End {
+                name: format!("n{i}").into(),
+                node: system.node(),
+                system,
+            }
+        });
+        let connection = Arc::new(Connection {
+            ends,
+            state: Mutex::new(Link::new()),
+        });
+        (connection, systems)
+    }
+
+    #[test]
+    fn a_pump_holds_no_frame_and_no_sleep_while_it_waits() {
+        let (connection, _systems) = connection();
+        let pump = pump(Weak::new(), connection, 0);
+        let size = std::mem::size_of_val(&pump);
+        assert!(size <= 160, "a pump is {size} bytes");
+    }
+
+    #[test]
+    fn a_pump_dropped_before_it_ran_drops_its_lane_s_frames() {
+        let (connection, _systems) = connection();
+        let now = Instant::now();
+        let pump = pump(Weak::new(), connection.clone(), 0);
+        assert!(
+            lock(&connection.state).lanes[0]
+                .send(now, reply(1))
+                .is_none()
+        );
+        drop(pump);
+        let mut link = lock(&connection.state);
+        assert!(link.lanes[0].frames.is_empty());
+        assert!(link.lanes[0].send(now, reply(2)).is_none());
+        assert!(link.lanes[0].frames.is_empty(), "deaf");
+        assert!(link.lanes[1].send(now, reply(3)).is_none());
+        assert_eq!(link.lanes[1].frames.len(), 1, "the other way still hears");
     }
 
     #[test]
@@ -339,6 +434,7 @@ mod tests {
         assert_eq!(take_by_id(&mut pending, 8), Some("h"));
         assert_eq!(take_by_id(&mut pending, 3), Some("c"));
         assert!(pending.is_empty());
+        assert_eq!(pending.capacity(), 0, "no buffer kept");
     }
 
     fn ready<T>(poll: Poll<T>) -> T {

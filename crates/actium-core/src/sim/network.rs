@@ -212,7 +212,7 @@ impl Network {
             let mut link = lock(&connection.state);
             let id = link.next_id;
             link.next_id += 1;
-            link.expect(end, id, answer);
+            link.await_answer(end, id, answer);
             id
         });
         let frame = Frame::Call {
