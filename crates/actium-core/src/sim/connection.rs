@@ -151,8 +151,8 @@ impl Lane {
         let (_, frame) = self.frames.pop_front()?;
         if self.frames.is_empty() {
             // Most connections carry one frame at a time, and a node has
-            // one to every node it ever called: a drained lane keeps no
-            // buffer.
+            // one to every node it called or that called it: a drained
+            // lane keeps no buffer.
             self.frames = VecDeque::new();
         }
         Some(frame)
