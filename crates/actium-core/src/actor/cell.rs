@@ -83,7 +83,7 @@ impl<A: Actor> ErasedCell for Cell<A> {
         // kill: in Erlang a process killed by one exit signal is gone, and
         // the next signal from the same sender (say `kill` then
         // `exit(P, Reason)`) finds no process whose reason it could change.
-        let killed = self.mailbox.control() & control::KILL != 0;
+        let killed = self.mailbox.is_killed();
         if self.core.record_stop(reason, !killed) {
             self.mailbox.signal_control(control::STOP | control::KILL);
             self.core.wake_decision();

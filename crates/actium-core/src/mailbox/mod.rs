@@ -301,6 +301,12 @@ impl<M> Mailbox<M> {
         self.control.load(Ordering::Acquire)
     }
 
+    /// Whether a kill is pending: the actor's method must stop at its next
+    /// poll and its loop end with the kill's reason.
+    pub(crate) fn is_killed(&self) -> bool {
+        self.control() & control::KILL != 0
+    }
+
     /// Sets control flags and wakes the actor loop, whether it waits for
     /// mail or (for a kill) inside a method.
     pub(crate) fn signal_control(&self, flags: u8) {

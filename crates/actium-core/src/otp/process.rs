@@ -52,7 +52,6 @@ use crate::actor::{Actor, ActorRef, Cell, Dispatch, MethodInfo, Methods, SpawnOp
 use crate::base::{Error, ExitReason, panic_message};
 use crate::call::{Frame, current};
 use crate::cell::ErasedCell;
-use crate::mailbox::control;
 use crate::runtime::{ExitGuard, SystemHandle, guarded};
 
 /// The actor type of mailbox actors: `ActorRef<Process>`.
@@ -267,7 +266,7 @@ where
             // (Erlang's `killed`): the guard looked before the poll, and
             // the body may have ended because of it, its receive finding
             // the mailbox stopping.
-            Some(_) if cell.mailbox.control() & control::KILL != 0 => cell.core.requested_reason(),
+            Some(_) if cell.mailbox.is_killed() => cell.core.requested_reason(),
             Some(Ok(output)) => output.into_exit_reason(),
             Some(Err(payload)) => ExitReason::Panicked(panic_message(&*payload)),
             None => cell.core.requested_reason(),

@@ -9,7 +9,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use crate::actor::{Actor, Cell};
 use crate::base::ExitReason;
-use crate::mailbox::{Mailbox, control};
+use crate::mailbox::Mailbox;
 
 /// Polls `future` to completion unless the actor is killed first; a kill
 /// drops it at its next await. Resolves to `None` when killed.
@@ -32,7 +32,7 @@ impl<M, F: Future> Future for Guarded<'_, M, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if this.mailbox.control() & control::KILL != 0 {
+        if this.mailbox.is_killed() {
             return Poll::Ready(None);
         }
         // Asks the method awaits may run an idle callee's request here.
