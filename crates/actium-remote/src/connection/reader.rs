@@ -99,6 +99,49 @@ pub(super) async fn read_loop(link: Arc<Link>, reader: Reader) {
     link.end(&reason);
 }
 
+/// How many small frames one unit of Tokio's cooperative budget pays
+/// for: with Tokio's 128 units a poll, the reader acts on up to 2,048
+/// small frames before it yields (a few hundred microseconds: decoding
+/// and staging a call takes tens of nanoseconds; the calls' methods run
+/// in their actors' tasks, not here).
+const FRAMES_PER_UNIT: u32 = 16;
+
+/// The largest frame that costs less than a whole unit: a call with a few
+/// small arguments. Acting on a frame costs about its length in decoding,
+/// so a bigger one pays a unit of its own.
+const SMALL_FRAME: usize = 256;
+
+/// The reader's share of Tokio's cooperative budget, within one poll: one
+/// unit pays for [`FRAMES_PER_UNIT`] small frames or one bigger than
+/// [`SMALL_FRAME`] bytes, not one frame as a channel's receive does. Each
+/// yield costs the worker a look for other work, a poll of the I/O driver
+/// and often the wake-up of a parked worker (microseconds on this
+/// project's machines); once per 128 small calls, that was a fifth of a
+/// remote tell's cost (`docs/BENCHMARKS.md`).
+#[derive(Default)]
+struct Credit {
+    /// Frames the unit spent last may still pay for.
+    frames: u32,
+}
+
+impl Credit {
+    /// Pays for acting on a frame of `length` bytes; pending, with the
+    /// task woken to go on later, once the poll's budget is spent.
+    fn poll_frame(&mut self, length: usize, cx: &mut Context<'_>) -> Poll<()> {
+        if self.frames == 0 {
+            let unit = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+            unit.made_progress();
+            self.frames = FRAMES_PER_UNIT;
+        }
+        self.frames = if length > SMALL_FRAME {
+            0
+        } else {
+            self.frames - 1
+        };
+        Poll::Ready(())
+    }
+}
+
 /// The reader's state across the polls of its passes.
 struct Pass {
     max_frame: usize,
@@ -128,14 +171,13 @@ enum Ended {
 
 impl Pass {
     /// Acts on the whole frames of `buffer` from `start`, in the peer's
-    /// inbound turn and while the connection is the peer's, for one unit
-    /// of Tokio's cooperative budget each: a peer that floods the
-    /// connection costs no socket read for frames already read, so
-    /// without it this task would run for seconds, and a task it wakes on
-    /// this worker (the writer, in the worker's unstealable LIFO slot)
-    /// would wait as long, as a channel's receive spends one unit per
-    /// message. Pending once the budget is spent, to go on from `start` at
-    /// the next poll. Every way out queues the calls read first
+    /// inbound turn and while the connection is the peer's, spending
+    /// Tokio's cooperative budget as it goes ([`Credit`]): a peer that
+    /// floods the connection costs no socket read for frames already
+    /// read, so without it this task would run for seconds, and a task it
+    /// wakes on this worker (the writer, in the worker's unstealable LIFO
+    /// slot) would wait as long. Pending once the budget is spent, to go
+    /// on from `start` at the next poll. Every way out queues the calls read first
     /// (`settle`): actors may exit while this task waits.
     fn poll_frames(
         &mut self,
@@ -148,17 +190,17 @@ impl Pass {
         if !link.peer.is_current(link.generation) {
             return Poll::Ready(Ended::Gone);
         }
+        let mut credit = Credit::default();
         let ended = loop {
             let length = match frame_length(&buffer[self.start..], self.max_frame) {
                 Ok(Whole(length)) => length,
                 Ok(Partial(wanted)) => break Ended::Wanted(wanted),
                 Err(reason) => break Ended::Unframed(reason),
             };
-            let Poll::Ready(unit) = tokio::task::coop::poll_proceed(cx) else {
+            if credit.poll_frame(length, cx).is_pending() {
                 settle(link, &mut self.recipients, &mut self.whole);
                 return Poll::Pending;
-            };
-            unit.made_progress();
+            }
             let bytes = &buffer[self.start + wire::PREFIX..self.start + wire::PREFIX + length];
             self.start += wire::PREFIX + length;
             *large |= length > MOST_ROOM;
@@ -320,7 +362,7 @@ mod tests {
     use crate::connection::Io;
     use crate::node::Node;
     use crate::outbox::Socket;
-    use crate::peer::Admission;
+    use crate::peer::{Admission, PeerHandle};
 
     /// `count` heartbeat frames, as they arrive on the wire.
     fn pings(count: usize) -> BytesMut {
@@ -332,67 +374,146 @@ mod tests {
         bytes
     }
 
-    /// A reader acts on frames while its connection is the peer's; once
-    /// another task ended it (which takes the inbound turn), its next
-    /// poll acts on nothing more.
-    #[test]
-    fn a_reader_whose_connection_ended_acts_on_nothing_more() {
-        let system = System::builder().start().expect("a test system starts");
-        let node = system
-            .block_on(
-                Node::builder()
-                    .system(system.handle())
-                    .listen("tcp://127.0.0.1:0")
-                    .cookie("reader test")
-                    .start(),
-            )
-            .expect("a node starts");
-        let shared = node.shared().clone();
-        let peer = shared.peer_for("tcp://127.0.0.1:1").expect("a peer");
-        let other = NodeId::from_u64(7);
-        assert!(matches!(
-            peer.admit(other, shared.id(), 1),
-            Admission::Accept(None)
-        ));
-        let (near, _far) = tokio::io::duplex(1 << 16);
-        let near: Box<dyn Io> = Box::new(near);
-        let (_read, write) = tokio::io::split(near);
-        let link = Link {
-            socket: Socket::new(write, shared.traffic.clone()),
-            node: shared,
-            peer: peer.clone(),
-            generation: 1,
-            peer_node: other,
-            received: AtomicU64::new(0),
-        };
-        let mut pass = Pass {
+    /// A node, and a link to a peer it admitted, over an in-memory stream.
+    struct Fixture {
+        system: System,
+        node: Node,
+        peer: Arc<PeerHandle>,
+        link: Link,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            let system = System::builder().start().expect("a test system starts");
+            let node = system
+                .block_on(
+                    Node::builder()
+                        .system(system.handle())
+                        .listen("tcp://127.0.0.1:0")
+                        .cookie("reader test")
+                        .start(),
+                )
+                .expect("a node starts");
+            let shared = node.shared().clone();
+            let peer = shared.peer_for("tcp://127.0.0.1:1").expect("a peer");
+            let other = NodeId::from_u64(7);
+            assert!(matches!(
+                peer.admit(other, shared.id(), 1),
+                Admission::Accept(None)
+            ));
+            let (near, _far) = tokio::io::duplex(1 << 16);
+            let near: Box<dyn Io> = Box::new(near);
+            let (_read, write) = tokio::io::split(near);
+            let link = Link {
+                socket: Socket::new(write, shared.traffic.clone()),
+                node: shared,
+                peer: peer.clone(),
+                generation: 1,
+                peer_node: other,
+                received: AtomicU64::new(0),
+            };
+            Fixture {
+                system,
+                node,
+                peer,
+                link,
+            }
+        }
+
+        fn received(&self) -> u64 {
+            self.link.received.load(Ordering::Relaxed)
+        }
+
+        fn shutdown(self) {
+            drop(self.link);
+            self.node.shutdown();
+            self.system.shutdown();
+        }
+    }
+
+    fn pass() -> Pass {
+        Pass {
             max_frame: wire::DEFAULT_MAX_FRAME,
             max_decoded: wire::DEFAULT_MAX_FRAME,
             recipients: transport::Recipients::default(),
             start: 0,
             received: 0,
             whole: 0,
-        };
+        }
+    }
+
+    /// A reader acts on frames while its connection is the peer's; once
+    /// another task ended it (which takes the inbound turn), its next
+    /// poll acts on nothing more.
+    #[test]
+    fn a_reader_whose_connection_ended_acts_on_nothing_more() {
+        let fixture = Fixture::new();
+        let link = &fixture.link;
+        let mut pass = pass();
         let mut cx = Context::from_waker(Waker::noop());
         let mut large = false;
 
         let read = pings(3);
-        let ended = pass.poll_frames(&link, &read, &mut large, &mut cx);
+        let ended = pass.poll_frames(link, &read, &mut large, &mut cx);
         assert!(matches!(ended, Poll::Ready(Ended::Wanted(_))));
-        assert_eq!(link.received.load(Ordering::Relaxed), 3);
+        assert_eq!(fixture.received(), 3);
 
-        peer.ended(1, "ended by another task");
+        fixture.peer.ended(1, "ended by another task");
         let read = pings(2);
         pass.start = 0;
-        let ended = pass.poll_frames(&link, &read, &mut large, &mut cx);
+        let ended = pass.poll_frames(link, &read, &mut large, &mut cx);
         assert!(matches!(ended, Poll::Ready(Ended::Gone)));
-        assert_eq!(
-            link.received.load(Ordering::Relaxed),
-            3,
-            "no frame acted on"
-        );
-        drop(link);
-        node.shutdown();
-        system.shutdown();
+        assert_eq!(fixture.received(), 3, "no frame acted on");
+        fixture.shutdown();
+    }
+
+    /// How many frames of `length` bytes one poll of a Tokio task pays
+    /// for (Tokio gives a task's poll 128 units).
+    fn frames_paid_in_one_poll(length: usize) -> u32 {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let paid = runtime.spawn(std::future::poll_fn(move |cx| {
+            let mut credit = Credit::default();
+            let mut paid = 0;
+            while credit.poll_frame(length, cx).is_ready() {
+                paid += 1;
+            }
+            Poll::Ready(paid)
+        }));
+        runtime.block_on(paid).expect("the task ends")
+    }
+
+    #[test]
+    fn a_poll_pays_for_sixteen_small_frames_a_unit_and_one_big_one() {
+        assert_eq!(frames_paid_in_one_poll(20), 128 * FRAMES_PER_UNIT);
+        assert_eq!(frames_paid_in_one_poll(SMALL_FRAME), 128 * FRAMES_PER_UNIT);
+        assert_eq!(frames_paid_in_one_poll(SMALL_FRAME + 1), 128);
+    }
+
+    /// A flood of frames already read does not keep the reader from
+    /// yielding: it acts on 2,048 small frames a poll, then goes on
+    /// where it stopped, and every frame is acted on once.
+    #[test]
+    fn a_reader_yields_after_a_polls_worth_of_frames_and_goes_on() {
+        let fixture = Fixture::new();
+        let read = pings(5_000);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let mut pass = pass();
+        let mut large = false;
+        let mut seen = Vec::new();
+        let link = &fixture.link;
+        runtime.block_on(async {
+            std::future::poll_fn(|cx| {
+                let ended = pass.poll_frames(link, &read, &mut large, cx);
+                seen.push(fixture.received());
+                ended.map(|ended| assert!(matches!(ended, Ended::Wanted(_))))
+            })
+            .await;
+        });
+        assert_eq!(seen, [2_048, 4_096, 5_000]);
+        fixture.shutdown();
     }
 }
