@@ -32,13 +32,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker, ready};
 
 use bytes::BytesMut;
-use serde::Serialize;
 use tokio::io::AsyncWrite;
 use tokio::sync::Notify;
 
 use crate::connection::Writer;
 use crate::node::Traffic;
-use crate::wire::{self, WriteError};
+use crate::wire::{self, Frame, WriteError};
 
 /// How many bytes may wait for a peer before sends are refused: a peer
 /// that does not read must not exhaust this node's memory.
@@ -179,14 +178,14 @@ impl Outbox {
     /// socket to write to if the outbox has just crossed another
     /// [`INLINE_AT`] bytes or [`INLINE_FRAMES`] frames since it was last
     /// taken.
-    pub(crate) fn push<T: Serialize>(&self, message: &T) -> Result<Crowded, Refused> {
+    pub(crate) fn push(&self, frame: &Frame<'_>) -> Result<Crowded, Refused> {
         let (was_empty, crowded) = {
             let mut queue = self.lock();
             let before = queue.bytes.len();
             if before >= MAX_QUEUED {
                 return Err(Refused::Overloaded);
             }
-            wire::write_frame(&mut queue.bytes, message, self.max_frame).map_err(Refused::Frame)?;
+            wire::write_message(&mut queue.bytes, frame, self.max_frame).map_err(Refused::Frame)?;
             queue.frames += 1;
             // Now and then rather than on every frame, so a busy writer
             // task costs the senders nothing.

@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 
 use actium_core::transport::{self, OutgoingCall, Peer, RemoteSignal, Respond, Response};
 use actium_core::{ActorId, Clock, Error, NodeId, SystemHandle, TaskHandle};
-use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::node::NodeShared;
@@ -240,16 +239,16 @@ impl PeerHandle {
         Ok(())
     }
 
-    fn queue<T: Serialize>(&self, frame: &T) -> Result<Crowded, Error> {
+    fn queue(&self, frame: &Frame<'_>) -> Result<Crowded, Error> {
         self.queue_call(frame, ActorId::new(NodeId::from_u64(0), 0), "?")
     }
 
     /// Queues a frame for a call of `method` on `to`, which errors name.
     /// The caller relieves a crowded outbox once it has let go of the
     /// state's lock (writing may take a system call).
-    fn queue_call<T: Serialize>(
+    fn queue_call(
         &self,
-        frame: &T,
+        frame: &Frame<'_>,
         to: ActorId,
         method: &'static str,
     ) -> Result<Crowded, Error> {
@@ -266,7 +265,7 @@ impl PeerHandle {
 
     /// Queues a frame for the peer if a connection is up or coming; for
     /// answers and replies, which are dropped with their connection.
-    pub(crate) fn send_if_connected<T: Serialize>(&self, frame: &T) {
+    pub(crate) fn send_if_connected(&self, frame: &Frame<'_>) {
         let connected = matches!(
             self.lock().phase,
             Phase::Up { .. } | Phase::Connecting { .. }

@@ -472,7 +472,7 @@ pub fn tell_frame(to: ActorId, method: &str, payload: &[u8]) -> Vec<u8> {
         payload,
         trace: None,
     };
-    match wire::write_frame(&mut bytes, &frame, DEFAULT_MAX_FRAME) {
+    match wire::write_message(&mut bytes, &frame, DEFAULT_MAX_FRAME) {
         Ok(()) => bytes[wire::PREFIX..].to_vec(),
         Err(_) => Vec::new(),
     }

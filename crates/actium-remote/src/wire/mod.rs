@@ -16,6 +16,8 @@
 //! A versioned handshake opens every connection: a peer speaking another
 //! version is refused with a reason it can log.
 
+mod call;
+
 use std::borrow::Cow;
 
 use actium_core::transport::{self, RemoteSignal, Response, TraceContext};
@@ -245,6 +247,20 @@ pub(crate) fn write_frame<T: Serialize>(
     Ok(())
 }
 
+/// Appends `frame` to `out` as [`write_frame`] does, calls without a
+/// trace context (nearly every frame under load) written by hand in the
+/// same bytes (`call`).
+pub(crate) fn write_message(
+    out: &mut BytesMut,
+    frame: &Frame<'_>,
+    max_frame: usize,
+) -> Result<(), WriteError> {
+    match call::write(out, frame, max_frame) {
+        Some(written) => written,
+        None => write_frame(out, frame, max_frame),
+    }
+}
+
 impl Frame<'_> {
     /// Whether this frame is a call to `kept`, the actor a receiver's
     /// `transport::Recipients` keeps: the call joins the calls staged
@@ -302,8 +318,12 @@ pub(crate) fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String>
 /// against the bytes left, so they decode at most into the frame's size
 /// with bare postcard: the bounded decoding, which costs a remote tell
 /// about twice its decoding time, is kept for the frames with lists
-/// (signals, requests and answers, goodbyes).
+/// (signals, requests and answers, goodbyes). Calls without a trace
+/// context are read by hand first (`call`), in exactly postcard's way.
 pub fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, String> {
+    if let Some(call) = call::read(bytes) {
+        return Ok(call);
+    }
     match bytes.first() {
         Some(0 | 1 | 2 | 6 | 7) => match postcard::take_from_bytes::<Frame<'_>>(bytes) {
             Ok((frame, [])) => Ok(frame),

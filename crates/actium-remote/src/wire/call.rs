@@ -1,0 +1,315 @@
+//! Calls without a trace context, nearly every frame under load, written
+//! and read by hand in exactly the bytes postcard gives and takes for
+//! them: the tests below compare the two on random frames and on random
+//! bytes. Through serde, postcard costs a remote tell's sender a `memmove`
+//! call per varint and its reader a visitor call per field; by hand both
+//! are a few instructions per byte (`docs/BENCHMARKS.md`). Every other
+//! frame, and any call this module does not read exactly as postcard
+//! would, goes through postcard, which also names what is wrong.
+
+use actium_core::{ActorId, NodeId};
+use bytes::{BufMut, BytesMut};
+
+use super::{Frame, PREFIX, WriteError};
+
+/// Postcard's variant index of `Frame::Tell`, as a one-byte varint.
+const TELL: u8 = 0;
+/// Postcard's variant index of `Frame::Ask`.
+const ASK: u8 = 1;
+/// Postcard's `None`: the call carries no trace context.
+const NONE: u8 = 0;
+/// The most bytes a `u64` takes as a varint.
+const VARINT_MAX: usize = 10;
+
+/// Appends `frame` with its length prefix, if it is a call without a trace
+/// context; `None`, with nothing appended, for any other frame.
+pub(super) fn write(
+    out: &mut BytesMut,
+    frame: &Frame<'_>,
+    max_frame: usize,
+) -> Option<Result<(), WriteError>> {
+    let (id, to, method, payload) = match *frame {
+        Frame::Tell {
+            to,
+            method,
+            payload,
+            trace: None,
+        } => (None, to, method, payload),
+        Frame::Ask {
+            id,
+            to,
+            method,
+            payload,
+            trace: None,
+        } => (Some(id), to, method, payload),
+        _ => return None,
+    };
+    // Tag, ask id, node, local id and the method's length.
+    let mut head = [0; 1 + 4 * VARINT_MAX];
+    let mut used = 1;
+    head[0] = match id {
+        None => TELL,
+        Some(id) => {
+            used += put_varint(id, &mut head[used..]);
+            ASK
+        }
+    };
+    used += put_varint(to.node().as_u64(), &mut head[used..]);
+    used += put_varint(to.local(), &mut head[used..]);
+    used += put_varint(method.len() as u64, &mut head[used..]);
+    let mut payload_length = [0; VARINT_MAX];
+    let payload_used = put_varint(payload.len() as u64, &mut payload_length);
+    let length = used + method.len() + payload_used + payload.len() + 1;
+    let prefix = match u32::try_from(length) {
+        Ok(prefix) if length <= max_frame => prefix,
+        _ => return Some(Err(WriteError::TooLarge(length))),
+    };
+    out.reserve(PREFIX + length);
+    out.put_u32(prefix);
+    out.put_slice(&head[..used]);
+    out.put_slice(method.as_bytes());
+    out.put_slice(&payload_length[..payload_used]);
+    out.put_slice(payload);
+    out.put_u8(NONE);
+    Some(Ok(()))
+}
+
+/// Reads a frame's bytes (without the length prefix) if they are a call
+/// without a trace context that postcard reads as the same frame; `None`
+/// for anything else, malformed bytes included.
+pub(super) fn read(bytes: &[u8]) -> Option<Frame<'_>> {
+    let (&tag, mut rest) = bytes.split_first()?;
+    let id = match tag {
+        TELL => None,
+        ASK => Some(take_varint(&mut rest)?),
+        _ => return None,
+    };
+    let node = take_varint(&mut rest)?;
+    let local = take_varint(&mut rest)?;
+    let method = std::str::from_utf8(take_bytes(&mut rest)?).ok()?;
+    let payload = take_bytes(&mut rest)?;
+    if rest != [NONE] {
+        return None;
+    }
+    let to = ActorId::new(NodeId::from_u64(node), local);
+    Some(match id {
+        None => Frame::Tell {
+            to,
+            method,
+            payload,
+            trace: None,
+        },
+        Some(id) => Frame::Ask {
+            id,
+            to,
+            method,
+            payload,
+            trace: None,
+        },
+    })
+}
+
+/// Writes `value` as a varint at the start of `out` (room for
+/// [`VARINT_MAX`] bytes); returns how many bytes it took.
+fn put_varint(mut value: u64, out: &mut [u8]) -> usize {
+    let mut used = 0;
+    while value >= 0x80 {
+        out[used] = value as u8 | 0x80;
+        value >>= 7;
+        used += 1;
+    }
+    out[used] = value as u8;
+    used + 1
+}
+
+/// Takes a varint off the front of `rest`, as postcard does: at most
+/// [`VARINT_MAX`] bytes, the last of which may not carry bits beyond 64.
+fn take_varint(rest: &mut &[u8]) -> Option<u64> {
+    let mut value = 0;
+    for index in 0..VARINT_MAX {
+        let (&byte, tail) = rest.split_first()?;
+        *rest = tail;
+        value |= u64::from(byte & 0x7f) << (7 * index);
+        if byte & 0x80 == 0 {
+            return (index < VARINT_MAX - 1 || byte <= 1).then_some(value);
+        }
+    }
+    None
+}
+
+/// Takes a length-prefixed run of bytes off the front of `rest`.
+fn take_bytes<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let length = usize::try_from(take_varint(rest)?).ok()?;
+    if length > rest.len() {
+        return None;
+    }
+    let (taken, tail) = rest.split_at(length);
+    *rest = tail;
+    Some(taken)
+}
+
+#[cfg(test)]
+mod tests {
+    use actium_core::transport::TraceContext;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::wire::{DEFAULT_MAX_FRAME, write_frame};
+
+    fn by_postcard(frame: &Frame<'_>, max_frame: usize) -> (BytesMut, Option<String>) {
+        let mut out = BytesMut::new();
+        let result = write_frame(&mut out, frame, max_frame);
+        (out, result.err().map(|error| error.to_string()))
+    }
+
+    fn by_hand(frame: &Frame<'_>, max_frame: usize) -> Option<(BytesMut, Option<String>)> {
+        let mut out = BytesMut::new();
+        let result = write(&mut out, frame, max_frame)?;
+        Some((out, result.err().map(|error| error.to_string())))
+    }
+
+    fn postcard_reads(bytes: &[u8]) -> Option<String> {
+        match postcard::take_from_bytes::<Frame<'_>>(bytes) {
+            Ok((frame, [])) => Some(format!("{frame:?}")),
+            _ => None,
+        }
+    }
+
+    /// A varint written with `extra` needless continuation bytes (`0x80`),
+    /// which postcard reads as the same number.
+    fn padded_varint(value: u64, extra: usize) -> Vec<u8> {
+        let mut out = [0; VARINT_MAX];
+        let used = put_varint(value, &mut out);
+        let mut bytes = out[..used].to_vec();
+        if extra > 0 {
+            *bytes.last_mut().unwrap() |= 0x80;
+            bytes.extend(std::iter::repeat_n(0x80, extra - 1));
+            bytes.push(0);
+        }
+        bytes
+    }
+
+    proptest! {
+        /// The hand-written bytes are postcard's, and postcard reads them
+        /// back as the frame the hand-written reader reads.
+        #[test]
+        fn calls_are_written_and_read_as_postcard_does(
+            ask in proptest::option::of(any::<u64>()),
+            node in any::<u64>(),
+            local in any::<u64>(),
+            method in "\\PC{0,40}",
+            payload in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let to = ActorId::new(NodeId::from_u64(node), local);
+            let frame = match ask {
+                None => Frame::Tell { to, method: &method, payload: &payload, trace: None },
+                Some(id) => Frame::Ask { id, to, method: &method, payload: &payload, trace: None },
+            };
+            let (hand, error) = by_hand(&frame, DEFAULT_MAX_FRAME).expect("a call without trace");
+            prop_assert_eq!(error, None);
+            prop_assert_eq!(&hand, &by_postcard(&frame, DEFAULT_MAX_FRAME).0);
+            let body = &hand[PREFIX..];
+            let read = read(body).expect("the hand-written reader reads its own bytes");
+            prop_assert_eq!(Some(format!("{read:?}")), postcard_reads(body));
+            prop_assert_eq!(format!("{read:?}"), format!("{frame:?}"));
+        }
+
+        /// On any bytes at all, the hand-written reader reads a frame only
+        /// where postcard reads the same frame (the rest it leaves to
+        /// postcard), and never panics.
+        #[test]
+        fn any_bytes_are_read_as_postcard_reads_them_or_left_to_it(
+            bytes in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            if let Some(frame) = read(&bytes) {
+                prop_assert_eq!(Some(format!("{frame:?}")), postcard_reads(&bytes));
+            }
+        }
+
+        /// Calls with needless varint bytes, cut short or with bytes after
+        /// them: read as postcard reads them, or left to it.
+        #[test]
+        fn altered_calls_are_read_as_postcard_reads_them_or_left_to_it(
+            ask in proptest::option::of(any::<u64>()),
+            node in any::<u64>(),
+            local in 0..300_u64,
+            padding in 0..12_usize,
+            cut in 0..40_usize,
+            after in proptest::collection::vec(any::<u8>(), 0..3),
+        ) {
+            let mut bytes = vec![if ask.is_some() { ASK } else { TELL }];
+            if let Some(id) = ask {
+                bytes.extend(padded_varint(id, 0));
+            }
+            bytes.extend(padded_varint(node, 0));
+            bytes.extend(padded_varint(local, padding));
+            bytes.extend([3, b'g', b'e', b't', 2, 7, 9, NONE]);
+            bytes.truncate(bytes.len().saturating_sub(cut));
+            bytes.extend(after);
+            if let Some(frame) = read(&bytes) {
+                prop_assert_eq!(Some(format!("{frame:?}")), postcard_reads(&bytes));
+            }
+        }
+    }
+
+    #[test]
+    fn a_varint_of_ten_bytes_carries_at_most_64_bits() {
+        let mut most = vec![TELL];
+        most.extend([0xff; 9]);
+        most.push(0x01);
+        most.extend([0, 0, 0, NONE]);
+        let frame = read(&most).expect("u64::MAX is a node id");
+        assert!(matches!(frame, Frame::Tell { to, .. } if to.node() == NodeId::from_u64(u64::MAX)));
+        assert_eq!(postcard_reads(&most), Some(format!("{frame:?}")));
+
+        let mut over = most.clone();
+        over[10] = 0x02;
+        assert!(read(&over).is_none());
+        assert_eq!(postcard_reads(&over), None);
+    }
+
+    #[test]
+    fn other_frames_and_traced_calls_are_left_to_postcard() {
+        let to = ActorId::new(NodeId::from_u64(9), 3);
+        let traced = Frame::Tell {
+            to,
+            method: "m",
+            payload: &[1],
+            trace: Some(TraceContext {
+                message: actium_core::observe::MessageId::next(),
+                from: None,
+            }),
+        };
+        assert!(by_hand(&traced, DEFAULT_MAX_FRAME).is_none());
+        assert!(by_hand(&Frame::Ping, DEFAULT_MAX_FRAME).is_none());
+        let (bytes, _) = by_postcard(&traced, DEFAULT_MAX_FRAME);
+        assert!(read(&bytes[PREFIX..]).is_none());
+        let (bytes, _) = by_postcard(
+            &Frame::Reply {
+                id: 1,
+                response: actium_core::transport::Response::Value(&[]),
+            },
+            DEFAULT_MAX_FRAME,
+        );
+        assert!(read(&bytes[PREFIX..]).is_none());
+    }
+
+    #[test]
+    fn a_call_over_the_largest_frame_is_refused_as_postcard_refuses_it() {
+        let to = ActorId::new(NodeId::from_u64(9), 3);
+        let payload = [0; 100];
+        let frame = Frame::Tell {
+            to,
+            method: "m",
+            payload: &payload,
+            trace: None,
+        };
+        let mut out = BytesMut::from(&b"kept"[..]);
+        let refused = write(&mut out, &frame, 64).expect("a call");
+        assert_eq!(
+            refused.map_err(|error| error.to_string()),
+            Err(by_postcard(&frame, 64).1.expect("postcard refuses it too"))
+        );
+        assert_eq!(&out[..], b"kept", "nothing appended");
+    }
+}
