@@ -9,8 +9,9 @@
 //! must not stop its own frames from going out. Tokio runs the writer task
 //! it wakes in its worker's LIFO slot, which no other worker may steal, so
 //! while the sender runs nothing would be written and the peer would drop
-//! the connection for silence. So once [`INLINE_AT`] bytes have piled up
-//! since the last take, the sending thread writes the batch itself: it
+//! the connection for silence. So once [`INLINE_AT`] bytes, or enough
+//! frames ([`INLINE_FRAMES`]), have piled up since the last take, the
+//! sending thread writes the batch itself: it
 //! takes the [`Socket`]'s lock only if it is free (never waiting for the
 //! writer task), polls the stream once with a waker that wakes the writer
 //! task, and
@@ -30,6 +31,7 @@ use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker, ready};
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::io::AsyncWrite;
@@ -51,8 +53,22 @@ pub(crate) const INLINE_AT: usize = 64 * 1024;
 
 /// As [`INLINE_AT`], in frames: a sender that computes a while between
 /// small frames must not keep them (and the heartbeat's pings) back until
-/// they fill [`INLINE_AT`] bytes.
+/// they fill [`INLINE_AT`] bytes. Every [`INLINE_FRAMES`] frames since the
+/// bytes were last taken, the sender writes them itself if they have
+/// waited [`INLINE_AFTER`] since, or if [`INLINE_FRAMES_MOST`] have piled
+/// up.
 pub(crate) const INLINE_FRAMES: usize = 64;
+
+/// How long frames may wait before a sender that queued another
+/// [`INLINE_FRAMES`] writes them itself. A fast sender (a tell a hundred
+/// nanoseconds or so) writes batches of hundreds of frames: 64 at a time,
+/// it spent a system call per 64 tells, and so did the reader it woke for
+/// each (`docs/BENCHMARKS.md`). A slow one writes every 64 frames, as
+/// before.
+pub(crate) const INLINE_AFTER: Duration = Duration::from_micros(100);
+
+/// The most frames a sender lets pile up however fast it sends them.
+pub(crate) const INLINE_FRAMES_MOST: usize = 1024;
 
 pub(crate) struct Outbox {
     queue: Mutex<Queue>,
@@ -73,6 +89,10 @@ struct Queue {
     bytes: BytesMut,
     /// Frames queued since the bytes were last taken.
     frames: usize,
+    /// When the bytes were last taken. A real clock read once per write,
+    /// not the system's: it only shapes how frames are batched into writes
+    /// on a real socket, which no simulation runs.
+    taken_at: Instant,
     /// The running connection's socket; `None` between connections.
     socket: Option<Arc<Socket>>,
 }
@@ -160,6 +180,7 @@ impl Outbox {
             queue: Mutex::new(Queue {
                 bytes: BytesMut::new(),
                 frames: 0,
+                taken_at: Instant::now(),
                 socket: None,
             }),
             ready,
@@ -176,8 +197,9 @@ impl Outbox {
 
     /// Queues one frame and wakes the writer if it was idle. Returns the
     /// socket to write to if the outbox has just crossed another
-    /// [`INLINE_AT`] bytes or [`INLINE_FRAMES`] frames since it was last
-    /// taken.
+    /// [`INLINE_AT`] bytes since it was last taken, or another
+    /// [`INLINE_FRAMES`] frames that waited long enough or piled up high
+    /// enough (see there).
     pub(crate) fn push(&self, frame: &Frame<'_>) -> Result<Crowded, Refused> {
         let (was_empty, crowded) = {
             let mut queue = self.lock();
@@ -190,7 +212,9 @@ impl Outbox {
             // Now and then rather than on every frame, so a busy writer
             // task costs the senders nothing.
             let crossed = before / INLINE_AT != queue.bytes.len() / INLINE_AT
-                || queue.frames % INLINE_FRAMES == 0;
+                || (queue.frames % INLINE_FRAMES == 0
+                    && (queue.frames % INLINE_FRAMES_MOST == 0
+                        || queue.taken_at.elapsed() >= INLINE_AFTER));
             let crowded = if crossed { queue.socket.clone() } else { None };
             (before == 0, crowded)
         };
@@ -288,6 +312,7 @@ impl Outbox {
         }
         std::mem::swap(&mut queue.bytes, batch);
         queue.frames = 0;
+        queue.taken_at = Instant::now();
         self.writing.store(true, Ordering::Release);
         true
     }
@@ -363,6 +388,59 @@ impl Outbox {
         let mut queue = self.lock();
         queue.bytes.clear();
         queue.frames = 0;
+        queue.taken_at = Instant::now();
         queue.socket = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::Io;
+
+    /// An outbox attached to a socket over an in-memory stream.
+    fn attached() -> (Outbox, Arc<Socket>) {
+        let outbox = Outbox::new(wire::DEFAULT_MAX_FRAME);
+        let (near, _far) = tokio::io::duplex(1 << 20);
+        let near: Box<dyn Io> = Box::new(near);
+        let (_read, write) = tokio::io::split(near);
+        let socket = Socket::new(write, Arc::new(Traffic::default()));
+        outbox.attach(socket.clone());
+        (outbox, socket)
+    }
+
+    /// Which of `count` pings, numbered from 1, found the outbox crowded.
+    fn crowded_at(outbox: &Outbox, count: usize) -> Vec<usize> {
+        (1..=count)
+            .filter(|_| matches!(outbox.push(&Frame::Ping), Ok(Crowded(Some(_)))))
+            .collect()
+    }
+
+    /// A sender writes what it queued itself at a multiple of
+    /// [`INLINE_FRAMES`] frames once they have waited [`INLINE_AFTER`],
+    /// and at [`INLINE_FRAMES_MOST`] however fast it sends.
+    #[test]
+    fn a_sender_writes_its_frames_once_they_waited_or_at_the_most() {
+        let (outbox, socket) = attached();
+        crowded_at(&outbox, 1);
+        let started = Instant::now();
+        assert!(
+            outbox.take(&socket, &mut BytesMut::new()),
+            "a writer took it"
+        );
+        let first = crowded_at(&outbox, INLINE_FRAMES);
+        // Checked only when the machine was quick enough to say: queued in
+        // less than INLINE_AFTER since the take, the frames wait.
+        if started.elapsed() < INLINE_AFTER {
+            assert_eq!(first, [] as [usize; 0]);
+        }
+        let rest = crowded_at(&outbox, INLINE_FRAMES_MOST - INLINE_FRAMES);
+        assert!(rest.iter().all(|at| at % INLINE_FRAMES == 0), "{rest:?}");
+        assert_eq!(rest.last(), Some(&(INLINE_FRAMES_MOST - INLINE_FRAMES)));
+
+        let (outbox, _socket) = attached();
+        assert_eq!(crowded_at(&outbox, INLINE_FRAMES - 1), [] as [usize; 0]);
+        std::thread::sleep(INLINE_AFTER * 2);
+        assert_eq!(crowded_at(&outbox, 1), [1], "waited, at INLINE_FRAMES");
     }
 }

@@ -5,7 +5,7 @@
 use super::*;
 use crate::connection::Io;
 use crate::node::Traffic;
-use crate::outbox::{INLINE_FRAMES, Socket};
+use crate::outbox::{INLINE_FRAMES_MOST, Socket};
 use tokio::io::{AsyncReadExt, DuplexStream};
 
 /// A peer of no node, on the real clock.
@@ -61,7 +61,7 @@ fn a_replaced_connections_socket_takes_none_of_the_frames_for_the_new_one() {
         peer.admit(second_run, me, 2),
         Admission::Accept(Some(node)) if node == first_run
     ));
-    for _ in 0..INLINE_FRAMES * 2 {
+    for _ in 0..INLINE_FRAMES_MOST {
         peer.send_if_connected(&Frame::Ping);
     }
     assert_eq!(arrived(&mut old_far), 0, "frames went to the old socket");
@@ -71,7 +71,7 @@ fn a_replaced_connections_socket_takes_none_of_the_frames_for_the_new_one() {
     peer.outbox.relieve_on_tick(&new);
     let mut ping = bytes::BytesMut::new();
     wire::write_frame(&mut ping, &Frame::Ping, wire::DEFAULT_MAX_FRAME).unwrap();
-    assert_eq!(arrived(&mut new_far), ping.len() * INLINE_FRAMES * 2);
+    assert_eq!(arrived(&mut new_far), ping.len() * INLINE_FRAMES_MOST);
 }
 
 /// A connection ended by another task (its heartbeat, say) while the
