@@ -112,8 +112,9 @@ const FRAMES_PER_UNIT: u32 = 16;
 const SMALL_FRAME: usize = 256;
 
 /// The reader's share of Tokio's cooperative budget, within one poll: one
-/// unit pays for [`FRAMES_PER_UNIT`] small frames or one bigger than
-/// [`SMALL_FRAME`] bytes, not one frame as a channel's receive does. Each
+/// unit pays for up to [`FRAMES_PER_UNIT`] small frames, and a frame
+/// bigger than [`SMALL_FRAME`] bytes ends the unit it is paid from, not
+/// one frame per unit as a channel's receive does. Each
 /// yield costs the worker a look for other work, a poll of the I/O driver
 /// and often the wake-up of a parked worker (microseconds on this
 /// project's machines); once per 128 small calls, that was a fifth of a

@@ -122,16 +122,25 @@ fn put_varint(mut value: u64, out: &mut [u8]) -> usize {
     used + 1
 }
 
-/// Takes a varint off the front of `rest`, as postcard does: at most
-/// [`VARINT_MAX`] bytes, the last of which may not carry bits beyond 64.
+/// Takes a `u64` varint off the front of `rest`, as postcard does.
 fn take_varint(rest: &mut &[u8]) -> Option<u64> {
+    take_varint_of(rest, u64::BITS)
+}
+
+/// Takes a varint of an integer of `bits` bits off the front of `rest`,
+/// as postcard does: at most as many bytes as `bits` needs at seven a
+/// byte, the last of which may not carry bits beyond `bits`. (Lengths are
+/// `usize`s, of 32 bits on some targets.)
+fn take_varint_of(rest: &mut &[u8], bits: u32) -> Option<u64> {
+    let most = bits.div_ceil(7) as usize;
+    let last_most = (1_u8 << (bits % 7)) - 1;
     let mut value = 0;
-    for index in 0..VARINT_MAX {
+    for index in 0..most {
         let (&byte, tail) = rest.split_first()?;
         *rest = tail;
         value |= u64::from(byte & 0x7f) << (7 * index);
         if byte & 0x80 == 0 {
-            return (index < VARINT_MAX - 1 || byte <= 1).then_some(value);
+            return (index < most - 1 || byte <= last_most).then_some(value);
         }
     }
     None
@@ -139,7 +148,7 @@ fn take_varint(rest: &mut &[u8]) -> Option<u64> {
 
 /// Takes a length-prefixed run of bytes off the front of `rest`.
 fn take_bytes<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let length = usize::try_from(take_varint(rest)?).ok()?;
+    let length = usize::try_from(take_varint_of(rest, usize::BITS)?).ok()?;
     if length > rest.len() {
         return None;
     }
@@ -226,29 +235,55 @@ mod tests {
             }
         }
 
-        /// Calls with needless varint bytes, cut short or with bytes after
-        /// them: read as postcard reads them, or left to it.
+        /// Calls with needless varint bytes (in any of the ask id, the
+        /// ids and the lengths), cut short or with bytes after them: read
+        /// as postcard reads them, or left to it.
         #[test]
         fn altered_calls_are_read_as_postcard_reads_them_or_left_to_it(
-            ask in proptest::option::of(any::<u64>()),
+            ask in proptest::option::of(0..300_u64),
             node in any::<u64>(),
             local in 0..300_u64,
-            padding in 0..12_usize,
+            padding in proptest::array::uniform5(0..12_usize),
             cut in 0..40_usize,
             after in proptest::collection::vec(any::<u8>(), 0..3),
         ) {
             let mut bytes = vec![if ask.is_some() { ASK } else { TELL }];
             if let Some(id) = ask {
-                bytes.extend(padded_varint(id, 0));
+                bytes.extend(padded_varint(id, padding[0]));
             }
-            bytes.extend(padded_varint(node, 0));
-            bytes.extend(padded_varint(local, padding));
-            bytes.extend([3, b'g', b'e', b't', 2, 7, 9, NONE]);
+            bytes.extend(padded_varint(node, padding[1]));
+            bytes.extend(padded_varint(local, padding[2]));
+            bytes.extend(padded_varint(3, padding[3]));
+            bytes.extend(b"get");
+            bytes.extend(padded_varint(2, padding[4]));
+            bytes.extend([7, 9, NONE]);
             bytes.truncate(bytes.len().saturating_sub(cut));
             bytes.extend(after);
             if let Some(frame) = read(&bytes) {
                 prop_assert_eq!(Some(format!("{frame:?}")), postcard_reads(&bytes));
             }
+        }
+    }
+
+    proptest! {
+        /// Varints of 64 and of 32 bits (a length on a 32-bit target) are
+        /// taken as postcard takes a `u64` and a `u32`: the same value,
+        /// the same bytes consumed, the same refusals.
+        #[test]
+        fn varints_are_taken_as_postcard_takes_them(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(0x80_u8), Just(0xff), Just(0x00), Just(0x01), Just(0x0f), Just(0x10), any::<u8>()],
+                0..12,
+            ),
+        ) {
+            let mut rest = &bytes[..];
+            let taken = take_varint_of(&mut rest, 64).map(|value| (value, rest.len()));
+            let postcard = postcard::take_from_bytes::<u64>(&bytes).ok().map(|(value, rest)| (value, rest.len()));
+            prop_assert_eq!(taken, postcard);
+            let mut rest = &bytes[..];
+            let taken = take_varint_of(&mut rest, 32).map(|value| (value, rest.len()));
+            let postcard = postcard::take_from_bytes::<u32>(&bytes).ok().map(|(value, rest)| (u64::from(value), rest.len()));
+            prop_assert_eq!(taken, postcard);
         }
     }
 
