@@ -101,9 +101,9 @@ pub(super) async fn read_loop(link: Arc<Link>, reader: Reader) {
 
 /// How many small frames one unit of Tokio's cooperative budget pays
 /// for: with Tokio's 128 units a poll, the reader acts on up to 2,048
-/// small frames before it yields (a few hundred microseconds: decoding
-/// and staging a call takes tens of nanoseconds; the calls' methods run
-/// in their actors' tasks, not here).
+/// small frames before it yields (about a hundred microseconds: reading
+/// and staging a call takes some tens of nanoseconds; the calls' methods
+/// run in their actors' tasks, not here).
 const FRAMES_PER_UNIT: u32 = 16;
 
 /// The largest frame that costs less than a whole unit: a call with a few
@@ -114,11 +114,11 @@ const SMALL_FRAME: usize = 256;
 /// The reader's share of Tokio's cooperative budget, within one poll: one
 /// unit pays for up to [`FRAMES_PER_UNIT`] small frames, and a frame
 /// bigger than [`SMALL_FRAME`] bytes ends the unit it is paid from, not
-/// one frame per unit as a channel's receive does. Each
-/// yield costs the worker a look for other work, a poll of the I/O driver
-/// and often the wake-up of a parked worker (microseconds on this
-/// project's machines); once per 128 small calls, that was a fifth of a
-/// remote tell's cost (`docs/BENCHMARKS.md`).
+/// one frame per unit as a channel's receive does. Each yield costs the
+/// worker a look for other work, a poll of the I/O driver and often the
+/// wake-up of a parked worker (microseconds on this project's machines);
+/// once per 128 small calls, that was about a fifth of a remote tell's
+/// cost (`docs/BENCHMARKS.md`).
 #[derive(Default)]
 struct Credit {
     /// Frames the unit spent last may still pay for.
@@ -178,8 +178,8 @@ impl Pass {
     /// read, so without it this task would run for seconds, and a task it
     /// wakes on this worker (the writer, in the worker's unstealable LIFO
     /// slot) would wait as long. Pending once the budget is spent, to go
-    /// on from `start` at the next poll. Every way out queues the calls read first
-    /// (`settle`): actors may exit while this task waits.
+    /// on from `start` at the next poll. Every way out queues the calls
+    /// read first (`settle`): actors may exit while this task waits.
     fn poll_frames(
         &mut self,
         link: &Link,

@@ -15,6 +15,10 @@
 //!
 //! A versioned handshake opens every connection: a peer speaking another
 //! version is refused with a reason it can log.
+//!
+//! Calls without a trace context, nearly every frame under load, are
+//! written and read by hand (`call`), in exactly the bytes postcard gives
+//! and takes for them.
 
 mod call;
 
