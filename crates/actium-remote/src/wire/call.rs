@@ -10,7 +10,7 @@
 use actium_core::{ActorId, NodeId};
 use bytes::{BufMut, BytesMut};
 
-use super::{Frame, PREFIX, WriteError};
+use super::{Frame, PREFIX, WriteError, length_prefix};
 
 /// Postcard's variant index of `Frame::Tell`, as a one-byte varint.
 const TELL: u8 = 0;
@@ -60,9 +60,9 @@ pub(super) fn write(
     let mut payload_length = [0; VARINT_MAX];
     let payload_used = put_varint(payload.len() as u64, &mut payload_length);
     let length = used + method.len() + payload_used + payload.len() + 1;
-    let prefix = match u32::try_from(length) {
-        Ok(prefix) if length <= max_frame => prefix,
-        _ => return Some(Err(WriteError::TooLarge(length))),
+    let prefix = match length_prefix(length, max_frame) {
+        Ok(prefix) => prefix,
+        Err(error) => return Some(Err(error)),
     };
     out.reserve(PREFIX + length);
     out.put_u32(prefix);

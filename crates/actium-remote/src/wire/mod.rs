@@ -239,16 +239,18 @@ pub(crate) fn write_frame<T: Serialize>(
         return Err(WriteError::Encode(error));
     }
     let length = out.len() - start - PREFIX;
-    let Ok(prefix) = u32::try_from(length) else {
-        out.truncate(start);
-        return Err(WriteError::TooLarge(length));
-    };
-    if length > max_frame {
-        out.truncate(start);
-        return Err(WriteError::TooLarge(length));
-    }
+    let prefix = length_prefix(length, max_frame).inspect_err(|_| out.truncate(start))?;
     out[start..start + PREFIX].copy_from_slice(&prefix.to_be_bytes());
     Ok(())
+}
+
+/// The length prefix of a frame of `length` bytes, if a frame may be that
+/// long: at most `max_frame` bytes, and what the prefix's 32 bits hold.
+fn length_prefix(length: usize, max_frame: usize) -> Result<u32, WriteError> {
+    match u32::try_from(length) {
+        Ok(prefix) if length <= max_frame => Ok(prefix),
+        _ => Err(WriteError::TooLarge(length)),
+    }
 }
 
 /// Appends `frame` to `out` as [`write_frame`] does, calls without a
