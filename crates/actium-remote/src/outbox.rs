@@ -397,18 +397,24 @@ impl Outbox {
     }
 }
 
+/// For tests: a socket over an in-memory stream, counting into `traffic`,
+/// and the stream's other end.
+#[cfg(test)]
+pub(crate) fn memory_socket(traffic: Arc<Traffic>) -> (Arc<Socket>, tokio::io::DuplexStream) {
+    let (near, far) = tokio::io::duplex(1 << 20);
+    let near: Box<dyn crate::connection::Io> = Box::new(near);
+    let (_read, write) = tokio::io::split(near);
+    (Socket::new(write, traffic), far)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::Io;
 
     /// An outbox attached to a socket over an in-memory stream.
     fn attached() -> (Outbox, Arc<Socket>) {
         let outbox = Outbox::new(wire::DEFAULT_MAX_FRAME);
-        let (near, _far) = tokio::io::duplex(1 << 20);
-        let near: Box<dyn Io> = Box::new(near);
-        let (_read, write) = tokio::io::split(near);
-        let socket = Socket::new(write, Arc::new(Traffic::default()));
+        let (socket, _far) = memory_socket(Arc::new(Traffic::default()));
         outbox.attach(socket.clone());
         (outbox, socket)
     }

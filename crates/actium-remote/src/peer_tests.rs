@@ -3,9 +3,8 @@
 //! connection waits for.
 
 use super::*;
-use crate::connection::Io;
 use crate::node::Traffic;
-use crate::outbox::{INLINE_FRAMES_MOST, Socket};
+use crate::outbox::{INLINE_FRAMES_MOST, Socket, memory_socket};
 use tokio::io::{AsyncReadExt, DuplexStream};
 
 /// A peer of no node, on the real clock.
@@ -20,10 +19,7 @@ fn peer() -> Arc<PeerHandle> {
 
 /// A socket over an in-memory stream, and the stream's other end.
 fn socket() -> (Arc<Socket>, DuplexStream) {
-    let (near, far) = tokio::io::duplex(1 << 20);
-    let near: Box<dyn Io> = Box::new(near);
-    let (_read, write) = tokio::io::split(near);
-    (Socket::new(write, Arc::new(Traffic::default())), far)
+    memory_socket(Arc::new(Traffic::default()))
 }
 
 /// What has reached `far` so far, without waiting.

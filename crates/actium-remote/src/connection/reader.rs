@@ -360,9 +360,8 @@ mod tests {
     use actium_core::{NodeId, System};
 
     use super::*;
-    use crate::connection::Io;
     use crate::node::Node;
-    use crate::outbox::Socket;
+    use crate::outbox::memory_socket;
     use crate::peer::{Admission, PeerHandle};
 
     /// `count` heartbeat frames, as they arrive on the wire.
@@ -402,11 +401,9 @@ mod tests {
                 peer.admit(other, shared.id(), 1),
                 Admission::Accept(None)
             ));
-            let (near, _far) = tokio::io::duplex(1 << 16);
-            let near: Box<dyn Io> = Box::new(near);
-            let (_read, write) = tokio::io::split(near);
+            let (socket, _far) = memory_socket(shared.traffic.clone());
             let link = Link {
-                socket: Socket::new(write, shared.traffic.clone()),
+                socket,
                 node: shared,
                 peer: peer.clone(),
                 generation: 1,
