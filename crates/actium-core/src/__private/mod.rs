@@ -186,9 +186,14 @@ pub async fn tell_async(method: &'static str, body: impl Future<Output = ()>) ->
 }
 
 fn panicked(method: &'static str, payload: &(dyn std::any::Any + Send)) -> Outcome {
+    Outcome::panicked(panic_of(method, payload))
+}
+
+/// A method's panic, noted in its call frame.
+fn panic_of(method: &'static str, payload: &(dyn std::any::Any + Send)) -> Panicked {
     let message = panic_message(payload);
     crate::call::panicked(&message);
-    Outcome::Panicked(Box::new(Panicked { method, message }))
+    Panicked { method, message }
 }
 
 /// Runs a request-reply method's body and answers its caller.
@@ -263,11 +268,9 @@ fn fail<R: Send>(
     reply: Reply<R>,
     payload: &(dyn std::any::Any + Send),
 ) -> Outcome {
-    let outcome = panicked(method, payload);
-    if let Outcome::Panicked(panic) = &outcome {
-        reply.panicked(panic.message.clone());
-    }
-    outcome
+    let panic = panic_of(method, payload);
+    reply.panicked(panic.message.clone());
+    Outcome::panicked(panic)
 }
 
 /// Starts a `parallel` one-way method: the loop drives it between messages.
@@ -291,8 +294,8 @@ pub fn parallel_ask<R: Send + 'static>(
 
 fn in_parallel_frame(task: impl Future<Output = Outcome> + Send + 'static) -> Outcome {
     match current::for_parallel() {
-        Some(frame) => Outcome::Parallel(Box::pin(current::scope(frame, task))),
-        None => Outcome::Parallel(Box::pin(task)),
+        Some(frame) => Outcome::parallel(Box::pin(current::scope(frame, task))),
+        None => Outcome::parallel(Box::pin(task)),
     }
 }
 

@@ -51,4 +51,4 @@ pub(crate) use stamp::envelope;
 use stamp::{ask_trace, refused, remote_ask_trace, remote_envelope, remote_refused, remote_sent};
 pub(crate) use standby::{Leave, Standby};
 pub use time::{Timer, sleep};
-pub use traits::{Actor, Handled, Handler, Outcome, PanicPolicy, Panicked, ParallelTask};
+pub use traits::{Actor, Handled, Handler, Outcome, PanicPolicy, Panicked, ParallelTask, Unusual};

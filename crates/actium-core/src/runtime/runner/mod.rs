@@ -31,7 +31,7 @@ use parallel::serve_reentrant;
 use standby::{Next, Withdraw, offers, poll_standing_by, reclaimed};
 
 use crate::actor::{
-    Actor, Birth, Cell, Context, Handled, Handler, Outcome, PanicPolicy, Panicked, State,
+    Actor, Birth, Cell, Context, Handled, Handler, Outcome, PanicPolicy, Panicked, State, Unusual,
 };
 use crate::base::{ExitReason, Signal, panic_message};
 use crate::call::{Frame, current};
@@ -325,7 +325,7 @@ async fn serve<A: Handler>(
                 }
             }
             Next::Stop => break cell.core.requested_reason(),
-            Next::Exit(reason) => break reason,
+            Next::Exit(reason) => break *reason,
             // A caller ran a request while the loop stood idle, and left
             // the rest of it to the loop.
             Next::Returned(outcome) => Finished::Outcome(Some(outcome)),
@@ -348,11 +348,13 @@ async fn serve<A: Handler>(
             Some(Outcome::Done) => Step::Continue,
             // Only reentrant actors start parallel tasks; if one appears
             // here, running it to completion keeps the plain-method order.
-            Some(Outcome::Parallel(task)) => match guarded(&cell.mailbox, task).await {
-                Some(outcome) => settle(outcome, cell, policy),
-                None => Step::Exit(cell.core.requested_reason()),
+            Some(Outcome::Unusual(unusual)) => match *unusual {
+                Unusual::Parallel(task) => match guarded(&cell.mailbox, task).await {
+                    Some(outcome) => settle(outcome, cell, policy),
+                    None => Step::Exit(cell.core.requested_reason()),
+                },
+                Unusual::Panicked(panic) => settle_panic(panic, cell, policy),
             },
-            Some(outcome) => settle(outcome, cell, policy),
             None => Step::Exit(cell.core.requested_reason()),
         };
         if let Step::Exit(reason) = step {
@@ -461,25 +463,29 @@ fn poll_next<M>(
 /// actor stops if anyone would hear of it (see [`PanicPolicy`]).
 fn settle<A: Handler>(outcome: Outcome, cell: &Cell<A>, policy: Option<PanicPolicy>) -> Step {
     match outcome {
-        Outcome::Done | Outcome::Parallel(_) => Step::Continue,
-        Outcome::Panicked(panic) => {
-            cell.core.count(|counts| counts.panics += 1);
-            let Panicked { method, message } = *panic;
-            tracing::warn!(actor = %cell.core.label, method, %message, "method panicked");
-            let policy = policy.unwrap_or_else(|| {
-                if cell.core.is_watched() {
-                    PanicPolicy::Stop
-                } else {
-                    PanicPolicy::Resume
-                }
-            });
-            match policy {
-                PanicPolicy::Resume => Step::Continue,
-                PanicPolicy::Stop => {
-                    Step::Exit(ExitReason::Panicked(format!("{message} (in `{method}`)")))
-                }
-            }
+        Outcome::Done => Step::Continue,
+        Outcome::Unusual(unusual) => match *unusual {
+            Unusual::Parallel(_) => Step::Continue,
+            Unusual::Panicked(panic) => settle_panic(panic, cell, policy),
+        },
+    }
+}
+
+/// [`settle`] for a method that panicked.
+fn settle_panic<A: Handler>(panic: Panicked, cell: &Cell<A>, policy: Option<PanicPolicy>) -> Step {
+    cell.core.count(|counts| counts.panics += 1);
+    let Panicked { method, message } = panic;
+    tracing::warn!(actor = %cell.core.label, method, %message, "method panicked");
+    let policy = policy.unwrap_or_else(|| {
+        if cell.core.is_watched() {
+            PanicPolicy::Stop
+        } else {
+            PanicPolicy::Resume
         }
+    });
+    match policy {
+        PanicPolicy::Resume => Step::Continue,
+        PanicPolicy::Stop => Step::Exit(ExitReason::Panicked(format!("{message} (in `{method}`)"))),
     }
 }
 
@@ -503,10 +509,10 @@ async fn signal_hook<A: Handler, M>(
     };
     match guarded(mailbox, AssertUnwindSafe(hook).catch_unwind()).await? {
         Ok(()) => Some(Outcome::Done),
-        Err(payload) => Some(Outcome::Panicked(Box::new(Panicked {
+        Err(payload) => Some(Outcome::panicked(Panicked {
             method,
             message: panic_message(&*payload),
-        }))),
+        })),
     }
 }
 

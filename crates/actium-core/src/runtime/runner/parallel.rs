@@ -11,7 +11,7 @@ use futures_util::stream::FuturesUnordered;
 
 use super::guard::guarded;
 use super::{Step, settle, signal_hook};
-use crate::actor::{Cell, Handled, Handler, Lend, Outcome, PanicPolicy, Parallel, State};
+use crate::actor::{Cell, Handled, Handler, Lend, Outcome, PanicPolicy, Parallel, State, Unusual};
 use crate::base::ExitReason;
 use crate::call::current;
 use crate::cell::Doing;
@@ -56,10 +56,13 @@ pub(super) async fn serve_reentrant<A: Handler>(
                     Handled::Pending(method) => guarded(&cell.mailbox, method).await,
                 };
                 match outcome {
-                    Some(Outcome::Parallel(task)) => {
-                        fresh = Some(Parallel::new(task, lend.clone()));
-                        Vec::new()
-                    }
+                    Some(Outcome::Unusual(unusual)) => match *unusual {
+                        Unusual::Parallel(task) => {
+                            fresh = Some(Parallel::new(task, lend.clone()));
+                            Vec::new()
+                        }
+                        panicked => vec![(Outcome::Unusual(Box::new(panicked)), None)],
+                    },
                     Some(outcome) => vec![(outcome, None)],
                     None => break 'serve cell.core.requested_reason(),
                 }

@@ -12,18 +12,21 @@ use crate::cell::Doing;
 use crate::mailbox::Envelope;
 use crate::observe::is_recording;
 
-/// What the loop found when it looked.
+/// What the loop found when it looked. Two words, so that a poll returns
+/// it in registers (see `Outcome`).
 pub(super) enum Next {
     /// A message is first in the batch.
     Message,
     /// A stop was requested, or the mailbox closed.
     Stop,
-    /// A method a caller ran asked to stop the actor.
-    Exit(ExitReason),
+    /// A method a caller ran asked to stop the actor. Boxed: rare.
+    Exit(Box<ExitReason>),
     /// How a method a caller ran ended, for the loop to act on (a
     /// panic, for the panic policy).
     Returned(Outcome),
 }
+
+const _: () = assert!(size_of::<Poll<Next>>() <= 2 * size_of::<usize>());
 
 /// Whether `cell`'s loop offers its state while idle: only a loop that
 /// runs as a task on the system's workers (tasks mode: an actor of threads
@@ -65,7 +68,7 @@ pub(super) fn poll_standing_by<A: Handler>(
     cx: &mut TaskContext<'_>,
 ) -> Poll<Next> {
     if let Some(reason) = ctx.take_stop() {
-        return Poll::Ready(Next::Exit(reason));
+        return Poll::Ready(Next::Exit(Box::new(reason)));
     }
     match super::poll_next(&cell.mailbox, batch, cx) {
         Poll::Ready(true) => Poll::Ready(Next::Message),
@@ -143,10 +146,10 @@ fn visit<A: Handler>(
             // and its actor is told as for a panic, never left holding a
             // borrow.
             drop(method);
-            return Leave::ToLoop(Some(Outcome::Panicked(Box::new(crate::actor::Panicked {
+            return Leave::ToLoop(Some(Outcome::panicked(crate::actor::Panicked {
                 method: A::METHODS.get(usize::from(index)).copied().unwrap_or("?"),
                 message: "Handler::runs_inline accepted an async method".to_owned(),
-            }))));
+            })));
         }
     }
     if ctx.stop_requested() {
