@@ -242,8 +242,9 @@ pub enum Handled<'a> {
 ///
 /// One word: a method returns its [`Handled`] (two words) in registers,
 /// where a wider value goes through memory, and the loop, reading it back
-/// at once, then waits for those stores to land (about a fifth of a local
-/// one-way message's time on the receiving side, before).
+/// at once, then waits for those stores to land. That wait, and the same
+/// one after the loop's poll of its mailbox, cost about a fifth of a
+/// local one-way message's time (`docs/BENCHMARKS.md`).
 #[doc(hidden)]
 pub enum Outcome {
     /// The method ran to completion (its caller, if any, was answered).
