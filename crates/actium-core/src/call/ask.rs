@@ -86,7 +86,7 @@ impl<R: Send> Reply<R> {
     }
 
     pub(crate) fn panicked(mut self, message: String) {
-        self.complete(Outcome::Panicked(message));
+        self.complete(Outcome::Panicked(Box::new(message)));
     }
 
     /// Fails the request with `error` (its call could not be delivered).
@@ -343,14 +343,14 @@ impl<R: Send + 'static> Ask<R> {
     }
 
     /// What the caller gets for `outcome`.
-    #[inline]
+    #[inline(always)]
     fn answer(&mut self, outcome: Outcome<R>) -> Result<R, Error> {
         match outcome {
             Outcome::Value(value) => Ok(value),
             Outcome::Panicked(message) => Err(Error::Panicked {
                 actor: self.actor,
                 method: self.method,
-                message,
+                message: *message,
             }),
             Outcome::Dropped => Err(self.stopped()),
             Outcome::Expired => {

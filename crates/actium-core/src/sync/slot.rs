@@ -60,8 +60,10 @@ const DONE: u8 = COMPLETE | EXPIRED;
 pub(crate) enum Outcome<T> {
     /// The method's return value.
     Value(T),
-    /// The method panicked with this message.
-    Panicked(String),
+    /// The method panicked with this message. Boxed, as `Failed`: the
+    /// rare panic does not widen every slot, and an `Outcome` of a small
+    /// value is two words, which a poll returns in registers.
+    Panicked(Box<String>),
     /// The request was dropped unanswered (the actor stopped).
     Dropped,
     /// The deadline passed first.

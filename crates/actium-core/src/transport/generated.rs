@@ -434,7 +434,7 @@ impl<R: Serialize + Send> Forward<R> for Encoding {
                     }
                 }
             }),
-            Outcome::Panicked(message) => responder.respond(Response::Panicked(message)),
+            Outcome::Panicked(message) => responder.respond(Response::Panicked(*message)),
             Outcome::Dropped | Outcome::Expired => responder.respond(Response::Stopped),
             Outcome::Failed(error) => responder.respond(Rejection::from_error(&error)),
         }
