@@ -63,6 +63,7 @@ pub(crate) enum Outcome<T> {
     /// The method panicked with this message. Boxed, as `Failed`: the
     /// rare panic does not widen every slot, and an `Outcome` of a small
     /// value is two words, which a poll returns in registers.
+    #[allow(clippy::box_collection, reason = "one word, where a `String` is three")]
     Panicked(Box<String>),
     /// The request was dropped unanswered (the actor stopped).
     Dropped,
