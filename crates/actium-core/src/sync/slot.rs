@@ -75,6 +75,9 @@ pub(crate) enum Outcome<T> {
     Failed(Box<crate::base::Error>),
 }
 
+// Kept so by design (see `Panicked`).
+const _: () = assert!(size_of::<Poll<Outcome<usize>>>() == 2 * size_of::<usize>());
+
 /// For tests: `Error` has no `PartialEq`, so failures compare by message.
 #[cfg(test)]
 impl<T: PartialEq> PartialEq for Outcome<T> {
