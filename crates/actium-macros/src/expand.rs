@@ -228,6 +228,10 @@ fn remote_codec(messages: &[Message<'_>], msg: &Ident, span: proc_macro2::Span) 
     quote! {
         const REMOTE: bool = true;
 
+        // Inlined where calls are encoded and decoded (one place each, in
+        // the core, per actor type), so that a message and its result are
+        // not returned through memory and copied at once after.
+        #[inline]
         fn encode_call(
             __msg: Self::Msg,
             __out: &mut ::std::vec::Vec<u8>,
@@ -240,6 +244,7 @@ fn remote_codec(messages: &[Message<'_>], msg: &Ident, span: proc_macro2::Span) 
             }
         }
 
+        #[inline]
         fn decode_call(
             __method: &str,
             __payload: &[u8],

@@ -330,7 +330,7 @@ impl Shared {
             return;
         }
         let responder = responder.map(|responder| responder as transport::Responder);
-        match recipients.deliver(&self.system, to, method, payload, responder, trace) {
+        match recipients.deliver(&self.system, to, method, payload, responder, trace.as_ref()) {
             Ok(()) => {}
             Err(error @ Error::ActorStopped { .. }) => {
                 tracing::debug!(%from, method, %error, "call to a stopped actor");

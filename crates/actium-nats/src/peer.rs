@@ -499,10 +499,10 @@ impl Peer for NatsPeer {
         self.lock().down.is_none()
     }
 
-    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Error> {
+    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Box<Error>> {
         let mut state = self.lock();
         if let Some(reason) = &state.down {
-            return Err(self.down_error(reason));
+            return Err(Box::new(self.down_error(reason)));
         }
         let OutgoingCall {
             to,
@@ -518,7 +518,7 @@ impl Peer for NatsPeer {
                     to,
                     method,
                     payload,
-                    trace,
+                    trace: trace.copied(),
                 };
                 self.push(&mut state, &frame)
             }
@@ -532,7 +532,7 @@ impl Peer for NatsPeer {
                     to,
                     method,
                     payload,
-                    trace,
+                    trace: trace.copied(),
                 };
                 let sent = self.push(&mut state, &frame);
                 if sent.is_err() {
@@ -541,13 +541,15 @@ impl Peer for NatsPeer {
                 sent
             }
         };
-        sent.map_err(|refused| match refused {
-            Refused::Frame(message) => Error::Codec {
-                actor_type: "?".to_owned(),
-                method: method.to_owned(),
-                message,
-            },
-            Refused::Offline(reason) => self.down_error(&reason),
+        sent.map_err(|refused| {
+            Box::new(match refused {
+                Refused::Frame(message) => Error::Codec {
+                    actor_type: "?".to_owned(),
+                    method: method.to_owned(),
+                    message,
+                },
+                Refused::Offline(reason) => self.down_error(&reason),
+            })
         })
     }
 

@@ -39,6 +39,8 @@ use tokio::sync::Notify;
 
 use crate::connection::Writer;
 use crate::node::Traffic;
+use actium_core::ActorId;
+
 use crate::wire::{self, Frame, WriteError};
 
 /// How many bytes may wait for a peer before sends are refused: a peer
@@ -154,7 +156,8 @@ impl Socket {
 
 /// Why a frame was not queued.
 pub(crate) enum Refused {
-    Frame(WriteError),
+    /// Boxed, so that `push`'s result is two words, returned in registers.
+    Frame(Box<WriteError>),
     Overloaded,
 }
 
@@ -205,13 +208,37 @@ impl Outbox {
     /// [`INLINE_FRAMES`] frames that waited long enough or piled up high
     /// enough (see there).
     pub(crate) fn push(&self, frame: &Frame<'_>) -> Result<Crowded, Refused> {
+        self.push_with(|bytes, max_frame| wire::write_message(bytes, frame, max_frame))
+    }
+
+    /// [`push`](Self::push) for a call without a trace context, written
+    /// from its parts (see `wire::call::write_parts`): a request-reply's
+    /// if it has an `id`.
+    pub(crate) fn push_call(
+        &self,
+        id: Option<u64>,
+        to: ActorId,
+        method: &str,
+        payload: &[u8],
+    ) -> Result<Crowded, Refused> {
+        self.push_with(|bytes, max_frame| {
+            wire::call::write_parts(bytes, id, to, method, payload, max_frame)
+        })
+    }
+
+    #[inline(always)]
+    fn push_with(
+        &self,
+        write: impl FnOnce(&mut BytesMut, usize) -> Result<(), WriteError>,
+    ) -> Result<Crowded, Refused> {
         let (was_empty, crowded) = {
             let mut queue = self.lock();
             let before = queue.bytes.len();
             if before >= MAX_QUEUED {
                 return Err(Refused::Overloaded);
             }
-            wire::write_message(&mut queue.bytes, frame, self.max_frame).map_err(Refused::Frame)?;
+            write(&mut queue.bytes, self.max_frame)
+                .map_err(|error| Refused::Frame(Box::new(error)))?;
             queue.frames += 1;
             // Now and then rather than on every frame, so a busy writer
             // task costs the senders nothing.

@@ -252,7 +252,15 @@ impl PeerHandle {
         to: ActorId,
         method: &'static str,
     ) -> Result<Crowded, Error> {
-        self.outbox.push(frame).map_err(|refused| match refused {
+        self.outbox
+            .push(frame)
+            .map_err(|refused| *self.refused(refused, to, method))
+    }
+
+    /// The error of a call of `method` on `to` the outbox refused.
+    #[cold]
+    fn refused(&self, refused: Refused, to: ActorId, method: &'static str) -> Box<Error> {
+        Box::new(match refused {
             Refused::Frame(error) => Error::Rejected {
                 actor: actium_core::ActorLabel::new(to, "?"),
                 method,
@@ -522,7 +530,7 @@ impl Peer for PeerHandle {
         self.is_up()
     }
 
-    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Error> {
+    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Box<Error>> {
         let OutgoingCall {
             to,
             method,
@@ -534,34 +542,34 @@ impl Peer for PeerHandle {
         let mut state = self.lock();
         self.ensure(&mut state, to.node())?;
         self.touch();
-        let crowded = match answer {
-            None => self.queue_call(
-                &Frame::Tell {
-                    to,
-                    method,
-                    payload,
-                    trace,
-                },
-                to,
-                method,
-            )?,
-            Some(answer) => {
-                let id = state.pending.next_id();
-                let crowded = self.queue_call(
-                    &Frame::Ask {
+        let id = answer.is_some().then(|| state.pending.next_id());
+        let queued = match trace {
+            // Nearly every call: written from its parts, with no frame
+            // built on the stack to be copied (`docs/BENCHMARKS.md`).
+            None => self.outbox.push_call(id, to, method, payload),
+            Some(&trace) => {
+                let trace = Some(trace);
+                self.outbox.push(&match id {
+                    None => Frame::Tell {
+                        to,
+                        method,
+                        payload,
+                        trace,
+                    },
+                    Some(id) => Frame::Ask {
                         id,
                         to,
                         method,
                         payload,
                         trace,
                     },
-                    to,
-                    method,
-                )?;
-                state.pending.add_call(id, answer);
-                crowded
+                })
             }
         };
+        let crowded = queued.map_err(|refused| self.refused(refused, to, method))?;
+        if let (Some(id), Some(answer)) = (id, answer) {
+            state.pending.add_call(id, answer);
+        }
         drop(state);
         self.outbox.relieve(crowded);
         Ok(())

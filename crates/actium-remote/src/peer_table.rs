@@ -205,7 +205,7 @@ impl Peer for LearntPeer {
             .is_some_and(|peer| peer.is_up())
     }
 
-    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Error> {
+    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Box<Error>> {
         self.resolve()?.call(call)
     }
 

@@ -443,7 +443,7 @@ impl Peer for RecordingPeer {
         true
     }
 
-    fn call(&self, _call: actium::transport::OutgoingCall<'_>) -> Result<(), Error> {
+    fn call(&self, _call: actium::transport::OutgoingCall<'_>) -> Result<(), Box<Error>> {
         Ok(())
     }
 

@@ -37,13 +37,15 @@ impl<A: Actor> Cell<A> {
 }
 
 /// Decodes a call of `method` from another node into its envelope (a
-/// request-reply's `responder` goes into its reply).
+/// request-reply's `responder` goes into its reply). Inlined, so that the
+/// envelope is not returned through memory and copied at once after.
+#[inline(always)]
 fn remote_call<A: Actor>(
     method: &str,
     payload: &[u8],
     responder: &mut Option<crate::wire::Responder>,
-    trace: Option<crate::wire::TraceContext>,
-) -> Result<Envelope<A::Msg>, crate::base::Error> {
+    trace: Option<&crate::wire::TraceContext>,
+) -> Result<Envelope<A::Msg>, Box<crate::base::Error>> {
     let kind = if responder.is_some() {
         crate::observe::EventKind::Ask
     } else {
@@ -133,27 +135,27 @@ impl<A: Actor> ErasedCell for Cell<A> {
         method: &str,
         payload: &[u8],
         responder: &mut Option<crate::wire::Responder>,
-        trace: Option<crate::wire::TraceContext>,
-    ) -> Result<(), crate::base::Error> {
+        trace: Option<&crate::wire::TraceContext>,
+    ) -> Result<(), Box<crate::base::Error>> {
         // Checked before decoding, so the caller hears "full" rather than
         // "stopped"; the push below ignores the bound, so a race with local
         // senders can overfill by a message rather than lose one.
         if let Some(capacity) = self.mailbox.capacity() {
             if self.mailbox.len() >= capacity {
-                return Err(crate::base::Error::MailboxFull {
+                return Err(Box::new(crate::base::Error::MailboxFull {
                     actor: self.core.label,
                     method: A::method_name(method),
                     capacity,
-                });
+                }));
             }
         }
         let envelope = remote_call::<A>(method, payload, responder, trace)?;
-        self.mailbox
-            .push_unbounded(envelope)
-            .map_err(|_refused| crate::base::Error::ActorStopped {
+        self.mailbox.push_unbounded(envelope).map_err(|_refused| {
+            Box::new(crate::base::Error::ActorStopped {
                 actor: self.core.label,
                 method: A::method_name(method),
             })
+        })
     }
 
     fn stage_remote(
@@ -161,15 +163,26 @@ impl<A: Actor> ErasedCell for Cell<A> {
         method: &str,
         payload: &[u8],
         responder: &mut Option<crate::wire::Responder>,
-        trace: Option<crate::wire::TraceContext>,
+        trace: Option<&crate::wire::TraceContext>,
         staged: &mut Staged,
-    ) -> Result<(), crate::base::Error> {
+    ) -> Result<(), Box<crate::base::Error>> {
+        // A run not yet pushed holds calls to this very actor (`Recipients`
+        // pushes a run before it stages for another actor), so its mailbox
+        // is unbounded: its capacity, on a cache line the actor's loop
+        // writes, need not be read again.
+        if let Some(run) = staged
+            .as_mut()
+            .and_then(|run| run.downcast_mut::<Run<A>>())
+            .filter(|run| !run.is_empty())
+        {
+            run.push(remote_call::<A>(method, payload, responder, trace)?);
+            return Ok(());
+        }
         if self.mailbox.capacity().is_some() {
             return self.deliver_remote(method, payload, responder, trace);
         }
         let envelope = remote_call::<A>(method, payload, responder, trace)?;
-        // A run of another actor's type was pushed (`Recipients` pushes a
-        // run before it stages for another actor) and is empty: replaced.
+        // A run of another actor's type was pushed and is empty: replaced.
         let run = match staged.take().map(|run| run.downcast::<Run<A>>()) {
             Some(Ok(mut run)) => {
                 run.push(envelope);

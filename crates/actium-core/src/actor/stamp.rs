@@ -110,7 +110,7 @@ fn remote_sent_recorded<A: Actor>(
 #[inline]
 pub(super) fn remote_envelope<M>(
     msg: M,
-    trace: Option<crate::wire::TraceContext>,
+    trace: Option<&crate::wire::TraceContext>,
     method: &'static str,
     kind: EventKind,
 ) -> Envelope<M> {

@@ -100,13 +100,13 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
         method: &str,
         payload: &[u8],
         responder: &mut Option<crate::wire::Responder>,
-        trace: Option<crate::wire::TraceContext>,
-    ) -> Result<(), crate::base::Error> {
+        trace: Option<&crate::wire::TraceContext>,
+    ) -> Result<(), Box<crate::base::Error>> {
         let _ = (method, payload, responder, trace);
-        Err(crate::base::Error::ActorStopped {
+        Err(Box::new(crate::base::Error::ActorStopped {
             actor: self.core().label,
             method: "?",
-        })
+        }))
     }
     /// Decodes a call that came from another node as
     /// [`deliver_remote`](Self::deliver_remote) does, but adds it to
@@ -119,9 +119,9 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
         method: &str,
         payload: &[u8],
         responder: &mut Option<crate::wire::Responder>,
-        trace: Option<crate::wire::TraceContext>,
+        trace: Option<&crate::wire::TraceContext>,
         staged: &mut Staged,
-    ) -> Result<(), crate::base::Error> {
+    ) -> Result<(), Box<crate::base::Error>> {
         let _ = staged;
         self.deliver_remote(method, payload, responder, trace)
     }

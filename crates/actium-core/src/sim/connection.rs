@@ -256,7 +256,7 @@ pub(super) fn pump(
                         method,
                         &payload,
                         responder,
-                        trace,
+                        trace.as_ref(),
                     ) {
                         tracing::debug!(%error, method, "a simulated call was not delivered");
                     }

@@ -220,7 +220,7 @@ impl Network {
             method,
             payload: payload.to_vec(),
             ask,
-            trace,
+            trace: trace.copied(),
         };
         self.send(&connection, end, frame);
         Ok(())

@@ -84,8 +84,8 @@ impl Peer for SimPeer {
             .is_some_and(|network| network.is_connected(&self.from, &self.to))
     }
 
-    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Error> {
-        self.network()?.call(&self.from, &self.to, call)
+    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Box<Error>> {
+        Ok(self.network()?.call(&self.from, &self.to, call)?)
     }
 
     fn signal(&self, signal: RemoteSignal) -> Result<(), Error> {

@@ -61,12 +61,13 @@ pub fn deliver(
     method: &str,
     payload: &[u8],
     responder: Option<Responder>,
-    trace: Option<super::TraceContext>,
+    trace: Option<&super::TraceContext>,
 ) -> Result<(), Error> {
     let cell = local_cell(system, to);
     decode_into(system, to, cell.as_ref(), responder, |cell, responder| {
         cell.deliver_remote(method, payload, responder, trace)
     })
+    .map_err(|error| *error)
 }
 
 /// Runs `decode` on `cell` (`None`: not here), references resolving in
@@ -77,15 +78,15 @@ fn decode_into(
     to: ActorId,
     cell: Option<&Arc<dyn ErasedCell>>,
     responder: Option<Responder>,
-    decode: impl FnOnce(&Arc<dyn ErasedCell>, &mut Option<Responder>) -> Result<(), Error>,
-) -> Result<(), Error> {
+    decode: impl FnOnce(&Arc<dyn ErasedCell>, &mut Option<Responder>) -> Result<(), Box<Error>>,
+) -> Result<(), Box<Error>> {
     let mut responder = responder;
     let delivered = match cell {
         Some(cell) => decoding(system, || decode(cell, &mut responder)),
-        None => Err(Error::ActorStopped {
+        None => Err(Box::new(Error::ActorStopped {
             actor: unknown_label(to),
             method: "?",
-        }),
+        })),
     };
     if let (Err(error), Some(responder)) = (&delivered, responder) {
         responder.respond(Rejection::from_error(error));
@@ -149,7 +150,7 @@ impl Recipients {
         method: &str,
         payload: &[u8],
         responder: Option<Responder>,
-        trace: Option<super::TraceContext>,
+        trace: Option<&super::TraceContext>,
     ) -> Result<(), Error> {
         let pushed = if self.keeps(to) {
             Ok(())
@@ -165,7 +166,10 @@ impl Recipients {
         });
         // This call's failure first; the earlier calls' was logged by
         // nobody else, so it is this one's if this one went through.
-        delivered.and(pushed)
+        match delivered {
+            Ok(()) => pushed,
+            Err(error) => Err(*error),
+        }
     }
 
     /// Whether the actor kept is `to`: a call to it joins the calls
@@ -394,11 +398,11 @@ impl Answer {
     /// in `system` (references in it resolve there); a value that does not
     /// decode fails the call with [`Error::Codec`].
     pub fn resolve(self, system: &SystemHandle, response: Response<'_>) {
-        let Answer {
+        let crate::wire::AnswerParts {
             resolve,
             actor,
             method,
-        } = self;
+        } = *self.0;
         let actor = actor.unwrap_or_else(|| unknown_actor(system));
         super::inbound::decoding(system, || resolve.resolve(response, actor, method));
     }

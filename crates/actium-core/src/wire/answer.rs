@@ -101,7 +101,16 @@ pub struct EncodedCall {
 /// [`resolve`](Answer::resolve); if the connection is lost first, it calls
 /// [`fail`](Answer::fail). Dropping it unresolved tells the caller the
 /// actor stopped.
-pub struct Answer {
+///
+/// One word (its parts are boxed): an [`OutgoingCall`](super::OutgoingCall)
+/// holds an `Option<Answer>`, `None` for every one-way call, and a peer
+/// that moved a wide `None` the caller had written with one narrow store
+/// would wait on that store (`docs/BENCHMARKS.md`). The box is one small
+/// allocation per remote request-reply, against a round trip.
+pub struct Answer(pub(crate) Box<AnswerParts>);
+
+/// What an [`Answer`] holds.
+pub(crate) struct AnswerParts {
     pub(crate) resolve: Box<dyn Resolve>,
     pub(crate) actor: Option<ActorLabel>,
     pub(crate) method: &'static str,
@@ -117,40 +126,40 @@ pub(crate) trait Resolve: Send {
 impl Answer {
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(crate) fn new(method: &'static str, resolve: Box<dyn Resolve>) -> Self {
-        Answer {
+        Answer(Box::new(AnswerParts {
             resolve,
             actor: None,
             method,
-        }
+        }))
     }
 
     pub(crate) fn for_actor(mut self, actor: ActorLabel) -> Self {
-        self.actor = Some(actor);
+        self.0.actor = Some(actor);
         self
     }
 
     /// The method called.
     pub fn method(&self) -> &'static str {
-        self.method
+        self.0.method
     }
 
     /// Whether the caller gave up waiting (its deadline passed): the
     /// network layer may forget this answer.
     pub fn is_abandoned(&self) -> bool {
-        self.resolve.is_abandoned()
+        self.0.resolve.is_abandoned()
     }
 
     /// Fails the call with `error` (the connection was lost, say).
     pub fn fail(self, error: Error) {
-        self.resolve.fail(error);
+        self.0.resolve.fail(error);
     }
 }
 
 impl fmt::Debug for Answer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Answer")
-            .field("actor", &self.actor)
-            .field("method", &self.method)
+            .field("actor", &self.0.actor)
+            .field("method", &self.0.method)
             .finish_non_exhaustive()
     }
 }

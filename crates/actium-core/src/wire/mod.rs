@@ -13,6 +13,7 @@ mod answer;
 mod relations;
 mod signal;
 
+pub(crate) use answer::AnswerParts;
 #[cfg(feature = "remote")]
 pub(crate) use answer::Resolve;
 
@@ -64,8 +65,10 @@ pub struct OutgoingCall<'a> {
     /// ([`Answer::is_abandoned`]).
     pub answer: Option<Answer>,
     /// While the sender records: the context the other node records its
-    /// handling under.
-    pub trace: Option<TraceContext>,
+    /// handling under. A reference, one word: the call is passed through
+    /// memory, and a peer that copied a wide field the caller had written
+    /// with narrower stores (nearly always `None`) would wait on them.
+    pub trace: Option<&'a TraceContext>,
 }
 
 /// One remote node, as the core sees it: something that carries calls and
@@ -83,8 +86,12 @@ pub trait Peer: Send + Sync + 'static {
     /// # Errors
     ///
     /// [`Error::NodeDown`] if the node is known to be unreachable; the
-    /// answer is then dropped, which tells the caller.
-    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Error>;
+    /// answer is then dropped, which tells the caller. The error is boxed
+    /// so that the result is one word, returned in a register: every
+    /// remote call passes through here, and a wide result returned
+    /// through memory makes the caller wait on the callee's stores
+    /// (`docs/BENCHMARKS.md`). `?` on an [`Error`] boxes it.
+    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Box<Error>>;
 
     /// Sends a link, monitor or exit signal to an actor on this node.
     ///
@@ -117,13 +124,19 @@ pub(crate) fn with_scratch<T>(encode: impl FnOnce(&mut Vec<u8>) -> T) -> T {
     thread_local! {
         static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     }
-    // Taken out rather than borrowed, so that an encoding that somehow
-    // encodes again on this thread gets a fresh buffer instead of a panic.
-    let mut buffer = SCRATCH.with_borrow_mut(std::mem::take);
-    buffer.clear();
-    let result = encode(&mut buffer);
-    if buffer.capacity() <= 64 * 1024 {
-        SCRATCH.with_borrow_mut(|scratch| *scratch = buffer);
-    }
-    result
+    // Borrowed in place rather than taken out and put back: moving the
+    // buffer back just after the encoding wrote its length made every
+    // remote call wait on that store (`docs/BENCHMARKS.md`). An encoding
+    // that somehow encodes again on this thread gets a fresh buffer.
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut buffer) => {
+            buffer.clear();
+            let result = encode(&mut buffer);
+            if buffer.capacity() > 64 * 1024 {
+                *buffer = Vec::new();
+            }
+            result
+        }
+        Err(_) => encode(&mut Vec::new()),
+    })
 }

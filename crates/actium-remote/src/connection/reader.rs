@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use actium_core::Error;
-use actium_core::transport::{self, Response};
+use actium_core::transport::{self, Response, TraceContext};
 use bytes::{Buf, BytesMut};
 use tokio::io::AsyncReadExt;
 
@@ -266,7 +266,20 @@ fn dispatch(
     recipients: &mut transport::Recipients,
     whole: &mut usize,
 ) -> Result<(), Closing> {
-    let frame = wire::read_frame(bytes)
+    // Nearly every frame under load: a call without a trace context, acted
+    // on from its parts. A `Frame` built on the stack and moved on was
+    // copied wide just after it was written narrow, and the reader waited
+    // on those stores (`docs/BENCHMARKS.md`).
+    if let Some(call) = wire::call::read_parts(bytes) {
+        link.peer.touch();
+        if !recipients.keeps(call.to) {
+            push_staged(link, recipients, whole);
+        }
+        deliver(link, recipients, call, None);
+        return Ok(());
+    }
+    // Anything else: `read_frame` without the call reader that just failed.
+    let frame = wire::read_other(bytes)
         .map_err(|error| Closing::Violation(format!("malformed frame: {error}")))?;
     if !matches!(frame, Frame::Ping | Frame::Pong) {
         link.peer.touch();
@@ -274,12 +287,7 @@ fn dispatch(
     let node = &link.node;
     let system = node.system();
     if !frame.joins_run_to(recipients) {
-        // The calls staged are queued, and the bytes before them counted,
-        // before this frame is acted on (a snapshot request among others).
-        node.traffic.received(std::mem::take(whole));
-        if let Err(error) = recipients.push() {
-            log_undelivered(link, "?", &error);
-        }
+        push_staged(link, recipients, whole);
     }
     match frame {
         Frame::Tell {
@@ -288,13 +296,13 @@ fn dispatch(
             payload,
             trace,
         } => {
-            if to.node() != node.id() {
-                tracing::debug!(%to, method, "a one-way call for an actor of another run of this node");
-                return Ok(());
-            }
-            if let Err(error) = recipients.deliver(system, to, method, payload, None, trace) {
-                log_undelivered(link, method, &error);
-            }
+            let call = wire::call::Parts {
+                id: None,
+                to,
+                method,
+                payload,
+            };
+            deliver(link, recipients, call, trace.as_ref());
         }
         Frame::Ask {
             id,
@@ -303,20 +311,13 @@ fn dispatch(
             payload,
             trace,
         } => {
-            let responder = Box::new(Responder {
-                peer: link.peer.clone(),
-                id,
-            });
-            if to.node() != node.id() {
-                use actium_core::transport::Respond;
-                responder.respond(Response::Stopped);
-                return Ok(());
-            }
-            if let Err(error) =
-                recipients.deliver(system, to, method, payload, Some(responder), trace)
-            {
-                log_undelivered(link, method, &error);
-            }
+            let call = wire::call::Parts {
+                id: Some(id),
+                to,
+                method,
+                payload,
+            };
+            deliver(link, recipients, call, trace.as_ref());
         }
         Frame::Reply { id, response } => link.peer.answered(id, response, system),
         Frame::Signal(signal) => {
@@ -341,6 +342,56 @@ fn dispatch(
         Frame::Bye { reason } => return Err(Closing::Bye(wire::from_peer(&reason))),
     }
     Ok(())
+}
+
+/// Queues the calls staged and counts the bytes before them, before a
+/// frame that does not join their run is acted on (a snapshot request
+/// among others).
+fn push_staged(link: &Link, recipients: &mut transport::Recipients, whole: &mut usize) {
+    link.node.traffic.received(std::mem::take(whole));
+    if let Err(error) = recipients.push() {
+        log_undelivered(link, "?", &error);
+    }
+}
+
+/// Delivers a call to a local actor: a request-reply's (`call.id`) is
+/// answered over this connection.
+#[inline(always)]
+fn deliver(
+    link: &Link,
+    recipients: &mut transport::Recipients,
+    call: wire::call::Parts<'_>,
+    trace: Option<&TraceContext>,
+) {
+    let node = &link.node;
+    let wire::call::Parts {
+        id,
+        to,
+        method,
+        payload,
+    } = call;
+    let responder = match id {
+        None => None,
+        Some(id) => {
+            let responder = Box::new(Responder {
+                peer: link.peer.clone(),
+                id,
+            });
+            if to.node() != node.id() {
+                use actium_core::transport::Respond;
+                responder.respond(Response::Stopped);
+                return;
+            }
+            Some(responder as actium_core::transport::Responder)
+        }
+    };
+    if to.node() != node.id() {
+        tracing::debug!(%to, method, "a one-way call for an actor of another run of this node");
+        return;
+    }
+    if let Err(error) = recipients.deliver(node.system(), to, method, payload, responder, trace) {
+        log_undelivered(link, method, &error);
+    }
 }
 
 fn log_undelivered(link: &Link, method: &str, error: &Error) {

@@ -22,7 +22,9 @@ const NONE: u8 = 0;
 const VARINT_MAX: usize = 10;
 
 /// Appends `frame` with its length prefix, if it is a call without a trace
-/// context; `None`, with nothing appended, for any other frame.
+/// context; `None`, with nothing appended, for any other frame. Inlined,
+/// so that its three-word result is not returned through memory.
+#[inline(always)]
 pub(super) fn write(
     out: &mut BytesMut,
     frame: &Frame<'_>,
@@ -44,6 +46,21 @@ pub(super) fn write(
         } => (Some(id), to, method, payload),
         _ => return None,
     };
+    Some(write_parts(out, id, to, method, payload, max_frame))
+}
+
+/// Appends, with its length prefix, the frame of a call without a trace
+/// context: a request-reply's if it has an `id`, else a one-way call's.
+/// What a peer's sender calls directly, without building a [`Frame`].
+#[inline]
+pub(crate) fn write_parts(
+    out: &mut BytesMut,
+    id: Option<u64>,
+    to: ActorId,
+    method: &str,
+    payload: &[u8],
+    max_frame: usize,
+) -> Result<(), WriteError> {
     // Tag, ask id, node, local id and the method's length.
     let mut head = [0; 1 + 4 * VARINT_MAX];
     let mut used = 1;
@@ -60,10 +77,7 @@ pub(super) fn write(
     let mut payload_length = [0; VARINT_MAX];
     let payload_used = put_varint(payload.len() as u64, &mut payload_length);
     let length = used + method.len() + payload_used + payload.len() + 1;
-    let prefix = match length_prefix(length, max_frame) {
-        Ok(prefix) => prefix,
-        Err(error) => return Some(Err(error)),
-    };
+    let prefix = length_prefix(length, max_frame)?;
     out.reserve(PREFIX + length);
     out.put_u32(prefix);
     out.put_slice(&head[..used]);
@@ -71,27 +85,20 @@ pub(super) fn write(
     out.put_slice(&payload_length[..payload_used]);
     out.put_slice(payload);
     out.put_u8(NONE);
-    Some(Ok(()))
+    Ok(())
 }
 
 /// Reads a frame's bytes (without the length prefix) if they are a call
 /// without a trace context that postcard reads as the same frame; `None`
 /// for anything else, malformed bytes included.
+#[inline(always)]
 pub(super) fn read(bytes: &[u8]) -> Option<Frame<'_>> {
-    let (&tag, mut rest) = bytes.split_first()?;
-    let id = match tag {
-        TELL => None,
-        ASK => Some(take_varint(&mut rest)?),
-        _ => return None,
-    };
-    let node = take_varint(&mut rest)?;
-    let local = take_varint(&mut rest)?;
-    let method = std::str::from_utf8(take_bytes(&mut rest)?).ok()?;
-    let payload = take_bytes(&mut rest)?;
-    if rest != [NONE] {
-        return None;
-    }
-    let to = ActorId::new(NodeId::from_u64(node), local);
+    let Parts {
+        id,
+        to,
+        method,
+        payload,
+    } = read_parts(bytes)?;
     Some(match id {
         None => Frame::Tell {
             to,
@@ -106,6 +113,40 @@ pub(super) fn read(bytes: &[u8]) -> Option<Frame<'_>> {
             payload,
             trace: None,
         },
+    })
+}
+
+/// A call without a trace context, as [`read_parts`] reads it: a
+/// request-reply's if it has an `id`, else a one-way call's.
+pub(crate) struct Parts<'a> {
+    pub(crate) id: Option<u64>,
+    pub(crate) to: ActorId,
+    pub(crate) method: &'a str,
+    pub(crate) payload: &'a [u8],
+}
+
+/// [`read`], giving the call's parts rather than a [`Frame`]: for the
+/// reader, which acts on them without building a frame on the stack.
+#[inline(always)]
+pub(crate) fn read_parts(bytes: &[u8]) -> Option<Parts<'_>> {
+    let (&tag, mut rest) = bytes.split_first()?;
+    let id = match tag {
+        TELL => None,
+        ASK => Some(take_varint(&mut rest)?),
+        _ => return None,
+    };
+    let node = take_varint(&mut rest)?;
+    let local = take_varint(&mut rest)?;
+    let method = std::str::from_utf8(take_bytes(&mut rest)?).ok()?;
+    let payload = take_bytes(&mut rest)?;
+    if rest != [NONE] {
+        return None;
+    }
+    Some(Parts {
+        id,
+        to: ActorId::new(NodeId::from_u64(node), local),
+        method,
+        payload,
     })
 }
 

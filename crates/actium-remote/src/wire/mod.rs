@@ -20,7 +20,7 @@
 //! written and read by hand (`call`), in exactly the bytes postcard gives
 //! and takes for them.
 
-mod call;
+pub(crate) mod call;
 
 use std::borrow::Cow;
 
@@ -256,6 +256,7 @@ fn length_prefix(length: usize, max_frame: usize) -> Result<u32, WriteError> {
 /// Appends `frame` to `out` as [`write_frame`] does, calls without a
 /// trace context (nearly every frame under load) written by hand in the
 /// same bytes (`call`).
+#[inline]
 pub(crate) fn write_message(
     out: &mut BytesMut,
     frame: &Frame<'_>,
@@ -326,10 +327,20 @@ pub(crate) fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String>
 /// about twice its decoding time, is kept for the frames with lists
 /// (signals, requests and answers, goodbyes). Calls without a trace
 /// context are read by hand first (`call`), in exactly postcard's way.
+#[inline]
 pub fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, String> {
-    if let Some(call) = call::read(bytes) {
-        return Ok(call);
+    // Inlined into the reader with the hand-written call reader, so that
+    // a call's frame is not returned through memory twice.
+    match call::read(bytes) {
+        Some(call) => Ok(call),
+        None => read_other(bytes),
     }
+}
+
+/// [`read_frame`] for frames other than calls without a trace context
+/// (which it reads as `read_frame` does, only slower).
+#[inline(never)]
+pub(crate) fn read_other(bytes: &[u8]) -> Result<Frame<'_>, String> {
     match bytes.first() {
         Some(0 | 1 | 2 | 6 | 7) => match postcard::take_from_bytes::<Frame<'_>>(bytes) {
             Ok((frame, [])) => Ok(frame),

@@ -59,7 +59,7 @@ impl<A: Actor, Args: Clone + Send + 'static> TellAll<A, Args> {
             .iter()
             .map(|member| MemberReply {
                 member: member.id(),
-                result: member.endpoint().push(method.name, make(args.clone())),
+                result: member.endpoint().push(method.name, || make(args.clone())),
             })
             .collect();
         GroupReplies { replies }

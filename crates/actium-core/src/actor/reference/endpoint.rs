@@ -45,39 +45,58 @@ impl<A: Actor> Clone for Endpoint<A> {
 }
 
 impl RemoteTarget {
-    /// Encodes `msg` with the actor's generated codec and sends it.
+    /// Encodes the message `make` builds with the actor's generated codec
+    /// and sends it.
+    #[inline]
     pub(crate) fn send<A: Actor>(
         &self,
         kind: EventKind,
         method: &'static str,
-        msg: A::Msg,
-    ) -> Result<(), Error> {
-        self.send_traced::<A>(kind, method, msg).1
+        make: impl FnOnce() -> A::Msg,
+    ) -> Result<(), Box<Error>> {
+        self.send_traced::<A>(kind, method, make, &mut None)
     }
 
     /// [`send`](Self::send), also giving the context under which the call
-    /// was recorded (`None` while nothing records).
+    /// was recorded in `traced`, which is `None` and stays so while nothing
+    /// records.
+    ///
+    /// The error is boxed, so that the result is one word, returned in a
+    /// register: a wide result returned through memory makes the caller
+    /// wait on the callee's stores, on every remote call
+    /// (`docs/BENCHMARKS.md`). The message is built by `make` where it is
+    /// encoded, for the same reason: a message built by the caller was
+    /// moved on just after it was written.
+    #[inline]
     fn send_traced<A: Actor>(
         &self,
         kind: EventKind,
         method: &'static str,
-        msg: A::Msg,
-    ) -> (Option<TraceContext>, Result<(), Error>) {
-        let trace = crate::actor::remote_sent::<A>(&self.system, self.label, kind, method, &msg);
+        make: impl FnOnce() -> A::Msg,
+        traced: &mut Option<TraceContext>,
+    ) -> Result<(), Box<Error>> {
         let sent = crate::wire::with_scratch(|payload| {
+            let msg = make();
+            // Only a context goes into `traced` (already `None`): the whole
+            // `Option` copied just after its tag was written was waited on.
+            if let Some(trace) =
+                crate::actor::remote_sent::<A>(&self.system, self.label, kind, method, &msg)
+            {
+                *traced = Some(trace);
+            }
             let call = A::encode_call(msg, payload)?;
             self.peer.call(OutgoingCall {
                 to: self.label.id(),
                 method: call.method,
                 payload,
                 answer: call.answer.map(|answer| answer.for_actor(self.label)),
-                trace,
+                trace: traced.as_ref(),
             })
         });
         if let Err(error) = &sent {
-            crate::actor::remote_refused(trace, &self.system, self.label, method, kind, error);
+            crate::actor::remote_refused(*traced, &self.system, self.label, method, kind, error);
         }
-        (trace, sent)
+        sent
     }
 
     pub(crate) fn ask<A: Actor, Args, R: Send + 'static>(
@@ -88,10 +107,16 @@ impl RemoteTarget {
     ) -> Ask<R> {
         let (reply, slot) = Reply::channel();
         let timeout = method.timeout.unwrap_or(self.system.config.default_timeout);
-        match self.send_traced::<A>(EventKind::Ask, method.name, make(args, reply)) {
-            (trace, Ok(())) => Ask::sent(slot, self.label, method.name, timeout)
+        let mut trace = None;
+        match self.send_traced::<A>(
+            EventKind::Ask,
+            method.name,
+            || make(args, reply),
+            &mut trace,
+        ) {
+            Ok(()) => Ask::sent(slot, self.label, method.name, timeout)
                 .traced(crate::actor::remote_ask_trace(trace, &self.system)),
-            (_, Err(error)) => Ask::failed(error, self.label, method.name),
+            Err(error) => Ask::failed(*error, self.label, method.name),
         }
     }
 }
@@ -148,18 +173,26 @@ pub(super) fn ask_envelope<A: Actor, Args, R: Send + 'static>(
 }
 
 impl<A: Actor> Endpoint<A> {
-    /// Queues a one-way message built by the caller.
-    pub(crate) fn push(&self, method: &'static str, msg: A::Msg) -> Result<(), Error> {
+    /// Queues the one-way message `make` builds (where it is queued or
+    /// encoded, not moved there: see `RemoteTarget::send_traced`).
+    #[inline]
+    pub(crate) fn push(
+        &self,
+        method: &'static str,
+        make: impl FnOnce() -> A::Msg,
+    ) -> Result<(), Error> {
         match &self.target {
             Target::Local(cell) => {
                 // A one-way message never blocks its sender, so it carries
                 // no chain.
-                let envelope = crate::actor::envelope(cell, EventKind::Tell, method, msg, None);
+                let envelope = crate::actor::envelope(cell, EventKind::Tell, method, make(), None);
                 cell.mailbox
                     .push(envelope)
                     .map_err(|(refusal, undelivered)| refused(cell, refusal, method, &undelivered))
             }
-            Target::Remote(remote) => remote.send::<A>(EventKind::Tell, method, msg),
+            Target::Remote(remote) => remote
+                .send::<A>(EventKind::Tell, method, make)
+                .map_err(|error| *error),
         }
     }
 }
@@ -168,13 +201,14 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
     type Tell<Args: Send + 'static> = Result<(), Error>;
     type Ask<Args: Send + 'static, R: Send + 'static> = Ask<R>;
 
+    #[inline]
     fn tell<Args: Send + 'static>(
         &self,
         method: MethodInfo,
         args: Args,
         make: fn(Args) -> A::Msg,
     ) -> Result<(), Error> {
-        self.push(method.name, make(args))
+        self.push(method.name, || make(args))
     }
 
     fn ask<Args: Send + 'static, R: Send + 'static>(

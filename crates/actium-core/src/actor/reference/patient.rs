@@ -42,11 +42,11 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
                 )),
             },
             // A remote mailbox's room is the remote node's business.
-            Target::Remote(remote) => Sending::Sent(Some(remote.send::<A>(
-                EventKind::Tell,
-                method.name,
-                make(args),
-            ))),
+            Target::Remote(remote) => Sending::Sent(Some(
+                remote
+                    .send::<A>(EventKind::Tell, method.name, || make(args))
+                    .map_err(|error| *error),
+            )),
         };
         SendWhenRoom {
             method: method.name,
