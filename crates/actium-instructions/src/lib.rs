@@ -149,8 +149,8 @@ pub fn spawns(system: &System) -> u64 {
     result.unwrap_or(u64::MAX)
 }
 
-/// A remote tell's frame encoded and decoded as a node does, [`REPEAT`]
-/// times; the number decoded.
+/// A remote tell's frame encoded and decoded as a node does (written from
+/// its parts, read into them), [`REPEAT`] times; the number decoded.
 pub fn remote_tell_codec() -> u64 {
     let target = ActorId::new(NodeId::from_u64(u64::MAX / 3), 17);
     let payload = [7_u8];

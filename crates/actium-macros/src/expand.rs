@@ -228,9 +228,7 @@ fn remote_codec(messages: &[Message<'_>], msg: &Ident, span: proc_macro2::Span) 
     quote! {
         const REMOTE: bool = true;
 
-        // Inlined where calls are encoded and decoded (one place each, in
-        // the core, per actor type), so that a message and its result are
-        // not returned through memory and copied at once after.
+        // Inlined where used: a message returned through memory is waited on.
         #[inline]
         fn encode_call(
             __msg: Self::Msg,

@@ -33,14 +33,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant};
 
+use actium_core::ActorId;
 use bytes::BytesMut;
 use tokio::io::AsyncWrite;
 use tokio::sync::Notify;
 
 use crate::connection::Writer;
 use crate::node::Traffic;
-use actium_core::ActorId;
-
 use crate::wire::{self, Frame, WriteError};
 
 /// How many bytes may wait for a peer before sends are refused: a peer
@@ -226,6 +225,8 @@ impl Outbox {
         })
     }
 
+    /// Queues the frame `write` appends (see [`push`](Self::push)).
+    /// Inlined, so that each caller's writer is too.
     #[inline(always)]
     fn push_with(
         &self,

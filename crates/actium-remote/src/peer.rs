@@ -239,25 +239,18 @@ impl PeerHandle {
         Ok(())
     }
 
+    /// Queues a frame that is not a call. The caller relieves a crowded
+    /// outbox once it has let go of the state's lock (writing may take a
+    /// system call).
     fn queue(&self, frame: &Frame<'_>) -> Result<Crowded, Error> {
-        self.queue_call(frame, ActorId::new(NodeId::from_u64(0), 0), "?")
-    }
-
-    /// Queues a frame for a call of `method` on `to`, which errors name.
-    /// The caller relieves a crowded outbox once it has let go of the
-    /// state's lock (writing may take a system call).
-    fn queue_call(
-        &self,
-        frame: &Frame<'_>,
-        to: ActorId,
-        method: &'static str,
-    ) -> Result<Crowded, Error> {
+        let nobody = ActorId::new(NodeId::from_u64(0), 0);
         self.outbox
             .push(frame)
-            .map_err(|refused| *self.refused(refused, to, method))
+            .map_err(|refused| *self.refused(refused, nobody, "?"))
     }
 
-    /// The error of a call of `method` on `to` the outbox refused.
+    /// The error of a call of `method` on `to` (or of another frame) the
+    /// outbox refused.
     #[cold]
     fn refused(&self, refused: Refused, to: ActorId, method: &'static str) -> Box<Error> {
         Box::new(match refused {

@@ -79,6 +79,15 @@ fn a_measuring_system_counts_messages_errors_and_time() {
         assert_eq!(seen.errors, 1);
         assert_eq!(seen.panics, 0);
         assert_eq!(seen.mailbox_depth, 0);
+        // Time running is added when the loop's poll ends, which may be
+        // after it answered: the caller can look first.
+        let give_up = std::time::Instant::now() + Duration::from_secs(10);
+        let mut seen = seen.clone();
+        while seen.busy == Duration::ZERO && std::time::Instant::now() < give_up {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            let snapshot = SystemHandle::current().snapshot();
+            seen = snapshot.actor(worker.id()).expect("listed").clone();
+        }
         assert!(seen.busy > Duration::ZERO, "{seen:?}");
         Ok(())
     });

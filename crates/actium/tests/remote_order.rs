@@ -48,6 +48,13 @@ impl Collector {
     fn log(&self) -> Vec<String> {
         self.log.clone()
     }
+
+    /// Tells `to` it has begun, then serves nothing for `ms` milliseconds.
+    #[ask]
+    async fn pause(&self, to: ActorRef<Collector>, ms: u64) {
+        let _ = to.note("paused".to_owned());
+        actium::sleep(Duration::from_millis(ms)).await;
+    }
 }
 
 /// Lives on node 0 and sends to collectors on node 1.
@@ -76,6 +83,39 @@ impl Worker {
             }
         }
         a.noted().await.unwrap_or(0)
+    }
+
+    /// While `tight` (a mailbox of one) pauses, sends runs of notes to
+    /// `open` around two asks to `tight`: the reader stages the runs for
+    /// `open` and must still check `tight`'s bound. The asks' results, as
+    /// `Debug` text (an `Error` does not cross nodes).
+    #[ask]
+    async fn crowd(
+        &self,
+        open: ActorRef<Collector>,
+        tight: ActorRef<Collector>,
+        n: u32,
+    ) -> (String, String) {
+        let paused = tight.pause(open.clone(), 500);
+        while !open
+            .log()
+            .await
+            .is_ok_and(|log| log.contains(&"paused".to_owned()))
+        {
+            actium::sleep(Duration::from_millis(5)).await;
+        }
+        for i in 0..n {
+            let _ = open.note(format!("before {i}"));
+        }
+        let (queued, refused) = (tight.noted(), tight.noted());
+        for i in 0..n {
+            let _ = open.note(format!("after {i}"));
+        }
+        let _ = paused.await;
+        (
+            format!("{:?}", queued.await),
+            format!("{:?}", refused.await),
+        )
     }
 }
 
@@ -142,6 +182,32 @@ fn calls_to_several_actors_keep_their_order() {
                 .map(|i| format!("b {i}"))
                 .collect();
             assert_eq!(log_of(&b, b_notes).await, expected_b);
+        });
+    }
+}
+
+#[test]
+fn a_bounded_actor_keeps_its_bound_among_runs_to_another_of_its_type() {
+    const NOTES: u32 = 200;
+    for mode in MODES {
+        let cluster = Cluster::start(2, mode);
+        let worker = worker_on_node_0(&cluster, "worker");
+        cluster.run(1, async {
+            let open = Collector::default().spawn();
+            let tight = Collector::default().spawner().capacity(1).spawn();
+            let (queued, refused) = worker
+                .crowd(open.clone(), tight.clone(), NOTES)
+                .await
+                .unwrap();
+            assert_eq!(queued, "Ok(0)", "{mode:?}");
+            assert!(
+                refused.starts_with("Err(MailboxFull") && refused.contains("capacity: 1"),
+                "{mode:?}: {refused}"
+            );
+            let mut expected = vec!["paused".to_owned()];
+            expected.extend((0..NOTES).map(|i| format!("before {i}")));
+            expected.extend((0..NOTES).map(|i| format!("after {i}")));
+            assert_eq!(log_of(&open, expected.len()).await, expected, "{mode:?}");
         });
     }
 }

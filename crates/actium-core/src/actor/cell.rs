@@ -175,6 +175,10 @@ impl<A: Actor> ErasedCell for Cell<A> {
             .and_then(|run| run.downcast_mut::<Run<A>>())
             .filter(|run| !run.is_empty())
         {
+            debug_assert!(
+                self.mailbox.capacity().is_none(),
+                "staged for a bounded mailbox"
+            );
             run.push(remote_call::<A>(method, payload, responder, trace)?);
             return Ok(());
         }

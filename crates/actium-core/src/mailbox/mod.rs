@@ -136,10 +136,11 @@ impl<M> Mailbox<M> {
     }
 
     /// Appends every message of `run`, in order, whatever the capacity,
-    /// with one lock and at most one wake-up (none for an empty run): a
-    /// run of calls that arrived together from another node. Refused only
-    /// once closed; `run` is then left as it was, for the caller to drop
-    /// (dropping an ask's envelope tells its caller the actor stopped).
+    /// with one lock and at most one wake-up (none for an empty run), and
+    /// leaves `run` empty: a run of calls that arrived together from
+    /// another node. Refused only once closed; `run` is then left as it
+    /// was, for the caller to drop (dropping an ask's envelope tells its
+    /// caller the actor stopped).
     pub(crate) fn push_run_unbounded(&self, run: &mut Vec<Envelope<M>>) -> Result<(), Refusal> {
         if run.is_empty() {
             return Ok(());
@@ -149,7 +150,16 @@ impl<M> Mailbox<M> {
             if state.closed {
                 return Err(Refusal::Closed);
             }
-            state.queue.extend(run.drain(..));
+            if state.queue.is_empty() {
+                // Nothing waits: the run's buffer becomes the queue and the
+                // queue's empty buffer the next run's, as the loop's batch
+                // and the queue trade theirs. No message is moved (a `Vec`
+                // becomes a `VecDeque` in place, and an empty one a `Vec`).
+                let queue = std::mem::replace(&mut state.queue, std::mem::take(run).into());
+                *run = queue.into();
+            } else {
+                state.queue.extend(run.drain(..));
+            }
             self.disarm(&mut state)
         };
         if let Some(waker) = waker {

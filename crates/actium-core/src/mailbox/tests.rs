@@ -195,8 +195,8 @@ fn a_sender_that_gives_up_passes_the_room_on() {
 }
 
 /// A run of calls from another node: queued in order behind what was
-/// there and woken for as any push is (an empty run wakes nothing);
-/// refused whole once closed.
+/// there (or, into an empty queue, as the queue) and woken for as any
+/// push is (an empty run wakes nothing); refused whole once closed.
 #[test]
 fn a_run_is_queued_in_order_behind_what_was_there() {
     let mailbox = Mailbox::new(None);
@@ -219,12 +219,18 @@ fn a_run_is_queued_in_order_behind_what_was_there() {
     assert_eq!(mailbox.push_run_unbounded(&mut Vec::new()), Ok(()));
     assert_eq!(counter.0.load(Ordering::SeqCst), 1, "nothing to wake for");
     assert!(mailbox.poll_take_in_loop(&mut batch, &mut cx).is_pending());
+    // Into an empty queue: the run's buffer becomes the queue's.
     let mut run: Vec<_> = (4..6).map(envelope).collect();
     assert_eq!(mailbox.push_run_unbounded(&mut run), Ok(()));
+    assert!(run.is_empty(), "the run moved into the queue");
     assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+    run.push(envelope(6));
+    assert_eq!(mailbox.push_run_unbounded(&mut run), Ok(()));
+    assert!(mailbox.poll_take_in_loop(&mut batch, &mut cx).is_ready());
+    assert_eq!(batch.drain(..).map(msg).collect::<Vec<_>>(), [4, 5, 6]);
 
     let _queued = mailbox.close();
-    let mut run: Vec<_> = (6..8).map(envelope).collect();
+    let mut run: Vec<_> = (7..9).map(envelope).collect();
     assert_eq!(mailbox.push_run_unbounded(&mut run), Err(Refusal::Closed));
     assert_eq!(run.len(), 2, "left for the caller to drop");
 }

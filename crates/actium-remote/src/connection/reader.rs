@@ -354,8 +354,9 @@ fn push_staged(link: &Link, recipients: &mut transport::Recipients, whole: &mut 
     }
 }
 
-/// Delivers a call to a local actor: a request-reply's (`call.id`) is
-/// answered over this connection.
+/// Delivers a call to its actor if it is of this node's current run; a
+/// request-reply's (`call.id`) is answered over this connection, with
+/// `Stopped` for an actor of another run.
 #[inline(always)]
 fn deliver(
     link: &Link,

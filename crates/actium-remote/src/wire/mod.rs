@@ -254,8 +254,9 @@ fn length_prefix(length: usize, max_frame: usize) -> Result<u32, WriteError> {
 }
 
 /// Appends `frame` to `out` as [`write_frame`] does, calls without a
-/// trace context (nearly every frame under load) written by hand in the
-/// same bytes (`call`).
+/// trace context written by hand in the same bytes (`call`). A peer's
+/// own calls do not come here: it writes them from their parts
+/// (`call::write_parts`), with no frame built.
 #[inline]
 pub(crate) fn write_message(
     out: &mut BytesMut,
@@ -329,8 +330,9 @@ pub(crate) fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String>
 /// context are read by hand first (`call`), in exactly postcard's way.
 #[inline]
 pub fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, String> {
-    // Inlined into the reader with the hand-written call reader, so that
-    // a call's frame is not returned through memory twice.
+    // Inlined where it is used (the NATS transport's reader), so that a
+    // call's frame is not returned through memory twice. The TCP reader
+    // reads calls into their parts instead (`call::read_parts`).
     match call::read(bytes) {
         Some(call) => Ok(call),
         None => read_other(bytes),
