@@ -541,22 +541,13 @@ impl Peer for PeerHandle {
             // built on the stack to be copied (`docs/BENCHMARKS.md`).
             None => self.outbox.push_call(id, to, method, payload),
             Some(&trace) => {
-                let trace = Some(trace);
-                self.outbox.push(&match id {
-                    None => Frame::Tell {
-                        to,
-                        method,
-                        payload,
-                        trace,
-                    },
-                    Some(id) => Frame::Ask {
-                        id,
-                        to,
-                        method,
-                        payload,
-                        trace,
-                    },
-                })
+                let call = wire::call::Parts {
+                    id,
+                    to,
+                    method,
+                    payload,
+                };
+                self.outbox.push(&call.into_frame(Some(trace)))
             }
         };
         let crowded = queued.map_err(|refused| self.refused(refused, to, method))?;

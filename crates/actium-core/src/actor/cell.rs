@@ -166,35 +166,25 @@ impl<A: Actor> ErasedCell for Cell<A> {
         trace: Option<&crate::wire::TraceContext>,
         staged: &mut Staged,
     ) -> Result<(), Box<crate::base::Error>> {
+        let run = staged.as_mut().and_then(|run| run.downcast_mut::<Run<A>>());
         // A run not yet pushed holds calls to this very actor (`Recipients`
         // pushes a run before it stages for another actor), so its mailbox
         // is unbounded: its capacity, on a cache line the actor's loop
         // writes, need not be read again.
-        if let Some(run) = staged
-            .as_mut()
-            .and_then(|run| run.downcast_mut::<Run<A>>())
-            .filter(|run| !run.is_empty())
-        {
-            debug_assert!(
-                self.mailbox.capacity().is_none(),
-                "staged for a bounded mailbox"
-            );
-            run.push(remote_call::<A>(method, payload, responder, trace)?);
-            return Ok(());
-        }
-        if self.mailbox.capacity().is_some() {
+        let staging = run.as_ref().is_some_and(|run| !run.is_empty());
+        debug_assert!(
+            !staging || self.mailbox.capacity().is_none(),
+            "staged for a bounded mailbox"
+        );
+        if !staging && self.mailbox.capacity().is_some() {
             return self.deliver_remote(method, payload, responder, trace);
         }
         let envelope = remote_call::<A>(method, payload, responder, trace)?;
-        // A run of another actor's type was pushed and is empty: replaced.
-        let run = match staged.take().map(|run| run.downcast::<Run<A>>()) {
-            Some(Ok(mut run)) => {
-                run.push(envelope);
-                run
-            }
-            _ => Box::new(vec![envelope]),
-        };
-        *staged = Some(run);
+        match run {
+            Some(run) => run.push(envelope),
+            // None yet, or a pushed (empty) run of another actor's type.
+            None => *staged = Some(Box::new(vec![envelope])),
+        }
         Ok(())
     }
 

@@ -371,25 +371,25 @@ fn deliver(
         method,
         payload,
     } = call;
-    let responder = match id {
-        None => None,
-        Some(id) => {
-            let responder = Box::new(Responder {
-                peer: link.peer.clone(),
-                id,
-            });
-            if to.node() != node.id() {
+    let responder = id.map(|id| {
+        Box::new(Responder {
+            peer: link.peer.clone(),
+            id,
+        })
+    });
+    if to.node() != node.id() {
+        match responder {
+            Some(responder) => {
                 use actium_core::transport::Respond;
                 responder.respond(Response::Stopped);
-                return;
             }
-            Some(responder as actium_core::transport::Responder)
+            None => {
+                tracing::debug!(%to, method, "a one-way call for an actor of another run of this node")
+            }
         }
-    };
-    if to.node() != node.id() {
-        tracing::debug!(%to, method, "a one-way call for an actor of another run of this node");
         return;
     }
+    let responder = responder.map(|responder| responder as actium_core::transport::Responder);
     if let Err(error) = recipients.deliver(node.system(), to, method, payload, responder, trace) {
         log_undelivered(link, method, &error);
     }

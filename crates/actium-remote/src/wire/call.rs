@@ -7,6 +7,7 @@
 //! frame, and any call this module does not read exactly as postcard
 //! would, goes through postcard, which also names what is wrong.
 
+use actium_core::transport::TraceContext;
 use actium_core::{ActorId, NodeId};
 use bytes::{BufMut, BytesMut};
 
@@ -93,27 +94,7 @@ pub(crate) fn write_parts(
 /// for anything else, malformed bytes included.
 #[inline(always)]
 pub(super) fn read(bytes: &[u8]) -> Option<Frame<'_>> {
-    let Parts {
-        id,
-        to,
-        method,
-        payload,
-    } = read_parts(bytes)?;
-    Some(match id {
-        None => Frame::Tell {
-            to,
-            method,
-            payload,
-            trace: None,
-        },
-        Some(id) => Frame::Ask {
-            id,
-            to,
-            method,
-            payload,
-            trace: None,
-        },
-    })
+    Some(read_parts(bytes)?.into_frame(None))
 }
 
 /// A call without a trace context, as [`read_parts`] reads it: a
@@ -123,6 +104,33 @@ pub(crate) struct Parts<'a> {
     pub(crate) to: ActorId,
     pub(crate) method: &'a str,
     pub(crate) payload: &'a [u8],
+}
+
+impl<'a> Parts<'a> {
+    /// The call's frame, with `trace` as its trace context.
+    pub(crate) fn into_frame(self, trace: Option<TraceContext>) -> Frame<'a> {
+        let Parts {
+            id,
+            to,
+            method,
+            payload,
+        } = self;
+        match id {
+            None => Frame::Tell {
+                to,
+                method,
+                payload,
+                trace,
+            },
+            Some(id) => Frame::Ask {
+                id,
+                to,
+                method,
+                payload,
+                trace,
+            },
+        }
+    }
 }
 
 /// [`read`], giving the call's parts rather than a [`Frame`]: for the
