@@ -242,7 +242,7 @@ fn remote_codec(messages: &[Message<'_>], msg: &Ident, span: proc_macro2::Span) 
             }
         }
 
-        #[inline]
+        #[inline(always)]
         fn decode_call(
             __method: &str,
             __payload: &[u8],

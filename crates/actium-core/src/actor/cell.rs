@@ -166,12 +166,12 @@ impl<A: Actor> ErasedCell for Cell<A> {
         trace: Option<&crate::wire::TraceContext>,
         staged: &mut Staged,
     ) -> Result<(), Box<crate::base::Error>> {
-        let run = staged.as_mut().and_then(|run| run.downcast_mut::<Run<A>>());
+        let run = staged.get_mut::<Run<A>>();
         // A run not yet pushed holds calls to this very actor (`Recipients`
         // pushes a run before it stages for another actor), so its mailbox
         // is unbounded: its capacity, on a cache line the actor's loop
         // writes, need not be read again.
-        let staging = run.as_ref().is_some_and(|run| !run.is_empty());
+        let staging = run.is_some_and(|run| !run.is_empty());
         debug_assert!(
             !staging || self.mailbox.capacity().is_none(),
             "staged for a bounded mailbox"
@@ -179,17 +179,29 @@ impl<A: Actor> ErasedCell for Cell<A> {
         if !staging && self.mailbox.capacity().is_some() {
             return self.deliver_remote(method, payload, responder, trace);
         }
+        // A new run if there is none, or only a pushed (empty) one of
+        // another actor's type; and room in it before decoding, so that
+        // nothing that may panic comes between the decoding and the write.
+        // Something that may panic must be able to drop the envelope, so
+        // the envelope was kept on the stack, and read back from there
+        // wide just after it was written narrow: the reader waited on those
+        // stores once per call.
+        let run = staged.get_or_default::<Run<A>>();
+        run.reserve(1);
         let envelope = remote_call::<A>(method, payload, responder, trace)?;
-        match run {
-            Some(run) => run.push(envelope),
-            // None yet, or a pushed (empty) run of another actor's type.
-            None => *staged = Some(Box::new(vec![envelope])),
+        let len = run.len();
+        // SAFETY: `reserve` made room for one more envelope after `len`,
+        // and nothing has pushed since; the envelope is written before the
+        // length counts it.
+        unsafe {
+            run.as_mut_ptr().add(len).write(envelope);
+            run.set_len(len + 1);
         }
         Ok(())
     }
 
     fn push_staged(&self, staged: &mut Staged) -> Result<(), crate::base::Error> {
-        let Some(run) = staged.as_mut().and_then(|run| run.downcast_mut::<Run<A>>()) else {
+        let Some(run) = staged.get_mut::<Run<A>>() else {
             return Ok(());
         };
         if run.is_empty() {

@@ -1,7 +1,7 @@
 //! `ErasedCell`: a cell without its actor's type, which is what links,
 //! monitors, names, the actor table and remote stand-ins hold.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::sync::Arc;
 
 use super::core::{CellCore, Doing};
@@ -11,7 +11,40 @@ use crate::observe::EventKind;
 /// Calls from another node decoded for one actor and not yet queued: a
 /// `Vec` of its typed envelopes, behind `Any` because whoever holds it
 /// (a connection's reader) does not know the actor's type.
-pub(crate) type Staged = Option<Box<dyn Any + Send>>;
+#[derive(Default)]
+pub(crate) struct Staged {
+    /// The run, and the id of its type.
+    run: Option<(TypeId, Box<dyn Any + Send>)>,
+}
+
+impl Staged {
+    /// The run, if there is one and it is a `T`.
+    ///
+    /// The type is compared with the id kept beside the run rather than
+    /// asked of it, as `downcast_mut` does: asking returns the id through
+    /// memory, read back wide just after it was written narrow, and the
+    /// reader waited on those stores once per call.
+    #[inline(always)]
+    pub(crate) fn get_mut<T: Any + Send>(&mut self) -> Option<&mut T> {
+        let (type_id, run) = self.run.as_mut()?;
+        if *type_id != TypeId::of::<T>() {
+            return None;
+        }
+        let run: *mut (dyn Any + Send) = &mut **run;
+        // SAFETY: `type_id` is the id of the type of the value in `run`:
+        // `set` stores them together, and nothing else writes either.
+        Some(unsafe { &mut *run.cast::<T>() })
+    }
+
+    /// The run if it is a `T`; else a new, empty one, which replaces it.
+    #[inline(always)]
+    pub(crate) fn get_or_default<T: Any + Send + Default>(&mut self) -> &mut T {
+        if self.get_mut::<T>().is_none() {
+            self.run = Some((TypeId::of::<T>(), Box::new(T::default())));
+        }
+        self.get_mut().expect("the run is a `T`")
+    }
+}
 
 /// A cell seen without its actor type: what the system table, links,
 /// monitors and the registry hold.

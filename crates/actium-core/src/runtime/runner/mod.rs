@@ -307,15 +307,10 @@ async fn serve<A: Handler>(
         };
         let outcome = match next {
             Next::Message => {
-                let Some(envelope) = batch.pop_front() else {
+                let Some(started) = take(&mut batch, actor, ctx, cell, &mut chained) else {
                     continue;
                 };
-                cell.stats.handled();
-                // Handled in a plain function, with no await in sight, so
-                // that the common synchronous method does not copy the
-                // envelope and its outcome in and out of this future's
-                // state.
-                match start(envelope, actor, ctx, &cell.core, &mut chained) {
+                match started {
                     Started::Done(Outcome::Done) => Finished::Done,
                     Started::Done(outcome) => Finished::Outcome(Some(outcome)),
                     Started::Method(method) => {
@@ -388,28 +383,68 @@ enum Finished {
     Signal(Box<Signal>),
 }
 
-/// Starts handling one envelope for [`serve`]: sets the frame's incoming
+/// Takes the batch's first envelope and starts handling it (`None`: the
+/// batch is empty). Handled in a plain function, with no await in sight,
+/// so that the common synchronous method does not copy the envelope and
+/// its outcome in and out of [`serve`]'s state. A plain message is taken
+/// apart as it is read from the batch: taken whole and moved on, it was
+/// copied wide just after it was written narrow, and the loop waited on
+/// those stores.
+#[inline(always)]
+fn take<'a, A: Handler>(
+    batch: &mut VecDeque<Envelope<A::Msg>>,
+    actor: &'a mut A,
+    ctx: &'a mut Context<A>,
+    cell: &Cell<A>,
+    chained: &mut bool,
+) -> Option<Started<'a>> {
+    let plain = matches!(batch.front(), Some(Envelope::Message { .. }));
+    if plain && !is_recording() {
+        let Some(Envelope::Message { msg, chain }) = batch.pop_front() else {
+            unreachable!("the batch's front is a plain message");
+        };
+        cell.stats.handled();
+        return Some(start(msg, chain, actor, ctx, &cell.core, chained));
+    }
+    let envelope = batch.pop_front()?;
+    cell.stats.handled();
+    Some(start_opened(envelope, actor, ctx, &cell.core, chained))
+}
+
+/// Starts handling one message for [`serve`]: sets the frame's incoming
 /// chain and runs the method as far as it goes without awaiting.
 #[inline(always)]
 fn start<'a, A: Handler>(
+    msg: A::Msg,
+    chain: crate::call::Chain,
+    actor: &'a mut A,
+    ctx: &'a mut Context<A>,
+    core: &crate::cell::CellCore,
+    chained: &mut bool,
+) -> Started<'a> {
+    if *chained || chain.is_some() {
+        *chained = chain.is_some();
+        current::set_incoming(chain);
+    }
+    core.set_doing(Doing::method(A::method_index(&msg)));
+    match actor.handle(msg, ctx) {
+        Handled::Done(outcome) => Started::Done(outcome),
+        Handled::Pending(method) => Started::Method(method),
+    }
+}
+
+/// [`start`] for any other envelope: a signal, a recorded message, or
+/// any message while this process records.
+#[inline(never)]
+fn start_opened<'a, A: Handler>(
     envelope: Envelope<A::Msg>,
     actor: &'a mut A,
     ctx: &'a mut Context<A>,
     core: &crate::cell::CellCore,
     chained: &mut bool,
 ) -> Started<'a> {
-    match crate::runtime::runner::open(envelope, core) {
-        Envelope::Message { msg, chain } => {
-            if *chained || chain.is_some() {
-                *chained = chain.is_some();
-                current::set_incoming(chain);
-            }
-            core.set_doing(Doing::method(A::method_index(&msg)));
-            match actor.handle(msg, ctx) {
-                Handled::Done(outcome) => Started::Done(outcome),
-                Handled::Pending(method) => Started::Method(method),
-            }
-        }
+    match open(envelope, core) {
+        Envelope::Message { msg, chain } => start(msg, chain, actor, ctx, core, chained),
         Envelope::Signal(signal) => {
             // A hook serves no request: its asks carry no old chain.
             if *chained {
