@@ -399,16 +399,19 @@ fn take<'a, A: Handler>(
     chained: &mut bool,
 ) -> Option<Started<'a>> {
     let plain = matches!(batch.front(), Some(Envelope::Message { .. }));
-    if plain && !is_recording() {
-        let Some(Envelope::Message { msg, chain }) = batch.pop_front() else {
-            unreachable!("the batch's front is a plain message");
-        };
-        cell.stats.handled();
-        return Some(start(msg, chain, actor, ctx, &cell.core, chained));
+    if !plain || is_recording() {
+        let envelope = batch.pop_front()?;
+        if let Some(signal) = open_into(envelope, batch, &cell.core, chained) {
+            cell.stats.handled();
+            return Some(Started::Signal(signal));
+        }
     }
-    let envelope = batch.pop_front()?;
+    let Some(Envelope::Message { msg, chain }) = batch.pop_front() else {
+        unreachable!("the batch's front is a plain message");
+    };
     cell.stats.handled();
-    Some(start_opened(envelope, actor, ctx, &cell.core, chained))
+    // The only call of the method here, so that it is inlined once.
+    Some(start(msg, chain, actor, ctx, &cell.core, chained))
 }
 
 /// Starts handling one message for [`serve`]: sets the frame's incoming
@@ -433,25 +436,29 @@ fn start<'a, A: Handler>(
     }
 }
 
-/// [`start`] for any other envelope: a signal, a recorded message, or
-/// any message while this process records.
+/// For [`take`], an envelope other than a plain message while nothing
+/// records: a message (recorded, or any while this process records) is
+/// opened and put back at the batch's front, plain, for `take` to start;
+/// a signal is handed back.
 #[inline(never)]
-fn start_opened<'a, A: Handler>(
-    envelope: Envelope<A::Msg>,
-    actor: &'a mut A,
-    ctx: &'a mut Context<A>,
-    core: &crate::cell::CellCore,
+fn open_into<M>(
+    envelope: Envelope<M>,
+    batch: &mut VecDeque<Envelope<M>>,
+    core: &CellCore,
     chained: &mut bool,
-) -> Started<'a> {
+) -> Option<Box<Signal>> {
     match open(envelope, core) {
-        Envelope::Message { msg, chain } => start(msg, chain, actor, ctx, core, chained),
+        Envelope::Message { msg, chain } => {
+            batch.push_front(Envelope::Message { msg, chain });
+            None
+        }
         Envelope::Signal(signal) => {
             // A hook serves no request: its asks carry no old chain.
             if *chained {
                 *chained = false;
                 current::set_incoming(None);
             }
-            Started::Signal(signal)
+            Some(signal)
         }
         Envelope::Traced(_) => unreachable!("`runner::open` unpacks recorded messages"),
     }
