@@ -192,35 +192,38 @@ impl Pass {
             return Poll::Ready(Ended::Gone);
         }
         let mut credit = Credit::default();
-        let ended = loop {
-            let length = match frame_length(&buffer[self.start..], self.max_frame) {
-                Ok(Whole(length)) => length,
-                Ok(Partial(wanted)) => break Ended::Wanted(wanted),
-                Err(reason) => break Ended::Unframed(reason),
-            };
-            if credit.poll_frame(length, cx).is_pending() {
-                settle(link, &mut self.recipients, &mut self.whole);
-                return Poll::Pending;
+        // One decoding limit for all the frames of the pass (`None`: the
+        // budget is spent), rather than one set and restored per frame.
+        let ended = transport::with_decode_limit(self.max_decoded, || {
+            loop {
+                let length = match frame_length(&buffer[self.start..], self.max_frame) {
+                    Ok(Whole(length)) => length,
+                    Ok(Partial(wanted)) => break Some(Ended::Wanted(wanted)),
+                    Err(reason) => break Some(Ended::Unframed(reason)),
+                };
+                if credit.poll_frame(length, cx).is_pending() {
+                    break None;
+                }
+                let bytes = &buffer[self.start + wire::PREFIX..self.start + wire::PREFIX + length];
+                self.start += wire::PREFIX + length;
+                *large |= length > MOST_ROOM;
+                // Bytes of whole frames, as the node's counter promises (a
+                // frame that never arrived whole is not counted), added to it
+                // once per pass over the buffer.
+                self.whole += wire::PREFIX + length;
+                // This task alone writes the count: a store, not an add.
+                self.received += 1;
+                link.received.store(self.received, Ordering::Relaxed);
+                if let Err(closing) = dispatch(link, bytes, &mut self.recipients, &mut self.whole) {
+                    break Some(Ended::Closing(closing));
+                }
             }
-            let bytes = &buffer[self.start + wire::PREFIX..self.start + wire::PREFIX + length];
-            self.start += wire::PREFIX + length;
-            *large |= length > MOST_ROOM;
-            // Bytes of whole frames, as the node's counter promises (a
-            // frame that never arrived whole is not counted), added to it
-            // once per pass over the buffer.
-            self.whole += wire::PREFIX + length;
-            // This task alone writes the count: a store, not an add.
-            self.received += 1;
-            link.received.store(self.received, Ordering::Relaxed);
-            let acted = transport::with_decode_limit(self.max_decoded, || {
-                dispatch(link, bytes, &mut self.recipients, &mut self.whole)
-            });
-            if let Err(closing) = acted {
-                break Ended::Closing(closing);
-            }
-        };
+        });
         settle(link, &mut self.recipients, &mut self.whole);
-        Poll::Ready(ended)
+        match ended {
+            Some(ended) => Poll::Ready(ended),
+            None => Poll::Pending,
+        }
     }
 }
 
