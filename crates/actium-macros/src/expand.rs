@@ -242,6 +242,7 @@ fn remote_codec(messages: &[Message<'_>], msg: &Ident, span: proc_macro2::Span) 
             }
         }
 
+        // Into its one or two callers (the cell's): decoded where queued.
         #[inline(always)]
         fn decode_call(
             __method: &str,

@@ -190,9 +190,12 @@ impl<A: Actor> ErasedCell for Cell<A> {
         run.reserve(1);
         let envelope = remote_call::<A>(method, payload, responder, trace)?;
         let len = run.len();
+        debug_assert!(run.capacity() > len, "room was made for the envelope");
         // SAFETY: `reserve` made room for one more envelope after `len`,
-        // and nothing has pushed since; the envelope is written before the
-        // length counts it.
+        // and nothing can have pushed since: `run` is borrowed exclusively
+        // throughout, and `remote_call` cannot reach `staged`. A panic or
+        // an error before this point left the length as it was. The
+        // envelope is written before the length counts it.
         unsafe {
             run.as_mut_ptr().add(len).write(envelope);
             run.set_len(len + 1);

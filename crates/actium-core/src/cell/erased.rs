@@ -32,7 +32,8 @@ impl Staged {
         }
         let run: *mut (dyn Any + Send) = &mut **run;
         // SAFETY: `type_id` is the id of the type of the value in `run`:
-        // `set` stores them together, and nothing else writes either.
+        // `get_or_default` stores them together, and nothing else writes
+        // either (the field is private).
         Some(unsafe { &mut *run.cast::<T>() })
     }
 
@@ -42,6 +43,7 @@ impl Staged {
         if self.get_mut::<T>().is_none() {
             self.run = Some((TypeId::of::<T>(), Box::new(T::default())));
         }
+        // A `T` is there: either it was, or the line above put one there.
         self.get_mut().expect("the run is a `T`")
     }
 }
@@ -174,4 +176,23 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     }
     /// For typed look-ups (`Arc::downcast` to the concrete cell).
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Staged;
+
+    /// A run is found only as its own type, and a run of another type is
+    /// replaced by a new one, empty.
+    #[test]
+    fn a_staged_run_is_found_as_its_own_type_only() {
+        let mut staged = Staged::default();
+        assert!(staged.get_mut::<Vec<u64>>().is_none());
+        staged.get_or_default::<Vec<u64>>().push(7);
+        staged.get_or_default::<Vec<u64>>().push(8);
+        assert_eq!(staged.get_mut::<Vec<u64>>(), Some(&mut vec![7, 8]));
+        assert!(staged.get_mut::<Vec<u32>>().is_none());
+        assert!(staged.get_or_default::<Vec<u32>>().is_empty());
+        assert!(staged.get_mut::<Vec<u64>>().is_none());
+    }
 }

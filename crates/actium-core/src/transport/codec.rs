@@ -137,8 +137,9 @@ pub fn take_from<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<(T, &'de 
 
 /// Runs `decode` with every decoding on this thread (calls' arguments,
 /// answers, references in them, and [`take_from`]) capped at `limit` bytes
-/// of decoded memory; a network layer wraps its handling of each frame
-/// in it, with its node's setting.
+/// of decoded memory; a network layer wraps its handling of each frame,
+/// or of each pass over a buffer of frames, in it, with its node's
+/// setting.
 pub fn with_decode_limit<T>(limit: usize, decode: impl FnOnce() -> T) -> T {
     super::bounded::with_limit(limit, decode)
 }

@@ -192,8 +192,9 @@ impl Pass {
             return Poll::Ready(Ended::Gone);
         }
         let mut credit = Credit::default();
-        // One decoding limit for all the frames of the pass (`None`: the
-        // budget is spent), rather than one set and restored per frame.
+        // One decoding limit for all the frames of the pass, rather than
+        // one set and restored per frame (`None`: Tokio's cooperative
+        // budget is spent).
         let ended = transport::with_decode_limit(self.max_decoded, || {
             loop {
                 let length = match frame_length(&buffer[self.start..], self.max_frame) {

@@ -363,7 +363,7 @@ async fn serve<A: Handler>(
     reason
 }
 
-/// What [`start`] made of a message.
+/// What [`take`] made of an envelope.
 enum Started<'a> {
     /// A synchronous method ran.
     Done(Outcome),
@@ -436,8 +436,8 @@ fn start<'a, A: Handler>(
     }
 }
 
-/// For [`take`], an envelope other than a plain message while nothing
-/// records: a message (recorded, or any while this process records) is
+/// Any envelope [`take`] does not start directly: a signal, a recorded
+/// message, or any message while this process records. A message is
 /// opened and put back at the batch's front, plain, for `take` to start;
 /// a signal is handed back.
 #[inline(never)]
@@ -562,7 +562,8 @@ async fn signal_hook<A: Handler, M>(
 /// the frame's current one, so what the method does is recorded against it.
 #[inline]
 fn open<M>(envelope: Envelope<M>, core: &CellCore) -> Envelope<M> {
-    // One test on the loop's path while nothing records.
+    // One test on the reentrant loop's path while nothing records (the
+    // plain loop tests before it comes here: see `take`).
     if matches!(envelope, Envelope::Traced(_)) || is_recording() {
         return open_recorded(envelope, core);
     }
