@@ -481,8 +481,6 @@ pub fn tell_frame(to: ActorId, method: &str, payload: &[u8]) -> Vec<u8> {
 ///
 /// Why the bytes are not a frame.
 pub fn read_frame(bytes: &[u8]) -> Result<(), String> {
-    // A call without a trace context into its parts, anything else through
-    // postcard, as the connection's reader does.
     if wire::call::read_parts(bytes).is_some() {
         return Ok(());
     }
