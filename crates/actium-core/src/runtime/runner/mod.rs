@@ -11,6 +11,7 @@
 //! references.
 
 mod guard;
+mod open;
 mod parallel;
 mod standby;
 #[cfg(test)]
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use futures_util::FutureExt;
+use open::open_into;
 use parallel::serve_reentrant;
 use standby::{Next, Withdraw, offers, poll_standing_by, reclaimed};
 
@@ -36,12 +38,21 @@ use crate::actor::{
 use crate::base::{ExitReason, Signal, panic_message};
 use crate::call::{Frame, current};
 use crate::cell::{CellCore, Decision, Doing};
-use crate::mailbox::{Envelope, Mailbox, Taken, Traced, control};
+use crate::mailbox::{Envelope, Mailbox, Taken, control};
 use crate::observe::is_recording;
 
 /// A batch buffer that grew past this many slots is dropped once empty, so a
 /// past burst does not pin memory in an idle actor.
 const SHRINK_ABOVE: usize = 1024;
+
+/// How many messages of one batch share a unit of Tokio's cooperative
+/// budget (128 units a poll): a loop that never runs dry yields after at
+/// most 512 messages. One unit a message, as a Tokio channel spends, made
+/// it yield every 128, and each yield had Tokio wake another worker (an
+/// `eventfd` write, and often the actor moved to that worker): about a
+/// tenth of a one-way message's time when a batch is long (BENCHMARKS.md,
+/// "The actor loop's yields").
+const MESSAGES_PER_UNIT: usize = 4;
 
 impl<A> Birth<A> {
     fn next(&mut self) -> Option<Result<Box<A>, String>> {
@@ -436,42 +447,15 @@ fn start<'a, A: Handler>(
     }
 }
 
-/// Any envelope [`take`] does not start directly: a signal, a recorded
-/// message, or any message while this process records. A message is
-/// opened and put back at the batch's front, plain, for `take` to start;
-/// a signal is handed back.
-#[inline(never)]
-fn open_into<M>(
-    envelope: Envelope<M>,
-    batch: &mut VecDeque<Envelope<M>>,
-    core: &CellCore,
-    chained: &mut bool,
-) -> Option<Box<Signal>> {
-    match open(envelope, core) {
-        Envelope::Message { msg, chain } => {
-            batch.push_front(Envelope::Message { msg, chain });
-            None
-        }
-        Envelope::Signal(signal) => {
-            // A hook serves no request: its asks carry no old chain.
-            if *chained {
-                *chained = false;
-                current::set_incoming(None);
-            }
-            Some(signal)
-        }
-        Envelope::Traced(_) => unreachable!("`runner::open` unpacks recorded messages"),
-    }
-}
-
 /// Waits until [`serve`]'s batch holds its next message (`true`), or a
 /// stop is requested (`false`): checked before every message, so "stop
 /// after the current message" holds.
 ///
-/// Every message spends one unit of Tokio's cooperative budget, as a
-/// message taken from Tokio's own channels does, so an actor whose mailbox
-/// never runs dry still yields to others. Doing it here rather than with a
-/// separate `consume_budget().await` saves a future and a poll per message.
+/// Every take from the mailbox, and every [`MESSAGES_PER_UNIT`]th message
+/// of a batch, spends one unit of Tokio's cooperative budget, so an actor
+/// whose mailbox never runs dry still yields to others. Doing it here
+/// rather than with a separate `consume_budget().await` saves a future and
+/// a poll per message.
 /// Between messages a busy worker also hands over its held-back deadlines
 /// once a tick has passed, since it may not park for a while.
 #[inline(always)]
@@ -483,7 +467,11 @@ fn poll_next<M>(
     if mailbox.control() != 0 {
         return Poll::Ready(false);
     }
-    let budget = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+    let budget = if batch.len() % MESSAGES_PER_UNIT == 0 {
+        Some(std::task::ready!(tokio::task::coop::poll_proceed(cx)))
+    } else {
+        None
+    };
     if batch.is_empty() {
         if batch.capacity() > SHRINK_ABOVE {
             *batch = VecDeque::new();
@@ -496,7 +484,9 @@ fn poll_next<M>(
         }
     }
     // The caller takes the message at once.
-    budget.made_progress();
+    if let Some(budget) = budget {
+        budget.made_progress();
+    }
     crate::host::publish_if_due();
     Poll::Ready(true)
 }
@@ -555,37 +545,5 @@ async fn signal_hook<A: Handler, M>(
             method,
             message: panic_message(&*payload),
         })),
-    }
-}
-
-/// Opens an envelope the actor loop took: a stamped one makes its message
-/// the frame's current one, so what the method does is recorded against it.
-#[inline]
-fn open<M>(envelope: Envelope<M>, core: &CellCore) -> Envelope<M> {
-    // One test on the reentrant loop's path while nothing records (the
-    // plain loop tests before it comes here: see `take`).
-    if matches!(envelope, Envelope::Traced(_)) || is_recording() {
-        return open_recorded(envelope, core);
-    }
-    envelope
-}
-
-#[cold]
-#[inline(never)]
-fn open_recorded<M>(envelope: Envelope<M>, core: &CellCore) -> Envelope<M> {
-    match envelope {
-        Envelope::Traced(traced) => {
-            let Traced { msg, chain, stamp } = *traced;
-            current::set_handling(Some(stamp), core.system.recorder.get());
-            Envelope::Message { msg, chain }
-        }
-        other => {
-            if is_recording() {
-                // An unstamped message (sent before recording began) must
-                // not be attributed to the previous one.
-                current::set_handling(None, core.system.recorder.get());
-            }
-            other
-        }
     }
 }

@@ -180,9 +180,7 @@ impl<M> Next<M> {
     /// Unpacks a recorded message (see `runner::open`).
     fn opened(self, core: &crate::cell::CellCore) -> Self {
         match self {
-            Next::Envelope(envelope) => {
-                Next::Envelope(crate::runtime::runner::open(envelope, core))
-            }
+            Next::Envelope(envelope) => Next::Envelope(super::open::open(envelope, core)),
             other => other,
         }
     }
