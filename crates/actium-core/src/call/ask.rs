@@ -192,6 +192,51 @@ impl AskTrace {
     }
 }
 
+/// A local request's parts besides its callee, from building its envelope
+/// until it is queued: the [`Ask`] is made once, whole, when it is known
+/// whether the caller may run the request itself. (Made first and moved
+/// through builder calls, it was copied wide just after it was written
+/// narrow, on every local ask: `docs/BENCHMARKS.md`.)
+pub(crate) struct Sent<R> {
+    pub(crate) slot: Receiver<R>,
+    pub(crate) timeout: Duration,
+    /// Keeps the caller's link in the call chain marked as waiting for as
+    /// long as the ask is.
+    pub(crate) awaiting: Option<Awaiting>,
+    /// The recorded request, so that its timeout is recorded too.
+    pub(crate) trace: Option<Box<AskTrace>>,
+}
+
+impl<R: Send + 'static> Sent<R> {
+    /// The ask of this request to `actor`. With `help`, the first poll
+    /// may run the request on the caller's thread if the callee's loop
+    /// still stands idle then, and no other such ask was sent on this
+    /// thread since (see `current::may_run_now`).
+    #[inline(always)]
+    pub(crate) fn ask(
+        self,
+        actor: ActorLabel,
+        method: &'static str,
+        help: Option<Arc<dyn Help>>,
+    ) -> Ask<R> {
+        if help.is_some() {
+            current::sent(self.slot.id());
+        }
+        Ask {
+            state: State::Sent {
+                slot: self.slot,
+                registered: false,
+            },
+            actor,
+            method,
+            timeout: self.timeout,
+            awaiting: self.awaiting,
+            trace: self.trace,
+            help,
+        }
+    }
+}
+
 enum State<R: Send> {
     /// Sent; `registered` once the deadline sweeper knows of it (a flag
     /// rather than a second variant, so that registering moves nothing).
@@ -221,29 +266,9 @@ impl<R: Send + 'static> Ask<R> {
         }
     }
 
-    /// Lets the first poll run the request on the caller's thread if the
-    /// callee's loop still stands idle then, and no other such ask was
-    /// sent on this thread since (see `current::may_run_now`).
-    #[inline]
-    pub(crate) fn helped_by(mut self, help: Arc<dyn Help>) -> Self {
-        if let State::Sent { slot, .. } = &self.state {
-            current::sent(slot.id());
-            self.help = Some(help);
-        }
-        self
-    }
-
     /// Remembers the recorded request, so that its timeout is recorded too.
     pub(crate) fn traced(mut self, trace: Option<Box<AskTrace>>) -> Self {
         self.trace = trace;
-        self
-    }
-
-    /// Keeps the caller's link in the call chain marked as waiting for as
-    /// long as this ask is.
-    #[inline]
-    pub(crate) fn awaited_by(mut self, awaiting: Option<Awaiting>) -> Self {
-        self.awaiting = awaiting;
         self
     }
 

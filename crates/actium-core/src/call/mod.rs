@@ -19,7 +19,7 @@ pub use ask::Ask;
 #[cfg(feature = "remote")]
 pub(crate) use ask::Forward;
 pub use ask::Reply;
-pub(crate) use ask::{AskTrace, Help};
+pub(crate) use ask::{AskTrace, Help, Sent};
 #[cfg(test)]
 pub(crate) use chain::check;
 pub(crate) use chain::{Awaiting, Chain, ChainLink};

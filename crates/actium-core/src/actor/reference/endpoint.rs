@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use crate::actor::{Actor, Cell, Dispatch, MethodInfo};
 use crate::base::{ActorLabel, Error};
-use crate::call::{Ask, Help, Reply, chain, current};
+use crate::call::{Ask, AskTrace, Chain, Help, Reply, Sent, chain, current};
 use crate::cell::SystemShared;
 use crate::mailbox::{Envelope, Refusal};
-use crate::observe::EventKind;
+use crate::observe::{EventKind, is_recording};
 use crate::wire::{OutgoingCall, Peer, TraceContext};
 
 /// Delivers calls to one actor, here or on another node: what an
@@ -144,17 +144,16 @@ pub(crate) fn refused<A: Actor>(
     error
 }
 
-/// An ask ready to queue: its envelope, and the future of its answer.
-type Prepared<M, R> = (Envelope<M>, Ask<R>);
-
-/// Builds the envelope of an ask sent from here, with the caller's chain,
-/// or fails at once if the call would close a cycle of waiting actors.
-pub(super) fn ask_envelope<A: Actor, Args, R: Send + 'static>(
+/// The parts of an ask sent from here to `cell`, before its message is
+/// built: the caller's chain, the reply the message carries, and the rest
+/// of the ask ([`Sent`]); or the ask failed at once if the call would
+/// close a cycle of waiting actors. Inlined, so that the parts stay in
+/// registers until the ask is made whole.
+#[inline(always)]
+fn ask_parts<A: Actor, R: Send + 'static>(
     cell: &Cell<A>,
     method: MethodInfo,
-    args: Args,
-    make: fn(Args, Reply<R>) -> A::Msg,
-) -> Result<Prepared<A::Msg, R>, Ask<R>> {
+) -> Result<(Chain, Reply<R>, Sent<R>), Ask<R>> {
     let label = cell.core.label;
     let (chain, awaiting) = current::outgoing_chain();
     if let Err(deadlock) = chain::check(&chain, label, method.name) {
@@ -164,12 +163,52 @@ pub(super) fn ask_envelope<A: Actor, Args, R: Send + 'static>(
     let timeout = method
         .timeout
         .unwrap_or(cell.core.system.config.default_timeout);
+    let sent = Sent {
+        slot,
+        timeout,
+        awaiting,
+        trace: None,
+    };
+    Ok((chain, reply, sent))
+}
+
+/// An ask ready to queue: its envelope, and the rest of the ask.
+type Prepared<M, R> = (Envelope<M>, Sent<R>);
+
+/// Builds the envelope of an ask sent from here, with the caller's chain,
+/// and the rest of the ask ([`Sent`]), or fails at once if the call would
+/// close a cycle of waiting actors: for an ask that waits for room before
+/// it is queued.
+pub(super) fn ask_envelope<A: Actor, Args, R: Send + 'static>(
+    cell: &Cell<A>,
+    method: MethodInfo,
+    args: Args,
+    make: fn(Args, Reply<R>) -> A::Msg,
+) -> Result<Prepared<A::Msg, R>, Ask<R>> {
+    let (chain, reply, mut sent) = ask_parts(cell, method)?;
     let envelope =
         crate::actor::envelope(cell, EventKind::Ask, method.name, make(args, reply), chain);
-    let ask = Ask::sent(slot, label, method.name, timeout)
-        .awaited_by(awaiting)
-        .traced(crate::actor::ask_trace(&envelope, &cell.core.system));
-    Ok((envelope, ask))
+    sent.trace = crate::actor::ask_trace(&envelope, &cell.core.system);
+    Ok((envelope, sent))
+}
+
+/// Queues an ask's message while this process records: stamped, and its
+/// trace kept in `trace` so that a timeout is recorded too. Out of line,
+/// so that the envelope of an ask nobody records is built where it is
+/// queued (built here and looked at, it was copied wide just after it was
+/// written narrow).
+#[cold]
+#[inline(never)]
+fn push_recorded<A: Actor>(
+    cell: &Cell<A>,
+    method: &'static str,
+    msg: A::Msg,
+    chain: Chain,
+    trace: &mut Option<Box<AskTrace>>,
+) -> Result<(), (Refusal, Envelope<A::Msg>)> {
+    let envelope = crate::actor::envelope(cell, EventKind::Ask, method, msg, chain);
+    *trace = crate::actor::ask_trace(&envelope, &cell.core.system);
+    cell.mailbox.push(envelope)
 }
 
 impl<A: Actor> Endpoint<A> {
@@ -211,6 +250,7 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
         self.push(method.name, || make(args))
     }
 
+    #[inline(always)]
     fn ask<Args: Send + 'static, R: Send + 'static>(
         &self,
         method: MethodInfo,
@@ -221,11 +261,17 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
             Target::Local(cell) => cell,
             Target::Remote(remote) => return remote.ask::<A, Args, R>(method, args, make),
         };
-        let (envelope, ask) = match ask_envelope(cell, method, args, make) {
-            Ok(sent) => sent,
+        let (chain, reply, mut sent) = match ask_parts(cell, method) {
+            Ok(parts) => parts,
             Err(failed) => return failed,
         };
-        match cell.mailbox.push(envelope) {
+        let msg = make(args, reply);
+        let pushed = if is_recording() {
+            push_recorded(cell, method.name, msg, chain, &mut sent.trace)
+        } else {
+            cell.mailbox.push(Envelope::Message { msg, chain })
+        };
+        let help: Option<Arc<dyn Help>> = match pushed {
             // The callee's loop stands idle, this thread may run its code,
             // the method does not block, and the caller is an `async`
             // method with nothing else to do while it waits: its first poll
@@ -237,18 +283,20 @@ impl<A: Actor> Dispatch<A> for Endpoint<A> {
                     && cell.core.system.runs_here()
                     && current::may_run_callee() =>
             {
-                let help: Arc<dyn Help> = cell.clone();
-                ask.helped_by(help)
+                Some(cell.clone())
             }
             Ok(()) => {
                 cell.standby.note_asked();
-                ask
+                None
             }
-            Err((refusal, undelivered)) => Ask::failed(
-                refused(cell, refusal, method.name, &undelivered),
-                cell.core.label,
-                method.name,
-            ),
-        }
+            Err((refusal, undelivered)) => {
+                return Ask::failed(
+                    refused(cell, refusal, method.name, &undelivered),
+                    cell.core.label,
+                    method.name,
+                );
+            }
+        };
+        sent.ask(cell.core.label, method.name, help)
     }
 }

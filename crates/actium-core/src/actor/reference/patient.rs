@@ -71,7 +71,7 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
             }
         };
         match ask_envelope(cell, method, args, make) {
-            Ok((envelope, ask)) => AskWhenRoom {
+            Ok((envelope, sent)) => AskWhenRoom {
                 send: Some(SendWhenRoom {
                     method: method.name,
                     sending: Sending::Waiting {
@@ -80,7 +80,7 @@ impl<A: Actor> Dispatch<A> for Patient<A> {
                     },
                     waiting: None,
                 }),
-                ask,
+                ask: sent.ask(cell.core.label, method.name, None),
             },
             Err(failed) => AskWhenRoom {
                 send: None,
