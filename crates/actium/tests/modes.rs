@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actium::prelude::*;
@@ -130,85 +128,4 @@ fn entering_a_system_makes_it_current_on_this_thread() {
     }
     assert!(SystemHandle::try_current().is_err());
     system.shutdown();
-}
-
-/// Raises a flag when told to.
-struct Flag(Arc<AtomicBool>);
-
-#[actor]
-impl Flag {
-    #[tell]
-    fn raise(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Counts its messages, and remembers at which one it first saw the flag.
-struct Flooded {
-    flag: Arc<AtomicBool>,
-    handled: u64,
-    saw_flag_at: Option<u64>,
-}
-
-#[actor]
-impl Flooded {
-    #[tell]
-    fn work(&mut self) {
-        self.handled += 1;
-        if self.saw_flag_at.is_none() && self.flag.load(Ordering::SeqCst) {
-            self.saw_flag_at = Some(self.handled);
-        }
-    }
-
-    #[ask]
-    fn report(&self) -> (u64, Option<u64>) {
-        (self.handled, self.saw_flag_at)
-    }
-}
-
-/// Floods an actor from a method, so that the flood is sent from the
-/// worker's own thread.
-struct Flooder;
-
-#[actor]
-impl Flooder {
-    #[ask]
-    async fn flood(&self, messages: u64) -> Result<(u64, Option<u64>), Error> {
-        let flag = Arc::new(AtomicBool::new(false));
-        let raiser = Flag(flag.clone()).spawn();
-        let flooded = Flooded {
-            flag,
-            handled: 0,
-            saw_flag_at: None,
-        }
-        .spawn();
-        // Neither runs before this method waits: the flag's actor is woken
-        // first, so Tokio queues it behind the flooded one.
-        raiser.raise()?;
-        for _ in 0..messages {
-            flooded.work()?;
-        }
-        flooded.report().await
-    }
-}
-
-/// An actor whose mailbox never runs dry still yields its worker to
-/// others (Tokio's cooperative budget): with one worker, an actor queued
-/// behind it runs long before the flood is handled.
-#[test]
-fn a_flooded_actor_yields_the_only_worker_to_others() {
-    const FLOOD: u64 = 100_000;
-    within(Duration::from_secs(60), || {
-        let (handled, saw_flag_at) = System::builder()
-            .mode(Mode::Tasks)
-            .workers(1)
-            .launch(async { Flooder.spawn().flood(FLOOD).await? })
-            .expect("launch");
-        assert_eq!(handled, FLOOD);
-        let at = saw_flag_at.expect("the flag was raised");
-        assert!(
-            at < FLOOD / 10,
-            "the flooded actor kept the worker for {at} messages"
-        );
-    });
 }

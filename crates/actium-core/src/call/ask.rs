@@ -194,9 +194,10 @@ impl AskTrace {
 
 /// A local request's parts besides its callee, from building its envelope
 /// until it is queued: the [`Ask`] is made once, whole, when it is known
-/// whether the caller may run the request itself. (Made first and moved
-/// through builder calls, it was copied wide just after it was written
-/// narrow, on every local ask: `docs/BENCHMARKS.md`.)
+/// whether the caller may run the request itself (at once for an ask that
+/// waits for room, which the caller never runs). An `Ask` made early and
+/// moved on is copied wide just after it was written narrow, and the copy
+/// waits for those stores (`docs/BENCHMARKS.md`).
 pub(crate) struct Sent<R> {
     pub(crate) slot: Receiver<R>,
     pub(crate) timeout: Duration,

@@ -194,9 +194,9 @@ pub(super) fn ask_envelope<A: Actor, Args, R: Send + 'static>(
 
 /// Queues an ask's message while this process records: stamped, and its
 /// trace kept in `trace` so that a timeout is recorded too. Out of line,
-/// so that the envelope of an ask nobody records is built where it is
-/// queued (built here and looked at, it was copied wide just after it was
-/// written narrow).
+/// so that the envelope of an ask nobody records is made in the call to
+/// the mailbox's push, not kept on the stack to be looked at first (it
+/// was then copied wide just after it was written narrow).
 #[cold]
 #[inline(never)]
 fn push_recorded<A: Actor>(

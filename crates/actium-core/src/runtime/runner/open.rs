@@ -1,8 +1,7 @@
 //! Opening what the actor loop takes: a recorded message makes its stamp
-//! the frame's current one, and a signal is handed back for its hook. The plain
-//! message of a process that does not record never comes here (see
-//! `take`).
-
+//! the frame's current one, and a signal is handed back for its hook. The
+//! plain loop sends a plain message here only while this process records
+//! (see `take`); the reentrant loop sends every envelope through `open`.
 use std::collections::VecDeque;
 
 use crate::base::Signal;
