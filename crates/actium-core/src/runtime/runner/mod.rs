@@ -48,10 +48,9 @@ const SHRINK_ABOVE: usize = 1024;
 /// How many messages of one batch share a unit of Tokio's cooperative
 /// budget (128 units a poll): a loop that never runs dry yields after at
 /// most 512 messages. One unit a message, as a Tokio channel spends, made
-/// it yield every 128, and each yield had Tokio wake another worker (an
-/// `eventfd` write, and often the actor moved to that worker): about a
-/// tenth of a one-way message's time when a batch is long (BENCHMARKS.md,
-/// "The actor loop's yields").
+/// it yield every 128, and the yields kept Tokio waking the other worker
+/// (an `eventfd` write): about a tenth of a one-way message's time when a
+/// batch is long (BENCHMARKS.md, "The actor loop's yields").
 const MESSAGES_PER_UNIT: usize = 4;
 
 impl<A> Birth<A> {
