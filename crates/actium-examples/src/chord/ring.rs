@@ -39,6 +39,9 @@ pub struct Ring {
     /// What limits and measurements read: the system's clock, virtual in
     /// a simulation.
     clock: Clock,
+    /// How many lookups or stores [`lookups`](Ring::lookups) and the like
+    /// keep in flight at once.
+    in_flight: usize,
 }
 
 /// Why a ring could not be built or did not settle.
@@ -138,6 +141,7 @@ impl Ring {
             rng: StdRng::seed_from_u64(seed),
             clock: SystemHandle::try_current()
                 .map_or_else(|_| Clock::real(), |system| system.clock()),
+            in_flight: IN_FLIGHT,
         }
     }
 
@@ -148,6 +152,17 @@ impl Ring {
     #[must_use]
     pub fn with_clock(mut self, clock: Clock) -> Ring {
         self.clock = clock;
+        self
+    }
+
+    /// Keeps up to `limit` lookups or stores in flight at once (at least
+    /// one; 256 unless set). In real time a few hundred keep every core
+    /// busy without flooding the mailboxes; in a simulation, where a
+    /// lookup costs no virtual time to start, more at once end the batch
+    /// sooner in virtual time, and with it the maintenance that every
+    /// node does meanwhile.
+    pub fn with_in_flight(mut self, limit: usize) -> Ring {
+        self.in_flight = limit.max(1);
         self
     }
 
@@ -463,7 +478,7 @@ impl Ring {
             ))
         };
         let start = self.clock.now();
-        let answers = in_flight(queries.into_iter().map(lookup)).await;
+        let answers = in_flight(self.in_flight, queries.into_iter().map(lookup)).await;
         let elapsed = self.clock.now() - start;
         let (mut hops, mut failures) = (Vec::new(), Vec::new());
         for answer in answers {
@@ -497,7 +512,7 @@ impl Ring {
         let put = |(from, entry): (Peer, Entry)| async move {
             matches!(from.node.put(entry.key, entry.value).await, Ok(Ok(())))
         };
-        let done = in_flight(puts.into_iter().map(put)).await;
+        let done = in_flight(self.in_flight, puts.into_iter().map(put)).await;
         let failed = done.iter().filter(|&&stored| !stored).count();
         (entries, failed)
     }
@@ -510,7 +525,7 @@ impl Ring {
         let get = |(from, entry): (Peer, Entry)| async move {
             matches!(from.node.get(entry.key).await, Ok(Ok(Some(value))) if value == entry.value)
         };
-        let found = in_flight(gets.into_iter().map(get)).await;
+        let found = in_flight(self.in_flight, gets.into_iter().map(get)).await;
         found.iter().filter(|&&found| !found).count()
     }
 
@@ -545,14 +560,14 @@ async fn join(newcomer: &Peer, via: Peer, limit: Duration) -> Result<(), RingErr
     }
 }
 
-/// Runs `calls` with up to [`IN_FLIGHT`] at once; returns their outputs in
+/// Runs `calls` with up to `limit` at once; returns their outputs in
 /// completion order.
-async fn in_flight<F: Future>(calls: impl Iterator<Item = F>) -> Vec<F::Output> {
+async fn in_flight<F: Future>(limit: usize, calls: impl Iterator<Item = F>) -> Vec<F::Output> {
     let mut calls = calls.fuse();
     let mut running = FuturesUnordered::new();
     let mut outputs = Vec::new();
     loop {
-        while running.len() < IN_FLIGHT {
+        while running.len() < limit {
             match calls.next() {
                 Some(call) => running.push(call),
                 None => break,

@@ -81,6 +81,9 @@ pub struct Settings {
     /// needs for 10^5 nodes. Crashes need nodes of their own: a shared
     /// node chosen to crash leaves instead.
     pub shared: bool,
+    /// How many lookups (and stores) the driver keeps in flight at once
+    /// ([`Ring::with_in_flight`]).
+    pub in_flight: usize,
 }
 
 impl Settings {
@@ -103,6 +106,7 @@ impl Settings {
             },
             settle_limit: Duration::from_secs(600),
             shared: false,
+            in_flight: 256,
         }
     }
 }
@@ -261,7 +265,9 @@ impl<'s> Driver<'s> {
             sim,
             home: sim.node("driver")?,
             shared,
-            ring: Ring::new(settings.config.clone(), settings.seed).with_clock(sim.clock()),
+            ring: Ring::new(settings.config.clone(), settings.seed)
+                .with_clock(sim.clock())
+                .with_in_flight(settings.in_flight),
             settings,
             names: BTreeMap::new(),
             started: 0,
