@@ -265,3 +265,55 @@ fn a_seed_records_the_same_trace_byte_for_byte_with_virtual_times() {
         assert!(others.iter().any(|other| *other != first));
     });
 }
+
+/// Notes on its system's clock when it is dropped.
+struct Noted {
+    dropped: Arc<Mutex<Option<Duration>>>,
+    start: std::time::Instant,
+}
+
+impl Drop for Noted {
+    fn drop(&mut self) {
+        let at = SystemHandle::current().clock().now() - self.start;
+        *self.dropped.lock().expect("dropped") = Some(at);
+    }
+}
+
+struct Late;
+
+#[actor]
+impl Late {
+    /// Answers after 100 ms of the system's time.
+    #[ask]
+    async fn answer(&self, dropped: Arc<Mutex<Option<Duration>>>) -> Noted {
+        let start = SystemHandle::current().clock().now();
+        actium::sleep(Duration::from_millis(100)).await;
+        Noted { dropped, start }
+    }
+}
+
+#[test]
+fn an_answer_nobody_awaits_any_more_is_dropped_when_given_not_at_the_deadline() {
+    support::within(Duration::from_secs(30), || {
+        actium::launch(Mode::Simulated { seed: 1 }, async {
+            let dropped = Arc::new(Mutex::new(None));
+            let late = Late.spawn();
+            let ask = late
+                .answer(dropped.clone())
+                .timeout(Duration::from_secs(10));
+            // The ask waits (its deadline registered), then is given up.
+            let nap = Box::pin(actium::sleep(Duration::from_millis(50)));
+            match futures_util::future::select(ask, nap).await {
+                futures_util::future::Either::Right(((), ask)) => drop(ask),
+                futures_util::future::Either::Left(_) => panic!("answered before it was due"),
+            }
+            actium::sleep(Duration::from_secs(20)).await;
+            // The clock let go of the reply slot with the ask, so the answer
+            // went when given, not at the 10 s deadline.
+            let at = dropped.lock().expect("dropped").take();
+            assert_eq!(at, Some(Duration::from_millis(100)));
+            Ok::<(), Error>(())
+        })
+        .expect("simulated run");
+    });
+}

@@ -225,8 +225,8 @@ impl<R: Send + 'static> Sent<R> {
         }
         Ask {
             state: State::Sent {
+                deadline: host::Registration::default(),
                 slot: self.slot,
-                registered: false,
             },
             actor,
             method,
@@ -239,9 +239,14 @@ impl<R: Send + 'static> Sent<R> {
 }
 
 enum State<R: Send> {
-    /// Sent; `registered` once the deadline sweeper knows of it (a flag
-    /// rather than a second variant, so that registering moves nothing).
-    Sent { slot: Receiver<R>, registered: bool },
+    /// Sent; `deadline` registered once the caller waits (a field rather
+    /// than a second variant, so that registering moves nothing). Before
+    /// `slot`: dropped first, so that a clock that held the deadline lets
+    /// go of its reference to the slot while the ask still holds one.
+    Sent {
+        deadline: host::Registration,
+        slot: Receiver<R>,
+    },
     /// Boxed: failures are rare, and keep every `Ask` small.
     Failed(Option<Box<Error>>),
 }
@@ -255,8 +260,8 @@ impl<R: Send + 'static> Ask<R> {
     ) -> Self {
         Ask {
             state: State::Sent {
+                deadline: host::Registration::default(),
                 slot,
-                registered: false,
             },
             actor,
             method,
@@ -345,11 +350,12 @@ impl<R: Send + 'static> Ask<R> {
                 return Poll::Ready(answer);
             }
         }
-        let State::Sent { slot, registered } = &mut self.state else {
+        let State::Sent { slot, deadline } = &mut self.state else {
             return Poll::Pending;
         };
         let outcome = match slot.poll_take(cx) {
             Poll::Ready(outcome) => {
+                deadline.end();
                 // The caller no longer waits on this call. (A failed ask
                 // never carried a chain link.)
                 if self.awaiting.is_some() {
@@ -358,9 +364,8 @@ impl<R: Send + 'static> Ask<R> {
                 outcome
             }
             Poll::Pending => {
-                if !*registered {
-                    *registered = true;
-                    host::expire_after(slot.expiry(), self.timeout);
+                if !deadline.is_registered() {
+                    deadline.register(slot.expiry(), self.timeout);
                 }
                 return Poll::Pending;
             }
@@ -407,7 +412,7 @@ impl<R: Send + 'static> Ask<R> {
     #[cold]
     #[inline(never)]
     fn run_callee(&mut self, cx: &mut Context<'_>) -> Option<Result<R, Error>> {
-        let (Some(help), State::Sent { slot, registered }) = (self.help.take(), &mut self.state)
+        let (Some(help), State::Sent { slot, deadline }) = (self.help.take(), &mut self.state)
         else {
             return None;
         };
@@ -421,8 +426,7 @@ impl<R: Send + 'static> Ask<R> {
             Poll::Ready(outcome) => outcome,
             Poll::Pending if late => Outcome::Expired,
             Poll::Pending => {
-                *registered = true;
-                host::expire_after(slot.expiry(), self.timeout.saturating_sub(took));
+                deadline.register(slot.expiry(), self.timeout.saturating_sub(took));
                 return None;
             }
         };

@@ -23,8 +23,14 @@ pub(crate) trait TimeSource: Send + Sync + 'static {
     fn sleep_until(self: Arc<Self>, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
     /// Has `pending` expired once this source's time reaches `deadline`,
-    /// unless it is done by then: the deadline of a request-reply.
-    fn expire_at(&self, deadline: Instant, pending: Arc<dyn Expire>);
+    /// unless it is done by then: the deadline of a request-reply. Returns
+    /// a token for [`cancel`](TimeSource::cancel) if the source holds the
+    /// deadline until then.
+    fn expire_at(&self, deadline: Instant, pending: Arc<dyn Expire>) -> Option<u64>;
+
+    /// Lets go of the deadline `token` names, whose ask no longer waits:
+    /// nothing if this source does not hold it.
+    fn cancel(&self, token: u64);
 }
 
 /// The time a system runs on.
@@ -200,14 +206,17 @@ impl Clock {
         }
     }
 
-    /// Has `pending` expired after `timeout` on this clock.
-    fn expire_after(&self, pending: Arc<dyn Expire>, timeout: Duration) {
+    /// Has `pending` expired after `timeout` on this clock; returns the
+    /// token to take the deadline back with, if the clock gives one.
+    fn expire_after(&self, pending: Arc<dyn Expire>, timeout: Duration) -> Option<u64> {
         match &self.source {
-            None => deadline::register(pending, timeout),
+            None => {
+                deadline::register(pending, timeout);
+                None
+            }
             Some(source) => {
-                if let Some(deadline) = source.now().checked_add(timeout) {
-                    source.expire_at(deadline, pending);
-                }
+                let deadline = source.now().checked_add(timeout)?;
+                source.expire_at(deadline, pending)
             }
         }
     }
@@ -279,9 +288,13 @@ impl TimeSource for Skewed {
         self.base.clone().sleep_until(deadline)
     }
 
-    fn expire_at(&self, deadline: Instant, pending: Arc<dyn Expire>) {
+    fn expire_at(&self, deadline: Instant, pending: Arc<dyn Expire>) -> Option<u64> {
         self.base
-            .expire_at(self.moved(deadline, !self.ahead), pending);
+            .expire_at(self.moved(deadline, !self.ahead), pending)
+    }
+
+    fn cancel(&self, token: u64) {
+        self.base.cancel(token);
     }
 }
 
@@ -332,15 +345,64 @@ pub(crate) fn thread_clock() -> Clock {
         .unwrap_or_default()
 }
 
-/// Has `pending` (an ask's reply slot) expired after `timeout` on the
-/// clock of the system running on this thread; the real clock outside
-/// any system.
-#[inline]
-pub(crate) fn expire_after(pending: Arc<dyn Expire>, timeout: Duration) {
-    if !CUSTOM_CLOCK.with(Cell::get) {
-        return deadline::register(pending, timeout);
+/// An ask's deadline as the ask holds it: not registered yet, registered,
+/// or registered with a clock that holds it until the ask takes it back
+/// (a virtual clock: see `expiries.rs`). One word; taking back costs a
+/// comparison on the real clock, which holds none.
+#[derive(Debug, Default)]
+pub(crate) struct Registration(u64);
+
+/// `Registration`'s words for "not yet" and "nothing to take back".
+const UNREGISTERED: u64 = 0;
+const HELD_ELSEWHERE: u64 = 1;
+
+impl Registration {
+    /// Whether the deadline is registered.
+    #[inline]
+    pub(crate) fn is_registered(&self) -> bool {
+        self.0 != UNREGISTERED
     }
-    thread_clock().expire_after(pending, timeout);
+
+    /// Has `pending` (an ask's reply slot) expired after `timeout` on the
+    /// clock of the system running on this thread; the real clock outside
+    /// any system.
+    #[inline]
+    pub(crate) fn register(&mut self, pending: Arc<dyn Expire>, timeout: Duration) {
+        if !CUSTOM_CLOCK.with(Cell::get) {
+            deadline::register(pending, timeout);
+            self.0 = HELD_ELSEWHERE;
+            return;
+        }
+        let token = thread_clock().expire_after(pending, timeout);
+        self.0 = token.unwrap_or(HELD_ELSEWHERE);
+    }
+
+    /// The ask no longer waits: its clock may let go of the deadline.
+    /// (Taken back through this thread's clock: one the ask did not
+    /// register with matches nothing, and its deadline falls due as a
+    /// no-op.)
+    #[inline]
+    pub(crate) fn end(&mut self) {
+        if self.0 > HELD_ELSEWHERE {
+            take_back(std::mem::replace(&mut self.0, HELD_ELSEWHERE));
+        }
+    }
+}
+
+impl Drop for Registration {
+    #[inline]
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// Lets the clock of this thread go of the deadline `token` names.
+#[cold]
+#[inline(never)]
+fn take_back(token: u64) {
+    if let Some(source) = thread_clock().source {
+        source.cancel(token);
+    }
 }
 
 pin_project_lite::pin_project! {

@@ -14,6 +14,7 @@ use futures_util::task::AtomicWaker;
 use super::clock::{Clock, TimeSource};
 use super::deadline::Expire;
 use super::due::DueQueue;
+use super::expiries::{Expiries, Held};
 use super::sends::{Kept, Message, Sends};
 
 /// A clock that stands still until [`advance`](ManualClock::advance)d.
@@ -80,24 +81,29 @@ struct State {
     /// rather than in their entries so that a system that ends drops its
     /// own at once ([`ManualClock::drop_sends`]), touching no other entry.
     sends: Sends,
+    /// The asks' deadlines not yet due, each until its ask takes it back.
+    expiries: Expiries,
 }
 
 impl State {
     /// What `what`, taken out of the queue, does when fired: a delayed
     /// message's delivery, taken from `sends`, or nothing if its system
-    /// ended.
+    /// ended; an ask's deadline, taken from `expiries`, or nothing if its
+    /// ask took it back.
     fn resolve(&mut self, what: Due) -> Option<Due> {
         match what {
             Due::Send(kept) => self.sends.take(kept).map(Due::Call),
+            Due::Deadline(held) => self.expiries.take(held).map(Due::Expire),
             what => Some(what),
         }
     }
 
     /// Whether firing `what` could still do anything, given the delayed
-    /// messages kept.
-    fn is_live(sends: &Sends, what: &Due) -> bool {
+    /// messages and the deadlines kept.
+    fn is_live(sends: &Sends, expiries: &Expiries, what: &Due) -> bool {
         match what {
             Due::Send(kept) => sends.holds(*kept),
+            Due::Deadline(held) => expiries.is_pending(*held),
             what => what.is_live(),
         }
     }
@@ -109,8 +115,12 @@ const SWEEP_MIN: usize = 1024;
 enum Due {
     /// A sleeping future; gone if it was dropped.
     Wake(Weak<AtomicWaker>),
-    /// A request-reply's deadline.
+    /// A request-reply's deadline, held by the entry itself: where
+    /// `expiries` had no room, and once taken out of the queue.
     Expire(Arc<dyn Expire>),
+    /// A request-reply's deadline kept in `State::expiries`; gone if its
+    /// ask took it back. Taken out of the queue, it becomes an `Expire`.
+    Deadline(Held),
     /// Anything else due then (a simulated task's delayed wake-up).
     Call(Box<dyn FnOnce() + Send>),
     /// A delayed message of a simulated system, kept in `State::sends`;
@@ -126,8 +136,9 @@ impl Due {
             Due::Wake(waker) => waker.strong_count() > 0,
             Due::Expire(pending) => !pending.is_done(),
             Due::Call(_) => true,
-            // Checked against `State::sends` by `State::is_live`.
-            Due::Send(_) => true,
+            // Checked against `State::sends` and `State::expiries` by
+            // `State::is_live`.
+            Due::Send(_) | Due::Deadline(_) => true,
         }
     }
 
@@ -141,8 +152,8 @@ impl Due {
             }
             Due::Expire(pending) => pending.expire(),
             Due::Call(call) => call(),
-            // Made a `Call` when taken out (`State::resolve`).
-            Due::Send(_) => {}
+            // Made a `Call` or an `Expire` when taken out (`State::resolve`).
+            Due::Send(_) | Due::Deadline(_) => {}
         }
     }
 }
@@ -171,6 +182,7 @@ impl ManualClock {
                     batch: Vec::new(),
                     sweep_at: 0,
                     sends: Sends::default(),
+                    expiries: Expiries::default(),
                 }),
             }),
         }
@@ -240,7 +252,7 @@ impl ManualClock {
         state
             .due
             .iter()
-            .filter(|what| State::is_live(&state.sends, what))
+            .filter(|what| State::is_live(&state.sends, &state.expiries, what))
             .count()
     }
 
@@ -368,8 +380,16 @@ impl Shared {
             .due
             .push((u128::from(at) << 64) | u128::from(seq), what);
         if state.due.len() >= state.sweep_at {
-            let State { due, sends, .. } = state;
-            due.retain(|what| State::is_live(sends, what));
+            let State {
+                due,
+                sends,
+                expiries,
+                ..
+            } = state;
+            due.retain(|what| match what {
+                Due::Deadline(held) => expiries.sweep(*held),
+                what => State::is_live(sends, expiries, what),
+            });
             state.sweep_at = (state.due.len() * 2).max(SWEEP_MIN);
         }
     }
@@ -392,10 +412,31 @@ impl TimeSource for Shared {
         })
     }
 
-    fn expire_at(&self, deadline: Instant, pending: Arc<dyn Expire>) {
-        if let Some(Due::Expire(pending)) = self.add(deadline, Due::Expire(pending)) {
+    fn expire_at(&self, deadline: Instant, pending: Arc<dyn Expire>) -> Option<u64> {
+        let mut state = self.lock();
+        let at = nanos(deadline.saturating_duration_since(self.epoch));
+        if at <= state.elapsed {
+            drop(state);
             pending.expire();
+            return None;
         }
+        // Kept first, so that a sweep in `push` finds it live.
+        match state.expiries.hold(pending) {
+            Ok(held) => {
+                Self::push(&mut state, at, Due::Deadline(held));
+                Some(held.token())
+            }
+            Err(pending) => {
+                Self::push(&mut state, at, Due::Expire(pending));
+                None
+            }
+        }
+    }
+
+    fn cancel(&self, token: u64) {
+        let taken = self.lock().expiries.cancel(token);
+        // Outside the lock: it may be the slot's last reference.
+        drop(taken);
     }
 }
 
@@ -443,19 +484,8 @@ mod tests {
     use std::sync::atomic::AtomicBool;
     use std::task::Waker;
 
+    use super::super::expiries::tests::Flag;
     use super::*;
-
-    struct Flag(AtomicBool);
-
-    impl Expire for Flag {
-        fn is_done(&self) -> bool {
-            self.0.load(Ordering::SeqCst)
-        }
-
-        fn expire(&self) {
-            self.0.store(true, Ordering::SeqCst);
-        }
-    }
 
     fn poll(sleep: &mut Pin<Box<dyn Future<Output = ()> + Send>>) -> Poll<()> {
         sleep.as_mut().poll(&mut Context::from_waker(Waker::noop()))
@@ -508,6 +538,25 @@ mod tests {
         clock.advance(Duration::from_secs(2));
         let fired: Vec<bool> = live.iter().map(|flag| flag.is_done()).collect();
         assert_eq!(fired, [true, true, false]);
+    }
+
+    #[test]
+    fn a_deadline_taken_back_lets_go_of_its_slot_and_never_fires() {
+        let clock = ManualClock::new();
+        let source = clock.shared.clone();
+        let start = clock.now();
+        let taken_back = Arc::new(Flag(AtomicBool::new(false)));
+        let token = source.expire_at(start + Duration::from_secs(1), taken_back.clone());
+        let kept = Arc::new(Flag(AtomicBool::new(false)));
+        let _kept = source.expire_at(start + Duration::from_secs(1), kept.clone());
+        assert_eq!(Arc::strong_count(&taken_back), 2, "held until due");
+        source.cancel(token.expect("a manual clock holds its deadlines"));
+        assert_eq!(Arc::strong_count(&taken_back), 1, "let go at once");
+        assert_eq!(clock.pending(), 1);
+        clock.advance(Duration::from_secs(1));
+        assert!(!taken_back.is_done());
+        assert!(kept.is_done());
+        assert_eq!(Arc::strong_count(&kept), 1, "let go when due");
     }
 
     #[test]

@@ -21,13 +21,14 @@ pub(crate) mod deadline;
 mod due;
 mod entered;
 mod executor;
+mod expiries;
 mod manual;
 mod sends;
 mod sim;
 mod stopwatch;
 
 pub use clock::{Clock, Elapsed, Interval, Sleep, Timeout};
-pub(crate) use clock::{ClockGuard, expire_after, thread_clock};
+pub(crate) use clock::{ClockGuard, Registration, thread_clock};
 #[cfg(feature = "bench-probe")]
 pub(crate) use deadline::enable_batching;
 pub(crate) use deadline::{parking, publish, publish_if_due, stop_batching};
