@@ -58,7 +58,8 @@ struct Cli {
     duration_s: u64,
     /// How many lookups run at once. Every node maintains its ring
     /// while they run, so fewer at once cost more messages: with 256,
-    /// 100,000 lookups took 300 virtual seconds, ten maintenance periods.
+    /// 100,000 lookups took about 300 virtual seconds, ten maintenance
+    /// periods.
     #[arg(long, default_value_t = 4096)]
     in_flight: usize,
     /// Counts the messages sent (slower; use a run without it for the

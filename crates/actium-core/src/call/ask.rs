@@ -241,8 +241,10 @@ impl<R: Send + 'static> Sent<R> {
 enum State<R: Send> {
     /// Sent; `deadline` registered once the caller waits (a field rather
     /// than a second variant, so that registering moves nothing). Before
-    /// `slot`: dropped first, so that a clock that held the deadline lets
-    /// go of its reference to the slot while the ask still holds one.
+    /// `slot`, so dropped first: a clock that held the deadline lets go of
+    /// its reference to the slot while the ask still holds one, and the
+    /// slot (with an answer nobody took) is freed by the ask's own drop,
+    /// not by the clock.
     Sent {
         deadline: host::Registration,
         slot: Receiver<R>,

@@ -348,12 +348,16 @@ pub(crate) fn thread_clock() -> Clock {
 /// An ask's deadline as the ask holds it: not registered yet, registered,
 /// or registered with a clock that holds it until the ask takes it back
 /// (a virtual clock: see `expiries.rs`). One word; taking back costs a
-/// comparison on the real clock, which holds none.
+/// comparison on the real clock, which holds none. (`Default` is
+/// [`UNREGISTERED`], 0.)
 #[derive(Debug, Default)]
 pub(crate) struct Registration(u64);
 
-/// `Registration`'s words for "not yet" and "nothing to take back".
+/// `Registration`'s word for "not registered yet".
 const UNREGISTERED: u64 = 0;
+/// `Registration`'s word for "registered, nothing to take back" (the real
+/// clock's sweeper holds it, or a clock that gave no token). Every other
+/// word is a token.
 const HELD_ELSEWHERE: u64 = 1;
 
 impl Registration {
@@ -365,16 +369,16 @@ impl Registration {
 
     /// Has `pending` (an ask's reply slot) expired after `timeout` on the
     /// clock of the system running on this thread; the real clock outside
-    /// any system.
+    /// any system. Once per ask.
     #[inline]
     pub(crate) fn register(&mut self, pending: Arc<dyn Expire>, timeout: Duration) {
-        if !CUSTOM_CLOCK.with(Cell::get) {
+        debug_assert!(!self.is_registered(), "an ask registers its deadline once");
+        self.0 = if CUSTOM_CLOCK.with(Cell::get) {
+            register_on_thread_clock(pending, timeout)
+        } else {
             deadline::register(pending, timeout);
-            self.0 = HELD_ELSEWHERE;
-            return;
-        }
-        let token = thread_clock().expire_after(pending, timeout);
-        self.0 = token.unwrap_or(HELD_ELSEWHERE);
+            HELD_ELSEWHERE
+        };
     }
 
     /// The ask no longer waits: its clock may let go of the deadline.
@@ -394,6 +398,15 @@ impl Drop for Registration {
     fn drop(&mut self) {
         self.end();
     }
+}
+
+/// Registers `pending` with this thread's clock, not the real one: the
+/// `Registration` word for it.
+#[cold]
+#[inline(never)]
+fn register_on_thread_clock(pending: Arc<dyn Expire>, timeout: Duration) -> u64 {
+    let token = thread_clock().expire_after(pending, timeout);
+    token.unwrap_or(HELD_ELSEWHERE)
 }
 
 /// Lets the clock of this thread go of the deadline `token` names.

@@ -22,8 +22,11 @@ const INDEX_BITS: u32 = 24;
 
 /// Numbers every registration in the process, so that a token names one
 /// registration of one clock: a token taken back on another clock, or after
-/// its place was emptied and given to another, matches nothing. The 40 bits
-/// kept in a token wrap after 10^12 registrations.
+/// its place was emptied and given to another, matches nothing. (A count
+/// per clock would not do: two clocks' first registrations would share a
+/// token, and an ask answered where the other clock is current would take
+/// back the wrong one.) The 40 bits kept in a token wrap after 10^12
+/// registrations.
 static NEXT_CHECK: AtomicU64 = AtomicU64::new(1);
 
 /// The pending deadlines of one clock, each in a place of a slab with the
@@ -49,7 +52,8 @@ impl Held {
 
     fn from_token(token: u64) -> Held {
         Held {
-            index: u32::try_from(token & ((1 << INDEX_BITS) - 1)).unwrap_or(u32::MAX),
+            // Masked to `INDEX_BITS` bits: fits.
+            index: (token & ((1 << INDEX_BITS) - 1)) as u32,
             check: token >> INDEX_BITS,
         }
     }
@@ -60,12 +64,11 @@ impl Expiries {
     /// if the slab is full.
     pub(super) fn hold(&mut self, pending: Arc<dyn Expire>) -> Result<Held, Arc<dyn Expire>> {
         let entry = self.places.vacant_entry();
-        let Ok(index) = u32::try_from(entry.key()) else {
-            return Err(pending);
-        };
-        if index >= 1 << INDEX_BITS {
+        if entry.key() >= 1 << INDEX_BITS {
             return Err(pending);
         }
+        // Below 2^24: fits.
+        let index = entry.key() as u32;
         let check = NEXT_CHECK.fetch_add(1, Ordering::Relaxed) & ((1 << (64 - INDEX_BITS)) - 1);
         // Zero after a wrap: skip it, so that no token is 0 or 1.
         let check = check.max(1);
@@ -73,8 +76,8 @@ impl Expiries {
         Ok(Held { index, check })
     }
 
-    /// Takes out the deadline `held` names, fallen due, unless its ask
-    /// took it back.
+    /// Takes out the deadline `held` names (fallen due, or taken back),
+    /// unless it is gone already.
     pub(super) fn take(&mut self, held: Held) -> Option<Arc<dyn Expire>> {
         let index = held.index as usize;
         if !self.holds(held) {
@@ -84,7 +87,7 @@ impl Expiries {
     }
 
     /// Whether the deadline `held` names is still held.
-    fn holds(&self, held: Held) -> bool {
+    pub(super) fn holds(&self, held: Held) -> bool {
         let place = self.places.get(held.index as usize);
         place.is_some_and(|(check, _)| *check == held.check)
     }
@@ -94,16 +97,6 @@ impl Expiries {
     pub(super) fn is_pending(&self, held: Held) -> bool {
         let place = self.places.get(held.index as usize);
         place.is_some_and(|(check, pending)| *check == held.check && !pending.is_done())
-    }
-
-    /// Keeps the deadline `held` names if its ask still waits; else lets
-    /// it go (a sweep of the clock's entries).
-    pub(super) fn sweep(&mut self, held: Held) -> bool {
-        if self.is_pending(held) {
-            return true;
-        }
-        let _gone = self.take(held);
-        false
     }
 
     /// Takes back the deadline of `token`, if this clock holds it: for the

@@ -386,8 +386,12 @@ impl Shared {
                 expiries,
                 ..
             } = state;
+            // A deadline still held stays queued even if its ask is done
+            // (answered where another clock was current): letting go of it
+            // here could drop the slot's last reference, and an answer
+            // nobody collected, inside the lock. It goes when it falls due.
             due.retain(|what| match what {
-                Due::Deadline(held) => expiries.sweep(*held),
+                Due::Deadline(held) => expiries.holds(*held),
                 what => State::is_live(sends, expiries, what),
             });
             state.sweep_at = (state.due.len() * 2).max(SWEEP_MIN);
@@ -516,7 +520,7 @@ mod tests {
     }
 
     #[test]
-    fn answered_deadlines_are_swept_out_and_live_ones_still_fire_in_order() {
+    fn deadlines_taken_back_are_swept_out_and_live_ones_still_fire_in_order() {
         let clock = ManualClock::new();
         let source = clock.shared.clone();
         let start = clock.now();
@@ -527,17 +531,24 @@ mod tests {
                 flag
             })
             .collect();
-        // Ten thousand asks answered long before their deadline.
+        // Ten thousand asks answered long before their deadline, each
+        // taking it back (their places given again and again).
         for i in 0..10_000 {
             let answered = Arc::new(Flag(AtomicBool::new(true)));
-            source.expire_at(start + Duration::from_millis(500 + i), answered);
+            let token = source.expire_at(start + Duration::from_millis(500 + i), answered);
+            source.cancel(token.expect("held"));
         }
+        // One answered where this clock was not current: held until due.
+        let elsewhere = Arc::new(Flag(AtomicBool::new(true)));
+        let _token = source.expire_at(start + Duration::from_millis(1500), elsewhere.clone());
         assert!(source.lock().due.len() <= 2 * SWEEP_MIN, "not swept");
         assert_eq!(clock.pending(), 3);
+        assert_eq!(Arc::strong_count(&elsewhere), 2);
         assert_eq!(clock.next_due(), Some(start + Duration::from_secs(1)));
         clock.advance(Duration::from_secs(2));
         let fired: Vec<bool> = live.iter().map(|flag| flag.is_done()).collect();
         assert_eq!(fired, [true, true, false]);
+        assert_eq!(Arc::strong_count(&elsewhere), 1, "let go when due");
     }
 
     #[test]

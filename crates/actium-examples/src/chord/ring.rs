@@ -22,9 +22,10 @@ use rand::{RngExt, SeedableRng};
 use super::id::{BITS, Id};
 use super::node::{ChordNode, Config, Entry, LookupError, NodeState, Peer};
 
-/// How many lookups or stores a driver keeps in flight at once: enough to
-/// keep every core busy, few enough not to flood the mailboxes.
-const IN_FLIGHT: usize = 256;
+/// How many lookups or stores a driver keeps in flight at once unless
+/// told otherwise ([`Ring::with_in_flight`]): enough to keep every core
+/// busy, few enough not to flood the mailboxes.
+pub const IN_FLIGHT: usize = 256;
 
 /// A ring of [`ChordNode`]s, with the truth about it.
 pub struct Ring {
@@ -156,7 +157,7 @@ impl Ring {
     }
 
     /// Keeps up to `limit` lookups or stores in flight at once (at least
-    /// one; 256 unless set). In real time a few hundred keep every core
+    /// one; [`IN_FLIGHT`] unless set). In real time a few hundred keep every core
     /// busy without flooding the mailboxes; in a simulation, where a
     /// lookup costs no virtual time to start, more at once end the batch
     /// sooner in virtual time, and with it the maintenance that every

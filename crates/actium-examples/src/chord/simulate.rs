@@ -44,7 +44,7 @@ use rand::{RngExt, SeedableRng};
 
 use super::id::Id;
 use super::node::{ChordNode, Config, Peer};
-use super::ring::{Lookups, Ring, RingError};
+use super::ring::{IN_FLIGHT, Lookups, Ring, RingError};
 use crate::digest::Digest;
 
 /// What to simulate.
@@ -88,7 +88,8 @@ pub struct Settings {
 
 impl Settings {
     /// 200 nodes, 2,000 lookups, 200 keys, 40 churn events, 1–50 ms
-    /// latency, maintenance every 100 ms to 5 s, all with `seed`.
+    /// latency, maintenance every 100 ms to 5 s, a node of its own for
+    /// each Chord node, [`IN_FLIGHT`] lookups at once, all with `seed`.
     pub fn new(seed: u64) -> Settings {
         Settings {
             seed,
@@ -106,7 +107,7 @@ impl Settings {
             },
             settle_limit: Duration::from_secs(600),
             shared: false,
-            in_flight: 256,
+            in_flight: IN_FLIGHT,
         }
     }
 }
