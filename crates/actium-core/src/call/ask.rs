@@ -254,24 +254,21 @@ enum State<R: Send> {
 }
 
 impl<R: Send + 'static> Ask<R> {
+    /// The ask of a request already queued to `actor` (a remote one, or
+    /// the probe's), with no chain link, trace or help.
     pub(crate) fn sent(
         slot: Receiver<R>,
         actor: ActorLabel,
         method: &'static str,
         timeout: Duration,
     ) -> Self {
-        Ask {
-            state: State::Sent {
-                deadline: host::Registration::default(),
-                slot,
-            },
-            actor,
-            method,
+        let sent = Sent {
+            slot,
             timeout,
             awaiting: None,
             trace: None,
-            help: None,
-        }
+        };
+        sent.ask(actor, method, None)
     }
 
     /// Remembers the recorded request, so that its timeout is recorded too.
