@@ -17,6 +17,10 @@
 //!   which loom checks together with this mailbox (`loom_tests` below).
 //!
 //! The lock is per actor, never global, and never held while user code runs.
+//! It is parking_lot's (loom's under loom): a caller filling the mailbox
+//! from one thread while the actor's thread drains it (threads mode) made
+//! std's lock the bottleneck, and parking_lot's halved the cost of a tell
+//! there (`docs/BENCHMARKS.md`, "The mailbox's lock").
 
 mod envelope;
 #[cfg(all(test, actium_loom))]
@@ -28,7 +32,6 @@ pub(crate) use envelope::Traced;
 
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
-use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 
 // loom's lock and atomics under `--cfg actium_loom`, so that loom can run
@@ -115,9 +118,7 @@ impl<M> Mailbox<M> {
     }
 
     fn lock(&self) -> MutexGuard<'_, State<M>> {
-        // No code panics while holding this lock (only queue operations run
-        // under it), so a poisoned lock still guards consistent state.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.state)
     }
 
     /// Appends a message and wakes the actor if it was waiting.

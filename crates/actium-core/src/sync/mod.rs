@@ -35,9 +35,27 @@ pub(crate) use loom::sync::{Mutex, MutexGuard};
 #[cfg(actium_loom)]
 pub(crate) use loom::thread::yield_now;
 #[cfg(not(actium_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+pub(crate) use parking_lot::{Mutex, MutexGuard};
 #[cfg(not(actium_loom))]
-pub(crate) use std::sync::{Mutex, MutexGuard};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+
+/// Locks `mutex`: parking_lot's lock, which does not poison.
+#[cfg(not(actium_loom))]
+#[inline(always)]
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock()
+}
+
+/// Locks `mutex`: loom's lock poisons, but no code panics while holding
+/// the mailbox's (only queue operations run under it), so a poisoned one
+/// still guards consistent state.
+#[cfg(actium_loom)]
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[cfg(not(actium_loom))]
 pub(crate) use std::thread::yield_now;
 
