@@ -17,10 +17,8 @@
 //!   which loom checks together with this mailbox (`loom_tests` below).
 //!
 //! The lock is per actor, never global, and never held while user code runs.
-//! It is parking_lot's (loom's under loom): a caller filling the mailbox
-//! from one thread while the actor's thread drains it (threads mode) made
-//! std's lock the bottleneck, and parking_lot's halved the cost of a tell
-//! there (`docs/BENCHMARKS.md`, "The mailbox's lock").
+//! It is parking_lot's (loom's under loom): see `docs/BENCHMARKS.md`, "The
+//! mailbox's lock".
 
 mod envelope;
 #[cfg(all(test, actium_loom))]
@@ -118,7 +116,9 @@ impl<M> Mailbox<M> {
     }
 
     fn lock(&self) -> MutexGuard<'_, State<M>> {
-        crate::sync::lock(&self.state)
+        // No poisoning: nothing panics under this lock anyway (only queue
+        // operations run under it).
+        self.state.lock()
     }
 
     /// Appends a message and wakes the actor if it was waiting.

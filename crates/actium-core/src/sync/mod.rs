@@ -11,10 +11,10 @@
 //!   otherwise wake it, and taken back without a lock.
 //!
 //! They use nothing else of the crate. Build with
-//! `RUSTFLAGS="--cfg actium_loom"` to swap the std types for loom's and run
-//! the model tests (every test module named `loom_tests`, the mailbox's
-//! among them, which runs the real mailbox on loom's lock): `scripts/test`
-//! does.
+//! `RUSTFLAGS="--cfg actium_loom"` to swap the std types (and the mailbox's
+//! parking_lot lock) for loom's and run the model tests (every test module
+//! named `loom_tests`, the mailbox's among them, which runs the real
+//! mailbox on loom's lock): `scripts/test` does.
 
 pub(crate) mod alarm;
 pub(crate) mod armed;
@@ -31,33 +31,38 @@ pub(crate) use slot::{Answerer, Outcome, Receiver, Slot};
 #[cfg(actium_loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 #[cfg(actium_loom)]
-pub(crate) use loom::sync::{Mutex, MutexGuard};
-#[cfg(actium_loom)]
 pub(crate) use loom::thread::yield_now;
+#[cfg(actium_loom)]
+pub(crate) use loom_lock::{Mutex, MutexGuard};
 #[cfg(not(actium_loom))]
 pub(crate) use parking_lot::{Mutex, MutexGuard};
 #[cfg(not(actium_loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-
-/// Locks `mutex`: parking_lot's lock, which does not poison.
-#[cfg(not(actium_loom))]
-#[inline(always)]
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock()
-}
-
-/// Locks `mutex`: loom's lock poisons, but no code panics while holding
-/// the mailbox's (only queue operations run under it), so a poisoned one
-/// still guards consistent state.
-#[cfg(actium_loom)]
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 #[cfg(not(actium_loom))]
 pub(crate) use std::thread::yield_now;
+
+/// loom's lock with parking_lot's signature, so that the mailbox's code
+/// is the same both ways.
+#[cfg(actium_loom)]
+mod loom_lock {
+    pub(crate) use loom::sync::MutexGuard;
+
+    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Mutex(loom::sync::Mutex::new(value))
+        }
+
+        /// The guard: loom's lock never reports poisoning.
+        #[track_caller]
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+    }
+}
 
 /// `loom::cell::UnsafeCell`'s closure-based API over std's cell, so the same
 /// code compiles both ways.
