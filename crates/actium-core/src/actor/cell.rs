@@ -12,9 +12,16 @@ use crate::cell::{CellCore, Doing, ErasedCell, Staged, SystemShared, drop_contai
 use crate::mailbox::{Envelope, Mailbox, control};
 use crate::observe::{ActorStats, StatsRead};
 
+/// One actor's cell, laid out in this order (`repr(C)`): what its senders
+/// write for every message, the mailbox's lock and queue at its front, is
+/// over a cache line away from what its loop touches for every message
+/// (the mailbox's control flags at its end, the core's `doing`, the
+/// stats). Sharing a line, each message moved it between the sender's core
+/// and the loop's and back (BENCHMARKS.md, "False sharing in the cell").
+#[repr(C)]
 pub(crate) struct Cell<A: Actor> {
-    pub(crate) core: CellCore,
     pub(crate) mailbox: Mailbox<A::Msg>,
+    pub(crate) core: CellCore,
     /// Counted by the actor's loop, read by snapshots.
     pub(crate) stats: ActorStats,
     /// The state the loop lends while it stands idle (`standby`).
@@ -230,5 +237,42 @@ impl<A: Actor> ErasedCell for Cell<A> {
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+}
+
+#[cfg(all(test, not(actium_loom)))]
+mod tests {
+    use super::*;
+
+    /// An actor with a one-word message, for its cell's layout.
+    struct Plain;
+
+    impl Actor for Plain {
+        type Msg = u64;
+        type Methods<D: crate::actor::Dispatch<Self>> = crate::actor::NoMethods<D>;
+        const NAME: &'static str = "Plain";
+    }
+
+    /// Every byte the loop writes or reads for every message (the control
+    /// flags, all of the core, the stats) is at least a cache line (64
+    /// bytes) past the last byte senders write for every message, wherever
+    /// the cell lands in memory.
+    #[test]
+    fn what_senders_write_is_a_cache_line_from_what_the_loop_touches() {
+        type C = Cell<Plain>;
+        let senders_end =
+            std::mem::offset_of!(C, mailbox) + Mailbox::<u64>::new(None).senders_end();
+        let loop_touches = [
+            std::mem::offset_of!(C, mailbox) + Mailbox::<u64>::control_offset(),
+            std::mem::offset_of!(C, core),
+            std::mem::offset_of!(C, stats),
+        ];
+        for offset in loop_touches {
+            assert!(
+                offset >= senders_end + 63,
+                "a field the loop touches at {offset} may share a cache line with senders' \
+                 writes, which end at {senders_end}"
+            );
+        }
     }
 }

@@ -42,8 +42,14 @@ pub(crate) use envelope::Refusal;
 pub(crate) use envelope::Taken;
 pub(crate) use envelope::control;
 
+/// Laid out in this order (`repr(C)`, as the cell that holds it): the lock
+/// and the queue, which every sender writes, at the front; the flags the
+/// loop reads for every message at the end, a cache line away.
+#[repr(C)]
 pub(crate) struct Mailbox<M> {
     state: Mutex<State<M>>,
+    /// `usize::MAX` when unbounded.
+    capacity: usize,
     /// Mirrors `State::control` so the loop can check it per message without
     /// taking the lock.
     control: AtomicU8,
@@ -53,12 +59,20 @@ pub(crate) struct Mailbox<M> {
     /// finds it set may wait without the lock (see
     /// [`Mailbox::poll_take_in_loop`]).
     armed: Armed,
-    /// `usize::MAX` when unbounded.
-    capacity: usize,
 }
 
+/// In this order (`repr(C)`): what a sender reads and writes for every
+/// message first, beside the lock.
+#[repr(C)]
 struct State<M> {
     queue: VecDeque<Envelope<M>>,
+    closed: bool,
+    control: u8,
+    /// Envelopes the loop has taken out since the actor started, less
+    /// those put back, modulo 2³²: with the loop's count of those it
+    /// handled, the depth of a batch taken but not yet handled. A `u32`
+    /// fits beside the flags, where the state had padding anyway.
+    taken: u32,
     /// The actor loop's waker, present only while it waits for mail.
     receiver: ReceiverWaker,
     /// The actor loop's waker while a method it runs awaits, so a kill can
@@ -66,13 +80,6 @@ struct State<M> {
     running: Option<Waker>,
     /// Senders waiting for room in a full bounded mailbox, oldest first.
     senders: VecDeque<Waker>,
-    control: u8,
-    closed: bool,
-    /// Envelopes the loop has taken out since the actor started, less
-    /// those put back, modulo 2³²: with the loop's count of those it
-    /// handled, the depth of a batch taken but not yet handled. A `u32`
-    /// fits beside the flags, where the state had padding anyway.
-    taken: u32,
 }
 
 impl<M> Mailbox<M> {
@@ -464,6 +471,23 @@ impl<M> Mailbox<M> {
     /// The number of messages waiting (not yet taken by the actor).
     pub(crate) fn len(&self) -> usize {
         self.lock().queue.len()
+    }
+
+    /// Where the bytes every sender writes (the lock and the queue) and
+    /// reads (the closed flag) end, from the mailbox's start: for the
+    /// cell's layout test.
+    #[cfg(test)]
+    pub(crate) fn senders_end(&self) -> usize {
+        let state = self.lock();
+        let queue = std::ptr::addr_of!(state.queue) as usize + size_of::<VecDeque<Envelope<M>>>();
+        let closed = std::ptr::addr_of!(state.closed) as usize + 1;
+        queue.max(closed) - std::ptr::from_ref(self) as usize
+    }
+
+    /// Where the control flags the loop reads for every message are.
+    #[cfg(test)]
+    pub(crate) fn control_offset() -> usize {
+        std::mem::offset_of!(Self, control)
     }
 
     /// Messages and signals waiting, queued or taken in a batch, given how
