@@ -14,9 +14,9 @@ use crate::observe::{ActorStats, StatsRead};
 
 /// One actor's cell, laid out in this order (`repr(C)`): what its senders
 /// write for every message, the mailbox's lock and queue at its front, is
-/// over a cache line away from what its loop touches for every message
-/// (the mailbox's control flags at its end, the core's `doing`, the
-/// stats). Sharing a line, each message moved it between the sender's core
+/// at least a cache line (64 bytes) from what its loop touches for every
+/// message (the mailbox's control flag at its end, the core's `doing`,
+/// the stats). Sharing a line, each message moved it between the sender's core
 /// and the loop's and back (BENCHMARKS.md, "False sharing in the cell").
 #[repr(C)]
 pub(crate) struct Cell<A: Actor> {
@@ -35,8 +35,8 @@ impl<A: Actor> Cell<A> {
         capacity: Option<NonZeroUsize>,
     ) -> Self {
         Cell {
-            core: CellCore::new(label, system),
             mailbox: Mailbox::new(capacity),
+            core: CellCore::new(label, system),
             stats: ActorStats::default(),
             standby: Standby::new(),
         }
@@ -254,9 +254,9 @@ mod tests {
     }
 
     /// Every byte the loop writes or reads for every message (the control
-    /// flags, all of the core, the stats) is at least a cache line (64
-    /// bytes) past the last byte senders write for every message, wherever
-    /// the cell lands in memory.
+    /// flag, all of the core, the stats) is at least a cache line (64
+    /// bytes) from every byte senders read or write for every message, so
+    /// never on one line with them, wherever the cell lands in memory.
     #[test]
     fn what_senders_write_is_a_cache_line_from_what_the_loop_touches() {
         type C = Cell<Plain>;

@@ -42,14 +42,16 @@ pub(crate) use envelope::Refusal;
 pub(crate) use envelope::Taken;
 pub(crate) use envelope::control;
 
-/// Laid out in this order (`repr(C)`, as the cell that holds it): the lock
-/// and the queue, which every sender writes, at the front; the flags the
-/// loop reads for every message at the end, a cache line away.
+/// Laid out in this order (`repr(C)`, as is the cell that holds it): what
+/// every sender reads and writes (the capacity, the lock, the queue) at
+/// the front; the control flag the loop reads for every message at the
+/// end, a cache line away. The receiver's waker and the armed flag are
+/// written by a sender only when it wakes the loop: shared by design.
 #[repr(C)]
 pub(crate) struct Mailbox<M> {
-    state: Mutex<State<M>>,
     /// `usize::MAX` when unbounded.
     capacity: usize,
+    state: Mutex<State<M>>,
     /// Mirrors `State::control` so the loop can check it per message without
     /// taking the lock.
     control: AtomicU8,
@@ -62,7 +64,7 @@ pub(crate) struct Mailbox<M> {
 }
 
 /// In this order (`repr(C)`): what a sender reads and writes for every
-/// message first, beside the lock.
+/// message (the queue, the closed flag) first, beside the lock.
 #[repr(C)]
 struct State<M> {
     queue: VecDeque<Envelope<M>>,
@@ -85,18 +87,18 @@ struct State<M> {
 impl<M> Mailbox<M> {
     pub(crate) fn new(capacity: Option<NonZeroUsize>) -> Self {
         Mailbox {
+            capacity: capacity.map_or(usize::MAX, NonZeroUsize::get),
             state: Mutex::new(State {
                 queue: VecDeque::new(),
+                closed: false,
+                control: 0,
+                taken: 0,
                 receiver: ReceiverWaker::default(),
                 running: None,
                 senders: VecDeque::new(),
-                control: 0,
-                closed: false,
-                taken: 0,
             }),
             control: AtomicU8::new(0),
             armed: Armed::new(),
-            capacity: capacity.map_or(usize::MAX, NonZeroUsize::get),
         }
     }
 
@@ -473,19 +475,25 @@ impl<M> Mailbox<M> {
         self.lock().queue.len()
     }
 
-    /// Where the bytes every sender writes (the lock and the queue) and
-    /// reads (the closed flag) end, from the mailbox's start: for the
+    /// Where the bytes every sender reads or writes for every message
+    /// (the capacity, the lock, the queue, the closed flag) end, from the
+    /// mailbox's start, and that the lock comes before its state: for the
     /// cell's layout test.
-    #[cfg(test)]
+    #[cfg(all(test, not(actium_loom)))]
     pub(crate) fn senders_end(&self) -> usize {
+        let start = std::ptr::from_ref(self) as usize;
+        let lock = std::ptr::from_ref(&self.state) as usize;
         let state = self.lock();
+        let data = std::ptr::from_ref(&*state) as usize;
+        assert!(lock < data, "the lock word comes before the state");
         let queue = std::ptr::addr_of!(state.queue) as usize + size_of::<VecDeque<Envelope<M>>>();
         let closed = std::ptr::addr_of!(state.closed) as usize + 1;
-        queue.max(closed) - std::ptr::from_ref(self) as usize
+        let capacity = std::mem::offset_of!(Self, capacity) + size_of::<usize>();
+        (queue.max(closed) - start).max(capacity)
     }
 
-    /// Where the control flags the loop reads for every message are.
-    #[cfg(test)]
+    /// Where the control flag the loop reads for every message is.
+    #[cfg(all(test, not(actium_loom)))]
     pub(crate) fn control_offset() -> usize {
         std::mem::offset_of!(Self, control)
     }

@@ -70,11 +70,12 @@ impl Armed {
     /// released (mail was queued, or a stop requested), and disarms.
     #[inline]
     pub(crate) fn disarm(&self, receiver: &mut ReceiverWaker) -> Option<Waker> {
-        let waker = receiver.0.take();
-        if waker.is_some() {
-            self.0.store(false, Ordering::Release);
-        }
-        waker
+        // Looked at before it is taken: while the loop is busy there is no
+        // waker, and a sender then writes nothing here (the mailbox keeps
+        // this away from the loop's cache line, see `mailbox`).
+        receiver.0.as_ref()?;
+        self.0.store(false, Ordering::Release);
+        receiver.0.take()
     }
 
     /// Disarms but keeps the waker: mail is queued that the receiver must
