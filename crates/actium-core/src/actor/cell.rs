@@ -16,8 +16,9 @@ use crate::observe::{ActorStats, StatsRead};
 /// write for every message, the mailbox's lock and queue at its front, is
 /// at least a cache line (64 bytes) from what its loop touches for every
 /// message (the mailbox's control flag at its end, the core's `doing`,
-/// the stats). Sharing a line, each message moved it between the sender's core
-/// and the loop's and back (BENCHMARKS.md, "False sharing in the cell").
+/// the stats). Sharing a line, each message moved it between the
+/// sender's core and the loop's and back (BENCHMARKS.md, "False sharing
+/// in the cell").
 #[repr(C)]
 pub(crate) struct Cell<A: Actor> {
     pub(crate) mailbox: Mailbox<A::Msg>,

@@ -71,8 +71,8 @@ impl Armed {
     #[inline]
     pub(crate) fn disarm(&self, receiver: &mut ReceiverWaker) -> Option<Waker> {
         // Looked at before it is taken: while the loop is busy there is no
-        // waker, and a sender then writes nothing here (the mailbox keeps
-        // this away from the loop's cache line, see `mailbox`).
+        // waker, and a sender then writes nothing here, only the mailbox's
+        // lock and queue (see `Mailbox`'s layout).
         receiver.0.as_ref()?;
         self.0.store(false, Ordering::Release);
         receiver.0.take()
