@@ -26,7 +26,7 @@
 //! all.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering, fence};
 
 use crate::base::{ActorLabel, Cycle, Error};
 
@@ -64,20 +64,35 @@ impl ChainLink {
     /// else holds it (its last ask ended and its callee let go of the
     /// chain) and it already extends `parent`: a link nobody else can see
     /// is as good as a new one. Returns whether it did.
+    ///
+    /// Looks at the count rather than calling `Arc::get_mut`, whose
+    /// compare-and-swap is one of the few atomic writes left on an ask's
+    /// path: no `Weak` to a link is ever made, so a count of one is the
+    /// caller's own reference, and what renewing writes (the awaited flag)
+    /// is atomic anyway.
     #[inline]
-    pub(crate) fn renew(link: &mut Arc<ChainLink>, parent: &Chain) -> bool {
-        let Some(only) = Arc::get_mut(link) else {
+    pub(crate) fn renew(link: &Arc<ChainLink>, parent: &Chain) -> bool {
+        if Arc::strong_count(link) != 1 {
             return false;
-        };
-        let same_parent = match (&only.parent, parent) {
+        }
+        // As `Arc`'s drop does: what the other holders did with the link
+        // happened before they let go of it.
+        fence(Ordering::Acquire);
+        let same_parent = match (&link.parent, parent) {
             (None, None) => true,
             (Some(kept), Some(parent)) => Arc::ptr_eq(kept, parent),
             _ => false,
         };
         if same_parent {
-            *only.awaited.get_mut() = true;
+            link.awaited.store(true, Ordering::Relaxed);
         }
         same_parent
+    }
+
+    /// Whether this is the link of an ask made from a frame of `actor`
+    /// that is `blocking` or not, so that that frame may renew it.
+    pub(crate) fn made_by(&self, actor: ActorLabel, blocking: bool) -> bool {
+        self.actor.id() == actor.id() && self.blocking == blocking
     }
 
     /// Whether a call to `target` would wait on this link's actor.
@@ -97,19 +112,25 @@ thread_local! {
 }
 
 /// Held by the [`Ask`](crate::call::Ask) whose link this is: dropping it (the
-/// ask was answered, expired, failed or was dropped) ends the chain there.
+/// ask was answered, expired, failed or was dropped) ends the chain there,
+/// and hands the link to the frame it is dropped in, if that frame made it
+/// (`current::keep_spare`), for its next ask to renew: the link goes back
+/// without a count taken and given back.
 #[derive(Debug)]
-pub(crate) struct Awaiting(Arc<ChainLink>);
+pub(crate) struct Awaiting(Option<Arc<ChainLink>>);
 
 impl Awaiting {
     pub(crate) fn new(link: Arc<ChainLink>) -> Self {
-        Awaiting(link)
+        Awaiting(Some(link))
     }
 }
 
 impl Drop for Awaiting {
     fn drop(&mut self) {
-        self.0.awaited.store(false, Ordering::Release);
+        if let Some(link) = self.0.take() {
+            link.awaited.store(false, Ordering::Release);
+            crate::call::current::keep_spare(link);
+        }
     }
 }
 
@@ -205,23 +226,20 @@ mod tests {
     fn a_link_is_renewed_only_when_nobody_else_holds_it_and_for_the_same_parent() {
         let (a, b) = (label(1, "A"), label(2, "B"));
         let parent = link(a, None);
-        let mut kept = Arc::new(ChainLink::new(b, parent.clone(), true));
+        let kept = Arc::new(ChainLink::new(b, parent.clone(), true));
         let awaiting = Awaiting::new(kept.clone());
         assert!(
-            !ChainLink::renew(&mut kept, &parent),
+            !ChainLink::renew(&kept, &parent),
             "its ask is still awaited"
         );
         drop(awaiting);
         assert!(!kept.is_awaited());
         let held = kept.clone();
-        assert!(!ChainLink::renew(&mut kept, &parent), "a callee holds it");
+        assert!(!ChainLink::renew(&kept, &parent), "a callee holds it");
         drop(held);
-        assert!(!ChainLink::renew(&mut kept, &None), "another parent");
-        assert!(
-            !ChainLink::renew(&mut kept, &link(a, None)),
-            "another parent"
-        );
-        assert!(ChainLink::renew(&mut kept, &parent));
+        assert!(!ChainLink::renew(&kept, &None), "another parent");
+        assert!(!ChainLink::renew(&kept, &link(a, None)), "another parent");
+        assert!(ChainLink::renew(&kept, &parent));
         assert!(kept.is_awaited(), "awaited again, as a new link is");
         // Renewed, it closes cycles as a new link would.
         let chain = Some(kept.clone());

@@ -51,10 +51,11 @@ pub(crate) struct Frame {
     /// While recording: the message being handled and where events go.
     /// Boxed: only actors of recording systems need it.
     observed: RefCell<Option<Box<Handling>>>,
-    /// The link of this frame's last ask, kept to be used again: once that
-    /// ask has ended and its callee has let go of the chain, nobody else
-    /// holds it, and the next ask on behalf of the same request reuses it
-    /// rather than allocating one.
+    /// The link of an ask of this frame that ended while the frame was
+    /// polled (its `Awaiting` hands it back, see [`keep_spare`]), kept to
+    /// be used again: once the callee has let go of the chain too, nobody
+    /// else holds it, and the next ask on behalf of the same request
+    /// renews it rather than allocating one.
     spare: Cell<Option<Arc<ChainLink>>>,
 }
 
@@ -79,15 +80,23 @@ impl Frame {
     /// ends the chain once its ask ends, and names the actor in a cycle.
     fn outgoing(&self) -> (Chain, Option<Awaiting>) {
         let incoming = self.incoming.borrow();
-        let renewed = self
-            .spare
-            .take()
-            .and_then(|mut spare| ChainLink::renew(&mut spare, &incoming).then_some(spare));
-        let link = renewed.unwrap_or_else(|| {
-            Arc::new(ChainLink::new(self.actor, incoming.clone(), self.blocking))
-        });
-        self.spare.set(Some(link.clone()));
+        let link = match self.spare.take() {
+            Some(spare) if ChainLink::renew(&spare, &incoming) => spare,
+            _ => Arc::new(ChainLink::new(self.actor, incoming.clone(), self.blocking)),
+        };
         (Some(link.clone()), Some(Awaiting::new(link)))
+    }
+
+    /// Keeps `link`, whose ask ended here, as the spare if this frame
+    /// made it and has none.
+    fn keep(&self, link: Arc<ChainLink>) {
+        if !link.made_by(self.actor, self.blocking) {
+            return;
+        }
+        match self.spare.take() {
+            None => self.spare.set(Some(link)),
+            kept => self.spare.set(kept),
+        }
     }
 }
 
@@ -155,6 +164,14 @@ fn with_frame<R>(f: impl FnOnce(&Frame) -> R) -> Option<R> {
 #[inline]
 pub(crate) fn outgoing_chain() -> (Chain, Option<Awaiting>) {
     with_frame(Frame::outgoing).unwrap_or((None, None))
+}
+
+/// Hands the link of an ask that ended to the frame polled here, to be
+/// renewed by its next ask (see [`Awaiting`]); dropped if there is no
+/// frame or another made it.
+#[inline]
+pub(crate) fn keep_spare(link: Arc<ChainLink>) {
+    with_frame(|frame| frame.keep(link));
 }
 
 /// Whether code here, waiting for an answer, may run the callee's request
@@ -435,5 +452,33 @@ mod tests {
             (two, renewed, awaited, parent)
         }));
         assert_eq!(links, Poll::Ready((2, true, true, Some(label(9)))));
+    }
+
+    #[test]
+    fn an_ended_asks_link_goes_back_only_to_a_frame_that_made_it() {
+        use crate::call::chain::CREATED;
+        let made = || CREATED.get();
+        // Ended outside any frame, in another actor's frame, and in a
+        // parallel frame of the same actor: not kept, so the frame's next
+        // ask makes a new link each time; ended in its frame: renewed.
+        let counts = poll_once(scope(Frame::new(label(1), true, None), async {
+            let before = made();
+            let (chain, awaiting) = outgoing_chain();
+            drop(chain);
+            let elsewhere = std::thread::spawn(move || drop(awaiting));
+            elsewhere.join().expect("dropped on another thread");
+            let (chain, awaiting) = outgoing_chain();
+            drop(chain);
+            within(&Frame::new(label(2), true, None), || drop(awaiting));
+            let (chain, awaiting) = outgoing_chain();
+            drop(chain);
+            within(&Frame::new(label(1), false, None), || drop(awaiting));
+            let (chain, awaiting) = outgoing_chain();
+            let new_links = made() - before;
+            drop((chain, awaiting));
+            let (_chain, _awaiting) = outgoing_chain();
+            (new_links, made() - before)
+        }));
+        assert_eq!(counts, Poll::Ready((4, 4)));
     }
 }
