@@ -64,7 +64,7 @@
 //! (`runtime/runner/`) takes the whole queue in one swap, and for each
 //! message runs the generated `handle`, which matches the message and calls
 //! `Counter::incr(&mut self, 5)`. A request-reply additionally carries a
-//! one-shot reply slot (`sync/slot.rs`); the loop answers through it, and the
+//! one-shot reply slot (`sync/slot/`); the loop answers through it, and the
 //! caller's [`Ask`] future (`call/ask.rs`) resolves, or fails once the
 //! deadline sweeper (`host/deadline/`) expires the slot.
 

@@ -12,6 +12,15 @@
 //! same slot the answer goes to: one allocation per ask, and no timer per
 //! ask (see `deadline`).
 //!
+//! The answerer and the receiver share *one* reference count of the slot's
+//! `Arc`, not one each: each says in `state` that it is gone
+//! (`ANSWERER_GONE`, `RECEIVER_GONE`), and whichever goes second drops the
+//! shared reference. An answer given before the receiver waits (a caller
+//! that ran its callee's request itself, `call::Help`) then costs one
+//! read-modify-write where a count taken and two given back cost four:
+//! on the machines measured, each such atomic instruction costs about as
+//! much as the rest of an ask's step (`docs/BENCHMARKS.md`).
+//!
 //! The protocol below is sound only if there is one answerer, which writes
 //! once, and one receiver, which never polls from two threads at once. So
 //! [`channel`] hands out the two roles as owning handles: an [`Answerer`]
@@ -32,6 +41,12 @@
 //!   answerer and the sweeper sets the first of `COMPLETE`/`EXPIRED` and
 //!   sees this bit wakes it.
 //!
+//! Two more bits say who has let go: `ANSWERER_GONE` (set with `COMPLETE`
+//! by one compare-and-swap when no waker is lent and nothing expired, else
+//! by a second read-modify-write once the answerer is done with `waker`)
+//! and `RECEIVER_GONE`. Whoever sets the second drops the shared count; a
+//! receiver that *sees* `ANSWERER_GONE` drops it without writing.
+//!
 //! Only the answerer writes `outcome`, once, before its `COMPLETE`; the
 //! receiver reads it only after seeing `COMPLETE` without `EXPIRED`. So the
 //! answerer needs one read-modify-write, with no claim step: this is on
@@ -45,6 +60,8 @@
 //! set and leaves `waker` alone. So no write of `waker` overlaps another
 //! access.
 
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -54,6 +71,8 @@ const COMPLETE: u8 = 1;
 const EXPIRED: u8 = 2;
 const RX_WAKER: u8 = 4;
 const DONE: u8 = COMPLETE | EXPIRED;
+const ANSWERER_GONE: u8 = 8;
+const RECEIVER_GONE: u8 = 16;
 
 /// How a request ended.
 #[derive(Debug)]
@@ -108,19 +127,65 @@ unsafe impl<T: Send> Send for Slot<T> {}
 // protocol.
 unsafe impl<T: Send> Sync for Slot<T> {}
 
-/// A new slot's two ends: the one answerer and the one receiver.
+/// A new slot's two ends: the one answerer and the one receiver, sharing
+/// one reference count (see the module docs).
 pub(crate) fn channel<T>() -> (Answerer<T>, Receiver<T>) {
     let slot = Arc::new(Slot {
         state: AtomicU8::new(0),
         outcome: UnsafeCell::new(None),
         waker: UnsafeCell::new(None),
     });
-    (Answerer(slot.clone()), Receiver(slot))
+    // SAFETY: `Arc::into_raw` never returns null.
+    let shared = Shared(unsafe { NonNull::new_unchecked(Arc::into_raw(slot).cast_mut()) });
+    (Answerer(shared), Receiver(shared))
+}
+
+/// The count the answerer and the receiver share: a pointer from
+/// `Arc::into_raw`, given back by whichever of them goes second.
+struct Shared<T>(NonNull<Slot<T>>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Shared<T> {}
+
+impl<T> Shared<T> {
+    #[inline]
+    fn slot(&self) -> &Slot<T> {
+        // SAFETY: the shared count keeps the slot alive while either end
+        // holds this, and the end that drops it holds it no longer.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// Drops the shared count. Out of line, as `Arc`'s own `drop_slow`:
+    /// every type that holds an end drops it, and its drop glue stays as
+    /// small as an `Arc`'s was.
+    ///
+    /// # Safety
+    ///
+    /// Called once, by the end that went second (it saw the other's bit),
+    /// which touches the slot no more.
+    #[inline(never)]
+    unsafe fn release(self) {
+        // SAFETY: the pointer came from `Arc::into_raw` in `channel`, and
+        // its one count is given back once (the caller's contract).
+        drop(unsafe { Arc::from_raw(self.0.as_ptr().cast_const()) });
+    }
 }
 
 /// The one party that may answer: completing consumes it, so a slot is
 /// written at most once.
-pub(crate) struct Answerer<T>(Arc<Slot<T>>);
+pub(crate) struct Answerer<T>(Shared<T>);
+
+// SAFETY: an `Answerer` is an `Arc<Slot<T>>`'s share, and `Slot<T>` is
+// `Send + Sync` when `T: Send` (see `Slot`); through `&Answerer` only the
+// state is read.
+unsafe impl<T: Send> Send for Answerer<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Answerer<T> {}
 
 impl<T> Answerer<T> {
     /// Completes the slot with `outcome` (never `Expired`: that is the
@@ -129,21 +194,46 @@ impl<T> Answerer<T> {
     /// slot. Does not block.
     #[inline]
     pub(crate) fn complete(self, outcome: Outcome<T>) -> bool {
+        let shared = ManuallyDrop::new(self).0;
         // SAFETY: `self` is the slot's one answerer (`channel` makes one,
-        // and it is not `Clone`), and this consumes it: one call per slot.
-        unsafe { self.0.complete(outcome) }
+        // and it is not `Clone`), and this consumes it: one call per slot,
+        // after which it touches the slot no more (`Slot::complete` gives
+        // back the share if the receiver has gone).
+        unsafe { Slot::complete(shared, outcome) }
     }
 
     /// Whether the slot is answered or expired: nobody waits for an answer.
     #[inline]
     pub(crate) fn is_complete(&self) -> bool {
-        self.0.is_complete()
+        self.0.slot().is_complete()
+    }
+}
+
+impl<T> Drop for Answerer<T> {
+    /// Dropped unanswered: the receiver is told nothing (a `Reply` answers
+    /// `Dropped` before it lets go), but the share is let go of.
+    fn drop(&mut self) {
+        let previous = self
+            .0
+            .slot()
+            .state
+            .fetch_or(ANSWERER_GONE, Ordering::AcqRel);
+        if previous & RECEIVER_GONE != 0 {
+            // SAFETY: the receiver went first; this end goes now.
+            unsafe { self.0.release() };
+        }
     }
 }
 
 /// The one party that may take the outcome: not `Clone`, and it polls
 /// through `&mut self`, so no two polls of a slot overlap.
-pub(crate) struct Receiver<T>(Arc<Slot<T>>);
+pub(crate) struct Receiver<T>(Shared<T>);
+
+// SAFETY: as for `Answerer`; the receiver's accesses to the cells follow
+// the protocol, through `&mut self`.
+unsafe impl<T: Send> Send for Receiver<T> {}
+// SAFETY: through `&Receiver` only the state is read.
+unsafe impl<T: Send> Sync for Receiver<T> {}
 
 impl<T> Receiver<T> {
     /// The outcome if there is one, else registers `cx`'s waker (cloning
@@ -153,57 +243,127 @@ impl<T> Receiver<T> {
     pub(crate) fn poll_take(&mut self, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
         // SAFETY: `self` is the slot's one receiver (`channel` makes one, it
         // is not `Clone`), borrowed mutably: no other poll runs meanwhile.
-        unsafe { self.0.poll_take(cx) }
+        unsafe { self.0.slot().poll_take(cx) }
     }
 
     /// Whether the slot is answered or expired: a poll would be ready.
     #[inline]
     pub(crate) fn is_complete(&self) -> bool {
-        self.0.is_complete()
+        self.0.slot().is_complete()
     }
 
     /// A number naming this slot while it lives (its address): for a
-    /// caller to know whether the last ask sent on its thread is this one.
+    /// caller to know whether the last ask sent on this thread is this one.
     #[inline]
     pub(crate) fn id(&self) -> usize {
-        Arc::as_ptr(&self.0).addr()
+        self.0.0.as_ptr().addr()
     }
 
     /// The slot, for the deadline sweeper: through it, the slot can only be
-    /// expired or asked whether it is complete. One reference count.
+    /// expired or asked whether it is complete. One reference count of its
+    /// own.
     #[inline]
     pub(crate) fn expiry(&self) -> Arc<Slot<T>> {
-        self.0.clone()
+        let raw = self.0.0.as_ptr().cast_const();
+        // SAFETY: `raw` came from `Arc::into_raw`, and the shared count
+        // keeps it alive while this receiver lives: the count taken here is
+        // the sweeper's own.
+        unsafe {
+            Arc::increment_strong_count(raw);
+            Arc::from_raw(raw)
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let slot = self.0.slot();
+        // Seen gone, the answerer touches the slot no more: nothing to
+        // write, the share is this end's alone.
+        if slot.state.load(Ordering::Acquire) & ANSWERER_GONE == 0
+            && slot.state.fetch_or(RECEIVER_GONE, Ordering::AcqRel) & ANSWERER_GONE == 0
+        {
+            // The answerer goes second, and gives the share back.
+            return;
+        }
+        // SAFETY: the answerer went first; this end goes now.
+        unsafe { self.0.release() };
     }
 }
 
 impl<T> Slot<T> {
-    /// The answerer's one write: completes the slot with `outcome` and wakes
-    /// the receiver. Returns false if the slot had expired (the answer is
-    /// then never read).
+    /// The answerer's one write: completes the slot with `outcome`, wakes
+    /// the receiver, and lets go of the answerer's share. Returns false if
+    /// the slot had expired (the answer is then never read).
     ///
     /// # Safety
     ///
-    /// Called at most once per slot, and only by its one answerer: a second
-    /// write of `outcome` could overlap the receiver's read of the first.
-    /// `outcome` is never `Expired` (not a safety matter: the receiver
-    /// would report it as expiry).
+    /// Called at most once per slot, and only by its one answerer (through
+    /// `shared`), which touches the slot no more afterwards: a second write
+    /// of `outcome` could overlap the receiver's read of the first, and
+    /// the share may be gone. `outcome` is never `Expired` (not a safety
+    /// matter: the receiver would report it as expiry).
     #[inline]
-    unsafe fn complete(&self, outcome: Outcome<T>) -> bool {
+    unsafe fn complete(shared: Shared<T>, outcome: Outcome<T>) -> bool {
         debug_assert!(!matches!(outcome, Outcome::Expired));
+        let slot = shared.slot();
         // SAFETY: only the answerer writes `outcome`, and only here, once
         // (the caller's contract); the receiver reads it only after seeing
         // COMPLETE, set below.
-        self.outcome
+        slot.outcome
             .with_mut(|cell| unsafe { *cell = Some(outcome) });
-        let previous = self.state.fetch_or(COMPLETE, Ordering::AcqRel);
-        if previous & EXPIRED != 0 {
-            return false;
+        let state = slot.state.load(Ordering::Acquire);
+        // No waker lent and nothing expired: answered and gone in one
+        // write (an answer before the receiver waits, as when the caller
+        // ran the request itself).
+        if state & (RX_WAKER | DONE) == 0
+            && slot
+                .state
+                .compare_exchange(
+                    state,
+                    state | COMPLETE | ANSWERER_GONE,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_ok()
+        {
+            if state & RECEIVER_GONE != 0 {
+                // SAFETY: the receiver went first; this end goes now.
+                unsafe { shared.release() };
+            }
+            return true;
         }
-        if previous & RX_WAKER != 0 {
-            self.wake_receiver();
+        // SAFETY: the caller's contract, passed on.
+        unsafe { Slot::complete_waking(shared) }
+    }
+
+    /// [`complete`](Self::complete) once `outcome` is written, when a waker
+    /// may be lent or the slot expired: the answer published, the waker
+    /// taken if this set the first terminal bit, and only then the
+    /// answerer gone.
+    ///
+    /// # Safety
+    ///
+    /// As for `complete`.
+    #[inline(never)]
+    unsafe fn complete_waking(shared: Shared<T>) -> bool {
+        let slot = shared.slot();
+        let previous = slot.state.fetch_or(COMPLETE, Ordering::AcqRel);
+        // The waker is taken before this end says it is gone: the receiver
+        // may drop the slot once it sees that.
+        let waker = if previous & DONE == 0 && previous & RX_WAKER != 0 {
+            slot.take_receivers_waker()
+        } else {
+            None
+        };
+        if slot.state.fetch_or(ANSWERER_GONE, Ordering::AcqRel) & RECEIVER_GONE != 0 {
+            // SAFETY: the receiver went first; this end goes now.
+            unsafe { shared.release() };
         }
-        true
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        previous & EXPIRED == 0
     }
 
     /// The sweeper's expiry: unless answered already, the receiver gets
@@ -233,6 +393,14 @@ impl<T> Slot<T> {
     /// reference count a clone and a drop (for a Tokio task, two atomic
     /// operations on every answered ask).
     fn wake_receiver(&self) {
+        if let Some(waker) = self.take_receivers_waker() {
+            waker.wake();
+        }
+    }
+
+    /// The receiver's waker, taken by the party whose read-modify-write
+    /// set the first terminal bit and saw `RX_WAKER`.
+    fn take_receivers_waker(&self) -> Option<Waker> {
         // SAFETY: RX_WAKER was set when our RMW set the first terminal bit,
         // so the receiver's write of `waker` happened before (its RMW setting
         // RX_WAKER is Release, ours Acquire), and from now on the receiver
@@ -240,10 +408,7 @@ impl<T> Slot<T> {
         // party whose RMW set the *first* terminal bit gets here (the other
         // sees a terminal bit already set and returns without waking), so
         // this access is exclusive and may take the waker.
-        let waker = self.waker.with_mut(|cell| unsafe { (*cell).take() });
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        self.waker.with_mut(|cell| unsafe { (*cell).take() })
     }
 
     /// Whether the slot is answered or expired.
@@ -312,203 +477,7 @@ impl<T> Slot<T> {
 }
 
 #[cfg(all(test, not(actium_loom)))]
-mod tests {
-    use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::task::Wake;
-
-    struct Count(AtomicUsize);
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
-    }
-
-    #[test]
-    fn first_completer_wins_and_wakes_the_waiting_receiver() {
-        let (answerer, mut receiver) = channel();
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Waker::from(count.clone());
-        let mut cx = Context::from_waker(&waker);
-        assert!(receiver.poll_take(&mut cx).is_pending());
-        assert!(answerer.complete(Outcome::Value(7)));
-        receiver.expiry().expire();
-        assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
-        assert!(receiver.expiry().is_complete());
-        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Value(7)));
-    }
-
-    #[test]
-    fn a_completion_before_the_first_poll_is_ready_at_once() {
-        let (answerer, mut receiver) = channel();
-        assert!(answerer.complete(Outcome::<u8>::Dropped));
-        let mut cx = Context::from_waker(Waker::noop());
-        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Dropped));
-    }
-
-    #[test]
-    fn a_receiver_polled_again_after_its_outcome_gets_dropped() {
-        let (answerer, mut receiver) = channel();
-        assert!(answerer.complete(Outcome::Value(1_u8)));
-        let mut cx = Context::from_waker(Waker::noop());
-        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Value(1)));
-        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Dropped));
-    }
-
-    #[test]
-    fn a_new_waker_replaces_the_old_one() {
-        let (answerer, mut receiver) = channel();
-        let first = Arc::new(Count(AtomicUsize::new(0)));
-        let second = Arc::new(Count(AtomicUsize::new(0)));
-        let (w1, w2) = (Waker::from(first.clone()), Waker::from(second.clone()));
-        assert!(
-            receiver
-                .poll_take(&mut Context::from_waker(&w1))
-                .is_pending()
-        );
-        assert!(
-            receiver
-                .poll_take(&mut Context::from_waker(&w2))
-                .is_pending()
-        );
-        assert!(answerer.complete(Outcome::Value(1_u8)));
-        assert_eq!(first.0.load(std::sync::atomic::Ordering::SeqCst), 0);
-        assert_eq!(second.0.load(std::sync::atomic::Ordering::SeqCst), 1);
-    }
-
-    #[test]
-    fn an_expiry_before_the_answer_wins_and_the_answer_is_discarded() {
-        let (answerer, mut receiver) = channel();
-        receiver.expiry().expire();
-        assert!(!answerer.complete(Outcome::Value(3_u8)));
-        let mut cx = Context::from_waker(Waker::noop());
-        assert_eq!(receiver.poll_take(&mut cx), Poll::Ready(Outcome::Expired));
-    }
-
-    #[test]
-    fn answer_expiry_and_receiver_racing_on_threads_agree() {
-        for _ in 0..2_000 {
-            let (answerer, mut receiver) = channel();
-            let answerer = std::thread::spawn(move || answerer.complete(Outcome::Value(1_u32)));
-            let sweeper = {
-                let slot = receiver.expiry();
-                std::thread::spawn(move || slot.expire())
-            };
-            let count = Arc::new(Count(AtomicUsize::new(0)));
-            let waker = Waker::from(count.clone());
-            let mut cx = Context::from_waker(&waker);
-            let outcome = loop {
-                if let Poll::Ready(outcome) = receiver.poll_take(&mut cx) {
-                    break outcome;
-                }
-                std::thread::yield_now();
-            };
-            let answered = answerer.join().expect("answerer");
-            sweeper.join().expect("sweeper");
-            // The receiver sees exactly what won.
-            if answered {
-                assert_eq!(outcome, Outcome::Value(1));
-            } else {
-                assert_eq!(outcome, Outcome::Expired);
-            }
-        }
-    }
-}
+mod tests;
 
 #[cfg(all(test, actium_loom))]
-mod loom_tests {
-    use super::*;
-    use std::task::Wake;
-
-    /// A waker that records wake-ups in a loom atomic.
-    struct Flag(loom::sync::atomic::AtomicUsize);
-    impl Wake for Flag {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    /// The receiver polls while the answer and the expiry race: it sees
-    /// exactly the winner, is woken once if it was pending, and no cell is
-    /// accessed concurrently (loom checks that). With `repoll`, it has
-    /// polled once before the race, so it polls again with its waker lent
-    /// out: it takes the waker back to look at it, which is where it and
-    /// the terminal party that takes the waker to wake it could collide.
-    fn answer_and_expiry_race(repoll: bool) {
-        loom::model(move || {
-            let (answerer, mut receiver) = channel();
-            let flag = Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
-            let waker = Waker::from(flag.clone());
-            let mut cx = Context::from_waker(&waker);
-            if repoll {
-                assert!(receiver.poll_take(&mut cx).is_pending());
-            }
-            let answerer = loom::thread::spawn(move || answerer.complete(Outcome::Value(1_u8)));
-            let sweeper = {
-                let slot = receiver.expiry();
-                loom::thread::spawn(move || slot.expire())
-            };
-            let polled = receiver.poll_take(&mut cx);
-            let answered = answerer.join().expect("answerer");
-            sweeper.join().expect("sweeper");
-            let outcome = match polled {
-                Poll::Ready(outcome) => outcome,
-                Poll::Pending => {
-                    // Pending means the winner came later and woke us, once.
-                    assert_eq!(flag.0.load(Ordering::SeqCst), 1);
-                    match receiver.poll_take(&mut cx) {
-                        Poll::Ready(outcome) => outcome,
-                        Poll::Pending => panic!("woken but not ready"),
-                    }
-                }
-            };
-            assert!(flag.0.load(Ordering::SeqCst) <= 1, "woken twice");
-            if answered {
-                assert_eq!(outcome, Outcome::Value(1));
-            } else {
-                assert_eq!(outcome, Outcome::Expired);
-            }
-        });
-    }
-
-    #[test]
-    fn receiver_answer_and_expiry() {
-        answer_and_expiry_race(false);
-    }
-
-    #[test]
-    fn repoll_with_the_same_waker_races_answer_and_expiry() {
-        answer_and_expiry_race(true);
-    }
-
-    /// Re-polling with a different waker while a completer runs.
-    #[test]
-    fn waker_replacement_races_completion() {
-        loom::model(|| {
-            let (answerer, mut receiver) = channel();
-            let flag1 = Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
-            let flag2 = Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
-            let (w1, w2) = (Waker::from(flag1.clone()), Waker::from(flag2.clone()));
-            assert!(
-                receiver
-                    .poll_take(&mut Context::from_waker(&w1))
-                    .is_pending()
-            );
-            let completer = loom::thread::spawn(move || {
-                assert!(answerer.complete(Outcome::Value(2_u8)));
-            });
-            let second = receiver.poll_take(&mut Context::from_waker(&w2));
-            completer.join().expect("completer");
-            if second.is_pending() {
-                assert_eq!(flag2.0.load(Ordering::SeqCst), 1);
-                assert_eq!(
-                    receiver.poll_take(&mut Context::from_waker(&w2)),
-                    Poll::Ready(Outcome::Value(2))
-                );
-            }
-        });
-    }
-}
+mod loom_tests;
