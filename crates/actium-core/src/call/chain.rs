@@ -20,8 +20,11 @@
 //! is dropped. A link whose ask is no longer awaited ends the chain — that
 //! request has moved on — so a caller that gave up is never reported in a
 //! cycle. Extending a chain costs at most one small allocation per ask
-//! made from an actor's method: a method's next ask renews the link of its
-//! last one if nobody else holds it any more ([`ChainLink::renew`]). Asks
+//! made from an actor's method: the first of a method's asks to end hands
+//! its link back to the method's frame, and the next ask renews it if
+//! nobody else holds it any more ([`ChainLink::renew`]: as when the caller
+//! ran the request itself; a loop that served it keeps the chain until its
+//! next message). Asks
 //! sent from outside any actor, and one-way messages, carry no chain at
 //! all.
 

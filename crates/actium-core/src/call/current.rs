@@ -438,7 +438,7 @@ mod tests {
             let (second, second_awaiting) = outgoing_chain();
             let two = made() - before;
             drop((first, awaiting, second, second_awaiting));
-            // Both ended and let go: the last one is renewed, awaited again.
+            // Both ended and let go: the first to end is renewed, awaited again.
             let (third, _awaiting) = outgoing_chain();
             let renewed = made() - before == two;
             let awaited = crate::call::check(&third, label(1), "m").is_err();

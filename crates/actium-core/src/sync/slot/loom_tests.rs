@@ -65,35 +65,68 @@ fn repoll_with_the_same_waker_races_answer_and_expiry() {
     answer_and_expiry_race(true);
 }
 
-/// The answer comes while the receiver, which lent its waker, is
-/// dropped: the answerer takes the waker before it says it is gone, so
-/// the receiver never gives the slot back under it; the answer is
-/// dropped once, by whichever end goes last.
-#[test]
-fn answer_races_the_receivers_drop() {
+/// The answerer goes (answering, or dropped unanswered) while the
+/// receiver, with its waker lent or not, is dropped: whichever goes
+/// second gives the shared count back, exactly once (a sweeper's count,
+/// held here, is then the only one left), the answer is dropped exactly
+/// once (with the slot, when the last count goes), and an answerer that takes a lent waker does so before it says
+/// it is gone, so the receiver never gives the slot back under it.
+fn ends_go_together(lend: bool, answer: bool) {
     struct Counted(Arc<loom::sync::atomic::AtomicUsize>);
     impl Drop for Counted {
         fn drop(&mut self) {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
-    loom::model(|| {
+    loom::model(move || {
         let drops = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
         let (answerer, mut receiver) = channel();
+        let sweepers = receiver.expiry();
         let flag = Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
         let waker = Waker::from(flag.clone());
-        assert!(
-            receiver
-                .poll_take(&mut Context::from_waker(&waker))
-                .is_pending()
-        );
+        if lend {
+            assert!(
+                receiver
+                    .poll_take(&mut Context::from_waker(&waker))
+                    .is_pending()
+            );
+        }
         let value = Counted(drops.clone());
-        let answerer = loom::thread::spawn(move || answerer.complete(Outcome::Value(value)));
+        let answerer = loom::thread::spawn(move || {
+            if answer {
+                assert!(answerer.complete(Outcome::Value(value)));
+            } else {
+                drop((answerer, value));
+            }
+        });
         drop(receiver);
-        assert!(answerer.join().expect("answerer"));
-        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        answerer.join().expect("answerer");
         assert!(flag.0.load(Ordering::SeqCst) <= 1);
+        assert_eq!(
+            Arc::strong_count(&sweepers),
+            1,
+            "the shared count given back once"
+        );
+        assert_eq!(sweepers.is_complete(), answer);
+        // An answer nobody took goes with the slot, with the last count.
+        drop(sweepers);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
     });
+}
+
+#[test]
+fn answer_races_the_receivers_drop() {
+    ends_go_together(false, true);
+}
+
+#[test]
+fn answer_races_the_drop_of_a_receiver_that_lent_its_waker() {
+    ends_go_together(true, true);
+}
+
+#[test]
+fn an_unanswered_drop_races_the_receivers_drop() {
+    ends_go_together(true, false);
 }
 
 /// Re-polling with a different waker while a completer runs.

@@ -16,10 +16,12 @@
 //! `Arc`, not one each: each says in `state` that it is gone
 //! (`ANSWERER_GONE`, `RECEIVER_GONE`), and whichever goes second drops the
 //! shared reference. An answer given before the receiver waits (a caller
-//! that ran its callee's request itself, `call::Help`) then costs one
-//! read-modify-write where a count taken and two given back cost four:
-//! on the machines measured, each such atomic instruction costs about as
-//! much as the rest of an ask's step (`docs/BENCHMARKS.md`).
+//! that ran its callee's request itself, `call::Help`) then costs three
+//! atomic read-modify-writes where it cost five: the answer's, and the
+//! shared count's release (its strong and weak counts), against a count
+//! taken for the answerer, the answer's, and three given back. On the
+//! machines measured each such instruction costs about ten plain ones
+//! (`docs/BENCHMARKS.md`).
 //!
 //! The protocol below is sound only if there is one answerer, which writes
 //! once, and one receiver, which never polls from two threads at once. So
@@ -194,6 +196,9 @@ impl<T> Answerer<T> {
     /// slot. Does not block.
     #[inline]
     pub(crate) fn complete(self, outcome: Outcome<T>) -> bool {
+        // Before the answerer is taken apart: a failed assertion unwinds
+        // through its drop, which lets go of its share.
+        debug_assert!(!matches!(outcome, Outcome::Expired));
         let shared = ManuallyDrop::new(self).0;
         // SAFETY: `self` is the slot's one answerer (`channel` makes one,
         // and it is not `Clone`), and this consumes it: one call per slot,
@@ -305,7 +310,6 @@ impl<T> Slot<T> {
     /// matter: the receiver would report it as expiry).
     #[inline]
     unsafe fn complete(shared: Shared<T>, outcome: Outcome<T>) -> bool {
-        debug_assert!(!matches!(outcome, Outcome::Expired));
         let slot = shared.slot();
         // SAFETY: only the answerer writes `outcome`, and only here, once
         // (the caller's contract); the receiver reads it only after seeing
