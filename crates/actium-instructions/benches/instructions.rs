@@ -1,4 +1,5 @@
-//! Instruction counts of the hot paths under callgrind (gungraun). Run
+//! Instruction counts (and atomic instructions) of the hot paths under
+//! callgrind (gungraun). Run
 //! through `scripts/instructions`, which installs the matching
 //! `gungraun-runner` and compares the counts with `baseline.json`;
 //! `scripts/instructions --update` writes a new baseline.
@@ -14,7 +15,9 @@ use actium::__private::probe::MailboxProbe;
 use actium::prelude::*;
 use actium::{ActorRef, System};
 use actium_instructions as ops;
-use gungraun::{library_benchmark, library_benchmark_group, main};
+use gungraun::{
+    Callgrind, LibraryBenchmarkConfig, library_benchmark, library_benchmark_group, main,
+};
 
 fn spawned_counter() -> (System, ActorRef<ops::Counter>) {
     let system = ops::one_thread_system();
@@ -92,4 +95,11 @@ library_benchmark_group!(
         local_tell, local_ask, spawn, remote_tell_codec
 );
 
-main!(library_benchmark_groups = hot_paths);
+// `collect-bus`: callgrind also counts the atomic (locked) instructions,
+// which the guard checks beside the instructions: on the machines
+// measured one costs about as much as ten plain ones, and a change can
+// add one while the instruction count falls (`docs/BENCHMARKS.md`).
+main!(
+    config = LibraryBenchmarkConfig::default().tool(Callgrind::with_args(["collect-bus=yes"]));
+    library_benchmark_groups = hot_paths
+);

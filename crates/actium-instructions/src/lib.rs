@@ -4,6 +4,8 @@
 //!
 //! Instruction counts do not depend on the machine's load, so a change
 //! that makes a hot path slower fails CI however noisy the machine is.
+//! Callgrind also counts the atomic (locked) instructions, which cost
+//! far more than plain ones and which the guard checks too.
 //! The benchmark itself is `benches/instructions.rs`; this library holds
 //! the operations it measures, so that they are ordinary, tested code:
 //! each returns a value the tests below check, and a benchmark that
