@@ -51,8 +51,8 @@
 //!
 //! Only the answerer writes `outcome`, once, before its `COMPLETE`; the
 //! receiver reads it only after seeing `COMPLETE` without `EXPIRED`. So the
-//! answerer needs one read-modify-write, with no claim step: this is on
-//! every ask's path.
+//! answerer needs no claim step: one read-modify-write when no waker is
+//! lent (this is on every ask's path), two when one is.
 //!
 //! The receiver touches `waker` only while `RX_WAKER` is clear and neither
 //! terminal bit was set at its last read-modify-write (to look at the
@@ -162,6 +162,20 @@ impl<T> Shared<T> {
         unsafe { self.0.as_ref() }
     }
 
+    /// Says the answerer is gone, and drops the shared count if the
+    /// receiver went first.
+    ///
+    /// # Safety
+    ///
+    /// Called once, by the answerer, which touches the slot no more.
+    #[inline]
+    unsafe fn answerer_goes(self) {
+        if self.slot().state.fetch_or(ANSWERER_GONE, Ordering::AcqRel) & RECEIVER_GONE != 0 {
+            // SAFETY: the receiver went first; this end goes now.
+            unsafe { self.release() };
+        }
+    }
+
     /// Drops the shared count. Out of line, as `Arc`'s own `drop_slow`:
     /// every type that holds an end drops it, and its drop glue stays as
     /// small as an `Arc`'s was.
@@ -218,15 +232,8 @@ impl<T> Drop for Answerer<T> {
     /// Dropped unanswered: the receiver is told nothing (a `Reply` answers
     /// `Dropped` before it lets go), but the share is let go of.
     fn drop(&mut self) {
-        let previous = self
-            .0
-            .slot()
-            .state
-            .fetch_or(ANSWERER_GONE, Ordering::AcqRel);
-        if previous & RECEIVER_GONE != 0 {
-            // SAFETY: the receiver went first; this end goes now.
-            unsafe { self.0.release() };
-        }
+        // SAFETY: dropped, this answerer touches the slot no more.
+        unsafe { self.0.answerer_goes() };
     }
 }
 
@@ -360,10 +367,9 @@ impl<T> Slot<T> {
         } else {
             None
         };
-        if slot.state.fetch_or(ANSWERER_GONE, Ordering::AcqRel) & RECEIVER_GONE != 0 {
-            // SAFETY: the receiver went first; this end goes now.
-            unsafe { shared.release() };
-        }
+        // SAFETY: the caller's contract: the answerer touches the slot no
+        // more (the waker, taken, is its own).
+        unsafe { shared.answerer_goes() };
         if let Some(waker) = waker {
             waker.wake();
         }
