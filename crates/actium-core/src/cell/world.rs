@@ -169,7 +169,7 @@ impl SystemShared {
 
     /// Starts a dormant actor's task.
     pub(crate) fn start_task(&self, life: impl Future<Output = ()> + Send + 'static) {
-        self.executor.spawn(life);
+        self.executor.start(life);
     }
 
     /// Registers a helper that signals must find by id, such as the

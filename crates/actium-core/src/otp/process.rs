@@ -258,7 +258,7 @@ where
 {
     let frame = Frame::new(cell.core.label, true, None);
     current::scope(frame, async move {
-        let guard = ExitGuard::new(cell.clone());
+        let guard = ExitGuard::new(&cell);
         let inbox = Inbox::new(cell.clone());
         let ran = guarded(&cell.mailbox, AssertUnwindSafe(body(inbox)).catch_unwind()).await;
         let reason = match ran {
@@ -271,6 +271,6 @@ where
             Some(Err(payload)) => ExitReason::Panicked(panic_message(&*payload)),
             None => cell.core.requested_reason(),
         };
-        guard.exit(reason);
+        guard.exit(reason, false);
     })
 }

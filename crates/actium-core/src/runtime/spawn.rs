@@ -171,10 +171,12 @@ impl<A: Handler> Spawner<A> {
     fn start(self) -> Result<ActorRef<A>, Failure<A>> {
         let system = match self.system {
             Some(system) => system,
-            None => SystemHandle::try_current()
-                .map_err(|_| Failure::NoSystem)?
-                .shared()
-                .clone(),
+            // The handle's own count, moved out: not cloned, then dropped.
+            None => {
+                SystemHandle::try_current()
+                    .map_err(|_| Failure::NoSystem)?
+                    .shared
+            }
         };
         system
             .spawn(self.birth, self.options)
@@ -201,6 +203,12 @@ impl SystemShared {
         // A supervised child is started at once: its supervisor waits for
         // it to start before it starts the next.
         let dormant = mode != Mode::Threads && !A::HAS_ON_START && options.supervisor.is_none();
+        // The actor loop knows it is supervised by how it is born.
+        debug_assert_eq!(
+            matches!(birth, Birth::Factory(_)),
+            options.supervisor.is_some(),
+            "only a supervised child is born from a factory"
+        );
         self.spawn_with(options, move |cell| {
             if A::TRAPS_EXITS || trap_exits {
                 // Before anyone can link to it.
@@ -234,29 +242,32 @@ impl SystemShared {
         let local = self.next_local.fetch_add(1, Ordering::Relaxed);
         let label = ActorLabel::new(ActorId::new(self.node, local), A::NAME);
         let cell = Arc::new(Cell::<A>::new(label, self.clone(), options.capacity));
-        let actor_ref = ActorRef::from_cell(cell.clone());
         // Made (or parked) before anyone can see the cell, so that no
         // delivery can come before it.
         let life = start(&cell);
-        let erased: Arc<dyn ErasedCell> = cell.clone();
         // Relations exist before the actor runs, so it cannot exit unseen.
+        // The table's count of the cell is the one made for a link, if
+        // any; the reference returned takes `cell` itself, last: one
+        // count made per spawn, not three made and one given back.
+        let mut erased: Option<Arc<dyn ErasedCell>> = None;
         if let Some(supervisor) = &options.supervisor {
             cell.core.set_supervisor(supervisor.clone());
             cell.core.set_parent(supervisor.core().id());
-            CellCore::link(&erased, supervisor);
+            CellCore::link(erased.get_or_insert_with(|| cell.clone()), supervisor);
         }
         if let Some(parent) = &options.linked_to {
             cell.core.set_parent(parent.core().id());
-            CellCore::link(&erased, parent);
+            CellCore::link(erased.get_or_insert_with(|| cell.clone()), parent);
         }
 
         if self.stopping.load(Ordering::SeqCst) {
             crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");
             cell.core.exited(ExitReason::Shutdown);
-            return Err((actor_ref, Error::ShuttingDown));
+            return Err((ActorRef::from_cell(cell), Error::ShuttingDown));
         }
         self.live.fetch_add(1, Ordering::SeqCst);
-        self.table.insert(local, erased);
+        self.table
+            .insert(local, erased.unwrap_or_else(|| cell.clone()));
         // Shutdown may have begun between the check above and the insert and
         // missed this actor in its sweep; then stop it here.
         if self.stopping.load(Ordering::SeqCst) {
@@ -264,11 +275,11 @@ impl SystemShared {
         }
 
         let Some(life) = life else {
-            return Ok(actor_ref);
+            return Ok(ActorRef::from_cell(cell));
         };
         match options.mode.unwrap_or(self.config.mode) {
             Mode::Tasks | Mode::Simulated { .. } => {
-                self.executor.spawn(life);
+                self.executor.start(life);
             }
             Mode::Threads => {
                 let slot = self.slot.clone();
@@ -287,10 +298,10 @@ impl SystemShared {
                     cell.core.exited(ExitReason::Error(format!(
                         "could not start its thread: {error}"
                     )));
-                    return Err((actor_ref, Error::Startup(Arc::new(error))));
+                    return Err((ActorRef::from_cell(cell), Error::Startup(Arc::new(error))));
                 }
             }
         }
-        Ok(actor_ref)
+        Ok(ActorRef::from_cell(cell))
     }
 }

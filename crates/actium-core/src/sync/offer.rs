@@ -150,6 +150,12 @@ impl Offer {
     /// waiting for a taker that has it to give it back. Blocks only that
     /// long: a taker runs synchronous code and then gives it back.
     pub(crate) fn withdraw(&self) {
+        // Kept already (the loop was busy when it ended, as it usually
+        // is): only the owner offers, so it stays kept, and a load is no
+        // locked instruction where a failed compare-exchange is one.
+        if self.state.load(Ordering::Acquire) == KEPT {
+            return;
+        }
         loop {
             match self
                 .state
@@ -247,6 +253,34 @@ mod loom_tests {
                 taker.join().expect("taker");
             }
             assert!(!offer.take(), "kept by the owner");
+        });
+    }
+
+    /// The owner withdraws (its last act) while a taker may take and give
+    /// back: once `withdraw` returns the taker does not have it, and no
+    /// one can take it again — whether `withdraw` found it kept at once
+    /// (the taker gave it back, kept, or never took it) or waited.
+    #[test]
+    fn withdraw_races_take_and_give_back() {
+        loom::model(|| {
+            let offer = Arc::new(Offer::new());
+            let holders = Arc::new(AtomicUsize::new(0));
+            offer.offer();
+            let taker = {
+                let (offer, holders) = (offer.clone(), holders.clone());
+                loom::thread::spawn(move || {
+                    if offer.take() {
+                        holders.fetch_add(1, Ordering::SeqCst);
+                        holders.fetch_sub(1, Ordering::SeqCst);
+                        offer.give_back(false);
+                    }
+                })
+            };
+            offer.withdraw();
+            assert_eq!(holders.load(Ordering::SeqCst), 0, "withdrawn while taken");
+            assert!(!offer.take(), "taken after it was withdrawn");
+            taker.join().expect("taker");
+            assert!(!offer.take(), "taken after it was withdrawn");
         });
     }
 }

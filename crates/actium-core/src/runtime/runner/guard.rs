@@ -4,7 +4,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use crate::actor::{Actor, Cell};
@@ -52,24 +51,36 @@ impl<M, F: Future> Future for Guarded<'_, M, F> {
 
 /// Makes sure a started actor is reported exited exactly once, even if its
 /// loop is dropped mid-method (its runtime shut down) or unwinds.
-pub(crate) struct ExitGuard<A: Actor> {
-    cell: Option<Arc<Cell<A>>>,
+///
+/// It borrows the cell from the future that owns it (the actor's life),
+/// rather than holding a count of its own: a count taken and given back
+/// per actor is two atomic instructions of every spawn.
+pub(crate) struct ExitGuard<'a, A: Actor> {
+    cell: Option<&'a Cell<A>>,
 }
 
-impl<A: Actor> ExitGuard<A> {
-    pub(crate) fn new(cell: Arc<Cell<A>>) -> Self {
+impl<'a, A: Actor> ExitGuard<'a, A> {
+    pub(crate) fn new(cell: &'a Cell<A>) -> Self {
         ExitGuard { cell: Some(cell) }
     }
 
-    pub(crate) fn exit(mut self, reason: ExitReason) {
+    /// Reports the exit, closing the mailbox first unless the caller
+    /// already has (`closed`): a mailbox closed twice takes its lock twice.
+    pub(crate) fn exit(mut self, reason: ExitReason, closed: bool) {
         if let Some(cell) = self.cell.take() {
-            crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");
+            if !closed {
+                crate::cell::drop_contained(
+                    cell.mailbox.close(),
+                    cell.core.label,
+                    "queued messages",
+                );
+            }
             cell.core.exited(reason);
         }
     }
 }
 
-impl<A: Actor> Drop for ExitGuard<A> {
+impl<A: Actor> Drop for ExitGuard<'_, A> {
     fn drop(&mut self) {
         if let Some(cell) = self.cell.take() {
             crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");

@@ -136,9 +136,40 @@ struct Dormant<A: Handler> {
     policy: Option<PanicPolicy>,
 }
 
+impl<A: Handler> Dormant<A> {
+    /// Starts the actor's task, if `birth` is still to come and the cell
+    /// still lives.
+    fn start(
+        birth: Option<Birth<A>>,
+        cell: &std::sync::Weak<Cell<A>>,
+        policy: Option<PanicPolicy>,
+    ) {
+        if let (Some(birth), Some(cell)) = (birth, cell.upgrade()) {
+            let system = cell.core.system.clone();
+            system.start_task(run(birth, cell, policy));
+        }
+    }
+}
+
 impl<A: Handler> std::task::Wake for Dormant<A> {
+    /// The mailbox wakes its parked waker by value, and holds its only
+    /// count: the waker is then taken apart rather than locked (the lock
+    /// and its release, and the count given back, are three atomic
+    /// instructions of every actor's start).
     fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
+        match Arc::try_unwrap(self) {
+            Ok(Dormant {
+                birth,
+                cell,
+                policy,
+            }) => {
+                let birth = birth
+                    .into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                Self::start(birth, &cell, policy);
+            }
+            Err(shared) => shared.wake_by_ref(),
+        }
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
@@ -147,25 +178,31 @@ impl<A: Handler> std::task::Wake for Dormant<A> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
-        if let (Some(birth), Some(cell)) = (birth, self.cell.upgrade()) {
-            let system = cell.core.system.clone();
-            system.start_task(run(birth, cell, self.policy));
-        }
+        Self::start(birth, &self.cell, self.policy);
     }
 }
 
 async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Option<PanicPolicy>) {
-    let guard = ExitGuard::new(cell.clone());
-    // Only supervised children are born from a factory; their supervisor
-    // waits for each incarnation to start before it goes on.
+    let guard = ExitGuard::new(&cell);
+    // Only supervised children are born from a factory (and every one
+    // is); their supervisor waits for each incarnation to start before it
+    // goes on. Known here, so that the loop does not ask the cell's
+    // relations (a lock) whether there is a supervisor.
     let supervised = matches!(birth, Birth::Factory(_));
+    // Whether the last incarnation closed the mailbox (an unsupervised
+    // actor's does, before `on_stop`).
+    let mut closed = false;
     let reason = loop {
         let reason = match birth.next() {
-            Some(Ok(actor)) => incarnation(actor, &cell, policy, supervised).await,
+            Some(Ok(actor)) => {
+                let reason = incarnation(actor, &cell, policy, supervised).await;
+                closed = !supervised;
+                reason
+            }
             Some(Err(message)) => ExitReason::Panicked(format!("{message} (in the factory)")),
             None => break ExitReason::Normal,
         };
-        if cell.core.supervisor().is_none() {
+        if !supervised {
             break reason;
         }
         // Only supervised actors wait for a verdict: boxed, so the others
@@ -183,7 +220,7 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Optio
             None => break reason,
         }
     };
-    guard.exit(reason);
+    guard.exit(reason, closed);
 }
 
 /// What follows an incarnation: nothing for an unsupervised actor (`None`),
@@ -249,7 +286,7 @@ async fn incarnation<A: Handler>(
     };
 
     ctx.cancel_timers();
-    if cell.core.supervisor().is_none() {
+    if !supervised {
         // No further incarnation: answer what is queued (with ActorStopped)
         // before `on_stop`, so callers are not kept waiting.
         crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");

@@ -133,3 +133,67 @@ fn an_actors_loop_holds_its_state_once() {
         "a 1,024-byte state made the loop {large} bytes, against {idle} for no state"
     );
 }
+
+/// A dormant actor's waker starts its task once, however it is woken: by
+/// value as its only copy (taken apart, no lock), or by reference or by
+/// value while a copy of it lives (under its lock), and never again.
+#[test]
+fn a_dormant_actor_starts_once_however_its_waker_is_woken() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Waker;
+    use std::time::Duration;
+
+    /// How often the actor was born once `births` stops changing (or
+    /// after five seconds without one).
+    fn settled(system: &crate::runtime::System, births: &AtomicUsize) -> usize {
+        system.block_on(async {
+            for _ in 0..5_000 {
+                if births.load(Ordering::SeqCst) > 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            // Time for a second start, were there one, to be seen.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        });
+        births.load(Ordering::SeqCst)
+    }
+
+    let system = crate::runtime::System::builder().start().expect("system");
+    // The first wake-up, and what is left of the waker to wake after it.
+    let wakes: [fn(Waker) -> Option<Waker>; 3] = [
+        // The only copy, by value: what a mailbox does.
+        |waker| {
+            waker.wake();
+            None
+        },
+        // By value while a copy lives; the copy later.
+        |waker| {
+            let copy = waker.clone();
+            waker.wake();
+            Some(copy)
+        },
+        // By reference; by value later.
+        |waker| {
+            waker.wake_by_ref();
+            Some(waker)
+        },
+    ];
+    for (n, wake) in (0_u64..).zip(wakes) {
+        let births = Arc::new(AtomicUsize::new(0));
+        let counted = births.clone();
+        let cell = cell(&system, 10 + n);
+        let birth = crate::actor::Birth::Factory(Box::new(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            Idle
+        }));
+        let rest = wake(super::dormant(birth, &cell, None));
+        assert_eq!(settled(&system, &births), 1, "first wake-up of case {n}");
+        if let Some(rest) = rest {
+            rest.wake();
+            assert_eq!(settled(&system, &births), 1, "second wake-up of case {n}");
+        }
+        cell.request_stop(ExitReason::Shutdown);
+    }
+    system.shutdown();
+}
