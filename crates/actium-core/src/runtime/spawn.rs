@@ -248,7 +248,7 @@ impl SystemShared {
         // Relations exist before the actor runs, so it cannot exit unseen.
         // The table's count of the cell is the one made for a link, if
         // any; the reference returned takes `cell` itself, last: one
-        // count made per spawn, not three made and one given back.
+        // count made here per spawn, not two made and one given back.
         let mut erased: Option<Arc<dyn ErasedCell>> = None;
         if let Some(supervisor) = &options.supervisor {
             cell.core.set_supervisor(supervisor.clone());

@@ -257,30 +257,37 @@ mod loom_tests {
     }
 
     /// The owner withdraws (its last act) while a taker may take and give
-    /// back: once `withdraw` returns the taker does not have it, and no
-    /// one can take it again — whether `withdraw` found it kept at once
-    /// (the taker gave it back, kept, or never took it) or waited.
+    /// back, to be offered again or kept for the owner: once `withdraw`
+    /// returns the taker does not have it and what the taker wrote is
+    /// visible (loom checks the cell's accesses for a race), and no one
+    /// can take it again — whether `withdraw` found it kept at once or
+    /// took it back itself.
     #[test]
     fn withdraw_races_take_and_give_back() {
-        loom::model(|| {
-            let offer = Arc::new(Offer::new());
-            let holders = Arc::new(AtomicUsize::new(0));
-            offer.offer();
-            let taker = {
-                let (offer, holders) = (offer.clone(), holders.clone());
-                loom::thread::spawn(move || {
-                    if offer.take() {
-                        holders.fetch_add(1, Ordering::SeqCst);
-                        holders.fetch_sub(1, Ordering::SeqCst);
-                        offer.give_back(false);
-                    }
-                })
-            };
-            offer.withdraw();
-            assert_eq!(holders.load(Ordering::SeqCst), 0, "withdrawn while taken");
-            assert!(!offer.take(), "taken after it was withdrawn");
-            taker.join().expect("taker");
-            assert!(!offer.take(), "taken after it was withdrawn");
-        });
+        for to_owner in [false, true] {
+            loom::model(move || {
+                let offer = Arc::new(Offer::new());
+                let written = Arc::new(loom::cell::UnsafeCell::new(0_u32));
+                offer.offer();
+                let taker = {
+                    let (offer, written) = (offer.clone(), written.clone());
+                    loom::thread::spawn(move || {
+                        if offer.take() {
+                            // SAFETY: the taker has it: no one else
+                            // touches the cell until it gives it back.
+                            written.with_mut(|n| unsafe { *n += 1 });
+                            offer.give_back(to_owner);
+                        }
+                    })
+                };
+                offer.withdraw();
+                // SAFETY: withdrawn, the owner has it.
+                let seen = written.with(|n| unsafe { *n });
+                assert!(seen <= 1);
+                assert!(!offer.take(), "taken after it was withdrawn");
+                taker.join().expect("taker");
+                assert!(!offer.take(), "taken after it was withdrawn");
+            });
+        }
     }
 }

@@ -153,9 +153,9 @@ impl<A: Handler> Dormant<A> {
 
 impl<A: Handler> std::task::Wake for Dormant<A> {
     /// The mailbox wakes its parked waker by value, and holds its only
-    /// count: the waker is then taken apart rather than locked (the lock
-    /// and its release, and the count given back, are three atomic
-    /// instructions of every actor's start).
+    /// count: the waker is then taken apart (one compare-and-swap) rather
+    /// than locked and released and its count given back (three), two
+    /// atomic instructions fewer for every actor's start.
     fn wake(self: Arc<Self>) {
         match Arc::try_unwrap(self) {
             Ok(Dormant {
@@ -189,14 +189,16 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Optio
     // goes on. Known here, so that the loop does not ask the cell's
     // relations (a lock) whether there is a supervisor.
     let supervised = matches!(birth, Birth::Factory(_));
-    // Whether the last incarnation closed the mailbox (an unsupervised
-    // actor's does, before `on_stop`).
+    // Whether the mailbox is closed for good when the loop ends: an
+    // unsupervised actor's incarnation closes it, and only an `on_stop`
+    // (which may await, and leave the loop's waker in the mailbox) runs
+    // after that, so the exit guard closes it again only then.
     let mut closed = false;
     let reason = loop {
         let reason = match birth.next() {
             Some(Ok(actor)) => {
                 let reason = incarnation(actor, &cell, policy, supervised).await;
-                closed = !supervised;
+                closed = !supervised && !A::HAS_ON_STOP;
                 reason
             }
             Some(Err(message)) => ExitReason::Panicked(format!("{message} (in the factory)")),

@@ -183,6 +183,9 @@ fn a_dormant_actor_starts_once_however_its_waker_is_woken() {
         let births = Arc::new(AtomicUsize::new(0));
         let counted = births.clone();
         let cell = cell(&system, 10 + n);
+        // Born from a factory to count its births, though no supervisor
+        // is set (which `spawn` never does): its loop then finds none to
+        // ask for a verdict (`verdict` gives `None`), and exits.
         let birth = crate::actor::Birth::Factory(Box::new(move || {
             counted.fetch_add(1, Ordering::SeqCst);
             Idle
