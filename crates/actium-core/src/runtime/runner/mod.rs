@@ -144,7 +144,12 @@ impl<A: Handler> Dormant<A> {
         cell: &std::sync::Weak<Cell<A>>,
         policy: Option<PanicPolicy>,
     ) {
-        if let (Some(birth), Some(cell)) = (birth, cell.upgrade()) {
+        // Born already (a copy of the waker woken before): nothing to do,
+        // and no count of the cell to take.
+        let Some(birth) = birth else {
+            return;
+        };
+        if let Some(cell) = cell.upgrade() {
             let system = cell.core.system.clone();
             system.start_task(run(birth, cell, policy));
         }
