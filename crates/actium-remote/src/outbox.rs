@@ -430,8 +430,7 @@ impl Outbox {
 #[cfg(test)]
 pub(crate) fn memory_socket(traffic: Arc<Traffic>) -> (Arc<Socket>, tokio::io::DuplexStream) {
     let (near, far) = tokio::io::duplex(1 << 20);
-    let near: Box<dyn crate::connection::Io> = Box::new(near);
-    let (_read, write) = tokio::io::split(near);
+    let (_read, write) = crate::connection::split_locked(near);
     (Socket::new(write, traffic), far)
 }
 

@@ -6,8 +6,6 @@
 //! under an id (the other node's mistake) is told apart and ignored rather
 //! than taking the waiting entry's place.
 
-use std::collections::HashMap;
-
 use actium_core::Error;
 use actium_core::transport::Answer;
 use tokio::sync::oneshot;
@@ -33,16 +31,22 @@ pub enum Taken<T> {
 
 /// The calls and requests waiting for one node's answers; not locked
 /// itself (it lives in its peer's locked state).
+///
+/// Keyed with foldhash rather than SipHash: an ask hashes its id three
+/// times (added, looked at, taken), and SipHash made that about 360
+/// instructions of a remote ask (`docs/BENCHMARKS.md`). The ids are this
+/// node's own sequence, never a peer's choice, so no peer can pick keys
+/// that collide; foldhash's seed is random anyway.
 #[derive(Default)]
 pub struct PendingCalls {
     next_id: u64,
-    waiting: HashMap<u64, Pending>,
+    waiting: foldhash::HashMap<u64, Pending>,
 }
 
 /// What waited when a peer's connection ended, taken out of the table so
 /// that it can be failed after the peer's lock is released.
 #[must_use = "the calls must be failed, or their callers wait for their deadlines"]
-pub struct Orphans(HashMap<u64, Pending>);
+pub struct Orphans(foldhash::HashMap<u64, Pending>);
 
 impl PendingCalls {
     /// An empty table; ids start at 1.
@@ -56,12 +60,15 @@ impl PendingCalls {
         self.next_id
     }
 
-    /// Records a call waiting under `id`.
+    /// Records a call waiting under `id`, which came from
+    /// [`next_id`](Self::next_id) (the table's hasher counts on it: see
+    /// [`PendingCalls`]).
     pub fn add_call(&mut self, id: u64, answer: Answer) {
         self.waiting.insert(id, Pending::Call(answer));
     }
 
-    /// Records a node request waiting under `id`.
+    /// Records a node request waiting under `id`, which came from
+    /// [`next_id`](Self::next_id).
     pub fn add_request(&mut self, id: u64, sender: oneshot::Sender<NodeAnswer>) {
         self.waiting.insert(id, Pending::Request(sender));
     }

@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
-use crate::connection::Io;
+use crate::connection::{Io, ReadSide, Writer, split_locked};
 
 /// TLS settings of a node: its certificate and key, and the certificates
 /// it trusts for the nodes it connects to. Both nodes of a connection need
@@ -107,5 +107,19 @@ impl TlsConfig {
             .await
             .map_err(|e| format!("TLS handshake failed: {e}"))?;
         Ok(Box::new(stream))
+    }
+}
+
+/// A TLS session reads and writes through one state: its halves share it
+/// under `tokio::io::split`'s lock.
+impl Io for tokio_rustls::client::TlsStream<TcpStream> {
+    fn halves(self: Box<Self>) -> (ReadSide, Writer) {
+        split_locked(*self)
+    }
+}
+
+impl Io for tokio_rustls::server::TlsStream<TcpStream> {
+    fn halves(self: Box<Self>) -> (ReadSide, Writer) {
+        split_locked(*self)
     }
 }

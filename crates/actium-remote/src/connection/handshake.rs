@@ -48,7 +48,7 @@ pub(crate) struct PeerInfo {
 /// Splits a stream and frames its read half. Until `authenticated`
 /// raises it, frames are limited to the handshake's size.
 pub(crate) fn frame(io: Box<dyn Io>, max_frame: usize) -> (Reader, Writer) {
-    let (read, write) = tokio::io::split(io);
+    let (read, write) = io.halves();
     let codec = LengthDelimitedCodec::builder()
         .max_frame_length(max_frame.min(MAX_HANDSHAKE_FRAME))
         .new_codec();

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use actium_core::transport::{self, RemoteSignal};
 use actium_core::{Error, NodeId};
-use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 
 use crate::node::{Handshaking, NodeShared};
@@ -45,12 +45,44 @@ pub(crate) use buffer::{Framed, frame_length};
 pub(crate) use handshake::{DUPLICATE, Identity, frame, handshake_connector, handshake_listener};
 use handshake::{refuse, send};
 
-/// Any byte stream a connection can run over: TCP, or TLS over TCP.
-pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
+/// Any byte stream a connection can run over: TCP, or TLS over TCP,
+/// split into its two directions so that the reader and the writer task
+/// use them apart.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    /// The read and write halves.
+    fn halves(self: Box<Self>) -> (ReadSide, Writer);
+}
 
-pub(crate) type Reader = FramedRead<ReadHalf<Box<dyn Io>>, LengthDelimitedCodec>;
-pub(crate) type Writer = WriteHalf<Box<dyn Io>>;
+/// A TCP stream splits into halves that share it without a lock, where
+/// `tokio::io::split` takes one for every read and every write: 8 locked
+/// instructions of every remote ask on each node (`docs/BENCHMARKS.md`).
+/// Dropping its write half shuts the connection's sending direction
+/// (where a TLS stream's write half, dropped, does nothing): the
+/// [`Writer`] must outlive the reading, as the connection's `Socket`,
+/// held by its reader's link, does.
+impl Io for tokio::net::TcpStream {
+    fn halves(self: Box<Self>) -> (ReadSide, Writer) {
+        let (read, write) = self.into_split();
+        (Box::new(read), Box::new(write))
+    }
+}
+
+/// A stream that reads and writes through one state (TLS's session)
+/// splits with `tokio::io::split`, which shares it under a lock.
+#[cfg(any(test, feature = "tls"))]
+pub(crate) fn split_locked<T: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    io: T,
+) -> (ReadSide, Writer) {
+    let (read, write) = tokio::io::split(io);
+    (Box::new(read), Box::new(write))
+}
+
+/// The read half of a connection's stream.
+pub(crate) type ReadSide = Box<dyn AsyncRead + Unpin + Send>;
+pub(crate) type Reader = FramedRead<ReadSide, LengthDelimitedCodec>;
+/// The write half of a connection's stream; dropped, it may half-close
+/// the connection (see the TCP `Io`).
+pub(crate) type Writer = Box<dyn AsyncWrite + Unpin + Send>;
 
 /// Opens a connection from this node to `peer` and runs it, as
 /// generation `generation` of that peer's connections.
