@@ -93,10 +93,9 @@ impl Frame {
         if !link.made_by(self.actor, self.blocking) {
             return;
         }
-        match self.spare.take() {
-            None => self.spare.set(Some(link)),
-            kept => self.spare.set(kept),
-        }
+        // A spare kept already stays; `link` is then dropped.
+        let spare = self.spare.take().or(Some(link));
+        self.spare.set(spare);
     }
 }
 
