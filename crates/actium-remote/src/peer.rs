@@ -272,7 +272,10 @@ impl PeerHandle {
             Phase::Up { .. } | Phase::Connecting { .. }
         );
         if connected {
-            match self.queue(frame) {
+            let queued = self.outbox.push_reply(frame).map_err(|refused| {
+                *self.refused(refused, ActorId::new(NodeId::from_u64(0), 0), "?")
+            });
+            match queued {
                 Ok(crowded) => self.outbox.relieve(crowded),
                 Err(error) => tracing::warn!(peer = %self.address, %error, "answer not sent"),
             }

@@ -5,6 +5,15 @@
 //! it with one system call. Under load many frames go out per write
 //! (batching without a timer); when idle, each frame goes out at once.
 //!
+//! A request-reply's request, or a frame sent only while the connection is
+//! up (a reply, an answer, the heartbeat's ping or pong, a goodbye), queued
+//! in an idle outbox (empty, nothing being written, nothing taken for
+//! [`IDLE_AFTER`]) is written by its sender, as below, and the writer task is not woken: a round trip
+//! then costs no writer task's turn on either node, and the frame goes out
+//! before the sender's own bookkeeping (the caller's deadline, the actor
+//! loop's next message). Frames that follow within [`IDLE_AFTER`] (a
+//! burst of asks) are the writer task's, which batches them.
+//!
 //! A sender that never yields (a loop of one-way calls is ordinary code)
 //! must not stop its own frames from going out. Tokio runs the writer task
 //! it wakes in its worker's LIFO slot, which no other worker may steal, so
@@ -74,6 +83,13 @@ pub(crate) const INLINE_AFTER: Duration = Duration::from_micros(100);
 /// The most frames a sender lets pile up however fast it sends them.
 pub(crate) const INLINE_FRAMES_MOST: usize = 1024;
 
+/// How long nothing must have been taken from an empty outbox for a
+/// request-reply's request, or a reply, to be written by its sender
+/// rather than by the writer task (see [`Outbox::push_call`]): longer
+/// than a burst's frames are apart, shorter than a round trip on
+/// loopback (tens of microseconds).
+pub(crate) const IDLE_AFTER: Duration = Duration::from_micros(5);
+
 pub(crate) struct Outbox {
     queue: Mutex<Queue>,
     ready: Arc<Notify>,
@@ -93,6 +109,8 @@ struct Queue {
     bytes: BytesMut,
     /// Frames queued since the bytes were last taken.
     frames: usize,
+    /// How many [`Outbox::drained`] calls wait.
+    draining: usize,
     /// When the bytes were last taken. The real clock, not the system's
     /// (read at each take and at every [`INLINE_FRAMES`]th frame queued):
     /// it only shapes how frames are batched into writes on a real socket,
@@ -116,7 +134,10 @@ impl Queue {
 /// The write side of one connection, shared by its writer task and by
 /// senders that write a crowded outbox themselves.
 pub(crate) struct Socket {
-    side: tokio::sync::Mutex<Side>,
+    /// Only ever tried, never waited for (see [`Outbox::write_loop`]), so
+    /// a spin lock that never spins: one atomic instruction to take it, a
+    /// plain store to let it go.
+    side: spin::mutex::SpinMutex<Side>,
     /// Counts the writers' progress: batches taken, writes accepted. The
     /// heartbeat tells a slow peer (progress) from one that does not read.
     progress: AtomicU64,
@@ -133,7 +154,7 @@ struct Side {
 impl Socket {
     pub(crate) fn new(writer: Writer, traffic: Arc<Traffic>) -> Arc<Self> {
         Arc::new(Socket {
-            side: tokio::sync::Mutex::new(Side {
+            side: spin::mutex::SpinMutex::new(Side {
                 writer,
                 batch: BytesMut::with_capacity(64 * 1024),
                 sent: 0,
@@ -148,8 +169,13 @@ impl Socket {
         self.progress.load(Ordering::Relaxed)
     }
 
-    fn advanced(&self) {
-        self.progress.fetch_add(1, Ordering::Relaxed);
+    /// Counts one step of progress. Only the holder of the socket's lock
+    /// (`_held`) counts, so a load and a store do, without an atomic
+    /// read-modify-write.
+    fn advanced(&self, _held: &mut Side) {
+        let progress = self.progress.load(Ordering::Relaxed);
+        self.progress
+            .store(progress.wrapping_add(1), Ordering::Relaxed);
     }
 }
 
@@ -160,10 +186,17 @@ pub(crate) enum Refused {
     Overloaded,
 }
 
-/// A frame was queued, and the outbox is crowded: the caller should call
-/// [`Outbox::relieve`] with this once it holds no lock of its own.
+/// A frame was queued: the caller should call [`Outbox::relieve`] with
+/// this once it holds no lock of its own, which writes what waits if the
+/// outbox is crowded, or was idle for a frame its sender writes.
 #[must_use]
-pub(crate) struct Crowded(Option<Arc<Socket>>);
+pub(crate) struct Crowded {
+    /// The socket the sender writes to, if it does.
+    socket: Option<Arc<Socket>>,
+    /// Whether the outbox was idle and the push woke nobody: the sender
+    /// wakes the writer task if it cannot write itself.
+    idle: bool,
+}
 
 /// Wakes the writer task waiting on `ready`.
 struct NotifyWriter(Arc<Notify>);
@@ -186,6 +219,7 @@ impl Outbox {
             queue: Mutex::new(Queue {
                 bytes: BytesMut::new(),
                 frames: 0,
+                draining: 0,
                 taken_at: Instant::now(),
                 socket: None,
             }),
@@ -205,14 +239,39 @@ impl Outbox {
     /// socket to write to if the outbox has just crossed another
     /// [`INLINE_AT`] bytes since it was last taken, or another
     /// [`INLINE_FRAMES`] frames that waited long enough or piled up high
-    /// enough (see there).
+    /// enough (see there); [`push_reply`](Self::push_reply) and
+    /// [`push_call`](Self::push_call) also if the outbox is idle.
     pub(crate) fn push(&self, frame: &Frame<'_>) -> Result<Crowded, Refused> {
-        self.push_with(|bytes, max_frame| wire::write_message(bytes, frame, max_frame))
+        self.push_with(
+            |bytes, max_frame| wire::write_message(bytes, frame, max_frame),
+            false,
+        )
+    }
+
+    /// [`push`](Self::push) for the frames a connection sends only while
+    /// it is up (`PeerHandle::send_if_connected`): replies, answers, the
+    /// heartbeat's pings and pongs, goodbyes. Written by their sender, as
+    /// [`push_call`](Self::push_call) writes a request, when the outbox
+    /// is idle.
+    pub(crate) fn push_reply(&self, frame: &Frame<'_>) -> Result<Crowded, Refused> {
+        self.push_with(
+            |bytes, max_frame| wire::write_message(bytes, frame, max_frame),
+            true,
+        )
     }
 
     /// [`push`](Self::push) for a call without a trace context, written
     /// from its parts (see `wire::call::write_parts`): a request-reply's
     /// if it has an `id`.
+    ///
+    /// A request-reply's request, queued in an outbox that is empty, with
+    /// nothing being written and nothing taken for [`IDLE_AFTER`], is
+    /// written by its sender ([`relieve`](Self::relieve) with the socket
+    /// returned), not by the writer task: the caller waits for the answer
+    /// next, and nothing queued behind the frame would share its write,
+    /// while waking the writer task is a task's turn on each node of every
+    /// round trip. Frames that follow within [`IDLE_AFTER`] (a burst)
+    /// are left to the writer task, which batches them.
     pub(crate) fn push_call(
         &self,
         id: Option<u64>,
@@ -220,19 +279,23 @@ impl Outbox {
         method: &str,
         payload: &[u8],
     ) -> Result<Crowded, Refused> {
-        self.push_with(|bytes, max_frame| {
-            wire::call::write_parts(bytes, id, to, method, payload, max_frame)
-        })
+        self.push_with(
+            |bytes, max_frame| wire::call::write_parts(bytes, id, to, method, payload, max_frame),
+            id.is_some(),
+        )
     }
 
     /// Queues the frame `write` appends (see [`push`](Self::push)).
     /// Inlined, so that each caller's writer is too.
+    /// `inline_if_idle`: the sender writes the frame itself if the outbox
+    /// is idle (see [`push_call`](Self::push_call)).
     #[inline(always)]
     fn push_with(
         &self,
         write: impl FnOnce(&mut BytesMut, usize) -> Result<(), WriteError>,
+        inline_if_idle: bool,
     ) -> Result<Crowded, Refused> {
-        let (was_empty, crowded) = {
+        let (wake_writer, crowded, idle) = {
             let mut queue = self.lock();
             let before = queue.bytes.len();
             if before >= MAX_QUEUED {
@@ -241,30 +304,49 @@ impl Outbox {
             write(&mut queue.bytes, self.max_frame)
                 .map_err(|error| Refused::Frame(Box::new(error)))?;
             queue.frames += 1;
+            // The clock is read only for the first frame of an empty
+            // outbox, and only for the frames a sender may write itself.
+            let idle = inline_if_idle
+                && before == 0
+                && queue.socket.is_some()
+                && !self.writing.load(Ordering::Acquire)
+                && queue.taken_at.elapsed() >= IDLE_AFTER;
             // Now and then rather than on every frame, so a busy writer
             // task costs the senders nothing.
-            let crossed = before / INLINE_AT != queue.bytes.len() / INLINE_AT
+            let crossed = idle
+                || before / INLINE_AT != queue.bytes.len() / INLINE_AT
                 || (queue.frames % INLINE_FRAMES == 0
                     && (queue.frames % INLINE_FRAMES_MOST == 0
                         || queue.taken_at.elapsed() >= INLINE_AFTER));
             let crowded = if crossed { queue.socket.clone() } else { None };
-            (before == 0, crowded)
+            // The sender that writes an idle outbox's frame itself wakes
+            // the writer task only if it cannot (`relieve`).
+            (before == 0 && !idle, crowded, idle)
         };
-        if was_empty {
+        if wake_writer {
             self.ready.notify_one();
         }
-        Ok(Crowded(crowded))
+        Ok(Crowded {
+            socket: crowded,
+            idle,
+        })
     }
 
-    /// Writes a crowded outbox from the calling thread, without blocking:
-    /// as much as the stream accepts at once, unless a writer is at it
-    /// already. What is left goes to the writer task.
+    /// Writes a crowded (or idle) outbox from the calling thread, without
+    /// blocking: as much as the stream accepts at once, unless a writer is
+    /// at it already. What is left goes to the writer task.
     pub(crate) fn relieve(&self, crowded: Crowded) {
-        let Some(socket) = crowded.0 else {
+        let Some(socket) = crowded.socket else {
             return;
         };
-        let Ok(mut side) = socket.side.try_lock() else {
-            // The writer task (or another sender) is writing.
+        let Some(mut side) = socket.side.try_lock() else {
+            // The writer task (or another sender) is writing, and takes
+            // what waits before it lets go. Unless the frame was queued in
+            // an idle outbox, whose push woke no one: the writer task is
+            // woken for it (the holder may be a sender that is done).
+            if crowded.idle {
+                self.ready.notify_one();
+            }
             return;
         };
         // The stream registers the waker when it cannot write: this one
@@ -281,8 +363,14 @@ impl Outbox {
         let _ = pin!(pump).poll(&mut context);
         drop(side);
         // The writer task may have found the lock taken and gone back to
-        // waiting: it must look again, now that it is free.
-        self.ready.notify_one();
+        // waiting: it must look again, now that it is free, if anything
+        // waits (queued meanwhile, or taken and not all written). Woken
+        // for nothing, it would take a turn on every request and reply an
+        // idle outbox's sender wrote itself.
+        let waiting = !self.lock().bytes.is_empty() || self.is_writing();
+        if waiting {
+            self.ready.notify_one();
+        }
     }
 
     /// Writes what waits from the calling thread, as
@@ -302,7 +390,10 @@ impl Outbox {
             let waiting = !queue.bytes.is_empty() || self.is_writing();
             (queue.holds(socket) && waiting).then(|| socket.clone())
         };
-        self.relieve(Crowded(crowded));
+        self.relieve(Crowded {
+            socket: crowded,
+            idle: false,
+        });
     }
 
     /// Writes the socket's batch, then whatever the buffer holds, until
@@ -318,12 +409,13 @@ impl Outbox {
             if side.sent == side.batch.len() {
                 side.batch.clear();
                 side.sent = 0;
+                // Flushed before more is taken: once nothing is left to
+                // take, everything taken has gone out.
+                ready!(Pin::new(&mut side.writer).poll_flush(cx))?;
                 if !self.take(socket, &mut side.batch) {
-                    ready!(Pin::new(&mut side.writer).poll_flush(cx))?;
-                    self.wrote(socket);
                     return Poll::Ready(Ok(()));
                 }
-                socket.advanced();
+                socket.advanced(side);
             }
             let n = ready!(Pin::new(&mut side.writer).poll_write(cx, &side.batch[side.sent..]))?;
             if n == 0 {
@@ -331,15 +423,27 @@ impl Outbox {
             }
             side.sent += n;
             socket.traffic.sent(n);
-            socket.advanced();
+            socket.advanced(side);
         }
     }
 
     /// Swaps the queued bytes into `batch` (empty; its capacity is
     /// reused), if there are any and `socket` is still the connection's.
+    /// If there are none, everything `socket` took has been written (call
+    /// with its batch written and flushed): says so, as
+    /// [`wrote`](Self::wrote) does, under the same lock.
     fn take(&self, socket: &Arc<Socket>, batch: &mut BytesMut) -> bool {
         let mut queue = self.lock();
-        if !queue.holds(socket) || queue.bytes.is_empty() {
+        if !queue.holds(socket) {
+            return false;
+        }
+        if queue.bytes.is_empty() {
+            self.writing.store(false, Ordering::Release);
+            let draining = queue.draining > 0;
+            drop(queue);
+            if draining {
+                self.written.notify_waiters();
+            }
             return false;
         }
         std::mem::swap(&mut queue.bytes, batch);
@@ -351,8 +455,11 @@ impl Outbox {
 
     /// Makes `socket` the one queued bytes go to (a connection is up).
     pub(crate) fn attach(&self, socket: Arc<Socket>) {
-        self.lock().socket = Some(socket);
-        // Bytes an aborted writer held went with its connection.
+        let mut queue = self.lock();
+        queue.socket = Some(socket);
+        // Bytes an aborted writer held went with its connection. Under the
+        // lock: a sender may take from the new socket as soon as the lock
+        // is let go, and its `writing` must stand.
         self.writing.store(false, Ordering::Release);
     }
 
@@ -376,7 +483,7 @@ impl Outbox {
             // go. (Waiting would hand the lock to this task as the sender
             // let go, and if this task then waits in the sender's worker's
             // LIFO slot, the sender could not write either.)
-            if let Ok(mut side) = socket.side.try_lock() {
+            if let Some(mut side) = socket.side.try_lock() {
                 let pumped = std::future::poll_fn(|cx| self.poll_pump(socket, &mut side, cx)).await;
                 if let Err(error) = pumped {
                     self.wrote(socket);
@@ -392,10 +499,9 @@ impl Outbox {
         self.writing.load(Ordering::Acquire)
     }
 
-    /// Everything `socket` took was written (or it failed): if it is
-    /// still the connection's, nothing taken waits now. A stale socket (an
-    /// aborted writer's, or a replaced connection's) says nothing of the
-    /// current one's batch.
+    /// Writing failed: if `socket` is still the connection's, nothing
+    /// taken waits now. A stale socket (an aborted writer's, or a replaced
+    /// connection's) says nothing of the current one's batch.
     fn wrote(&self, socket: &Arc<Socket>) {
         if self.lock().holds(socket) {
             self.writing.store(false, Ordering::Release);
@@ -405,8 +511,23 @@ impl Outbox {
 
     /// Resolves once everything queued so far has been written.
     pub(crate) async fn drained(&self) {
+        /// Counts this call among those waiting, for as long as it waits:
+        /// a writer that finds nothing left to take notifies `written`
+        /// only if one does.
+        struct Draining<'a>(&'a Outbox);
+        impl Drop for Draining<'_> {
+            fn drop(&mut self) {
+                self.0.lock().draining -= 1;
+            }
+        }
+        self.lock().draining += 1;
+        let _draining = Draining(self);
         loop {
             let written = self.written.notified();
+            // Counted before this look, under the lock the writer takes to
+            // find nothing left: either this look sees `writing` cleared,
+            // or that writer sees this call counted and notifies (which
+            // wakes `written`, made before the look).
             if self.lock().bytes.is_empty() && !self.writing.load(Ordering::Acquire) {
                 return;
             }
@@ -435,52 +556,4 @@ pub(crate) fn memory_socket(traffic: Arc<Traffic>) -> (Arc<Socket>, tokio::io::D
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An outbox attached to a socket over an in-memory stream.
-    fn attached() -> (Outbox, Arc<Socket>) {
-        let outbox = Outbox::new(wire::DEFAULT_MAX_FRAME);
-        let (socket, _far) = memory_socket(Arc::new(Traffic::default()));
-        outbox.attach(socket.clone());
-        (outbox, socket)
-    }
-
-    /// Which of `count` pings, numbered from 1, found the outbox crowded.
-    fn crowded_at(outbox: &Outbox, count: usize) -> Vec<usize> {
-        (1..=count)
-            .filter(|_| matches!(outbox.push(&Frame::Ping), Ok(Crowded(Some(_)))))
-            .collect()
-    }
-
-    /// A sender writes what it queued itself at every [`INLINE_FRAMES`]th
-    /// frame once the frames have waited [`INLINE_AFTER`] since the last
-    /// write, and at every [`INLINE_FRAMES_MOST`]th however fast it
-    /// sends; a write starts the count and the wait again.
-    #[test]
-    fn a_sender_writes_its_frames_once_they_waited_or_at_the_most() {
-        let most = INLINE_FRAMES_MOST;
-        // A fast sender: no time passes since the last write (a moment in
-        // the future reads as none elapsed).
-        let (outbox, socket) = attached();
-        outbox.lock().taken_at = Instant::now() + Duration::from_secs(3600);
-        assert_eq!(crowded_at(&outbox, 2 * most), [most, 2 * most]);
-
-        // A write: the count starts again, and so does the wait.
-        let before = Instant::now();
-        assert!(
-            outbox.take(&socket, &mut BytesMut::new()),
-            "a writer took it"
-        );
-        assert!(outbox.lock().taken_at >= before);
-        assert_eq!(outbox.lock().frames, 0);
-
-        // A slow sender: every frame has waited long enough.
-        let (outbox, _socket) = attached();
-        std::thread::sleep(INLINE_AFTER * 2);
-        let every: Vec<usize> = (1..=most / INLINE_FRAMES)
-            .map(|n| n * INLINE_FRAMES)
-            .collect();
-        assert_eq!(crowded_at(&outbox, most), every);
-    }
-}
+mod tests;
