@@ -243,10 +243,13 @@ impl PeerHandle {
     /// outbox once it has let go of the state's lock (writing may take a
     /// system call).
     fn queue(&self, frame: &Frame<'_>) -> Result<Crowded, Error> {
+        self.queued(self.outbox.push(frame))
+    }
+
+    /// The error of a frame (not a call) the outbox refused, if it did.
+    fn queued(&self, pushed: Result<Crowded, Refused>) -> Result<Crowded, Error> {
         let nobody = ActorId::new(NodeId::from_u64(0), 0);
-        self.outbox
-            .push(frame)
-            .map_err(|refused| *self.refused(refused, nobody, "?"))
+        pushed.map_err(|refused| *self.refused(refused, nobody, "?"))
     }
 
     /// The error of a call of `method` on `to` (or of another frame) the
@@ -272,10 +275,7 @@ impl PeerHandle {
             Phase::Up { .. } | Phase::Connecting { .. }
         );
         if connected {
-            let queued = self.outbox.push_reply(frame).map_err(|refused| {
-                *self.refused(refused, ActorId::new(NodeId::from_u64(0), 0), "?")
-            });
-            match queued {
+            match self.queued(self.outbox.push_reply(frame)) {
                 Ok(crowded) => self.outbox.relieve(crowded),
                 Err(error) => tracing::warn!(peer = %self.address, %error, "answer not sent"),
             }

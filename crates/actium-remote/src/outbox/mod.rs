@@ -8,11 +8,12 @@
 //! A request-reply's request, or a frame sent only while the connection is
 //! up (a reply, an answer, the heartbeat's ping or pong, a goodbye), queued
 //! in an idle outbox (empty, nothing being written, nothing taken for
-//! [`IDLE_AFTER`]) is written by its sender, as below, and the writer task is not woken: a round trip
-//! then costs no writer task's turn on either node, and the frame goes out
-//! before the sender's own bookkeeping (the caller's deadline, the actor
-//! loop's next message). Frames that follow within [`IDLE_AFTER`] (a
-//! burst of asks) are the writer task's, which batches them.
+//! [`IDLE_AFTER`]) is written by its sender, as below, and the writer task
+//! is not woken: a round trip then costs no writer task's turn on either
+//! node, and the frame goes out before the sender's own bookkeeping (the
+//! caller's deadline, the actor loop's next message). Frames that follow
+//! within [`IDLE_AFTER`] (a burst of asks) are the writer task's, which
+//! batches them.
 //!
 //! A sender that never yields (a loop of one-way calls is ordinary code)
 //! must not stop its own frames from going out. Tokio runs the writer task
@@ -58,7 +59,7 @@ pub(crate) const MAX_QUEUED: usize = 256 * 1024 * 1024;
 /// How many bytes may pile up before the sending thread writes them
 /// itself. Reached only when the writer task has not run for a while
 /// (thousands of small frames): an idle connection's frames go out one
-/// by one through the writer task.
+/// by one, through the writer task or (see [`IDLE_AFTER`]) their sender.
 pub(crate) const INLINE_AT: usize = 64 * 1024;
 
 /// As [`INLINE_AT`], in frames: a sender that computes a while between
@@ -84,10 +85,11 @@ pub(crate) const INLINE_AFTER: Duration = Duration::from_micros(100);
 pub(crate) const INLINE_FRAMES_MOST: usize = 1024;
 
 /// How long nothing must have been taken from an empty outbox for a
-/// request-reply's request, or a reply, to be written by its sender
-/// rather than by the writer task (see [`Outbox::push_call`]): longer
-/// than a burst's frames are apart, shorter than a round trip on
-/// loopback (tens of microseconds).
+/// request-reply's request, or a frame sent only while the connection is
+/// up, to be written by its sender rather than by the writer task (see
+/// [`Outbox::push_call`] and [`Outbox::push_reply`]): longer than a
+/// burst's frames are apart, shorter than a round trip on loopback (tens
+/// of microseconds).
 pub(crate) const IDLE_AFTER: Duration = Duration::from_micros(5);
 
 pub(crate) struct Outbox {
@@ -132,7 +134,7 @@ impl Queue {
 }
 
 /// The write side of one connection, shared by its writer task and by
-/// senders that write a crowded outbox themselves.
+/// senders that write a crowded or idle outbox themselves.
 pub(crate) struct Socket {
     /// Only ever tried, never waited for (see [`Outbox::write_loop`]), so
     /// a spin lock that never spins: one atomic instruction to take it, a
