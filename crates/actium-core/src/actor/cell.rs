@@ -42,6 +42,13 @@ impl<A: Actor> Cell<A> {
             standby: Standby::new(),
         }
     }
+
+    /// Closes the mailbox for good: what was queued is dropped (callers
+    /// waiting for an answer are told the actor stopped), and a `Drop` of
+    /// it that panics is logged, not propagated.
+    pub(crate) fn close_mailbox(&self) {
+        drop_contained(self.mailbox.close(), self.core.label, "queued messages");
+    }
 }
 
 /// Decodes a call of `method` from another node into its envelope (a
@@ -117,7 +124,7 @@ impl<A: Actor> ErasedCell for Cell<A> {
 
     fn abandon(&self, reason: ExitReason) {
         self.mailbox.signal_control(control::STOP | control::KILL);
-        drop_contained(self.mailbox.close(), self.core.label, "queued messages");
+        self.close_mailbox();
         self.core.exited(reason);
         self.core.wake_decision();
     }

@@ -261,7 +261,7 @@ impl SystemShared {
         }
 
         if self.stopping.load(Ordering::SeqCst) {
-            crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");
+            cell.close_mailbox();
             cell.core.exited(ExitReason::Shutdown);
             return Err((ActorRef::from_cell(cell), Error::ShuttingDown));
         }
@@ -290,11 +290,7 @@ impl SystemShared {
                     life,
                 );
                 if let Err(error) = started {
-                    crate::cell::drop_contained(
-                        cell.mailbox.close(),
-                        cell.core.label,
-                        "queued messages",
-                    );
+                    cell.close_mailbox();
                     cell.core.exited(ExitReason::Error(format!(
                         "could not start its thread: {error}"
                     )));

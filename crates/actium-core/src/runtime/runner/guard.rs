@@ -69,11 +69,7 @@ impl<'a, A: Actor> ExitGuard<'a, A> {
     pub(crate) fn exit(mut self, reason: ExitReason, closed: bool) {
         if let Some(cell) = self.cell.take() {
             if !closed {
-                crate::cell::drop_contained(
-                    cell.mailbox.close(),
-                    cell.core.label,
-                    "queued messages",
-                );
+                cell.close_mailbox();
             }
             cell.core.exited(reason);
         }
@@ -83,7 +79,7 @@ impl<'a, A: Actor> ExitGuard<'a, A> {
 impl<A: Actor> Drop for ExitGuard<'_, A> {
     fn drop(&mut self) {
         if let Some(cell) = self.cell.take() {
-            crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");
+            cell.close_mailbox();
             cell.core.exited(ExitReason::Killed);
         }
     }

@@ -296,7 +296,7 @@ async fn incarnation<A: Handler>(
     if !supervised {
         // No further incarnation: answer what is queued (with ActorStopped)
         // before `on_stop`, so callers are not kept waiting.
-        crate::cell::drop_contained(cell.mailbox.close(), cell.core.label, "queued messages");
+        cell.close_mailbox();
     }
     // `on_stop` undoes what a successful `on_start` did (as OTP's
     // `terminate` follows a successful `init`), and a killed actor runs no
