@@ -369,8 +369,7 @@ impl Outbox {
         // waits (queued meanwhile, or taken and not all written). Woken
         // for nothing, it would take a turn on every request and reply an
         // idle outbox's sender wrote itself.
-        let waiting = !self.lock().bytes.is_empty() || self.is_writing();
-        if waiting {
+        if self.waits(&self.lock()) {
             self.ready.notify_one();
         }
     }
@@ -389,8 +388,7 @@ impl Outbox {
     pub(crate) fn relieve_on_tick(&self, socket: &Arc<Socket>) {
         let crowded = {
             let queue = self.lock();
-            let waiting = !queue.bytes.is_empty() || self.is_writing();
-            (queue.holds(socket) && waiting).then(|| socket.clone())
+            (queue.holds(socket) && self.waits(&queue)).then(|| socket.clone())
         };
         self.relieve(Crowded {
             socket: crowded,
@@ -440,12 +438,7 @@ impl Outbox {
             return false;
         }
         if queue.bytes.is_empty() {
-            self.writing.store(false, Ordering::Release);
-            let draining = queue.draining > 0;
-            drop(queue);
-            if draining {
-                self.written.notify_waiters();
-            }
+            self.nothing_left(queue);
             return false;
         }
         std::mem::swap(&mut queue.bytes, batch);
@@ -505,10 +498,29 @@ impl Outbox {
     /// taken waits now. A stale socket (an aborted writer's, or a replaced
     /// connection's) says nothing of the current one's batch.
     fn wrote(&self, socket: &Arc<Socket>) {
-        if self.lock().holds(socket) {
-            self.writing.store(false, Ordering::Release);
+        let queue = self.lock();
+        if queue.holds(socket) {
+            self.nothing_left(queue);
+        }
+    }
+
+    /// Nothing taken waits to be written any more (call with the queue's
+    /// lock, for the running connection's socket): clears `writing` and,
+    /// once the lock is let go, wakes the [`drained`](Self::drained) calls
+    /// waiting, if any (each counted under this lock before it looked).
+    fn nothing_left(&self, queue: MutexGuard<'_, Queue>) {
+        self.writing.store(false, Ordering::Release);
+        let draining = queue.draining > 0;
+        drop(queue);
+        if draining {
             self.written.notify_waiters();
         }
+    }
+
+    /// Whether anything waits for a writer: bytes queued, or bytes taken
+    /// and not all written.
+    fn waits(&self, queue: &Queue) -> bool {
+        !queue.bytes.is_empty() || self.is_writing()
     }
 
     /// Resolves once everything queued so far has been written.
