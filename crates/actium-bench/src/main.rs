@@ -6,7 +6,9 @@
 //! ```
 //!
 //! `--quick` finishes in under two minutes on two cores; without it each
-//! figure is the median of several runs. `--report docs` writes
+//! figure is the median of several runs, taken in rounds that run every
+//! system once (so that the ratios compare runs made at the same time).
+//! `--report docs` writes
 //! `BENCHMARKS.md` and `benchmarks.svg` there. Whether each target of the
 //! benchmark issue is met goes to standard error, so that standard output
 //! is exactly those lines.
@@ -125,19 +127,24 @@ fn main() {
         load_before: report::load_average(),
     };
     for &workload in &workloads {
-        for &system in &selected {
-            let n = workload.size(args.quick, system.is_threaded());
-            let mut measurements: Vec<Measurement> = Vec::new();
-            let mut attempts = 0;
-            for _ in 0..runs {
+        // Run by run rather than system by system: each round runs every
+        // system once, so a change of the machine's load between rounds
+        // touches every system's runs alike, and the ratios of their
+        // medians move less than when one system's runs all came first.
+        let mut rounds: Vec<(Vec<Measurement>, u64)> = vec![(Vec::new(), 0); selected.len()];
+        for _ in 0..runs {
+            for (&system, (measurements, attempts)) in selected.iter().zip(&mut rounds) {
+                let n = workload.size(args.quick, system.is_threaded());
                 savina::take_attempts();
                 // `None`: the system cannot express the workload, or the
                 // run was discarded (said on standard error); try the rest.
                 if let Some(measurement) = run(system, workload, n) {
                     measurements.push(measurement);
-                    attempts += savina::take_attempts();
+                    *attempts += savina::take_attempts();
                 }
             }
+        }
+        for (&system, (mut measurements, attempts)) in selected.iter().zip(rounds) {
             note_attempts(workload, system, attempts, &measurements);
             if measurements.is_empty() {
                 println!("bench {workload} {} skip", system.name());
