@@ -7,11 +7,11 @@
 //!
 //! `--quick` finishes in under two minutes on two cores; without it each
 //! figure is the median of several runs, taken in rounds that run every
-//! system once (so that the ratios compare runs made at the same time).
-//! `--report docs` writes
-//! `BENCHMARKS.md` and `benchmarks.svg` there. Whether each target of the
-//! benchmark issue is met goes to standard error, so that standard output
-//! is exactly those lines.
+//! system once (so that the ratios compare runs made at the same time), and
+//! a workload's lines are printed once its rounds end. `--report docs`
+//! writes `BENCHMARKS.md` and `benchmarks.svg` there. Whether each target
+//! of the benchmark issue is met goes to standard error, so that standard
+//! output is exactly those lines.
 
 mod report;
 mod savina;
@@ -127,24 +127,12 @@ fn main() {
         load_before: report::load_average(),
     };
     for &workload in &workloads {
-        // Run by run rather than system by system: each round runs every
-        // system once, so a change of the machine's load between rounds
-        // touches every system's runs alike, and the ratios of their
-        // medians move less than when one system's runs all came first.
-        let mut rounds: Vec<(Vec<Measurement>, u64)> = vec![(Vec::new(), 0); selected.len()];
-        for _ in 0..runs {
-            for (&system, (measurements, attempts)) in selected.iter().zip(&mut rounds) {
-                let n = workload.size(args.quick, system.is_threaded());
-                savina::take_attempts();
-                // `None`: the system cannot express the workload, or the
-                // run was discarded (said on standard error); try the rest.
-                if let Some(measurement) = run(system, workload, n) {
-                    measurements.push(measurement);
-                    *attempts += savina::take_attempts();
-                }
-            }
-        }
-        for (&system, (mut measurements, attempts)) in selected.iter().zip(rounds) {
+        let per_system = rounds(workload, &selected, runs, args.quick);
+        for (&system, kept) in selected.iter().zip(per_system) {
+            let Kept {
+                mut measurements,
+                attempts,
+            } = kept;
             note_attempts(workload, system, attempts, &measurements);
             if measurements.is_empty() {
                 println!("bench {workload} {} skip", system.name());
@@ -193,6 +181,38 @@ fn main() {
             }
         }
     }
+}
+
+/// One system's runs of a workload that were kept, and the philosophers'
+/// attempts counted in them.
+#[derive(Clone, Default)]
+struct Kept {
+    measurements: Vec<Measurement>,
+    attempts: u64,
+}
+
+/// Runs `workload` `runs` times on each of `systems`, round by round
+/// rather than system by system: each round runs every system once, so a
+/// change of the machine's load between rounds touches every system's
+/// runs alike, and the ratios of their medians move less than when one
+/// system's runs all came first. What each system kept, in `systems`'
+/// order.
+fn rounds(workload: Workload, systems: &[System], runs: usize, quick: bool) -> Vec<Kept> {
+    let mut per_system = vec![Kept::default(); systems.len()];
+    for _ in 0..runs {
+        for (&system, kept) in systems.iter().zip(&mut per_system) {
+            let n = workload.size(quick, system.is_threaded());
+            savina::take_attempts();
+            // `None`: the system cannot express the workload, or the run
+            // was discarded (said on standard error); the later rounds
+            // still run.
+            if let Some(measurement) = run(system, workload, n) {
+                kept.measurements.push(measurement);
+                kept.attempts += savina::take_attempts();
+            }
+        }
+    }
+    per_system
 }
 
 /// For the philosophers: how many times, on average over the kept runs,
