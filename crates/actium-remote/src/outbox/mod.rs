@@ -244,10 +244,7 @@ impl Outbox {
     /// enough (see there); [`push_reply`](Self::push_reply) and
     /// [`push_call`](Self::push_call) also if the outbox is idle.
     pub(crate) fn push(&self, frame: &Frame<'_>) -> Result<Crowded, Refused> {
-        self.push_with(
-            |bytes, max_frame| wire::write_message(bytes, frame, max_frame),
-            false,
-        )
+        self.push_frame(frame, false)
     }
 
     /// [`push`](Self::push) for the frames a connection sends only while
@@ -256,9 +253,14 @@ impl Outbox {
     /// [`push_call`](Self::push_call) writes a request, when the outbox
     /// is idle.
     pub(crate) fn push_reply(&self, frame: &Frame<'_>) -> Result<Crowded, Refused> {
+        self.push_frame(frame, true)
+    }
+
+    /// [`push_with`](Self::push_with) for a whole frame.
+    fn push_frame(&self, frame: &Frame<'_>, inline_if_idle: bool) -> Result<Crowded, Refused> {
         self.push_with(
             |bytes, max_frame| wire::write_message(bytes, frame, max_frame),
-            true,
+            inline_if_idle,
         )
     }
 
@@ -311,7 +313,7 @@ impl Outbox {
             let idle = inline_if_idle
                 && before == 0
                 && queue.socket.is_some()
-                && !self.writing.load(Ordering::Acquire)
+                && !self.is_writing()
                 && queue.taken_at.elapsed() >= IDLE_AFTER;
             // Now and then rather than on every frame, so a busy writer
             // task costs the senders nothing.
@@ -542,7 +544,7 @@ impl Outbox {
             // find nothing left: either this look sees `writing` cleared,
             // or that writer sees this call counted and notifies (which
             // wakes `written`, made before the look).
-            if self.lock().bytes.is_empty() && !self.writing.load(Ordering::Acquire) {
+            if !self.waits(&self.lock()) {
                 return;
             }
             written.await;

@@ -1,11 +1,22 @@
 use super::*;
 
-/// An outbox attached to a socket over an in-memory stream.
-fn attached() -> (Outbox, Arc<Socket>) {
+/// An outbox attached to a socket over an in-memory stream, and the
+/// stream's far end (the peer).
+fn attached() -> (Outbox, Arc<Socket>, tokio::io::DuplexStream) {
     let outbox = Outbox::new(wire::DEFAULT_MAX_FRAME);
-    let (socket, _far) = memory_socket(Arc::new(Traffic::default()));
+    let (socket, far) = memory_socket(Arc::new(Traffic::default()));
     outbox.attach(socket.clone());
-    (outbox, socket)
+    (outbox, socket, far)
+}
+
+/// A call to a made-up actor, queued in `outbox`: a request-reply's
+/// request if it has an `id`.
+fn call(outbox: &Outbox, id: Option<u64>) -> Crowded {
+    let to = ActorId::new(actium_core::NodeId::from_u64(7), 1);
+    match outbox.push_call(id, to, "echo", b"payload") {
+        Ok(crowded) => crowded,
+        Err(_) => panic!("the outbox refused a small call"),
+    }
 }
 
 /// Whether `ready` holds a notification (the writer task would wake).
@@ -31,18 +42,11 @@ fn received(far: &mut tokio::io::DuplexStream) -> Vec<u8> {
 /// after a write, or a one-way call, is the writer task's.
 #[test]
 fn an_idle_outbox_has_the_sender_write_its_request() {
-    let outbox = Outbox::new(wire::DEFAULT_MAX_FRAME);
-    let (socket, mut far) = memory_socket(Arc::new(Traffic::default()));
-    outbox.attach(socket.clone());
-    let to = ActorId::new(actium_core::NodeId::from_u64(7), 1);
-    let push = |id| match outbox.push_call(id, to, "echo", b"payload") {
-        Ok(crowded) => crowded,
-        Err(_) => panic!("the outbox refused a small call"),
-    };
+    let (outbox, _socket, mut far) = attached();
     // Nothing taken for longer than `IDLE_AFTER`.
     std::thread::sleep(IDLE_AFTER * 2);
 
-    let crowded = push(Some(1));
+    let crowded = call(&outbox, Some(1));
     assert!(crowded.socket.is_some(), "the sender writes it");
     assert!(!writer_woken(&outbox), "the writer task sleeps on");
     outbox.relieve(crowded);
@@ -54,17 +58,14 @@ fn an_idle_outbox_has_the_sender_write_its_request() {
     // Just taken (a moment in the future reads as none elapsed): the
     // next request may be one of a burst.
     outbox.lock().taken_at = Instant::now() + Duration::from_secs(3600);
-    let crowded = push(Some(2));
+    let crowded = call(&outbox, Some(2));
     assert!(crowded.socket.is_none(), "left to the writer task");
     assert!(writer_woken(&outbox));
 
     // A one-way call, however idle the outbox.
-    let (outbox, _socket) = attached();
+    let (outbox, _socket, _far) = attached();
     std::thread::sleep(IDLE_AFTER * 2);
-    let crowded = match outbox.push_call(None, to, "echo", b"payload") {
-        Ok(crowded) => crowded,
-        Err(_) => panic!("the outbox refused a small call"),
-    };
+    let crowded = call(&outbox, None);
     assert!(
         crowded.socket.is_none(),
         "one-way calls are the writer task's"
@@ -78,15 +79,11 @@ fn an_idle_outbox_has_the_sender_write_its_request() {
 /// waits before it lets go.
 #[test]
 fn an_idle_outbox_sender_that_cannot_write_wakes_the_writer_task() {
-    let (outbox, socket) = attached();
-    let to = ActorId::new(actium_core::NodeId::from_u64(7), 1);
+    let (outbox, socket, _far) = attached();
     std::thread::sleep(IDLE_AFTER * 2);
     let held = socket.side.try_lock();
     assert!(held.is_some(), "nobody else holds the socket");
-    let crowded = match outbox.push_call(Some(1), to, "echo", b"payload") {
-        Ok(crowded) => crowded,
-        Err(_) => panic!("the outbox refused a small call"),
-    };
+    let crowded = call(&outbox, Some(1));
     assert!(crowded.idle && crowded.socket.is_some());
     assert!(!writer_woken(&outbox), "the push woke no one");
     outbox.relieve(crowded);
@@ -108,9 +105,7 @@ fn an_idle_outbox_sender_that_cannot_write_wakes_the_writer_task() {
 #[test]
 fn drained_resolves_when_a_writer_finds_nothing_left() {
     use futures_util::FutureExt;
-    let outbox = Outbox::new(wire::DEFAULT_MAX_FRAME);
-    let (socket, mut far) = memory_socket(Arc::new(Traffic::default()));
-    outbox.attach(socket.clone());
+    let (outbox, socket, mut far) = attached();
     assert!(matches!(
         outbox.push(&Frame::Ping),
         Ok(Crowded { socket: None, .. })
@@ -157,7 +152,7 @@ fn a_sender_writes_its_frames_once_they_waited_or_at_the_most() {
     let most = INLINE_FRAMES_MOST;
     // A fast sender: no time passes since the last write (a moment in
     // the future reads as none elapsed).
-    let (outbox, socket) = attached();
+    let (outbox, socket, _far) = attached();
     outbox.lock().taken_at = Instant::now() + Duration::from_secs(3600);
     assert_eq!(crowded_at(&outbox, 2 * most), [most, 2 * most]);
 
@@ -171,7 +166,7 @@ fn a_sender_writes_its_frames_once_they_waited_or_at_the_most() {
     assert_eq!(outbox.lock().frames, 0);
 
     // A slow sender: every frame has waited long enough.
-    let (outbox, _socket) = attached();
+    let (outbox, _socket, _far) = attached();
     std::thread::sleep(INLINE_AFTER * 2);
     let every: Vec<usize> = (1..=most / INLINE_FRAMES)
         .map(|n| n * INLINE_FRAMES)
