@@ -109,8 +109,9 @@ fn two_nodes_calling_each_other_at_once_share_one_connection() {
     }
 }
 
-#[test]
-fn a_dropped_connection_is_made_again_on_a_later_call() {
+/// Two nodes and a relay to the first, which holds a counter: the second
+/// reaches it through the relay (`reached`), which can cut the connection.
+fn counter_behind_relay() -> (Cluster, Relay) {
     let cluster = Cluster::start(2, Mode::Tasks);
     let relay = Relay::start(cluster.node(0).address().socket());
     cluster.run(0, async {
@@ -119,14 +120,27 @@ fn a_dropped_connection_is_made_again_on_a_later_call() {
             .register("counter", &Counter::default().spawn())
             .unwrap();
     });
+    (cluster, relay)
+}
+
+/// The counter, looked up from the second node through the relay, once
+/// counted to 1.
+async fn reached(cluster: &Cluster, relay: &Relay) -> ActorRef<Counter> {
+    let counter = cluster
+        .node(1)
+        .lookup::<Counter>(&format!("{}/counter", relay.address))
+        .await
+        .unwrap();
+    counter.incr().unwrap();
+    assert_eq!(counter.get().await.unwrap(), 1);
+    counter
+}
+
+#[test]
+fn a_dropped_connection_is_made_again_on_a_later_call() {
+    let (cluster, relay) = counter_behind_relay();
     cluster.run(1, async {
-        let counter = cluster
-            .node(1)
-            .lookup::<Counter>(&format!("{}/counter", relay.address))
-            .await
-            .unwrap();
-        counter.incr().unwrap();
-        assert_eq!(counter.get().await.unwrap(), 1);
+        let counter = reached(&cluster, &relay).await;
         relay.cut();
         // Until the drop is noticed and for a short back-off (200 ms),
         // calls fail with NodeDown at once; then a call connects again.
@@ -148,5 +162,31 @@ fn a_dropped_connection_is_made_again_on_a_later_call() {
         assert_eq!(value, 1);
         counter.incr().unwrap();
         assert_eq!(counter.get().await.unwrap(), 2);
+    });
+}
+
+/// Once a dropped connection is noticed, a one-way call fails with
+/// `NodeDown` at once (for the back-off's 200 ms), as a request-reply
+/// does, rather than waiting unsent for a connection that is gone.
+#[test]
+fn a_tell_over_a_dropped_connection_fails_with_node_down() {
+    let (cluster, relay) = counter_behind_relay();
+    cluster.run(1, async {
+        let counter = reached(&cluster, &relay).await;
+        // Tells sent before the drop is noticed are queued (and lost with
+        // the connection). Cut again on each try: a try that comes after
+        // the back-off connects again, and the next cut ends that one.
+        // The deadline only stops a hang.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            relay.cut();
+            match counter.incr() {
+                Err(Error::NodeDown { .. }) => break,
+                Ok(()) => {}
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+            assert!(Instant::now() < deadline, "a tell never saw the node down");
+            actium::sleep(Duration::from_millis(2)).await;
+        }
     });
 }

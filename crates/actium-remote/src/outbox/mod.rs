@@ -38,7 +38,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant};
@@ -48,9 +48,14 @@ use bytes::BytesMut;
 use tokio::io::AsyncWrite;
 use tokio::sync::Notify;
 
-use crate::connection::Writer;
-use crate::node::Traffic;
 use crate::wire::{self, Frame, WriteError};
+
+mod socket;
+
+use socket::Side;
+pub(crate) use socket::Socket;
+#[cfg(test)]
+pub(crate) use socket::memory_socket;
 
 /// How many bytes may wait for a peer before sends are refused: a peer
 /// that does not read must not exhaust this node's memory.
@@ -120,6 +125,11 @@ struct Queue {
     taken_at: Instant,
     /// The running connection's socket; `None` between connections.
     socket: Option<Arc<Socket>>,
+    /// Whether the peer's connection is installed (its phase is up), from
+    /// [`installed`](Outbox::installed) to [`clear`](Outbox::clear):
+    /// [`push_tell`](Outbox::push_tell) queues only then, without the
+    /// peer's lock.
+    up: bool,
 }
 
 impl Queue {
@@ -133,59 +143,14 @@ impl Queue {
     }
 }
 
-/// The write side of one connection, shared by its writer task and by
-/// senders that write a crowded or idle outbox themselves.
-pub(crate) struct Socket {
-    /// Only ever tried, never waited for (see [`Outbox::write_loop`]), so
-    /// a spin lock that never spins: one atomic instruction to take it, a
-    /// plain store to let it go.
-    side: spin::mutex::SpinMutex<Side>,
-    /// Counts the writers' progress: batches taken, writes accepted. The
-    /// heartbeat tells a slow peer (progress) from one that does not read.
-    progress: AtomicU64,
-    traffic: Arc<Traffic>,
-}
-
-struct Side {
-    writer: Writer,
-    /// Bytes taken from the outbox; those before `sent` are written.
-    batch: BytesMut,
-    sent: usize,
-}
-
-impl Socket {
-    pub(crate) fn new(writer: Writer, traffic: Arc<Traffic>) -> Arc<Self> {
-        Arc::new(Socket {
-            side: spin::mutex::SpinMutex::new(Side {
-                writer,
-                batch: BytesMut::with_capacity(64 * 1024),
-                sent: 0,
-            }),
-            progress: AtomicU64::new(0),
-            traffic,
-        })
-    }
-
-    /// How many times a writer has made progress so far.
-    pub(crate) fn progress(&self) -> u64 {
-        self.progress.load(Ordering::Relaxed)
-    }
-
-    /// Counts one step of progress. Only the holder of the socket's lock
-    /// (`_held`) counts, so a load and a store do, without an atomic
-    /// read-modify-write.
-    fn advanced(&self, _held: &mut Side) {
-        let progress = self.progress.load(Ordering::Relaxed);
-        self.progress
-            .store(progress.wrapping_add(1), Ordering::Relaxed);
-    }
-}
-
 /// Why a frame was not queued.
 pub(crate) enum Refused {
     /// Boxed, so that `push`'s result is two words, returned in registers.
     Frame(Box<WriteError>),
     Overloaded,
+    /// [`Outbox::push_tell`] found no connection installed: the frame must
+    /// go the way that sets one up (or fails), under the peer's lock.
+    NotUp,
 }
 
 /// A frame was queued: the caller should call [`Outbox::relieve`] with
@@ -224,6 +189,7 @@ impl Outbox {
                 draining: 0,
                 taken_at: Instant::now(),
                 socket: None,
+                up: false,
             }),
             ready,
             writing: AtomicBool::new(false),
@@ -247,6 +213,27 @@ impl Outbox {
         self.push_frame(frame, false)
     }
 
+    /// [`push_call`](Self::push_call) for a one-way call, only while a
+    /// connection is installed ([`Refused::NotUp`] otherwise). The caller
+    /// need not hold the peer's lock: the connection's end
+    /// ([`clear`](Self::clear)) takes this outbox's lock too, so a tell
+    /// either is queued before it (and dropped with what waits, as under
+    /// the peer's lock) or sees it. One lock per tell rather than two: a
+    /// fifth of a remote tell's processor time went to the two
+    /// (`docs/BENCHMARKS.md`).
+    pub(crate) fn push_tell(
+        &self,
+        to: ActorId,
+        method: &str,
+        payload: &[u8],
+    ) -> Result<Crowded, Refused> {
+        self.push_with(
+            |bytes, max_frame| wire::call::write_parts(bytes, None, to, method, payload, max_frame),
+            false,
+            true,
+        )
+    }
+
     /// [`push`](Self::push) for the frames a connection sends only while
     /// it is up (`PeerHandle::send_if_connected`): replies, answers, the
     /// heartbeat's pings and pongs, goodbyes. Written by their sender, as
@@ -261,6 +248,7 @@ impl Outbox {
         self.push_with(
             |bytes, max_frame| wire::write_message(bytes, frame, max_frame),
             inline_if_idle,
+            false,
         )
     }
 
@@ -286,21 +274,28 @@ impl Outbox {
         self.push_with(
             |bytes, max_frame| wire::call::write_parts(bytes, id, to, method, payload, max_frame),
             id.is_some(),
+            false,
         )
     }
 
     /// Queues the frame `write` appends (see [`push`](Self::push)).
     /// Inlined, so that each caller's writer is too.
     /// `inline_if_idle`: the sender writes the frame itself if the outbox
-    /// is idle (see [`push_call`](Self::push_call)).
+    /// is idle (see [`push_call`](Self::push_call)). `only_up`: refuses
+    /// ([`Refused::NotUp`]) unless a connection is installed (see
+    /// [`push_tell`](Self::push_tell)).
     #[inline(always)]
     fn push_with(
         &self,
         write: impl FnOnce(&mut BytesMut, usize) -> Result<(), WriteError>,
         inline_if_idle: bool,
+        only_up: bool,
     ) -> Result<Crowded, Refused> {
         let (wake_writer, crowded, idle) = {
             let mut queue = self.lock();
+            if only_up && !queue.up {
+                return Err(Refused::NotUp);
+            }
             let before = queue.bytes.len();
             if before >= MAX_QUEUED {
                 return Err(Refused::Overloaded);
@@ -460,11 +455,15 @@ impl Outbox {
         self.writing.store(false, Ordering::Release);
     }
 
-    /// No socket takes queued bytes until the next [`attach`](Self::attach),
-    /// which keep waiting: a new connection replaced the old one, whose
-    /// socket must not take (and lose) what is meant for the new.
-    pub(crate) fn detach(&self) {
-        self.lock().socket = None;
+    /// A connection was installed (the peer's phase is up), and may have
+    /// replaced another. No socket takes queued bytes until the next
+    /// [`attach`](Self::attach), which keep waiting: the old connection's
+    /// socket must not take (and lose) what is meant for the new. Call
+    /// under the peer's lock.
+    pub(crate) fn installed(&self) {
+        let mut queue = self.lock();
+        queue.socket = None;
+        queue.up = true;
     }
 
     /// The writer task of `socket`'s connection: writes whatever is
@@ -552,23 +551,16 @@ impl Outbox {
     }
 
     /// Drops whatever waits, and the socket (the connection it was for is
-    /// gone).
+    /// gone): until a connection is [`installed`](Self::installed) again,
+    /// [`push_tell`](Self::push_tell) refuses. Call under the peer's lock.
     pub(crate) fn clear(&self) {
         let mut queue = self.lock();
+        queue.up = false;
         queue.bytes.clear();
         queue.frames = 0;
         queue.taken_at = Instant::now();
         queue.socket = None;
     }
-}
-
-/// For tests: a socket over an in-memory stream, counting into `traffic`,
-/// and the stream's other end.
-#[cfg(test)]
-pub(crate) fn memory_socket(traffic: Arc<Traffic>) -> (Arc<Socket>, tokio::io::DuplexStream) {
-    let (near, far) = tokio::io::duplex(1 << 20);
-    let (_read, write) = crate::connection::split_locked(near);
-    (Socket::new(write, traffic), far)
 }
 
 #[cfg(test)]

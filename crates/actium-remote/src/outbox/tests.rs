@@ -1,4 +1,5 @@
 use super::*;
+use crate::node::Traffic;
 
 /// An outbox attached to a socket over an in-memory stream, and the
 /// stream's far end (the peer).

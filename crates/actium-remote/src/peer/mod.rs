@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use actium_core::transport::{self, OutgoingCall, Peer, RemoteSignal, Respond, Response};
+use actium_core::transport::{self, Response};
 use actium_core::{ActorId, Clock, Error, NodeId, SystemHandle, TaskHandle};
 use tokio::sync::oneshot;
 
@@ -31,6 +31,10 @@ use crate::node::NodeShared;
 use crate::outbox::{Crowded, Outbox, Refused};
 use crate::pending::{PendingCalls, Taken};
 use crate::wire::{self, Frame, NodeAnswer, Request};
+
+mod calls;
+
+pub(crate) use calls::Responder;
 
 /// The first wait before reconnecting to a node that went down; it
 /// doubles with each failed attempt up to [`MAX_BACKOFF`].
@@ -264,6 +268,8 @@ impl PeerHandle {
             },
             Refused::Overloaded => self
                 .down_error("its send buffer is full: the node does not read what is sent to it"),
+            // Only `push_tell` refuses so, and its caller goes on without it.
+            Refused::NotUp => self.down_error("no connection is up"),
         })
     }
 
@@ -420,7 +426,7 @@ impl PeerHandle {
         // Until the new connection attaches its socket, what is queued
         // waits for it: the old socket must not take it (a crowded send
         // would write it to the dead connection, and lose it).
-        self.outbox.detach();
+        self.outbox.installed();
         state.phase = Phase::Up { generation };
         state.node_id = Some(node);
         state.backoff = FIRST_BACKOFF;
@@ -517,77 +523,5 @@ impl PeerHandle {
     }
 }
 
-impl Peer for PeerHandle {
-    fn address(&self) -> &str {
-        &self.address
-    }
-
-    fn is_connected(&self) -> bool {
-        self.is_up()
-    }
-
-    fn call(&self, call: OutgoingCall<'_>) -> Result<(), Box<Error>> {
-        let OutgoingCall {
-            to,
-            method,
-            payload,
-            answer,
-            trace,
-            ..
-        } = call;
-        let mut state = self.lock();
-        self.ensure(&mut state, to.node())?;
-        self.touch();
-        let id = answer.is_some().then(|| state.pending.next_id());
-        let queued = match trace {
-            // Nearly every call: written from its parts, with no frame
-            // built on the stack to be copied (`docs/BENCHMARKS.md`).
-            None => self.outbox.push_call(id, to, method, payload),
-            Some(&trace) => {
-                let call = wire::call::Parts {
-                    id,
-                    to,
-                    method,
-                    payload,
-                };
-                self.outbox.push(&call.into_frame(Some(trace)))
-            }
-        };
-        let crowded = queued.map_err(|refused| self.refused(refused, to, method))?;
-        if let (Some(id), Some(answer)) = (id, answer) {
-            state.pending.add_call(id, answer);
-        }
-        drop(state);
-        self.outbox.relieve(crowded);
-        Ok(())
-    }
-
-    fn signal(&self, signal: RemoteSignal) -> Result<(), Error> {
-        let mut state = self.lock();
-        self.ensure(&mut state, signal.receiver().node())?;
-        self.touch();
-        let crowded = self.queue(&Frame::Signal(signal))?;
-        drop(state);
-        self.outbox.relieve(crowded);
-        Ok(())
-    }
-}
-
-/// Sends a request-reply's response back to the peer that asked.
-pub(crate) struct Responder {
-    pub(crate) peer: Arc<PeerHandle>,
-    pub(crate) id: u64,
-}
-
-impl Respond for Responder {
-    fn respond(self: Box<Self>, response: Response<'_>) {
-        self.peer.send_if_connected(&Frame::Reply {
-            id: self.id,
-            response,
-        });
-    }
-}
-
 #[cfg(test)]
-#[path = "peer_tests.rs"]
 mod tests;

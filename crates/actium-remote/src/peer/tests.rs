@@ -133,3 +133,37 @@ fn a_replacing_connection_waits_for_the_inbound_turn() {
         assert!(peer.is_current(2));
     });
 }
+
+/// A one-way call is queued without the peer's lock only while a
+/// connection is installed. Before, and once it has ended, the outbox
+/// refuses it, and the call takes the lock, which connects or fails with
+/// `NodeDown`: a tell must not wait, unsent and unrefused, in the outbox
+/// of a connection that is gone.
+#[test]
+fn one_way_calls_skip_the_peers_lock_only_while_a_connection_is_up() {
+    let peer = peer();
+    let me = NodeId::from_u64(1);
+    let to = ActorId::new(NodeId::from_u64(2), 7);
+    let queued = |peer: &PeerHandle| match peer.outbox.push_tell(to, "incr", &[]) {
+        Ok(crowded) => {
+            peer.outbox.relieve(crowded);
+            true
+        }
+        Err(Refused::NotUp) => false,
+        Err(_) => panic!("refused for another reason"),
+    };
+    assert!(!queued(&peer), "queued before any connection");
+    assert!(matches!(
+        peer.admit(NodeId::from_u64(2), me, 1),
+        Admission::Accept(None)
+    ));
+    assert!(queued(&peer), "refused while up");
+    // A node's next run replaces the connection: still up.
+    assert!(matches!(
+        peer.admit(NodeId::from_u64(3), me, 2),
+        Admission::Accept(Some(_))
+    ));
+    assert!(queued(&peer), "refused once the connection was replaced");
+    peer.ended(2, "lost");
+    assert!(!queued(&peer), "queued once the connection ended");
+}
