@@ -190,3 +190,34 @@ fn a_tell_over_a_dropped_connection_fails_with_node_down() {
         }
     });
 }
+
+/// A tell that is the first use of a peer after the back-off connects
+/// again, as any first use does, and is delivered: the one-way call's
+/// path without the peer's lock falls back to it while no connection is
+/// up, rather than failing.
+#[test]
+fn a_tell_after_the_back_off_connects_again() {
+    let (cluster, relay) = counter_behind_relay();
+    cluster.run(1, async {
+        let counter = reached(&cluster, &relay).await;
+        relay.cut();
+        // The drop noticed by a request-reply, so that no tell is sent
+        // (and lost) before it. The deadline only stops a hang.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !matches!(counter.get().await, Err(Error::NodeDown { .. })) {
+            assert!(Instant::now() < deadline, "the drop was never noticed");
+            actium::sleep(Duration::from_millis(2)).await;
+        }
+        // Down for the back-off (200 ms), then the first tell connects.
+        loop {
+            match counter.incr() {
+                Ok(()) => break,
+                Err(Error::NodeDown { .. }) => {}
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+            assert!(Instant::now() < deadline, "a tell never connected");
+            actium::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(counter.get().await.unwrap(), 2);
+    });
+}

@@ -1,9 +1,10 @@
 //! What goes to a peer's actors: the calls and signals the core sends
 //! through [`Peer`], and the replies to the peer's calls ([`Responder`]).
 
+use std::sync::Arc;
+
 use actium_core::Error;
 use actium_core::transport::{OutgoingCall, Peer, RemoteSignal, Respond, Response};
-use std::sync::Arc;
 
 use super::PeerHandle;
 use crate::outbox::Refused;

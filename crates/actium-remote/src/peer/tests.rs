@@ -1,6 +1,7 @@
-//! Tests of `peer.rs`: what a peer's outbox does with the sockets of
-//! replaced connections, and the inbound turn that ending or replacing a
-//! connection waits for.
+//! Tests of the peer (`peer/`): what a peer's outbox does with the sockets
+//! of replaced connections, the inbound turn that ending or replacing a
+//! connection waits for, and when a one-way call may skip the peer's
+//! lock.
 
 use super::*;
 use crate::node::Traffic;
