@@ -225,9 +225,12 @@ fn run(
     reader: Reader,
     writer: Writer,
 ) {
-    node.traffic.opened();
     let socket = Socket::new(writer, node.traffic.clone());
-    peer.outbox.attach(socket.clone());
+    if !peer.attach(generation, socket.clone()) {
+        // Replaced already: dropping the stream closes it.
+        return;
+    }
+    node.traffic.opened();
     let link = Arc::new(Link {
         received: AtomicU64::new(0),
         socket,

@@ -28,7 +28,7 @@ use actium_core::{ActorId, Clock, Error, NodeId, SystemHandle, TaskHandle};
 use tokio::sync::oneshot;
 
 use crate::node::NodeShared;
-use crate::outbox::{Crowded, Outbox, Refused};
+use crate::outbox::{Crowded, Outbox, Refused, Socket};
 use crate::pending::{PendingCalls, Taken};
 use crate::wire::{self, Frame, NodeAnswer, Request};
 
@@ -431,6 +431,22 @@ impl PeerHandle {
         state.node_id = Some(node);
         state.backoff = FIRST_BACKOFF;
         state.addressed.clear();
+    }
+
+    /// Makes `socket` the one queued frames go to, if connection
+    /// `generation` is still the peer's; returns whether it is. Under the
+    /// peer's lock, as [`install`](Self::install) runs: a connection
+    /// replaced between its installation and its start (the accepting
+    /// node sends `Ready` in between, and another thread may admit a
+    /// newer one) must not take the frames meant for its replacement,
+    /// whose socket may be attached already.
+    pub(crate) fn attach(&self, generation: u64, socket: Arc<Socket>) -> bool {
+        let state = self.lock();
+        let current = matches!(state.phase, Phase::Up { generation: g } if g == generation);
+        if current {
+            self.outbox.attach(socket);
+        }
+        current
     }
 
     /// Hands over the tasks of connection `generation`; aborts them if it is

@@ -1,7 +1,7 @@
 //! Tests of the peer (`peer/`): what a peer's outbox does with the sockets
-//! of replaced connections, the inbound turn that ending or replacing a
-//! connection waits for, and when a one-way call may skip the peer's
-//! lock.
+//! of replaced connections (attached or not yet), the inbound turn that
+//! ending or replacing a connection waits for, and when a one-way call
+//! may skip the peer's lock.
 
 use super::*;
 use crate::node::Traffic;
@@ -167,4 +167,34 @@ fn one_way_calls_skip_the_peers_lock_only_while_a_connection_is_up() {
     assert!(queued(&peer), "refused once the connection was replaced");
     peer.ended(2, "lost");
     assert!(!queued(&peer), "queued once the connection ended");
+}
+
+/// A connection replaced before it started (between its installation
+/// and its socket's attachment) attaches no socket: the frames queued
+/// go to its replacement's socket, attached first, not to its own, whose
+/// tasks never run to write them.
+#[test]
+fn a_connection_replaced_before_it_started_attaches_no_socket() {
+    let peer = peer();
+    let me = NodeId::from_u64(1);
+    assert!(matches!(
+        peer.admit(NodeId::from_u64(2), me, 1),
+        Admission::Accept(None)
+    ));
+    assert!(matches!(
+        peer.admit(NodeId::from_u64(3), me, 2),
+        Admission::Accept(Some(_))
+    ));
+    let (new, mut new_far) = socket();
+    assert!(peer.attach(2, new.clone()));
+    let (old, mut old_far) = socket();
+    assert!(!peer.attach(1, old), "a replaced connection attached");
+    for _ in 0..INLINE_FRAMES_MOST {
+        peer.send_if_connected(&Frame::Ping);
+    }
+    peer.outbox.relieve_on_tick(&new);
+    let mut ping = bytes::BytesMut::new();
+    wire::write_frame(&mut ping, &Frame::Ping, wire::DEFAULT_MAX_FRAME).unwrap();
+    assert_eq!(arrived(&mut old_far), 0, "frames went to the old socket");
+    assert_eq!(arrived(&mut new_far), ping.len() * INLINE_FRAMES_MOST);
 }
