@@ -227,7 +227,7 @@ fn run(
 ) {
     let socket = Socket::new(writer, node.traffic.clone());
     if !peer.attach(generation, socket.clone()) {
-        // Replaced already: dropping the stream closes it.
+        // Replaced or ended already: dropping the stream closes it.
         return;
     }
     node.traffic.opened();

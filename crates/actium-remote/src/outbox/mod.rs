@@ -446,6 +446,8 @@ impl Outbox {
     }
 
     /// Makes `socket` the one queued bytes go to (a connection is up).
+    /// Call under the peer's lock, through `PeerHandle::attach`, which
+    /// checks that the connection is still the peer's.
     pub(crate) fn attach(&self, socket: Arc<Socket>) {
         let mut queue = self.lock();
         queue.socket = Some(socket);

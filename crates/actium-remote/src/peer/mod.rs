@@ -434,12 +434,14 @@ impl PeerHandle {
     }
 
     /// Makes `socket` the one queued frames go to, if connection
-    /// `generation` is still the peer's; returns whether it is. Under the
-    /// peer's lock, as [`install`](Self::install) runs: a connection
-    /// replaced between its installation and its start (the accepting
-    /// node sends `Ready` in between, and another thread may admit a
-    /// newer one) must not take the frames meant for its replacement,
-    /// whose socket may be attached already.
+    /// `generation` is still the peer's (neither replaced nor ended);
+    /// returns whether it is. Under the peer's lock, as
+    /// [`install`](Self::install) and [`close`](Self::close) run: a
+    /// connection replaced or ended between its installation and its
+    /// start (the accepting node sends `Ready` in between, and another
+    /// thread may admit a newer one or close it for being idle) must not
+    /// take the frames meant for the connection after it, whose socket
+    /// may be attached already.
     pub(crate) fn attach(&self, generation: u64, socket: Arc<Socket>) -> bool {
         let state = self.lock();
         let current = matches!(state.phase, Phase::Up { generation: g } if g == generation);

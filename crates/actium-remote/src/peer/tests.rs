@@ -185,9 +185,14 @@ fn a_connection_replaced_before_it_started_attaches_no_socket() {
         peer.admit(NodeId::from_u64(3), me, 2),
         Admission::Accept(Some(_))
     ));
+    // Refused whether the replacement's socket is attached or not yet.
+    let (old, mut old_far) = socket();
+    assert!(
+        !peer.attach(1, old.clone()),
+        "a replaced connection attached"
+    );
     let (new, mut new_far) = socket();
     assert!(peer.attach(2, new.clone()));
-    let (old, mut old_far) = socket();
     assert!(!peer.attach(1, old), "a replaced connection attached");
     for _ in 0..INLINE_FRAMES_MOST {
         peer.send_if_connected(&Frame::Ping);
