@@ -217,9 +217,9 @@ impl Outbox {
     /// connection is installed ([`Refused::NotUp`] otherwise). The caller
     /// need not hold the peer's lock: the connection's end
     /// ([`clear`](Self::clear)) takes this outbox's lock too, so a tell
-    /// either is queued before it (and dropped with what waits, as under
-    /// the peer's lock) or sees it. One lock per tell rather than two: a
-    /// fifth of a remote tell's processor time went to the two
+    /// is either queued before it (and dropped with what waits, as under
+    /// the peer's lock) or refused after it. One lock per tell rather than
+    /// two: a fifth of a remote tell's processor time went to the two
     /// (`docs/BENCHMARKS.md`).
     pub(crate) fn push_tell(
         &self,

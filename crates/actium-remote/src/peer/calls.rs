@@ -28,8 +28,9 @@ impl Peer for PeerHandle {
             trace,
             ..
         } = call;
-        // A one-way call on an installed connection needs none of the
-        // peer's bookkeeping, and skips its lock.
+        // A one-way call without a trace context, on an installed
+        // connection, needs none of the peer's bookkeeping, and skips its
+        // lock; anything else (connecting, down, idle) goes on below.
         if answer.is_none() && trace.is_none() {
             match self.outbox.push_tell(to, method, payload) {
                 Err(Refused::NotUp) => {}
