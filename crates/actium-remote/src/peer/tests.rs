@@ -37,6 +37,31 @@ fn arrived(far: &mut DuplexStream) -> usize {
     total
 }
 
+/// The node at `peer` connects (run 2, as generation 1), then its next
+/// run replaces that connection (run 3, as generation 2).
+fn replaced(peer: &PeerHandle) {
+    let me = NodeId::from_u64(1);
+    assert!(matches!(
+        peer.admit(NodeId::from_u64(2), me, 1),
+        Admission::Accept(None)
+    ));
+    assert!(matches!(
+        peer.admit(NodeId::from_u64(3), me, 2),
+        Admission::Accept(Some(_))
+    ));
+}
+
+/// Queues [`INLINE_FRAMES_MOST`] pings for `peer` (enough for the sender
+/// to write them itself); returns how many bytes they take on the wire.
+fn queue_pings(peer: &PeerHandle) -> usize {
+    for _ in 0..INLINE_FRAMES_MOST {
+        peer.send_if_connected(&Frame::Ping);
+    }
+    let mut ping = bytes::BytesMut::new();
+    wire::write_frame(&mut ping, &Frame::Ping, wire::DEFAULT_MAX_FRAME).unwrap();
+    ping.len() * INLINE_FRAMES_MOST
+}
+
 /// A node that restarted connects again: until the new connection's
 /// socket is attached, frames queued for it (enough to be written by
 /// the sender itself) must not go to the replaced connection's socket,
@@ -58,17 +83,13 @@ fn a_replaced_connections_socket_takes_none_of_the_frames_for_the_new_one() {
         peer.admit(second_run, me, 2),
         Admission::Accept(Some(node)) if node == first_run
     ));
-    for _ in 0..INLINE_FRAMES_MOST {
-        peer.send_if_connected(&Frame::Ping);
-    }
+    let queued = queue_pings(&peer);
     assert_eq!(arrived(&mut old_far), 0, "frames went to the old socket");
 
     let (new, mut new_far) = socket();
     peer.outbox.attach(new.clone());
     peer.outbox.relieve_on_tick(&new);
-    let mut ping = bytes::BytesMut::new();
-    wire::write_frame(&mut ping, &Frame::Ping, wire::DEFAULT_MAX_FRAME).unwrap();
-    assert_eq!(arrived(&mut new_far), ping.len() * INLINE_FRAMES_MOST);
+    assert_eq!(arrived(&mut new_far), queued);
 }
 
 /// A connection ended by another task (its heartbeat, say) while the
@@ -176,15 +197,7 @@ fn one_way_calls_skip_the_peers_lock_only_while_a_connection_is_up() {
 #[test]
 fn a_connection_replaced_before_it_started_attaches_no_socket() {
     let peer = peer();
-    let me = NodeId::from_u64(1);
-    assert!(matches!(
-        peer.admit(NodeId::from_u64(2), me, 1),
-        Admission::Accept(None)
-    ));
-    assert!(matches!(
-        peer.admit(NodeId::from_u64(3), me, 2),
-        Admission::Accept(Some(_))
-    ));
+    replaced(&peer);
     // Refused whether the replacement's socket is attached or not yet.
     let (old, mut old_far) = socket();
     assert!(
@@ -194,12 +207,8 @@ fn a_connection_replaced_before_it_started_attaches_no_socket() {
     let (new, mut new_far) = socket();
     assert!(peer.attach(2, new.clone()));
     assert!(!peer.attach(1, old), "a replaced connection attached");
-    for _ in 0..INLINE_FRAMES_MOST {
-        peer.send_if_connected(&Frame::Ping);
-    }
+    let queued = queue_pings(&peer);
     peer.outbox.relieve_on_tick(&new);
-    let mut ping = bytes::BytesMut::new();
-    wire::write_frame(&mut ping, &Frame::Ping, wire::DEFAULT_MAX_FRAME).unwrap();
     assert_eq!(arrived(&mut old_far), 0, "frames went to the old socket");
-    assert_eq!(arrived(&mut new_far), ping.len() * INLINE_FRAMES_MOST);
+    assert_eq!(arrived(&mut new_far), queued);
 }
