@@ -96,6 +96,23 @@ impl Hub {
         }
     }
 
+    /// Inside `with`, hands a second handle to a thread it waits for.
+    #[ask(parallel)]
+    async fn with_on_a_joined_thread(mut this: Reentrant<Self>) -> String {
+        this.with_context(|_hub, ctx| {
+            let mut other = ctx.reentrant();
+            std::thread::scope(
+                |scope| match scope.spawn(move || other.with(|hub| hub.n)).join() {
+                    Ok(_) => "the state escaped".to_owned(),
+                    Err(payload) => payload
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .unwrap_or_default(),
+                },
+            )
+        })
+    }
+
     /// A plain method.
     #[ask]
     fn get(&self) -> u64 {
@@ -232,6 +249,18 @@ async fn the_state_is_not_lent_outside_the_actor() -> actium::Result<()> {
     let hub = Hub::default().spawn();
     let message = hub.leak().await?;
     assert!(message.contains("outside Hub#"), "{message}");
+    Ok(())
+}
+
+#[actium::test]
+async fn a_with_on_a_thread_the_method_waits_for_panics_instead_of_deadlocking()
+-> actium::Result<()> {
+    // The closure holds the slot's lock while it waits for that thread.
+    let hub = Hub::default().spawn();
+    let message = hub.with_on_a_joined_thread().await?;
+    assert!(message.contains("outside Hub#"), "{message}");
+    hub.incr()?;
+    assert_eq!(hub.get().await?, 1);
     Ok(())
 }
 

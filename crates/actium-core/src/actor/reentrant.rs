@@ -22,11 +22,14 @@
 //! How: the loop owns the state. Only while it polls its in-flight parallel
 //! methods does it lend the state to them, through a slot that
 //! [`with`](Reentrant::with) opens; plain methods run while no parallel one
-//! is being polled. The slot's lock is never held across an await, so it
-//! cannot deadlock.
+//! is being polled. `with` runs its closure under the slot's lock, which
+//! is never held across an await; and only the lending thread ever takes
+//! it while the state is lent (a `with` on another thread, or nested in
+//! another, panics before it would wait), so it cannot deadlock.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context as TaskContext, Poll};
 
@@ -41,15 +44,17 @@ pub(crate) struct State<A: Actor> {
 
 /// Where the loop lends the state to parallel methods while it polls them.
 pub(crate) struct Lend<A: Actor> {
-    slot: Mutex<Lent<A>>,
-}
-
-/// The state while lent, and the thread lending it: only code polled by
-/// the actor loop on that thread — the actor's own parallel methods — may
-/// borrow it, never a task they spawned onto another thread.
-struct Lent<A: Actor> {
-    state: Option<Box<State<A>>>,
-    lender: Option<usize>,
+    /// The state while lent.
+    slot: Mutex<Option<Box<State<A>>>>,
+    /// The thread lending the state (see [`here`]), or 0: only code polled
+    /// by the actor loop on that thread — the actor's own parallel methods
+    /// — may borrow it, never a task they spawned onto another thread.
+    /// Written by the lending thread alone, so a relaxed look tells any
+    /// thread whether it is the lender: only the lender finds its own name.
+    lender: AtomicUsize,
+    /// The thread running a `with` call on the state, or 0: read the same
+    /// way, it tells a `with` nested in another from a first one.
+    borrower: AtomicUsize,
 }
 
 thread_local! {
@@ -71,34 +76,31 @@ fn here() -> usize {
 impl<A: Actor> Lend<A> {
     pub(crate) fn new() -> Self {
         Lend {
-            slot: Mutex::new(Lent {
-                state: None,
-                lender: None,
-            }),
+            slot: Mutex::new(None),
+            lender: AtomicUsize::new(0),
+            borrower: AtomicUsize::new(0),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Lent<A>> {
+    fn lock(&self) -> MutexGuard<'_, Option<Box<State<A>>>> {
         // A panic inside `with` poisons the lock but leaves the state whole
         // (the panic is caught and reported per the actor's policy).
         self.slot.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn put(&self, state: Box<State<A>>) {
-        let mut lent = self.lock();
-        lent.state = Some(state);
-        lent.lender = Some(here());
+        *self.lock() = Some(state);
+        self.lender.store(here(), Ordering::Relaxed);
     }
 
     pub(crate) fn take(&self) -> Option<Box<State<A>>> {
-        let mut lent = self.lock();
-        lent.lender = None;
-        lent.state.take()
+        self.lender.store(0, Ordering::Relaxed);
+        self.lock().take()
     }
 
     /// Takes a stop requested through the lent context, if any.
     fn take_stop(&self) -> Option<ExitReason> {
-        self.lock().state.as_mut()?.ctx.take_stop()
+        self.lock().as_mut()?.ctx.take_stop()
     }
 }
 
@@ -143,18 +145,14 @@ impl<A: Actor> Future for Parallel<A> {
     }
 }
 
-/// Returns a state taken out of the slot for a `with` call, even if the
-/// call unwinds.
-struct PutBack<'a, A: Actor> {
-    lend: &'a Lend<A>,
-    state: Option<Box<State<A>>>,
+/// Clears a lend's borrower when a `with` call ends, even if it unwinds.
+struct Borrowing<'a> {
+    borrower: &'a AtomicUsize,
 }
 
-impl<A: Actor> Drop for PutBack<'_, A> {
+impl Drop for Borrowing<'_> {
     fn drop(&mut self) {
-        if let Some(state) = self.state.take() {
-            self.lend.lock().state = Some(state);
-        }
+        self.borrower.store(0, Ordering::Relaxed);
     }
 }
 
@@ -177,7 +175,9 @@ impl<A: Actor> Reentrant<A> {
     ///
     /// Panics if called outside the actor's own parallel method — for
     /// instance from a task the handle was moved into — because the state
-    /// belongs to the actor loop and is lent only to its methods.
+    /// belongs to the actor loop and is lent only to its methods; and if
+    /// called inside another `with` of the same actor (through another
+    /// handle), because the state is borrowed already.
     pub fn with<R>(&mut self, f: impl FnOnce(&mut A) -> R) -> R {
         self.with_context(|actor, _ctx| f(actor))
     }
@@ -189,39 +189,45 @@ impl<A: Actor> Reentrant<A> {
     ///
     /// As [`with`](Reentrant::with).
     pub fn with_context<R>(&mut self, f: impl FnOnce(&mut A, &mut Context<A>) -> R) -> R {
-        // The state is taken out of the slot for the call, not used under
-        // its lock: a `with` nested inside `f` (through another handle)
-        // then finds it lent already and panics with a clear message,
-        // instead of deadlocking on the lock.
-        let state = {
-            let mut lent = self.lend.lock();
-            match (lent.lender == Some(here()), lent.state.take()) {
-                (true, Some(state)) => state,
-                (true, None) => panic!(
-                    "Reentrant::with called inside another `with` of {}: the state is already \
-                     borrowed",
-                    self.cell.core.label
-                ),
-                (false, taken) => {
-                    lent.state = taken;
-                    panic!(
-                        "Reentrant::with used outside {}'s own parallel method: the state is lent \
-                         only to the actor's methods, not to tasks they spawn",
-                        self.cell.core.label
-                    )
-                }
-            }
-        };
-        // Put back even if `f` panics: the loop takes it back after the
-        // poll, and the panic is reported per the actor's policy.
-        let mut back = PutBack {
-            lend: &self.lend,
-            state: Some(state),
-        };
-        match back.state.as_deref_mut() {
-            Some(State { actor, ctx }) => f(actor, ctx),
-            None => unreachable!("`back` holds the state until it drops"),
+        // `f` runs under the slot's lock: one lock for the whole call. Both
+        // checks come first, on words only one thread writes, so that no
+        // `with` ever waits for that lock while another runs `f`: a `with`
+        // nested inside `f` (through another handle) finds its own thread
+        // as the borrower, and one on another thread finds it is not the
+        // lender; each panics with a clear message.
+        let me = here();
+        if self.lend.borrower.load(Ordering::Relaxed) == me {
+            panic!(
+                "Reentrant::with called inside another `with` of {}: the state is already \
+                 borrowed",
+                self.cell.core.label
+            );
         }
+        if self.lend.lender.load(Ordering::Relaxed) != me {
+            panic!(
+                "Reentrant::with used outside {}'s own parallel method: the state is lent only \
+                 to the actor's methods, not to tasks they spawn",
+                self.cell.core.label
+            );
+        }
+        let mut lent = self.lend.lock();
+        // The lender puts the state in before it names itself, and names no
+        // one before it takes the state out; nothing else empties the slot.
+        let Some(State { actor, ctx }) = lent.as_deref_mut() else {
+            unreachable!(
+                "the state of {} is in its slot while lent",
+                self.cell.core.label
+            )
+        };
+        // Dropped before the lock is: the mark never outlives it.
+        self.lend.borrower.store(me, Ordering::Relaxed);
+        let _borrowing = Borrowing {
+            borrower: &self.lend.borrower,
+        };
+        // A panic in `f` leaves the state in the slot, whole, for the loop
+        // to take back after the poll; it is reported per the actor's
+        // policy.
+        f(actor, ctx)
     }
 
     /// A reference to this actor.

@@ -9,6 +9,10 @@
 //! seed interleave identically, and an hour of timers passes in as long as
 //! the handlers take.
 
+mod future;
+#[cfg(test)]
+mod tests;
+
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
@@ -23,6 +27,7 @@ use std::time::Duration;
 use super::entered::{self, Nested, enter, leave};
 use super::manual::ManualClock;
 use crate::base::{Error, panic_message};
+use future::FutureSlot;
 
 type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -95,8 +100,8 @@ struct State {
 pub(crate) struct SimTask {
     id: u64,
     priority: AtomicU64,
-    /// `None` while it is being polled, and once it finished.
-    future: Mutex<Option<Task>>,
+    /// Empty while it is being polled, and once it finished.
+    future: FutureSlot,
     queued: AtomicBool,
     /// Woken while it was being polled further up this thread's stack.
     woken_while_polled: AtomicBool,
@@ -209,7 +214,7 @@ impl Simulation {
         let task = Arc::new(SimTask {
             id,
             priority: AtomicU64::new(priority),
-            future: Mutex::new(Some(future)),
+            future: FutureSlot::new(future),
             queued: AtomicBool::new(true),
             woken_while_polled: AtomicBool::new(false),
             finished: AtomicBool::new(false),
@@ -287,7 +292,9 @@ impl Simulation {
         // every system this loop entered.
         let _nested = Nested::begin();
         loop {
-            if main_woken.0.swap(false, Ordering::SeqCst) {
+            // Looked at before it is cleared: between two steps `main`
+            // is seldom woken, and a look is not an atomic write.
+            if main_woken.0.load(Ordering::SeqCst) && main_woken.0.swap(false, Ordering::SeqCst) {
                 leave();
                 if let Poll::Ready(output) = main.as_mut().poll(&mut cx) {
                     return Ok(output);
@@ -343,7 +350,7 @@ impl Simulation {
     /// polled further up this thread's stack (a nested `block_on`), in its
     /// system: the one entered already, or entered now in its place.
     fn poll(&self, task: &Arc<SimTask>) {
-        let Some(mut future) = lock(&task.future).take() else {
+        let Some(mut future) = task.future.take() else {
             if !task.finished.load(Ordering::SeqCst) {
                 task.woken_while_polled.store(true, Ordering::SeqCst);
             }
@@ -359,14 +366,20 @@ impl Simulation {
             Some(hook) => enter(hook),
             None => leave(),
         }
-        let waker = Waker::from(task.clone());
+        // Borrowed, not cloned: a poll costs no count of the task. A future
+        // that keeps the waker clones it then.
+        let waker = futures_util::task::waker_ref(task);
         let mut cx = Context::from_waker(&waker);
-        let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
+        let polled = catch_unwind(AssertUnwindSafe(|| Pin::as_mut(&mut *future).poll(&mut cx)));
         self.lower_if_due(task);
         match polled {
             Ok(Poll::Pending) if !task.aborted.load(Ordering::SeqCst) => {
-                *lock(&task.future) = Some(future);
-                if task.woken_while_polled.swap(false, Ordering::SeqCst) {
+                task.future.put(future);
+                // Set only by a nested poll on this thread: looked at
+                // before it is cleared, as it almost never is set.
+                if task.woken_while_polled.load(Ordering::SeqCst)
+                    && task.woken_while_polled.swap(false, Ordering::SeqCst)
+                {
                     task.clone().wake();
                 }
             }
@@ -419,7 +432,7 @@ impl SimTask {
         self.finished.store(true, Ordering::SeqCst);
         // Dropping a finished or aborted future runs its destructors now,
         // on the simulation's thread, as Tokio does on abort.
-        let future = lock(&self.future).take();
+        let future = self.future.take();
         drop(future);
     }
 
@@ -441,33 +454,76 @@ impl SimTask {
 
 impl Wake for SimTask {
     fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
+        if self.marks_queued() {
+            schedule(self);
+        }
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self.finished.load(Ordering::SeqCst) || self.queued.swap(true, Ordering::SeqCst) {
-            return;
+        if self.marks_queued() {
+            schedule(self.clone());
         }
-        let Some(simulation) = self.simulation.upgrade() else {
-            return;
-        };
-        if !simulation.jitter.is_zero() {
-            let spread = u64::try_from(simulation.jitter.as_nanos()).unwrap_or(u64::MAX);
-            let delay = lock(&simulation.state).rng.u64(0..=spread);
+    }
+}
+
+/// For [`futures_util::task::waker_ref`], which lends a task's waker to a
+/// poll without counting a reference to the task.
+impl futures_util::task::ArcWake for SimTask {
+    fn wake(self: Arc<Self>) {
+        Wake::wake(self);
+    }
+
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        Wake::wake_by_ref(arc_self);
+    }
+}
+
+/// Puts `task`, just marked queued, in its simulation's ready set, or on
+/// its clock for the jitter; drops it if its simulation is gone.
+fn schedule(task: Arc<SimTask>) {
+    // Woken on the thread that drives its simulation, as nearly every
+    // wake-up is: that simulation is at hand, and no count of it is taken.
+    let mut task = Some(task);
+    let _exiting = DRIVING.try_with(|driving| {
+        if let Some(simulation) = &*driving.borrow() {
+            let ours = task
+                .as_ref()
+                .is_some_and(|task| std::ptr::eq(task.simulation.as_ptr(), &*simulation.shared));
+            if let Some(task) = task.take_if(|_| ours) {
+                simulation.shared.schedule(task);
+            }
+        }
+    });
+    if let Some(task) = task {
+        if let Some(simulation) = task.simulation.upgrade() {
+            simulation.schedule(task);
+        }
+    }
+}
+
+impl Shared {
+    /// See [`schedule`].
+    fn schedule(&self, task: Arc<SimTask>) {
+        if !self.jitter.is_zero() {
+            let spread = u64::try_from(self.jitter.as_nanos()).unwrap_or(u64::MAX);
+            let delay = lock(&self.state).rng.u64(0..=spread);
             if delay > 0 {
-                let task = self.clone();
-                let at = simulation.clock.now() + Duration::from_nanos(delay);
-                simulation
-                    .clock
-                    .call_at(at, Box::new(move || task.enqueue()));
+                let at = self.clock.now() + Duration::from_nanos(delay);
+                self.clock.call_at(at, Box::new(move || task.enqueue()));
                 return;
             }
         }
-        lock(&simulation.state).ready.push_back(self.clone());
+        lock(&self.state).ready.push_back(task);
     }
 }
 
 impl SimTask {
+    /// Marks the task queued; whether it was neither queued already nor
+    /// finished, so that the caller puts it in the ready set.
+    fn marks_queued(&self) -> bool {
+        !self.finished.load(Ordering::SeqCst) && !self.queued.swap(true, Ordering::SeqCst)
+    }
+
     /// Puts a woken task in the ready set (after its jitter, if any).
     fn enqueue(self: Arc<Self>) {
         if self.finished.load(Ordering::SeqCst) {
