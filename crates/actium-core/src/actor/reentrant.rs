@@ -49,8 +49,9 @@ pub(crate) struct Lend<A: Actor> {
     /// The thread lending the state (see [`here`]), or 0: only code polled
     /// by the actor loop on that thread — the actor's own parallel methods
     /// — may borrow it, never a task they spawned onto another thread.
-    /// Written by the lending thread alone, so a relaxed look tells any
-    /// thread whether it is the lender: only the lender finds its own name.
+    /// Written only by the thread lending at the time, so a relaxed look
+    /// tells any thread whether it is the lender: a thread finds its own
+    /// name here only while it is.
     lender: AtomicUsize,
     /// The thread running a `with` call on the state, or 0: read the same
     /// way, it tells a `with` nested in another from a first one.
@@ -63,8 +64,8 @@ thread_local! {
     /// call: the loop names the lending thread once per poll, and a method
     /// once per `with`. A thread that exits frees its address for a new
     /// one; the loop takes the state back within the poll that lent it, on
-    /// the lending thread, so no lender outlives its thread (one whose
-    /// loop unwound mid-poll has ended with it).
+    /// the lending thread, even if the poll unwinds (`runner::parallel`'s
+    /// `Reclaim`), so no lender outlives its lending.
     static HERE: u8 = const { 0 };
 }
 
@@ -173,11 +174,16 @@ impl<A: Actor> Reentrant<A> {
     ///
     /// # Panics
     ///
-    /// Panics if called outside the actor's own parallel method — for
-    /// instance from a task the handle was moved into — because the state
-    /// belongs to the actor loop and is lent only to its methods; and if
-    /// called inside another `with` of the same actor (through another
-    /// handle), because the state is borrowed already.
+    /// Panics if called on a thread other than the one running the
+    /// actor's own parallel method — from a task the handle was moved
+    /// into, or a thread `f` of another `with` waits for — because the
+    /// state belongs to the actor loop and is lent only to its methods,
+    /// on the loop's thread; and if called inside another `with` of the
+    /// same actor (through another handle), because the state is borrowed
+    /// already.
+    ///
+    /// `f` runs while the state's lock is held, and that lock is taken by
+    /// nothing else meanwhile: it blocks only the actor's own loop.
     pub fn with<R>(&mut self, f: impl FnOnce(&mut A) -> R) -> R {
         self.with_context(|actor, _ctx| f(actor))
     }
@@ -190,7 +196,8 @@ impl<A: Actor> Reentrant<A> {
     /// As [`with`](Reentrant::with).
     pub fn with_context<R>(&mut self, f: impl FnOnce(&mut A, &mut Context<A>) -> R) -> R {
         // `f` runs under the slot's lock: one lock for the whole call. Both
-        // checks come first, on words only one thread writes, so that no
+        // checks come first, on words that only the thread lending (and
+        // borrowing) at the time writes, so that no
         // `with` ever waits for that lock while another runs `f`: a `with`
         // nested inside `f` (through another handle) finds its own thread
         // as the borrower, and one on another thread finds it is not the

@@ -117,8 +117,11 @@ fn drive_parallel<A: Handler>(
 ) -> Vec<(Outcome, Option<ExitReason>)> {
     let mut finished = Vec::new();
     if fresh.is_some() || !in_flight.is_empty() {
-        // Lend the state for exactly the duration of this poll.
-        if let Some(lent) = owned.take() {
+        // Lend the state for exactly the duration of this poll: taken back
+        // when `reclaim` drops, even if a poll unwinds, so that the lender's
+        // name never outlives the lending.
+        let reclaim = Reclaim { lend, owned };
+        if let Some(lent) = reclaim.owned.take() {
             lend.put(lent);
         }
         // A method that just started takes its first turn here,
@@ -137,9 +140,21 @@ fn drive_parallel<A: Handler>(
         while let Poll::Ready(Some(outcome)) = in_flight.poll_next_unpin(cx) {
             finished.push(outcome);
         }
-        *owned = lend.take();
+        drop(reclaim);
     }
     finished
+}
+
+/// Takes the lent state back into the loop's hands when dropped.
+struct Reclaim<'a, A: Handler> {
+    lend: &'a Lend<A>,
+    owned: &'a mut Option<Box<State<A>>>,
+}
+
+impl<A: Handler> Drop for Reclaim<'_, A> {
+    fn drop(&mut self) {
+        *self.owned = self.lend.take();
+    }
 }
 
 /// The next message or stop request from the mailbox, taking a batch when
