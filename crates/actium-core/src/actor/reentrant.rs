@@ -182,8 +182,9 @@ impl<A: Actor> Reentrant<A> {
     /// same actor (through another handle), because the state is borrowed
     /// already.
     ///
-    /// `f` runs while the state's lock is held, and that lock is taken by
-    /// nothing else meanwhile: it blocks only the actor's own loop.
+    /// `f` runs while the state's lock is held; nothing else takes that
+    /// lock meanwhile, so a slow `f` holds up only the actor's own loop,
+    /// as any synchronous code in a method does.
     pub fn with<R>(&mut self, f: impl FnOnce(&mut A) -> R) -> R {
         self.with_context(|actor, _ctx| f(actor))
     }
@@ -197,11 +198,11 @@ impl<A: Actor> Reentrant<A> {
     pub fn with_context<R>(&mut self, f: impl FnOnce(&mut A, &mut Context<A>) -> R) -> R {
         // `f` runs under the slot's lock: one lock for the whole call. Both
         // checks come first, on words that only the thread lending (and
-        // borrowing) at the time writes, so that no
-        // `with` ever waits for that lock while another runs `f`: a `with`
-        // nested inside `f` (through another handle) finds its own thread
-        // as the borrower, and one on another thread finds it is not the
-        // lender; each panics with a clear message.
+        // borrowing) at the time writes, so that no `with` ever waits for
+        // that lock while another runs `f`: a `with` nested inside `f`
+        // (through another handle) finds its own thread as the borrower,
+        // and one on another thread finds it is not the lender; each
+        // panics with a clear message.
         let me = here();
         if self.lend.borrower.load(Ordering::Relaxed) == me {
             panic!(
