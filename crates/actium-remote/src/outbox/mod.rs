@@ -227,11 +227,7 @@ impl Outbox {
         method: &str,
         payload: &[u8],
     ) -> Result<Crowded, Refused> {
-        self.push_with(
-            |bytes, max_frame| wire::call::write_parts(bytes, None, to, method, payload, max_frame),
-            false,
-            true,
-        )
+        self.push_parts(None, to, method, payload, true)
     }
 
     /// [`push`](Self::push) for the frames a connection sends only while
@@ -271,10 +267,24 @@ impl Outbox {
         method: &str,
         payload: &[u8],
     ) -> Result<Crowded, Refused> {
+        self.push_parts(id, to, method, payload, false)
+    }
+
+    /// [`push_with`](Self::push_with) for a call written from its parts:
+    /// [`push_call`](Self::push_call)'s and [`push_tell`](Self::push_tell)'s.
+    #[inline(always)]
+    fn push_parts(
+        &self,
+        id: Option<u64>,
+        to: ActorId,
+        method: &str,
+        payload: &[u8],
+        only_up: bool,
+    ) -> Result<Crowded, Refused> {
         self.push_with(
             |bytes, max_frame| wire::call::write_parts(bytes, id, to, method, payload, max_frame),
             id.is_some(),
-            false,
+            only_up,
         )
     }
 

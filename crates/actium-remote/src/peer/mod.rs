@@ -15,9 +15,10 @@
 //! Calls made while connecting are queued and go out once the connection
 //! is up; while down, calls fail at once with `NodeDown` until the back-off
 //! ends and a use tries again. While a connection is up, a one-way call
-//! takes only the outbox's lock, not the peer's (`calls.rs`). When a connection ends, every call waiting
-//! for an answer from it fails with `NodeDown`, and every link and monitor
-//! that crossed it fires with `NoConnection`.
+//! takes only the outbox's lock, not the peer's (`calls.rs`). When a
+//! connection ends, every call waiting for an answer from it fails with
+//! `NodeDown`, and every link and monitor that crossed it fires with
+//! `NoConnection`.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
