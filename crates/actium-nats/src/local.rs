@@ -3,13 +3,13 @@
 //! dropped.
 
 use std::fmt;
-use std::io;
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{self, BufRead, BufReader};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
-/// How long [`LocalServer::start`] waits for the server to accept
-/// connections.
+/// How long [`LocalServer::start`] waits for the server to say it
+/// listens.
 const READY_LIMIT: Duration = Duration::from_secs(10);
 
 /// Why a [`LocalServer`] did not start.
@@ -20,9 +20,9 @@ pub enum LocalServerError {
     /// `scripts/install-nats`, Debian's `nats-server` package, or from
     /// nats.io).
     NotInstalled,
-    /// The process could not be started, or no free port was found.
+    /// The process, or the thread reading its log, could not be started.
     Io(io::Error),
-    /// The process started but did not accept connections in time, or
+    /// The process started but did not say it listens in time, or
     /// exited at once (its exit status is given when known).
     NotReady(Option<std::process::ExitStatus>),
 }
@@ -36,14 +36,11 @@ impl fmt::Display for LocalServerError {
             ),
             LocalServerError::Io(error) => write!(f, "could not start nats-server: {error}"),
             LocalServerError::NotReady(Some(status)) => {
-                write!(
-                    f,
-                    "nats-server exited before accepting connections ({status})"
-                )
+                write!(f, "nats-server exited before it listened ({status})")
             }
             LocalServerError::NotReady(None) => write!(
                 f,
-                "nats-server did not accept connections within {READY_LIMIT:?}"
+                "nats-server did not say it listens within {READY_LIMIT:?}"
             ),
         }
     }
@@ -86,44 +83,54 @@ pub struct LocalServer {
 }
 
 impl LocalServer {
-    /// Starts `nats-server -a 127.0.0.1 -p <free port>` and waits until it
-    /// accepts connections.
+    /// Starts `nats-server -a 127.0.0.1 -p -1` and waits until it says
+    /// which port it listens on.
+    ///
+    /// The server picks the port itself (`-1`) and names it in its log.
+    /// A port chosen here first, by binding and letting go of it, could
+    /// be taken by another process before the server bound it (another
+    /// test's server, or an outgoing connection given it as its own
+    /// port), and a check that connects to it could then reach that
+    /// other process, or even connect to itself, and call the server
+    /// ready when it had exited.
     ///
     /// # Errors
     ///
     /// [`LocalServerError::NotInstalled`] when `nats-server` is not on the
     /// `PATH`; the others when it cannot start or does not become ready.
     pub fn start() -> Result<LocalServer, LocalServerError> {
-        let free = TcpListener::bind("127.0.0.1:0").map_err(LocalServerError::Io)?;
-        let port = free.local_addr().map_err(LocalServerError::Io)?.port();
-        drop(free);
-        let child = Command::new("nats-server")
-            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+        let mut child = Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", "-1"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|error| match error.kind() {
                 io::ErrorKind::NotFound => LocalServerError::NotInstalled,
                 _ => LocalServerError::Io(error),
             })?;
-        let mut server = LocalServer { child, port };
-        server.wait_until_ready()?;
-        Ok(server)
-    }
-
-    fn wait_until_ready(&mut self) -> Result<(), LocalServerError> {
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(LocalServerError::NotReady(Some(status)));
-            }
-            if started.elapsed() > READY_LIMIT {
-                return Err(LocalServerError::NotReady(None));
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let log = child.stderr.take();
+        let mut server = LocalServer { child, port: 0 };
+        let (told, port) = mpsc::channel();
+        if let Some(log) = log {
+            // Read to the end, so that the server never blocks on a full
+            // pipe; the thread ends when the server does.
+            std::thread::Builder::new()
+                .name("nats-server-log".into())
+                .spawn(move || read_log(log, &told))
+                .map_err(LocalServerError::Io)?;
         }
-        Ok(())
+        match port.recv_timeout(READY_LIMIT) {
+            Ok(port) => {
+                server.port = port;
+                Ok(server)
+            }
+            // The log ended without the line: the server exited.
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(LocalServerError::NotReady(server.child.wait().ok()))
+            }
+            Err(RecvTimeoutError::Timeout) => Err(LocalServerError::NotReady(None)),
+        }
     }
 
     /// The URL clients connect to: `nats://127.0.0.1:<port>`.
@@ -137,6 +144,23 @@ impl LocalServer {
     }
 }
 
+/// Reads the server's log to its end, sending the port of its first
+/// "Listening for client connections" line.
+fn read_log(log: ChildStderr, told: &mpsc::Sender<u16>) {
+    let mut lines = BufReader::new(log).lines().map_while(Result::ok);
+    if let Some(port) = lines.by_ref().find_map(|line| listening_port(&line)) {
+        let _ = told.send(port);
+    }
+    lines.for_each(drop);
+}
+
+/// The port in nats-server's "Listening for client connections on
+/// 127.0.0.1:<port>" log line; `None` for any other line.
+fn listening_port(line: &str) -> Option<u16> {
+    let (_, address) = line.split_once("Listening for client connections on ")?;
+    address.trim().rsplit_once(':')?.1.parse().ok()
+}
+
 impl Drop for LocalServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -146,7 +170,23 @@ impl Drop for LocalServer {
 
 #[cfg(test)]
 mod tests {
+    use std::net::TcpStream;
+
     use super::*;
+
+    #[test]
+    fn the_port_is_read_from_the_listening_line_only() {
+        let line = "[6188] 2026/12/06 08:44:03.873464 [INF] Listening for client connections on 127.0.0.1:34137";
+        assert_eq!(listening_port(line), Some(34137));
+        assert_eq!(
+            listening_port("[6188] 2026/12/06 08:44:03.873475 [INF] Server is ready"),
+            None
+        );
+        assert_eq!(
+            listening_port("[1] [INF] Listening for client connections on 0.0.0.0:x"),
+            None
+        );
+    }
 
     /// Needs `nats-server` (scripts/install-nats), as the crate's other
     /// tests do.
