@@ -304,11 +304,15 @@ impl Simulation {
                 self.poll(&task);
                 continue;
             }
-            // Time moves and `main` runs outside every system. (A delayed
-            // message delivered as time moves enters its own, and leaves it
-            // entered for what fires after it and the task polled next:
-            // waking and expiring run no system's code.)
-            leave();
+            // `main` runs outside every system (above). Time moves inside
+            // the one the last task polled entered, if any: leaving it
+            // here and entering it again for the first delivery cost a
+            // boxed guard and two clock swaps per step of time, about 3 %
+            // of a Chord run's instructions (`docs/BENCHMARKS.md`). Waking
+            // and expiring run no system's code; a delayed message
+            // delivered as time moves enters its own system, and leaves
+            // it entered for what fires after it and the task polled
+            // next.
             if main_woken.0.load(Ordering::SeqCst) {
                 continue;
             }

@@ -1,4 +1,5 @@
-//! The waits of a virtual clock, in the order they fall due: a radix heap.
+//! The far part of a virtual clock's queue: a radix heap, for what is due
+//! beyond the wheel (`super`), a second or more ahead.
 //!
 //! A clock that only moves forward never takes a wait due before the last
 //! one it fired, so its queue can be *monotone*: Ahuja, Mehlhorn, Orlin and
@@ -9,23 +10,19 @@
 //! most once per bit, so the cost is amortised O(log of the span of keys)
 //! — and every step reads memory in order. A binary heap of the same
 //! entries costs O(log n) per push and per pop, at a cache miss per level
-//! once the heap outgrows the cache: with 10^5–10^6 pending waits (one per
-//! message in flight in a large simulation) it was the simulation's
-//! largest single cost.
+//! once the heap outgrows the cache.
 //!
-//! Keys are `(nanoseconds since the clock's epoch, sequence number)` in one
-//! `u128`, so that entries due at one instant come out first come, first
-//! served, exactly as the heap they replace ordered them. The radix heap
-//! runs over *slots* of about a millisecond (a key's top bits), not whole
-//! keys: with nanosecond keys an entry moved bucket some 25–35 times
-//! before it came out, and the moving cost as much as the binary heap
-//! had (14% of a 1,000-node Chord run). The slot that is due next is a
-//! small binary heap, exact to the nanosecond and the sequence number.
+//! It runs over the wheel's *slots* of about a millisecond (a key's top
+//! bits), not whole keys: with nanosecond keys an entry moved bucket some
+//! 25–35 times before it came out. The slot that is due next is a small
+//! binary heap, exact to the nanosecond and the sequence number.
 
 use std::collections::BinaryHeap;
 
+use super::{Keyed, SPREAD_AHEAD, slot_of};
+
 /// A monotone priority queue of `T` keyed by `u128`: see the module docs.
-pub(super) struct DueQueue<T> {
+pub(super) struct Radix<T> {
     /// The last key taken out (or the floor): no key below it may be pushed.
     last: u128,
     /// The slot (a key's top bits, about a millisecond of the clock) that
@@ -41,56 +38,13 @@ pub(super) struct DueQueue<T> {
     len: usize,
 }
 
-/// A key's low bits that share one slot: 2^84 in the key is 2^20 ns of
-/// the clock, about a millisecond — slots fine enough that one holds
-/// few entries, coarse enough that an entry changes bucket only a few
-/// times on its way from a far slot to the current one (each change
-/// halves its distance: ~6 for 50 ms, ~15 for 30 s), where with
-/// nanosecond keys it changed some 25–35 times.
-const SLOT_SHIFT: u32 = 64 + 20;
-
-/// How far ahead of the limit asked for (in slots, about 64 ms) the next
-/// slot is spread before it is due.
-const SPREAD_AHEAD: u64 = 64;
-
 /// How many buckets: unused 0, then one per bit of a slot number.
 const BUCKETS: usize = 65;
 
-/// An entry ordered by its key alone, smallest first out of a max-heap.
-struct Keyed<T> {
-    key: u128,
-    value: T,
-}
-
-impl<T> PartialEq for Keyed<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-impl<T> Eq for Keyed<T> {}
-
-impl<T> PartialOrd for Keyed<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<T> Ord for Keyed<T> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        other.key.cmp(&self.key)
-    }
-}
-
-fn slot_of(key: u128) -> u64 {
-    // A `u128` shifted right by 84 bits fits in 44.
-    u64::try_from(key >> SLOT_SHIFT).unwrap_or(u64::MAX)
-}
-
-impl<T> DueQueue<T> {
+impl<T> Radix<T> {
     /// An empty queue whose keys start at 0.
     pub(super) fn new() -> Self {
-        DueQueue {
+        Radix {
             last: 0,
             slot: 0,
             current: BinaryHeap::new(),
@@ -111,6 +65,7 @@ impl<T> DueQueue<T> {
     /// Adds `value` under `key`. A key below the last one taken out would
     /// break the order; the clock never pushes one (what is due already
     /// fires at once), and one that did would come out next.
+    #[inline]
     pub(super) fn push(&mut self, key: u128, value: T) {
         let key = key.max(self.last);
         let slot = slot_of(key);
@@ -204,7 +159,7 @@ mod tests {
 
     #[test]
     fn entries_come_out_in_key_order_while_others_are_pushed_above_the_last() {
-        let mut queue = DueQueue::new();
+        let mut queue = Radix::new();
         let mut reference = std::collections::BTreeMap::new();
         let mut state = 0x9e37_79b9_7f4a_7c15;
         let mut seq = 0u128;
@@ -234,7 +189,7 @@ mod tests {
 
     #[test]
     fn retained_entries_keep_their_order_and_dropped_ones_never_come_out() {
-        let mut queue = DueQueue::new();
+        let mut queue = Radix::new();
         for key in (1..=1000u128).rev() {
             queue.push(key << 64, key);
         }
@@ -255,7 +210,7 @@ mod tests {
     #[test]
     fn a_key_pushed_below_a_slot_spread_early_still_comes_out_first() {
         let ms = |n: u128| (n * 1_000_000) << 64;
-        let mut queue = DueQueue::new();
+        let mut queue = Radix::new();
         queue.push(ms(100), "later");
         // Not due, but soon: spreads the later slot all the same.
         assert_eq!(queue.pop_until(ms(90)), None);
@@ -278,7 +233,7 @@ mod tests {
     #[test]
     fn a_slot_far_ahead_is_not_spread_before_it_is_due() {
         let s = |n: u128| (n * 1_000_000_000) << 64;
-        let mut queue = DueQueue::new();
+        let mut queue = Radix::new();
         queue.push(s(30), "far");
         assert_eq!(queue.pop_until(s(1)), None);
         // What is pushed before it stays in the buckets, not `current`.
@@ -291,7 +246,7 @@ mod tests {
 
     #[test]
     fn nothing_comes_out_before_its_key() {
-        let mut queue = DueQueue::new();
+        let mut queue = Radix::new();
         queue.push(10 << 64, "later");
         assert_eq!(queue.pop_until(9 << 64), None);
         assert_eq!(queue.first(), Some(10 << 64));
