@@ -125,8 +125,10 @@ impl LocalServer {
                 server.port = port;
                 Ok(server)
             }
-            // The log ended without the line: the server exited.
+            // The log ended without the line: the server exited (killed
+            // first all the same, in case only its log was lost).
             Err(RecvTimeoutError::Disconnected) => {
+                let _ = server.child.kill();
                 Err(LocalServerError::NotReady(server.child.wait().ok()))
             }
             Err(RecvTimeoutError::Timeout) => Err(LocalServerError::NotReady(None)),
@@ -145,13 +147,24 @@ impl LocalServer {
 }
 
 /// Reads the server's log to its end, sending the port of its first
-/// "Listening for client connections" line.
+/// "Listening for client connections" line. Lines are read as bytes, so
+/// that no line stops the reading: a log not read to its end would close
+/// the pipe, and the server would die writing its next line.
 fn read_log(log: ChildStderr, told: &mpsc::Sender<u16>) {
-    let mut lines = BufReader::new(log).lines().map_while(Result::ok);
-    if let Some(port) = lines.by_ref().find_map(|line| listening_port(&line)) {
-        let _ = told.send(port);
+    let mut log = BufReader::new(log);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match log.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if let Some(port) = listening_port(&String::from_utf8_lossy(&line)) {
+            let _ = told.send(port);
+            break;
+        }
     }
-    lines.for_each(drop);
+    let _ = io::copy(&mut log, &mut io::sink());
 }
 
 /// The port in nats-server's "Listening for client connections on

@@ -232,7 +232,14 @@ impl<T> DueQueue<T> {
     /// run is empty).
     fn refill(&mut self) {
         self.horizon = self.slot + WHEEL;
-        let below = (u128::from(self.horizon) << SLOT_SHIFT) - 1;
+        // Every key of a slot before `horizon`; all of them if the horizon
+        // is past the last slot a key can name (a wait at the clock's
+        // ceiling, 584 years on, whose slot is 2^44 - 1).
+        let below = if self.horizon >= 1 << (u128::BITS - SLOT_SHIFT) {
+            u128::MAX
+        } else {
+            (u128::from(self.horizon) << SLOT_SHIFT) - 1
+        };
         while let Some((key, value)) = self.far.pop_until(below) {
             let slot = slot_of(key);
             if slot <= self.slot {

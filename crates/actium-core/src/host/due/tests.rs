@@ -23,9 +23,10 @@ fn by(nanos: u128) -> u128 {
 }
 
 /// Pushes and pops as a simulation's clock does, over delays on the wheel
-/// (up to 50 ms), about a second, anywhere up to three seconds (about
-/// the wheel's reach), beyond it (30 s, an hour) and at the current
-/// instant, with quiet stretches in which the queue empties, against a `BTreeMap`: the same
+/// (up to 50 ms), about a second, anywhere up to three seconds (across
+/// the edge of the wheel's reach, 1.07–2.1 s), beyond it (30 s, an hour)
+/// and at the current instant, with quiet stretches in which the queue
+/// empties, against a `BTreeMap`: the same
 /// entries come out in the same order, `first` and `len` agree
 /// throughout, and a sweep (`retain`) now and then drops what it should.
 #[test]
@@ -65,6 +66,8 @@ fn entries_come_out_in_key_order_on_the_wheel_and_beyond_it() {
             assert_eq!(key, value);
             assert_eq!(Some(key), reference.pop_first().map(|(key, _)| key));
         }
+        // Nothing due by now was left behind.
+        assert!(reference.keys().next().is_none_or(|&key| key > by(now)));
         if round % 1_000 == 999 {
             queue.retain(|key| key % 3 != 0);
             reference.retain(|key, _| key % 3 != 0);
@@ -142,4 +145,39 @@ fn nothing_comes_out_before_its_key() {
     assert_eq!(queue.pop_until(10 << 64), Some((10 << 64, "later")));
     assert_eq!(queue.pop_until(u128::MAX), None);
     assert_eq!(queue.first(), None);
+}
+
+/// Waits at the clock's ceiling (a deadline 584 years on is kept at
+/// `u64::MAX` nanoseconds, in the last slot a key can name) come out in
+/// order after the rest, and the queue goes on after them: reached by a
+/// jump to the ceiling's slot, or to a slot whose horizon is exactly
+/// past the last one.
+#[test]
+fn waits_at_the_clocks_ceiling_come_out_last_and_in_order() {
+    let ceiling = |seq| key(u128::from(u64::MAX), seq);
+    let near_ceiling = (((1_u128 << 44) - u128::from(WHEEL)) << SLOT_SHIFT) | 2;
+    for near in [false, true] {
+        let mut queue = DueQueue::new();
+        queue.push(ceiling(0), "ceiling");
+        queue.push(key(5, 1), "soon");
+        if near {
+            queue.push(near_ceiling, "near the ceiling");
+        }
+        queue.push(ceiling(3), "ceiling, later");
+        let out: Vec<_> = std::iter::from_fn(|| queue.pop_until(u128::MAX)).collect();
+        let mut expected = vec![(key(5, 1), "soon")];
+        if near {
+            expected.push((near_ceiling, "near the ceiling"));
+        }
+        expected.extend([(ceiling(0), "ceiling"), (ceiling(3), "ceiling, later")]);
+        assert_eq!(out, expected);
+        assert_eq!(queue.len(), 0);
+        assert_eq!(queue.first(), None);
+        // Pushed after the ceiling came out: at the last key, and out next.
+        queue.push(key(7, 4), "late");
+        assert_eq!(
+            queue.pop_until(u128::MAX).map(|(_, value)| value),
+            Some("late")
+        );
+    }
 }

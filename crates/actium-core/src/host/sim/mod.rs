@@ -305,11 +305,14 @@ impl Simulation {
                 continue;
             }
             // `main` runs outside every system (above). Time moves inside
-            // the one the last task polled entered, if any: leaving it
-            // here and entering it again for the first delivery cost a
-            // boxed guard and two clock swaps per step of time, about 3 %
-            // of a Chord run's instructions (`docs/BENCHMARKS.md`). Waking
-            // and expiring run no system's code; a delayed message
+            // the one last entered (by the task polled last, or the last
+            // delivery), if any: leaving it here and entering it again for
+            // the first delivery cost a boxed guard and two clock swaps
+            // per step of time, about 5 % of a Chord run's instructions
+            // (`docs/BENCHMARKS.md`). Waking and expiring run no system's
+            // code, only destructors (an expired ask's answer nobody
+            // collected), which ran inside a system already when a
+            // delivery came before them in the step. A delayed message
             // delivered as time moves enters its own system, and leaves
             // it entered for what fires after it and the task polled
             // next.
