@@ -1,13 +1,13 @@
-//! Calls without a trace context, nearly every frame under load, written
-//! and read by hand in exactly the bytes postcard gives and takes for
-//! them: the tests below compare the two on random frames and on random
+//! Calls without a trace context, nearly every frame under load, and the
+//! replies that carry a value, written and read by hand in exactly the
+//! bytes postcard gives and takes for them: the tests below compare the two on random frames and on random
 //! bytes. Through serde, postcard costs a remote tell's sender a `memmove`
 //! call per varint and its reader a visitor call per field; by hand both
 //! are a few instructions per byte (`docs/BENCHMARKS.md`). Every other
 //! frame, and any call this module does not read exactly as postcard
 //! would, goes through postcard, which also names what is wrong.
 
-use actium_core::transport::TraceContext;
+use actium_core::transport::{Response, TraceContext};
 use actium_core::{ActorId, NodeId};
 use bytes::{BufMut, BytesMut};
 
@@ -17,14 +17,19 @@ use super::{Frame, PREFIX, WriteError, length_prefix};
 const TELL: u8 = 0;
 /// Postcard's variant index of `Frame::Ask`.
 const ASK: u8 = 1;
+/// Postcard's variant index of `Frame::Reply`.
+const REPLY: u8 = 2;
+/// Postcard's variant index of `Response::Value`.
+const VALUE: u8 = 0;
 /// Postcard's `None`: the call carries no trace context.
 const NONE: u8 = 0;
 /// The most bytes a `u64` takes as a varint.
 const VARINT_MAX: usize = 10;
 
 /// Appends `frame` with its length prefix, if it is a call without a trace
-/// context; `None`, with nothing appended, for any other frame. Inlined,
-/// so that its three-word result is not returned through memory.
+/// context or a reply carrying a value; `None`, with nothing appended, for
+/// any other frame. Inlined, so that its three-word result is not returned
+/// through memory.
 #[inline(always)]
 pub(super) fn write(
     out: &mut BytesMut,
@@ -32,6 +37,10 @@ pub(super) fn write(
     max_frame: usize,
 ) -> Option<Result<(), WriteError>> {
     let (id, to, method, payload) = match *frame {
+        Frame::Reply {
+            id,
+            response: Response::Value(value),
+        } => return Some(write_reply(out, id, value, max_frame)),
         Frame::Tell {
             to,
             method,
@@ -89,12 +98,62 @@ pub(crate) fn write_parts(
     Ok(())
 }
 
+/// Appends, with its length prefix, the frame of the reply `id` carrying
+/// `value`: the method's answer, nearly every reply.
+fn write_reply(
+    out: &mut BytesMut,
+    id: u64,
+    value: &[u8],
+    max_frame: usize,
+) -> Result<(), WriteError> {
+    // Tag, id, the response's variant and the value's length.
+    let mut head = [0; 2 + 2 * VARINT_MAX];
+    head[0] = REPLY;
+    let mut used = 1;
+    used += put_varint(id, &mut head[used..]);
+    head[used] = VALUE;
+    used += 1;
+    used += put_varint(value.len() as u64, &mut head[used..]);
+    let length = used + value.len();
+    let prefix = length_prefix(length, max_frame)?;
+    out.reserve(PREFIX + length);
+    out.put_u32(prefix);
+    out.put_slice(&head[..used]);
+    out.put_slice(value);
+    Ok(())
+}
+
 /// Reads a frame's bytes (without the length prefix) if they are a call
-/// without a trace context that postcard reads as the same frame; `None`
-/// for anything else, malformed bytes included.
+/// without a trace context or a reply carrying a value that postcard
+/// reads as the same frame; `None` for anything else, malformed bytes
+/// included.
 #[inline(always)]
 pub(super) fn read(bytes: &[u8]) -> Option<Frame<'_>> {
-    Some(read_parts(bytes)?.into_frame(None))
+    if let Some(call) = read_parts(bytes) {
+        return Some(call.into_frame(None));
+    }
+    let (id, value) = read_reply(bytes)?;
+    Some(Frame::Reply {
+        id,
+        response: Response::Value(value),
+    })
+}
+
+/// Reads a frame's bytes if they are a reply carrying a value that
+/// postcard reads as the same frame: its id and the value's bytes.
+#[inline]
+pub(crate) fn read_reply(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let (&tag, mut rest) = bytes.split_first()?;
+    if tag != REPLY {
+        return None;
+    }
+    let id = take_varint(&mut rest)?;
+    let (&variant, mut rest) = rest.split_first()?;
+    if variant != VALUE {
+        return None;
+    }
+    let value = take_bytes(&mut rest)?;
+    rest.is_empty().then_some((id, value))
 }
 
 /// A call without a trace context, as [`read_parts`] reads it: a
@@ -315,6 +374,55 @@ mod tests {
     }
 
     proptest! {
+        /// A reply carrying a value: the hand-written bytes are postcard's,
+        /// and postcard reads them back as the frame the hand-written
+        /// reader reads.
+        #[test]
+        fn replies_are_written_and_read_as_postcard_does(
+            id in any::<u64>(),
+            value in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let frame = Frame::Reply { id, response: Response::Value(&value) };
+            let (hand, error) = by_hand(&frame, DEFAULT_MAX_FRAME).expect("a reply with a value");
+            prop_assert_eq!(error, None);
+            prop_assert_eq!(&hand, &by_postcard(&frame, DEFAULT_MAX_FRAME).0);
+            let body = &hand[PREFIX..];
+            let read = read(body).expect("the hand-written reader reads its own bytes");
+            prop_assert_eq!(Some(format!("{read:?}")), postcard_reads(body));
+            prop_assert_eq!(format!("{read:?}"), format!("{frame:?}"));
+        }
+
+        /// Replies with needless varint bytes, another response's variant,
+        /// cut short or with bytes after them, and any bytes after a
+        /// reply's tag: read as postcard reads them, or left to it.
+        #[test]
+        fn altered_replies_are_read_as_postcard_reads_them_or_left_to_it(
+            id in 0..300_u64,
+            padding in proptest::array::uniform2(0..12_usize),
+            variant in prop_oneof![Just(VALUE), Just(2_u8), Just(0x80), any::<u8>()],
+            cut in 0..20_usize,
+            after in proptest::collection::vec(any::<u8>(), 0..3),
+            noise in proptest::collection::vec(any::<u8>(), 0..24),
+        ) {
+            let mut bytes = vec![REPLY];
+            bytes.extend(padded_varint(id, padding[0]));
+            bytes.push(variant);
+            bytes.extend(padded_varint(2, padding[1]));
+            bytes.extend([7, 9]);
+            bytes.truncate(bytes.len().saturating_sub(cut));
+            bytes.extend(after);
+            if let Some(frame) = read(&bytes) {
+                prop_assert_eq!(Some(format!("{frame:?}")), postcard_reads(&bytes));
+            }
+            let mut noisy = vec![REPLY];
+            noisy.extend(noise);
+            if let Some(frame) = read(&noisy) {
+                prop_assert_eq!(Some(format!("{frame:?}")), postcard_reads(&noisy));
+            }
+        }
+    }
+
+    proptest! {
         /// Varints of 64 and of 32 bits (a length on a 32-bit target) are
         /// taken as postcard takes a `u64` and a `u32`: the same value,
         /// the same bytes consumed, the same refusals.
@@ -368,14 +476,14 @@ mod tests {
         assert!(by_hand(&Frame::Ping, DEFAULT_MAX_FRAME).is_none());
         let (bytes, _) = by_postcard(&traced, DEFAULT_MAX_FRAME);
         assert!(read(&bytes[PREFIX..]).is_none());
-        let (bytes, _) = by_postcard(
-            &Frame::Reply {
-                id: 1,
-                response: actium_core::transport::Response::Value(&[]),
-            },
-            DEFAULT_MAX_FRAME,
-        );
+        let stopped = Frame::Reply {
+            id: 1,
+            response: Response::Stopped,
+        };
+        assert!(by_hand(&stopped, DEFAULT_MAX_FRAME).is_none());
+        let (bytes, _) = by_postcard(&stopped, DEFAULT_MAX_FRAME);
         assert!(read(&bytes[PREFIX..]).is_none());
+        assert!(read_reply(&bytes[PREFIX..]).is_none());
     }
 
     #[test]

@@ -16,9 +16,9 @@
 //! A versioned handshake opens every connection: a peer speaking another
 //! version is refused with a reason it can log.
 //!
-//! Calls without a trace context, nearly every frame under load, are
-//! written and read by hand (`call`), in exactly the bytes postcard gives
-//! and takes for them.
+//! Calls without a trace context, nearly every frame under load, and
+//! replies carrying a value are written and read by hand (`call`), in
+//! exactly the bytes postcard gives and takes for them.
 
 pub(crate) mod call;
 
@@ -254,7 +254,8 @@ fn length_prefix(length: usize, max_frame: usize) -> Result<u32, WriteError> {
 }
 
 /// Appends `frame` to `out` as [`write_frame`] does, calls without a
-/// trace context written by hand in the same bytes (`call`). A peer's
+/// trace context and replies carrying a value written by hand in the
+/// same bytes (`call`). A peer's
 /// own calls do not come here: it writes them from their parts
 /// (`call::write_parts`), with no frame built.
 #[inline]
@@ -327,20 +328,23 @@ pub(crate) fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String>
 /// with bare postcard: the bounded decoding, which costs a remote tell
 /// about twice its decoding time, is kept for the frames with lists
 /// (signals, requests and answers, goodbyes). Calls without a trace
-/// context are read by hand first (`call`), in exactly postcard's way.
+/// context and replies carrying a value are read by hand first (`call`),
+/// in exactly postcard's way.
 #[inline]
 pub fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, String> {
     // Inlined where it is used (the NATS transport's reader), so that a
     // call's frame is not returned through memory twice. The TCP reader
-    // reads calls into their parts instead (`call::read_parts`).
+    // reads calls into their parts instead (`call::read_parts`), and
+    // replies too (`call::read_reply`).
     match call::read(bytes) {
         Some(call) => Ok(call),
         None => read_other(bytes),
     }
 }
 
-/// [`read_frame`] for frames other than calls without a trace context
-/// (which it reads as `read_frame` does, only slower).
+/// [`read_frame`] for frames other than calls without a trace context and
+/// replies carrying a value (which it reads as `read_frame` does, only
+/// slower).
 #[inline(never)]
 pub(crate) fn read_other(bytes: &[u8]) -> Result<Frame<'_>, String> {
     match bytes.first() {
