@@ -269,6 +269,7 @@ fn take_bytes<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
 mod tests {
     use actium_core::transport::TraceContext;
     use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
 
     use super::*;
     use crate::wire::{DEFAULT_MAX_FRAME, write_frame};
@@ -290,6 +291,19 @@ mod tests {
             Ok((frame, [])) => Some(format!("{frame:?}")),
             _ => None,
         }
+    }
+
+    /// `frame`, written by hand, is postcard's bytes, and the hand-written
+    /// reader reads them back as postcard does: as `frame` itself.
+    fn round_trips_as_postcard(frame: &Frame<'_>) -> Result<(), TestCaseError> {
+        let (hand, error) = by_hand(frame, DEFAULT_MAX_FRAME).expect("a frame written by hand");
+        prop_assert_eq!(error, None);
+        prop_assert_eq!(&hand, &by_postcard(frame, DEFAULT_MAX_FRAME).0);
+        let body = &hand[PREFIX..];
+        let read = read(body).expect("the hand-written reader reads its own bytes");
+        prop_assert_eq!(Some(format!("{read:?}")), postcard_reads(body));
+        prop_assert_eq!(format!("{read:?}"), format!("{frame:?}"));
+        Ok(())
     }
 
     /// A varint written with `extra` needless continuation bytes (`0x80`),
@@ -322,13 +336,7 @@ mod tests {
                 None => Frame::Tell { to, method: &method, payload: &payload, trace: None },
                 Some(id) => Frame::Ask { id, to, method: &method, payload: &payload, trace: None },
             };
-            let (hand, error) = by_hand(&frame, DEFAULT_MAX_FRAME).expect("a call without trace");
-            prop_assert_eq!(error, None);
-            prop_assert_eq!(&hand, &by_postcard(&frame, DEFAULT_MAX_FRAME).0);
-            let body = &hand[PREFIX..];
-            let read = read(body).expect("the hand-written reader reads its own bytes");
-            prop_assert_eq!(Some(format!("{read:?}")), postcard_reads(body));
-            prop_assert_eq!(format!("{read:?}"), format!("{frame:?}"));
+            round_trips_as_postcard(&frame)?;
         }
 
         /// On any bytes at all, the hand-written reader reads a frame only
@@ -383,13 +391,7 @@ mod tests {
             value in proptest::collection::vec(any::<u8>(), 0..300),
         ) {
             let frame = Frame::Reply { id, response: Response::Value(&value) };
-            let (hand, error) = by_hand(&frame, DEFAULT_MAX_FRAME).expect("a reply with a value");
-            prop_assert_eq!(error, None);
-            prop_assert_eq!(&hand, &by_postcard(&frame, DEFAULT_MAX_FRAME).0);
-            let body = &hand[PREFIX..];
-            let read = read(body).expect("the hand-written reader reads its own bytes");
-            prop_assert_eq!(Some(format!("{read:?}")), postcard_reads(body));
-            prop_assert_eq!(format!("{read:?}"), format!("{frame:?}"));
+            round_trips_as_postcard(&frame)?;
         }
 
         /// Replies with needless varint bytes, another response's variant,

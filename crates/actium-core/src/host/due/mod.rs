@@ -79,7 +79,7 @@ pub(super) struct DueQueue<T> {
     horizon: u64,
     /// The entries of slots from `horizon` on.
     far: Radix<T>,
-    /// Entries in all three parts.
+    /// Entries held, in all four parts.
     len: usize,
 }
 
