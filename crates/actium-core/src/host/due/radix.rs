@@ -149,25 +149,17 @@ impl<T> Radix<T> {
 mod tests {
     use super::*;
 
-    /// A small seeded generator, so the test needs no dependency.
-    fn next(state: &mut u64) -> u64 {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        *state
-    }
-
     #[test]
     fn entries_come_out_in_key_order_while_others_are_pushed_above_the_last() {
         let mut queue = Radix::new();
         let mut reference = std::collections::BTreeMap::new();
-        let mut state = 0x9e37_79b9_7f4a_7c15;
+        let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
         let mut seq = 0u128;
         let mut now = 0u128;
         for round in 0..20_000 {
             // Push a few entries due after now, with ties at one instant.
-            for _ in 0..(next(&mut state) % 3) {
-                let at = now + 1 + u128::from(next(&mut state) % 1_000_000);
+            for _ in 0..(rng.u64(..) % 3) {
+                let at = now + 1 + u128::from(rng.u64(..) % 1_000_000);
                 let at = if round % 7 == 0 { now + 5 } else { at };
                 let key = (at << 64) | seq;
                 seq += 1;
@@ -175,7 +167,7 @@ mod tests {
                 reference.insert(key, key);
             }
             // Move time on to a limit and take out all that is due by then.
-            now += u128::from(next(&mut state) % 400_000);
+            now += u128::from(rng.u64(..) % 400_000);
             let limit = (now << 64) | u128::from(u64::MAX);
             while let Some((key, value)) = queue.pop_until(limit) {
                 assert_eq!(key, value);

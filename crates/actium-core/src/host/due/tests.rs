@@ -2,14 +2,6 @@ use std::collections::BTreeMap;
 
 use super::*;
 
-/// A small seeded generator, so the tests need no dependency.
-fn next(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 const MS: u128 = 1_000_000;
 
 /// The key of an entry due `nanos` after the epoch, `seq`-th of them.
@@ -33,23 +25,23 @@ fn by(nanos: u128) -> u128 {
 fn entries_come_out_in_key_order_on_the_wheel_and_beyond_it() {
     let mut queue = DueQueue::new();
     let mut reference = BTreeMap::new();
-    let mut state = 0x2545_f491_4f6c_dd1d;
+    let mut rng = fastrand::Rng::with_seed(0x2545_f491_4f6c_dd1d);
     let mut seq = 0u128;
     let mut now = 0u128;
     for round in 0..30_000 {
         // Now and then a quiet stretch, in which the wheel empties and the
         // next entry is a lone one, anywhere ahead.
         let quiet = round % 2_000 >= 1_700;
-        let pushes = if quiet { 0 } else { next(&mut state) % 4 };
+        let pushes = if quiet { 0 } else { rng.u64(..) % 4 };
         for _ in 0..pushes {
-            let delay = match next(&mut state) % 10 {
+            let delay = match rng.u64(..) % 10 {
                 0 => 0,
-                1 => 1_000 * MS - 1 + u128::from(next(&mut state) % 3) * MS,
-                2 => 2_100 * MS + u128::from(next(&mut state) % (200 * MS as u64)),
+                1 => 1_000 * MS - 1 + u128::from(rng.u64(..) % 3) * MS,
+                2 => 2_100 * MS + u128::from(rng.u64(..) % (200 * MS as u64)),
                 3 if round % 50 == 0 => 30_000 * MS,
                 4 if round % 500 == 0 => 3_600_000 * MS,
-                5 => u128::from(next(&mut state) % (3_000 * MS as u64)),
-                _ => 1 + u128::from(next(&mut state) % (50 * MS as u64)),
+                5 => u128::from(rng.u64(..) % (3_000 * MS as u64)),
+                _ => 1 + u128::from(rng.u64(..) % (50 * MS as u64)),
             };
             let key = key(now + delay, seq);
             seq += 1;
@@ -60,7 +52,7 @@ fn entries_come_out_in_key_order_on_the_wheel_and_beyond_it() {
         now = if round % 97 == 0 || (quiet && round % 5 == 0) {
             reference.keys().next().map_or(now, |key| key >> 64)
         } else {
-            now + u128::from(next(&mut state) % (3 * MS as u64))
+            now + u128::from(rng.u64(..) % (3 * MS as u64))
         };
         while let Some((key, value)) = queue.pop_until(by(now)) {
             assert_eq!(key, value);
