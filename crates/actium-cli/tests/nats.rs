@@ -82,7 +82,8 @@ fn nodes_and_names_are_listed_from_outside_the_cluster() {
 
 #[test]
 fn no_server_and_bad_cluster_names_fail_clearly() {
-    let port = support::free_port().to_string();
+    // Held for the test, so that no other test's server gets it.
+    let (_held, port) = support::refusing_port();
     let url = format!("nats://127.0.0.1:{port}");
     let out = actium(&["nats", "names", "--server", &url, "--cluster", "test"]);
     assert!(!out.status.success());

@@ -3,15 +3,14 @@
 //! one ask (throughput), between two nodes in this process.
 //!
 //! `cargo run --release -p actium-nats --example nats_latency [-- URL]`
-//! With no URL it starts `nats-server` on a free 127.0.0.1 port for the
-//! run (install it with `scripts/install-nats`) and stops it after. With
-//! `ACTIUM_NATS_SECRET` set, both nodes use it as the cluster secret, to
-//! measure what tagging every message costs.
+//! With no URL it starts `nats-server` on a 127.0.0.1 port for the
+//! run (a `LocalServer`; install it with `scripts/install-nats`) and stops
+//! it after. With `ACTIUM_NATS_SECRET` set, both nodes use it as the
+//! cluster secret, to measure what tagging every message costs.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use actium::nats::NatsNode;
+use actium::nats::{LocalServer, NatsNode};
 use actium::prelude::*;
 use futures_util::StreamExt;
 
@@ -36,40 +35,12 @@ impl Counter {
 const ASKS: u32 = 5_000;
 const TELLS: u64 = 200_000;
 
-/// A `nats-server` of this run's own, killed on drop.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn local_server() -> Result<(Server, String), Box<dyn std::error::Error>> {
-    let free = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let port = free.local_addr()?.port();
-    drop(free);
-    let child = Command::new("nats-server")
-        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if started.elapsed() > Duration::from_secs(10) {
-            return Err("nats-server did not start".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok((Server(child), format!("nats://127.0.0.1:{port}")))
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (_server, url) = match std::env::args().nth(1) {
         Some(url) => (None, url),
         None => {
-            let (server, url) = local_server()?;
+            let server = LocalServer::start()?;
+            let url = server.url();
             (Some(server), url)
         }
     };

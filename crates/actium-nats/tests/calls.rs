@@ -265,8 +265,8 @@ fn a_reference_passed_as_a_value_is_used_by_a_third_node() {
 
 #[test]
 fn the_node_joins_with_no_port_and_fails_clearly_without_a_server() {
-    // From the shared helper, so that no other test's server gets it.
-    let port = support::free_port();
+    // Held for the test, so that no other test's server gets it.
+    let (_held, port) = support::refusing_port();
     let system = System::builder().start().unwrap();
     let result = system.block_on(
         actium::nats::NatsNode::builder()

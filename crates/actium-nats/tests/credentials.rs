@@ -20,7 +20,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use nkeys::KeyPair;
 use rcgen::{CertificateParams, CertifiedIssuer};
-use support::free_port;
+use support::unique;
 
 /// A JWT of NATS' decentralised auth: `claims` (JSON, without the common
 /// fields) about `subject`, issued and signed by `issuer`.
@@ -31,7 +31,7 @@ fn jwt(issuer: &KeyPair, subject: &KeyPair, name: &str, nats: &str) -> String {
         .as_secs();
     let header = URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT","alg":"ed25519-nkey"}"#);
     // Unique per JWT, as `nsc` makes it (the server does not check how).
-    let jti = format!("{name}{now}{}", free_port());
+    let jti = format!("{name}{now}{}", unique());
     let (iss, sub) = (issuer.public_key(), subject.public_key());
     let claims = format!(
         r#"{{"jti":"{jti}","iat":{now},"iss":"{iss}","name":"{name}","sub":"{sub}","nats":{nats}}}"#

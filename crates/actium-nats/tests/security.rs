@@ -16,7 +16,7 @@ use actium::nats::{Credentials, NatsNode};
 use actium::prelude::*;
 use auth::{Counter, Scratch, ca, refused, server, two_nodes_talk};
 use rcgen::{CertificateParams, KeyPair};
-use support::{Cluster, NatsServer, free_port, wait_until};
+use support::{Cluster, NatsServer, wait_until};
 
 #[test]
 fn nodes_join_with_a_user_and_password_and_not_without() {
@@ -253,7 +253,7 @@ fn the_documented_subject_permissions_let_nodes_and_the_tool_work() {
     let scratch = Scratch::new("permissions");
     let config = scratch.write("server.conf", PERMISSIONS);
     let args = ["-c".to_owned(), config.display().to_string()];
-    let server = NatsServer::with_args(free_port(), &args, true);
+    let server = NatsServer::with_args(&args, true);
     let user = |user: &str, password: &str| Credentials::UserPassword {
         user: user.to_owned(),
         password: password.to_owned(),

@@ -10,7 +10,7 @@ use actium::nats::{NatsNode, NatsNodeBuilder};
 use actium::prelude::*;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa};
 
-use crate::support::{Cluster, NatsServer, free_port};
+use crate::support::{Cluster, NatsServer, unique};
 
 #[derive(Default)]
 pub struct Counter {
@@ -38,7 +38,7 @@ impl Scratch {
         let dir = std::env::temp_dir().join(format!(
             "actium-nats-{name}-{}-{}",
             std::process::id(),
-            free_port()
+            unique()
         ));
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
@@ -57,10 +57,10 @@ impl Drop for Scratch {
     }
 }
 
-/// A server with `args` on a free port, without JetStream.
+/// A server with `args`, without JetStream.
 pub fn server(args: &[&str]) -> NatsServer {
     let args: Vec<String> = args.iter().map(ToString::to_string).collect();
-    NatsServer::with_args(free_port(), &args, false)
+    NatsServer::with_args(&args, false)
 }
 
 /// Two nodes configured by `configure` call each other.

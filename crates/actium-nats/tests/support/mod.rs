@@ -1,11 +1,14 @@
-//! What the NATS tests share: a real `nats-server` on a free 127.0.0.1
-//! port, stopped when the test ends, and a small cluster of nodes on it.
+//! What the NATS tests share: a real `nats-server` on a 127.0.0.1 port
+//! of its choosing, stopped when the test ends, and a small cluster of
+//! nodes on it.
 #![allow(dead_code)]
 
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, PoisonError};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use actium::nats::{NatsNode, NatsNodeBuilder};
@@ -15,53 +18,68 @@ use actium::prelude::*;
 /// (a server to start, a node to be declared down) before it fails.
 pub const LIMIT: Duration = Duration::from_secs(15);
 
-/// A free port of 127.0.0.1, never one this process was given before.
-///
-/// The port is free when returned, not reserved: two tests running at once
-/// could be given the same one before either server binds it. One server
-/// then fails to start, the other's accepts both tests' clients, and when
-/// its test ends the other test's nodes lose their server — likely what
-/// CI once saw as "Connection refused" while a node joined. Remembering
-/// the ports handed out rules that out within a test binary, and cargo
-/// runs test binaries one at a time. Still possible, and rare: another
-/// program's connection takes the port as its own end before the server
-/// binds it; the server then exits, and [`NatsServer`] fails at once.
-pub fn free_port() -> u16 {
-    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap_or_else(PoisonError::into_inner);
-    loop {
-        let free = TcpListener::bind("127.0.0.1:0").expect("a free port");
-        let port = free.local_addr().expect("bound").port();
-        if !given.contains(&port) {
-            given.push(port);
-            return port;
-        }
-    }
+/// A number no other call in this process returns: for names that must
+/// not clash (a scratch directory, a token's id).
+pub fn unique() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A port of 127.0.0.1 that refuses connections for as long as the
+/// returned socket lives: bound, so that no server (nor an outgoing
+/// connection) can take it, and not listening.
+pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("bound to a free port");
+    let port = socket.local_addr().expect("bound").port();
+    (socket, port)
 }
 
 /// A `nats-server` process of this test's own, killed on drop.
+///
+/// The server picks its ports itself (`-p -1`, and `-1` in a cluster
+/// URL) and names them in its log, which is read here. A port chosen
+/// first by binding and letting go of it could be taken before the server
+/// binds it: by another test's server, or by an outgoing connection given
+/// it as its own end; the server would then exit, or tests would share
+/// it. A restart keeps the ports the first start was given.
 pub struct NatsServer {
     child: Option<Child>,
     port: u16,
+    /// The server's arguments, with the ports of its first start in place
+    /// of `-1` once it has started.
     args: Vec<String>,
     /// JetStream's directory, removed on drop.
     store: PathBuf,
 }
 
+/// What a server's log says it listens on.
+#[derive(Default)]
+struct Listening {
+    clients: Option<u16>,
+    routes: Option<u16>,
+}
+
 impl NatsServer {
     /// Starts `nats-server` (installed by `scripts/install-nats`) with
-    /// JetStream on a free port of 127.0.0.1, with no monitoring port, and
-    /// waits until it accepts connections.
+    /// JetStream on a port of 127.0.0.1 it picks, with no monitoring port,
+    /// and waits until it listens.
     pub fn start() -> Self {
-        NatsServer::with_args(free_port(), &[], true)
+        NatsServer::with_args(&[], true)
     }
 
-    /// As [`start`](Self::start), on `port`, with more arguments, and
-    /// with JetStream or not.
-    pub fn with_args(port: u16, extra: &[String], jetstream: bool) -> Self {
-        let store =
-            std::env::temp_dir().join(format!("actium-nats-test-{}-{port}", std::process::id()));
-        let mut args: Vec<String> = ["-a", "127.0.0.1", "-p", &port.to_string()]
+    /// As [`start`](Self::start), with more arguments, and with JetStream
+    /// or not. A `--cluster` URL whose port is `-1` gets a port the server
+    /// picks, as the client port does.
+    pub fn with_args(extra: &[String], jetstream: bool) -> Self {
+        let store = std::env::temp_dir().join(format!(
+            "actium-nats-test-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        let mut args: Vec<String> = ["-a", "127.0.0.1", "-p", "-1"]
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -75,7 +93,7 @@ impl NatsServer {
         args.extend(extra.iter().cloned());
         let mut server = NatsServer {
             child: None,
-            port,
+            port: 0,
             args,
             store,
         };
@@ -84,23 +102,37 @@ impl NatsServer {
     }
 
     fn spawn(&mut self) {
-        let child = Command::new("nats-server")
+        let mut child = Command::new("nats-server")
             .args(&self.args)
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("nats-server runs: install it with scripts/install-nats");
+        let log = child.stderr.take().expect("the log is piped");
         self.child = Some(child);
+        let cluster = self.args.iter().position(|arg| arg == "--cluster");
+        let (told, heard) = mpsc::channel();
+        std::thread::spawn(move || read_log(log, &told));
         let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(started.elapsed() < LIMIT, "nats-server did not start");
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!(
-                    "nats-server exited ({status}) instead of listening on {}",
-                    self.port
-                );
+        let mut listening = Listening::default();
+        while listening.clients.is_none() || (cluster.is_some() && listening.routes.is_none()) {
+            let left = LIMIT.saturating_sub(started.elapsed());
+            match heard.recv_timeout(left) {
+                Ok(Port::Clients(port)) => listening.clients = Some(port),
+                Ok(Port::Routes(port)) => listening.routes = Some(port),
+                Err(RecvTimeoutError::Timeout) => panic!("nats-server did not start"),
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = self.child.as_mut().map(Child::wait);
+                    panic!("nats-server exited ({status:?}) before it listened");
+                }
             }
-            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.port = listening.clients.expect("heard");
+        // A restart takes the same ports: clients and routes know them.
+        self.args[3] = self.port.to_string();
+        if let (Some(at), Some(routes)) = (cluster, listening.routes) {
+            self.args[at + 1] = format!("nats://127.0.0.1:{routes}");
         }
     }
 
@@ -112,7 +144,7 @@ impl NatsServer {
         }
     }
 
-    /// Starts the server again, on the same port with the same arguments.
+    /// Starts the server again, on the same ports with the same arguments.
     pub fn restart(&mut self) {
         self.stop();
         self.spawn();
@@ -127,6 +159,12 @@ impl NatsServer {
     pub fn port(&self) -> u16 {
         self.port
     }
+
+    /// The URL other servers route to, in a cluster.
+    fn route_url(&self) -> String {
+        let at = self.args.iter().position(|arg| arg == "--cluster");
+        self.args[at.expect("a clustered server") + 1].clone()
+    }
 }
 
 impl Drop for NatsServer {
@@ -136,31 +174,52 @@ impl Drop for NatsServer {
     }
 }
 
+/// A port a server's log names.
+enum Port {
+    Clients(u16),
+    Routes(u16),
+}
+
+/// Reads a server's log to its end (so that the server never blocks on a
+/// full pipe, nor dies writing to a closed one), sending the ports it
+/// says it listens on.
+fn read_log(log: ChildStderr, told: &mpsc::Sender<Port>) {
+    for line in BufReader::new(log).split(b'\n') {
+        let Ok(line) = line else { return };
+        let line = String::from_utf8_lossy(&line);
+        let port = |what: &str| -> Option<u16> {
+            let (_, address) = line.split_once(what)?;
+            address.trim().rsplit_once(':')?.1.parse().ok()
+        };
+        if let Some(port) = port("Listening for client connections on ") {
+            let _ = told.send(Port::Clients(port));
+        } else if let Some(port) = port("Listening for route connections on ") {
+            let _ = told.send(Port::Routes(port));
+        }
+    }
+}
+
 /// Three `nats-server`s routed into one NATS cluster (no JetStream),
-/// each started and accepting connections.
+/// each started and listening. Each routes to those started before it;
+/// the servers tell each other of the rest.
 pub fn three_servers() -> Vec<NatsServer> {
-    let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let all_routes = routes
-        .iter()
-        .map(|port| format!("nats://127.0.0.1:{port}"))
-        .collect::<Vec<_>>();
-    (0..3)
-        .map(|i| {
-            let others: Vec<String> = (0..3)
-                .filter(|&j| j != i)
-                .map(|j| all_routes[j].clone())
-                .collect();
-            let extra = [
-                "--cluster_name".to_owned(),
-                "actium-test".to_owned(),
-                "--cluster".to_owned(),
-                all_routes[i].clone(),
-                "--routes".to_owned(),
-                others.join(","),
-            ];
-            NatsServer::with_args(free_port(), &extra, false)
-        })
-        .collect()
+    let mut servers: Vec<NatsServer> = Vec::new();
+    for _ in 0..3 {
+        let mut extra = [
+            "--cluster_name",
+            "actium-test",
+            "--cluster",
+            "nats://127.0.0.1:-1",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        if !servers.is_empty() {
+            let routes: Vec<String> = servers.iter().map(NatsServer::route_url).collect();
+            extra.extend(["--routes".to_owned(), routes.join(",")]);
+        }
+        servers.push(NatsServer::with_args(&extra, false));
+    }
+    servers
 }
 
 /// Waits until `done` holds, checking every 20 ms, for at most [`LIMIT`];
