@@ -377,7 +377,7 @@ impl Simulation {
         // that keeps the waker clones it then.
         let waker = futures_util::task::waker_ref(task);
         let mut cx = Context::from_waker(&waker);
-        let polled = catch_unwind(AssertUnwindSafe(|| Pin::as_mut(&mut *future).poll(&mut cx)));
+        let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
         self.lower_if_due(task);
         match polled {
             Ok(Poll::Pending) if !task.aborted.load(Ordering::SeqCst) => {
