@@ -62,6 +62,10 @@ struct Listening {
     routes: Option<u16>,
 }
 
+/// Where the client port's value lies in a server's arguments (after
+/// `-a 127.0.0.1 -p`).
+const PORT_AT: usize = 3;
+
 impl NatsServer {
     /// Starts `nats-server` (installed by `scripts/install-nats`) with
     /// JetStream on a port of 127.0.0.1 it picks, with no monitoring port,
@@ -116,21 +120,29 @@ impl NatsServer {
         std::thread::spawn(move || read_log(log, &told));
         let started = Instant::now();
         let mut listening = Listening::default();
+        // The log so far, for the failure's message.
+        let mut said = Vec::new();
         while listening.clients.is_none() || (cluster.is_some() && listening.routes.is_none()) {
             let left = LIMIT.saturating_sub(started.elapsed());
             match heard.recv_timeout(left) {
-                Ok(Port::Clients(port)) => listening.clients = Some(port),
-                Ok(Port::Routes(port)) => listening.routes = Some(port),
-                Err(RecvTimeoutError::Timeout) => panic!("nats-server did not start"),
+                Ok(Heard::Clients(port)) => listening.clients = Some(port),
+                Ok(Heard::Routes(port)) => listening.routes = Some(port),
+                Ok(Heard::Line(line)) => said.push(line),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("nats-server did not start; its log:\n{}", said.join("\n"))
+                }
                 Err(RecvTimeoutError::Disconnected) => {
                     let status = self.child.as_mut().map(Child::wait);
-                    panic!("nats-server exited ({status:?}) before it listened");
+                    panic!(
+                        "nats-server exited ({status:?}) before it listened; its log:\n{}",
+                        said.join("\n")
+                    );
                 }
             }
         }
         self.port = listening.clients.expect("heard");
         // A restart takes the same ports: clients and routes know them.
-        self.args[3] = self.port.to_string();
+        self.args[PORT_AT] = self.port.to_string();
         if let (Some(at), Some(routes)) = (cluster, listening.routes) {
             self.args[at + 1] = format!("nats://127.0.0.1:{routes}");
         }
@@ -174,29 +186,42 @@ impl Drop for NatsServer {
     }
 }
 
-/// A port a server's log names.
-enum Port {
+/// A line of a server's log: a port it listens on, or anything else.
+enum Heard {
     Clients(u16),
     Routes(u16),
+    Line(String),
 }
 
 /// Reads a server's log to its end (so that the server never blocks on a
-/// full pipe, nor dies writing to a closed one), sending the ports it
-/// says it listens on.
-fn read_log(log: ChildStderr, told: &mpsc::Sender<Port>) {
-    for line in BufReader::new(log).split(b'\n') {
-        let Ok(line) = line else { return };
+/// full pipe, nor dies writing to a closed one), sending each line, the
+/// ports it says it listens on read out.
+fn read_log(log: ChildStderr, told: &mpsc::Sender<Heard>) {
+    let mut log = BufReader::new(log);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match log.read_until(b'\n', &mut line) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(_) => break,
+        }
         let line = String::from_utf8_lossy(&line);
         let port = |what: &str| -> Option<u16> {
             let (_, address) = line.split_once(what)?;
             address.trim().rsplit_once(':')?.1.parse().ok()
         };
-        if let Some(port) = port("Listening for client connections on ") {
-            let _ = told.send(Port::Clients(port));
+        let heard = if let Some(port) = port("Listening for client connections on ") {
+            Heard::Clients(port)
         } else if let Some(port) = port("Listening for route connections on ") {
-            let _ = told.send(Port::Routes(port));
-        }
+            Heard::Routes(port)
+        } else {
+            Heard::Line(line.trim_end().to_owned())
+        };
+        // Nobody listens once the server has started: read on all the same.
+        let _ = told.send(heard);
     }
+    let _ = std::io::copy(&mut log, &mut std::io::sink());
 }
 
 /// Three `nats-server`s routed into one NATS cluster (no JetStream),

@@ -22,11 +22,12 @@ pub(super) struct FutureSlot {
     future: UnsafeCell<Option<Task>>,
 }
 
-// SAFETY: as a `Mutex<Option<Task>>` (`Task` is `Send`): `future` is read
-// and written only by the one caller that took the slot's turn by swapping
-// `filled` from `true` to `false` (acquiring what the last `put` released),
-// so no two threads ever touch it at once.
-unsafe impl Sync for FutureSlot {}
+// SAFETY: as a `Mutex<Option<Task>>`, and only while `Task` is `Send`
+// (the bound): `future` is read and written only by the one caller that
+// took the slot's turn by swapping `filled` from `true` to `false`
+// (acquiring what the last `put` released), and that caller's `put` gives
+// the turn back, so no two threads ever touch it at once.
+unsafe impl Sync for FutureSlot where Task: Send {}
 
 impl FutureSlot {
     pub(super) fn new(future: Task) -> Self {
@@ -47,17 +48,22 @@ impl FutureSlot {
         unsafe { (*self.future.get()).take() }
     }
 
-    /// Puts back the future taken out to be polled. The slot is empty:
-    /// only the one who took the future puts one back, and nothing else
-    /// fills the slot.
+    /// Puts back the future taken out to be polled.
+    ///
+    /// # Safety
+    ///
+    /// The caller took the future with [`take`](Self::take) and has not
+    /// put it back yet: the slot's turn is its own until this returns, so
+    /// no other thread touches the cell meanwhile.
     #[inline]
-    pub(super) fn put(&self, future: Task) {
+    pub(super) unsafe fn put(&self, future: Task) {
         debug_assert!(
             !self.filled.load(Ordering::Relaxed),
             "the slot was filled while its future was out"
         );
-        // SAFETY: the caller took the future (`take`), so the slot's turn
-        // is still its own until the store below gives it up. Written
+        // SAFETY: the caller took the future (`take`, this function's
+        // contract), so the slot's turn is its own until the store below
+        // gives it up. Written
         // over, not assigned: what is there is the `None` `take` left,
         // with nothing to drop.
         unsafe { self.future.get().write(Some(future)) };
@@ -92,7 +98,8 @@ mod tests {
         let slot = FutureSlot::new(counted(&drops));
         let taken = slot.take().expect("the future is in");
         assert!(slot.take().is_none(), "taken twice");
-        slot.put(taken);
+        // SAFETY: taken just above, and not put back.
+        unsafe { slot.put(taken) };
         let taken = slot.take().expect("put back");
         // The slot goes while its future is out: the taker still owns it.
         drop(slot);

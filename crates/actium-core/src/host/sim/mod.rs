@@ -381,7 +381,8 @@ impl Simulation {
         self.lower_if_due(task);
         match polled {
             Ok(Poll::Pending) if !task.aborted.load(Ordering::SeqCst) => {
-                task.future.put(future);
+                // SAFETY: taken at the top of this poll, and not put back.
+                unsafe { task.future.put(future) };
                 // Set only by a nested poll on this thread: looked at
                 // before it is cleared, as it almost never is set.
                 if task.woken_while_polled.load(Ordering::SeqCst)
