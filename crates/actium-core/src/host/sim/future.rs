@@ -63,9 +63,8 @@ impl FutureSlot {
         );
         // SAFETY: the caller took the future (`take`, this function's
         // contract), so the slot's turn is its own until the store below
-        // gives it up. Written
-        // over, not assigned: what is there is the `None` `take` left,
-        // with nothing to drop.
+        // gives it up. Written over, not assigned: what is there is the
+        // `None` `take` left, with nothing to drop.
         unsafe { self.future.get().write(Some(future)) };
         self.filled.store(true, Ordering::Release);
     }
