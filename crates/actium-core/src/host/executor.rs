@@ -9,7 +9,7 @@ use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
 use super::clock::Clock;
-use super::sim::{EnterHook, SimTask, Simulation};
+use super::sim::{EnterHook, Runnable, Simulation};
 use crate::base::{Error, panic_message};
 
 /// What a delayed message's delivery mixes into a simulation's digest.
@@ -61,7 +61,7 @@ impl Executor {
                 group,
                 enter,
             } => TaskHandle(Task::Simulated(simulation.spawn(
-                Box::pin(task),
+                task,
                 *group,
                 Some(enter.clone()),
             ))),
@@ -215,7 +215,7 @@ pub struct TaskHandle(Task);
 #[derive(Clone)]
 enum Task {
     Tokio(AbortHandle),
-    Simulated(Arc<SimTask>),
+    Simulated(Arc<dyn Runnable>),
 }
 
 impl TaskHandle {

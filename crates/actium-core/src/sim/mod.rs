@@ -212,7 +212,7 @@ impl Simulation {
     /// there is always a next draw due.
     pub fn faults(&self, faults: Faults) {
         let task = faults::draw(self.host.clone(), Arc::downgrade(&self.network), faults);
-        self.host.spawn(Box::pin(task), 0, None);
+        self.host.spawn(task, 0, None);
     }
 
     /// The faults drawn so far by [`faults`](Self::faults), each with the

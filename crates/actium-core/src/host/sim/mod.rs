@@ -10,6 +10,7 @@
 //! the handlers take.
 
 mod future;
+mod task;
 #[cfg(test)]
 mod tests;
 
@@ -17,19 +18,16 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use super::entered::{self, Nested, enter, leave};
+use super::entered::{self, Nested, leave};
 use super::manual::ManualClock;
-use crate::base::{Error, panic_message};
-use future::FutureSlot;
-
-type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+use crate::base::Error;
+use task::SimTask;
+pub(crate) use task::{Header, Runnable};
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -83,7 +81,7 @@ struct Shared {
 
 struct State {
     rng: fastrand::Rng,
-    ready: VecDeque<Arc<SimTask>>,
+    ready: VecDeque<Arc<dyn Runnable>>,
     next_task: u64,
     steps: u64,
     /// PCT's change points, soonest last.
@@ -92,23 +90,8 @@ struct State {
     next_low: u64,
     /// Every task not known to have finished, for [`Simulation::close`].
     /// By group (system), so that ending one node scans its own tasks only.
-    tasks: BTreeMap<u64, Vec<Weak<SimTask>>>,
+    tasks: BTreeMap<u64, Vec<Weak<dyn Runnable>>>,
     next_group: u64,
-}
-
-/// One task of a simulation.
-pub(crate) struct SimTask {
-    id: u64,
-    priority: AtomicU64,
-    /// Empty while it is being polled, and once it finished.
-    future: FutureSlot,
-    queued: AtomicBool,
-    /// Woken while it was being polled further up this thread's stack.
-    woken_while_polled: AtomicBool,
-    finished: AtomicBool,
-    aborted: AtomicBool,
-    enter: Option<EnterHook>,
-    simulation: Weak<Shared>,
 }
 
 thread_local! {
@@ -205,23 +188,23 @@ impl Simulation {
     }
 
     /// Adds a task, ready to run; `enter` runs around each of its polls.
-    pub(crate) fn spawn(&self, future: Task, group: u64, enter: Option<EnterHook>) -> Arc<SimTask> {
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        group: u64,
+        enter: Option<EnterHook>,
+    ) -> Arc<dyn Runnable>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
         let mut state = lock(&self.shared.state);
         let id = state.next_task;
         state.next_task += 1;
         // Initial priorities sit above every lowered one (PCT).
         let priority = u64::MAX / 2 + state.rng.u64(..u64::MAX / 4);
-        let task = Arc::new(SimTask {
-            id,
-            priority: AtomicU64::new(priority),
-            future: FutureSlot::new(future),
-            queued: AtomicBool::new(true),
-            woken_while_polled: AtomicBool::new(false),
-            finished: AtomicBool::new(false),
-            aborted: AtomicBool::new(false),
-            enter,
-            simulation: Arc::downgrade(&self.shared),
-        });
+        let simulation = Arc::downgrade(&self.shared);
+        let task: Arc<dyn Runnable> =
+            Arc::new(SimTask::new(future, id, priority, enter, simulation));
         state.ready.push_back(task.clone());
         let tasks = state.tasks.entry(group).or_default();
         if tasks.len() == tasks.capacity() {
@@ -248,8 +231,7 @@ impl Simulation {
             .remove(&group)
             .unwrap_or_default();
         for task in tasks.iter().filter_map(Weak::upgrade) {
-            task.aborted.store(true, Ordering::SeqCst);
-            task.finish();
+            task.kill();
         }
     }
 
@@ -265,8 +247,7 @@ impl Simulation {
                 break;
             }
             for task in groups.values().flatten().filter_map(Weak::upgrade) {
-                task.aborted.store(true, Ordering::SeqCst);
-                task.finish();
+                task.kill();
             }
         }
         lock(&self.shared.state).ready.clear();
@@ -301,7 +282,7 @@ impl Simulation {
                 }
             }
             if let Some(task) = self.pick() {
-                self.poll(&task);
+                task.run(self);
                 continue;
             }
             // `main` runs outside every system (above). Time moves inside
@@ -336,7 +317,7 @@ impl Simulation {
     }
 
     /// Takes the next task to run, as the strategy and the seed choose.
-    fn pick(&self) -> Option<Arc<SimTask>> {
+    fn pick(&self) -> Option<Arc<dyn Runnable>> {
         let mut state = lock(&self.shared.state);
         let state = &mut *state;
         if state.ready.is_empty() {
@@ -348,66 +329,15 @@ impl Simulation {
             Exploration::Pct { .. } => highest(&state.ready),
         };
         let task = state.ready.swap_remove_back(index)?;
-        task.queued.store(false, Ordering::SeqCst);
-        self.mix(task.id);
+        let header = task.header();
+        header.queued.store(false, Ordering::SeqCst);
+        self.mix(header.id);
         Some(task)
     }
 
-    /// Polls `task` once, unless it finished, was aborted, or is being
-    /// polled further up this thread's stack (a nested `block_on`), in its
-    /// system: the one entered already, or entered now in its place.
-    fn poll(&self, task: &Arc<SimTask>) {
-        let Some(mut future) = task.future.take() else {
-            if !task.finished.load(Ordering::SeqCst) {
-                task.woken_while_polled.store(true, Ordering::SeqCst);
-            }
-            return;
-        };
-        if task.aborted.load(Ordering::SeqCst) {
-            // Its destructors run outside every system, as before a poll.
-            leave();
-            task.finish();
-            return;
-        }
-        match &task.enter {
-            Some(hook) => enter(hook),
-            None => leave(),
-        }
-        // Borrowed, not cloned: a poll costs no count of the task. A future
-        // that keeps the waker clones it then.
-        let waker = futures_util::task::waker_ref(task);
-        let mut cx = Context::from_waker(&waker);
-        let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
-        self.lower_if_due(task);
-        match polled {
-            Ok(Poll::Pending) if !task.aborted.load(Ordering::SeqCst) => {
-                // SAFETY: taken at the top of this poll, and not put back.
-                unsafe { task.future.put(future) };
-                // Set only by a nested poll on this thread: looked at
-                // before it is cleared, as it almost never is set.
-                if task.woken_while_polled.load(Ordering::SeqCst)
-                    && task.woken_while_polled.swap(false, Ordering::SeqCst)
-                {
-                    task.clone().wake();
-                }
-            }
-            Ok(_) => task.finish(),
-            Err(panic) => {
-                tracing::error!(
-                    task = task.id,
-                    panic = %panic_message(&*panic),
-                    "a simulated task panicked"
-                );
-                task.finish();
-            }
-        }
-    }
-
     /// PCT: at a change point, the task that just ran drops below all.
-    fn lower_if_due(&self, task: &SimTask) {
-        if !matches!(self.shared.strategy, Exploration::Pct { .. }) {
-            return;
-        }
+    /// Called only under PCT.
+    fn lower_if_due(&self, task: &Header) {
         let mut state = lock(&self.shared.state);
         if state
             .change_points
@@ -423,124 +353,17 @@ impl Simulation {
 }
 
 /// The index of the ready task with the highest priority (ties: lowest id).
-fn highest(ready: &VecDeque<Arc<SimTask>>) -> usize {
+fn highest(ready: &VecDeque<Arc<dyn Runnable>>) -> usize {
     let mut best = 0;
     for (index, task) in ready.iter().enumerate() {
-        let (p, q) = (&task.priority, &ready[best].priority);
+        let (task, other) = (task.header(), ready[best].header());
+        let (p, q) = (&task.priority, &other.priority);
         let (p, q) = (p.load(Ordering::Relaxed), q.load(Ordering::Relaxed));
-        if p > q || (p == q && task.id < ready[best].id) {
+        if p > q || (p == q && task.id < other.id) {
             best = index;
         }
     }
     best
-}
-
-impl SimTask {
-    fn finish(&self) {
-        self.finished.store(true, Ordering::SeqCst);
-        // Dropping a finished or aborted future runs its destructors now,
-        // on the simulation's thread, as Tokio does on abort.
-        let future = self.future.take();
-        drop(future);
-    }
-
-    /// Stops the task before its next poll.
-    pub(crate) fn abort(self: &Arc<Self>) {
-        if self.finished.load(Ordering::SeqCst) || self.aborted.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        // Run it once more so that it is dropped at a point the seed
-        // chose, not inside whoever aborted it.
-        self.clone().wake();
-    }
-
-    /// Whether it finished or was aborted.
-    pub(crate) fn is_finished(&self) -> bool {
-        self.finished.load(Ordering::SeqCst) || self.aborted.load(Ordering::SeqCst)
-    }
-}
-
-impl Wake for SimTask {
-    fn wake(self: Arc<Self>) {
-        if self.marks_queued() {
-            schedule(self);
-        }
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.marks_queued() {
-            schedule(self.clone());
-        }
-    }
-}
-
-/// For [`futures_util::task::waker_ref`], which lends a task's waker to a
-/// poll without counting a reference to the task.
-impl futures_util::task::ArcWake for SimTask {
-    fn wake(self: Arc<Self>) {
-        Wake::wake(self);
-    }
-
-    fn wake_by_ref(arc_self: &Arc<Self>) {
-        Wake::wake_by_ref(arc_self);
-    }
-}
-
-/// Puts `task`, just marked queued, in its simulation's ready set, or on
-/// its clock for the jitter; drops it if its simulation is gone.
-fn schedule(task: Arc<SimTask>) {
-    // Woken on the thread that drives its simulation, as nearly every
-    // wake-up is: that simulation is at hand, and no count of it is taken.
-    let mut task = Some(task);
-    let _exiting = DRIVING.try_with(|driving| {
-        if let Some(simulation) = &*driving.borrow() {
-            let ours = task
-                .as_ref()
-                .is_some_and(|task| std::ptr::eq(task.simulation.as_ptr(), &*simulation.shared));
-            if let Some(task) = task.take_if(|_| ours) {
-                simulation.shared.schedule(task);
-            }
-        }
-    });
-    if let Some(task) = task {
-        if let Some(simulation) = task.simulation.upgrade() {
-            simulation.schedule(task);
-        }
-    }
-}
-
-impl Shared {
-    /// See [`schedule`].
-    fn schedule(&self, task: Arc<SimTask>) {
-        if !self.jitter.is_zero() {
-            let spread = u64::try_from(self.jitter.as_nanos()).unwrap_or(u64::MAX);
-            let delay = lock(&self.state).rng.u64(0..=spread);
-            if delay > 0 {
-                let at = self.clock.now() + Duration::from_nanos(delay);
-                self.clock.call_at(at, Box::new(move || task.enqueue()));
-                return;
-            }
-        }
-        lock(&self.state).ready.push_back(task);
-    }
-}
-
-impl SimTask {
-    /// Marks the task queued; whether it was neither queued already nor
-    /// finished, so that the caller puts it in the ready set.
-    fn marks_queued(&self) -> bool {
-        !self.finished.load(Ordering::SeqCst) && !self.queued.swap(true, Ordering::SeqCst)
-    }
-
-    /// Puts a woken task in the ready set (after its jitter, if any).
-    fn enqueue(self: Arc<Self>) {
-        if self.finished.load(Ordering::SeqCst) {
-            return;
-        }
-        if let Some(simulation) = self.simulation.upgrade() {
-            lock(&simulation.state).ready.push_back(self);
-        }
-    }
 }
 
 /// The main future's waker: a flag the loop checks.

@@ -59,7 +59,7 @@ fn parked_once(simulation: &Simulation) -> (Waker, Arc<AtomicBool>) {
         polled: polled.clone(),
         finished: finished.clone(),
     };
-    simulation.spawn(Box::pin(task), 0, None);
+    simulation.spawn(task, 0, None);
     assert_eq!(simulation.block_on(until(polled, 100)).ok(), Some(true));
     let kept = waker
         .lock()
