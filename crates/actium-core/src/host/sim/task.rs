@@ -23,14 +23,15 @@ pub(crate) trait Runnable: Send + Sync + 'static {
     /// What the scheduler reads of the task.
     fn header(&self) -> &Header;
 
-    /// Polls the task once in `simulation`, unless it finished, or is
-    /// being polled further up this thread's stack (a nested `block_on`),
-    /// in its system: the one entered already, or entered now in its
-    /// place.
+    /// Polls the task once in `simulation`, unless it finished, was
+    /// aborted (its future is dropped instead), or is being polled further
+    /// up this thread's stack (a nested `block_on`), in its system: the
+    /// one entered already, or entered now in its place.
     fn run(self: Arc<Self>, simulation: &Simulation);
 
-    /// Aborts the task, and drops its future now; if it is being polled,
-    /// its poller drops it once the poll returns.
+    /// Aborts the task and marks it finished (nothing wakes it again),
+    /// and drops its future now; if it is being polled, its poller drops
+    /// it once the poll returns.
     fn kill(&self);
 }
 
@@ -89,7 +90,7 @@ impl<F: Future<Output = ()> + Send + 'static> SimTask<F> {
             header.woken_while_busy();
             return;
         };
-        if !header.enter() {
+        if !header.enter_system() {
             self.end(turn);
             return;
         }
@@ -106,7 +107,7 @@ impl<F: Future<Output = ()> + Send + 'static> SimTask<F> {
         } else {
             // Given back before a wake-up below can run it again.
             drop(turn);
-            if header.woken_while_polled() {
+            if header.take_woken_while_polled() {
                 self.wake_by_ref();
             }
         }
@@ -133,6 +134,9 @@ impl<F: Future<Output = ()> + Send + 'static> Runnable for SimTask<F> {
 
     fn kill(&self) {
         self.header.aborted.store(true, Ordering::SeqCst);
+        // Finished at once, even while a poll further up the stack holds
+        // the turn: a wake-up during the rest of that poll queues nothing.
+        self.header.finished.store(true, Ordering::SeqCst);
         // SAFETY: the cell lies in the task's `Arc` until it is dropped.
         if let Some(turn) = unsafe { self.future.turn() } {
             self.end(turn);
@@ -174,7 +178,7 @@ impl Header {
     /// which it clears. Looked at before it is cleared, as it almost never
     /// is set.
     #[inline]
-    fn woken_while_polled(&self) -> bool {
+    fn take_woken_while_polled(&self) -> bool {
         self.woken_while_polled.load(Ordering::SeqCst)
             && self.woken_while_polled.swap(false, Ordering::SeqCst)
     }
@@ -183,7 +187,7 @@ impl Header {
     /// system, if the task was aborted: its destructors run there, as
     /// before a poll.
     #[inline]
-    fn enter(&self) -> bool {
+    fn enter_system(&self) -> bool {
         if self.aborted.load(Ordering::SeqCst) {
             leave();
             return false;
@@ -209,6 +213,7 @@ impl Header {
         }
     }
 
+    /// Logs the panic a poll of the task ended in.
     #[cold]
     fn panicked(&self, panic: &(dyn Any + Send)) {
         tracing::error!(

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -117,4 +117,100 @@ fn a_task_woken_on_a_thread_driving_another_simulation_runs_in_its_own() {
     );
     ours.close();
     other.close();
+}
+
+/// Counts its drops: held by a task's future, it tells when (and how
+/// often) that future was dropped.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_task_that_kills_its_own_group_is_dropped_after_that_poll_and_not_queued_again() {
+    let simulation = Simulation::new(1, Exploration::Random, Duration::ZERO);
+    let group = simulation.next_group();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (polls, ran) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let task = {
+        let counted = Counted(drops.clone());
+        let (polls, ran, killer) = (polls.clone(), ran.clone(), simulation.clone());
+        simulation.spawn(
+            std::future::poll_fn(move |cx| {
+                let _held = &counted;
+                polls.fetch_add(1, Ordering::SeqCst);
+                // A crash of its own node, from inside its own poll: the
+                // turn is this poll's, so the future outlives the kill.
+                killer.abort_group(group);
+                // Woken after it was killed: must not be queued again.
+                cx.waker().wake_by_ref();
+                ran.store(true, Ordering::SeqCst);
+                Poll::<()>::Pending
+            }),
+            group,
+            None,
+        )
+    };
+    // `main` is polled right after the step that set `ran`.
+    assert_eq!(simulation.block_on(until(ran, 1_000)).ok(), Some(true));
+    assert!(task.is_finished());
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "dropped when its poll returned"
+    );
+    assert!(
+        super::lock(&simulation.shared.state).ready.is_empty(),
+        "queued again by a wake-up after the kill"
+    );
+    let never = Arc::new(AtomicBool::new(false));
+    assert_eq!(simulation.block_on(until(never, 50)).ok(), Some(false));
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        1,
+        "run again after it was killed"
+    );
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    simulation.close();
+}
+
+#[test]
+fn an_aborted_task_is_dropped_at_its_next_turn_without_a_poll() {
+    let simulation = Simulation::new(1, Exploration::Random, Duration::ZERO);
+    let (kept, finished) = parked_once(&simulation);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (task, polled) = {
+        let (counted, polled) = (Counted(drops.clone()), Arc::new(AtomicBool::new(false)));
+        let flag = polled.clone();
+        let task = simulation.spawn(
+            std::future::poll_fn(move |_| {
+                let _held = &counted;
+                flag.store(true, Ordering::SeqCst);
+                Poll::<()>::Pending
+            }),
+            0,
+            None,
+        );
+        (task, polled)
+    };
+    task.abort();
+    assert!(task.is_finished(), "aborted counts as finished");
+    // The loop runs until the parked task finishes: the aborted one had
+    // its turn meanwhile, and was dropped rather than polled.
+    kept.wake();
+    assert_eq!(simulation.block_on(until(finished, 1_000)).ok(), Some(true));
+    let never = Arc::new(AtomicBool::new(false));
+    assert_eq!(simulation.block_on(until(never, 50)).ok(), Some(false));
+    assert!(
+        !polled.load(Ordering::SeqCst),
+        "polled after it was aborted"
+    );
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    simulation.close();
 }
