@@ -197,6 +197,28 @@ impl SystemShared {
         birth: Birth<A>,
         options: SpawnOptions,
     ) -> Result<ActorRef<A>, (ActorRef<A>, Error)> {
+        // Only an actor that runs the reentrant loop holds it inline in
+        // its future (see `runner::Reentry`); a constant, so each actor
+        // type compiles one branch.
+        if A::REENTRANT {
+            self.spawn_keeping::<A, runner::Inline>(birth, options)
+        } else {
+            self.spawn_keeping::<A, runner::Boxed>(birth, options)
+        }
+    }
+
+    /// [`spawn`](Self::spawn), with the actor's reentrant loop kept as `R`
+    /// says.
+    fn spawn_keeping<A: Handler, R: runner::Reentry<A>>(
+        self: &Arc<Self>,
+        birth: Birth<A>,
+        options: SpawnOptions,
+    ) -> Result<ActorRef<A>, (ActorRef<A>, Error)> {
+        debug_assert_eq!(
+            R::INLINE,
+            A::REENTRANT,
+            "the reentrant loop inline exactly in actors with parallel methods"
+        );
         let policy = options.on_panic.or(A::PANIC_POLICY);
         let trap_exits = options.trap_exits;
         let mode = options.mode.unwrap_or(self.config.mode);
@@ -218,10 +240,11 @@ impl SystemShared {
                 // Nothing to run before its first message: the actor waits
                 // as a cell, and its task starts when mail (or a signal)
                 // arrives.
-                cell.mailbox.park(runner::dormant(birth, cell, policy));
+                cell.mailbox
+                    .park(runner::dormant::<A, R>(birth, cell, policy));
                 return None;
             }
-            Some(runner::run(birth, cell.clone(), policy))
+            Some(runner::run::<A, R>(birth, cell.clone(), policy))
         })
     }
 

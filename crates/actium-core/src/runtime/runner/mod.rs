@@ -10,6 +10,7 @@
 //! from its factory, in the same cell — same id, same mailbox, same
 //! references.
 
+mod dormant;
 mod guard;
 mod open;
 mod parallel;
@@ -17,8 +18,10 @@ mod standby;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use dormant::dormant;
 pub(crate) use guard::ExitGuard;
 pub(crate) use guard::guarded;
+pub(crate) use parallel::{Boxed, Inline, Reentry};
 
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
@@ -29,7 +32,6 @@ use std::task::{Context as TaskContext, Poll};
 
 use futures_util::FutureExt;
 use open::open_into;
-use parallel::serve_reentrant;
 use standby::{Next, Withdraw, offers, poll_standing_by, reclaimed};
 
 use crate::actor::{
@@ -66,8 +68,9 @@ impl<A> Birth<A> {
     }
 }
 
-/// The whole life of one actor, until it exits for good.
-pub(crate) fn run<A: Handler>(
+/// The whole life of one actor, until it exits for good, with its
+/// reentrant loop kept as `R` says.
+pub(crate) fn run<A: Handler, R: Reentry<A>>(
     birth: Birth<A>,
     cell: Arc<Cell<A>>,
     policy: Option<PanicPolicy>,
@@ -77,7 +80,7 @@ pub(crate) fn run<A: Handler>(
     // actor's task, not per message.
     let timed = cell.core.system.config.metrics.then(|| cell.clone());
     Timed {
-        life: current::scope(frame, live(birth, cell, policy)),
+        life: current::scope(frame, live::<A, R>(birth, cell, policy)),
         cell: timed,
     }
 }
@@ -111,83 +114,11 @@ impl<F: Future, A: Actor> Future for Timed<F, A> {
     }
 }
 
-/// A dormant actor: a waker, parked in its mailbox, that starts the actor's
-/// task on the first delivery — a message, a signal or a stop request.
-///
-/// Until then the actor costs its cell and this waker, not a task: a
-/// system can hold a million idle actors in a few hundred megabytes. It
-/// holds the cell weakly (the system's table holds it strongly), so a
-/// mailbox never keeps its own cell alive.
-pub(crate) fn dormant<A: Handler>(
-    birth: Birth<A>,
-    cell: &Arc<Cell<A>>,
+async fn live<A: Handler, R: Reentry<A>>(
+    mut birth: Birth<A>,
+    cell: Arc<Cell<A>>,
     policy: Option<PanicPolicy>,
-) -> std::task::Waker {
-    std::task::Waker::from(Arc::new(Dormant {
-        birth: std::sync::Mutex::new(Some(birth)),
-        cell: Arc::downgrade(cell),
-        policy,
-    }))
-}
-
-struct Dormant<A: Handler> {
-    birth: std::sync::Mutex<Option<Birth<A>>>,
-    cell: std::sync::Weak<Cell<A>>,
-    policy: Option<PanicPolicy>,
-}
-
-impl<A: Handler> Dormant<A> {
-    /// Starts the actor's task, if `birth` is still to come and the cell
-    /// still lives.
-    fn start(
-        birth: Option<Birth<A>>,
-        cell: &std::sync::Weak<Cell<A>>,
-        policy: Option<PanicPolicy>,
-    ) {
-        // Born already (a copy of the waker woken before): nothing to do,
-        // and no count of the cell to take.
-        let Some(birth) = birth else {
-            return;
-        };
-        if let Some(cell) = cell.upgrade() {
-            let system = cell.core.system.clone();
-            system.start_task(run(birth, cell, policy));
-        }
-    }
-}
-
-impl<A: Handler> std::task::Wake for Dormant<A> {
-    /// The mailbox wakes its parked waker by value, and holds its only
-    /// count: the waker is then taken apart (one compare-and-swap) rather
-    /// than locked and released and its count given back (three), two
-    /// atomic instructions fewer for every actor's start.
-    fn wake(self: Arc<Self>) {
-        match Arc::try_unwrap(self) {
-            Ok(Dormant {
-                birth,
-                cell,
-                policy,
-            }) => {
-                let birth = birth
-                    .into_inner()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                Self::start(birth, &cell, policy);
-            }
-            Err(shared) => shared.wake_by_ref(),
-        }
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        let birth = self
-            .birth
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        Self::start(birth, &self.cell, self.policy);
-    }
-}
-
-async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Option<PanicPolicy>) {
+) {
     let guard = ExitGuard::new(&cell);
     // Only supervised children are born from a factory (and every one
     // is); their supervisor waits for each incarnation to start before it
@@ -202,7 +133,7 @@ async fn live<A: Handler>(mut birth: Birth<A>, cell: Arc<Cell<A>>, policy: Optio
     let reason = loop {
         let reason = match birth.next() {
             Some(Ok(actor)) => {
-                let reason = incarnation(actor, &cell, policy, supervised).await;
+                let reason = incarnation::<A, R>(actor, &cell, policy, supervised).await;
                 closed = !supervised && !A::HAS_ON_STOP;
                 reason
             }
@@ -249,9 +180,9 @@ async fn verdict<A: Handler>(cell: &Cell<A>, reason: &ExitReason) -> Option<Deci
 ///
 /// This future is most of an idle actor's memory, so it is kept flat:
 /// everything a plain actor does between messages is inline, while what is
-/// rare or optional — the hooks, signal hooks, a reentrant actor's loop —
-/// is boxed and costs a pointer.
-async fn incarnation<A: Handler>(
+/// rare or optional — the hooks, signal hooks, and the reentrant loop in
+/// an actor that has no parallel methods — is boxed and costs a pointer.
+async fn incarnation<A: Handler, R: Reentry<A>>(
     actor: Box<A>,
     cell: &Arc<Cell<A>>,
     policy: Option<PanicPolicy>,
@@ -277,7 +208,7 @@ async fn incarnation<A: Handler>(
             Some(reason) => reason,
             None if A::REENTRANT => {
                 let state = Box::new(State { actor, ctx });
-                let (back, reason) = Box::pin(serve_reentrant(state, cell, policy)).await;
+                let (back, reason) = R::serve(state, cell, policy).await;
                 let State { actor: a, ctx: c } = *back;
                 actor = a;
                 ctx = c;

@@ -17,6 +17,60 @@ use crate::call::current;
 use crate::cell::Doing;
 use crate::mailbox::{Envelope, Taken};
 
+/// Where an incarnation keeps the reentrant loop's future.
+///
+/// Which values an async function keeps across its awaits is decided once
+/// for every `A`, before `A::REENTRANT` is known: a branch that the
+/// constant rules out still takes room. So the choice is made by type, at
+/// spawn (`SystemShared::spawn`): [`Inline`] for an actor with parallel
+/// methods, [`Boxed`] for the others. Either serves any actor correctly;
+/// only where the loop lies differs.
+pub(crate) trait Reentry<A: Handler>: 'static {
+    /// Whether the loop lies inline: what `spawn` chooses for an actor
+    /// with parallel methods.
+    const INLINE: bool;
+
+    /// The reentrant loop, until the actor stops; gives the state back.
+    fn serve(
+        state: Box<State<A>>,
+        cell: &Cell<A>,
+        policy: Option<PanicPolicy>,
+    ) -> impl Future<Output = (Box<State<A>>, ExitReason)> + Send;
+}
+
+/// The reentrant loop in a box of its own, made when it starts: an actor
+/// without parallel methods never starts it, and its future keeps only a
+/// pointer's room for it.
+pub(crate) enum Boxed {}
+
+/// The reentrant loop inline in the actor's future: a poll of an actor
+/// with parallel methods follows one pointer fewer.
+pub(crate) enum Inline {}
+
+impl<A: Handler> Reentry<A> for Boxed {
+    const INLINE: bool = false;
+
+    fn serve(
+        state: Box<State<A>>,
+        cell: &Cell<A>,
+        policy: Option<PanicPolicy>,
+    ) -> impl Future<Output = (Box<State<A>>, ExitReason)> + Send {
+        Box::pin(serve_reentrant(state, cell, policy))
+    }
+}
+
+impl<A: Handler> Reentry<A> for Inline {
+    const INLINE: bool = true;
+
+    fn serve(
+        state: Box<State<A>>,
+        cell: &Cell<A>,
+        policy: Option<PanicPolicy>,
+    ) -> impl Future<Output = (Box<State<A>>, ExitReason)> + Send {
+        serve_reentrant(state, cell, policy)
+    }
+}
+
 /// Like [`serve`], for actors with `parallel` methods: between messages the
 /// loop polls the parallel methods in flight, lending them the state.
 pub(super) async fn serve_reentrant<A: Handler>(

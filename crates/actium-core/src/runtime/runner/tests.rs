@@ -73,7 +73,7 @@ fn an_exit_fired_after_the_unlink_does_not_reach_the_unlinked() {
 #[test]
 fn an_actors_loop_and_cell_stay_small() {
     let system = crate::runtime::System::builder().start().expect("system");
-    let life = super::run(
+    let life = super::run::<_, super::Boxed>(
         crate::actor::Birth::Once(Some(Box::new(Idle))),
         cell(&system, 1),
         None,
@@ -118,12 +118,12 @@ fn an_actors_loop_holds_its_state_once() {
         system.handle().shared().clone(),
         None,
     ));
-    let idle = std::mem::size_of_val(&super::run(
+    let idle = std::mem::size_of_val(&super::run::<_, super::Boxed>(
         crate::actor::Birth::Once(Some(Box::new(Idle))),
         cell(&system, 2),
         None,
     ));
-    let large = std::mem::size_of_val(&super::run(
+    let large = std::mem::size_of_val(&super::run::<_, super::Boxed>(
         crate::actor::Birth::Once(Some(Box::new(Large { _bytes: [0; 1024] }))),
         large_cell,
         None,
@@ -190,7 +190,7 @@ fn a_dormant_actor_starts_once_however_its_waker_is_woken() {
             counted.fetch_add(1, Ordering::SeqCst);
             Idle
         }));
-        let rest = wake(super::dormant(birth, &cell, None));
+        let rest = wake(super::dormant::<_, super::Boxed>(birth, &cell, None));
         assert_eq!(settled(&system, &births), 1, "first wake-up of case {n}");
         if let Some(rest) = rest {
             rest.wake();
@@ -199,4 +199,30 @@ fn a_dormant_actor_starts_once_however_its_waker_is_woken() {
         cell.request_stop(ExitReason::Shutdown);
     }
     system.shutdown();
+}
+
+/// The reentrant loop lies in an actor's own future only when spawn asks
+/// for it ([`super::Inline`], for actors with parallel methods, which
+/// `spawn` asserts in debug builds); the others keep a pointer's room for
+/// it ([`super::Boxed`]). Both stay small.
+#[test]
+fn the_reentrant_loop_lies_inline_only_where_asked() {
+    let system = crate::runtime::System::builder().start().expect("system");
+    let boxed = std::mem::size_of_val(&super::run::<_, super::Boxed>(
+        crate::actor::Birth::Once(Some(Box::new(Idle))),
+        cell(&system, 1),
+        None,
+    ));
+    let inline = std::mem::size_of_val(&super::run::<_, super::Inline>(
+        crate::actor::Birth::Once(Some(Box::new(Idle))),
+        cell(&system, 2),
+        None,
+    ));
+    // 568 and 792 bytes when written: the loop's batch, the methods in
+    // flight and the one just started, the lent state's slot.
+    assert!(inline > boxed, "inline {inline} bytes, boxed {boxed}");
+    assert!(
+        inline <= 896,
+        "the reentrant actor loop future grew to {inline} bytes"
+    );
 }
