@@ -46,7 +46,9 @@
 //! - `view` — [`ClusterView`]: the cluster's nodes and names from a tool
 //!   that is not a node.
 //! - `local` — [`LocalServer`]: a `nats-server` of the program's own,
-//!   for examples, tests and trying a cluster on one machine.
+//!   for examples, tests and trying a cluster on one machine; its
+//!   [`LocalServerBuilder`] adds JetStream, a cluster of servers and more
+//!   arguments.
 //!
 //! # How a call flows
 //!
@@ -86,7 +88,7 @@ pub use builder::{
     DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAX_FRAME, NatsNodeBuilder,
 };
 pub use connect::Credentials;
-pub use local::{LocalServer, LocalServerError};
+pub use local::{LocalServer, LocalServerBuilder, LocalServerError};
 pub use names::ClusterName;
 pub use node::{NatsNode, NatsNodeStats};
 pub use view::ClusterView;
