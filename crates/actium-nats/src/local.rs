@@ -192,9 +192,11 @@ impl LocalServerBuilder {
     /// One more argument, after those the builder makes (a user, a
     /// configuration file, a debug flag).
     ///
-    /// Ports are the builder's to choose: a port given here (`-p`,
-    /// `--cluster`) is not read back, so [`LocalServer::route_url`] does
-    /// not know it, and a `-1` in it becomes a new port on each restart.
+    /// Ports and the address are the builder's: a `-p`, `-a` or
+    /// `--cluster` given here overrides the builder's, and a `-1` in it is
+    /// not pinned, so each restart picks a new port that clients do not
+    /// know. A `--cluster` given without [`cluster`](Self::cluster) is not
+    /// waited for, and [`LocalServer::route_url`] gives `None`.
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.args.push(arg.as_ref().to_owned());
         self

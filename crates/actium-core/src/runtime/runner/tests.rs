@@ -109,29 +109,42 @@ impl Handler for Large {
 /// The loop future holds an actor's state once: an async function keeps
 /// room for every place a value passes through, and an inline state took
 /// it five times over (a 392-byte Chord node made a 2,520-byte task).
+/// The same with the reentrant loop inline (whose state, while it
+/// serves, lies in a box of its own besides).
 #[test]
 fn an_actors_loop_holds_its_state_once() {
+    fn sizes<R: super::Reentry<Idle> + super::Reentry<Large>>(
+        system: &crate::runtime::System,
+    ) -> (usize, usize) {
+        let label = ActorLabel::new(ActorId::new(NodeId::from_u64(1), 1), "Large");
+        let large_cell = Arc::new(Cell::<Large>::new(
+            label,
+            system.handle().shared().clone(),
+            None,
+        ));
+        let idle = std::mem::size_of_val(&super::run::<_, R>(
+            crate::actor::Birth::Once(Some(Box::new(Idle))),
+            cell(system, 2),
+            None,
+        ));
+        let large = std::mem::size_of_val(&super::run::<_, R>(
+            crate::actor::Birth::Once(Some(Box::new(Large { _bytes: [0; 1024] }))),
+            large_cell,
+            None,
+        ));
+        (idle, large)
+    }
+
     let system = crate::runtime::System::builder().start().expect("system");
-    let label = ActorLabel::new(ActorId::new(NodeId::from_u64(1), 1), "Large");
-    let large_cell = Arc::new(Cell::<Large>::new(
-        label,
-        system.handle().shared().clone(),
-        None,
-    ));
-    let idle = std::mem::size_of_val(&super::run::<_, super::Boxed>(
-        crate::actor::Birth::Once(Some(Box::new(Idle))),
-        cell(&system, 2),
-        None,
-    ));
-    let large = std::mem::size_of_val(&super::run::<_, super::Boxed>(
-        crate::actor::Birth::Once(Some(Box::new(Large { _bytes: [0; 1024] }))),
-        large_cell,
-        None,
-    ));
-    assert!(
-        large - idle <= 1024 + 64,
-        "a 1,024-byte state made the loop {large} bytes, against {idle} for no state"
-    );
+    for (idle, large) in [
+        sizes::<super::Boxed>(&system),
+        sizes::<super::Inline>(&system),
+    ] {
+        assert!(
+            large - idle <= 1024 + 64,
+            "a 1,024-byte state made the loop {large} bytes, against {idle} for no state"
+        );
+    }
 }
 
 /// A dormant actor's waker starts its task once, however it is woken: by
