@@ -6,8 +6,10 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::task::{Context, Poll, Wake};
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use futures_util::task::ArcWake;
 
 use super::future::{FutureCell, Turn};
 use super::{DRIVING, EnterHook, Exploration, Shared, Simulation, lock};
@@ -108,7 +110,7 @@ impl<F: Future<Output = ()> + Send + 'static> SimTask<F> {
             // Given back before a wake-up below can run it again.
             drop(turn);
             if header.take_woken_while_polled() {
-                self.wake_by_ref();
+                ArcWake::wake_by_ref(self);
             }
         }
     }
@@ -231,7 +233,9 @@ impl Header {
     }
 }
 
-impl<F: Future<Output = ()> + Send + 'static> Wake for SimTask<F> {
+/// A task's waker: made by [`futures_util::task::waker_ref`], which lends
+/// it to a poll without counting a reference to the task.
+impl<F: Future<Output = ()> + Send + 'static> ArcWake for SimTask<F> {
     fn wake(self: Arc<Self>) {
         if self.header.marks_queued() {
             let simulation = self.header.simulation.as_ptr();
@@ -239,22 +243,10 @@ impl<F: Future<Output = ()> + Send + 'static> Wake for SimTask<F> {
         }
     }
 
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.header.marks_queued() {
-            schedule(self.clone(), self.header.simulation.as_ptr());
-        }
-    }
-}
-
-/// For [`futures_util::task::waker_ref`], which lends a task's waker to a
-/// poll without counting a reference to the task.
-impl<F: Future<Output = ()> + Send + 'static> futures_util::task::ArcWake for SimTask<F> {
-    fn wake(self: Arc<Self>) {
-        Wake::wake(self);
-    }
-
     fn wake_by_ref(arc_self: &Arc<Self>) {
-        Wake::wake_by_ref(arc_self);
+        if arc_self.header.marks_queued() {
+            schedule(arc_self.clone(), arc_self.header.simulation.as_ptr());
+        }
     }
 }
 
